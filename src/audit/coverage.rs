@@ -1,0 +1,584 @@
+//! Coverage validation with the semantics of JTS/GEOS `CoverageValidator`: every polygon's
+//! edges must either match a neighbour's edge exactly or be free of interaction with the
+//! neighbours (no crossing, no collinear overlap, no lying inside a neighbour, and, with a
+//! gap width, no running nearly parallel to a neighbour's edge within that width).
+//!
+//! # Performance
+//! Matching is global: every segment of every ring goes into one sorted table, so a clean
+//! coverage is decided by one parallel sort. Only polygons with unmatched segments are
+//! checked against their neighbours (found through an R-tree of envelopes), in parallel.
+
+use crate::geom::{coord_cmp, ring_signed_area2};
+use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
+use geo::kernels::{Kernel, Orientation, RobustKernel};
+use geo::{
+    Coord, CoordinatePosition, Line, LineString, MultiLineString, MultiPolygon, Rect,
+    coordinate_position::CoordPos,
+};
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+
+const UNKNOWN: u8 = 0;
+const MATCHED: u8 = 1;
+const INVALID: u8 = 2;
+/// Segments per section when filtering long rings by envelope.
+const SECTION: usize = 16;
+
+/// One ring with its interior on the right (shell clockwise, hole counter-clockwise), as
+/// JTS's `CoverageRing`, without repeated or non-finite points.
+struct Ring {
+    pts: Vec<Coord<f64>>,
+    /// Envelope of each run of `SECTION` segments.
+    sections: Vec<Rect<f64>>,
+}
+
+impl Ring {
+    fn new(ls: &LineString<f64>, is_shell: bool) -> Option<Ring> {
+        let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
+        for &c in &ls.0 {
+            if !(c.x.is_finite() && c.y.is_finite()) {
+                continue;
+            }
+            if pts.last() != Some(&c) {
+                pts.push(c);
+            }
+        }
+        if pts.len() >= 2 && pts.first() != pts.last() {
+            pts.push(pts[0]);
+        }
+        if pts.len() < 2 {
+            return None;
+        }
+        let ccw = ring_signed_area2(&pts) > 0.0;
+        // Interior on the right: shells clockwise, holes counter-clockwise.
+        if ccw == is_shell {
+            pts.reverse();
+        }
+        let sections = pts
+            .windows(2)
+            .collect::<Vec<_>>()
+            .chunks(SECTION)
+            .map(|ch| {
+                let mut r = Rect::new(ch[0][0], ch[0][1]);
+                for w in ch {
+                    r = extend(r, w[0]);
+                    r = extend(r, w[1]);
+                }
+                r
+            })
+            .collect();
+        Some(Ring { pts, sections })
+    }
+
+    fn nseg(&self) -> usize {
+        self.pts.len() - 1
+    }
+}
+
+fn extend(r: Rect<f64>, c: Coord<f64>) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: r.min().x.min(c.x),
+            y: r.min().y.min(c.y),
+        },
+        Coord {
+            x: r.max().x.max(c.x),
+            y: r.max().y.max(c.y),
+        },
+    )
+}
+
+fn seg_rect(a: Coord<f64>, b: Coord<f64>, d: f64) -> Rect<f64> {
+    crate::geom::expand(Rect::new(a, b), d)
+}
+
+/// The result of validating a coverage.
+pub struct CoverageResult {
+    /// For each input polygon, its invalid edges (None where it has none).
+    pub invalid_edges: Vec<Option<MultiLineString<f64>>>,
+    /// For each input polygon, whether any of its segments is not matched by a neighbour
+    /// (it lies on the coverage's outer boundary or next to a fault).
+    pub has_unmatched: Vec<bool>,
+}
+
+/// Validate `polys` as a coverage with the given gap width (metres). Empty or missing
+/// polygons (None) have no invalid edges and take part in nothing.
+pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -> CoverageResult {
+    let gap_width = if gap_width.is_finite() {
+        gap_width.max(0.0)
+    } else {
+        0.0
+    };
+    // Rings of every polygon.
+    let mut rings: Vec<Ring> = Vec::new();
+    let mut poly_rings: Vec<std::ops::Range<usize>> = Vec::with_capacity(polys.len());
+    for p in polys {
+        let start = rings.len();
+        if let Some(mp) = p {
+            for poly in &mp.0 {
+                if let Some(r) = Ring::new(poly.exterior(), true) {
+                    rings.push(r);
+                    for h in poly.interiors() {
+                        if let Some(r) = Ring::new(h, false) {
+                            rings.push(r);
+                        }
+                    }
+                }
+            }
+        }
+        poly_rings.push(start..rings.len());
+    }
+    let mut state: Vec<Vec<u8>> = rings.iter().map(|r| vec![UNKNOWN; r.nseg()]).collect();
+    match_segments(&rings, &mut state);
+
+    // Envelope index of the polygons.
+    let envs: Vec<Option<Rect<f64>>> = polys
+        .iter()
+        .map(|p| p.and_then(|mp| crate::geom::envelope(mp)))
+        .collect();
+    let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
+        envs.iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                e.map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i,
+                    )
+                })
+            })
+            .collect(),
+    );
+
+    let has_unmatched: Vec<bool> = poly_rings
+        .iter()
+        .map(|rr| rr.clone().any(|ri| state[ri].contains(&UNKNOWN)))
+        .collect();
+
+    // Check the polygons with unmatched segments against their neighbours, in parallel.
+    let targets: Vec<usize> = (0..polys.len()).filter(|&i| has_unmatched[i]).collect();
+    let updates: Vec<(usize, Vec<u8>)> = targets
+        .par_iter()
+        .flat_map_iter(|&t| {
+            let env = envs[t].map(|e| crate::geom::expand(e, gap_width));
+            let mut adj: Vec<usize> = match env {
+                Some(e) => tree
+                    .locate_in_envelope_intersecting(&AABB::from_corners(
+                        [e.min().x, e.min().y],
+                        [e.max().x, e.max().y],
+                    ))
+                    .map(|g| g.data)
+                    .filter(|&j| j != t)
+                    .collect(),
+                None => Vec::new(),
+            };
+            adj.sort_unstable();
+            let mut local: Vec<(usize, Vec<u8>)> = poly_rings[t]
+                .clone()
+                .map(|ri| (ri, state[ri].clone()))
+                .collect();
+            check_target(
+                &rings,
+                &poly_rings,
+                polys,
+                &envs,
+                &adj,
+                &mut local,
+                gap_width,
+            );
+            local
+        })
+        .collect();
+    for (ri, st) in updates {
+        state[ri] = st;
+    }
+
+    let invalid_edges = poly_rings
+        .iter()
+        .map(|rr| {
+            let mut lines = Vec::new();
+            for ri in rr.clone() {
+                invalid_lines(&rings[ri], &state[ri], &mut lines);
+            }
+            if lines.is_empty() {
+                None
+            } else {
+                Some(MultiLineString(lines))
+            }
+        })
+        .collect();
+    CoverageResult {
+        invalid_edges,
+        has_unmatched,
+    }
+}
+
+/// Mark segments matched by exactly one neighbour segment of opposite direction; mark
+/// segments duplicated in the same direction (duplicate or overlapping polygons) invalid.
+fn match_segments(rings: &[Ring], state: &mut [Vec<u8>]) {
+    // (normalized endpoints, ring, segment, forward)
+    let mut table: Vec<([u64; 4], u32, u32, bool)> =
+        Vec::with_capacity(rings.iter().map(|r| r.nseg()).sum());
+    for (ri, r) in rings.iter().enumerate() {
+        for (si, w) in r.pts.windows(2).enumerate() {
+            let (a, b) = (w[0], w[1]);
+            let forward = coord_cmp(a, b).is_le();
+            let (p, q) = if forward { (a, b) } else { (b, a) };
+            let key = [
+                (p.x + 0.0).to_bits(),
+                (p.y + 0.0).to_bits(),
+                (q.x + 0.0).to_bits(),
+                (q.y + 0.0).to_bits(),
+            ];
+            table.push((key, ri as u32, si as u32, forward));
+        }
+    }
+    table.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut i = 0;
+    while i < table.len() {
+        let mut j = i + 1;
+        while j < table.len() && table[j].0 == table[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            let group = &table[i..j];
+            let nf = group.iter().filter(|e| e.3).count();
+            let no = group.len() - nf;
+            for e in group {
+                let same = if e.3 { nf } else { no };
+                let other = if e.3 { no } else { nf };
+                let s = &mut state[e.1 as usize][e.2 as usize];
+                if same >= 2 {
+                    *s = INVALID;
+                } else if other >= 1 && *s != INVALID {
+                    *s = MATCHED;
+                }
+            }
+        }
+        i = j;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_target(
+    rings: &[Ring],
+    poly_rings: &[std::ops::Range<usize>],
+    polys: &[Option<&MultiPolygon<f64>>],
+    envs: &[Option<Rect<f64>>],
+    adj: &[usize],
+    local: &mut [(usize, Vec<u8>)],
+    tol: f64,
+) {
+    // Interacting segments.
+    for (ri, st) in local.iter_mut() {
+        let ring = &rings[*ri];
+        for i in 0..ring.nseg() {
+            if st[i] != UNKNOWN {
+                continue;
+            }
+            let (t0, t1) = (ring.pts[i], ring.pts[i + 1]);
+            if t0 == t1 {
+                continue;
+            }
+            let env = seg_rect(t0, t1, tol);
+            'adj: for &a in adj {
+                match envs[a] {
+                    Some(e) if crate::geom::rects_intersect(&e, &env) => {}
+                    _ => continue,
+                }
+                for ar in poly_rings[a].clone() {
+                    let aring = &rings[ar];
+                    for (sec, senv) in aring.sections.iter().enumerate() {
+                        if !crate::geom::rects_intersect(senv, &env) {
+                            continue;
+                        }
+                        let end = ((sec + 1) * SECTION).min(aring.nseg());
+                        for k in sec * SECTION..end {
+                            if is_invalid_interaction(t0, t1, aring, k, tol) {
+                                st[i] = INVALID;
+                                break 'adj;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Vertices in the interior of a neighbour.
+    for (ri, st) in local.iter_mut() {
+        let ring = &rings[*ri];
+        let n = ring.nseg();
+        for i in 0..n {
+            if st[i] != UNKNOWN {
+                continue;
+            }
+            let p = ring.pts[i];
+            let interior = adj.iter().any(|&a| {
+                let Some(e) = envs[a] else { return false };
+                if p.x < e.min().x || p.x > e.max().x || p.y < e.min().y || p.y > e.max().y {
+                    return false;
+                }
+                polys[a].is_some_and(|mp| mp.coordinate_position(&p) == CoordPos::Inside)
+            });
+            if interior {
+                st[i] = INVALID;
+                let prev = if i == 0 { n - 1 } else { i - 1 };
+                if st[prev] == UNKNOWN {
+                    st[prev] = INVALID;
+                }
+            }
+        }
+    }
+}
+
+fn is_invalid_interaction(t0: Coord<f64>, t1: Coord<f64>, adj: &Ring, k: usize, tol: f64) -> bool {
+    let (a0, a1) = (adj.pts[k], adj.pts[k + 1]);
+    if a0 == a1 {
+        return false;
+    }
+    if tol < segment_distance(t0, t1, a0, a1) {
+        return false;
+    }
+    if is_collinear_or_interior(t0, t1, a0, a1, adj, k) {
+        return true;
+    }
+    tol > 0.0 && is_nearly_parallel(t0, t1, a0, a1, tol)
+}
+
+fn segment_distance(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> f64 {
+    if line_intersection(Line::new(a, b), Line::new(c, d)).is_some() {
+        return 0.0;
+    }
+    use crate::geom::seg_dist2;
+    seg_dist2(a, c, d)
+        .min(seg_dist2(b, c, d))
+        .min(seg_dist2(c, a, b))
+        .min(seg_dist2(d, a, b))
+        .sqrt()
+}
+
+fn is_collinear_or_interior(
+    t0: Coord<f64>,
+    t1: Coord<f64>,
+    a0: Coord<f64>,
+    a1: Coord<f64>,
+    adj: &Ring,
+    k: usize,
+) -> bool {
+    let Some(li) = line_intersection(Line::new(t0, t1), Line::new(a0, a1)) else {
+        return false;
+    };
+    let ip = match li {
+        LineIntersection::Collinear { .. } => return true,
+        LineIntersection::SinglePoint {
+            intersection,
+            is_proper,
+        } => {
+            if is_proper || (intersection != t0 && intersection != t1) {
+                return true;
+            }
+            intersection
+        }
+    };
+    let tgt_end = if ip == t0 { t1 } else { t0 };
+    let n = adj.nseg();
+    // Previous and next distinct ring vertices around the intersection point.
+    let mut ip_prev = k;
+    let mut prev = adj.pts[ip_prev];
+    let mut guard = 0;
+    while prev == ip && guard <= n {
+        ip_prev = if ip_prev == 0 { n - 1 } else { ip_prev - 1 };
+        prev = adj.pts[ip_prev];
+        guard += 1;
+    }
+    let mut ip_next = k + 1;
+    let mut next = adj.pts[ip_next];
+    guard = 0;
+    while next == ip && guard <= n {
+        ip_next = if ip_next >= n - 1 { 0 } else { ip_next + 1 };
+        next = adj.pts[ip_next];
+        guard += 1;
+    }
+    is_interior_segment(ip, prev, next, tgt_end)
+}
+
+/// JTS `Quadrant.quadrant`: NE 0, NW 1, SW 2, SE 3.
+fn quadrant(o: Coord<f64>, p: Coord<f64>) -> u8 {
+    let (dx, dy) = (p.x - o.x, p.y - o.y);
+    if dx >= 0.0 {
+        if dy >= 0.0 { 0 } else { 3 }
+    } else if dy >= 0.0 {
+        1
+    } else {
+        2
+    }
+}
+
+fn is_angle_greater(o: Coord<f64>, p: Coord<f64>, q: Coord<f64>) -> bool {
+    let (qp, qq) = (quadrant(o, p), quadrant(o, q));
+    if qp != qq {
+        return qp > qq;
+    }
+    RobustKernel::orient2d(o, q, p) == Orientation::CounterClockwise
+}
+
+fn is_between(o: Coord<f64>, p: Coord<f64>, e0: Coord<f64>, e1: Coord<f64>) -> bool {
+    is_angle_greater(o, p, e0) && !is_angle_greater(o, p, e1)
+}
+
+/// JTS `PolygonNodeTopology.isInteriorSegment`: does node-b lie inside the ring corner
+/// a0-node-a1, the ring's interior being on the right?
+fn is_interior_segment(node: Coord<f64>, a0: Coord<f64>, a1: Coord<f64>, b: Coord<f64>) -> bool {
+    let (mut lo, mut hi) = (a0, a1);
+    let mut interior_between = true;
+    if is_angle_greater(node, lo, hi) {
+        std::mem::swap(&mut lo, &mut hi);
+        interior_between = false;
+    }
+    is_between(node, b, lo, hi) == interior_between
+}
+
+/// JTS `LineSegment.project(LineSegment)`: the part of `seg` projected onto `line`.
+fn project(
+    l0: Coord<f64>,
+    l1: Coord<f64>,
+    s0: Coord<f64>,
+    s1: Coord<f64>,
+) -> Option<(Coord<f64>, Coord<f64>)> {
+    let factor = |p: Coord<f64>| -> f64 {
+        if p == l0 {
+            return 0.0;
+        }
+        if p == l1 {
+            return 1.0;
+        }
+        let (dx, dy) = (l1.x - l0.x, l1.y - l0.y);
+        let len2 = dx * dx + dy * dy;
+        if len2 <= 0.0 {
+            return f64::NAN;
+        }
+        ((p.x - l0.x) * dx + (p.y - l0.y) * dy) / len2
+    };
+    let at = |p: Coord<f64>, r: f64| -> Coord<f64> {
+        if p == l0 || p == l1 {
+            return p;
+        }
+        Coord {
+            x: l0.x + r * (l1.x - l0.x),
+            y: l0.y + r * (l1.y - l0.y),
+        }
+    };
+    let (f0, f1) = (factor(s0), factor(s1));
+    if f0 >= 1.0 && f1 >= 1.0 {
+        return None;
+    }
+    if f0 <= 0.0 && f1 <= 0.0 {
+        return None;
+    }
+    let mut n0 = at(s0, f0);
+    if f0 < 0.0 {
+        n0 = l0;
+    }
+    if f0 > 1.0 {
+        n0 = l1;
+    }
+    let mut n1 = at(s1, f1);
+    if f1 < 0.0 {
+        n1 = l0;
+    }
+    if f1 > 1.0 {
+        n1 = l1;
+    }
+    Some((n0, n1))
+}
+
+fn dist(a: Coord<f64>, b: Coord<f64>) -> f64 {
+    (a.x - b.x).hypot(a.y - b.y)
+}
+
+fn is_nearly_parallel(
+    p00: Coord<f64>,
+    p01: Coord<f64>,
+    p10: Coord<f64>,
+    p11: Coord<f64>,
+    tol: f64,
+) -> bool {
+    let Some(pr0) = project(p00, p01, p10, p11) else {
+        return false;
+    };
+    let Some(mut pr1) = project(p10, p11, p00, p01) else {
+        return false;
+    };
+    if dist(pr0.0, pr0.1) <= tol || dist(pr1.0, pr1.1) <= tol {
+        return false;
+    }
+    if dist(pr0.0, pr1.1) < dist(pr0.0, pr1.0) {
+        pr1 = (pr1.1, pr1.0);
+    }
+    dist(pr0.0, pr1.0) <= tol && dist(pr0.1, pr1.1) <= tol
+}
+
+/// The runs of invalid segments of a ring as lines (JTS `CoverageRing.createInvalidLines`).
+fn invalid_lines(ring: &Ring, st: &[u8], out: &mut Vec<LineString<f64>>) {
+    let n = st.len();
+    if !st.contains(&INVALID) {
+        return;
+    }
+    if st.iter().all(|&s| s == INVALID) {
+        out.push(LineString(ring.pts.clone()));
+        return;
+    }
+    let next = |i: usize| if i + 1 >= n { 0 } else { i + 1 };
+    let find_start = |mut i: usize| {
+        while st[i] != INVALID {
+            i = next(i);
+        }
+        i
+    };
+    let find_end = |i: usize| {
+        let mut i = next(i);
+        while st[i] == INVALID {
+            i = next(i);
+        }
+        i
+    };
+    let start = find_start(0);
+    let first_end = find_end(start);
+    let mut end = first_end;
+    loop {
+        let s = find_start(end);
+        end = find_end(s);
+        let mut pts = Vec::new();
+        let mut i = s;
+        loop {
+            pts.push(ring.pts[i]);
+            if i == end {
+                break;
+            }
+            i = next(i);
+        }
+        out.push(LineString(pts));
+        if end == first_end {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn matching_squares_are_valid() {
+        let a = MultiPolygon(vec![
+            polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)],
+        ]);
+        let b = MultiPolygon(vec![
+            polygon![(x: 1.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0), (x: 1.0, y: 1.0)],
+        ]);
+        let r = validate_coverage(&[Some(&a), Some(&b)], 0.5);
+        assert!(r.invalid_edges.iter().all(|e| e.is_none()));
+    }
+}

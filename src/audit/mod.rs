@@ -1,0 +1,426 @@
+//! The audit engine: is this grid map ready to publish?
+//!
+//! Checks geometry validity, the coverage of each level (overlaps, near-miss edges), the
+//! tiling of each parent by its children (gaps, slivers, children outside their parent), the
+//! hierarchy, rivers and reservoirs (河、库进网格) and the grid records. Results are typed
+//! [`Finding`]s. [`Auditor`] keeps per-grid, per-pair and per-parent results so that after
+//! an edit only the edited grids and their neighbours are checked again.
+
+mod coverage;
+mod finding;
+mod records;
+mod rivers;
+mod tiling;
+mod validity;
+
+pub use coverage::{CoverageResult, validate_coverage};
+pub use finding::{Finding, Kind, Message, Severity};
+pub use rivers::{GridLength, RiverLengths};
+pub use validity::check_geometry;
+
+use crate::geom;
+use crate::model::{Level, Project};
+use geo::{MultiLineString, MultiPolygon, Rect};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Thresholds of the audit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditConfig {
+    /// Gaps narrower than this are slivers, and edges closer than this to a neighbour's
+    /// without matching it are near-miss edges (metres). Default 0.5.
+    pub gap_width: f64,
+    /// Gaps, overlaps and outside parts smaller than this are ignored (m²). Default 0.01.
+    pub min_area_m2: f64,
+    /// Expected households per level-3 grid. Default 200-300.
+    pub households: (u32, u32),
+    /// Expected population per level-3 grid. Default 500-1200 (about 1000).
+    pub population: (u32, u32),
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            gap_width: 0.5,
+            min_area_m2: 0.01,
+            households: (200, 300),
+            population: (500, 1200),
+        }
+    }
+}
+
+/// The result of an audit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub grids: usize,
+    /// Sorted deterministically (kind, ids, size).
+    pub findings: Vec<Finding>,
+    /// River lengths by grid (河、库进网格).
+    pub rivers: Vec<RiverLengths>,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+    pub fn errors(&self) -> usize {
+        self.count(Severity::Error)
+    }
+    pub fn warnings(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+    pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.kind == kind)
+    }
+    /// Counts per kind, in kind order: "缝隙 2 · 重叠 1 · ...".
+    pub fn counts(&self) -> Vec<(Kind, usize)> {
+        let mut m: BTreeMap<Kind, usize> = BTreeMap::new();
+        for f in &self.findings {
+            *m.entry(f.kind).or_default() += 1;
+        }
+        m.into_iter().collect()
+    }
+}
+
+/// Audit a whole project.
+pub fn audit(project: &Project, config: &AuditConfig) -> Report {
+    Auditor::new(project, config.clone()).report(project)
+}
+
+/// The parent a group of children must tile: a grid, or the boundary layer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum GroupKey {
+    Boundary(Level),
+    Grid(String),
+}
+
+/// Incremental auditor: holds the results that depend on geometry, keyed by grid id.
+pub struct Auditor {
+    config: AuditConfig,
+    /// Validity findings and usability per grid id.
+    validity: HashMap<String, (Vec<Finding>, bool)>,
+    /// Envelope and level of each usable grid, as last audited.
+    envs: HashMap<String, (Level, Rect<f64>)>,
+    /// Invalid edges per grid (CoverageValidator semantics), before explanation by areas.
+    raw_edges: HashMap<String, MultiLineString<f64>>,
+    /// Grids with segments that no neighbour matches.
+    unmatched: HashMap<String, bool>,
+    /// Overlaps and duplicates per pair of grid ids (sorted pair).
+    pairs: BTreeMap<(String, String), Vec<Finding>>,
+    /// Gaps, slivers and outside-parent findings per parent.
+    groups: BTreeMap<GroupKey, Vec<Finding>>,
+    /// The parent group of each grid, as last audited.
+    group_keys: HashMap<String, GroupKey>,
+}
+
+impl Auditor {
+    pub fn new(project: &Project, config: AuditConfig) -> Self {
+        let mut a = Auditor {
+            config,
+            validity: HashMap::new(),
+            envs: HashMap::new(),
+            raw_edges: HashMap::new(),
+            unmatched: HashMap::new(),
+            pairs: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            group_keys: HashMap::new(),
+        };
+        let all: Vec<String> = project.grids.iter().map(|g| g.id.clone()).collect();
+        a.recheck(project, &all, true);
+        a
+    }
+
+    pub fn config(&self) -> &AuditConfig {
+        &self.config
+    }
+
+    /// Re-check after the grids `changed` were edited, added or removed (by id).
+    pub fn update(&mut self, project: &Project, changed: &[String]) {
+        self.recheck(project, changed, false);
+    }
+
+    fn recheck(&mut self, project: &Project, changed: &[String], full: bool) {
+        let index = project.grid_index();
+        let changed: BTreeSet<&str> = changed.iter().map(|s| s.as_str()).collect();
+        // Old envelopes, levels and parents matter too: a grid that moved away leaves its
+        // old neighbours to be re-checked.
+        let mut touched_envs: Vec<(Level, Rect<f64>)> = Vec::new();
+        let mut groups_dirty: BTreeSet<GroupKey> = BTreeSet::new();
+        for id in &changed {
+            if let Some(e) = self.envs.get(*id) {
+                touched_envs.push(*e);
+            }
+            groups_dirty.insert(GroupKey::Grid(id.to_string()));
+            if let Some(k) = self.group_keys.get(*id) {
+                groups_dirty.insert(k.clone());
+            }
+        }
+        // Validity of the changed grids.
+        for id in &changed {
+            match index.get(id) {
+                Some(&i) => {
+                    let g = &project.grids[i];
+                    let (fs, usable) = check_geometry(&g.id, g.label(), &g.geometry);
+                    self.validity.insert(g.id.clone(), (fs, usable));
+                    match (usable, geom::envelope(&g.geometry)) {
+                        (true, Some(e)) => {
+                            self.envs.insert(g.id.clone(), (g.level, e));
+                            touched_envs.push((g.level, e));
+                        }
+                        _ => {
+                            self.envs.remove(*id);
+                        }
+                    }
+                    let k = group_of(project, g);
+                    self.group_keys.insert(g.id.clone(), k.clone());
+                    groups_dirty.insert(k);
+                }
+                None => {
+                    self.group_keys.remove(*id);
+                    self.validity.remove(*id);
+                    self.envs.remove(*id);
+                    self.raw_edges.remove(*id);
+                    self.unmatched.remove(*id);
+                }
+            }
+        }
+        if full {
+            self.groups.clear();
+            self.pairs.clear();
+            for g in &project.grids {
+                groups_dirty.insert(group_of(project, g));
+            }
+        }
+
+        // Coverage per level, over the affected grids and their neighbours.
+        let usable = |i: usize| -> bool {
+            let g = &project.grids[i];
+            self.validity.get(&g.id).is_some_and(|v| v.1) && index.get(g.id.as_str()) == Some(&i)
+        };
+        let mut levels: BTreeMap<Level, Vec<usize>> = BTreeMap::new();
+        for (i, g) in project.grids.iter().enumerate() {
+            if usable(i) {
+                levels.entry(g.level).or_default().push(i);
+            }
+        }
+        let gw = self.config.gap_width;
+        for (level, members) in &levels {
+            let tree = envelope_tree(project, members);
+            // Affected: changed grids and grids near a touched envelope, at this level.
+            let affected: BTreeSet<usize> = if full {
+                members.iter().copied().collect()
+            } else {
+                let mut s = BTreeSet::new();
+                for (l, e) in &touched_envs {
+                    if l == level {
+                        for hit in
+                            tree.locate_in_envelope_intersecting(&aabb(geom::expand(*e, gw * 2.0)))
+                        {
+                            s.insert(hit.data);
+                        }
+                    }
+                }
+                s
+            };
+            if affected.is_empty() {
+                continue;
+            }
+            // The sub-coverage: affected grids plus their neighbours, so that each affected
+            // grid sees all of its neighbours.
+            let mut sub: BTreeSet<usize> = affected.clone();
+            for &i in &affected {
+                if let Some(e) = self.envs.get(&project.grids[i].id) {
+                    for hit in tree.locate_in_envelope_intersecting(&aabb(geom::expand(e.1, gw))) {
+                        sub.insert(hit.data);
+                    }
+                }
+            }
+            let sub: Vec<usize> = sub.into_iter().collect();
+            let polys: Vec<Option<&MultiPolygon<f64>>> = sub
+                .iter()
+                .map(|&i| Some(&project.grids[i].geometry))
+                .collect();
+            let res = validate_coverage(&polys, gw);
+            for (k, &i) in sub.iter().enumerate() {
+                if !affected.contains(&i) {
+                    continue;
+                }
+                let id = project.grids[i].id.clone();
+                self.unmatched.insert(id.clone(), res.has_unmatched[k]);
+                match &res.invalid_edges[k] {
+                    Some(e) => {
+                        self.raw_edges.insert(id, e.clone());
+                    }
+                    None => {
+                        self.raw_edges.remove(&id);
+                    }
+                }
+            }
+            // Overlaps and duplicates for pairs that involve an affected grid.
+            let affected_ids: BTreeSet<&str> = affected
+                .iter()
+                .map(|&i| project.grids[i].id.as_str())
+                .collect();
+            self.pairs.retain(|(a, b), _| {
+                !(affected_ids.contains(a.as_str()) || affected_ids.contains(b.as_str()))
+            });
+            let mut pair_set: BTreeSet<(usize, usize)> = BTreeSet::new();
+            for &i in &affected {
+                let Some(e) = self.envs.get(&project.grids[i].id).map(|e| e.1) else {
+                    continue;
+                };
+                for hit in tree.locate_in_envelope_intersecting(&aabb(e)) {
+                    let j = hit.data;
+                    if j == i {
+                        continue;
+                    }
+                    let has_bad = |k: usize| self.raw_edges.contains_key(&project.grids[k].id);
+                    if has_bad(i) || has_bad(j) {
+                        pair_set.insert((i.min(j), i.max(j)));
+                    }
+                }
+            }
+            let results: Vec<((String, String), Vec<Finding>)> = {
+                use rayon::prelude::*;
+                let pairs: Vec<(usize, usize)> = pair_set.into_iter().collect();
+                pairs
+                    .par_iter()
+                    .map(|&(i, j)| {
+                        let (a, b) = (&project.grids[i], &project.grids[j]);
+                        let key = if a.id <= b.id {
+                            (a.id.clone(), b.id.clone())
+                        } else {
+                            (b.id.clone(), a.id.clone())
+                        };
+                        (key, tiling::overlap(a, b, &self.config))
+                    })
+                    .collect()
+            };
+            for (k, fs) in results {
+                if !fs.is_empty() {
+                    self.pairs.insert(k, fs);
+                }
+            }
+            for &i in &affected {
+                groups_dirty.insert(group_of(project, &project.grids[i]));
+            }
+        }
+
+        // Tiling of each dirty parent by its children.
+        let usable_ids: BTreeSet<&str> = project
+            .grids
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| usable(*i))
+            .map(|(_, g)| g.id.as_str())
+            .collect();
+        let dirty: Vec<GroupKey> = groups_dirty.into_iter().collect();
+        let computed: Vec<(GroupKey, Vec<Finding>)> = {
+            use rayon::prelude::*;
+            dirty
+                .par_iter()
+                .map(|key| {
+                    let fs = tiling::group_findings(
+                        project,
+                        key,
+                        &usable_ids,
+                        &self.unmatched,
+                        &self.config,
+                    );
+                    (key.clone(), fs)
+                })
+                .collect()
+        };
+        for (k, fs) in computed {
+            if fs.is_empty() {
+                self.groups.remove(&k);
+            } else {
+                self.groups.insert(k, fs);
+            }
+        }
+    }
+
+    /// The full report for the project as it is now.
+    pub fn report(&self, project: &Project) -> Report {
+        let mut findings: Vec<Finding> = Vec::new();
+        for g in &project.grids {
+            if let Some((fs, _)) = self.validity.get(&g.id) {
+                findings.extend(fs.iter().cloned());
+            }
+        }
+        let area_findings: Vec<&Finding> = self
+            .pairs
+            .values()
+            .chain(self.groups.values())
+            .flatten()
+            .collect();
+        findings.extend(area_findings.iter().map(|f| (*f).clone()));
+        findings.extend(tiling::unexplained_edges(
+            project,
+            &self.raw_edges,
+            &area_findings,
+        ));
+        for n in &project.input_notes {
+            findings.push(Finding::new(
+                Kind::InvalidGeometry,
+                if n.fatal {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                vec![n.feature_id.clone()],
+                n.zh.clone(),
+                n.en.clone(),
+            ));
+        }
+        let usable: BTreeSet<&str> = self
+            .validity
+            .iter()
+            .filter(|(_, v)| v.1)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        findings.extend(records::hierarchy(project));
+        findings.extend(records::records(project, &self.config));
+        let (rivers, river_findings) = rivers::rivers(project, &usable, &self.config);
+        findings.extend(river_findings);
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Report {
+            grids: project.grids.len(),
+            findings,
+            rivers,
+        }
+    }
+}
+
+fn group_of(project: &Project, g: &crate::model::Grid) -> GroupKey {
+    match &g.parent {
+        Some(p) if project.grid(p).is_some() => GroupKey::Grid(p.clone()),
+        _ => GroupKey::Boundary(g.level),
+    }
+}
+
+type EnvTree = RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>;
+
+fn aabb(r: Rect<f64>) -> AABB<[f64; 2]> {
+    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+fn envelope_tree(project: &Project, members: &[usize]) -> EnvTree {
+    RTree::bulk_load(
+        members
+            .iter()
+            .filter_map(|&i| {
+                geom::envelope(&project.grids[i].geometry).map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i,
+                    )
+                })
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,257 @@
+//! Checks on the hierarchy and the grid records (网格档案): levels, parents, ids, codes,
+//! names, staff, phone numbers, households and population.
+
+use super::AuditConfig;
+use super::finding::{Finding, Kind, Severity};
+use crate::model::{Project, ROLE_GRID_HEAD, ROLE_GRID_WORKER};
+use std::collections::BTreeMap;
+
+/// Levels, parents, duplicate ids and codes.
+pub(super) fn hierarchy(project: &Project) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let has_level = |l: u8| project.grids.iter().any(|g| g.level == l);
+    let mut by_id: BTreeMap<&str, usize> = BTreeMap::new();
+    for g in &project.grids {
+        *by_id.entry(g.id.as_str()).or_default() += 1;
+    }
+    for (id, n) in &by_id {
+        if *n > 1 {
+            out.push(Finding::new(
+                Kind::DuplicateId,
+                Severity::Error,
+                vec![id.to_string()],
+                format!("网格编号「{id}」出现 {n} 次。每个网格的编号必须唯一。"),
+                format!("Grid id {id} is used {n} times. Every grid needs its own id."),
+            ));
+        }
+    }
+    let mut by_code: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for g in &project.grids {
+        let l = g.label();
+        if !(1..=4).contains(&g.level) {
+            out.push(Finding::new(
+                Kind::BadLevel,
+                Severity::Error,
+                vec![g.id.clone()],
+                format!("网格「{l}」的级别 {} 无效，应为 1-4。", g.level),
+                format!("Grid {l} has level {}, which is not 1-4.", g.level),
+            ));
+        }
+        match g.parent.as_deref().filter(|p| !p.trim().is_empty()) {
+            Some(pid) => match project.grid(pid) {
+                None => out.push(Finding::new(
+                    Kind::MissingParent,
+                    Severity::Error,
+                    vec![g.id.clone(), pid.to_string()],
+                    format!("网格「{l}」的上级网格「{pid}」不存在。"),
+                    format!("Grid {l}: its parent {pid} does not exist."),
+                )),
+                Some(p) if p.level + 1 != g.level => out.push(Finding::new(
+                    Kind::WrongParentLevel,
+                    Severity::Error,
+                    vec![g.id.clone(), p.id.clone()],
+                    format!(
+                        "{}级网格「{l}」的上级「{}」是{}级网格，应为{}级。",
+                        g.level,
+                        p.label(),
+                        p.level,
+                        g.level.saturating_sub(1)
+                    ),
+                    format!(
+                        "Level-{} grid {l} has parent {} of level {}; expected level {}.",
+                        g.level,
+                        p.label(),
+                        p.level,
+                        g.level.saturating_sub(1)
+                    ),
+                )),
+                Some(_) => {}
+            },
+            None => {
+                if g.level > 1 && has_level(g.level - 1) {
+                    out.push(Finding::new(
+                        Kind::MissingParent,
+                        Severity::Error,
+                        vec![g.id.clone()],
+                        format!("{}级网格「{l}」没有指定上级网格。", g.level),
+                        format!("Level-{} grid {l} has no parent grid.", g.level),
+                    ));
+                }
+            }
+        }
+        let code = g.code.trim();
+        if !code.is_empty() {
+            by_code.entry(code).or_default().push(&g.id);
+            if !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                out.push(Finding::new(
+                    Kind::MalformedCode,
+                    Severity::Warning,
+                    vec![g.id.clone()],
+                    format!("网格「{l}」的编码「{code}」含有数字、字母以外的字符。"),
+                    format!(
+                        "Grid {l}: code {code} contains characters other than digits and letters."
+                    ),
+                ));
+            } else if let Some(p) = g.parent.as_deref().and_then(|p| project.grid(p)) {
+                let pc = p.code.trim();
+                let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+                if digits(pc) && digits(code) && (!code.starts_with(pc) || code.len() <= pc.len()) {
+                    out.push(Finding::new(
+                        Kind::MalformedCode,
+                        Severity::Warning,
+                        vec![g.id.clone(), p.id.clone()],
+                        format!("网格「{l}」的编码「{code}」没有以上级网格编码「{pc}」开头。"),
+                        format!("Grid {l}: code {code} does not extend its parent's code {pc}."),
+                    ));
+                }
+            }
+        }
+    }
+    for (code, ids) in by_code {
+        if ids.len() > 1 {
+            out.push(Finding::new(
+                Kind::DuplicateCode,
+                Severity::Error,
+                ids.iter().map(|s| s.to_string()).collect(),
+                format!("网格编码「{code}」被 {} 个网格重复使用。", ids.len()),
+                format!("Grid code {code} is used by {} grids.", ids.len()),
+            ));
+        }
+    }
+    out
+}
+
+/// Is this a mainland China mobile (11 digits, 1[3-9]...) or a landline with area code
+/// (0 + 2-3 digit area code + 7-8 digits, optional extension)? Spaces and hyphens allowed.
+pub fn is_valid_phone(s: &str) -> bool {
+    let t = s.trim();
+    let t = t
+        .strip_prefix("+86")
+        .or_else(|| t.strip_prefix("0086"))
+        .unwrap_or(t)
+        .trim();
+    let mut parts = t.splitn(2, ['转', '#', 'x', 'X']);
+    let main = parts.next().unwrap_or("");
+    if let Some(ext) = parts.next()
+        && (ext.is_empty() || !ext.trim().chars().all(|c| c.is_ascii_digit()))
+    {
+        return false;
+    }
+    let digits: String = main
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '（' | '）'))
+        .collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let b = digits.as_bytes();
+    if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
+        return true;
+    }
+    if b.first() == Some(&b'0') && b.get(1).is_some_and(|&c| c != b'0') {
+        // Area codes: 010, 02x (3 digits) or 0xxx (4 digits); local numbers 7-8 digits.
+        let area = if b[1] == b'1' || b[1] == b'2' { 3 } else { 4 };
+        let local = b.len().saturating_sub(area);
+        return (7..=8).contains(&local);
+    }
+    false
+}
+
+/// Names, codes, staff, phones and size.
+pub(super) fn records(project: &Project, cfg: &AuditConfig) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for g in &project.grids {
+        let l = g.label();
+        let id = || vec![g.id.clone()];
+        if g.name.trim().is_empty() {
+            out.push(Finding::new(
+                Kind::MissingName,
+                Severity::Error,
+                id(),
+                format!("网格「{}」没有名称。", g.id),
+                format!("Grid {} has no name.", g.id),
+            ));
+        }
+        if g.code.trim().is_empty() {
+            out.push(Finding::new(
+                Kind::MissingCode,
+                Severity::Error,
+                id(),
+                format!("网格「{l}」没有编码。"),
+                format!("Grid {l} has no code."),
+            ));
+        }
+        let has_head = g.has_role(ROLE_GRID_HEAD);
+        let has_worker = g.has_role(ROLE_GRID_WORKER);
+        if g.level >= 3 && !(has_head || has_worker) {
+            out.push(Finding::new(
+                Kind::MissingStaff,
+                Severity::Error,
+                id(),
+                format!("三级网格「{l}」没有网格长或网格员。请在「人员」中添加。"),
+                format!("Level-3 grid {l} has no grid head (网格长) or grid worker (网格员). Add one under Staff."),
+            ));
+        } else if g.level < 3 && !has_head {
+            out.push(Finding::new(
+                Kind::MissingStaff,
+                Severity::Warning,
+                id(),
+                format!("网格「{l}」没有网格长。"),
+                format!("Grid {l} has no grid head (网格长)."),
+            ));
+        }
+        for s in &g.staff {
+            if s.phone.trim().is_empty() || !is_valid_phone(&s.phone) {
+                out.push(Finding::new(
+                    Kind::BadPhone,
+                    Severity::Error,
+                    id(),
+                    format!("网格「{l}」{}「{}」的电话「{}」无效：应为 11 位手机号 (1[3-9]…) 或带区号的座机。", s.role, s.name, s.phone),
+                    format!(
+                        "Grid {l}: phone \"{}\" of {} {} is not a mainland mobile (11 digits, 1[3-9]...) or a landline with area code.",
+                        s.phone, s.role, s.name
+                    ),
+                ));
+            }
+        }
+        if g.level == 3 {
+            let (hmin, hmax) = cfg.households;
+            let (pmin, pmax) = cfg.population;
+            let h_ok = g.households.is_none_or(|h| (hmin..=hmax).contains(&h));
+            let p_ok = g.population.is_none_or(|p| (pmin..=pmax).contains(&p));
+            if !h_ok && !p_ok {
+                let h = g.households.map(|v| v.to_string()).unwrap_or_default();
+                let p = g.population.map(|v| v.to_string()).unwrap_or_default();
+                out.push(Finding::new(
+                    Kind::SizeOutOfRange,
+                    Severity::Warning,
+                    id(),
+                    format!("三级网格「{l}」{h} 户、{p} 人，超出建议规模（{hmin}-{hmax} 户或 {pmin}-{pmax} 人）。"),
+                    format!("Level-3 grid {l} has {h} households and {p} people, outside the suggested size ({hmin}-{hmax} households or {pmin}-{pmax} people)."),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_phone;
+
+    #[test]
+    fn phones() {
+        assert!(is_valid_phone("13900001234"));
+        assert!(is_valid_phone("139-0000-1234"));
+        assert!(is_valid_phone("0735-5550123"));
+        assert!(is_valid_phone("010-12345678"));
+        assert!(is_valid_phone("+86 139 0000 1234"));
+        assert!(!is_valid_phone("12900001234"));
+        assert!(!is_valid_phone("1390000123"));
+        assert!(!is_valid_phone("abc"));
+        assert!(!is_valid_phone(""));
+    }
+}

@@ -1,0 +1,350 @@
+//! Rivers and reservoirs into grids (河、库进网格): each river is cut at the boundaries of
+//! the finest grids, its length measured per grid; stretches outside every grid and
+//! stretches along a shared boundary (界河) are reported; reservoir area per grid.
+
+use super::AuditConfig;
+use super::finding::{Finding, Kind, Severity, round3};
+use crate::geom;
+use crate::model::{Grid, Project, ROLE_GRID_HEAD, ROLE_RIVER_CHIEF};
+use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
+use geo::coordinate_position::CoordPos;
+use geo::{BooleanOps, Coord, CoordinatePosition, Line, LineString, MultiLineString, MultiPolygon};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Length of a river inside one grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridLength {
+    pub grid: String,
+    pub length_m: f64,
+    /// True for the part along the grid's boundary (a boundary river, shared with the
+    /// neighbour: each side gets half).
+    pub boundary: bool,
+}
+
+/// One river's lengths by grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiverLengths {
+    pub id: String,
+    pub name: String,
+    pub length_m: f64,
+    pub outside_m: f64,
+    pub by_grid: Vec<GridLength>,
+}
+
+/// Where a piece of river lies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Place {
+    Outside,
+    Inside(usize),
+    /// On the boundary of these grids (sorted).
+    Boundary(Vec<usize>),
+}
+
+fn len(a: Coord<f64>, b: Coord<f64>) -> f64 {
+    (b.x - a.x).hypot(b.y - a.y)
+}
+
+fn boundary_distance(p: Coord<f64>, mp: &MultiPolygon<f64>) -> f64 {
+    let mut d2 = f64::INFINITY;
+    for poly in &mp.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            for w in ring.0.windows(2) {
+                d2 = d2.min(geom::seg_dist2(p, w[0], w[1]));
+            }
+        }
+    }
+    d2.sqrt()
+}
+
+/// Split one segment into pieces by grid.
+fn classify_segment(
+    a: Coord<f64>,
+    b: Coord<f64>,
+    cands: &[(usize, &Grid)],
+    tol: f64,
+) -> Vec<(Coord<f64>, Coord<f64>, Place)> {
+    let mut ts: Vec<f64> = vec![0.0, 1.0];
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let l2 = dx * dx + dy * dy;
+    if l2 == 0.0 {
+        return Vec::new();
+    }
+    let param = |p: Coord<f64>| ((p.x - a.x) * dx + (p.y - a.y) * dy) / l2;
+    for (_, g) in cands {
+        for poly in &g.geometry.0 {
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                for w in ring.0.windows(2) {
+                    match line_intersection(Line::new(a, b), Line::new(w[0], w[1])) {
+                        Some(LineIntersection::SinglePoint { intersection, .. }) => {
+                            ts.push(param(intersection))
+                        }
+                        Some(LineIntersection::Collinear { intersection }) => {
+                            ts.push(param(intersection.start));
+                            ts.push(param(intersection.end));
+                        }
+                        None => {}
+                    }
+                    // Where a boundary vertex comes within the tolerance, the river may
+                    // enter or leave a boundary band.
+                    if tol > 0.0 && geom::seg_dist2(w[0], a, b) <= tol * tol {
+                        ts.push(param(w[0]));
+                    }
+                }
+            }
+        }
+    }
+    ts.retain(|t| (0.0..=1.0).contains(t));
+    ts.sort_by(|x, y| x.total_cmp(y));
+    ts.dedup_by(|x, y| (*x - *y).abs() < 1e-12);
+    let at = |t: f64| Coord {
+        x: a.x + dx * t,
+        y: a.y + dy * t,
+    };
+    let mut out = Vec::new();
+    for w in ts.windows(2) {
+        let (p, q) = (at(w[0]), at(w[1]));
+        if len(p, q) == 0.0 {
+            continue;
+        }
+        let m = at((w[0] + w[1]) / 2.0);
+        let mut on: Vec<usize> = Vec::new();
+        let mut inside = None;
+        for (gi, g) in cands {
+            let pos = g.geometry.coordinate_position(&m);
+            let near = pos == CoordPos::OnBoundary
+                || (tol > 0.0
+                    && boundary_distance(m, &g.geometry) <= tol
+                    && boundary_distance(p, &g.geometry) <= tol
+                    && boundary_distance(q, &g.geometry) <= tol);
+            if near {
+                on.push(*gi);
+            } else if pos == CoordPos::Inside {
+                inside = Some(*gi);
+            }
+        }
+        let place = if !on.is_empty() {
+            if let Some(i) = inside {
+                on.push(i);
+            }
+            on.sort_unstable();
+            on.dedup();
+            Place::Boundary(on)
+        } else if let Some(i) = inside {
+            Place::Inside(i)
+        } else {
+            Place::Outside
+        };
+        out.push((p, q, place));
+    }
+    out
+}
+
+/// Leaf grids: usable grids that no other grid names as parent.
+fn leaves<'a>(project: &'a Project, usable: &BTreeSet<&str>) -> Vec<(usize, &'a Grid)> {
+    let parents: BTreeSet<&str> = project
+        .grids
+        .iter()
+        .filter_map(|g| g.parent.as_deref())
+        .collect();
+    project
+        .grids
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| usable.contains(g.id.as_str()) && !parents.contains(g.id.as_str()))
+        .collect()
+}
+
+/// River lengths by grid, and the findings about rivers and reservoirs.
+pub(super) fn rivers(
+    project: &Project,
+    usable: &BTreeSet<&str>,
+    cfg: &AuditConfig,
+) -> (Vec<RiverLengths>, Vec<Finding>) {
+    let leaf = leaves(project, usable);
+    let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
+        leaf.iter()
+            .enumerate()
+            .filter_map(|(k, (_, g))| {
+                geom::envelope(&g.geometry).map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        k,
+                    )
+                })
+            })
+            .collect(),
+    );
+    let tol = cfg.gap_width;
+    let mut findings = Vec::new();
+    let mut tables = Vec::new();
+    let mut wet: BTreeSet<usize> = BTreeSet::new();
+    for river in &project.rivers {
+        let mut total = 0.0;
+        let mut outside = 0.0;
+        let mut outside_lines: Vec<LineString<f64>> = Vec::new();
+        let mut per: BTreeMap<(usize, bool), f64> = BTreeMap::new();
+        let mut shared: BTreeMap<Vec<usize>, (f64, Vec<LineString<f64>>)> = BTreeMap::new();
+        for line in river.lines() {
+            let mut run: Vec<Coord<f64>> = Vec::new();
+            for w in line.0.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                if !(a.x.is_finite() && a.y.is_finite() && b.x.is_finite() && b.y.is_finite()) {
+                    continue;
+                }
+                let env = geom::expand(geo::Rect::new(a, b), tol);
+                let cands: Vec<(usize, &Grid)> = tree
+                    .locate_in_envelope_intersecting(&AABB::from_corners(
+                        [env.min().x, env.min().y],
+                        [env.max().x, env.max().y],
+                    ))
+                    .map(|h| (h.data, leaf[h.data].1))
+                    .collect();
+                for (p, q, place) in classify_segment(a, b, &cands, tol) {
+                    let l = len(p, q);
+                    total += l;
+                    match place {
+                        Place::Outside => {
+                            outside += l;
+                            if run.last() != Some(&p) {
+                                if run.len() >= 2 {
+                                    outside_lines.push(LineString(std::mem::take(&mut run)));
+                                }
+                                run = vec![p];
+                            }
+                            run.push(q);
+                            continue;
+                        }
+                        Place::Inside(k) => {
+                            *per.entry((k, false)).or_default() += l;
+                            wet.insert(k);
+                        }
+                        Place::Boundary(ks) => {
+                            let share = l / ks.len() as f64;
+                            for &k in &ks {
+                                *per.entry((k, true)).or_default() += share;
+                                wet.insert(k);
+                            }
+                            if ks.len() >= 2 {
+                                let e = shared.entry(ks.clone()).or_default();
+                                e.0 += l;
+                                e.1.push(LineString(vec![p, q]));
+                            }
+                        }
+                    }
+                    if run.len() >= 2 {
+                        outside_lines.push(LineString(std::mem::take(&mut run)));
+                    }
+                    run.clear();
+                }
+            }
+            if run.len() >= 2 {
+                outside_lines.push(LineString(run));
+            }
+        }
+        let rlabel = if river.name.is_empty() {
+            river.id.as_str()
+        } else {
+            river.name.as_str()
+        };
+        if outside >= 0.01 {
+            let mut f = Finding::new(
+                Kind::RiverOutsideGrids,
+                Severity::Error,
+                vec![river.id.clone()],
+                format!("河流「{rlabel}」有 {outside:.1} m 不在任何网格内（河流未入格）。请调整网格边界或河流线。"),
+                format!("River {rlabel}: {outside:.1} m lie in no grid. Extend the grids or correct the river line."),
+            )
+            .with_geometry(MultiLineString(outside_lines));
+            f.length_m = Some(round3(outside));
+            findings.push(f);
+        }
+        for (ks, (l, lines)) in shared {
+            let names: Vec<&str> = ks.iter().map(|&k| leaf[k].1.label()).collect();
+            let mut f = Finding::new(
+                Kind::BoundaryRiver,
+                Severity::Info,
+                std::iter::once(river.id.clone()).chain(ks.iter().map(|&k| leaf[k].1.id.clone())).collect(),
+                format!("河流「{rlabel}」有 {l:.1} m 是「{}」之间的界河，长度各计一半。", names.join("」与「")),
+                format!("River {rlabel}: {l:.1} m run along the boundary of {} (boundary river); each side counts half.", names.join(" and ")),
+            )
+            .with_geometry(MultiLineString(lines));
+            f.length_m = Some(round3(l));
+            findings.push(f);
+        }
+        let mut by_grid: Vec<GridLength> = per
+            .into_iter()
+            .map(|((k, boundary), l)| GridLength {
+                grid: leaf[k].1.id.clone(),
+                length_m: round3(l),
+                boundary,
+            })
+            .collect();
+        by_grid.sort_by(|a, b| a.grid.cmp(&b.grid).then(a.boundary.cmp(&b.boundary)));
+        tables.push(RiverLengths {
+            id: river.id.clone(),
+            name: river.name.clone(),
+            length_m: round3(total),
+            outside_m: round3(outside),
+            by_grid,
+        });
+    }
+    // Reservoirs.
+    for res in &project.reservoirs {
+        let Some(env) = geom::envelope(&res.geometry) else {
+            continue;
+        };
+        let mut covered = 0.0;
+        let mut union_parts: Vec<geo::Polygon<f64>> = Vec::new();
+        for h in tree.locate_in_envelope_intersecting(&AABB::from_corners(
+            [env.min().x, env.min().y],
+            [env.max().x, env.max().y],
+        )) {
+            let g = leaf[h.data].1;
+            let a = geom::area(&res.geometry.intersection(&g.geometry));
+            if a >= cfg.min_area_m2 {
+                covered += a;
+                wet.insert(h.data);
+                union_parts.extend(g.geometry.0.iter().cloned());
+            }
+        }
+        let total = geom::area(&res.geometry);
+        let missing = total - covered;
+        if missing >= cfg.min_area_m2.max(total * 1e-9) {
+            let out = res.geometry.difference(&MultiPolygon(union_parts));
+            let a = geom::area(&out);
+            if a >= cfg.min_area_m2 {
+                let rl = if res.name.is_empty() {
+                    res.id.as_str()
+                } else {
+                    res.name.as_str()
+                };
+                let mut f = Finding::new(
+                    Kind::ReservoirOutsideGrids,
+                    Severity::Error,
+                    vec![res.id.clone()],
+                    format!("水库「{rl}」有 {a:.1} m² 不在任何网格内（水库未入格）。"),
+                    format!("Reservoir {rl}: {a:.1} m² lie in no grid."),
+                )
+                .with_geometry(out);
+                f.area_m2 = Some(round3(a));
+                findings.push(f);
+            }
+        }
+    }
+    for k in wet {
+        let g = leaf[k].1;
+        if !g.has_role(ROLE_RIVER_CHIEF) && !g.has_role(ROLE_GRID_HEAD) {
+            findings.push(Finding::new(
+                Kind::MissingRiverChief,
+                Severity::Warning,
+                vec![g.id.clone()],
+                format!("网格「{}」内有河流或水库，但没有河长或网格长。", g.label()),
+                format!("Grid {} contains a river or reservoir but has no river chief (河长) or grid head (网格长).", g.label()),
+            ));
+        }
+    }
+    (tables, findings)
+}

@@ -1,0 +1,393 @@
+//! The command-line subcommands, as library functions so tests can run them. `main.rs`
+//! only parses arguments and maps the result to an exit code.
+
+use crate::audit::{AuditConfig, Finding, Kind, Report, Severity, audit};
+use crate::io::geojson::{GeometryWriter, ReadOptions, WriteOptions, to_geojson};
+use crate::io::{self, LoadError};
+use crate::model::{Crs, Project};
+use serde_json::{Map, Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Exit codes: 0 clean, 1 findings with errors, 2 input could not be read.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    Geojson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    Text,
+    Csv,
+    Json,
+}
+
+/// Parse "EPSG:4549", "epsg:4549" or "4549".
+pub fn parse_crs(s: &str) -> Result<Crs, String> {
+    let t = s.trim();
+    let digits = t.rsplit(':').next().unwrap_or(t);
+    digits
+        .parse::<u32>()
+        .map(Crs::epsg)
+        .map_err(|_| format!("not an EPSG code: {s} (expected e.g. EPSG:4546)"))
+}
+
+/// Load one or more files into a project.
+pub fn load(files: &[PathBuf], opts: &ReadOptions) -> Result<Project, LoadError> {
+    let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    io::open(&refs, opts)
+}
+
+fn sev(s: Severity, lang: Lang) -> &'static str {
+    match (s, lang) {
+        (Severity::Error, Lang::Zh) => "错误",
+        (Severity::Warning, Lang::Zh) => "警告",
+        (Severity::Info, Lang::Zh) => "提示",
+        (Severity::Error, Lang::En) => "error",
+        (Severity::Warning, Lang::En) => "warning",
+        (Severity::Info, Lang::En) => "info",
+    }
+}
+
+/// "缝隙 0 · 重叠 1 · ..." for the main kinds, then any other kind found.
+pub fn summary_line(report: &Report, lang: Lang) -> String {
+    let main = [
+        Kind::Gap,
+        Kind::Overlap,
+        Kind::Sliver,
+        Kind::InvalidEdge,
+        Kind::OutsideParent,
+        Kind::InvalidGeometry,
+        Kind::RiverOutsideGrids,
+        Kind::MissingStaff,
+    ];
+    let counts = report.counts();
+    let get = |k: Kind| counts.iter().find(|c| c.0 == k).map(|c| c.1).unwrap_or(0);
+    let mut parts: Vec<String> = Vec::new();
+    let mut push = |k: Kind| {
+        let (zh, en) = k.label();
+        parts.push(format!(
+            "{} {}",
+            if lang == Lang::Zh { zh } else { en },
+            get(k)
+        ));
+    };
+    for k in main {
+        push(k);
+    }
+    for (k, _) in &counts {
+        if !main.contains(k) {
+            push(*k);
+        }
+    }
+    parts.join(" · ")
+}
+
+pub fn finding_json(f: &Finding, w: &GeometryWriter) -> Value {
+    let mut m = Map::new();
+    m.insert("kind".into(), f.kind.as_str().into());
+    m.insert(
+        "severity".into(),
+        serde_json::to_value(f.severity).unwrap_or(Value::Null),
+    );
+    m.insert("ids".into(), f.ids.clone().into());
+    for (k, v) in [
+        ("area_m2", f.area_m2),
+        ("width_m", f.width_m),
+        ("length_m", f.length_m),
+    ] {
+        if let Some(v) = v {
+            m.insert(k.into(), json!(v));
+        }
+    }
+    m.insert(
+        "geometry".into(),
+        f.geometry
+            .as_ref()
+            .map(|g| w.geometry(g))
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        "message".into(),
+        json!({"zh": f.message.zh, "en": f.message.en}),
+    );
+    Value::Object(m)
+}
+
+/// Render an audit report in the chosen format.
+pub fn render_audit(
+    project: &Project,
+    report: &Report,
+    format: AuditFormat,
+    lang: Lang,
+) -> Result<String, String> {
+    let w = GeometryWriter::new(project.crs, &WriteOptions::default())?;
+    Ok(match format {
+        AuditFormat::Text => {
+            let mut s = String::new();
+            for f in &report.findings {
+                let (zh, en) = f.kind.label();
+                let msg = if lang == Lang::Zh {
+                    &f.message.zh
+                } else {
+                    &f.message.en
+                };
+                s.push_str(&format!(
+                    "[{}] {} ({}): {} [{}]\n",
+                    sev(f.severity, lang),
+                    if lang == Lang::Zh { zh } else { en },
+                    f.kind.as_str(),
+                    msg,
+                    f.ids.join(", ")
+                ));
+            }
+            let (e, wn, i) = (
+                report.errors(),
+                report.warnings(),
+                report.count(Severity::Info),
+            );
+            s.push_str(&summary_line(report, lang));
+            s.push('\n');
+            s.push_str(&match lang {
+                Lang::Zh => format!(
+                    "共 {} 个网格：错误 {e}，警告 {wn}，提示 {i}。{}\n",
+                    report.grids,
+                    if e == 0 {
+                        "可以发布。"
+                    } else {
+                        "修正错误后再发布。"
+                    }
+                ),
+                Lang::En => format!(
+                    "{} grids: {e} errors, {wn} warnings, {i} notes. {}\n",
+                    report.grids,
+                    if e == 0 {
+                        "Ready to publish."
+                    } else {
+                        "Fix the errors before publishing."
+                    }
+                ),
+            });
+            s
+        }
+        AuditFormat::Json => {
+            let findings: Vec<Value> = report
+                .findings
+                .iter()
+                .map(|f| finding_json(f, &w))
+                .collect();
+            let doc = json!({
+                "summary": {
+                    "grids": report.grids,
+                    "errors": report.errors(),
+                    "warnings": report.warnings(),
+                    "infos": report.count(Severity::Info),
+                },
+                "findings": findings,
+            });
+            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n"
+        }
+        AuditFormat::Geojson => {
+            let features: Vec<Value> = report
+                .findings
+                .iter()
+                .map(|f| {
+                    let mut v = finding_json(f, &w);
+                    let geometry = v
+                        .as_object_mut()
+                        .and_then(|m| m.remove("geometry"))
+                        .unwrap_or(Value::Null);
+                    let mut props = v.as_object().cloned().unwrap_or_default();
+                    let msg = props.remove("message").unwrap_or(Value::Null);
+                    props.insert("ids".into(), Value::String(f.ids.join(",")));
+                    props.insert(
+                        "message_zh".into(),
+                        msg.get("zh").cloned().unwrap_or(Value::Null),
+                    );
+                    props.insert(
+                        "message_en".into(),
+                        msg.get("en").cloned().unwrap_or(Value::Null),
+                    );
+                    json!({"type": "Feature", "properties": props, "geometry": geometry})
+                })
+                .collect();
+            serde_json::to_string(&json!({"type": "FeatureCollection", "features": features}))
+                .map_err(|e| e.to_string())?
+                + "\n"
+        }
+    })
+}
+
+/// Exit code for a report: 1 when it has errors.
+pub fn audit_exit_code(report: &Report) -> i32 {
+    if report.errors() > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// The river-by-grid table.
+pub fn render_rivers(report: &Report, format: TableFormat) -> Result<String, String> {
+    Ok(match format {
+        TableFormat::Json => {
+            serde_json::to_string_pretty(&json!({"rivers": report.rivers}))
+                .map_err(|e| e.to_string())?
+                + "\n"
+        }
+        TableFormat::Csv => {
+            let mut s = String::from("river_id,river_name,grid,length_m,boundary\n");
+            for r in &report.rivers {
+                for g in &r.by_grid {
+                    s.push_str(&format!(
+                        "{},{},{},{:.3},{}\n",
+                        csv(&r.id),
+                        csv(&r.name),
+                        csv(&g.grid),
+                        g.length_m,
+                        g.boundary
+                    ));
+                }
+                if r.outside_m > 0.0 {
+                    s.push_str(&format!(
+                        "{},{},,{:.3},false\n",
+                        csv(&r.id),
+                        csv(&r.name),
+                        r.outside_m
+                    ));
+                }
+            }
+            s
+        }
+        TableFormat::Text => {
+            let mut s = String::new();
+            for r in &report.rivers {
+                s.push_str(&format!(
+                    "{} {}  {:.1} m (outside grids / 未入格 {:.1} m)\n",
+                    r.id, r.name, r.length_m, r.outside_m
+                ));
+                for g in &r.by_grid {
+                    s.push_str(&format!(
+                        "  {:<14} {:>10.1} m{}\n",
+                        g.grid,
+                        g.length_m,
+                        if g.boundary { "  界河 boundary" } else { "" }
+                    ));
+                }
+            }
+            s
+        }
+    })
+}
+
+fn csv(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Write the project as GeoJSON, atomically.
+pub fn export(project: &Project, out: &Path, keep_crs: bool) -> Result<(), String> {
+    let bytes = to_geojson(project, &WriteOptions { keep_crs })?;
+    io::write_atomic(out, &bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))
+}
+
+/// One benchmark row.
+#[derive(Debug, Clone)]
+pub struct BenchRow {
+    pub name: String,
+    pub cells: usize,
+    pub vertices: usize,
+    pub parse_s: f64,
+    pub audit_s: f64,
+    pub total_s: f64,
+    pub findings: usize,
+    pub peak_rss_mb: f64,
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Audit synthetic coverages: write each to a GeoJSON file in `dir` (projected, with its
+/// `crs` member), then time reading and the full audit, as a user's run would.
+pub fn bench(dir: &Path, sizes: &[(usize, usize)]) -> Result<Vec<BenchRow>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for &(cells, densify) in sizes {
+        let name = if densify > 1 {
+            format!("{cells} cells x{densify} densified")
+        } else {
+            format!("{cells} cells")
+        };
+        let path = dir.join(format!("synth-{cells}-{densify}.geojson"));
+        if !path.exists() {
+            let p = crate::synth::synthetic_project(cells, 42, densify);
+            export(&p, &path, true)?;
+        }
+        let t0 = Instant::now();
+        let project = load(&[path.clone()], &ReadOptions::default()).map_err(|e| e.to_string())?;
+        let t1 = Instant::now();
+        let report = audit(&project, &AuditConfig::default());
+        let t2 = Instant::now();
+        let vertices = project
+            .grids
+            .iter()
+            .map(|g| {
+                g.geometry
+                    .0
+                    .iter()
+                    .map(|p| p.exterior().0.len())
+                    .sum::<usize>()
+            })
+            .sum();
+        rows.push(BenchRow {
+            name,
+            cells,
+            vertices,
+            parse_s: (t1 - t0).as_secs_f64(),
+            audit_s: (t2 - t1).as_secs_f64(),
+            total_s: (t2 - t0).as_secs_f64(),
+            findings: report.findings.len(),
+            peak_rss_mb: peak_rss_mb(),
+        });
+    }
+    Ok(rows)
+}
+
+pub fn render_bench(rows: &[BenchRow]) -> String {
+    let mut s = String::from(
+        "| coverage | vertices | read s | audit s | total s | findings | peak RSS MB |\n|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {:.3} | {:.3} | {:.3} | {} | {:.0} |\n",
+            r.name, r.vertices, r.parse_s, r.audit_s, r.total_s, r.findings, r.peak_rss_mb
+        ));
+    }
+    s
+}

@@ -1,0 +1,170 @@
+//! Maximum inscribed circle (pole of inaccessibility), used to measure gap and sliver width.
+//!
+//! This is the cell-subdivision search of Mapbox's polylabel: square cells are refined in
+//! order of the best distance they could still hold, so the search stops as soon as no cell
+//! can beat the best centre by more than `tolerance`.
+
+use geo::{Coord, MultiPolygon, Polygon};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// Signed distance from `p` to the polygon's boundary: positive inside, negative outside.
+fn signed_distance(p: Coord<f64>, poly: &Polygon<f64>) -> f64 {
+    let mut inside = false;
+    let mut min_d2 = f64::INFINITY;
+    for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+        let pts = &ring.0;
+        if pts.len() < 2 {
+            continue;
+        }
+        for w in pts.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
+                inside = !inside;
+            }
+            min_d2 = min_d2.min(seg_dist2(p, a, b));
+        }
+    }
+    let d = min_d2.sqrt();
+    if inside { d } else { -d }
+}
+
+pub(crate) fn seg_dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let (mut x, mut y) = (a.x, a.y);
+    if len2 > 0.0 {
+        let t = ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2;
+        if t > 1.0 {
+            x = b.x;
+            y = b.y;
+        } else if t > 0.0 {
+            x += dx * t;
+            y += dy * t;
+        }
+    }
+    let (ex, ey) = (p.x - x, p.y - y);
+    ex * ex + ey * ey
+}
+
+struct Cell {
+    c: Coord<f64>,
+    h: f64,
+    d: f64,
+    max: f64,
+}
+
+impl Cell {
+    fn new(c: Coord<f64>, h: f64, poly: &Polygon<f64>) -> Self {
+        let d = signed_distance(c, poly);
+        Cell {
+            c,
+            h,
+            d,
+            max: d + h * std::f64::consts::SQRT_2,
+        }
+    }
+}
+
+impl PartialEq for Cell {
+    fn eq(&self, o: &Self) -> bool {
+        self.max == o.max
+    }
+}
+impl Eq for Cell {}
+impl PartialOrd for Cell {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Cell {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.max.total_cmp(&o.max)
+    }
+}
+
+fn polygon_mic(poly: &Polygon<f64>, tolerance: f64) -> (Coord<f64>, f64) {
+    use geo::{BoundingRect, Centroid};
+    let Some(bb) = poly.bounding_rect() else {
+        return (Coord { x: 0.0, y: 0.0 }, 0.0);
+    };
+    let (w, h) = (bb.width(), bb.height());
+    let size = w.min(h);
+    if size <= 0.0 {
+        return (bb.min(), 0.0);
+    }
+    let tolerance = tolerance.max(size * 1e-9);
+    let half = size / 2.0;
+    let mut heap = BinaryHeap::new();
+    let mut x = bb.min().x;
+    while x < bb.max().x {
+        let mut y = bb.min().y;
+        while y < bb.max().y {
+            heap.push(Cell::new(
+                Coord {
+                    x: x + half,
+                    y: y + half,
+                },
+                half,
+                poly,
+            ));
+            y += size;
+        }
+        x += size;
+    }
+    let mut best = match poly.centroid() {
+        Some(c) => Cell::new(c.0, 0.0, poly),
+        None => Cell::new(bb.center(), 0.0, poly),
+    };
+    let bc = Cell::new(bb.center(), 0.0, poly);
+    if bc.d > best.d {
+        best = bc;
+    }
+    // Cap the work: a pathological input must not stall the audit.
+    let mut budget = 200_000usize;
+    while let Some(cell) = heap.pop() {
+        if cell.d > best.d {
+            best = Cell { ..cell };
+            best.h = 0.0;
+        }
+        if cell.max - best.d <= tolerance || budget == 0 {
+            continue;
+        }
+        budget -= 1;
+        let h = cell.h / 2.0;
+        for (dx, dy) in [(-h, -h), (h, -h), (-h, h), (h, h)] {
+            heap.push(Cell::new(
+                Coord {
+                    x: cell.c.x + dx,
+                    y: cell.c.y + dy,
+                },
+                h,
+                poly,
+            ));
+        }
+    }
+    (best.c, best.d.max(0.0))
+}
+
+/// Centre and radius of the largest circle inside the multipolygon, to within `tolerance`.
+/// Twice the radius is the width of a gap or a sliver.
+pub fn max_inscribed_circle(mp: &MultiPolygon<f64>, tolerance: f64) -> (Coord<f64>, f64) {
+    mp.0.iter()
+        .map(|p| polygon_mic(p, tolerance))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((Coord { x: 0.0, y: 0.0 }, 0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn width_of_a_long_strip_is_its_short_side() {
+        let p =
+            polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 0.3), (x: 0.0, y: 0.3)];
+        let (_, r) = max_inscribed_circle(&MultiPolygon(vec![p]), 1e-4);
+        assert!((2.0 * r - 0.3).abs() < 1e-3, "width {}", 2.0 * r);
+    }
+}

@@ -1,0 +1,106 @@
+//! Geometry helpers shared by io, audit, edit and synth: orientation, segment keys, winding
+//! overlays, and the maximum inscribed circle.
+
+mod mic;
+mod overlay;
+
+pub use mic::max_inscribed_circle;
+pub(crate) use mic::seg_dist2;
+pub use overlay::{
+    WindingRule, cancel_opposite, difference, edges_to_cycles, fill_cycles, polygon_contours,
+    push_directed_edges,
+};
+
+use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
+
+/// Bit-exact key of a coordinate, for hashing shared vertices. `-0.0` and `0.0` are the same.
+#[inline]
+pub fn coord_key(c: Coord<f64>) -> (u64, u64) {
+    ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
+}
+
+/// Lexicographic order of coordinates, as JTS's `Coordinate.compareTo`.
+#[inline]
+pub fn coord_cmp(a: Coord<f64>, b: Coord<f64>) -> std::cmp::Ordering {
+    a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y))
+}
+
+/// Twice the signed area of a closed ring: positive for counter-clockwise.
+pub fn ring_signed_area2(ring: &[Coord<f64>]) -> f64 {
+    if ring.len() < 3 {
+        return 0.0;
+    }
+    // Shift by the first vertex to keep precision with large projected coordinates.
+    let o = ring[0];
+    let mut s = 0.0;
+    for w in ring.windows(2) {
+        let (a, b) = (w[0] - o, w[1] - o);
+        s += a.x * b.y - b.x * a.y;
+    }
+    s
+}
+
+/// Envelope of a multipolygon, or None for an empty one.
+pub fn envelope(mp: &MultiPolygon<f64>) -> Option<Rect<f64>> {
+    use geo::BoundingRect;
+    mp.bounding_rect()
+}
+
+/// Grow a rectangle by `d` on every side.
+pub fn expand(r: Rect<f64>, d: f64) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: r.min().x - d,
+            y: r.min().y - d,
+        },
+        Coord {
+            x: r.max().x + d,
+            y: r.max().y + d,
+        },
+    )
+}
+
+pub fn rects_intersect(a: &Rect<f64>, b: &Rect<f64>) -> bool {
+    a.min().x <= b.max().x
+        && b.min().x <= a.max().x
+        && a.min().y <= b.max().y
+        && b.min().y <= a.max().y
+}
+
+/// The rings of a polygon with exterior counter-clockwise and holes clockwise (the
+/// orientation RFC 7946 asks for and the winding overlays rely on).
+pub fn canonical_rings(p: &Polygon<f64>) -> Vec<Vec<Coord<f64>>> {
+    let mut out = Vec::with_capacity(1 + p.interiors().len());
+    let mut push = |ls: &LineString<f64>, ccw: bool| {
+        let mut r: Vec<Coord<f64>> = ls.0.clone();
+        if r.len() >= 2 && r.first() != r.last() {
+            r.push(r[0]);
+        }
+        if (ring_signed_area2(&r) > 0.0) != ccw {
+            r.reverse();
+        }
+        out.push(r);
+    };
+    push(p.exterior(), true);
+    for h in p.interiors() {
+        push(h, false);
+    }
+    out
+}
+
+/// Polygon with exterior counter-clockwise and holes clockwise.
+pub fn canonical_polygon(p: &Polygon<f64>) -> Polygon<f64> {
+    let mut rings = canonical_rings(p).into_iter().map(LineString::from);
+    let ext = rings.next().unwrap_or_else(|| LineString::new(vec![]));
+    Polygon::new(ext, rings.collect())
+}
+
+pub fn canonical_multipolygon(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    MultiPolygon(mp.0.iter().map(canonical_polygon).collect())
+}
+
+/// Sum of polygon areas in square metres (planar, working CRS).
+pub fn area(mp: &MultiPolygon<f64>) -> f64 {
+    use geo::Area;
+    mp.unsigned_area()
+}

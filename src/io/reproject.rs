@@ -1,0 +1,78 @@
+//! Reprojection through PROJ (the `proj` crate, with PROJ built in and its database
+//! embedded, so a user's machine needs no PROJ files).
+
+use crate::model::Crs;
+use geo::Coord;
+use proj::Proj;
+
+/// A transformation between two CRSs, axis order always easting/longitude first.
+pub struct Reprojector {
+    proj: Option<Proj>,
+    pub from: Crs,
+    pub to: Crs,
+}
+
+impl Reprojector {
+    pub fn new(from: Crs, to: Crs) -> Result<Self, String> {
+        if from == to {
+            return Ok(Reprojector {
+                proj: None,
+                from,
+                to,
+            });
+        }
+        let p = Proj::new_known_crs(&from.authority(), &to.authority(), None).map_err(|e| {
+            format!(
+                "PROJ cannot transform {} to {}: {e}",
+                from.authority(),
+                to.authority()
+            )
+        })?;
+        Ok(Reprojector {
+            proj: Some(p),
+            from,
+            to,
+        })
+    }
+
+    /// Transform coordinates in place. Points PROJ cannot transform become NaN, so that
+    /// the validity check reports them instead of the load failing as a whole.
+    pub fn apply(&self, coords: &mut [Coord<f64>]) -> Result<(), String> {
+        let Some(p) = &self.proj else { return Ok(()) };
+        let mut tmp: Vec<(f64, f64)> = coords.iter().map(|c| (c.x, c.y)).collect();
+        if p.convert_array(&mut tmp).is_err() {
+            // Retry point by point to keep the points that do transform.
+            for (c, t) in coords.iter().zip(tmp.iter_mut()) {
+                *t = p.convert((c.x, c.y)).unwrap_or((f64::NAN, f64::NAN));
+            }
+        }
+        for (c, t) in coords.iter_mut().zip(tmp) {
+            c.x = t.0;
+            c.y = t.1;
+        }
+        Ok(())
+    }
+
+    pub fn point(&self, c: Coord<f64>) -> Coord<f64> {
+        let mut v = [c];
+        let _ = self.apply(&mut v);
+        v[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reference value checked with PROJ's cs2cs (see ../shared/STACK.md).
+    #[test]
+    fn gk_cm114_known_point() {
+        let r = Reprojector::new(Crs::epsg(4547), Crs::epsg(4490)).unwrap();
+        let p = r.point(Coord {
+            x: 349000.0,
+            y: 2800000.0,
+        });
+        assert!((p.x - 112.5006739258).abs() < 1e-9, "{}", p.x);
+        assert!((p.y - 25.2988162899).abs() < 1e-9, "{}", p.y);
+    }
+}

@@ -1,0 +1,222 @@
+//! The `gridmap` binary: parse the command line, call the library, print errors once, set
+//! the exit code.
+
+use clap::{Parser, Subcommand};
+use gridmap::commands::{self, AuditFormat, EXIT_BAD_INPUT, Lang, TableFormat};
+use gridmap::io::geojson::ReadOptions;
+use gridmap::{AuditConfig, audit};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "gridmap",
+    version,
+    about = "Draw, audit and publish township grid maps (河长制网格化管理)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Args, Clone)]
+struct Input {
+    /// GeoJSON file(s): one FeatureCollection with a `layer` property, or one file per layer.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// CRS of input that names none (default: longitude/latitude, RFC 7946), e.g. EPSG:4546.
+    #[arg(long, value_parser = commands::parse_crs)]
+    src_crs: Option<gridmap::Crs>,
+    /// Projected working CRS (default: the file's own, or the CGCS2000 GK zone of the data).
+    #[arg(long, value_parser = commands::parse_crs)]
+    crs: Option<gridmap::Crs>,
+}
+
+impl Input {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            working_crs: self.crs,
+            source_crs: self.src_crs,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Audit a grid map: gaps, overlaps, slivers, hierarchy, rivers, records.
+    /// Exit 0: no errors; 1: errors found; 2: input could not be read.
+    Audit {
+        #[command(flatten)]
+        input: Input,
+        /// Gap width in metres: narrower gaps are slivers, closer edges are near misses.
+        #[arg(long, default_value_t = 0.5)]
+        gap_width: f64,
+        #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+        format: AuditFormat,
+        #[arg(long, value_enum, default_value_t = Lang::Zh)]
+        lang: Lang,
+    },
+    /// Write the project as normalised GeoJSON (RFC 7946 unless --keep-crs).
+    Export {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long)]
+        out: PathBuf,
+        /// Keep the projected working CRS and write the legacy `crs` member.
+        #[arg(long)]
+        keep_crs: bool,
+    },
+    /// River lengths by grid (河、库进网格).
+    Rivers {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, default_value_t = 0.5)]
+        gap_width: f64,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
+    },
+    /// Write a synthetic coverage (Voronoi cells in one parent) for tests and benchmarks.
+    Synth {
+        #[arg(long)]
+        cells: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Split every edge into this many pieces (more vertices per cell).
+        #[arg(long, default_value_t = 1)]
+        densify: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Benchmark the audit on synthetic coverages of 1k, 10k and 100k cells and a
+    /// densified 100k coverage (about 4 million vertices).
+    Bench {
+        /// Where the synthetic files are written (reused when present).
+        #[arg(long, default_value = "bench-data")]
+        dir: PathBuf,
+        /// Only the small sizes (1k, 10k).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Regenerate the bundled sample maps (sample-maps/jinping*.geojson).
+    #[command(hide = true)]
+    MakeSample {
+        #[arg(long, default_value = "sample-maps")]
+        out_dir: PathBuf,
+    },
+}
+
+fn run() -> anyhow::Result<i32> {
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        println!();
+        return Ok(0);
+    };
+    match command {
+        Command::Audit {
+            input,
+            gap_width,
+            format,
+            lang,
+        } => {
+            let project = match commands::load(&input.files, &input.options()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("gridmap: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            };
+            let config = AuditConfig {
+                gap_width,
+                ..Default::default()
+            };
+            let report = audit(&project, &config);
+            print!(
+                "{}",
+                commands::render_audit(&project, &report, format, lang)
+                    .map_err(anyhow::Error::msg)?
+            );
+            Ok(commands::audit_exit_code(&report))
+        }
+        Command::Export {
+            input,
+            out,
+            keep_crs,
+        } => {
+            let project = match commands::load(&input.files, &input.options()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("gridmap: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            };
+            commands::export(&project, &out, keep_crs).map_err(anyhow::Error::msg)?;
+            Ok(0)
+        }
+        Command::Rivers {
+            input,
+            gap_width,
+            format,
+        } => {
+            let project = match commands::load(&input.files, &input.options()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("gridmap: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            };
+            let config = AuditConfig {
+                gap_width,
+                ..Default::default()
+            };
+            let report = audit(&project, &config);
+            print!(
+                "{}",
+                commands::render_rivers(&report, format).map_err(anyhow::Error::msg)?
+            );
+            Ok(0)
+        }
+        Command::Synth {
+            cells,
+            seed,
+            densify,
+            out,
+        } => {
+            let p = gridmap::synth::synthetic_project(cells, seed, densify);
+            commands::export(&p, &out, true).map_err(anyhow::Error::msg)?;
+            Ok(0)
+        }
+        Command::Bench { dir, quick } => {
+            let sizes: Vec<(usize, usize)> = if quick {
+                vec![(1_000, 1), (10_000, 1)]
+            } else {
+                vec![(1_000, 1), (10_000, 1), (100_000, 1), (100_000, 6)]
+            };
+            let rows = commands::bench(&dir, &sizes).map_err(anyhow::Error::msg)?;
+            print!("{}", commands::render_bench(&rows));
+            Ok(0)
+        }
+        Command::MakeSample { out_dir } => {
+            let maps = gridmap::synth::sample_township();
+            std::fs::create_dir_all(&out_dir)?;
+            commands::export(&maps.clean, &out_dir.join("jinping.geojson"), false)
+                .map_err(anyhow::Error::msg)?;
+            commands::export(&maps.faulty, &out_dir.join("jinping-faulty.geojson"), false)
+                .map_err(anyhow::Error::msg)?;
+            for (kind, ids) in &maps.planted {
+                println!("planted {kind}: {}", ids.join(", "));
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn main() {
+    match run() {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("gridmap: {e:#}");
+            std::process::exit(EXIT_BAD_INPUT);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! A grid (网格): one management unit with its record (档案) and its staff.
+
+use super::Extra;
+use geo::MultiPolygon;
+
+/// 网格长: grid head, required on every grid.
+pub const ROLE_GRID_HEAD: &str = "网格长";
+/// 网格员: grid worker.
+pub const ROLE_GRID_WORKER: &str = "网格员";
+/// 河长: river chief.
+pub const ROLE_RIVER_CHIEF: &str = "河长";
+
+/// The roles named in the township plans; any other text is allowed too.
+pub const STANDARD_ROLES: [&str; 7] = [
+    ROLE_GRID_HEAD,
+    ROLE_GRID_WORKER,
+    "网格协助员",
+    "网格警员",
+    "网格信息员",
+    "网格指导员",
+    ROLE_RIVER_CHIEF,
+];
+
+/// Grid level: 1 = town (一级/总网格), 2 = village (二级/大网格), 3 = sub-area (三级/小网格),
+/// 4 = basic grid (基础网格) where a county uses it.
+pub type Level = u8;
+
+/// One person responsible for a grid.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Staff {
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// Stable id: the feature id, else the `id` or `code` property, else generated.
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub level: Level,
+    /// Id of the parent grid (None for level 1).
+    pub parent: Option<String>,
+    pub geometry: MultiPolygon<f64>,
+    pub households: Option<u32>,
+    pub population: Option<u32>,
+    pub staff: Vec<Staff>,
+    pub notes: String,
+    pub extra: Extra,
+}
+
+impl Grid {
+    pub fn new(id: impl Into<String>, level: Level, geometry: MultiPolygon<f64>) -> Self {
+        Grid {
+            id: id.into(),
+            code: String::new(),
+            name: String::new(),
+            level,
+            parent: None,
+            geometry,
+            households: None,
+            population: None,
+            staff: Vec::new(),
+            notes: String::new(),
+            extra: Extra::new(),
+        }
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.staff
+            .iter()
+            .any(|s| s.role.trim() == role && !s.name.trim().is_empty())
+    }
+
+    /// Name for messages: the name if set, else the id.
+    pub fn label(&self) -> &str {
+        if self.name.trim().is_empty() {
+            &self.id
+        } else {
+            &self.name
+        }
+    }
+}

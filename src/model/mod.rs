@@ -1,0 +1,115 @@
+//! The project document: grids, rivers, reservoirs, natural villages, the boundary and the
+//! working CRS. Pure data; every other module builds on it and it imports none of them.
+
+mod crs;
+mod grid;
+
+pub use crs::{Crs, gk_zone_epsg_for_lon};
+pub use grid::{
+    Grid, Level, ROLE_GRID_HEAD, ROLE_GRID_WORKER, ROLE_RIVER_CHIEF, STANDARD_ROLES, Staff,
+};
+
+use geo::{LineString, MultiLineString, MultiPolygon, Point};
+use serde_json::{Map, Value};
+
+/// Extra GeoJSON properties that gridmap does not interpret; kept and written back unchanged.
+pub type Extra = Map<String, Value>;
+
+/// The administrative outline of the township (the level-1 extent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundary {
+    pub id: String,
+    pub name: String,
+    pub geometry: MultiPolygon<f64>,
+    pub extra: Extra,
+}
+
+/// A river, stream or canal (河流), as lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct River {
+    pub id: String,
+    pub name: String,
+    pub geometry: MultiLineString<f64>,
+    pub extra: Extra,
+}
+
+impl River {
+    pub fn lines(&self) -> impl Iterator<Item = &LineString<f64>> {
+        self.geometry.0.iter()
+    }
+}
+
+/// A reservoir, pond or lake (水库/山塘/湖泊), as polygons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reservoir {
+    pub id: String,
+    pub name: String,
+    pub geometry: MultiPolygon<f64>,
+    pub extra: Extra,
+}
+
+/// A natural village (自然村) as a point with its households and population.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Village {
+    pub id: String,
+    pub name: String,
+    pub location: Point<f64>,
+    pub households: Option<u32>,
+    pub population: Option<u32>,
+    pub extra: Extra,
+}
+
+/// Something the reader had to repair or could not use, kept so the audit can report it
+/// next to the feature it belongs to (for example a ring that was not closed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputNote {
+    /// Id of the feature (grid id for grids).
+    pub feature_id: String,
+    pub layer: &'static str,
+    pub zh: String,
+    pub en: String,
+    /// True when the feature's geometry could not be used at all.
+    pub fatal: bool,
+}
+
+/// One grid map project: all layers in one working CRS (metres).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Project {
+    /// Title shown in the app and on prints, e.g. "晋屏镇".
+    pub name: String,
+    /// The projected working CRS in which all geometry is held.
+    pub crs: Crs,
+    pub boundary: Vec<Boundary>,
+    pub grids: Vec<Grid>,
+    pub rivers: Vec<River>,
+    pub reservoirs: Vec<Reservoir>,
+    pub villages: Vec<Village>,
+    /// Problems found while reading; reported by the audit as invalid geometry.
+    pub input_notes: Vec<InputNote>,
+}
+
+impl Project {
+    pub fn grid(&self, id: &str) -> Option<&Grid> {
+        self.grids.iter().find(|g| g.id == id)
+    }
+
+    pub fn grid_mut(&mut self, id: &str) -> Option<&mut Grid> {
+        self.grids.iter_mut().find(|g| g.id == id)
+    }
+
+    /// Index of every grid by id (the first one wins where ids repeat).
+    pub fn grid_index(&self) -> std::collections::HashMap<&str, usize> {
+        let mut map = std::collections::HashMap::with_capacity(self.grids.len());
+        for (i, g) in self.grids.iter().enumerate() {
+            map.entry(g.id.as_str()).or_insert(i);
+        }
+        map
+    }
+
+    /// The grids whose parent is `id`.
+    pub fn children_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Grid> + 'a {
+        self.grids
+            .iter()
+            .filter(move |g| g.parent.as_deref() == Some(id))
+    }
+}
