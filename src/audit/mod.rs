@@ -19,7 +19,7 @@ pub use rivers::{GridLength, RiverLengths};
 pub use validity::check_geometry;
 
 use crate::geom;
-use crate::model::{Level, Project};
+use crate::model::{GridIndex, Level, Project};
 use geo::{MultiLineString, MultiPolygon, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -144,7 +144,8 @@ impl Auditor {
     }
 
     fn recheck(&mut self, project: &Project, changed: &[String], full: bool) {
-        let index = project.grid_index();
+        let gindex = GridIndex::new(project);
+        let index = &gindex.by_id;
         let changed: BTreeSet<&str> = changed.iter().map(|s| s.as_str()).collect();
         // Old envelopes, levels and parents matter too: a grid that moved away leaves its
         // old neighbours to be re-checked.
@@ -175,7 +176,7 @@ impl Auditor {
                             self.envs.remove(*id);
                         }
                     }
-                    let k = group_of(project, g);
+                    let k = group_of(&gindex, g);
                     self.group_keys.insert(g.id.clone(), k.clone());
                     groups_dirty.insert(k);
                 }
@@ -192,7 +193,7 @@ impl Auditor {
             self.groups.clear();
             self.pairs.clear();
             for g in &project.grids {
-                groups_dirty.insert(group_of(project, g));
+                groups_dirty.insert(group_of(&gindex, g));
             }
         }
 
@@ -306,7 +307,7 @@ impl Auditor {
                 }
             }
             for &i in &affected {
-                groups_dirty.insert(group_of(project, &project.grids[i]));
+                groups_dirty.insert(group_of(&gindex, &project.grids[i]));
             }
         }
 
@@ -326,6 +327,7 @@ impl Auditor {
                 .map(|key| {
                     let fs = tiling::group_findings(
                         project,
+                        &gindex,
                         key,
                         &usable_ids,
                         &self.unmatched,
@@ -359,8 +361,9 @@ impl Auditor {
             .flatten()
             .collect();
         findings.extend(area_findings.iter().map(|f| (*f).clone()));
+        let gindex = GridIndex::new(project);
         findings.extend(tiling::unexplained_edges(
-            project,
+            &gindex,
             &self.raw_edges,
             &area_findings,
         ));
@@ -383,9 +386,9 @@ impl Auditor {
             .filter(|(_, v)| v.1)
             .map(|(k, _)| k.as_str())
             .collect();
-        findings.extend(records::hierarchy(project));
+        findings.extend(records::hierarchy(project, &gindex));
         findings.extend(records::records(project, &self.config));
-        let (rivers, river_findings) = rivers::rivers(project, &usable, &self.config);
+        let (rivers, river_findings) = rivers::rivers(project, &gindex, &usable, &self.config);
         findings.extend(river_findings);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         Report {
@@ -396,9 +399,9 @@ impl Auditor {
     }
 }
 
-fn group_of(project: &Project, g: &crate::model::Grid) -> GroupKey {
+fn group_of(index: &GridIndex, g: &crate::model::Grid) -> GroupKey {
     match &g.parent {
-        Some(p) if project.grid(p).is_some() => GroupKey::Grid(p.clone()),
+        Some(p) if index.get(p).is_some() => GroupKey::Grid(p.clone()),
         _ => GroupKey::Boundary(g.level),
     }
 }

@@ -3,11 +3,11 @@
 
 use super::AuditConfig;
 use super::finding::{Finding, Kind, Severity};
-use crate::model::{Project, ROLE_GRID_HEAD, ROLE_GRID_WORKER};
+use crate::model::{GridIndex, Project, ROLE_GRID_HEAD, ROLE_GRID_WORKER};
 use std::collections::BTreeMap;
 
 /// Levels, parents, duplicate ids and codes.
-pub(super) fn hierarchy(project: &Project) -> Vec<Finding> {
+pub(super) fn hierarchy(project: &Project, index: &GridIndex) -> Vec<Finding> {
     let mut out = Vec::new();
     let has_level = |l: u8| project.grids.iter().any(|g| g.level == l);
     let mut by_id: BTreeMap<&str, usize> = BTreeMap::new();
@@ -38,7 +38,7 @@ pub(super) fn hierarchy(project: &Project) -> Vec<Finding> {
             ));
         }
         match g.parent.as_deref().filter(|p| !p.trim().is_empty()) {
-            Some(pid) => match project.grid(pid) {
+            Some(pid) => match index.get(pid) {
                 None => out.push(Finding::new(
                     Kind::MissingParent,
                     Severity::Error,
@@ -95,7 +95,7 @@ pub(super) fn hierarchy(project: &Project) -> Vec<Finding> {
                         "Grid {l}: code {code} contains characters other than digits and letters."
                     ),
                 ));
-            } else if let Some(p) = g.parent.as_deref().and_then(|p| project.grid(p)) {
+            } else if let Some(p) = g.parent.as_deref().and_then(|p| index.get(p)) {
                 let pc = p.code.trim();
                 let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
                 if digits(pc) && digits(code) && (!code.starts_with(pc) || code.len() <= pc.len()) {

@@ -5,7 +5,7 @@
 use super::AuditConfig;
 use super::finding::{Finding, Kind, Severity, round3};
 use crate::geom;
-use crate::model::{Grid, Project, ROLE_GRID_HEAD, ROLE_RIVER_CHIEF};
+use crate::model::{Grid, GridIndex, Project, ROLE_GRID_HEAD, ROLE_RIVER_CHIEF};
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo::coordinate_position::CoordPos;
 use geo::{BooleanOps, Coord, CoordinatePosition, Line, LineString, MultiLineString, MultiPolygon};
@@ -143,27 +143,27 @@ fn classify_segment(
 }
 
 /// Leaf grids: usable grids that no other grid names as parent.
-fn leaves<'a>(project: &'a Project, usable: &BTreeSet<&str>) -> Vec<(usize, &'a Grid)> {
-    let parents: BTreeSet<&str> = project
-        .grids
-        .iter()
-        .filter_map(|g| g.parent.as_deref())
-        .collect();
+fn leaves<'a>(
+    project: &'a Project,
+    index: &GridIndex,
+    usable: &BTreeSet<&str>,
+) -> Vec<(usize, &'a Grid)> {
     project
         .grids
         .iter()
         .enumerate()
-        .filter(|(_, g)| usable.contains(g.id.as_str()) && !parents.contains(g.id.as_str()))
+        .filter(|(_, g)| usable.contains(g.id.as_str()) && !index.has_children(&g.id))
         .collect()
 }
 
 /// River lengths by grid, and the findings about rivers and reservoirs.
 pub(super) fn rivers(
     project: &Project,
+    index: &GridIndex,
     usable: &BTreeSet<&str>,
     cfg: &AuditConfig,
 ) -> (Vec<RiverLengths>, Vec<Finding>) {
-    let leaf = leaves(project, usable);
+    let leaf = leaves(project, index, usable);
     let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
         leaf.iter()
             .enumerate()

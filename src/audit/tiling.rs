@@ -4,7 +4,7 @@
 use super::finding::{Finding, Kind, Severity, round3};
 use super::{AuditConfig, GroupKey};
 use crate::geom::{self, WindingRule};
-use crate::model::{Grid, Project};
+use crate::model::{Grid, GridIndex, Project};
 use geo::{BooleanOps, Coord, LineString, MultiLineString, MultiPolygon};
 use std::collections::{BTreeSet, HashMap};
 
@@ -73,6 +73,7 @@ pub(super) fn overlap(a: &Grid, b: &Grid, cfg: &AuditConfig) -> Vec<Finding> {
 /// Gaps, slivers and outside-parent parts for one parent and its children.
 pub(super) fn group_findings(
     project: &Project,
+    index: &GridIndex,
     key: &GroupKey,
     usable: &BTreeSet<&str>,
     unmatched: &HashMap<String, bool>,
@@ -85,14 +86,14 @@ pub(super) fn group_findings(
         Vec<&Grid>,
     ) = match key {
         GroupKey::Grid(pid) => {
-            let Some(p) = project.grid(pid) else {
+            let Some(p) = index.get(pid) else {
                 return Vec::new();
             };
             if !usable.contains(p.id.as_str()) {
                 return Vec::new();
             }
-            let kids = project
-                .children_of(pid)
+            let kids = index
+                .children(pid)
                 .filter(|c| usable.contains(c.id.as_str()) && c.level == p.level + 1)
                 .collect::<Vec<_>>();
             (
@@ -109,10 +110,7 @@ pub(super) fn group_findings(
                 .filter(|g| {
                     g.level == *level
                         && usable.contains(g.id.as_str())
-                        && !g
-                            .parent
-                            .as_deref()
-                            .is_some_and(|p| project.grid(p).is_some())
+                        && !g.parent.as_deref().is_some_and(|p| index.get(p).is_some())
                 })
                 .collect();
             // The boundary layer is the parent of the top level only.
@@ -308,7 +306,7 @@ fn boundary_distance(p: Coord<f64>, mp: &MultiPolygon<f64>) -> f64 {
 /// neighbour's without enclosing any area (a vertex not shared, a T-junction) or whose
 /// area is below the threshold.
 pub(super) fn unexplained_edges(
-    project: &Project,
+    index: &GridIndex,
     raw: &HashMap<String, MultiLineString<f64>>,
     areas: &[&Finding],
 ) -> Vec<Finding> {
@@ -316,7 +314,7 @@ pub(super) fn unexplained_edges(
     ids.sort();
     let mut out = Vec::new();
     for id in ids {
-        let Some(g) = project.grid(id) else { continue };
+        let Some(g) = index.get(id) else { continue };
         let lines = &raw[id];
         let related: Vec<&MultiPolygon<f64>> = areas
             .iter()

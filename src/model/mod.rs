@@ -99,11 +99,7 @@ impl Project {
 
     /// Index of every grid by id (the first one wins where ids repeat).
     pub fn grid_index(&self) -> std::collections::HashMap<&str, usize> {
-        let mut map = std::collections::HashMap::with_capacity(self.grids.len());
-        for (i, g) in self.grids.iter().enumerate() {
-            map.entry(g.id.as_str()).or_insert(i);
-        }
-        map
+        GridIndex::new(self).by_id
     }
 
     /// The grids whose parent is `id`.
@@ -111,5 +107,48 @@ impl Project {
         self.grids
             .iter()
             .filter(move |g| g.parent.as_deref() == Some(id))
+    }
+}
+
+/// Grids by id and children by parent id, for lookups in loops over many grids.
+pub struct GridIndex<'a> {
+    project: &'a Project,
+    pub by_id: std::collections::HashMap<&'a str, usize>,
+    children: std::collections::HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> GridIndex<'a> {
+    pub fn new(project: &'a Project) -> Self {
+        let mut by_id = std::collections::HashMap::with_capacity(project.grids.len());
+        let mut children: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, g) in project.grids.iter().enumerate() {
+            by_id.entry(g.id.as_str()).or_insert(i);
+            if let Some(p) = g.parent.as_deref() {
+                children.entry(p).or_default().push(i);
+            }
+        }
+        GridIndex {
+            project,
+            by_id,
+            children,
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&'a Grid> {
+        self.by_id.get(id).map(|&i| &self.project.grids[i])
+    }
+
+    /// The grids that name `id` as parent, in project order.
+    pub fn children(&self, id: &str) -> impl Iterator<Item = &'a Grid> + '_ {
+        self.children
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.project.grids[i])
+    }
+
+    pub fn has_children(&self, id: &str) -> bool {
+        self.children.contains_key(id)
     }
 }

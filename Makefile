@@ -1,0 +1,21 @@
+# The two commands of README.md. Both install the system tools the build needs
+# (cmake for the bundled PROJ) when they are missing, then call cargo.
+
+.PHONY: run test deps bench
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+deps:
+	@command -v cmake >/dev/null 2>&1 && command -v sqlite3 >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || \
+	  { echo "installing build tools (cmake, sqlite3, g++) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq cmake sqlite3 g++ pkg-config >/dev/null; }
+
+# Audit the bundled sample township (the desktop app replaces this when it lands).
+run: deps
+	cargo run --release -- audit sample-maps/jinping.geojson
+
+test: deps
+	cargo test --release
+
+bench: deps
+	cargo run --release -- bench

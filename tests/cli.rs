@@ -1,0 +1,281 @@
+//! The `gridmap` command line as a user runs it: exit codes, the JSON schema, export round
+//! trips, the river table, and bad input.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gridmap"))
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-maps")
+        .join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run gridmap")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn audit_exit_codes() {
+    assert_eq!(
+        run(&["audit", s(&sample("jinping.geojson"))]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["audit", s(&sample("jinping-faulty.geojson"))])
+            .status
+            .code(),
+        Some(1)
+    );
+    let out = run(&["audit", "/nonexistent/file.geojson"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/file.geojson"));
+}
+
+#[test]
+fn audit_json_schema() {
+    let out = run(&[
+        "audit",
+        s(&sample("jinping-faulty.geojson")),
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["summary"]["grids"], 80);
+    assert_eq!(v["summary"]["errors"], 6);
+    assert_eq!(v["summary"]["warnings"], 0);
+    let findings = v["findings"].as_array().expect("findings");
+    let gap = findings.iter().find(|f| f["kind"] == "gap").expect("gap");
+    assert_eq!(gap["severity"], "error");
+    assert!(gap["area_m2"].as_f64().unwrap() > 1000.0);
+    assert!(gap["width_m"].as_f64().unwrap() > 20.0);
+    assert_eq!(gap["geometry"]["type"], "Polygon");
+    // WGS 84 longitude/latitude in southern Hunan.
+    let lon = gap["geometry"]["coordinates"][0][0][0].as_f64().unwrap();
+    let lat = gap["geometry"]["coordinates"][0][0][1].as_f64().unwrap();
+    assert!(
+        (111.0..114.0).contains(&lon) && (24.0..27.0).contains(&lat),
+        "{lon} {lat}"
+    );
+    assert!(gap["message"]["zh"].as_str().unwrap().contains("缝隙"));
+    assert!(gap["message"]["en"].as_str().unwrap().contains("Gap"));
+    assert!(gap["ids"].as_array().unwrap().len() >= 2);
+    let river = findings
+        .iter()
+        .find(|f| f["kind"] == "river_outside_grids")
+        .expect("river");
+    assert!(river["length_m"].as_f64().unwrap() > 390.0);
+}
+
+#[test]
+fn audit_geojson_opens_as_feature_collection() {
+    let out = run(&[
+        "audit",
+        s(&sample("jinping-faulty.geojson")),
+        "--format",
+        "geojson",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["type"], "FeatureCollection");
+    let feats = v["features"].as_array().unwrap();
+    assert!(
+        feats
+            .iter()
+            .any(|f| f["properties"]["kind"] == "overlap" && f["geometry"]["type"] == "Polygon")
+    );
+}
+
+#[test]
+fn export_round_trip_within_a_centimetre_and_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.geojson");
+    let b = dir.path().join("b.geojson");
+    assert_eq!(
+        run(&["export", s(&sample("jinping.geojson")), "--out", s(&a)])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["export", s(&a), "--out", s(&b)]).status.code(),
+        Some(0)
+    );
+    let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(ba == bb, "export of an export must be byte-identical");
+    // Vertices in metres: compare the working-CRS geometry of the original and the copy.
+    let opts = gridmap::io::geojson::ReadOptions::default();
+    let p0 = gridmap::io::open(&[sample("jinping.geojson").as_path()], &opts).unwrap();
+    let p1 = gridmap::io::open(&[a.as_path()], &opts).unwrap();
+    let mut worst: f64 = 0.0;
+    for (g0, g1) in p0.grids.iter().zip(&p1.grids) {
+        assert_eq!(g0.id, g1.id);
+        assert_eq!(g0.staff, g1.staff);
+        for (c0, c1) in g0.geometry.0[0]
+            .exterior()
+            .0
+            .iter()
+            .zip(&g1.geometry.0[0].exterior().0)
+        {
+            worst = worst.max((c0.x - c1.x).hypot(c0.y - c1.y));
+        }
+    }
+    assert!(worst < 0.01, "moved {worst} m");
+}
+
+#[test]
+fn keep_crs_writes_legacy_crs_member_and_reads_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("gk.geojson");
+    assert_eq!(
+        run(&[
+            "export",
+            s(&sample("jinping.geojson")),
+            "--keep-crs",
+            "--out",
+            s(&a)
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let v: Value = serde_json::from_slice(&std::fs::read(&a).unwrap()).unwrap();
+    assert_eq!(v["crs"]["properties"]["name"], "urn:ogc:def:crs:EPSG::4546");
+    let x = v["features"][1]["geometry"]["coordinates"][0][0][0]
+        .as_f64()
+        .unwrap();
+    assert!(x > 500_000.0, "projected metres expected, got {x}");
+    assert_eq!(run(&["audit", s(&a)]).status.code(), Some(0));
+}
+
+#[test]
+fn extra_properties_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("x.geojson");
+    std::fs::write(
+        &src,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"G1","name":"甲","level":3,"备注":"保留","area_note":{"a":1}},
+        "geometry":{"type":"Polygon","coordinates":[[[112.3,25.4],[112.31,25.4],[112.31,25.41],[112.3,25.41],[112.3,25.4]]]}}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("y.geojson");
+    assert_eq!(
+        run(&["export", s(&src), "--out", s(&out)]).status.code(),
+        Some(0)
+    );
+    let v: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let f = &v["features"][0];
+    assert_eq!(f["id"], "G1", "id falls back to the code");
+    assert_eq!(f["properties"]["备注"], "保留");
+    assert_eq!(f["properties"]["area_note"]["a"], 1);
+    assert_eq!(f["properties"]["layer"], "grid");
+}
+
+#[test]
+fn rivers_table() {
+    let out = run(&["rivers", s(&sample("jinping.geojson")), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rivers = v["rivers"].as_array().unwrap();
+    let boundary = rivers
+        .iter()
+        .find(|r| r["name"] == "界溪")
+        .expect("boundary stream");
+    let by = boundary["by_grid"].as_array().unwrap();
+    assert!(by.iter().all(|g| g["boundary"] == true));
+    // Each piece along a shared boundary is listed for both grids with half its length.
+    let total: f64 = by.iter().map(|g| g["length_m"].as_f64().unwrap()).sum();
+    assert!((total - boundary["length_m"].as_f64().unwrap()).abs() < 0.05);
+    let csv = run(&["rivers", s(&sample("jinping.geojson")), "--format", "csv"]);
+    assert!(
+        String::from_utf8_lossy(&csv.stdout)
+            .starts_with("river_id,river_name,grid,length_m,boundary")
+    );
+}
+
+fn bad(content: &[u8], name: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, content).unwrap();
+    let out = run(&["audit", s(&p)]);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn bad_input_gives_exit_2_and_a_clear_message() {
+    let (c, e) = bad(b"", "empty.geojson");
+    assert_eq!(c, 2);
+    assert!(
+        e.contains("empty.geojson") && e.contains("empty") && e.contains("空"),
+        "{e}"
+    );
+
+    let text = std::fs::read(sample("jinping.geojson")).unwrap();
+    let (c, e) = bad(&text[..text.len() / 2], "cut.geojson");
+    assert_eq!(c, 2);
+    assert!(e.contains("truncated") && e.contains("截断"), "{e}");
+
+    let (c, e) = bad(br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"layer":"grid","id":"g7"},"geometry":{"type":"LineString","coordinates":[[112.3,25.4],[112.4,25.5]]}}]}"#, "lines.geojson");
+    assert_eq!(c, 2);
+    assert!(e.contains("id=g7") && e.contains("LineString"), "{e}");
+
+    let (c, e) = bad(br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[38500000,2800000],[38501000,2800000],[38501000,2801000],[38500000,2800000]]]}}]}"#, "gk.geojson");
+    assert_eq!(c, 2);
+    assert!(e.contains("EPSG:4526"), "zone 38 is suggested: {e}");
+
+    let (c, e) = bad(b"<html>not json</html>", "page.geojson");
+    assert_eq!(c, 2);
+    assert!(e.contains("not valid JSON"), "{e}");
+}
+
+/// A 200 MB file that ends early is read and rejected without running out of memory.
+#[test]
+fn huge_truncated_file_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("huge.geojson");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+        f.write_all(br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[["#).unwrap();
+        let chunk = "[112.1234567,25.1234567],".repeat(4000);
+        while f.get_ref().metadata().unwrap().len() < 200 * 1024 * 1024 {
+            f.write_all(chunk.as_bytes()).unwrap();
+            f.flush().unwrap();
+        }
+    }
+    let out = run(&["audit", s(&p)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
+}
+
+#[test]
+fn unclosed_ring_is_reported_and_repaired() {
+    let (c, _) = bad(br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1","name":"a","level":1},"geometry":{"type":"Polygon","coordinates":[[[112.3,25.4],[112.31,25.4],[112.31,25.41],[112.3,25.41]]]}}]}"#, "open.geojson");
+    assert_eq!(c, 0, "an unclosed ring is closed and reported as a warning");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("open.geojson");
+    std::fs::write(&p, br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1","name":"a","level":1},"geometry":{"type":"Polygon","coordinates":[[[112.3,25.4],[112.31,25.4],[112.31,25.41],[112.3,25.41]]]}}]}"#).unwrap();
+    let out = run(&["audit", s(&p), "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "invalid_geometry"
+                && f["message"]["en"].as_str().unwrap().contains("not closed"))
+    );
+}
