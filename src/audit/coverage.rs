@@ -375,7 +375,11 @@ fn is_collinear_or_interior(
             intersection,
             is_proper,
         } => {
-            if is_proper || (intersection != t0 && intersection != t1) {
+            // A crossing, or a touch in the interior of either segment (JTS
+            // `isInteriorIntersection()`), puts the target in the neighbour's way.
+            let interior_target = intersection != t0 && intersection != t1;
+            let interior_adj = intersection != a0 && intersection != a1;
+            if is_proper || interior_target || interior_adj {
                 return true;
             }
             intersection
