@@ -350,7 +350,8 @@ pub fn bench(dir: &Path, sizes: &[(usize, usize)]) -> Result<Vec<BenchRow>, Stri
             export(&p, &path, true)?;
         }
         let t0 = Instant::now();
-        let project = load(&[path.clone()], &ReadOptions::default()).map_err(|e| e.to_string())?;
+        let project = load(std::slice::from_ref(&path), &ReadOptions::default())
+            .map_err(|e| e.to_string())?;
         let t1 = Instant::now();
         let report = audit(&project, &AuditConfig::default());
         let t2 = Instant::now();

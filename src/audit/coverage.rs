@@ -135,7 +135,7 @@ pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -
     // Envelope index of the polygons.
     let envs: Vec<Option<Rect<f64>>> = polys
         .iter()
-        .map(|p| p.and_then(|mp| crate::geom::envelope(mp)))
+        .map(|p| p.and_then(crate::geom::envelope))
         .collect();
     let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
         envs.iter()
@@ -273,11 +273,11 @@ fn check_target(
     // Interacting segments.
     for (ri, st) in local.iter_mut() {
         let ring = &rings[*ri];
-        for i in 0..ring.nseg() {
-            if st[i] != UNKNOWN {
+        for (state, seg) in st.iter_mut().zip(ring.pts.windows(2)) {
+            if *state != UNKNOWN {
                 continue;
             }
-            let (t0, t1) = (ring.pts[i], ring.pts[i + 1]);
+            let (t0, t1) = (seg[0], seg[1]);
             if t0 == t1 {
                 continue;
             }
@@ -296,7 +296,7 @@ fn check_target(
                         let end = ((sec + 1) * SECTION).min(aring.nseg());
                         for k in sec * SECTION..end {
                             if is_invalid_interaction(t0, t1, aring, k, tol) {
-                                st[i] = INVALID;
+                                *state = INVALID;
                                 break 'adj;
                             }
                         }

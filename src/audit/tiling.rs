@@ -110,7 +110,7 @@ pub(super) fn group_findings(
                 .filter(|g| {
                     g.level == *level
                         && usable.contains(g.id.as_str())
-                        && !g.parent.as_deref().is_some_and(|p| index.get(p).is_some())
+                        && g.parent.as_deref().is_none_or(|p| index.get(p).is_none())
                 })
                 .collect();
             // The boundary layer is the parent of the top level only.

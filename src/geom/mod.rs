@@ -19,6 +19,9 @@ pub fn coord_key(c: Coord<f64>) -> (u64, u64) {
     ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
 }
 
+/// Bit-exact key of a directed edge.
+pub type EdgeKey = ((u64, u64), (u64, u64));
+
 /// Lexicographic order of coordinates, as JTS's `Coordinate.compareTo`.
 #[inline]
 pub fn coord_cmp(a: Coord<f64>, b: Coord<f64>) -> std::cmp::Ordering {

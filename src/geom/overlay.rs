@@ -95,7 +95,7 @@ pub fn push_directed_edges(
 /// Cancel each pair of opposite directed edges; the winding-number field is unchanged.
 /// Between exactly shared edges of a clean coverage nothing is left but its outline.
 pub fn cancel_opposite(edges: Vec<(Coord<f64>, Coord<f64>)>) -> Vec<(Coord<f64>, Coord<f64>)> {
-    type K = ((u64, u64), (u64, u64));
+    type K = super::EdgeKey;
     let key = |a: Coord<f64>, b: Coord<f64>| -> K { (coord_key(a), coord_key(b)) };
     let mut count: HashMap<K, i64> = HashMap::with_capacity(edges.len());
     for &(a, b) in &edges {

@@ -15,7 +15,7 @@ pub struct SampleMaps {
     pub clean: Project,
     pub faulty: Project,
     /// What was planted in the faulty copy: (kind, ids involved).
-    pub planted: Vec<(&'static str, Vec<String>)>,
+    pub planted: Planted,
 }
 
 const VILLAGES: [&str; 20] = [
@@ -98,13 +98,15 @@ fn spread(pts: &[Coord<f64>], k: usize, first: usize) -> Vec<usize> {
     chosen
 }
 
+/// Members of each group, and each group's outline.
+type Grouping = (Vec<Vec<usize>>, Vec<MultiPolygon<f64>>);
+
+/// What was planted: (kind, ids involved).
+type Planted = Vec<(&'static str, Vec<String>)>;
+
 /// Group members by nearest seed; returns the groups' outlines, or None when a group is
 /// not one simple polygon.
-fn group(
-    parts: &[MultiPolygon<f64>],
-    centres: &[Coord<f64>],
-    seeds: &[usize],
-) -> Option<(Vec<Vec<usize>>, Vec<MultiPolygon<f64>>)> {
+fn group(parts: &[MultiPolygon<f64>], centres: &[Coord<f64>], seeds: &[usize]) -> Option<Grouping> {
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); seeds.len()];
     for (i, c) in centres.iter().enumerate() {
         let (g, _) = seeds
@@ -536,7 +538,7 @@ fn pick_edge(
         .0
         .clone();
     let key = |c: Coord<f64>| geom::coord_key(c);
-    let mut owner: HashMap<((u64, u64), (u64, u64)), &Grid> = HashMap::new();
+    let mut owner: HashMap<geom::EdgeKey, &Grid> = HashMap::new();
     for o in project
         .grids
         .iter()
@@ -574,9 +576,9 @@ fn pick_edge(
 fn plant_faults(
     clean: &Project,
     near_river: &dyn Fn(Coord<f64>, f64) -> bool,
-) -> Option<(Project, Vec<(&'static str, Vec<String>)>)> {
+) -> Option<(Project, Planted)> {
     let mut p = clean.clone();
-    let mut planted: Vec<(&'static str, Vec<String>)> = Vec::new();
+    let mut planted: Planted = Vec::new();
     let mut used: Vec<String> = Vec::new();
     let level3: Vec<usize> = (0..p.grids.len())
         .filter(|&i| p.grids[i].level == 3)
