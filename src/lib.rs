@@ -10,6 +10,7 @@ pub mod geom;
 pub mod io;
 pub mod model;
 pub mod synth;
+pub mod timing;
 
 pub use audit::{AuditConfig, Auditor, Finding, Kind, Report, Severity, audit};
 pub use model::{Crs, Grid, Project, Staff};

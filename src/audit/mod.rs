@@ -23,7 +23,8 @@ use crate::model::{GridIndex, Level, Project};
 use geo::{MultiLineString, MultiPolygon, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Thresholds of the audit.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,33 +102,38 @@ enum GroupKey {
 /// Incremental auditor: holds the results that depend on geometry, keyed by grid id.
 pub struct Auditor {
     config: AuditConfig,
-    /// Validity findings and usability per grid id.
-    validity: HashMap<String, (Vec<Finding>, bool)>,
-    /// Envelope and level of each usable grid, as last audited.
-    envs: HashMap<String, (Level, Rect<f64>)>,
+    /// What is known of each grid, by id, as last audited.
+    state: FxHashMap<String, GridState>,
     /// Invalid edges per grid (CoverageValidator semantics), before explanation by areas.
-    raw_edges: HashMap<String, MultiLineString<f64>>,
-    /// Grids with segments that no neighbour matches.
-    unmatched: HashMap<String, bool>,
+    raw_edges: FxHashMap<String, MultiLineString<f64>>,
     /// Overlaps and duplicates per pair of grid ids (sorted pair).
-    pairs: BTreeMap<(String, String), Vec<Finding>>,
+    pairs: FxHashMap<(String, String), Vec<Finding>>,
     /// Gaps, slivers and outside-parent findings per parent.
-    groups: BTreeMap<GroupKey, Vec<Finding>>,
-    /// The parent group of each grid, as last audited.
-    group_keys: HashMap<String, GroupKey>,
+    groups: FxHashMap<GroupKey, Vec<Finding>>,
+}
+
+/// Per-grid results of the last audit.
+struct GridState {
+    /// Validity findings.
+    findings: Vec<Finding>,
+    /// Valid enough for the coverage, tiling and river checks.
+    usable: bool,
+    /// Level and envelope, when usable.
+    env: Option<(Level, Rect<f64>)>,
+    /// The parent group the grid belongs to.
+    group: GroupKey,
+    /// Some segment is matched by no neighbour (outline of the coverage, or a fault).
+    unmatched: bool,
 }
 
 impl Auditor {
     pub fn new(project: &Project, config: AuditConfig) -> Self {
         let mut a = Auditor {
             config,
-            validity: HashMap::new(),
-            envs: HashMap::new(),
-            raw_edges: HashMap::new(),
-            unmatched: HashMap::new(),
-            pairs: BTreeMap::new(),
-            groups: BTreeMap::new(),
-            group_keys: HashMap::new(),
+            state: FxHashMap::default(),
+            raw_edges: FxHashMap::default(),
+            pairs: FxHashMap::default(),
+            groups: FxHashMap::default(),
         };
         let all: Vec<String> = project.grids.iter().map(|g| g.id.clone()).collect();
         a.recheck(project, &all, true);
@@ -144,48 +150,70 @@ impl Auditor {
     }
 
     fn recheck(&mut self, project: &Project, changed: &[String], full: bool) {
+        let mut clock = std::time::Instant::now();
         let gindex = GridIndex::new(project);
         let index = &gindex.by_id;
-        let changed: BTreeSet<&str> = changed.iter().map(|s| s.as_str()).collect();
+        let changed: FxHashSet<&str> = changed.iter().map(|s| s.as_str()).collect();
+        crate::timing::phase("index", &mut clock);
         // Old envelopes, levels and parents matter too: a grid that moved away leaves its
         // old neighbours to be re-checked.
         let mut touched_envs: Vec<(Level, Rect<f64>)> = Vec::new();
-        let mut groups_dirty: BTreeSet<GroupKey> = BTreeSet::new();
+        let mut groups_dirty: FxHashSet<GroupKey> = FxHashSet::default();
         for id in &changed {
-            if let Some(e) = self.envs.get(*id) {
-                touched_envs.push(*e);
+            if let Some(e) = self.state.get(*id).and_then(|st| st.env) {
+                touched_envs.push(e);
             }
-            groups_dirty.insert(GroupKey::Grid(id.to_string()));
-            if let Some(k) = self.group_keys.get(*id) {
-                groups_dirty.insert(k.clone());
+            if gindex.has_children(id) || self.groups.contains_key(&GroupKey::Grid(id.to_string()))
+            {
+                groups_dirty.insert(GroupKey::Grid(id.to_string()));
+            }
+            if let Some(st) = self.state.get(*id) {
+                groups_dirty.insert(st.group.clone());
             }
         }
-        // Validity of the changed grids.
-        for id in &changed {
-            match index.get(id) {
-                Some(&i) => {
+        crate::timing::phase("old state", &mut clock);
+        // Validity of the changed grids, in parallel.
+        type Checked<'a> = (&'a str, Option<(Vec<Finding>, bool, Option<Rect<f64>>)>);
+        let checked: Vec<Checked> = {
+            use rayon::prelude::*;
+            let ids: Vec<&str> = changed.iter().copied().collect();
+            ids.par_iter()
+                .map(|id| {
+                    let r = index.get(id).map(|&i| {
+                        let g = &project.grids[i];
+                        let (fs, usable) = check_geometry(&g.id, g.label(), &g.geometry);
+                        (fs, usable, geom::envelope(&g.geometry))
+                    });
+                    (*id, r)
+                })
+                .collect()
+        };
+        crate::timing::phase("validity checks", &mut clock);
+        for (id, r) in checked {
+            match (r, index.get(id)) {
+                (Some((fs, usable, env)), Some(&i)) => {
                     let g = &project.grids[i];
-                    let (fs, usable) = check_geometry(&g.id, g.label(), &g.geometry);
-                    self.validity.insert(g.id.clone(), (fs, usable));
-                    match (usable, geom::envelope(&g.geometry)) {
-                        (true, Some(e)) => {
-                            self.envs.insert(g.id.clone(), (g.level, e));
-                            touched_envs.push((g.level, e));
-                        }
-                        _ => {
-                            self.envs.remove(*id);
-                        }
+                    let env = env.filter(|_| usable).map(|e| (g.level, e));
+                    if let Some(e) = env {
+                        touched_envs.push(e);
                     }
-                    let k = group_of(&gindex, g);
-                    self.group_keys.insert(g.id.clone(), k.clone());
-                    groups_dirty.insert(k);
+                    let group = group_of(&gindex, g);
+                    groups_dirty.insert(group.clone());
+                    let unmatched = self.state.get(id).is_some_and(|st| st.unmatched);
+                    self.state.insert(
+                        g.id.clone(),
+                        GridState {
+                            findings: fs,
+                            usable,
+                            env,
+                            group,
+                            unmatched,
+                        },
+                    );
                 }
-                None => {
-                    self.group_keys.remove(*id);
-                    self.validity.remove(*id);
-                    self.envs.remove(*id);
-                    self.raw_edges.remove(*id);
-                    self.unmatched.remove(*id);
+                _ => {
+                    self.state.remove(id);
+                    self.raw_edges.remove(id);
                 }
             }
         }
@@ -197,14 +225,20 @@ impl Auditor {
             }
         }
 
+        crate::timing::phase("validity", &mut clock);
         // Coverage per level, over the affected grids and their neighbours.
-        let usable = |i: usize| -> bool {
-            let g = &project.grids[i];
-            self.validity.get(&g.id).is_some_and(|v| v.1) && index.get(g.id.as_str()) == Some(&i)
-        };
+        let usable: Vec<bool> = project
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                self.state.get(&g.id).is_some_and(|st| st.usable)
+                    && index.get(g.id.as_str()) == Some(&i)
+            })
+            .collect();
         let mut levels: BTreeMap<Level, Vec<usize>> = BTreeMap::new();
         for (i, g) in project.grids.iter().enumerate() {
-            if usable(i) {
+            if usable[i] {
                 levels.entry(g.level).or_default().push(i);
             }
         }
@@ -233,8 +267,8 @@ impl Auditor {
             // The sub-coverage: affected grids plus their neighbours, so that each affected
             // grid sees all of its neighbours.
             let mut sub: BTreeSet<usize> = affected.clone();
-            for &i in &affected {
-                if let Some(e) = self.envs.get(&project.grids[i].id) {
+            for &i in affected.iter().filter(|_| !full) {
+                if let Some(e) = self.state.get(&project.grids[i].id).and_then(|st| st.env) {
                     for hit in tree.locate_in_envelope_intersecting(&aabb(geom::expand(e.1, gw))) {
                         sub.insert(hit.data);
                     }
@@ -245,13 +279,17 @@ impl Auditor {
                 .iter()
                 .map(|&i| Some(&project.grids[i].geometry))
                 .collect();
+            crate::timing::phase("coverage setup", &mut clock);
             let res = validate_coverage(&polys, gw);
+            crate::timing::phase("coverage validation", &mut clock);
             for (k, &i) in sub.iter().enumerate() {
                 if !affected.contains(&i) {
                     continue;
                 }
                 let id = project.grids[i].id.clone();
-                self.unmatched.insert(id.clone(), res.has_unmatched[k]);
+                if let Some(st) = self.state.get_mut(&id) {
+                    st.unmatched = res.has_unmatched[k];
+                }
                 match &res.invalid_edges[k] {
                     Some(e) => {
                         self.raw_edges.insert(id, e.clone());
@@ -262,25 +300,40 @@ impl Auditor {
                 }
             }
             // Overlaps and duplicates for pairs that involve an affected grid.
-            let affected_ids: BTreeSet<&str> = affected
+            let affected_ids: FxHashSet<&str> = affected
                 .iter()
                 .map(|&i| project.grids[i].id.as_str())
                 .collect();
             self.pairs.retain(|(a, b), _| {
                 !(affected_ids.contains(a.as_str()) || affected_ids.contains(b.as_str()))
             });
+            // A pair can only overlap if one of the two has invalid edges (a clean
+            // coverage has none; an island inside a grid has them all): good grids are
+            // paired only with the few bad ones.
+            let bad: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&k| self.raw_edges.contains_key(&project.grids[k].id))
+                .collect();
+            let bad_tree = envelope_tree(project, &bad);
             let mut pair_set: BTreeSet<(usize, usize)> = BTreeSet::new();
             for &i in &affected {
-                let Some(e) = self.envs.get(&project.grids[i].id).map(|e| e.1) else {
+                let Some(e) = self
+                    .state
+                    .get(&project.grids[i].id)
+                    .and_then(|st| st.env)
+                    .map(|e| e.1)
+                else {
                     continue;
                 };
-                for hit in tree.locate_in_envelope_intersecting(&aabb(e)) {
+                let t = if self.raw_edges.contains_key(&project.grids[i].id) {
+                    &tree
+                } else {
+                    &bad_tree
+                };
+                for hit in t.locate_in_envelope_intersecting(&aabb(e)) {
                     let j = hit.data;
-                    if j == i {
-                        continue;
-                    }
-                    let has_bad = |k: usize| self.raw_edges.contains_key(&project.grids[k].id);
-                    if has_bad(i) || has_bad(j) {
+                    if j != i {
                         pair_set.insert((i.min(j), i.max(j)));
                     }
                 }
@@ -311,12 +364,13 @@ impl Auditor {
             }
         }
 
+        crate::timing::phase("overlaps", &mut clock);
         // Tiling of each dirty parent by its children.
-        let usable_ids: BTreeSet<&str> = project
+        let usable_ids: FxHashSet<&str> = project
             .grids
             .iter()
             .enumerate()
-            .filter(|(i, _)| usable(*i))
+            .filter(|(i, _)| usable[*i])
             .map(|(_, g)| g.id.as_str())
             .collect();
         let dirty: Vec<GroupKey> = groups_dirty.into_iter().collect();
@@ -330,13 +384,14 @@ impl Auditor {
                         &gindex,
                         key,
                         &usable_ids,
-                        &self.unmatched,
+                        &|id: &str| self.state.get(id).is_none_or(|st| st.unmatched),
                         &self.config,
                     );
                     (key.clone(), fs)
                 })
                 .collect()
         };
+        crate::timing::phase("gaps and tiling", &mut clock);
         for (k, fs) in computed {
             if fs.is_empty() {
                 self.groups.remove(&k);
@@ -348,10 +403,11 @@ impl Auditor {
 
     /// The full report for the project as it is now.
     pub fn report(&self, project: &Project) -> Report {
+        let mut clock = std::time::Instant::now();
         let mut findings: Vec<Finding> = Vec::new();
         for g in &project.grids {
-            if let Some((fs, _)) = self.validity.get(&g.id) {
-                findings.extend(fs.iter().cloned());
+            if let Some(st) = self.state.get(&g.id) {
+                findings.extend(st.findings.iter().cloned());
             }
         }
         let area_findings: Vec<&Finding> = self
@@ -380,16 +436,20 @@ impl Auditor {
                 n.en.clone(),
             ));
         }
-        let usable: BTreeSet<&str> = self
-            .validity
+        let usable: FxHashSet<&str> = self
+            .state
             .iter()
-            .filter(|(_, v)| v.1)
+            .filter(|(_, st)| st.usable)
             .map(|(k, _)| k.as_str())
             .collect();
+        crate::timing::phase("report: geometry findings", &mut clock);
         findings.extend(records::hierarchy(project, &gindex));
+        crate::timing::phase("report: hierarchy", &mut clock);
         findings.extend(records::records(project, &self.config));
+        crate::timing::phase("report: records", &mut clock);
         let (rivers, river_findings) = rivers::rivers(project, &gindex, &usable, &self.config);
         findings.extend(river_findings);
+        crate::timing::phase("report: rivers", &mut clock);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         Report {
             grids: project.grids.len(),

@@ -11,6 +11,7 @@ use geo::coordinate_position::CoordPos;
 use geo::{BooleanOps, Coord, CoordinatePosition, Line, LineString, MultiLineString, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -146,7 +147,7 @@ fn classify_segment(
 fn leaves<'a>(
     project: &'a Project,
     index: &GridIndex,
-    usable: &BTreeSet<&str>,
+    usable: &FxHashSet<&str>,
 ) -> Vec<(usize, &'a Grid)> {
     project
         .grids
@@ -160,7 +161,7 @@ fn leaves<'a>(
 pub(super) fn rivers(
     project: &Project,
     index: &GridIndex,
-    usable: &BTreeSet<&str>,
+    usable: &FxHashSet<&str>,
     cfg: &AuditConfig,
 ) -> (Vec<RiverLengths>, Vec<Finding>) {
     let leaf = leaves(project, index, usable);

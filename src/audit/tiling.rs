@@ -6,7 +6,7 @@ use super::{AuditConfig, GroupKey};
 use crate::geom::{self, WindingRule};
 use crate::model::{Grid, GridIndex, Project};
 use geo::{BooleanOps, Coord, LineString, MultiLineString, MultiPolygon};
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 fn level_zh(level: u8) -> &'static str {
     match level {
@@ -75,8 +75,8 @@ pub(super) fn group_findings(
     project: &Project,
     index: &GridIndex,
     key: &GroupKey,
-    usable: &BTreeSet<&str>,
-    unmatched: &HashMap<String, bool>,
+    usable: &FxHashSet<&str>,
+    unmatched: &(dyn Fn(&str) -> bool + Sync),
     cfg: &AuditConfig,
 ) -> Vec<Finding> {
     let (parent_geom, parent_id, parent_label, children): (
@@ -244,7 +244,7 @@ pub(super) fn group_findings(
                 }
                 _ => false,
             };
-            if inside_env && !unmatched.get(&c.id).copied().unwrap_or(true) {
+            if inside_env && !unmatched(&c.id) {
                 continue;
             }
             let outside = c.geometry.difference(parent);
@@ -307,7 +307,7 @@ fn boundary_distance(p: Coord<f64>, mp: &MultiPolygon<f64>) -> f64 {
 /// area is below the threshold.
 pub(super) fn unexplained_edges(
     index: &GridIndex,
-    raw: &HashMap<String, MultiLineString<f64>>,
+    raw: &FxHashMap<String, MultiLineString<f64>>,
     areas: &[&Finding],
 ) -> Vec<Finding> {
     let mut ids: Vec<&String> = raw.keys().collect();

@@ -94,26 +94,45 @@ pub fn push_directed_edges(
 
 /// Cancel each pair of opposite directed edges; the winding-number field is unchanged.
 /// Between exactly shared edges of a clean coverage nothing is left but its outline.
+///
+/// # Performance
+/// A parallel sort on the undirected edge key, then one pass over equal runs: no hashing,
+/// and the surviving edges come out in a deterministic order.
 pub fn cancel_opposite(edges: Vec<(Coord<f64>, Coord<f64>)>) -> Vec<(Coord<f64>, Coord<f64>)> {
-    type K = super::EdgeKey;
-    let key = |a: Coord<f64>, b: Coord<f64>| -> K { (coord_key(a), coord_key(b)) };
-    let mut count: HashMap<K, i64> = HashMap::with_capacity(edges.len());
-    for &(a, b) in &edges {
-        *count.entry(key(a, b)).or_default() += 1;
-    }
-    let mut out = Vec::new();
-    for &(a, b) in &edges {
-        let k = key(a, b);
-        let fwd = count.get(&k).copied().unwrap_or(0);
-        let bwd = count.get(&key(b, a)).copied().unwrap_or(0);
-        // Keep an edge while its direction has a surplus over the reverse; each kept edge
-        // uses up one of the surplus.
-        if fwd > bwd {
-            out.push((a, b));
-            if let Some(c) = count.get_mut(&k) {
-                *c -= 1;
+    use rayon::prelude::*;
+    // (undirected key, +1 when the edge runs from the smaller to the larger endpoint)
+    let mut keyed: Vec<([u64; 4], i32)> = edges
+        .par_iter()
+        .map(|&(a, b)| {
+            let (ka, kb) = (coord_key(a), coord_key(b));
+            if super::coord_cmp(a, b).is_le() {
+                ([ka.0, ka.1, kb.0, kb.1], 1)
+            } else {
+                ([kb.0, kb.1, ka.0, ka.1], -1)
             }
+        })
+        .collect();
+    drop(edges);
+    keyed.par_sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    let mut out = Vec::new();
+    let coord = |x: u64, y: u64| Coord {
+        x: f64::from_bits(x),
+        y: f64::from_bits(y),
+    };
+    let mut i = 0;
+    while i < keyed.len() {
+        let mut j = i;
+        let mut net = 0i64;
+        while j < keyed.len() && keyed[j].0 == keyed[i].0 {
+            net += keyed[j].1 as i64;
+            j += 1;
         }
+        let k = keyed[i].0;
+        let (lo, hi) = (coord(k[0], k[1]), coord(k[2], k[3]));
+        for _ in 0..net.unsigned_abs() {
+            out.push(if net > 0 { (lo, hi) } else { (hi, lo) });
+        }
+        i = j;
     }
     out
 }

@@ -390,6 +390,7 @@ fn read_one(
     pending: &mut Vec<Pending>,
     notes: &mut Vec<InputNote>,
 ) -> Result<(Option<Crs>, Option<String>), LoadError> {
+    let mut clock = std::time::Instant::now();
     let bytes = std::fs::read(path).map_err(|e| {
         LoadError::new(
             path,
@@ -418,6 +419,7 @@ fn read_one(
             format!("{}: line {} column {}: {e}", what.1, e.line(), e.column()),
         )
     })?;
+    crate::timing::phase("parse JSON", &mut clock);
     let crs = doc.crs.as_ref().and_then(crs_from_member);
     if doc.crs.is_some() && crs.is_none() {
         return Err(LoadError::new(
@@ -528,6 +530,7 @@ fn read_one(
             geometry,
         });
     }
+    crate::timing::phase("features", &mut clock);
     Ok((crs, doc.name))
 }
 
