@@ -1,1 +1,23 @@
-fn main() {}
+//! `cargo bench`: audit synthetic Voronoi coverages of 1k, 10k and 100k cells and a
+//! densified 100k-cell coverage (about 3.7 million vertices), reading each from GeoJSON as
+//! a user's run does. The same as `gridmap bench`; figures are in README.md.
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-data");
+    let quick = std::env::args().any(|a| a == "--quick");
+    let sizes: Vec<(usize, usize)> = if quick {
+        vec![(1_000, 1), (10_000, 1)]
+    } else {
+        vec![(1_000, 1), (10_000, 1), (100_000, 1), (100_000, 6)]
+    };
+    match gridmap::commands::bench(&dir, &sizes) {
+        Ok(rows) => print!("{}", gridmap::commands::render_bench(&rows)),
+        Err(e) => {
+            eprintln!("bench: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -74,7 +74,7 @@ enum Layer {
 impl Layer {
     fn parse(s: &str) -> Option<Layer> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "boundary" | "边界" | "行政边界" => Some(Layer::Boundary),
+            "boundary" | "boundaries" | "边界" | "行政边界" => Some(Layer::Boundary),
             "grid" | "grids" | "网格" => Some(Layer::Grid),
             "river" | "rivers" | "河流" => Some(Layer::River),
             "reservoir" | "reservoirs" | "lake" | "水库" => Some(Layer::Reservoir),
@@ -84,22 +84,28 @@ impl Layer {
     }
 
     /// The layer a file holds when its features do not say: guessed from the file name.
+    /// The layer a file holds when its features do not say, from the file name: a word
+    /// of the name (split at `-`, `_`, `.`, space) such as `rivers`, or a Chinese ending
+    /// such as `河流`. Anything else holds grids ("XX镇河长制网格" is grids, not rivers).
     fn from_file_name(path: &Path) -> Layer {
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().to_lowercase())
             .unwrap_or_default();
-        for (key, layer) in [
-            ("boundary", Layer::Boundary),
+        let words: Vec<&str> = stem.split(['-', '_', '.', ' ']).collect();
+        for w in &words {
+            if let Some(layer) = Layer::parse(w).filter(|l| *l != Layer::Grid) {
+                return layer;
+            }
+        }
+        for (ending, layer) in [
+            ("行政边界", Layer::Boundary),
             ("边界", Layer::Boundary),
-            ("river", Layer::River),
-            ("河", Layer::River),
-            ("reservoir", Layer::Reservoir),
+            ("河流", Layer::River),
             ("水库", Layer::Reservoir),
-            ("village", Layer::Village),
             ("自然村", Layer::Village),
         ] {
-            if stem.contains(key) {
+            if stem.ends_with(ending) {
                 return layer;
             }
         }
@@ -466,7 +472,9 @@ fn read_one(
                 .or_else(|| props.get("id").and_then(value_to_string))
                 .or_else(|| {
                     if layer == Layer::Grid {
-                        props.get("code").and_then(value_to_string)
+                        aliases("code")
+                            .iter()
+                            .find_map(|k| props.get(*k).and_then(value_to_string))
                     } else {
                         None
                     }
@@ -535,11 +543,56 @@ fn read_one(
 }
 
 fn take_string(props: &mut Map<String, Value>, key: &str) -> String {
-    props
-        .remove(key)
+    take_value(props, key)
         .as_ref()
         .and_then(value_to_string)
         .unwrap_or_default()
+}
+
+/// Property names read for each field, in order of preference: the documented English
+/// key first, then the names common in Chinese GIS data (名称, XZQMC, ...).
+fn aliases(key: &str) -> &'static [&'static str] {
+    match key {
+        "name" => &["name", "NAME", "Name", "名称", "网格名称", "MC", "XZQMC"],
+        "code" => &["code", "CODE", "Code", "编码", "网格编码", "DM", "XZQDM"],
+        "level" => &["level", "LEVEL", "级别", "网格级别", "层级"],
+        "parent" => &[
+            "parent",
+            "PARENT",
+            "parent_id",
+            "上级",
+            "上级网格",
+            "上级编码",
+        ],
+        "households" => &["households", "HOUSEHOLDS", "户数"],
+        "population" => &["population", "POPULATION", "人数", "人口"],
+        "staff" => &["staff", "人员"],
+        "notes" => &["notes", "备注说明"],
+        _ => &[],
+    }
+}
+
+/// Remove and return the first present property among `key`'s aliases.
+fn take_value(props: &mut Map<String, Value>, key: &str) -> Option<Value> {
+    let names = aliases(key);
+    if names.is_empty() {
+        return props.remove(key);
+    }
+    names
+        .iter()
+        .find_map(|k| props.remove(*k).filter(|v| !v.is_null()))
+}
+
+/// A level: 1-4, "2", or "二级".
+fn parse_level(v: Option<&Value>) -> Option<u8> {
+    if let Some(n) = value_to_u32(v) {
+        return Some(n.min(255) as u8);
+    }
+    let s = v?.as_str()?.trim();
+    ["一", "二", "三", "四"]
+        .iter()
+        .position(|c| s.starts_with(c))
+        .map(|i| i as u8 + 1)
 }
 
 fn to_multipolygon(g: Option<geo::Geometry<f64>>) -> MultiPolygon<f64> {
@@ -562,12 +615,14 @@ fn place(project: &mut Project, p: Pending) {
         Layer::Grid => {
             let code = take_string(&mut props, "code");
             let name = take_string(&mut props, "name");
-            let parent = props.remove("parent").as_ref().and_then(value_to_string);
-            let level = value_to_u32(props.remove("level").as_ref()).map(|l| l.min(255) as u8);
+            let parent = take_value(&mut props, "parent")
+                .as_ref()
+                .and_then(value_to_string);
+            let level = parse_level(take_value(&mut props, "level").as_ref());
             let level = level.unwrap_or(if parent.is_some() { 3 } else { 2 });
-            let households = value_to_u32(props.remove("households").as_ref());
-            let population = value_to_u32(props.remove("population").as_ref());
-            let staff: Vec<Staff> = match props.remove("staff") {
+            let households = value_to_u32(take_value(&mut props, "households").as_ref());
+            let population = value_to_u32(take_value(&mut props, "population").as_ref());
+            let staff: Vec<Staff> = match take_value(&mut props, "staff") {
                 Some(v @ Value::Array(_)) => serde_json::from_value(v).unwrap_or_default(),
                 Some(other) if !other.is_null() => {
                     // Keep what we cannot interpret rather than lose it.
@@ -625,8 +680,8 @@ fn place(project: &mut Project, p: Pending) {
         }
         Layer::Village => {
             let name = take_string(&mut props, "name");
-            let households = value_to_u32(props.remove("households").as_ref());
-            let population = value_to_u32(props.remove("population").as_ref());
+            let households = value_to_u32(take_value(&mut props, "households").as_ref());
+            let population = value_to_u32(take_value(&mut props, "population").as_ref());
             let location = match geometry {
                 Some(geo::Geometry::Point(p)) => p,
                 _ => Point::new(f64::NAN, f64::NAN),
