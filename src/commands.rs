@@ -243,8 +243,10 @@ pub fn audit_exit_code(report: &Report) -> i32 {
 pub fn render_rivers(report: &Report, format: TableFormat) -> Result<String, String> {
     Ok(match format {
         TableFormat::Json => {
-            serde_json::to_string_pretty(&json!({"rivers": report.rivers}))
-                .map_err(|e| e.to_string())?
+            serde_json::to_string_pretty(
+                &json!({"rivers": report.rivers, "reservoirs": report.reservoirs}),
+            )
+            .map_err(|e| e.to_string())?
                 + "\n"
         }
         TableFormat::Csv => {
@@ -285,6 +287,15 @@ pub fn render_rivers(report: &Report, format: TableFormat) -> Result<String, Str
                         g.length_m,
                         if g.boundary { "  界河 boundary" } else { "" }
                     ));
+                }
+            }
+            for r in &report.reservoirs {
+                s.push_str(&format!(
+                    "{} {}  {:.1} m² (outside grids / 未入格 {:.1} m²)\n",
+                    r.id, r.name, r.area_m2, r.outside_m2
+                ));
+                for g in &r.by_grid {
+                    s.push_str(&format!("  {:<14} {:>10.1} m²\n", g.grid, g.area_m2));
                 }
             }
             s
@@ -335,18 +346,22 @@ fn peak_rss_mb() -> f64 {
 
 /// Audit synthetic coverages: write each to a GeoJSON file in `dir` (projected, with its
 /// `crs` member), then time reading and the full audit, as a user's run would.
-pub fn bench(dir: &Path, sizes: &[(usize, usize)]) -> Result<Vec<BenchRow>, String> {
+/// `sizes`: (cells, densify, faults) per row.
+pub fn bench(dir: &Path, sizes: &[(usize, usize, usize)]) -> Result<Vec<BenchRow>, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
-    for &(cells, densify) in sizes {
-        let name = if densify > 1 {
-            format!("{cells} cells x{densify} densified")
-        } else {
-            format!("{cells} cells")
-        };
-        let path = dir.join(format!("synth-{cells}-{densify}.geojson"));
+    for &(cells, densify, faults) in sizes {
+        let mut name = format!("{cells} cells");
+        if densify > 1 {
+            name.push_str(&format!(" x{densify} densified"));
+        }
+        if faults > 0 {
+            name.push_str(&format!(", {faults} faults"));
+        }
+        let path = dir.join(format!("synth-{cells}-{densify}-{faults}.geojson"));
         if !path.exists() {
-            let p = crate::synth::synthetic_project(cells, 42, densify);
+            let mut p = crate::synth::synthetic_project(cells, 42, densify);
+            crate::synth::plant_vertex_faults(&mut p, faults, 42);
             export(&p, &path, true)?;
         }
         let t0 = Instant::now();

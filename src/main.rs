@@ -88,6 +88,9 @@ enum Command {
         /// Split every edge into this many pieces (more vertices per cell).
         #[arg(long, default_value_t = 1)]
         densify: usize,
+        /// Move one vertex in this many random cells (overlaps and gaps to find).
+        #[arg(long, default_value_t = 0)]
+        faults: usize,
         #[arg(long)]
         out: PathBuf,
     },
@@ -185,17 +188,25 @@ fn run() -> anyhow::Result<i32> {
             cells,
             seed,
             densify,
+            faults,
             out,
         } => {
-            let p = gridmap::synth::synthetic_project(cells, seed, densify);
+            let mut p = gridmap::synth::synthetic_project(cells, seed, densify);
+            gridmap::synth::plant_vertex_faults(&mut p, faults, seed);
             commands::export(&p, &out, true).map_err(anyhow::Error::msg)?;
             Ok(0)
         }
         Command::Bench { dir, quick } => {
-            let sizes: Vec<(usize, usize)> = if quick {
-                vec![(1_000, 1), (10_000, 1)]
+            let sizes: Vec<(usize, usize, usize)> = if quick {
+                vec![(1_000, 1, 0), (10_000, 1, 0)]
             } else {
-                vec![(1_000, 1), (10_000, 1), (100_000, 1), (100_000, 6)]
+                vec![
+                    (1_000, 1, 0),
+                    (10_000, 1, 0),
+                    (100_000, 1, 0),
+                    (100_000, 6, 0),
+                    (100_000, 1, 500),
+                ]
             };
             let rows = commands::bench(&dir, &sizes).map_err(anyhow::Error::msg)?;
             print!("{}", commands::render_bench(&rows));

@@ -196,6 +196,21 @@ fn rivers_table() {
     // Each piece along a shared boundary is listed for both grids with half its length.
     let total: f64 = by.iter().map(|g| g["length_m"].as_f64().unwrap()).sum();
     assert!((total - boundary["length_m"].as_f64().unwrap()).abs() < 0.05);
+    let reservoirs = v["reservoirs"].as_array().unwrap();
+    assert_eq!(reservoirs.len(), 2);
+    for r in reservoirs {
+        let inside: f64 = r["by_grid"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["area_m2"].as_f64().unwrap())
+            .sum();
+        assert!(
+            (inside - r["area_m2"].as_f64().unwrap()).abs() < 0.01,
+            "{r}"
+        );
+        assert_eq!(r["outside_m2"], 0.0);
+    }
     let csv = run(&["rivers", s(&sample("jinping.geojson")), "--format", "csv"]);
     assert!(
         String::from_utf8_lossy(&csv.stdout)

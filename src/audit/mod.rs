@@ -15,7 +15,7 @@ mod validity;
 
 pub use coverage::{CoverageResult, validate_coverage};
 pub use finding::{Finding, Kind, Message, Severity};
-pub use rivers::{GridLength, RiverLengths};
+pub use rivers::{GridArea, GridLength, ReservoirAreas, RiverLengths};
 pub use validity::check_geometry;
 
 use crate::geom;
@@ -59,6 +59,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// River lengths by grid (河、库进网格).
     pub rivers: Vec<RiverLengths>,
+    /// Reservoir areas by grid.
+    pub reservoirs: Vec<ReservoirAreas>,
 }
 
 impl Report {
@@ -122,8 +124,6 @@ struct GridState {
     env: Option<(Level, Rect<f64>)>,
     /// The parent group the grid belongs to.
     group: GroupKey,
-    /// Some segment is matched by no neighbour (outline of the coverage, or a fault).
-    unmatched: bool,
 }
 
 impl Auditor {
@@ -199,7 +199,6 @@ impl Auditor {
                     }
                     let group = group_of(&gindex, g);
                     groups_dirty.insert(group.clone());
-                    let unmatched = self.state.get(id).is_some_and(|st| st.unmatched);
                     self.state.insert(
                         g.id.clone(),
                         GridState {
@@ -207,7 +206,6 @@ impl Auditor {
                             usable,
                             env,
                             group,
-                            unmatched,
                         },
                     );
                 }
@@ -287,9 +285,6 @@ impl Auditor {
                     continue;
                 }
                 let id = project.grids[i].id.clone();
-                if let Some(st) = self.state.get_mut(&id) {
-                    st.unmatched = res.has_unmatched[k];
-                }
                 match &res.invalid_edges[k] {
                     Some(e) => {
                         self.raw_edges.insert(id, e.clone());
@@ -379,14 +374,8 @@ impl Auditor {
             dirty
                 .par_iter()
                 .map(|key| {
-                    let fs = tiling::group_findings(
-                        project,
-                        &gindex,
-                        key,
-                        &usable_ids,
-                        &|id: &str| self.state.get(id).is_none_or(|st| st.unmatched),
-                        &self.config,
-                    );
+                    let fs =
+                        tiling::group_findings(project, &gindex, key, &usable_ids, &self.config);
                     (key.clone(), fs)
                 })
                 .collect()
@@ -447,7 +436,8 @@ impl Auditor {
         crate::timing::phase("report: hierarchy", &mut clock);
         findings.extend(records::records(project, &self.config));
         crate::timing::phase("report: records", &mut clock);
-        let (rivers, river_findings) = rivers::rivers(project, &gindex, &usable, &self.config);
+        let (rivers, reservoirs, river_findings) =
+            rivers::rivers(project, &gindex, &usable, &self.config);
         findings.extend(river_findings);
         crate::timing::phase("report: rivers", &mut clock);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -455,6 +445,7 @@ impl Auditor {
             grids: project.grids.len(),
             findings,
             rivers,
+            reservoirs,
         }
     }
 }

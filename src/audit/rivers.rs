@@ -35,6 +35,23 @@ pub struct RiverLengths {
     pub by_grid: Vec<GridLength>,
 }
 
+/// Area of a reservoir inside one grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridArea {
+    pub grid: String,
+    pub area_m2: f64,
+}
+
+/// One reservoir's area by grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReservoirAreas {
+    pub id: String,
+    pub name: String,
+    pub area_m2: f64,
+    pub outside_m2: f64,
+    pub by_grid: Vec<GridArea>,
+}
+
 /// Where a piece of river lies.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Place {
@@ -163,7 +180,7 @@ pub(super) fn rivers(
     index: &GridIndex,
     usable: &FxHashSet<&str>,
     cfg: &AuditConfig,
-) -> (Vec<RiverLengths>, Vec<Finding>) {
+) -> (Vec<RiverLengths>, Vec<ReservoirAreas>, Vec<Finding>) {
     let leaf = leaves(project, index, usable);
     let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
         leaf.iter()
@@ -293,11 +310,13 @@ pub(super) fn rivers(
         });
     }
     // Reservoirs.
+    let mut reservoirs = Vec::new();
     for res in &project.reservoirs {
         let Some(env) = geom::envelope(&res.geometry) else {
             continue;
         };
         let mut covered = 0.0;
+        let mut by_grid: Vec<GridArea> = Vec::new();
         let mut union_parts: Vec<geo::Polygon<f64>> = Vec::new();
         for h in tree.locate_in_envelope_intersecting(&AABB::from_corners(
             [env.min().x, env.min().y],
@@ -307,16 +326,22 @@ pub(super) fn rivers(
             let a = geom::area(&res.geometry.intersection(&g.geometry));
             if a >= cfg.min_area_m2 {
                 covered += a;
+                by_grid.push(GridArea {
+                    grid: g.id.clone(),
+                    area_m2: round3(a),
+                });
                 wet.insert(h.data);
                 union_parts.extend(g.geometry.0.iter().cloned());
             }
         }
         let total = geom::area(&res.geometry);
         let missing = total - covered;
+        let mut outside_m2 = 0.0;
         if missing >= cfg.min_area_m2.max(total * 1e-9) {
             let out = res.geometry.difference(&MultiPolygon(union_parts));
             let a = geom::area(&out);
             if a >= cfg.min_area_m2 {
+                outside_m2 = a;
                 let rl = if res.name.is_empty() {
                     res.id.as_str()
                 } else {
@@ -334,6 +359,14 @@ pub(super) fn rivers(
                 findings.push(f);
             }
         }
+        by_grid.sort_by(|a, b| a.grid.cmp(&b.grid));
+        reservoirs.push(ReservoirAreas {
+            id: res.id.clone(),
+            name: res.name.clone(),
+            area_m2: round3(total),
+            outside_m2: round3(outside_m2),
+            by_grid,
+        });
     }
     for k in wet {
         let g = leaf[k].1;
@@ -347,5 +380,5 @@ pub(super) fn rivers(
             ));
         }
     }
-    (tables, findings)
+    (tables, reservoirs, findings)
 }

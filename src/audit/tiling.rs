@@ -6,6 +6,8 @@ use super::{AuditConfig, GroupKey};
 use crate::geom::{self, WindingRule};
 use crate::model::{Grid, GridIndex, Project};
 use geo::{BooleanOps, Coord, LineString, MultiLineString, MultiPolygon};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 fn level_zh(level: u8) -> &'static str {
@@ -76,7 +78,6 @@ pub(super) fn group_findings(
     index: &GridIndex,
     key: &GroupKey,
     usable: &FxHashSet<&str>,
-    unmatched: &(dyn Fn(&str) -> bool + Sync),
     cfg: &AuditConfig,
 ) -> Vec<Finding> {
     let (parent_geom, parent_id, parent_label, children): (
@@ -94,7 +95,7 @@ pub(super) fn group_findings(
             }
             let kids = index
                 .children(pid)
-                .filter(|c| usable.contains(c.id.as_str()) && c.level == p.level + 1)
+                .filter(|c| c.level == p.level + 1)
                 .collect::<Vec<_>>();
             (
                 Some(p.geometry.clone()),
@@ -108,9 +109,7 @@ pub(super) fn group_findings(
                 .grids
                 .iter()
                 .filter(|g| {
-                    g.level == *level
-                        && usable.contains(g.id.as_str())
-                        && g.parent.as_deref().is_none_or(|p| index.get(p).is_none())
+                    g.level == *level && g.parent.as_deref().is_none_or(|p| index.get(p).is_none())
                 })
                 .collect();
             // The boundary layer is the parent of the top level only.
@@ -143,9 +142,31 @@ pub(super) fn group_findings(
         return Vec::new();
     }
     let mut edges = Vec::new();
-    for c in &children {
+    // Invalid children still cover their area: their rings are repaired (non-zero fill)
+    // for this check, so an invalid grid is not also reported as a gap.
+    let repaired: Vec<MultiPolygon<f64>> = children
+        .iter()
+        .filter(|c| !usable.contains(c.id.as_str()))
+        .filter(|c| {
+            c.geometry.0.iter().all(|p| {
+                p.exterior()
+                    .0
+                    .iter()
+                    .all(|v| v.x.is_finite() && v.y.is_finite())
+            })
+        })
+        .map(|c| geom::fill_cycles(&geom::polygon_contours(&c.geometry), WindingRule::NonZero))
+        .collect();
+    for c in children.iter().filter(|c| usable.contains(c.id.as_str())) {
         geom::push_directed_edges(&c.geometry, false, &mut edges);
     }
+    for r in &repaired {
+        geom::push_directed_edges(r, false, &mut edges);
+    }
+    let children: Vec<&Grid> = children
+        .into_iter()
+        .filter(|c| usable.contains(c.id.as_str()))
+        .collect();
     if let Some(p) = &parent_geom {
         geom::push_directed_edges(p, true, &mut edges);
     }
@@ -155,6 +176,7 @@ pub(super) fn group_findings(
         return out;
     }
     let cycles = geom::edges_to_cycles(&rest);
+    let tree = child_tree(&children);
     // Gap polygons: inside the parent and covered by no child.
     let gaps: Vec<geo::Polygon<f64>> = match &parent_geom {
         Some(_) => geom::fill_cycles(&cycles, WindingRule::Negative).0,
@@ -178,14 +200,26 @@ pub(super) fn group_findings(
         if area < cfg.min_area_m2 {
             continue;
         }
-        let (_, r) = geom::max_inscribed_circle(&mp, (cfg.gap_width / 100.0).max(1e-4));
+        // Width to 1% of the gap width for slivers, and to 1% of the expected radius
+        // (2·area/perimeter) for large gaps, so a big gap does not cost a fine search.
+        let perimeter: f64 = {
+            use geo::{Euclidean, Length};
+            mp.0.iter().map(|p| Euclidean.length(p.exterior())).sum()
+        };
+        let radius_guess = if perimeter > 0.0 {
+            2.0 * area / perimeter
+        } else {
+            0.0
+        };
+        let tolerance = (cfg.gap_width / 100.0).max(radius_guess / 100.0).max(1e-4);
+        let (_, r) = geom::max_inscribed_circle(&mp, tolerance);
         let width = 2.0 * r;
-        let mut ids: Vec<String> = adjacent(&mp, &children)
+        let mut ids: Vec<String> = adjacent(&mp, &children, &tree)
             .into_iter()
             .map(|g| g.id.clone())
             .collect();
         ids.sort();
-        let names: Vec<&str> = adjacent(&mp, &children)
+        let names: Vec<&str> = adjacent(&mp, &children, &tree)
             .into_iter()
             .map(|g| g.label())
             .collect();
@@ -231,23 +265,32 @@ pub(super) fn group_findings(
         f.width_m = Some(round3(width));
         out.push(f);
     }
-    // Children reaching outside their parent.
+    // Children reaching outside their parent: where the winding number is positive
+    // (children overlap each other or leave the parent), minus the parent.
     if let Some(parent) = &parent_geom {
-        let pe = geom::envelope(parent);
+        let positive = geom::fill_cycles(&cycles, WindingRule::Positive);
+        let outside_all = if positive.0.is_empty() {
+            positive
+        } else {
+            positive.difference(parent)
+        };
         for c in &children {
-            let inside_env = match (pe, geom::envelope(&c.geometry)) {
-                (Some(p), Some(e)) => {
-                    e.min().x >= p.min().x
-                        && e.min().y >= p.min().y
-                        && e.max().x <= p.max().x
-                        && e.max().y <= p.max().y
-                }
-                _ => false,
+            let Some(ce) = geom::envelope(&c.geometry) else {
+                continue;
             };
-            if inside_env && !unmatched(&c.id) {
+            let near: Vec<geo::Polygon<f64>> = outside_all
+                .0
+                .iter()
+                .filter(|o| {
+                    geom::envelope(&MultiPolygon(vec![(*o).clone()]))
+                        .is_some_and(|e| geom::rects_intersect(&e, &ce))
+                })
+                .cloned()
+                .collect();
+            if near.is_empty() {
                 continue;
             }
-            let outside = c.geometry.difference(parent);
+            let outside = c.geometry.intersection(&MultiPolygon(near));
             let area = geom::area(&outside);
             if area < cfg.min_area_m2 {
                 continue;
@@ -268,7 +311,11 @@ pub(super) fn group_findings(
 }
 
 /// Children whose boundary touches the area (within 1 mm).
-fn adjacent<'a>(area: &MultiPolygon<f64>, children: &[&'a Grid]) -> Vec<&'a Grid> {
+fn adjacent<'a>(
+    area: &MultiPolygon<f64>,
+    children: &[&'a Grid],
+    tree: &ChildTree,
+) -> Vec<&'a Grid> {
     let Some(env) = geom::envelope(area) else {
         return Vec::new();
     };
@@ -278,16 +325,40 @@ fn adjacent<'a>(area: &MultiPolygon<f64>, children: &[&'a Grid]) -> Vec<&'a Grid
         .iter()
         .flat_map(|p| p.exterior().0.iter().copied())
         .collect();
-    children
-        .iter()
+    let mut hits: Vec<usize> = tree
+        .locate_in_envelope_intersecting(&AABB::from_corners(
+            [env.min().x, env.min().y],
+            [env.max().x, env.max().y],
+        ))
+        .map(|h| h.data)
+        .collect();
+    hits.sort_unstable();
+    hits.into_iter()
+        .map(|k| children[k])
         .filter(|c| {
-            geom::envelope(&c.geometry).is_some_and(|e| geom::rects_intersect(&e, &env))
-                && pts
-                    .iter()
-                    .any(|&p| boundary_distance(p, &c.geometry) <= 1e-3)
+            pts.iter()
+                .any(|&p| boundary_distance(p, &c.geometry) <= 1e-3)
         })
-        .copied()
         .collect()
+}
+
+type ChildTree = RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>;
+
+fn child_tree(children: &[&Grid]) -> ChildTree {
+    RTree::bulk_load(
+        children
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| {
+                geom::envelope(&c.geometry).map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        k,
+                    )
+                })
+            })
+            .collect(),
+    )
 }
 
 fn boundary_distance(p: Coord<f64>, mp: &MultiPolygon<f64>) -> f64 {
@@ -318,26 +389,25 @@ pub(super) fn unexplained_edges(
         let lines = &raw[id];
         let related: Vec<&MultiPolygon<f64>> = areas
             .iter()
-            .filter(|f| {
-                f.ids.iter().any(|x| x == id) || f.kind == Kind::Gap || f.kind == Kind::Sliver
-            })
+            .filter(|f| f.ids.iter().any(|x| x == id))
             .filter_map(|f| match &f.geometry {
                 Some(geo::Geometry::MultiPolygon(mp)) => Some(mp),
                 _ => None,
             })
             .collect();
+        // An invalid segment is explained when it touches the boundary of an overlap, gap,
+        // sliver or outside part of this grid: the area finding already says what is wrong.
         let explained = |a: Coord<f64>, b: Coord<f64>| -> bool {
-            let m = Coord {
-                x: (a.x + b.x) / 2.0,
-                y: (a.y + b.y) / 2.0,
-            };
+            let seg_env = geom::expand(geo::Rect::new(a, b), 1e-3);
             related.iter().any(|mp| {
-                geom::envelope(mp).is_some_and(|e| {
-                    let e = geom::expand(e, 1e-3);
-                    m.x >= e.min().x && m.x <= e.max().x && m.y >= e.min().y && m.y <= e.max().y
-                }) && boundary_distance(m, mp) <= 1e-3
-                    && boundary_distance(a, mp) <= 1e-3
-                    && boundary_distance(b, mp) <= 1e-3
+                geom::envelope(mp).is_some_and(|e| geom::rects_intersect(&e, &seg_env))
+                    && (mp.0.iter().any(|p| {
+                        std::iter::once(p.exterior())
+                            .chain(p.interiors())
+                            .flat_map(|r| r.0.iter())
+                            .any(|&v| geom::seg_dist2(v, a, b) <= 1e-6)
+                    }) || boundary_distance(a, mp) <= 1e-3
+                        || boundary_distance(b, mp) <= 1e-3)
             })
         };
         let mut kept: Vec<LineString<f64>> = Vec::new();

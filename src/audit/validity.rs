@@ -7,7 +7,7 @@
 
 use super::finding::{Finding, Kind, Severity};
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
-use geo::{Coord, Line, LineString, MultiPolygon, Point, Validation};
+use geo::{Coord, Line, LineString, MultiPolygon, Point};
 
 /// Why a ring is unusable.
 enum RingProblem {
@@ -100,21 +100,25 @@ pub fn check_geometry(id: &str, label: &str, mp: &MultiPolygon<f64>) -> (Vec<Fin
         }
     }
     if usable {
-        // Ring relations (holes inside shells, parts not overlapping): rare, so geo's exact
-        // relate-based validation is affordable here.
-        let needs_relate = mp.0.len() > 1 || mp.0.iter().any(|p| !p.interiors().is_empty());
-        if needs_relate {
-            for err in mp.validation_errors() {
-                usable = false;
-                let en = err.to_string();
-                out.push(Finding::new(
+        // Ring relations (holes inside shells, parts not overlapping).
+        if let Some((zh, en, at)) = ring_relations(mp) {
+            usable = false;
+            out.push(
+                Finding::new(
                     Kind::InvalidGeometry,
                     Severity::Error,
                     ids(),
-                    format!("网格「{label}」的环之间关系无效（内环在外环之外、环相交或多部件重叠）：{en}。"),
-                    format!("Grid {label}: invalid ring relation: {en}."),
-                ));
-            }
+                    format!(
+                        "网格「{label}」{zh}（{:.2}, {:.2}）。请用「节点编辑」修正。",
+                        at.x, at.y
+                    ),
+                    format!(
+                        "Grid {label}: {en} at ({:.2}, {:.2}). Fix it with Edit vertices.",
+                        at.x, at.y
+                    ),
+                )
+                .with_geometry(Point(at)),
+            );
         }
     }
     if dup_count > 0 {
@@ -182,45 +186,158 @@ fn ring_problem(ring: &LineString<f64>) -> Option<RingProblem> {
     self_intersection(&pts).map(RingProblem::SelfIntersection)
 }
 
-/// First point where two non-adjacent segments of the closed ring `pts` (not repeating the
-/// first point) meet, found by a sweep in x.
-fn self_intersection(pts: &[Coord<f64>]) -> Option<Coord<f64>> {
-    let n = pts.len();
-    let seg = |i: usize| Line::new(pts[i], pts[(i + 1) % n]);
-    let mut order: Vec<usize> = (0..n).collect();
-    let minx = |i: usize| pts[i].x.min(pts[(i + 1) % n].x);
-    let maxx = |i: usize| pts[i].x.max(pts[(i + 1) % n].x);
-    order.sort_by(|&a, &b| minx(a).total_cmp(&minx(b)));
+/// A segment for the sweep: its ends, its ring, its index in the ring and the ring's length.
+struct Seg {
+    line: Line<f64>,
+    ring: usize,
+    idx: usize,
+    n: usize,
+}
+
+/// First point where two segments meet in a way `bad` rejects, found by a sweep in x:
+/// each segment is tested only against the segments whose x-ranges overlap its own.
+fn sweep(
+    segs: &[Seg],
+    bad: impl Fn(&Seg, &Seg, LineIntersection<f64>) -> Option<Coord<f64>>,
+) -> Option<Coord<f64>> {
+    let minx = |s: &Seg| s.line.start.x.min(s.line.end.x);
+    let maxx = |s: &Seg| s.line.start.x.max(s.line.end.x);
+    let mut order: Vec<usize> = (0..segs.len()).collect();
+    order.sort_by(|&a, &b| minx(&segs[a]).total_cmp(&minx(&segs[b])));
     let mut active: Vec<usize> = Vec::new();
     for &i in &order {
-        let x = minx(i);
-        active.retain(|&j| maxx(j) >= x);
-        let si = seg(i);
-        let (ylo, yhi) = (si.start.y.min(si.end.y), si.start.y.max(si.end.y));
+        let x = minx(&segs[i]);
+        active.retain(|&j| maxx(&segs[j]) >= x);
+        let si = &segs[i];
+        let (ylo, yhi) = (
+            si.line.start.y.min(si.line.end.y),
+            si.line.start.y.max(si.line.end.y),
+        );
         for &j in &active {
-            let sj = seg(j);
-            if sj.start.y.max(sj.end.y) < ylo || sj.start.y.min(sj.end.y) > yhi {
+            let sj = &segs[j];
+            if sj.line.start.y.max(sj.line.end.y) < ylo || sj.line.start.y.min(sj.line.end.y) > yhi
+            {
                 continue;
             }
-            let adjacent = (i + 1) % n == j || (j + 1) % n == i;
-            match line_intersection(si, sj) {
-                None => {}
-                Some(LineIntersection::Collinear { intersection }) => {
-                    return Some(intersection.start);
-                }
-                Some(LineIntersection::SinglePoint { intersection, .. }) => {
-                    if !adjacent {
-                        return Some(intersection);
-                    }
-                    // Adjacent segments may only share their common vertex.
-                    let shared = if (i + 1) % n == j { pts[j] } else { pts[i] };
-                    if intersection != shared {
-                        return Some(intersection);
-                    }
-                }
+            if let Some(li) = line_intersection(si.line, sj.line)
+                && let Some(c) = bad(si, sj, li)
+            {
+                return Some(c);
             }
         }
         active.push(i);
+    }
+    None
+}
+
+/// First point where two non-adjacent segments of the closed ring `pts` (not repeating the
+/// first point) meet.
+fn self_intersection(pts: &[Coord<f64>]) -> Option<Coord<f64>> {
+    let n = pts.len();
+    let segs: Vec<Seg> = (0..n)
+        .map(|i| Seg {
+            line: Line::new(pts[i], pts[(i + 1) % n]),
+            ring: 0,
+            idx: i,
+            n,
+        })
+        .collect();
+    sweep(&segs, |a, b, li| match li {
+        LineIntersection::Collinear { intersection } => Some(intersection.start),
+        LineIntersection::SinglePoint { intersection, .. } => {
+            let adjacent = (a.idx + 1) % a.n == b.idx || (b.idx + 1) % b.n == a.idx;
+            if !adjacent {
+                return Some(intersection);
+            }
+            // Adjacent segments may only share their common vertex.
+            let shared = if (a.idx + 1) % a.n == b.idx {
+                b.line.start
+            } else {
+                a.line.start
+            };
+            (intersection != shared).then_some(intersection)
+        }
+    })
+}
+
+/// Relations between the rings of a multipolygon whose rings are each simple: rings may
+/// touch at points but not cross or share a stretch; holes lie inside their shell and not
+/// inside each other; parts do not overlap. Returns what is wrong and where.
+fn ring_relations(mp: &MultiPolygon<f64>) -> Option<(&'static str, &'static str, Coord<f64>)> {
+    use geo::Polygon;
+    use geo::coordinate_position::{CoordPos, CoordinatePosition};
+    let rings: Vec<&LineString<f64>> =
+        mp.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .collect();
+    if rings.len() < 2 {
+        return None;
+    }
+    let mut segs = Vec::new();
+    for (r, ring) in rings.iter().enumerate() {
+        let n = ring.0.len().saturating_sub(1);
+        for (i, w) in ring.0.windows(2).enumerate() {
+            if w[0] != w[1] {
+                segs.push(Seg {
+                    line: Line::new(w[0], w[1]),
+                    ring: r,
+                    idx: i,
+                    n,
+                });
+            }
+        }
+    }
+    let touch_ok = |p: Coord<f64>, s: &Seg| p == s.line.start || p == s.line.end;
+    if let Some(c) = sweep(&segs, |a, b, li| {
+        if a.ring == b.ring {
+            return None;
+        }
+        match li {
+            LineIntersection::Collinear { intersection } => Some(intersection.start),
+            LineIntersection::SinglePoint { intersection, .. } => {
+                (!(touch_ok(intersection, a) && touch_ok(intersection, b))).then_some(intersection)
+            }
+        }
+    }) {
+        return Some(("的环相互交叉或重合", "rings cross or share a stretch", c));
+    }
+    // A vertex of `ring` that is not on `poly`'s boundary, and where it lies.
+    let probe = |ring: &LineString<f64>, poly: &Polygon<f64>| -> Option<(Coord<f64>, CoordPos)> {
+        ring.0
+            .iter()
+            .find_map(|c| match poly.coordinate_position(c) {
+                CoordPos::OnBoundary => None,
+                pos => Some((*c, pos)),
+            })
+    };
+    for p in &mp.0 {
+        let shell = Polygon::new(p.exterior().clone(), vec![]);
+        for (k, h) in p.interiors().iter().enumerate() {
+            if let Some((c, CoordPos::Outside)) = probe(h, &shell) {
+                return Some(("的内环在外环之外", "a hole lies outside its shell", c));
+            }
+            for (m, other) in p.interiors().iter().enumerate() {
+                if m != k
+                    && let Some((c, CoordPos::Inside)) =
+                        probe(h, &Polygon::new(other.clone(), vec![]))
+                {
+                    return Some((
+                        "的内环位于另一个内环之内",
+                        "a hole lies inside another hole",
+                        c,
+                    ));
+                }
+            }
+        }
+    }
+    for (i, a) in mp.0.iter().enumerate() {
+        for b in mp.0.iter().skip(i + 1) {
+            for (x, y) in [(a, b), (b, a)] {
+                if let Some((c, CoordPos::Inside)) = probe(x.exterior(), y) {
+                    return Some(("的多个部分相互重叠", "parts of the multipolygon overlap", c));
+                }
+            }
+        }
     }
     None
 }
@@ -250,6 +367,42 @@ mod tests {
         let (f, usable) = check_geometry("a", "a", &MultiPolygon(vec![p]));
         assert!(!usable);
         assert!(f[0].message.en.contains("spike"));
+    }
+
+    #[test]
+    fn hole_outside_shell_and_overlapping_parts() {
+        let shell =
+            polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)];
+        let mut p = shell.clone();
+        p.interiors_push(vec![(20.0, 20.0), (21.0, 20.0), (21.0, 21.0), (20.0, 20.0)]);
+        let (f, usable) = check_geometry("a", "a", &MultiPolygon(vec![p]));
+        assert!(!usable);
+        assert!(
+            f[0].message.en.contains("hole lies outside its shell"),
+            "{}",
+            f[0].message.en
+        );
+        let inner = polygon![(x: 2.0, y: 2.0), (x: 4.0, y: 2.0), (x: 4.0, y: 4.0)];
+        let (f, usable) = check_geometry("a", "a", &MultiPolygon(vec![shell.clone(), inner]));
+        assert!(!usable);
+        assert!(
+            f[0].message
+                .en
+                .contains("parts of the multipolygon overlap"),
+            "{}",
+            f[0].message.en
+        );
+        let crossing = polygon![(x: 5.0, y: 5.0), (x: 15.0, y: 5.0), (x: 15.0, y: 15.0)];
+        let (f, _) = check_geometry("a", "a", &MultiPolygon(vec![shell.clone(), crossing]));
+        assert!(
+            f[0].message.en.contains("rings cross"),
+            "{}",
+            f[0].message.en
+        );
+        // Two parts touching at a corner are fine.
+        let corner = polygon![(x: 10.0, y: 10.0), (x: 20.0, y: 10.0), (x: 20.0, y: 20.0)];
+        let (f, usable) = check_geometry("a", "a", &MultiPolygon(vec![shell, corner]));
+        assert!(usable && f.is_empty(), "{f:?}");
     }
 
     #[test]

@@ -121,7 +121,7 @@ fn polygon_mic(poly: &Polygon<f64>, tolerance: f64) -> (Coord<f64>, f64) {
         best = bc;
     }
     // Cap the work: a pathological input must not stall the audit.
-    let mut budget = 200_000usize;
+    let mut budget = 20_000usize;
     while let Some(cell) = heap.pop() {
         if cell.d > best.d {
             best = Cell { ..cell };

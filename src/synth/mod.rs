@@ -254,3 +254,33 @@ pub fn synthetic_project(cells: usize, seed: u64, densify_k: usize) -> Project {
         ..Default::default()
     }
 }
+
+/// Move one interior vertex of each of `n` random cells by up to 20 m without moving it in
+/// the neighbours, as a careless edit would: each leaves an overlap, a gap or both. For
+/// robustness and speed checks on faulty maps.
+pub fn plant_vertex_faults(project: &mut Project, n: usize, seed: u64) {
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0xfa17);
+    let candidates: Vec<usize> = (0..project.grids.len())
+        .filter(|&i| project.grids[i].level >= 2)
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    for _ in 0..n {
+        let gi = candidates[rng.usize(..candidates.len())];
+        let g = &mut project.grids[gi];
+        let Some(poly) = g.geometry.0.first_mut() else {
+            continue;
+        };
+        let len = poly.exterior().0.len();
+        if len < 4 {
+            continue;
+        }
+        let k = rng.usize(1..len - 1);
+        let d = Coord {
+            x: rng.f64() * 40.0 - 20.0,
+            y: rng.f64() * 40.0 - 20.0,
+        };
+        poly.exterior_mut(|ls| ls.0[k] = ls.0[k] + d);
+    }
+}
