@@ -8,17 +8,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-data");
     let quick = std::env::args().any(|a| a == "--quick");
-    let sizes: Vec<(usize, usize, usize)> = if quick {
-        vec![(1_000, 1, 0), (10_000, 1, 0)]
-    } else {
-        vec![
-            (1_000, 1, 0),
-            (10_000, 1, 0),
-            (100_000, 1, 0),
-            (100_000, 6, 0),
-            (100_000, 1, 500),
-        ]
-    };
+    let sizes = gridmap::commands::bench_sizes(quick);
     match gridmap::commands::bench(&dir, &sizes) {
         Ok(rows) => print!("{}", gridmap::commands::render_bench(&rows)),
         Err(e) => {

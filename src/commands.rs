@@ -346,6 +346,16 @@ fn peak_rss_mb() -> f64 {
 
 /// Audit synthetic coverages: write each to a GeoJSON file in `dir` (projected, with its
 /// `crs` member), then time reading and the full audit, as a user's run would.
+/// The benchmark rows as (cells, densify, faults): 1k, 10k, 100k cells, 100k densified
+/// to about 3.7 million vertices, and 100k with 500 faults; `quick` keeps the small ones.
+pub fn bench_sizes(quick: bool) -> Vec<(usize, usize, usize)> {
+    let mut sizes = vec![(1_000, 1, 0), (10_000, 1, 0)];
+    if !quick {
+        sizes.extend([(100_000, 1, 0), (100_000, 6, 0), (100_000, 1, 500)]);
+    }
+    sizes
+}
+
 /// `sizes`: (cells, densify, faults) per row.
 pub fn bench(dir: &Path, sizes: &[(usize, usize, usize)]) -> Result<Vec<BenchRow>, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;

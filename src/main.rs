@@ -37,11 +37,26 @@ struct Input {
 }
 
 impl Input {
-    fn options(&self) -> ReadOptions {
-        ReadOptions {
+    /// Load the files; a failure is printed here, once, and the caller exits with 2.
+    fn load(&self) -> Option<gridmap::Project> {
+        let opts = ReadOptions {
             working_crs: self.crs,
             source_crs: self.src_crs,
-        }
+        };
+        commands::load(&self.files, &opts)
+            .map_err(|e| eprintln!("gridmap: {e}"))
+            .ok()
+    }
+
+    /// Load and audit with the given gap width.
+    fn audit(&self, gap_width: f64) -> Option<(gridmap::Project, gridmap::Report)> {
+        let project = self.load()?;
+        let config = AuditConfig {
+            gap_width,
+            ..Default::default()
+        };
+        let report = audit(&project, &config);
+        Some((project, report))
     }
 }
 
@@ -127,18 +142,9 @@ fn run() -> anyhow::Result<i32> {
             format,
             lang,
         } => {
-            let project = match commands::load(&input.files, &input.options()) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("gridmap: {e}");
-                    return Ok(EXIT_BAD_INPUT);
-                }
+            let Some((project, report)) = input.audit(gap_width) else {
+                return Ok(EXIT_BAD_INPUT);
             };
-            let config = AuditConfig {
-                gap_width,
-                ..Default::default()
-            };
-            let report = audit(&project, &config);
             print!(
                 "{}",
                 commands::render_audit(&project, &report, format, lang)
@@ -151,12 +157,8 @@ fn run() -> anyhow::Result<i32> {
             out,
             keep_crs,
         } => {
-            let project = match commands::load(&input.files, &input.options()) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("gridmap: {e}");
-                    return Ok(EXIT_BAD_INPUT);
-                }
+            let Some(project) = input.load() else {
+                return Ok(EXIT_BAD_INPUT);
             };
             commands::export(&project, &out, keep_crs).map_err(anyhow::Error::msg)?;
             Ok(0)
@@ -166,18 +168,9 @@ fn run() -> anyhow::Result<i32> {
             gap_width,
             format,
         } => {
-            let project = match commands::load(&input.files, &input.options()) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("gridmap: {e}");
-                    return Ok(EXIT_BAD_INPUT);
-                }
+            let Some((_, report)) = input.audit(gap_width) else {
+                return Ok(EXIT_BAD_INPUT);
             };
-            let config = AuditConfig {
-                gap_width,
-                ..Default::default()
-            };
-            let report = audit(&project, &config);
             print!(
                 "{}",
                 commands::render_rivers(&report, format).map_err(anyhow::Error::msg)?
@@ -197,17 +190,7 @@ fn run() -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Bench { dir, quick } => {
-            let sizes: Vec<(usize, usize, usize)> = if quick {
-                vec![(1_000, 1, 0), (10_000, 1, 0)]
-            } else {
-                vec![
-                    (1_000, 1, 0),
-                    (10_000, 1, 0),
-                    (100_000, 1, 0),
-                    (100_000, 6, 0),
-                    (100_000, 1, 500),
-                ]
-            };
+            let sizes = commands::bench_sizes(quick);
             let rows = commands::bench(&dir, &sizes).map_err(anyhow::Error::msg)?;
             print!("{}", commands::render_bench(&rows));
             Ok(0)

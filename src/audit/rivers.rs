@@ -65,18 +65,6 @@ fn len(a: Coord<f64>, b: Coord<f64>) -> f64 {
     (b.x - a.x).hypot(b.y - a.y)
 }
 
-fn boundary_distance(p: Coord<f64>, mp: &MultiPolygon<f64>) -> f64 {
-    let mut d2 = f64::INFINITY;
-    for poly in &mp.0 {
-        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-            for w in ring.0.windows(2) {
-                d2 = d2.min(geom::seg_dist2(p, w[0], w[1]));
-            }
-        }
-    }
-    d2.sqrt()
-}
-
 /// Split one segment into pieces by grid.
 fn classify_segment(
     a: Coord<f64>,
@@ -134,9 +122,9 @@ fn classify_segment(
             let pos = g.geometry.coordinate_position(&m);
             let near = pos == CoordPos::OnBoundary
                 || (tol > 0.0
-                    && boundary_distance(m, &g.geometry) <= tol
-                    && boundary_distance(p, &g.geometry) <= tol
-                    && boundary_distance(q, &g.geometry) <= tol);
+                    && geom::boundary_distance(m, &g.geometry) <= tol
+                    && geom::boundary_distance(p, &g.geometry) <= tol
+                    && geom::boundary_distance(q, &g.geometry) <= tol);
             if near {
                 on.push(*gi);
             } else if pos == CoordPos::Inside {

@@ -337,7 +337,7 @@ fn adjacent<'a>(
         .map(|k| children[k])
         .filter(|c| {
             pts.iter()
-                .any(|&p| boundary_distance(p, &c.geometry) <= 1e-3)
+                .any(|&p| geom::boundary_distance(p, &c.geometry) <= 1e-3)
         })
         .collect()
 }
@@ -359,18 +359,6 @@ fn child_tree(children: &[&Grid]) -> ChildTree {
             })
             .collect(),
     )
-}
-
-fn boundary_distance(p: Coord<f64>, mp: &MultiPolygon<f64>) -> f64 {
-    let mut d2 = f64::INFINITY;
-    for poly in &mp.0 {
-        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-            for w in ring.0.windows(2) {
-                d2 = d2.min(geom::seg_dist2(p, w[0], w[1]));
-            }
-        }
-    }
-    d2.sqrt()
 }
 
 /// Invalid edges that no gap, sliver, overlap or outside part explains: edges that miss a
@@ -406,8 +394,8 @@ pub(super) fn unexplained_edges(
                             .chain(p.interiors())
                             .flat_map(|r| r.0.iter())
                             .any(|&v| geom::seg_dist2(v, a, b) <= 1e-6)
-                    }) || boundary_distance(a, mp) <= 1e-3
-                        || boundary_distance(b, mp) <= 1e-3)
+                    }) || geom::boundary_distance(a, mp) <= 1e-3
+                        || geom::boundary_distance(b, mp) <= 1e-3)
             })
         };
         let mut kept: Vec<LineString<f64>> = Vec::new();

@@ -107,3 +107,16 @@ pub fn area(mp: &MultiPolygon<f64>) -> f64 {
     use geo::Area;
     mp.unsigned_area()
 }
+
+/// Distance from `p` to the nearest ring of a multipolygon (its boundary).
+pub fn boundary_distance(p: Coord<f64>, mp: &MultiPolygon<f64>) -> f64 {
+    let mut d2 = f64::INFINITY;
+    for poly in &mp.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            for w in ring.0.windows(2) {
+                d2 = d2.min(seg_dist2(p, w[0], w[1]));
+            }
+        }
+    }
+    d2.sqrt()
+}

@@ -796,6 +796,14 @@ fn feature(id: &str, props: Map<String, Value>, geometry: Value) -> Value {
     Value::Object(f)
 }
 
+/// Properties of a named feature of `layer`: layer, name, then the kept extras.
+fn named(layer: &str, name: &str, extra: &Extra) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("layer".into(), layer.into());
+    p.insert("name".into(), name.into());
+    with_extra(p, extra)
+}
+
 fn with_extra(mut props: Map<String, Value>, extra: &Extra) -> Map<String, Value> {
     for (k, v) in extra {
         if !props.contains_key(k) {
@@ -854,12 +862,9 @@ pub fn to_geojson(project: &Project, opts: &WriteOptions) -> Result<Vec<u8>, Str
     let o = w.out();
     let mut features = Vec::new();
     for b in &project.boundary {
-        let mut p = Map::new();
-        p.insert("layer".into(), "boundary".into());
-        p.insert("name".into(), b.name.clone().into());
         features.push(feature(
             &b.id,
-            with_extra(p, &b.extra),
+            named("boundary", &b.name, &b.extra),
             o.multipolygon(&b.geometry),
         ));
     }
@@ -896,22 +901,16 @@ pub fn to_geojson(project: &Project, opts: &WriteOptions) -> Result<Vec<u8>, Str
         ));
     }
     for r in &project.rivers {
-        let mut p = Map::new();
-        p.insert("layer".into(), "river".into());
-        p.insert("name".into(), r.name.clone().into());
         features.push(feature(
             &r.id,
-            with_extra(p, &r.extra),
+            named("river", &r.name, &r.extra),
             o.multiline(&r.geometry),
         ));
     }
     for r in &project.reservoirs {
-        let mut p = Map::new();
-        p.insert("layer".into(), "reservoir".into());
-        p.insert("name".into(), r.name.clone().into());
         features.push(feature(
             &r.id,
-            with_extra(p, &r.extra),
+            named("reservoir", &r.name, &r.extra),
             o.multipolygon(&r.geometry),
         ));
     }

@@ -352,25 +352,16 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
         }
     }
     let (_, stream, _, _) = best?;
+    let river = |id: &str, name: &str, pts: Vec<Coord<f64>>| River {
+        id: id.into(),
+        name: name.into(),
+        geometry: MultiLineString(vec![LineString(pts)]),
+        extra: Default::default(),
+    };
     let rivers = vec![
-        River {
-            id: "R1".into(),
-            name: "钟水河".into(),
-            geometry: MultiLineString(vec![LineString(main.clone())]),
-            extra: Default::default(),
-        },
-        River {
-            id: "R2".into(),
-            name: "龙溪".into(),
-            geometry: MultiLineString(vec![LineString(trib)]),
-            extra: Default::default(),
-        },
-        River {
-            id: "R3".into(),
-            name: "界溪".into(),
-            geometry: MultiLineString(vec![LineString(stream)]),
-            extra: Default::default(),
-        },
+        river("R1", "钟水河", main.clone()),
+        river("R2", "龙溪", trib),
+        river("R3", "界溪", stream),
     ];
     let river_lines: Vec<LineString<f64>> = rivers
         .iter()
@@ -449,22 +440,29 @@ fn clip_inside(pts: &[Coord<f64>], poly: &Polygon<f64>, margin: f64) -> Option<V
                 .windows(2)
                 .all(|w| geom::seg_dist2(*c, w[0], w[1]) > margin * margin)
     };
-    let mut best: Vec<Coord<f64>> = Vec::new();
-    let mut cur: Vec<Coord<f64>> = Vec::new();
-    for p in pts {
-        if ok(p) {
-            cur.push(*p);
-        } else {
-            if cur.len() > best.len() {
-                best = std::mem::take(&mut cur);
+    let (start, len) = longest_run(pts.iter().map(ok))?;
+    (len >= 2).then(|| pts[start..start + len].to_vec())
+}
+
+/// Start and length of the longest run of `true`.
+fn longest_run(flags: impl Iterator<Item = bool>) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut cur_start = 0;
+    let mut cur_len = 0;
+    for (i, f) in flags.enumerate() {
+        if f {
+            if cur_len == 0 {
+                cur_start = i;
             }
-            cur.clear();
+            cur_len += 1;
+            if best.is_none_or(|b| cur_len > b.1) {
+                best = Some((cur_start, cur_len));
+            }
+        } else {
+            cur_len = 0;
         }
     }
-    if cur.len() > best.len() {
-        best = cur;
-    }
-    (best.len() >= 2).then_some(best)
+    best
 }
 
 /// The longest chain of edges two exactly noded polygons share, as a path.
@@ -487,26 +485,13 @@ fn shared_path(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> Option<Vec<Coord
     }
     // Start after a non-shared edge so runs do not wrap.
     let start = (0..n).find(|&i| !shared[i])?;
-    let mut best: Vec<Coord<f64>> = Vec::new();
-    let mut cur: Vec<Coord<f64>> = Vec::new();
-    for k in 1..=n {
-        let i = (start + k) % n;
-        if shared[i] {
-            if cur.is_empty() {
-                cur.push(ring[i]);
-            }
-            cur.push(ring[i + 1]);
-        } else {
-            if cur.len() > best.len() {
-                best = std::mem::take(&mut cur);
-            }
-            cur.clear();
-        }
-    }
-    if cur.len() > best.len() {
-        best = cur;
-    }
-    (best.len() >= 3).then_some(best)
+    let order: Vec<usize> = (1..=n).map(|k| (start + k) % n).collect();
+    let (s, len) = longest_run(order.iter().map(|&i| shared[i]))?;
+    let edges = &order[s..s + len];
+    let path: Vec<Coord<f64>> = std::iter::once(ring[edges[0]])
+        .chain(edges.iter().map(|&i| ring[i + 1]))
+        .collect();
+    (path.len() >= 3).then_some(path)
 }
 
 /// Replace edge `i` of a single-polygon grid's exterior by two edges through a point
