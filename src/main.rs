@@ -150,7 +150,11 @@ fn run() -> anyhow::Result<i32> {
                 commands::render_audit(&project, &report, format, lang)
                     .map_err(anyhow::Error::msg)?
             );
-            Ok(commands::audit_exit_code(&report))
+            let code = commands::audit_exit_code(&report);
+            // The process ends here: leave the memory to the OS instead of freeing a
+            // million small allocations one by one (a tenth of a second on 100k grids).
+            std::mem::forget((project, report));
+            Ok(code)
         }
         Command::Export {
             input,

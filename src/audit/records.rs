@@ -4,28 +4,28 @@
 use super::AuditConfig;
 use super::finding::{Finding, Kind, Severity};
 use crate::model::{GridIndex, Project, ROLE_GRID_HEAD, ROLE_GRID_WORKER};
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 
 /// Levels, parents, duplicate ids and codes.
 pub(super) fn hierarchy(project: &Project, index: &GridIndex) -> Vec<Finding> {
     let mut out = Vec::new();
     let has_level = |l: u8| project.grids.iter().any(|g| g.level == l);
-    let mut by_id: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_id: FxHashMap<&str, usize> = FxHashMap::default();
     for g in &project.grids {
         *by_id.entry(g.id.as_str()).or_default() += 1;
     }
-    for (id, n) in &by_id {
-        if *n > 1 {
-            out.push(Finding::new(
-                Kind::DuplicateId,
-                Severity::Error,
-                vec![id.to_string()],
-                format!("网格编号「{id}」出现 {n} 次。每个网格的编号必须唯一。"),
-                format!("Grid id {id} is used {n} times. Every grid needs its own id."),
-            ));
-        }
+    let mut repeated: Vec<(&str, usize)> = by_id.into_iter().filter(|(_, n)| *n > 1).collect();
+    repeated.sort_unstable();
+    for (id, n) in &repeated {
+        out.push(Finding::new(
+            Kind::DuplicateId,
+            Severity::Error,
+            vec![id.to_string()],
+            format!("网格编号「{id}」出现 {n} 次。每个网格的编号必须唯一。"),
+            format!("Grid id {id} is used {n} times. Every grid needs its own id."),
+        ));
     }
-    let mut by_code: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut by_code: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
     for g in &project.grids {
         let l = g.label();
         if !(1..=4).contains(&g.level) {
@@ -110,16 +110,19 @@ pub(super) fn hierarchy(project: &Project, index: &GridIndex) -> Vec<Finding> {
             }
         }
     }
-    for (code, ids) in by_code {
-        if ids.len() > 1 {
-            out.push(Finding::new(
-                Kind::DuplicateCode,
-                Severity::Error,
-                ids.iter().map(|s| s.to_string()).collect(),
-                format!("网格编码「{code}」被 {} 个网格重复使用。", ids.len()),
-                format!("Grid code {code} is used by {} grids.", ids.len()),
-            ));
-        }
+    let mut shared: Vec<(&str, Vec<&str>)> = by_code
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .collect();
+    shared.sort_unstable();
+    for (code, ids) in shared {
+        out.push(Finding::new(
+            Kind::DuplicateCode,
+            Severity::Error,
+            ids.iter().map(|s| s.to_string()).collect(),
+            format!("网格编码「{code}」被 {} 个网格重复使用。", ids.len()),
+            format!("Grid code {code} is used by {} grids.", ids.len()),
+        ));
     }
     out
 }

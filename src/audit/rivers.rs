@@ -169,6 +169,9 @@ pub(super) fn rivers(
     usable: &FxHashSet<&str>,
     cfg: &AuditConfig,
 ) -> (Vec<RiverLengths>, Vec<ReservoirAreas>, Vec<Finding>) {
+    if project.rivers.is_empty() && project.reservoirs.is_empty() {
+        return (Vec::new(), Vec::new(), Vec::new());
+    }
     let leaf = leaves(project, index, usable);
     let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
         leaf.iter()

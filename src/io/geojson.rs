@@ -3,6 +3,7 @@
 //! legacy `crs` member. Output: RFC 7946 (WGS 84, right-hand rule, 7 decimals ≈ 1 cm) or,
 //! on request, the working CRS with its `crs` member (millimetres).
 
+use super::coords::RawGeometry;
 use super::error::LoadError;
 use super::reproject::Reprojector;
 use crate::geom::ring_signed_area2;
@@ -11,7 +12,6 @@ use crate::model::{
     gk_zone_epsg_for_lon,
 };
 use geo::{Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon};
-use geojson::{Geometry as GjGeometry, GeometryValue, Position};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::path::Path;
@@ -47,7 +47,7 @@ struct RawDoc {
     #[serde(default)]
     id: Option<Value>,
     #[serde(default)]
-    geometry: Option<GjGeometry>,
+    geometry: Option<RawGeometry>,
     #[serde(default)]
     properties: Option<Map<String, Value>>,
 }
@@ -57,7 +57,7 @@ struct RawFeature {
     #[serde(default)]
     id: Option<Value>,
     #[serde(default)]
-    geometry: Option<GjGeometry>,
+    geometry: Option<RawGeometry>,
     #[serde(default)]
     properties: Option<Map<String, Value>>,
 }
@@ -164,58 +164,6 @@ struct Pending {
     id: String,
     props: Map<String, Value>,
     geometry: Option<geo::Geometry<f64>>,
-}
-
-fn pos(p: &Position) -> Coord<f64> {
-    let s = p.as_slice();
-    Coord {
-        x: s.first().copied().unwrap_or(f64::NAN),
-        y: s.get(1).copied().unwrap_or(f64::NAN),
-    }
-}
-
-/// Convert a ring, closing it if needed (and noting that it was not closed).
-fn ring(r: &[Position], unclosed: &mut bool) -> LineString<f64> {
-    let mut pts: Vec<Coord<f64>> = r.iter().map(pos).collect();
-    if pts.len() >= 2 && pts.first() != pts.last() {
-        *unclosed = true;
-        pts.push(pts[0]);
-    }
-    LineString(pts)
-}
-
-fn polygon(rings: &[Vec<Position>], unclosed: &mut bool) -> Polygon<f64> {
-    let mut it = rings.iter().map(|r| ring(r, unclosed));
-    let ext = it.next().unwrap_or_else(|| LineString(vec![]));
-    // geo's Polygon::new closes rings itself; we closed them above to notice.
-    Polygon::new(ext, it.collect())
-}
-
-fn to_geo(g: &GeometryValue, unclosed: &mut bool) -> Result<geo::Geometry<f64>, String> {
-    Ok(match g {
-        GeometryValue::Point { coordinates } => geo::Geometry::Point(Point(pos(coordinates))),
-        GeometryValue::MultiPoint { coordinates } => geo::Geometry::MultiPoint(geo::MultiPoint(
-            coordinates.iter().map(|p| Point(pos(p))).collect(),
-        )),
-        GeometryValue::LineString { coordinates } => {
-            geo::Geometry::LineString(LineString(coordinates.iter().map(pos).collect()))
-        }
-        GeometryValue::MultiLineString { coordinates } => {
-            geo::Geometry::MultiLineString(MultiLineString(
-                coordinates
-                    .iter()
-                    .map(|l| LineString(l.iter().map(pos).collect()))
-                    .collect(),
-            ))
-        }
-        GeometryValue::Polygon { coordinates } => {
-            geo::Geometry::Polygon(polygon(coordinates, unclosed))
-        }
-        GeometryValue::MultiPolygon { coordinates } => geo::Geometry::MultiPolygon(MultiPolygon(
-            coordinates.iter().map(|p| polygon(p, unclosed)).collect(),
-        )),
-        GeometryValue::GeometryCollection { .. } => return Err("GeometryCollection".into()),
-    })
 }
 
 fn geometry_kind(g: &geo::Geometry<f64>) -> &'static str {
@@ -484,11 +432,11 @@ fn read_one(
         let mut unclosed = false;
         let geometry = match &f.geometry {
             None => None,
-            Some(g) => Some(to_geo(&g.value, &mut unclosed).map_err(|t| {
+            Some(g) => Some(g.to_geo(&mut unclosed).map_err(|t| {
                 LoadError::new(
                     path,
-                    format!("不支持的几何类型 {t}。"),
-                    format!("unsupported geometry type {t}."),
+                    format!("几何无法读取：{t}。"),
+                    format!("cannot read the geometry: {t}."),
                 )
                 .in_feature(feature_name.clone())
             })?),

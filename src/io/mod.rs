@@ -1,6 +1,7 @@
 //! Reading and writing projects: GeoJSON (RFC 7946 and the legacy `crs` member) and
 //! reprojection through PROJ.
 
+mod coords;
 mod error;
 pub mod geojson;
 pub mod reproject;
