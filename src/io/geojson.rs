@@ -12,6 +12,7 @@ use crate::model::{
     gk_zone_epsg_for_lon,
 };
 use geo::{Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon};
+use geojson::{Geometry as GjGeometry, GeometryValue, Position};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::path::Path;
@@ -653,6 +654,8 @@ struct Out<'a> {
     scale: f64,
 }
 
+/// Geometry output goes through the `geojson` crate's types, so what is written is
+/// GeoJSON by construction.
 impl Out<'_> {
     fn c(&self, c: Coord<f64>) -> Coord<f64> {
         match self.rp {
@@ -660,69 +663,66 @@ impl Out<'_> {
             None => c,
         }
     }
-    fn num(&self, v: f64) -> Value {
-        let r = (v * self.scale).round() / self.scale;
-        serde_json::Number::from_f64(r)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)
+    fn round(&self, v: f64) -> f64 {
+        (v * self.scale).round() / self.scale
     }
-    fn pos(&self, c: Coord<f64>) -> Value {
-        Value::Array(vec![self.num(c.x), self.num(c.y)])
+    fn pos(&self, c: Coord<f64>) -> Position {
+        Position::from([self.round(c.x), self.round(c.y)])
     }
-    fn line(&self, ls: &LineString<f64>) -> Value {
-        let mut prev: Option<(i64, i64)> = None;
-        let mut out = Vec::with_capacity(ls.0.len());
+    /// Transformed, rounded, without vertices that round to the same position.
+    fn line(&self, ls: &LineString<f64>) -> Vec<Position> {
+        let mut out: Vec<Position> = Vec::with_capacity(ls.0.len());
         for &c in &ls.0 {
-            let t = self.c(c);
-            let key = (
-                (t.x * self.scale).round() as i64,
-                (t.y * self.scale).round() as i64,
-            );
-            if prev == Some(key) {
-                continue;
+            let p = self.pos(self.c(c));
+            if out.last() != Some(&p) {
+                out.push(p);
             }
-            prev = Some(key);
-            out.push(self.pos(t));
         }
-        Value::Array(out)
+        out
     }
-    fn ring(&self, ls: &LineString<f64>, ccw: bool) -> Value {
+    fn ring(&self, ls: &LineString<f64>, ccw: bool) -> Vec<Position> {
         let mut pts = ls.0.clone();
         if (ring_signed_area2(&pts) > 0.0) != ccw {
             pts.reverse();
         }
         self.line(&LineString(pts))
     }
-    fn polygon(&self, p: &Polygon<f64>) -> Value {
+    fn polygon(&self, p: &Polygon<f64>) -> Vec<Vec<Position>> {
         let mut rings = vec![self.ring(p.exterior(), true)];
         rings.extend(p.interiors().iter().map(|h| self.ring(h, false)));
-        Value::Array(rings)
+        rings
+    }
+    fn value(v: Option<GeometryValue>) -> Value {
+        v.map(|v| serde_json::to_value(GjGeometry::new(v)).unwrap_or(Value::Null))
+            .unwrap_or(Value::Null)
     }
     fn multipolygon(&self, mp: &MultiPolygon<f64>) -> Value {
-        if mp.0.is_empty() {
-            return Value::Null;
-        }
-        if mp.0.len() == 1 {
-            json!({"type": "Polygon", "coordinates": self.polygon(&mp.0[0])})
-        } else {
-            json!({"type": "MultiPolygon", "coordinates": mp.0.iter().map(|p| self.polygon(p)).collect::<Vec<_>>()})
-        }
+        Self::value(match mp.0.len() {
+            0 => None,
+            1 => Some(GeometryValue::Polygon {
+                coordinates: self.polygon(&mp.0[0]),
+            }),
+            _ => Some(GeometryValue::MultiPolygon {
+                coordinates: mp.0.iter().map(|p| self.polygon(p)).collect(),
+            }),
+        })
     }
     fn multiline(&self, ml: &MultiLineString<f64>) -> Value {
-        if ml.0.is_empty() {
-            return Value::Null;
-        }
-        if ml.0.len() == 1 {
-            json!({"type": "LineString", "coordinates": self.line(&ml.0[0])})
-        } else {
-            json!({"type": "MultiLineString", "coordinates": ml.0.iter().map(|l| self.line(l)).collect::<Vec<_>>()})
-        }
+        Self::value(match ml.0.len() {
+            0 => None,
+            1 => Some(GeometryValue::LineString {
+                coordinates: self.line(&ml.0[0]),
+            }),
+            _ => Some(GeometryValue::MultiLineString {
+                coordinates: ml.0.iter().map(|l| self.line(l)).collect(),
+            }),
+        })
     }
     fn geometry(&self, g: &geo::Geometry<f64>) -> Value {
         match g {
-            geo::Geometry::Point(p) => {
-                json!({"type": "Point", "coordinates": self.pos(self.c(p.0))})
-            }
+            geo::Geometry::Point(p) => Self::value(Some(GeometryValue::Point {
+                coordinates: self.pos(self.c(p.0)),
+            })),
             geo::Geometry::LineString(l) => self.multiline(&MultiLineString(vec![l.clone()])),
             geo::Geometry::MultiLineString(m) => self.multiline(m),
             geo::Geometry::Polygon(p) => self.multipolygon(&MultiPolygon(vec![p.clone()])),
