@@ -3,7 +3,7 @@
 on the same synthetic coverage files that `gridmap bench` writes (bench-data/).
 
     pip install shapely
-    python3 benches/geos_compare.py bench-data/synth-100000-1.geojson
+    python3 benches/geos_compare.py bench-data/synth-100000-1-0.geojson
 
 Prints seconds per phase: parsing, validity (is_valid), invalid edges
 (coverage_invalid_edges with gap width 0.5), union and parent difference (gaps), and

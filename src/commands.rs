@@ -344,8 +344,6 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Audit synthetic coverages: write each to a GeoJSON file in `dir` (projected, with its
-/// `crs` member), then time reading and the full audit, as a user's run would.
 /// The benchmark rows as (cells, densify, faults): 1k, 10k, 100k cells, 100k densified
 /// to about 3.7 million vertices, and 100k with 500 faults; `quick` keeps the small ones.
 pub fn bench_sizes(quick: bool) -> Vec<(usize, usize, usize)> {
@@ -356,7 +354,9 @@ pub fn bench_sizes(quick: bool) -> Vec<(usize, usize, usize)> {
     sizes
 }
 
-/// `sizes`: (cells, densify, faults) per row.
+/// Audit synthetic coverages: write each to a GeoJSON file in `dir` (projected, with its
+/// `crs` member), then time reading and the full audit, as a user's run would; the best of
+/// three runs is reported. `sizes`: (cells, densify, faults) per row.
 pub fn bench(dir: &Path, sizes: &[(usize, usize, usize)]) -> Result<Vec<BenchRow>, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
@@ -374,31 +374,44 @@ pub fn bench(dir: &Path, sizes: &[(usize, usize, usize)]) -> Result<Vec<BenchRow
             crate::synth::plant_vertex_faults(&mut p, faults, 42);
             export(&p, &path, true)?;
         }
-        let t0 = Instant::now();
-        let project = load(std::slice::from_ref(&path), &ReadOptions::default())
-            .map_err(|e| e.to_string())?;
-        let t1 = Instant::now();
-        let report = audit(&project, &AuditConfig::default());
-        let t2 = Instant::now();
-        let vertices = project
-            .grids
-            .iter()
-            .map(|g| {
-                g.geometry
-                    .0
-                    .iter()
-                    .map(|p| p.exterior().0.len())
-                    .sum::<usize>()
-            })
-            .sum();
+        // Best of three runs: this machine is shared and single runs vary by ±30%.
+        let mut best: Option<(f64, f64)> = None;
+        let (mut vertices, mut findings) = (0, 0);
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            let project = load(std::slice::from_ref(&path), &ReadOptions::default())
+                .map_err(|e| e.to_string())?;
+            let t1 = Instant::now();
+            let report = audit(&project, &AuditConfig::default());
+            let t2 = Instant::now();
+            let (read, checks) = ((t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64());
+            if best.is_none_or(|b| read + checks < b.0 + b.1) {
+                best = Some((read, checks));
+            }
+            vertices = project
+                .grids
+                .iter()
+                .map(|g| {
+                    g.geometry
+                        .0
+                        .iter()
+                        .map(|p| p.exterior().0.len())
+                        .sum::<usize>()
+                })
+                .sum();
+            findings = report.findings.len();
+        }
+        let Some((read_s, audit_s)) = best else {
+            continue;
+        };
         rows.push(BenchRow {
             name,
             cells,
             vertices,
-            parse_s: (t1 - t0).as_secs_f64(),
-            audit_s: (t2 - t1).as_secs_f64(),
-            total_s: (t2 - t0).as_secs_f64(),
-            findings: report.findings.len(),
+            parse_s: read_s,
+            audit_s,
+            total_s: read_s + audit_s,
+            findings,
             peak_rss_mb: peak_rss_mb(),
         });
     }
