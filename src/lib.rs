@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod commands;
+pub mod edit;
 pub mod geom;
 pub mod io;
 pub mod model;

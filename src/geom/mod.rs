@@ -8,7 +8,7 @@ pub use mic::max_inscribed_circle;
 pub(crate) use mic::seg_dist2;
 pub use overlay::{
     WindingRule, cancel_opposite, difference, edges_to_cycles, fill_cycles, polygon_contours,
-    push_directed_edges,
+    push_directed_edges, shapes_to_multipolygon, union_outline,
 };
 
 use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};

@@ -149,7 +149,7 @@ pub fn fill_cycles(contours: &[Vec<[f64; 2]>], rule: WindingRule) -> MultiPolygo
         WindingRule::NonZero => FillRule::NonZero,
     };
     let shapes = contours.simplify_shape(fill);
-    to_multipolygon(shapes)
+    shapes_to_multipolygon(shapes)
 }
 
 /// Which winding numbers count as inside.
@@ -171,7 +171,8 @@ fn to_ring(c: &[[f64; 2]]) -> LineString<f64> {
     LineString(pts)
 }
 
-fn to_multipolygon(shapes: Vec<Vec<Vec<[f64; 2]>>>) -> MultiPolygon<f64> {
+/// i_overlay shapes (outer contour first, then holes) as a multipolygon, coordinates as they are.
+pub fn shapes_to_multipolygon(shapes: Vec<Vec<Vec<[f64; 2]>>>) -> MultiPolygon<f64> {
     MultiPolygon(
         shapes
             .iter()
@@ -189,6 +190,44 @@ fn to_multipolygon(shapes: Vec<Vec<Vec<[f64; 2]>>>) -> MultiPolygon<f64> {
 pub fn difference(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     use geo::BooleanOps;
     a.difference(b)
+}
+
+/// The outline of a set of exactly noded polygons (their union), from the edges no two
+/// of them share.
+pub fn union_outline(polys: &[&MultiPolygon<f64>]) -> MultiPolygon<f64> {
+    let mut edges = Vec::new();
+    for p in polys {
+        push_directed_edges(p, false, &mut edges);
+    }
+    let rest = cancel_opposite(edges);
+    let cycles = edges_to_cycles(&rest);
+    let mut shells = Vec::new();
+    let mut holes = Vec::new();
+    for c in cycles {
+        let mut pts: Vec<Coord<f64>> = c.iter().map(|p| Coord { x: p[0], y: p[1] }).collect();
+        pts.push(pts[0]);
+        if super::ring_signed_area2(&pts) > 0.0 {
+            shells.push(Polygon::new(LineString(pts), vec![]));
+        } else {
+            holes.push(LineString(pts));
+        }
+    }
+    // Assign each hole to the shell that contains it.
+    use geo::Contains;
+    for h in holes {
+        let probe = h.0[0];
+        let mid = Coord {
+            x: (h.0[0].x + h.0[1].x) / 2.0,
+            y: (h.0[0].y + h.0[1].y) / 2.0,
+        };
+        if let Some(s) = shells
+            .iter_mut()
+            .find(|s| s.contains(&geo::Point(mid)) || s.contains(&geo::Point(probe)))
+        {
+            s.interiors_push(h);
+        }
+    }
+    MultiPolygon(shells)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 mod township;
 
+pub use crate::geom::union_outline;
 pub use township::{SampleMaps, sample_township};
 
 use crate::geom;
@@ -109,44 +110,6 @@ pub fn voronoi_cells(
         )));
     }
     cells
-}
-
-/// The outline of a set of exactly noded polygons (their union), from the edges no two
-/// of them share.
-pub fn union_outline(polys: &[&MultiPolygon<f64>]) -> MultiPolygon<f64> {
-    let mut edges = Vec::new();
-    for p in polys {
-        geom::push_directed_edges(p, false, &mut edges);
-    }
-    let rest = geom::cancel_opposite(edges);
-    let cycles = geom::edges_to_cycles(&rest);
-    let mut shells = Vec::new();
-    let mut holes = Vec::new();
-    for c in cycles {
-        let mut pts: Vec<Coord<f64>> = c.iter().map(|p| Coord { x: p[0], y: p[1] }).collect();
-        pts.push(pts[0]);
-        if geom::ring_signed_area2(&pts) > 0.0 {
-            shells.push(Polygon::new(LineString(pts), vec![]));
-        } else {
-            holes.push(LineString(pts));
-        }
-    }
-    // Assign each hole to the shell that contains it.
-    use geo::Contains;
-    for h in holes {
-        let probe = h.0[0];
-        let mid = Coord {
-            x: (h.0[0].x + h.0[1].x) / 2.0,
-            y: (h.0[0].y + h.0[1].y) / 2.0,
-        };
-        if let Some(s) = shells
-            .iter_mut()
-            .find(|s| s.contains(&geo::Point(mid)) || s.contains(&geo::Point(probe)))
-        {
-            s.interiors_push(h);
-        }
-    }
-    MultiPolygon(shells)
 }
 
 /// Insert `k - 1` evenly spaced vertices into every edge; shared edges get identical

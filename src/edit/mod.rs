@@ -1,0 +1,14 @@
+//! Editing: invertible commands over the project and the undo history. The UI only builds
+//! commands from user input and commits them here; everything is testable without a
+//! display.
+
+mod history;
+mod ops;
+mod snap;
+
+pub use history::{Change, History, Transaction};
+pub use ops::{
+    EditError, SNAP_EPS, add_grid, delete, delete_vertex, fill_gap, free_part, insert_vertex,
+    merge, move_vertex, new_id, reshape, set_record, split,
+};
+pub use snap::{Snap, SnapIndex, SnapKind, trace};

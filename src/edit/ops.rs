@@ -1,0 +1,583 @@
+//! Pure editing operations on the project, each returning an invertible [`Transaction`]:
+//! drawing with avoid-overlap, reshaping, shared-vertex moves, vertex insert and delete,
+//! split, merge, delete, record changes and gap filling.
+//!
+//! Boolean operations (i_overlay) round their output to an integer grid; results are
+//! snapped back onto the existing vertices within [`SNAP_EPS`], and new vertices that land
+//! on a neighbour's edge are inserted into that neighbour too, so shared boundaries stay
+//! bit-identical and the coverage stays valid after every edit.
+
+use super::history::Transaction;
+use crate::geom;
+use crate::model::{Grid, Level, Project};
+use geo::{BooleanOps, Coord, LineString, MultiPolygon, Polygon, Rect};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+/// Vertices closer than this (metres) are the same vertex.
+pub const SNAP_EPS: f64 = 1e-3;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EditError {
+    #[error("grid {0} not found / 找不到网格 {0}")]
+    NotFound(String),
+    #[error("nothing is left after avoiding the neighbours / 避让相邻网格后没有剩余区域")]
+    Empty,
+    #[error("the line does not cut the grid in two / 分割线没有把网格分成两部分")]
+    NoSplit,
+    #[error("select at least two grids of the same level / 请选择至少两个同级网格")]
+    MergeNeedsTwo,
+    #[error("a ring would keep fewer than 3 points / 删除后环少于 3 个点")]
+    TooFewPoints,
+}
+
+type VertexTree = RTree<GeomWithData<[f64; 2], ()>>;
+
+fn all_coords(mp: &MultiPolygon<f64>) -> impl Iterator<Item = Coord<f64>> + '_ {
+    mp.0.iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.0.iter().copied())
+}
+
+fn vertex_tree<'a>(grids: impl Iterator<Item = &'a Grid>) -> VertexTree {
+    let mut pts: Vec<[f64; 2]> = grids
+        .flat_map(|g| all_coords(&g.geometry))
+        .map(|c| [c.x, c.y])
+        .collect();
+    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    pts.dedup();
+    RTree::bulk_load(pts.into_iter().map(|p| GeomWithData::new(p, ())).collect())
+}
+
+/// Move every vertex within [`SNAP_EPS`] of an existing vertex onto it, and drop the
+/// repeated points that this may create.
+fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree) -> MultiPolygon<f64> {
+    let snap = |c: Coord<f64>| -> Coord<f64> {
+        match tree.nearest_neighbor(&[c.x, c.y]) {
+            Some(n) if (n.geom()[0] - c.x).hypot(n.geom()[1] - c.y) <= SNAP_EPS => Coord {
+                x: n.geom()[0],
+                y: n.geom()[1],
+            },
+            _ => c,
+        }
+    };
+    let ring = |ls: &LineString<f64>| {
+        let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
+        for &c in &ls.0 {
+            let s = snap(c);
+            if pts.last() != Some(&s) {
+                pts.push(s);
+            }
+        }
+        LineString(pts)
+    };
+    MultiPolygon(
+        mp.0.iter()
+            .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
+            .filter(|p| p.exterior().0.len() >= 4)
+            .collect(),
+    )
+}
+
+/// Insert into `mp` each of `vertices` that lies on one of its edges (within
+/// [`SNAP_EPS`]) and is not already a vertex. Returns None when nothing changed.
+fn node(mp: &MultiPolygon<f64>, vertices: &[Coord<f64>]) -> Option<MultiPolygon<f64>> {
+    let env = geom::envelope(mp)?;
+    let near: Vec<Coord<f64>> = vertices
+        .iter()
+        .copied()
+        .filter(|v| {
+            v.x >= env.min().x - SNAP_EPS
+                && v.x <= env.max().x + SNAP_EPS
+                && v.y >= env.min().y - SNAP_EPS
+                && v.y <= env.max().y + SNAP_EPS
+        })
+        .collect();
+    if near.is_empty() {
+        return None;
+    }
+    let mut changed = false;
+    let ring = |ls: &LineString<f64>, changed: &mut bool| -> LineString<f64> {
+        let mut out = Vec::with_capacity(ls.0.len());
+        for w in ls.0.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            out.push(a);
+            let (dx, dy) = (b.x - a.x, b.y - a.y);
+            let len2 = dx * dx + dy * dy;
+            if len2 == 0.0 {
+                continue;
+            }
+            let mut on: Vec<(f64, Coord<f64>)> = near
+                .iter()
+                .filter(|&&v| v != a && v != b && geom::seg_dist2(v, a, b) <= SNAP_EPS * SNAP_EPS)
+                .map(|&v| (((v.x - a.x) * dx + (v.y - a.y) * dy) / len2, v))
+                .filter(|(t, _)| *t > 0.0 && *t < 1.0)
+                .collect();
+            on.sort_by(|x, y| x.0.total_cmp(&y.0));
+            for (_, v) in on {
+                if out.last() != Some(&v) {
+                    out.push(v);
+                    *changed = true;
+                }
+            }
+        }
+        if let Some(&l) = ls.0.last() {
+            out.push(l);
+        }
+        LineString(out)
+    };
+    let res = MultiPolygon(
+        mp.0.iter()
+            .map(|p| {
+                let ext = ring(p.exterior(), &mut changed);
+                let holes = p
+                    .interiors()
+                    .iter()
+                    .map(|h| ring(h, &mut changed))
+                    .collect();
+                Polygon::new(ext, holes)
+            })
+            .collect(),
+    );
+    changed.then_some(res)
+}
+
+fn rect_of(mp: &MultiPolygon<f64>) -> Option<Rect<f64>> {
+    geom::envelope(mp).map(|r| geom::expand(r, SNAP_EPS))
+}
+
+/// Grids of `level` (other than `exclude`) whose envelope meets `env`.
+fn neighbours<'a>(
+    project: &'a Project,
+    level: Level,
+    env: Rect<f64>,
+    exclude: &[&str],
+) -> Vec<(usize, &'a Grid)> {
+    project
+        .grids
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.level == level && !exclude.contains(&g.id.as_str()))
+        .filter(|(_, g)| {
+            geom::envelope(&g.geometry).is_some_and(|e| geom::rects_intersect(&e, &env))
+        })
+        .collect()
+}
+
+/// Add to `t` the noding of the neighbours of `mp`: its new vertices that lie on their
+/// edges become their vertices too.
+fn node_neighbours(
+    project: &Project,
+    t: &mut Transaction,
+    mp: &MultiPolygon<f64>,
+    level: Level,
+    exclude: &[&str],
+) {
+    let Some(env) = rect_of(mp) else { return };
+    let vertices: Vec<Coord<f64>> = all_coords(mp).collect();
+    for (pos, g) in neighbours(project, level, env, exclude) {
+        let current = t
+            .changes
+            .iter()
+            .rev()
+            .find(|c| c.pos == pos)
+            .and_then(|c| c.after.clone())
+            .unwrap_or_else(|| g.clone());
+        if let Some(noded) = node(&current.geometry, &vertices) {
+            let mut ng = current;
+            ng.geometry = noded;
+            t.replace(project, pos, ng);
+        }
+    }
+}
+
+/// The part of `shape` inside the parent (when given) and outside every other grid of
+/// `level` (avoid-overlap), snapped onto the existing vertices.
+pub fn free_part(
+    project: &Project,
+    shape: &MultiPolygon<f64>,
+    level: Level,
+    parent: Option<&str>,
+    exclude: &[&str],
+) -> MultiPolygon<f64> {
+    let mut result = shape.clone();
+    if let Some(p) = parent.and_then(|p| project.grid(p)) {
+        result = result.intersection(&p.geometry);
+    }
+    let Some(env) = rect_of(&result) else {
+        return result;
+    };
+    let near = neighbours(project, level, env, exclude);
+    for (_, g) in &near {
+        result = result.difference(&g.geometry);
+    }
+    let tree = vertex_tree(
+        near.iter()
+            .map(|(_, g)| *g)
+            .chain(parent.and_then(|p| project.grid(p))),
+    );
+    let snapped = snap_back(&result, &tree);
+    MultiPolygon(
+        snapped
+            .0
+            .into_iter()
+            .filter(|p| geom::area(&MultiPolygon(vec![p.clone()])) > 1e-6)
+            .collect(),
+    )
+}
+
+/// A fresh id: `base-N` with the smallest N not in use.
+pub fn new_id(project: &Project, base: &str) -> String {
+    (1..)
+        .map(|n| format!("{base}-{n:02}"))
+        .find(|id| project.grid(id).is_none())
+        .unwrap_or_else(|| base.to_string())
+}
+
+/// Draw a new grid. With `avoid_overlap` the polygon is clipped to its parent and to the
+/// free space between the other grids of its level, and the neighbours are noded.
+pub fn add_grid(
+    project: &Project,
+    mut grid: Grid,
+    avoid_overlap: bool,
+) -> Result<Transaction, EditError> {
+    if avoid_overlap {
+        grid.geometry = free_part(
+            project,
+            &grid.geometry,
+            grid.level,
+            grid.parent.as_deref(),
+            &[],
+        );
+    }
+    if grid.geometry.0.is_empty() {
+        return Err(EditError::Empty);
+    }
+    let mut t = Transaction::new("绘制网格 / Draw grid");
+    let pos = project.grids.len();
+    if avoid_overlap {
+        node_neighbours(project, &mut t, &grid.geometry, grid.level, &[]);
+    }
+    t.changes.push(super::history::Change {
+        pos,
+        before: None,
+        after: Some(grid),
+    });
+    Ok(t)
+}
+
+fn find(project: &Project, id: &str) -> Result<usize, EditError> {
+    project
+        .grids
+        .iter()
+        .position(|g| g.id == id)
+        .ok_or_else(|| EditError::NotFound(id.to_string()))
+}
+
+/// Give a grid a new shape (reshape), clipped and noded like a new one.
+pub fn reshape(
+    project: &Project,
+    id: &str,
+    shape: MultiPolygon<f64>,
+    avoid_overlap: bool,
+) -> Result<Transaction, EditError> {
+    let pos = find(project, id)?;
+    let mut g = project.grids[pos].clone();
+    g.geometry = if avoid_overlap {
+        free_part(project, &shape, g.level, g.parent.as_deref(), &[id])
+    } else {
+        shape
+    };
+    if g.geometry.0.is_empty() {
+        return Err(EditError::Empty);
+    }
+    let mut t = Transaction::new("改变形状 / Reshape");
+    let geometry = g.geometry.clone();
+    t.replace(project, pos, g);
+    if avoid_overlap {
+        node_neighbours(project, &mut t, &geometry, project.grids[pos].level, &[id]);
+    }
+    Ok(t)
+}
+
+/// Map every vertex equal to `from` in a multipolygon; None when it has none.
+fn map_vertex(
+    mp: &MultiPolygon<f64>,
+    f: &dyn Fn(&LineString<f64>) -> Option<LineString<f64>>,
+) -> Option<MultiPolygon<f64>> {
+    let mut changed = false;
+    let polys =
+        mp.0.iter()
+            .map(|p| {
+                let mut ring = |ls: &LineString<f64>| match f(ls) {
+                    Some(n) => {
+                        changed = true;
+                        n
+                    }
+                    None => ls.clone(),
+                };
+                let ext = ring(p.exterior());
+                let holes = p.interiors().iter().map(&mut ring).collect();
+                Polygon::new(ext, holes)
+            })
+            .collect();
+    changed.then_some(MultiPolygon(polys))
+}
+
+/// Move the vertex at `from` to `to` in every grid that has it (shared-edge editing).
+/// Consecutive moves of the same vertex (a drag) merge into one undo step.
+pub fn move_vertex(project: &Project, from: Coord<f64>, to: Coord<f64>, drag: &str) -> Transaction {
+    let mut t = Transaction::new("移动节点 / Move vertex");
+    t.merge_key = Some(format!("move:{drag}"));
+    for (pos, g) in project.grids.iter().enumerate() {
+        let moved = map_vertex(&g.geometry, &|ls| {
+            ls.0.contains(&from).then(|| {
+                LineString(
+                    ls.0.iter()
+                        .map(|&c| if c == from { to } else { c })
+                        .collect(),
+                )
+            })
+        });
+        if let Some(mp) = moved {
+            let mut ng = g.clone();
+            ng.geometry = mp;
+            t.replace(project, pos, ng);
+        }
+    }
+    t
+}
+
+/// Insert a vertex at `at` on the edge a-b (either direction) of every grid that has it.
+pub fn insert_vertex(
+    project: &Project,
+    a: Coord<f64>,
+    b: Coord<f64>,
+    at: Coord<f64>,
+) -> Transaction {
+    let mut t = Transaction::new("插入节点 / Insert vertex");
+    for (pos, g) in project.grids.iter().enumerate() {
+        let done = map_vertex(&g.geometry, &|ls| {
+            let i =
+                ls.0.windows(2)
+                    .position(|w| (w[0] == a && w[1] == b) || (w[0] == b && w[1] == a))?;
+            let mut pts = ls.0.clone();
+            pts.insert(i + 1, at);
+            Some(LineString(pts))
+        });
+        if let Some(mp) = done {
+            let mut ng = g.clone();
+            ng.geometry = mp;
+            t.replace(project, pos, ng);
+        }
+    }
+    t
+}
+
+/// Delete the vertex at `at` from every grid that has it.
+pub fn delete_vertex(project: &Project, at: Coord<f64>) -> Result<Transaction, EditError> {
+    let mut t = Transaction::new("删除节点 / Delete vertex");
+    for (pos, g) in project.grids.iter().enumerate() {
+        let mut too_few = false;
+        let done = map_vertex(&g.geometry, &|ls| {
+            if !ls.0.contains(&at) {
+                return None;
+            }
+            let mut pts: Vec<Coord<f64>> = ls.0.iter().copied().filter(|&c| c != at).collect();
+            if pts.first() != pts.last()
+                && let Some(&f) = pts.first()
+            {
+                pts.push(f);
+            }
+            Some(LineString(pts))
+        });
+        if let Some(mp) = done {
+            if mp.0.iter().any(|p| p.exterior().0.len() < 4) {
+                too_few = true;
+            }
+            if too_few {
+                return Err(EditError::TooFewPoints);
+            }
+            let mut ng = g.clone();
+            ng.geometry = mp;
+            t.replace(project, pos, ng);
+        }
+    }
+    Ok(t)
+}
+
+/// Split a grid along a line drawn across it (for example a river or a road). The largest
+/// piece keeps the grid's id and record; the others become new grids of the same level
+/// and parent. Neighbours get the cut's end points as vertices.
+pub fn split(
+    project: &Project,
+    id: &str,
+    line: &LineString<f64>,
+) -> Result<Transaction, EditError> {
+    use i_overlay::core::fill_rule::FillRule;
+    use i_overlay::float::slice::FloatSlice;
+    let pos = find(project, id)?;
+    let g = &project.grids[pos];
+    let shapes = geom::polygon_contours(&g.geometry);
+    let path: Vec<[f64; 2]> = line.0.iter().map(|c| [c.x, c.y]).collect();
+    let pieces = shapes.slice_by(&path, FillRule::NonZero);
+    let tree = vertex_tree(std::iter::once(g));
+    let mut parts: Vec<MultiPolygon<f64>> = pieces
+        .into_iter()
+        // One overlay, one rounding: the pieces share the cut bit for bit.
+        .map(|s| geom::shapes_to_multipolygon(vec![s]))
+        .map(|mp| snap_back(&mp, &tree))
+        .filter(|mp| geom::area(mp) > 1e-6)
+        .collect();
+    if parts.len() < 2 {
+        return Err(EditError::NoSplit);
+    }
+    parts.sort_by(|a, b| geom::area(b).total_cmp(&geom::area(a)));
+    let mut t = Transaction::new("分割网格 / Split grid");
+    let mut keep = g.clone();
+    keep.geometry = parts[0].clone();
+    t.replace(project, pos, keep);
+    let mut scratch = project.clone();
+    for part in &parts[1..] {
+        let mut ng = g.clone();
+        ng.id = new_id(&scratch, id);
+        ng.code.clear();
+        ng.name = format!("{}（分）", g.name);
+        ng.staff.clear();
+        ng.households = None;
+        ng.population = None;
+        ng.extra.clear();
+        ng.geometry = part.clone();
+        scratch.grids.push(ng.clone());
+        t.changes.push(super::history::Change {
+            pos: project.grids.len() + t.changes.iter().filter(|c| c.before.is_none()).count(),
+            before: None,
+            after: Some(ng),
+        });
+    }
+    // The pieces share the cut; the cut's ends land on the old boundary, which the
+    // neighbours share.
+    let all = MultiPolygon(parts.iter().flat_map(|p| p.0.clone()).collect());
+    node_neighbours(project, &mut t, &all, g.level, &[id]);
+    // The pieces themselves must carry each other's cut vertices.
+    let piece_vertices: Vec<Coord<f64>> = all_coords(&all).collect();
+    for c in t.changes.iter_mut().filter(|c| {
+        c.after
+            .as_ref()
+            .is_some_and(|a| a.id == id || a.id.starts_with(&format!("{id}-")))
+    }) {
+        if let Some(a) = c.after.as_mut()
+            && let Some(noded) = node(&a.geometry, &piece_vertices)
+        {
+            a.geometry = noded;
+        }
+    }
+    Ok(t)
+}
+
+/// Merge grids of the same level into the first one: the union of their shapes (exact for
+/// shared boundaries), the first one's record, the others deleted.
+pub fn merge(project: &Project, ids: &[String]) -> Result<Transaction, EditError> {
+    if ids.len() < 2 {
+        return Err(EditError::MergeNeedsTwo);
+    }
+    let mut positions = Vec::new();
+    for id in ids {
+        positions.push(find(project, id)?);
+    }
+    let level = project.grids[positions[0]].level;
+    if positions.iter().any(|&p| project.grids[p].level != level) {
+        return Err(EditError::MergeNeedsTwo);
+    }
+    let shapes: Vec<&MultiPolygon<f64>> = positions
+        .iter()
+        .map(|&p| &project.grids[p].geometry)
+        .collect();
+    let union = geom::union_outline(&shapes);
+    let mut t = Transaction::new("合并网格 / Merge grids");
+    let mut keep = project.grids[positions[0]].clone();
+    keep.geometry = union;
+    keep.households = sum(positions.iter().map(|&p| project.grids[p].households));
+    keep.population = sum(positions.iter().map(|&p| project.grids[p].population));
+    t.replace(project, positions[0], keep);
+    let mut rest: Vec<usize> = positions[1..].to_vec();
+    rest.sort_unstable_by(|a, b| b.cmp(a));
+    for p in rest {
+        t.changes.push(super::history::Change {
+            pos: p,
+            before: Some(project.grids[p].clone()),
+            after: None,
+        });
+    }
+    Ok(t)
+}
+
+fn sum(v: impl Iterator<Item = Option<u32>>) -> Option<u32> {
+    let all: Vec<Option<u32>> = v.collect();
+    all.iter()
+        .any(|x| x.is_some())
+        .then(|| all.iter().flatten().sum())
+}
+
+/// Delete grids.
+pub fn delete(project: &Project, ids: &[String]) -> Result<Transaction, EditError> {
+    let mut positions = Vec::new();
+    for id in ids {
+        positions.push(find(project, id)?);
+    }
+    positions.sort_unstable_by(|a, b| b.cmp(a));
+    let mut t = Transaction::new("删除网格 / Delete grids");
+    for p in positions {
+        t.changes.push(super::history::Change {
+            pos: p,
+            before: Some(project.grids[p].clone()),
+            after: None,
+        });
+    }
+    Ok(t)
+}
+
+/// Change a grid's record (name, code, level, parent, staff, ...).
+pub fn set_record(
+    project: &Project,
+    id: &str,
+    label: &str,
+    f: impl FnOnce(&mut Grid),
+) -> Result<Transaction, EditError> {
+    let pos = find(project, id)?;
+    let mut g = project.grids[pos].clone();
+    f(&mut g);
+    let mut t = Transaction::new(label);
+    if g != project.grids[pos] {
+        t.replace(project, pos, g);
+    }
+    Ok(t)
+}
+
+/// Fill a gap: as a new grid of `level` under `parent`, or merged into the grid `into`.
+pub fn fill_gap(
+    project: &Project,
+    gap: &MultiPolygon<f64>,
+    level: Level,
+    parent: Option<&str>,
+    into: Option<&str>,
+) -> Result<Transaction, EditError> {
+    match into {
+        Some(id) => {
+            let pos = find(project, id)?;
+            let g = &project.grids[pos];
+            let shape = g.geometry.union(gap);
+            let mut t = reshape(project, id, shape, true)?;
+            t.label = "填补缝隙 / Fill gap".into();
+            Ok(t)
+        }
+        None => {
+            let base = parent.unwrap_or("G");
+            let mut g = Grid::new(new_id(project, base), level, gap.clone());
+            g.parent = parent.map(str::to_string);
+            let mut t = add_grid(project, g, true)?;
+            t.label = "填补缝隙 / Fill gap".into();
+            Ok(t)
+        }
+    }
+}

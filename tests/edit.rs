@@ -1,0 +1,318 @@
+//! Edit commands on the sample township: each applies, audits as expected and undoes to
+//! exactly the previous document.
+
+use geo::{Coord, LineString, MultiPolygon, polygon};
+use gridmap::audit::{AuditConfig, Kind, Severity, audit};
+use gridmap::edit::{self, History};
+use gridmap::io::geojson::ReadOptions;
+use gridmap::{Grid, Project, geom};
+use std::path::Path;
+
+fn load(name: &str) -> Project {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-maps")
+        .join(name);
+    gridmap::io::open(&[p.as_path()], &ReadOptions::default()).expect("sample loads")
+}
+
+fn geometry_errors(p: &Project) -> Vec<(Kind, Vec<String>)> {
+    audit(p, &AuditConfig::default())
+        .findings
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| {
+            matches!(
+                f.kind,
+                Kind::Gap
+                    | Kind::Sliver
+                    | Kind::Overlap
+                    | Kind::InvalidEdge
+                    | Kind::OutsideParent
+                    | Kind::InvalidGeometry
+            )
+        })
+        .map(|f| (f.kind, f.ids))
+        .collect()
+}
+
+#[test]
+fn drawing_a_rough_polygon_fills_the_gap_exactly_and_undo_brings_it_back() {
+    let original = load("jinping-faulty.geojson");
+    let report = audit(&original, &AuditConfig::default());
+    let gap = report.of_kind(Kind::Gap).next().expect("planted gap");
+    let parent = gap.ids.last().unwrap().clone();
+    let Some(geo::Geometry::MultiPolygon(gap_shape)) = &gap.geometry else {
+        panic!()
+    };
+    let env = geom::expand(geom::envelope(gap_shape).unwrap(), 15.0);
+    let rough = MultiPolygon(vec![polygon![
+        (x: env.min().x, y: env.min().y), (x: env.max().x, y: env.min().y),
+        (x: env.max().x, y: env.max().y), (x: env.min().x, y: env.max().y)
+    ]]);
+    let mut p = original.clone();
+    let mut history = History::default();
+    let mut g = Grid::new(edit::new_id(&p, &parent), 3, rough);
+    g.parent = Some(parent.clone());
+    let t = edit::add_grid(&p, g, true).expect("something is free");
+    history.commit(&mut p, t);
+    let new = p.grids.last().unwrap();
+    assert!((geom::area(&new.geometry) - gap.area_m2.unwrap()).abs() < 0.01 * gap.area_m2.unwrap());
+    let errors = geometry_errors(&p);
+    assert!(!errors.iter().any(|(k, _)| *k == Kind::Gap), "{errors:?}");
+    assert!(
+        !errors
+            .iter()
+            .any(|(k, ids)| *k == Kind::InvalidEdge && ids.contains(&new.id)),
+        "noded: {errors:?}"
+    );
+    assert!(
+        !errors
+            .iter()
+            .any(|(k, ids)| *k == Kind::Overlap && ids.contains(&new.id)),
+        "{errors:?}"
+    );
+    assert!(history.undo(&mut p).is_some());
+    assert_eq!(p, original);
+    assert!(
+        history.undo(&mut p).is_none(),
+        "undo at the start does nothing"
+    );
+    assert_eq!(p, original);
+}
+
+/// A vertex shared by grids of several levels, away from rivers.
+fn shared_vertex(p: &Project) -> Coord<f64> {
+    let a = p.grids.iter().find(|g| g.id == "JP05-01").unwrap();
+    let b = p.grids.iter().find(|g| g.id == "JP05-02").unwrap();
+    *a.geometry.0[0]
+        .exterior()
+        .0
+        .iter()
+        .find(|c| b.geometry.0[0].exterior().0.contains(c))
+        .expect("siblings share a vertex")
+}
+
+#[test]
+fn moving_a_shared_vertex_moves_it_everywhere_and_a_drag_is_one_step() {
+    let original = load("jinping.geojson");
+    let mut p = original.clone();
+    let mut history = History::default();
+    let v = shared_vertex(&p);
+    let holders = p
+        .grids
+        .iter()
+        .filter(|g| g.geometry.0[0].exterior().0.contains(&v))
+        .count();
+    assert!(holders >= 2);
+    let mut at = v;
+    for step in 1..=5 {
+        let to = Coord {
+            x: v.x + step as f64,
+            y: v.y + 0.5 * step as f64,
+        };
+        let t = edit::move_vertex(&p, at, to, "drag-1");
+        assert_eq!(t.changes.len(), holders);
+        history.commit(&mut p, t);
+        at = to;
+    }
+    assert_eq!(history.len(), 1, "the drag is one undo step");
+    assert_eq!(
+        p.grids
+            .iter()
+            .filter(|g| g.geometry.0[0].exterior().0.contains(&at))
+            .count(),
+        holders
+    );
+    assert!(geometry_errors(&p).is_empty(), "{:?}", geometry_errors(&p));
+    history.undo(&mut p);
+    assert_eq!(p, original);
+}
+
+#[test]
+fn inserting_and_deleting_a_vertex_on_a_shared_edge() {
+    let original = load("jinping.geojson");
+    let mut p = original.clone();
+    let a = p.grid("JP05-01").unwrap().geometry.0[0]
+        .exterior()
+        .0
+        .clone();
+    let b = p.grid("JP05-02").unwrap().geometry.0[0]
+        .exterior()
+        .0
+        .clone();
+    let (s, e) = a
+        .windows(2)
+        .map(|w| (w[0], w[1]))
+        .find(|(s, e)| b.contains(s) && b.contains(e))
+        .expect("shared edge");
+    let mid = Coord {
+        x: (s.x + e.x) / 2.0,
+        y: (s.y + e.y) / 2.0,
+    };
+    let t = edit::insert_vertex(&p, s, e, mid);
+    assert!(
+        t.changes.len() >= 2,
+        "both siblings (and their parents if the edge is theirs)"
+    );
+    t.apply(&mut p);
+    assert!(
+        p.grid("JP05-01").unwrap().geometry.0[0]
+            .exterior()
+            .0
+            .contains(&mid)
+    );
+    assert!(
+        p.grid("JP05-02").unwrap().geometry.0[0]
+            .exterior()
+            .0
+            .contains(&mid)
+    );
+    assert!(geometry_errors(&p).is_empty());
+    let d = edit::delete_vertex(&p, mid).unwrap();
+    d.apply(&mut p);
+    assert_eq!(p, original);
+}
+
+#[test]
+fn split_along_a_line_and_merge_back() {
+    let original = load("jinping.geojson");
+    let mut p = original.clone();
+    let g = p.grid("JP05-01").unwrap().clone();
+    let env = geom::envelope(&g.geometry).unwrap();
+    let c = env.center();
+    let line = LineString(vec![
+        Coord {
+            x: env.min().x - 50.0,
+            y: c.y,
+        },
+        Coord {
+            x: env.max().x + 50.0,
+            y: c.y + 10.0,
+        },
+    ]);
+    let t = edit::split(&p, &g.id, &line).expect("splits");
+    t.apply(&mut p);
+    let pieces: Vec<&Grid> = p
+        .grids
+        .iter()
+        .filter(|x| x.id == g.id || x.id.starts_with(&format!("{}-", g.id)))
+        .collect();
+    assert_eq!(pieces.len(), 2);
+    let total: f64 = pieces.iter().map(|x| geom::area(&x.geometry)).sum();
+    assert!((total - geom::area(&g.geometry)).abs() < 0.01, "{total}");
+    assert!(geometry_errors(&p).is_empty(), "{:?}", geometry_errors(&p));
+    let ids: Vec<String> = pieces.iter().map(|x| x.id.clone()).collect();
+    let m = edit::merge(&p, &ids).unwrap();
+    m.apply(&mut p);
+    let merged = p.grid(&g.id).unwrap();
+    assert!((geom::area(&merged.geometry) - geom::area(&g.geometry)).abs() < 0.01);
+    assert!(geometry_errors(&p).is_empty(), "{:?}", geometry_errors(&p));
+    m.revert(&mut p);
+    t.revert(&mut p);
+    assert_eq!(p, original);
+}
+
+#[test]
+fn merging_two_villages_grids_unions_them() {
+    let mut p = load("jinping.geojson");
+    let ids = vec!["JP05-01".to_string(), "JP05-02".to_string()];
+    let area: f64 = ids
+        .iter()
+        .map(|i| geom::area(&p.grid(i).unwrap().geometry))
+        .sum();
+    let t = edit::merge(&p, &ids).unwrap();
+    t.apply(&mut p);
+    assert!(p.grid("JP05-02").is_none());
+    assert!((geom::area(&p.grid("JP05-01").unwrap().geometry) - area).abs() < 1e-6);
+    assert!(geometry_errors(&p).is_empty());
+}
+
+#[test]
+fn editing_a_record_is_undoable() {
+    let original = load("jinping.geojson");
+    let mut p = original.clone();
+    let mut h = History::default();
+    let t = edit::set_record(&p, "JP05-01", "电话", |g| {
+        g.staff[0].phone = "12345".into()
+    })
+    .unwrap();
+    h.commit(&mut p, t);
+    let r = audit(&p, &AuditConfig::default());
+    assert!(
+        r.of_kind(Kind::BadPhone)
+            .any(|f| f.ids == vec!["JP05-01".to_string()])
+    );
+    h.undo(&mut p);
+    assert_eq!(p, original);
+    h.redo(&mut p);
+    assert_eq!(p.grid("JP05-01").unwrap().staff[0].phone, "12345");
+}
+
+/// Random edits, then undo all: the original document comes back exactly.
+#[test]
+fn random_edits_then_undo_all_restore_the_document() {
+    let original = load("jinping.geojson");
+    for seed in 0..20u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut p = original.clone();
+        let mut h = History::default();
+        for step in 0..8 {
+            let ids: Vec<String> = p
+                .grids
+                .iter()
+                .filter(|g| g.level == 3)
+                .map(|g| g.id.clone())
+                .collect();
+            let id = ids[rng.usize(..ids.len())].clone();
+            let g = p.grid(&id).unwrap().clone();
+            let ring = g.geometry.0[0].exterior().0.clone();
+            let k = rng.usize(..ring.len() - 1);
+            let t = match rng.u8(..5) {
+                0 => Some(edit::move_vertex(
+                    &p,
+                    ring[k],
+                    Coord {
+                        x: ring[k].x + rng.f64() * 10.0,
+                        y: ring[k].y - 3.0,
+                    },
+                    &format!("d{step}"),
+                )),
+                1 => Some(edit::insert_vertex(
+                    &p,
+                    ring[k],
+                    ring[k + 1],
+                    Coord {
+                        x: (ring[k].x + ring[k + 1].x) / 2.0,
+                        y: (ring[k].y + ring[k + 1].y) / 2.0,
+                    },
+                )),
+                2 => edit::set_record(&p, &id, "name", |g| g.name.push('*')).ok(),
+                3 => edit::delete(&p, std::slice::from_ref(&id)).ok(),
+                _ => {
+                    let env = geom::envelope(&g.geometry).unwrap();
+                    let c = env.center();
+                    let line = LineString(vec![
+                        Coord {
+                            x: env.min().x - 10.0,
+                            y: c.y,
+                        },
+                        Coord {
+                            x: env.max().x + 10.0,
+                            y: c.y,
+                        },
+                    ]);
+                    edit::split(&p, &id, &line).ok()
+                }
+            };
+            if let Some(t) = t {
+                h.commit(&mut p, t);
+                h.seal();
+            }
+        }
+        while h.undo(&mut p).is_some() {}
+        assert!(
+            p == original,
+            "seed {seed}: undo all did not restore the document"
+        );
+    }
+}
