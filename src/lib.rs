@@ -1,8 +1,9 @@
 //! gridmap: draw, audit and publish the township grid map of the river-chief system
 //! (河长制网格化管理).
 //!
-//! The headless core: the project [`model`], file [`io`], the [`audit`] engine and
-//! synthetic data ([`synth`]). The desktop UI builds on these and nothing here depends on it.
+//! The headless core: the project [`model`], file [`io`], the [`audit`] engine, invertible
+//! [`edit`]s and synthetic data ([`synth`]). The desktop app ([`ui`]) builds on these and
+//! nothing else depends on it.
 
 pub mod audit;
 pub mod commands;
@@ -12,6 +13,7 @@ pub mod io;
 pub mod model;
 pub mod synth;
 pub mod timing;
+pub mod ui;
 
 pub use audit::{AuditConfig, Auditor, Finding, Kind, Report, Severity, audit};
 pub use model::{Crs, Grid, Project, Staff};

@@ -16,11 +16,42 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "gridmap",
     version,
-    about = "Draw, audit and publish township grid maps (河长制网格化管理)"
+    about = "Draw, audit and publish township grid maps (河长制网格化管理). Without a subcommand: open the desktop app.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Project to open in the app (default: the bundled sample township).
+    file: Option<PathBuf>,
+    /// Open a real window, render the project, save a screenshot (PNG) here and exit.
+    #[arg(long, value_name = "OUT.png")]
+    screenshot: Option<PathBuf>,
+}
+
+/// The sample township built into the binary, so the app opens on it from anywhere.
+const SAMPLE: &str = include_str!("../sample-maps/jinping.geojson");
+
+/// Open the desktop app on `file`, or on the bundled sample.
+fn open_app(file: Option<PathBuf>, screenshot: Option<PathBuf>) -> anyhow::Result<i32> {
+    let opts = ReadOptions::default();
+    let loaded = match &file {
+        Some(f) => gridmap::io::open(&[f.as_path()], &opts),
+        None => gridmap::io::geojson::read_bytes(
+            std::path::Path::new("sample-maps/jinping.geojson"),
+            SAMPLE.as_bytes(),
+            &opts,
+        ),
+    };
+    let project = match loaded {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("gridmap: {e}");
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
+    gridmap::ui::run(project, file, screenshot)?;
+    Ok(0)
 }
 
 #[derive(clap::Args, Clone)]
@@ -130,10 +161,7 @@ enum Command {
 fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse();
     let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        Cli::command().print_help()?;
-        println!();
-        return Ok(0);
+        return open_app(cli.file, cli.screenshot);
     };
     match command {
         Command::Audit {

@@ -15,6 +15,7 @@ mod validity;
 
 pub use coverage::{CoverageResult, validate_coverage};
 pub use finding::{Finding, Kind, Message, Severity};
+pub use records::is_valid_phone;
 pub use rivers::{GridArea, GridLength, ReservoirAreas, RiverLengths};
 pub use validity::check_geometry;
 

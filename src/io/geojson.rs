@@ -203,12 +203,38 @@ fn for_each_coord_mut(g: &mut geo::Geometry<f64>, f: &mut dyn FnMut(&mut Coord<f
 
 /// Read and merge one or more GeoJSON files into a project.
 pub fn read_files(paths: &[&Path], opts: &ReadOptions) -> Result<Project, LoadError> {
+    let mut sources = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|e| {
+            LoadError::new(
+                *path,
+                format!("无法读取文件：{e}"),
+                format!("cannot read the file: {e}"),
+            )
+        })?;
+        sources.push((path.to_path_buf(), bytes));
+    }
+    read_sources(&sources, opts)
+}
+
+/// Read GeoJSON held in memory (for example the sample built into the binary); `name`
+/// stands for the file in messages.
+pub fn read_bytes(name: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Project, LoadError> {
+    read_sources(&[(name.to_path_buf(), bytes.to_vec())], opts)
+}
+
+fn read_sources(
+    sources: &[(std::path::PathBuf, Vec<u8>)],
+    opts: &ReadOptions,
+) -> Result<Project, LoadError> {
+    let paths: Vec<&Path> = sources.iter().map(|s| s.0.as_path()).collect();
     let mut pending: Vec<Pending> = Vec::new();
     let mut notes: Vec<InputNote> = Vec::new();
     let mut src_crs: Option<Crs> = None;
     let mut name = String::new();
-    for path in paths {
-        let (doc_crs, doc_name) = read_one(path, opts, &mut pending, &mut notes)?;
+    for (path, bytes) in sources {
+        let path = &path.as_path();
+        let (doc_crs, doc_name) = read_one(path, bytes, &mut pending, &mut notes)?;
         if let (Some(a), Some(b)) = (src_crs, doc_crs)
             && a != b
         {
@@ -341,24 +367,17 @@ pub fn read_files(paths: &[&Path], opts: &ReadOptions) -> Result<Project, LoadEr
 
 fn read_one(
     path: &Path,
-    _opts: &ReadOptions,
+    bytes: &[u8],
     pending: &mut Vec<Pending>,
     notes: &mut Vec<InputNote>,
 ) -> Result<(Option<Crs>, Option<String>), LoadError> {
     let mut clock = std::time::Instant::now();
-    let bytes = std::fs::read(path).map_err(|e| {
-        LoadError::new(
-            path,
-            format!("无法读取文件：{e}"),
-            format!("cannot read the file: {e}"),
-        )
-    })?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(LoadError::new(path, "文件是空的。", "the file is empty."));
     }
     let bytes = bytes
         .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-        .unwrap_or(&bytes);
+        .unwrap_or(bytes);
     let doc: RawDoc = serde_json::from_slice(bytes).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Eof => (

@@ -1,0 +1,606 @@
+//! The map canvas: painting the layers and findings, and turning pointer and keyboard input
+//! into view changes and edit commands for the active tool.
+
+use super::{GridmapApp, Tool};
+use crate::audit::Kind;
+use crate::model::{Grid, Project};
+use egui::{Color32, Mesh, Pos2, Sense, Shape, Stroke};
+use geo::{Coord, InteriorPoint, LineString, MultiPolygon, TriangulateEarcut};
+use std::collections::HashMap;
+
+/// Pastel fills; neighbours get different ones (greedy colouring over shared edges).
+const PALETTE: [Color32; 8] = [
+    Color32::from_rgb(0xf4, 0xd6, 0xa0),
+    Color32::from_rgb(0xbf, 0xe3, 0xb4),
+    Color32::from_rgb(0xc6, 0xd8, 0xf0),
+    Color32::from_rgb(0xf2, 0xc4, 0xce),
+    Color32::from_rgb(0xe0, 0xd0, 0xf0),
+    Color32::from_rgb(0xd8, 0xe8, 0xa8),
+    Color32::from_rgb(0xf7, 0xe1, 0xc8),
+    Color32::from_rgb(0xb8, 0xe0, 0xdc),
+];
+const RIVER: Color32 = Color32::from_rgb(0x2b, 0x7b, 0xd6);
+const WATER: Color32 = Color32::from_rgb(0x9c, 0xc8, 0xf0);
+const FAULT: Color32 = Color32::from_rgb(0xd6, 0x27, 0x28);
+
+/// Triangles (world coordinates), fill colour and label point of each grid; rebuilt when
+/// the document changes.
+pub struct Cache {
+    revision: u64,
+    grids: Vec<GridShape>,
+}
+
+struct GridShape {
+    level: u8,
+    leaf: bool,
+    triangles: Vec<[Coord<f64>; 3]>,
+    color: Color32,
+    label_at: Option<Coord<f64>>,
+    /// Envelope width in metres: labels show once the grid is wide enough on screen.
+    width: f64,
+    name: String,
+}
+
+fn triangulate(mp: &MultiPolygon<f64>) -> Vec<[Coord<f64>; 3]> {
+    let mut out = Vec::new();
+    for p in &mp.0 {
+        let raw = p.earcut_triangles_raw();
+        let v = |i: usize| Coord {
+            x: raw.vertices[i][0],
+            y: raw.vertices[i][1],
+        };
+        for t in raw.triangle_indices.chunks(3) {
+            if t.len() == 3 {
+                out.push([v(t[0]), v(t[1]), v(t[2])]);
+            }
+        }
+    }
+    out
+}
+
+/// Greedy colouring: grids that share an edge get different palette entries.
+fn colours(project: &Project) -> Vec<usize> {
+    let key = |a: Coord<f64>, b: Coord<f64>| {
+        let (ka, kb) = (crate::geom::coord_key(a), crate::geom::coord_key(b));
+        if ka <= kb { (ka, kb) } else { (kb, ka) }
+    };
+    let mut by_edge: HashMap<(crate::model::Level, crate::geom::EdgeKey), Vec<usize>> =
+        HashMap::new();
+    for (i, g) in project.grids.iter().enumerate() {
+        for p in &g.geometry.0 {
+            for w in p.exterior().0.windows(2) {
+                by_edge
+                    .entry((g.level, key(w[0], w[1])))
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); project.grids.len()];
+    for list in by_edge.values() {
+        for &a in list {
+            for &b in list {
+                if a != b {
+                    adj[a].push(b);
+                }
+            }
+        }
+    }
+    let mut colour = vec![usize::MAX; project.grids.len()];
+    for i in 0..project.grids.len() {
+        let used: Vec<usize> = adj[i].iter().map(|&j| colour[j]).collect();
+        colour[i] = (0..PALETTE.len())
+            .find(|c| !used.contains(c))
+            .unwrap_or(i % PALETTE.len());
+    }
+    colour
+}
+
+impl Cache {
+    fn build(project: &Project, revision: u64) -> Self {
+        let index = crate::model::GridIndex::new(project);
+        let colour = colours(project);
+        let grids = project
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| GridShape {
+                level: g.level,
+                leaf: !index.has_children(&g.id),
+                triangles: triangulate(&g.geometry),
+                color: PALETTE[colour[i] % PALETTE.len()],
+                label_at: g.geometry.interior_point().map(|p| p.0),
+                width: crate::geom::envelope(&g.geometry)
+                    .map(|r| r.width())
+                    .unwrap_or(0.0),
+                name: g.name.clone(),
+            })
+            .collect();
+        Cache { revision, grids }
+    }
+}
+
+fn cache(app: &GridmapApp, ctx: &egui::Context) -> std::sync::Arc<Cache> {
+    let id = egui::Id::unique("gridmap-mesh-cache");
+    let cached: Option<std::sync::Arc<Cache>> = ctx.data(|d| d.get_temp(id));
+    match cached {
+        Some(c)
+            if c.revision == app.doc.revision && c.grids.len() == app.doc.project.grids.len() =>
+        {
+            c
+        }
+        _ => {
+            let c = std::sync::Arc::new(Cache::build(&app.doc.project, app.doc.revision));
+            ctx.data_mut(|d| d.insert_temp(id, c.clone()));
+            c
+        }
+    }
+}
+
+fn level_visible(app: &GridmapApp, level: u8) -> bool {
+    app.layers
+        .levels
+        .get(level.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or(true)
+}
+
+fn ring_points(app: &GridmapApp, ls: &LineString<f64>) -> Vec<Pos2> {
+    ls.0.iter().map(|&c| app.view.to_screen(c)).collect()
+}
+
+fn outline(app: &GridmapApp, painter: &egui::Painter, mp: &MultiPolygon<f64>, stroke: Stroke) {
+    for p in &mp.0 {
+        for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+            painter.add(Shape::line(ring_points(app, r), stroke));
+        }
+    }
+}
+
+fn fill(app: &GridmapApp, painter: &egui::Painter, triangles: &[[Coord<f64>; 3]], color: Color32) {
+    let mut mesh = Mesh::default();
+    for t in triangles {
+        let base = mesh.vertices.len() as u32;
+        for &c in t {
+            mesh.colored_vertex(app.view.to_screen(c), color);
+        }
+        mesh.add_triangle(base, base + 1, base + 2);
+    }
+    painter.add(Shape::mesh(mesh));
+}
+
+/// The deepest visible grid under the point (level 3 before 2 before 1).
+pub fn pick(project: &Project, p: Coord<f64>) -> Option<&Grid> {
+    use geo::Contains;
+    project
+        .grids
+        .iter()
+        .filter(|g| g.geometry.contains(&geo::Point(p)))
+        .max_by_key(|g| g.level)
+}
+
+/// The parent for a new grid drawn around `p`: the deepest grid containing it that has
+/// children, or a level-2 grid.
+fn parent_for(project: &Project, p: Coord<f64>) -> Option<&Grid> {
+    use geo::Contains;
+    let index = crate::model::GridIndex::new(project);
+    project
+        .grids
+        .iter()
+        .filter(|g| g.level < 3 && g.geometry.contains(&geo::Point(p)))
+        .filter(|g| g.level == 2 || index.has_children(&g.id))
+        .max_by_key(|g| g.level)
+}
+
+/// Snap a screen position: to a vertex or edge within the tolerance, else the raw point.
+fn snapped(app: &mut GridmapApp, pos: Pos2) -> (Coord<f64>, bool) {
+    let w = app.view.to_world(pos);
+    let tol = app.snap_px as f64 / app.view.scale;
+    match app.doc.snap_index().snap(w, tol) {
+        Some(s) => (s.at, true),
+        None => (w, false),
+    }
+}
+
+/// Finish the polygon being drawn: a new grid under the parent at its centre.
+fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
+    if pts.len() < 3 {
+        app.tool = Tool::Select;
+        return;
+    }
+    let mut ring = pts.clone();
+    ring.push(pts[0]);
+    let shape = MultiPolygon(vec![crate::geom::canonical_polygon(&geo::Polygon::new(
+        LineString(ring),
+        vec![],
+    ))]);
+    let centre = shape.interior_point().map(|p| p.0).unwrap_or(pts[0]);
+    let (level, parent) = match parent_for(&app.doc.project, centre) {
+        Some(p) => (p.level + 1, Some(p.id.clone())),
+        None => (2, None),
+    };
+    let id = crate::edit::new_id(&app.doc.project, parent.as_deref().unwrap_or("G"));
+    let mut g = Grid::new(id.clone(), level, shape);
+    g.parent = parent;
+    g.name = format!("新网格 {id}");
+    let r = crate::edit::add_grid(&app.doc.project, g, app.avoid_overlap);
+    let ok = r.is_ok();
+    app.apply(r);
+    if ok {
+        app.selection = vec![id];
+    }
+    app.tool = Tool::Select;
+}
+
+fn finish_split(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
+    app.tool = Tool::Select;
+    let Some(id) = app.selection.first().cloned() else {
+        return;
+    };
+    if pts.len() < 2 {
+        return;
+    }
+    let r = crate::edit::split(&app.doc.project, &id, &LineString(pts));
+    app.apply(r);
+}
+
+/// The nearest vertex of any grid within the snap tolerance.
+fn vertex_near(app: &mut GridmapApp, pos: Pos2) -> Option<Coord<f64>> {
+    let w = app.view.to_world(pos);
+    let tol = app.snap_px as f64 / app.view.scale;
+    app.doc
+        .snap_index()
+        .snap(w, tol)
+        .filter(|s| s.kind == crate::edit::SnapKind::Vertex)
+        .map(|s| s.at)
+}
+
+pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
+    let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+    app.view.rect = response.rect;
+    painter.rect_filled(response.rect, 0.0, Color32::from_rgb(0xfa, 0xfa, 0xf7));
+    let ctx = ui.ctx().clone();
+    let shapes = cache(app, &ctx);
+
+    // Fills of the leaf grids, then outlines by level.
+    for s in &shapes.grids {
+        if s.leaf && level_visible(app, s.level) {
+            fill(app, &painter, &s.triangles, s.color);
+        }
+    }
+    if app.layers.reservoirs {
+        for r in &app.doc.project.reservoirs {
+            fill(app, &painter, &triangulate(&r.geometry), WATER);
+        }
+    }
+    for level in [3u8, 2, 1, 4] {
+        if !level_visible(app, level) {
+            continue;
+        }
+        let width = match level {
+            1 => 3.0,
+            2 => 2.0,
+            _ => 0.8,
+        };
+        for g in app.doc.project.grids.iter().filter(|g| g.level == level) {
+            outline(
+                app,
+                &painter,
+                &g.geometry,
+                Stroke::new(width, Color32::from_gray(70)),
+            );
+        }
+    }
+    if app.layers.boundary {
+        for b in &app.doc.project.boundary {
+            outline(
+                app,
+                &painter,
+                &b.geometry,
+                Stroke::new(3.5, Color32::from_rgb(0x60, 0x30, 0x30)),
+            );
+        }
+    }
+    if app.layers.rivers {
+        for r in &app.doc.project.rivers {
+            for l in r.lines() {
+                painter.add(Shape::line(ring_points(app, l), Stroke::new(2.5, RIVER)));
+            }
+        }
+    }
+    if app.layers.villages {
+        for v in &app.doc.project.villages {
+            painter.circle_filled(
+                app.view.to_screen(v.location.0),
+                3.0,
+                Color32::from_rgb(0x80, 0x40, 0x10),
+            );
+        }
+    }
+    if app.layers.labels {
+        for s in &shapes.grids {
+            if !level_visible(app, s.level) || !s.leaf {
+                continue;
+            }
+            let Some(at) = s.label_at else { continue };
+            if s.width * app.view.scale > 60.0 {
+                painter.text(
+                    app.view.to_screen(at),
+                    egui::Align2::CENTER_CENTER,
+                    &s.name,
+                    egui::FontId::proportional(12.0),
+                    Color32::from_gray(30),
+                );
+            }
+        }
+    }
+    // Findings.
+    if app.layers.findings {
+        for (i, f) in app.doc.report.findings.iter().enumerate() {
+            let strong = app.highlight == Some(i);
+            // Notes (boundary rivers) are not faults: drawn only when picked in the list.
+            if f.severity == crate::audit::Severity::Info && !strong {
+                continue;
+            }
+            let color = if strong {
+                FAULT
+            } else {
+                FAULT.gamma_multiply(0.6)
+            };
+            match (&f.kind, &f.geometry) {
+                (
+                    Kind::Gap
+                    | Kind::Sliver
+                    | Kind::Overlap
+                    | Kind::OutsideParent
+                    | Kind::Duplicate,
+                    Some(geo::Geometry::MultiPolygon(mp)),
+                ) => {
+                    fill(app, &painter, &triangulate(mp), color.gamma_multiply(0.5));
+                    outline(
+                        app,
+                        &painter,
+                        mp,
+                        Stroke::new(if strong { 3.0 } else { 1.5 }, color),
+                    );
+                }
+                (_, Some(geo::Geometry::MultiLineString(ml))) => {
+                    for l in &ml.0 {
+                        painter.add(Shape::line(
+                            ring_points(app, l),
+                            Stroke::new(if strong { 4.0 } else { 2.5 }, color),
+                        ));
+                    }
+                }
+                (_, Some(geo::Geometry::Point(p))) => {
+                    painter.circle_stroke(app.view.to_screen(p.0), 6.0, Stroke::new(2.0, color));
+                }
+                _ => {}
+            }
+        }
+    }
+    // Selection.
+    for id in &app.selection {
+        if let Some(g) = app.doc.project.grid(id) {
+            outline(
+                app,
+                &painter,
+                &g.geometry,
+                Stroke::new(3.0, Color32::from_rgb(0x10, 0x60, 0xe0)),
+            );
+        }
+    }
+
+    interact(app, ui, &response, &painter);
+}
+
+fn interact(
+    app: &mut GridmapApp,
+    ui: &egui::Ui,
+    response: &egui::Response,
+    painter: &egui::Painter,
+) {
+    let hover = response.hover_pos();
+    app.cursor = hover.map(|p| app.view.to_world(p));
+    // Zoom: wheel around the cursor, +/- around the centre.
+    let (scroll, zoom_in, zoom_out, esc, enter, backspace, delete, shift) = ui.input(|i| {
+        (
+            i.smooth_scroll_delta.y,
+            i.key_pressed(egui::Key::Plus) || i.key_pressed(egui::Key::Equals),
+            i.key_pressed(egui::Key::Minus),
+            i.key_pressed(egui::Key::Escape),
+            i.key_pressed(egui::Key::Enter),
+            i.key_pressed(egui::Key::Backspace),
+            i.key_pressed(egui::Key::Delete),
+            i.modifiers.shift,
+        )
+    });
+    let typing = ui.ctx().egui_wants_keyboard_input();
+    if let Some(p) = hover
+        && scroll != 0.0
+    {
+        app.view.zoom_at(p, (scroll as f64 / 200.0).exp());
+    }
+    if !typing {
+        if zoom_in {
+            app.view.zoom_at(app.view.rect.center(), 1.25);
+        }
+        if zoom_out {
+            app.view.zoom_at(app.view.rect.center(), 0.8);
+        }
+        let arrows = ui.input(|i| {
+            let mut d = egui::Vec2::ZERO;
+            if i.key_pressed(egui::Key::ArrowLeft) {
+                d.x += 60.0;
+            }
+            if i.key_pressed(egui::Key::ArrowRight) {
+                d.x -= 60.0;
+            }
+            if i.key_pressed(egui::Key::ArrowUp) {
+                d.y += 60.0;
+            }
+            if i.key_pressed(egui::Key::ArrowDown) {
+                d.y -= 60.0;
+            }
+            d
+        });
+        app.view.pan(arrows);
+    }
+    // Secondary or middle drag pans with every tool.
+    if response.dragged_by(egui::PointerButton::Secondary)
+        || response.dragged_by(egui::PointerButton::Middle)
+    {
+        app.view.pan(response.drag_delta());
+    }
+    let click = response
+        .clicked()
+        .then(|| response.interact_pointer_pos())
+        .flatten();
+    let double = response.double_clicked();
+    match app.tool.clone() {
+        Tool::Select => {
+            if response.dragged_by(egui::PointerButton::Primary) {
+                app.view.pan(response.drag_delta());
+            }
+            if let Some(p) = click {
+                let w = app.view.to_world(p);
+                match pick(&app.doc.project, w).map(|g| g.id.clone()) {
+                    Some(id) if shift => {
+                        if let Some(k) = app.selection.iter().position(|s| *s == id) {
+                            app.selection.remove(k);
+                        } else {
+                            app.selection.push(id);
+                        }
+                    }
+                    Some(id) => app.selection = vec![id],
+                    None => app.selection.clear(),
+                }
+            }
+            if let Some(p) = hover
+                && let Some(g) = pick(&app.doc.project, app.view.to_world(p))
+            {
+                let text = format!(
+                    "{}  {}  L{}  ↑{}",
+                    g.label(),
+                    g.code,
+                    g.level,
+                    g.parent.clone().unwrap_or_default()
+                );
+                response.clone().on_hover_text_at_pointer(text);
+            }
+            if delete && !typing && !app.selection.is_empty() {
+                app.execute(super::UiCommand::Delete);
+            }
+        }
+        Tool::Draw(mut pts) | Tool::Split(mut pts) => {
+            let drawing = matches!(app.tool, Tool::Draw(_));
+            if let Some(p) = click {
+                let (w, _) = snapped(app, p);
+                if pts.last() != Some(&w) {
+                    pts.push(w);
+                }
+            }
+            if backspace && !typing {
+                pts.pop();
+            }
+            let finish = (enter && !typing) || double;
+            if esc {
+                app.tool = Tool::Select;
+                return;
+            }
+            if finish {
+                if drawing {
+                    finish_draw(app, pts);
+                } else {
+                    finish_split(app, pts);
+                }
+                return;
+            }
+            // Rubber band and snap marker.
+            let mut line: Vec<Pos2> = pts.iter().map(|&c| app.view.to_screen(c)).collect();
+            if let Some(h) = hover {
+                let (w, is_snap) = snapped(app, h);
+                let s = app.view.to_screen(w);
+                line.push(s);
+                if is_snap {
+                    painter.rect_stroke(
+                        egui::Rect::from_center_size(s, egui::vec2(10.0, 10.0)),
+                        0.0,
+                        Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
+                        egui::StrokeKind::Middle,
+                    );
+                }
+            }
+            if drawing && line.len() >= 3 {
+                line.push(line[0]);
+            }
+            painter.add(Shape::line(
+                line,
+                Stroke::new(2.0, Color32::from_rgb(0x10, 0x60, 0xe0)),
+            ));
+            for &c in &pts {
+                painter.circle_filled(
+                    app.view.to_screen(c),
+                    3.5,
+                    Color32::from_rgb(0x10, 0x60, 0xe0),
+                );
+            }
+            app.tool = if drawing {
+                Tool::Draw(pts)
+            } else {
+                Tool::Split(pts)
+            };
+        }
+        Tool::Vertices { dragging } => {
+            if let Some(h) = hover
+                && let Some(v) = vertex_near(app, h)
+            {
+                painter.circle_stroke(
+                    app.view.to_screen(v),
+                    6.0,
+                    Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
+                );
+                if delete && !typing {
+                    let r = crate::edit::delete_vertex(&app.doc.project, v);
+                    app.apply(r);
+                }
+            }
+            if response.drag_started_by(egui::PointerButton::Primary)
+                && let Some(p) = response.interact_pointer_pos()
+            {
+                app.drag_counter += 1;
+                app.tool = Tool::Vertices {
+                    dragging: vertex_near(app, p).map(|v| (v, app.drag_counter)),
+                };
+            } else if let Some((from, drag)) = dragging {
+                if response.dragged_by(egui::PointerButton::Primary)
+                    && let Some(p) = response.interact_pointer_pos()
+                {
+                    let to = app.view.to_world(p);
+                    let t = crate::edit::move_vertex(&app.doc.project, from, to, &drag.to_string());
+                    app.doc.commit(t);
+                    app.tool = Tool::Vertices {
+                        dragging: Some((to, drag)),
+                    };
+                }
+                if response.drag_stopped() {
+                    app.doc.history.seal();
+                    app.tool = Tool::Vertices { dragging: None };
+                }
+            }
+            if double && let Some(p) = response.interact_pointer_pos() {
+                let w = app.view.to_world(p);
+                let tol = app.snap_px as f64 / app.view.scale;
+                if let Some(s) = app.doc.snap_index().snap(w, tol)
+                    && let crate::edit::SnapKind::Edge(a, b) = s.kind
+                {
+                    let t = crate::edit::insert_vertex(&app.doc.project, a, b, s.at);
+                    app.apply(Ok(t));
+                }
+            }
+            if esc {
+                app.tool = Tool::Select;
+            }
+        }
+    }
+}

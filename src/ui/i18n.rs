@@ -1,0 +1,95 @@
+//! The words of the interface in Simplified Chinese (default) and English (see ../shared/UI.md).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+/// Text for `key` in `lang`; the key itself when unknown.
+pub fn tr(lang: Lang, key: &'static str) -> &'static str {
+    let (zh, en) = match key {
+        "file" => ("文件", "File"),
+        "edit" => ("编辑", "Edit"),
+        "view" => ("视图", "View"),
+        "check" => ("检查", "Check"),
+        "help" => ("帮助", "Help"),
+        "open" => ("打开…", "Open…"),
+        "save" => ("保存", "Save"),
+        "save_as" => ("另存为…", "Save as…"),
+        "import" => ("导入图层…", "Import layer…"),
+        "quit" => ("退出", "Quit"),
+        "select" => ("选择", "Select"),
+        "draw" => ("绘制网格", "Draw grid"),
+        "vertices" => ("节点编辑", "Edit vertices"),
+        "split" => ("分割", "Split"),
+        "merge" => ("合并", "Merge"),
+        "delete" => ("删除", "Delete"),
+        "fill_gap" => ("填补缝隙", "Fill gap"),
+        "undo" => ("撤销", "Undo"),
+        "redo" => ("重做", "Redo"),
+        "avoid" => ("避让重叠", "Avoid overlap"),
+        "zoom_extent" => ("全图", "Zoom to extent"),
+        "zoom_selection" => ("缩放到所选", "Zoom to selection"),
+        "layers" => ("图层", "Layers"),
+        "properties" => ("属性", "Properties"),
+        "audit" => ("检查结果", "Audit"),
+        "name" => ("名称", "Name"),
+        "code" => ("编码", "Code"),
+        "level" => ("级别", "Level"),
+        "parent" => ("上级", "Parent"),
+        "households" => ("户数", "Households"),
+        "population" => ("人数", "Population"),
+        "notes" => ("备注", "Notes"),
+        "staff" => ("人员", "Staff"),
+        "role" => ("角色", "Role"),
+        "phone" => ("电话", "Phone"),
+        "add_staff" => ("添加人员", "Add person"),
+        "remove" => ("移除", "Remove"),
+        "area" => ("面积", "Area"),
+        "bad_phone" => ("电话格式无效", "Invalid phone number"),
+        "no_selection" => ("点击地图选择网格", "Click the map to select a grid"),
+        "level1" => ("一级网格", "Level-1 grids"),
+        "level2" => ("二级网格", "Level-2 grids"),
+        "level3" => ("三级网格", "Level-3 grids"),
+        "level4" => ("四级网格", "Level-4 grids"),
+        "boundary" => ("行政边界", "Boundary"),
+        "rivers" => ("河流", "Rivers"),
+        "reservoirs" => ("水库", "Reservoirs"),
+        "villages" => ("自然村", "Natural villages"),
+        "findings" => ("问题", "Findings"),
+        "labels" => ("标注", "Labels"),
+        "errors" => ("错误", "errors"),
+        "warnings" => ("警告", "warnings"),
+        "zoom" => ("定位", "Zoom"),
+        "unsaved" => ("有未保存的修改。", "There are unsaved changes."),
+        "save_and_quit" => ("保存并退出", "Save and quit"),
+        "discard" => ("不保存退出", "Quit without saving"),
+        "cancel" => ("取消", "Cancel"),
+        "recover" => (
+            "发现上次未保存的恢复文件，是否恢复？",
+            "A recovery file from an unsaved session was found. Recover it?",
+        ),
+        "recover_yes" => ("恢复", "Recover"),
+        "recover_no" => ("忽略", "Ignore"),
+        "language" => ("English", "中文"),
+        "draw_hint" => (
+            "单击添加节点，Backspace 撤回，Enter/双击完成，Esc 取消",
+            "Click to add vertices, Backspace removes the last, Enter/double-click finishes, Esc cancels",
+        ),
+        "split_hint" => (
+            "在所选网格上画分割线，Enter 完成",
+            "Draw the cutting line across the selected grid, Enter finishes",
+        ),
+        "vertex_hint" => (
+            "拖动节点（共用节点一起移动），双击边插入节点，Delete 删除节点",
+            "Drag a vertex (shared vertices move together), double-click an edge to insert, Delete removes",
+        ),
+        _ => (key, key),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}

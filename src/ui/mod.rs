@@ -1,0 +1,678 @@
+//! The desktop app (eframe/egui): map canvas, drawing and editing tools, records panel and
+//! live audit. The UI only turns input into commands; the edits themselves are the core's
+//! invertible transactions (`crate::edit`), audited incrementally after each one.
+
+mod canvas;
+mod i18n;
+mod panels;
+mod view;
+
+pub use i18n::{Lang, tr};
+pub use view::View;
+
+use crate::audit::{AuditConfig, Auditor, Report};
+use crate::edit::{History, SnapIndex, Transaction};
+use crate::io::Reprojector;
+use crate::model::{Crs, Project};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The bundled CJK font (Noto Sans CJK SC, subset; SIL OFL 1.1, see assets/fonts/OFL.txt).
+pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Subset.otf");
+
+/// Install the CJK font after egui's default fonts, so Latin text keeps the default face
+/// and Chinese falls back to Noto.
+pub fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    fonts.font_data.insert(
+        "noto-sc".to_owned(),
+        Arc::new(egui::FontData::from_static(CJK_FONT)),
+    );
+    for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+        fonts
+            .families
+            .entry(family)
+            .or_default()
+            .push("noto-sc".to_owned());
+    }
+    ctx.set_fonts(fonts);
+}
+
+/// The active tool of the canvas.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Tool {
+    #[default]
+    Select,
+    /// Drawing a new grid: the vertices so far (world coordinates).
+    Draw(Vec<geo::Coord<f64>>),
+    /// Editing vertices; `dragging` is the vertex being moved and the drag's id.
+    Vertices {
+        dragging: Option<(geo::Coord<f64>, u64)>,
+    },
+    /// Drawing a cutting line for the selected grid.
+    Split(Vec<geo::Coord<f64>>),
+}
+
+/// Everything one action of the user can ask for; menus, toolbar and shortcuts all send
+/// these, and [`GridmapApp::execute`] carries them out in one place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UiCommand {
+    Undo,
+    Redo,
+    Save,
+    SaveAs,
+    Open,
+    Import,
+    ZoomExtent,
+    ZoomSelection,
+    ZoomFinding(usize),
+    SetTool(Tool),
+    Merge,
+    Delete,
+    FillGap(usize),
+    ToggleLanguage,
+}
+
+/// The open document: project, undo history, incremental audit.
+pub struct Document {
+    pub project: Project,
+    pub history: History,
+    pub auditor: Auditor,
+    pub report: Report,
+    pub path: Option<PathBuf>,
+    pub dirty: bool,
+    /// Snapping index, rebuilt lazily after edits.
+    snap: Option<SnapIndex>,
+    /// Bumped after every change; caches compare against it.
+    pub revision: u64,
+}
+
+impl Document {
+    pub fn new(project: Project, path: Option<PathBuf>) -> Self {
+        let auditor = Auditor::new(&project, AuditConfig::default());
+        let report = auditor.report(&project);
+        Document {
+            project,
+            history: History::default(),
+            auditor,
+            report,
+            path,
+            dirty: false,
+            snap: None,
+            revision: 0,
+        }
+    }
+
+    fn changed(&mut self, ids: Vec<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        self.auditor.update(&self.project, &ids);
+        self.report = self.auditor.report(&self.project);
+        self.snap = None;
+        self.dirty = true;
+        self.revision += 1;
+    }
+
+    /// Apply an edit through the history and re-audit what it touched.
+    pub fn commit(&mut self, t: Transaction) {
+        let ids = self.history.commit(&mut self.project, t);
+        self.changed(ids);
+    }
+
+    pub fn undo(&mut self) {
+        if let Some(ids) = self.history.undo(&mut self.project) {
+            self.changed(ids);
+        }
+    }
+
+    pub fn redo(&mut self) {
+        if let Some(ids) = self.history.redo(&mut self.project) {
+            self.changed(ids);
+        }
+    }
+
+    pub fn snap_index(&mut self) -> &SnapIndex {
+        self.snap
+            .get_or_insert_with(|| SnapIndex::new(&self.project))
+    }
+}
+
+/// Which layers are shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layers {
+    pub levels: [bool; 4],
+    pub boundary: bool,
+    pub rivers: bool,
+    pub reservoirs: bool,
+    pub villages: bool,
+    pub findings: bool,
+    pub labels: bool,
+}
+
+impl Default for Layers {
+    fn default() -> Self {
+        Layers {
+            levels: [true; 4],
+            boundary: true,
+            rivers: true,
+            reservoirs: true,
+            villages: true,
+            findings: true,
+            labels: true,
+        }
+    }
+}
+
+/// The app.
+pub struct GridmapApp {
+    pub doc: Document,
+    pub view: View,
+    pub tool: Tool,
+    pub selection: Vec<String>,
+    pub lang: Lang,
+    pub avoid_overlap: bool,
+    /// Snap tolerance in screen points.
+    pub snap_px: f32,
+    pub layers: Layers,
+    /// Finding highlighted on the map (index into the report).
+    pub highlight: Option<usize>,
+    /// Last message for the status bar (errors of edits, saves).
+    pub message: String,
+    /// Cursor position in world coordinates.
+    pub cursor: Option<geo::Coord<f64>>,
+    to_lonlat: Option<Reprojector>,
+    fitted: bool,
+    confirm_close: bool,
+    allow_close: bool,
+    last_autosave: Instant,
+    recovery_offer: Option<PathBuf>,
+    /// `--screenshot`: where to save, and frames left before taking it.
+    screenshot: Option<(PathBuf, u32)>,
+    /// Where the screenshot callback leaves the image.
+    shot: Arc<std::sync::Mutex<Option<Arc<egui::ColorImage>>>>,
+    drag_counter: u64,
+}
+
+fn recovery_path(path: Option<&Path>) -> PathBuf {
+    match path {
+        Some(p) => {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            p.with_file_name(format!(".{name}.recovery.geojson"))
+        }
+        None => std::env::temp_dir().join("gridmap-untitled.recovery.geojson"),
+    }
+}
+
+impl GridmapApp {
+    pub fn new(ctx: &egui::Context, project: Project, path: Option<PathBuf>) -> Self {
+        install_fonts(ctx);
+        let to_lonlat = Reprojector::new(project.crs, Crs::epsg(4326)).ok();
+        let recovery = recovery_path(path.as_deref());
+        let recovery_offer = recovery.exists().then_some(recovery);
+        GridmapApp {
+            doc: Document::new(project, path),
+            view: View::default(),
+            tool: Tool::Select,
+            selection: Vec::new(),
+            lang: Lang::Zh,
+            avoid_overlap: true,
+            snap_px: 10.0,
+            layers: Layers::default(),
+            highlight: None,
+            message: String::new(),
+            cursor: None,
+            to_lonlat,
+            fitted: false,
+            confirm_close: false,
+            allow_close: false,
+            last_autosave: Instant::now(),
+            recovery_offer,
+            screenshot: None,
+            shot: Arc::default(),
+            drag_counter: 0,
+        }
+    }
+
+    /// Save a screenshot to `out` after a few frames, then close (for `--screenshot`).
+    pub fn with_screenshot(mut self, out: PathBuf) -> Self {
+        self.screenshot = Some((out, 5));
+        self
+    }
+
+    pub fn t(&self, key: &'static str) -> &'static str {
+        tr(self.lang, key)
+    }
+
+    fn title(&self) -> String {
+        let name = self
+            .doc
+            .path
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "未命名 untitled".into());
+        format!(
+            "{}{} — gridmap",
+            if self.doc.dirty { "*" } else { "" },
+            name
+        )
+    }
+
+    pub fn lonlat(&self, c: geo::Coord<f64>) -> Option<geo::Coord<f64>> {
+        self.to_lonlat.as_ref().map(|r| r.point(c))
+    }
+
+    /// Carry out one command.
+    pub fn execute(&mut self, cmd: UiCommand) {
+        match cmd {
+            UiCommand::Undo => {
+                self.tool = Tool::Select;
+                self.doc.undo();
+            }
+            UiCommand::Redo => self.doc.redo(),
+            UiCommand::Save => match self.doc.path.clone() {
+                Some(p) => self.save_to(&p),
+                None => self.execute(UiCommand::SaveAs),
+            },
+            UiCommand::SaveAs => {
+                if let Some(p) = rfd::FileDialog::new()
+                    .add_filter("GeoJSON", &["geojson", "json"])
+                    .save_file()
+                {
+                    self.save_to(&p);
+                }
+            }
+            UiCommand::Open => {
+                if let Some(p) = rfd::FileDialog::new()
+                    .add_filter("GeoJSON", &["geojson", "json"])
+                    .pick_file()
+                {
+                    self.open(&p);
+                }
+            }
+            UiCommand::Import => {
+                if let Some(p) = rfd::FileDialog::new()
+                    .add_filter("GeoJSON", &["geojson", "json"])
+                    .pick_file()
+                {
+                    self.import(&p);
+                }
+            }
+            UiCommand::ZoomExtent => {
+                if let Some(r) = project_extent(&self.doc.project) {
+                    self.view.fit(r);
+                }
+            }
+            UiCommand::ZoomSelection => {
+                let rects = self
+                    .selection
+                    .iter()
+                    .filter_map(|id| self.doc.project.grid(id))
+                    .filter_map(|g| crate::geom::envelope(&g.geometry));
+                if let Some(r) = union_rects(rects) {
+                    self.view.fit(r);
+                }
+            }
+            UiCommand::ZoomFinding(i) => {
+                self.highlight = Some(i);
+                if let Some(f) = self.doc.report.findings.get(i) {
+                    let r = f
+                        .geometry
+                        .as_ref()
+                        .and_then(geo::BoundingRect::bounding_rect)
+                        .or_else(|| {
+                            union_rects(
+                                f.ids
+                                    .iter()
+                                    .filter_map(|id| self.doc.project.grid(id))
+                                    .filter_map(|g| crate::geom::envelope(&g.geometry)),
+                            )
+                        });
+                    if let Some(r) = r {
+                        self.view.fit(crate::geom::expand(
+                            r,
+                            (r.width().max(r.height()) * 0.5).max(30.0),
+                        ));
+                    }
+                }
+            }
+            UiCommand::SetTool(t) => self.tool = t,
+            UiCommand::Merge => {
+                let r = crate::edit::merge(&self.doc.project, &self.selection);
+                self.apply(r);
+                self.selection.truncate(1);
+            }
+            UiCommand::Delete => {
+                let r = crate::edit::delete(&self.doc.project, &self.selection);
+                self.apply(r);
+                self.selection.clear();
+            }
+            UiCommand::FillGap(i) => {
+                let Some(f) = self.doc.report.findings.get(i).cloned() else {
+                    return;
+                };
+                let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry else {
+                    return;
+                };
+                let parent = f.ids.last().cloned();
+                let level = parent
+                    .as_deref()
+                    .and_then(|p| self.doc.project.grid(p))
+                    .map(|p| p.level + 1)
+                    .unwrap_or(2);
+                let r =
+                    crate::edit::fill_gap(&self.doc.project, &gap, level, parent.as_deref(), None);
+                self.apply(r);
+                self.highlight = None;
+            }
+            UiCommand::ToggleLanguage => {
+                self.lang = if self.lang == Lang::Zh {
+                    Lang::En
+                } else {
+                    Lang::Zh
+                };
+            }
+        }
+    }
+
+    /// Commit an edit, or show why it could not be made.
+    pub fn apply(&mut self, r: Result<Transaction, crate::edit::EditError>) {
+        match r {
+            Ok(t) => {
+                self.message = t.label.clone();
+                self.doc.commit(t);
+            }
+            Err(e) => self.message = e.to_string(),
+        }
+    }
+
+    fn save_to(&mut self, path: &Path) {
+        match crate::commands::export(&self.doc.project, path, false) {
+            Ok(()) => {
+                self.doc.path = Some(path.to_path_buf());
+                self.doc.dirty = false;
+                let _ = std::fs::remove_file(recovery_path(Some(path)));
+                self.message = format!("已保存 saved: {}", path.display());
+            }
+            Err(e) => self.message = e,
+        }
+    }
+
+    pub fn open(&mut self, path: &Path) {
+        match crate::io::open(&[path], &Default::default()) {
+            Ok(p) => {
+                self.to_lonlat = Reprojector::new(p.crs, Crs::epsg(4326)).ok();
+                self.doc = Document::new(p, Some(path.to_path_buf()));
+                self.selection.clear();
+                self.highlight = None;
+                self.fitted = false;
+                self.message = format!("{}", path.display());
+            }
+            Err(e) => self.message = e.to_string(),
+        }
+    }
+
+    /// Add the layers of another file to the project, as one undoable step for the grids.
+    fn import(&mut self, path: &Path) {
+        let opts = crate::io::geojson::ReadOptions {
+            working_crs: Some(self.doc.project.crs),
+            source_crs: None,
+        };
+        match crate::io::open(&[path], &opts) {
+            Ok(other) => {
+                let mut t = Transaction::new("导入图层 / Import layer");
+                for (k, g) in other.grids.into_iter().enumerate() {
+                    t.changes.push(crate::edit::Change {
+                        pos: self.doc.project.grids.len() + k,
+                        before: None,
+                        after: Some(g),
+                    });
+                }
+                self.doc.project.rivers.extend(other.rivers);
+                self.doc.project.reservoirs.extend(other.reservoirs);
+                self.doc.project.villages.extend(other.villages);
+                self.doc.project.boundary.extend(other.boundary);
+                self.doc.commit(t);
+                self.doc.auditor = Auditor::new(&self.doc.project, AuditConfig::default());
+                self.doc.report = self.doc.auditor.report(&self.doc.project);
+            }
+            Err(e) => self.message = e.to_string(),
+        }
+    }
+
+    fn autosave(&mut self) {
+        if self.doc.dirty && self.last_autosave.elapsed() >= Duration::from_secs(60) {
+            self.last_autosave = Instant::now();
+            let p = recovery_path(self.doc.path.as_deref());
+            if let Err(e) = crate::commands::export(&self.doc.project, &p, false) {
+                self.message = e;
+            }
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let typing = ctx.egui_wants_keyboard_input();
+        let cmds: Vec<UiCommand> = ctx.input_mut(|i| {
+            let mut v = Vec::new();
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)) {
+                v.push(UiCommand::Undo);
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y)) {
+                v.push(UiCommand::Redo);
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S)) {
+                v.push(UiCommand::Save);
+            }
+            if !typing {
+                if i.key_pressed(Key::Home) {
+                    v.push(UiCommand::ZoomExtent);
+                }
+                if i.key_pressed(Key::F) {
+                    v.push(UiCommand::ZoomSelection);
+                }
+            }
+            v
+        });
+        for c in cmds {
+            self.execute(c);
+        }
+    }
+
+    fn handle_close(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && self.doc.dirty && !self.allow_close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm_close = true;
+        }
+        if self.confirm_close {
+            let mut choice = None;
+            egui::Modal::new(egui::Id::unique("confirm-close")).show(ctx, |ui| {
+                ui.label(self.t("unsaved"));
+                ui.horizontal(|ui| {
+                    if ui.button(self.t("save_and_quit")).clicked() {
+                        choice = Some(0);
+                    }
+                    if ui.button(self.t("discard")).clicked() {
+                        choice = Some(1);
+                    }
+                    if ui.button(self.t("cancel")).clicked() {
+                        choice = Some(2);
+                    }
+                });
+            });
+            match choice {
+                Some(0) => {
+                    self.execute(UiCommand::Save);
+                    if !self.doc.dirty {
+                        self.allow_close = true;
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                    self.confirm_close = false;
+                }
+                Some(1) => {
+                    self.allow_close = true;
+                    self.confirm_close = false;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                Some(_) => self.confirm_close = false,
+                None => {}
+            }
+        }
+    }
+
+    fn offer_recovery(&mut self, ctx: &egui::Context) {
+        let Some(p) = self.recovery_offer.clone() else {
+            return;
+        };
+        let mut done = None;
+        egui::Modal::new(egui::Id::unique("recovery")).show(ctx, |ui| {
+            ui.label(self.t("recover"));
+            ui.label(p.display().to_string());
+            ui.horizontal(|ui| {
+                if ui.button(self.t("recover_yes")).clicked() {
+                    done = Some(true);
+                }
+                if ui.button(self.t("recover_no")).clicked() {
+                    done = Some(false);
+                }
+            });
+        });
+        if let Some(yes) = done {
+            self.recovery_offer = None;
+            if yes {
+                let keep = self.doc.path.clone();
+                self.open(&p);
+                self.doc.path = keep;
+                self.doc.dirty = true;
+            }
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+
+    fn take_screenshot(&mut self, ctx: &egui::Context) {
+        let Some((out, frames)) = self.screenshot.clone() else {
+            return;
+        };
+        ctx.request_repaint();
+        if frames > 0 {
+            self.screenshot = Some((out, frames - 1));
+            if frames == 1 {
+                let slot = self.shot.clone();
+                let ctx2 = ctx.clone();
+                ctx.request_screenshot(move |img| {
+                    if let Ok(mut s) = slot.lock() {
+                        *s = Some(img);
+                    }
+                    ctx2.request_repaint();
+                });
+            }
+            return;
+        }
+        let image = self.shot.lock().ok().and_then(|mut s| s.take());
+        if let Some(img) = image {
+            if let Err(e) = save_png(&out, &img) {
+                eprintln!("gridmap: {}: {e}", out.display());
+            }
+            self.screenshot = None;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+}
+
+fn save_png(path: &Path, img: &egui::ColorImage) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let mut enc = png::Encoder::new(
+        std::io::BufWriter::new(file),
+        img.size[0] as u32,
+        img.size[1] as u32,
+    );
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().map_err(|e| e.to_string())?;
+    let bytes: Vec<u8> = img.pixels.iter().flat_map(|c| c.to_array()).collect();
+    w.write_image_data(&bytes).map_err(|e| e.to_string())
+}
+
+fn union_rects(rects: impl Iterator<Item = geo::Rect<f64>>) -> Option<geo::Rect<f64>> {
+    rects.reduce(|a, b| {
+        geo::Rect::new(
+            geo::Coord {
+                x: a.min().x.min(b.min().x),
+                y: a.min().y.min(b.min().y),
+            },
+            geo::Coord {
+                x: a.max().x.max(b.max().x),
+                y: a.max().y.max(b.max().y),
+            },
+        )
+    })
+}
+
+fn project_extent(p: &Project) -> Option<geo::Rect<f64>> {
+    union_rects(
+        p.grids
+            .iter()
+            .map(|g| &g.geometry)
+            .chain(p.boundary.iter().map(|b| &b.geometry))
+            .filter_map(crate::geom::envelope),
+    )
+}
+
+impl eframe::App for GridmapApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
+        self.shortcuts(&ctx);
+        panels::menu_bar(self, ui);
+        panels::toolbar(self, ui);
+        panels::status_bar(self, ui);
+        panels::audit_panel(self, ui);
+        panels::layers_panel(self, ui);
+        panels::properties_panel(self, ui);
+        egui::CentralPanel::default()
+            .frame(egui::Frame::NONE)
+            .show(ui, |ui| {
+                canvas::canvas(self, ui);
+            });
+        if !self.fitted && self.view.rect.width() > 10.0 {
+            self.fitted = true;
+            self.execute(UiCommand::ZoomExtent);
+        }
+        self.offer_recovery(&ctx);
+        self.handle_close(&ctx);
+        self.autosave();
+        self.take_screenshot(&ctx);
+    }
+}
+
+/// Open the app on `file` (the bundled sample when None); with `screenshot`, save a
+/// screenshot of the first frames there and exit.
+pub fn run(
+    project: Project,
+    path: Option<PathBuf>,
+    screenshot: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1400.0, 900.0])
+            .with_title("gridmap"),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "gridmap",
+        options,
+        Box::new(move |cc| {
+            let mut app = GridmapApp::new(&cc.egui_ctx, project, path);
+            if let Some(out) = screenshot {
+                app = app.with_screenshot(out);
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open a window: {e}"))
+}

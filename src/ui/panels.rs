@@ -1,0 +1,506 @@
+//! The panels around the map: menu, toolbar, layers, properties (records and staff), the
+//! audit list and the status bar.
+
+use super::{GridmapApp, Tool, UiCommand};
+use crate::audit::{Kind, Severity, is_valid_phone};
+use crate::model::{STANDARD_ROLES, Staff};
+use egui::{Color32, RichText};
+
+pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
+    let mut cmd = None;
+    egui::Panel::top("menu").show(ui, |ui| {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button(app.t("file"), |ui| {
+                for (key, c) in [
+                    ("open", UiCommand::Open),
+                    ("save", UiCommand::Save),
+                    ("save_as", UiCommand::SaveAs),
+                    ("import", UiCommand::Import),
+                ] {
+                    if ui.button(app.t(key)).clicked() {
+                        cmd = Some(c);
+                    }
+                }
+                if ui.button(app.t("quit")).clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button(app.t("edit"), |ui| {
+                if ui.button(app.t("undo")).clicked() {
+                    cmd = Some(UiCommand::Undo);
+                }
+                if ui.button(app.t("redo")).clicked() {
+                    cmd = Some(UiCommand::Redo);
+                }
+                let label = app.t("avoid");
+                ui.checkbox(&mut app.avoid_overlap, label);
+            });
+            ui.menu_button(app.t("view"), |ui| {
+                if ui.button(app.t("zoom_extent")).clicked() {
+                    cmd = Some(UiCommand::ZoomExtent);
+                }
+                if ui.button(app.t("zoom_selection")).clicked() {
+                    cmd = Some(UiCommand::ZoomSelection);
+                }
+            });
+            if ui.button(app.t("language")).clicked() {
+                cmd = Some(UiCommand::ToggleLanguage);
+            }
+        });
+    });
+    if let Some(c) = cmd {
+        app.execute(c);
+    }
+}
+
+pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
+    let mut cmd = None;
+    egui::Panel::top("toolbar").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let tools = [
+                ("select", Tool::Select),
+                ("draw", Tool::Draw(Vec::new())),
+                ("vertices", Tool::Vertices { dragging: None }),
+                ("split", Tool::Split(Vec::new())),
+            ];
+            for (key, tool) in tools {
+                let active = std::mem::discriminant(&app.tool) == std::mem::discriminant(&tool);
+                if ui.selectable_label(active, app.t(key)).clicked() {
+                    cmd = Some(UiCommand::SetTool(tool));
+                }
+            }
+            ui.separator();
+            if ui
+                .add_enabled(app.selection.len() >= 2, egui::Button::new(app.t("merge")))
+                .clicked()
+            {
+                cmd = Some(UiCommand::Merge);
+            }
+            if ui
+                .add_enabled(
+                    !app.selection.is_empty(),
+                    egui::Button::new(app.t("delete")),
+                )
+                .clicked()
+            {
+                cmd = Some(UiCommand::Delete);
+            }
+            let gap = app.highlight.filter(|&i| {
+                app.doc
+                    .report
+                    .findings
+                    .get(i)
+                    .is_some_and(|f| matches!(f.kind, Kind::Gap | Kind::Sliver))
+            });
+            if ui
+                .add_enabled(gap.is_some(), egui::Button::new(app.t("fill_gap")))
+                .clicked()
+                && let Some(i) = gap
+            {
+                cmd = Some(UiCommand::FillGap(i));
+            }
+            ui.separator();
+            if ui
+                .add_enabled(app.doc.history.can_undo(), egui::Button::new(app.t("undo")))
+                .clicked()
+            {
+                cmd = Some(UiCommand::Undo);
+            }
+            if ui
+                .add_enabled(app.doc.history.can_redo(), egui::Button::new(app.t("redo")))
+                .clicked()
+            {
+                cmd = Some(UiCommand::Redo);
+            }
+            let label = app.t("avoid");
+            ui.checkbox(&mut app.avoid_overlap, label);
+            let hint = match app.tool {
+                Tool::Draw(_) => app.t("draw_hint"),
+                Tool::Split(_) => app.t("split_hint"),
+                Tool::Vertices { .. } => app.t("vertex_hint"),
+                Tool::Select => "",
+            };
+            ui.label(RichText::new(hint).weak());
+        });
+    });
+    if let Some(c) = cmd {
+        app.execute(c);
+    }
+}
+
+pub fn status_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
+    egui::Panel::bottom("status").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            if let Some(c) = app.cursor {
+                if let Some(ll) = app.lonlat(c) {
+                    ui.label(format!("{:.5}°E {:.5}°N", ll.x, ll.y));
+                }
+                ui.label(format!(
+                    "X {:.1} Y {:.1} ({})",
+                    c.x,
+                    c.y,
+                    app.doc.project.crs.describe()
+                ));
+            }
+            ui.label(format!("1:{:.0}", app.view.scale_denominator()));
+            ui.separator();
+            let r = &app.doc.report;
+            let (e, w) = (r.errors(), r.warnings());
+            let color = if e == 0 {
+                Color32::from_rgb(0x20, 0x90, 0x40)
+            } else {
+                Color32::from_rgb(0xc0, 0x20, 0x20)
+            };
+            ui.label(
+                RichText::new(format!(
+                    "{} {e} · {} {w}",
+                    app.t("errors"),
+                    app.t("warnings")
+                ))
+                .color(color),
+            );
+            ui.separator();
+            ui.label(app.message.clone());
+        });
+    });
+}
+
+pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
+    let mut cmd = None;
+    egui::Panel::bottom("audit")
+        .resizable(true)
+        .default_size(170.0)
+        .show(ui, |ui| {
+            // "缝隙 0 · 重叠 0 · ..." with green zeros.
+            ui.horizontal_wrapped(|ui| {
+                ui.strong(app.t("audit"));
+                let counts = app.doc.report.counts();
+                for kind in [
+                    Kind::Gap,
+                    Kind::Overlap,
+                    Kind::Sliver,
+                    Kind::InvalidEdge,
+                    Kind::OutsideParent,
+                    Kind::InvalidGeometry,
+                    Kind::RiverOutsideGrids,
+                    Kind::MissingStaff,
+                ] {
+                    let n = counts
+                        .iter()
+                        .find(|c| c.0 == kind)
+                        .map(|c| c.1)
+                        .unwrap_or(0);
+                    let (zh, en) = kind.label();
+                    let label = if app.lang == super::Lang::Zh { zh } else { en };
+                    let color = if n == 0 {
+                        Color32::from_rgb(0x20, 0x90, 0x40)
+                    } else {
+                        Color32::from_rgb(0xc0, 0x20, 0x20)
+                    };
+                    ui.label(RichText::new(format!("{label} {n}")).color(color));
+                    ui.label("·");
+                }
+            });
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    for (i, f) in app.doc.report.findings.iter().enumerate() {
+                        ui.horizontal(|ui| {
+                            let color = match f.severity {
+                                Severity::Error => Color32::from_rgb(0xc0, 0x20, 0x20),
+                                Severity::Warning => Color32::from_rgb(0xb0, 0x70, 0x00),
+                                Severity::Info => Color32::GRAY,
+                            };
+                            if ui.small_button(app.t("zoom")).clicked() {
+                                cmd = Some(UiCommand::ZoomFinding(i));
+                            }
+                            let (zh, en) = f.kind.label();
+                            let msg = if app.lang == super::Lang::Zh {
+                                &f.message.zh
+                            } else {
+                                &f.message.en
+                            };
+                            let text = RichText::new(format!(
+                                "[{}] {}",
+                                if app.lang == super::Lang::Zh { zh } else { en },
+                                msg
+                            ))
+                            .color(color);
+                            if ui
+                                .selectable_label(app.highlight == Some(i), text)
+                                .clicked()
+                            {
+                                cmd = Some(UiCommand::ZoomFinding(i));
+                            }
+                        });
+                    }
+                });
+        });
+    if let Some(c) = cmd {
+        app.execute(c);
+    }
+}
+
+pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
+    egui::Panel::left("layers")
+        .default_size(190.0)
+        .show(ui, |ui| {
+            ui.heading(app.t("layers"));
+            let keys = ["level1", "level2", "level3", "level4"];
+            for (k, key) in keys.iter().enumerate() {
+                let label = app.t(key);
+                ui.checkbox(&mut app.layers.levels[k], label);
+            }
+            let l = app.lang;
+            ui.checkbox(&mut app.layers.boundary, super::tr(l, "boundary"));
+            ui.checkbox(&mut app.layers.rivers, super::tr(l, "rivers"));
+            ui.checkbox(&mut app.layers.reservoirs, super::tr(l, "reservoirs"));
+            ui.checkbox(&mut app.layers.villages, super::tr(l, "villages"));
+            ui.checkbox(&mut app.layers.findings, super::tr(l, "findings"));
+            ui.checkbox(&mut app.layers.labels, super::tr(l, "labels"));
+            ui.separator();
+            // The hierarchy: villages expand to their level-3 grids; a click selects and zooms.
+            let mut select = None;
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                let index = crate::model::GridIndex::new(&app.doc.project);
+                for top in app.doc.project.grids.iter().filter(|g| {
+                    g.level <= 2
+                        && g.parent
+                            .as_deref()
+                            .is_none_or(|p| index.get(p).is_none() || g.level == 2)
+                }) {
+                    if top.level == 1 {
+                        if ui
+                            .selectable_label(app.selection.contains(&top.id), top.label())
+                            .clicked()
+                        {
+                            select = Some(top.id.clone());
+                        }
+                        continue;
+                    }
+                    egui::CollapsingHeader::new(top.label())
+                        .id_salt(&top.id)
+                        .show(ui, |ui| {
+                            if ui
+                                .selectable_label(
+                                    app.selection.contains(&top.id),
+                                    format!("▸ {}", top.label()),
+                                )
+                                .clicked()
+                            {
+                                select = Some(top.id.clone());
+                            }
+                            for c in index.children(&top.id) {
+                                if ui
+                                    .selectable_label(app.selection.contains(&c.id), c.label())
+                                    .clicked()
+                                {
+                                    select = Some(c.id.clone());
+                                }
+                            }
+                        });
+                }
+            });
+            if let Some(id) = select {
+                app.selection = vec![id];
+                app.execute(UiCommand::ZoomSelection);
+            }
+        });
+}
+
+/// A text field bound to one record field: each edit is an undoable change, and typing in
+/// the same field is one undo step.
+fn field(
+    app: &mut GridmapApp,
+    ui: &mut egui::Ui,
+    id: &str,
+    label: &str,
+    value: String,
+    set: impl Fn(&mut crate::model::Grid, String),
+) {
+    ui.label(label);
+    let mut text = value.clone();
+    let r = ui.add(
+        egui::TextEdit::singleline(&mut text)
+            .id_salt(format!("{id}-{label}"))
+            .desired_width(170.0),
+    );
+    ui.end_row();
+    if r.changed() && text != value {
+        let key = format!("record:{id}:{label}");
+        let t = crate::edit::set_record(&app.doc.project, id, label, |g| set(g, text.clone()));
+        if let Ok(mut t) = t {
+            t.merge_key = Some(key);
+            app.doc.commit(t);
+        }
+    }
+    if r.lost_focus() {
+        app.doc.history.seal();
+    }
+}
+
+pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
+    egui::Panel::right("properties")
+        .default_size(300.0)
+        .show(ui, |ui| {
+            ui.heading(app.t("properties"));
+            let Some(id) = app.selection.first().cloned() else {
+                ui.label(app.t("no_selection"));
+                return;
+            };
+            let Some(g) = app.doc.project.grid(&id).cloned() else {
+                return;
+            };
+            let l = app.lang;
+            egui::Grid::new("record").num_columns(2).show(ui, |ui| {
+                field(
+                    app,
+                    ui,
+                    &id,
+                    super::tr(l, "name"),
+                    g.name.clone(),
+                    |g, v| g.name = v,
+                );
+                field(
+                    app,
+                    ui,
+                    &id,
+                    super::tr(l, "code"),
+                    g.code.clone(),
+                    |g, v| g.code = v,
+                );
+                field(
+                    app,
+                    ui,
+                    &id,
+                    super::tr(l, "level"),
+                    g.level.to_string(),
+                    |g, v| {
+                        if let Ok(n) = v.trim().parse() {
+                            g.level = n;
+                        }
+                    },
+                );
+                field(
+                    app,
+                    ui,
+                    &id,
+                    super::tr(l, "parent"),
+                    g.parent.clone().unwrap_or_default(),
+                    |g, v| {
+                        g.parent = (!v.trim().is_empty()).then(|| v.trim().to_string());
+                    },
+                );
+                field(
+                    app,
+                    ui,
+                    &id,
+                    super::tr(l, "households"),
+                    g.households.map(|v| v.to_string()).unwrap_or_default(),
+                    |g, v| {
+                        g.households = v.trim().parse().ok();
+                    },
+                );
+                field(
+                    app,
+                    ui,
+                    &id,
+                    super::tr(l, "population"),
+                    g.population.map(|v| v.to_string()).unwrap_or_default(),
+                    |g, v| {
+                        g.population = v.trim().parse().ok();
+                    },
+                );
+                field(
+                    app,
+                    ui,
+                    &id,
+                    super::tr(l, "notes"),
+                    g.notes.clone(),
+                    |g, v| g.notes = v,
+                );
+                ui.label(super::tr(l, "area"));
+                let a = crate::geom::area(&g.geometry);
+                ui.label(format!(
+                    "{:.0} m² · {:.2} km² · {:.1} 亩",
+                    a,
+                    a / 1e6,
+                    a / 666.667
+                ));
+                ui.end_row();
+            });
+            ui.separator();
+            ui.strong(super::tr(l, "staff"));
+            let mut staff = g.staff.clone();
+            let mut changed = false;
+            let mut remove = None;
+            egui::Grid::new("staff").num_columns(4).show(ui, |ui| {
+                ui.label(super::tr(l, "role"));
+                ui.label(super::tr(l, "name"));
+                ui.label(super::tr(l, "phone"));
+                ui.end_row();
+                for (k, s) in staff.iter_mut().enumerate() {
+                    egui::ComboBox::from_id_salt(format!("role-{id}-{k}"))
+                        .selected_text(s.role.clone())
+                        .width(90.0)
+                        .show_ui(ui, |ui| {
+                            for r in STANDARD_ROLES {
+                                changed |=
+                                    ui.selectable_value(&mut s.role, r.to_string(), r).changed();
+                            }
+                        });
+                    changed |= ui
+                        .add(
+                            egui::TextEdit::singleline(&mut s.name)
+                                .id_salt(format!("name-{id}-{k}"))
+                                .desired_width(60.0),
+                        )
+                        .changed();
+                    let ok = is_valid_phone(&s.phone);
+                    let phone = egui::TextEdit::singleline(&mut s.phone)
+                        .id_salt(format!("phone-{id}-{k}"))
+                        .desired_width(100.0)
+                        .text_color_opt((!ok).then_some(Color32::from_rgb(0xc0, 0x20, 0x20)));
+                    let r = ui.add(phone);
+                    changed |= r.changed();
+                    if !ok {
+                        r.on_hover_text(super::tr(l, "bad_phone"));
+                    }
+                    if ui.small_button(super::tr(l, "remove")).clicked() {
+                        remove = Some(k);
+                    }
+                    ui.end_row();
+                }
+            });
+            for (k, s) in staff.iter().enumerate() {
+                if !is_valid_phone(&s.phone) {
+                    ui.colored_label(
+                        Color32::from_rgb(0xc0, 0x20, 0x20),
+                        format!("⚠ {} {}: {}", s.role, s.name, super::tr(l, "bad_phone")),
+                    );
+                    let _ = k;
+                }
+            }
+            if let Some(k) = remove {
+                staff.remove(k);
+                changed = true;
+            }
+            if ui.button(super::tr(l, "add_staff")).clicked() {
+                staff.push(Staff {
+                    role: "网格员".into(),
+                    ..Default::default()
+                });
+                changed = true;
+            }
+            if changed
+                && let Ok(mut t) =
+                    crate::edit::set_record(&app.doc.project, &id, "人员 / Staff", |g| {
+                        g.staff = staff
+                    })
+            {
+                t.merge_key = Some(format!("staff:{id}"));
+                app.doc.commit(t);
+            }
+        });
+}
