@@ -10,9 +10,9 @@ deps:
 	  { echo "installing build tools (cmake, sqlite3, g++) with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq cmake sqlite3 g++ pkg-config >/dev/null; }
 
-# Audit the bundled sample township (the desktop app replaces this when it lands).
+# Open the desktop app on the bundled sample township.
 run: deps
-	cargo run --release -- audit sample-maps/jinping.geojson
+	cargo run --release
 
 test: deps
 	cargo test --release

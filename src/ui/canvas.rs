@@ -565,8 +565,10 @@ fn interact(
                     app.apply(r);
                 }
             }
+            // The vertex under the press, not under the pointer once the drag is recognised.
+            let origin = ui.input(|i| i.pointer.press_origin());
             if response.drag_started_by(egui::PointerButton::Primary)
-                && let Some(p) = response.interact_pointer_pos()
+                && let Some(p) = origin.or(response.interact_pointer_pos())
             {
                 app.drag_counter += 1;
                 app.tool = Tool::Vertices {

@@ -1,0 +1,248 @@
+//! The desktop app driven as a user would, with egui_kittest: clicks on buttons found by
+//! their label, clicks and drags on the map at the screen positions of real coordinates.
+
+use egui::{Event, Modifiers, PointerButton, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use geo::Coord;
+use gridmap::audit::Kind;
+use gridmap::io::geojson::ReadOptions;
+use gridmap::ui::GridmapApp;
+use gridmap::{Project, geom};
+use std::path::Path;
+
+fn load(name: &str) -> Project {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-maps")
+        .join(name);
+    gridmap::io::open(&[p.as_path()], &ReadOptions::default()).expect("sample loads")
+}
+
+fn app(name: &str) -> Harness<'static, GridmapApp> {
+    let project = load(name);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, None));
+    h.run_steps(4);
+    h
+}
+
+fn screen(h: &Harness<GridmapApp>, c: Coord<f64>) -> Pos2 {
+    h.state().view.to_screen(c)
+}
+
+fn press(h: &mut Harness<GridmapApp>, pos: Pos2, pressed: bool, modifiers: Modifiers) {
+    // With the modifier keys held, as a user holding Shift would.
+    h.event_modifiers(
+        Event::PointerButton {
+            pos,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers,
+        },
+        modifiers,
+    );
+}
+
+fn click_at(h: &mut Harness<GridmapApp>, pos: Pos2, modifiers: Modifiers) {
+    h.hover_at(pos);
+    h.run_steps(1);
+    press(h, pos, true, modifiers);
+    h.run_steps(1);
+    press(h, pos, false, modifiers);
+    h.run_steps(2);
+}
+
+fn count(h: &Harness<GridmapApp>, kind: Kind) -> usize {
+    h.state().doc.report.of_kind(kind).count()
+}
+
+#[test]
+fn drawing_over_the_planted_gap_fills_it_and_undo_brings_it_back() {
+    let mut h = app("jinping-faulty.geojson");
+    assert_eq!(count(&h, Kind::Gap), 1);
+    // Zoom to the gap from the audit list, then draw a rough rectangle around it.
+    let i = h
+        .state()
+        .doc
+        .report
+        .findings
+        .iter()
+        .position(|f| f.kind == Kind::Gap)
+        .unwrap();
+    h.state_mut()
+        .execute(gridmap::ui::UiCommand::ZoomFinding(i));
+    h.run_steps(2);
+    let gap = h.state().doc.report.findings[i].geometry.clone().unwrap();
+    let env = geo::BoundingRect::bounding_rect(&gap).unwrap();
+    let env = geom::expand(env, 12.0);
+    h.get_by_label("绘制网格").click();
+    h.run_steps(2);
+    for c in [
+        Coord {
+            x: env.min().x,
+            y: env.min().y,
+        },
+        Coord {
+            x: env.max().x,
+            y: env.min().y,
+        },
+        Coord {
+            x: env.max().x,
+            y: env.max().y,
+        },
+        Coord {
+            x: env.min().x,
+            y: env.max().y,
+        },
+    ] {
+        let p = screen(&h, c);
+        click_at(&mut h, p, Modifiers::NONE);
+    }
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert_eq!(count(&h, Kind::Gap), 0, "{:#?}", h.state().message);
+    assert_eq!(h.state().doc.project.grids.len(), 81);
+    h.get_by_label("撤销").click();
+    h.run_steps(3);
+    assert_eq!(count(&h, Kind::Gap), 1);
+    assert_eq!(h.state().doc.project.grids.len(), 80);
+}
+
+#[test]
+fn dragging_a_shared_vertex_moves_it_in_both_grids() {
+    let mut h = app("jinping.geojson");
+    let (v, ids) = {
+        let p = &h.state().doc.project;
+        let a = p.grid("JP05-01").unwrap();
+        let b = p.grid("JP05-02").unwrap();
+        let v = *a.geometry.0[0]
+            .exterior()
+            .0
+            .iter()
+            .find(|c| b.geometry.0[0].exterior().0.contains(c))
+            .unwrap();
+        (v, ["JP05-01", "JP05-02"])
+    };
+    h.state_mut().selection = ids.iter().map(|s| s.to_string()).collect();
+    h.state_mut().execute(gridmap::ui::UiCommand::ZoomSelection);
+    h.run_steps(2);
+    h.get_by_label("节点编辑").click();
+    h.run_steps(2);
+    let from = screen(&h, v);
+    let to = from + egui::vec2(25.0, 15.0);
+    h.hover_at(from);
+    h.run_steps(1);
+    press(&mut h, from, true, Modifiers::NONE);
+    h.run_steps(1);
+    for k in 1..=5 {
+        h.hover_at(from + (to - from) * (k as f32 / 5.0));
+        h.run_steps(1);
+    }
+    press(&mut h, to, false, Modifiers::NONE);
+    h.run_steps(2);
+    let moved = h.state().view.to_world(to);
+    let p = &h.state().doc.project;
+    for id in ids {
+        let ring = &p.grid(id).unwrap().geometry.0[0].exterior().0;
+        assert!(!ring.contains(&v), "{id} still has the old vertex");
+        assert!(
+            ring.iter()
+                .any(|c| (c.x - moved.x).hypot(c.y - moved.y) < 1.0 / h.state().view.scale),
+            "{id} lacks the new one"
+        );
+    }
+    assert_eq!(h.state().doc.history.len(), 1, "one drag, one undo step");
+    assert_eq!(
+        count(&h, Kind::Gap) + count(&h, Kind::Overlap) + count(&h, Kind::InvalidEdge),
+        0
+    );
+    h.get_by_label("撤销").click();
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project, load("jinping.geojson"));
+}
+
+#[test]
+fn split_by_a_line_then_merge_with_shift_selection() {
+    let mut h = app("jinping.geojson");
+    let g = h.state().doc.project.grid("JP05-01").unwrap().clone();
+    let env = geom::envelope(&g.geometry).unwrap();
+    h.state_mut().selection = vec![g.id.clone()];
+    h.state_mut().execute(gridmap::ui::UiCommand::ZoomSelection);
+    h.run_steps(2);
+    h.get_by_label("分割").click();
+    h.run_steps(2);
+    let c = env.center();
+    for x in [env.min().x - 30.0, env.max().x + 30.0] {
+        let p = screen(&h, Coord { x, y: c.y });
+        click_at(&mut h, p, Modifiers::NONE);
+    }
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    let grids = h.state().doc.project.grids.len();
+    assert_eq!(grids, 81, "{}", h.state().message);
+    let new_id = h.state().doc.project.grids.last().unwrap().id.clone();
+    assert!(new_id.starts_with("JP05-01-"));
+    // Select both pieces with Select + Shift-click, then Merge.
+    h.get_by_label("选择").click();
+    h.run_steps(1);
+    h.state_mut().selection.clear();
+    for id in [g.id.clone(), new_id.clone()] {
+        let piece = h.state().doc.project.grid(&id).unwrap().clone();
+        let inside = geo::InteriorPoint::interior_point(&piece.geometry)
+            .unwrap()
+            .0;
+        let p = screen(&h, inside);
+        click_at(&mut h, p, Modifiers::SHIFT);
+    }
+    assert_eq!(h.state().selection.len(), 2, "{:?}", h.state().selection);
+    h.get_by_label("合并").click();
+    h.run_steps(3);
+    assert_eq!(h.state().doc.project.grids.len(), 80);
+    let merged = h.state().doc.project.grid(&g.id).unwrap();
+    assert!((geom::area(&merged.geometry) - geom::area(&g.geometry)).abs() < 0.01);
+    assert_eq!(
+        count(&h, Kind::Gap) + count(&h, Kind::Overlap) + count(&h, Kind::InvalidEdge),
+        0
+    );
+}
+
+#[test]
+fn an_invalid_staff_phone_shows_a_warning() {
+    let mut h = app("jinping.geojson");
+    h.state_mut().selection = vec!["JP05-01".into()];
+    h.run_steps(2);
+    let phone = h.state().doc.project.grid("JP05-01").unwrap().staff[0]
+        .phone
+        .clone();
+    let field = h.get_all_by_value(&phone).next().expect("the phone field");
+    field.focus();
+    field.type_text("99");
+    h.run_steps(3);
+    let now = h.state().doc.project.grid("JP05-01").unwrap().staff[0]
+        .phone
+        .clone();
+    assert!(now.ends_with("99") && now.len() == 13, "{now}");
+    assert!(
+        h.state()
+            .doc
+            .report
+            .of_kind(Kind::BadPhone)
+            .any(|f| f.ids == vec!["JP05-01".to_string()])
+    );
+    assert!(
+        h.query_all_by_label_contains("电话格式无效")
+            .next()
+            .is_some()
+    );
+}
+
+#[test]
+fn the_interface_switches_to_english() {
+    let mut h = app("jinping.geojson");
+    assert!(h.query_by_label("绘制网格").is_some());
+    h.get_by_label("English").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Draw grid").is_some());
+    assert!(h.query_by_label("绘制网格").is_none());
+}
