@@ -246,3 +246,42 @@ fn the_interface_switches_to_english() {
     assert!(h.query_by_label("Draw grid").is_some());
     assert!(h.query_by_label("绘制网格").is_none());
 }
+
+#[test]
+fn fill_gap_button_turns_the_gap_into_a_grid() {
+    let mut h = app("jinping-faulty.geojson");
+    let i = h
+        .state()
+        .doc
+        .report
+        .findings
+        .iter()
+        .position(|f| f.kind == Kind::Gap)
+        .unwrap();
+    let area = h.state().doc.report.findings[i].area_m2.unwrap();
+    h.state_mut()
+        .execute(gridmap::ui::UiCommand::ZoomFinding(i));
+    h.run_steps(2);
+    h.get_by_label("填补缝隙").click();
+    h.run_steps(3);
+    assert_eq!(count(&h, Kind::Gap), 0);
+    let g = h.state().doc.project.grids.last().unwrap();
+    assert!((geom::area(&g.geometry) - area).abs() < 0.01 * area);
+}
+
+#[test]
+fn settings_remember_language_and_recent_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    let mut s = gridmap::ui::Settings::default();
+    for k in 0..10 {
+        s.remember(Path::new(&format!("/data/{k}.geojson")));
+    }
+    s.remember(Path::new("/data/3.geojson"));
+    s.english = true;
+    s.save(&path).unwrap();
+    let back = gridmap::ui::Settings::load(&path);
+    assert_eq!(back, s);
+    assert_eq!(back.recent.len(), 8);
+    assert_eq!(back.recent[0], Path::new("/data/3.geojson"));
+}

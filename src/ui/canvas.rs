@@ -38,6 +38,7 @@ struct GridShape {
     label_at: Option<Coord<f64>>,
     /// Envelope width in metres: labels show once the grid is wide enough on screen.
     width: f64,
+    envelope: Option<geo::Rect<f64>>,
     name: String,
 }
 
@@ -113,6 +114,7 @@ impl Cache {
                 width: crate::geom::envelope(&g.geometry)
                     .map(|r| r.width())
                     .unwrap_or(0.0),
+                envelope: crate::geom::envelope(&g.geometry),
                 name: g.name.clone(),
             })
             .collect();
@@ -157,8 +159,7 @@ fn outline(app: &GridmapApp, painter: &egui::Painter, mp: &MultiPolygon<f64>, st
     }
 }
 
-fn fill(app: &GridmapApp, painter: &egui::Painter, triangles: &[[Coord<f64>; 3]], color: Color32) {
-    let mut mesh = Mesh::default();
+fn add_triangles(app: &GridmapApp, mesh: &mut Mesh, triangles: &[[Coord<f64>; 3]], color: Color32) {
     for t in triangles {
         let base = mesh.vertices.len() as u32;
         for &c in t {
@@ -166,6 +167,11 @@ fn fill(app: &GridmapApp, painter: &egui::Painter, triangles: &[[Coord<f64>; 3]]
         }
         mesh.add_triangle(base, base + 1, base + 2);
     }
+}
+
+fn fill(app: &GridmapApp, painter: &egui::Painter, triangles: &[[Coord<f64>; 3]], color: Color32) {
+    let mut mesh = Mesh::default();
+    add_triangles(app, &mut mesh, triangles, color);
     painter.add(Shape::mesh(mesh));
 }
 
@@ -232,6 +238,43 @@ fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     app.tool = Tool::Select;
 }
 
+/// The way along a ring (grid or boundary) between two of its vertices, for tracing.
+fn trace_between(project: &Project, from: Coord<f64>, to: Coord<f64>) -> Option<Vec<Coord<f64>>> {
+    if from == to {
+        return None;
+    }
+    let rings = project
+        .grids
+        .iter()
+        .map(|g| &g.geometry)
+        .chain(project.boundary.iter().map(|b| &b.geometry))
+        .flat_map(|mp| mp.0.iter().map(|p| &p.exterior().0));
+    rings
+        .filter(|r| r.contains(&from) && r.contains(&to))
+        .filter_map(|r| crate::edit::trace(r, from, to))
+        .min_by_key(|path| path.len())
+        .filter(|path| path.len() > 2)
+}
+
+/// Give the selected grid the drawn shape.
+fn finish_reshape(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
+    app.tool = Tool::Select;
+    let Some(id) = app.selection.first().cloned() else {
+        return;
+    };
+    if pts.len() < 3 {
+        return;
+    }
+    let mut ring = pts.clone();
+    ring.push(pts[0]);
+    let shape = MultiPolygon(vec![crate::geom::canonical_polygon(&geo::Polygon::new(
+        LineString(ring),
+        vec![],
+    ))]);
+    let r = crate::edit::reshape(&app.doc.project, &id, shape, app.avoid_overlap);
+    app.apply(r);
+}
+
 fn finish_split(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     app.tool = Tool::Select;
     let Some(id) = app.selection.first().cloned() else {
@@ -262,12 +305,24 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     let shapes = cache(app, &ctx);
 
-    // Fills of the leaf grids, then outlines by level.
+    // What is on screen, in world coordinates: grids outside are skipped.
+    let (a, b) = (
+        app.view.to_world(response.rect.left_top()),
+        app.view.to_world(response.rect.right_bottom()),
+    );
+    let visible = geo::Rect::new(a, b);
+    let on_screen = |env: &Option<geo::Rect<f64>>| {
+        env.is_some_and(|e| crate::geom::rects_intersect(&e, &visible))
+    };
+    // Fills of the leaf grids in one mesh, then outlines by level; grids smaller than a
+    // few points on screen get no outline (simplified by zoom).
+    let mut mesh = Mesh::default();
     for s in &shapes.grids {
-        if s.leaf && level_visible(app, s.level) {
-            fill(app, &painter, &s.triangles, s.color);
+        if s.leaf && level_visible(app, s.level) && on_screen(&s.envelope) {
+            add_triangles(app, &mut mesh, &s.triangles, s.color);
         }
     }
+    painter.add(Shape::mesh(mesh));
     if app.layers.reservoirs {
         for r in &app.doc.project.reservoirs {
             fill(app, &painter, &triangulate(&r.geometry), WATER);
@@ -282,13 +337,22 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
             2 => 2.0,
             _ => 0.8,
         };
-        for g in app.doc.project.grids.iter().filter(|g| g.level == level) {
-            outline(
-                app,
-                &painter,
-                &g.geometry,
-                Stroke::new(width, Color32::from_gray(70)),
-            );
+        for (g, s) in app
+            .doc
+            .project
+            .grids
+            .iter()
+            .zip(&shapes.grids)
+            .filter(|(g, _)| g.level == level)
+        {
+            if on_screen(&s.envelope) && s.width * app.view.scale > 3.0 {
+                outline(
+                    app,
+                    &painter,
+                    &g.geometry,
+                    Stroke::new(width, Color32::from_gray(70)),
+                );
+            }
         }
     }
     if app.layers.boundary {
@@ -305,6 +369,19 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
         for r in &app.doc.project.rivers {
             for l in r.lines() {
                 painter.add(Shape::line(ring_points(app, l), Stroke::new(2.5, RIVER)));
+            }
+            // The name at the middle vertex of the longest line.
+            if app.layers.labels
+                && let Some(l) = r.lines().max_by_key(|l| l.0.len())
+                && let Some(&mid) = l.0.get(l.0.len() / 2)
+            {
+                painter.text(
+                    app.view.to_screen(mid) + egui::vec2(0.0, -10.0),
+                    egui::Align2::CENTER_BOTTOM,
+                    &r.name,
+                    egui::FontId::proportional(13.0),
+                    RIVER,
+                );
             }
         }
     }
@@ -323,7 +400,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 continue;
             }
             let Some(at) = s.label_at else { continue };
-            if s.width * app.view.scale > 60.0 {
+            if s.width * app.view.scale > 60.0 && on_screen(&s.envelope) {
                 painter.text(
                     app.view.to_screen(at),
                     egui::Align2::CENTER_CENTER,
@@ -391,7 +468,40 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
         }
     }
 
+    scale_bar(app, &painter);
     interact(app, ui, &response, &painter);
+}
+
+/// A metric scale bar with a round length (1, 2 or 5 x 10^n m) of about 120 points.
+fn scale_bar(app: &GridmapApp, painter: &egui::Painter) {
+    let target = 120.0 / app.view.scale;
+    let mag = 10f64.powf(target.log10().floor());
+    let len = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|k| k * mag)
+        .rfind(|l| *l <= target)
+        .unwrap_or(mag);
+    let px = (len * app.view.scale) as f32;
+    let r = app.view.rect;
+    let start = Pos2::new(r.left() + 20.0, r.bottom() - 24.0);
+    let end = start + egui::vec2(px, 0.0);
+    let stroke = Stroke::new(2.0, Color32::from_gray(30));
+    painter.line_segment([start, end], stroke);
+    for x in [start, end] {
+        painter.line_segment([x, x + egui::vec2(0.0, -6.0)], stroke);
+    }
+    let text = if len >= 1000.0 {
+        format!("{} km", len / 1000.0)
+    } else {
+        format!("{len} m")
+    };
+    painter.text(
+        start + egui::vec2(px / 2.0, -8.0),
+        egui::Align2::CENTER_BOTTOM,
+        text,
+        egui::FontId::proportional(12.0),
+        Color32::from_gray(30),
+    );
 }
 
 fn interact(
@@ -492,12 +602,23 @@ fn interact(
                 app.execute(super::UiCommand::Delete);
             }
         }
-        Tool::Draw(mut pts) | Tool::Split(mut pts) => {
-            let drawing = matches!(app.tool, Tool::Draw(_));
+        Tool::Draw(mut pts) | Tool::Split(mut pts) | Tool::Reshape(mut pts) => {
+            let polygon = !matches!(app.tool, Tool::Split(_));
             if let Some(p) = click {
-                let (w, _) = snapped(app, p);
-                if pts.last() != Some(&w) {
-                    pts.push(w);
+                let (w, is_snap) = snapped(app, p);
+                let traced = if polygon && app.trace && is_snap {
+                    pts.last()
+                        .and_then(|&prev| trace_between(&app.doc.project, prev, w))
+                } else {
+                    None
+                };
+                match traced {
+                    Some(path) => pts.extend(path.into_iter().skip(1)),
+                    None => {
+                        if pts.last() != Some(&w) {
+                            pts.push(w);
+                        }
+                    }
                 }
             }
             if backspace && !typing {
@@ -509,10 +630,10 @@ fn interact(
                 return;
             }
             if finish {
-                if drawing {
-                    finish_draw(app, pts);
-                } else {
-                    finish_split(app, pts);
+                match app.tool {
+                    Tool::Draw(_) => finish_draw(app, pts),
+                    Tool::Reshape(_) => finish_reshape(app, pts),
+                    _ => finish_split(app, pts),
                 }
                 return;
             }
@@ -531,7 +652,7 @@ fn interact(
                     );
                 }
             }
-            if drawing && line.len() >= 3 {
+            if polygon && line.len() >= 3 {
                 line.push(line[0]);
             }
             painter.add(Shape::line(
@@ -545,10 +666,10 @@ fn interact(
                     Color32::from_rgb(0x10, 0x60, 0xe0),
                 );
             }
-            app.tool = if drawing {
-                Tool::Draw(pts)
-            } else {
-                Tool::Split(pts)
+            app.tool = match app.tool {
+                Tool::Draw(_) => Tool::Draw(pts),
+                Tool::Reshape(_) => Tool::Reshape(pts),
+                _ => Tool::Split(pts),
             };
         }
         Tool::Vertices { dragging } => {

@@ -39,6 +39,46 @@ pub fn install_fonts(ctx: &egui::Context) {
     ctx.set_fonts(fonts);
 }
 
+/// What the app remembers between runs: language and recent files.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub english: bool,
+    pub recent: Vec<PathBuf>,
+}
+
+impl Settings {
+    /// `$XDG_CONFIG_HOME/gridmap/settings.json` or `~/.config/gridmap/settings.json`.
+    pub fn default_path() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+        Some(base.join("gridmap").join("settings.json"))
+    }
+
+    pub fn load(path: &Path) -> Settings {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        crate::io::write_atomic(path, &bytes)
+    }
+
+    /// Put `p` first in the recent files, at most 8.
+    pub fn remember(&mut self, p: &Path) {
+        self.recent.retain(|r| r != p);
+        self.recent.insert(0, p.to_path_buf());
+        self.recent.truncate(8);
+    }
+}
+
 /// The active tool of the canvas.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Tool {
@@ -52,6 +92,8 @@ pub enum Tool {
     },
     /// Drawing a cutting line for the selected grid.
     Split(Vec<geo::Coord<f64>>),
+    /// Drawing a new shape for the selected grid.
+    Reshape(Vec<geo::Coord<f64>>),
 }
 
 /// Everything one action of the user can ask for; menus, toolbar and shortcuts all send
@@ -71,7 +113,10 @@ pub enum UiCommand {
     Merge,
     Delete,
     FillGap(usize),
+    /// Merge the gap finding into the selected grid.
+    FillGapInto(usize),
     ToggleLanguage,
+    OpenRecent(PathBuf),
 }
 
 /// The open document: project, undo history, incremental audit.
@@ -173,6 +218,8 @@ pub struct GridmapApp {
     pub selection: Vec<String>,
     pub lang: Lang,
     pub avoid_overlap: bool,
+    /// Drawing between two snapped vertices of one ring follows the ring.
+    pub trace: bool,
     /// Snap tolerance in screen points.
     pub snap_px: f32,
     pub layers: Layers,
@@ -193,6 +240,9 @@ pub struct GridmapApp {
     /// Where the screenshot callback leaves the image.
     shot: Arc<std::sync::Mutex<Option<Arc<egui::ColorImage>>>>,
     drag_counter: u64,
+    pub settings: Settings,
+    /// Where settings are kept; None in tests, so they never touch the user's files.
+    settings_path: Option<PathBuf>,
 }
 
 fn recovery_path(path: Option<&Path>) -> PathBuf {
@@ -221,6 +271,7 @@ impl GridmapApp {
             selection: Vec::new(),
             lang: Lang::Zh,
             avoid_overlap: true,
+            trace: true,
             snap_px: 10.0,
             layers: Layers::default(),
             highlight: None,
@@ -235,6 +286,33 @@ impl GridmapApp {
             screenshot: None,
             shot: Arc::default(),
             drag_counter: 0,
+            settings: Settings::default(),
+            settings_path: None,
+        }
+    }
+
+    /// Remember the language and recent files in `path`.
+    pub fn with_settings(mut self, path: PathBuf) -> Self {
+        self.settings = Settings::load(&path);
+        self.lang = if self.settings.english {
+            Lang::En
+        } else {
+            Lang::Zh
+        };
+        if let Some(p) = &self.doc.path {
+            self.settings.remember(p);
+        }
+        self.settings_path = Some(path);
+        self.store_settings();
+        self
+    }
+
+    fn store_settings(&mut self) {
+        self.settings.english = self.lang == Lang::En;
+        if let Some(p) = &self.settings_path
+            && let Err(e) = self.settings.save(p)
+        {
+            self.message = format!("{}: {e}", p.display());
         }
     }
 
@@ -370,13 +448,30 @@ impl GridmapApp {
                 self.apply(r);
                 self.highlight = None;
             }
+            UiCommand::FillGapInto(i) => {
+                let Some(f) = self.doc.report.findings.get(i).cloned() else {
+                    return;
+                };
+                let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry else {
+                    return;
+                };
+                let Some(into) = self.selection.first().cloned() else {
+                    return;
+                };
+                let level = self.doc.project.grid(&into).map(|g| g.level).unwrap_or(3);
+                let r = crate::edit::fill_gap(&self.doc.project, &gap, level, None, Some(&into));
+                self.apply(r);
+                self.highlight = None;
+            }
             UiCommand::ToggleLanguage => {
                 self.lang = if self.lang == Lang::Zh {
                     Lang::En
                 } else {
                     Lang::Zh
                 };
+                self.store_settings();
             }
+            UiCommand::OpenRecent(p) => self.open(&p),
         }
     }
 
@@ -396,6 +491,8 @@ impl GridmapApp {
             Ok(()) => {
                 self.doc.path = Some(path.to_path_buf());
                 self.doc.dirty = false;
+                self.settings.remember(path);
+                self.store_settings();
                 let _ = std::fs::remove_file(recovery_path(Some(path)));
                 self.message = format!("已保存 saved: {}", path.display());
             }
@@ -412,6 +509,8 @@ impl GridmapApp {
                 self.highlight = None;
                 self.fitted = false;
                 self.message = format!("{}", path.display());
+                self.settings.remember(path);
+                self.store_settings();
             }
             Err(e) => self.message = e.to_string(),
         }
@@ -668,8 +767,13 @@ pub fn run(
         options,
         Box::new(move |cc| {
             let mut app = GridmapApp::new(&cc.egui_ctx, project, path);
-            if let Some(out) = screenshot {
-                app = app.with_screenshot(out);
+            match screenshot {
+                Some(out) => app = app.with_screenshot(out),
+                None => {
+                    if let Some(p) = Settings::default_path() {
+                        app = app.with_settings(p);
+                    }
+                }
             }
             Ok(Box::new(app))
         }),

@@ -21,6 +21,13 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         cmd = Some(c);
                     }
                 }
+                ui.menu_button(app.t("recent"), |ui| {
+                    for p in app.settings.recent.clone() {
+                        if ui.button(p.display().to_string()).clicked() {
+                            cmd = Some(UiCommand::OpenRecent(p));
+                        }
+                    }
+                });
                 if ui.button(app.t("quit")).clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
                 }
@@ -62,6 +69,7 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 ("draw", Tool::Draw(Vec::new())),
                 ("vertices", Tool::Vertices { dragging: None }),
                 ("split", Tool::Split(Vec::new())),
+                ("reshape", Tool::Reshape(Vec::new())),
             ];
             for (key, tool) in tools {
                 let active = std::mem::discriminant(&app.tool) == std::mem::discriminant(&tool);
@@ -114,9 +122,12 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             let label = app.t("avoid");
             ui.checkbox(&mut app.avoid_overlap, label);
+            let label = app.t("trace");
+            ui.checkbox(&mut app.trace, label);
             let hint = match app.tool {
                 Tool::Draw(_) => app.t("draw_hint"),
                 Tool::Split(_) => app.t("split_hint"),
+                Tool::Reshape(_) => app.t("reshape_hint"),
                 Tool::Vertices { .. } => app.t("vertex_hint"),
                 Tool::Select => "",
             };
