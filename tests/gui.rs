@@ -285,3 +285,24 @@ fn settings_remember_language_and_recent_files() {
     assert_eq!(back.recent.len(), 8);
     assert_eq!(back.recent[0], Path::new("/data/3.geojson"));
 }
+
+#[test]
+fn the_layer_tree_expands_a_village_and_selects_a_grid() {
+    let mut h = app("jinping.geojson");
+    let (village, child) = {
+        let p = &h.state().doc.project;
+        let v = p.grids.iter().find(|g| g.level == 2).unwrap();
+        let c = p.children_of(&v.id).next().unwrap();
+        (v.id.clone(), (c.id.clone(), c.name.clone()))
+    };
+    assert!(h.query_by_label(&child.1).is_none(), "collapsed at first");
+    h.get_all_by_label("+")
+        .next()
+        .expect("expand button")
+        .click();
+    h.run_steps(2);
+    assert!(h.state().expanded.contains(&village));
+    h.get_by_label(&child.1).click();
+    h.run_steps(2);
+    assert_eq!(h.state().selection, vec![child.0]);
+}

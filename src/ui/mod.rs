@@ -223,6 +223,8 @@ pub struct GridmapApp {
     /// Snap tolerance in screen points.
     pub snap_px: f32,
     pub layers: Layers,
+    /// Villages expanded in the layer tree.
+    pub expanded: std::collections::BTreeSet<String>,
     /// Finding highlighted on the map (index into the report).
     pub highlight: Option<usize>,
     /// Last message for the status bar (errors of edits, saves).
@@ -274,6 +276,7 @@ impl GridmapApp {
             trace: true,
             snap_px: 10.0,
             layers: Layers::default(),
+            expanded: Default::default(),
             highlight: None,
             message: String::new(),
             cursor: None,

@@ -213,10 +213,21 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 }
             });
             ui.separator();
+            // Virtualised: a faulty map can have thousands of findings.
+            let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+            let n = app.doc.report.findings.len();
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    for (i, f) in app.doc.report.findings.iter().enumerate() {
+                .show_rows(ui, row_height, n, |ui, range| {
+                    for (i, f) in app
+                        .doc
+                        .report
+                        .findings
+                        .iter()
+                        .enumerate()
+                        .skip(range.start)
+                        .take(range.len())
+                    {
                         ui.horizontal(|ui| {
                             let color = match f.severity {
                                 Severity::Error => Color32::from_rgb(0xc0, 0x20, 0x20),
@@ -271,48 +282,50 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.checkbox(&mut app.layers.findings, super::tr(l, "findings"));
             ui.checkbox(&mut app.layers.labels, super::tr(l, "labels"));
             ui.separator();
-            // The hierarchy: villages expand to their level-3 grids; a click selects and zooms.
+            // The hierarchy: villages expand to their level-3 grids; a click selects and
+            // zooms. Rows are virtualised, so a map of 10,000 grids costs only what shows.
             let mut select = None;
-            egui::ScrollArea::vertical().show(ui, |ui| {
+            let mut toggle = None;
+            let rows: Vec<(usize, String, String, bool)> = {
                 let index = crate::model::GridIndex::new(&app.doc.project);
-                for top in app.doc.project.grids.iter().filter(|g| {
-                    g.level <= 2
-                        && g.parent
-                            .as_deref()
-                            .is_none_or(|p| index.get(p).is_none() || g.level == 2)
-                }) {
-                    if top.level == 1 {
+                let mut rows = Vec::new();
+                for top in app.doc.project.grids.iter().filter(|g| g.level <= 2) {
+                    let has_kids = index.has_children(&top.id);
+                    let depth = usize::from(top.level == 2);
+                    rows.push((depth, top.id.clone(), top.label().to_string(), has_kids));
+                    if top.level == 2 && app.expanded.contains(&top.id) {
+                        for c in index.children(&top.id) {
+                            rows.push((2, c.id.clone(), c.label().to_string(), false));
+                        }
+                    }
+                }
+                rows
+            };
+            let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+            egui::ScrollArea::vertical().show_rows(ui, row_height, rows.len(), |ui, range| {
+                for (depth, id, label, has_kids) in &rows[range] {
+                    ui.horizontal(|ui| {
+                        ui.add_space(12.0 * *depth as f32);
+                        if *has_kids && *depth == 1 {
+                            let open = app.expanded.contains(id);
+                            if ui.small_button(if open { "-" } else { "+" }).clicked() {
+                                toggle = Some(id.clone());
+                            }
+                        }
                         if ui
-                            .selectable_label(app.selection.contains(&top.id), top.label())
+                            .selectable_label(app.selection.contains(id), label.as_str())
                             .clicked()
                         {
-                            select = Some(top.id.clone());
+                            select = Some(id.clone());
                         }
-                        continue;
-                    }
-                    egui::CollapsingHeader::new(top.label())
-                        .id_salt(&top.id)
-                        .show(ui, |ui| {
-                            if ui
-                                .selectable_label(
-                                    app.selection.contains(&top.id),
-                                    format!("▸ {}", top.label()),
-                                )
-                                .clicked()
-                            {
-                                select = Some(top.id.clone());
-                            }
-                            for c in index.children(&top.id) {
-                                if ui
-                                    .selectable_label(app.selection.contains(&c.id), c.label())
-                                    .clicked()
-                                {
-                                    select = Some(c.id.clone());
-                                }
-                            }
-                        });
+                    });
                 }
             });
+            if let Some(id) = toggle
+                && !app.expanded.remove(&id)
+            {
+                app.expanded.insert(id);
+            }
             if let Some(id) = select {
                 app.selection = vec![id];
                 app.execute(UiCommand::ZoomSelection);
