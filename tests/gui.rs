@@ -306,3 +306,38 @@ fn the_layer_tree_expands_a_village_and_selects_a_grid() {
     h.run_steps(2);
     assert_eq!(h.state().selection, vec![child.0]);
 }
+
+#[test]
+fn a_georeferenced_scan_is_shown_under_the_grids() {
+    let mut h = app("jinping.geojson");
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("scan.png");
+    image::RgbaImage::from_pixel(40, 30, image::Rgba([200, 180, 120, 255]))
+        .save(&img)
+        .unwrap();
+    // 10 m pixels, upper-left pixel centre inside the town.
+    std::fs::write(
+        dir.path().join("scan.pgw"),
+        "10\n0\n0\n-10\n625005\n2812995\n",
+    )
+    .unwrap();
+    h.state_mut().add_background(&img);
+    h.run_steps(2);
+    let app = h.state();
+    assert_eq!(app.backgrounds.len(), 1, "{}", app.message);
+    let e = app.backgrounds[0].extent;
+    assert_eq!(
+        (e.min().x, e.max().x, e.min().y, e.max().y),
+        (625_000.0, 625_400.0, 2_812_700.0, 2_813_000.0)
+    );
+    // A missing world file is a clear message, not a crash.
+    let bare = dir.path().join("bare.png");
+    image::RgbaImage::new(2, 2).save(&bare).unwrap();
+    h.state_mut().add_background(&bare);
+    assert!(
+        h.state().message.contains("world file"),
+        "{}",
+        h.state().message
+    );
+    assert_eq!(h.state().backgrounds.len(), 1);
+}

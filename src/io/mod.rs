@@ -5,6 +5,7 @@ mod coords;
 mod error;
 pub mod geojson;
 pub mod reproject;
+pub mod worldfile;
 
 pub use error::LoadError;
 pub use reproject::Reprojector;

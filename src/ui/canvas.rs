@@ -305,6 +305,16 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     let shapes = cache(app, &ctx);
 
+    if app.layers.background {
+        for b in &app.backgrounds {
+            let rect = egui::Rect::from_two_pos(
+                app.view.to_screen(b.extent.min()),
+                app.view.to_screen(b.extent.max()),
+            );
+            let uv = egui::Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+            painter.image(b.texture.id(), rect, uv, Color32::WHITE);
+        }
+    }
     // What is on screen, in world coordinates: grids outside are skipped.
     let (a, b) = (
         app.view.to_world(response.rect.left_top()),
@@ -316,10 +326,17 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     };
     // Fills of the leaf grids in one mesh, then outlines by level; grids smaller than a
     // few points on screen get no outline (simplified by zoom).
+    // Over a background image the fills turn translucent so the scan shows through.
+    let see_through = app.layers.background && !app.backgrounds.is_empty();
     let mut mesh = Mesh::default();
     for s in &shapes.grids {
         if s.leaf && level_visible(app, s.level) && on_screen(&s.envelope) {
-            add_triangles(app, &mut mesh, &s.triangles, s.color);
+            let color = if see_through {
+                s.color.gamma_multiply(0.45)
+            } else {
+                s.color
+            };
+            add_triangles(app, &mut mesh, &s.triangles, color);
         }
     }
     painter.add(Shape::mesh(mesh));

@@ -20,6 +20,8 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "save_as" => ("另存为…", "Save as…"),
         "import" => ("导入图层…", "Import layer…"),
         "recent" => ("最近打开", "Recent files"),
+        "add_background" => ("添加底图影像…", "Add background image…"),
+        "background" => ("底图", "Background"),
         "quit" => ("退出", "Quit"),
         "select" => ("选择", "Select"),
         "draw" => ("绘制网格", "Draw grid"),

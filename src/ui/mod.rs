@@ -117,6 +117,16 @@ pub enum UiCommand {
     FillGapInto(usize),
     ToggleLanguage,
     OpenRecent(PathBuf),
+    /// Add a georeferenced image (PNG/JPEG with a world file) as a background.
+    AddBackground,
+}
+
+/// A background image on the map.
+pub struct Background {
+    pub path: PathBuf,
+    /// Extent in the working CRS.
+    pub extent: geo::Rect<f64>,
+    pub texture: egui::TextureHandle,
 }
 
 /// The open document: project, undo history, incremental audit.
@@ -194,6 +204,7 @@ pub struct Layers {
     pub villages: bool,
     pub findings: bool,
     pub labels: bool,
+    pub background: bool,
 }
 
 impl Default for Layers {
@@ -206,6 +217,7 @@ impl Default for Layers {
             villages: true,
             findings: true,
             labels: true,
+            background: true,
         }
     }
 }
@@ -223,6 +235,10 @@ pub struct GridmapApp {
     /// Snap tolerance in screen points.
     pub snap_px: f32,
     pub layers: Layers,
+    /// Background images, drawn under the grids.
+    pub backgrounds: Vec<Background>,
+    /// The egui context, for loading textures outside a frame.
+    ctx: egui::Context,
     /// Villages expanded in the layer tree.
     pub expanded: std::collections::BTreeSet<String>,
     /// Finding highlighted on the map (index into the report).
@@ -277,6 +293,8 @@ impl GridmapApp {
             snap_px: 10.0,
             layers: Layers::default(),
             expanded: Default::default(),
+            backgrounds: Vec::new(),
+            ctx: ctx.clone(),
             highlight: None,
             message: String::new(),
             cursor: None,
@@ -291,6 +309,31 @@ impl GridmapApp {
             drag_counter: 0,
             settings: Settings::default(),
             settings_path: None,
+        }
+    }
+
+    /// Show a georeferenced image (PNG/JPEG with a world file, in the project's CRS) under
+    /// the grids.
+    pub fn add_background(&mut self, path: &Path) {
+        match crate::io::worldfile::load(path) {
+            Ok(img) => {
+                let color = egui::ColorImage::from_rgba_unmultiplied(
+                    [img.width as usize, img.height as usize],
+                    &img.rgba,
+                );
+                let texture = self.ctx.load_texture(
+                    path.display().to_string(),
+                    color,
+                    egui::TextureOptions::LINEAR,
+                );
+                self.backgrounds.push(Background {
+                    path: path.to_path_buf(),
+                    extent: img.extent,
+                    texture,
+                });
+                self.message = format!("底图 background: {}", path.display());
+            }
+            Err(e) => self.message = e.to_string(),
         }
     }
 
@@ -475,6 +518,14 @@ impl GridmapApp {
                 self.store_settings();
             }
             UiCommand::OpenRecent(p) => self.open(&p),
+            UiCommand::AddBackground => {
+                if let Some(p) = rfd::FileDialog::new()
+                    .add_filter("PNG/JPEG", &["png", "jpg", "jpeg"])
+                    .pick_file()
+                {
+                    self.add_background(&p);
+                }
+            }
         }
     }
 

@@ -16,6 +16,7 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ("save", UiCommand::Save),
                     ("save_as", UiCommand::SaveAs),
                     ("import", UiCommand::Import),
+                    ("add_background", UiCommand::AddBackground),
                 ] {
                     if ui.button(app.t(key)).clicked() {
                         cmd = Some(c);
@@ -281,6 +282,7 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.checkbox(&mut app.layers.villages, super::tr(l, "villages"));
             ui.checkbox(&mut app.layers.findings, super::tr(l, "findings"));
             ui.checkbox(&mut app.layers.labels, super::tr(l, "labels"));
+            ui.checkbox(&mut app.layers.background, super::tr(l, "background"));
             ui.separator();
             // The hierarchy: villages expand to their level-3 grids; a click selects and
             // zooms. Rows are virtualised, so a map of 10,000 grids costs only what shows.
