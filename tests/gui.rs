@@ -341,3 +341,18 @@ fn a_georeferenced_scan_is_shown_under_the_grids() {
     );
     assert_eq!(h.state().backgrounds.len(), 1);
 }
+
+#[test]
+fn layer_order_can_be_changed() {
+    let mut h = app("jinping.geojson");
+    let before = h.state().layers.order.clone();
+    h.get_by_label("图层顺序").click();
+    h.run_steps(2);
+    // The list shows the top layer first; its "down" button moves it under the next one.
+    h.get_all_by_label("↓").next().expect("down button").click();
+    h.run_steps(2);
+    let after = &h.state().layers.order;
+    let n = before.len();
+    assert_eq!(after[n - 1], before[n - 2]);
+    assert_eq!(after[n - 2], before[n - 1]);
+}

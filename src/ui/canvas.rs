@@ -1,7 +1,7 @@
 //! The map canvas: painting the layers and findings, and turning pointer and keyboard input
 //! into view changes and edit commands for the active tool.
 
-use super::{GridmapApp, Tool};
+use super::{GridmapApp, LayerKind, Tool};
 use crate::audit::Kind;
 use crate::model::{Grid, Project};
 use egui::{Color32, Mesh, Pos2, Sense, Shape, Stroke};
@@ -19,8 +19,6 @@ const PALETTE: [Color32; 8] = [
     Color32::from_rgb(0xf7, 0xe1, 0xc8),
     Color32::from_rgb(0xb8, 0xe0, 0xdc),
 ];
-const RIVER: Color32 = Color32::from_rgb(0x2b, 0x7b, 0xd6);
-const WATER: Color32 = Color32::from_rgb(0x9c, 0xc8, 0xf0);
 const FAULT: Color32 = Color32::from_rgb(0xd6, 0x27, 0x28);
 
 /// Triangles (world coordinates), fill colour and label point of each grid; rebuilt when
@@ -305,16 +303,6 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     let shapes = cache(app, &ctx);
 
-    if app.layers.background {
-        for b in &app.backgrounds {
-            let rect = egui::Rect::from_two_pos(
-                app.view.to_screen(b.extent.min()),
-                app.view.to_screen(b.extent.max()),
-            );
-            let uv = egui::Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
-            painter.image(b.texture.id(), rect, uv, Color32::WHITE);
-        }
-    }
     // What is on screen, in world coordinates: grids outside are skipped.
     let (a, b) = (
         app.view.to_world(response.rect.left_top()),
@@ -324,152 +312,181 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let on_screen = |env: &Option<geo::Rect<f64>>| {
         env.is_some_and(|e| crate::geom::rects_intersect(&e, &visible))
     };
-    // Fills of the leaf grids in one mesh, then outlines by level; grids smaller than a
-    // few points on screen get no outline (simplified by zoom).
-    // Over a background image the fills turn translucent so the scan shows through.
-    let see_through = app.layers.background && !app.backgrounds.is_empty();
-    let mut mesh = Mesh::default();
-    for s in &shapes.grids {
-        if s.leaf && level_visible(app, s.level) && on_screen(&s.envelope) {
-            let color = if see_through {
-                s.color.gamma_multiply(0.45)
-            } else {
-                s.color
-            };
-            add_triangles(app, &mut mesh, &s.triangles, color);
-        }
-    }
-    painter.add(Shape::mesh(mesh));
-    if app.layers.reservoirs {
-        for r in &app.doc.project.reservoirs {
-            fill(app, &painter, &triangulate(&r.geometry), WATER);
-        }
-    }
-    for level in [3u8, 2, 1, 4] {
-        if !level_visible(app, level) {
-            continue;
-        }
-        let width = match level {
-            1 => 3.0,
-            2 => 2.0,
-            _ => 0.8,
-        };
-        for (g, s) in app
-            .doc
-            .project
-            .grids
-            .iter()
-            .zip(&shapes.grids)
-            .filter(|(g, _)| g.level == level)
-        {
-            if on_screen(&s.envelope) && s.width * app.view.scale > 3.0 {
-                outline(
-                    app,
-                    &painter,
-                    &g.geometry,
-                    Stroke::new(width, Color32::from_gray(70)),
-                );
-            }
-        }
-    }
-    if app.layers.boundary {
-        for b in &app.doc.project.boundary {
-            outline(
-                app,
-                &painter,
-                &b.geometry,
-                Stroke::new(3.5, Color32::from_rgb(0x60, 0x30, 0x30)),
-            );
-        }
-    }
-    if app.layers.rivers {
-        for r in &app.doc.project.rivers {
-            for l in r.lines() {
-                painter.add(Shape::line(ring_points(app, l), Stroke::new(2.5, RIVER)));
-            }
-            // The name at the middle vertex of the longest line.
-            if app.layers.labels
-                && let Some(l) = r.lines().max_by_key(|l| l.0.len())
-                && let Some(&mid) = l.0.get(l.0.len() / 2)
-            {
-                painter.text(
-                    app.view.to_screen(mid) + egui::vec2(0.0, -10.0),
-                    egui::Align2::CENTER_BOTTOM,
-                    &r.name,
-                    egui::FontId::proportional(13.0),
-                    RIVER,
-                );
-            }
-        }
-    }
-    if app.layers.villages {
-        for v in &app.doc.project.villages {
-            painter.circle_filled(
-                app.view.to_screen(v.location.0),
-                3.0,
-                Color32::from_rgb(0x80, 0x40, 0x10),
-            );
-        }
-    }
-    if app.layers.labels {
-        for s in &shapes.grids {
-            if !level_visible(app, s.level) || !s.leaf {
-                continue;
-            }
-            let Some(at) = s.label_at else { continue };
-            if s.width * app.view.scale > 60.0 && on_screen(&s.envelope) {
-                painter.text(
-                    app.view.to_screen(at),
-                    egui::Align2::CENTER_CENTER,
-                    &s.name,
-                    egui::FontId::proportional(12.0),
-                    Color32::from_gray(30),
-                );
-            }
-        }
-    }
-    // Findings.
-    if app.layers.findings {
-        for (i, f) in app.doc.report.findings.iter().enumerate() {
-            let strong = app.highlight == Some(i);
-            // Notes (boundary rivers) are not faults: drawn only when picked in the list.
-            if f.severity == crate::audit::Severity::Info && !strong {
-                continue;
-            }
-            let color = if strong {
-                FAULT
-            } else {
-                FAULT.gamma_multiply(0.6)
-            };
-            match (&f.kind, &f.geometry) {
-                (
-                    Kind::Gap
-                    | Kind::Sliver
-                    | Kind::Overlap
-                    | Kind::OutsideParent
-                    | Kind::Duplicate,
-                    Some(geo::Geometry::MultiPolygon(mp)),
-                ) => {
-                    fill(app, &painter, &triangulate(mp), color.gamma_multiply(0.5));
-                    outline(
-                        app,
-                        &painter,
-                        mp,
-                        Stroke::new(if strong { 3.0 } else { 1.5 }, color),
-                    );
-                }
-                (_, Some(geo::Geometry::MultiLineString(ml))) => {
-                    for l in &ml.0 {
-                        painter.add(Shape::line(
-                            ring_points(app, l),
-                            Stroke::new(if strong { 4.0 } else { 2.5 }, color),
-                        ));
+    let style = app.layers.style.clone();
+    for kind in app.layers.order.clone() {
+        match kind {
+            LayerKind::Background => {
+                if app.layers.background {
+                    for b in &app.backgrounds {
+                        let rect = egui::Rect::from_two_pos(
+                            app.view.to_screen(b.extent.min()),
+                            app.view.to_screen(b.extent.max()),
+                        );
+                        let uv = egui::Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+                        painter.image(b.texture.id(), rect, uv, Color32::WHITE);
                     }
                 }
-                (_, Some(geo::Geometry::Point(p))) => {
-                    painter.circle_stroke(app.view.to_screen(p.0), 6.0, Stroke::new(2.0, color));
+            }
+            LayerKind::Grids => {
+                // Fills of the leaf grids in one mesh, then outlines by level; grids smaller than a
+                // few points on screen get no outline (simplified by zoom).
+                // Over a background image the fills turn translucent so the scan shows through.
+                let see_through = app.layers.background && !app.backgrounds.is_empty();
+                let mut mesh = Mesh::default();
+                for s in &shapes.grids {
+                    if s.leaf && level_visible(app, s.level) && on_screen(&s.envelope) {
+                        let color = if see_through {
+                            s.color.gamma_multiply(0.45)
+                        } else {
+                            s.color
+                        };
+                        add_triangles(app, &mut mesh, &s.triangles, color);
+                    }
                 }
-                _ => {}
+                painter.add(Shape::mesh(mesh));
+                for level in [3u8, 2, 1, 4] {
+                    if !level_visible(app, level) {
+                        continue;
+                    }
+                    let width = match level {
+                        1 => 3.0,
+                        2 => 2.0,
+                        _ => 0.8,
+                    };
+                    for (g, s) in app
+                        .doc
+                        .project
+                        .grids
+                        .iter()
+                        .zip(&shapes.grids)
+                        .filter(|(g, _)| g.level == level)
+                    {
+                        if on_screen(&s.envelope) && s.width * app.view.scale > 3.0 {
+                            outline(
+                                app,
+                                &painter,
+                                &g.geometry,
+                                Stroke::new(width, style.outline),
+                            );
+                        }
+                    }
+                }
+            }
+            LayerKind::Reservoirs => {
+                if app.layers.reservoirs {
+                    for r in &app.doc.project.reservoirs {
+                        fill(app, &painter, &triangulate(&r.geometry), style.water);
+                    }
+                }
+            }
+            LayerKind::Boundary => {
+                if app.layers.boundary {
+                    for b in &app.doc.project.boundary {
+                        outline(app, &painter, &b.geometry, Stroke::new(3.5, style.boundary));
+                    }
+                }
+            }
+            LayerKind::Rivers => {
+                if app.layers.rivers {
+                    for r in &app.doc.project.rivers {
+                        for l in r.lines() {
+                            painter.add(Shape::line(
+                                ring_points(app, l),
+                                Stroke::new(2.5, style.river),
+                            ));
+                        }
+                        // The name at the middle vertex of the longest line.
+                        if app.layers.labels
+                            && let Some(l) = r.lines().max_by_key(|l| l.0.len())
+                            && let Some(&mid) = l.0.get(l.0.len() / 2)
+                        {
+                            painter.text(
+                                app.view.to_screen(mid) + egui::vec2(0.0, -10.0),
+                                egui::Align2::CENTER_BOTTOM,
+                                &r.name,
+                                egui::FontId::proportional(13.0),
+                                style.river,
+                            );
+                        }
+                    }
+                }
+            }
+            LayerKind::Villages => {
+                if app.layers.villages {
+                    for v in &app.doc.project.villages {
+                        painter.circle_filled(app.view.to_screen(v.location.0), 3.0, style.village);
+                    }
+                }
+            }
+            LayerKind::Labels => {
+                if app.layers.labels {
+                    for s in &shapes.grids {
+                        if !level_visible(app, s.level) || !s.leaf {
+                            continue;
+                        }
+                        let Some(at) = s.label_at else { continue };
+                        if s.width * app.view.scale > 60.0 && on_screen(&s.envelope) {
+                            painter.text(
+                                app.view.to_screen(at),
+                                egui::Align2::CENTER_CENTER,
+                                &s.name,
+                                egui::FontId::proportional(12.0),
+                                Color32::from_gray(30),
+                            );
+                        }
+                    }
+                }
+            }
+            LayerKind::Findings => {
+                // Findings.
+                if app.layers.findings {
+                    for (i, f) in app.doc.report.findings.iter().enumerate() {
+                        let strong = app.highlight == Some(i);
+                        // Notes (boundary rivers) are not faults: drawn only when picked in the list.
+                        if f.severity == crate::audit::Severity::Info && !strong {
+                            continue;
+                        }
+                        let color = if strong {
+                            FAULT
+                        } else {
+                            FAULT.gamma_multiply(0.6)
+                        };
+                        match (&f.kind, &f.geometry) {
+                            (
+                                Kind::Gap
+                                | Kind::Sliver
+                                | Kind::Overlap
+                                | Kind::OutsideParent
+                                | Kind::Duplicate,
+                                Some(geo::Geometry::MultiPolygon(mp)),
+                            ) => {
+                                fill(app, &painter, &triangulate(mp), color.gamma_multiply(0.5));
+                                outline(
+                                    app,
+                                    &painter,
+                                    mp,
+                                    Stroke::new(if strong { 3.0 } else { 1.5 }, color),
+                                );
+                            }
+                            (_, Some(geo::Geometry::MultiLineString(ml))) => {
+                                for l in &ml.0 {
+                                    painter.add(Shape::line(
+                                        ring_points(app, l),
+                                        Stroke::new(if strong { 4.0 } else { 2.5 }, color),
+                                    ));
+                                }
+                            }
+                            (_, Some(geo::Geometry::Point(p))) => {
+                                painter.circle_stroke(
+                                    app.view.to_screen(p.0),
+                                    6.0,
+                                    Stroke::new(2.0, color),
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                }
             }
         }
     }

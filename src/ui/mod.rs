@@ -8,6 +8,7 @@ mod panels;
 mod view;
 
 pub use i18n::{Lang, tr};
+
 pub use view::View;
 
 use crate::audit::{AuditConfig, Auditor, Report};
@@ -194,6 +195,68 @@ impl Document {
     }
 }
 
+/// The layers in drawing order (first is at the bottom).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerKind {
+    Background,
+    Grids,
+    Reservoirs,
+    Boundary,
+    Rivers,
+    Villages,
+    Labels,
+    Findings,
+}
+
+impl LayerKind {
+    pub const ALL: [LayerKind; 8] = [
+        LayerKind::Background,
+        LayerKind::Grids,
+        LayerKind::Reservoirs,
+        LayerKind::Boundary,
+        LayerKind::Rivers,
+        LayerKind::Villages,
+        LayerKind::Labels,
+        LayerKind::Findings,
+    ];
+
+    /// The i18n key of its name.
+    pub fn key(self) -> &'static str {
+        match self {
+            LayerKind::Background => "background",
+            LayerKind::Grids => "grids",
+            LayerKind::Reservoirs => "reservoirs",
+            LayerKind::Boundary => "boundary",
+            LayerKind::Rivers => "rivers",
+            LayerKind::Villages => "villages",
+            LayerKind::Labels => "labels",
+            LayerKind::Findings => "findings",
+        }
+    }
+}
+
+/// Colours of the layers, editable in the layers panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Style {
+    pub river: egui::Color32,
+    pub water: egui::Color32,
+    pub boundary: egui::Color32,
+    pub outline: egui::Color32,
+    pub village: egui::Color32,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            river: egui::Color32::from_rgb(0x2b, 0x7b, 0xd6),
+            water: egui::Color32::from_rgb(0x9c, 0xc8, 0xf0),
+            boundary: egui::Color32::from_rgb(0x60, 0x30, 0x30),
+            outline: egui::Color32::from_gray(70),
+            village: egui::Color32::from_rgb(0x80, 0x40, 0x10),
+        }
+    }
+}
+
 /// Which layers are shown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layers {
@@ -205,6 +268,9 @@ pub struct Layers {
     pub findings: bool,
     pub labels: bool,
     pub background: bool,
+    /// Drawing order, bottom first.
+    pub order: Vec<LayerKind>,
+    pub style: Style,
 }
 
 impl Default for Layers {
@@ -218,6 +284,8 @@ impl Default for Layers {
             findings: true,
             labels: true,
             background: true,
+            order: LayerKind::ALL.to_vec(),
+            style: Style::default(),
         }
     }
 }

@@ -283,6 +283,50 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.checkbox(&mut app.layers.findings, super::tr(l, "findings"));
             ui.checkbox(&mut app.layers.labels, super::tr(l, "labels"));
             ui.checkbox(&mut app.layers.background, super::tr(l, "background"));
+            egui::CollapsingHeader::new(super::tr(l, "order"))
+                .id_salt("layer-order")
+                .show(ui, |ui| {
+                    // Top of the list is drawn on top.
+                    let mut swap = None;
+                    let n = app.layers.order.len();
+                    for k in (0..n).rev() {
+                        ui.horizontal(|ui| {
+                            if ui
+                                .add_enabled(k + 1 < n, egui::Button::new("↑").small())
+                                .clicked()
+                            {
+                                swap = Some((k, k + 1));
+                            }
+                            if ui
+                                .add_enabled(k > 0, egui::Button::new("↓").small())
+                                .clicked()
+                            {
+                                swap = Some((k, k - 1));
+                            }
+                            ui.label(super::tr(l, app.layers.order[k].key()));
+                        });
+                    }
+                    if let Some((a, b)) = swap {
+                        app.layers.order.swap(a, b);
+                    }
+                });
+            egui::CollapsingHeader::new(super::tr(l, "style"))
+                .id_salt("layer-style")
+                .show(ui, |ui| {
+                    let st = &mut app.layers.style;
+                    for (key, color) in [
+                        ("rivers", &mut st.river),
+                        ("reservoirs", &mut st.water),
+                        ("boundary", &mut st.boundary),
+                        ("outline", &mut st.outline),
+                        ("villages", &mut st.village),
+                    ] {
+                        ui.horizontal(|ui| {
+                            ui.color_edit_button_srgba(color);
+                            ui.label(super::tr(l, key));
+                        });
+                    }
+                });
             ui.separator();
             // The hierarchy: villages expand to their level-3 grids; a click selects and
             // zooms. Rows are virtualised, so a map of 10,000 grids costs only what shows.
