@@ -356,3 +356,55 @@ fn layer_order_can_be_changed() {
     assert_eq!(after[n - 1], before[n - 2]);
     assert_eq!(after[n - 2], before[n - 1]);
 }
+
+/// A tile server on loopback that answers every request with one small PNG, and stops
+/// after `max` requests.
+fn tile_server(max: usize) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let mut png = Vec::new();
+    image::RgbaImage::from_pixel(8, 8, image::Rgba([90, 160, 90, 255]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(max) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf);
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                png.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&png);
+        }
+    });
+    (port, hits)
+}
+
+#[test]
+fn online_tiles_are_fetched_and_drawn() {
+    let (port, hits) = tile_server(200);
+    let mut h = app("jinping.geojson");
+    h.state_mut().tiles.url = format!("http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png");
+    h.state_mut().tiles.enabled = true;
+    let mut ready = 0;
+    for _ in 0..300 {
+        h.run_steps(1);
+        ready = h.state().tiles.ready();
+        if ready > 0 && hits.load(std::sync::atomic::Ordering::SeqCst) >= ready {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        ready > 0,
+        "no tile arrived: {:?}",
+        h.state().tiles.last_error
+    );
+    assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}

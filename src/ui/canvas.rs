@@ -316,6 +316,10 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     for kind in app.layers.order.clone() {
         match kind {
             LayerKind::Background => {
+                let (view, crs) = (app.view, app.doc.project.crs);
+                if app.layers.background {
+                    app.tiles.paint(&ctx, &painter, &view, crs);
+                }
                 if app.layers.background {
                     for b in &app.backgrounds {
                         let rect = egui::Rect::from_two_pos(

@@ -23,6 +23,7 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "add_background" => ("添加底图影像…", "Add background image…"),
         "background" => ("底图", "Background"),
         "grids" => ("网格", "Grids"),
+        "online_tiles" => ("在线底图（XYZ 瓦片）", "Online tiles (XYZ)"),
         "order" => ("图层顺序", "Layer order"),
         "style" => ("样式", "Style"),
         "outline" => ("网格边线", "Grid outlines"),

@@ -5,10 +5,12 @@
 mod canvas;
 mod i18n;
 mod panels;
+mod tiles;
 mod view;
 
 pub use i18n::{Lang, tr};
 
+pub use tiles::TileLayer;
 pub use view::View;
 
 use crate::audit::{AuditConfig, Auditor, Report};
@@ -305,6 +307,8 @@ pub struct GridmapApp {
     pub layers: Layers,
     /// Background images, drawn under the grids.
     pub backgrounds: Vec<Background>,
+    /// Online XYZ tiles under everything.
+    pub tiles: TileLayer,
     /// The egui context, for loading textures outside a frame.
     ctx: egui::Context,
     /// Villages expanded in the layer tree.
@@ -362,6 +366,7 @@ impl GridmapApp {
             layers: Layers::default(),
             expanded: Default::default(),
             backgrounds: Vec::new(),
+            tiles: TileLayer::default(),
             ctx: ctx.clone(),
             highlight: None,
             message: String::new(),

@@ -44,6 +44,13 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 ui.checkbox(&mut app.avoid_overlap, label);
             });
             ui.menu_button(app.t("view"), |ui| {
+                let label = app.t("online_tiles");
+                ui.checkbox(&mut app.tiles.enabled, label);
+                ui.add(egui::TextEdit::singleline(&mut app.tiles.url).desired_width(420.0));
+                if let Some(e) = &app.tiles.last_error {
+                    ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), e);
+                }
+                ui.separator();
                 if ui.button(app.t("zoom_extent")).clicked() {
                     cmd = Some(UiCommand::ZoomExtent);
                 }

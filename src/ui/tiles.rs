@@ -1,0 +1,288 @@
+//! An online XYZ tile background (OpenStreetMap, or Tianditu with the user's key): the
+//! Web Mercator tiles covering the view are fetched by a few worker threads, decoded, and
+//! drawn warped into the project's CRS (each tile's corners and midpoints reprojected).
+
+use crate::io::Reprojector;
+use crate::model::Crs;
+use egui::{Color32, Mesh, Pos2, TextureHandle};
+use geo::Coord;
+use std::collections::HashMap;
+use std::f64::consts::PI;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+/// A tile address.
+pub type TileId = (u8, u32, u32);
+
+enum TileState {
+    Loading,
+    Ready(TextureHandle),
+    Failed,
+}
+
+/// Decoded pixels coming back from a worker.
+type Fetched = (TileId, Result<egui::ColorImage, String>);
+
+/// The tile layer: URL template with `{z}`, `{x}`, `{y}`.
+pub struct TileLayer {
+    pub url: String,
+    pub enabled: bool,
+    tiles: HashMap<TileId, TileState>,
+    requests: Option<Sender<(TileId, String)>>,
+    results: Option<Receiver<Fetched>>,
+    to_lonlat: Option<Reprojector>,
+    from_lonlat: Option<Reprojector>,
+    crs: Option<Crs>,
+    /// The last error, for the status bar.
+    pub last_error: Option<String>,
+}
+
+impl Default for TileLayer {
+    fn default() -> Self {
+        TileLayer {
+            url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            enabled: false,
+            tiles: HashMap::new(),
+            requests: None,
+            results: None,
+            to_lonlat: None,
+            from_lonlat: None,
+            crs: None,
+            last_error: None,
+        }
+    }
+}
+
+/// Tile x, y (fractional) of a longitude/latitude at zoom z.
+pub fn lonlat_to_tile(lon: f64, lat: f64, z: u8) -> (f64, f64) {
+    let n = f64::from(1u32 << z);
+    let lat = lat.clamp(-85.0511, 85.0511).to_radians();
+    let x = (lon + 180.0) / 360.0 * n;
+    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * n;
+    (x, y)
+}
+
+/// Longitude/latitude of the tile corner (x, y) at zoom z (x and y may be fractional).
+pub fn tile_to_lonlat(x: f64, y: f64, z: u8) -> Coord<f64> {
+    let n = f64::from(1u32 << z);
+    let lon = x / n * 360.0 - 180.0;
+    let lat = (PI * (1.0 - 2.0 * y / n)).sinh().atan().to_degrees();
+    Coord { x: lon, y: lat }
+}
+
+fn fetch(url: &str) -> Result<egui::ColorImage, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(15)))
+        .user_agent("gridmap/0.1 (township grid maps)")
+        .build()
+        .into();
+    let mut resp = agent.get(url).call().map_err(|e| format!("{url}: {e}"))?;
+    let bytes = resp
+        .body_mut()
+        .with_config()
+        .limit(8 * 1024 * 1024)
+        .read_to_vec()
+        .map_err(|e| format!("{url}: {e}"))?;
+    let img = image::load_from_memory(&bytes)
+        .map_err(|e| format!("{url}: {e}"))?
+        .to_rgba8();
+    Ok(egui::ColorImage::from_rgba_unmultiplied(
+        [img.width() as usize, img.height() as usize],
+        img.as_raw(),
+    ))
+}
+
+impl TileLayer {
+    fn start_workers(&mut self, ctx: &egui::Context) {
+        let (req_tx, req_rx) = channel::<(TileId, String)>();
+        let (res_tx, res_rx) = channel::<Fetched>();
+        let req_rx = Arc::new(Mutex::new(req_rx));
+        for _ in 0..4 {
+            let rx = req_rx.clone();
+            let tx = res_tx.clone();
+            let ctx = ctx.clone();
+            std::thread::spawn(move || {
+                loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((id, url)) = job else { return };
+                    let result = fetch(&url);
+                    if tx.send((id, result)).is_err() {
+                        return;
+                    }
+                    ctx.request_repaint();
+                }
+            });
+        }
+        self.requests = Some(req_tx);
+        self.results = Some(res_rx);
+    }
+
+    fn url_for(&self, (z, x, y): TileId) -> String {
+        self.url
+            .replace("{z}", &z.to_string())
+            .replace("{x}", &x.to_string())
+            .replace("{y}", &y.to_string())
+    }
+
+    /// Tiles with a texture loaded.
+    pub fn ready(&self) -> usize {
+        self.tiles
+            .values()
+            .filter(|t| matches!(t, TileState::Ready(_)))
+            .count()
+    }
+
+    /// Draw the tiles covering the view, asking for the missing ones.
+    pub fn paint(
+        &mut self,
+        ctx: &egui::Context,
+        painter: &egui::Painter,
+        view: &super::View,
+        crs: Crs,
+    ) {
+        if !self.enabled {
+            return;
+        }
+        if self.crs != Some(crs) {
+            self.to_lonlat = Reprojector::new(crs, Crs::epsg(4326)).ok();
+            self.from_lonlat = Reprojector::new(Crs::epsg(4326), crs).ok();
+            self.crs = Some(crs);
+            self.tiles.clear();
+        }
+        if self.requests.is_none() {
+            self.start_workers(ctx);
+        }
+        // Finished downloads become textures.
+        if let Some(rx) = &self.results {
+            while let Ok((id, r)) = rx.try_recv() {
+                let state = match r {
+                    Ok(img) => TileState::Ready(ctx.load_texture(
+                        format!("tile-{id:?}"),
+                        img,
+                        egui::TextureOptions::LINEAR,
+                    )),
+                    Err(e) => {
+                        self.last_error = Some(e);
+                        TileState::Failed
+                    }
+                };
+                self.tiles.insert(id, state);
+            }
+        }
+        let (Some(to_ll), Some(from_ll)) = (&self.to_lonlat, &self.from_lonlat) else {
+            return;
+        };
+        let r = view.rect;
+        let corners = [
+            r.left_top(),
+            r.right_top(),
+            r.left_bottom(),
+            r.right_bottom(),
+        ]
+        .map(|p| to_ll.point(view.to_world(p)));
+        let (lon0, lon1) = corners
+            .iter()
+            .fold((f64::MAX, f64::MIN), |a, c| (a.0.min(c.x), a.1.max(c.x)));
+        let (lat0, lat1) = corners
+            .iter()
+            .fold((f64::MAX, f64::MIN), |a, c| (a.0.min(c.y), a.1.max(c.y)));
+        if !(lon0.is_finite() && lat0.is_finite()) {
+            return;
+        }
+        // Zoom so a 256-pixel tile covers about 256 screen points.
+        let lat_mid = (lat0 + lat1) / 2.0;
+        let metres_per_point = 1.0 / view.scale;
+        let z = ((156_543.03 * lat_mid.to_radians().cos() / metres_per_point)
+            .log2()
+            .round())
+        .clamp(0.0, 19.0) as u8;
+        let (x0, y0) = lonlat_to_tile(lon0, lat1, z);
+        let (x1, y1) = lonlat_to_tile(lon1, lat0, z);
+        let max = (1u32 << z) - 1;
+        let (x0, x1) = (
+            (x0.floor() as i64).max(0) as u32,
+            (x1.floor() as i64).clamp(0, max as i64) as u32,
+        );
+        let (y0, y1) = (
+            (y0.floor() as i64).max(0) as u32,
+            (y1.floor() as i64).clamp(0, max as i64) as u32,
+        );
+        if (x1.saturating_sub(x0) + 1) * (y1.saturating_sub(y0) + 1) > 100 {
+            return;
+        }
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                let id = (z, x, y);
+                match self.tiles.get(&id) {
+                    Some(TileState::Ready(tex)) => {
+                        painter.add(warped_tile(tex, id, from_ll, view));
+                    }
+                    Some(_) => {}
+                    None => {
+                        let url = self.url_for(id);
+                        if let Some(tx) = &self.requests
+                            && tx.send((id, url)).is_ok()
+                        {
+                            self.tiles.insert(id, TileState::Loading);
+                        }
+                    }
+                }
+            }
+        }
+        // Keep memory bounded: forget far tiles of other zoom levels.
+        if self.tiles.len() > 600 {
+            self.tiles.retain(|k, _| k.0 == z);
+        }
+    }
+}
+
+/// A tile as a 4x4 textured mesh, its grid points reprojected into the working CRS.
+fn warped_tile(
+    tex: &TextureHandle,
+    (z, x, y): TileId,
+    from_ll: &Reprojector,
+    view: &super::View,
+) -> egui::Shape {
+    const N: usize = 4;
+    let mut mesh = Mesh::with_texture(tex.id());
+    for j in 0..=N {
+        for i in 0..=N {
+            let (u, v) = (i as f64 / N as f64, j as f64 / N as f64);
+            let ll = tile_to_lonlat(f64::from(x) + u, f64::from(y) + v, z);
+            let p: Pos2 = view.to_screen(from_ll.point(ll));
+            mesh.vertices.push(egui::epaint::Vertex {
+                pos: p,
+                uv: Pos2::new(u as f32, v as f32),
+                color: Color32::WHITE,
+            });
+        }
+    }
+    for j in 0..N {
+        for i in 0..N {
+            let a = (j * (N + 1) + i) as u32;
+            let b = a + 1;
+            let c = a + (N + 1) as u32;
+            let d = c + 1;
+            mesh.add_triangle(a, b, c);
+            mesh.add_triangle(b, d, c);
+        }
+    }
+    egui::Shape::mesh(mesh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_math_round_trips() {
+        let (x, y) = lonlat_to_tile(112.3, 25.4, 12);
+        let back = tile_to_lonlat(x, y, 12);
+        assert!((back.x - 112.3).abs() < 1e-9 && (back.y - 25.4).abs() < 1e-9);
+        // Known: tile 0/0/0 spans the world.
+        assert!((tile_to_lonlat(0.0, 0.0, 0).y - 85.0511).abs() < 1e-3);
+    }
+}
