@@ -316,3 +316,47 @@ fn random_edits_then_undo_all_restore_the_document() {
         );
     }
 }
+
+#[test]
+fn reshape_is_clipped_to_the_free_space_and_undoes() {
+    let original = load("jinping.geojson");
+    let mut p = original.clone();
+    let g = p.grid("JP05-01").unwrap().clone();
+    let env = geom::envelope(&g.geometry).unwrap();
+    // A shape much larger than the grid: avoid-overlap keeps only the grid's own room.
+    let big = geom::expand(env, 200.0);
+    let shape = MultiPolygon(vec![polygon![
+        (x: big.min().x, y: big.min().y), (x: big.max().x, y: big.min().y),
+        (x: big.max().x, y: big.max().y), (x: big.min().x, y: big.max().y)
+    ]]);
+    let t = edit::reshape(&p, &g.id, shape, true).unwrap();
+    t.apply(&mut p);
+    let after = p.grid(&g.id).unwrap();
+    assert!(
+        (geom::area(&after.geometry) - geom::area(&g.geometry)).abs()
+            < 0.01 * geom::area(&g.geometry)
+    );
+    assert!(geometry_errors(&p).is_empty(), "{:?}", geometry_errors(&p));
+    t.revert(&mut p);
+    assert_eq!(p, original);
+}
+
+#[test]
+fn a_gap_merged_into_a_neighbour() {
+    let original = load("jinping-faulty.geojson");
+    let report = audit(&original, &AuditConfig::default());
+    let gap = report.of_kind(Kind::Gap).next().unwrap();
+    let Some(geo::Geometry::MultiPolygon(shape)) = &gap.geometry else {
+        panic!()
+    };
+    let into = gap.ids[0].clone();
+    let mut p = original.clone();
+    let before = geom::area(&p.grid(&into).unwrap().geometry);
+    let t = edit::fill_gap(&p, shape, 3, None, Some(&into)).unwrap();
+    t.apply(&mut p);
+    let after = geom::area(&p.grid(&into).unwrap().geometry);
+    assert!((after - before - gap.area_m2.unwrap()).abs() < 0.01 * gap.area_m2.unwrap());
+    assert!(!geometry_errors(&p).iter().any(|(k, _)| *k == Kind::Gap));
+    t.revert(&mut p);
+    assert_eq!(p, original);
+}

@@ -38,6 +38,7 @@ struct GridShape {
     width: f64,
     envelope: Option<geo::Rect<f64>>,
     name: String,
+    code: String,
 }
 
 fn triangulate(mp: &MultiPolygon<f64>) -> Vec<[Coord<f64>; 3]> {
@@ -114,6 +115,7 @@ impl Cache {
                     .unwrap_or(0.0),
                 envelope: crate::geom::envelope(&g.geometry),
                 name: g.name.clone(),
+                code: g.code.clone(),
             })
             .collect();
         Cache { revision, grids }
@@ -430,10 +432,16 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         }
                         let Some(at) = s.label_at else { continue };
                         if s.width * app.view.scale > 60.0 && on_screen(&s.envelope) {
+                            // The code under the name once there is room for it.
+                            let text = if s.width * app.view.scale > 140.0 && !s.code.is_empty() {
+                                format!("{}\n{}", s.name, s.code)
+                            } else {
+                                s.name.clone()
+                            };
                             painter.text(
                                 app.view.to_screen(at),
                                 egui::Align2::CENTER_CENTER,
-                                &s.name,
+                                text,
                                 egui::FontId::proportional(12.0),
                                 Color32::from_gray(30),
                             );

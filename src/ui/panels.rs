@@ -509,6 +509,24 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             });
             ui.separator();
             ui.strong(super::tr(l, "staff"));
+            // Required roles and other record problems of this grid, from the audit.
+            for f in app.doc.report.findings.iter().filter(|f| {
+                f.ids.first() == Some(&id)
+                    && matches!(
+                        f.kind,
+                        Kind::MissingStaff
+                            | Kind::MissingName
+                            | Kind::MissingCode
+                            | Kind::SizeOutOfRange
+                    )
+            }) {
+                let msg = if l == super::Lang::Zh {
+                    &f.message.zh
+                } else {
+                    &f.message.en
+                };
+                ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), format!("⚠ {msg}"));
+            }
             let mut staff = g.staff.clone();
             let mut changed = false;
             let mut remove = None;
