@@ -63,16 +63,7 @@ fn sev(s: Severity, lang: Lang) -> &'static str {
 
 /// "缝隙 0 · 重叠 1 · ..." for the main kinds, then any other kind found.
 pub fn summary_line(report: &Report, lang: Lang) -> String {
-    let main = [
-        Kind::Gap,
-        Kind::Overlap,
-        Kind::Sliver,
-        Kind::InvalidEdge,
-        Kind::OutsideParent,
-        Kind::InvalidGeometry,
-        Kind::RiverOutsideGrids,
-        Kind::MissingStaff,
-    ];
+    let main = Kind::MAIN;
     let counts = report.counts();
     let get = |k: Kind| counts.iter().find(|c| c.0 == k).map(|c| c.1).unwrap_or(0);
     let mut parts: Vec<String> = Vec::new();

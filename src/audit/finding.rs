@@ -58,6 +58,18 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kinds every summary shows, even at zero: "缝隙 0 · 重叠 0 · ...".
+    pub const MAIN: [Kind; 8] = [
+        Kind::Gap,
+        Kind::Overlap,
+        Kind::Sliver,
+        Kind::InvalidEdge,
+        Kind::OutsideParent,
+        Kind::InvalidGeometry,
+        Kind::RiverOutsideGrids,
+        Kind::MissingStaff,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::InvalidGeometry => "invalid_geometry",

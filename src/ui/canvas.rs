@@ -208,18 +208,23 @@ fn snapped(app: &mut GridmapApp, pos: Pos2) -> (Coord<f64>, bool) {
     }
 }
 
+/// The polygon through the clicked points (closed, exterior counter-clockwise).
+fn polygon_from(pts: &[Coord<f64>]) -> MultiPolygon<f64> {
+    let mut ring = pts.to_vec();
+    ring.push(pts[0]);
+    MultiPolygon(vec![crate::geom::canonical_polygon(&geo::Polygon::new(
+        LineString(ring),
+        vec![],
+    ))])
+}
+
 /// Finish the polygon being drawn: a new grid under the parent at its centre.
 fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     if pts.len() < 3 {
         app.tool = Tool::Select;
         return;
     }
-    let mut ring = pts.clone();
-    ring.push(pts[0]);
-    let shape = MultiPolygon(vec![crate::geom::canonical_polygon(&geo::Polygon::new(
-        LineString(ring),
-        vec![],
-    ))]);
+    let shape = polygon_from(&pts);
     let centre = shape.interior_point().map(|p| p.0).unwrap_or(pts[0]);
     let (level, parent) = match parent_for(&app.doc.project, centre) {
         Some(p) => (p.level + 1, Some(p.id.clone())),
@@ -265,12 +270,7 @@ fn finish_reshape(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     if pts.len() < 3 {
         return;
     }
-    let mut ring = pts.clone();
-    ring.push(pts[0]);
-    let shape = MultiPolygon(vec![crate::geom::canonical_polygon(&geo::Polygon::new(
-        LineString(ring),
-        vec![],
-    ))]);
+    let shape = polygon_from(&pts);
     let r = crate::edit::reshape(&app.doc.project, &id, shape, app.avoid_overlap);
     app.apply(r);
 }

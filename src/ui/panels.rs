@@ -194,16 +194,7 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.horizontal_wrapped(|ui| {
                 ui.strong(app.t("audit"));
                 let counts = app.doc.report.counts();
-                for kind in [
-                    Kind::Gap,
-                    Kind::Overlap,
-                    Kind::Sliver,
-                    Kind::InvalidEdge,
-                    Kind::OutsideParent,
-                    Kind::InvalidGeometry,
-                    Kind::RiverOutsideGrids,
-                    Kind::MissingStaff,
-                ] {
+                for kind in Kind::MAIN {
                     let n = counts
                         .iter()
                         .find(|c| c.0 == kind)
