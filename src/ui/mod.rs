@@ -309,6 +309,7 @@ pub struct GridmapApp {
     pub backgrounds: Vec<Background>,
     /// Online XYZ tiles under everything.
     pub tiles: TileLayer,
+    shown_title: String,
     /// The egui context, for loading textures outside a frame.
     ctx: egui::Context,
     /// Villages expanded in the layer tree.
@@ -367,6 +368,7 @@ impl GridmapApp {
             expanded: Default::default(),
             backgrounds: Vec::new(),
             tiles: TileLayer::default(),
+            shown_title: String::new(),
             ctx: ctx.clone(),
             highlight: None,
             message: String::new(),
@@ -852,7 +854,12 @@ fn project_extent(p: &Project) -> Option<geo::Rect<f64>> {
 impl eframe::App for GridmapApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
+        // Only when it changes: every viewport command asks for another frame.
+        let title = self.title();
+        if self.shown_title != title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.shown_title = title;
+        }
         self.shortcuts(&ctx);
         panels::menu_bar(self, ui);
         panels::toolbar(self, ui);
