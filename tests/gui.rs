@@ -408,3 +408,40 @@ fn online_tiles_are_fetched_and_drawn() {
     );
     assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 1);
 }
+
+#[test]
+fn a_recovery_copy_is_offered_and_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("town.geojson");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson"),
+        &file,
+    )
+    .unwrap();
+    // The recovery copy holds an edit the session never saved: one grid fewer.
+    let mut edited = load("jinping.geojson");
+    edited.grids.retain(|g| g.id != "JP05-02");
+    gridmap::commands::export(
+        &edited,
+        &dir.path().join(".town.geojson.recovery.geojson"),
+        false,
+    )
+    .unwrap();
+    let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
+    let path = file.clone();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, Some(path)).with_recovery());
+    h.run_steps(3);
+    h.get_by_label("恢复").click();
+    h.run_steps(3);
+    let app = h.state();
+    assert_eq!(app.doc.project.grids.len(), 79);
+    assert!(app.doc.dirty, "recovered work is unsaved");
+    assert_eq!(
+        app.doc.path.as_deref(),
+        Some(file.as_path()),
+        "saving goes to the original file"
+    );
+    assert!(!dir.path().join(".town.geojson.recovery.geojson").exists());
+}

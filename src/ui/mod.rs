@@ -353,8 +353,6 @@ impl GridmapApp {
     pub fn new(ctx: &egui::Context, project: Project, path: Option<PathBuf>) -> Self {
         install_fonts(ctx);
         let to_lonlat = Reprojector::new(project.crs, Crs::epsg(4326)).ok();
-        let recovery = recovery_path(path.as_deref());
-        let recovery_offer = recovery.exists().then_some(recovery);
         GridmapApp {
             doc: Document::new(project, path),
             view: View::default(),
@@ -378,7 +376,7 @@ impl GridmapApp {
             confirm_close: false,
             allow_close: false,
             last_autosave: Instant::now(),
-            recovery_offer,
+            recovery_offer: None,
             screenshot: None,
             shot: Arc::default(),
             drag_counter: 0,
@@ -410,6 +408,14 @@ impl GridmapApp {
             }
             Err(e) => self.message = e.to_string(),
         }
+    }
+
+    /// Offer the recovery copy an earlier session left, if any (the real app only: tests
+    /// must not depend on what is in the temp folder).
+    pub fn with_recovery(mut self) -> Self {
+        let p = recovery_path(self.doc.path.as_deref());
+        self.recovery_offer = p.exists().then_some(p);
+        self
     }
 
     /// Remember the language and recent files in `path`.
@@ -904,6 +910,7 @@ pub fn run(
             match screenshot {
                 Some(out) => app = app.with_screenshot(out),
                 None => {
+                    app = app.with_recovery();
                     if let Some(p) = Settings::default_path() {
                         app = app.with_settings(p);
                     }
