@@ -57,11 +57,8 @@ fn count(h: &Harness<GridmapApp>, kind: Kind) -> usize {
     h.state().doc.report.of_kind(kind).count()
 }
 
-#[test]
-fn drawing_over_the_planted_gap_fills_it_and_undo_brings_it_back() {
-    let mut h = app("jinping-faulty.geojson");
-    assert_eq!(count(&h, Kind::Gap), 1);
-    // Zoom to the gap from the audit list, then draw a rough rectangle around it.
+/// Pick the gap finding in the audit list (zooms to it and highlights it); its index.
+fn zoom_to_gap(h: &mut Harness<GridmapApp>) -> usize {
     let i = h
         .state()
         .doc
@@ -69,10 +66,19 @@ fn drawing_over_the_planted_gap_fills_it_and_undo_brings_it_back() {
         .findings
         .iter()
         .position(|f| f.kind == Kind::Gap)
-        .unwrap();
+        .expect("a gap");
     h.state_mut()
         .execute(gridmap::ui::UiCommand::ZoomFinding(i));
     h.run_steps(2);
+    i
+}
+
+#[test]
+fn drawing_over_the_planted_gap_fills_it_and_undo_brings_it_back() {
+    let mut h = app("jinping-faulty.geojson");
+    assert_eq!(count(&h, Kind::Gap), 1);
+    // Zoom to the gap from the audit list, then draw a rough rectangle around it.
+    let i = zoom_to_gap(&mut h);
     let gap = h.state().doc.report.findings[i].geometry.clone().unwrap();
     let env = geo::BoundingRect::bounding_rect(&gap).unwrap();
     let env = geom::expand(env, 12.0);
@@ -250,18 +256,8 @@ fn the_interface_switches_to_english() {
 #[test]
 fn fill_gap_button_turns_the_gap_into_a_grid() {
     let mut h = app("jinping-faulty.geojson");
-    let i = h
-        .state()
-        .doc
-        .report
-        .findings
-        .iter()
-        .position(|f| f.kind == Kind::Gap)
-        .unwrap();
+    let i = zoom_to_gap(&mut h);
     let area = h.state().doc.report.findings[i].area_m2.unwrap();
-    h.state_mut()
-        .execute(gridmap::ui::UiCommand::ZoomFinding(i));
-    h.run_steps(2);
     h.get_by_label("填补缝隙").click();
     h.run_steps(3);
     assert_eq!(count(&h, Kind::Gap), 0);
