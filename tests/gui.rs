@@ -441,3 +441,31 @@ fn a_recovery_copy_is_offered_and_restored() {
     );
     assert!(!dir.path().join(".town.geojson.recovery.geojson").exists());
 }
+
+#[test]
+fn a_typed_path_opens_without_a_file_dialog() {
+    let mut h = app("jinping.geojson");
+    h.state_mut().typed_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-maps/jinping-faulty.geojson")
+        .display()
+        .to_string();
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("打开路径").click();
+    h.run_steps(3);
+    assert_eq!(count(&h, Kind::Gap), 1, "{}", h.state().message);
+    assert!(
+        h.state()
+            .doc
+            .path
+            .as_ref()
+            .is_some_and(|p| p.ends_with("jinping-faulty.geojson"))
+    );
+    assert!(
+        h.state()
+            .settings
+            .recent
+            .iter()
+            .any(|p| p.ends_with("jinping-faulty.geojson"))
+    );
+}

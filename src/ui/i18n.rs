@@ -20,6 +20,8 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "save_as" => ("另存为…", "Save as…"),
         "import" => ("导入图层…", "Import layer…"),
         "recent" => ("最近打开", "Recent files"),
+        "path_hint" => ("文件路径", "File path"),
+        "open_path" => ("打开路径", "Open path"),
         "add_background" => ("添加底图影像…", "Add background image…"),
         "background" => ("底图", "Background"),
         "grids" => ("网格", "Grids"),

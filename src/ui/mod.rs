@@ -310,6 +310,8 @@ pub struct GridmapApp {
     /// Online XYZ tiles under everything.
     pub tiles: TileLayer,
     shown_title: String,
+    /// A path typed in the File menu (for machines without a file dialog).
+    pub typed_path: String,
     /// The egui context, for loading textures outside a frame.
     ctx: egui::Context,
     /// Villages expanded in the layer tree.
@@ -367,6 +369,7 @@ impl GridmapApp {
             backgrounds: Vec::new(),
             tiles: TileLayer::default(),
             shown_title: String::new(),
+            typed_path: String::new(),
             ctx: ctx.clone(),
             highlight: None,
             message: String::new(),

@@ -22,6 +22,22 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         cmd = Some(c);
                     }
                 }
+                // Without xdg-desktop-portal or zenity there is no file dialog: a path can
+                // always be typed here.
+                let hint = app.t("path_hint");
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut app.typed_path)
+                            .hint_text(hint)
+                            .desired_width(260.0),
+                    );
+                    if ui.button(app.t("open_path")).clicked() && !app.typed_path.trim().is_empty()
+                    {
+                        cmd = Some(UiCommand::OpenRecent(std::path::PathBuf::from(
+                            app.typed_path.trim(),
+                        )));
+                    }
+                });
                 ui.menu_button(app.t("recent"), |ui| {
                     for p in app.settings.recent.clone() {
                         if ui.button(p.display().to_string()).clicked() {
