@@ -690,9 +690,14 @@ impl Out<'_> {
     }
     /// Transformed, rounded, without vertices that round to the same position.
     fn line(&self, ls: &LineString<f64>) -> Vec<Position> {
-        let mut out: Vec<Position> = Vec::with_capacity(ls.0.len());
-        for &c in &ls.0 {
-            let p = self.pos(self.c(c));
+        // One PROJ call per line rather than one per vertex.
+        let mut coords = ls.0.clone();
+        if let Some(r) = self.rp {
+            let _ = r.apply(&mut coords);
+        }
+        let mut out: Vec<Position> = Vec::with_capacity(coords.len());
+        for c in coords {
+            let p = self.pos(c);
             if out.last() != Some(&p) {
                 out.push(p);
             }
@@ -827,7 +832,9 @@ impl GeometryWriter {
 pub fn to_geojson(project: &Project, opts: &WriteOptions) -> Result<Vec<u8>, String> {
     let w = GeometryWriter::new(project.crs, opts)?;
     let o = w.out();
-    let mut features = Vec::new();
+    // Features are serialised as they are made: a large project never exists twice in
+    // memory as a JSON tree.
+    let mut features = FeatureSink::default();
     for b in &project.boundary {
         features.push(feature(
             &b.id,
@@ -907,37 +914,50 @@ pub fn to_geojson(project: &Project, opts: &WriteOptions) -> Result<Vec<u8>, Str
     if let Some(c) = w.crs_member() {
         doc.insert("crs".into(), c);
     }
-    doc.insert("features".into(), Value::Array(features));
-    let mut out = Vec::new();
-    write_collection(&mut out, &doc).map_err(|e| e.to_string())?;
+    if let Some(e) = features.error {
+        return Err(e);
+    }
+    let mut out = Vec::with_capacity(features.buf.len() + 1024);
+    write_collection(&mut out, &doc, &features.buf).map_err(|e| e.to_string())?;
     Ok(out)
 }
 
-/// One feature per line: readable diffs and still valid JSON.
-fn write_collection(out: &mut Vec<u8>, doc: &Map<String, Value>) -> serde_json::Result<()> {
-    out.push(b'{');
-    let mut first = true;
-    for (k, v) in doc {
-        if !first {
-            out.push(b',');
+/// Features serialised one per line as they come.
+#[derive(Default)]
+struct FeatureSink {
+    buf: Vec<u8>,
+    n: usize,
+    error: Option<String>,
+}
+
+impl FeatureSink {
+    fn push(&mut self, f: Value) {
+        self.buf
+            .extend_from_slice(if self.n == 0 { b"\n" } else { b",\n" });
+        if let Err(e) = serde_json::to_writer(&mut self.buf, &f) {
+            self.error.get_or_insert(e.to_string());
         }
-        first = false;
+        self.n += 1;
+    }
+}
+
+/// The members of `doc`, then the features, one per line: readable diffs and still valid
+/// JSON.
+fn write_collection(
+    out: &mut Vec<u8>,
+    doc: &Map<String, Value>,
+    features: &[u8],
+) -> serde_json::Result<()> {
+    out.push(b'{');
+    for (k, v) in doc {
         out.extend_from_slice(b"\n");
         serde_json::to_writer(&mut *out, k)?;
         out.push(b':');
-        if let Value::Array(items) = v
-            && k == "features"
-        {
-            out.push(b'[');
-            for (i, f) in items.iter().enumerate() {
-                out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-                serde_json::to_writer(&mut *out, f)?;
-            }
-            out.extend_from_slice(b"\n]");
-        } else {
-            serde_json::to_writer(&mut *out, v)?;
-        }
+        serde_json::to_writer(&mut *out, v)?;
+        out.push(b',');
     }
-    out.extend_from_slice(b"\n}\n");
+    out.extend_from_slice(b"\n\"features\":[");
+    out.extend_from_slice(features);
+    out.extend_from_slice(b"\n]\n}\n");
     Ok(())
 }
