@@ -16,8 +16,6 @@ use geo::{
     coordinate_position::CoordPos,
 };
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
 
 const UNKNOWN: u8 = 0;
 const MATCHED: u8 = 1;
@@ -137,19 +135,7 @@ pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -
         .iter()
         .map(|p| p.and_then(crate::geom::envelope))
         .collect();
-    let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
-        envs.iter()
-            .enumerate()
-            .filter_map(|(i, e)| {
-                e.map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    )
-                })
-            })
-            .collect(),
-    );
+    let tree = crate::geom::envelope_tree(envs.iter().copied().enumerate());
 
     let has_unmatched: Vec<bool> = poly_rings
         .iter()
@@ -164,10 +150,7 @@ pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -
             let env = envs[t].map(|e| crate::geom::expand(e, gap_width));
             let mut adj: Vec<usize> = match env {
                 Some(e) => tree
-                    .locate_in_envelope_intersecting(&AABB::from_corners(
-                        [e.min().x, e.min().y],
-                        [e.max().x, e.max().y],
-                    ))
+                    .locate_in_envelope_intersecting(&crate::geom::aabb(e))
                     .map(|g| g.data)
                     .filter(|&j| j != t)
                     .collect(),

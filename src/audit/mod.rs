@@ -22,8 +22,6 @@ pub use validity::check_geometry;
 use crate::geom;
 use crate::model::{GridIndex, Level, Project};
 use geo::{MultiLineString, MultiPolygon, Rect};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -251,9 +249,10 @@ impl Auditor {
                 let mut s = BTreeSet::new();
                 for (l, e) in &touched_envs {
                     if l == level {
-                        for hit in
-                            tree.locate_in_envelope_intersecting(&aabb(geom::expand(*e, gw * 2.0)))
-                        {
+                        for hit in tree.locate_in_envelope_intersecting(&geom::aabb(geom::expand(
+                            *e,
+                            gw * 2.0,
+                        ))) {
                             s.insert(hit.data);
                         }
                     }
@@ -268,7 +267,9 @@ impl Auditor {
             let mut sub: BTreeSet<usize> = affected.clone();
             for &i in affected.iter().filter(|_| !full) {
                 if let Some(e) = self.state.get(&project.grids[i].id).and_then(|st| st.env) {
-                    for hit in tree.locate_in_envelope_intersecting(&aabb(geom::expand(e.1, gw))) {
+                    for hit in
+                        tree.locate_in_envelope_intersecting(&geom::aabb(geom::expand(e.1, gw)))
+                    {
                         sub.insert(hit.data);
                     }
                 }
@@ -327,7 +328,7 @@ impl Auditor {
                 } else {
                     &bad_tree
                 };
-                for hit in t.locate_in_envelope_intersecting(&aabb(e)) {
+                for hit in t.locate_in_envelope_intersecting(&geom::aabb(e)) {
                     let j = hit.data;
                     if j != i {
                         pair_set.insert((i.min(j), i.max(j)));
@@ -458,24 +459,10 @@ fn group_of(index: &GridIndex, g: &crate::model::Grid) -> GroupKey {
     }
 }
 
-type EnvTree = RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>;
-
-fn aabb(r: Rect<f64>) -> AABB<[f64; 2]> {
-    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
-}
-
-fn envelope_tree(project: &Project, members: &[usize]) -> EnvTree {
-    RTree::bulk_load(
+fn envelope_tree(project: &Project, members: &[usize]) -> geom::EnvelopeTree {
+    geom::envelope_tree(
         members
             .iter()
-            .filter_map(|&i| {
-                geom::envelope(&project.grids[i].geometry).map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    )
-                })
-            })
-            .collect(),
+            .map(|&i| (i, geom::envelope(&project.grids[i].geometry))),
     )
 }

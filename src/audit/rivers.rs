@@ -9,8 +9,6 @@ use crate::model::{Grid, GridIndex, Project, ROLE_GRID_HEAD, ROLE_RIVER_CHIEF};
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo::coordinate_position::CoordPos;
 use geo::{BooleanOps, Coord, CoordinatePosition, Line, LineString, MultiLineString, MultiPolygon};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -173,18 +171,10 @@ pub(super) fn rivers(
         return (Vec::new(), Vec::new(), Vec::new());
     }
     let leaf = leaves(project, index, usable);
-    let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
+    let tree = geom::envelope_tree(
         leaf.iter()
             .enumerate()
-            .filter_map(|(k, (_, g))| {
-                geom::envelope(&g.geometry).map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        k,
-                    )
-                })
-            })
-            .collect(),
+            .map(|(k, (_, g))| (k, geom::envelope(&g.geometry))),
     );
     let tol = cfg.gap_width;
     let mut findings = Vec::new();
@@ -205,10 +195,7 @@ pub(super) fn rivers(
                 }
                 let env = geom::expand(geo::Rect::new(a, b), tol);
                 let cands: Vec<(usize, &Grid)> = tree
-                    .locate_in_envelope_intersecting(&AABB::from_corners(
-                        [env.min().x, env.min().y],
-                        [env.max().x, env.max().y],
-                    ))
+                    .locate_in_envelope_intersecting(&geom::aabb(env))
                     .map(|h| (h.data, leaf[h.data].1))
                     .collect();
                 for (p, q, place) in classify_segment(a, b, &cands, tol) {
@@ -309,10 +296,7 @@ pub(super) fn rivers(
         let mut covered = 0.0;
         let mut by_grid: Vec<GridArea> = Vec::new();
         let mut union_parts: Vec<geo::Polygon<f64>> = Vec::new();
-        for h in tree.locate_in_envelope_intersecting(&AABB::from_corners(
-            [env.min().x, env.min().y],
-            [env.max().x, env.max().y],
-        )) {
+        for h in tree.locate_in_envelope_intersecting(&geom::aabb(env)) {
             let g = leaf[h.data].1;
             let a = geom::area(&res.geometry.intersection(&g.geometry));
             if a >= cfg.min_area_m2 {

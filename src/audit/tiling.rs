@@ -6,8 +6,6 @@ use super::{AuditConfig, GroupKey};
 use crate::geom::{self, WindingRule};
 use crate::model::{Grid, GridIndex, Project};
 use geo::{BooleanOps, Coord, LineString, MultiLineString, MultiPolygon};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 fn level_zh(level: u8) -> &'static str {
@@ -314,7 +312,7 @@ pub(super) fn group_findings(
 fn adjacent<'a>(
     area: &MultiPolygon<f64>,
     children: &[&'a Grid],
-    tree: &ChildTree,
+    tree: &geom::EnvelopeTree,
 ) -> Vec<&'a Grid> {
     let Some(env) = geom::envelope(area) else {
         return Vec::new();
@@ -326,10 +324,7 @@ fn adjacent<'a>(
         .flat_map(|p| p.exterior().0.iter().copied())
         .collect();
     let mut hits: Vec<usize> = tree
-        .locate_in_envelope_intersecting(&AABB::from_corners(
-            [env.min().x, env.min().y],
-            [env.max().x, env.max().y],
-        ))
+        .locate_in_envelope_intersecting(&geom::aabb(env))
         .map(|h| h.data)
         .collect();
     hits.sort_unstable();
@@ -342,22 +337,12 @@ fn adjacent<'a>(
         .collect()
 }
 
-type ChildTree = RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>;
-
-fn child_tree(children: &[&Grid]) -> ChildTree {
-    RTree::bulk_load(
+fn child_tree(children: &[&Grid]) -> geom::EnvelopeTree {
+    geom::envelope_tree(
         children
             .iter()
             .enumerate()
-            .filter_map(|(k, c)| {
-                geom::envelope(&c.geometry).map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        k,
-                    )
-                })
-            })
-            .collect(),
+            .map(|(k, c)| (k, geom::envelope(&c.geometry))),
     )
 }
 

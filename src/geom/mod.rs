@@ -7,7 +7,7 @@ mod overlay;
 pub use mic::max_inscribed_circle;
 pub(crate) use mic::seg_dist2;
 pub use overlay::{
-    WindingRule, cancel_opposite, difference, edges_to_cycles, fill_cycles, polygon_contours,
+    WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, polygon_contours,
     push_directed_edges, shapes_to_multipolygon, union_outline,
 };
 
@@ -98,8 +98,32 @@ pub fn canonical_polygon(p: &Polygon<f64>) -> Polygon<f64> {
     Polygon::new(ext, rings.collect())
 }
 
-pub fn canonical_multipolygon(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    MultiPolygon(mp.0.iter().map(canonical_polygon).collect())
+/// An R-tree of envelopes, each tagged with an index.
+pub type EnvelopeTree =
+    rstar::RTree<rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>>;
+
+/// The R-tree box of a rectangle.
+pub fn aabb(r: Rect<f64>) -> rstar::AABB<[f64; 2]> {
+    rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+/// Index envelopes by the number they come with (empty geometry is left out).
+pub fn envelope_tree(items: impl Iterator<Item = (usize, Option<Rect<f64>>)>) -> EnvelopeTree {
+    rstar::RTree::bulk_load(
+        items
+            .filter_map(|(i, e)| {
+                e.map(|r| {
+                    rstar::primitives::GeomWithData::new(
+                        rstar::primitives::Rectangle::from_corners(
+                            [r.min().x, r.min().y],
+                            [r.max().x, r.max().y],
+                        ),
+                        i,
+                    )
+                })
+            })
+            .collect(),
+    )
 }
 
 /// Sum of polygon areas in square metres (planar, working CRS).

@@ -186,12 +186,6 @@ pub fn shapes_to_multipolygon(shapes: Vec<Vec<Vec<[f64; 2]>>>) -> MultiPolygon<f
     )
 }
 
-/// `a` minus `b`, exact (i_overlay).
-pub fn difference(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    use geo::BooleanOps;
-    a.difference(b)
-}
-
 /// The outline of a set of exactly noded polygons (their union), from the edges no two
 /// of them share.
 pub fn union_outline(polys: &[&MultiPolygon<f64>]) -> MultiPolygon<f64> {
