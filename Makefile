@@ -1,7 +1,7 @@
 # The two commands of README.md. Both install the system tools the build needs
 # (cmake for the bundled PROJ) when they are missing, then call cargo.
 
-.PHONY: run test deps bench
+.PHONY: run test deps test-deps bench
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -10,11 +10,17 @@ deps:
 	  { echo "installing build tools (cmake, sqlite3, g++) with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq cmake sqlite3 g++ pkg-config >/dev/null; }
 
+# The peer tools the interop tests run: GDAL (ogrinfo, ogr2ogr) and PROJ (cs2cs, projinfo).
+test-deps: deps
+	@command -v ogrinfo >/dev/null 2>&1 && command -v cs2cs >/dev/null 2>&1 && command -v projinfo >/dev/null 2>&1 || \
+	  { echo "installing test tools (gdal-bin, proj-bin) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gdal-bin proj-bin >/dev/null; }
+
 # Open the desktop app on the bundled sample township.
 run: deps
 	cargo run --release
 
-test: deps
+test: test-deps
 	cargo test --release
 
 bench: deps

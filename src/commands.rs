@@ -2,7 +2,8 @@
 //! only parses arguments and maps the result to an exit code.
 
 use crate::audit::{AuditConfig, Finding, Kind, Report, Severity, audit};
-use crate::io::geojson::{GeometryWriter, ReadOptions, WriteOptions, to_geojson};
+use crate::io::ReadOptions;
+use crate::io::geojson::{GeometryWriter, WriteOptions, to_geojson};
 use crate::io::{self, LoadError};
 use crate::model::{Crs, Project};
 use serde_json::{Map, Value, json};
@@ -303,9 +304,94 @@ fn csv(s: &str) -> String {
 }
 
 /// Write the project as GeoJSON, atomically.
-pub fn export(project: &Project, out: &Path, keep_crs: bool) -> Result<(), String> {
-    let bytes = to_geojson(project, &WriteOptions { keep_crs })?;
-    io::write_atomic(out, &bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))
+/// How to export.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportOptions {
+    /// GeoJSON: keep the working CRS (legacy `crs` member) instead of RFC 7946.
+    pub keep_crs: bool,
+    /// GeoJSON: one file per layer.
+    pub per_layer: bool,
+    /// Shapefile attribute encoding.
+    pub dbf_encoding: io::shp::DbfEncoding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DbfEncodingArg {
+    Utf8,
+    Gbk,
+}
+
+impl From<DbfEncodingArg> for io::shp::DbfEncoding {
+    fn from(a: DbfEncodingArg) -> Self {
+        match a {
+            DbfEncodingArg::Utf8 => io::shp::DbfEncoding::Utf8,
+            DbfEncodingArg::Gbk => io::shp::DbfEncoding::Gbk,
+        }
+    }
+}
+
+/// Parse an encoding name for shapefile attributes (UTF-8, GBK, GB18030, 936, ...).
+pub fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    io::shp::encoding_for_label(s)
+        .ok_or_else(|| format!("unknown encoding: {s} (try UTF-8, GBK or GB18030)"))
+}
+
+/// Parse `--field name=XZQMC` arguments into a field map.
+pub fn parse_field_map(args: &[String]) -> Result<io::FieldMap, String> {
+    let mut m = io::FieldMap::default();
+    for a in args {
+        let (k, v) = a
+            .split_once('=')
+            .ok_or_else(|| format!("--field {a}: expected FIELD=COLUMN, e.g. name=XZQMC"))?;
+        let k = k.trim();
+        if !io::FieldMap::FIELDS.iter().any(|(key, _, _)| *key == k) {
+            return Err(format!(
+                "--field {a}: unknown field {k} (name, code, level, parent, households, population)"
+            ));
+        }
+        m.set(k, Some(v.trim().to_string()));
+    }
+    Ok(m)
+}
+
+/// Write the project in the format `out`'s extension names; returns the files written.
+pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Vec<PathBuf>, String> {
+    let cannot = |e: std::io::Error| format!("{}: cannot write: {e}", out.display());
+    match io::Format::of(out) {
+        Some(io::Format::GeoPackage) => {
+            io::gpkg::write(project, out)?;
+            Ok(vec![out.to_path_buf()])
+        }
+        Some(io::Format::Shapefile) => io::shp::write(project, out, opts.dbf_encoding),
+        Some(io::Format::Csv) => {
+            io::write_atomic(out, &io::table::grids_csv(project)?).map_err(cannot)?;
+            Ok(vec![out.to_path_buf()])
+        }
+        Some(io::Format::GeoJson) if opts.per_layer => {
+            let w = WriteOptions {
+                keep_crs: opts.keep_crs,
+            };
+            let mut written = Vec::new();
+            for (layer, bytes) in io::geojson::to_geojson_layers(project, &w)? {
+                let stem = out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                let ext = out.extension().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                let path = out.with_file_name(format!("{stem}_{layer}.{ext}"));
+                io::write_atomic(&path, &bytes)
+                    .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+                written.push(path);
+            }
+            Ok(written)
+        }
+        Some(io::Format::GeoJson) => {
+            let bytes = to_geojson(project, &WriteOptions { keep_crs: opts.keep_crs })?;
+            io::write_atomic(out, &bytes).map_err(cannot)?;
+            Ok(vec![out.to_path_buf()])
+        }
+        None => Err(format!(
+            "{}: unknown output format; use .geojson, .gpkg, .shp or .csv",
+            out.display()
+        )),
+    }
 }
 
 /// One benchmark row.
@@ -363,7 +449,14 @@ pub fn bench(dir: &Path, sizes: &[(usize, usize, usize)]) -> Result<Vec<BenchRow
         if !path.exists() {
             let mut p = crate::synth::synthetic_project(cells, 42, densify);
             crate::synth::plant_vertex_faults(&mut p, faults, 42);
-            export(&p, &path, true)?;
+            export(
+                &p,
+                &path,
+                &ExportOptions {
+                    keep_crs: true,
+                    ..Default::default()
+                },
+            )?;
         }
         // Best of three runs: this machine is shared and single runs vary by ±30%.
         let mut best: Option<(f64, f64)> = None;

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use gridmap::commands::{self, AuditFormat, EXIT_BAD_INPUT, Lang, TableFormat};
-use gridmap::io::geojson::ReadOptions;
+use gridmap::io::ReadOptions;
 use gridmap::{AuditConfig, audit};
 use std::path::PathBuf;
 
@@ -56,36 +56,60 @@ fn open_app(file: Option<PathBuf>, screenshot: Option<PathBuf>) -> anyhow::Resul
 
 #[derive(clap::Args, Clone)]
 struct Input {
-    /// GeoJSON file(s): one FeatureCollection with a `layer` property, or one file per layer.
+    /// Project file(s): GeoJSON (one FeatureCollection with a `layer` property, or one file
+    /// per layer), shapefiles (.shp, one per layer) or a GeoPackage (.gpkg).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// CRS of input that names none (default: longitude/latitude, RFC 7946), e.g. EPSG:4546.
+    /// CRS of input that names none (GeoJSON default: longitude/latitude, RFC 7946; a
+    /// shapefile without .prj needs it), e.g. EPSG:4546.
     #[arg(long, value_parser = commands::parse_crs)]
     src_crs: Option<gridmap::Crs>,
     /// Projected working CRS (default: the file's own, or the CGCS2000 GK zone of the data).
     #[arg(long, value_parser = commands::parse_crs)]
     crs: Option<gridmap::Crs>,
+    /// Text encoding of shapefile attributes (UTF-8, GBK, GB18030, 936, ...), overriding
+    /// the .cpg and detection.
+    #[arg(long, value_parser = commands::parse_encoding)]
+    encoding: Option<&'static encoding_rs::Encoding>,
+    /// Longitude/latitude input is GCJ-02 (traced on a commercial Chinese web map);
+    /// convert to WGS 84 first (approximate, about 1 m).
+    #[arg(long)]
+    gcj02: bool,
+    /// Which attribute holds a field, e.g. --field name=XZQMC --field code=XZQDM
+    /// (fields: name, code, level, parent, households, population).
+    #[arg(long = "field", value_name = "FIELD=COLUMN")]
+    fields: Vec<String>,
 }
 
 impl Input {
     /// Load the files; a failure is printed here, once, and the caller exits with 2.
     fn load(&self) -> Option<gridmap::Project> {
+        let fields = match commands::parse_field_map(&self.fields) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("gridmap: {e}");
+                return None;
+            }
+        };
         let opts = ReadOptions {
             working_crs: self.crs,
             source_crs: self.src_crs,
+            encoding: self.encoding,
+            gcj02: self.gcj02,
+            fields,
         };
         commands::load(&self.files, &opts)
             .map_err(|e| eprintln!("gridmap: {e}"))
             .ok()
     }
 
-    /// Load and audit with the given gap width.
-    fn audit(&self, gap_width: f64) -> Option<(gridmap::Project, gridmap::Report)> {
+    /// Load and audit: the project's own thresholds, the gap width given here if any.
+    fn audit(&self, gap_width: Option<f64>) -> Option<(gridmap::Project, gridmap::Report)> {
         let project = self.load()?;
-        let config = AuditConfig {
-            gap_width,
-            ..Default::default()
-        };
+        let mut config = AuditConfig::from_settings(&project.settings);
+        if let Some(w) = gap_width {
+            config.gap_width = w;
+        }
         let report = audit(&project, &config);
         Some((project, report))
     }
@@ -98,30 +122,40 @@ enum Command {
     Audit {
         #[command(flatten)]
         input: Input,
-        /// Gap width in metres: narrower gaps are slivers, closer edges are near misses.
-        #[arg(long, default_value_t = 0.5)]
-        gap_width: f64,
+        /// Gap width in metres: narrower gaps are slivers, closer edges are near misses
+        /// (default: the project's setting, else 0.5).
+        #[arg(long)]
+        gap_width: Option<f64>,
         #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
         format: AuditFormat,
         #[arg(long, value_enum, default_value_t = Lang::Zh)]
         lang: Lang,
     },
-    /// Write the project as normalised GeoJSON (RFC 7946 unless --keep-crs).
+    /// Write the project in the format of --out: .geojson (RFC 7946 unless --keep-crs),
+    /// .gpkg (GeoPackage project file), .shp (one shapefile per layer beside it,
+    /// OUT_grids.shp, OUT_rivers.shp, ...), .csv (grids with WKT geometry).
     Export {
         #[command(flatten)]
         input: Input,
         #[arg(long)]
         out: PathBuf,
-        /// Keep the projected working CRS and write the legacy `crs` member.
+        /// GeoJSON: keep the projected working CRS and write the legacy `crs` member.
         #[arg(long)]
         keep_crs: bool,
+        /// GeoJSON: one file per layer (OUT_grids.geojson, ...).
+        #[arg(long)]
+        per_layer: bool,
+        /// Shapefile attribute encoding: utf8 (default, with .cpg) or gbk for older software.
+        #[arg(long, value_enum, default_value_t = commands::DbfEncodingArg::Utf8)]
+        dbf_encoding: commands::DbfEncodingArg,
     },
     /// River lengths by grid (河、库进网格).
     Rivers {
         #[command(flatten)]
         input: Input,
-        #[arg(long, default_value_t = 0.5)]
-        gap_width: f64,
+        /// Gap width in metres (default: the project's setting, else 0.5).
+        #[arg(long)]
+        gap_width: Option<f64>,
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
     },
@@ -188,11 +222,20 @@ fn run() -> anyhow::Result<i32> {
             input,
             out,
             keep_crs,
+            per_layer,
+            dbf_encoding,
         } => {
             let Some(project) = input.load() else {
                 return Ok(EXIT_BAD_INPUT);
             };
-            commands::export(&project, &out, keep_crs).map_err(anyhow::Error::msg)?;
+            let opts = commands::ExportOptions {
+                keep_crs,
+                per_layer,
+                dbf_encoding: dbf_encoding.into(),
+            };
+            for f in commands::export(&project, &out, &opts).map_err(anyhow::Error::msg)? {
+                println!("{}", f.display());
+            }
             Ok(0)
         }
         Command::Rivers {
@@ -218,7 +261,15 @@ fn run() -> anyhow::Result<i32> {
         } => {
             let mut p = gridmap::synth::synthetic_project(cells, seed, densify);
             gridmap::synth::plant_vertex_faults(&mut p, faults, seed);
-            commands::export(&p, &out, true).map_err(anyhow::Error::msg)?;
+            commands::export(
+                &p,
+                &out,
+                &commands::ExportOptions {
+                    keep_crs: true,
+                    ..Default::default()
+                },
+            )
+            .map_err(anyhow::Error::msg)?;
             Ok(0)
         }
         Command::Bench { dir, quick } => {
@@ -230,9 +281,9 @@ fn run() -> anyhow::Result<i32> {
         Command::MakeSample { out_dir } => {
             let maps = gridmap::synth::sample_township();
             std::fs::create_dir_all(&out_dir)?;
-            commands::export(&maps.clean, &out_dir.join("jinping.geojson"), false)
+            commands::export(&maps.clean, &out_dir.join("jinping.geojson"), &Default::default())
                 .map_err(anyhow::Error::msg)?;
-            commands::export(&maps.faulty, &out_dir.join("jinping-faulty.geojson"), false)
+            commands::export(&maps.faulty, &out_dir.join("jinping-faulty.geojson"), &Default::default())
                 .map_err(anyhow::Error::msg)?;
             for (kind, ids) in &maps.planted {
                 println!("planted {kind}: {}", ids.join(", "));

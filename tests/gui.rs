@@ -420,7 +420,7 @@ fn a_recovery_copy_is_offered_and_restored() {
     gridmap::commands::export(
         &edited,
         &dir.path().join(".town.geojson.recovery.geojson"),
-        false,
+        &Default::default(),
     )
     .unwrap();
     let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();

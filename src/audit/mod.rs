@@ -50,6 +50,48 @@ impl Default for AuditConfig {
     }
 }
 
+impl AuditConfig {
+    /// The thresholds kept in a project's settings (`audit` entry, saved in the project
+    /// file), defaults for the rest.
+    pub fn from_settings(settings: &crate::model::Extra) -> Self {
+        let mut c = AuditConfig::default();
+        let Some(a) = settings.get("audit") else {
+            return c;
+        };
+        let f = |k: &str| a.get(k).and_then(|v| v.as_f64());
+        let range = |k: &str| {
+            let v = a.get(k)?.as_array()?;
+            Some((v.first()?.as_u64()? as u32, v.get(1)?.as_u64()? as u32))
+        };
+        if let Some(v) = f("gap_width").filter(|v| *v >= 0.0) {
+            c.gap_width = v;
+        }
+        if let Some(v) = f("min_area_m2").filter(|v| *v >= 0.0) {
+            c.min_area_m2 = v;
+        }
+        if let Some(r) = range("households") {
+            c.households = r;
+        }
+        if let Some(r) = range("population") {
+            c.population = r;
+        }
+        c
+    }
+
+    /// Store the thresholds in a project's settings.
+    pub fn store(&self, settings: &mut crate::model::Extra) {
+        settings.insert(
+            "audit".into(),
+            serde_json::json!({
+                "gap_width": self.gap_width,
+                "min_area_m2": self.min_area_m2,
+                "households": [self.households.0, self.households.1],
+                "population": [self.population.0, self.population.1],
+            }),
+        );
+    }
+}
+
 /// The result of an audit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {

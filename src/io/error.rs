@@ -10,6 +10,11 @@ pub struct LoadError {
     pub feature: Option<String>,
     pub zh: String,
     pub en: String,
+    /// The file names no CRS and one must be chosen (the app asks; the CLI takes
+    /// `--src-crs`).
+    pub needs_crs: bool,
+    /// A CRS the coordinates look like, offered to the user.
+    pub suggested_crs: Option<crate::model::Crs>,
 }
 
 impl LoadError {
@@ -19,6 +24,8 @@ impl LoadError {
             feature: None,
             zh: zh.into(),
             en: en.into(),
+            needs_crs: false,
+            suggested_crs: None,
         }
     }
 

@@ -1,22 +1,195 @@
-//! Reading and writing projects: GeoJSON (RFC 7946 and the legacy `crs` member) and
-//! reprojection through PROJ.
+//! Reading and writing projects: GeoJSON (RFC 7946 and the legacy `crs` member),
+//! shapefiles (with `.prj`, `.cpg` and GBK text), GeoPackage (the native project file),
+//! CSV with WKT; reprojection through PROJ.
 
 mod coords;
+mod crsdef;
 mod error;
+mod features;
+pub mod gcj02;
 pub mod geojson;
+pub mod gpkg;
 pub mod reproject;
+pub mod shp;
+pub mod table;
 pub mod worldfile;
 
+pub use crsdef::{crs_from_wkt, crs_wkt};
 pub use error::LoadError;
+pub use features::suggest_crs;
 pub use reproject::Reprojector;
 
-use crate::model::Project;
+use crate::model::{Crs, Project};
 use std::path::Path;
+
+/// How to read.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// The working CRS to project into; default: the first projected CRS among the files,
+    /// or the CGCS2000 3-degree Gauss-Kruger zone of the data's centre for
+    /// longitude/latitude.
+    pub working_crs: Option<Crs>,
+    /// The CRS of files that name none (GeoJSON default: longitude/latitude, RFC 7946;
+    /// a shapefile without `.prj` needs it).
+    pub source_crs: Option<Crs>,
+    /// Text encoding of shapefile attribute tables, overriding `.cpg` and detection.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Longitude/latitude input is GCJ-02 (traced on a commercial Chinese web map):
+    /// convert it to WGS 84 first (approximate, about 1 m).
+    pub gcj02: bool,
+    /// Which attribute holds which field, where the guesses are not right.
+    pub fields: FieldMap,
+}
+
+/// The attribute column holding each grid field; `None` = guess from the usual names
+/// (名称/NAME/XZQMC, 编码/CODE/XZQDM, 户数, 人口, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldMap {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub households: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<String>,
+}
+
+impl FieldMap {
+    /// The fields that can be mapped, as (key, 中文, English).
+    pub const FIELDS: [(&'static str, &'static str, &'static str); 6] = [
+        ("name", "名称", "Name"),
+        ("code", "编码", "Code"),
+        ("level", "级别", "Level"),
+        ("parent", "上级", "Parent"),
+        ("households", "户数", "Households"),
+        ("population", "人口", "Population"),
+    ];
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        match key {
+            "name" => self.name.as_deref(),
+            "code" => self.code.as_deref(),
+            "level" => self.level.as_deref(),
+            "parent" => self.parent.as_deref(),
+            "households" => self.households.as_deref(),
+            "population" => self.population.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn set(&mut self, key: &str, column: Option<String>) {
+        let slot = match key {
+            "name" => &mut self.name,
+            "code" => &mut self.code,
+            "level" => &mut self.level,
+            "parent" => &mut self.parent,
+            "households" => &mut self.households,
+            "population" => &mut self.population,
+            _ => return,
+        };
+        *slot = column;
+    }
+
+    /// The column the reader would take for each field, among `columns`.
+    pub fn guess(columns: &[String]) -> FieldMap {
+        let mut m = FieldMap::default();
+        for (key, _, _) in Self::FIELDS {
+            let found = features::aliases(key)
+                .iter()
+                .find(|a| columns.iter().any(|c| c == *a))
+                .or_else(|| {
+                    features::aliases(key)
+                        .iter()
+                        .find(|a| columns.iter().any(|c| c.eq_ignore_ascii_case(a)))
+                });
+            if let Some(a) = found {
+                let col = columns
+                    .iter()
+                    .find(|c| c.eq_ignore_ascii_case(a))
+                    .cloned();
+                m.set(key, col);
+            }
+        }
+        m
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == FieldMap::default()
+    }
+}
+
+/// A CRS as a file names it: an EPSG code, or a definition PROJ understands (WKT from a
+/// `.prj` or a GeoPackage) that matches no EPSG code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceCrs {
+    Epsg(Crs),
+    Definition { text: String, geographic: bool },
+}
+
+impl SourceCrs {
+    pub fn is_geographic(&self) -> bool {
+        match self {
+            SourceCrs::Epsg(c) => c.is_geographic(),
+            SourceCrs::Definition { geographic, .. } => *geographic,
+        }
+    }
+}
+
+/// The formats gridmap reads and writes, by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    GeoJson,
+    Shapefile,
+    GeoPackage,
+    Csv,
+}
+
+impl Format {
+    pub fn of(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+        match ext.as_str() {
+            "geojson" | "json" => Some(Format::GeoJson),
+            "shp" => Some(Format::Shapefile),
+            "gpkg" => Some(Format::GeoPackage),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+}
+
+/// Read a whole file, with a bilingual error naming it.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    std::fs::read(path).map_err(|e| {
+        LoadError::new(
+            path,
+            format!("无法读取文件：{e}"),
+            format!("cannot read the file: {e}"),
+        )
+    })
+}
 
 /// Write `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
 /// A crash during the write leaves the previous file intact.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    write_atomic_with(path, |tmp| {
+        let mut f = std::fs::File::create(tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })
+}
+
+/// Write a file atomically through `write`, which creates the file at the temporary path
+/// it is given (in the same folder as `path`) and syncs it; then rename over `path`.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -26,19 +199,46 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
+    let result = write(&tmp).and_then(|_| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
+    }
+    // The rename itself is made durable by syncing the folder (where the OS allows).
+    if result.is_ok()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
     }
     result
 }
 
-/// Open a project from one file, or several files (one per layer) merged.
-pub fn open(paths: &[&Path], opts: &geojson::ReadOptions) -> Result<Project, LoadError> {
-    geojson::read_files(paths, opts)
+/// Open a project from one file, or several files (one per layer) merged: GeoJSON,
+/// shapefiles and GeoPackages, told apart by extension.
+pub fn open(paths: &[&Path], opts: &ReadOptions) -> Result<Project, LoadError> {
+    if let [one] = paths
+        && Format::of(one) == Some(Format::GeoPackage)
+        && gpkg::is_native(one)?
+    {
+        return gpkg::read_native(one);
+    }
+    let mut batches = Vec::new();
+    let mut notes = Vec::new();
+    for path in paths {
+        match Format::of(path) {
+            Some(Format::Shapefile) => batches.push(shp::read_batch(path, opts, &mut notes)?),
+            Some(Format::GeoPackage) => batches.extend(gpkg::read_batches(path)?),
+            Some(Format::Csv) => {
+                return Err(LoadError::new(
+                    *path,
+                    "CSV 只用于导出；请打开 GeoJSON、Shapefile 或 GeoPackage 文件。",
+                    "CSV is an export format; open a GeoJSON, shapefile or GeoPackage file.",
+                ));
+            }
+            Some(Format::GeoJson) | None => {
+                let bytes = read_file(path)?;
+                batches.push(geojson::read_batch(path, &bytes, &mut notes)?);
+            }
+        }
+    }
+    features::assemble(batches, notes, opts)
 }

@@ -1,6 +1,7 @@
 //! Reprojection through PROJ (the `proj` crate, with PROJ built in and its database
 //! embedded, so a user's machine needs no PROJ files).
 
+use super::SourceCrs;
 use crate::model::Crs;
 use geo::Coord;
 use proj::Proj;
@@ -8,18 +9,12 @@ use proj::Proj;
 /// A transformation between two CRSs, axis order always easting/longitude first.
 pub struct Reprojector {
     proj: Option<Proj>,
-    pub from: Crs,
-    pub to: Crs,
 }
 
 impl Reprojector {
     pub fn new(from: Crs, to: Crs) -> Result<Self, String> {
         if from == to {
-            return Ok(Reprojector {
-                proj: None,
-                from,
-                to,
-            });
+            return Ok(Reprojector { proj: None });
         }
         let p = Proj::new_known_crs(&from.authority(), &to.authority(), None).map_err(|e| {
             format!(
@@ -28,11 +23,20 @@ impl Reprojector {
                 to.authority()
             )
         })?;
-        Ok(Reprojector {
-            proj: Some(p),
-            from,
-            to,
-        })
+        Ok(Reprojector { proj: Some(p) })
+    }
+
+    /// From a CRS as a file names it (an EPSG code or a WKT definition) to `to`.
+    pub fn from_source(from: &SourceCrs, to: Crs) -> Result<Self, String> {
+        match from {
+            SourceCrs::Epsg(c) => Self::new(*c, to),
+            SourceCrs::Definition { text, .. } => {
+                let p = Proj::new_known_crs(text, &to.authority(), None).map_err(|e| {
+                    format!("PROJ cannot transform the file's CRS to {}: {e}", to.authority())
+                })?;
+                Ok(Reprojector { proj: Some(p) })
+            }
+        }
     }
 
     /// Transform coordinates in place. Points PROJ cannot transform become NaN, so that

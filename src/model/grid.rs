@@ -85,3 +85,60 @@ impl Grid {
         }
     }
 }
+
+impl Staff {
+    /// The roster as one line of text, `role:name:phone` joined by `;` (the shapefile
+    /// `STAFF` field and spreadsheet cells). [`Staff::parse_roster`] reads it back.
+    pub fn roster_text(staff: &[Staff]) -> String {
+        staff
+            .iter()
+            .map(|s| format!("{}:{}:{}", s.role.trim(), s.name.trim(), s.phone.trim()))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    /// Read a roster written by [`Staff::roster_text`]; also accepts the full-width
+    /// `：` and `；` and entries with only role and name.
+    pub fn parse_roster(text: &str) -> Vec<Staff> {
+        text.split([';', '；', '\n'])
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| {
+                let mut parts = e.split([':', '：']).map(|p| p.trim().to_string());
+                Staff {
+                    role: parts.next().unwrap_or_default(),
+                    name: parts.next().unwrap_or_default(),
+                    phone: parts.next().unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roster_text_round_trip() {
+        let staff = vec![
+            Staff {
+                role: "网格长".into(),
+                name: "张三".into(),
+                phone: "13900000001".into(),
+            },
+            Staff {
+                role: "网格员".into(),
+                name: "李四".into(),
+                phone: String::new(),
+            },
+        ];
+        let text = Staff::roster_text(&staff);
+        assert_eq!(text, "网格长:张三:13900000001;网格员:李四:");
+        assert_eq!(Staff::parse_roster(&text), staff);
+        assert_eq!(Staff::parse_roster("网格长：王五；"), vec![Staff {
+            role: "网格长".into(),
+            name: "王五".into(),
+            phone: String::new()
+        }]);
+    }
+}

@@ -86,6 +86,9 @@ pub struct Project {
     pub villages: Vec<Village>,
     /// Problems found while reading; reported by the audit as invalid geometry.
     pub input_notes: Vec<InputNote>,
+    /// Project settings kept in the project file (audit thresholds, language, field
+    /// mapping of imports, ...), by name.
+    pub settings: Extra,
 }
 
 impl Project {

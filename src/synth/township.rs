@@ -421,6 +421,7 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
         reservoirs,
         villages: natural,
         input_notes: Vec::new(),
+        settings: Default::default(),
     };
     let (faulty, planted) = plant_faults(&clean, &near_river)?;
     Some(SampleMaps {

@@ -148,7 +148,7 @@ pub struct Document {
 
 impl Document {
     pub fn new(project: Project, path: Option<PathBuf>) -> Self {
-        let auditor = Auditor::new(&project, AuditConfig::default());
+        let auditor = Auditor::new(&project, AuditConfig::from_settings(&project.settings));
         let report = auditor.report(&project);
         Document {
             project,
@@ -624,9 +624,33 @@ impl GridmapApp {
         }
     }
 
-    fn save_to(&mut self, path: &Path) {
-        match crate::commands::export(&self.doc.project, path, false) {
-            Ok(()) => {
+    /// Save the project: a GeoPackage (the project file) or GeoJSON becomes the document's
+    /// file; shapefiles and CSV are exports and leave the document's file as it was.
+    pub fn save_to(&mut self, path: &Path) {
+        use crate::io::Format;
+        let opts = crate::commands::ExportOptions::default();
+        let format = Format::of(path);
+        if matches!(format, Some(Format::Shapefile | Format::Csv)) {
+            self.message = match crate::commands::export(&self.doc.project, path, &opts) {
+                Ok(files) => format!(
+                    "已导出 exported: {}",
+                    files
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Err(e) => e,
+            };
+            return;
+        }
+        // The language is a project setting, kept in the project file.
+        self.doc.project.settings.insert(
+            "language".into(),
+            if self.lang == Lang::En { "en" } else { "zh" }.into(),
+        );
+        match crate::commands::export(&self.doc.project, path, &opts) {
+            Ok(_) => {
                 self.doc.path = Some(path.to_path_buf());
                 self.doc.dirty = false;
                 self.settings.remember(path);
@@ -658,7 +682,7 @@ impl GridmapApp {
     fn import(&mut self, path: &Path) {
         let opts = crate::io::geojson::ReadOptions {
             working_crs: Some(self.doc.project.crs),
-            source_crs: None,
+            ..Default::default()
         };
         match crate::io::open(&[path], &opts) {
             Ok(other) => {
@@ -675,7 +699,10 @@ impl GridmapApp {
                 self.doc.project.villages.extend(other.villages);
                 self.doc.project.boundary.extend(other.boundary);
                 self.doc.commit(t);
-                self.doc.auditor = Auditor::new(&self.doc.project, AuditConfig::default());
+                self.doc.auditor = Auditor::new(
+                    &self.doc.project,
+                    AuditConfig::from_settings(&self.doc.project.settings),
+                );
                 self.doc.report = self.doc.auditor.report(&self.doc.project);
             }
             Err(e) => self.message = e.to_string(),
@@ -686,7 +713,8 @@ impl GridmapApp {
         if self.doc.dirty && self.last_autosave.elapsed() >= Duration::from_secs(60) {
             self.last_autosave = Instant::now();
             let p = recovery_path(self.doc.path.as_deref());
-            if let Err(e) = crate::commands::export(&self.doc.project, &p, false) {
+            let opts = crate::commands::ExportOptions::default();
+            if let Err(e) = crate::commands::export(&self.doc.project, &p, &opts) {
                 self.message = e;
             }
         }

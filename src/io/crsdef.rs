@@ -1,0 +1,157 @@
+//! CRS definitions in files: naming the EPSG code of a WKT (an ESRI `.prj`, a GeoPackage
+//! `gpkg_spatial_ref_sys` row) and writing the WKT of an EPSG code. PROJ does both from
+//! its embedded database; `proj_identify` is not wrapped by the `proj` crate, so this
+//! module calls it through `proj-sys` (the only unsafe code in gridmap).
+
+use super::SourceCrs;
+use crate::model::Crs;
+use proj::Proj;
+use proj::wkt::WktVersion;
+use proj_sys as ffi;
+use std::ffi::{CStr, CString};
+
+/// Owns a PROJ context and the objects made in it.
+struct Ctx(*mut ffi::PJ_CONTEXT);
+
+impl Drop for Ctx {
+    fn drop(&mut self) {
+        // SAFETY: the context was made by proj_context_create and is destroyed once.
+        unsafe {
+            ffi::proj_context_destroy(self.0);
+        }
+    }
+}
+
+struct Obj(*mut ffi::PJ);
+
+impl Drop for Obj {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: a non-null PJ made by PROJ, destroyed once.
+            unsafe {
+                ffi::proj_destroy(self.0);
+            }
+        }
+    }
+}
+
+/// The EPSG code an object carries itself (`AUTHORITY["EPSG","4546"]`, `ID["EPSG",4546]`).
+fn own_epsg(obj: *const ffi::PJ) -> Option<u32> {
+    // SAFETY: obj is a live PJ; the returned strings belong to it and are copied at once.
+    unsafe {
+        let auth = ffi::proj_get_id_auth_name(obj, 0);
+        let code = ffi::proj_get_id_code(obj, 0);
+        if auth.is_null() || code.is_null() {
+            return None;
+        }
+        if CStr::from_ptr(auth).to_str().ok()? != "EPSG" {
+            return None;
+        }
+        CStr::from_ptr(code).to_str().ok()?.parse().ok()
+    }
+}
+
+/// Interpret a WKT (WKT1 as GDAL or ESRI write it, or WKT2): the EPSG CRS it is, when
+/// PROJ finds one with confidence of at least 70%, else the definition itself. Errors
+/// when PROJ cannot read it or it is not a 2D geographic or projected CRS.
+pub fn crs_from_wkt(wkt: &str) -> Result<SourceCrs, String> {
+    let text = wkt.trim().trim_start_matches('\u{feff}');
+    if text.is_empty() {
+        return Err("the CRS definition is empty".into());
+    }
+    let c_text = CString::new(text).map_err(|e| e.to_string())?;
+    // SAFETY: every PROJ object made here is owned by Ctx/Obj guards, lists are freed
+    // before return, and pointers are only read while their owners live.
+    unsafe {
+        let ctx = Ctx(ffi::proj_context_create());
+        // The error is returned to the caller; PROJ need not print it too.
+        ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
+        let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
+        if obj.0.is_null() {
+            return Err("PROJ cannot read this CRS definition".into());
+        }
+        let kind = ffi::proj_get_type(obj.0);
+        let geographic = match kind {
+            ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS | ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => {
+                true
+            }
+            ffi::PJ_TYPE_PJ_TYPE_PROJECTED_CRS => false,
+            _ => return Err("not a geographic or projected CRS".into()),
+        };
+        if let Some(code) = own_epsg(obj.0) {
+            return Ok(SourceCrs::Epsg(Crs::epsg(code)));
+        }
+        let auth = CString::new("EPSG").expect("no NUL");
+        let mut confidence: *mut std::os::raw::c_int = std::ptr::null_mut();
+        let list = ffi::proj_identify(
+            ctx.0,
+            obj.0,
+            auth.as_ptr(),
+            std::ptr::null(),
+            &mut confidence,
+        );
+        let mut found = None;
+        if !list.is_null() {
+            let n = ffi::proj_list_get_count(list);
+            for i in 0..n {
+                let conf = if confidence.is_null() {
+                    0
+                } else {
+                    *confidence.add(i as usize)
+                };
+                if conf < 70 {
+                    continue;
+                }
+                let cand = Obj(ffi::proj_list_get(ctx.0, list, i));
+                if let Some(code) = own_epsg(cand.0) {
+                    found = Some(code);
+                    break;
+                }
+            }
+            ffi::proj_list_destroy(list);
+        }
+        if !confidence.is_null() {
+            ffi::proj_int_list_destroy(confidence);
+        }
+        Ok(match found {
+            Some(code) => SourceCrs::Epsg(Crs::epsg(code)),
+            None => SourceCrs::Definition {
+                text: text.to_string(),
+                geographic,
+            },
+        })
+    }
+}
+
+/// The WKT of an EPSG CRS: ESRI's WKT1 for `.prj` files (what ArcGIS and older QGIS
+/// read), else OGC WKT1 as GDAL writes it (GeoPackage `definition`).
+pub fn crs_wkt(crs: Crs, esri: bool) -> Result<String, String> {
+    let p = Proj::new(&crs.authority()).map_err(|e| format!("{}: {e}", crs.authority()))?;
+    let version = if esri {
+        WktVersion::Wkt1_Esri
+    } else {
+        WktVersion::Wkt1_Gdal
+    };
+    p.as_wkt(Some(version), None)
+        .map_err(|e| format!("{}: {e}", crs.authority()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn esri_gk_zone_is_identified() {
+        let wkt = crs_wkt(Crs::epsg(4546), true).unwrap();
+        assert!(wkt.starts_with("PROJCS[\"CGCS2000_3_Degree_GK_CM_111E\""), "{wkt}");
+        assert_eq!(crs_from_wkt(&wkt).unwrap(), SourceCrs::Epsg(Crs::epsg(4546)));
+        let gdal = crs_wkt(Crs::epsg(4526), false).unwrap();
+        assert_eq!(crs_from_wkt(&gdal).unwrap(), SourceCrs::Epsg(Crs::epsg(4526)));
+    }
+
+    #[test]
+    fn unreadable_wkt_is_an_error() {
+        assert!(crs_from_wkt("PROJCS[\"nonsense\"").is_err());
+        assert!(crs_from_wkt("").is_err());
+    }
+}

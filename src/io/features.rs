@@ -1,0 +1,683 @@
+//! The part of reading that every format shares: features in flight ([`Pending`]) with
+//! their layer, id, properties and geometry in the source CRS; the property names read
+//! for each field; and [`assemble`], which checks and reprojects each file's features into
+//! one working CRS and builds the project.
+
+use super::error::LoadError;
+use super::gcj02;
+use super::reproject::Reprojector;
+use super::{FieldMap, ReadOptions, SourceCrs};
+use crate::model::{
+    Boundary, Crs, Grid, InputNote, Project, Reservoir, River, Staff, Village,
+    gk_zone_epsg_for_lon,
+};
+use geo::{Coord, MultiLineString, MultiPolygon, Point, Polygon};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layer {
+    Boundary,
+    Grid,
+    River,
+    Reservoir,
+    Village,
+}
+
+impl Layer {
+    pub(crate) fn parse(s: &str) -> Option<Layer> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "boundary" | "boundaries" | "边界" | "行政边界" => Some(Layer::Boundary),
+            "grid" | "grids" | "网格" => Some(Layer::Grid),
+            "river" | "rivers" | "河流" => Some(Layer::River),
+            "reservoir" | "reservoirs" | "lake" | "水库" => Some(Layer::Reservoir),
+            "village" | "villages" | "自然村" => Some(Layer::Village),
+            _ => None,
+        }
+    }
+
+    /// The layer a file holds when its features do not say, from the file name: a word
+    /// of the name (split at `-`, `_`, `.`, space) such as `rivers`, or a Chinese ending
+    /// such as `河流`. Anything else holds grids ("XX镇河长制网格" is grids, not rivers).
+    pub(crate) fn from_file_name(path: &Path) -> Layer {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let words: Vec<&str> = stem.split(['-', '_', '.', ' ']).collect();
+        for w in &words {
+            if let Some(layer) = Layer::parse(w).filter(|l| *l != Layer::Grid) {
+                return layer;
+            }
+        }
+        for (ending, layer) in [
+            ("行政边界", Layer::Boundary),
+            ("边界", Layer::Boundary),
+            ("河流", Layer::River),
+            ("水库", Layer::Reservoir),
+            ("自然村", Layer::Village),
+        ] {
+            if stem.ends_with(ending) {
+                return layer;
+            }
+        }
+        Layer::Grid
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Layer::Boundary => "boundary",
+            Layer::Grid => "grid",
+            Layer::River => "river",
+            Layer::Reservoir => "reservoir",
+            Layer::Village => "village",
+        }
+    }
+}
+
+
+pub(crate) fn value_to_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+pub(crate) fn value_to_u32(v: Option<&Value>) -> Option<u32> {
+    match v? {
+        Value::Number(n) => n
+            .as_u64()
+            .map(|x| x.min(u32::MAX as u64) as u32)
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f.round() as u32)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A feature in flight: its geometry still in the source CRS.
+pub(crate) struct Pending {
+    pub layer: Layer,
+    pub id: String,
+    pub props: Map<String, Value>,
+    pub geometry: Option<geo::Geometry<f64>>,
+}
+
+pub(crate) fn geometry_kind(g: &geo::Geometry<f64>) -> &'static str {
+    match g {
+        geo::Geometry::Point(_) => "Point",
+        geo::Geometry::MultiPoint(_) => "MultiPoint",
+        geo::Geometry::LineString(_) => "LineString",
+        geo::Geometry::MultiLineString(_) => "MultiLineString",
+        geo::Geometry::Polygon(_) => "Polygon",
+        geo::Geometry::MultiPolygon(_) => "MultiPolygon",
+        _ => "other",
+    }
+}
+
+pub(crate) fn for_each_coord_mut(g: &mut geo::Geometry<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
+    fn poly(p: &mut Polygon<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
+        p.exterior_mut(|ls| ls.0.iter_mut().for_each(&mut *f));
+        p.interiors_mut(|hs| {
+            hs.iter_mut()
+                .for_each(|ls| ls.0.iter_mut().for_each(&mut *f))
+        });
+    }
+    match g {
+        geo::Geometry::Point(p) => f(&mut p.0),
+        geo::Geometry::MultiPoint(m) => m.0.iter_mut().for_each(|p| f(&mut p.0)),
+        geo::Geometry::LineString(l) => l.0.iter_mut().for_each(f),
+        geo::Geometry::MultiLineString(m) => {
+            m.0.iter_mut()
+                .for_each(|l| l.0.iter_mut().for_each(&mut *f))
+        }
+        geo::Geometry::Polygon(p) => poly(p, f),
+        geo::Geometry::MultiPolygon(m) => m.0.iter_mut().for_each(|p| poly(p, f)),
+        _ => {}
+    }
+}
+
+/// One file's (or one table's) features before reprojection.
+pub(crate) struct Batch {
+    pub path: PathBuf,
+    /// The CRS the file names, if any.
+    pub crs: Option<SourceCrs>,
+    /// True when a file without a CRS must not be taken as longitude/latitude (a
+    /// shapefile without `.prj`); GeoJSON without `crs` is RFC 7946 longitude/latitude.
+    pub crs_required: bool,
+    pub name: Option<String>,
+    pub pending: Vec<Pending>,
+}
+
+/// A CRS to suggest for coordinates whose CRS is unknown: longitude/latitude ranges give
+/// CGCS2000 geographic, 8-digit eastings the zone-prefixed CGCS2000 3-degree GK zone.
+pub fn suggest_crs(sample: Coord<f64>) -> Option<Crs> {
+    if sample.x.abs() <= 180.0 && sample.y.abs() <= 90.0 {
+        return Some(Crs::epsg(4490));
+    }
+    if (1.0e7..5.0e7).contains(&sample.x) {
+        let zone = (sample.x / 1.0e6).floor() as u32;
+        if (25..=45).contains(&zone) {
+            return Some(Crs::epsg(4513 + zone - 25));
+        }
+    }
+    None
+}
+
+fn first_coord(pending: &mut [Pending]) -> Option<(String, Coord<f64>)> {
+    for p in pending {
+        if let Some(g) = &mut p.geometry {
+            let mut found = None;
+            for_each_coord_mut(g, &mut |c| {
+                if found.is_none() && c.x.is_finite() && c.y.is_finite() {
+                    found = Some(*c);
+                }
+            });
+            if let Some(c) = found {
+                return Some((p.id.clone(), c));
+            }
+        }
+    }
+    None
+}
+
+fn missing_crs_error(batch: &mut Batch) -> LoadError {
+    let sample = first_coord(&mut batch.pending);
+    let suggestion = sample.as_ref().and_then(|(_, c)| suggest_crs(*c));
+    let (zh_hint, en_hint) = match (&sample, suggestion) {
+        (Some((_, c)), Some(s)) => (
+            format!("坐标 ({:.3}, {:.3}) 看起来是 {}，可用 --src-crs {}。", c.x, c.y, s.describe(), s.authority()),
+            format!(" Coordinate ({:.3}, {:.3}) looks like {}: try --src-crs {}.", c.x, c.y, s.describe(), s.authority()),
+        ),
+        (Some((_, c)), None) => (
+            format!("坐标 ({:.3}, {:.3}) 像是不带带号的投影坐标（CGCS2000 高斯-克吕格 3 度带：EPSG:4534-4554）。", c.x, c.y),
+            format!(" Coordinate ({:.3}, {:.3}) looks like projected metres without zone prefix (CGCS2000 3-degree GK: EPSG:4534-4554).", c.x, c.y),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    let mut e = LoadError::new(
+        &batch.path,
+        format!("文件没有坐标系（缺少 .prj）。请指定坐标系。{zh_hint}"),
+        format!("the file names no CRS (no .prj); name it with --src-crs.{en_hint}"),
+    );
+    e.needs_crs = true;
+    e.suggested_crs = suggestion;
+    e
+}
+
+/// Check each batch's coordinates against its CRS, reproject all of them into one working
+/// CRS and build the project.
+pub(crate) fn assemble(
+    mut batches: Vec<Batch>,
+    notes: Vec<InputNote>,
+    opts: &ReadOptions,
+) -> Result<Project, LoadError> {
+    // The CRS of each batch: its own, else the user's, else longitude/latitude.
+    let mut sources: Vec<SourceCrs> = Vec::with_capacity(batches.len());
+    for b in &mut batches {
+        let s = match (&b.crs, opts.source_crs) {
+            (Some(c), _) => c.clone(),
+            (None, Some(c)) => SourceCrs::Epsg(c),
+            (None, None) if b.crs_required && !b.pending.is_empty() => {
+                return Err(missing_crs_error(b));
+            }
+            (None, None) => SourceCrs::Epsg(Crs::epsg(4326)),
+        };
+        sources.push(s);
+    }
+    // Geographic input: check the range, and recognise projected data that lacks a CRS.
+    let mut min_x = f64::INFINITY;
+    let mut max_x = f64::NEG_INFINITY;
+    for (b, source) in batches.iter_mut().zip(&sources) {
+        let mut bad: Option<(String, Coord<f64>)> = None;
+        let geographic = source.is_geographic();
+        for p in &mut b.pending {
+            if let Some(g) = &mut p.geometry {
+                for_each_coord_mut(g, &mut |c| {
+                    if geographic && c.x.is_finite() {
+                        min_x = min_x.min(c.x);
+                        max_x = max_x.max(c.x);
+                    }
+                    if geographic && bad.is_none() && (c.x.abs() > 180.0 || c.y.abs() > 90.0) {
+                        bad = Some((p.id.clone(), *c));
+                    }
+                });
+            }
+        }
+        if let Some((fid, c)) = bad {
+            let hint = match suggest_crs(c) {
+                Some(s) => format!(
+                    " They look like {}: try --src-crs {}.",
+                    s.describe(),
+                    s.authority()
+                ),
+                None if c.x.abs() < 1.0e6 && c.y.abs() < 1.0e7 => " They look like projected metres without zone prefix (CGCS2000 GK: EPSG:4534-4554): name the CRS with --src-crs.".to_string(),
+                None => String::new(),
+            };
+            let mut e = LoadError::new(
+                &b.path,
+                format!(
+                    "坐标 ({}, {}) 不是经纬度，文件也没有声明坐标系。请用 --src-crs 指定坐标系。",
+                    c.x, c.y
+                ),
+                format!(
+                    "coordinate ({}, {}) is not longitude/latitude and the file names no CRS.{hint}",
+                    c.x, c.y
+                ),
+            )
+            .in_feature(fid);
+            e.needs_crs = true;
+            e.suggested_crs = suggest_crs(c);
+            return Err(e);
+        }
+    }
+    let file0 = batches.first().map(|b| b.path.clone()).unwrap_or_default();
+    let working = match opts.working_crs {
+        Some(c) => c,
+        None => match sources.iter().find_map(|s| match s {
+            SourceCrs::Epsg(c) if !c.is_geographic() => Some(*c),
+            _ => None,
+        }) {
+            Some(c) => c,
+            None if min_x.is_finite() => Crs::epsg(gk_zone_epsg_for_lon((min_x + max_x) / 2.0)),
+            // A projected CRS known only by its definition: the GK zone of its centre.
+            None => {
+                let mut centre = None;
+                for (b, s) in batches.iter_mut().zip(&sources) {
+                    if let (SourceCrs::Definition { .. }, Some((_, c))) =
+                        (s, first_coord(&mut b.pending))
+                    {
+                        let to_ll = Reprojector::from_source(s, Crs::epsg(4490))
+                            .map_err(|e| LoadError::new(&b.path, format!("无法转换坐标系：{e}"), e))?;
+                        centre = Some(to_ll.point(c).x);
+                        break;
+                    }
+                }
+                Crs::epsg(gk_zone_epsg_for_lon(centre.unwrap_or(111.0)))
+            }
+        },
+    };
+    if working.is_geographic() {
+        return Err(LoadError::new(
+            &file0,
+            format!(
+                "工作坐标系 {} 是地理坐标系；请选择以米为单位的投影坐标系。",
+                working.authority()
+            ),
+            format!(
+                "working CRS {} is geographic; choose a projected CRS in metres.",
+                working.authority()
+            ),
+        ));
+    }
+    let mut project = Project {
+        crs: working,
+        input_notes: notes,
+        ..Default::default()
+    };
+    for (b, source) in batches.into_iter().zip(&sources) {
+        let rp = Reprojector::from_source(source, working)
+            .map_err(|e| LoadError::new(&b.path, format!("无法转换坐标系：{e}"), e))?;
+        let mut pending = b.pending;
+        // Reproject all coordinates of the batch in one PROJ call.
+        let mut flat: Vec<Coord<f64>> = Vec::new();
+        for p in &mut pending {
+            if let Some(g) = &mut p.geometry {
+                for_each_coord_mut(g, &mut |c| flat.push(*c));
+            }
+        }
+        if opts.gcj02 && source.is_geographic() {
+            flat.iter_mut().for_each(|c| *c = gcj02::to_wgs84(*c));
+        }
+        rp.apply(&mut flat)
+            .map_err(|e| LoadError::new(&b.path, format!("坐标转换失败：{e}"), e))?;
+        let mut k = 0;
+        for p in &mut pending {
+            if let Some(g) = &mut p.geometry {
+                for_each_coord_mut(g, &mut |c| {
+                    *c = flat[k];
+                    k += 1;
+                });
+            }
+        }
+        if project.name.is_empty() {
+            project.name = b.name.unwrap_or_default();
+        }
+        for p in pending {
+            place(&mut project, p, &opts.fields);
+        }
+    }
+    Ok(project)
+}
+
+/// Property names read for each field, in order of preference: the documented English
+/// key first, then the names common in Chinese GIS data (名称, XZQMC, ...). Shapefile
+/// field names are upper case and at most 10 bytes, hence the short forms.
+pub(crate) fn aliases(key: &str) -> &'static [&'static str] {
+    match key {
+        "name" => &[
+            "name", "NAME", "Name", "名称", "网格名称", "MC", "XZQMC", "WGMC", "CJQYMC", "ZRCMC",
+        ],
+        "code" => &[
+            "code", "CODE", "Code", "编码", "网格编码", "DM", "XZQDM", "WGBM", "WGDM", "CJQYDM",
+        ],
+        "level" => &["level", "LEVEL", "级别", "网格级别", "层级", "JB", "WGJB"],
+        "parent" => &[
+            "parent",
+            "PARENT",
+            "parent_id",
+            "上级",
+            "上级网格",
+            "上级编码",
+            "SJWG",
+            "SJBM",
+        ],
+        "households" => &["households", "HOUSEHOLDS", "HOUSEHOLD", "户数", "HS"],
+        "population" => &[
+            "population",
+            "POPULATION",
+            "POPULATIO",
+            "人数",
+            "人口",
+            "人口数",
+            "RK",
+            "RKS",
+        ],
+        "staff" => &["staff", "STAFF", "人员"],
+        "notes" => &["notes", "NOTES", "备注说明"],
+        _ => &[],
+    }
+}
+
+/// Remove and return the field `key`: the column the user mapped it to, else the first
+/// present property among its aliases.
+fn take_value(props: &mut Map<String, Value>, key: &str, fields: &FieldMap) -> Option<Value> {
+    if let Some(col) = fields.get(key)
+        && let Some(v) = props.remove(col).filter(|v| !v.is_null())
+    {
+        return Some(v);
+    }
+    let names = aliases(key);
+    if names.is_empty() {
+        return props.remove(key);
+    }
+    names
+        .iter()
+        .find_map(|k| props.remove(*k).filter(|v| !v.is_null()))
+}
+
+fn take_string(props: &mut Map<String, Value>, key: &str, fields: &FieldMap) -> String {
+    take_value(props, key, fields)
+        .as_ref()
+        .and_then(value_to_string)
+        .unwrap_or_default()
+}
+
+/// A level: 1-4, "2", or "二级".
+fn parse_level(v: Option<&Value>) -> Option<u8> {
+    if let Some(n) = value_to_u32(v) {
+        return Some(n.min(255) as u8);
+    }
+    let s = v?.as_str()?.trim();
+    ["一", "二", "三", "四"]
+        .iter()
+        .position(|c| s.starts_with(c))
+        .map(|i| i as u8 + 1)
+}
+
+fn to_multipolygon(g: Option<geo::Geometry<f64>>) -> MultiPolygon<f64> {
+    match g {
+        Some(geo::Geometry::Polygon(p)) => MultiPolygon(vec![p]),
+        Some(geo::Geometry::MultiPolygon(mp)) => mp,
+        _ => MultiPolygon(vec![]),
+    }
+}
+
+pub(crate) fn place(project: &mut Project, p: Pending, fields: &FieldMap) {
+    let Pending {
+        layer,
+        id,
+        mut props,
+        geometry,
+    } = p;
+    props.remove("id");
+    if props.get("ID").and_then(value_to_string).as_deref() == Some(id.as_str()) {
+        props.remove("ID");
+    }
+    match layer {
+        Layer::Grid => {
+            let code = take_string(&mut props, "code", fields);
+            let name = take_string(&mut props, "name", fields);
+            let parent = take_value(&mut props, "parent", fields)
+                .as_ref()
+                .and_then(value_to_string);
+            let level = parse_level(take_value(&mut props, "level", fields).as_ref());
+            let level = level.unwrap_or(if parent.is_some() { 3 } else { 2 });
+            let households = value_to_u32(take_value(&mut props, "households", fields).as_ref());
+            let population = value_to_u32(take_value(&mut props, "population", fields).as_ref());
+            let staff: Vec<Staff> = match take_value(&mut props, "staff", fields) {
+                Some(v @ Value::Array(_)) => serde_json::from_value(v).unwrap_or_default(),
+                // A text column (shapefile, GeoPackage from elsewhere): JSON or a roster.
+                Some(Value::String(s)) => match serde_json::from_str::<Vec<Staff>>(&s) {
+                    Ok(list) => list,
+                    Err(_) => Staff::parse_roster(&s),
+                },
+                Some(other) if !other.is_null() => {
+                    // Keep what we cannot interpret rather than lose it.
+                    props.insert("staff".into(), other);
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+            let notes = take_string(&mut props, "notes", fields);
+            project.grids.push(Grid {
+                id,
+                code,
+                name,
+                level,
+                parent,
+                geometry: to_multipolygon(geometry),
+                households,
+                population,
+                staff,
+                notes,
+                extra: props,
+            });
+        }
+        Layer::Boundary => {
+            let name = take_string(&mut props, "name", fields);
+            project.boundary.push(Boundary {
+                id,
+                name,
+                geometry: to_multipolygon(geometry),
+                extra: props,
+            });
+        }
+        Layer::Reservoir => {
+            let name = take_string(&mut props, "name", fields);
+            project.reservoirs.push(Reservoir {
+                id,
+                name,
+                geometry: to_multipolygon(geometry),
+                extra: props,
+            });
+        }
+        Layer::River => {
+            let name = take_string(&mut props, "name", fields);
+            let geometry = match geometry {
+                Some(geo::Geometry::LineString(l)) => MultiLineString(vec![l]),
+                Some(geo::Geometry::MultiLineString(m)) => m,
+                _ => MultiLineString(vec![]),
+            };
+            project.rivers.push(River {
+                id,
+                name,
+                geometry,
+                extra: props,
+            });
+        }
+        Layer::Village => {
+            let name = take_string(&mut props, "name", fields);
+            let households = value_to_u32(take_value(&mut props, "households", fields).as_ref());
+            let population = value_to_u32(take_value(&mut props, "population", fields).as_ref());
+            let location = match geometry {
+                Some(geo::Geometry::Point(p)) => p,
+                _ => Point::new(f64::NAN, f64::NAN),
+            };
+            project.villages.push(Village {
+                id,
+                name,
+                location,
+                households,
+                population,
+                extra: props,
+            });
+        }
+    }
+}
+
+
+// ---------------------------------------------------------------- writing
+
+/// A feature's geometry as it is held in the project (borrowed).
+#[derive(Clone, Copy)]
+pub(crate) enum GeomRef<'a> {
+    Polygons(&'a MultiPolygon<f64>),
+    Lines(&'a MultiLineString<f64>),
+    Point(Point<f64>),
+}
+
+/// A feature to write: its layer, id, properties in the documented order (without
+/// `layer`) and its geometry. Every writer (GeoJSON, GeoPackage, shapefile, CSV) starts
+/// from these, so the fields of a layer are defined once.
+pub(crate) struct OutFeature<'a> {
+    pub layer: Layer,
+    pub id: &'a str,
+    pub props: Map<String, Value>,
+    pub geometry: GeomRef<'a>,
+}
+
+fn opt_u32(v: Option<u32>) -> Value {
+    v.map(Value::from).unwrap_or(Value::Null)
+}
+
+fn with_extra(mut props: Map<String, Value>, extra: &crate::model::Extra) -> Map<String, Value> {
+    for (k, v) in extra {
+        if !props.contains_key(k) {
+            props.insert(k.clone(), v.clone());
+        }
+    }
+    props
+}
+
+fn named(name: &str, extra: &crate::model::Extra) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("name".into(), name.into());
+    with_extra(p, extra)
+}
+
+/// The properties of a grid: id, code, name, level, parent, households, population,
+/// staff, notes (when set), then the kept extras.
+pub(crate) fn grid_properties(g: &Grid) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("id".into(), g.id.clone().into());
+    p.insert("code".into(), g.code.clone().into());
+    p.insert("name".into(), g.name.clone().into());
+    p.insert("level".into(), g.level.into());
+    p.insert(
+        "parent".into(),
+        g.parent.clone().map(Value::from).unwrap_or(Value::Null),
+    );
+    p.insert("households".into(), opt_u32(g.households));
+    p.insert("population".into(), opt_u32(g.population));
+    p.insert(
+        "staff".into(),
+        serde_json::to_value(&g.staff).unwrap_or(Value::Null),
+    );
+    if !g.notes.is_empty() {
+        p.insert("notes".into(), g.notes.clone().into());
+    }
+    with_extra(p, &g.extra)
+}
+
+/// Every feature of the project, layer by layer: boundary, grids, rivers, reservoirs,
+/// natural villages.
+pub(crate) fn out_features(project: &Project) -> impl Iterator<Item = OutFeature<'_>> {
+    let boundary = project.boundary.iter().map(|b| OutFeature {
+        layer: Layer::Boundary,
+        id: &b.id,
+        props: named(&b.name, &b.extra),
+        geometry: GeomRef::Polygons(&b.geometry),
+    });
+    let grids = project.grids.iter().map(|g| OutFeature {
+        layer: Layer::Grid,
+        id: &g.id,
+        props: grid_properties(g),
+        geometry: GeomRef::Polygons(&g.geometry),
+    });
+    let rivers = project.rivers.iter().map(|r| OutFeature {
+        layer: Layer::River,
+        id: &r.id,
+        props: named(&r.name, &r.extra),
+        geometry: GeomRef::Lines(&r.geometry),
+    });
+    let reservoirs = project.reservoirs.iter().map(|r| OutFeature {
+        layer: Layer::Reservoir,
+        id: &r.id,
+        props: named(&r.name, &r.extra),
+        geometry: GeomRef::Polygons(&r.geometry),
+    });
+    let villages = project.villages.iter().map(|v| {
+        let mut p = Map::new();
+        p.insert("name".into(), v.name.clone().into());
+        p.insert("households".into(), opt_u32(v.households));
+        p.insert("population".into(), opt_u32(v.population));
+        OutFeature {
+            layer: Layer::Village,
+            id: &v.id,
+            props: with_extra(p, &v.extra),
+            geometry: GeomRef::Point(v.location),
+        }
+    });
+    boundary
+        .chain(grids)
+        .chain(rivers)
+        .chain(reservoirs)
+        .chain(villages)
+}
+
+/// All layers in writing order.
+pub(crate) const LAYERS: [Layer; 5] = [
+    Layer::Boundary,
+    Layer::Grid,
+    Layer::River,
+    Layer::Reservoir,
+    Layer::Village,
+];
+
+/// The id a feature gets: its own id, else the `id`/`ID` property, else (grids) its code,
+/// else `layer-n`.
+pub(crate) fn feature_id(
+    layer: Layer,
+    own: Option<&Value>,
+    props: &Map<String, Value>,
+    fields: &FieldMap,
+    n: usize,
+) -> String {
+    own.and_then(value_to_string)
+        .or_else(|| props.get("id").and_then(value_to_string))
+        .or_else(|| props.get("ID").and_then(value_to_string))
+        .or_else(|| {
+            if layer == Layer::Grid {
+                fields
+                    .code
+                    .iter()
+                    .map(|c| c.as_str())
+                    .chain(aliases("code").iter().copied())
+                    .find_map(|k| props.get(k).and_then(value_to_string))
+            } else {
+                None
+            }
+        })
+        .unwrap_or_else(|| format!("{}-{n}", layer.name()))
+}

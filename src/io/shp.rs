@@ -1,0 +1,763 @@
+//! Shapefiles: one layer per `.shp` with its `.dbf` attributes, `.prj` CRS and `.cpg`
+//! text encoding.
+//!
+//! Reading: polygons (also Z/M) become grids, boundary or reservoirs (by file name),
+//! polylines rivers, points natural villages. Rings may have any orientation: shells and
+//! holes are told apart by containment. The attribute encoding is the user's choice, else
+//! the `.cpg`, else the DBF language-driver byte, else detected (valid UTF-8, otherwise
+//! GB18030, a superset of GBK and GB2312).
+//!
+//! Writing: one shapefile per layer (`<stem>_grids.shp`, `_rivers`, `_reservoirs`,
+//! `_villages`, `_boundary`) in the working CRS with an ESRI `.prj`, a `.cpg` and these
+//! DBF fields (names within DBF's 10 bytes):
+//!
+//! | field | grids | meaning |
+//! |---|---|---|
+//! | `ID` | all layers | feature id |
+//! | `CODE`, `NAME`, `LEVEL`, `PARENT` | grids | 编码, 名称, 级别, 上级网格 id |
+//! | `HOUSEHOLDS`, `POPULATION` | grids, villages | 户数, 人口 |
+//! | `HEAD`, `HEAD_TEL` | grids | 网格长 name and phone (summary, not read back) |
+//! | `WORKERS`, `WORKER_TEL` | grids | 网格员 names and phones joined by `、` (summary) |
+//! | `CHIEF`, `CHIEF_TEL` | grids | 河长 name and phone (summary) |
+//! | `STAFF` | grids | whole roster, `role:name:phone;...` (read back) |
+//! | `NOTES` | grids | 备注 |
+//!
+//! Other properties follow with their own names cut to 10 bytes (made unique with a digit).
+//! Text fields hold at most 254 bytes; longer text is cut at a character boundary.
+
+use super::features::{
+    Batch, GeomRef, LAYERS, Layer, OutFeature, Pending, feature_id, out_features,
+};
+use super::{LoadError, ReadOptions, SourceCrs, crsdef};
+use crate::model::{InputNote, Project, Staff};
+use shapefile::dbase::{self, FieldName, FieldValue};
+use encoding_rs::Encoding;
+use geo::{Contains, Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon};
+use serde_json::{Map, Value};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+/// Summary fields written for people reading the table; the roster is read from `STAFF`.
+const SUMMARY_FIELDS: [&str; 6] = [
+    "HEAD",
+    "HEAD_TEL",
+    "WORKERS",
+    "WORKER_TEL",
+    "CHIEF",
+    "CHIEF_TEL",
+];
+
+/// A file next to `shp` with extension `ext`, in either letter case.
+fn sibling(shp: &Path, ext: &str) -> Option<PathBuf> {
+    [ext.to_ascii_lowercase(), ext.to_ascii_uppercase()]
+        .into_iter()
+        .map(|e| shp.with_extension(e))
+        .find(|p| p.is_file())
+}
+
+/// The encoding named by a `.cpg` file or a code page, as the spellings found in the
+/// wild: `UTF-8`, `65001`, `GBK`, `936`, `CP936`, `ANSI 936`, `GB2312`, `GB18030`, ...
+pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
+    let l = label.trim().trim_start_matches('\u{feff}').trim();
+    let up = l.to_ascii_uppercase();
+    let digits = up
+        .trim_start_matches("ANSI")
+        .trim_start_matches("CP")
+        .trim_start_matches("OEM")
+        .trim();
+    match digits {
+        "65001" => return Some(encoding_rs::UTF_8),
+        "936" | "20936" => return Some(encoding_rs::GBK),
+        "54936" => return Some(encoding_rs::GB18030),
+        "950" => return Some(encoding_rs::BIG5),
+        "1252" => return Some(encoding_rs::WINDOWS_1252),
+        _ => {}
+    }
+    // Everything GB2312 or GBK can hold, GB18030 reads the same; encoding_rs maps the
+    // GB2312 and GBK labels to GBK.
+    Encoding::for_label(l.as_bytes())
+}
+
+/// The encoding of a DBF language-driver byte, where it names one.
+fn encoding_for_ldid(ldid: u8) -> Option<&'static Encoding> {
+    match ldid {
+        0x4D | 0x7A => Some(encoding_rs::GBK),
+        0x78 | 0x4F => Some(encoding_rs::BIG5),
+        0x57 | 0x03 => Some(encoding_rs::WINDOWS_1252),
+        _ => None,
+    }
+}
+
+/// How the attribute encoding was chosen, for messages and the import dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodingSource {
+    User,
+    Cpg,
+    LanguageDriver,
+    Detected,
+}
+
+/// Decide the encoding of a DBF: the user's choice, the `.cpg`, the language driver byte
+/// (offset 29), else UTF-8 when the records are valid UTF-8 and GB18030 otherwise.
+pub fn dbf_encoding(
+    shp: &Path,
+    dbf: &[u8],
+    user: Option<&'static Encoding>,
+) -> (&'static Encoding, EncodingSource) {
+    if let Some(e) = user {
+        return (e, EncodingSource::User);
+    }
+    if let Some(e) = sibling(shp, "cpg")
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| encoding_for_label(&String::from_utf8_lossy(&b)))
+    {
+        return (e, EncodingSource::Cpg);
+    }
+    if let Some(e) = dbf.get(29).copied().and_then(encoding_for_ldid) {
+        return (e, EncodingSource::LanguageDriver);
+    }
+    let header_len = dbf
+        .get(8..10)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+        .unwrap_or(0);
+    let records = dbf.get(header_len.min(dbf.len())..).unwrap_or(&[]);
+    let records = records.strip_suffix(&[0x1A]).unwrap_or(records);
+    if std::str::from_utf8(records).is_ok() {
+        (encoding_rs::UTF_8, EncodingSource::Detected)
+    } else {
+        (encoding_rs::GB18030, EncodingSource::Detected)
+    }
+}
+
+/// The CRS of a shapefile from its `.prj`: None without one, an error when PROJ cannot
+/// read it.
+pub fn prj_crs(shp: &Path) -> Result<Option<SourceCrs>, LoadError> {
+    let Some(prj) = sibling(shp, "prj") else {
+        return Ok(None);
+    };
+    let bytes = super::read_file(&prj)?;
+    let text = String::from_utf8_lossy(&bytes);
+    crsdef::crs_from_wkt(&text).map(Some).map_err(|e| {
+        LoadError::new(
+            &prj,
+            format!("无法识别 .prj 中的坐标系（{e}）。请用 --src-crs 指定坐标系。"),
+            format!("the CRS in the .prj is not recognised ({e}); name it with --src-crs."),
+        )
+    })
+}
+
+fn err(path: &Path, zh: impl Into<String>, en: impl Into<String>) -> LoadError {
+    LoadError::new(path, zh, en)
+}
+
+/// DBF header facts, checked against the file size before the reader trusts them.
+fn check_dbf(path: &Path, dbf: &[u8]) -> Result<usize, LoadError> {
+    if dbf.len() < 32 {
+        return Err(err(
+            path,
+            "属性表 .dbf 文件不完整（少于 32 字节）。",
+            "the .dbf is too short to be a dBASE table (under 32 bytes).",
+        ));
+    }
+    let n = u32::from_le_bytes([dbf[4], dbf[5], dbf[6], dbf[7]]) as usize;
+    let header_len = u16::from_le_bytes([dbf[8], dbf[9]]) as usize;
+    let record_len = u16::from_le_bytes([dbf[10], dbf[11]]) as usize;
+    if header_len < 33 || record_len == 0 {
+        return Err(err(
+            path,
+            "属性表 .dbf 的文件头无效。",
+            "the .dbf header is not valid.",
+        ));
+    }
+    let fit = dbf.len().saturating_sub(header_len) / record_len;
+    if fit < n {
+        return Err(err(
+            path,
+            format!("属性表 .dbf 声明有 {n} 条记录，但文件只容纳 {fit} 条（文件被截断或记录数错误）。"),
+            format!("the .dbf header declares {n} records but the file holds only {fit} (truncated, or a wrong record count)."),
+        ));
+    }
+    Ok(n)
+}
+
+fn field_value(v: FieldValue) -> Value {
+    match v {
+        FieldValue::Character(Some(s)) | FieldValue::Memo(s) => {
+            let t = s.trim_end_matches(['\0', ' ']).trim_start();
+            if t.is_empty() {
+                Value::Null
+            } else {
+                Value::String(t.to_string())
+            }
+        }
+        FieldValue::Character(None) => Value::Null,
+        FieldValue::Numeric(Some(f)) => number(f),
+        FieldValue::Float(Some(f)) => number(f as f64),
+        FieldValue::Numeric(None) | FieldValue::Float(None) => Value::Null,
+        FieldValue::Integer(i) => Value::from(i),
+        FieldValue::Double(f) | FieldValue::Currency(f) => number(f),
+        FieldValue::Logical(b) => b.map(Value::Bool).unwrap_or(Value::Null),
+        FieldValue::Date(d) => d
+            .map(|d| Value::String(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())))
+            .unwrap_or(Value::Null),
+        FieldValue::DateTime(dt) => {
+            let d = dt.date();
+            Value::String(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
+        }
+    }
+}
+
+/// Whole numbers as integers, so that codes and counts read back as written.
+fn number(f: f64) -> Value {
+    if f.fract() == 0.0 && f.abs() < 9.0e15 {
+        Value::from(f as i64)
+    } else {
+        serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// Shells and holes from rings of any orientation: a ring inside an odd number of
+/// others is a hole of the smallest ring around it. Rings with fewer than 3 distinct
+/// points are dropped (reported by the caller).
+pub fn nest_rings(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
+    let mut rings: Vec<(f64, LineString<f64>)> = rings
+        .into_iter()
+        .map(|r| (crate::geom::ring_signed_area2(&r.0).abs(), r))
+        .collect();
+    // Largest first: a ring's container comes before it.
+    rings.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut polys: Vec<Polygon<f64>> = Vec::new();
+    let mut depth_of_poly: Vec<usize> = Vec::new();
+    for (_, ring) in rings {
+        let probe = ring.0[0];
+        let probe = Point(probe);
+        // The smallest enclosing ring so far decides.
+        let mut container: Option<(usize, bool)> = None; // (polygon, inside a hole)
+        for (i, p) in polys.iter().enumerate().rev() {
+            if Polygon::new(p.exterior().clone(), vec![]).contains(&probe) {
+                let in_hole = p
+                    .interiors()
+                    .iter()
+                    .any(|h| Polygon::new(h.clone(), vec![]).contains(&probe));
+                container = Some((i, in_hole));
+                break;
+            }
+        }
+        match container {
+            Some((i, false)) => polys[i].interiors_push(ring),
+            Some((i, true)) => {
+                polys.push(Polygon::new(ring, vec![]));
+                depth_of_poly.push(depth_of_poly[i] + 2);
+            }
+            None => {
+                polys.push(Polygon::new(ring, vec![]));
+                depth_of_poly.push(0);
+            }
+        }
+    }
+    MultiPolygon(polys)
+}
+
+fn xy<P: shapefile::record::traits::HasXY>(p: &P) -> Coord<f64> {
+    Coord { x: p.x(), y: p.y() }
+}
+
+/// A shape as geometry, with a note on anything dropped. None for a null shape.
+fn shape_geometry(shape: &shapefile::Shape, dropped: &mut Vec<String>) -> Option<geo::Geometry<f64>> {
+    use shapefile::Shape as S;
+    fn rings<P: shapefile::record::traits::HasXY>(
+        rs: &[shapefile::PolygonRing<P>],
+        dropped: &mut Vec<String>,
+    ) -> Vec<LineString<f64>> {
+        let mut out = Vec::new();
+        for (i, r) in rs.iter().enumerate() {
+            let mut pts: Vec<Coord<f64>> = r.points().iter().map(xy).collect();
+            pts.dedup();
+            if pts.len() >= 3 && pts.first() != pts.last() {
+                pts.push(pts[0]);
+            }
+            if pts.len() < 4 {
+                dropped.push(format!("ring {} has fewer than 3 distinct points", i + 1));
+                continue;
+            }
+            out.push(LineString(pts));
+        }
+        out
+    }
+    fn parts<P: shapefile::record::traits::HasXY>(
+        ps: &[Vec<P>],
+        dropped: &mut Vec<String>,
+    ) -> MultiLineString<f64> {
+        let mut out = Vec::new();
+        for (i, p) in ps.iter().enumerate() {
+            let mut pts: Vec<Coord<f64>> = p.iter().map(xy).collect();
+            pts.dedup();
+            if pts.len() < 2 {
+                dropped.push(format!("part {} has fewer than 2 points", i + 1));
+                continue;
+            }
+            out.push(LineString(pts));
+        }
+        MultiLineString(out)
+    }
+    let g = match shape {
+        S::NullShape => return None,
+        S::Point(p) => geo::Geometry::Point(Point(xy(p))),
+        S::PointM(p) => geo::Geometry::Point(Point(xy(p))),
+        S::PointZ(p) => geo::Geometry::Point(Point(xy(p))),
+        S::Multipoint(m) => geo::Geometry::Point(Point(xy(m.points().first()?))),
+        S::MultipointM(m) => geo::Geometry::Point(Point(xy(m.points().first()?))),
+        S::MultipointZ(m) => geo::Geometry::Point(Point(xy(m.points().first()?))),
+        S::Polyline(l) => geo::Geometry::MultiLineString(parts(l.parts(), dropped)),
+        S::PolylineM(l) => geo::Geometry::MultiLineString(parts(l.parts(), dropped)),
+        S::PolylineZ(l) => geo::Geometry::MultiLineString(parts(l.parts(), dropped)),
+        S::Polygon(p) => geo::Geometry::MultiPolygon(nest_rings(rings(p.rings(), dropped))),
+        S::PolygonM(p) => geo::Geometry::MultiPolygon(nest_rings(rings(p.rings(), dropped))),
+        S::PolygonZ(p) => geo::Geometry::MultiPolygon(nest_rings(rings(p.rings(), dropped))),
+        S::Multipatch(_) => {
+            dropped.push("multipatch shapes are not supported".into());
+            return None;
+        }
+    };
+    Some(g)
+}
+
+/// The layer of a shapefile: from its name when the name says a non-grid layer, else
+/// from its shape type (lines are rivers, points natural villages, polygons grids).
+fn layer_of(path: &Path, shape_type: shapefile::ShapeType) -> Layer {
+    use shapefile::ShapeType as T;
+    let by_name = Layer::from_file_name(path);
+    match shape_type {
+        T::Polyline | T::PolylineM | T::PolylineZ => Layer::River,
+        T::Point | T::PointM | T::PointZ | T::Multipoint | T::MultipointM | T::MultipointZ => {
+            Layer::Village
+        }
+        _ if matches!(by_name, Layer::River | Layer::Village) => Layer::Grid,
+        _ => by_name,
+    }
+}
+
+/// The attribute column names of a shapefile, for the field-mapping dialog.
+pub fn columns(shp: &Path, opts: &ReadOptions) -> Result<Vec<String>, LoadError> {
+    let dbf_path = dbf_path(shp)?;
+    let dbf = super::read_file(&dbf_path)?;
+    check_dbf(&dbf_path, &dbf)?;
+    let (enc, _) = dbf_encoding(shp, &dbf, opts.encoding);
+    let reader = dbase::ReaderBuilder::new()
+        .with_encoding(dbase::encoding::EncodingRs::from(enc))
+        .build(Cursor::new(dbf))
+        .map_err(|e| err(&dbf_path, format!("属性表无法读取：{e}"), format!("cannot read the .dbf: {e}")))?;
+    Ok(reader.fields().iter().map(|f| f.name().to_string()).collect())
+}
+
+fn dbf_path(shp: &Path) -> Result<PathBuf, LoadError> {
+    sibling(shp, "dbf").ok_or_else(|| {
+        err(
+            shp,
+            "缺少属性表文件（同名 .dbf）。Shapefile 至少需要 .shp 和 .dbf。",
+            "the attribute table (.dbf of the same name) is missing; a shapefile needs its .shp and .dbf.",
+        )
+    })
+}
+
+/// Read one shapefile as a batch of features in its own CRS.
+pub(crate) fn read_batch(
+    shp: &Path,
+    opts: &ReadOptions,
+    notes: &mut Vec<InputNote>,
+) -> Result<Batch, LoadError> {
+    let shp_bytes = super::read_file(shp)?;
+    let dbf_path = dbf_path(shp)?;
+    let dbf = super::read_file(&dbf_path)?;
+    let n_records = check_dbf(&dbf_path, &dbf)?;
+    let crs = prj_crs(shp)?;
+    let (enc, _) = dbf_encoding(shp, &dbf, opts.encoding);
+
+    let mut shapes_reader = shapefile::ShapeReader::new(Cursor::new(shp_bytes)).map_err(|e| {
+        err(shp, format!("不是有效的 .shp 文件：{e}"), format!("not a valid .shp file: {e}"))
+    })?;
+    let shape_type = shapes_reader.header().shape_type;
+    let layer = layer_of(shp, shape_type);
+    let mut shapes = Vec::new();
+    for (i, s) in shapes_reader.iter_shapes().enumerate() {
+        let s = s.map_err(|e| {
+            err(
+                shp,
+                format!(".shp 文件损坏或被截断：{e}"),
+                format!("the .shp is damaged or truncated: {e}"),
+            )
+            .in_feature(format!("#{}", i + 1))
+        })?;
+        shapes.push(s);
+    }
+    if shapes.len() != n_records {
+        return Err(err(
+            shp,
+            format!("几何数（.shp：{}）与属性记录数（.dbf：{n_records}）不一致。", shapes.len()),
+            format!(
+                "the .shp has {} shapes but the .dbf has {n_records} records; the files do not belong together or one is damaged.",
+                shapes.len()
+            ),
+        ));
+    }
+    let mut reader = dbase::ReaderBuilder::new()
+        .with_encoding(dbase::encoding::EncodingRs::from(enc))
+        .build(Cursor::new(dbf))
+        .map_err(|e| err(&dbf_path, format!("属性表无法读取：{e}"), format!("cannot read the .dbf: {e}")))?;
+    let names: Vec<String> = reader.fields().iter().map(|f| f.name().to_string()).collect();
+    let has_roster = names.iter().any(|n| n == "STAFF");
+    let mut pending = Vec::with_capacity(shapes.len());
+    for (i, (shape, record)) in shapes.into_iter().zip(reader.iter_records()).enumerate() {
+        let mut record = record.map_err(|e| {
+            err(&dbf_path, format!("属性记录无法读取：{e}"), format!("cannot read the record: {e}"))
+                .in_feature(format!("#{}", i + 1))
+        })?;
+        let mut props = Map::new();
+        for name in &names {
+            if has_roster && SUMMARY_FIELDS.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some(v) = record.remove(name) {
+                props.insert(name.clone(), field_value(v));
+            }
+        }
+        let id = feature_id(layer, None, &props, &opts.fields, i + 1);
+        let mut dropped = Vec::new();
+        let geometry = shape_geometry(&shape, &mut dropped);
+        let empty = match &geometry {
+            None => true,
+            Some(geo::Geometry::MultiPolygon(m)) => m.0.is_empty(),
+            Some(geo::Geometry::MultiLineString(m)) => m.0.is_empty(),
+            _ => false,
+        };
+        if empty || !dropped.is_empty() {
+            let what = if dropped.is_empty() {
+                "empty (null) shape".to_string()
+            } else {
+                dropped.join("; ")
+            };
+            notes.push(InputNote {
+                feature_id: id.clone(),
+                layer: layer.name(),
+                zh: format!(
+                    "{}：记录 #{} {}：{}",
+                    shp.display(),
+                    i + 1,
+                    if empty { "几何为空，已跳过几何" } else { "部分几何无效，已去除" },
+                    what
+                ),
+                en: format!(
+                    "{}: record #{} {}: {what}",
+                    shp.display(),
+                    i + 1,
+                    if empty { "has no usable geometry" } else { "had unusable parts, removed" },
+                ),
+                fatal: empty,
+            });
+        }
+        pending.push(Pending {
+            layer,
+            id,
+            props,
+            geometry,
+        });
+    }
+    Ok(Batch {
+        path: shp.to_path_buf(),
+        crs,
+        crs_required: true,
+        name: None,
+        pending,
+    })
+}
+
+// ---------------------------------------------------------------- writing
+
+/// Text encoding of written attribute tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DbfEncoding {
+    /// UTF-8 with a `.cpg` saying so (QGIS, ArcGIS 10.x and GDAL read it).
+    #[default]
+    Utf8,
+    /// GBK (code page 936) for older software.
+    Gbk,
+}
+
+impl DbfEncoding {
+    fn encoding(self) -> &'static Encoding {
+        match self {
+            DbfEncoding::Utf8 => encoding_rs::UTF_8,
+            DbfEncoding::Gbk => encoding_rs::GBK,
+        }
+    }
+    fn cpg(self) -> &'static str {
+        match self {
+            DbfEncoding::Utf8 => "UTF-8",
+            DbfEncoding::Gbk => "936",
+        }
+    }
+}
+
+/// `text` cut to at most `max` bytes in `enc`, at a character boundary.
+fn fit(text: &str, enc: &'static Encoding, max: usize) -> String {
+    let mut out = String::new();
+    let mut len = 0;
+    for ch in text.chars() {
+        let mut buf = [0u8; 4];
+        let n = enc.encode(ch.encode_utf8(&mut buf)).0.len();
+        if len + n > max {
+            break;
+        }
+        len += n;
+        out.push(ch);
+    }
+    out
+}
+
+/// Field kinds found among a column's values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Int,
+    Float,
+    Bool,
+    Text,
+}
+
+/// The DBF columns of one layer: fixed ones first, then extras, names made unique.
+fn columns_for(features: &[OutFeature], enc: &'static Encoding) -> Vec<(String, String, Kind, usize)> {
+    // (source key, field name, kind, width)
+    let mut cols: Vec<(String, String, Kind, usize)> = Vec::new();
+    let mut taken: Vec<String> = Vec::new();
+    let mut kinds: Vec<(String, Kind, usize)> = Vec::new();
+    for f in features {
+        for (k, v) in &f.props {
+            let kind = match v {
+                Value::Null => None,
+                Value::Bool(_) => Some(Kind::Bool),
+                Value::Number(n) if n.is_i64() || n.is_u64() => Some(Kind::Int),
+                Value::Number(_) => Some(Kind::Float),
+                _ => Some(Kind::Text),
+            };
+            let width = text_of(v).len();
+            match kinds.iter_mut().find(|(key, _, _)| key == k) {
+                Some((_, kd, w)) => {
+                    *w = (*w).max(width);
+                    if let Some(kind) = kind {
+                        *kd = match (*kd, kind) {
+                            (a, b) if a == b => a,
+                            (Kind::Int, Kind::Float) | (Kind::Float, Kind::Int) => Kind::Float,
+                            (Kind::Bool, _) | (_, Kind::Bool) if *kd != kind => Kind::Text,
+                            _ => Kind::Text,
+                        };
+                    }
+                }
+                None => kinds.push((k.clone(), kind.unwrap_or(Kind::Int), width)),
+            }
+        }
+    }
+    for (key, kind, width) in kinds {
+        let base = match key.as_str() {
+            "staff" => "STAFF".to_string(),
+            k if k.is_ascii() => k.to_ascii_uppercase(),
+            k => k.to_string(),
+        };
+        let mut name = fit(&base, enc, 10);
+        let mut n = 1;
+        while taken.contains(&name) {
+            let suffix = n.to_string();
+            name = format!("{}{suffix}", fit(&base, enc, 10 - suffix.len()));
+            n += 1;
+        }
+        taken.push(name.clone());
+        cols.push((key, name, kind, width));
+    }
+    cols
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The properties of a grid as the shapefile holds them: staff as a roster line plus
+/// the summary fields.
+fn shp_props(f: &OutFeature) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("ID".into(), f.id.into());
+    for (k, v) in &f.props {
+        if k == "staff" {
+            let staff: Vec<Staff> = serde_json::from_value(v.clone()).unwrap_or_default();
+            let pick = |role: &str| -> (String, String) {
+                let who: Vec<&Staff> = staff.iter().filter(|s| s.role.trim() == role).collect();
+                (
+                    who.iter().map(|s| s.name.trim()).collect::<Vec<_>>().join("、"),
+                    who.iter().map(|s| s.phone.trim()).collect::<Vec<_>>().join("、"),
+                )
+            };
+            for ((name_key, tel_key), role) in [
+                (("HEAD", "HEAD_TEL"), crate::model::ROLE_GRID_HEAD),
+                (("WORKERS", "WORKER_TEL"), crate::model::ROLE_GRID_WORKER),
+                (("CHIEF", "CHIEF_TEL"), crate::model::ROLE_RIVER_CHIEF),
+            ] {
+                let (n, t) = pick(role);
+                p.insert(name_key.into(), n.into());
+                p.insert(tel_key.into(), t.into());
+            }
+            p.insert("STAFF".into(), Staff::roster_text(&staff).into());
+        } else {
+            p.insert(k.clone(), v.clone());
+        }
+    }
+    p
+}
+
+fn io_err(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+/// Write one layer's features as a shapefile at `path` (plus `.shx`, `.dbf`, `.prj`,
+/// `.cpg`); the files appear together only when all were written.
+fn write_layer(
+    path: &Path,
+    layer: Layer,
+    features: &[OutFeature],
+    prj: &str,
+    encoding: DbfEncoding,
+) -> std::io::Result<()> {
+    let enc = encoding.encoding();
+    let rows: Vec<Map<String, Value>> = features.iter().map(shp_props).collect();
+    let shaped: Vec<OutFeature> = features
+        .iter()
+        .zip(&rows)
+        .map(|(f, p)| OutFeature {
+            layer: f.layer,
+            id: f.id,
+            props: p.clone(),
+            geometry: f.geometry,
+        })
+        .collect();
+    let cols = columns_for(&shaped, enc);
+    let mut builder =
+        dbase::TableWriterBuilder::with_encoding(dbase::encoding::EncodingRs::from(enc));
+    for (_, name, kind, width) in &cols {
+        let fname = FieldName::try_from(name.as_str()).map_err(|e| io_err(format!("{e:?}")))?;
+        builder = match kind {
+            Kind::Int => builder.add_numeric_field(fname, 18, 0),
+            Kind::Float => builder.add_numeric_field(fname, 24, 8),
+            Kind::Bool => builder.add_logical_field(fname),
+            Kind::Text => builder.add_character_field(fname, (*width).clamp(1, 254) as u8),
+        };
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp_dir = dir.join(format!(".{stem}.{}.shptmp", std::process::id()));
+    std::fs::create_dir_all(&tmp_dir)?;
+    let result = (|| {
+        let tmp = tmp_dir.join(format!("{stem}.shp"));
+        let mut writer = shapefile::Writer::from_path(&tmp, builder).map_err(io_err)?;
+        for (f, row) in shaped.iter().zip(&rows) {
+            let mut record = dbase::Record::default();
+            for (key, name, kind, width) in &cols {
+                let v = row.get(key).unwrap_or(&Value::Null);
+                let fv = match (kind, v) {
+                    (_, Value::Null) if *kind != Kind::Text => match kind {
+                        Kind::Bool => FieldValue::Logical(None),
+                        _ => FieldValue::Numeric(None),
+                    },
+                    (Kind::Int | Kind::Float, Value::Number(n)) => FieldValue::Numeric(n.as_f64()),
+                    (Kind::Bool, Value::Bool(b)) => FieldValue::Logical(Some(*b)),
+                    _ => {
+                        let t = fit(&text_of(v), enc, (*width).clamp(1, 254));
+                        FieldValue::Character((!t.is_empty()).then_some(t))
+                    }
+                };
+                record.insert(name.clone(), fv);
+            }
+            write_shape(&mut writer, layer, f.geometry, &record)?;
+        }
+        // Dropping the writer writes the headers (record counts, extents).
+        drop(writer);
+        std::fs::write(tmp_dir.join(format!("{stem}.prj")), prj)?;
+        std::fs::write(tmp_dir.join(format!("{stem}.cpg")), encoding.cpg())?;
+        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+            let f = std::fs::File::open(tmp_dir.join(format!("{stem}.{ext}")))?;
+            f.sync_all()?;
+        }
+        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+            std::fs::rename(tmp_dir.join(format!("{stem}.{ext}")), path.with_extension(ext))?;
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&tmp_dir);
+    result
+}
+
+fn write_shape<W: std::io::Write + std::io::Seek>(
+    writer: &mut shapefile::Writer<W>,
+    layer: Layer,
+    g: GeomRef,
+    record: &dbase::Record,
+) -> std::io::Result<()> {
+    use shapefile::{Point as SP, PolygonRing};
+    let pt = |c: &Coord<f64>| SP::new(c.x, c.y);
+    match g {
+        GeomRef::Polygons(mp) => {
+            let mut rings = Vec::new();
+            for p in &mp.0 {
+                rings.push(PolygonRing::Outer(p.exterior().0.iter().map(pt).collect()));
+                for h in p.interiors() {
+                    rings.push(PolygonRing::Inner(h.0.iter().map(pt).collect()));
+                }
+            }
+            // An empty geometry is a polygon without parts.
+            writer
+                .write_shape_and_record(&shapefile::Polygon::with_rings(rings), record)
+                .map_err(io_err)
+        }
+        GeomRef::Lines(ml) => {
+            let parts: Vec<Vec<SP>> = ml.0.iter().map(|l| l.0.iter().map(pt).collect()).collect();
+            writer
+                .write_shape_and_record(&shapefile::Polyline::with_parts(parts), record)
+                .map_err(io_err)
+        }
+        GeomRef::Point(p) => {
+            let _ = layer;
+            writer
+                .write_shape_and_record(&pt(&p.0), record)
+                .map_err(io_err)
+        }
+    }
+}
+
+/// The file a layer is written to: `<stem>_<layer>.shp` beside `out`.
+pub fn layer_path(out: &Path, layer_name: &str) -> PathBuf {
+    let stem = out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let plural = match layer_name {
+        "boundary" => "boundary".to_string(),
+        other => format!("{other}s"),
+    };
+    out.with_file_name(format!("{stem}_{plural}.shp"))
+}
+
+/// Write every non-empty layer of the project as a shapefile beside `out`
+/// (`<stem>_grids.shp`, ...); returns the files written.
+pub fn write(project: &Project, out: &Path, encoding: DbfEncoding) -> Result<Vec<PathBuf>, String> {
+    let prj = crsdef::crs_wkt(project.crs, true)?;
+    let mut written = Vec::new();
+    for layer in LAYERS {
+        let feats: Vec<OutFeature> = out_features(project).filter(|f| f.layer == layer).collect();
+        if feats.is_empty() {
+            continue;
+        }
+        let path = layer_path(out, layer.name());
+        write_layer(&path, layer, &feats, &prj, encoding)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}

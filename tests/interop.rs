@@ -1,0 +1,743 @@
+//! Formats other software reads and writes: round trips through GeoPackage, shapefiles
+//! (UTF-8 and GBK) and CSV; interoperation with GDAL's `ogrinfo`/`ogr2ogr` and PROJ's
+//! command-line tools (Debian `gdal-bin`, `proj-bin`, installed by `make test` and CI); and
+//! broken input.
+
+use geo::Coord;
+use gridmap::io::{self, FieldMap, ReadOptions, SourceCrs};
+use gridmap::model::{Crs, Grid, Project};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn sample_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson")
+}
+
+fn sample() -> Project {
+    io::open(&[sample_path().as_path()], &ReadOptions::default()).expect("sample loads")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Run a peer tool; its absence is a failure (make test and CI install it), not a skip.
+fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
+        panic!("{name} is needed for the interop tests (Debian gdal-bin/proj-bin; `make test` installs them): {e}")
+    });
+    assert!(
+        out.status.success(),
+        "{name} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn gridmap(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(args)
+        .output()
+        .expect("run gridmap")
+}
+
+/// Largest distance between corresponding vertices of two grids' polygons, after putting
+/// both in the same orientation (writers may reverse rings).
+fn max_vertex_shift(a: &Grid, b: &Grid) -> f64 {
+    let ra: Vec<Vec<Coord<f64>>> = a
+        .geometry
+        .0
+        .iter()
+        .flat_map(gridmap::geom::canonical_rings)
+        .collect();
+    let rb: Vec<Vec<Coord<f64>>> = b
+        .geometry
+        .0
+        .iter()
+        .flat_map(gridmap::geom::canonical_rings)
+        .collect();
+    assert_eq!(ra.len(), rb.len(), "ring count of {}", a.id);
+    let mut worst: f64 = 0.0;
+    for (x, y) in ra.iter().zip(&rb) {
+        assert_eq!(x.len(), y.len(), "vertex count of {}", a.id);
+        for (p, q) in x.iter().zip(y) {
+            worst = worst.max(((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt());
+        }
+    }
+    worst
+}
+
+fn same_records(a: &Project, b: &Project, staff: bool) {
+    assert_eq!(a.grids.len(), b.grids.len());
+    for (g, h) in a.grids.iter().zip(&b.grids) {
+        assert_eq!(g.id, h.id);
+        assert_eq!(g.name, h.name, "name of {}", g.id);
+        assert_eq!(g.code, h.code);
+        assert_eq!(g.level, h.level);
+        assert_eq!(g.parent, h.parent);
+        assert_eq!(g.households, h.households);
+        assert_eq!(g.population, h.population);
+        if staff {
+            assert_eq!(g.staff, h.staff, "staff of {}", g.id);
+        }
+        let d = max_vertex_shift(g, h);
+        assert!(d < 0.01, "{} moved by {d} m", g.id);
+    }
+}
+
+// ------------------------------------------------------------------ GeoPackage
+
+#[test]
+fn geopackage_round_trip_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = sample();
+    p.settings.insert("language".into(), "en".into());
+    gridmap::AuditConfig {
+        gap_width: 0.3,
+        ..Default::default()
+    }
+    .store(&mut p.settings);
+    p.grids[0].extra.insert("备注".into(), "保留".into());
+    p.grids[1].notes = "河道整治".into();
+    let path = dir.path().join("晋屏镇.gpkg");
+    io::gpkg::write(&p, &path).unwrap();
+    assert!(io::gpkg::is_native(&path).unwrap());
+    let q = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(q.crs, Crs::epsg(4546));
+    assert_eq!(q, p, "a GeoPackage save and open gives the same project");
+    assert_eq!(gridmap::AuditConfig::from_settings(&q.settings).gap_width, 0.3);
+    // Saving again over the file keeps it readable (atomic replace) and leaves no temp.
+    io::gpkg::write(&q, &path).unwrap();
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["晋屏镇.gpkg".to_string()]);
+}
+
+#[test]
+fn geopackage_is_read_by_ogrinfo() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sample();
+    let path = dir.path().join("jinping.gpkg");
+    io::gpkg::write(&p, &path).unwrap();
+    let grids = tool("ogrinfo", &["-so", s(&path), "grids"]);
+    assert!(grids.contains("Feature Count: 80"), "{grids}");
+    assert!(grids.contains("Multi Polygon"), "{grids}");
+    assert!(grids.contains("CGCS2000 / 3-degree Gauss-Kruger CM 111E"), "{grids}");
+    assert!(grids.contains("ID[\"EPSG\",4546]"), "{grids}");
+    let all = tool("ogrinfo", &["-al", "-q", s(&path)]);
+    for g in &p.grids {
+        assert!(all.contains(&format!("name (String) = {}", g.name)), "{}", g.name);
+    }
+    let staff = tool("ogrinfo", &["-so", s(&path), "staff"]);
+    let n_staff: usize = p.grids.iter().map(|g| g.staff.len()).sum();
+    assert!(staff.contains(&format!("Feature Count: {n_staff}")), "{staff}");
+    let rivers = tool("ogrinfo", &["-so", s(&path), "rivers"]);
+    assert!(rivers.contains("Feature Count: 3"), "{rivers}");
+    // The spatial index works: a bounding-box query through GDAL finds grids.
+    let e = gridmap::geom::envelope(&p.grids[5].geometry).unwrap();
+    let c = e.center();
+    let spat = tool(
+        "ogrinfo",
+        &[
+            "-q",
+            s(&path),
+            "grids",
+            "-spat",
+            &c.x.to_string(),
+            &c.y.to_string(),
+            &(c.x + 1.0).to_string(),
+            &(c.y + 1.0).to_string(),
+        ],
+    );
+    assert!(spat.contains(&p.grids[5].name), "{spat}");
+}
+
+#[test]
+fn geopackage_from_ogr2ogr_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("from_gdal.gpkg");
+    tool(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GPKG",
+            s(&out),
+            s(&sample_path()),
+            "-where",
+            "layer = 'grid'",
+            "-nln",
+            "网格",
+            "-t_srs",
+            "EPSG:4546",
+        ],
+    );
+    let q = io::open(&[out.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(q.crs, Crs::epsg(4546));
+    same_records(&sample(), &q, true);
+}
+
+// ------------------------------------------------------------------ shapefiles
+
+#[test]
+fn shapefile_round_trip_utf8_and_gbk() {
+    let p = sample();
+    for (enc, cpg) in [
+        (io::shp::DbfEncoding::Utf8, "UTF-8"),
+        (io::shp::DbfEncoding::Gbk, "936"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let written = io::shp::write(&p, &dir.path().join("jp.shp"), enc).unwrap();
+        let names: Vec<String> = written
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "jp_boundary.shp",
+                "jp_grids.shp",
+                "jp_rivers.shp",
+                "jp_reservoirs.shp",
+                "jp_villages.shp"
+            ]
+        );
+        let grids = dir.path().join("jp_grids.shp");
+        assert_eq!(std::fs::read_to_string(grids.with_extension("cpg")).unwrap(), cpg);
+        let prj = std::fs::read_to_string(grids.with_extension("prj")).unwrap();
+        assert!(prj.starts_with("PROJCS[\"CGCS2000_3_Degree_GK_CM_111E\""), "{prj}");
+        let refs: Vec<&Path> = written.iter().map(|p| p.as_path()).collect();
+        let q = io::open(&refs, &ReadOptions::default()).unwrap();
+        assert_eq!(q.crs, Crs::epsg(4546));
+        same_records(&p, &q, true);
+        assert_eq!(q.rivers.len(), p.rivers.len());
+        assert_eq!(q.rivers[0].name, p.rivers[0].name);
+        assert_eq!(q.reservoirs.len(), p.reservoirs.len());
+        assert_eq!(q.villages.len(), p.villages.len());
+        assert_eq!(q.villages[3].name, p.villages[3].name);
+        assert_eq!(q.villages[3].households, p.villages[3].households);
+        assert_eq!(q.boundary.len(), 1);
+        // GDAL reads the same features, CRS and Chinese text.
+        let info = tool("ogrinfo", &["-al", "-q", s(&grids)]);
+        for g in &p.grids {
+            assert!(info.contains(&format!("NAME (String) = {}", g.name)), "{}", g.name);
+        }
+        let so = tool("ogrinfo", &["-so", "-al", s(&grids)]);
+        assert!(so.contains("Feature Count: 80"), "{so}");
+        assert!(so.contains("CGCS2000 / 3-degree Gauss-Kruger CM 111E"), "{so}");
+        // Staff summary fields for people reading the table.
+        let head = &p.grids[30].staff[0];
+        assert!(info.contains(&format!("HEAD (String) = {}", head.name)));
+        assert!(info.contains(&format!("HEAD_TEL (String) = {}", head.phone)));
+    }
+}
+
+/// A shapefile as the county office sends it: written by GDAL in EPSG:4546 with GBK text;
+/// read with the `.cpg`, and again with neither `.cpg` nor language byte (detection).
+#[test]
+fn gbk_shapefile_from_ogr2ogr() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = dir.path().join("网格.shp");
+    tool(
+        "ogr2ogr",
+        &[
+            "-f",
+            "ESRI Shapefile",
+            s(&shp),
+            s(&sample_path()),
+            "-where",
+            "layer = 'grid'",
+            "-t_srs",
+            "EPSG:4546",
+            "-lco",
+            "ENCODING=CP936",
+        ],
+    );
+    let cpg = std::fs::read_to_string(shp.with_extension("cpg")).unwrap();
+    assert!(cpg.contains("936"), "{cpg}");
+    let dbf = std::fs::read(shp.with_extension("dbf")).unwrap();
+    assert!(std::str::from_utf8(&dbf).is_err(), "the table is GBK, not UTF-8");
+    let reference = sample();
+    let q = io::open(&[shp.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(q.crs, Crs::epsg(4546));
+    same_records(&reference, &q, false);
+    // No .cpg, language driver byte 0: detected (not UTF-8, so GB18030).
+    std::fs::remove_file(shp.with_extension("cpg")).unwrap();
+    let mut dbf = dbf;
+    dbf[29] = 0;
+    std::fs::write(shp.with_extension("dbf"), &dbf).unwrap();
+    let q = io::open(&[shp.as_path()], &ReadOptions::default()).unwrap();
+    same_records(&reference, &q, false);
+    // A wrong user choice garbles, the right one restores: the override is honoured.
+    let latin = ReadOptions {
+        encoding: Some(encoding_rs::WINDOWS_1252),
+        ..Default::default()
+    };
+    let garbled = io::open(&[shp.as_path()], &latin).unwrap();
+    assert_ne!(garbled.grids[0].name, reference.grids[0].name);
+    // The CLI takes the encoding too.
+    let out = gridmap(&["rivers", s(&shp), "--encoding", "GBK", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Rename DBF columns in place (the header's 11-byte field names), as data from another
+/// office would name them.
+fn rename_dbf_fields(dbf: &Path, renames: &[(&str, &str)]) {
+    let mut b = std::fs::read(dbf).unwrap();
+    let header_len = u16::from_le_bytes([b[8], b[9]]) as usize;
+    let mut off = 32;
+    while off + 32 <= header_len && b[off] != 0x0D {
+        let name: String = b[off..off + 11]
+            .iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as char)
+            .collect();
+        if let Some((_, new)) = renames.iter().find(|(old, _)| *old == name) {
+            let mut field = [0u8; 11];
+            field[..new.len()].copy_from_slice(new.as_bytes());
+            b[off..off + 11].copy_from_slice(&field);
+        }
+        off += 32;
+    }
+    std::fs::write(dbf, b).unwrap();
+}
+
+#[test]
+fn field_mapping_picks_the_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = sample();
+    io::shp::write(&r, &dir.path().join("x.shp"), Default::default()).unwrap();
+    let shp = dir.path().join("x_grids.shp");
+    // Columns named as a county office might: XZQMC for the name, a custom code column.
+    rename_dbf_fields(
+        &shp.with_extension("dbf"),
+        &[("ID", "OBJ_ID"), ("NAME", "XZQMC"), ("CODE", "BIANMA"), ("HOUSEHOLDS", "HU")],
+    );
+    let cols = io::shp::columns(&shp, &ReadOptions::default()).unwrap();
+    for c in ["OBJ_ID", "XZQMC", "BIANMA", "HU"] {
+        assert!(cols.iter().any(|x| x == c), "{cols:?}");
+    }
+    let guess = FieldMap::guess(&cols);
+    assert_eq!(guess.name.as_deref(), Some("XZQMC"));
+    assert_eq!(guess.code, None);
+    let mut fields = guess;
+    fields.code = Some("BIANMA".into());
+    fields.households = Some("HU".into());
+    let opts = ReadOptions {
+        fields,
+        ..Default::default()
+    };
+    let q = io::open(&[shp.as_path()], &opts).unwrap();
+    assert_eq!(q.grids[7].name, r.grids[7].name);
+    assert_eq!(q.grids[7].code, r.grids[7].code);
+    assert_eq!(q.grids[7].id, r.grids[7].code, "the id falls back to the mapped code");
+    assert_eq!(q.grids[7].households, r.grids[7].households);
+    // The same from the CLI.
+    let out = gridmap(&[
+        "export",
+        s(&shp),
+        "--field",
+        "code=BIANMA",
+        "--out",
+        s(&dir.path().join("m.geojson")),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(dir.path().join("m.geojson")).unwrap();
+    assert!(text.contains(&format!("\"code\":\"{}\"", r.grids[7].code)));
+    let bad = gridmap(&["audit", s(&shp), "--field", "colour=X"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn geojson_from_ogr2ogr_in_gk_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gk.geojson");
+    tool(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GeoJSON",
+            s(&out),
+            s(&sample_path()),
+            "-t_srs",
+            "EPSG:4546",
+            "-lco",
+            "COORDINATE_PRECISION=4",
+        ],
+    );
+    let q = io::open(&[out.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(q.crs, Crs::epsg(4546));
+    same_records(&sample(), &q, true);
+}
+
+#[test]
+fn exports_are_read_by_ogrinfo() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = sample_path();
+    for (name, extra) in [
+        ("rfc.geojson", vec![]),
+        ("layers.geojson", vec!["--per-layer"]),
+        ("grids.csv", vec![]),
+    ] {
+        let out = dir.path().join(name);
+        let mut args = vec!["export", s(&src), "--out", s(&out)];
+        args.extend(extra);
+        let r = gridmap(&args);
+        assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    }
+    let p = sample();
+    let total =
+        p.boundary.len() + p.grids.len() + p.rivers.len() + p.reservoirs.len() + p.villages.len();
+    let rfc = tool("ogrinfo", &["-so", "-al", s(&dir.path().join("rfc.geojson"))]);
+    assert!(rfc.contains(&format!("Feature Count: {total}")), "{rfc}");
+    assert!(rfc.contains("WGS 84"), "{rfc}");
+    let layer = dir.path().join("layers_grid.geojson");
+    let grids = tool("ogrinfo", &["-al", "-q", s(&layer)]);
+    assert!(grids.contains(&format!("name (String) = {}", p.grids[1].name)), "{grids}");
+    let csv = dir.path().join("grids.csv");
+    let info = tool(
+        "ogrinfo",
+        &[
+            "-al",
+            "-q",
+            "-oo",
+            "GEOM_POSSIBLE_NAMES=wkt_*",
+            "-oo",
+            "KEEP_GEOM_COLUMNS=NO",
+            s(&csv),
+        ],
+    );
+    assert!(info.contains("MULTIPOLYGON"), "{}", &info[..info.len().min(2000)]);
+    assert!(info.contains(&format!("name (String) = {}", p.grids[1].name)));
+}
+
+// ------------------------------------------------------------------ CRS
+
+/// `.prj` files as ESRI software writes them (from PROJ's own command-line `projinfo`)
+/// name the EPSG codes of the CRSs Chinese data comes in.
+#[test]
+fn prj_files_are_identified() {
+    for code in [
+        4490, // CGCS2000 geographic
+        4546, // CGCS2000 3-degree GK CM 111E, no zone prefix
+        4525, // CGCS2000 3-degree GK zone 37 (prefixed)
+        4497, // CGCS2000 6-degree GK zone 19
+        4610, // Xian 1980 geographic
+        2382, // Xian 1980 3-degree GK CM 111E
+        4214, // Beijing 1954 geographic
+        2434, // Beijing 1954 3-degree GK CM 111E
+        4326, // WGS 84
+        3857, // Web Mercator
+    ] {
+        let wkt = tool("projinfo", &["-q", "-o", "WKT1_ESRI", &format!("EPSG:{code}")]);
+        assert_eq!(
+            io::crs_from_wkt(&wkt).unwrap(),
+            SourceCrs::Epsg(Crs::epsg(code)),
+            "{wkt}"
+        );
+    }
+}
+
+/// Reprojection agrees with PROJ's `cs2cs` to 1 mm.
+#[test]
+fn reprojection_agrees_with_cs2cs() {
+    let pts = [(112.31, 25.42), (111.0, 24.0), (113.4, 26.9)];
+    for (from, to) in [(4490, 4546), (4326, 4546), (4490, 4525), (4610, 2382)] {
+        // cs2cs takes EPSG geographic CRSs as latitude, longitude.
+        let input: String = pts.iter().map(|(x, y)| format!("{y} {x}\n")).collect();
+        let mut child = Command::new("cs2cs")
+            .args([
+                "-f",
+                "%.4f",
+                &format!("EPSG:{from}"),
+                &format!("EPSG:{to}"),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("cs2cs (Debian proj-bin)");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+        let rp = io::Reprojector::new(Crs::epsg(from), Crs::epsg(to)).unwrap();
+        for ((x, y), line) in pts.iter().zip(out.lines()) {
+            let nums: Vec<f64> = line
+                .split_whitespace()
+                .take(2)
+                .map(|v| v.parse().unwrap())
+                .collect();
+            let ours = rp.point(Coord { x: *x, y: *y });
+            // EPSG projected CRSs of China are northing, easting in cs2cs order.
+            let (n, e) = (nums[0], nums[1]);
+            let d = ((ours.x - e).powi(2) + (ours.y - n).powi(2)).sqrt();
+            assert!(d < 0.001, "EPSG:{from}->{to} ({x},{y}): {ours:?} vs {line}");
+        }
+    }
+}
+
+#[test]
+fn gcj02_import_option() {
+    // The sample's grids as if traced on a commercial web map (GCJ-02 longitude/latitude).
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(sample_path()).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    fn shift(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Array(a) if a.len() == 2 && a[0].is_f64() => {
+                let c = io::gcj02::from_wgs84(Coord {
+                    x: a[0].as_f64().unwrap(),
+                    y: a[1].as_f64().unwrap(),
+                });
+                *v = serde_json::json!([c.x, c.y]);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(shift),
+            _ => {}
+        }
+    }
+    for f in doc["features"].as_array_mut().unwrap() {
+        shift(&mut f["geometry"]["coordinates"]);
+    }
+    let path = dir.path().join("gcj.geojson");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let plain = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+    let fixed = io::open(
+        &[path.as_path()],
+        &ReadOptions {
+            gcj02: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let r = sample();
+    // Without the option the map is several hundred metres off; with it, within 1 cm.
+    assert!(max_vertex_shift(&plain.grids[0], &r.grids[0]) > 100.0);
+    same_records(&r, &fixed, true);
+    let out = gridmap(&["audit", s(&path), "--gcj02"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+// ------------------------------------------------------------------ bad input
+
+fn expect_error(paths: &[&Path], opts: &ReadOptions, file: &Path, en: &str) -> io::LoadError {
+    let e = io::open(paths, opts).expect_err("must fail");
+    assert_eq!(e.file, file, "{e}");
+    assert!(e.en.contains(en), "{e}");
+    assert!(!e.zh.is_empty());
+    e
+}
+
+#[test]
+fn broken_shapefiles_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sample();
+    io::shp::write(&p, &dir.path().join("a.shp"), Default::default()).unwrap();
+    let grids = dir.path().join("a_grids.shp");
+    let dbf = grids.with_extension("dbf");
+    let shp_bytes = std::fs::read(&grids).unwrap();
+    let dbf_bytes = std::fs::read(&dbf).unwrap();
+    let o = ReadOptions::default();
+
+    // No .dbf.
+    std::fs::rename(&dbf, dir.path().join("moved.dbf")).unwrap();
+    expect_error(&[&grids], &o, &grids, ".dbf of the same name) is missing");
+    std::fs::rename(dir.path().join("moved.dbf"), &dbf).unwrap();
+
+    // Truncated .shp.
+    std::fs::write(&grids, &shp_bytes[..shp_bytes.len() / 2]).unwrap();
+    let e = expect_error(&[&grids], &o, &grids, "damaged or truncated");
+    assert!(e.feature.is_some(), "names the record: {e}");
+    std::fs::write(&grids, &shp_bytes).unwrap();
+
+    // .dbf header claiming more records than the file holds.
+    let mut wrong = dbf_bytes.clone();
+    wrong[4..8].copy_from_slice(&(1000u32).to_le_bytes());
+    std::fs::write(&dbf, &wrong).unwrap();
+    expect_error(&[&grids], &o, &dbf, "declares 1000 records");
+    // ... or fewer records than there are shapes.
+    let mut fewer = dbf_bytes.clone();
+    fewer[4..8].copy_from_slice(&(79u32).to_le_bytes());
+    std::fs::write(&dbf, &fewer).unwrap();
+    expect_error(&[&grids], &o, &grids, "80 shapes but the .dbf has 79 records");
+    std::fs::write(&dbf, &dbf_bytes).unwrap();
+
+    // A .prj nobody can read.
+    let prj = grids.with_extension("prj");
+    std::fs::write(&prj, "PROJCS[\"Local grid\",GEOGCS[\"unknown").unwrap();
+    expect_error(&[&grids], &o, &prj, "CRS in the .prj is not recognised");
+
+    // No .prj: the CRS must be named; zone-free GK metres get a hint.
+    std::fs::remove_file(&prj).unwrap();
+    let e = expect_error(&[&grids], &o, &grids, "no .prj");
+    assert!(e.needs_crs);
+    let with = ReadOptions {
+        source_crs: Some(Crs::epsg(4546)),
+        ..Default::default()
+    };
+    assert_eq!(io::open(&[&grids], &with).unwrap().grids.len(), 80);
+    let out = gridmap(&["audit", s(&grids)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a_grids.shp") && err.contains("--src-crs"), "{err}");
+    assert_eq!(
+        gridmap(&["audit", s(&grids), "--src-crs", "EPSG:4546"]).status.code(),
+        Some(0),
+        "with the CRS named, the grids load and audit clean"
+    );
+
+    // Zone-prefixed eastings are recognised and the zone suggested.
+    let mut shifted = p.clone();
+    let rp = io::Reprojector::new(Crs::epsg(4546), Crs::epsg(4525)).unwrap();
+    for g in &mut shifted.grids {
+        use geo::MapCoordsInPlace;
+        g.geometry.map_coords_in_place(|c| rp.point(c));
+    }
+    shifted.crs = Crs::epsg(4525);
+    io::shp::write(&shifted, &dir.path().join("z.shp"), Default::default()).unwrap();
+    let zg = dir.path().join("z_grids.shp");
+    std::fs::remove_file(zg.with_extension("prj")).unwrap();
+    let e = expect_error(&[&zg], &o, &zg, "EPSG:4525");
+    assert_eq!(e.suggested_crs, Some(Crs::epsg(4525)));
+}
+
+#[test]
+fn odd_shapes_are_imported_where_possible() {
+    use shapefile::{Point, Polygon, PolygonRing};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.shp");
+    {
+        let table = shapefile::dbase::TableWriterBuilder::new().add_character_field(
+            shapefile::dbase::FieldName::try_from("NAME").unwrap(),
+            20,
+        );
+        let mut w = shapefile::Writer::from_path(&path, table).unwrap();
+        let rec = |n: &str| {
+            let mut r = shapefile::dbase::Record::default();
+            r.insert(
+                "NAME".into(),
+                shapefile::dbase::FieldValue::Character(Some(n.into())),
+            );
+            r
+        };
+        let sq = |x0: f64, y0: f64, d: f64| {
+            vec![
+                Point::new(x0, y0),
+                Point::new(x0 + d, y0),
+                Point::new(x0 + d, y0 + d),
+                Point::new(x0, y0 + d),
+                Point::new(x0, y0),
+            ]
+        };
+        // Shell and hole both counter-clockwise (wrong for ESRI): told apart by nesting.
+        let mut hole = sq(500_100.0, 2_800_100.0, 100.0);
+        hole.reverse();
+        let mut shell = sq(500_000.0, 2_800_000.0, 300.0);
+        shell.reverse();
+        w.write_shape_and_record(
+            &Polygon::with_rings(vec![PolygonRing::Inner(shell), PolygonRing::Inner(hole)]),
+            &rec("带洞"),
+        )
+        .unwrap();
+        // A ring of two points: dropped, the feature kept with a note.
+        w.write_shape_and_record(
+            &Polygon::with_rings(vec![PolygonRing::Outer(vec![
+                Point::new(1.0, 1.0),
+                Point::new(2.0, 2.0),
+                Point::new(1.0, 1.0),
+            ])]),
+            &rec("坏"),
+        )
+        .unwrap();
+        // Two parts.
+        w.write_shape_and_record(
+            &Polygon::with_rings(vec![
+                PolygonRing::Outer(sq(501_000.0, 2_800_000.0, 10.0)),
+                PolygonRing::Outer(sq(502_000.0, 2_800_000.0, 10.0)),
+            ]),
+            &rec("两块"),
+        )
+        .unwrap();
+    }
+    let opts = ReadOptions {
+        source_crs: Some(Crs::epsg(4546)),
+        ..Default::default()
+    };
+    let q = io::open(&[path.as_path()], &opts).unwrap();
+    assert_eq!(q.grids.len(), 3);
+    let holed = &q.grids[0];
+    assert_eq!(holed.geometry.0.len(), 1);
+    assert_eq!(holed.geometry.0[0].interiors().len(), 1);
+    assert!((gridmap::geom::area(&holed.geometry) - 80_000.0).abs() < 1e-6);
+    assert!(q.grids[1].geometry.0.is_empty());
+    assert_eq!(q.input_notes.len(), 1);
+    assert!(q.input_notes[0].en.contains("record #2"), "{:?}", q.input_notes);
+    assert_eq!(q.grids[2].geometry.0.len(), 2);
+    let report = gridmap::audit(&q, &Default::default());
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.ids.contains(&q.grids[1].id)),
+        "the broken record is reported by the audit"
+    );
+}
+
+#[test]
+fn bad_geopackages_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = ReadOptions::default();
+    // An SQLite database that is not a GeoPackage.
+    let db = dir.path().join("other.gpkg");
+    let status = Command::new("sqlite3")
+        .arg(&db)
+        .arg("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);")
+        .status()
+        .expect("sqlite3");
+    assert!(status.success());
+    expect_error(&[&db], &o, &db, "not a GeoPackage");
+    // Not SQLite at all.
+    let junk = dir.path().join("junk.gpkg");
+    std::fs::write(&junk, "this is not a database, just text that is long enough ...").unwrap();
+    expect_error(&[&junk], &o, &junk, "not a GeoPackage");
+    // Written by a newer gridmap.
+    let newer = dir.path().join("newer.gpkg");
+    io::gpkg::write(&sample(), &newer).unwrap();
+    let status = Command::new("sqlite3")
+        .arg(&newer)
+        .arg("UPDATE gridmap_meta SET value = '99' WHERE key = 'format_version';")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    expect_error(&[&newer], &o, &newer, "written by a newer gridmap");
+    let out = gridmap(&["audit", s(&newer)]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A save killed half-way leaves the previous file as it was.
+#[test]
+fn interrupted_save_keeps_the_previous_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.gpkg");
+    let p = sample();
+    io::gpkg::write(&p, &path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    // The temporary file is written first; a failure before the rename (here: the
+    // temporary name is taken by a folder) must not touch the project file.
+    let tmp = dir
+        .path()
+        .join(format!(".p.gpkg.{}.tmp", std::process::id()));
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::write(tmp.join("x"), "x").unwrap();
+    assert!(io::gpkg::write(&p, &path).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(io::open(&[path.as_path()], &o()).unwrap(), p);
+}
+
+fn o() -> ReadOptions {
+    ReadOptions::default()
+}
