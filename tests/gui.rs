@@ -8,7 +8,7 @@ use geo::Coord;
 use gridmap::audit::Kind;
 use gridmap::io::geojson::ReadOptions;
 use gridmap::ui::GridmapApp;
-use gridmap::{Project, geom};
+use gridmap::{Crs, Project, geom};
 use std::path::Path;
 
 fn load(name: &str) -> Project {
@@ -468,4 +468,99 @@ fn a_typed_path_opens_without_a_file_dialog() {
             .iter()
             .any(|p| p.ends_with("jinping-faulty.geojson"))
     );
+}
+
+/// Rename DBF columns in place, as data from another office would name them.
+fn rename_dbf_fields(dbf: &Path, renames: &[(&str, &str)]) {
+    let mut b = std::fs::read(dbf).unwrap();
+    let header_len = u16::from_le_bytes([b[8], b[9]]) as usize;
+    let mut off = 32;
+    while off + 32 <= header_len && b[off] != 0x0D {
+        let name: String = b[off..off + 11]
+            .iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as char)
+            .collect();
+        if let Some((_, new)) = renames.iter().find(|(old, _)| *old == name) {
+            let mut field = [0u8; 11];
+            field[..new.len()].copy_from_slice(new.as_bytes());
+            b[off..off + 11].copy_from_slice(&field);
+        }
+        off += 32;
+    }
+    std::fs::write(dbf, b).unwrap();
+}
+
+/// A county shapefile without .prj or .cpg, GBK text, zone-prefixed GK coordinates and an
+/// unusual code column: the import dialog suggests the zone, takes the encoding and the
+/// code column chosen, and the result saves as a GeoPackage that remembers the mapping.
+#[test]
+fn shapefile_import_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = load("jinping.geojson");
+    let rp = gridmap::io::Reprojector::new(Crs::epsg(4546), Crs::epsg(4525)).unwrap();
+    for g in &mut r.grids {
+        use geo::MapCoordsInPlace;
+        g.geometry.map_coords_in_place(|c| rp.point(c));
+    }
+    r.crs = Crs::epsg(4525);
+    gridmap::io::shp::write(&r, &dir.path().join("县发.shp"), gridmap::io::shp::DbfEncoding::Gbk)
+        .unwrap();
+    let shp = dir.path().join("县发_grids.shp");
+    std::fs::remove_file(shp.with_extension("prj")).unwrap();
+    std::fs::remove_file(shp.with_extension("cpg")).unwrap();
+    let dbf = shp.with_extension("dbf");
+    rename_dbf_fields(&dbf, &[("ID", "OBJ_ID"), ("CODE", "BIANMA")]);
+    let mut bytes = std::fs::read(&dbf).unwrap();
+    bytes[29] = 0;
+    std::fs::write(&dbf, bytes).unwrap();
+
+    let mut h = app("jinping.geojson");
+    h.state_mut().typed_path = shp.display().to_string();
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("打开路径").click();
+    h.run_steps(3);
+    {
+        let d = h.state().import_dialog.as_ref().expect("the import dialog opens");
+        assert!(d.needs_crs);
+        assert_eq!(d.crs_text, "4525", "the zone is recognised from the eastings");
+        assert!(d.preview.is_ok(), "{:?}", d.preview);
+    }
+    // Map the code column, choose the encoding, accept.
+    h.get_by_value("（无）").click();
+    h.run_steps(2);
+    h.get_by_label("BIANMA").click();
+    h.run_steps(2);
+    h.get_by_value("自动识别").click();
+    h.run_steps(2);
+    h.get_by_label("GBK").click();
+    h.run_steps(3);
+    h.get_by_label("确定").click();
+    h.run_steps(3);
+    let app_state = h.state();
+    assert!(app_state.import_dialog.is_none());
+    let p = &app_state.doc.project;
+    assert_eq!(p.crs, Crs::epsg(4525));
+    assert_eq!(p.grids.len(), r.grids.len());
+    for (a, b) in p.grids.iter().zip(&r.grids) {
+        assert_eq!(a.name, b.name);
+        assert_eq!(a.code, b.code);
+        assert_eq!(a.staff, b.staff);
+    }
+    assert_eq!(p.settings["field_map"]["code"], "BIANMA");
+    assert_eq!(p.settings["import_encoding"], "GBK");
+
+    // Save to a typed path as the project file.
+    let out = dir.path().join("晋屏镇.gpkg");
+    h.state_mut().typed_path = out.display().to_string();
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("保存到路径").click();
+    h.run_steps(3);
+    assert_eq!(h.state().doc.path.as_deref(), Some(out.as_path()), "{}", h.state().message);
+    assert!(!h.state().doc.dirty);
+    let saved = gridmap::io::open(&[out.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(saved.grids, h.state().doc.project.grids);
+    assert_eq!(saved.settings["field_map"]["code"], "BIANMA");
 }

@@ -4,6 +4,7 @@
 
 mod canvas;
 mod i18n;
+pub mod import;
 mod panels;
 mod tiles;
 mod view;
@@ -120,6 +121,8 @@ pub enum UiCommand {
     FillGapInto(usize),
     ToggleLanguage,
     OpenRecent(PathBuf),
+    /// Save to a path typed in the File menu (where no file dialog exists).
+    SavePath(PathBuf),
     /// Add a georeferenced image (PNG/JPEG with a world file) as a background.
     AddBackground,
 }
@@ -334,6 +337,8 @@ pub struct GridmapApp {
     shot: Arc<std::sync::Mutex<Option<Arc<egui::ColorImage>>>>,
     drag_counter: u64,
     pub settings: Settings,
+    /// The import dialog (shapefiles, GeoPackages from elsewhere), when open.
+    pub import_dialog: Option<import::ImportDialog>,
     /// Where settings are kept; None in tests, so they never touch the user's files.
     settings_path: Option<PathBuf>,
 }
@@ -384,6 +389,7 @@ impl GridmapApp {
             shot: Arc::default(),
             drag_counter: 0,
             settings: Settings::default(),
+            import_dialog: None,
             settings_path: None,
         }
     }
@@ -483,21 +489,35 @@ impl GridmapApp {
                 self.doc.undo();
             }
             UiCommand::Redo => self.doc.redo(),
-            UiCommand::Save => match self.doc.path.clone() {
+            // Save writes the document's own file when it is a project file (GeoPackage
+            // or GeoJSON); a document opened from shapefiles is saved as a new GeoPackage.
+            UiCommand::Save => match self.doc.path.clone().filter(|p| {
+                matches!(
+                    crate::io::Format::of(p),
+                    Some(crate::io::Format::GeoPackage | crate::io::Format::GeoJson)
+                )
+            }) {
                 Some(p) => self.save_to(&p),
                 None => self.execute(UiCommand::SaveAs),
             },
             UiCommand::SaveAs => {
                 if let Some(p) = rfd::FileDialog::new()
+                    .add_filter("gridmap 项目 project (GeoPackage)", &["gpkg"])
                     .add_filter("GeoJSON", &["geojson", "json"])
+                    .add_filter("Shapefile (导出 export)", &["shp"])
+                    .add_filter("CSV (WKT)", &["csv"])
                     .save_file()
                 {
                     self.save_to(&p);
                 }
             }
+            UiCommand::SavePath(p) => self.save_to(&p),
             UiCommand::Open => {
                 if let Some(p) = rfd::FileDialog::new()
-                    .add_filter("GeoJSON", &["geojson", "json"])
+                    .add_filter(
+                        "GeoPackage / GeoJSON / Shapefile",
+                        &["gpkg", "geojson", "json", "shp"],
+                    )
                     .pick_file()
                 {
                     self.open(&p);
@@ -505,7 +525,10 @@ impl GridmapApp {
             }
             UiCommand::Import => {
                 if let Some(p) = rfd::FileDialog::new()
-                    .add_filter("GeoJSON", &["geojson", "json"])
+                    .add_filter(
+                        "Shapefile / GeoJSON / GeoPackage",
+                        &["shp", "geojson", "json", "gpkg"],
+                    )
                     .pick_file()
                 {
                     self.import(&p);
@@ -662,51 +685,96 @@ impl GridmapApp {
         }
     }
 
+    /// Open a project file; shapefiles and GeoPackages from elsewhere, and files that
+    /// name no CRS, go through the import dialog.
     pub fn open(&mut self, path: &Path) {
+        use import::{ImportDialog, ImportMode};
+        if ImportDialog::wanted(path) {
+            self.import_dialog = Some(ImportDialog::new(
+                path,
+                ImportMode::Open,
+                &self.doc.project.settings,
+            ));
+            return;
+        }
         match crate::io::open(&[path], &Default::default()) {
             Ok(p) => {
-                self.to_lonlat = Reprojector::new(p.crs, Crs::epsg(4326)).ok();
-                self.doc = Document::new(p, Some(path.to_path_buf()));
-                self.selection.clear();
-                self.highlight = None;
-                self.fitted = false;
+                self.load_project(p, Some(path.to_path_buf()));
                 self.message = format!("{}", path.display());
                 self.settings.remember(path);
                 self.store_settings();
+            }
+            Err(e) if e.needs_crs => {
+                self.import_dialog = Some(ImportDialog::new(
+                    path,
+                    ImportMode::Open,
+                    &self.doc.project.settings,
+                ));
             }
             Err(e) => self.message = e.to_string(),
         }
     }
 
+    /// Make `p` the open document (from `path`, None for an import not yet saved).
+    pub fn load_project(&mut self, p: Project, path: Option<PathBuf>) {
+        self.to_lonlat = Reprojector::new(p.crs, Crs::epsg(4326)).ok();
+        if let Some(lang) = p.settings.get("language").and_then(|v| v.as_str()) {
+            self.lang = if lang == "en" { Lang::En } else { Lang::Zh };
+        }
+        self.doc = Document::new(p, path);
+        self.selection.clear();
+        self.highlight = None;
+        self.fitted = false;
+    }
+
     /// Add the layers of another file to the project, as one undoable step for the grids.
     fn import(&mut self, path: &Path) {
-        let opts = crate::io::geojson::ReadOptions {
+        use import::{ImportDialog, ImportMode};
+        if ImportDialog::wanted(path) {
+            self.import_dialog = Some(ImportDialog::new(
+                path,
+                ImportMode::AddLayers,
+                &self.doc.project.settings,
+            ));
+            return;
+        }
+        let opts = crate::io::ReadOptions {
             working_crs: Some(self.doc.project.crs),
             ..Default::default()
         };
         match crate::io::open(&[path], &opts) {
-            Ok(other) => {
-                let mut t = Transaction::new("导入图层 / Import layer");
-                for (k, g) in other.grids.into_iter().enumerate() {
-                    t.changes.push(crate::edit::Change {
-                        pos: self.doc.project.grids.len() + k,
-                        before: None,
-                        after: Some(g),
-                    });
-                }
-                self.doc.project.rivers.extend(other.rivers);
-                self.doc.project.reservoirs.extend(other.reservoirs);
-                self.doc.project.villages.extend(other.villages);
-                self.doc.project.boundary.extend(other.boundary);
-                self.doc.commit(t);
-                self.doc.auditor = Auditor::new(
-                    &self.doc.project,
-                    AuditConfig::from_settings(&self.doc.project.settings),
-                );
-                self.doc.report = self.doc.auditor.report(&self.doc.project);
+            Ok(other) => self.add_layers(other),
+            Err(e) if e.needs_crs => {
+                self.import_dialog = Some(ImportDialog::new(
+                    path,
+                    ImportMode::AddLayers,
+                    &self.doc.project.settings,
+                ));
             }
             Err(e) => self.message = e.to_string(),
         }
+    }
+
+    /// Add the layers of `other` (already in the project's CRS) to the project.
+    pub fn add_layers(&mut self, other: Project) {
+        let mut t = Transaction::new("导入图层 / Import layer");
+        for (k, g) in other.grids.into_iter().enumerate() {
+            t.changes.push(crate::edit::Change {
+                pos: self.doc.project.grids.len() + k,
+                before: None,
+                after: Some(g),
+            });
+        }
+        self.doc.project.rivers.extend(other.rivers);
+        self.doc.project.reservoirs.extend(other.reservoirs);
+        self.doc.project.villages.extend(other.villages);
+        self.doc.project.boundary.extend(other.boundary);
+        self.doc.commit(t);
+        self.doc.auditor = Auditor::new(
+            &self.doc.project,
+            AuditConfig::from_settings(&self.doc.project.settings),
+        );
+        self.doc.report = self.doc.auditor.report(&self.doc.project);
     }
 
     fn autosave(&mut self) {
@@ -914,6 +982,7 @@ impl eframe::App for GridmapApp {
             self.execute(UiCommand::ZoomExtent);
         }
         self.offer_recovery(&ctx);
+        import::show(self, &ctx);
         self.handle_close(&ctx);
         self.autosave();
         self.take_screenshot(&ctx);

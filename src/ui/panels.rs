@@ -37,6 +37,12 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                             app.typed_path.trim(),
                         )));
                     }
+                    if ui.button(app.t("save_path")).clicked() && !app.typed_path.trim().is_empty()
+                    {
+                        cmd = Some(UiCommand::SavePath(std::path::PathBuf::from(
+                            app.typed_path.trim(),
+                        )));
+                    }
                 });
                 ui.menu_button(app.t("recent"), |ui| {
                     for p in app.settings.recent.clone() {

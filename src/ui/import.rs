@@ -1,0 +1,279 @@
+//! The import dialog for shapefiles and GeoPackages from elsewhere: attribute encoding
+//! (automatic or chosen), the CRS when the file names none, GCJ-02 input, and which
+//! column holds which field, with a live preview of what will be read. The choices are
+//! remembered in the project's settings.
+
+use super::GridmapApp;
+use crate::io::{self, FieldMap, Format, ReadOptions};
+use crate::model::{Crs, Project};
+use std::path::{Path, PathBuf};
+
+/// What the dialog's result is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Open as a new project.
+    Open,
+    /// Add the layers to the open project.
+    AddLayers,
+}
+
+/// Encodings offered, with the label shown.
+const ENCODINGS: [(&str, &str); 3] = [("UTF-8", "UTF-8"), ("GBK", "GBK"), ("GB18030", "GB18030")];
+
+pub struct ImportDialog {
+    pub path: PathBuf,
+    pub mode: ImportMode,
+    /// None = automatic (.cpg, language byte, detection).
+    pub encoding: Option<&'static str>,
+    /// EPSG code typed by the user for a file without a CRS.
+    pub crs_text: String,
+    pub needs_crs: bool,
+    /// The CRS the coordinates look like, offered when the file names none.
+    pub suggested: Option<Crs>,
+    pub gcj02: bool,
+    pub columns: Vec<String>,
+    pub fields: FieldMap,
+    /// What a read with the current choices gives: a summary, or the error.
+    pub preview: Result<String, String>,
+    /// The project read with the current choices.
+    loaded: Option<Project>,
+    stale: bool,
+}
+
+impl ImportDialog {
+    /// Whether `path` is opened through the dialog (shapefiles, GeoPackages not written by
+    /// gridmap).
+    pub fn wanted(path: &Path) -> bool {
+        match Format::of(path) {
+            Some(Format::Shapefile) => true,
+            Some(Format::GeoPackage) => !io::gpkg::is_native(path).unwrap_or(true),
+            _ => false,
+        }
+    }
+
+    pub fn new(path: &Path, mode: ImportMode, settings: &crate::model::Extra) -> Self {
+        let columns = if Format::of(path) == Some(Format::Shapefile) {
+            io::shp::columns(path, &ReadOptions::default()).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        // Remembered mapping where its columns exist, else the guesses.
+        let remembered: FieldMap = settings
+            .get("field_map")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let mut fields = FieldMap::guess(&columns);
+        for (key, _, _) in FieldMap::FIELDS {
+            if let Some(c) = remembered.get(key).filter(|c| columns.iter().any(|x| x == c)) {
+                fields.set(key, Some(c.to_string()));
+            }
+        }
+        let encoding = settings
+            .get("import_encoding")
+            .and_then(|v| v.as_str())
+            .and_then(|s| ENCODINGS.iter().find(|(k, _)| *k == s).map(|(k, _)| *k));
+        let mut d = ImportDialog {
+            path: path.to_path_buf(),
+            mode,
+            encoding,
+            crs_text: String::new(),
+            needs_crs: false,
+            suggested: None,
+            gcj02: false,
+            columns,
+            fields,
+            preview: Err(String::new()),
+            loaded: None,
+            stale: true,
+        };
+        d.refresh(None);
+        if d.needs_crs
+            && let Some(c) = d.suggested
+        {
+            d.crs_text = c.epsg.to_string();
+            d.refresh(None);
+        }
+        d
+    }
+
+    fn options(&self, working: Option<Crs>) -> Result<ReadOptions, String> {
+        let source_crs = if self.crs_text.trim().is_empty() {
+            None
+        } else {
+            Some(crate::commands::parse_crs(&self.crs_text)?)
+        };
+        Ok(ReadOptions {
+            working_crs: working,
+            source_crs,
+            encoding: self.encoding.and_then(io::shp::encoding_for_label),
+            gcj02: self.gcj02,
+            fields: self.fields.clone(),
+        })
+    }
+
+    /// Read the file with the current choices and summarise it.
+    fn refresh(&mut self, working: Option<Crs>) {
+        self.stale = false;
+        self.loaded = None;
+        let opts = match self.options(working) {
+            Ok(o) => o,
+            Err(e) => {
+                self.preview = Err(e);
+                return;
+            }
+        };
+        match io::open(&[self.path.as_path()], &opts) {
+            Ok(p) => {
+                let names: Vec<&str> = p.grids.iter().take(4).map(|g| g.label()).collect();
+                self.preview = Ok(format!(
+                    "{} 个网格 grids, {} 条河流 rivers, {} 个自然村 villages; {}{} · {}",
+                    p.grids.len(),
+                    p.rivers.len(),
+                    p.villages.len(),
+                    names.join("、"),
+                    if p.grids.len() > 4 { "…" } else { "" },
+                    p.crs.describe()
+                ));
+                self.loaded = Some(p);
+            }
+            Err(e) => {
+                if e.needs_crs && self.crs_text.trim().is_empty() {
+                    self.needs_crs = true;
+                    self.suggested = e.suggested_crs;
+                }
+                self.preview = Err(format!("{}\n{}", e.zh, e.en));
+            }
+        }
+    }
+}
+
+/// Draw the dialog; on OK, open or add the layers read.
+pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
+    let Some(mut d) = app.import_dialog.take() else {
+        return;
+    };
+    let working = (d.mode == ImportMode::AddLayers).then_some(app.doc.project.crs);
+    if d.stale {
+        d.refresh(working);
+    }
+    let mut close = false;
+    let mut accept = false;
+    egui::Modal::new(egui::Id::unique("import-dialog")).show(ctx, |ui| {
+        ui.set_min_width(560.0);
+        ui.heading(app.t("import_title"));
+        ui.label(d.path.display().to_string());
+        ui.separator();
+        egui::Grid::new("import-grid").num_columns(2).show(ui, |ui| {
+            ui.label(app.t("encoding"));
+            let auto = app.t("auto_detect");
+            let shown = d.encoding.unwrap_or(auto);
+            egui::ComboBox::from_id_salt("import-encoding")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    if ui.selectable_label(d.encoding.is_none(), auto).clicked() {
+                        d.encoding = None;
+                        d.stale = true;
+                    }
+                    for (key, label) in ENCODINGS {
+                        if ui.selectable_label(d.encoding == Some(key), label).clicked() {
+                            d.encoding = Some(key);
+                            d.stale = true;
+                        }
+                    }
+                });
+            ui.end_row();
+            ui.label(app.t("source_crs"));
+            ui.horizontal(|ui| {
+                if d.needs_crs {
+                    ui.label("EPSG:");
+                    let r = ui.add(
+                        egui::TextEdit::singleline(&mut d.crs_text)
+                            .desired_width(80.0)
+                            .id_salt("import-crs"),
+                    );
+                    if r.changed() {
+                        d.stale = true;
+                    }
+                    ui.label(app.t("no_prj"));
+                } else {
+                    ui.label(app.t("crs_from_file"));
+                }
+            });
+            ui.end_row();
+            ui.label("GCJ-02");
+            if ui.checkbox(&mut d.gcj02, app.t("gcj02_hint")).changed() {
+                d.stale = true;
+            }
+            ui.end_row();
+            if !d.columns.is_empty() {
+                let none = app.t("none");
+                for (key, zh, en) in FieldMap::FIELDS {
+                    ui.label(if app.lang == super::Lang::En { en } else { zh });
+                    let current = d.fields.get(key).map(|s| s.to_string());
+                    egui::ComboBox::from_id_salt(("import-field", key))
+                        .selected_text(current.clone().unwrap_or_else(|| none.to_string()))
+                        .show_ui(ui, |ui| {
+                            if ui.selectable_label(current.is_none(), none).clicked() {
+                                d.fields.set(key, None);
+                                d.stale = true;
+                            }
+                            for c in d.columns.clone() {
+                                let chosen = current.as_deref() == Some(c.as_str());
+                                if ui.selectable_label(chosen, &c).clicked() {
+                                    d.fields.set(key, Some(c));
+                                    d.stale = true;
+                                }
+                            }
+                        });
+                    ui.end_row();
+                }
+            }
+        });
+        ui.separator();
+        match &d.preview {
+            Ok(s) => {
+                ui.label(s);
+            }
+            Err(e) => {
+                ui.colored_label(egui::Color32::from_rgb(0xc0, 0x20, 0x20), e);
+            }
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(d.loaded.is_some(), egui::Button::new(app.t("ok")))
+                .clicked()
+            {
+                accept = true;
+            }
+            if ui.button(app.t("cancel")).clicked() {
+                close = true;
+            }
+        });
+    });
+    if accept && let Some(mut p) = d.loaded.take() {
+        let remember = |settings: &mut crate::model::Extra, d: &ImportDialog| {
+            if let Ok(v) = serde_json::to_value(&d.fields) {
+                settings.insert("field_map".into(), v);
+            }
+            match d.encoding {
+                Some(e) => settings.insert("import_encoding".into(), e.into()),
+                None => settings.remove("import_encoding"),
+            };
+        };
+        match d.mode {
+            ImportMode::Open => {
+                remember(&mut p.settings, &d);
+                app.load_project(p, None);
+                app.message = format!("{}", d.path.display());
+            }
+            ImportMode::AddLayers => {
+                remember(&mut app.doc.project.settings, &d);
+                app.add_layers(p);
+            }
+        }
+        return;
+    }
+    if !close {
+        app.import_dialog = Some(d);
+    }
+}
