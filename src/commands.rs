@@ -373,8 +373,14 @@ pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Vec
             };
             let mut written = Vec::new();
             for (layer, bytes) in io::geojson::to_geojson_layers(project, &w)? {
-                let stem = out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-                let ext = out.extension().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                let stem = out
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                let ext = out
+                    .extension()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 let path = out.with_file_name(format!("{stem}_{layer}.{ext}"));
                 io::write_atomic(&path, &bytes)
                     .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
@@ -383,7 +389,12 @@ pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Vec
             Ok(written)
         }
         Some(io::Format::GeoJson) => {
-            let bytes = to_geojson(project, &WriteOptions { keep_crs: opts.keep_crs })?;
+            let bytes = to_geojson(
+                project,
+                &WriteOptions {
+                    keep_crs: opts.keep_crs,
+                },
+            )?;
             io::write_atomic(out, &bytes).map_err(cannot)?;
             Ok(vec![out.to_path_buf()])
         }

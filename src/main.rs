@@ -35,13 +35,29 @@ const SAMPLE: &str = include_str!("../sample-maps/jinping.geojson");
 /// Open the desktop app on `file`, or on the bundled sample.
 fn open_app(file: Option<PathBuf>, screenshot: Option<PathBuf>) -> anyhow::Result<i32> {
     let opts = ReadOptions::default();
-    let loaded = match &file {
-        Some(f) => gridmap::io::open(&[f.as_path()], &opts),
-        None => gridmap::io::geojson::read_bytes(
+    let sample = || {
+        gridmap::io::geojson::read_bytes(
             std::path::Path::new("sample-maps/jinping.geojson"),
             SAMPLE.as_bytes(),
             &opts,
-        ),
+        )
+    };
+    // Shapefiles, GeoPackages from elsewhere and files without a CRS open through the
+    // import dialog, over the sample.
+    let mut import = None;
+    let loaded = match &file {
+        Some(f) if gridmap::ui::import::ImportDialog::wanted(f) => {
+            import = Some(f.clone());
+            sample()
+        }
+        Some(f) => match gridmap::io::open(&[f.as_path()], &opts) {
+            Err(e) if e.needs_crs => {
+                import = Some(f.clone());
+                sample()
+            }
+            other => other,
+        },
+        None => sample(),
     };
     let project = match loaded {
         Ok(p) => p,
@@ -50,7 +66,8 @@ fn open_app(file: Option<PathBuf>, screenshot: Option<PathBuf>) -> anyhow::Resul
             return Ok(EXIT_BAD_INPUT);
         }
     };
-    gridmap::ui::run(project, file, screenshot)?;
+    let path = if import.is_some() { None } else { file };
+    gridmap::ui::run(project, path, screenshot, import)?;
     Ok(0)
 }
 
@@ -281,10 +298,18 @@ fn run() -> anyhow::Result<i32> {
         Command::MakeSample { out_dir } => {
             let maps = gridmap::synth::sample_township();
             std::fs::create_dir_all(&out_dir)?;
-            commands::export(&maps.clean, &out_dir.join("jinping.geojson"), &Default::default())
-                .map_err(anyhow::Error::msg)?;
-            commands::export(&maps.faulty, &out_dir.join("jinping-faulty.geojson"), &Default::default())
-                .map_err(anyhow::Error::msg)?;
+            commands::export(
+                &maps.clean,
+                &out_dir.join("jinping.geojson"),
+                &Default::default(),
+            )
+            .map_err(anyhow::Error::msg)?;
+            commands::export(
+                &maps.faulty,
+                &out_dir.join("jinping-faulty.geojson"),
+                &Default::default(),
+            )
+            .map_err(anyhow::Error::msg)?;
             for (kind, ids) in &maps.planted {
                 println!("planted {kind}: {}", ids.join(", "));
             }

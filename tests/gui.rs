@@ -504,8 +504,12 @@ fn shapefile_import_dialog() {
         g.geometry.map_coords_in_place(|c| rp.point(c));
     }
     r.crs = Crs::epsg(4525);
-    gridmap::io::shp::write(&r, &dir.path().join("县发.shp"), gridmap::io::shp::DbfEncoding::Gbk)
-        .unwrap();
+    gridmap::io::shp::write(
+        &r,
+        &dir.path().join("县发.shp"),
+        gridmap::io::shp::DbfEncoding::Gbk,
+    )
+    .unwrap();
     let shp = dir.path().join("县发_grids.shp");
     std::fs::remove_file(shp.with_extension("prj")).unwrap();
     std::fs::remove_file(shp.with_extension("cpg")).unwrap();
@@ -522,9 +526,16 @@ fn shapefile_import_dialog() {
     h.get_by_label("打开路径").click();
     h.run_steps(3);
     {
-        let d = h.state().import_dialog.as_ref().expect("the import dialog opens");
+        let d = h
+            .state()
+            .import_dialog
+            .as_ref()
+            .expect("the import dialog opens");
         assert!(d.needs_crs);
-        assert_eq!(d.crs_text, "4525", "the zone is recognised from the eastings");
+        assert_eq!(
+            d.crs_text, "4525",
+            "the zone is recognised from the eastings"
+        );
         assert!(d.preview.is_ok(), "{:?}", d.preview);
     }
     // Map the code column, choose the encoding, accept.
@@ -558,7 +569,12 @@ fn shapefile_import_dialog() {
     h.run_steps(2);
     h.get_by_label("保存到路径").click();
     h.run_steps(3);
-    assert_eq!(h.state().doc.path.as_deref(), Some(out.as_path()), "{}", h.state().message);
+    assert_eq!(
+        h.state().doc.path.as_deref(),
+        Some(out.as_path()),
+        "{}",
+        h.state().message
+    );
     assert!(!h.state().doc.dirty);
     let saved = gridmap::io::open(&[out.as_path()], &ReadOptions::default()).unwrap();
     assert_eq!(saved.grids, h.state().doc.project.grids);

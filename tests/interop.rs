@@ -105,7 +105,10 @@ fn geopackage_round_trip_is_exact() {
     let q = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
     assert_eq!(q.crs, Crs::epsg(4546));
     assert_eq!(q, p, "a GeoPackage save and open gives the same project");
-    assert_eq!(gridmap::AuditConfig::from_settings(&q.settings).gap_width, 0.3);
+    assert_eq!(
+        gridmap::AuditConfig::from_settings(&q.settings).gap_width,
+        0.3
+    );
     // Saving again over the file keeps it readable (atomic replace) and leaves no temp.
     io::gpkg::write(&q, &path).unwrap();
     let names: Vec<String> = std::fs::read_dir(dir.path())
@@ -124,15 +127,25 @@ fn geopackage_is_read_by_ogrinfo() {
     let grids = tool("ogrinfo", &["-so", s(&path), "grids"]);
     assert!(grids.contains("Feature Count: 80"), "{grids}");
     assert!(grids.contains("Multi Polygon"), "{grids}");
-    assert!(grids.contains("CGCS2000 / 3-degree Gauss-Kruger CM 111E"), "{grids}");
+    assert!(
+        grids.contains("CGCS2000 / 3-degree Gauss-Kruger CM 111E"),
+        "{grids}"
+    );
     assert!(grids.contains("ID[\"EPSG\",4546]"), "{grids}");
     let all = tool("ogrinfo", &["-al", "-q", s(&path)]);
     for g in &p.grids {
-        assert!(all.contains(&format!("name (String) = {}", g.name)), "{}", g.name);
+        assert!(
+            all.contains(&format!("name (String) = {}", g.name)),
+            "{}",
+            g.name
+        );
     }
     let staff = tool("ogrinfo", &["-so", s(&path), "staff"]);
     let n_staff: usize = p.grids.iter().map(|g| g.staff.len()).sum();
-    assert!(staff.contains(&format!("Feature Count: {n_staff}")), "{staff}");
+    assert!(
+        staff.contains(&format!("Feature Count: {n_staff}")),
+        "{staff}"
+    );
     let rivers = tool("ogrinfo", &["-so", s(&path), "rivers"]);
     assert!(rivers.contains("Feature Count: 3"), "{rivers}");
     // The spatial index works: a bounding-box query through GDAL finds grids.
@@ -204,9 +217,15 @@ fn shapefile_round_trip_utf8_and_gbk() {
             ]
         );
         let grids = dir.path().join("jp_grids.shp");
-        assert_eq!(std::fs::read_to_string(grids.with_extension("cpg")).unwrap(), cpg);
+        assert_eq!(
+            std::fs::read_to_string(grids.with_extension("cpg")).unwrap(),
+            cpg
+        );
         let prj = std::fs::read_to_string(grids.with_extension("prj")).unwrap();
-        assert!(prj.starts_with("PROJCS[\"CGCS2000_3_Degree_GK_CM_111E\""), "{prj}");
+        assert!(
+            prj.starts_with("PROJCS[\"CGCS2000_3_Degree_GK_CM_111E\""),
+            "{prj}"
+        );
         let refs: Vec<&Path> = written.iter().map(|p| p.as_path()).collect();
         let q = io::open(&refs, &ReadOptions::default()).unwrap();
         assert_eq!(q.crs, Crs::epsg(4546));
@@ -221,11 +240,18 @@ fn shapefile_round_trip_utf8_and_gbk() {
         // GDAL reads the same features, CRS and Chinese text.
         let info = tool("ogrinfo", &["-al", "-q", s(&grids)]);
         for g in &p.grids {
-            assert!(info.contains(&format!("NAME (String) = {}", g.name)), "{}", g.name);
+            assert!(
+                info.contains(&format!("NAME (String) = {}", g.name)),
+                "{}",
+                g.name
+            );
         }
         let so = tool("ogrinfo", &["-so", "-al", s(&grids)]);
         assert!(so.contains("Feature Count: 80"), "{so}");
-        assert!(so.contains("CGCS2000 / 3-degree Gauss-Kruger CM 111E"), "{so}");
+        assert!(
+            so.contains("CGCS2000 / 3-degree Gauss-Kruger CM 111E"),
+            "{so}"
+        );
         // Staff summary fields for people reading the table.
         let head = &p.grids[30].staff[0];
         assert!(info.contains(&format!("HEAD (String) = {}", head.name)));
@@ -257,7 +283,10 @@ fn gbk_shapefile_from_ogr2ogr() {
     let cpg = std::fs::read_to_string(shp.with_extension("cpg")).unwrap();
     assert!(cpg.contains("936"), "{cpg}");
     let dbf = std::fs::read(shp.with_extension("dbf")).unwrap();
-    assert!(std::str::from_utf8(&dbf).is_err(), "the table is GBK, not UTF-8");
+    assert!(
+        std::str::from_utf8(&dbf).is_err(),
+        "the table is GBK, not UTF-8"
+    );
     let reference = sample();
     let q = io::open(&[shp.as_path()], &ReadOptions::default()).unwrap();
     assert_eq!(q.crs, Crs::epsg(4546));
@@ -278,7 +307,12 @@ fn gbk_shapefile_from_ogr2ogr() {
     assert_ne!(garbled.grids[0].name, reference.grids[0].name);
     // The CLI takes the encoding too.
     let out = gridmap(&["rivers", s(&shp), "--encoding", "GBK", "--format", "csv"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Rename DBF columns in place (the header's 11-byte field names), as data from another
@@ -312,7 +346,12 @@ fn field_mapping_picks_the_columns() {
     // Columns named as a county office might: XZQMC for the name, a custom code column.
     rename_dbf_fields(
         &shp.with_extension("dbf"),
-        &[("ID", "OBJ_ID"), ("NAME", "XZQMC"), ("CODE", "BIANMA"), ("HOUSEHOLDS", "HU")],
+        &[
+            ("ID", "OBJ_ID"),
+            ("NAME", "XZQMC"),
+            ("CODE", "BIANMA"),
+            ("HOUSEHOLDS", "HU"),
+        ],
     );
     let cols = io::shp::columns(&shp, &ReadOptions::default()).unwrap();
     for c in ["OBJ_ID", "XZQMC", "BIANMA", "HU"] {
@@ -331,7 +370,10 @@ fn field_mapping_picks_the_columns() {
     let q = io::open(&[shp.as_path()], &opts).unwrap();
     assert_eq!(q.grids[7].name, r.grids[7].name);
     assert_eq!(q.grids[7].code, r.grids[7].code);
-    assert_eq!(q.grids[7].id, r.grids[7].code, "the id falls back to the mapped code");
+    assert_eq!(
+        q.grids[7].id, r.grids[7].code,
+        "the id falls back to the mapped code"
+    );
     assert_eq!(q.grids[7].households, r.grids[7].households);
     // The same from the CLI.
     let out = gridmap(&[
@@ -342,7 +384,12 @@ fn field_mapping_picks_the_columns() {
         "--out",
         s(&dir.path().join("m.geojson")),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(dir.path().join("m.geojson")).unwrap();
     assert!(text.contains(&format!("\"code\":\"{}\"", r.grids[7].code)));
     let bad = gridmap(&["audit", s(&shp), "--field", "colour=X"]);
@@ -384,17 +431,28 @@ fn exports_are_read_by_ogrinfo() {
         let mut args = vec!["export", s(&src), "--out", s(&out)];
         args.extend(extra);
         let r = gridmap(&args);
-        assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+        assert_eq!(
+            r.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&r.stderr)
+        );
     }
     let p = sample();
     let total =
         p.boundary.len() + p.grids.len() + p.rivers.len() + p.reservoirs.len() + p.villages.len();
-    let rfc = tool("ogrinfo", &["-so", "-al", s(&dir.path().join("rfc.geojson"))]);
+    let rfc = tool(
+        "ogrinfo",
+        &["-so", "-al", s(&dir.path().join("rfc.geojson"))],
+    );
     assert!(rfc.contains(&format!("Feature Count: {total}")), "{rfc}");
     assert!(rfc.contains("WGS 84"), "{rfc}");
     let layer = dir.path().join("layers_grid.geojson");
     let grids = tool("ogrinfo", &["-al", "-q", s(&layer)]);
-    assert!(grids.contains(&format!("name (String) = {}", p.grids[1].name)), "{grids}");
+    assert!(
+        grids.contains(&format!("name (String) = {}", p.grids[1].name)),
+        "{grids}"
+    );
     let csv = dir.path().join("grids.csv");
     let info = tool(
         "ogrinfo",
@@ -408,7 +466,11 @@ fn exports_are_read_by_ogrinfo() {
             s(&csv),
         ],
     );
-    assert!(info.contains("MULTIPOLYGON"), "{}", &info[..info.len().min(2000)]);
+    assert!(
+        info.contains("MULTIPOLYGON"),
+        "{}",
+        &info[..info.len().min(2000)]
+    );
     assert!(info.contains(&format!("name (String) = {}", p.grids[1].name)));
 }
 
@@ -430,7 +492,10 @@ fn prj_files_are_identified() {
         4326, // WGS 84
         3857, // Web Mercator
     ] {
-        let wkt = tool("projinfo", &["-q", "-o", "WKT1_ESRI", &format!("EPSG:{code}")]);
+        let wkt = tool(
+            "projinfo",
+            &["-q", "-o", "WKT1_ESRI", &format!("EPSG:{code}")],
+        );
         assert_eq!(
             io::crs_from_wkt(&wkt).unwrap(),
             SourceCrs::Epsg(Crs::epsg(code)),
@@ -447,12 +512,7 @@ fn reprojection_agrees_with_cs2cs() {
         // cs2cs takes EPSG geographic CRSs as latitude, longitude.
         let input: String = pts.iter().map(|(x, y)| format!("{y} {x}\n")).collect();
         let mut child = Command::new("cs2cs")
-            .args([
-                "-f",
-                "%.4f",
-                &format!("EPSG:{from}"),
-                &format!("EPSG:{to}"),
-            ])
+            .args(["-f", "%.4f", &format!("EPSG:{from}"), &format!("EPSG:{to}")])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -563,7 +623,12 @@ fn broken_shapefiles_give_clear_errors() {
     let mut fewer = dbf_bytes.clone();
     fewer[4..8].copy_from_slice(&(79u32).to_le_bytes());
     std::fs::write(&dbf, &fewer).unwrap();
-    expect_error(&[&grids], &o, &grids, "80 shapes but the .dbf has 79 records");
+    expect_error(
+        &[&grids],
+        &o,
+        &grids,
+        "80 shapes but the .dbf has 79 records",
+    );
     std::fs::write(&dbf, &dbf_bytes).unwrap();
 
     // A .prj nobody can read.
@@ -583,9 +648,14 @@ fn broken_shapefiles_give_clear_errors() {
     let out = gridmap(&["audit", s(&grids)]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("a_grids.shp") && err.contains("--src-crs"), "{err}");
+    assert!(
+        err.contains("a_grids.shp") && err.contains("--src-crs"),
+        "{err}"
+    );
     assert_eq!(
-        gridmap(&["audit", s(&grids), "--src-crs", "EPSG:4546"]).status.code(),
+        gridmap(&["audit", s(&grids), "--src-crs", "EPSG:4546"])
+            .status
+            .code(),
         Some(0),
         "with the CRS named, the grids load and audit clean"
     );
@@ -611,10 +681,8 @@ fn odd_shapes_are_imported_where_possible() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("odd.shp");
     {
-        let table = shapefile::dbase::TableWriterBuilder::new().add_character_field(
-            shapefile::dbase::FieldName::try_from("NAME").unwrap(),
-            20,
-        );
+        let table = shapefile::dbase::TableWriterBuilder::new()
+            .add_character_field(shapefile::dbase::FieldName::try_from("NAME").unwrap(), 20);
         let mut w = shapefile::Writer::from_path(&path, table).unwrap();
         let rec = |n: &str| {
             let mut r = shapefile::dbase::Record::default();
@@ -675,7 +743,11 @@ fn odd_shapes_are_imported_where_possible() {
     assert!((gridmap::geom::area(&holed.geometry) - 80_000.0).abs() < 1e-6);
     assert!(q.grids[1].geometry.0.is_empty());
     assert_eq!(q.input_notes.len(), 1);
-    assert!(q.input_notes[0].en.contains("record #2"), "{:?}", q.input_notes);
+    assert!(
+        q.input_notes[0].en.contains("record #2"),
+        "{:?}",
+        q.input_notes
+    );
     assert_eq!(q.grids[2].geometry.0.len(), 2);
     let report = gridmap::audit(&q, &Default::default());
     assert!(
@@ -702,7 +774,11 @@ fn bad_geopackages_give_clear_errors() {
     expect_error(&[&db], &o, &db, "not a GeoPackage");
     // Not SQLite at all.
     let junk = dir.path().join("junk.gpkg");
-    std::fs::write(&junk, "this is not a database, just text that is long enough ...").unwrap();
+    std::fs::write(
+        &junk,
+        "this is not a database, just text that is long enough ...",
+    )
+    .unwrap();
     expect_error(&[&junk], &o, &junk, "not a GeoPackage");
     // Written by a newer gridmap.
     let newer = dir.path().join("newer.gpkg");

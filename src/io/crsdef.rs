@@ -72,9 +72,7 @@ pub fn crs_from_wkt(wkt: &str) -> Result<SourceCrs, String> {
         }
         let kind = ffi::proj_get_type(obj.0);
         let geographic = match kind {
-            ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS | ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => {
-                true
-            }
+            ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS | ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => true,
             ffi::PJ_TYPE_PJ_TYPE_PROJECTED_CRS => false,
             _ => return Err("not a geographic or projected CRS".into()),
         };
@@ -143,10 +141,19 @@ mod tests {
     #[test]
     fn esri_gk_zone_is_identified() {
         let wkt = crs_wkt(Crs::epsg(4546), true).unwrap();
-        assert!(wkt.starts_with("PROJCS[\"CGCS2000_3_Degree_GK_CM_111E\""), "{wkt}");
-        assert_eq!(crs_from_wkt(&wkt).unwrap(), SourceCrs::Epsg(Crs::epsg(4546)));
+        assert!(
+            wkt.starts_with("PROJCS[\"CGCS2000_3_Degree_GK_CM_111E\""),
+            "{wkt}"
+        );
+        assert_eq!(
+            crs_from_wkt(&wkt).unwrap(),
+            SourceCrs::Epsg(Crs::epsg(4546))
+        );
         let gdal = crs_wkt(Crs::epsg(4526), false).unwrap();
-        assert_eq!(crs_from_wkt(&gdal).unwrap(), SourceCrs::Epsg(Crs::epsg(4526)));
+        assert_eq!(
+            crs_from_wkt(&gdal).unwrap(),
+            SourceCrs::Epsg(Crs::epsg(4526))
+        );
     }
 
     #[test]

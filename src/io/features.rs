@@ -8,8 +8,7 @@ use super::gcj02;
 use super::reproject::Reprojector;
 use super::{FieldMap, ReadOptions, SourceCrs};
 use crate::model::{
-    Boundary, Crs, Grid, InputNote, Project, Reservoir, River, Staff, Village,
-    gk_zone_epsg_for_lon,
+    Boundary, Crs, Grid, InputNote, Project, Reservoir, River, Staff, Village, gk_zone_epsg_for_lon,
 };
 use geo::{Coord, MultiLineString, MultiPolygon, Point, Polygon};
 use serde_json::{Map, Value};
@@ -74,7 +73,6 @@ impl Layer {
         }
     }
 }
-
 
 pub(crate) fn value_to_string(v: &Value) -> Option<String> {
     match v {
@@ -186,12 +184,30 @@ fn missing_crs_error(batch: &mut Batch) -> LoadError {
     let suggestion = sample.as_ref().and_then(|(_, c)| suggest_crs(*c));
     let (zh_hint, en_hint) = match (&sample, suggestion) {
         (Some((_, c)), Some(s)) => (
-            format!("坐标 ({:.3}, {:.3}) 看起来是 {}，可用 --src-crs {}。", c.x, c.y, s.describe(), s.authority()),
-            format!(" Coordinate ({:.3}, {:.3}) looks like {}: try --src-crs {}.", c.x, c.y, s.describe(), s.authority()),
+            format!(
+                "坐标 ({:.3}, {:.3}) 看起来是 {}，可用 --src-crs {}。",
+                c.x,
+                c.y,
+                s.describe(),
+                s.authority()
+            ),
+            format!(
+                " Coordinate ({:.3}, {:.3}) looks like {}: try --src-crs {}.",
+                c.x,
+                c.y,
+                s.describe(),
+                s.authority()
+            ),
         ),
         (Some((_, c)), None) => (
-            format!("坐标 ({:.3}, {:.3}) 像是不带带号的投影坐标（CGCS2000 高斯-克吕格 3 度带：EPSG:4534-4554）。", c.x, c.y),
-            format!(" Coordinate ({:.3}, {:.3}) looks like projected metres without zone prefix (CGCS2000 3-degree GK: EPSG:4534-4554).", c.x, c.y),
+            format!(
+                "坐标 ({:.3}, {:.3}) 像是不带带号的投影坐标（CGCS2000 高斯-克吕格 3 度带：EPSG:4534-4554）。",
+                c.x, c.y
+            ),
+            format!(
+                " Coordinate ({:.3}, {:.3}) looks like projected metres without zone prefix (CGCS2000 3-degree GK: EPSG:4534-4554).",
+                c.x, c.y
+            ),
         ),
         _ => (String::new(), String::new()),
     };
@@ -287,8 +303,9 @@ pub(crate) fn assemble(
                     if let (SourceCrs::Definition { .. }, Some((_, c))) =
                         (s, first_coord(&mut b.pending))
                     {
-                        let to_ll = Reprojector::from_source(s, Crs::epsg(4490))
-                            .map_err(|e| LoadError::new(&b.path, format!("无法转换坐标系：{e}"), e))?;
+                        let to_ll = Reprojector::from_source(s, Crs::epsg(4490)).map_err(|e| {
+                            LoadError::new(&b.path, format!("无法转换坐标系：{e}"), e)
+                        })?;
                         centre = Some(to_ll.point(c).x);
                         break;
                     }
@@ -356,10 +373,28 @@ pub(crate) fn assemble(
 pub(crate) fn aliases(key: &str) -> &'static [&'static str] {
     match key {
         "name" => &[
-            "name", "NAME", "Name", "名称", "网格名称", "MC", "XZQMC", "WGMC", "CJQYMC", "ZRCMC",
+            "name",
+            "NAME",
+            "Name",
+            "名称",
+            "网格名称",
+            "MC",
+            "XZQMC",
+            "WGMC",
+            "CJQYMC",
+            "ZRCMC",
         ],
         "code" => &[
-            "code", "CODE", "Code", "编码", "网格编码", "DM", "XZQDM", "WGBM", "WGDM", "CJQYDM",
+            "code",
+            "CODE",
+            "Code",
+            "编码",
+            "网格编码",
+            "DM",
+            "XZQDM",
+            "WGBM",
+            "WGDM",
+            "CJQYDM",
         ],
         "level" => &["level", "LEVEL", "级别", "网格级别", "层级", "JB", "WGJB"],
         "parent" => &[
@@ -535,7 +570,6 @@ pub(crate) fn place(project: &mut Project, p: Pending, fields: &FieldMap) {
         }
     }
 }
-
 
 // ---------------------------------------------------------------- writing
 

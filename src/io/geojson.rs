@@ -19,7 +19,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
-
 /// How to write.
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
@@ -71,7 +70,6 @@ fn crs_from_member(v: &Value) -> Option<Crs> {
         .collect();
     digits.parse().ok().map(Crs::epsg)
 }
-
 
 /// Read and merge one or more GeoJSON files into a project.
 pub fn read_files(paths: &[&Path], opts: &ReadOptions) -> Result<Project, LoadError> {

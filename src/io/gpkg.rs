@@ -38,7 +38,11 @@ fn sql_err(path: &Path, e: impl std::fmt::Display) -> LoadError {
 
 fn open_read(path: &Path) -> Result<Connection, LoadError> {
     if !path.is_file() {
-        return Err(LoadError::new(path, "文件不存在。", "the file does not exist."));
+        return Err(LoadError::new(
+            path,
+            "文件不存在。",
+            "the file does not exist.",
+        ));
     }
     let conn = Connection::open_with_flags(
         path,
@@ -241,15 +245,23 @@ fn write_db(project: &Project, path: &Path, settings: &Extra) -> rusqlite::Resul
         for f in out_features(project).filter(|f| f.layer == layer) {
             let (blob, rect) = wkb(f.geometry, srs)
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-            let mut values: Vec<rusqlite::types::Value> = vec![blob.into(), f.id.to_string().into()];
+            let mut values: Vec<rusqlite::types::Value> =
+                vec![blob.into(), f.id.to_string().into()];
             for (c, _) in columns(layer) {
-                values.push(f.props.get(*c).map(to_sql).unwrap_or(rusqlite::types::Value::Null));
+                values.push(
+                    f.props
+                        .get(*c)
+                        .map(to_sql)
+                        .unwrap_or(rusqlite::types::Value::Null),
+                );
             }
             let extra: Map<String, Value> = f
                 .props
                 .iter()
                 .filter(|(k, _)| {
-                    k.as_str() != "id" && k.as_str() != "staff" && !columns(layer).iter().any(|(c, _)| c == k)
+                    k.as_str() != "id"
+                        && k.as_str() != "staff"
+                        && !columns(layer).iter().any(|(c, _)| c == k)
                 })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
@@ -274,7 +286,14 @@ fn write_db(project: &Project, path: &Path, settings: &Extra) -> rusqlite::Resul
         drop(insert);
         drop(rtree);
         let (a, b, c, d) = extent
-            .map(|e| (Some(e.min().x), Some(e.min().y), Some(e.max().x), Some(e.max().y)))
+            .map(|e| {
+                (
+                    Some(e.min().x),
+                    Some(e.min().y),
+                    Some(e.max().x),
+                    Some(e.max().y),
+                )
+            })
             .unwrap_or((None, None, None, None));
         tx.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
@@ -304,7 +323,9 @@ fn write_db(project: &Project, path: &Path, settings: &Extra) -> rusqlite::Resul
            VALUES ('gridmap_meta', 'attributes', 'gridmap_meta', 'gridmap project settings');",
     )?;
     {
-        let mut st = tx.prepare("INSERT INTO staff (grid_id, seq, role, name, phone) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut st = tx.prepare(
+            "INSERT INTO staff (grid_id, seq, role, name, phone) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
         for g in &project.grids {
             for (i, s) in g.staff.iter().enumerate() {
                 st.execute(params![g.id, i as i64, s.role, s.name, s.phone])?;
@@ -312,10 +333,16 @@ fn write_db(project: &Project, path: &Path, settings: &Extra) -> rusqlite::Resul
         }
         let mut meta = tx.prepare("INSERT INTO gridmap_meta VALUES (?1, ?2)")?;
         meta.execute(params!["format_version", FORMAT_VERSION.to_string()])?;
-        meta.execute(params!["writer", format!("gridmap {}", env!("CARGO_PKG_VERSION"))])?;
+        meta.execute(params![
+            "writer",
+            format!("gridmap {}", env!("CARGO_PKG_VERSION"))
+        ])?;
         meta.execute(params!["name", project.name])?;
         meta.execute(params!["crs", project.crs.authority()])?;
-        meta.execute(params!["settings", Value::Object(settings.clone()).to_string()])?;
+        meta.execute(params![
+            "settings",
+            Value::Object(settings.clone()).to_string()
+        ])?;
     }
     tx.commit()?;
     conn.close().map_err(|(_, e)| e)?;
@@ -338,17 +365,22 @@ fn write_atomic_db(project: &Project, path: &Path, settings: &Extra) -> Result<(
     .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn geometry_of(path: &Path, blob: Option<Vec<u8>>, what: &str) -> Result<Option<geo::Geometry<f64>>, LoadError> {
+fn geometry_of(
+    path: &Path,
+    blob: Option<Vec<u8>>,
+    what: &str,
+) -> Result<Option<geo::Geometry<f64>>, LoadError> {
     match blob {
         None => Ok(None),
         Some(b) if b.is_empty() => Ok(None),
-        Some(b) => geozero::wkb::GpkgWkb(b)
-            .to_geo()
-            .map(Some)
-            .map_err(|e| {
-                LoadError::new(path, format!("几何无法解码：{e}"), format!("cannot decode the geometry: {e}"))
-                    .in_feature(what.to_string())
-            }),
+        Some(b) => geozero::wkb::GpkgWkb(b).to_geo().map(Some).map_err(|e| {
+            LoadError::new(
+                path,
+                format!("几何无法解码：{e}"),
+                format!("cannot decode the geometry: {e}"),
+            )
+            .in_feature(what.to_string())
+        }),
     }
 }
 
@@ -370,10 +402,16 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
     let conn = open_read(path)?;
     let e = |err: rusqlite::Error| sql_err(path, err);
     let meta = |key: &str| -> Option<String> {
-        conn.query_row("SELECT value FROM gridmap_meta WHERE key = ?1", [key], |r| r.get(0))
-            .ok()
+        conn.query_row(
+            "SELECT value FROM gridmap_meta WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .ok()
     };
-    let version: i64 = meta("format_version").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let version: i64 = meta("format_version")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     if version > FORMAT_VERSION {
         return Err(LoadError::new(
             path,
@@ -386,7 +424,11 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
         ));
     }
     let epsg: u32 = conn
-        .query_row("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'grids'", [], |r| r.get(0))
+        .query_row(
+            "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'grids'",
+            [],
+            |r| r.get(0),
+        )
         .map_err(e)?;
     let mut project = Project {
         name: meta("name").unwrap_or_default(),
@@ -429,28 +471,50 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
             let geometry = polygons(geometry_of(path, r.get(0).map_err(e)?, &id)?);
             project.grids.push(Grid {
                 staff: staff.remove(&id).unwrap_or_default(),
-                code: r.get::<_, Option<String>>(2).map_err(e)?.unwrap_or_default(),
-                name: r.get::<_, Option<String>>(3).map_err(e)?.unwrap_or_default(),
-                level: r.get::<_, Option<i64>>(4).map_err(e)?.unwrap_or(3).clamp(0, 255) as u8,
+                code: r
+                    .get::<_, Option<String>>(2)
+                    .map_err(e)?
+                    .unwrap_or_default(),
+                name: r
+                    .get::<_, Option<String>>(3)
+                    .map_err(e)?
+                    .unwrap_or_default(),
+                level: r
+                    .get::<_, Option<i64>>(4)
+                    .map_err(e)?
+                    .unwrap_or(3)
+                    .clamp(0, 255) as u8,
                 parent: r.get(5).map_err(e)?,
                 households: u32_of(r.get(6).map_err(e)?),
                 population: u32_of(r.get(7).map_err(e)?),
-                notes: r.get::<_, Option<String>>(8).map_err(e)?.unwrap_or_default(),
+                notes: r
+                    .get::<_, Option<String>>(8)
+                    .map_err(e)?
+                    .unwrap_or_default(),
                 extra: extra_of(r.get(9).map_err(e)?),
                 geometry,
                 id,
             });
         }
     }
-    for (table, layer) in [("boundary", Layer::Boundary), ("rivers", Layer::River), ("reservoirs", Layer::Reservoir)] {
+    for (table, layer) in [
+        ("boundary", Layer::Boundary),
+        ("rivers", Layer::River),
+        ("reservoirs", Layer::Reservoir),
+    ] {
         let mut st = conn
-            .prepare(&format!("SELECT geom, id, name, extra FROM {table} ORDER BY fid"))
+            .prepare(&format!(
+                "SELECT geom, id, name, extra FROM {table} ORDER BY fid"
+            ))
             .map_err(e)?;
         let mut rows = st.query([]).map_err(e)?;
         while let Some(r) = rows.next().map_err(e)? {
             let id: String = r.get(1).map_err(e)?;
             let g = geometry_of(path, r.get(0).map_err(e)?, &id)?;
-            let name = r.get::<_, Option<String>>(2).map_err(e)?.unwrap_or_default();
+            let name = r
+                .get::<_, Option<String>>(2)
+                .map_err(e)?
+                .unwrap_or_default();
             let extra = extra_of(r.get(3).map_err(e)?);
             match layer {
                 Layer::River => project.rivers.push(River {
@@ -463,14 +527,26 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
                     },
                     extra,
                 }),
-                Layer::Reservoir => project.reservoirs.push(Reservoir { id, name, geometry: polygons(g), extra }),
-                _ => project.boundary.push(Boundary { id, name, geometry: polygons(g), extra }),
+                Layer::Reservoir => project.reservoirs.push(Reservoir {
+                    id,
+                    name,
+                    geometry: polygons(g),
+                    extra,
+                }),
+                _ => project.boundary.push(Boundary {
+                    id,
+                    name,
+                    geometry: polygons(g),
+                    extra,
+                }),
             }
         }
     }
     {
         let mut st = conn
-            .prepare("SELECT geom, id, name, households, population, extra FROM villages ORDER BY fid")
+            .prepare(
+                "SELECT geom, id, name, households, population, extra FROM villages ORDER BY fid",
+            )
             .map_err(e)?;
         let mut rows = st.query([]).map_err(e)?;
         while let Some(r) = rows.next().map_err(e)? {
@@ -480,7 +556,10 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
                 _ => Point::new(f64::NAN, f64::NAN),
             };
             project.villages.push(Village {
-                name: r.get::<_, Option<String>>(2).map_err(e)?.unwrap_or_default(),
+                name: r
+                    .get::<_, Option<String>>(2)
+                    .map_err(e)?
+                    .unwrap_or_default(),
                 households: u32_of(r.get(3).map_err(e)?),
                 population: u32_of(r.get(4).map_err(e)?),
                 extra: extra_of(r.get(5).map_err(e)?),
@@ -506,7 +585,11 @@ pub(crate) fn read_batches(path: &Path) -> Result<Vec<Batch>, LoadError> {
             .map_err(e)?
     };
     if tables.is_empty() {
-        return Err(LoadError::new(path, "GeoPackage 中没有要素表。", "the GeoPackage has no feature tables."));
+        return Err(LoadError::new(
+            path,
+            "GeoPackage 中没有要素表。",
+            "the GeoPackage has no feature tables.",
+        ));
     }
     let mut batches = Vec::new();
     for (table, geom_col, geom_type, srs_id) in tables {
@@ -530,11 +613,15 @@ pub(crate) fn read_batches(path: &Path) -> Result<Vec<Batch>, LoadError> {
             .map_err(e)?;
         let names: Vec<String> = st.column_names().iter().map(|s| s.to_string()).collect();
         let pk: Option<String> = {
-            let mut info = conn.prepare(&format!("PRAGMA table_info({})", quoted(&table))).map_err(e)?;
+            let mut info = conn
+                .prepare(&format!("PRAGMA table_info({})", quoted(&table)))
+                .map_err(e)?;
             let rows = info
                 .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(5)?)))
                 .map_err(e)?;
-            rows.filter_map(|r| r.ok()).find(|(_, pk)| *pk > 0).map(|(n, _)| n)
+            rows.filter_map(|r| r.ok())
+                .find(|(_, pk)| *pk > 0)
+                .map(|(n, _)| n)
         };
         let mut rows = st.query([]).map_err(e)?;
         let mut pending = Vec::new();
@@ -561,19 +648,34 @@ pub(crate) fn read_batches(path: &Path) -> Result<Vec<Batch>, LoadError> {
                 let value = match v {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(x) => Value::from(x),
-                    ValueRef::Real(x) => serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null),
+                    ValueRef::Real(x) => serde_json::Number::from_f64(x)
+                        .map(Value::Number)
+                        .unwrap_or(Value::Null),
                     ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
                     ValueRef::Blob(_) => continue,
                 };
                 props.insert(name.clone(), value);
             }
-            let id = feature_id(layer, None, &props, &Default::default(), fid.map(|f| f as usize).unwrap_or(n));
+            let id = feature_id(
+                layer,
+                None,
+                &props,
+                &Default::default(),
+                fid.map(|f| f as usize).unwrap_or(n),
+            );
             let geometry = geometry_of(path, blob, &format!("{table} #{n}"))?;
             let geometry = match (layer, geometry) {
-                (Layer::Village, Some(geo::Geometry::MultiPoint(m))) => m.0.first().map(|p| geo::Geometry::Point(*p)),
+                (Layer::Village, Some(geo::Geometry::MultiPoint(m))) => {
+                    m.0.first().map(|p| geo::Geometry::Point(*p))
+                }
                 (_, g) => g,
             };
-            pending.push(Pending { layer, id, props, geometry });
+            pending.push(Pending {
+                layer,
+                id,
+                props,
+                geometry,
+            });
         }
         batches.push(Batch {
             path: path.to_path_buf(),
@@ -610,4 +712,3 @@ fn srs_of(conn: &Connection, path: &Path, srs_id: i64) -> Result<Option<SourceCr
         _ => Ok(None),
     }
 }
-

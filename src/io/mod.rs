@@ -108,10 +108,7 @@ impl FieldMap {
                         .find(|a| columns.iter().any(|c| c.eq_ignore_ascii_case(a)))
                 });
             if let Some(a) = found {
-                let col = columns
-                    .iter()
-                    .find(|c| c.eq_ignore_ascii_case(a))
-                    .cloned();
+                let col = columns.iter().find(|c| c.eq_ignore_ascii_case(a)).cloned();
                 m.set(key, col);
             }
         }

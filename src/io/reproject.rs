@@ -32,7 +32,10 @@ impl Reprojector {
             SourceCrs::Epsg(c) => Self::new(*c, to),
             SourceCrs::Definition { text, .. } => {
                 let p = Proj::new_known_crs(text, &to.authority(), None).map_err(|e| {
-                    format!("PROJ cannot transform the file's CRS to {}: {e}", to.authority())
+                    format!(
+                        "PROJ cannot transform the file's CRS to {}: {e}",
+                        to.authority()
+                    )
                 })?;
                 Ok(Reprojector { proj: Some(p) })
             }

@@ -30,10 +30,10 @@ use super::features::{
 };
 use super::{LoadError, ReadOptions, SourceCrs, crsdef};
 use crate::model::{InputNote, Project, Staff};
-use shapefile::dbase::{self, FieldName, FieldValue};
 use encoding_rs::Encoding;
 use geo::{Contains, Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon};
 use serde_json::{Map, Value};
+use shapefile::dbase::{self, FieldName, FieldValue};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -173,8 +173,12 @@ fn check_dbf(path: &Path, dbf: &[u8]) -> Result<usize, LoadError> {
     if fit < n {
         return Err(err(
             path,
-            format!("属性表 .dbf 声明有 {n} 条记录，但文件只容纳 {fit} 条（文件被截断或记录数错误）。"),
-            format!("the .dbf header declares {n} records but the file holds only {fit} (truncated, or a wrong record count)."),
+            format!(
+                "属性表 .dbf 声明有 {n} 条记录，但文件只容纳 {fit} 条（文件被截断或记录数错误）。"
+            ),
+            format!(
+                "the .dbf header declares {n} records but the file holds only {fit} (truncated, or a wrong record count)."
+            ),
         ));
     }
     Ok(n)
@@ -265,7 +269,10 @@ fn xy<P: shapefile::record::traits::HasXY>(p: &P) -> Coord<f64> {
 }
 
 /// A shape as geometry, with a note on anything dropped. None for a null shape.
-fn shape_geometry(shape: &shapefile::Shape, dropped: &mut Vec<String>) -> Option<geo::Geometry<f64>> {
+fn shape_geometry(
+    shape: &shapefile::Shape,
+    dropped: &mut Vec<String>,
+) -> Option<geo::Geometry<f64>> {
     use shapefile::Shape as S;
     fn rings<P: shapefile::record::traits::HasXY>(
         rs: &[shapefile::PolygonRing<P>],
@@ -348,8 +355,18 @@ pub fn columns(shp: &Path, opts: &ReadOptions) -> Result<Vec<String>, LoadError>
     let reader = dbase::ReaderBuilder::new()
         .with_encoding(dbase::encoding::EncodingRs::from(enc))
         .build(Cursor::new(dbf))
-        .map_err(|e| err(&dbf_path, format!("属性表无法读取：{e}"), format!("cannot read the .dbf: {e}")))?;
-    Ok(reader.fields().iter().map(|f| f.name().to_string()).collect())
+        .map_err(|e| {
+            err(
+                &dbf_path,
+                format!("属性表无法读取：{e}"),
+                format!("cannot read the .dbf: {e}"),
+            )
+        })?;
+    Ok(reader
+        .fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect())
 }
 
 fn dbf_path(shp: &Path) -> Result<PathBuf, LoadError> {
@@ -376,7 +393,11 @@ pub(crate) fn read_batch(
     let (enc, _) = dbf_encoding(shp, &dbf, opts.encoding);
 
     let mut shapes_reader = shapefile::ShapeReader::new(Cursor::new(shp_bytes)).map_err(|e| {
-        err(shp, format!("不是有效的 .shp 文件：{e}"), format!("not a valid .shp file: {e}"))
+        err(
+            shp,
+            format!("不是有效的 .shp 文件：{e}"),
+            format!("not a valid .shp file: {e}"),
+        )
     })?;
     let shape_type = shapes_reader.header().shape_type;
     let layer = layer_of(shp, shape_type);
@@ -395,7 +416,10 @@ pub(crate) fn read_batch(
     if shapes.len() != n_records {
         return Err(err(
             shp,
-            format!("几何数（.shp：{}）与属性记录数（.dbf：{n_records}）不一致。", shapes.len()),
+            format!(
+                "几何数（.shp：{}）与属性记录数（.dbf：{n_records}）不一致。",
+                shapes.len()
+            ),
             format!(
                 "the .shp has {} shapes but the .dbf has {n_records} records; the files do not belong together or one is damaged.",
                 shapes.len()
@@ -405,14 +429,28 @@ pub(crate) fn read_batch(
     let mut reader = dbase::ReaderBuilder::new()
         .with_encoding(dbase::encoding::EncodingRs::from(enc))
         .build(Cursor::new(dbf))
-        .map_err(|e| err(&dbf_path, format!("属性表无法读取：{e}"), format!("cannot read the .dbf: {e}")))?;
-    let names: Vec<String> = reader.fields().iter().map(|f| f.name().to_string()).collect();
+        .map_err(|e| {
+            err(
+                &dbf_path,
+                format!("属性表无法读取：{e}"),
+                format!("cannot read the .dbf: {e}"),
+            )
+        })?;
+    let names: Vec<String> = reader
+        .fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect();
     let has_roster = names.iter().any(|n| n == "STAFF");
     let mut pending = Vec::with_capacity(shapes.len());
     for (i, (shape, record)) in shapes.into_iter().zip(reader.iter_records()).enumerate() {
         let mut record = record.map_err(|e| {
-            err(&dbf_path, format!("属性记录无法读取：{e}"), format!("cannot read the record: {e}"))
-                .in_feature(format!("#{}", i + 1))
+            err(
+                &dbf_path,
+                format!("属性记录无法读取：{e}"),
+                format!("cannot read the record: {e}"),
+            )
+            .in_feature(format!("#{}", i + 1))
         })?;
         let mut props = Map::new();
         for name in &names {
@@ -445,14 +483,22 @@ pub(crate) fn read_batch(
                     "{}：记录 #{} {}：{}",
                     shp.display(),
                     i + 1,
-                    if empty { "几何为空，已跳过几何" } else { "部分几何无效，已去除" },
+                    if empty {
+                        "几何为空，已跳过几何"
+                    } else {
+                        "部分几何无效，已去除"
+                    },
                     what
                 ),
                 en: format!(
                     "{}: record #{} {}: {what}",
                     shp.display(),
                     i + 1,
-                    if empty { "has no usable geometry" } else { "had unusable parts, removed" },
+                    if empty {
+                        "has no usable geometry"
+                    } else {
+                        "had unusable parts, removed"
+                    },
                 ),
                 fatal: empty,
             });
@@ -526,7 +572,10 @@ enum Kind {
 }
 
 /// The DBF columns of one layer: fixed ones first, then extras, names made unique.
-fn columns_for(features: &[OutFeature], enc: &'static Encoding) -> Vec<(String, String, Kind, usize)> {
+fn columns_for(
+    features: &[OutFeature],
+    enc: &'static Encoding,
+) -> Vec<(String, String, Kind, usize)> {
     // (source key, field name, kind, width)
     let mut cols: Vec<(String, String, Kind, usize)> = Vec::new();
     let mut taken: Vec<String> = Vec::new();
@@ -595,8 +644,14 @@ fn shp_props(f: &OutFeature) -> Map<String, Value> {
             let pick = |role: &str| -> (String, String) {
                 let who: Vec<&Staff> = staff.iter().filter(|s| s.role.trim() == role).collect();
                 (
-                    who.iter().map(|s| s.name.trim()).collect::<Vec<_>>().join("、"),
-                    who.iter().map(|s| s.phone.trim()).collect::<Vec<_>>().join("、"),
+                    who.iter()
+                        .map(|s| s.name.trim())
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    who.iter()
+                        .map(|s| s.phone.trim())
+                        .collect::<Vec<_>>()
+                        .join("、"),
                 )
             };
             for ((name_key, tel_key), role) in [
@@ -653,8 +708,14 @@ fn write_layer(
             Kind::Text => builder.add_character_field(fname, (*width).clamp(1, 254) as u8),
         };
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp_dir = dir.join(format!(".{stem}.{}.shptmp", std::process::id()));
     std::fs::create_dir_all(&tmp_dir)?;
     let result = (|| {
@@ -689,7 +750,10 @@ fn write_layer(
             f.sync_all()?;
         }
         for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
-            std::fs::rename(tmp_dir.join(format!("{stem}.{ext}")), path.with_extension(ext))?;
+            std::fs::rename(
+                tmp_dir.join(format!("{stem}.{ext}")),
+                path.with_extension(ext),
+            )?;
         }
         Ok(())
     })();
@@ -736,7 +800,10 @@ fn write_shape<W: std::io::Write + std::io::Seek>(
 
 /// The file a layer is written to: `<stem>_<layer>.shp` beside `out`.
 pub fn layer_path(out: &Path, layer_name: &str) -> PathBuf {
-    let stem = out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
     let plural = match layer_name {
         "boundary" => "boundary".to_string(),
         other => format!("{other}s"),

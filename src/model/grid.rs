@@ -135,10 +135,13 @@ mod tests {
         let text = Staff::roster_text(&staff);
         assert_eq!(text, "网格长:张三:13900000001;网格员:李四:");
         assert_eq!(Staff::parse_roster(&text), staff);
-        assert_eq!(Staff::parse_roster("网格长：王五；"), vec![Staff {
-            role: "网格长".into(),
-            name: "王五".into(),
-            phone: String::new()
-        }]);
+        assert_eq!(
+            Staff::parse_roster("网格长：王五；"),
+            vec![Staff {
+                role: "网格长".into(),
+                name: "王五".into(),
+                phone: String::new()
+            }]
+        );
     }
 }

@@ -27,9 +27,15 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "encoding" => ("属性编码", "Attribute encoding"),
         "auto_detect" => ("自动识别", "Automatic"),
         "source_crs" => ("坐标系", "CRS"),
-        "no_prj" => ("文件未声明坐标系（无 .prj），请填写", "the file names no CRS (no .prj): enter it"),
+        "no_prj" => (
+            "文件未声明坐标系（无 .prj），请填写",
+            "the file names no CRS (no .prj): enter it",
+        ),
         "crs_from_file" => ("取自文件（.prj）", "from the file (.prj)"),
-        "gcj02_hint" => ("经纬度为火星坐标（GCJ-02，约 1 米精度）", "longitude/latitude are GCJ-02 (about 1 m)"),
+        "gcj02_hint" => (
+            "经纬度为火星坐标（GCJ-02，约 1 米精度）",
+            "longitude/latitude are GCJ-02 (about 1 m)",
+        ),
         "none" => ("（无）", "(none)"),
         "ok" => ("确定", "OK"),
         "add_background" => ("添加底图影像…", "Add background image…"),

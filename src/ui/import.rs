@@ -64,7 +64,10 @@ impl ImportDialog {
             .unwrap_or_default();
         let mut fields = FieldMap::guess(&columns);
         for (key, _, _) in FieldMap::FIELDS {
-            if let Some(c) = remembered.get(key).filter(|c| columns.iter().any(|x| x == c)) {
+            if let Some(c) = remembered
+                .get(key)
+                .filter(|c| columns.iter().any(|x| x == c))
+            {
                 fields.set(key, Some(c.to_string()));
             }
         }
@@ -163,72 +166,77 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         ui.heading(app.t("import_title"));
         ui.label(d.path.display().to_string());
         ui.separator();
-        egui::Grid::new("import-grid").num_columns(2).show(ui, |ui| {
-            ui.label(app.t("encoding"));
-            let auto = app.t("auto_detect");
-            let shown = d.encoding.unwrap_or(auto);
-            egui::ComboBox::from_id_salt("import-encoding")
-                .selected_text(shown)
-                .show_ui(ui, |ui| {
-                    if ui.selectable_label(d.encoding.is_none(), auto).clicked() {
-                        d.encoding = None;
-                        d.stale = true;
-                    }
-                    for (key, label) in ENCODINGS {
-                        if ui.selectable_label(d.encoding == Some(key), label).clicked() {
-                            d.encoding = Some(key);
+        egui::Grid::new("import-grid")
+            .num_columns(2)
+            .show(ui, |ui| {
+                ui.label(app.t("encoding"));
+                let auto = app.t("auto_detect");
+                let shown = d.encoding.unwrap_or(auto);
+                egui::ComboBox::from_id_salt("import-encoding")
+                    .selected_text(shown)
+                    .show_ui(ui, |ui| {
+                        if ui.selectable_label(d.encoding.is_none(), auto).clicked() {
+                            d.encoding = None;
                             d.stale = true;
                         }
-                    }
-                });
-            ui.end_row();
-            ui.label(app.t("source_crs"));
-            ui.horizontal(|ui| {
-                if d.needs_crs {
-                    ui.label("EPSG:");
-                    let r = ui.add(
-                        egui::TextEdit::singleline(&mut d.crs_text)
-                            .desired_width(80.0)
-                            .id_salt("import-crs"),
-                    );
-                    if r.changed() {
-                        d.stale = true;
-                    }
-                    ui.label(app.t("no_prj"));
-                } else {
-                    ui.label(app.t("crs_from_file"));
-                }
-            });
-            ui.end_row();
-            ui.label("GCJ-02");
-            if ui.checkbox(&mut d.gcj02, app.t("gcj02_hint")).changed() {
-                d.stale = true;
-            }
-            ui.end_row();
-            if !d.columns.is_empty() {
-                let none = app.t("none");
-                for (key, zh, en) in FieldMap::FIELDS {
-                    ui.label(if app.lang == super::Lang::En { en } else { zh });
-                    let current = d.fields.get(key).map(|s| s.to_string());
-                    egui::ComboBox::from_id_salt(("import-field", key))
-                        .selected_text(current.clone().unwrap_or_else(|| none.to_string()))
-                        .show_ui(ui, |ui| {
-                            if ui.selectable_label(current.is_none(), none).clicked() {
-                                d.fields.set(key, None);
+                        for (key, label) in ENCODINGS {
+                            if ui
+                                .selectable_label(d.encoding == Some(key), label)
+                                .clicked()
+                            {
+                                d.encoding = Some(key);
                                 d.stale = true;
                             }
-                            for c in d.columns.clone() {
-                                let chosen = current.as_deref() == Some(c.as_str());
-                                if ui.selectable_label(chosen, &c).clicked() {
-                                    d.fields.set(key, Some(c));
+                        }
+                    });
+                ui.end_row();
+                ui.label(app.t("source_crs"));
+                ui.horizontal(|ui| {
+                    if d.needs_crs {
+                        ui.label("EPSG:");
+                        let r = ui.add(
+                            egui::TextEdit::singleline(&mut d.crs_text)
+                                .desired_width(80.0)
+                                .id_salt("import-crs"),
+                        );
+                        if r.changed() {
+                            d.stale = true;
+                        }
+                        ui.label(app.t("no_prj"));
+                    } else {
+                        ui.label(app.t("crs_from_file"));
+                    }
+                });
+                ui.end_row();
+                ui.label("GCJ-02");
+                if ui.checkbox(&mut d.gcj02, app.t("gcj02_hint")).changed() {
+                    d.stale = true;
+                }
+                ui.end_row();
+                if !d.columns.is_empty() {
+                    let none = app.t("none");
+                    for (key, zh, en) in FieldMap::FIELDS {
+                        ui.label(if app.lang == super::Lang::En { en } else { zh });
+                        let current = d.fields.get(key).map(|s| s.to_string());
+                        egui::ComboBox::from_id_salt(("import-field", key))
+                            .selected_text(current.clone().unwrap_or_else(|| none.to_string()))
+                            .show_ui(ui, |ui| {
+                                if ui.selectable_label(current.is_none(), none).clicked() {
+                                    d.fields.set(key, None);
                                     d.stale = true;
                                 }
-                            }
-                        });
-                    ui.end_row();
+                                for c in d.columns.clone() {
+                                    let chosen = current.as_deref() == Some(c.as_str());
+                                    if ui.selectable_label(chosen, &c).clicked() {
+                                        d.fields.set(key, Some(c));
+                                        d.stale = true;
+                                    }
+                                }
+                            });
+                        ui.end_row();
+                    }
                 }
-            }
-        });
+            });
         ui.separator();
         match &d.preview {
             Ok(s) => {

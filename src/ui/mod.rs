@@ -991,10 +991,12 @@ impl eframe::App for GridmapApp {
 
 /// Open the app on `file` (the bundled sample when None); with `screenshot`, save a
 /// screenshot of the first frames there and exit.
+/// `import`: a file to open through the import dialog once the window is up.
 pub fn run(
     project: Project,
     path: Option<PathBuf>,
     screenshot: Option<PathBuf>,
+    import: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -1007,6 +1009,13 @@ pub fn run(
         options,
         Box::new(move |cc| {
             let mut app = GridmapApp::new(&cc.egui_ctx, project, path);
+            if let Some(f) = &import {
+                app.import_dialog = Some(import::ImportDialog::new(
+                    f,
+                    import::ImportMode::Open,
+                    &Default::default(),
+                ));
+            }
             match screenshot {
                 Some(out) => app = app.with_screenshot(out),
                 None => {
