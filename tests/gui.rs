@@ -11,6 +11,9 @@ use gridmap::ui::GridmapApp;
 use gridmap::{Crs, Project, geom};
 use std::path::Path;
 
+mod common;
+use common::rename_dbf_fields;
+
 fn load(name: &str) -> Project {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sample-maps")
@@ -468,27 +471,6 @@ fn a_typed_path_opens_without_a_file_dialog() {
             .iter()
             .any(|p| p.ends_with("jinping-faulty.geojson"))
     );
-}
-
-/// Rename DBF columns in place, as data from another office would name them.
-fn rename_dbf_fields(dbf: &Path, renames: &[(&str, &str)]) {
-    let mut b = std::fs::read(dbf).unwrap();
-    let header_len = u16::from_le_bytes([b[8], b[9]]) as usize;
-    let mut off = 32;
-    while off + 32 <= header_len && b[off] != 0x0D {
-        let name: String = b[off..off + 11]
-            .iter()
-            .take_while(|c| **c != 0)
-            .map(|c| *c as char)
-            .collect();
-        if let Some((_, new)) = renames.iter().find(|(old, _)| *old == name) {
-            let mut field = [0u8; 11];
-            field[..new.len()].copy_from_slice(new.as_bytes());
-            b[off..off + 11].copy_from_slice(&field);
-        }
-        off += 32;
-    }
-    std::fs::write(dbf, b).unwrap();
 }
 
 /// A county shapefile without .prj or .cpg, GBK text, zone-prefixed GK coordinates and an

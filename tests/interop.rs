@@ -9,6 +9,9 @@ use gridmap::model::{Crs, Grid, Project};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::rename_dbf_fields;
+
 fn sample_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson")
 }
@@ -313,28 +316,6 @@ fn gbk_shapefile_from_ogr2ogr() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Rename DBF columns in place (the header's 11-byte field names), as data from another
-/// office would name them.
-fn rename_dbf_fields(dbf: &Path, renames: &[(&str, &str)]) {
-    let mut b = std::fs::read(dbf).unwrap();
-    let header_len = u16::from_le_bytes([b[8], b[9]]) as usize;
-    let mut off = 32;
-    while off + 32 <= header_len && b[off] != 0x0D {
-        let name: String = b[off..off + 11]
-            .iter()
-            .take_while(|c| **c != 0)
-            .map(|c| *c as char)
-            .collect();
-        if let Some((_, new)) = renames.iter().find(|(old, _)| *old == name) {
-            let mut field = [0u8; 11];
-            field[..new.len()].copy_from_slice(new.as_bytes());
-            b[off..off + 11].copy_from_slice(&field);
-        }
-        off += 32;
-    }
-    std::fs::write(dbf, b).unwrap();
 }
 
 #[test]
@@ -816,4 +797,28 @@ fn interrupted_save_keeps_the_previous_file() {
 
 fn o() -> ReadOptions {
     ReadOptions::default()
+}
+
+/// Features without ids in several files get distinct generated ids.
+#[test]
+fn generated_ids_stay_unique_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (k, x) in [112.30, 112.31].iter().enumerate() {
+        let path = dir.path().join(format!("part{k}.geojson"));
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"name":"无编号"}},
+                "geometry":{{"type":"Polygon","coordinates":[[[{x},25.4],[{x2},25.4],[{x2},25.41],[{x},25.41],[{x},25.4]]]}}}}]}}"#,
+                x2 = x + 0.01
+            ),
+        )
+        .unwrap();
+        paths.push(path);
+    }
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let q = io::open(&refs, &ReadOptions::default()).unwrap();
+    assert_eq!(q.grids.len(), 2);
+    assert_ne!(q.grids[0].id, q.grids[1].id);
 }

@@ -71,33 +71,24 @@ fn crs_from_member(v: &Value) -> Option<Crs> {
     digits.parse().ok().map(Crs::epsg)
 }
 
-/// Read and merge one or more GeoJSON files into a project.
-pub fn read_files(paths: &[&Path], opts: &ReadOptions) -> Result<Project, LoadError> {
-    let mut batches = Vec::with_capacity(paths.len());
-    let mut notes = Vec::new();
-    for path in paths {
-        let bytes = super::read_file(path)?;
-        batches.push(read_batch(path, &bytes, &mut notes)?);
-    }
-    assemble(batches, notes, opts)
-}
-
 /// Read GeoJSON held in memory (for example the sample built into the binary); `name`
 /// stands for the file in messages.
 pub fn read_bytes(name: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Project, LoadError> {
     let mut notes = Vec::new();
-    let batch = read_batch(name, bytes, &mut notes)?;
+    let batch = read_batch(name, bytes, &mut notes, 0)?;
     assemble(vec![batch], notes, opts)
 }
 
-/// One GeoJSON file's features, not yet reprojected.
+/// One GeoJSON file's features, not yet reprojected; generated ids are numbered from
+/// `base + 1` (the features of the files read before).
 pub(crate) fn read_batch(
     path: &Path,
     bytes: &[u8],
     notes: &mut Vec<InputNote>,
+    base: usize,
 ) -> Result<Batch, LoadError> {
     let mut pending = Vec::new();
-    let (crs, name) = read_one(path, bytes, &mut pending, notes)?;
+    let (crs, name) = read_one(path, bytes, &mut pending, notes, base)?;
     Ok(Batch {
         path: path.to_path_buf(),
         crs: crs.map(SourceCrs::Epsg),
@@ -112,6 +103,7 @@ fn read_one(
     bytes: &[u8],
     pending: &mut Vec<Pending>,
     notes: &mut Vec<InputNote>,
+    base: usize,
 ) -> Result<(Option<Crs>, Option<String>), LoadError> {
     let mut clock = std::time::Instant::now();
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -162,7 +154,6 @@ fn read_one(
             ));
         }
     };
-    let base = pending.len();
     for (n, f) in features.into_iter().enumerate() {
         let mut props = f.properties.unwrap_or_default();
         let layer = match props.remove("layer") {

@@ -173,7 +173,7 @@ fn to_sql(v: &Value) -> rusqlite::types::Value {
     }
 }
 
-fn write_db(project: &Project, path: &Path, settings: &Extra) -> rusqlite::Result<()> {
+fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
     let srs = project.crs.epsg as i32;
     let wkt = crsdef::crs_wkt(project.crs, false)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
@@ -341,7 +341,7 @@ fn write_db(project: &Project, path: &Path, settings: &Extra) -> rusqlite::Resul
         meta.execute(params!["crs", project.crs.authority()])?;
         meta.execute(params![
             "settings",
-            Value::Object(settings.clone()).to_string()
+            Value::Object(project.settings.clone()).to_string()
         ])?;
     }
     tx.commit()?;
@@ -350,16 +350,12 @@ fn write_db(project: &Project, path: &Path, settings: &Extra) -> rusqlite::Resul
 }
 
 /// Save the project as a GeoPackage, atomically: written to a temporary file in the same
-/// folder, synced, then renamed over `path`. `settings` (audit thresholds, language,
+/// folder, synced, then renamed over `path`. The project's settings (audit thresholds, language,
 /// field mapping, ...) are stored in `gridmap_meta`.
 pub fn write(project: &Project, path: &Path) -> Result<(), String> {
-    write_atomic_db(project, path, &project.settings)
-}
-
-fn write_atomic_db(project: &Project, path: &Path, settings: &Extra) -> Result<(), String> {
     super::write_atomic_with(path, |tmp| {
         let _ = std::fs::remove_file(tmp);
-        write_db(project, tmp, settings).map_err(std::io::Error::other)?;
+        write_db(project, tmp).map_err(std::io::Error::other)?;
         std::fs::File::open(tmp)?.sync_all()
     })
     .map_err(|e| format!("{}: {e}", path.display()))
@@ -571,8 +567,9 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
     Ok(project)
 }
 
-/// The feature tables of any GeoPackage, each as a batch of features in its own CRS.
-pub(crate) fn read_batches(path: &Path) -> Result<Vec<Batch>, LoadError> {
+/// The feature tables of any GeoPackage, each as a batch of features in its own CRS;
+/// generated ids are numbered from `base + 1`.
+pub(crate) fn read_batches(path: &Path, base: usize) -> Result<Vec<Batch>, LoadError> {
     let conn = open_read(path)?;
     let e = |err: rusqlite::Error| sql_err(path, err);
     let tables: Vec<(String, String, String, i64)> = {
@@ -625,12 +622,16 @@ pub(crate) fn read_batches(path: &Path) -> Result<Vec<Batch>, LoadError> {
         };
         let mut rows = st.query([]).map_err(e)?;
         let mut pending = Vec::new();
+        let first = base
+            + batches
+                .iter()
+                .map(|b: &Batch| b.pending.len())
+                .sum::<usize>();
         let mut n = 0;
         while let Some(r) = rows.next().map_err(e)? {
             n += 1;
             let mut props = Map::new();
             let mut blob = None;
-            let mut fid = None;
             for (i, name) in names.iter().enumerate() {
                 let v = r.get_ref(i).map_err(e)?;
                 if *name == geom_col {
@@ -640,9 +641,6 @@ pub(crate) fn read_batches(path: &Path) -> Result<Vec<Batch>, LoadError> {
                     continue;
                 }
                 if Some(name) == pk.as_ref() {
-                    if let ValueRef::Integer(x) = v {
-                        fid = Some(x);
-                    }
                     continue;
                 }
                 let value = match v {
@@ -656,13 +654,7 @@ pub(crate) fn read_batches(path: &Path) -> Result<Vec<Batch>, LoadError> {
                 };
                 props.insert(name.clone(), value);
             }
-            let id = feature_id(
-                layer,
-                None,
-                &props,
-                &Default::default(),
-                fid.map(|f| f as usize).unwrap_or(n),
-            );
+            let id = feature_id(layer, None, &props, &Default::default(), first + n);
             let geometry = geometry_of(path, blob, &format!("{table} #{n}"))?;
             let geometry = match (layer, geometry) {
                 (Layer::Village, Some(geo::Geometry::MultiPoint(m))) => {

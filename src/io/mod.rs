@@ -221,9 +221,14 @@ pub fn open(paths: &[&Path], opts: &ReadOptions) -> Result<Project, LoadError> {
     let mut batches = Vec::new();
     let mut notes = Vec::new();
     for path in paths {
+        // Generated ids are numbered on across files, so that they stay unique.
+        let base: usize = batches
+            .iter()
+            .map(|b: &features::Batch| b.pending.len())
+            .sum();
         match Format::of(path) {
-            Some(Format::Shapefile) => batches.push(shp::read_batch(path, opts, &mut notes)?),
-            Some(Format::GeoPackage) => batches.extend(gpkg::read_batches(path)?),
+            Some(Format::Shapefile) => batches.push(shp::read_batch(path, opts, &mut notes, base)?),
+            Some(Format::GeoPackage) => batches.extend(gpkg::read_batches(path, base)?),
             Some(Format::Csv) => {
                 return Err(LoadError::new(
                     *path,
@@ -233,7 +238,7 @@ pub fn open(paths: &[&Path], opts: &ReadOptions) -> Result<Project, LoadError> {
             }
             Some(Format::GeoJson) | None => {
                 let bytes = read_file(path)?;
-                batches.push(geojson::read_batch(path, &bytes, &mut notes)?);
+                batches.push(geojson::read_batch(path, &bytes, &mut notes, base)?);
             }
         }
     }

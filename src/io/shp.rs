@@ -233,7 +233,6 @@ pub fn nest_rings(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
     // Largest first: a ring's container comes before it.
     rings.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut polys: Vec<Polygon<f64>> = Vec::new();
-    let mut depth_of_poly: Vec<usize> = Vec::new();
     for (_, ring) in rings {
         let probe = ring.0[0];
         let probe = Point(probe);
@@ -251,14 +250,8 @@ pub fn nest_rings(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
         }
         match container {
             Some((i, false)) => polys[i].interiors_push(ring),
-            Some((i, true)) => {
-                polys.push(Polygon::new(ring, vec![]));
-                depth_of_poly.push(depth_of_poly[i] + 2);
-            }
-            None => {
-                polys.push(Polygon::new(ring, vec![]));
-                depth_of_poly.push(0);
-            }
+            // Outside every ring, or inside a hole (an island): a new shell.
+            _ => polys.push(Polygon::new(ring, vec![])),
         }
     }
     MultiPolygon(polys)
@@ -379,11 +372,13 @@ fn dbf_path(shp: &Path) -> Result<PathBuf, LoadError> {
     })
 }
 
-/// Read one shapefile as a batch of features in its own CRS.
+/// Read one shapefile as a batch of features in its own CRS; generated ids are numbered
+/// from `base + 1`.
 pub(crate) fn read_batch(
     shp: &Path,
     opts: &ReadOptions,
     notes: &mut Vec<InputNote>,
+    base: usize,
 ) -> Result<Batch, LoadError> {
     let shp_bytes = super::read_file(shp)?;
     let dbf_path = dbf_path(shp)?;
@@ -461,7 +456,7 @@ pub(crate) fn read_batch(
                 props.insert(name.clone(), field_value(v));
             }
         }
-        let id = feature_id(layer, None, &props, &opts.fields, i + 1);
+        let id = feature_id(layer, None, &props, &opts.fields, base + i + 1);
         let mut dropped = Vec::new();
         let geometry = shape_geometry(&shape, &mut dropped);
         let empty = match &geometry {
@@ -571,17 +566,18 @@ enum Kind {
     Text,
 }
 
-/// The DBF columns of one layer: fixed ones first, then extras, names made unique.
+/// The DBF columns of one layer, in the order the rows name them: (key, field name,
+/// kind, width in bytes); names cut to 10 bytes and made unique.
 fn columns_for(
-    features: &[OutFeature],
+    rows: &[Map<String, Value>],
     enc: &'static Encoding,
 ) -> Vec<(String, String, Kind, usize)> {
-    // (source key, field name, kind, width)
     let mut cols: Vec<(String, String, Kind, usize)> = Vec::new();
     let mut taken: Vec<String> = Vec::new();
-    let mut kinds: Vec<(String, Kind, usize)> = Vec::new();
-    for f in features {
-        for (k, v) in &f.props {
+    // Kind of each column: None while only nulls were seen.
+    let mut kinds: Vec<(String, Option<Kind>, usize)> = Vec::new();
+    for row in rows {
+        for (k, v) in row {
             let kind = match v {
                 Value::Null => None,
                 Value::Bool(_) => Some(Kind::Bool),
@@ -593,20 +589,22 @@ fn columns_for(
             match kinds.iter_mut().find(|(key, _, _)| key == k) {
                 Some((_, kd, w)) => {
                     *w = (*w).max(width);
-                    if let Some(kind) = kind {
-                        *kd = match (*kd, kind) {
-                            (a, b) if a == b => a,
-                            (Kind::Int, Kind::Float) | (Kind::Float, Kind::Int) => Kind::Float,
-                            (Kind::Bool, _) | (_, Kind::Bool) if *kd != kind => Kind::Text,
-                            _ => Kind::Text,
-                        };
-                    }
+                    *kd = match (*kd, kind) {
+                        (a, None) => a,
+                        (None, b) => b,
+                        (Some(a), Some(b)) if a == b => Some(a),
+                        (Some(Kind::Int | Kind::Float), Some(Kind::Int | Kind::Float)) => {
+                            Some(Kind::Float)
+                        }
+                        _ => Some(Kind::Text),
+                    };
                 }
-                None => kinds.push((k.clone(), kind.unwrap_or(Kind::Int), width)),
+                None => kinds.push((k.clone(), kind, width)),
             }
         }
     }
     for (key, kind, width) in kinds {
+        let kind = kind.unwrap_or(Kind::Text);
         let base = match key.as_str() {
             "staff" => "STAFF".to_string(),
             k if k.is_ascii() => k.to_ascii_uppercase(),
@@ -679,24 +677,13 @@ fn io_err(e: impl std::fmt::Display) -> std::io::Error {
 /// `.cpg`); the files appear together only when all were written.
 fn write_layer(
     path: &Path,
-    layer: Layer,
     features: &[OutFeature],
     prj: &str,
     encoding: DbfEncoding,
 ) -> std::io::Result<()> {
     let enc = encoding.encoding();
     let rows: Vec<Map<String, Value>> = features.iter().map(shp_props).collect();
-    let shaped: Vec<OutFeature> = features
-        .iter()
-        .zip(&rows)
-        .map(|(f, p)| OutFeature {
-            layer: f.layer,
-            id: f.id,
-            props: p.clone(),
-            geometry: f.geometry,
-        })
-        .collect();
-    let cols = columns_for(&shaped, enc);
+    let cols = columns_for(&rows, enc);
     let mut builder =
         dbase::TableWriterBuilder::with_encoding(dbase::encoding::EncodingRs::from(enc));
     for (_, name, kind, width) in &cols {
@@ -721,7 +708,7 @@ fn write_layer(
     let result = (|| {
         let tmp = tmp_dir.join(format!("{stem}.shp"));
         let mut writer = shapefile::Writer::from_path(&tmp, builder).map_err(io_err)?;
-        for (f, row) in shaped.iter().zip(&rows) {
+        for (f, row) in features.iter().zip(&rows) {
             let mut record = dbase::Record::default();
             for (key, name, kind, width) in &cols {
                 let v = row.get(key).unwrap_or(&Value::Null);
@@ -739,7 +726,7 @@ fn write_layer(
                 };
                 record.insert(name.clone(), fv);
             }
-            write_shape(&mut writer, layer, f.geometry, &record)?;
+            write_shape(&mut writer, f.geometry, &record)?;
         }
         // Dropping the writer writes the headers (record counts, extents).
         drop(writer);
@@ -763,7 +750,6 @@ fn write_layer(
 
 fn write_shape<W: std::io::Write + std::io::Seek>(
     writer: &mut shapefile::Writer<W>,
-    layer: Layer,
     g: GeomRef,
     record: &dbase::Record,
 ) -> std::io::Result<()> {
@@ -789,12 +775,9 @@ fn write_shape<W: std::io::Write + std::io::Seek>(
                 .write_shape_and_record(&shapefile::Polyline::with_parts(parts), record)
                 .map_err(io_err)
         }
-        GeomRef::Point(p) => {
-            let _ = layer;
-            writer
-                .write_shape_and_record(&pt(&p.0), record)
-                .map_err(io_err)
-        }
+        GeomRef::Point(p) => writer
+            .write_shape_and_record(&pt(&p.0), record)
+            .map_err(io_err),
     }
 }
 
@@ -822,7 +805,7 @@ pub fn write(project: &Project, out: &Path, encoding: DbfEncoding) -> Result<Vec
             continue;
         }
         let path = layer_path(out, layer.name());
-        write_layer(&path, layer, &feats, &prj, encoding)
+        write_layer(&path, &feats, &prj, encoding)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         written.push(path);
     }
