@@ -11,7 +11,7 @@
 //!
 //! GeoPackages from elsewhere (QGIS, `ogr2ogr`) are read table by table like shapefiles.
 
-use super::features::{Batch, GeomRef, Layer, Pending, feature_id, out_features};
+use super::features::{Batch, GeomRef, LAYERS, Layer, Pending, feature_id, out_features};
 use super::{LoadError, SourceCrs, crsdef};
 use crate::model::{Boundary, Crs, Extra, Grid, Project, Reservoir, River, Staff, Village};
 use geo::{BoundingRect, MultiLineString, MultiPolygon, Point};
@@ -121,8 +121,6 @@ fn columns(layer: Layer) -> &'static [(&'static str, &'static str)] {
         _ => &[("name", "TEXT")],
     }
 }
-
-const LAYERS: [Layer; 5] = super::features::LAYERS;
 
 fn wkb(g: GeomRef, srs: i32) -> Result<(Vec<u8>, Option<geo::Rect<f64>>), String> {
     let (geom, rect) = match g {

@@ -88,33 +88,20 @@ fn encoding_for_ldid(ldid: u8) -> Option<&'static Encoding> {
     }
 }
 
-/// How the attribute encoding was chosen, for messages and the import dialog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EncodingSource {
-    User,
-    Cpg,
-    LanguageDriver,
-    Detected,
-}
-
 /// Decide the encoding of a DBF: the user's choice, the `.cpg`, the language driver byte
 /// (offset 29), else UTF-8 when the records are valid UTF-8 and GB18030 otherwise.
-pub fn dbf_encoding(
-    shp: &Path,
-    dbf: &[u8],
-    user: Option<&'static Encoding>,
-) -> (&'static Encoding, EncodingSource) {
+pub fn dbf_encoding(shp: &Path, dbf: &[u8], user: Option<&'static Encoding>) -> &'static Encoding {
     if let Some(e) = user {
-        return (e, EncodingSource::User);
+        return e;
     }
     if let Some(e) = sibling(shp, "cpg")
         .and_then(|p| std::fs::read(p).ok())
         .and_then(|b| encoding_for_label(&String::from_utf8_lossy(&b)))
     {
-        return (e, EncodingSource::Cpg);
+        return e;
     }
     if let Some(e) = dbf.get(29).copied().and_then(encoding_for_ldid) {
-        return (e, EncodingSource::LanguageDriver);
+        return e;
     }
     let header_len = dbf
         .get(8..10)
@@ -123,9 +110,9 @@ pub fn dbf_encoding(
     let records = dbf.get(header_len.min(dbf.len())..).unwrap_or(&[]);
     let records = records.strip_suffix(&[0x1A]).unwrap_or(records);
     if std::str::from_utf8(records).is_ok() {
-        (encoding_rs::UTF_8, EncodingSource::Detected)
+        encoding_rs::UTF_8
     } else {
-        (encoding_rs::GB18030, EncodingSource::Detected)
+        encoding_rs::GB18030
     }
 }
 
@@ -339,12 +326,19 @@ fn layer_of(path: &Path, shape_type: shapefile::ShapeType) -> Layer {
     }
 }
 
-/// The attribute column names of a shapefile, for the field-mapping dialog.
-pub fn columns(shp: &Path, opts: &ReadOptions) -> Result<Vec<String>, LoadError> {
+/// An attribute table read from memory.
+type DbfReader = dbase::Reader<Cursor<Vec<u8>>>;
+
+/// A shapefile's attribute table, checked and opened in its encoding: the `.dbf` path,
+/// the record count and the reader.
+fn open_dbf(
+    shp: &Path,
+    user: Option<&'static Encoding>,
+) -> Result<(PathBuf, usize, DbfReader), LoadError> {
     let dbf_path = dbf_path(shp)?;
     let dbf = super::read_file(&dbf_path)?;
-    check_dbf(&dbf_path, &dbf)?;
-    let (enc, _) = dbf_encoding(shp, &dbf, opts.encoding);
+    let n_records = check_dbf(&dbf_path, &dbf)?;
+    let enc = dbf_encoding(shp, &dbf, user);
     let reader = dbase::ReaderBuilder::new()
         .with_encoding(dbase::encoding::EncodingRs::from(enc))
         .build(Cursor::new(dbf))
@@ -355,6 +349,12 @@ pub fn columns(shp: &Path, opts: &ReadOptions) -> Result<Vec<String>, LoadError>
                 format!("cannot read the .dbf: {e}"),
             )
         })?;
+    Ok((dbf_path, n_records, reader))
+}
+
+/// The attribute column names of a shapefile, for the field-mapping dialog.
+pub fn columns(shp: &Path, opts: &ReadOptions) -> Result<Vec<String>, LoadError> {
+    let (_, _, reader) = open_dbf(shp, opts.encoding)?;
     Ok(reader
         .fields()
         .iter()
@@ -381,11 +381,8 @@ pub(crate) fn read_batch(
     base: usize,
 ) -> Result<Batch, LoadError> {
     let shp_bytes = super::read_file(shp)?;
-    let dbf_path = dbf_path(shp)?;
-    let dbf = super::read_file(&dbf_path)?;
-    let n_records = check_dbf(&dbf_path, &dbf)?;
+    let (dbf_path, n_records, mut reader) = open_dbf(shp, opts.encoding)?;
     let crs = prj_crs(shp)?;
-    let (enc, _) = dbf_encoding(shp, &dbf, opts.encoding);
 
     let mut shapes_reader = shapefile::ShapeReader::new(Cursor::new(shp_bytes)).map_err(|e| {
         err(
@@ -421,16 +418,6 @@ pub(crate) fn read_batch(
             ),
         ));
     }
-    let mut reader = dbase::ReaderBuilder::new()
-        .with_encoding(dbase::encoding::EncodingRs::from(enc))
-        .build(Cursor::new(dbf))
-        .map_err(|e| {
-            err(
-                &dbf_path,
-                format!("属性表无法读取：{e}"),
-                format!("cannot read the .dbf: {e}"),
-            )
-        })?;
     let names: Vec<String> = reader
         .fields()
         .iter()
