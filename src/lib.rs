@@ -2,7 +2,7 @@
 //! (河长制网格化管理).
 //!
 //! The headless core: the project [`model`], file [`io`], the [`audit`] engine, invertible
-//! [`edit`]s and synthetic data ([`synth`]). The desktop app ([`ui`]) builds on these and
+//! [`edit`]s, derived [`records`], printed sheets ([`print`]) and synthetic data ([`synth`]). The desktop app ([`ui`]) builds on these and
 //! nothing else depends on it.
 
 pub mod audit;
@@ -11,6 +11,8 @@ pub mod edit;
 pub mod geom;
 pub mod io;
 pub mod model;
+pub mod print;
+pub mod records;
 pub mod synth;
 pub mod timing;
 pub mod ui;

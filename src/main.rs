@@ -176,6 +176,64 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
     },
+    /// Print a sheet: township wall map, village division map, display board (公示牌) or
+    /// the atlas of boards, to vector PDF, SVG or PNG (by the extension of --out).
+    Print {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, value_parser = parse_layout, default_value = "township")]
+        layout: gridmap::print::Layout,
+        /// Grid id or code (village map, board).
+        #[arg(long)]
+        grid: Option<String>,
+        /// A0..A4 or WIDTHxHEIGHT in mm (default: A0 for the township map, else A3).
+        #[arg(long, value_parser = parse_paper)]
+        paper: Option<gridmap::print::Paper>,
+        #[arg(long, conflicts_with = "portrait")]
+        landscape: bool,
+        #[arg(long)]
+        portrait: bool,
+        /// Fixed scale denominator, e.g. 10000 for 1:10 000 (default: fit, rounded).
+        #[arg(long)]
+        scale: Option<f64>,
+        /// Page margin in mm.
+        #[arg(long)]
+        margin: Option<f64>,
+        #[arg(long)]
+        title: Option<String>,
+        /// 制图单位 (default: the town's name + 人民政府, or the project's print settings).
+        #[arg(long)]
+        office: Option<String>,
+        /// 监督电话 (supervision hotline).
+        #[arg(long)]
+        hotline: Option<String>,
+        /// Text file with the 工作职责 printed on boards.
+        #[arg(long)]
+        duties: Option<PathBuf>,
+        /// Black and white with hatching instead of colour fills.
+        #[arg(long)]
+        mono: bool,
+        /// Coordinate ticks (km) around the map frame.
+        #[arg(long)]
+        ticks: bool,
+        /// Leave out the overview inset.
+        #[arg(long)]
+        no_inset: bool,
+        /// Leave out the grid codes under the names.
+        #[arg(long)]
+        no_codes: bool,
+        /// Atlas of village division maps instead of display boards.
+        #[arg(long)]
+        atlas_villages: bool,
+        /// Date in the footer and the PDF (YYYY-MM-DD; default today, or SOURCE_DATE_EPOCH).
+        #[arg(long, value_parser = parse_date)]
+        date: Option<gridmap::print::PrintDate>,
+        /// PNG resolution.
+        #[arg(long, default_value_t = 300)]
+        dpi: u32,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a synthetic coverage (Voronoi cells in one parent) for tests and benchmarks.
     Synth {
         #[arg(long)]
@@ -269,6 +327,86 @@ fn run() -> anyhow::Result<i32> {
             );
             Ok(0)
         }
+        Command::Print {
+            input,
+            layout,
+            grid,
+            paper,
+            landscape,
+            portrait,
+            scale,
+            margin,
+            title,
+            office,
+            hotline,
+            duties,
+            mono,
+            ticks,
+            no_inset,
+            no_codes,
+            atlas_villages,
+            date,
+            dpi,
+            out,
+        } => {
+            let Some(project) = input.load() else {
+                return Ok(EXIT_BAD_INPUT);
+            };
+            let duties = match duties {
+                Some(p) => match std::fs::read_to_string(&p) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        eprintln!("gridmap: {}: 无法读取 / cannot read: {e}", p.display());
+                        return Ok(EXIT_BAD_INPUT);
+                    }
+                },
+                None => None,
+            };
+            let mut opts = gridmap::print::PrintOptions::new(layout);
+            opts.grid = grid;
+            opts.paper = paper;
+            opts.orientation = if landscape {
+                gridmap::print::Orientation::Landscape
+            } else if portrait {
+                gridmap::print::Orientation::Portrait
+            } else {
+                gridmap::print::Orientation::Auto
+            };
+            opts.scale = scale;
+            opts.margin = margin;
+            opts.title = title;
+            opts.office = office;
+            opts.hotline = hotline;
+            opts.duties = duties;
+            opts.mono = mono;
+            opts.show.ticks = ticks;
+            opts.show.inset = !no_inset;
+            opts.show.codes = !no_codes;
+            opts.atlas_villages = atlas_villages;
+            if let Some(d) = date {
+                opts.date = d;
+            }
+            let opts = opts.with_project_defaults(&project);
+            let printed = match commands::print(&project, &opts, &out, dpi) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("gridmap: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            };
+            for (page, names) in &printed.omitted {
+                eprintln!(
+                    "gridmap: {page}: {} 个标注放不下 / {} labels found no room: {}",
+                    names.len(),
+                    names.len(),
+                    names.join("、")
+                );
+            }
+            for f in printed.files {
+                println!("{}", f.display());
+            }
+            Ok(0)
+        }
         Command::Synth {
             cells,
             seed,
@@ -316,6 +454,19 @@ fn run() -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+fn parse_layout(s: &str) -> Result<gridmap::print::Layout, String> {
+    gridmap::print::Layout::parse(s)
+        .ok_or_else(|| format!("unknown layout {s}: township, village, board or atlas"))
+}
+
+fn parse_paper(s: &str) -> Result<gridmap::print::Paper, String> {
+    gridmap::print::Paper::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_date(s: &str) -> Result<gridmap::print::PrintDate, String> {
+    gridmap::print::PrintDate::parse(s).ok_or_else(|| format!("{s}: expected YYYY-MM-DD"))
 }
 
 fn main() {

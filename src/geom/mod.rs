@@ -1,9 +1,11 @@
 //! Geometry helpers shared by io, audit, edit and synth: orientation, segment keys, winding
 //! overlays, and the maximum inscribed circle.
 
+mod adjacency;
 mod mic;
 mod overlay;
 
+pub use adjacency::{BoundarySegment, boundary_segments, colouring, neighbours};
 pub use mic::max_inscribed_circle;
 pub(crate) use mic::seg_dist2;
 pub use overlay::{

@@ -6,7 +6,6 @@ use crate::audit::Kind;
 use crate::model::{Grid, Project};
 use egui::{Color32, Mesh, Pos2, Sense, Shape, Stroke};
 use geo::{Coord, InteriorPoint, LineString, MultiPolygon, TriangulateEarcut};
-use std::collections::HashMap;
 
 /// Pastel fills; neighbours get different ones (greedy colouring over shared edges).
 const PALETTE: [Color32; 8] = [
@@ -58,40 +57,28 @@ fn triangulate(mp: &MultiPolygon<f64>) -> Vec<[Coord<f64>; 3]> {
     out
 }
 
-/// Greedy colouring: grids that share an edge get different palette entries.
+/// Palette index per grid: grids of one level that share boundary get different colours.
 fn colours(project: &Project) -> Vec<usize> {
-    let key = |a: Coord<f64>, b: Coord<f64>| {
-        let (ka, kb) = (crate::geom::coord_key(a), crate::geom::coord_key(b));
-        if ka <= kb { (ka, kb) } else { (kb, ka) }
-    };
-    let mut by_edge: HashMap<(crate::model::Level, crate::geom::EdgeKey), Vec<usize>> =
-        HashMap::new();
-    for (i, g) in project.grids.iter().enumerate() {
-        for p in &g.geometry.0 {
-            for w in p.exterior().0.windows(2) {
-                by_edge
-                    .entry((g.level, key(w[0], w[1])))
-                    .or_default()
-                    .push(i);
-            }
+    let mut colour = vec![0; project.grids.len()];
+    let mut levels: Vec<u8> = project.grids.iter().map(|g| g.level).collect();
+    levels.sort_unstable();
+    levels.dedup();
+    for level in levels {
+        let members: Vec<usize> = (0..project.grids.len())
+            .filter(|&i| project.grids[i].level == level)
+            .collect();
+        let polys: Vec<&MultiPolygon<f64>> =
+            members.iter().map(|&i| &project.grids[i].geometry).collect();
+        let adj: Vec<Vec<usize>> = crate::geom::neighbours(&polys, 1e-3)
+            .into_iter()
+            .map(|l| l.into_iter().map(|e| e.0).collect())
+            .collect();
+        for (k, c) in crate::geom::colouring(&adj, PALETTE.len())
+            .into_iter()
+            .enumerate()
+        {
+            colour[members[k]] = c;
         }
-    }
-    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); project.grids.len()];
-    for list in by_edge.values() {
-        for &a in list {
-            for &b in list {
-                if a != b {
-                    adj[a].push(b);
-                }
-            }
-        }
-    }
-    let mut colour = vec![usize::MAX; project.grids.len()];
-    for i in 0..project.grids.len() {
-        let used: Vec<usize> = adj[i].iter().map(|&j| colour[j]).collect();
-        colour[i] = (0..PALETTE.len())
-            .find(|c| !used.contains(c))
-            .unwrap_or(i % PALETTE.len());
     }
     colour
 }

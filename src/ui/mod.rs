@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The bundled CJK font (Noto Sans CJK SC, subset; SIL OFL 1.1, see assets/fonts/OFL.txt).
-pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Subset.otf");
+pub use crate::print::CJK_FONT;
 
 /// Install the CJK font after egui's default fonts, so Latin text keeps the default face
 /// and Chinese falls back to Noto.

@@ -1,0 +1,1006 @@
+//! The sheets: township map, village division map, display board, and the atlas of them.
+
+use super::labels::{Bbox, Placer};
+use super::map::{
+    self, AreaLabel, FADED, FADED_INK, Frame, GridPaint, INK, Line, Planar, Style, Symbol,
+};
+use super::svg::{Align, Svg};
+use super::{
+    DEFAULT_DUTIES, Document, Layout, Orientation, Page, PageMeta, Paper, PrintError,
+    PrintOptions, find_grid, text,
+};
+use crate::model::{GridIndex, Project, ROLE_GRID_WORKER};
+use crate::records::four_bounds;
+
+pub fn compose(project: &Project, opts: &PrintOptions) -> Result<Document, PrintError> {
+    let grid = || -> Result<usize, PrintError> {
+        let key = opts.grid.as_deref().ok_or(PrintError::NeedsGrid {
+            layout: opts.layout.zh(),
+            key: opts.layout.key(),
+        })?;
+        find_grid(project, key)
+    };
+    let pages = match opts.layout {
+        Layout::Township => vec![township(project, opts)],
+        Layout::Village => vec![village(project, opts, village_of(project, grid()?))],
+        Layout::Board => vec![board(project, opts, grid()?, None)],
+        Layout::Atlas => atlas(project, opts),
+    };
+    Ok(Document {
+        title: pages
+            .first()
+            .map(|_| document_title(project, opts))
+            .unwrap_or_default(),
+        date: opts.date,
+        pages,
+    })
+}
+
+fn town_name(project: &Project) -> String {
+    let top = project.grids.iter().map(|g| g.level).min().unwrap_or(1);
+    project
+        .grids
+        .iter()
+        .find(|g| g.level == top && !g.name.trim().is_empty())
+        .map(|g| g.name.trim().to_string())
+        .unwrap_or_else(|| project.name.clone())
+}
+
+fn document_title(project: &Project, opts: &PrintOptions) -> String {
+    opts.title.clone().unwrap_or_else(|| match opts.layout {
+        Layout::Atlas => format!("{}河长制网格公示牌图集", town_name(project)),
+        _ => format!("{}河长制网格化管理网格图", town_name(project)),
+    })
+}
+
+fn office(project: &Project, opts: &PrintOptions) -> String {
+    opts.office
+        .clone()
+        .unwrap_or_else(|| format!("{}人民政府", town_name(project)))
+}
+
+/// The sheet size for a layout, turned to suit the area when the orientation is automatic.
+fn sheet(opts: &PrintOptions, default: Paper, extent: Option<[f64; 4]>, portrait: bool) -> (f64, f64) {
+    let p = opts.paper.unwrap_or(default);
+    let landscape = match opts.orientation {
+        Orientation::Portrait => false,
+        Orientation::Landscape => true,
+        Orientation::Auto => match extent {
+            Some(e) if !portrait => (e[2] - e[0]) > (e[3] - e[1]) * 1.1,
+            _ => false,
+        },
+    };
+    if landscape {
+        (p.height, p.width)
+    } else {
+        (p.width, p.height)
+    }
+}
+
+fn margin(opts: &PrintOptions, style: &Style) -> f64 {
+    opts.margin.unwrap_or(6.0 * style.u).max(0.0)
+}
+
+fn ink() -> String {
+    format!(r#"fill="{INK}""#)
+}
+
+/// Double border, title and footer shared by the map sheets; returns the area left inside.
+fn frame_sheet(
+    svg: &mut Svg,
+    w: f64,
+    h: f64,
+    m: f64,
+    title: &str,
+    footer: [String; 3],
+    style: &Style,
+) -> [f64; 4] {
+    let u = style.u;
+    svg.rect(
+        [m, m, w - 2.0 * m, h - 2.0 * m],
+        &format!(r#"fill="none" stroke="{INK}" stroke-width="{}""#, 0.7 * u),
+    );
+    let i = m + 1.2 * u;
+    svg.rect(
+        [i, i, w - 2.0 * i, h - 2.0 * i],
+        &format!(r#"fill="none" stroke="{INK}" stroke-width="{}""#, 0.2 * u),
+    );
+    let tsize = 8.0 * u;
+    let title_size = tsize.min((w - 2.0 * i - 8.0 * u) / (text::width(title, 1.0).max(1.0)));
+    svg.text(
+        w / 2.0,
+        i + 3.0 * u,
+        title_size,
+        Align::Middle,
+        title,
+        &format!(
+            r#"fill="{INK}" stroke="{INK}" stroke-width="{}""#,
+            title_size * 0.03
+        ),
+    );
+    let top = i + 4.0 * u + title_size * text::line_height();
+    let fsize = 2.8 * u;
+    let fh = fsize * text::line_height() + 3.0 * u;
+    let fy = h - i - fh + 1.5 * u;
+    let [left, mid, right] = footer;
+    svg.text(i + 4.0 * u, fy, fsize, Align::Start, &left, &ink());
+    svg.text(w / 2.0, fy, fsize, Align::Middle, &mid, &ink());
+    svg.text(w - i - 4.0 * u, fy, fsize, Align::End, &right, &ink());
+    [
+        i + 3.0 * u,
+        top,
+        w - 2.0 * i - 6.0 * u,
+        h - i - fh - top,
+    ]
+}
+
+fn footer(project: &Project, opts: &PrintOptions) -> [String; 3] {
+    [
+        format!("制图单位：{}", office(project, opts)),
+        format!("制图日期：{}", opts.date.zh()),
+        match &opts.hotline {
+            Some(p) => format!("监督电话：{p}"),
+            None => String::new(),
+        },
+    ]
+}
+
+/// Grids with no children: the ones a map fills.
+fn leaves(project: &Project) -> Vec<usize> {
+    let index = GridIndex::new(project);
+    (0..project.grids.len())
+        .filter(|&i| !index.has_children(&project.grids[i].id))
+        .collect()
+}
+
+/// Neighbour-distinct colour classes for some grids.
+fn colour_classes(project: &Project, members: &[usize]) -> Vec<usize> {
+    let polys: Vec<_> = members.iter().map(|&i| &project.grids[i].geometry).collect();
+    let adj: Vec<Vec<usize>> = crate::geom::neighbours(&polys, 0.5)
+        .into_iter()
+        .map(|l| l.into_iter().map(|e| e.0).collect())
+        .collect();
+    crate::geom::colouring(&adj, map::PALETTE.len())
+}
+
+fn grid_label(project: &Project, i: usize, u: f64, size: f64, codes: bool, prefix: &str) -> AreaLabel {
+    let g = &project.grids[i];
+    let mut lines = vec![Line {
+        text: format!("{prefix}{}", g.label()),
+        size: size * u,
+        attrs: ink(),
+    }];
+    if codes && !g.code.trim().is_empty() {
+        lines.push(Line {
+            text: g.code.trim().to_string(),
+            size: size * 0.72 * u,
+            attrs: r##"fill="#444444""##.to_string(),
+        });
+    }
+    AreaLabel {
+        index: i,
+        lines,
+        droppable: true,
+    }
+}
+
+/// Place legend, scale bar + north arrow and inset in the emptiest corners, taking their
+/// boxes in the placer; returns the scale bar's facts.
+#[allow(clippy::too_many_arguments)]
+fn furniture(
+    svg: &mut Svg,
+    frame: &Frame,
+    project: &Project,
+    opts: &PrintOptions,
+    style: &Style,
+    entries: &[(Symbol, &str)],
+    highlight: &[usize],
+    placer: &mut Placer,
+) -> ([f64; 3], f64) {
+    let u = style.u;
+    let mut used: Vec<Bbox> = Vec::new();
+    let mut pick = |w: f64, h: f64| -> Bbox {
+        let c = map::emptiest_corners(frame, project, w, h);
+        let b = c
+            .iter()
+            .find(|b| !used.iter().any(|o| o[0] < b[2] && b[0] < o[2] && o[1] < b[3] && b[1] < o[3]))
+            .copied()
+            .unwrap_or(c[0]);
+        used.push(b);
+        b
+    };
+    let (lw, lh) = map::legend_size(entries.len(), style);
+    let lb = pick(lw, lh);
+    map::legend(svg, lb, entries, style);
+    placer.take(&[lb]);
+    let (sw, sh) = map::scale_bar_size(style);
+    let arrow = 12.0 * u;
+    let sb = pick(sw + arrow, sh.max(arrow * 1.6));
+    let bar_box = [sb[0], sb[3] - sh, sb[2] - arrow, sb[3]];
+    let bar = map::scale_bar(svg, frame, bar_box, style);
+    map::north_arrow(svg, [sb[2] - arrow, sb[1], sb[2], sb[3]], style);
+    placer.take(&[sb]);
+    if opts.show.inset {
+        let side = frame.rect[2].min(frame.rect[3]) * 0.2;
+        let ib = pick(side, side);
+        map::inset(svg, ib, project, highlight, Some(frame.world()), style);
+        placer.take(&[ib]);
+    }
+    bar
+}
+
+fn township(project: &Project, opts: &PrintOptions) -> Page {
+    let planar = Planar::of(project);
+    let extent = planar.extent(project.grids.iter().map(|g| &g.geometry));
+    let (w, h) = sheet(opts, Paper::a(0), extent, false);
+    let style = Style::new(w, h, opts.mono);
+    let u = style.u;
+    let mut svg = Svg::new();
+    style.defs(&mut svg);
+    let title = document_title(project, opts);
+    let m = margin(opts, &style);
+    let area = frame_sheet(&mut svg, w, h, m, &title, footer(project, opts), &style);
+    let frame = Frame::fit(
+        area,
+        extent.unwrap_or([0.0, 0.0, 1.0, 1.0]),
+        opts.scale,
+        planar,
+    );
+    let mut meta = PageMeta {
+        scale: Some(frame.scale),
+        frame: Some(frame.meta()),
+        ..Default::default()
+    };
+    let leaf = leaves(project);
+    let classes = colour_classes(project, &leaf);
+    let paints: Vec<GridPaint> = (0..project.grids.len())
+        .map(|i| GridPaint {
+            index: i,
+            fill: leaf
+                .iter()
+                .position(|&l| l == i)
+                .map(|k| style.fill(classes[k])),
+        })
+        .collect();
+    svg.clip_rect(frame.rect);
+    map::draw_grids(&mut svg, &frame, project, &paints, &style, |_| false);
+    map::draw_water(&mut svg, &frame, project, &opts.show, &style);
+    svg.close_group();
+    let mut placer = Placer::new(frame.bbox(), 0.6 * u);
+    let meta_bar = furniture(
+        &mut svg,
+        &frame,
+        project,
+        opts,
+        &style,
+        &township_legend(project, &style),
+        &[],
+        &mut placer,
+    );
+    meta.scale_bar = Some(meta_bar);
+    if opts.show.ticks {
+        map::ticks(&mut svg, &frame, &style);
+    }
+    if opts.show.villages {
+        map::village_symbols(&mut svg, &frame, project, &style, &mut placer);
+    }
+    if opts.show.rivers {
+        map::river_names(&mut svg, &frame, project, &style, &mut placer);
+    }
+    map::water_obstacles(&mut svg, &frame, project, &opts.show, &style, &mut placer);
+    if opts.show.labels {
+        let max_level = project.grids.iter().map(|g| g.level).max().unwrap_or(3);
+        // Every leaf grid first (name and code inside it), then the village names, larger,
+        // in the room that is left.
+        let mut labels: Vec<AreaLabel> = leaf
+            .iter()
+            .filter(|&&i| project.grids[i].level >= 2)
+            .map(|&i| grid_label(project, i, u, 2.8, opts.show.codes, ""))
+            .collect();
+        for (i, g) in project.grids.iter().enumerate() {
+            if g.level == 2 && max_level > 2 {
+                let mut l = grid_label(project, i, u, 4.6, false, "");
+                l.lines[0].attrs = format!(
+                    r#"fill="{INK}" stroke="{INK}" stroke-width="{}" letter-spacing="{}""#,
+                    0.08 * u,
+                    0.6 * u
+                );
+                labels.push(l);
+            }
+        }
+        map::label_areas(&mut svg, &frame, project, &labels, &mut placer, &mut meta);
+    }
+    if opts.show.villages {
+        map::village_names(&mut svg, &frame, project, &style, &mut placer, &mut meta);
+    }
+    Page {
+        name: "township".into(),
+        width: w,
+        height: h,
+        svg: svg.finish(w, h),
+        meta,
+    }
+}
+
+fn township_legend(project: &Project, style: &Style) -> Vec<(Symbol, &'static str)> {
+    let _ = style;
+    let mut e = vec![(Symbol::Outline(1), "镇界"), (Symbol::Outline(2), "村级网格界")];
+    if project.grids.iter().any(|g| g.level >= 3) {
+        e.push((Symbol::Outline(3), "三级网格界"));
+    }
+    e.push((Symbol::Fill(0), "网格"));
+    if !project.rivers.is_empty() {
+        e.push((Symbol::River, "河流"));
+    }
+    if !project.reservoirs.is_empty() {
+        e.push((Symbol::Water, "水库"));
+    }
+    if !project.villages.is_empty() {
+        e.push((Symbol::Village, "自然村"));
+    }
+    e
+}
+
+/// The level-2 grid a grid belongs to (itself for a village, its ancestor for a level-3).
+fn village_of(project: &Project, i: usize) -> usize {
+    let mut cur = i;
+    for _ in 0..8 {
+        let g = &project.grids[cur];
+        if g.level <= 2 {
+            return cur;
+        }
+        match g.parent.as_deref().and_then(|p| project.grids.iter().position(|x| x.id == p)) {
+            Some(p) => cur = p,
+            None => return cur,
+        }
+    }
+    cur
+}
+
+fn workers(g: &crate::model::Grid) -> (String, String) {
+    let ws: Vec<&crate::model::Staff> = g
+        .staff
+        .iter()
+        .filter(|s| s.role.trim() == ROLE_GRID_WORKER && !s.name.trim().is_empty())
+        .collect();
+    (
+        ws.iter().map(|s| s.name.trim()).collect::<Vec<_>>().join("、"),
+        ws.iter()
+            .map(|s| s.phone.trim())
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("、"),
+    )
+}
+
+/// Rows of a table drawn with column widths `cols` (mm) from `top`; returns the bottom.
+#[allow(clippy::too_many_arguments)]
+fn table(
+    svg: &mut Svg,
+    x: f64,
+    top: f64,
+    cols: &[f64],
+    rows: &[Vec<String>],
+    size: f64,
+    header: bool,
+    style: &Style,
+) -> f64 {
+    let u = style.u;
+    let rh = size * text::line_height() + 1.6 * u;
+    let width: f64 = cols.iter().sum();
+    let attrs = format!(r#"stroke="{INK}" stroke-width="{}""#, 0.18 * u);
+    let mut y = top;
+    for (r, row) in rows.iter().enumerate() {
+        if header && r == 0 {
+            svg.rect([x, y, width, rh], r##"fill="#e8eef6" stroke="none""##);
+        }
+        let mut cx = x;
+        for (c, cell) in row.iter().enumerate() {
+            let cw = cols.get(c).copied().unwrap_or(0.0);
+            // Shrink a cell's text to fit its column rather than run into the next.
+            let fit = (cw - 1.6 * u) / text::width(cell, 1.0).max(1e-9);
+            let s = size.min(fit).max(size * 0.5);
+            svg.text(
+                cx + cw / 2.0,
+                y + (rh - s * text::line_height()) / 2.0,
+                s,
+                Align::Middle,
+                cell,
+                &ink(),
+            );
+            cx += cw;
+        }
+        svg.line([x, y], [x + width, y], &attrs);
+        y += rh;
+    }
+    svg.line([x, y], [x + width, y], &attrs);
+    let mut cx = x;
+    for cw in std::iter::once(0.0).chain(cols.iter().copied()) {
+        cx += cw;
+        svg.line([cx, top], [cx, y], &attrs);
+    }
+    y
+}
+
+fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
+    let v = &project.grids[vi];
+    let planar = Planar::of(project);
+    let extent = planar.extent(std::iter::once(&v.geometry));
+    let (w, h) = sheet(opts, Paper::a(3), extent, false);
+    let style = Style::new(w, h, opts.mono);
+    let u = style.u;
+    let mut svg = Svg::new();
+    style.defs(&mut svg);
+    let title = opts
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("{}网格划分图", v.label()));
+    let m = margin(opts, &style);
+    let area = frame_sheet(&mut svg, w, h, m, &title, footer(project, opts), &style);
+    let mut children: Vec<usize> = (0..project.grids.len())
+        .filter(|&i| project.grids[i].parent.as_deref() == Some(v.id.as_str()))
+        .collect();
+    children.sort_by(|&a, &b| {
+        let (ga, gb) = (&project.grids[a], &project.grids[b]);
+        ga.code.cmp(&gb.code).then(ga.id.cmp(&gb.id))
+    });
+    let members = if children.is_empty() {
+        vec![vi]
+    } else {
+        children.clone()
+    };
+    // The table beside the map (landscape) or under it (portrait).
+    let tsize = 2.6 * u;
+    let rows: Vec<Vec<String>> = std::iter::once(
+        ["序号", "网格名称", "网格编码", "网格员", "联系电话"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .chain(members.iter().enumerate().map(|(k, &i)| {
+        let g = &project.grids[i];
+        let (names, phones) = workers(g);
+        vec![
+            (k + 1).to_string(),
+            g.label().to_string(),
+            g.code.clone(),
+            names,
+            phones,
+        ]
+    }))
+    .collect();
+    let rh = tsize * text::line_height() + 1.6 * u;
+    let landscape = w > h;
+    let (map_rect, table_at, cols) = if landscape {
+        let tw = (area[2] * 0.36).min(150.0 * u);
+        let cols = [0.09, 0.25, 0.27, 0.17, 0.22].map(|f| f * tw);
+        (
+            [area[0], area[1], area[2] - tw - 3.0 * u, area[3]],
+            [area[0] + area[2] - tw, area[1] + 2.0 * u],
+            cols,
+        )
+    } else {
+        let th = (rows.len() as f64 * rh + 4.0 * u).min(area[3] * 0.45);
+        let cols = [0.08, 0.24, 0.28, 0.18, 0.22].map(|f| f * area[2]);
+        (
+            [area[0], area[1], area[2], area[3] - th],
+            [area[0], area[1] + area[3] - th + 2.0 * u],
+            cols,
+        )
+    };
+    table(&mut svg, table_at[0], table_at[1], &cols, &rows, tsize, true, &style);
+    let frame = Frame::fit(
+        map_rect,
+        extent.unwrap_or([0.0, 0.0, 1.0, 1.0]),
+        opts.scale,
+        planar,
+    );
+    let mut meta = PageMeta {
+        scale: Some(frame.scale),
+        frame: Some(frame.meta()),
+        ..Default::default()
+    };
+    let classes = colour_classes(project, &members);
+    let leaf = leaves(project);
+    let paints: Vec<GridPaint> = leaf
+        .iter()
+        .copied()
+        .filter(|&i| !members.contains(&i) && frame.visible(&project.grids[i].geometry))
+        .map(|i| GridPaint {
+            index: i,
+            fill: Some(format!(r#"fill="{FADED}""#)),
+        })
+        .chain(members.iter().enumerate().map(|(k, &i)| GridPaint {
+            index: i,
+            fill: Some(style.fill(classes[k])),
+        }))
+        .chain(
+            (0..project.grids.len())
+                .filter(|&i| {
+                    !leaf.contains(&i)
+                        && !members.contains(&i)
+                        && frame.visible(&project.grids[i].geometry)
+                })
+                .map(|i| GridPaint {
+                    index: i,
+                    fill: None,
+                }),
+        )
+        .collect();
+    svg.clip_rect(frame.rect);
+    map::draw_grids(&mut svg, &frame, project, &paints, &style, |i| {
+        !members.contains(&i) && i != vi
+    });
+    map::draw_water(&mut svg, &frame, project, &opts.show, &style);
+    svg.close_group();
+    let mut placer = Placer::new(frame.bbox(), 0.6 * u);
+    let entries = vec![
+        (Symbol::Outline(2), "村界"),
+        (Symbol::Fill(0), "本村网格"),
+        (Symbol::Faded, "相邻网格"),
+        (Symbol::River, "河流"),
+        (Symbol::Water, "水库"),
+        (Symbol::Village, "自然村"),
+    ];
+    meta.scale_bar = Some(furniture(
+        &mut svg, &frame, project, opts, &style, &entries, &[vi], &mut placer,
+    ));
+    if opts.show.villages {
+        map::village_symbols(&mut svg, &frame, project, &style, &mut placer);
+    }
+    if opts.show.rivers {
+        map::river_names(&mut svg, &frame, project, &style, &mut placer);
+    }
+    map::water_obstacles(&mut svg, &frame, project, &opts.show, &style, &mut placer);
+    if opts.show.labels {
+        let mut labels: Vec<AreaLabel> = members
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                grid_label(project, i, u, 3.0, opts.show.codes, &format!("{} ", k + 1))
+            })
+            .collect();
+        for l in &mut labels {
+            l.droppable = true;
+        }
+        // Neighbouring villages' names, faded, where they show.
+        for (i, g) in project.grids.iter().enumerate() {
+            if g.level == v.level && i != vi && frame.visible(&g.geometry) {
+                let mut l = grid_label(project, i, u, 3.0, false, "");
+                l.lines[0].attrs = format!(r#"fill="{FADED_INK}""#);
+                labels.push(l);
+            }
+        }
+        map::label_areas(&mut svg, &frame, project, &labels, &mut placer, &mut meta);
+    }
+    if opts.show.villages {
+        map::village_names(&mut svg, &frame, project, &style, &mut placer, &mut meta);
+    }
+    Page {
+        name: v.id.clone(),
+        width: w,
+        height: h,
+        svg: svg.finish(w, h),
+        meta,
+    }
+}
+
+/// Break text into lines no wider than `max` (CJK breaks anywhere; Latin words stay whole
+/// where they fit).
+fn wrap(s: &str, size: f64, max: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    for para in s.lines() {
+        let mut line = String::new();
+        for ch in para.chars() {
+            let mut next = line.clone();
+            next.push(ch);
+            if text::width(&next, size) > max && !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+                if ch != ' ' {
+                    line.push(ch);
+                }
+            } else {
+                line = next;
+            }
+        }
+        out.push(line);
+    }
+    out
+}
+
+fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usize>) -> Page {
+    let g = &project.grids[gi];
+    let (w, h) = sheet(opts, Paper::a(3), None, true);
+    let style = Style::new(w, h, opts.mono);
+    let u = style.u;
+    let mut svg = Svg::new();
+    style.defs(&mut svg);
+    let m = margin(opts, &style);
+    let inner = w - 2.0 * m;
+    let village = &project.grids[village_of(project, gi)];
+    let title = if g.level <= 2 {
+        format!("{}河长制网格公示牌", g.label())
+    } else {
+        format!("{}河长制网格公示牌", village.label())
+    };
+    // Header band.
+    let band_h = 16.0 * u;
+    let band = if opts.mono { INK } else { "#1f5fa8" };
+    svg.rect([m, m, inner, band_h], &format!(r#"fill="{band}""#));
+    let tsize = (8.0 * u).min((inner - 8.0 * u) / text::width(&title, 1.0).max(1.0));
+    svg.text(
+        w / 2.0,
+        m + (band_h - tsize * text::line_height()) / 2.0,
+        tsize,
+        Align::Middle,
+        &title,
+        r##"fill="#ffffff" stroke="#ffffff" stroke-width="0.1""##,
+    );
+    let mut y = m + band_h + 3.0 * u;
+    let name_size = 5.0 * u;
+    svg.text(
+        w / 2.0,
+        y,
+        name_size,
+        Align::Middle,
+        &format!("网格：{}", g.label()),
+        &ink(),
+    );
+    y += name_size * text::line_height() + 2.0 * u;
+
+    // Everything under the map, measured first so the map takes what is left.
+    let bsize = 3.0 * u;
+    let rh = bsize * text::line_height() + 1.6 * u;
+    let area_m2 = crate::geom::area(&g.geometry);
+    let info = vec![
+        vec![
+            "网格名称".to_string(),
+            g.label().to_string(),
+            "网格编码".to_string(),
+            g.code.clone(),
+        ],
+        vec![
+            "户    数".to_string(),
+            g.households.map(|v| format!("{v} 户")).unwrap_or_default(),
+            "人    数".to_string(),
+            g.population.map(|v| format!("{v} 人")).unwrap_or_default(),
+        ],
+        vec![
+            "面    积".to_string(),
+            format!(
+                "{:.2} 平方千米（{:.0} 亩）",
+                area_m2 / 1e6,
+                area_m2 / (10_000.0 / 15.0)
+            ),
+            "所属村".to_string(),
+            if g.level >= 3 {
+                village.label().to_string()
+            } else {
+                String::new()
+            },
+        ],
+    ];
+    let fb = four_bounds(project, gi);
+    let bounds_rows: Vec<Vec<String>> = vec![
+        vec![
+            format!("{}：{}", fb.lines()[0].0, fb.lines()[0].1),
+            format!("{}：{}", fb.lines()[1].0, fb.lines()[1].1),
+        ],
+        vec![
+            format!("{}：{}", fb.lines()[2].0, fb.lines()[2].1),
+            format!("{}：{}", fb.lines()[3].0, fb.lines()[3].1),
+        ],
+    ];
+    let staff_rows: Vec<Vec<String>> = std::iter::once(
+        ["职务", "姓名", "联系电话"].map(String::from).to_vec(),
+    )
+    .chain(g.staff.iter().filter(|s| !s.name.trim().is_empty()).map(|s| {
+        vec![
+            s.role.trim().to_string(),
+            s.name.trim().to_string(),
+            s.phone.trim().to_string(),
+        ]
+    }))
+    .collect();
+    let duties = opts.duties.as_deref().unwrap_or(DEFAULT_DUTIES);
+    let dsize = 2.6 * u;
+    let duty_lines = wrap(duties, dsize, inner - 6.0 * u);
+    let heading = 3.4 * u * text::line_height() + 1.5 * u;
+    let below = heading * 3.0
+        + rh * (info.len() + bounds_rows.len() + staff_rows.len()) as f64
+        + duty_lines.len() as f64 * dsize * text::line_height() * 1.15
+        + 30.0 * u;
+    let map_h = (h - y - below - m).max(h * 0.22);
+    let map_rect = [m, y, inner, map_h];
+
+    // The map: the grid coloured, its neighbours faded and named.
+    let planar = Planar::of(project);
+    let extent = planar
+        .extent(std::iter::once(&g.geometry))
+        .map(|e| {
+            let pad = (e[2] - e[0]).max(e[3] - e[1]) * 0.08;
+            [e[0] - pad, e[1] - pad, e[2] + pad, e[3] + pad]
+        })
+        .unwrap_or([0.0, 0.0, 1.0, 1.0]);
+    let frame = Frame::fit(map_rect, extent, opts.scale, planar);
+    let mut meta = PageMeta {
+        scale: Some(frame.scale),
+        frame: Some(frame.meta()),
+        ..Default::default()
+    };
+    svg.rect(
+        map_rect,
+        &format!(r#"fill="none" stroke="{INK}" stroke-width="{}""#, 0.3 * u),
+    );
+    let peers: Vec<usize> = (0..project.grids.len())
+        .filter(|&i| project.grids[i].level == g.level && frame.visible(&project.grids[i].geometry))
+        .collect();
+    let paints: Vec<GridPaint> = peers
+        .iter()
+        .map(|&i| GridPaint {
+            index: i,
+            fill: Some(if i == gi {
+                style.fill(0)
+            } else {
+                format!(r#"fill="{FADED}""#)
+            }),
+        })
+        .chain(
+            (0..project.grids.len())
+                .filter(|&i| project.grids[i].level < g.level && frame.visible(&project.grids[i].geometry))
+                .map(|i| GridPaint {
+                    index: i,
+                    fill: None,
+                }),
+        )
+        .collect();
+    svg.clip_rect(frame.rect);
+    map::draw_grids(&mut svg, &frame, project, &paints, &style, |i| {
+        i != gi && project.grids[i].level == g.level
+    });
+    // The grid's own outline on top, heavy and in the accent colour.
+    svg.path(
+        &frame.path(&g.geometry),
+        &format!(
+            r#"fill="none" stroke="{}" stroke-width="{}""#,
+            if opts.mono { INK } else { map::ACCENT },
+            0.8 * u
+        ),
+    );
+    map::draw_water(&mut svg, &frame, project, &opts.show, &style);
+    svg.close_group();
+    let mut placer = Placer::new(frame.bbox(), 0.5 * u);
+    let (sw, sh) = map::scale_bar_size(&style);
+    let sb = [
+        frame.rect[0] + frame.rect[2] - sw - 2.0 * u,
+        frame.rect[1] + frame.rect[3] - sh - 2.0 * u,
+        frame.rect[0] + frame.rect[2] - 2.0 * u,
+        frame.rect[1] + frame.rect[3] - 2.0 * u,
+    ];
+    meta.scale_bar = Some(map::scale_bar(&mut svg, &frame, sb, &style));
+    placer.take(&[sb]);
+    let ab = [
+        frame.rect[0] + frame.rect[2] - 14.0 * u,
+        frame.rect[1] + 2.0 * u,
+        frame.rect[0] + frame.rect[2] - 2.0 * u,
+        frame.rect[1] + 20.0 * u,
+    ];
+    map::north_arrow(&mut svg, ab, &style);
+    placer.take(&[ab]);
+    if opts.show.villages {
+        map::village_symbols(&mut svg, &frame, project, &style, &mut placer);
+    }
+    if opts.show.rivers {
+        map::river_names(&mut svg, &frame, project, &style, &mut placer);
+    }
+    map::water_obstacles(&mut svg, &frame, project, &opts.show, &style, &mut placer);
+    if opts.show.labels {
+        let mut labels = vec![grid_label(project, gi, u, 4.2, false, "")];
+        for &i in &peers {
+            if i != gi {
+                let mut l = grid_label(project, i, u, 2.8, false, "");
+                l.lines[0].attrs = format!(r#"fill="{FADED_INK}""#);
+                labels.push(l);
+            }
+        }
+        map::label_areas(&mut svg, &frame, project, &labels, &mut placer, &mut meta);
+    }
+    if opts.show.villages {
+        map::village_names(&mut svg, &frame, project, &style, &mut placer, &mut meta);
+    }
+    y = map_rect[1] + map_rect[3] + 3.0 * u;
+
+    let section = |svg: &mut Svg, y: &mut f64, title: &str| {
+        svg.rect(
+            [m, *y + 0.4 * u, 1.2 * u, 3.4 * u * text::line_height() - 0.8 * u],
+            &format!(r#"fill="{band}""#),
+        );
+        svg.text(m + 2.6 * u, *y, 3.4 * u, Align::Start, title, &ink());
+        *y += heading;
+    };
+    section(&mut svg, &mut y, "网格基本信息");
+    y = table(
+        &mut svg,
+        m,
+        y,
+        &[0.17, 0.33, 0.17, 0.33].map(|f| f * inner),
+        &info,
+        bsize,
+        false,
+        &style,
+    ) + 2.0 * u;
+    section(&mut svg, &mut y, "四至范围");
+    y = table(&mut svg, m, y, &[0.5, 0.5].map(|f| f * inner), &bounds_rows, bsize, false, &style)
+        + 2.0 * u;
+    section(&mut svg, &mut y, "网格工作人员");
+    y = table(
+        &mut svg,
+        m,
+        y,
+        &[0.3, 0.3, 0.4].map(|f| f * inner),
+        &staff_rows,
+        bsize,
+        true,
+        &style,
+    ) + 2.0 * u;
+    section(&mut svg, &mut y, "工作职责");
+    for l in &duty_lines {
+        svg.text(m + 3.0 * u, y, dsize, Align::Start, l, &ink());
+        y += dsize * text::line_height() * 1.15;
+    }
+    // Footer band: supervision hotline, office and date.
+    let fh = 11.0 * u;
+    let fy = h - m - fh;
+    svg.rect([m, fy, inner, fh], &format!(r#"fill="{band}""#));
+    let hot = match &opts.hotline {
+        Some(p) => format!("监督电话：{p}"),
+        None => "监督电话：".to_string(),
+    };
+    let fsize = 3.6 * u;
+    svg.text(
+        m + 4.0 * u,
+        fy + (fh - fsize * text::line_height()) / 2.0,
+        fsize,
+        Align::Start,
+        &hot,
+        r##"fill="#ffffff""##,
+    );
+    let right = match page_no {
+        Some(n) => format!("{} · {} · 第 {n} 页", office(project, opts), opts.date.zh()),
+        None => format!("{} · {}", office(project, opts), opts.date.zh()),
+    };
+    svg.text(
+        w - m - 4.0 * u,
+        fy + (fh - 2.6 * u * text::line_height()) / 2.0,
+        2.6 * u,
+        Align::End,
+        &right,
+        r##"fill="#ffffff""##,
+    );
+    Page {
+        name: g.id.clone(),
+        width: w,
+        height: h,
+        svg: svg.finish(w, h),
+        meta,
+    }
+}
+
+/// Cover, index and one board (or village map) per grid: every leaf grid below the town for
+/// boards, every level-2 grid for village maps; in hierarchy and code order.
+fn atlas(project: &Project, opts: &PrintOptions) -> Vec<Page> {
+    let mut items: Vec<usize> = if opts.atlas_villages {
+        (0..project.grids.len())
+            .filter(|&i| project.grids[i].level == 2)
+            .collect()
+    } else {
+        let top = project.grids.iter().map(|g| g.level).min().unwrap_or(1);
+        let leaf = leaves(project);
+        let below: Vec<usize> = leaf
+            .iter()
+            .copied()
+            .filter(|&i| project.grids[i].level > top)
+            .collect();
+        if below.is_empty() { leaf } else { below }
+    };
+    let key = |i: usize| {
+        let g = &project.grids[i];
+        let v = &project.grids[village_of(project, i)];
+        (v.code.clone(), v.id.clone(), g.code.clone(), g.id.clone())
+    };
+    items.sort_by_key(|&i| key(i));
+    let (w, h) = sheet(opts, Paper::a(3), None, true);
+    let style = Style::new(w, h, opts.mono);
+    let u = style.u;
+    let m = margin(opts, &style);
+    let title = document_title(project, opts);
+    // Index rows per page, and so the number of index pages before the first sheet.
+    let isize = 2.8 * u;
+    let rh = isize * text::line_height() + 1.6 * u;
+    let per_page = (((h - 2.0 * m - 40.0 * u) / rh).floor() as usize).max(5) - 1;
+    let index_pages = items.len().div_ceil(per_page).max(1);
+    let first = 2 + index_pages;
+
+    let mut pages = Vec::with_capacity(items.len() + 1 + index_pages);
+    // Cover.
+    let mut svg = Svg::new();
+    let band = if opts.mono { INK } else { "#1f5fa8" };
+    svg.rect([m, m, w - 2.0 * m, h - 2.0 * m], &format!(r#"fill="none" stroke="{band}" stroke-width="{}""#, 1.2 * u));
+    let tsize = (9.0 * u).min((w - 2.0 * m - 10.0 * u) / text::width(&title, 1.0).max(1.0));
+    svg.text(w / 2.0, h * 0.3, tsize, Align::Middle, &title, &ink());
+    let n_villages = project.grids.iter().filter(|g| g.level == 2).count();
+    let lines = [
+        format!(
+            "共 {} 个{}，{} 个村级网格",
+            items.len(),
+            if opts.atlas_villages { "村网格划分图" } else { "网格" },
+            n_villages
+        ),
+        office(project, opts),
+        opts.date.zh(),
+    ];
+    for (k, l) in lines.iter().enumerate() {
+        svg.text(w / 2.0, h * 0.55 + k as f64 * 9.0 * u, 4.2 * u, Align::Middle, l, &ink());
+    }
+    pages.push(Page {
+        name: "cover".into(),
+        width: w,
+        height: h,
+        svg: svg.finish(w, h),
+        meta: PageMeta::default(),
+    });
+    // Index.
+    for (p, chunk) in items.chunks(per_page.max(1)).enumerate() {
+        let mut svg = Svg::new();
+        svg.text(w / 2.0, m + 4.0 * u, 6.0 * u, Align::Middle, "目  录", &ink());
+        let rows: Vec<Vec<String>> = std::iter::once(
+            ["序号", "网格名称", "网格编码", "所属村", "页码"]
+                .map(String::from)
+                .to_vec(),
+        )
+        .chain(chunk.iter().enumerate().map(|(k, &i)| {
+            let n = p * per_page + k;
+            let g = &project.grids[i];
+            vec![
+                (n + 1).to_string(),
+                g.label().to_string(),
+                g.code.clone(),
+                project.grids[village_of(project, i)].label().to_string(),
+                (first + n).to_string(),
+            ]
+        }))
+        .collect();
+        let inner = w - 2.0 * m;
+        table(
+            &mut svg,
+            m,
+            m + 16.0 * u,
+            &[0.1, 0.28, 0.3, 0.2, 0.12].map(|f| f * inner),
+            &rows,
+            isize,
+            true,
+            &style,
+        );
+        pages.push(Page {
+            name: format!("index-{}", p + 1),
+            width: w,
+            height: h,
+            svg: svg.finish(w, h),
+            meta: PageMeta::default(),
+        });
+    }
+    // Sheets, composed in parallel: each is independent.
+    use rayon::prelude::*;
+    let sheets: Vec<Page> = items
+        .par_iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            if opts.atlas_villages {
+                village(project, opts, i)
+            } else {
+                board(project, opts, i, Some(first + n))
+            }
+        })
+        .collect();
+    pages.extend(sheets);
+    pages
+}

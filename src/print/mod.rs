@@ -1,0 +1,426 @@
+//! Printed sheets: the township wall map (全镇网格图), village division maps (村网格划分图),
+//! per-grid display boards (公示牌) and the atlas of them.
+//!
+//! Every sheet is composed once as SVG in millimetres ([`compose`]); the same SVG is turned
+//! into a vector PDF with the CJK font embedded as a subset (krilla), written as SVG, or
+//! rasterised to PNG (resvg), so the PDF and the PNG show the same map.
+
+mod labels;
+mod layouts;
+mod map;
+mod render;
+mod svg;
+mod text;
+
+pub use render::{to_pdf, to_png, to_svg};
+pub use text::CJK_FONT;
+
+use crate::model::Project;
+
+/// What to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// 全镇网格图: every grid of the township.
+    Township,
+    /// 村网格划分图: one level-2 grid, its level-3 grids and their table.
+    Village,
+    /// 公示牌: one grid's display board.
+    Board,
+    /// A cover, an index and one board (or village map) per grid.
+    Atlas,
+}
+
+impl Layout {
+    pub const ALL: [Layout; 4] = [
+        Layout::Township,
+        Layout::Village,
+        Layout::Board,
+        Layout::Atlas,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Layout::Township => "township",
+            Layout::Village => "village",
+            Layout::Board => "board",
+            Layout::Atlas => "atlas",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Layout::Township => "全镇网格图",
+            Layout::Village => "村网格划分图",
+            Layout::Board => "网格公示牌",
+            Layout::Atlas => "图集",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Layout> {
+        Layout::ALL.into_iter().find(|l| l.key() == s)
+    }
+}
+
+/// Sheet orientation; `Auto` turns the sheet to suit the shape of the area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orientation {
+    Auto,
+    Portrait,
+    Landscape,
+}
+
+/// A paper size in millimetres (portrait: width <= height).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paper {
+    pub name: &'static str,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl Paper {
+    pub const SIZES: [Paper; 5] = [
+        Paper {
+            name: "A0",
+            width: 841.0,
+            height: 1189.0,
+        },
+        Paper {
+            name: "A1",
+            width: 594.0,
+            height: 841.0,
+        },
+        Paper {
+            name: "A2",
+            width: 420.0,
+            height: 594.0,
+        },
+        Paper {
+            name: "A3",
+            width: 297.0,
+            height: 420.0,
+        },
+        Paper {
+            name: "A4",
+            width: 210.0,
+            height: 297.0,
+        },
+    ];
+
+    /// "A0".."A4" or a custom "WIDTHxHEIGHT" in millimetres (e.g. "600x900").
+    pub fn parse(s: &str) -> Result<Paper, PrintError> {
+        let t = s.trim();
+        if let Some(p) = Paper::SIZES
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(t))
+        {
+            return Ok(*p);
+        }
+        let dims: Vec<f64> = t
+            .split(['x', 'X', '×', '*'])
+            .filter_map(|v| v.trim().trim_end_matches("mm").parse().ok())
+            .collect();
+        match dims[..] {
+            [w, h] if (50.0..=5000.0).contains(&w) && (50.0..=5000.0).contains(&h) => Ok(Paper {
+                name: "custom",
+                width: w.min(h),
+                height: w.max(h),
+            }),
+            _ => Err(PrintError::Paper(s.to_string())),
+        }
+    }
+
+    pub fn a(n: usize) -> Paper {
+        Paper::SIZES[n.min(4)]
+    }
+}
+
+/// Which layers and marks a map shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Show {
+    pub rivers: bool,
+    pub reservoirs: bool,
+    pub villages: bool,
+    pub labels: bool,
+    pub codes: bool,
+    /// Projected coordinate ticks (km) around the map frame.
+    pub ticks: bool,
+    pub inset: bool,
+}
+
+impl Default for Show {
+    fn default() -> Self {
+        Show {
+            rivers: true,
+            reservoirs: true,
+            villages: true,
+            labels: true,
+            codes: true,
+            ticks: false,
+            inset: true,
+        }
+    }
+}
+
+/// A calendar date printed in the footer and stored as the PDF's creation date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PrintDate {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl PrintDate {
+    /// "YYYY-MM-DD".
+    pub fn parse(s: &str) -> Option<PrintDate> {
+        let mut it = s.trim().split('-').map(|p| p.parse::<u32>().ok());
+        let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+        ((1900..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)).then_some(
+            PrintDate {
+                year: y as u16,
+                month: m as u8,
+                day: d as u8,
+            },
+        )
+    }
+
+    /// Today (UTC), or the day of `SOURCE_DATE_EPOCH` when set, for reproducible builds.
+    pub fn today() -> PrintDate {
+        let secs = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0)
+            });
+        PrintDate::from_days(secs.div_euclid(86_400))
+    }
+
+    /// Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    fn from_days(z: i64) -> PrintDate {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        PrintDate { year, month, day }
+    }
+
+    pub fn zh(&self) -> String {
+        format!("{}年{}月{}日", self.year, self.month, self.day)
+    }
+}
+
+/// Everything a print needs besides the project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrintOptions {
+    pub layout: Layout,
+    /// The grid of a village map or board (id or code); the atlas ignores it.
+    pub grid: Option<String>,
+    /// Paper; None picks the layout's usual size (township A0, the others A3).
+    pub paper: Option<Paper>,
+    pub orientation: Orientation,
+    /// Fixed scale 1:N; None fits the area to the map frame at a round scale.
+    pub scale: Option<f64>,
+    /// Page margin in millimetres; None scales with the paper.
+    pub margin: Option<f64>,
+    pub title: Option<String>,
+    /// 制图单位 in the footer; None uses the town's name + 人民政府.
+    pub office: Option<String>,
+    /// 监督电话.
+    pub hotline: Option<String>,
+    /// 工作职责 text on boards; None uses [`DEFAULT_DUTIES`].
+    pub duties: Option<String>,
+    pub show: Show,
+    /// Black and white with hatching instead of colour fills.
+    pub mono: bool,
+    /// Atlas pages are village maps instead of boards.
+    pub atlas_villages: bool,
+    pub date: PrintDate,
+}
+
+impl PrintOptions {
+    pub fn new(layout: Layout) -> Self {
+        PrintOptions {
+            layout,
+            grid: None,
+            paper: None,
+            orientation: Orientation::Auto,
+            scale: None,
+            margin: None,
+            title: None,
+            office: None,
+            hotline: None,
+            duties: None,
+            show: Show::default(),
+            mono: false,
+            atlas_villages: false,
+            date: PrintDate::today(),
+        }
+    }
+
+    /// Fill office, hotline, duties and title from the project's saved print settings
+    /// (`settings.print`) where the options leave them unset.
+    pub fn with_project_defaults(mut self, project: &Project) -> Self {
+        let saved = project.settings.get("print").and_then(|v| v.as_object());
+        let get = |k: &str| {
+            saved
+                .and_then(|o| o.get(k))
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_string)
+        };
+        self.office = self.office.or_else(|| get("office"));
+        self.hotline = self.hotline.or_else(|| get("hotline"));
+        self.duties = self.duties.or_else(|| get("duties"));
+        if self.layout == Layout::Township {
+            self.title = self.title.or_else(|| get("title"));
+        }
+        self
+    }
+}
+
+/// Store the texts a user typed for prints in the project (saved with it).
+pub fn store_settings(project: &mut Project, office: &str, hotline: &str, duties: &str) {
+    let mut o = serde_json::Map::new();
+    for (k, v) in [("office", office), ("hotline", hotline), ("duties", duties)] {
+        if !v.trim().is_empty() {
+            o.insert(k.into(), v.trim().into());
+        }
+    }
+    if o.is_empty() {
+        project.settings.remove("print");
+    } else {
+        project.settings.insert("print".into(), o.into());
+    }
+}
+
+/// Duties printed on a display board unless the project has its own text.
+pub const DEFAULT_DUTIES: &str = "1. 每周巡查网格内河道、水库至少一次，发现乱占、乱采、乱堆、乱建和违法排污等问题及时劝阻并上报；\n\
+2. 宣传河湖保护法律法规和河长制工作要求，引导群众爱河护河；\n\
+3. 督促保洁人员做好河道、水面和岸坡保洁，配合做好河湖问题整改；\n\
+4. 建立网格巡查台账，按时填报巡河记录，接受群众监督。";
+
+/// A placed label: its text and its box on the page (millimetres, y down).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacedLabel {
+    pub text: String,
+    pub rect: [f64; 4],
+}
+
+/// Facts about a composed page that tests and the preview check against the pixels.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageMeta {
+    pub labels: Vec<PlacedLabel>,
+    /// Labels that found no free place inside their polygon (named so the user can act).
+    pub omitted: Vec<String>,
+    /// Scale denominator N of 1:N for the main map.
+    pub scale: Option<f64>,
+    /// Scale bar: left and right end x, y (mm) and the length it stands for (m).
+    pub scale_bar: Option<([f64; 3], f64)>,
+    /// The main map frame [x, y, w, h] in mm and the world rectangle [minx, miny, maxx, maxy]
+    /// it shows, so a page position can be turned into map coordinates.
+    pub frame: Option<([f64; 4], [f64; 4])>,
+}
+
+/// One composed sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// Short name for file names and the PDF outline ("cover", a grid id…).
+    pub name: String,
+    pub width: f64,
+    pub height: f64,
+    /// The whole sheet as SVG, user units in millimetres.
+    pub svg: String,
+    pub meta: PageMeta,
+}
+
+/// A composed print: one page, or many for an atlas.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub title: String,
+    pub date: PrintDate,
+    pub pages: Vec<Page>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("没有可打印的网格 / the project has no grids to print")]
+    NoGrids,
+    #[error("找不到网格「{0}」（请用编号或编码）/ no grid with id or code \"{0}\"")]
+    UnknownGrid(String),
+    #[error("{layout}需要指定网格（--grid）/ the {key} layout needs a grid (--grid ID)")]
+    NeedsGrid {
+        layout: &'static str,
+        key: &'static str,
+    },
+    #[error("纸张「{0}」无效，请用 A0–A4 或 宽x高（毫米）/ unknown paper \"{0}\": use A0-A4 or WIDTHxHEIGHT in mm")]
+    Paper(String),
+    #[error("比例尺 1:{0} 无效 / invalid scale 1:{0}")]
+    Scale(f64),
+    #[error("分辨率 {0} dpi 无效（72–1200）/ invalid resolution {0} dpi (72-1200)")]
+    Dpi(u32),
+    #[error(
+        "图幅 {w}×{h} 像素过大 / the image would be {w}×{h} pixels; lower the dpi or the paper"
+    )]
+    TooLarge { w: u64, h: u64 },
+    #[error("SVG 生成失败 / internal SVG error on page {page}: {msg}")]
+    Svg { page: String, msg: String },
+    #[error("PDF 生成失败 / PDF error: {0}")]
+    Pdf(String),
+    #[error("PNG 编码失败 / PNG error: {0}")]
+    Png(String),
+}
+
+/// Compose the sheets of `opts.layout`.
+pub fn compose(project: &Project, opts: &PrintOptions) -> Result<Document, PrintError> {
+    if project.grids.is_empty() {
+        return Err(PrintError::NoGrids);
+    }
+    if let Some(s) = opts.scale
+        && !(s.is_finite() && (100.0..=10_000_000.0).contains(&s))
+    {
+        return Err(PrintError::Scale(s));
+    }
+    layouts::compose(project, opts)
+}
+
+/// The grid named by id or code.
+pub fn find_grid(project: &Project, key: &str) -> Result<usize, PrintError> {
+    let k = key.trim();
+    project
+        .grids
+        .iter()
+        .position(|g| g.id == k)
+        .or_else(|| project.grids.iter().position(|g| !g.code.is_empty() && g.code == k))
+        .ok_or_else(|| PrintError::UnknownGrid(key.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_papers() {
+        assert_eq!(
+            PrintDate::from_days(0),
+            PrintDate {
+                year: 1970,
+                month: 1,
+                day: 1
+            }
+        );
+        // 2026-11-22 is day 20779.
+        assert_eq!(PrintDate::from_days(20_779).zh(), "2026年11月22日");
+        assert_eq!(PrintDate::parse("2024-02-29").map(|d| d.day), Some(29));
+        assert!(PrintDate::parse("2024-13-01").is_none());
+        assert_eq!(Paper::parse("a3").map(|p| p.height).ok(), Some(420.0));
+        assert_eq!(Paper::parse("900x600mm").map(|p| p.width).ok(), Some(600.0));
+        assert!(Paper::parse("B5").is_err());
+    }
+}

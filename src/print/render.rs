@@ -1,0 +1,151 @@
+//! Composed pages out: vector PDF through krilla (text stays text, the CJK font embedded as
+//! a subset), SVG as composed, PNG rasterised by resvg from the same SVG.
+
+use super::{Document, Page, PrintError, text};
+use krilla::geom::Size;
+use krilla_svg::{SurfaceExt, SvgSettings};
+use resvg::{tiny_skia, usvg};
+use std::sync::{Arc, OnceLock};
+
+/// One font database with only the bundled font: output does not depend on the machine.
+fn options() -> &'static usvg::Options<'static> {
+    static O: OnceLock<usvg::Options<'static>> = OnceLock::new();
+    O.get_or_init(|| {
+        let mut db = usvg::fontdb::Database::new();
+        db.load_font_data(text::CJK_FONT.to_vec());
+        usvg::Options {
+            font_family: text::FAMILY.to_string(),
+            fontdb: Arc::new(db),
+            ..Default::default()
+        }
+    })
+}
+
+fn tree(page: &Page) -> Result<usvg::Tree, PrintError> {
+    usvg::Tree::from_str(&page.svg, options()).map_err(|e| PrintError::Svg {
+        page: page.name.clone(),
+        msg: e.to_string(),
+    })
+}
+
+const PT_PER_MM: f64 = 72.0 / 25.4;
+
+/// The document as a PDF: one page per sheet, real text, an outline entry per page, and the
+/// print date as creation date (so the same input and date give the same bytes).
+pub fn to_pdf(doc: &Document) -> Result<Vec<u8>, PrintError> {
+    use rayon::prelude::*;
+    let trees: Vec<usvg::Tree> = doc.pages.par_iter().map(tree).collect::<Result<_, _>>()?;
+    let mut pdf = krilla::Document::new();
+    let mut outline = krilla::outline::Outline::new();
+    for (i, (page, tree)) in doc.pages.iter().zip(&trees).enumerate() {
+        let size = Size::from_wh(
+            (page.width * PT_PER_MM) as f32,
+            (page.height * PT_PER_MM) as f32,
+        )
+        .ok_or_else(|| PrintError::Pdf(format!("page {} has no size", page.name)))?;
+        let mut p = pdf.start_page_with(krilla::page::PageSettings::new(size));
+        let mut surface = p.surface();
+        surface
+            .draw_svg(
+                tree,
+                size,
+                SvgSettings {
+                    embed_text: true,
+                    ..Default::default()
+                },
+            )
+            .ok_or_else(|| PrintError::Pdf(format!("page {} could not be drawn", page.name)))?;
+        surface.finish();
+        p.finish();
+        if doc.pages.len() > 1 {
+            outline.push_child(krilla::outline::OutlineNode::new(
+                page_title(page, i),
+                krilla::destination::XyzDestination::new(
+                    i,
+                    krilla::geom::Point::from_xy(0.0, 0.0),
+                ),
+            ));
+        }
+    }
+    pdf.set_outline(outline);
+    let d = doc.date;
+    pdf.set_metadata(
+        krilla::metadata::Metadata::new()
+            .title(doc.title.clone())
+            .creator("gridmap".into())
+            .language("zh-CN".into())
+            .creation_date(
+                krilla::metadata::DateTime::new(d.year)
+                    .month(d.month)
+                    .day(d.day),
+            ),
+    );
+    pdf.finish()
+        .map_err(|e| PrintError::Pdf(format!("{e:?}")))
+}
+
+fn page_title(page: &Page, i: usize) -> String {
+    match page.name.as_str() {
+        "cover" => "封面".into(),
+        n if n.starts_with("index") => "目录".into(),
+        n => format!("{} {n}", i + 1),
+    }
+}
+
+/// The page as an SVG file (millimetre user units; viewers without the font substitute one).
+pub fn to_svg(page: &Page) -> String {
+    page.svg.clone()
+}
+
+/// Largest raster accepted: 40 000 px a side and 800 million pixels (3.2 GB of RGBA).
+const MAX_SIDE: u64 = 40_000;
+const MAX_PIXELS: u64 = 800_000_000;
+
+/// The page rasterised at `dpi` as PNG (RGB, pHYs set so it prints at size).
+pub fn to_png(page: &Page, dpi: u32) -> Result<Vec<u8>, PrintError> {
+    if !(72..=1200).contains(&dpi) {
+        return Err(PrintError::Dpi(dpi));
+    }
+    let px = |mm: f64| (mm / 25.4 * f64::from(dpi)).round().max(1.0) as u64;
+    let (w, h) = (px(page.width), px(page.height));
+    if w > MAX_SIDE || h > MAX_SIDE || w * h > MAX_PIXELS {
+        return Err(PrintError::TooLarge { w, h });
+    }
+    let tree = tree(page)?;
+    let mut pixmap =
+        tiny_skia::Pixmap::new(w as u32, h as u32).ok_or(PrintError::TooLarge { w, h })?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    let sx = w as f32 / tree.size().width();
+    let sy = h as f32 / tree.size().height();
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(sx, sy),
+        &mut pixmap.as_mut(),
+    );
+    // The page is opaque (white background), so premultiplied RGBA is plain RGB.
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for px in pixmap.data().chunks_exact(4) {
+        rgb.extend_from_slice(&px[..3]);
+    }
+    drop(pixmap);
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        let ppm = (f64::from(dpi) / 0.0254).round() as u32;
+        enc.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: ppm,
+            yppu: ppm,
+            unit: png::Unit::Meter,
+        }));
+        let mut writer = enc
+            .write_header()
+            .map_err(|e| PrintError::Png(e.to_string()))?;
+        writer
+            .write_image_data(&rgb)
+            .map_err(|e| PrintError::Png(e.to_string()))?;
+    }
+    Ok(out)
+}
