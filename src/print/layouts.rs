@@ -100,13 +100,11 @@ fn frame_sheet(
         [m, m, w - 2.0 * m, h - 2.0 * m],
         &format!(r#"fill="none" stroke="{INK}" stroke-width="{}""#, 0.7 * u),
     );
-    let i = m + 1.2 * u;
+    let (i, title_size, area) = sheet_metrics(w, h, m, title, style);
     svg.rect(
         [i, i, w - 2.0 * i, h - 2.0 * i],
         &format!(r#"fill="none" stroke="{INK}" stroke-width="{}""#, 0.2 * u),
     );
-    let tsize = 8.0 * u;
-    let title_size = tsize.min((w - 2.0 * i - 8.0 * u) / (text::width(title, 1.0).max(1.0)));
     svg.text(
         w / 2.0,
         i + 3.0 * u,
@@ -118,7 +116,6 @@ fn frame_sheet(
             title_size * 0.03
         ),
     );
-    let top = i + 4.0 * u + title_size * text::line_height();
     let fsize = 2.8 * u;
     let fh = fsize * text::line_height() + 3.0 * u;
     let fy = h - i - fh + 1.5 * u;
@@ -126,12 +123,53 @@ fn frame_sheet(
     svg.text(i + 4.0 * u, fy, fsize, Align::Start, &left, &ink());
     svg.text(w / 2.0, fy, fsize, Align::Middle, &mid, &ink());
     svg.text(w - i - 4.0 * u, fy, fsize, Align::End, &right, &ink());
-    [
-        i + 3.0 * u,
-        top,
-        w - 2.0 * i - 6.0 * u,
-        h - i - fh - top,
-    ]
+    area
+}
+
+/// Where a village sheet puts its map and its table: the table beside the map on a landscape
+/// sheet, under it on a portrait one.
+fn village_split(
+    area: [f64; 4],
+    landscape: bool,
+    rows: usize,
+    tsize: f64,
+    u: f64,
+) -> ([f64; 4], [f64; 2], [f64; 5]) {
+    let rh = tsize * text::line_height() + 1.6 * u;
+    if landscape {
+        let tw = (area[2] * 0.36).min(150.0 * u);
+        (
+            [area[0], area[1], area[2] - tw - 3.0 * u, area[3]],
+            [area[0] + area[2] - tw, area[1] + 2.0 * u],
+            [0.09, 0.25, 0.27, 0.17, 0.22].map(|f| f * tw),
+        )
+    } else {
+        let th = (rows as f64 * rh + 4.0 * u).min(area[3] * 0.45);
+        (
+            [area[0], area[1], area[2], area[3] - th],
+            [area[0], area[1] + area[3] - th + 2.0 * u],
+            [0.08, 0.24, 0.28, 0.18, 0.22].map(|f| f * area[2]),
+        )
+    }
+}
+
+/// The title's size and the map area a framed sheet leaves: [x, y, w, h].
+fn sheet_area(w: f64, h: f64, m: f64, title: &str, style: &Style) -> [f64; 4] {
+    sheet_metrics(w, h, m, title, style).2
+}
+
+/// Inner border offset, title size and the area inside the title and footer.
+fn sheet_metrics(w: f64, h: f64, m: f64, title: &str, style: &Style) -> (f64, f64, [f64; 4]) {
+    let u = style.u;
+    let i = m + 1.2 * u;
+    let title_size = (8.0 * u).min((w - 2.0 * i - 8.0 * u) / (text::width(title, 1.0).max(1.0)));
+    let top = i + 4.0 * u + title_size * text::line_height();
+    let fh = 2.8 * u * text::line_height() + 3.0 * u;
+    (
+        i,
+        title_size,
+        [i + 3.0 * u, top, w - 2.0 * i - 6.0 * u, h - i - fh - top],
+    )
 }
 
 fn footer(project: &Project, opts: &PrintOptions) -> [String; 3] {
@@ -181,6 +219,7 @@ fn grid_label(project: &Project, i: usize, u: f64, size: f64, codes: bool, prefi
         index: i,
         lines,
         droppable: true,
+        optional: false,
     }
 }
 
@@ -426,15 +465,43 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
     let v = &project.grids[vi];
     let planar = Planar::of(project);
     let extent = planar.extent(std::iter::once(&v.geometry));
-    let (w, h) = sheet(opts, Paper::a(3), extent, false);
-    let style = Style::new(w, h, opts.mono);
-    let u = style.u;
-    let mut svg = Svg::new();
-    style.defs(&mut svg);
     let title = opts
         .title
         .clone()
         .unwrap_or_else(|| format!("{}网格划分图", v.label()));
+    let n_rows = 1 + project
+        .grids
+        .iter()
+        .filter(|g| g.parent.as_deref() == Some(v.id.as_str()))
+        .count()
+        .max(1);
+    let (w, h) = match (opts.orientation, extent) {
+        // Turn the sheet the way that gives the larger map beside or under the table.
+        (Orientation::Auto, Some(e)) => {
+            let p = opts.paper.unwrap_or(Paper::a(3));
+            [(p.width, p.height), (p.height, p.width)]
+                .into_iter()
+                .min_by(|a, b| {
+                    let scale = |(w, h): (f64, f64)| {
+                        let st = Style::new(w, h, opts.mono);
+                        let area = sheet_area(w, h, margin(opts, &st), &title, &st);
+                        let r = village_split(area, w > h, n_rows, 2.6 * st.u, st.u).0;
+                        Frame::fit(r, e, opts.scale, planar).scale
+                    };
+                    // Equal scales: the sheet shaped like the village.
+                    let wide = (e[2] - e[0]) > (e[3] - e[1]);
+                    scale(*a)
+                        .total_cmp(&scale(*b))
+                        .then(((a.0 > a.1) != wide).cmp(&((b.0 > b.1) != wide)))
+                })
+                .unwrap_or((p.width, p.height))
+        }
+        _ => sheet(opts, Paper::a(3), extent, false),
+    };
+    let style = Style::new(w, h, opts.mono);
+    let u = style.u;
+    let mut svg = Svg::new();
+    style.defs(&mut svg);
     let m = margin(opts, &style);
     let area = frame_sheet(&mut svg, w, h, m, &title, footer(project, opts), &style);
     let mut children: Vec<usize> = (0..project.grids.len())
@@ -468,25 +535,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
         ]
     }))
     .collect();
-    let rh = tsize * text::line_height() + 1.6 * u;
-    let landscape = w > h;
-    let (map_rect, table_at, cols) = if landscape {
-        let tw = (area[2] * 0.36).min(150.0 * u);
-        let cols = [0.09, 0.25, 0.27, 0.17, 0.22].map(|f| f * tw);
-        (
-            [area[0], area[1], area[2] - tw - 3.0 * u, area[3]],
-            [area[0] + area[2] - tw, area[1] + 2.0 * u],
-            cols,
-        )
-    } else {
-        let th = (rows.len() as f64 * rh + 4.0 * u).min(area[3] * 0.45);
-        let cols = [0.08, 0.24, 0.28, 0.18, 0.22].map(|f| f * area[2]);
-        (
-            [area[0], area[1], area[2], area[3] - th],
-            [area[0], area[1] + area[3] - th + 2.0 * u],
-            cols,
-        )
-    };
+    let (map_rect, table_at, cols) = village_split(area, w > h, rows.len(), tsize, u);
     table(&mut svg, table_at[0], table_at[1], &cols, &rows, tsize, true, &style);
     let frame = Frame::fit(
         map_rect,
@@ -559,14 +608,12 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
                 grid_label(project, i, u, 3.0, opts.show.codes, &format!("{} ", k + 1))
             })
             .collect();
-        for l in &mut labels {
-            l.droppable = true;
-        }
         // Neighbouring villages' names, faded, where they show.
         for (i, g) in project.grids.iter().enumerate() {
             if g.level == v.level && i != vi && frame.visible(&g.geometry) {
                 let mut l = grid_label(project, i, u, 3.0, false, "");
                 l.lines[0].attrs = format!(r#"fill="{FADED_INK}""#);
+                l.optional = true;
                 labels.push(l);
             }
         }
@@ -705,10 +752,15 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
     let dsize = 2.6 * u;
     let duty_lines = wrap(duties, dsize, inner - 6.0 * u);
     let heading = 3.4 * u * text::line_height() + 1.5 * u;
-    let below = heading * 3.0
+    let fh = 11.0 * u;
+    // Under the map: a gap, four headed sections (tables and duties) and the footer band.
+    let below = 3.0 * u
+        + heading * 4.0
         + rh * (info.len() + bounds_rows.len() + staff_rows.len()) as f64
+        + 6.0 * u
         + duty_lines.len() as f64 * dsize * text::line_height() * 1.15
-        + 30.0 * u;
+        + 3.0 * u
+        + fh;
     let map_h = (h - y - below - m).max(h * 0.22);
     let map_rect = [m, y, inner, map_h];
 
@@ -799,6 +851,7 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
             if i != gi {
                 let mut l = grid_label(project, i, u, 2.8, false, "");
                 l.lines[0].attrs = format!(r#"fill="{FADED_INK}""#);
+                l.optional = true;
                 labels.push(l);
             }
         }
@@ -848,7 +901,6 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         y += dsize * text::line_height() * 1.15;
     }
     // Footer band: supervision hotline, office and date.
-    let fh = 11.0 * u;
     let fy = h - m - fh;
     svg.rect([m, fy, inner, fh], &format!(r#"fill="{band}""#));
     let hot = match &opts.hotline {

@@ -359,6 +359,8 @@ pub struct AreaLabel {
     pub lines: Vec<Line>,
     /// The lines after the first may be dropped when the label does not fit otherwise.
     pub droppable: bool,
+    /// A context label (a neighbour's name): left out silently when there is no room.
+    pub optional: bool,
 }
 
 fn block_size(lines: &[Line], f: f64) -> (f64, f64) {
@@ -448,7 +450,7 @@ pub fn label_areas(
                 }
             }
         }
-        if !done {
+        if !done && !l.optional {
             meta.omitted.push(g.label().to_string());
         }
     }
@@ -580,7 +582,7 @@ pub fn water_obstacles(
             }
             placer.take(&[e]);
             let w = text::width(&r.name, size);
-            let gap = 0.6 * style.u;
+            let gap = placer.gap + 0.2 * style.u;
             let cy = (e[1] + e[3]) / 2.0 - lh / 2.0;
             let spots = [
                 [e[2] + gap, cy],
@@ -643,7 +645,7 @@ pub fn village_names(
     let lh = size * text::line_height();
     for (p, name) in village_points(frame, project) {
         let w = text::width(name, size);
-        let gap = r + 0.4 * style.u;
+        let gap = r + placer.gap + 0.3 * style.u;
         let spots = [
             [p[0] + gap, p[1] - lh / 2.0],
             [p[0] - gap - w, p[1] - lh / 2.0],
