@@ -558,7 +558,8 @@ pub fn print(
         return Err(print::PrintError::Dpi(dpi).to_string());
     }
     let doc = print::compose(project, opts).map_err(|e| e.to_string())?;
-    let cannot = |p: &Path, e: std::io::Error| format!("{}: 无法写入 / cannot write: {e}", p.display());
+    let cannot =
+        |p: &Path, e: std::io::Error| format!("{}: 无法写入 / cannot write: {e}", p.display());
     let mut files = Vec::new();
     if ext == "pdf" {
         let bytes = print::to_pdf(&doc).map_err(|e| e.to_string())?;

@@ -31,7 +31,12 @@ impl Placer {
     }
 
     fn grown(&self, b: &Bbox) -> Bbox {
-        [b[0] - self.gap, b[1] - self.gap, b[2] + self.gap, b[3] + self.gap]
+        [
+            b[0] - self.gap,
+            b[1] - self.gap,
+            b[2] + self.gap,
+            b[3] + self.gap,
+        ]
     }
 
     /// Whether every box is inside the bounds and clear of what is taken.
@@ -130,7 +135,7 @@ pub fn candidates(rings: &[Vec<[f64; 2]>], pole: [f64; 2]) -> Vec<[f64; 2]> {
         y1 = y1.max(p[1]);
     }
     let mut out = vec![(f64::INFINITY, pole)];
-    const N: usize = 12;
+    const N: usize = 20;
     for i in 0..N {
         for j in 0..N {
             let p = [

@@ -6,8 +6,8 @@ use super::map::{
 };
 use super::svg::{Align, Svg};
 use super::{
-    DEFAULT_DUTIES, Document, Layout, Orientation, Page, PageMeta, Paper, PrintError,
-    PrintOptions, find_grid, text,
+    DEFAULT_DUTIES, Document, Layout, Orientation, Page, PageMeta, Paper, PrintError, PrintOptions,
+    find_grid, text,
 };
 use crate::model::{GridIndex, Project, ROLE_GRID_WORKER};
 use crate::records::four_bounds;
@@ -60,7 +60,12 @@ fn office(project: &Project, opts: &PrintOptions) -> String {
 }
 
 /// The sheet size for a layout, turned to suit the area when the orientation is automatic.
-fn sheet(opts: &PrintOptions, default: Paper, extent: Option<[f64; 4]>, portrait: bool) -> (f64, f64) {
+fn sheet(
+    opts: &PrintOptions,
+    default: Paper,
+    extent: Option<[f64; 4]>,
+    portrait: bool,
+) -> (f64, f64) {
     let p = opts.paper.unwrap_or(default);
     let landscape = match opts.orientation {
         Orientation::Portrait => false,
@@ -193,7 +198,10 @@ fn leaves(project: &Project) -> Vec<usize> {
 
 /// Neighbour-distinct colour classes for some grids.
 fn colour_classes(project: &Project, members: &[usize]) -> Vec<usize> {
-    let polys: Vec<_> = members.iter().map(|&i| &project.grids[i].geometry).collect();
+    let polys: Vec<_> = members
+        .iter()
+        .map(|&i| &project.grids[i].geometry)
+        .collect();
     let adj: Vec<Vec<usize>> = crate::geom::neighbours(&polys, 0.5)
         .into_iter()
         .map(|l| l.into_iter().map(|e| e.0).collect())
@@ -201,7 +209,14 @@ fn colour_classes(project: &Project, members: &[usize]) -> Vec<usize> {
     crate::geom::colouring(&adj, map::PALETTE.len())
 }
 
-fn grid_label(project: &Project, i: usize, u: f64, size: f64, codes: bool, prefix: &str) -> AreaLabel {
+fn grid_label(
+    project: &Project,
+    i: usize,
+    u: f64,
+    size: f64,
+    codes: bool,
+    prefix: &str,
+) -> AreaLabel {
     let g = &project.grids[i];
     let mut lines = vec![Line {
         text: format!("{prefix}{}", g.label()),
@@ -242,7 +257,11 @@ fn furniture(
         let c = map::emptiest_corners(frame, project, w, h);
         let b = c
             .iter()
-            .find(|b| !used.iter().any(|o| o[0] < b[2] && b[0] < o[2] && o[1] < b[3] && b[1] < o[3]))
+            .find(|b| {
+                !used
+                    .iter()
+                    .any(|o| o[0] < b[2] && b[0] < o[2] && o[1] < b[3] && b[1] < o[3])
+            })
             .copied()
             .unwrap_or(c[0]);
         used.push(b);
@@ -305,7 +324,7 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
     map::draw_grids(&mut svg, &frame, project, &paints, &style, |_| false);
     map::draw_water(&mut svg, &frame, project, &opts.show, &style);
     svg.close_group();
-    let mut placer = Placer::new(frame.bbox(), 0.6 * u);
+    let mut placer = Placer::new(frame.bbox(), 0.35 * u);
     let meta_bar = furniture(
         &mut svg,
         &frame,
@@ -339,11 +358,8 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
         for (i, g) in project.grids.iter().enumerate() {
             if g.level == 2 && max_level > 2 {
                 let mut l = grid_label(project, i, u, 4.6, false, "");
-                l.lines[0].attrs = format!(
-                    r#"fill="{INK}" stroke="{INK}" stroke-width="{}" letter-spacing="{}""#,
-                    0.08 * u,
-                    0.6 * u
-                );
+                l.lines[0].attrs =
+                    format!(r#"fill="{INK}" stroke="{INK}" stroke-width="{}""#, 0.08 * u);
                 labels.push(l);
             }
         }
@@ -363,7 +379,10 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
 
 fn township_legend(project: &Project, style: &Style) -> Vec<(Symbol, &'static str)> {
     let _ = style;
-    let mut e = vec![(Symbol::Outline(1), "镇界"), (Symbol::Outline(2), "村级网格界")];
+    let mut e = vec![
+        (Symbol::Outline(1), "镇界"),
+        (Symbol::Outline(2), "村级网格界"),
+    ];
     if project.grids.iter().any(|g| g.level >= 3) {
         e.push((Symbol::Outline(3), "三级网格界"));
     }
@@ -388,7 +407,11 @@ fn village_of(project: &Project, i: usize) -> usize {
         if g.level <= 2 {
             return cur;
         }
-        match g.parent.as_deref().and_then(|p| project.grids.iter().position(|x| x.id == p)) {
+        match g
+            .parent
+            .as_deref()
+            .and_then(|p| project.grids.iter().position(|x| x.id == p))
+        {
             Some(p) => cur = p,
             None => return cur,
         }
@@ -403,7 +426,10 @@ fn workers(g: &crate::model::Grid) -> (String, String) {
         .filter(|s| s.role.trim() == ROLE_GRID_WORKER && !s.name.trim().is_empty())
         .collect();
     (
-        ws.iter().map(|s| s.name.trim()).collect::<Vec<_>>().join("、"),
+        ws.iter()
+            .map(|s| s.name.trim())
+            .collect::<Vec<_>>()
+            .join("、"),
         ws.iter()
             .map(|s| s.phone.trim())
             .filter(|p| !p.is_empty())
@@ -536,7 +562,16 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
     }))
     .collect();
     let (map_rect, table_at, cols) = village_split(area, w > h, rows.len(), tsize, u);
-    table(&mut svg, table_at[0], table_at[1], &cols, &rows, tsize, true, &style);
+    table(
+        &mut svg,
+        table_at[0],
+        table_at[1],
+        &cols,
+        &rows,
+        tsize,
+        true,
+        &style,
+    );
     let frame = Frame::fit(
         map_rect,
         extent.unwrap_or([0.0, 0.0, 1.0, 1.0]),
@@ -581,7 +616,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
     });
     map::draw_water(&mut svg, &frame, project, &opts.show, &style);
     svg.close_group();
-    let mut placer = Placer::new(frame.bbox(), 0.6 * u);
+    let mut placer = Placer::new(frame.bbox(), 0.35 * u);
     let entries = vec![
         (Symbol::Outline(2), "村界"),
         (Symbol::Fill(0), "本村网格"),
@@ -591,7 +626,14 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
         (Symbol::Village, "自然村"),
     ];
     meta.scale_bar = Some(furniture(
-        &mut svg, &frame, project, opts, &style, &entries, &[vi], &mut placer,
+        &mut svg,
+        &frame,
+        project,
+        opts,
+        &style,
+        &entries,
+        &[vi],
+        &mut placer,
     ));
     if opts.show.villages {
         map::village_symbols(&mut svg, &frame, project, &style, &mut placer);
@@ -604,9 +646,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
         let mut labels: Vec<AreaLabel> = members
             .iter()
             .enumerate()
-            .map(|(k, &i)| {
-                grid_label(project, i, u, 3.0, opts.show.codes, &format!("{} ", k + 1))
-            })
+            .map(|(k, &i)| grid_label(project, i, u, 3.0, opts.show.codes, &format!("{} ", k + 1)))
             .collect();
         // Neighbouring villages' names, faded, where they show.
         for (i, g) in project.grids.iter().enumerate() {
@@ -737,17 +777,21 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
             format!("{}：{}", fb.lines()[3].0, fb.lines()[3].1),
         ],
     ];
-    let staff_rows: Vec<Vec<String>> = std::iter::once(
-        ["职务", "姓名", "联系电话"].map(String::from).to_vec(),
-    )
-    .chain(g.staff.iter().filter(|s| !s.name.trim().is_empty()).map(|s| {
-        vec![
-            s.role.trim().to_string(),
-            s.name.trim().to_string(),
-            s.phone.trim().to_string(),
-        ]
-    }))
-    .collect();
+    let staff_rows: Vec<Vec<String>> =
+        std::iter::once(["职务", "姓名", "联系电话"].map(String::from).to_vec())
+            .chain(
+                g.staff
+                    .iter()
+                    .filter(|s| !s.name.trim().is_empty())
+                    .map(|s| {
+                        vec![
+                            s.role.trim().to_string(),
+                            s.name.trim().to_string(),
+                            s.phone.trim().to_string(),
+                        ]
+                    }),
+            )
+            .collect();
     let duties = opts.duties.as_deref().unwrap_or(DEFAULT_DUTIES);
     let dsize = 2.6 * u;
     let duty_lines = wrap(duties, dsize, inner - 6.0 * u);
@@ -798,7 +842,9 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         })
         .chain(
             (0..project.grids.len())
-                .filter(|&i| project.grids[i].level < g.level && frame.visible(&project.grids[i].geometry))
+                .filter(|&i| {
+                    project.grids[i].level < g.level && frame.visible(&project.grids[i].geometry)
+                })
                 .map(|i| GridPaint {
                     index: i,
                     fill: None,
@@ -864,7 +910,12 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
 
     let section = |svg: &mut Svg, y: &mut f64, title: &str| {
         svg.rect(
-            [m, *y + 0.4 * u, 1.2 * u, 3.4 * u * text::line_height() - 0.8 * u],
+            [
+                m,
+                *y + 0.4 * u,
+                1.2 * u,
+                3.4 * u * text::line_height() - 0.8 * u,
+            ],
             &format!(r#"fill="{band}""#),
         );
         svg.text(m + 2.6 * u, *y, 3.4 * u, Align::Start, title, &ink());
@@ -882,8 +933,16 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         &style,
     ) + 2.0 * u;
     section(&mut svg, &mut y, "四至范围");
-    y = table(&mut svg, m, y, &[0.5, 0.5].map(|f| f * inner), &bounds_rows, bsize, false, &style)
-        + 2.0 * u;
+    y = table(
+        &mut svg,
+        m,
+        y,
+        &[0.5, 0.5].map(|f| f * inner),
+        &bounds_rows,
+        bsize,
+        false,
+        &style,
+    ) + 2.0 * u;
     section(&mut svg, &mut y, "网格工作人员");
     y = table(
         &mut svg,
@@ -976,7 +1035,10 @@ fn atlas(project: &Project, opts: &PrintOptions) -> Vec<Page> {
     // Cover.
     let mut svg = Svg::new();
     let band = if opts.mono { INK } else { "#1f5fa8" };
-    svg.rect([m, m, w - 2.0 * m, h - 2.0 * m], &format!(r#"fill="none" stroke="{band}" stroke-width="{}""#, 1.2 * u));
+    svg.rect(
+        [m, m, w - 2.0 * m, h - 2.0 * m],
+        &format!(r#"fill="none" stroke="{band}" stroke-width="{}""#, 1.2 * u),
+    );
     let tsize = (9.0 * u).min((w - 2.0 * m - 10.0 * u) / text::width(&title, 1.0).max(1.0));
     svg.text(w / 2.0, h * 0.3, tsize, Align::Middle, &title, &ink());
     let n_villages = project.grids.iter().filter(|g| g.level == 2).count();
@@ -984,14 +1046,25 @@ fn atlas(project: &Project, opts: &PrintOptions) -> Vec<Page> {
         format!(
             "共 {} 个{}，{} 个村级网格",
             items.len(),
-            if opts.atlas_villages { "村网格划分图" } else { "网格" },
+            if opts.atlas_villages {
+                "村网格划分图"
+            } else {
+                "网格"
+            },
             n_villages
         ),
         office(project, opts),
         opts.date.zh(),
     ];
     for (k, l) in lines.iter().enumerate() {
-        svg.text(w / 2.0, h * 0.55 + k as f64 * 9.0 * u, 4.2 * u, Align::Middle, l, &ink());
+        svg.text(
+            w / 2.0,
+            h * 0.55 + k as f64 * 9.0 * u,
+            4.2 * u,
+            Align::Middle,
+            l,
+            &ink(),
+        );
     }
     pages.push(Page {
         name: "cover".into(),
@@ -1003,7 +1076,14 @@ fn atlas(project: &Project, opts: &PrintOptions) -> Vec<Page> {
     // Index.
     for (p, chunk) in items.chunks(per_page.max(1)).enumerate() {
         let mut svg = Svg::new();
-        svg.text(w / 2.0, m + 4.0 * u, 6.0 * u, Align::Middle, "目  录", &ink());
+        svg.text(
+            w / 2.0,
+            m + 4.0 * u,
+            6.0 * u,
+            Align::Middle,
+            "目  录",
+            &ink(),
+        );
         let rows: Vec<Vec<String>> = std::iter::once(
             ["序号", "网格名称", "网格编码", "所属村", "页码"]
                 .map(String::from)

@@ -179,7 +179,10 @@ impl Frame {
     /// Centre `extent` (planar metres) in `rect` at a fixed scale or the round scale that fits
     /// it with a small margin.
     pub fn fit(rect: [f64; 4], extent: [f64; 4], scale: Option<f64>, planar: Planar) -> Frame {
-        let (w, h) = ((extent[2] - extent[0]).max(1.0), (extent[3] - extent[1]).max(1.0));
+        let (w, h) = (
+            (extent[2] - extent[0]).max(1.0),
+            (extent[3] - extent[1]).max(1.0),
+        );
         let need = (w * 1000.0 / (rect[2] * 0.94)).max(h * 1000.0 / (rect[3] * 0.94));
         let scale = scale.unwrap_or_else(|| round_scale(need));
         Frame {
@@ -229,13 +232,10 @@ impl Frame {
         mp.0.iter().flat_map(|p| &p.exterior().0).any(|c| {
             let p = self.page(*c);
             p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3]
-        }) || self
-            .planar
-            .extent(std::iter::once(mp))
-            .is_some_and(|e| {
-                let w = self.world();
-                e[0] <= w[2] && w[0] <= e[2] && e[1] <= w[3] && w[1] <= e[3]
-            })
+        }) || self.planar.extent(std::iter::once(mp)).is_some_and(|e| {
+            let w = self.world();
+            e[0] <= w[2] && w[0] <= e[2] && e[1] <= w[3] && w[1] <= e[3]
+        })
     }
 
     pub fn path(&self, mp: &MultiPolygon<f64>) -> String {
@@ -368,10 +368,7 @@ fn block_size(lines: &[Line], f: f64) -> (f64, f64) {
         .iter()
         .map(|l| text::width(&l.text, l.size * f))
         .fold(0.0, f64::max);
-    let h = lines
-        .iter()
-        .map(|l| l.size * f * text::line_height())
-        .sum();
+    let h = lines.iter().map(|l| l.size * f * text::line_height()).sum();
     (w, h)
 }
 
@@ -388,7 +385,12 @@ fn draw_block(svg: &mut Svg, meta: &mut PageMeta, c: [f64; 2], lines: &[Line], f
         });
         top += lh;
     }
-    [c[0] - w / 2.0, c[1] - h / 2.0, c[0] + w / 2.0, c[1] + h / 2.0]
+    [
+        c[0] - w / 2.0,
+        c[1] - h / 2.0,
+        c[0] + w / 2.0,
+        c[1] + h / 2.0,
+    ]
 }
 
 /// Labels inside their grids, in the order given (most important first): at the pole of
@@ -440,10 +442,18 @@ pub fn label_areas(
             for f in [1.0, 0.85, 0.7, 0.6, 0.5] {
                 let (w, h) = block_size(lines, f);
                 for c in &cands {
-                    let b = [c[0] - w / 2.0, c[1] - h / 2.0, c[0] + w / 2.0, c[1] + h / 2.0];
+                    let b = [
+                        c[0] - w / 2.0,
+                        c[1] - h / 2.0,
+                        c[0] + w / 2.0,
+                        c[1] + h / 2.0,
+                    ];
                     if placer.free(&[b]) && box_inside(&b, &rings) {
                         let b = draw_block(svg, meta, *c, lines, f);
                         placer.take(&[b]);
+                        if lines.len() < l.lines.len() {
+                            meta.shortened.push(g.label().to_string());
+                        }
                         done = true;
                         break 'search;
                     }
@@ -578,7 +588,12 @@ pub fn water_obstacles(
             let rings = frame.rings(&r.geometry);
             let mut e = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
             for p in rings.iter().flatten() {
-                e = [e[0].min(p[0]), e[1].min(p[1]), e[2].max(p[0]), e[3].max(p[1])];
+                e = [
+                    e[0].min(p[0]),
+                    e[1].min(p[1]),
+                    e[2].max(p[0]),
+                    e[3].max(p[1]),
+                ];
             }
             placer.take(&[e]);
             let w = text::width(&r.name, size);
@@ -594,7 +609,14 @@ pub fn water_obstacles(
                 .iter()
                 .find(|s| placer.free(&[[s[0], s[1], s[0] + w, s[1] + lh]]))
             {
-                svg.text(s[0], s[1], size, Align::Start, &r.name, &format!(r#"fill="{}""#, style.river()));
+                svg.text(
+                    s[0],
+                    s[1],
+                    size,
+                    Align::Start,
+                    &r.name,
+                    &format!(r#"fill="{}""#, style.river()),
+                );
                 placer.take(&[[s[0], s[1], s[0] + w, s[1] + lh]]);
             }
         }
@@ -609,19 +631,30 @@ fn village_points<'a>(frame: &Frame, project: &'a Project) -> Vec<([f64; 2], &'a
         .villages
         .iter()
         .map(|v| (frame.page(v.location.0), v.name.as_str()))
-        .filter(|(p, _)| p[0] > bounds[0] && p[0] < bounds[2] && p[1] > bounds[1] && p[1] < bounds[3])
+        .filter(|(p, _)| {
+            p[0] > bounds[0] && p[0] < bounds[2] && p[1] > bounds[1] && p[1] < bounds[3]
+        })
         .collect()
 }
 
 /// Natural village symbols (small rings); their boxes are taken so labels keep off them.
-pub fn village_symbols(svg: &mut Svg, frame: &Frame, project: &Project, style: &Style, placer: &mut Placer) {
+pub fn village_symbols(
+    svg: &mut Svg,
+    frame: &Frame,
+    project: &Project,
+    style: &Style,
+    placer: &mut Placer,
+) {
     let r = 0.7 * style.u;
     let pts = village_points(frame, project);
     for (p, _) in &pts {
         svg.circle(
             *p,
             r,
-            &format!(r#"fill="white" stroke="{INK}" stroke-width="{}""#, 0.2 * style.u),
+            &format!(
+                r#"fill="white" stroke="{INK}" stroke-width="{}""#,
+                0.2 * style.u
+            ),
         );
     }
     placer.take(
@@ -660,7 +693,14 @@ pub fn village_names(
             .iter()
             .find(|s| placer.free(&[[s[0], s[1], s[0] + w, s[1] + lh]]))
         {
-            svg.text(s[0], s[1], size, Align::Start, name, &format!(r#"fill="{INK}""#));
+            svg.text(
+                s[0],
+                s[1],
+                size,
+                Align::Start,
+                name,
+                &format!(r#"fill="{INK}""#),
+            );
             placer.take(&[[s[0], s[1], s[0] + w, s[1] + lh]]);
             meta.labels.push(PlacedLabel {
                 text: name.to_string(),
@@ -739,7 +779,14 @@ pub fn scale_bar(svg: &mut Svg, frame: &Frame, b: Bbox, style: &Style) -> ([f64;
     for (i, v) in [0.0, metres / 2.0, metres].iter().enumerate() {
         let x = x0 + len * i as f64 / 2.0;
         let t = metres_text(*v);
-        svg.text(x, y + 0.5 * u, size * 0.9, Align::Middle, &t, &format!(r#"fill="{INK}""#));
+        svg.text(
+            x,
+            y + 0.5 * u,
+            size * 0.9,
+            Align::Middle,
+            &t,
+            &format!(r#"fill="{INK}""#),
+        );
     }
     svg.text(
         x0 + len + 2.5 * u,
@@ -777,7 +824,14 @@ pub fn north_arrow(svg: &mut Svg, b: Bbox, style: &Style) {
         ),
         &format!(r#"fill="{INK}" stroke="{INK}" stroke-width="{}""#, 0.2 * u),
     );
-    svg.text(cx, b[1], 3.2 * u, Align::Middle, "北", &format!(r#"fill="{INK}""#));
+    svg.text(
+        cx,
+        b[1],
+        3.2 * u,
+        Align::Middle,
+        "北",
+        &format!(r#"fill="{INK}""#),
+    );
 }
 
 /// A legend entry's symbol.
@@ -899,13 +953,15 @@ pub fn inset(
     };
     svg.rect(
         [b[0], b[1], b[2] - b[0], b[3] - b[1]],
-        &format!(
-            r#"fill="white" stroke="{INK}" stroke-width="{}""#,
-            0.25 * u
-        ),
+        &format!(r#"fill="white" stroke="{INK}" stroke-width="{}""#, 0.25 * u),
     );
     let f = Frame::fit(
-        [b[0] + u, b[1] + u, b[2] - b[0] - 2.0 * u, b[3] - b[1] - 2.0 * u],
+        [
+            b[0] + u,
+            b[1] + u,
+            b[2] - b[0] - 2.0 * u,
+            b[3] - b[1] - 2.0 * u,
+        ],
         extent,
         None,
         planar,
@@ -969,7 +1025,14 @@ pub fn ticks(svg: &mut Svg, frame: &Frame, style: &Style) {
         let px = r[0] + (x - w[0]) * frame.k;
         svg.line([px, r[1]], [px, r[1] + 2.0 * u], &attrs);
         svg.line([px, r[1] + r[3]], [px, r[1] + r[3] - 2.0 * u], &attrs);
-        svg.text(px, r[1] + 2.2 * u, size, Align::Middle, &format!("{}", x / 1000.0), &ink);
+        svg.text(
+            px,
+            r[1] + 2.2 * u,
+            size,
+            Align::Middle,
+            &format!("{}", x / 1000.0),
+            &ink,
+        );
         x += step;
     }
     let mut y = (w[1] / step).ceil() * step;

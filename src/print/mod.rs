@@ -109,10 +109,7 @@ impl Paper {
     /// "A0".."A4" or a custom "WIDTHxHEIGHT" in millimetres (e.g. "600x900").
     pub fn parse(s: &str) -> Result<Paper, PrintError> {
         let t = s.trim();
-        if let Some(p) = Paper::SIZES
-            .iter()
-            .find(|p| p.name.eq_ignore_ascii_case(t))
-        {
+        if let Some(p) = Paper::SIZES.iter().find(|p| p.name.eq_ignore_ascii_case(t)) {
             return Ok(*p);
         }
         let dims: Vec<f64> = t
@@ -319,6 +316,8 @@ pub struct PageMeta {
     pub labels: Vec<PlacedLabel>,
     /// Labels that found no free place inside their polygon (named so the user can act).
     pub omitted: Vec<String>,
+    /// Labels printed without their code line for want of room.
+    pub shortened: Vec<String>,
     /// Scale denominator N of 1:N for the main map.
     pub scale: Option<f64>,
     /// Scale bar: left and right end x, y (mm) and the length it stands for (m).
@@ -359,7 +358,9 @@ pub enum PrintError {
         layout: &'static str,
         key: &'static str,
     },
-    #[error("纸张「{0}」无效，请用 A0–A4 或 宽x高（毫米）/ unknown paper \"{0}\": use A0-A4 or WIDTHxHEIGHT in mm")]
+    #[error(
+        "纸张「{0}」无效，请用 A0–A4 或 宽x高（毫米）/ unknown paper \"{0}\": use A0-A4 or WIDTHxHEIGHT in mm"
+    )]
     Paper(String),
     #[error("比例尺 1:{0} 无效 / invalid scale 1:{0}")]
     Scale(f64),
@@ -397,7 +398,12 @@ pub fn find_grid(project: &Project, key: &str) -> Result<usize, PrintError> {
         .grids
         .iter()
         .position(|g| g.id == k)
-        .or_else(|| project.grids.iter().position(|g| !g.code.is_empty() && g.code == k))
+        .or_else(|| {
+            project
+                .grids
+                .iter()
+                .position(|g| !g.code.is_empty() && g.code == k)
+        })
         .ok_or_else(|| PrintError::UnknownGrid(key.to_string()))
 }
 

@@ -60,10 +60,7 @@ pub fn to_pdf(doc: &Document) -> Result<Vec<u8>, PrintError> {
         if doc.pages.len() > 1 {
             outline.push_child(krilla::outline::OutlineNode::new(
                 page_title(page, i),
-                krilla::destination::XyzDestination::new(
-                    i,
-                    krilla::geom::Point::from_xy(0.0, 0.0),
-                ),
+                krilla::destination::XyzDestination::new(i, krilla::geom::Point::from_xy(0.0, 0.0)),
             ));
         }
     }
@@ -80,8 +77,7 @@ pub fn to_pdf(doc: &Document) -> Result<Vec<u8>, PrintError> {
                     .day(d.day),
             ),
     );
-    pdf.finish()
-        .map_err(|e| PrintError::Pdf(format!("{e:?}")))
+    pdf.finish().map_err(|e| PrintError::Pdf(format!("{e:?}")))
 }
 
 fn page_title(page: &Page, i: usize) -> String {
@@ -115,11 +111,12 @@ pub fn to_png(page: &Page, dpi: u32) -> Result<Vec<u8>, PrintError> {
     let mut pixmap =
         tiny_skia::Pixmap::new(w as u32, h as u32).ok_or(PrintError::TooLarge { w, h })?;
     pixmap.fill(tiny_skia::Color::WHITE);
-    let sx = w as f32 / tree.size().width();
-    let sy = h as f32 / tree.size().height();
+    // Exactly `dpi` (the pixel size is rounded, the drawing is not stretched to it), as PDF
+    // rasterisers do.
+    let k = (page.width / 25.4 * f64::from(dpi)) as f32 / tree.size().width();
     resvg::render(
         &tree,
-        tiny_skia::Transform::from_scale(sx, sy),
+        tiny_skia::Transform::from_scale(k, k),
         &mut pixmap.as_mut(),
     );
     // The page is opaque (white background), so premultiplied RGBA is plain RGB.

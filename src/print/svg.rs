@@ -55,7 +55,13 @@ impl Svg {
         let mut d = String::new();
         for pts in parts {
             for (i, p) in pts.iter().enumerate() {
-                let _ = write!(d, "{}{} {}", if i == 0 { "M" } else { "L" }, n(p[0]), n(p[1]));
+                let _ = write!(
+                    d,
+                    "{}{} {}",
+                    if i == 0 { "M" } else { "L" },
+                    n(p[0]),
+                    n(p[1])
+                );
             }
             if close && !pts.is_empty() {
                 d.push('Z');

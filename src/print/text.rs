@@ -55,7 +55,5 @@ pub fn ascent() -> f64 {
 
 /// Height of a line box in em: ascender to descender, the box PDF readers report.
 pub fn line_height() -> f64 {
-    metrics()
-        .map(|m| m.ascender - m.descender)
-        .unwrap_or(1.448)
+    metrics().map(|m| m.ascender - m.descender).unwrap_or(1.448)
 }

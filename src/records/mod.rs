@@ -58,7 +58,8 @@ pub fn four_bounds(project: &Project, index: usize) -> FourBounds {
         .filter(|&i| project.grids[i].level == g.level)
         .collect();
     let me = peers.iter().position(|&i| i == index).unwrap_or(0);
-    let polys: Vec<&MultiPolygon<f64>> = peers.iter().map(|&i| &project.grids[i].geometry).collect();
+    let polys: Vec<&MultiPolygon<f64>> =
+        peers.iter().map(|&i| &project.grids[i].geometry).collect();
     let (centre, _) = crate::geom::max_inscribed_circle(&g.geometry, 1.0);
     let river_segments: Vec<(usize, Coord<f64>, Coord<f64>)> = project
         .rivers

@@ -67,8 +67,10 @@ fn colours(project: &Project) -> Vec<usize> {
         let members: Vec<usize> = (0..project.grids.len())
             .filter(|&i| project.grids[i].level == level)
             .collect();
-        let polys: Vec<&MultiPolygon<f64>> =
-            members.iter().map(|&i| &project.grids[i].geometry).collect();
+        let polys: Vec<&MultiPolygon<f64>> = members
+            .iter()
+            .map(|&i| &project.grids[i].geometry)
+            .collect();
         let adj: Vec<Vec<usize>> = crate::geom::neighbours(&polys, 1e-3)
             .into_iter()
             .map(|l| l.into_iter().map(|e| e.0).collect())
