@@ -10,11 +10,13 @@ deps:
 	  { echo "installing build tools (cmake, sqlite3, g++) with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq cmake sqlite3 g++ pkg-config >/dev/null; }
 
-# The peer tools the interop tests run: GDAL (ogrinfo, ogr2ogr) and PROJ (cs2cs, projinfo).
+# The peer tools the tests run: GDAL (ogrinfo, ogr2ogr), PROJ (cs2cs, projinfo) and
+# poppler (pdftotext, pdffonts, pdfinfo, pdftoppm) for the printed PDFs.
 test-deps: deps
-	@command -v ogrinfo >/dev/null 2>&1 && command -v cs2cs >/dev/null 2>&1 && command -v projinfo >/dev/null 2>&1 || \
-	  { echo "installing test tools (gdal-bin, proj-bin) with apt-get"; \
-	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gdal-bin proj-bin >/dev/null; }
+	@command -v ogrinfo >/dev/null 2>&1 && command -v cs2cs >/dev/null 2>&1 && command -v projinfo >/dev/null 2>&1 && \
+	  command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || \
+	  { echo "installing test tools (gdal-bin, proj-bin, poppler-utils) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gdal-bin proj-bin poppler-utils >/dev/null; }
 
 # Open the desktop app on the bundled sample township.
 run: deps
@@ -25,3 +27,4 @@ test: test-deps
 
 bench: deps
 	cargo run --release -- bench
+	cargo run --release -- bench-print

@@ -27,13 +27,20 @@ struct Cli {
     /// Open a real window, render the project, save a screenshot (PNG) here and exit.
     #[arg(long, value_name = "OUT.png")]
     screenshot: Option<PathBuf>,
+    /// Open the print dialog (打印) at start.
+    #[arg(long = "print")]
+    open_print: bool,
 }
 
 /// The sample township built into the binary, so the app opens on it from anywhere.
 const SAMPLE: &str = include_str!("../sample-maps/jinping.geojson");
 
 /// Open the desktop app on `file`, or on the bundled sample.
-fn open_app(file: Option<PathBuf>, screenshot: Option<PathBuf>) -> anyhow::Result<i32> {
+fn open_app(
+    file: Option<PathBuf>,
+    screenshot: Option<PathBuf>,
+    open_print: bool,
+) -> anyhow::Result<i32> {
     let opts = ReadOptions::default();
     let sample = || {
         gridmap::io::geojson::read_bytes(
@@ -67,7 +74,7 @@ fn open_app(file: Option<PathBuf>, screenshot: Option<PathBuf>) -> anyhow::Resul
         }
     };
     let path = if import.is_some() { None } else { file };
-    gridmap::ui::run(project, path, screenshot, import)?;
+    gridmap::ui::run(project, path, screenshot, import, open_print)?;
     Ok(0)
 }
 
@@ -259,6 +266,14 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Benchmark printing on a project (default: the bundled sample): A0 township map to
+    /// PDF and to 300 dpi PNG, and the atlas of boards.
+    BenchPrint {
+        #[arg(default_value = "sample-maps/jinping.geojson")]
+        file: PathBuf,
+        #[arg(long, default_value = "bench-data")]
+        dir: PathBuf,
+    },
     /// Regenerate the bundled sample maps (sample-maps/jinping*.geojson).
     #[command(hide = true)]
     MakeSample {
@@ -270,7 +285,7 @@ enum Command {
 fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse();
     let Some(command) = cli.command else {
-        return open_app(cli.file, cli.screenshot);
+        return open_app(cli.file, cli.screenshot, cli.open_print);
     };
     match command {
         Command::Audit {
@@ -431,6 +446,18 @@ fn run() -> anyhow::Result<i32> {
             let sizes = commands::bench_sizes(quick);
             let rows = commands::bench(&dir, &sizes).map_err(anyhow::Error::msg)?;
             print!("{}", commands::render_bench(&rows));
+            Ok(0)
+        }
+        Command::BenchPrint { file, dir } => {
+            let project = match commands::load(&[file], &ReadOptions::default()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("gridmap: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            };
+            let rows = commands::bench_print(&project, &dir).map_err(anyhow::Error::msg)?;
+            print!("{}", commands::render_print_bench(&rows));
             Ok(0)
         }
         Command::MakeSample { out_dir } => {

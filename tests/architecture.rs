@@ -52,6 +52,23 @@ fn layers_point_down() {
                 "crate::ui",
             ],
             "synth" => &["crate::io", "crate::audit", "crate::commands", "crate::ui"],
+            "records" => &[
+                "crate::io",
+                "crate::audit",
+                "crate::edit",
+                "crate::print",
+                "crate::synth",
+                "crate::commands",
+                "crate::ui",
+            ],
+            "print" => &[
+                "crate::io",
+                "crate::audit",
+                "crate::edit",
+                "crate::synth",
+                "crate::commands",
+                "crate::ui",
+            ],
             _ => &[],
         };
         for f in forbidden {

@@ -562,3 +562,70 @@ fn shapefile_import_dialog() {
     assert_eq!(saved.grids, h.state().doc.project.grids);
     assert_eq!(saved.settings["field_map"]["code"], "BIANMA");
 }
+
+#[test]
+fn print_dialog_previews_the_sheet_and_exports_a_board() {
+    use gridmap::print::Layout;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = app("jinping.geojson");
+    h.state_mut().selection = vec!["JP01-01".into()];
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("打印…").click();
+    h.run_steps(4);
+    {
+        let s = h.state();
+        let d = s.print_dialog.as_ref().expect("the print dialog opens");
+        assert_eq!(d.layout, Layout::Board, "a selected grid prints its board");
+        assert_eq!(d.grid.as_deref(), Some("JP01-01"));
+        let t = s.print_preview.as_ref().unwrap().texture.as_ref();
+        // A3 portrait: 297 × 420 mm previewed 720 px tall.
+        assert_eq!(t.expect("a preview").size(), [509, 720]);
+    }
+    // The township map instead: the preview turns to the landscape A0 sheet.
+    h.get_by_value("网格公示牌").click();
+    h.run_steps(2);
+    h.get_by_label("全镇网格图").click();
+    h.run_steps(4);
+    {
+        let s = h.state();
+        assert_eq!(s.print_dialog.as_ref().unwrap().layout, Layout::Township);
+        let t = s.print_preview.as_ref().unwrap().texture.as_ref().unwrap();
+        assert_eq!(t.size(), [720, 509]);
+    }
+    // Back to the board; hotline and output typed; export.
+    h.get_by_value("全镇网格图").click();
+    h.run_steps(2);
+    h.get_by_label("网格公示牌").click();
+    h.run_steps(2);
+    let out = dir.path().join("上村一组公示牌.pdf");
+    {
+        let s = h.state_mut();
+        let d = s.print_dialog.as_mut().unwrap();
+        d.hotline = "0739-7654321".into();
+        d.out = out.display().to_string();
+    }
+    h.run_steps(2);
+    h.get_by_label("导出").click();
+    h.run_steps(3);
+    assert!(out.exists(), "{}", h.state().message);
+    assert!(
+        h.state().message.contains("已导出"),
+        "{}",
+        h.state().message
+    );
+    let text = std::process::Command::new("pdftotext")
+        .args([out.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("上村河长制网格公示牌"), "{text}");
+    assert!(text.contains("监督电话：0739-7654321"));
+    assert!(text.contains("13900000007"), "the grid head's phone");
+    // The hotline is remembered with the project.
+    assert_eq!(
+        h.state().doc.project.settings["print"]["hotline"],
+        "0739-7654321"
+    );
+    assert!(h.state().doc.dirty);
+}

@@ -320,10 +320,17 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
                 .map(|k| style.fill(classes[k])),
         })
         .collect();
-    svg.clip_rect(frame.rect);
+    // Clip only when something reaches past the frame: a clipped group costs the rasteriser
+    // a layer the size of the sheet.
+    let clip = !frame.holds(project);
+    if clip {
+        svg.clip_rect(frame.rect);
+    }
     map::draw_grids(&mut svg, &frame, project, &paints, &style, |_| false);
     map::draw_water(&mut svg, &frame, project, &opts.show, &style);
-    svg.close_group();
+    if clip {
+        svg.close_group();
+    }
     let mut placer = Placer::new(frame.bbox(), 0.35 * u);
     let meta_bar = furniture(
         &mut svg,

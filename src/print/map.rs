@@ -216,6 +216,33 @@ impl Frame {
         ]
     }
 
+    /// Whether every grid, reservoir, boundary and river of the project lies inside the map.
+    pub fn holds(&self, project: &Project) -> bool {
+        let w = self.world();
+        let inside = |e: Option<[f64; 4]>| {
+            e.is_none_or(|e| e[0] >= w[0] && e[1] >= w[1] && e[2] <= w[2] && e[3] <= w[3])
+        };
+        let rivers = project.rivers.iter().flat_map(|r| r.lines()).all(|l| {
+            l.0.iter().all(|c| {
+                let q = self.planar.apply(*c);
+                q.x >= w[0] && q.y >= w[1] && q.x <= w[2] && q.y <= w[3]
+            })
+        });
+        rivers
+            && inside(
+                self.planar
+                    .extent(project.grids.iter().map(|g| &g.geometry)),
+            )
+            && inside(
+                self.planar
+                    .extent(project.reservoirs.iter().map(|r| &r.geometry)),
+            )
+            && inside(
+                self.planar
+                    .extent(project.boundary.iter().map(|b| &b.geometry)),
+            )
+    }
+
     pub fn bbox(&self) -> Bbox {
         bbox_of(self.rect)
     }

@@ -12,7 +12,7 @@ mod render;
 mod svg;
 mod text;
 
-pub use render::{to_pdf, to_png, to_svg};
+pub use render::{preview, to_pdf, to_png, to_svg};
 pub use text::CJK_FONT;
 
 use crate::model::Project;

@@ -96,6 +96,8 @@ pub fn to_svg(page: &Page) -> String {
 /// Largest raster accepted: 40 000 px a side and 800 million pixels (3.2 GB of RGBA).
 const MAX_SIDE: u64 = 40_000;
 const MAX_PIXELS: u64 = 800_000_000;
+/// Rows rendered at a time into PNG.
+const BAND: u64 = 1024;
 
 /// The page rasterised at `dpi` as PNG (RGB, pHYs set so it prints at size).
 pub fn to_png(page: &Page, dpi: u32) -> Result<Vec<u8>, PrintError> {
@@ -108,23 +110,9 @@ pub fn to_png(page: &Page, dpi: u32) -> Result<Vec<u8>, PrintError> {
         return Err(PrintError::TooLarge { w, h });
     }
     let tree = tree(page)?;
-    let mut pixmap =
-        tiny_skia::Pixmap::new(w as u32, h as u32).ok_or(PrintError::TooLarge { w, h })?;
-    pixmap.fill(tiny_skia::Color::WHITE);
     // Exactly `dpi` (the pixel size is rounded, the drawing is not stretched to it), as PDF
     // rasterisers do.
-    let k = (page.width / 25.4 * f64::from(dpi)) as f32 / tree.size().width();
-    resvg::render(
-        &tree,
-        tiny_skia::Transform::from_scale(k, k),
-        &mut pixmap.as_mut(),
-    );
-    // The page is opaque (white background), so premultiplied RGBA is plain RGB.
-    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
-    for px in pixmap.data().chunks_exact(4) {
-        rgb.extend_from_slice(&px[..3]);
-    }
-    drop(pixmap);
+    let k = (page.width * f64::from(dpi) / 25.4) as f32 / tree.size().width();
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
@@ -137,12 +125,61 @@ pub fn to_png(page: &Page, dpi: u32) -> Result<Vec<u8>, PrintError> {
             yppu: ppm,
             unit: png::Unit::Meter,
         }));
-        let mut writer = enc
-            .write_header()
-            .map_err(|e| PrintError::Png(e.to_string()))?;
-        writer
-            .write_image_data(&rgb)
-            .map_err(|e| PrintError::Png(e.to_string()))?;
+        let png_err = |e: png::EncodingError| PrintError::Png(e.to_string());
+        let mut writer = enc.write_header().map_err(png_err)?;
+        let mut stream = writer.stream_writer().map_err(png_err)?;
+        // Render and encode in bands of rows, so an A0 sheet at 300 dpi never sits in memory
+        // whole (nor the layers resvg makes for clipped groups).
+        let mut band = tiny_skia::Pixmap::new(w as u32, BAND.min(h) as u32)
+            .ok_or(PrintError::TooLarge { w, h })?;
+        let mut rgb = Vec::with_capacity((w * BAND.min(h) * 3) as usize);
+        let mut top = 0u64;
+        while top < h {
+            let rows = BAND.min(h - top);
+            band.fill(tiny_skia::Color::WHITE);
+            resvg::render(
+                &tree,
+                tiny_skia::Transform::from_scale(k, k).post_translate(0.0, -(top as f32)),
+                &mut band.as_mut(),
+            );
+            // The page is opaque (white background), so premultiplied RGBA is plain RGB.
+            rgb.clear();
+            for px in band.data()[..(w * rows * 4) as usize].chunks_exact(4) {
+                rgb.extend_from_slice(&px[..3]);
+            }
+            std::io::Write::write_all(&mut stream, &rgb)
+                .map_err(|e| PrintError::Png(e.to_string()))?;
+            top += rows;
+        }
+        stream.finish().map_err(png_err)?;
     }
     Ok(out)
+}
+
+/// Render the page `px_per_mm` into a white `w`×`h` pixmap.
+fn raster(page: &Page, w: u32, h: u32, px_per_mm: f64) -> Result<tiny_skia::Pixmap, PrintError> {
+    let tree = tree(page)?;
+    let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or(PrintError::TooLarge {
+        w: u64::from(w),
+        h: u64::from(h),
+    })?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    let k = (page.width * px_per_mm) as f32 / tree.size().width();
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(k, k),
+        &mut pixmap.as_mut(),
+    );
+    Ok(pixmap)
+}
+
+/// A preview of the page whose longer side is `max_side` pixels: (width, height, RGBA).
+pub fn preview(page: &Page, max_side: u32) -> Result<(u32, u32, Vec<u8>), PrintError> {
+    let k = f64::from(max_side.clamp(16, 8192)) / page.width.max(page.height);
+    let (w, h) = (
+        (page.width * k).round().max(1.0) as u32,
+        (page.height * k).round().max(1.0) as u32,
+    );
+    let pixmap = raster(page, w, h, k)?;
+    Ok((w, h, pixmap.take()))
 }

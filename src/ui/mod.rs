@@ -6,6 +6,7 @@ mod canvas;
 mod i18n;
 pub mod import;
 mod panels;
+pub mod print;
 mod tiles;
 mod view;
 
@@ -110,6 +111,8 @@ pub enum UiCommand {
     SaveAs,
     Open,
     Import,
+    /// Open the print dialog.
+    Print,
     ZoomExtent,
     ZoomSelection,
     ZoomFinding(usize),
@@ -339,6 +342,8 @@ pub struct GridmapApp {
     pub settings: Settings,
     /// The import dialog (shapefiles, GeoPackages from elsewhere), when open.
     pub import_dialog: Option<import::ImportDialog>,
+    pub print_dialog: Option<print::PrintDialog>,
+    pub print_preview: Option<print::Preview>,
     /// Where settings are kept; None in tests, so they never touch the user's files.
     settings_path: Option<PathBuf>,
 }
@@ -390,6 +395,8 @@ impl GridmapApp {
             drag_counter: 0,
             settings: Settings::default(),
             import_dialog: None,
+            print_dialog: None,
+            print_preview: None,
             settings_path: None,
         }
     }
@@ -522,6 +529,10 @@ impl GridmapApp {
                 {
                     self.open(&p);
                 }
+            }
+            UiCommand::Print => {
+                self.print_dialog = Some(print::PrintDialog::new(self));
+                self.print_preview = None;
             }
             UiCommand::Import => {
                 if let Some(p) = rfd::FileDialog::new()
@@ -802,6 +813,9 @@ impl GridmapApp {
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S)) {
                 v.push(UiCommand::Save);
             }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::P)) {
+                v.push(UiCommand::Print);
+            }
             if !typing {
                 if i.key_pressed(Key::Home) {
                     v.push(UiCommand::ZoomExtent);
@@ -983,6 +997,7 @@ impl eframe::App for GridmapApp {
         }
         self.offer_recovery(&ctx);
         import::show(self, &ctx);
+        print::show(self, &ctx);
         self.handle_close(&ctx);
         self.autosave();
         self.take_screenshot(&ctx);
@@ -997,6 +1012,7 @@ pub fn run(
     path: Option<PathBuf>,
     screenshot: Option<PathBuf>,
     import: Option<PathBuf>,
+    open_print: bool,
 ) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -1015,6 +1031,9 @@ pub fn run(
                     import::ImportMode::Open,
                     &Default::default(),
                 ));
+            }
+            if open_print {
+                app.print_dialog = Some(print::PrintDialog::new(&app));
             }
             match screenshot {
                 Some(out) => app = app.with_screenshot(out),

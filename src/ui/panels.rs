@@ -16,6 +16,7 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ("save", UiCommand::Save),
                     ("save_as", UiCommand::SaveAs),
                     ("import", UiCommand::Import),
+                    ("print", UiCommand::Print),
                     ("add_background", UiCommand::AddBackground),
                 ] {
                     if ui.button(app.t(key)).clicked() {

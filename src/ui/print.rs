@@ -1,0 +1,379 @@
+//! The print dialog (打印): layout, grid, paper and texts, a live preview of the sheet as it
+//! will print, and export to PDF, SVG or PNG through the same code as `gridmap print`.
+
+use super::GridmapApp;
+use crate::print::{self, Layout, Orientation, Paper, PrintOptions};
+
+/// What the user has chosen; the preview is redrawn when it changes.
+#[derive(Clone, PartialEq)]
+pub struct PrintDialog {
+    pub layout: Layout,
+    /// Grid id for village maps and boards.
+    pub grid: Option<String>,
+    pub paper: Option<usize>,
+    pub orientation: Orientation,
+    /// Scale denominator typed by the user; empty fits the sheet.
+    pub scale: String,
+    pub mono: bool,
+    pub ticks: bool,
+    pub inset: bool,
+    pub codes: bool,
+    pub title: String,
+    pub office: String,
+    pub hotline: String,
+    pub duties: String,
+    pub dpi: u32,
+    /// Output path typed by the user (.pdf, .svg, .png).
+    pub out: String,
+    /// Atlas page shown in the preview.
+    pub page: usize,
+}
+
+/// The preview texture and what it was drawn from.
+pub struct Preview {
+    pub key: Option<PrintDialog>,
+    pub texture: Option<egui::TextureHandle>,
+    pub pages: usize,
+    pub error: Option<String>,
+    pub omitted: Vec<String>,
+}
+
+impl PrintDialog {
+    pub fn new(app: &GridmapApp) -> Self {
+        let saved = |k: &str| {
+            app.doc
+                .project
+                .settings
+                .get("print")
+                .and_then(|v| v.get(k))
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let grid = app.selection.first().cloned().or_else(|| {
+            app.doc
+                .project
+                .grids
+                .iter()
+                .find(|g| g.level >= 3)
+                .map(|g| g.id.clone())
+        });
+        let stem = app
+            .doc
+            .path
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "gridmap".into());
+        PrintDialog {
+            layout: if app.selection.is_empty() {
+                Layout::Township
+            } else {
+                Layout::Board
+            },
+            grid,
+            paper: None,
+            orientation: Orientation::Auto,
+            scale: String::new(),
+            mono: false,
+            ticks: false,
+            inset: true,
+            codes: true,
+            title: String::new(),
+            office: saved("office"),
+            hotline: saved("hotline"),
+            duties: saved("duties"),
+            dpi: 300,
+            out: std::env::temp_dir()
+                .join(format!("{stem}-print.pdf"))
+                .display()
+                .to_string(),
+            page: 0,
+        }
+    }
+
+    /// The print options these choices stand for.
+    pub fn options(&self) -> Result<PrintOptions, String> {
+        let mut o = PrintOptions::new(self.layout);
+        o.grid = self.grid.clone();
+        o.paper = self.paper.map(Paper::a);
+        o.orientation = self.orientation;
+        let scale = self
+            .scale
+            .trim()
+            .trim_start_matches("1:")
+            .replace([' ', ','], "");
+        if !scale.is_empty() {
+            o.scale = Some(
+                scale
+                    .parse()
+                    .map_err(|_| format!("比例尺「{}」无效 / invalid scale", self.scale))?,
+            );
+        }
+        o.mono = self.mono;
+        o.show.ticks = self.ticks;
+        o.show.inset = self.inset;
+        o.show.codes = self.codes;
+        let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        o.title = text(&self.title);
+        o.office = text(&self.office);
+        o.hotline = text(&self.hotline);
+        o.duties = text(&self.duties);
+        Ok(o)
+    }
+}
+
+const PREVIEW_SIDE: u32 = 720;
+
+fn refresh(app: &GridmapApp, d: &PrintDialog, pv: &mut Preview, ctx: &egui::Context) {
+    if pv.key.as_ref() == Some(d) {
+        return;
+    }
+    pv.key = Some(d.clone());
+    let doc = d
+        .options()
+        .and_then(|o| print::compose(&app.doc.project, &o).map_err(|e| e.to_string()));
+    match doc {
+        Ok(doc) => {
+            pv.pages = doc.pages.len();
+            let page = &doc.pages[d.page.min(doc.pages.len() - 1)];
+            pv.omitted = page.meta.omitted.clone();
+            match print::preview(page, PREVIEW_SIDE) {
+                Ok((w, h, rgba)) => {
+                    let img =
+                        egui::ColorImage::from_rgba_premultiplied([w as usize, h as usize], &rgba);
+                    pv.texture =
+                        Some(ctx.load_texture("print-preview", img, egui::TextureOptions::LINEAR));
+                    pv.error = None;
+                }
+                Err(e) => pv.error = Some(e.to_string()),
+            }
+        }
+        Err(e) => {
+            pv.texture = None;
+            pv.error = Some(e);
+        }
+    }
+}
+
+/// Write the print where the dialog says; the status bar tells what happened.
+pub fn export(app: &mut GridmapApp, d: &PrintDialog) {
+    let path = std::path::PathBuf::from(d.out.trim());
+    let result = d
+        .options()
+        .and_then(|o| crate::commands::print(&app.doc.project, &o, &path, d.dpi));
+    app.message = match result {
+        Ok(done) => {
+            // Remember office, hotline and duties with the project (saved with it).
+            let before = app.doc.project.settings.get("print").cloned();
+            print::store_settings(&mut app.doc.project, &d.office, &d.hotline, &d.duties);
+            if app.doc.project.settings.get("print").cloned() != before {
+                app.doc.dirty = true;
+            }
+            let files: Vec<String> = done.files.iter().map(|f| f.display().to_string()).collect();
+            format!("{}: {}", app.t("printed"), files.join(", "))
+        }
+        Err(e) => e,
+    };
+}
+
+fn combo<T: Copy + PartialEq>(ui: &mut egui::Ui, id: &str, value: &mut T, choices: &[(T, String)]) {
+    let shown = choices
+        .iter()
+        .find(|c| c.0 == *value)
+        .map(|c| c.1.clone())
+        .unwrap_or_default();
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            for (v, label) in choices {
+                ui.selectable_value(value, *v, label);
+            }
+        });
+}
+
+/// Draw the dialog while it is open.
+pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
+    let Some(mut d) = app.print_dialog.take() else {
+        return;
+    };
+    let mut pv = app.print_preview.take().unwrap_or(Preview {
+        key: None,
+        texture: None,
+        pages: 0,
+        error: None,
+        omitted: Vec::new(),
+    });
+    let mut open = true;
+    let mut do_export = false;
+    let en = app.lang == super::Lang::En;
+    egui::Window::new(app.t("print_title"))
+        .id(egui::Id::unique("print-dialog"))
+        .open(&mut open)
+        .default_size([1100.0, 780.0])
+        .show(ctx, |ui| {
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    ui.set_width(330.0);
+                    egui::Grid::new("print-grid").num_columns(2).show(ui, |ui| {
+                        ui.label(app.t("layout"));
+                        let layouts: Vec<(Layout, String)> = Layout::ALL
+                            .iter()
+                            .map(|l| {
+                                (
+                                    *l,
+                                    if en {
+                                        l.key().to_string()
+                                    } else {
+                                        l.zh().to_string()
+                                    },
+                                )
+                            })
+                            .collect();
+                        combo(ui, "print-layout", &mut d.layout, &layouts);
+                        ui.end_row();
+                        if matches!(d.layout, Layout::Village | Layout::Board) {
+                            ui.label(app.t("grid"));
+                            let project = &app.doc.project;
+                            let shown = d
+                                .grid
+                                .as_deref()
+                                .and_then(|id| project.grid(id))
+                                .map(|g| g.label().to_string())
+                                .unwrap_or_default();
+                            egui::ComboBox::from_id_salt("print-grid-id")
+                                .selected_text(shown)
+                                .height(400.0)
+                                .show_ui(ui, |ui| {
+                                    for g in project
+                                        .grids
+                                        .iter()
+                                        .filter(|g| d.layout == Layout::Board || g.level == 2)
+                                    {
+                                        let chosen = d.grid.as_deref() == Some(g.id.as_str());
+                                        if ui.selectable_label(chosen, g.label()).clicked() {
+                                            d.grid = Some(g.id.clone());
+                                        }
+                                    }
+                                });
+                            ui.end_row();
+                        }
+                        ui.label(app.t("paper"));
+                        let mut papers: Vec<(Option<usize>, String)> =
+                            vec![(None, app.t("paper_default").to_string())];
+                        papers.extend((0..5).map(|i| (Some(i), Paper::a(i).name.to_string())));
+                        combo(ui, "print-paper", &mut d.paper, &papers);
+                        ui.end_row();
+                        ui.label(app.t("orientation"));
+                        combo(
+                            ui,
+                            "print-orientation",
+                            &mut d.orientation,
+                            &[
+                                (Orientation::Auto, app.t("auto").to_string()),
+                                (Orientation::Portrait, app.t("portrait").to_string()),
+                                (Orientation::Landscape, app.t("landscape").to_string()),
+                            ],
+                        );
+                        ui.end_row();
+                        ui.label(app.t("scale"));
+                        ui.add(
+                            egui::TextEdit::singleline(&mut d.scale)
+                                .hint_text(app.t("scale_fit"))
+                                .desired_width(120.0),
+                        );
+                        ui.end_row();
+                        ui.label(app.t("print_title_text"));
+                        ui.add(egui::TextEdit::singleline(&mut d.title).desired_width(200.0));
+                        ui.end_row();
+                        ui.label(app.t("office"));
+                        ui.add(egui::TextEdit::singleline(&mut d.office).desired_width(200.0));
+                        ui.end_row();
+                        ui.label(app.t("hotline"));
+                        ui.add(
+                            egui::TextEdit::singleline(&mut d.hotline)
+                                .id_salt("print-hotline")
+                                .desired_width(200.0),
+                        );
+                        ui.end_row();
+                    });
+                    ui.checkbox(&mut d.mono, app.t("mono"));
+                    ui.checkbox(&mut d.codes, app.t("show_codes"));
+                    ui.checkbox(&mut d.inset, app.t("show_inset"));
+                    ui.checkbox(&mut d.ticks, app.t("show_ticks"));
+                    if d.layout == Layout::Board || d.layout == Layout::Atlas {
+                        ui.label(app.t("duties"));
+                        ui.add(
+                            egui::TextEdit::multiline(&mut d.duties)
+                                .hint_text(print::DEFAULT_DUTIES)
+                                .desired_rows(4)
+                                .desired_width(320.0),
+                        );
+                    }
+                    ui.separator();
+                    ui.horizontal(|ui| {
+                        ui.label("PNG dpi");
+                        ui.add(egui::DragValue::new(&mut d.dpi).range(72..=1200));
+                    });
+                    ui.add(
+                        egui::TextEdit::singleline(&mut d.out)
+                            .id_salt("print-out")
+                            .desired_width(320.0),
+                    );
+                    ui.horizontal(|ui| {
+                        if ui.button(app.t("choose_file")).clicked()
+                            && let Some(p) = rfd::FileDialog::new()
+                                .add_filter("PDF", &["pdf"])
+                                .add_filter("SVG", &["svg"])
+                                .add_filter("PNG", &["png"])
+                                .save_file()
+                        {
+                            d.out = p.display().to_string();
+                        }
+                        if ui.button(app.t("export_print")).clicked() {
+                            do_export = true;
+                        }
+                    });
+                    if !app.message.is_empty() {
+                        ui.label(&app.message);
+                    }
+                });
+                ui.separator();
+                ui.vertical(|ui| {
+                    refresh(app, &d, &mut pv, ui.ctx());
+                    if pv.pages > 1 {
+                        ui.horizontal(|ui| {
+                            ui.label(app.t("page"));
+                            let mut n = d.page + 1;
+                            ui.add(egui::DragValue::new(&mut n).range(1..=pv.pages));
+                            d.page = n - 1;
+                            ui.label(format!("/ {}", pv.pages));
+                        });
+                    }
+                    if let Some(e) = &pv.error {
+                        ui.colored_label(egui::Color32::from_rgb(0xc0, 0x20, 0x20), e);
+                    }
+                    if !pv.omitted.is_empty() {
+                        ui.label(format!(
+                            "{}: {}",
+                            app.t("labels_omitted"),
+                            pv.omitted.join("、")
+                        ));
+                    }
+                    if let Some(t) = &pv.texture {
+                        let avail = ui.available_size();
+                        let size = t.size_vec2();
+                        let k = (avail.x / size.x).min(avail.y / size.y).min(1.0);
+                        ui.add(egui::Image::new(t).fit_to_exact_size(size * k));
+                    }
+                });
+            });
+        });
+    if do_export {
+        export(app, &d);
+    }
+    if open {
+        app.print_dialog = Some(d);
+        app.print_preview = Some(pv);
+    }
+}
