@@ -410,11 +410,17 @@ fn run() -> anyhow::Result<i32> {
                 }
             };
             for (page, names) in &printed.omitted {
+                let shown: Vec<&str> = names.iter().take(10).map(String::as_str).collect();
                 eprintln!(
-                    "gridmap: {page}: {} 个标注放不下 / {} labels found no room: {}",
+                    "gridmap: {page}: {} 个标注放不下 / {} labels found no room: {}{}",
                     names.len(),
                     names.len(),
-                    names.join("、")
+                    shown.join("、"),
+                    if names.len() > shown.len() {
+                        " …"
+                    } else {
+                        ""
+                    }
                 );
             }
             for f in printed.files {

@@ -707,3 +707,39 @@ fn cli_prints_every_format_and_rejects_bad_requests() {
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains(".pdf"));
 }
+
+#[test]
+fn longitude_latitude_projects_print_at_the_same_scale_and_odd_names_are_escaped() {
+    let mut p = sample();
+    let rp = gridmap::io::Reprojector::new(p.crs, gridmap::Crs::epsg(4490)).unwrap();
+    {
+        use geo::MapCoordsInPlace;
+        for g in &mut p.grids {
+            g.geometry.map_coords_in_place(|c| rp.point(c));
+        }
+        for r in &mut p.rivers {
+            r.geometry.map_coords_in_place(|c| rp.point(c));
+        }
+        for r in &mut p.reservoirs {
+            r.geometry.map_coords_in_place(|c| rp.point(c));
+        }
+        for b in &mut p.boundary {
+            b.geometry.map_coords_in_place(|c| rp.point(c));
+        }
+        for v in &mut p.villages {
+            v.location = Point(rp.point(v.location.0));
+        }
+    }
+    p.crs = gridmap::Crs::epsg(4490);
+    p.grids[5].name = "A&B<村>\"组\"".into();
+    let doc = print::compose(&p, &opts(Layout::Township)).unwrap();
+    // Degrees are laid out in metres: the same round scale as the projected original.
+    assert_eq!(doc.pages[0].meta.scale, Some(20_000.0));
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write_pdf(&doc, dir.path(), "geo.pdf");
+    let text = pdftotext(&pdf);
+    assert!(
+        text.contains("A&B<村>\"组\""),
+        "escaped name printed as typed"
+    );
+}

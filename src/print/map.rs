@@ -511,7 +511,9 @@ pub fn river_names(
         }
         let step = size * 2.2;
         let need = step * (chars.len() as f64 - 1.0) + size;
-        let mut best: Option<(f64, Vec<([f64; 2], f64)>, Vec<Bbox>)> = None;
+        // Cost, character centres and angles, their boxes.
+        type Run = (f64, Vec<([f64; 2], f64)>, Vec<Bbox>);
+        let mut best: Option<Run> = None;
         for line in r.lines() {
             let pts: Vec<[f64; 2]> = line.0.iter().map(|c| frame.page(*c)).collect();
             let mut cum = vec![0.0];

@@ -121,3 +121,55 @@ pub fn four_bounds(project: &Project, index: usize) -> FourBounds {
         north: text(&mut n),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Grid, River};
+    use geo::{LineString, MultiLineString, MultiPolygon, polygon};
+
+    fn square(id: &str, name: &str, x: f64, y: f64) -> Grid {
+        let mut g = Grid::new(
+            id,
+            3,
+            MultiPolygon(vec![polygon![
+                (x: x, y: y),
+                (x: x + 100.0, y: y),
+                (x: x + 100.0, y: y + 100.0),
+                (x: x, y: y + 100.0)
+            ]]),
+        );
+        g.name = name.into();
+        g
+    }
+
+    #[test]
+    fn four_bounds_of_a_cross_of_squares_with_a_river_on_the_east() {
+        let mut p = Project {
+            grids: vec![
+                square("c", "中组", 100.0, 100.0),
+                square("e", "东组", 200.0, 100.0),
+                square("w", "西组", 0.0, 100.0),
+                square("n", "北组", 100.0, 200.0),
+            ],
+            ..Default::default()
+        };
+        p.rivers.push(River {
+            id: "R".into(),
+            name: "钟水河".into(),
+            geometry: MultiLineString(vec![LineString::from(vec![(200.0, 50.0), (200.0, 250.0)])]),
+            extra: Default::default(),
+        });
+        let fb = four_bounds(&p, 0);
+        assert_eq!(fb.east, "东组、钟水河");
+        assert_eq!(fb.west, "西组");
+        assert_eq!(fb.north, "北组");
+        assert_eq!(fb.south, "镇界");
+        // What the record says wins.
+        p.grids[0].extra.insert(
+            "four_bounds".into(),
+            serde_json::json!({"east": "甲", "south": "乙", "west": "丙", "north": "丁"}),
+        );
+        assert_eq!(four_bounds(&p, 0).south, "乙");
+    }
+}
