@@ -223,12 +223,10 @@ enum Command {
         /// Coordinate ticks (km) around the map frame.
         #[arg(long)]
         ticks: bool,
-        /// Leave out the overview inset.
-        #[arg(long)]
-        no_inset: bool,
-        /// Leave out the grid codes under the names.
-        #[arg(long)]
-        no_codes: bool,
+        /// Leave out layers or marks: rivers, reservoirs, villages, labels, codes, inset
+        /// (comma-separated or repeated).
+        #[arg(long, value_delimiter = ',')]
+        hide: Vec<String>,
         /// Atlas of village division maps instead of display boards.
         #[arg(long)]
         atlas_villages: bool,
@@ -357,8 +355,7 @@ fn run() -> anyhow::Result<i32> {
             duties,
             mono,
             ticks,
-            no_inset,
-            no_codes,
+            hide,
             atlas_villages,
             date,
             dpi,
@@ -395,8 +392,12 @@ fn run() -> anyhow::Result<i32> {
             opts.duties = duties;
             opts.mono = mono;
             opts.show.ticks = ticks;
-            opts.show.inset = !no_inset;
-            opts.show.codes = !no_codes;
+            for h in &hide {
+                if let Err(e) = opts.show.hide(h) {
+                    eprintln!("gridmap: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            }
             opts.atlas_villages = atlas_villages;
             if let Some(d) = date {
                 opts.date = d;

@@ -732,6 +732,8 @@ fn longitude_latitude_projects_print_at_the_same_scale_and_odd_names_are_escaped
     }
     p.crs = gridmap::Crs::epsg(4490);
     p.grids[5].name = "A&B<村>\"组\"".into();
+    // 塆 is outside the bundled GB2312 subset: system fonts stand in where there are any.
+    p.grids[6].name = "塆里组".into();
     let doc = print::compose(&p, &opts(Layout::Township)).unwrap();
     // Degrees are laid out in metres: the same round scale as the projected original.
     assert_eq!(doc.pages[0].meta.scale, Some(20_000.0));
@@ -742,4 +744,51 @@ fn longitude_latitude_projects_print_at_the_same_scale_and_odd_names_are_escaped
         text.contains("A&B<村>\"组\""),
         "escaped name printed as typed"
     );
+}
+
+#[test]
+fn a_board_with_a_long_roster_keeps_its_text_apart_and_the_village_atlas_has_every_village() {
+    let mut p = sample();
+    let i = p.grids.iter().position(|g| g.id == "JP03-01").unwrap();
+    for k in 0..14 {
+        p.grids[i].staff.push(gridmap::Staff {
+            role: "网格协助员".into(),
+            name: format!("协助员{k}"),
+            phone: format!("139000099{k:02}"),
+        });
+    }
+    let mut o = opts(Layout::Board);
+    o.grid = Some("JP03-01".into());
+    let doc = print::compose(&p, &o).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write_pdf(&doc, dir.path(), "long.pdf");
+    let ws = words(&pdf);
+    for s in &p.grids[i].staff {
+        assert!(ws.iter().any(|(t, _)| *t == s.phone), "{}", s.phone);
+    }
+    for (k, (ta, a)) in ws.iter().enumerate() {
+        for (tb, b) in &ws[k + 1..] {
+            let overlap =
+                a[0] < b[2] - 0.1 && b[0] < a[2] - 0.1 && a[1] < b[3] - 0.1 && b[1] < a[3] - 0.1;
+            assert!(!overlap, "{ta} {a:?} overlaps {tb} {b:?}");
+        }
+    }
+    // Everything stays on the sheet, above the bottom edge.
+    let height = 420.0 * MM;
+    assert!(ws.iter().all(|(_, b)| b[3] < height));
+
+    let mut o = opts(Layout::Atlas);
+    o.atlas_villages = true;
+    let doc = print::compose(&p, &o).unwrap();
+    let villages: Vec<_> = doc
+        .pages
+        .iter()
+        .filter(|pg| pg.meta.frame.is_some())
+        .collect();
+    assert_eq!(villages.len(), 20);
+    for pg in villages {
+        let v = p.grid(&pg.name).unwrap();
+        assert_eq!(v.level, 2);
+        assert!(pg.svg.contains(&format!("{}网格划分图", v.name)));
+    }
 }

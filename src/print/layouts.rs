@@ -20,19 +20,43 @@ pub fn compose(project: &Project, opts: &PrintOptions) -> Result<Document, Print
         })?;
         find_grid(project, key)
     };
-    let pages = match opts.layout {
-        Layout::Township => vec![township(project, opts)],
-        Layout::Village => vec![village(project, opts, village_of(project, grid()?))],
-        Layout::Board => vec![board(project, opts, grid()?, None)],
-        Layout::Atlas => atlas(project, opts),
+    let (pages, title) = match opts.layout {
+        Layout::Township => (vec![township(project, opts)], document_title(project, opts)),
+        Layout::Village => {
+            let v = village_of(project, grid()?);
+            (
+                vec![village(project, opts, v)],
+                village_title(project, opts, v),
+            )
+        }
+        Layout::Board => {
+            let g = grid()?;
+            (
+                vec![board(project, opts, g, None)],
+                board_title(project, opts, g),
+            )
+        }
+        Layout::Atlas => (atlas(project, opts), document_title(project, opts)),
     };
     Ok(Document {
-        title: pages
-            .first()
-            .map(|_| document_title(project, opts))
-            .unwrap_or_default(),
+        title,
         date: opts.date,
         pages,
+    })
+}
+
+/// "上村网格划分图", or the title asked for.
+fn village_title(project: &Project, opts: &PrintOptions, v: usize) -> String {
+    opts.title
+        .clone()
+        .unwrap_or_else(|| format!("{}网格划分图", project.grids[v].label()))
+}
+
+/// "上村河长制网格公示牌" (the village's name for a level-3 grid), or the title asked for.
+fn board_title(project: &Project, opts: &PrintOptions, g: usize) -> String {
+    opts.title.clone().unwrap_or_else(|| {
+        let v = &project.grids[village_of(project, g)];
+        format!("{}河长制网格公示牌", v.label())
     })
 }
 
@@ -338,7 +362,7 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
         project,
         opts,
         &style,
-        &township_legend(project, &style),
+        &township_legend(project, &opts.show),
         &[],
         &mut placer,
     );
@@ -384,8 +408,7 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
     }
 }
 
-fn township_legend(project: &Project, style: &Style) -> Vec<(Symbol, &'static str)> {
-    let _ = style;
+fn township_legend(project: &Project, show: &super::Show) -> Vec<(Symbol, &'static str)> {
     let mut e = vec![
         (Symbol::Outline(1), "镇界"),
         (Symbol::Outline(2), "村级网格界"),
@@ -394,13 +417,13 @@ fn township_legend(project: &Project, style: &Style) -> Vec<(Symbol, &'static st
         e.push((Symbol::Outline(3), "三级网格界"));
     }
     e.push((Symbol::Fill(0), "网格"));
-    if !project.rivers.is_empty() {
+    if show.rivers && !project.rivers.is_empty() {
         e.push((Symbol::River, "河流"));
     }
-    if !project.reservoirs.is_empty() {
+    if show.reservoirs && !project.reservoirs.is_empty() {
         e.push((Symbol::Water, "水库"));
     }
-    if !project.villages.is_empty() {
+    if show.villages && !project.villages.is_empty() {
         e.push((Symbol::Village, "自然村"));
     }
     e
@@ -498,10 +521,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
     let v = &project.grids[vi];
     let planar = Planar::of(project);
     let extent = planar.extent(std::iter::once(&v.geometry));
-    let title = opts
-        .title
-        .clone()
-        .unwrap_or_else(|| format!("{}网格划分图", v.label()));
+    let title = village_title(project, opts, vi);
     let n_rows = 1 + project
         .grids
         .iter()
@@ -711,11 +731,7 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
     let m = margin(opts, &style);
     let inner = w - 2.0 * m;
     let village = &project.grids[village_of(project, gi)];
-    let title = if g.level <= 2 {
-        format!("{}河长制网格公示牌", g.label())
-    } else {
-        format!("{}河长制网格公示牌", village.label())
-    };
+    let title = board_title(project, opts, gi);
     // Header band.
     let band_h = 16.0 * u;
     let band = if opts.mono { INK } else { "#1f5fa8" };
@@ -742,8 +758,6 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
     y += name_size * text::line_height() + 2.0 * u;
 
     // Everything under the map, measured first so the map takes what is left.
-    let bsize = 3.0 * u;
-    let rh = bsize * text::line_height() + 1.6 * u;
     let area_m2 = crate::geom::area(&g.geometry);
     let info = vec![
         vec![
@@ -800,18 +814,30 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
             )
             .collect();
     let duties = opts.duties.as_deref().unwrap_or(DEFAULT_DUTIES);
-    let dsize = 2.6 * u;
-    let duty_lines = wrap(duties, dsize, inner - 6.0 * u);
     let heading = 3.4 * u * text::line_height() + 1.5 * u;
     let fh = 11.0 * u;
+    let rows = info.len() + bounds_rows.len() + staff_rows.len();
     // Under the map: a gap, four headed sections (tables and duties) and the footer band.
-    let below = 3.0 * u
-        + heading * 4.0
-        + rh * (info.len() + bounds_rows.len() + staff_rows.len()) as f64
-        + 6.0 * u
-        + duty_lines.len() as f64 * dsize * text::line_height() * 1.15
-        + 3.0 * u
-        + fh;
+    // A long roster or duties text sets the tables smaller, so the map keeps a third of the
+    // sheet.
+    let measure = |f: f64| {
+        let (bsize, dsize) = (3.0 * u * f, 2.6 * u * f);
+        let rh = bsize * text::line_height() + 1.6 * u;
+        let lines = wrap(duties, dsize, inner - 6.0 * u);
+        let below = 3.0 * u
+            + heading * 4.0
+            + rh * rows as f64
+            + 6.0 * u
+            + lines.len() as f64 * dsize * text::line_height() * 1.15
+            + 3.0 * u
+            + fh;
+        (bsize, dsize, lines, below)
+    };
+    let (bsize, dsize, duty_lines, below) = [1.0, 0.9, 0.8, 0.7, 0.6]
+        .into_iter()
+        .map(measure)
+        .find(|m4| h - y - m4.3 - m >= h / 3.0)
+        .unwrap_or_else(|| measure(0.6));
     let map_h = (h - y - below - m).max(h * 0.22);
     let map_rect = [m, y, inner, map_h];
 
@@ -1127,16 +1153,21 @@ fn atlas(project: &Project, opts: &PrintOptions) -> Vec<Page> {
             meta: PageMeta::default(),
         });
     }
-    // Sheets, composed in parallel: each is independent.
+    // Sheets, composed in parallel: each is independent. The atlas title is the cover's;
+    // each sheet has its own.
     use rayon::prelude::*;
+    let sheet_opts = PrintOptions {
+        title: None,
+        ..opts.clone()
+    };
     let sheets: Vec<Page> = items
         .par_iter()
         .enumerate()
         .map(|(n, &i)| {
             if opts.atlas_villages {
-                village(project, opts, i)
+                village(project, &sheet_opts, i)
             } else {
-                board(project, opts, i, Some(first + n))
+                board(project, &sheet_opts, i, Some(first + n))
             }
         })
         .collect();

@@ -254,15 +254,12 @@ impl Frame {
             .collect()
     }
 
+    /// Whether the multipolygon's envelope reaches into the map.
     pub fn visible(&self, mp: &MultiPolygon<f64>) -> bool {
-        let b = self.bbox();
-        mp.0.iter().flat_map(|p| &p.exterior().0).any(|c| {
-            let p = self.page(*c);
-            p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3]
-        }) || self.planar.extent(std::iter::once(mp)).is_some_and(|e| {
-            let w = self.world();
-            e[0] <= w[2] && w[0] <= e[2] && e[1] <= w[3] && w[1] <= e[3]
-        })
+        let w = self.world();
+        self.planar
+            .extent(std::iter::once(mp))
+            .is_some_and(|e| e[0] <= w[2] && w[0] <= e[2] && e[1] <= w[3] && w[1] <= e[3])
     }
 
     pub fn path(&self, mp: &MultiPolygon<f64>) -> String {

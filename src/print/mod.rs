@@ -144,6 +144,38 @@ pub struct Show {
     pub inset: bool,
 }
 
+impl Show {
+    /// The names `--hide` takes.
+    pub const NAMES: [&'static str; 6] = [
+        "rivers",
+        "reservoirs",
+        "villages",
+        "labels",
+        "codes",
+        "inset",
+    ];
+
+    /// Turn off the layer or mark called `name`.
+    pub fn hide(&mut self, name: &str) -> Result<(), String> {
+        let flag = match name.trim() {
+            "rivers" => &mut self.rivers,
+            "reservoirs" => &mut self.reservoirs,
+            "villages" => &mut self.villages,
+            "labels" => &mut self.labels,
+            "codes" => &mut self.codes,
+            "inset" => &mut self.inset,
+            other => {
+                return Err(format!(
+                    "--hide {other}：无此项，可隐藏 / unknown, use one of: {}",
+                    Show::NAMES.join(", ")
+                ));
+            }
+        };
+        *flag = false;
+        Ok(())
+    }
+}
+
 impl Default for Show {
     fn default() -> Self {
         Show {
@@ -261,7 +293,7 @@ impl PrintOptions {
         }
     }
 
-    /// Fill office, hotline, duties and title from the project's saved print settings
+    /// Fill office, hotline and duties from the project's saved print settings
     /// (`settings.print`) where the options leave them unset.
     pub fn with_project_defaults(mut self, project: &Project) -> Self {
         let saved = project.settings.get("print").and_then(|v| v.as_object());
@@ -275,9 +307,6 @@ impl PrintOptions {
         self.office = self.office.or_else(|| get("office"));
         self.hotline = self.hotline.or_else(|| get("hotline"));
         self.duties = self.duties.or_else(|| get("duties"));
-        if self.layout == Layout::Township {
-            self.title = self.title.or_else(|| get("title"));
-        }
         self
     }
 }

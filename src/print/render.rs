@@ -7,22 +7,34 @@ use krilla_svg::{SurfaceExt, SvgSettings};
 use resvg::{tiny_skia, usvg};
 use std::sync::{Arc, OnceLock};
 
-/// One font database with only the bundled font: output does not depend on the machine.
-fn options() -> &'static usvg::Options<'static> {
-    static O: OnceLock<usvg::Options<'static>> = OnceLock::new();
-    O.get_or_init(|| {
+/// Fonts for a sheet: the bundled font only, so output does not depend on the machine; and,
+/// for sheets with characters outside it (rarer place-name characters such as 塆 or 硚),
+/// the same with the system's fonts behind it as fallback.
+fn options(fallback: bool) -> &'static usvg::Options<'static> {
+    static BUNDLED: OnceLock<usvg::Options<'static>> = OnceLock::new();
+    static WITH_SYSTEM: OnceLock<usvg::Options<'static>> = OnceLock::new();
+    let make = |system: bool| {
         let mut db = usvg::fontdb::Database::new();
         db.load_font_data(text::CJK_FONT.to_vec());
+        if system {
+            db.load_system_fonts();
+        }
         usvg::Options {
             font_family: text::FAMILY.to_string(),
             fontdb: Arc::new(db),
             ..Default::default()
         }
-    })
+    };
+    if fallback {
+        WITH_SYSTEM.get_or_init(|| make(true))
+    } else {
+        BUNDLED.get_or_init(|| make(false))
+    }
 }
 
 fn tree(page: &Page) -> Result<usvg::Tree, PrintError> {
-    usvg::Tree::from_str(&page.svg, options()).map_err(|e| PrintError::Svg {
+    let fallback = page.svg.chars().any(|c| !c.is_ascii() && !text::covers(c));
+    usvg::Tree::from_str(&page.svg, options(fallback)).map_err(|e| PrintError::Svg {
         page: page.name.clone(),
         msg: e.to_string(),
     })

@@ -48,6 +48,11 @@ pub fn width(s: &str, size: f64) -> f64 {
         * size
 }
 
+/// Whether the bundled font has a glyph for `c`.
+pub fn covers(c: char) -> bool {
+    metrics().is_none_or(|m| m.face.glyph_index(c).is_some())
+}
+
 /// Distance from the top of a line box to its baseline, in em.
 pub fn ascent() -> f64 {
     metrics().map(|m| m.ascender).unwrap_or(1.16)

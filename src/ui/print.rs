@@ -2,7 +2,7 @@
 //! will print, and export to PDF, SVG or PNG through the same code as `gridmap print`.
 
 use super::GridmapApp;
-use crate::print::{self, Layout, Orientation, Paper, PrintOptions};
+use crate::print::{self, Layout, Orientation, Paper, PrintOptions, Show};
 
 /// What the user has chosen; the preview is redrawn when it changes.
 #[derive(Clone, PartialEq)]
@@ -15,9 +15,8 @@ pub struct PrintDialog {
     /// Scale denominator typed by the user; empty fits the sheet.
     pub scale: String,
     pub mono: bool,
-    pub ticks: bool,
-    pub inset: bool,
-    pub codes: bool,
+    /// Layers and marks shown.
+    pub show: Show,
     pub title: String,
     pub office: String,
     pub hotline: String,
@@ -76,9 +75,7 @@ impl PrintDialog {
             orientation: Orientation::Auto,
             scale: String::new(),
             mono: false,
-            ticks: false,
-            inset: true,
-            codes: true,
+            show: Show::default(),
             title: String::new(),
             office: saved("office"),
             hotline: saved("hotline"),
@@ -111,9 +108,7 @@ impl PrintDialog {
             );
         }
         o.mono = self.mono;
-        o.show.ticks = self.ticks;
-        o.show.inset = self.inset;
-        o.show.codes = self.codes;
+        o.show = self.show;
         let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
         o.title = text(&self.title);
         o.office = text(&self.office);
@@ -298,9 +293,20 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                         ui.end_row();
                     });
                     ui.checkbox(&mut d.mono, app.t("mono"));
-                    ui.checkbox(&mut d.codes, app.t("show_codes"));
-                    ui.checkbox(&mut d.inset, app.t("show_inset"));
-                    ui.checkbox(&mut d.ticks, app.t("show_ticks"));
+                    ui.horizontal_wrapped(|ui| {
+                        let sh = &mut d.show;
+                        for (flag, key) in [
+                            (&mut sh.rivers, "show_rivers"),
+                            (&mut sh.reservoirs, "show_reservoirs"),
+                            (&mut sh.villages, "show_villages"),
+                            (&mut sh.labels, "show_labels"),
+                            (&mut sh.codes, "show_codes"),
+                            (&mut sh.inset, "show_inset"),
+                            (&mut sh.ticks, "show_ticks"),
+                        ] {
+                            ui.checkbox(flag, app.t(key));
+                        }
+                    });
                     if d.layout == Layout::Board || d.layout == Layout::Atlas {
                         ui.label(app.t("duties"));
                         ui.add(
