@@ -139,6 +139,8 @@ impl Input {
     }
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Audit a grid map: gaps, overlaps, slivers, hierarchy, rivers, records.
