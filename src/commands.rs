@@ -654,3 +654,89 @@ pub fn render_print_bench(rows: &[PrintBenchRow]) -> String {
     }
     s
 }
+
+/// The four bounds (四至) of every grid: text (one line per grid), CSV or JSON.
+pub fn render_bounds(project: &Project, format: TableFormat) -> Result<String, String> {
+    let all = crate::records::four_bounds_all(project);
+    Ok(match format {
+        TableFormat::Json => {
+            let rows: Vec<Value> = project
+                .grids
+                .iter()
+                .zip(&all)
+                .map(|(g, fb)| {
+                    json!({"id": g.id, "code": g.code, "name": g.name, "four_bounds": fb.to_value()})
+                })
+                .collect();
+            serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())? + "\n"
+        }
+        TableFormat::Csv => {
+            let mut s = String::from("id,code,name,east,south,west,north,edited\n");
+            for (g, fb) in project.grids.iter().zip(&all) {
+                s.push_str(&format!(
+                    "{},{},{},{},{},{},{},{}\n",
+                    csv(&g.id),
+                    csv(&g.code),
+                    csv(&g.name),
+                    csv(&fb.east),
+                    csv(&fb.south),
+                    csv(&fb.west),
+                    csv(&fb.north),
+                    fb.edited
+                ));
+            }
+            s
+        }
+        TableFormat::Text => {
+            let mut s = String::new();
+            for (g, fb) in project.grids.iter().zip(&all) {
+                s.push_str(&format!(
+                    "{} {}  {}{}\n",
+                    g.label(),
+                    g.code,
+                    fb.text(),
+                    if fb.edited { "  （手工）" } else { "" }
+                ));
+            }
+            s
+        }
+    })
+}
+
+/// Write the grid ledger (网格台账): `.xlsx` one workbook with four sheets, `.csv` one file
+/// per sheet (`OUT-grids.csv`, `OUT-rivers.csv`, `OUT-reservoirs.csv`, `OUT-staff.csv`).
+/// River lengths and reservoir areas are audited with the project's own settings.
+pub fn ledger(project: &Project, out: &Path) -> Result<Vec<PathBuf>, String> {
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if ext != "xlsx" && ext != "csv" {
+        return Err(format!(
+            "{}: 台账须为 .xlsx 或 .csv / the ledger must end in .xlsx or .csv",
+            out.display()
+        ));
+    }
+    let report = crate::audit(
+        project,
+        &crate::AuditConfig::from_settings(&project.settings),
+    );
+    let tables = crate::ledger::tables(project, &report);
+    let cannot =
+        |p: &Path, e: std::io::Error| format!("{}: 无法写入 / cannot write: {e}", p.display());
+    if ext == "xlsx" {
+        let title = format!("{}网格台账", project.name);
+        let bytes = crate::ledger::to_xlsx(&tables, &title)?;
+        io::write_atomic(out, &bytes).map_err(|e| cannot(out, e))?;
+        return Ok(vec![out.to_path_buf()]);
+    }
+    let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("ledger");
+    let mut files = Vec::new();
+    for t in &tables {
+        let path = out.with_file_name(format!("{stem}-{}.csv", t.file));
+        io::write_atomic(&path, &crate::ledger::to_csv(t)?).map_err(|e| cannot(&path, e))?;
+        files.push(path);
+    }
+    Ok(files)
+}

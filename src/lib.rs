@@ -10,6 +10,7 @@ pub mod commands;
 pub mod edit;
 pub mod geom;
 pub mod io;
+pub mod ledger;
 pub mod model;
 pub mod print;
 pub mod records;

@@ -241,6 +241,22 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write the grid ledger (网格台账): .xlsx (sheets 网格, 河流, 水库, 人员) or .csv (one file
+    /// per sheet).
+    Ledger {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The four bounds (四至) of every grid: neighbours, rivers or the town edge to the
+    /// east, south, west and north (hand-written ones marked).
+    Bounds {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
+    },
     /// Write a synthetic coverage (Voronoi cells in one parent) for tests and benchmarks.
     Synth {
         #[arg(long)]
@@ -429,6 +445,33 @@ fn run() -> anyhow::Result<i32> {
             for f in printed.files {
                 println!("{}", f.display());
             }
+            Ok(0)
+        }
+        Command::Ledger { input, out } => {
+            let Some(project) = input.load() else {
+                return Ok(EXIT_BAD_INPUT);
+            };
+            match commands::ledger(&project, &out) {
+                Ok(files) => {
+                    for f in files {
+                        println!("{}", f.display());
+                    }
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("gridmap: {e}");
+                    Ok(EXIT_BAD_INPUT)
+                }
+            }
+        }
+        Command::Bounds { input, format } => {
+            let Some(project) = input.load() else {
+                return Ok(EXIT_BAD_INPUT);
+            };
+            print!(
+                "{}",
+                commands::render_bounds(&project, format).map_err(anyhow::Error::msg)?
+            );
             Ok(0)
         }
         Command::Synth {

@@ -61,6 +61,14 @@ fn layers_point_down() {
                 "crate::commands",
                 "crate::ui",
             ],
+            "ledger" => &[
+                "crate::io",
+                "crate::edit",
+                "crate::print",
+                "crate::synth",
+                "crate::commands",
+                "crate::ui",
+            ],
             "print" => &[
                 "crate::io",
                 "crate::audit",

@@ -629,3 +629,62 @@ fn print_dialog_previews_the_sheet_and_exports_a_board() {
     );
     assert!(h.state().doc.dirty);
 }
+
+#[test]
+fn four_bounds_are_shown_edited_by_hand_and_the_ledger_saved_from_the_app() {
+    use gridmap::records::{FOUR_BOUNDS, four_bounds};
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = app("jinping.geojson");
+    let i = h
+        .state()
+        .doc
+        .project
+        .grids
+        .iter()
+        .position(|g| g.id == "JP01-01")
+        .unwrap();
+    h.state_mut().selection = vec!["JP01-01".into()];
+    h.run_steps(3);
+    let derived = four_bounds(&h.state().doc.project, i);
+    assert_eq!(derived.north, "镇界");
+    // The panel shows the derived text; typing into 北至 makes it a hand-written record.
+    h.get_by_label("（按地图自动生成）");
+    // (The text field and its text run both carry the value.)
+    h.get_all_by_value("镇界").next().unwrap().click();
+    h.run_steps(2);
+    h.get_all_by_value("镇界")
+        .next()
+        .unwrap()
+        .type_text("（县界）");
+    h.run_steps(3);
+    let fb = four_bounds(&h.state().doc.project, i);
+    assert!(fb.edited);
+    assert_eq!(fb.north, "镇界（县界）");
+    assert_eq!(fb.east, derived.east, "the other sides keep their text");
+    h.get_by_label("（手工填写）");
+    // Undo brings back the derived bounds.
+    h.state_mut().execute(gridmap::ui::UiCommand::Undo);
+    h.run_steps(2);
+    assert!(
+        !h.state().doc.project.grids[i]
+            .extra
+            .contains_key(FOUR_BOUNDS)
+    );
+
+    // The ledger from the File menu's typed path.
+    let out = dir.path().join("网格台账.xlsx");
+    h.state_mut().typed_path = out.display().to_string();
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("保存到路径").click();
+    h.run_steps(3);
+    assert!(out.exists(), "{}", h.state().message);
+    assert!(h.state().message.contains("台账"));
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    assert_eq!(wb.worksheet_range("网格").unwrap().rows().count(), 81);
+    assert!(
+        h.state().doc.path.is_none(),
+        "a ledger is not the project file"
+    );
+}

@@ -10,6 +10,7 @@ use super::{FieldMap, ReadOptions, SourceCrs};
 use crate::model::{
     Boundary, Crs, Grid, InputNote, Project, Reservoir, River, Staff, Village, gk_zone_epsg_for_lon,
 };
+use crate::records::{FOUR_BOUNDS, drop_derived, four_bounds_all};
 use geo::{Coord, MultiLineString, MultiPolygon, Point, Polygon};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -420,6 +421,7 @@ pub(crate) fn aliases(key: &str) -> &'static [&'static str] {
         ],
         "staff" => &["staff", "STAFF", "人员"],
         "notes" => &["notes", "NOTES", "备注说明"],
+        "four_bounds" => &["four_bounds", "FOUR_BOUND", "四至"],
         _ => &[],
     }
 }
@@ -505,6 +507,12 @@ pub(crate) fn place(project: &mut Project, p: Pending, fields: &FieldMap) {
                 _ => Vec::new(),
             };
             let notes = take_string(&mut props, "notes", fields);
+            // Four bounds written by hand are kept; ones gridmap derived and wrote out are
+            // derived again from the map.
+            if let Some(v) = take_value(&mut props, "four_bounds", fields) {
+                props.insert(FOUR_BOUNDS.into(), v);
+                drop_derived(&mut props);
+            }
             project.grids.push(Grid {
                 id,
                 code,
@@ -643,11 +651,17 @@ pub(crate) fn out_features(project: &Project) -> impl Iterator<Item = OutFeature
         props: named(&b.name, &b.extra),
         geometry: GeomRef::Polygons(&b.geometry),
     });
-    let grids = project.grids.iter().map(|g| OutFeature {
-        layer: Layer::Grid,
-        id: &g.id,
-        props: grid_properties(g),
-        geometry: GeomRef::Polygons(&g.geometry),
+    // Every grid carries its four bounds, derived or written by hand (`edited`).
+    let bounds = four_bounds_all(project);
+    let grids = project.grids.iter().zip(bounds).map(|(g, fb)| {
+        let mut props = grid_properties(g);
+        props.insert(FOUR_BOUNDS.into(), fb.to_value());
+        OutFeature {
+            layer: Layer::Grid,
+            id: &g.id,
+            props,
+            geometry: GeomRef::Polygons(&g.geometry),
+        }
     });
     let rivers = project.rivers.iter().map(|r| OutFeature {
         layer: Layer::River,

@@ -485,7 +485,12 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
                     .get::<_, Option<String>>(8)
                     .map_err(e)?
                     .unwrap_or_default(),
-                extra: extra_of(r.get(9).map_err(e)?),
+                extra: {
+                    // The project file keeps only hand-written four bounds.
+                    let mut x = extra_of(r.get(9).map_err(e)?);
+                    crate::records::drop_derived(&mut x);
+                    x
+                },
                 geometry,
                 id,
             });

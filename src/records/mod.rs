@@ -1,9 +1,12 @@
 //! Parts of a grid's record that are derived from the map rather than typed in: the four
 //! bounds (四至) printed on display boards and written in the ledger.
 
-use crate::geom::{boundary_segments, seg_dist2};
+use crate::geom::{boundary_segments, canonical_polygon};
 use crate::model::Project;
 use geo::{Coord, MultiPolygon};
+
+/// The record key that holds four bounds written by hand (and the GeoJSON property).
+pub const FOUR_BOUNDS: &str = "four_bounds";
 
 /// What lies east, south, west and north of a grid, as printed: "上村二组、钟水河".
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -12,6 +15,8 @@ pub struct FourBounds {
     pub south: String,
     pub west: String,
     pub north: String,
+    /// Written by hand: kept when the map changes, rather than derived again.
+    pub edited: bool,
 }
 
 impl FourBounds {
@@ -25,17 +30,58 @@ impl FourBounds {
         ]
     }
 
-    /// Bounds written into the record (`four_bounds` object, as imported or edited).
-    fn from_record(v: &serde_json::Value) -> Option<Self> {
+    /// "东至：…；南至：…；西至：…；北至：…".
+    pub fn text(&self) -> String {
+        self.lines()
+            .iter()
+            .map(|(k, v)| format!("{k}：{v}"))
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+
+    /// Read a `four_bounds` object. Objects marked `"edited": false` were derived by
+    /// gridmap and are not records (None); unmarked ones came from elsewhere and count as
+    /// written by hand.
+    pub fn from_value(v: &serde_json::Value) -> Option<Self> {
         let o = v.as_object()?;
+        if o.get("edited").and_then(|e| e.as_bool()) == Some(false) {
+            return None;
+        }
         let get = |k: &str| o.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
         let fb = FourBounds {
             east: get("east"),
             south: get("south"),
             west: get("west"),
             north: get("north"),
+            edited: true,
         };
-        (fb != FourBounds::default()).then_some(fb)
+        (fb.lines().iter().any(|(_, v)| !v.is_empty())).then_some(fb)
+    }
+
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "east": self.east,
+            "south": self.south,
+            "west": self.west,
+            "north": self.north,
+            "edited": self.edited,
+        })
+    }
+}
+
+/// Keep four bounds in a grid's record only when written by hand: derived ones (written out
+/// by gridmap with `"edited": false`) are derived again from the map. A JSON text (from a
+/// text column) is read as the object it holds.
+pub fn drop_derived(extra: &mut crate::model::Extra) {
+    let Some(v) = extra.remove(FOUR_BOUNDS) else {
+        return;
+    };
+    let v = match v {
+        serde_json::Value::String(t) => serde_json::from_str(&t).unwrap_or_default(),
+        other => other,
+    };
+    if let Some(fb) = FourBounds::from_value(&v) {
+        extra.insert(FOUR_BOUNDS.into(), fb.to_value());
     }
 }
 
@@ -43,64 +89,111 @@ impl FourBounds {
 const OUTER: &str = "镇界";
 /// A neighbour or river is named beside the main one when it holds this share of the side.
 const SECOND_SHARE: f64 = 0.3;
-/// Distance within which boundaries and rivers count as running along each other (metres).
+/// Distance within which boundaries count as shared (metres).
 const TOL: f64 = 0.5;
+/// Distance within which a river counts as running along a boundary (metres).
+const RIVER_TOL: f64 = 5.0;
 
-/// The four bounds of grid `index`: from its record when present, otherwise derived from the
-/// neighbouring grids of the same level, the rivers along its boundary and the map edge,
-/// each side weighted by the length of boundary it holds.
+/// The four bounds of grid `index` (see [`four_bounds_all`]).
 pub fn four_bounds(project: &Project, index: usize) -> FourBounds {
     let g = &project.grids[index];
-    if let Some(fb) = g.extra.get("four_bounds").and_then(FourBounds::from_record) {
+    if let Some(fb) = g.extra.get(FOUR_BOUNDS).and_then(FourBounds::from_value) {
         return fb;
     }
+    derive(project, g.level, Some(index))
+        .pop()
+        .map(|e| e.1)
+        .unwrap_or_default()
+}
+
+/// The four bounds of every grid: from its record when written by hand, otherwise derived
+/// from the neighbouring grids of the same level, the rivers along its boundary and the
+/// map edge. Each stretch of boundary counts for the side it faces (its outward normal:
+/// east is -45° to 45°), weighted by its length.
+pub fn four_bounds_all(project: &Project) -> Vec<FourBounds> {
+    let mut out = vec![FourBounds::default(); project.grids.len()];
+    let mut levels: Vec<u8> = project.grids.iter().map(|g| g.level).collect();
+    levels.sort_unstable();
+    levels.dedup();
+    for level in levels {
+        for (i, fb) in derive(project, level, None) {
+            out[i] = fb;
+        }
+    }
+    for (i, g) in project.grids.iter().enumerate() {
+        if let Some(fb) = g.extra.get(FOUR_BOUNDS).and_then(FourBounds::from_value) {
+            out[i] = fb;
+        }
+    }
+    out
+}
+
+/// Derived four bounds of the grids of one level (or only of `only`), by grid index.
+fn derive(project: &Project, level: u8, only: Option<usize>) -> Vec<(usize, FourBounds)> {
+    use rstar::primitives::{GeomWithData, Line};
     let peers: Vec<usize> = (0..project.grids.len())
-        .filter(|&i| project.grids[i].level == g.level)
+        .filter(|&i| project.grids[i].level == level)
         .collect();
-    let me = peers.iter().position(|&i| i == index).unwrap_or(0);
-    let polys: Vec<&MultiPolygon<f64>> =
-        peers.iter().map(|&i| &project.grids[i].geometry).collect();
-    let (centre, _) = crate::geom::max_inscribed_circle(&g.geometry, 1.0);
-    let river_segments: Vec<(usize, Coord<f64>, Coord<f64>)> = project
-        .rivers
+    // Rings oriented (exteriors counter-clockwise, holes clockwise) so that every segment's
+    // outward normal is on its right: the side a stretch of boundary faces.
+    let canon: Vec<MultiPolygon<f64>> = peers
         .iter()
-        .enumerate()
-        .flat_map(|(r, river)| {
-            river
-                .lines()
-                .flat_map(move |l| l.0.windows(2).map(move |w| (r, w[0], w[1])))
+        .map(|&i| {
+            MultiPolygon(
+                project.grids[i]
+                    .geometry
+                    .0
+                    .iter()
+                    .map(canonical_polygon)
+                    .collect(),
+            )
         })
         .collect();
-    // Weight per side (0 east, 1 north, 2 west, 3 south) and per thing on that side.
-    let mut sides: [Vec<(String, f64)>; 4] = Default::default();
-    let mut add = |side: usize, what: String, len: f64| {
-        let list = &mut sides[side];
-        match list.iter_mut().find(|e| e.0 == what) {
-            Some(e) => e.1 += len,
-            None => list.push((what, len)),
+    let polys: Vec<&MultiPolygon<f64>> = canon.iter().collect();
+    let rivers = rstar::RTree::bulk_load(
+        project
+            .rivers
+            .iter()
+            .enumerate()
+            .flat_map(|(r, river)| {
+                river.lines().flat_map(move |l| {
+                    l.0.windows(2).map(move |w| {
+                        GeomWithData::new(Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]), r)
+                    })
+                })
+            })
+            .collect(),
+    );
+    // Weight per grid, per side (0 east, 1 north, 2 west, 3 south), per thing on that side.
+    let mut sides: Vec<[Vec<(String, f64)>; 4]> = vec![Default::default(); peers.len()];
+    let wanted = only.and_then(|o| peers.iter().position(|&i| i == o));
+    for s in boundary_segments(&polys, TOL) {
+        if wanted.is_some_and(|w| w != s.owner) {
+            continue;
         }
-    };
-    for s in boundary_segments(&polys, TOL)
-        .into_iter()
-        .filter(|s| s.owner == me)
-    {
         let m = Coord {
             x: (s.a.x + s.b.x) / 2.0,
             y: (s.a.y + s.b.y) / 2.0,
         };
-        let angle = (m.y - centre.y).atan2(m.x - centre.x).to_degrees();
+        // The outward normal (dy, -dx) of a counter-clockwise exterior.
+        let angle = (s.a.x - s.b.x).atan2(s.b.y - s.a.y).to_degrees();
         let side = (((angle + 45.0).rem_euclid(360.0)) / 90.0) as usize % 4;
         let len = s.length();
-        let what = match s.across {
-            Some(j) => project.grids[peers[j]].label().to_string(),
-            None => OUTER.to_string(),
+        let list = &mut sides[s.owner][side];
+        let mut add = |what: &str| match list.iter_mut().find(|e| e.0 == what) {
+            Some(e) => e.1 += len,
+            None => list.push((what.to_string(), len)),
         };
-        add(side, what, len);
-        if let Some(&(r, _, _)) = river_segments
-            .iter()
-            .find(|(_, a, b)| seg_dist2(m, *a, *b) <= TOL * TOL * 100.0)
+        match s.across {
+            Some(j) => add(project.grids[peers[j]].label()),
+            None => add(OUTER),
+        }
+        if let Some(r) = rivers
+            .locate_within_distance([m.x, m.y], RIVER_TOL * RIVER_TOL)
+            .map(|r| r.data)
+            .min()
         {
-            add(side, project.rivers[r].name.clone(), len);
+            add(&project.rivers[r].name);
         }
     }
     let text = |list: &mut Vec<(String, f64)>| {
@@ -113,13 +206,23 @@ pub fn four_bounds(project: &Project, index: usize) -> FourBounds {
             .collect::<Vec<_>>()
             .join("、")
     };
-    let [mut e, mut n, mut w, mut s] = sides;
-    FourBounds {
-        east: text(&mut e),
-        south: text(&mut s),
-        west: text(&mut w),
-        north: text(&mut n),
-    }
+    sides
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| wanted.is_none_or(|w| w == *k))
+        .map(|(k, [mut e, mut n, mut w, mut s])| {
+            (
+                peers[k],
+                FourBounds {
+                    east: text(&mut e),
+                    south: text(&mut s),
+                    west: text(&mut w),
+                    north: text(&mut n),
+                    edited: false,
+                },
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -171,5 +274,16 @@ mod tests {
             serde_json::json!({"east": "甲", "south": "乙", "west": "丙", "north": "丁"}),
         );
         assert_eq!(four_bounds(&p, 0).south, "乙");
+        assert!(four_bounds(&p, 0).edited);
+        // Derived bounds written out earlier are not records.
+        p.grids[0].extra.insert(
+            "four_bounds".into(),
+            serde_json::json!({"east": "甲", "south": "乙", "west": "丙", "north": "丁", "edited": false}),
+        );
+        assert_eq!(four_bounds(&p, 0).south, "镇界");
+        let all = four_bounds_all(&p);
+        assert_eq!(all[0].east, "东组、钟水河");
+        assert_eq!(all[1].west, "中组、钟水河");
+        assert_eq!(all[3].south, "中组");
     }
 }

@@ -113,6 +113,8 @@ pub enum UiCommand {
     Import,
     /// Open the print dialog.
     Print,
+    /// Export the ledger (asks for the file).
+    Ledger,
     ZoomExtent,
     ZoomSelection,
     ZoomFinding(usize),
@@ -344,6 +346,8 @@ pub struct GridmapApp {
     pub import_dialog: Option<import::ImportDialog>,
     pub print_dialog: Option<print::PrintDialog>,
     pub print_preview: Option<print::Preview>,
+    /// Four bounds of the selected grid at a document revision (derived on demand).
+    bounds_cache: Option<(String, u64, crate::records::FourBounds)>,
     /// Where settings are kept; None in tests, so they never touch the user's files.
     settings_path: Option<PathBuf>,
 }
@@ -397,6 +401,7 @@ impl GridmapApp {
             import_dialog: None,
             print_dialog: None,
             print_preview: None,
+            bounds_cache: None,
             settings_path: None,
         }
     }
@@ -488,6 +493,26 @@ impl GridmapApp {
         self.to_lonlat.as_ref().map(|r| r.point(c))
     }
 
+    /// The four bounds of grid `id` as the records panel shows them.
+    pub fn four_bounds_of(&mut self, id: &str) -> crate::records::FourBounds {
+        if let Some((cid, rev, fb)) = &self.bounds_cache
+            && cid == id
+            && *rev == self.doc.revision
+        {
+            return fb.clone();
+        }
+        let fb = self
+            .doc
+            .project
+            .grids
+            .iter()
+            .position(|g| g.id == id)
+            .map(|i| crate::records::four_bounds(&self.doc.project, i))
+            .unwrap_or_default();
+        self.bounds_cache = Some((id.to_string(), self.doc.revision, fb.clone()));
+        fb
+    }
+
     /// Carry out one command.
     pub fn execute(&mut self, cmd: UiCommand) {
         match cmd {
@@ -528,6 +553,15 @@ impl GridmapApp {
                     .pick_file()
                 {
                     self.open(&p);
+                }
+            }
+            UiCommand::Ledger => {
+                if let Some(p) = rfd::FileDialog::new()
+                    .add_filter("Excel", &["xlsx"])
+                    .set_file_name("网格台账.xlsx")
+                    .save_file()
+                {
+                    self.save_to(&p);
                 }
             }
             UiCommand::Print => {
@@ -662,6 +696,17 @@ impl GridmapApp {
     /// file; shapefiles and CSV are exports and leave the document's file as it was.
     pub fn save_to(&mut self, path: &Path) {
         use crate::io::Format;
+        // A spreadsheet path writes the ledger (网格台账).
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+        {
+            self.message = match crate::commands::ledger(&self.doc.project, path) {
+                Ok(files) => format!("已导出台账 ledger: {}", files[0].display()),
+                Err(e) => e,
+            };
+            return;
+        }
         let opts = crate::commands::ExportOptions::default();
         let format = Format::of(path);
         if matches!(format, Some(Format::Shapefile | Format::Csv)) {

@@ -17,6 +17,7 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ("save_as", UiCommand::SaveAs),
                     ("import", UiCommand::Import),
                     ("print", UiCommand::Print),
+                    ("ledger", UiCommand::Ledger),
                     ("add_background", UiCommand::AddBackground),
                 ] {
                     if ui.button(app.t(key)).clicked() {
@@ -521,6 +522,46 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 ));
                 ui.end_row();
             });
+            // Four bounds: derived from the map until written by hand.
+            let fb = app.four_bounds_of(&id);
+            ui.horizontal(|ui| {
+                ui.strong(super::tr(l, "four_bounds"));
+                ui.label(super::tr(
+                    l,
+                    if fb.edited {
+                        "edited_by_hand"
+                    } else {
+                        "derived"
+                    },
+                ));
+                if fb.edited && ui.button(super::tr(l, "rederive")).clicked() {
+                    let t = crate::edit::set_record(
+                        &app.doc.project,
+                        &id,
+                        "四至 / Four bounds",
+                        |g| {
+                            g.extra.remove(crate::records::FOUR_BOUNDS);
+                        },
+                    );
+                    if let Ok(t) = t {
+                        app.doc.commit(t);
+                    }
+                }
+            });
+            egui::Grid::new("four-bounds")
+                .num_columns(2)
+                .show(ui, |ui| {
+                    for (side, (label, value)) in fb.lines().into_iter().enumerate() {
+                        let base = fb.clone();
+                        field(app, ui, &id, label, value.to_string(), move |g, v| {
+                            let mut f = base.clone();
+                            *[&mut f.east, &mut f.south, &mut f.west, &mut f.north][side] = v;
+                            f.edited = true;
+                            g.extra
+                                .insert(crate::records::FOUR_BOUNDS.into(), f.to_value());
+                        });
+                    }
+                });
             ui.separator();
             ui.strong(super::tr(l, "staff"));
             // Required roles and other record problems of this grid, from the audit.

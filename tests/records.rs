@@ -1,0 +1,277 @@
+//! Grid records derived from the map: four bounds (四至) on the sample, in GeoJSON and from
+//! the CLI; the ledger (网格台账) as a real spreadsheet read back.
+
+use calamine::{Data, Reader, Xlsx};
+use gridmap::io::ReadOptions;
+use gridmap::records::{FOUR_BOUNDS, FourBounds, four_bounds, four_bounds_all};
+use gridmap::{AuditConfig, Project, audit};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn sample_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson")
+}
+
+fn sample() -> Project {
+    gridmap::io::open(&[sample_path().as_path()], &ReadOptions::default()).expect("sample")
+}
+
+fn index(p: &Project, id: &str) -> usize {
+    p.grids.iter().position(|g| g.id == id).unwrap()
+}
+
+#[test]
+fn four_bounds_of_the_sample_match_the_map() {
+    let p = sample();
+    let all = four_bounds_all(&p);
+    // Checked by hand against the printed village map of 上村 (each side names what the
+    // boundary facing that way touches, longest first; the jagged town edge faces several
+    // ways).
+    let expect = [
+        (
+            "JP01-01",
+            ["上村四组、上村二组", "上村四组", "镇界、上村四组", "镇界"],
+        ),
+        (
+            "JP01-03",
+            ["上村四组、镇界", "河口村一组", "镇界、青山村一组", "镇界"],
+        ),
+        ("JP01", ["下村、河口村、镇界", "河口村", "镇界", "镇界"]),
+    ];
+    for (id, [e, s, w, n]) in expect {
+        let fb = &all[index(&p, id)];
+        assert_eq!(
+            [
+                fb.east.as_str(),
+                fb.south.as_str(),
+                fb.west.as_str(),
+                fb.north.as_str()
+            ],
+            [e, s, w, n],
+            "{id}"
+        );
+        assert!(!fb.edited);
+        assert_eq!(fb, &four_bounds(&p, index(&p, id)));
+    }
+    // Every side of every grid names something, and a neighbour named is a real neighbour
+    // of the same level.
+    for (g, fb) in p.grids.iter().zip(&all) {
+        for (side, text) in fb.lines() {
+            if g.level > 1 {
+                assert!(!text.is_empty(), "{} {side} empty", g.name);
+            }
+            for name in text.split('、') {
+                let known = name == "镇界"
+                    || p.rivers.iter().any(|r| r.name == name)
+                    || p.grids
+                        .iter()
+                        .any(|o| o.level == g.level && o.label() == name);
+                assert!(known, "{} {side}: {name}", g.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn four_bounds_are_written_to_geojson_and_only_hand_written_ones_are_kept_on_reading() {
+    let mut p = sample();
+    let i = index(&p, "JP02-01");
+    let edited = FourBounds {
+        east: "钟水河".into(),
+        south: "下村二组".into(),
+        west: "上村".into(),
+        north: "县界".into(),
+        edited: true,
+    };
+    p.grids[i]
+        .extra
+        .insert(FOUR_BOUNDS.into(), edited.to_value());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.geojson");
+    gridmap::commands::export(&p, &out, &Default::default()).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let grids: Vec<&serde_json::Value> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["layer"] == "grid")
+        .collect();
+    assert_eq!(grids.len(), 80);
+    for f in &grids {
+        let fb = &f["properties"]["four_bounds"];
+        for k in ["east", "south", "west", "north"] {
+            assert!(fb[k].is_string(), "{k} of {}", f["id"]);
+        }
+        assert_eq!(fb["edited"], f["id"] == "JP02-01");
+    }
+    let back = gridmap::io::open(&[out.as_path()], &ReadOptions::default()).unwrap();
+    let j = index(&back, "JP02-01");
+    assert_eq!(four_bounds(&back, j), edited);
+    let derived: Vec<_> = back
+        .grids
+        .iter()
+        .filter(|g| g.extra.contains_key(FOUR_BOUNDS))
+        .map(|g| g.id.as_str())
+        .collect();
+    assert_eq!(
+        derived,
+        vec!["JP02-01"],
+        "derived bounds are not stored as records"
+    );
+}
+
+#[test]
+fn bounds_command_prints_every_grid() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(["bounds", sample_path().to_str().unwrap(), "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "id,code,name,east,south,west,north,edited");
+    assert_eq!(lines.len(), 81);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("JP01-01,431099101001001,上村一组,上村四组、上村二组,"))
+    );
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::String(s) => s.clone(),
+        Data::Float(f) => format!("{f}"),
+        Data::Int(i) => format!("{i}"),
+        Data::Empty => String::new(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn ledger_xlsx_reads_back_with_the_project_values() {
+    let p = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("台账.xlsx");
+    let r = Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args([
+            "ledger",
+            sample_path().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut wb: Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["网格", "河流", "水库", "人员"]);
+
+    let grids = wb.worksheet_range("网格").unwrap();
+    let rows: Vec<Vec<String>> = grids
+        .rows()
+        .map(|r| r.iter().map(cell_text).collect())
+        .collect();
+    assert_eq!(
+        rows[0][..5],
+        ["序号", "级别", "上级网格", "网格编码", "网格名称"]
+    );
+    assert_eq!(rows.len(), 1 + 80);
+    // Hierarchy order: the town, then 上村 and its four grids.
+    assert_eq!(rows[1][4], "晋屏镇");
+    assert_eq!(rows[2][4], "上村");
+    assert_eq!(rows[3][4], "上村一组");
+    assert_eq!(rows[3][2], "上村");
+    let bounds = four_bounds_all(&p);
+    for row in &rows[1..] {
+        let g = p
+            .grids
+            .iter()
+            .find(|g| g.code == row[3])
+            .expect("code in project");
+        let area = gridmap::geom::area(&g.geometry);
+        let mu: f64 = row[5].parse().unwrap();
+        assert!(
+            (mu - area / (10_000.0 / 15.0)).abs() < 0.01,
+            "{} mu",
+            g.name
+        );
+        let km2: f64 = row[6].parse().unwrap();
+        assert!((km2 - area / 1e6).abs() < 1e-4);
+        assert_eq!(
+            row[7],
+            g.households.map(|h| h.to_string()).unwrap_or_default()
+        );
+        assert_eq!(
+            row[8],
+            g.population.map(|h| h.to_string()).unwrap_or_default()
+        );
+        let fb = &bounds[p.grids.iter().position(|x| x.id == g.id).unwrap()];
+        assert_eq!(
+            row[9..13],
+            [
+                fb.east.clone(),
+                fb.south.clone(),
+                fb.west.clone(),
+                fb.north.clone()
+            ]
+        );
+        let head = g.staff.iter().find(|s| s.role == "网格长");
+        assert_eq!(row[13], head.map(|s| s.name.clone()).unwrap_or_default());
+        assert_eq!(row[14], head.map(|s| s.phone.clone()).unwrap_or_default());
+    }
+
+    let report = audit(&p, &AuditConfig::default());
+    let rivers = wb.worksheet_range("河流").unwrap();
+    let total: f64 = rivers
+        .rows()
+        .skip(1)
+        .filter(|r| !cell_text(&r[1]).is_empty())
+        .map(|r| cell_text(&r[3]).parse::<f64>().unwrap())
+        .sum();
+    let expected: f64 = report
+        .rivers
+        .iter()
+        .flat_map(|r| &r.by_grid)
+        .map(|g| g.length_m)
+        .sum();
+    assert!((total - expected).abs() < 1.0, "{total} vs {expected}");
+    assert!(expected > 1000.0);
+
+    let staff = wb.worksheet_range("人员").unwrap();
+    assert_eq!(
+        staff.rows().count() - 1,
+        p.grids.iter().map(|g| g.staff.len()).sum::<usize>()
+    );
+    let reservoirs = wb.worksheet_range("水库").unwrap();
+    assert!(
+        reservoirs
+            .rows()
+            .skip(1)
+            .any(|r| cell_text(&r[0]) == "红旗水库")
+    );
+
+    // CSV: four files, UTF-8 with BOM.
+    let csv = dir.path().join("台账.csv");
+    let r = Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args([
+            "ledger",
+            sample_path().to_str().unwrap(),
+            "--out",
+            csv.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    let grids_csv = std::fs::read(dir.path().join("台账-grids.csv")).unwrap();
+    assert!(grids_csv.starts_with(b"\xEF\xBB\xBF\xE5\xBA\x8F\xE5\x8F\xB7")); // BOM + 序号
+    assert_eq!(String::from_utf8(grids_csv).unwrap().lines().count(), 81);
+    for f in ["rivers", "reservoirs", "staff"] {
+        assert!(dir.path().join(format!("台账-{f}.csv")).exists());
+    }
+    // A wrong extension is refused.
+    let r = Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(["ledger", sample_path().to_str().unwrap(), "--out", "x.docx"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+}
