@@ -740,3 +740,16 @@ pub fn ledger(project: &Project, out: &Path) -> Result<Vec<PathBuf>, String> {
     }
     Ok(files)
 }
+
+/// Renumber grid codes by position (see [`crate::records::codes::renumber`]) as one
+/// invertible edit: the children of `parents`, or of every grid.
+pub fn renumber_codes(project: &Project, parents: Option<&[String]>) -> crate::edit::Transaction {
+    let scheme = crate::records::codes::CodeScheme::from_settings(&project.settings);
+    let mut t = crate::edit::Transaction::new("重新编码 / Renumber codes");
+    for (i, code) in crate::records::codes::renumber(project, parents, &scheme) {
+        let mut g = project.grids[i].clone();
+        g.code = code;
+        t.replace(project, i, g);
+    }
+    t
+}

@@ -249,6 +249,21 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Check grid codes against the project's layout (statistical code + 3-digit sequence
+    /// by default); with --renumber, number the children of every grid (or of --parent)
+    /// north to south, west to east, and write the project to --out.
+    /// Exit 1 when codes break the layout (without --renumber).
+    Codes {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long)]
+        renumber: bool,
+        /// Only the children of these grids (repeatable).
+        #[arg(long)]
+        parent: Vec<String>,
+        #[arg(long, requires = "renumber")]
+        out: Option<PathBuf>,
+    },
     /// The four bounds (四至) of every grid: neighbours, rivers or the town edge to the
     /// east, south, west and north (hand-written ones marked).
     Bounds {
@@ -463,6 +478,50 @@ fn run() -> anyhow::Result<i32> {
                     Ok(EXIT_BAD_INPUT)
                 }
             }
+        }
+        Command::Codes {
+            input,
+            renumber,
+            parent,
+            out,
+        } => {
+            let Some(mut project) = input.load() else {
+                return Ok(EXIT_BAD_INPUT);
+            };
+            if !renumber {
+                let report = audit(&project, &AuditConfig::from_settings(&project.settings));
+                let bad: Vec<_> = report
+                    .findings
+                    .iter()
+                    .filter(|f| {
+                        matches!(
+                            f.kind,
+                            gridmap::Kind::MalformedCode | gridmap::Kind::DuplicateCode
+                        )
+                    })
+                    .collect();
+                for f in &bad {
+                    println!("{} / {}", f.message.zh, f.message.en);
+                }
+                if bad.is_empty() {
+                    println!("编码全部符合规则 / every code fits the layout");
+                }
+                return Ok(i32::from(!bad.is_empty()));
+            }
+            let parents = (!parent.is_empty()).then_some(parent.as_slice());
+            let t = commands::renumber_codes(&project, parents);
+            let before: Vec<String> = project.grids.iter().map(|g| g.code.clone()).collect();
+            t.apply(&mut project);
+            for (g, old) in project.grids.iter().zip(&before) {
+                if &g.code != old {
+                    println!("{}\t{} → {}", g.label(), old, g.code);
+                }
+            }
+            if let Some(out) = out {
+                commands::export(&project, &out, &Default::default())
+                    .map_err(anyhow::Error::msg)?;
+            }
+            Ok(0)
         }
         Command::Bounds { input, format } => {
             let Some(project) = input.load() else {

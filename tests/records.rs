@@ -275,3 +275,147 @@ fn ledger_xlsx_reads_back_with_the_project_values() {
         .unwrap();
     assert_eq!(r.status.code(), Some(2));
 }
+
+fn code_findings(p: &Project) -> Vec<String> {
+    audit(p, &AuditConfig::default())
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.kind,
+                gridmap::Kind::MalformedCode | gridmap::Kind::DuplicateCode
+            )
+        })
+        .map(|f| f.message.en.clone())
+        .collect()
+}
+
+fn assert_codes_follow_the_hierarchy(p: &Project) {
+    assert!(code_findings(p).is_empty(), "{:?}", code_findings(p));
+    let mut seen = std::collections::HashSet::new();
+    for g in &p.grids {
+        assert!(seen.insert(g.code.clone()), "duplicate {}", g.code);
+        let want = [9, 12, 15][usize::from(g.level) - 1];
+        assert_eq!(g.code.len(), want, "{} {}", g.name, g.code);
+        if let Some(parent) = g.parent.as_deref().and_then(|id| p.grid(id)) {
+            assert!(
+                g.code.starts_with(&parent.code),
+                "{} {}",
+                g.code,
+                parent.code
+            );
+        }
+    }
+    // Siblings are numbered 001.. without holes.
+    for parent in &p.grids {
+        let mut seqs: Vec<u32> = p
+            .children_of(&parent.id)
+            .map(|c| c.code[parent.code.len()..].parse::<u32>().unwrap())
+            .collect::<Vec<_>>();
+        seqs.sort_unstable();
+        assert!(
+            seqs.iter().enumerate().all(|(k, s)| *s == k as u32 + 1),
+            "{}: {seqs:?}",
+            parent.name
+        );
+    }
+}
+
+#[test]
+fn codes_are_generated_by_position_and_again_after_a_split_and_a_merge() {
+    use geo::{Coord, LineString};
+    let mut p = sample();
+    assert!(
+        code_findings(&p).is_empty(),
+        "the sample's codes fit the layout"
+    );
+    // Scramble every code below the town, then renumber everything.
+    for g in p.grids.iter_mut().filter(|g| g.level > 1) {
+        g.code = format!("X{}", g.id);
+    }
+    gridmap::commands::renumber_codes(&p, None).apply(&mut p);
+    assert_codes_follow_the_hierarchy(&p);
+    // 上村's grids in reading order: the top row first (north to south, west to east).
+    let kids: Vec<&gridmap::Grid> = {
+        let mut k: Vec<_> = p.children_of("JP01").collect();
+        k.sort_by(|a, b| a.code.cmp(&b.code));
+        k
+    };
+    let top = |g: &gridmap::Grid| gridmap::geom::envelope(&g.geometry).unwrap().max().y;
+    assert!(
+        kids.iter().all(|k| top(kids[0]) >= top(k) - 1000.0),
+        "001 is in the top row"
+    );
+
+    // Split a grid: the new piece has no code until renumbered.
+    let g = p.grid("JP05-01").unwrap().clone();
+    let env = gridmap::geom::envelope(&g.geometry).unwrap();
+    let c = env.center();
+    let line = LineString(vec![
+        Coord {
+            x: env.min().x - 50.0,
+            y: c.y,
+        },
+        Coord {
+            x: env.max().x + 50.0,
+            y: c.y + 10.0,
+        },
+    ]);
+    let siblings = p.children_of(g.parent.as_deref().unwrap()).count();
+    gridmap::edit::split(&p, &g.id, &line)
+        .unwrap()
+        .apply(&mut p);
+    let parent = g.parent.clone().unwrap();
+    assert!(p.children_of(&parent).any(|c| c.code.is_empty()));
+    gridmap::commands::renumber_codes(&p, Some(&[parent.clone()])).apply(&mut p);
+    assert_codes_follow_the_hierarchy(&p);
+    assert_eq!(p.children_of(&parent).count(), siblings + 1);
+    // Merge two of them back: numbering closes the hole.
+    let ids: Vec<String> = p
+        .children_of(&parent)
+        .take(2)
+        .map(|g| g.id.clone())
+        .collect();
+    let merged = gridmap::edit::merge(&p, &ids);
+    if let Ok(t) = merged {
+        t.apply(&mut p);
+        gridmap::commands::renumber_codes(&p, Some(&[parent.clone()])).apply(&mut p);
+        assert_codes_follow_the_hierarchy(&p);
+    }
+}
+
+#[test]
+fn codes_command_checks_and_renumbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = sample();
+    let i = p.grids.iter().position(|g| g.id == "JP01-02").unwrap();
+    p.grids[i].code = "4310991010010".into(); // 13 digits for a level-3 grid
+    let bad = dir.path().join("bad.geojson");
+    gridmap::commands::export(&p, &bad, &Default::default()).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gridmap"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let r = run(&["codes", bad.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("编码规则"));
+    let fixed = dir.path().join("fixed.geojson");
+    let r = run(&[
+        "codes",
+        bad.to_str().unwrap(),
+        "--renumber",
+        "--out",
+        fixed.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("→"));
+    let r = run(&["codes", fixed.to_str().unwrap()]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+}

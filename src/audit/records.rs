@@ -26,6 +26,7 @@ pub(super) fn hierarchy(project: &Project, index: &GridIndex) -> Vec<Finding> {
         ));
     }
     let mut by_code: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+    let scheme = crate::records::codes::CodeScheme::from_settings(&project.settings);
     for g in &project.grids {
         let l = g.label();
         if !(1..=4).contains(&g.level) {
@@ -95,16 +96,21 @@ pub(super) fn hierarchy(project: &Project, index: &GridIndex) -> Vec<Finding> {
                         "Grid {l}: code {code} contains characters other than digits and letters."
                     ),
                 ));
-            } else if let Some(p) = g.parent.as_deref().and_then(|p| index.get(p)) {
-                let pc = p.code.trim();
-                let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-                if digits(pc) && digits(code) && (!code.starts_with(pc) || code.len() <= pc.len()) {
+            } else if code.chars().all(|c| c.is_ascii_digit()) {
+                // Digit codes follow the project's layout (statistical code + sequence).
+                let parent = g.parent.as_deref().and_then(|p| index.get(p));
+                let pc = parent
+                    .map(|p| p.code.trim())
+                    .filter(|c| !c.is_empty() && c.chars().all(|x| x.is_ascii_digit()));
+                if let Some((zh, en)) = scheme.problem(g.level, code, pc) {
+                    let mut ids = vec![g.id.clone()];
+                    ids.extend(parent.map(|p| p.id.clone()));
                     out.push(Finding::new(
                         Kind::MalformedCode,
                         Severity::Warning,
-                        vec![g.id.clone(), p.id.clone()],
-                        format!("网格「{l}」的编码「{code}」没有以上级网格编码「{pc}」开头。"),
-                        format!("Grid {l}: code {code} does not extend its parent's code {pc}."),
+                        ids,
+                        format!("网格「{l}」的编码「{code}」不符合编码规则：{zh}。可用「重新编码」按位置生成。"),
+                        format!("Grid {l}: code {code} breaks the code layout: {en}. Renumber to generate codes by position."),
                     ));
                 }
             }

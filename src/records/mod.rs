@@ -1,6 +1,8 @@
 //! Parts of a grid's record that are derived from the map rather than typed in: the four
 //! bounds (四至) printed on display boards and written in the ledger.
 
+pub mod codes;
+
 use crate::geom::{boundary_segments, canonical_polygon};
 use crate::model::Project;
 use geo::{Coord, MultiPolygon};

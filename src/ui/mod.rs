@@ -115,6 +115,8 @@ pub enum UiCommand {
     Print,
     /// Export the ledger (asks for the file).
     Ledger,
+    /// Renumber the codes of the children of these grids (all when empty), one undo step.
+    Renumber(Vec<String>),
     ZoomExtent,
     ZoomSelection,
     ZoomFinding(usize),
@@ -554,6 +556,15 @@ impl GridmapApp {
                 {
                     self.open(&p);
                 }
+            }
+            UiCommand::Renumber(parents) => {
+                let ps = (!parents.is_empty()).then_some(parents.as_slice());
+                let t = crate::commands::renumber_codes(&self.doc.project, ps);
+                let n = t.touched_ids().len();
+                if n > 0 {
+                    self.doc.commit(t);
+                }
+                self.message = format!("重新编码 {n} 个网格 / {n} codes renumbered");
             }
             UiCommand::Ledger => {
                 if let Some(p) = rfd::FileDialog::new()

@@ -64,6 +64,9 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 if ui.button(app.t("redo")).clicked() {
                     cmd = Some(UiCommand::Redo);
                 }
+                if ui.button(app.t("renumber_all")).clicked() {
+                    cmd = Some(UiCommand::Renumber(Vec::new()));
+                }
                 let label = app.t("avoid");
                 ui.checkbox(&mut app.avoid_overlap, label);
             });
@@ -522,6 +525,11 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 ));
                 ui.end_row();
             });
+            if app.doc.project.children_of(&id).next().is_some()
+                && ui.button(super::tr(l, "renumber_children")).clicked()
+            {
+                app.execute(UiCommand::Renumber(vec![id.clone()]));
+            }
             // Four bounds: derived from the map until written by hand.
             let fb = app.four_bounds_of(&id);
             ui.horizontal(|ui| {
