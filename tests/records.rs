@@ -367,7 +367,7 @@ fn codes_are_generated_by_position_and_again_after_a_split_and_a_merge() {
         .apply(&mut p);
     let parent = g.parent.clone().unwrap();
     assert!(p.children_of(&parent).any(|c| c.code.is_empty()));
-    gridmap::commands::renumber_codes(&p, Some(&[parent.clone()])).apply(&mut p);
+    gridmap::commands::renumber_codes(&p, Some(std::slice::from_ref(&parent))).apply(&mut p);
     assert_codes_follow_the_hierarchy(&p);
     assert_eq!(p.children_of(&parent).count(), siblings + 1);
     // Merge two of them back: numbering closes the hole.
@@ -379,7 +379,7 @@ fn codes_are_generated_by_position_and_again_after_a_split_and_a_merge() {
     let merged = gridmap::edit::merge(&p, &ids);
     if let Ok(t) = merged {
         t.apply(&mut p);
-        gridmap::commands::renumber_codes(&p, Some(&[parent.clone()])).apply(&mut p);
+        gridmap::commands::renumber_codes(&p, Some(std::slice::from_ref(&parent))).apply(&mut p);
         assert_codes_follow_the_hierarchy(&p);
     }
 }
