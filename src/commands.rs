@@ -703,8 +703,9 @@ pub fn render_bounds(project: &Project, format: TableFormat) -> Result<String, S
     })
 }
 
-/// Write the grid ledger (网格台账): `.xlsx` one workbook with four sheets, `.csv` one file
-/// per sheet (`OUT-grids.csv`, `OUT-rivers.csv`, `OUT-reservoirs.csv`, `OUT-staff.csv`).
+/// Write the grid ledger (网格台账): `.xlsx` one workbook with five sheets, `.csv` one file
+/// per sheet (`OUT-grids.csv`, `OUT-rivers.csv`, `OUT-reservoirs.csv`, `OUT-staff.csv`,
+/// `OUT-changes.csv`).
 /// River lengths and reservoir areas are audited with the project's own settings.
 pub fn ledger(project: &Project, out: &Path) -> Result<Vec<PathBuf>, String> {
     let ext = out

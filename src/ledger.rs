@@ -1,5 +1,6 @@
 //! The grid ledger (网格台账): grids in hierarchy order with area, households, population,
-//! four bounds and staff; rivers and reservoirs by grid; every staff member. Built once as
+//! four bounds and staff; rivers and reservoirs by grid; every staff member; the change
+//! log of every grid (动态调整). Built once as
 //! tables and written as an XLSX workbook (one sheet per table) or as CSV files.
 
 use crate::audit::Report;
@@ -213,6 +214,21 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
             ]);
         }
     }
+    let mut changes: Vec<Vec<Cell>> = Vec::new();
+    for &i in &order {
+        let g = &project.grids[i];
+        for e in g.history() {
+            changes.push(vec![
+                Cell::text(e.time),
+                Cell::text(g.code.clone()),
+                Cell::text(g.label()),
+                Cell::text(e.user),
+                Cell::text(e.what),
+            ]);
+        }
+    }
+    // Newest first, as the annual review reads them; the sort is stable for equal times.
+    changes.sort_by(|a, b| b[0].display().cmp(&a[0].display()));
     vec![
         Table {
             name: "网格",
@@ -264,6 +280,12 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
             file: "staff",
             headers: vec!["网格编码", "网格名称", "职务", "姓名", "联系电话"],
             rows: staff,
+        },
+        Table {
+            name: "变更记录",
+            file: "changes",
+            headers: vec!["时间（UTC）", "网格编码", "网格名称", "修改人", "修改内容"],
+            rows: changes,
         },
     ]
 }

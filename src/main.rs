@@ -241,8 +241,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Write the grid ledger (网格台账): .xlsx (sheets 网格, 河流, 水库, 人员) or .csv (one file
-    /// per sheet).
+    /// Write the grid ledger (网格台账): .xlsx (sheets 网格, 河流, 水库, 人员, 变更记录) or .csv
+    /// (one file per sheet).
     Ledger {
         #[command(flatten)]
         input: Input,

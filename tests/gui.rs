@@ -688,3 +688,48 @@ fn four_bounds_are_shown_edited_by_hand_and_the_ledger_saved_from_the_app() {
         "a ledger is not the project file"
     );
 }
+
+#[test]
+fn edits_are_logged_per_grid_with_the_user_and_kept_in_the_project_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = app("jinping.geojson");
+    // The user name is typed in the Edit menu.
+    h.get_by_label("编辑").click();
+    h.run_steps(2);
+    h.state_mut().doc.user = "王小明".into();
+    h.run_steps(1);
+    h.state_mut().selection = vec!["JP02-01".into()];
+    h.run_steps(2);
+    // Rename the grid in the properties panel: one logged change.
+    h.get_all_by_value("下村一组").next().unwrap().click();
+    h.run_steps(2);
+    h.get_all_by_value("下村一组")
+        .next()
+        .unwrap()
+        .type_text("东");
+    h.run_steps(3);
+    let g = h.state().doc.project.grid("JP02-01").unwrap().clone();
+    assert_eq!(g.name, "下村一组东");
+    let log = g.history();
+    assert_eq!(log.len(), 1, "typing in one field is one change: {log:?}");
+    assert_eq!(log[0].user, "王小明");
+    assert!(log[0].what.contains("名称"), "{:?}", log[0]);
+    assert_eq!(log[0].time.len(), 16, "YYYY-MM-DD HH:MM");
+    // Saved with the project and read back.
+    let out = dir.path().join("p.gpkg");
+    h.state_mut().save_to(&out);
+    let back = gridmap::io::open(&[out.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(back.grid("JP02-01").unwrap().history(), log);
+    // Undo takes the entry away with the change.
+    h.state_mut().execute(gridmap::ui::UiCommand::Undo);
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .doc
+            .project
+            .grid("JP02-01")
+            .unwrap()
+            .history()
+            .is_empty()
+    );
+}

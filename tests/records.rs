@@ -164,7 +164,10 @@ fn ledger_xlsx_reads_back_with_the_project_values() {
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let mut wb: Xlsx<_> = calamine::open_workbook(&out).unwrap();
-    assert_eq!(wb.sheet_names(), vec!["网格", "河流", "水库", "人员"]);
+    assert_eq!(
+        wb.sheet_names(),
+        vec!["网格", "河流", "水库", "人员", "变更记录"]
+    );
 
     let grids = wb.worksheet_range("网格").unwrap();
     let rows: Vec<Vec<String>> = grids
@@ -265,7 +268,7 @@ fn ledger_xlsx_reads_back_with_the_project_values() {
     let grids_csv = std::fs::read(dir.path().join("台账-grids.csv")).unwrap();
     assert!(grids_csv.starts_with(b"\xEF\xBB\xBF\xE5\xBA\x8F\xE5\x8F\xB7")); // BOM + 序号
     assert_eq!(String::from_utf8(grids_csv).unwrap().lines().count(), 81);
-    for f in ["rivers", "reservoirs", "staff"] {
+    for f in ["rivers", "reservoirs", "staff", "changes"] {
         assert!(dir.path().join(format!("台账-{f}.csv")).exists());
     }
     // A wrong extension is refused.

@@ -40,6 +40,19 @@ impl Transaction {
         });
     }
 
+    /// Write this change into the change log of every grid it leaves in the project.
+    pub fn stamp(&mut self, user: &str, time: &str) {
+        for c in &mut self.changes {
+            if let Some(g) = c.after.as_mut() {
+                g.log_change(crate::model::ChangeEntry {
+                    time: time.to_string(),
+                    user: user.to_string(),
+                    what: self.label.clone(),
+                });
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }

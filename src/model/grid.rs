@@ -25,6 +25,20 @@ pub const STANDARD_ROLES: [&str; 7] = [
 /// 4 = basic grid (基础网格) where a county uses it.
 pub type Level = u8;
 
+/// The record key of a grid's change log (a list of [`ChangeEntry`]).
+pub const HISTORY: &str = "history";
+
+/// One entry of a grid's change log (动态调整): when, by whom, what.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ChangeEntry {
+    #[serde(default)]
+    pub time: String,
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub what: String,
+}
+
 /// One person responsible for a grid.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Staff {
@@ -67,6 +81,29 @@ impl Grid {
             staff: Vec::new(),
             notes: String::new(),
             extra: Extra::new(),
+        }
+    }
+
+    /// The grid's change log, oldest first.
+    pub fn history(&self) -> Vec<ChangeEntry> {
+        self.extra
+            .get(HISTORY)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    }
+
+    /// Add an entry to the change log; a repeat of the last entry (same user and change,
+    /// as in a drag) only moves its time.
+    pub fn log_change(&mut self, entry: ChangeEntry) {
+        let mut h = self.history();
+        match h.last_mut() {
+            Some(last) if last.user == entry.user && last.what == entry.what => {
+                last.time = entry.time
+            }
+            _ => h.push(entry),
+        }
+        if let Ok(v) = serde_json::to_value(&h) {
+            self.extra.insert(HISTORY.into(), v);
         }
     }
 

@@ -6,7 +6,8 @@ mod grid;
 
 pub use crs::{Crs, gk_zone_epsg_for_lon};
 pub use grid::{
-    Grid, Level, ROLE_GRID_HEAD, ROLE_GRID_WORKER, ROLE_RIVER_CHIEF, STANDARD_ROLES, Staff,
+    ChangeEntry, Grid, HISTORY, Level, ROLE_GRID_HEAD, ROLE_GRID_WORKER, ROLE_RIVER_CHIEF,
+    STANDARD_ROLES, Staff,
 };
 
 use geo::{LineString, MultiLineString, MultiPolygon, Point};

@@ -217,27 +217,17 @@ impl PrintDate {
         let secs = std::env::var("SOURCE_DATE_EPOCH")
             .ok()
             .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs() as i64)
-                    .unwrap_or(0)
-            });
+            .unwrap_or_else(crate::timing::unix_now);
         PrintDate::from_days(secs.div_euclid(86_400))
     }
 
-    /// Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
     fn from_days(z: i64) -> PrintDate {
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-        PrintDate { year, month, day }
+        let (year, month, day) = crate::timing::civil_from_days(z);
+        PrintDate {
+            year: year as u16,
+            month: month as u8,
+            day: day as u8,
+        }
     }
 
     pub fn zh(&self) -> String {

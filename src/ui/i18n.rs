@@ -25,6 +25,8 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "save_path" => ("保存到路径", "Save to path"),
         "print" => ("打印…", "Print…"),
         "four_bounds" => ("四至", "Four bounds"),
+        "user" => ("用户名", "User name"),
+        "change_log" => ("变更记录", "Change log"),
         "renumber_all" => ("全部按位置重新编码", "Renumber all codes by position"),
         "renumber_children" => ("下级网格按位置重新编码", "Renumber the children's codes"),
         "ledger" => ("导出台账…", "Export ledger…"),

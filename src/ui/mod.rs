@@ -50,6 +50,9 @@ pub fn install_fonts(ctx: &egui::Context) {
 pub struct Settings {
     pub english: bool,
     pub recent: Vec<PathBuf>,
+    /// The user name written into grids' change logs.
+    #[serde(default)]
+    pub user: String,
 }
 
 impl Settings {
@@ -154,6 +157,8 @@ pub struct Document {
     snap: Option<SnapIndex>,
     /// Bumped after every change; caches compare against it.
     pub revision: u64,
+    /// Who makes the edits, for the grids' change logs (set in the app).
+    pub user: String,
 }
 
 impl Document {
@@ -169,6 +174,7 @@ impl Document {
             dirty: false,
             snap: None,
             revision: 0,
+            user: std::env::var("USER").unwrap_or_default(),
         }
     }
 
@@ -184,7 +190,11 @@ impl Document {
     }
 
     /// Apply an edit through the history and re-audit what it touched.
-    pub fn commit(&mut self, t: Transaction) {
+    pub fn commit(&mut self, mut t: Transaction) {
+        t.stamp(
+            &self.user,
+            &crate::timing::utc_stamp(crate::timing::unix_now()),
+        );
         let ids = self.history.commit(&mut self.project, t);
         self.changed(ids);
     }
@@ -444,6 +454,9 @@ impl GridmapApp {
     /// Remember the language and recent files in `path`.
     pub fn with_settings(mut self, path: PathBuf) -> Self {
         self.settings = Settings::load(&path);
+        if !self.settings.user.trim().is_empty() {
+            self.doc.user = self.settings.user.clone();
+        }
         self.lang = if self.settings.english {
             Lang::En
         } else {
@@ -457,7 +470,7 @@ impl GridmapApp {
         self
     }
 
-    fn store_settings(&mut self) {
+    pub fn store_settings(&mut self) {
         self.settings.english = self.lang == Lang::En;
         if let Some(p) = &self.settings_path
             && let Err(e) = self.settings.save(p)
@@ -788,7 +801,9 @@ impl GridmapApp {
         if let Some(lang) = p.settings.get("language").and_then(|v| v.as_str()) {
             self.lang = if lang == "en" { Lang::En } else { Lang::Zh };
         }
+        let user = std::mem::take(&mut self.doc.user);
         self.doc = Document::new(p, path);
+        self.doc.user = user;
         self.selection.clear();
         self.highlight = None;
         self.fitted = false;

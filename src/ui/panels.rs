@@ -67,6 +67,18 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 if ui.button(app.t("renumber_all")).clicked() {
                     cmd = Some(UiCommand::Renumber(Vec::new()));
                 }
+                ui.horizontal(|ui| {
+                    ui.label(app.t("user"));
+                    let r = ui.add(
+                        egui::TextEdit::singleline(&mut app.doc.user)
+                            .id_salt("user-name")
+                            .desired_width(120.0),
+                    );
+                    if r.lost_focus() {
+                        app.settings.user = app.doc.user.clone();
+                        app.store_settings();
+                    }
+                });
                 let label = app.t("avoid");
                 ui.checkbox(&mut app.avoid_overlap, label);
             });
@@ -570,6 +582,20 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         });
                     }
                 });
+            let log = g.history();
+            if !log.is_empty() {
+                egui::CollapsingHeader::new(format!(
+                    "{} ({})",
+                    super::tr(l, "change_log"),
+                    log.len()
+                ))
+                .id_salt("change-log")
+                .show(ui, |ui| {
+                    for e in log.iter().rev().take(50) {
+                        ui.label(format!("{} {} {}", e.time, e.user, e.what));
+                    }
+                });
+            }
             ui.separator();
             ui.strong(super::tr(l, "staff"));
             // Required roles and other record problems of this grid, from the audit.
