@@ -754,3 +754,43 @@ pub fn renumber_codes(project: &Project, parents: Option<&[String]>) -> crate::e
     }
     t
 }
+
+/// Read a staff roster and the edit that gives every grid it matches the people it lists
+/// (one undo step).
+pub fn import_staff(
+    project: &Project,
+    roster: &Path,
+) -> Result<(crate::edit::Transaction, io::roster::Roster), String> {
+    let r = io::roster::read(roster, project)?;
+    let mut t = crate::edit::Transaction::new("导入人员名单 / Import staff roster");
+    for (i, staff) in r.staff_by_grid() {
+        if project.grids[i].staff != staff {
+            let mut g = project.grids[i].clone();
+            g.staff = staff;
+            t.replace(project, i, g);
+        }
+    }
+    Ok((t, r))
+}
+
+/// Write the staff roster (the ledger's 人员 sheet) as .xlsx or .csv.
+pub fn export_staff(project: &Project, out: &Path) -> Result<(), String> {
+    let order = crate::ledger::hierarchy_order(project);
+    let table = crate::ledger::staff_table(project, &order);
+    let bytes = match out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+    {
+        Some(e) if e == "xlsx" => crate::ledger::to_xlsx(&[table], "人员名单")?,
+        Some(e) if e == "csv" => crate::ledger::to_csv(&table)?,
+        _ => {
+            return Err(format!(
+                "{}: 名单须为 .xlsx 或 .csv / the roster must end in .xlsx or .csv",
+                out.display()
+            ));
+        }
+    };
+    io::write_atomic(out, &bytes)
+        .map_err(|e| format!("{}: 无法写入 / cannot write: {e}", out.display()))
+}

@@ -201,19 +201,6 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
             ]);
         }
     }
-    let mut staff = Vec::new();
-    for &i in &order {
-        let g = &project.grids[i];
-        for s in &g.staff {
-            staff.push(vec![
-                Cell::text(g.code.clone()),
-                Cell::text(g.label()),
-                Cell::text(s.role.trim()),
-                Cell::text(s.name.trim()),
-                Cell::text(s.phone.trim()),
-            ]);
-        }
-    }
     let mut changes: Vec<Vec<Cell>> = Vec::new();
     for &i in &order {
         let g = &project.grids[i];
@@ -275,12 +262,7 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
             ],
             rows: reservoirs,
         },
-        Table {
-            name: "人员",
-            file: "staff",
-            headers: vec!["网格编码", "网格名称", "职务", "姓名", "联系电话"],
-            rows: staff,
-        },
+        staff_table(project, &order),
         Table {
             name: "变更记录",
             file: "changes",
@@ -288,6 +270,30 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
             rows: changes,
         },
     ]
+}
+
+/// Every staff member, grid by grid in `order`: the 人员 sheet, also the roster format that
+/// [`crate::io::roster`] reads back.
+pub fn staff_table(project: &Project, order: &[usize]) -> Table {
+    let mut rows = Vec::new();
+    for &i in order {
+        let g = &project.grids[i];
+        for s in &g.staff {
+            rows.push(vec![
+                Cell::text(g.code.clone()),
+                Cell::text(g.label()),
+                Cell::text(s.role.trim()),
+                Cell::text(s.name.trim()),
+                Cell::text(s.phone.trim()),
+            ]);
+        }
+    }
+    Table {
+        name: "人员",
+        file: "staff",
+        headers: vec!["网格编码", "网格名称", "职务", "姓名", "联系电话"],
+        rows,
+    }
 }
 
 /// The tables as an XLSX workbook: bold frozen header row, columns sized to their text.

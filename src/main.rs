@@ -264,6 +264,19 @@ enum Command {
         #[arg(long, requires = "renumber")]
         out: Option<PathBuf>,
     },
+    /// Staff rosters: --import a spreadsheet or CSV (columns 网格编码/网格名称, 职务, 姓名,
+    /// 联系电话; matched by code, then name) and write the project to --out; or --export the
+    /// roster as .xlsx/.csv. Unmatched rows are listed; exit 1 when there are any.
+    Staff {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, value_name = "ROSTER", conflicts_with = "export")]
+        import: Option<PathBuf>,
+        #[arg(long, value_name = "ROSTER.xlsx|.csv")]
+        export: Option<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The four bounds (四至) of every grid: neighbours, rivers or the town edge to the
     /// east, south, west and north (hand-written ones marked).
     Bounds {
@@ -522,6 +535,55 @@ fn run() -> anyhow::Result<i32> {
                     .map_err(anyhow::Error::msg)?;
             }
             Ok(0)
+        }
+        Command::Staff {
+            input,
+            import,
+            export,
+            out,
+        } => {
+            let Some(mut project) = input.load() else {
+                return Ok(EXIT_BAD_INPUT);
+            };
+            if let Some(path) = export {
+                if let Err(e) = commands::export_staff(&project, &path) {
+                    eprintln!("gridmap: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+                println!("{}", path.display());
+                return Ok(0);
+            }
+            let Some(path) = import else {
+                eprintln!(
+                    "gridmap: --import ROSTER 或 --export ROSTER / give --import or --export"
+                );
+                return Ok(EXIT_BAD_INPUT);
+            };
+            let (t, roster) = match commands::import_staff(&project, &path) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("gridmap: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            };
+            let matched = roster.rows.len() - roster.unmatched().count();
+            println!(
+                "{matched} 行已匹配，{} 个网格更新 / {matched} rows matched, {} grids updated",
+                t.changes.len(),
+                t.changes.len()
+            );
+            for r in roster.unmatched() {
+                println!(
+                    "未匹配 unmatched: 第 {} 行 line {}: {} {} {} {} {}",
+                    r.line, r.line, r.code, r.grid_name, r.staff.role, r.staff.name, r.staff.phone
+                );
+            }
+            t.apply(&mut project);
+            if let Some(out) = out {
+                commands::export(&project, &out, &Default::default())
+                    .map_err(anyhow::Error::msg)?;
+            }
+            Ok(i32::from(roster.unmatched().next().is_some()))
         }
         Command::Bounds { input, format } => {
             let Some(project) = input.load() else {

@@ -733,3 +733,34 @@ fn edits_are_logged_per_grid_with_the_user_and_kept_in_the_project_file() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_staff_roster_opened_in_the_app_is_previewed_then_imported_as_one_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("名单.csv");
+    std::fs::write(
+        &roster,
+        "网格编码,职务,姓名,联系电话\n431099101001001,网格长,周新,13911112222\n000,网格员,无名,13911113333\n",
+    )
+    .unwrap();
+    let mut h = app("jinping.geojson");
+    h.state_mut().typed_path = roster.display().to_string();
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("打开路径").click();
+    h.run_steps(3);
+    assert!(h.state().roster.is_some(), "{}", h.state().message);
+    h.get_by_label("未匹配的行：1");
+    h.get_by_label("导入").click();
+    h.run_steps(3);
+    assert!(h.state().roster.is_none());
+    let staff = h.state().doc.project.grid("JP01-01").unwrap().staff.clone();
+    assert_eq!(staff.len(), 1);
+    assert_eq!(staff[0].name, "周新");
+    h.state_mut().execute(gridmap::ui::UiCommand::Undo);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().doc.project.grid("JP01-01").unwrap().staff.len(),
+        3
+    );
+}

@@ -422,3 +422,111 @@ fn codes_command_checks_and_renumbers() {
         String::from_utf8_lossy(&r.stdout)
     );
 }
+
+#[test]
+fn staff_rosters_import_by_code_or_name_and_export_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gridmap"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let s = sample_path();
+    // Export the roster and read it back unchanged: every row matches, nothing to update.
+    let exported = dir.path().join("名单.xlsx");
+    assert!(
+        run(&[
+            "staff",
+            s.to_str().unwrap(),
+            "--export",
+            exported.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let p = sample();
+    let (t, roster) = gridmap::commands::import_staff(&p, &exported).unwrap();
+    assert_eq!(
+        roster.rows.len(),
+        p.grids.iter().map(|g| g.staff.len()).sum::<usize>()
+    );
+    assert_eq!(roster.unmatched().count(), 0);
+    assert!(t.is_empty(), "the same roster changes nothing");
+
+    // A roster from another office: a header row below a title, a grid by code, one by name
+    // only, phones typed as numbers, and a row for a grid that does not exist.
+    let roster = dir.path().join("新名单.xlsx");
+    {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "2027年网格员名单").unwrap();
+        for (c, h) in ["网格编码", "网格名称", "职务", "姓名", "手机"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(1, c as u16, *h).unwrap();
+        }
+        let rows: [(&str, &str, &str, &str, f64); 4] = [
+            ("431099101001001", "", "网格长", "周新", 13911112222.0),
+            ("431099101001001", "", "网格员", "吴明", 13911113333.0),
+            ("", "下村一组", "网格员", "郑红", 13911114444.0),
+            ("999", "不存在组", "网格员", "钱多", 13911115555.0),
+        ];
+        for (r, (code, grid, role, name, phone)) in rows.iter().enumerate() {
+            let r = r as u32 + 2;
+            ws.write_string(r, 0, *code).unwrap();
+            ws.write_string(r, 1, *grid).unwrap();
+            ws.write_string(r, 2, *role).unwrap();
+            ws.write_string(r, 3, *name).unwrap();
+            ws.write_number(r, 4, *phone).unwrap();
+        }
+        wb.save(&roster).unwrap();
+    }
+    let out = dir.path().join("out.geojson");
+    let r = run(&[
+        "staff",
+        s.to_str().unwrap(),
+        "--import",
+        roster.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(1), "an unmatched row is reported");
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(text.contains("第 6 行") && text.contains("钱多"), "{text}");
+    let back = gridmap::io::open(&[out.as_path()], &ReadOptions::default()).unwrap();
+    let g = back.grid("JP01-01").unwrap();
+    assert_eq!(
+        g.staff
+            .iter()
+            .map(|s| (s.role.as_str(), s.name.as_str(), s.phone.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("网格长", "周新", "13911112222"),
+            ("网格员", "吴明", "13911113333")
+        ]
+    );
+    assert_eq!(back.grid("JP02-01").unwrap().staff[0].name, "郑红");
+    assert_eq!(
+        back.grid("JP01-02").unwrap().staff,
+        p.grid("JP01-02").unwrap().staff,
+        "others unchanged"
+    );
+
+    // CSV saved by Excel in GBK.
+    let csv = dir.path().join("名单.csv");
+    let (bytes, _, _) =
+        encoding_rs::GBK.encode("网格名称,职务,姓名,联系电话\n上村二组,网格员,孙丽,13922223333\n");
+    std::fs::write(&csv, bytes).unwrap();
+    let (t, roster) = gridmap::commands::import_staff(&p, &csv).unwrap();
+    assert_eq!(roster.unmatched().count(), 0);
+    let mut q = p.clone();
+    t.apply(&mut q);
+    assert_eq!(q.grid("JP01-02").unwrap().staff.len(), 1);
+    assert_eq!(q.grid("JP01-02").unwrap().staff[0].name, "孙丽");
+    // No usable header: a clear error naming the file.
+    std::fs::write(dir.path().join("x.csv"), "a,b\n1,2\n").unwrap();
+    let e = gridmap::commands::import_staff(&p, &dir.path().join("x.csv")).unwrap_err();
+    assert!(e.contains("x.csv") && e.contains("姓名"), "{e}");
+}

@@ -10,6 +10,7 @@ pub mod gcj02;
 pub mod geojson;
 pub mod gpkg;
 pub mod reproject;
+pub mod roster;
 pub mod shp;
 pub mod table;
 pub mod worldfile;

@@ -285,3 +285,64 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         app.import_dialog = Some(d);
     }
 }
+
+/// The staff roster preview: how many rows matched which grids, the rows that did not, and
+/// 导入 to give the matched grids their people (one undo step).
+pub fn show_roster(app: &mut GridmapApp, ctx: &egui::Context) {
+    let Some((path, roster, t)) = app.roster.take() else {
+        return;
+    };
+    let mut close = false;
+    let mut accept = false;
+    egui::Modal::new(egui::Id::unique("roster-dialog")).show(ctx, |ui| {
+        ui.set_min_width(560.0);
+        ui.heading(app.t("roster_title"));
+        ui.label(path.display().to_string());
+        let unmatched: Vec<_> = roster.unmatched().collect();
+        let matched = roster.rows.len() - unmatched.len();
+        ui.label(format!(
+            "{} 行，{matched} 行已匹配，{} 个网格的人员将更新 / {} rows, {matched} matched, {} grids to update",
+            roster.rows.len(),
+            t.changes.len(),
+            roster.rows.len(),
+            t.changes.len()
+        ));
+        if !unmatched.is_empty() {
+            ui.colored_label(
+                egui::Color32::from_rgb(0xc0, 0x20, 0x20),
+                format!("{}：{}", app.t("unmatched"), unmatched.len()),
+            );
+            egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
+                egui::Grid::new("roster-unmatched").striped(true).show(ui, |ui| {
+                    for r in unmatched {
+                        ui.label(r.line.to_string());
+                        ui.label(&r.code);
+                        ui.label(&r.grid_name);
+                        ui.label(&r.staff.role);
+                        ui.label(&r.staff.name);
+                        ui.label(&r.staff.phone);
+                        ui.end_row();
+                    }
+                });
+            });
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!t.is_empty(), egui::Button::new(app.t("import_do")))
+                .clicked()
+            {
+                accept = true;
+            }
+            if ui.button(app.t("cancel")).clicked() {
+                close = true;
+            }
+        });
+    });
+    if accept {
+        let n = t.changes.len();
+        app.doc.commit(t);
+        app.message = format!("已导入人员名单：{n} 个网格 / staff of {n} grids imported");
+    } else if !close {
+        app.roster = Some((path, roster, t));
+    }
+}

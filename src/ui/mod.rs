@@ -118,6 +118,8 @@ pub enum UiCommand {
     Print,
     /// Export the ledger (asks for the file).
     Ledger,
+    /// Import a staff roster (asks for the file, then previews it).
+    ImportRoster,
     /// Renumber the codes of the children of these grids (all when empty), one undo step.
     Renumber(Vec<String>),
     ZoomExtent,
@@ -358,6 +360,8 @@ pub struct GridmapApp {
     pub import_dialog: Option<import::ImportDialog>,
     pub print_dialog: Option<print::PrintDialog>,
     pub print_preview: Option<print::Preview>,
+    /// A staff roster read and matched, waiting for the user to import it.
+    pub roster: Option<(PathBuf, crate::io::roster::Roster, crate::edit::Transaction)>,
     /// Four bounds of the selected grid at a document revision (derived on demand).
     bounds_cache: Option<(String, u64, crate::records::FourBounds)>,
     /// Where settings are kept; None in tests, so they never touch the user's files.
@@ -413,6 +417,7 @@ impl GridmapApp {
             import_dialog: None,
             print_dialog: None,
             print_preview: None,
+            roster: None,
             bounds_cache: None,
             settings_path: None,
         }
@@ -508,6 +513,14 @@ impl GridmapApp {
         self.to_lonlat.as_ref().map(|r| r.point(c))
     }
 
+    /// Read a staff roster and show what it would change (applied from the preview).
+    pub fn preview_roster(&mut self, path: &Path) {
+        match crate::commands::import_staff(&self.doc.project, path) {
+            Ok((t, r)) => self.roster = Some((path.to_path_buf(), r, t)),
+            Err(e) => self.message = e,
+        }
+    }
+
     /// The four bounds of grid `id` as the records panel shows them.
     pub fn four_bounds_of(&mut self, id: &str) -> crate::records::FourBounds {
         if let Some((cid, rev, fb)) = &self.bounds_cache
@@ -578,6 +591,14 @@ impl GridmapApp {
                     self.doc.commit(t);
                 }
                 self.message = format!("重新编码 {n} 个网格 / {n} codes renumbered");
+            }
+            UiCommand::ImportRoster => {
+                if let Some(p) = rfd::FileDialog::new()
+                    .add_filter("Excel / CSV", &["xlsx", "xls", "ods", "csv"])
+                    .pick_file()
+                {
+                    self.preview_roster(&p);
+                }
             }
             UiCommand::Ledger => {
                 if let Some(p) = rfd::FileDialog::new()
@@ -769,6 +790,13 @@ impl GridmapApp {
     /// name no CRS, go through the import dialog.
     pub fn open(&mut self, path: &Path) {
         use import::{ImportDialog, ImportMode};
+        // A spreadsheet or CSV is a staff roster for the open project.
+        if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            ["xlsx", "xls", "ods", "csv"].contains(&e.to_ascii_lowercase().as_str())
+        }) {
+            self.preview_roster(path);
+            return;
+        }
         if ImportDialog::wanted(path) {
             self.import_dialog = Some(ImportDialog::new(
                 path,
@@ -1069,6 +1097,7 @@ impl eframe::App for GridmapApp {
         self.offer_recovery(&ctx);
         import::show(self, &ctx);
         print::show(self, &ctx);
+        import::show_roster(self, &ctx);
         self.handle_close(&ctx);
         self.autosave();
         self.take_screenshot(&ctx);

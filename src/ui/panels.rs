@@ -18,6 +18,7 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ("import", UiCommand::Import),
                     ("print", UiCommand::Print),
                     ("ledger", UiCommand::Ledger),
+                    ("import_roster", UiCommand::ImportRoster),
                     ("add_background", UiCommand::AddBackground),
                 ] {
                     if ui.button(app.t(key)).clicked() {
