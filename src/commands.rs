@@ -794,3 +794,29 @@ pub fn export_staff(project: &Project, out: &Path) -> Result<(), String> {
     io::write_atomic(out, &bytes)
         .map_err(|e| format!("{}: 无法写入 / cannot write: {e}", out.display()))
 }
+
+/// A partition proposal for village `id` with codes for the new grids (the village's code
+/// + sequence by position), as one invertible edit.
+pub fn propose_partition(
+    project: &Project,
+    id: &str,
+    opts: &crate::edit::PartitionOptions,
+) -> Result<crate::edit::Transaction, String> {
+    let mut t = crate::edit::partition(project, id, opts).map_err(|e| e.to_string())?;
+    let mut after = project.clone();
+    t.apply(&mut after);
+    let scheme = crate::records::codes::CodeScheme::from_settings(&project.settings);
+    let codes = crate::records::codes::renumber(&after, Some(&[id.to_string()]), &scheme);
+    for (i, code) in codes {
+        let gid = after.grids[i].id.clone();
+        if let Some(g) = t
+            .changes
+            .iter_mut()
+            .filter_map(|c| c.after.as_mut())
+            .find(|g| g.id == gid)
+        {
+            g.code = code;
+        }
+    }
+    Ok(t)
+}

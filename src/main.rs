@@ -277,6 +277,24 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Propose level-3 grids for a village from its natural villages (Voronoi cells clipped
+    /// to the village, merged toward the household range), replacing its children; prints
+    /// them and writes the project to --out.
+    Propose {
+        #[command(flatten)]
+        input: Input,
+        /// The village (level-2 grid) id or code.
+        #[arg(long)]
+        village: String,
+        /// Household range per grid (default: the project's audit setting, else 200-300).
+        #[arg(long, value_name = "MIN-MAX")]
+        households: Option<String>,
+        /// Let grid boundaries follow rivers.
+        #[arg(long)]
+        along_rivers: bool,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The four bounds (四至) of every grid: neighbours, rivers or the town edge to the
     /// east, south, west and north (hand-written ones marked).
     Bounds {
@@ -584,6 +602,64 @@ fn run() -> anyhow::Result<i32> {
                     .map_err(anyhow::Error::msg)?;
             }
             Ok(i32::from(roster.unmatched().next().is_some()))
+        }
+        Command::Propose {
+            input,
+            village,
+            households,
+            along_rivers,
+            out,
+        } => {
+            let Some(mut project) = input.load() else {
+                return Ok(EXIT_BAD_INPUT);
+            };
+            let mut opts = gridmap::edit::PartitionOptions {
+                households: AuditConfig::from_settings(&project.settings).households,
+                along_rivers,
+            };
+            if let Some(h) = households {
+                match h
+                    .split_once('-')
+                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+                {
+                    Some(r) => opts.households = r,
+                    None => {
+                        eprintln!(
+                            "gridmap: --households {h}: 应为 最小-最大 / expected MIN-MAX, e.g. 200-300"
+                        );
+                        return Ok(EXIT_BAD_INPUT);
+                    }
+                }
+            }
+            let id = project
+                .grids
+                .iter()
+                .find(|g| g.id == village || (!g.code.is_empty() && g.code == village))
+                .map(|g| g.id.clone())
+                .unwrap_or(village);
+            let t = match commands::propose_partition(&project, &id, &opts) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("gridmap: {e}");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            };
+            t.apply(&mut project);
+            gridmap::edit::node_boundary(&mut project, &t);
+            for g in project.children_of(&id) {
+                println!(
+                    "{}\t{}\t{} 户\t{:.2} km²",
+                    g.code,
+                    g.name,
+                    g.households.unwrap_or(0),
+                    gridmap::geom::area(&g.geometry) / 1e6
+                );
+            }
+            if let Some(out) = out {
+                commands::export(&project, &out, &Default::default())
+                    .map_err(anyhow::Error::msg)?;
+            }
+            Ok(0)
         }
         Command::Bounds { input, format } => {
             let Some(project) = input.load() else {

@@ -764,3 +764,33 @@ fn a_staff_roster_opened_in_the_app_is_previewed_then_imported_as_one_step() {
         3
     );
 }
+
+#[test]
+fn a_partition_proposal_replaces_a_villages_grids_in_one_undo_step() {
+    let mut h = app("jinping.geojson");
+    let before: Vec<gridmap::Grid> = h.state().doc.project.grids.clone();
+    h.state_mut().selection = vec!["JP07".into()];
+    h.run_steps(3);
+    h.get_by_label("按自然村生成三级网格方案").click();
+    h.run_steps(3);
+    let s = h.state();
+    assert!(s.message.contains("划分方案"), "{}", s.message);
+    let kids: Vec<&gridmap::Grid> = s.doc.project.children_of("JP07").collect();
+    assert!(!kids.is_empty());
+    assert!(
+        kids.iter()
+            .all(|k| k.code.starts_with("431099101007") && k.code.len() == 15)
+    );
+    for kind in [
+        Kind::Gap,
+        Kind::Overlap,
+        Kind::Sliver,
+        Kind::InvalidEdge,
+        Kind::OutsideParent,
+    ] {
+        assert_eq!(s.doc.report.of_kind(kind).count(), 0, "{kind:?}");
+    }
+    h.state_mut().execute(gridmap::ui::UiCommand::Undo);
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project.grids, before);
+}

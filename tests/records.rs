@@ -530,3 +530,89 @@ fn staff_rosters_import_by_code_or_name_and_export_back() {
     let e = gridmap::commands::import_staff(&p, &dir.path().join("x.csv")).unwrap_err();
     assert!(e.contains("x.csv") && e.contains("姓名"), "{e}");
 }
+
+#[test]
+fn partition_proposals_for_every_village_tile_it_exactly_and_keep_the_size() {
+    use gridmap::Kind;
+    let coverage = |p: &Project| -> Vec<String> {
+        audit(p, &AuditConfig::default())
+            .findings
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.kind,
+                    Kind::Gap
+                        | Kind::Overlap
+                        | Kind::Sliver
+                        | Kind::InvalidEdge
+                        | Kind::OutsideParent
+                        | Kind::InvalidGeometry
+                        | Kind::Duplicate
+                        | Kind::MalformedCode
+                        | Kind::DuplicateCode
+                )
+            })
+            .map(|f| f.message.en.clone())
+            .collect()
+    };
+    let original = sample();
+    let (mut sizes, mut in_range) = (0, 0);
+    for v in original.grids.iter().filter(|g| g.level == 2) {
+        for along_rivers in [false, true] {
+            let mut p = original.clone();
+            let opts = gridmap::edit::PartitionOptions {
+                households: (200, 300),
+                along_rivers,
+            };
+            let t = gridmap::commands::propose_partition(&p, &v.id, &opts).unwrap();
+            t.apply(&mut p);
+            gridmap::edit::node_boundary(&mut p, &t);
+            assert_eq!(
+                coverage(&p),
+                Vec::<String>::new(),
+                "{} (rivers: {along_rivers})",
+                v.name
+            );
+            let kids: Vec<&gridmap::Grid> = p.children_of(&v.id).collect();
+            assert!(!kids.is_empty());
+            // The village's natural villages are all counted once.
+            let total: u32 = kids.iter().map(|k| k.households.unwrap()).sum();
+            let points: u32 = original
+                .villages
+                .iter()
+                .filter(|n| {
+                    use geo::Contains;
+                    v.geometry.contains(&n.location)
+                })
+                .map(|n| n.households.unwrap_or(0))
+                .sum();
+            assert_eq!(total, points, "{}", v.name);
+            for k in &kids {
+                let h = k.households.unwrap();
+                assert!(h >= 200 || kids.len() == 1, "{} {} has {h}", v.name, k.name);
+                sizes += 1;
+                in_range += usize::from(h <= 300);
+            }
+            // Saved as GeoJSON (coordinates rounded to ~1 cm) it still audits clean.
+            if !along_rivers {
+                let dir = tempfile::tempdir().unwrap();
+                let f = dir.path().join("p.geojson");
+                gridmap::commands::export(&p, &f, &Default::default()).unwrap();
+                let back = gridmap::io::open(&[f.as_path()], &ReadOptions::default()).unwrap();
+                assert_eq!(
+                    coverage(&back),
+                    Vec::<String>::new(),
+                    "{} after GeoJSON",
+                    v.name
+                );
+            }
+            // One invertible step.
+            t.revert(&mut p);
+            assert_eq!(p.grids, original.grids);
+        }
+    }
+    assert!(
+        in_range * 10 >= sizes * 9,
+        "{in_range} of {sizes} grids within 200-300 households"
+    );
+}

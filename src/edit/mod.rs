@@ -4,6 +4,7 @@
 
 mod history;
 mod ops;
+mod partition;
 mod snap;
 
 pub use history::{Change, History, Transaction};
@@ -11,4 +12,5 @@ pub use ops::{
     EditError, SNAP_EPS, add_grid, delete, delete_vertex, fill_gap, free_part, insert_vertex,
     merge, move_vertex, new_id, reshape, set_record, split,
 };
+pub use partition::{PartitionOptions, node_boundary, partition};
 pub use snap::{Snap, SnapIndex, SnapKind, trace};

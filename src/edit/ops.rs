@@ -29,17 +29,19 @@ pub enum EditError {
     MergeNeedsTwo,
     #[error("a ring would keep fewer than 3 points / 删除后环少于 3 个点")]
     TooFewPoints,
+    #[error("no natural-village points inside this grid / 该网格内没有自然村点，无法生成划分方案")]
+    NoPoints,
 }
 
 type VertexTree = RTree<GeomWithData<[f64; 2], ()>>;
 
-fn all_coords(mp: &MultiPolygon<f64>) -> impl Iterator<Item = Coord<f64>> + '_ {
+pub(super) fn all_coords(mp: &MultiPolygon<f64>) -> impl Iterator<Item = Coord<f64>> + '_ {
     mp.0.iter()
         .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
         .flat_map(|r| r.0.iter().copied())
 }
 
-fn vertex_tree<'a>(grids: impl Iterator<Item = &'a Grid>) -> VertexTree {
+pub(super) fn vertex_tree<'a>(grids: impl Iterator<Item = &'a Grid>) -> VertexTree {
     let mut pts: Vec<[f64; 2]> = grids
         .flat_map(|g| all_coords(&g.geometry))
         .map(|c| [c.x, c.y])
@@ -51,7 +53,7 @@ fn vertex_tree<'a>(grids: impl Iterator<Item = &'a Grid>) -> VertexTree {
 
 /// Move every vertex within [`SNAP_EPS`] of an existing vertex onto it, and drop the
 /// repeated points that this may create.
-fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree) -> MultiPolygon<f64> {
+pub(super) fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree) -> MultiPolygon<f64> {
     let snap = |c: Coord<f64>| -> Coord<f64> {
         match tree.nearest_neighbor(&[c.x, c.y]) {
             Some(n) if (n.geom()[0] - c.x).hypot(n.geom()[1] - c.y) <= SNAP_EPS => Coord {
@@ -81,7 +83,7 @@ fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree) -> MultiPolygon<f64> {
 
 /// Insert into `mp` each of `vertices` that lies on one of its edges (within
 /// [`SNAP_EPS`]) and is not already a vertex. Returns None when nothing changed.
-fn node(mp: &MultiPolygon<f64>, vertices: &[Coord<f64>]) -> Option<MultiPolygon<f64>> {
+pub(super) fn node(mp: &MultiPolygon<f64>, vertices: &[Coord<f64>]) -> Option<MultiPolygon<f64>> {
     let env = geom::envelope(mp)?;
     let near: Vec<Coord<f64>> = vertices
         .iter()
@@ -166,7 +168,7 @@ fn neighbours<'a>(
 
 /// Add to `t` the noding of the neighbours of `mp`: its new vertices that lie on their
 /// edges become their vertices too.
-fn node_neighbours(
+pub(super) fn node_neighbours(
     project: &Project,
     t: &mut Transaction,
     mp: &MultiPolygon<f64>,
@@ -266,7 +268,7 @@ pub fn add_grid(
     Ok(t)
 }
 
-fn find(project: &Project, id: &str) -> Result<usize, EditError> {
+pub(super) fn find(project: &Project, id: &str) -> Result<usize, EditError> {
     project
         .grids
         .iter()

@@ -4,6 +4,7 @@
 mod adjacency;
 mod mic;
 mod overlay;
+mod voronoi;
 
 pub use adjacency::{BoundarySegment, boundary_segments, colouring, neighbours};
 pub use mic::max_inscribed_circle;
@@ -12,6 +13,7 @@ pub use overlay::{
     WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, polygon_contours,
     push_directed_edges, shapes_to_multipolygon, union_outline,
 };
+pub use voronoi::voronoi_cells;
 
 use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
 

@@ -26,6 +26,8 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "print" => ("打印…", "Print…"),
         "four_bounds" => ("四至", "Four bounds"),
         "user" => ("用户名", "User name"),
+        "propose" => ("按自然村生成三级网格方案", "Propose level-3 grids"),
+        "along_rivers" => ("沿河分界", "Follow rivers"),
         "import_roster" => ("导入人员名单…", "Import staff roster…"),
         "roster_title" => ("人员名单", "Staff roster"),
         "unmatched" => ("未匹配的行", "Rows without a grid"),

@@ -122,6 +122,8 @@ pub enum UiCommand {
     ImportRoster,
     /// Renumber the codes of the children of these grids (all when empty), one undo step.
     Renumber(Vec<String>),
+    /// Replace a village's level-3 grids by a proposal from its natural villages.
+    Propose(String),
     ZoomExtent,
     ZoomSelection,
     ZoomFinding(usize),
@@ -360,6 +362,8 @@ pub struct GridmapApp {
     pub import_dialog: Option<import::ImportDialog>,
     pub print_dialog: Option<print::PrintDialog>,
     pub print_preview: Option<print::Preview>,
+    /// Partition proposals let grid boundaries follow rivers.
+    pub propose_along_rivers: bool,
     /// A staff roster read and matched, waiting for the user to import it.
     pub roster: Option<(PathBuf, crate::io::roster::Roster, crate::edit::Transaction)>,
     /// Four bounds of the selected grid at a document revision (derived on demand).
@@ -417,6 +421,7 @@ impl GridmapApp {
             import_dialog: None,
             print_dialog: None,
             print_preview: None,
+            propose_along_rivers: false,
             roster: None,
             bounds_cache: None,
             settings_path: None,
@@ -581,6 +586,22 @@ impl GridmapApp {
                     .pick_file()
                 {
                     self.open(&p);
+                }
+            }
+            UiCommand::Propose(id) => {
+                let opts = crate::edit::PartitionOptions {
+                    households: crate::AuditConfig::from_settings(&self.doc.project.settings)
+                        .households,
+                    along_rivers: self.propose_along_rivers,
+                };
+                match crate::commands::propose_partition(&self.doc.project, &id, &opts) {
+                    Ok(t) => {
+                        let n = t.changes.iter().filter(|c| c.before.is_none()).count();
+                        crate::edit::node_boundary(&mut self.doc.project, &t);
+                        self.doc.commit(t);
+                        self.message = format!("划分方案：{n} 个网格 / proposal: {n} grids");
+                    }
+                    Err(e) => self.message = e,
                 }
             }
             UiCommand::Renumber(parents) => {

@@ -543,6 +543,14 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             {
                 app.execute(UiCommand::Renumber(vec![id.clone()]));
             }
+            if g.level == 2 {
+                ui.horizontal(|ui| {
+                    if ui.button(super::tr(l, "propose")).clicked() {
+                        app.execute(UiCommand::Propose(id.clone()));
+                    }
+                    ui.checkbox(&mut app.propose_along_rivers, super::tr(l, "along_rivers"));
+                });
+            }
             // Four bounds: derived from the map until written by hand.
             let fb = app.four_bounds_of(&id);
             ui.horizontal(|ui| {
