@@ -642,17 +642,29 @@ pub(crate) fn grid_properties(g: &Grid) -> Map<String, Value> {
     with_extra(p, &g.extra)
 }
 
-/// Every feature of the project, layer by layer: boundary, grids, rivers, reservoirs,
-/// natural villages.
-pub(crate) fn out_features(project: &Project) -> impl Iterator<Item = OutFeature<'_>> {
-    let boundary = project.boundary.iter().map(|b| OutFeature {
-        layer: Layer::Boundary,
-        id: &b.id,
-        props: named(&b.name, &b.extra),
-        geometry: GeomRef::Polygons(&b.geometry),
-    });
-    // Every grid carries its four bounds, derived or written by hand (`edited`).
-    let bounds = four_bounds_all(project);
+/// Every feature of the project (or of layer `only`), layer by layer: boundary, grids,
+/// rivers, reservoirs, natural villages.
+pub(crate) fn out_features(
+    project: &Project,
+    only: Option<Layer>,
+) -> impl Iterator<Item = OutFeature<'_>> {
+    let wanted = |l: Layer| only.is_none_or(|o| o == l);
+    let part = |l: Layer, n: usize| if wanted(l) { n } else { 0 };
+    let boundary = project.boundary[..part(Layer::Boundary, project.boundary.len())]
+        .iter()
+        .map(|b| OutFeature {
+            layer: Layer::Boundary,
+            id: &b.id,
+            props: named(&b.name, &b.extra),
+            geometry: GeomRef::Polygons(&b.geometry),
+        });
+    // Every grid carries its four bounds, derived or written by hand (`edited`), derived
+    // only when the grids are written.
+    let bounds = if wanted(Layer::Grid) {
+        four_bounds_all(project)
+    } else {
+        Vec::new()
+    };
     let grids = project.grids.iter().zip(bounds).map(|(g, fb)| {
         let mut props = grid_properties(g);
         props.insert(FOUR_BOUNDS.into(), fb.to_value());
@@ -663,30 +675,36 @@ pub(crate) fn out_features(project: &Project) -> impl Iterator<Item = OutFeature
             geometry: GeomRef::Polygons(&g.geometry),
         }
     });
-    let rivers = project.rivers.iter().map(|r| OutFeature {
-        layer: Layer::River,
-        id: &r.id,
-        props: named(&r.name, &r.extra),
-        geometry: GeomRef::Lines(&r.geometry),
-    });
-    let reservoirs = project.reservoirs.iter().map(|r| OutFeature {
-        layer: Layer::Reservoir,
-        id: &r.id,
-        props: named(&r.name, &r.extra),
-        geometry: GeomRef::Polygons(&r.geometry),
-    });
-    let villages = project.villages.iter().map(|v| {
-        let mut p = Map::new();
-        p.insert("name".into(), v.name.clone().into());
-        p.insert("households".into(), opt_u32(v.households));
-        p.insert("population".into(), opt_u32(v.population));
-        OutFeature {
-            layer: Layer::Village,
-            id: &v.id,
-            props: with_extra(p, &v.extra),
-            geometry: GeomRef::Point(v.location),
-        }
-    });
+    let rivers = project.rivers[..part(Layer::River, project.rivers.len())]
+        .iter()
+        .map(|r| OutFeature {
+            layer: Layer::River,
+            id: &r.id,
+            props: named(&r.name, &r.extra),
+            geometry: GeomRef::Lines(&r.geometry),
+        });
+    let reservoirs = project.reservoirs[..part(Layer::Reservoir, project.reservoirs.len())]
+        .iter()
+        .map(|r| OutFeature {
+            layer: Layer::Reservoir,
+            id: &r.id,
+            props: named(&r.name, &r.extra),
+            geometry: GeomRef::Polygons(&r.geometry),
+        });
+    let villages = project.villages[..part(Layer::Village, project.villages.len())]
+        .iter()
+        .map(|v| {
+            let mut p = Map::new();
+            p.insert("name".into(), v.name.clone().into());
+            p.insert("households".into(), opt_u32(v.households));
+            p.insert("population".into(), opt_u32(v.population));
+            OutFeature {
+                layer: Layer::Village,
+                id: &v.id,
+                props: with_extra(p, &v.extra),
+                geometry: GeomRef::Point(v.location),
+            }
+        });
     boundary
         .chain(grids)
         .chain(rivers)

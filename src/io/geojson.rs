@@ -394,7 +394,14 @@ pub fn to_geojson_layers(
 ) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
     let mut out = Vec::new();
     for layer in LAYERS {
-        if out_features(project).any(|f| f.layer == layer) {
+        let present = match layer {
+            Layer::Boundary => !project.boundary.is_empty(),
+            Layer::Grid => !project.grids.is_empty(),
+            Layer::River => !project.rivers.is_empty(),
+            Layer::Reservoir => !project.reservoirs.is_empty(),
+            Layer::Village => !project.villages.is_empty(),
+        };
+        if present {
             out.push((layer.name(), collection(project, opts, Some(layer))?));
         }
     }
@@ -411,7 +418,7 @@ fn collection(
     // Features are serialised as they are made: a large project never exists twice in
     // memory as a JSON tree.
     let mut features = FeatureSink::default();
-    for f in out_features(project).filter(|f| only.is_none_or(|l| l == f.layer)) {
+    for f in out_features(project, only) {
         let mut props = Map::with_capacity(f.props.len() + 1);
         props.insert("layer".into(), f.layer.name().into());
         props.extend(f.props);

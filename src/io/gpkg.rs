@@ -240,7 +240,7 @@ fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
             "INSERT INTO rtree_{t}_geom VALUES (?1, ?2, ?3, ?4, ?5)"
         ))?;
         let mut extent: Option<geo::Rect<f64>> = None;
-        for f in out_features(project).filter(|f| f.layer == layer) {
+        for f in out_features(project, Some(layer)) {
             let (blob, rect) = wkb(f.geometry, srs)
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
             let mut values: Vec<rusqlite::types::Value> =

@@ -787,7 +787,7 @@ pub fn write(project: &Project, out: &Path, encoding: DbfEncoding) -> Result<Vec
     let prj = crsdef::crs_wkt(project.crs, true)?;
     let mut written = Vec::new();
     for layer in LAYERS {
-        let feats: Vec<OutFeature> = out_features(project).filter(|f| f.layer == layer).collect();
+        let feats: Vec<OutFeature> = out_features(project, Some(layer)).collect();
         if feats.is_empty() {
             continue;
         }
