@@ -114,6 +114,17 @@ fn ink() -> String {
     format!(r#"fill="{INK}""#)
 }
 
+impl PageMeta {
+    /// The facts of a page with this main map, labels still to come.
+    fn of_frame(frame: &Frame) -> Self {
+        PageMeta {
+            scale: Some(frame.scale),
+            frame: Some(frame.meta()),
+            ..Default::default()
+        }
+    }
+}
+
 /// Double border, title and footer shared by the map sheets; returns the area left inside.
 fn frame_sheet(
     svg: &mut Svg,
@@ -328,11 +339,7 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
         opts.scale,
         planar,
     );
-    let mut meta = PageMeta {
-        scale: Some(frame.scale),
-        frame: Some(frame.meta()),
-        ..Default::default()
-    };
+    let mut meta = PageMeta::of_frame(&frame);
     let leaf = leaves(project);
     let classes = colour_classes(project, &leaf);
     let paints: Vec<GridPaint> = (0..project.grids.len())
@@ -605,11 +612,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
         opts.scale,
         planar,
     );
-    let mut meta = PageMeta {
-        scale: Some(frame.scale),
-        frame: Some(frame.meta()),
-        ..Default::default()
-    };
+    let mut meta = PageMeta::of_frame(&frame);
     let classes = colour_classes(project, &members);
     let leaf = leaves(project);
     let paints: Vec<GridPaint> = leaf
@@ -851,11 +854,7 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         })
         .unwrap_or([0.0, 0.0, 1.0, 1.0]);
     let frame = Frame::fit(map_rect, extent, opts.scale, planar);
-    let mut meta = PageMeta {
-        scale: Some(frame.scale),
-        frame: Some(frame.meta()),
-        ..Default::default()
-    };
+    let mut meta = PageMeta::of_frame(&frame);
     svg.rect(
         map_rect,
         &format!(r#"fill="none" stroke="{INK}" stroke-width="{}""#, 0.3 * u),

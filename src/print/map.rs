@@ -575,6 +575,27 @@ pub fn river_names(
     }
 }
 
+/// Write a one-line label at the first of `spots` (top-left corners) where a `w`×`lh` box is
+/// free, and take the box; the spot used, if any.
+#[allow(clippy::too_many_arguments)]
+fn first_free_spot(
+    svg: &mut Svg,
+    placer: &mut Placer,
+    spots: &[[f64; 2]],
+    w: f64,
+    size: f64,
+    text: &str,
+    attrs: &str,
+) -> Option<[f64; 2]> {
+    let lh = size * text::line_height();
+    let s = *spots
+        .iter()
+        .find(|s| placer.free(&[[s[0], s[1], s[0] + w, s[1] + lh]]))?;
+    svg.text(s[0], s[1], size, Align::Start, text, attrs);
+    placer.take(&[[s[0], s[1], s[0] + w, s[1] + lh]]);
+    Some(s)
+}
+
 /// Keep labels off the rivers and reservoirs: boxes along every river line and over every
 /// reservoir; reservoir names beside their water where there is room.
 pub fn water_obstacles(
@@ -631,20 +652,15 @@ pub fn water_obstacles(
                 [(e[0] + e[2]) / 2.0 - w / 2.0, e[1] - gap - lh],
                 [(e[0] + e[2]) / 2.0 - w / 2.0, e[3] + gap],
             ];
-            if let Some(s) = spots
-                .iter()
-                .find(|s| placer.free(&[[s[0], s[1], s[0] + w, s[1] + lh]]))
-            {
-                svg.text(
-                    s[0],
-                    s[1],
-                    size,
-                    Align::Start,
-                    &r.name,
-                    &format!(r#"fill="{}""#, style.river()),
-                );
-                placer.take(&[[s[0], s[1], s[0] + w, s[1] + lh]]);
-            }
+            first_free_spot(
+                svg,
+                placer,
+                &spots,
+                w,
+                size,
+                &r.name,
+                &format!(r#"fill="{}""#, style.river()),
+            );
         }
     }
     placer.take(&boxes);
@@ -715,19 +731,15 @@ pub fn village_names(
             [p[0] + gap * 0.7, p[1] + gap * 0.7],
             [p[0] - gap * 0.7 - w, p[1] + gap * 0.7],
         ];
-        if let Some(s) = spots
-            .iter()
-            .find(|s| placer.free(&[[s[0], s[1], s[0] + w, s[1] + lh]]))
-        {
-            svg.text(
-                s[0],
-                s[1],
-                size,
-                Align::Start,
-                name,
-                &format!(r#"fill="{INK}""#),
-            );
-            placer.take(&[[s[0], s[1], s[0] + w, s[1] + lh]]);
+        if let Some(s) = first_free_spot(
+            svg,
+            placer,
+            &spots,
+            w,
+            size,
+            name,
+            &format!(r#"fill="{INK}""#),
+        ) {
             meta.labels.push(PlacedLabel {
                 text: name.to_string(),
                 rect: [s[0], s[1], w, lh],
