@@ -526,6 +526,14 @@ pub fn render_bench(rows: &[BenchRow]) -> String {
     s
 }
 
+/// The extension of `path` in lower case ("" when there is none).
+fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default()
+}
+
 /// What `print` wrote and what the user should know about it.
 pub struct Printed {
     pub files: Vec<PathBuf>,
@@ -543,11 +551,7 @@ pub fn print(
     dpi: u32,
 ) -> Result<Printed, String> {
     use crate::print;
-    let ext = out
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let ext = extension(out);
     if !matches!(ext.as_str(), "pdf" | "svg" | "png") {
         return Err(format!(
             "{}: 输出格式须为 .pdf、.svg 或 .png / the output must end in .pdf, .svg or .png",
@@ -708,11 +712,7 @@ pub fn render_bounds(project: &Project, format: TableFormat) -> Result<String, S
 /// `OUT-changes.csv`).
 /// River lengths and reservoir areas are audited with the project's own settings.
 pub fn ledger(project: &Project, out: &Path) -> Result<Vec<PathBuf>, String> {
-    let ext = out
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let ext = extension(out);
     if ext != "xlsx" && ext != "csv" {
         return Err(format!(
             "{}: 台账须为 .xlsx 或 .csv / the ledger must end in .xlsx or .csv",
@@ -777,13 +777,9 @@ pub fn import_staff(
 pub fn export_staff(project: &Project, out: &Path) -> Result<(), String> {
     let order = crate::ledger::hierarchy_order(project);
     let table = crate::ledger::staff_table(project, &order);
-    let bytes = match out
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-    {
-        Some(e) if e == "xlsx" => crate::ledger::to_xlsx(&[table], "人员名单")?,
-        Some(e) if e == "csv" => crate::ledger::to_csv(&table)?,
+    let bytes = match extension(out).as_str() {
+        "xlsx" => crate::ledger::to_xlsx(&[table], "人员名单")?,
+        "csv" => crate::ledger::to_csv(&table)?,
         _ => {
             return Err(format!(
                 "{}: 名单须为 .xlsx 或 .csv / the roster must end in .xlsx or .csv",

@@ -4,7 +4,7 @@
 //! tables and written as an XLSX workbook (one sheet per table) or as CSV files.
 
 use crate::audit::Report;
-use crate::model::{Grid, Project, ROLE_GRID_HEAD, ROLE_GRID_WORKER, ROLE_RIVER_CHIEF};
+use crate::model::{Project, ROLE_GRID_HEAD, ROLE_GRID_WORKER, ROLE_RIVER_CHIEF};
 use crate::records::four_bounds_all;
 
 /// One cell: text or a number (numbers stay numbers in the spreadsheet).
@@ -90,25 +90,6 @@ pub fn hierarchy_order(project: &Project) -> Vec<usize> {
     out
 }
 
-fn people(g: &Grid, role: &str) -> (String, String) {
-    let list: Vec<_> = g
-        .staff
-        .iter()
-        .filter(|s| s.role.trim() == role && !s.name.trim().is_empty())
-        .collect();
-    (
-        list.iter()
-            .map(|s| s.name.trim())
-            .collect::<Vec<_>>()
-            .join("、"),
-        list.iter()
-            .map(|s| s.phone.trim())
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("、"),
-    )
-}
-
 /// The four tables of the ledger. River lengths and reservoir areas come from the audit
 /// report of the same project.
 pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
@@ -127,9 +108,9 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
     for (n, &i) in order.iter().enumerate() {
         let g = &project.grids[i];
         let area = crate::geom::area(&g.geometry);
-        let (head, head_tel) = people(g, ROLE_GRID_HEAD);
-        let (workers, worker_tel) = people(g, ROLE_GRID_WORKER);
-        let (chief, chief_tel) = people(g, ROLE_RIVER_CHIEF);
+        let (head, head_tel) = g.people(ROLE_GRID_HEAD);
+        let (workers, worker_tel) = g.people(ROLE_GRID_WORKER);
+        let (chief, chief_tel) = g.people(ROLE_RIVER_CHIEF);
         let others = g
             .staff
             .iter()

@@ -107,6 +107,25 @@ impl Grid {
         }
     }
 
+    /// The names and the phones of the staff holding `role`, each joined with "、".
+    pub fn people(&self, role: &str) -> (String, String) {
+        let list: Vec<&Staff> = self
+            .staff
+            .iter()
+            .filter(|s| s.role.trim() == role && !s.name.trim().is_empty())
+            .collect();
+        let join = |v: Vec<&str>| v.join("、");
+        (
+            join(list.iter().map(|s| s.name.trim()).collect()),
+            join(
+                list.iter()
+                    .map(|s| s.phone.trim())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            ),
+        )
+    }
+
     pub fn has_role(&self, role: &str) -> bool {
         self.staff
             .iter()

@@ -273,6 +273,14 @@ fn grid_label(
     }
 }
 
+/// A neighbour's name in grey: context only, left out silently where there is no room.
+fn faded_label(project: &Project, i: usize, u: f64, size: f64) -> AreaLabel {
+    let mut l = grid_label(project, i, u, size, false, "");
+    l.lines[0].attrs = format!(r#"fill="{FADED_INK}""#);
+    l.optional = true;
+    l
+}
+
 /// Place legend, scale bar + north arrow and inset in the emptiest corners, taking their
 /// boxes in the placer; returns the scale bar's facts.
 #[allow(clippy::too_many_arguments)]
@@ -456,25 +464,6 @@ fn village_of(project: &Project, i: usize) -> usize {
     cur
 }
 
-fn workers(g: &crate::model::Grid) -> (String, String) {
-    let ws: Vec<&crate::model::Staff> = g
-        .staff
-        .iter()
-        .filter(|s| s.role.trim() == ROLE_GRID_WORKER && !s.name.trim().is_empty())
-        .collect();
-    (
-        ws.iter()
-            .map(|s| s.name.trim())
-            .collect::<Vec<_>>()
-            .join("、"),
-        ws.iter()
-            .map(|s| s.phone.trim())
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("、"),
-    )
-}
-
 /// Rows of a table drawn with column widths `cols` (mm) from `top`; returns the bottom.
 #[allow(clippy::too_many_arguments)]
 fn table(
@@ -585,7 +574,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
     )
     .chain(members.iter().enumerate().map(|(k, &i)| {
         let g = &project.grids[i];
-        let (names, phones) = workers(g);
+        let (names, phones) = g.people(ROLE_GRID_WORKER);
         vec![
             (k + 1).to_string(),
             g.label().to_string(),
@@ -681,10 +670,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
         // Neighbouring villages' names, faded, where they show.
         for (i, g) in project.grids.iter().enumerate() {
             if g.level == v.level && i != vi && frame.visible(&g.geometry) {
-                let mut l = grid_label(project, i, u, 3.0, false, "");
-                l.lines[0].attrs = format!(r#"fill="{FADED_INK}""#);
-                l.optional = true;
-                labels.push(l);
+                labels.push(faded_label(project, i, u, 3.0));
             }
         }
         map::label_areas(&mut svg, &frame, project, &labels, &mut placer, &mut meta);
@@ -927,10 +913,7 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         let mut labels = vec![grid_label(project, gi, u, 4.2, false, "")];
         for &i in &peers {
             if i != gi {
-                let mut l = grid_label(project, i, u, 2.8, false, "");
-                l.lines[0].attrs = format!(r#"fill="{FADED_INK}""#);
-                l.optional = true;
-                labels.push(l);
+                labels.push(faded_label(project, i, u, 2.8));
             }
         }
         map::label_areas(&mut svg, &frame, project, &labels, &mut placer, &mut meta);
