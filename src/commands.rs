@@ -800,13 +800,13 @@ pub fn propose_partition(
 ) -> Result<crate::edit::Transaction, String> {
     let mut t = crate::edit::partition(project, id, opts).map_err(|e| e.to_string())?;
     let mut after = project.clone();
-    t.apply(&mut after);
+    t.apply(&mut after).map_err(|e| e.to_string())?;
     let scheme = crate::records::codes::CodeScheme::from_settings(&project.settings);
     let codes = crate::records::codes::renumber(&after, Some(&[id.to_string()]), &scheme);
     for (i, code) in codes {
         let gid = after.grids[i].id.clone();
         if let Some(g) = t
-            .changes
+            .grids
             .iter_mut()
             .filter_map(|c| c.after.as_mut())
             .find(|g| g.id == gid)
@@ -814,5 +814,6 @@ pub fn propose_partition(
             g.code = code;
         }
     }
+    crate::edit::node_boundary(project, &mut t);
     Ok(t)
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod commands;
+pub mod document;
 pub mod edit;
 pub mod geom;
 pub mod io;

@@ -542,7 +542,7 @@ fn run() -> anyhow::Result<i32> {
             let parents = (!parent.is_empty()).then_some(parent.as_slice());
             let t = commands::renumber_codes(&project, parents);
             let before: Vec<String> = project.grids.iter().map(|g| g.code.clone()).collect();
-            t.apply(&mut project);
+            t.apply(&mut project)?;
             for (g, old) in project.grids.iter().zip(&before) {
                 if &g.code != old {
                     println!("{}\t{} → {}", g.label(), old, g.code);
@@ -587,8 +587,8 @@ fn run() -> anyhow::Result<i32> {
             let matched = roster.rows.len() - roster.unmatched().count();
             println!(
                 "{matched} 行已匹配，{} 个网格更新 / {matched} rows matched, {} grids updated",
-                t.changes.len(),
-                t.changes.len()
+                t.grids.len(),
+                t.grids.len()
             );
             for r in roster.unmatched() {
                 println!(
@@ -596,7 +596,7 @@ fn run() -> anyhow::Result<i32> {
                     r.line, r.line, r.code, r.grid_name, r.staff.role, r.staff.name, r.staff.phone
                 );
             }
-            t.apply(&mut project);
+            t.apply(&mut project)?;
             if let Some(out) = out {
                 commands::export(&project, &out, &Default::default())
                     .map_err(anyhow::Error::msg)?;
@@ -644,8 +644,7 @@ fn run() -> anyhow::Result<i32> {
                     return Ok(EXIT_BAD_INPUT);
                 }
             };
-            t.apply(&mut project);
-            gridmap::edit::node_boundary(&mut project, &t);
+            t.apply(&mut project)?;
             for g in project.children_of(&id) {
                 println!(
                     "{}\t{}\t{} 户\t{:.2} km²",

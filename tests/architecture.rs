@@ -69,6 +69,8 @@ fn layers_point_down() {
                 "crate::commands",
                 "crate::ui",
             ],
+            // The document pipeline ties the core together; only the app sits above it.
+            "document.rs" => &["crate::ui", "crate::commands"],
             "print" => &[
                 "crate::io",
                 "crate::audit",

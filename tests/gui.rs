@@ -57,7 +57,7 @@ fn click_at(h: &mut Harness<GridmapApp>, pos: Pos2, modifiers: Modifiers) {
 }
 
 fn count(h: &Harness<GridmapApp>, kind: Kind) -> usize {
-    h.state().doc.report.of_kind(kind).count()
+    h.state().doc.report().of_kind(kind).count()
 }
 
 /// Pick the gap finding in the audit list (zooms to it and highlights it); its index.
@@ -65,7 +65,7 @@ fn zoom_to_gap(h: &mut Harness<GridmapApp>) -> usize {
     let i = h
         .state()
         .doc
-        .report
+        .report()
         .findings
         .iter()
         .position(|f| f.kind == Kind::Gap)
@@ -82,7 +82,7 @@ fn drawing_over_the_planted_gap_fills_it_and_undo_brings_it_back() {
     assert_eq!(count(&h, Kind::Gap), 1);
     // Zoom to the gap from the audit list, then draw a rough rectangle around it.
     let i = zoom_to_gap(&mut h);
-    let gap = h.state().doc.report.findings[i].geometry.clone().unwrap();
+    let gap = h.state().doc.report().findings[i].geometry.clone().unwrap();
     let env = geo::BoundingRect::bounding_rect(&gap).unwrap();
     let env = geom::expand(env, 12.0);
     h.get_by_label("绘制网格").click();
@@ -111,18 +111,18 @@ fn drawing_over_the_planted_gap_fills_it_and_undo_brings_it_back() {
     h.key_press(egui::Key::Enter);
     h.run_steps(3);
     assert_eq!(count(&h, Kind::Gap), 0, "{:#?}", h.state().message);
-    assert_eq!(h.state().doc.project.grids.len(), 81);
+    assert_eq!(h.state().doc.project().grids.len(), 81);
     h.get_by_label("撤销").click();
     h.run_steps(3);
     assert_eq!(count(&h, Kind::Gap), 1);
-    assert_eq!(h.state().doc.project.grids.len(), 80);
+    assert_eq!(h.state().doc.project().grids.len(), 80);
 }
 
 #[test]
 fn dragging_a_shared_vertex_moves_it_in_both_grids() {
     let mut h = app("jinping.geojson");
     let (v, ids) = {
-        let p = &h.state().doc.project;
+        let p = &h.state().doc.project();
         let a = p.grid("JP05-01").unwrap();
         let b = p.grid("JP05-02").unwrap();
         let v = *a.geometry.0[0]
@@ -151,7 +151,7 @@ fn dragging_a_shared_vertex_moves_it_in_both_grids() {
     press(&mut h, to, false, Modifiers::NONE);
     h.run_steps(2);
     let moved = h.state().view.to_world(to);
-    let p = &h.state().doc.project;
+    let p = &h.state().doc.project();
     for id in ids {
         let ring = &p.grid(id).unwrap().geometry.0[0].exterior().0;
         assert!(!ring.contains(&v), "{id} still has the old vertex");
@@ -161,20 +161,20 @@ fn dragging_a_shared_vertex_moves_it_in_both_grids() {
             "{id} lacks the new one"
         );
     }
-    assert_eq!(h.state().doc.history.len(), 1, "one drag, one undo step");
+    assert_eq!(h.state().doc.history().len(), 1, "one drag, one undo step");
     assert_eq!(
         count(&h, Kind::Gap) + count(&h, Kind::Overlap) + count(&h, Kind::InvalidEdge),
         0
     );
     h.get_by_label("撤销").click();
     h.run_steps(2);
-    assert_eq!(h.state().doc.project, load("jinping.geojson"));
+    assert_eq!(h.state().doc.project(), &load("jinping.geojson"));
 }
 
 #[test]
 fn split_by_a_line_then_merge_with_shift_selection() {
     let mut h = app("jinping.geojson");
-    let g = h.state().doc.project.grid("JP05-01").unwrap().clone();
+    let g = h.state().doc.project().grid("JP05-01").unwrap().clone();
     let env = geom::envelope(&g.geometry).unwrap();
     h.state_mut().selection = vec![g.id.clone()];
     h.state_mut().execute(gridmap::ui::UiCommand::ZoomSelection);
@@ -188,16 +188,16 @@ fn split_by_a_line_then_merge_with_shift_selection() {
     }
     h.key_press(egui::Key::Enter);
     h.run_steps(3);
-    let grids = h.state().doc.project.grids.len();
+    let grids = h.state().doc.project().grids.len();
     assert_eq!(grids, 81, "{}", h.state().message);
-    let new_id = h.state().doc.project.grids.last().unwrap().id.clone();
+    let new_id = h.state().doc.project().grids.last().unwrap().id.clone();
     assert!(new_id.starts_with("JP05-01-"));
     // Select both pieces with Select + Shift-click, then Merge.
     h.get_by_label("选择").click();
     h.run_steps(1);
     h.state_mut().selection.clear();
     for id in [g.id.clone(), new_id.clone()] {
-        let piece = h.state().doc.project.grid(&id).unwrap().clone();
+        let piece = h.state().doc.project().grid(&id).unwrap().clone();
         let inside = geo::InteriorPoint::interior_point(&piece.geometry)
             .unwrap()
             .0;
@@ -207,8 +207,8 @@ fn split_by_a_line_then_merge_with_shift_selection() {
     assert_eq!(h.state().selection.len(), 2, "{:?}", h.state().selection);
     h.get_by_label("合并").click();
     h.run_steps(3);
-    assert_eq!(h.state().doc.project.grids.len(), 80);
-    let merged = h.state().doc.project.grid(&g.id).unwrap();
+    assert_eq!(h.state().doc.project().grids.len(), 80);
+    let merged = h.state().doc.project().grid(&g.id).unwrap();
     assert!((geom::area(&merged.geometry) - geom::area(&g.geometry)).abs() < 0.01);
     assert_eq!(
         count(&h, Kind::Gap) + count(&h, Kind::Overlap) + count(&h, Kind::InvalidEdge),
@@ -221,21 +221,21 @@ fn an_invalid_staff_phone_shows_a_warning() {
     let mut h = app("jinping.geojson");
     h.state_mut().selection = vec!["JP05-01".into()];
     h.run_steps(2);
-    let phone = h.state().doc.project.grid("JP05-01").unwrap().staff[0]
+    let phone = h.state().doc.project().grid("JP05-01").unwrap().staff[0]
         .phone
         .clone();
     let field = h.get_all_by_value(&phone).next().expect("the phone field");
     field.focus();
     field.type_text("99");
     h.run_steps(3);
-    let now = h.state().doc.project.grid("JP05-01").unwrap().staff[0]
+    let now = h.state().doc.project().grid("JP05-01").unwrap().staff[0]
         .phone
         .clone();
     assert!(now.ends_with("99") && now.len() == 13, "{now}");
     assert!(
         h.state()
             .doc
-            .report
+            .report()
             .of_kind(Kind::BadPhone)
             .any(|f| f.ids == vec!["JP05-01".to_string()])
     );
@@ -260,11 +260,11 @@ fn the_interface_switches_to_english() {
 fn fill_gap_button_turns_the_gap_into_a_grid() {
     let mut h = app("jinping-faulty.geojson");
     let i = zoom_to_gap(&mut h);
-    let area = h.state().doc.report.findings[i].area_m2.unwrap();
+    let area = h.state().doc.report().findings[i].area_m2.unwrap();
     h.get_by_label("填补缝隙").click();
     h.run_steps(3);
     assert_eq!(count(&h, Kind::Gap), 0);
-    let g = h.state().doc.project.grids.last().unwrap();
+    let g = h.state().doc.project().grids.last().unwrap();
     assert!((geom::area(&g.geometry) - area).abs() < 0.01 * area);
 }
 
@@ -289,7 +289,7 @@ fn settings_remember_language_and_recent_files() {
 fn the_layer_tree_expands_a_village_and_selects_a_grid() {
     let mut h = app("jinping.geojson");
     let (village, child) = {
-        let p = &h.state().doc.project;
+        let p = &h.state().doc.project();
         let v = p.grids.iter().find(|g| g.level == 2).unwrap();
         let c = p.children_of(&v.id).next().unwrap();
         (v.id.clone(), (c.id.clone(), c.name.clone()))
@@ -435,7 +435,7 @@ fn a_recovery_copy_is_offered_and_restored() {
     h.get_by_label("恢复").click();
     h.run_steps(3);
     let app = h.state();
-    assert_eq!(app.doc.project.grids.len(), 79);
+    assert_eq!(app.doc.project().grids.len(), 79);
     assert!(app.doc.dirty, "recovered work is unsaved");
     assert_eq!(
         app.doc.path.as_deref(),
@@ -533,7 +533,7 @@ fn shapefile_import_dialog() {
     h.run_steps(3);
     let app_state = h.state();
     assert!(app_state.import_dialog.is_none());
-    let p = &app_state.doc.project;
+    let p = &app_state.doc.project();
     assert_eq!(p.crs, Crs::epsg(4525));
     assert_eq!(p.grids.len(), r.grids.len());
     for (a, b) in p.grids.iter().zip(&r.grids) {
@@ -559,7 +559,7 @@ fn shapefile_import_dialog() {
     );
     assert!(!h.state().doc.dirty);
     let saved = gridmap::io::open(&[out.as_path()], &ReadOptions::default()).unwrap();
-    assert_eq!(saved.grids, h.state().doc.project.grids);
+    assert_eq!(saved.grids, h.state().doc.project().grids);
     assert_eq!(saved.settings["field_map"]["code"], "BIANMA");
 }
 
@@ -624,7 +624,7 @@ fn print_dialog_previews_the_sheet_and_exports_a_board() {
     assert!(text.contains("13900000007"), "the grid head's phone");
     // The hotline is remembered with the project.
     assert_eq!(
-        h.state().doc.project.settings["print"]["hotline"],
+        h.state().doc.project().settings["print"]["hotline"],
         "0739-7654321"
     );
     assert!(h.state().doc.dirty);
@@ -638,14 +638,14 @@ fn four_bounds_are_shown_edited_by_hand_and_the_ledger_saved_from_the_app() {
     let i = h
         .state()
         .doc
-        .project
+        .project()
         .grids
         .iter()
         .position(|g| g.id == "JP01-01")
         .unwrap();
     h.state_mut().selection = vec!["JP01-01".into()];
     h.run_steps(3);
-    let derived = four_bounds(&h.state().doc.project, i);
+    let derived = four_bounds(h.state().doc.project(), i);
     assert_eq!(derived.north, "镇界");
     // The panel shows the derived text; typing into 北至 makes it a hand-written record.
     h.get_by_label("（按地图自动生成）");
@@ -657,7 +657,7 @@ fn four_bounds_are_shown_edited_by_hand_and_the_ledger_saved_from_the_app() {
         .unwrap()
         .type_text("（县界）");
     h.run_steps(3);
-    let fb = four_bounds(&h.state().doc.project, i);
+    let fb = four_bounds(h.state().doc.project(), i);
     assert!(fb.edited);
     assert_eq!(fb.north, "镇界（县界）");
     assert_eq!(fb.east, derived.east, "the other sides keep their text");
@@ -666,7 +666,7 @@ fn four_bounds_are_shown_edited_by_hand_and_the_ledger_saved_from_the_app() {
     h.state_mut().execute(gridmap::ui::UiCommand::Undo);
     h.run_steps(2);
     assert!(
-        !h.state().doc.project.grids[i]
+        !h.state().doc.project().grids[i]
             .extra
             .contains_key(FOUR_BOUNDS)
     );
@@ -708,7 +708,7 @@ fn edits_are_logged_per_grid_with_the_user_and_kept_in_the_project_file() {
         .unwrap()
         .type_text("东");
     h.run_steps(3);
-    let g = h.state().doc.project.grid("JP02-01").unwrap().clone();
+    let g = h.state().doc.project().grid("JP02-01").unwrap().clone();
     assert_eq!(g.name, "下村一组东");
     let log = g.history();
     assert_eq!(log.len(), 1, "typing in one field is one change: {log:?}");
@@ -726,7 +726,7 @@ fn edits_are_logged_per_grid_with_the_user_and_kept_in_the_project_file() {
     assert!(
         h.state()
             .doc
-            .project
+            .project()
             .grid("JP02-01")
             .unwrap()
             .history()
@@ -754,13 +754,20 @@ fn a_staff_roster_opened_in_the_app_is_previewed_then_imported_as_one_step() {
     h.get_by_label("导入").click();
     h.run_steps(3);
     assert!(h.state().roster.is_none());
-    let staff = h.state().doc.project.grid("JP01-01").unwrap().staff.clone();
+    let staff = h
+        .state()
+        .doc
+        .project()
+        .grid("JP01-01")
+        .unwrap()
+        .staff
+        .clone();
     assert_eq!(staff.len(), 1);
     assert_eq!(staff[0].name, "周新");
     h.state_mut().execute(gridmap::ui::UiCommand::Undo);
     h.run_steps(2);
     assert_eq!(
-        h.state().doc.project.grid("JP01-01").unwrap().staff.len(),
+        h.state().doc.project().grid("JP01-01").unwrap().staff.len(),
         3
     );
 }
@@ -768,14 +775,14 @@ fn a_staff_roster_opened_in_the_app_is_previewed_then_imported_as_one_step() {
 #[test]
 fn a_partition_proposal_replaces_a_villages_grids_in_one_undo_step() {
     let mut h = app("jinping.geojson");
-    let before: Vec<gridmap::Grid> = h.state().doc.project.grids.clone();
+    let before: Vec<gridmap::Grid> = h.state().doc.project().grids.clone();
     h.state_mut().selection = vec!["JP07".into()];
     h.run_steps(3);
     h.get_by_label("按自然村生成三级网格方案").click();
     h.run_steps(3);
     let s = h.state();
     assert!(s.message.contains("划分方案"), "{}", s.message);
-    let kids: Vec<&gridmap::Grid> = s.doc.project.children_of("JP07").collect();
+    let kids: Vec<&gridmap::Grid> = s.doc.project().children_of("JP07").collect();
     assert!(!kids.is_empty());
     assert!(
         kids.iter()
@@ -788,9 +795,82 @@ fn a_partition_proposal_replaces_a_villages_grids_in_one_undo_step() {
         Kind::InvalidEdge,
         Kind::OutsideParent,
     ] {
-        assert_eq!(s.doc.report.of_kind(kind).count(), 0, "{kind:?}");
+        assert_eq!(s.doc.report().of_kind(kind).count(), 0, "{kind:?}");
     }
     h.state_mut().execute(gridmap::ui::UiCommand::Undo);
     h.run_steps(2);
-    assert_eq!(h.state().doc.project.grids, before);
+    assert_eq!(h.state().doc.project().grids, before);
+}
+
+/// Issue 11: importing layers other than grids bypassed the undo history. Rivers imported
+/// from a typed path are one undo step: Ctrl+Z takes them away exactly, Ctrl+Y brings them
+/// back, and the audit follows.
+#[test]
+fn imported_rivers_are_one_undo_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = app("jinping.geojson");
+    let before = h.state().doc.project().clone();
+    // A new stream between the centres of two grids, in longitude/latitude as another
+    // program writes it.
+    let centre = |id: &str| {
+        geo::InteriorPoint::interior_point(&before.grid(id).unwrap().geometry)
+            .unwrap()
+            .0
+    };
+    let (a, b) = (centre("JP01-01"), centre("JP02-01"));
+    let (la, lb) = (h.state().lonlat(a).unwrap(), h.state().lonlat(b).unwrap());
+    let path = dir.path().join("new_rivers.geojson");
+    let json = serde_json::json!({"type": "FeatureCollection", "features": [{
+        "type": "Feature",
+        "properties": {"layer": "river", "id": "R-new", "name": "新溪"},
+        "geometry": {"type": "LineString", "coordinates": [[la.x, la.y], [lb.x, lb.y]]}
+    }]});
+    std::fs::write(&path, json.to_string()).unwrap();
+    h.state_mut().typed_path = path.display().to_string();
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("导入路径").click();
+    h.run_steps(3);
+    let p = h.state().doc.project().clone();
+    assert_eq!(
+        p.rivers.len(),
+        before.rivers.len() + 1,
+        "{}",
+        h.state().message
+    );
+    assert_eq!(p.grids, before.grids);
+    // The audit measures the new river: its length by grid adds up to the line's length.
+    let table = h
+        .state()
+        .doc
+        .report()
+        .rivers
+        .iter()
+        .find(|r| r.id == "R-new")
+        .expect("the new river is audited")
+        .clone();
+    let straight = (b.x - a.x).hypot(b.y - a.y);
+    assert!(
+        (table.length_m - straight).abs() < 1e-3 * straight,
+        "{} vs {straight}",
+        table.length_m
+    );
+    let parts: f64 = table.by_grid.iter().map(|g| g.length_m).sum::<f64>() + table.outside_m;
+    assert!((parts - table.length_m).abs() < 0.01);
+    // Ctrl+Z: the project is exactly as before, and so is its audit.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project(), &before);
+    assert!(
+        !h.state()
+            .doc
+            .report()
+            .rivers
+            .iter()
+            .any(|r| r.id == "R-new")
+    );
+    // Ctrl+Y: back again.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Y);
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project(), &p);
 }

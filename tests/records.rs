@@ -345,7 +345,9 @@ fn codes_are_generated_by_position_and_again_after_a_split_and_a_merge() {
     for g in p.grids.iter_mut().filter(|g| g.level > 1) {
         g.code = format!("X{}", g.id);
     }
-    gridmap::commands::renumber_codes(&p, None).apply(&mut p);
+    gridmap::commands::renumber_codes(&p, None)
+        .apply(&mut p)
+        .unwrap();
     assert_codes_follow_the_hierarchy(&p);
     // 上村's grids in reading order: the top row first (north to south, west to east).
     let kids: Vec<&gridmap::Grid> = {
@@ -376,10 +378,13 @@ fn codes_are_generated_by_position_and_again_after_a_split_and_a_merge() {
     let siblings = p.children_of(g.parent.as_deref().unwrap()).count();
     gridmap::edit::split(&p, &g.id, &line)
         .unwrap()
-        .apply(&mut p);
+        .apply(&mut p)
+        .unwrap();
     let parent = g.parent.clone().unwrap();
     assert!(p.children_of(&parent).any(|c| c.code.is_empty()));
-    gridmap::commands::renumber_codes(&p, Some(std::slice::from_ref(&parent))).apply(&mut p);
+    gridmap::commands::renumber_codes(&p, Some(std::slice::from_ref(&parent)))
+        .apply(&mut p)
+        .unwrap();
     assert_codes_follow_the_hierarchy(&p);
     assert_eq!(p.children_of(&parent).count(), siblings + 1);
     // Merge two of them back: numbering closes the hole.
@@ -390,8 +395,10 @@ fn codes_are_generated_by_position_and_again_after_a_split_and_a_merge() {
         .collect();
     let merged = gridmap::edit::merge(&p, &ids);
     if let Ok(t) = merged {
-        t.apply(&mut p);
-        gridmap::commands::renumber_codes(&p, Some(std::slice::from_ref(&parent))).apply(&mut p);
+        t.apply(&mut p).unwrap();
+        gridmap::commands::renumber_codes(&p, Some(std::slice::from_ref(&parent)))
+            .apply(&mut p)
+            .unwrap();
         assert_codes_follow_the_hierarchy(&p);
     }
 }
@@ -531,7 +538,7 @@ fn staff_rosters_import_by_code_or_name_and_export_back() {
     let (t, roster) = gridmap::commands::import_staff(&p, &csv).unwrap();
     assert_eq!(roster.unmatched().count(), 0);
     let mut q = p.clone();
-    t.apply(&mut q);
+    t.apply(&mut q).unwrap();
     assert_eq!(q.grid("JP01-02").unwrap().staff.len(), 1);
     assert_eq!(q.grid("JP01-02").unwrap().staff[0].name, "孙丽");
     // No usable header: a clear error naming the file.
@@ -574,8 +581,7 @@ fn partition_proposals_for_every_village_tile_it_exactly_and_keep_the_size() {
                 along_rivers,
             };
             let t = gridmap::commands::propose_partition(&p, &v.id, &opts).unwrap();
-            t.apply(&mut p);
-            gridmap::edit::node_boundary(&mut p, &t);
+            t.apply(&mut p).unwrap();
             assert_eq!(
                 coverage(&p),
                 Vec::<String>::new(),
@@ -616,7 +622,7 @@ fn partition_proposals_for_every_village_tile_it_exactly_and_keep_the_size() {
                 );
             }
             // One invertible step.
-            t.revert(&mut p);
+            t.revert(&mut p).unwrap();
             assert_eq!(p.grids, original.grids);
         }
     }

@@ -240,6 +240,11 @@ impl Auditor {
                     }
                     let group = group_of(&gindex, g);
                     groups_dirty.insert(group.clone());
+                    if !usable {
+                        // Left out of the coverage checks: nothing of its old ones stays.
+                        self.raw_edges.remove(id);
+                        self.pairs.retain(|(a, b), _| a != id && b != id);
+                    }
                     self.state.insert(
                         g.id.clone(),
                         GridState {
@@ -253,6 +258,7 @@ impl Auditor {
                 _ => {
                     self.state.remove(id);
                     self.raw_edges.remove(id);
+                    self.pairs.retain(|(a, b), _| a != id && b != id);
                 }
             }
         }

@@ -1,48 +1,246 @@
-//! Invertible edits and the undo history. Every edit is a [`Transaction`] of grid
-//! replacements whose inverse is known when it is made; undo at the start does nothing, and
-//! consecutive transactions with the same merge key (one drag) are one undo step.
+//! Invertible edits and the undo history. Every change to the project, on every layer and
+//! to its settings, is a [`Transaction`] whose inverse is known when it is made. A
+//! transaction applies exactly or not at all: a change that no longer fits the project
+//! (its `before` is not what is there) is refused and nothing is changed. Undo at the start
+//! does nothing, and consecutive transactions with the same merge key (one drag) are one
+//! undo step.
 
-use crate::model::{Grid, Project};
+use crate::model::{
+    Boundary, ChangeSet, Feature, Grid, GridChange, Layer, Project, Reservoir, River, Village,
+};
+use serde_json::Value;
 
-/// One grid changed at position `pos` of `project.grids`: inserted (`before` None),
-/// removed (`after` None) or replaced.
+/// One feature changed at position `pos` of its layer: inserted (`before` None), removed
+/// (`after` None) or replaced.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Change {
+pub struct Change<T> {
     pub pos: usize,
-    pub before: Option<Grid>,
-    pub after: Option<Grid>,
+    pub before: Option<T>,
+    pub after: Option<T>,
+}
+
+/// One project setting changed: added (`before` None), removed (`after` None) or replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingChange {
+    pub key: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Why a transaction could not be applied; the project is left as it was.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{zh}：{label}（{layer_zh}第 {pos} 项）。项目已保持原样。 / The change \"{label}\" no longer fits the project ({layer_en} item {pos}: {en}); nothing was changed."
+)]
+pub struct ApplyError {
+    pub label: String,
+    pub layer_zh: &'static str,
+    pub layer_en: &'static str,
+    pub pos: usize,
+    pub zh: &'static str,
+    pub en: &'static str,
 }
 
 /// A set of changes applied together, with a label for the undo menu.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Transaction {
     pub label: String,
-    pub changes: Vec<Change>,
+    pub grids: Vec<Change<Grid>>,
+    pub rivers: Vec<Change<River>>,
+    pub reservoirs: Vec<Change<Reservoir>>,
+    pub villages: Vec<Change<Village>>,
+    pub boundary: Vec<Change<Boundary>>,
+    pub settings: Vec<SettingChange>,
     /// Transactions with the same key that follow each other (a drag) merge into one step.
     pub merge_key: Option<String>,
+}
+
+/// Apply the changes of one layer in order (forward) or undo them in reverse order.
+/// Stops at the first change that does not fit and returns how many were applied.
+fn apply_layer<T: Feature>(
+    layer: &mut Vec<T>,
+    changes: &[Change<T>],
+    forward: bool,
+) -> Result<(), (usize, usize, &'static str, &'static str)> {
+    let n = changes.len();
+    for k in 0..n {
+        let c = if forward {
+            &changes[k]
+        } else {
+            &changes[n - 1 - k]
+        };
+        let (from, to) = if forward {
+            (&c.before, &c.after)
+        } else {
+            (&c.after, &c.before)
+        };
+        let fits = match from {
+            None => c.pos <= layer.len(),
+            Some(f) => layer.get(c.pos) == Some(f),
+        };
+        if !fits {
+            let (zh, en) = match from {
+                None => (
+                    "插入位置超出图层",
+                    "the position is past the end of the layer",
+                ),
+                Some(_) if c.pos >= layer.len() => ("该项已不存在", "the item no longer exists"),
+                Some(_) => (
+                    "该项已被其他修改改变",
+                    "the item was changed by another edit",
+                ),
+            };
+            return Err((k, c.pos, zh, en));
+        }
+        match (from, to) {
+            (None, Some(g)) => layer.insert(c.pos, g.clone()),
+            (Some(_), None) => {
+                layer.remove(c.pos);
+            }
+            (Some(_), Some(g)) => layer[c.pos] = g.clone(),
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Undo the first `applied` changes of a layer that were applied in direction `forward`.
+fn rollback_layer<T: Feature>(
+    layer: &mut Vec<T>,
+    changes: &[Change<T>],
+    forward: bool,
+    applied: usize,
+) {
+    let n = changes.len();
+    let done: Vec<Change<T>> = (0..applied)
+        .map(|k| {
+            if forward {
+                changes[k].clone()
+            } else {
+                changes[n - 1 - k].clone()
+            }
+        })
+        .map(|c| {
+            if forward {
+                c
+            } else {
+                Change {
+                    pos: c.pos,
+                    before: c.after,
+                    after: c.before,
+                }
+            }
+        })
+        .collect();
+    // These were applied in order; their inverse, in reverse order, cannot fail.
+    let _ = apply_layer(layer, &done, false);
+}
+
+/// Add what a layer's changes touched to `set`.
+fn touched<T: Feature>(
+    changes: &[Change<T>],
+    set: &mut ChangeSet,
+    grid: impl Fn(&T, &T) -> GridChange,
+) {
+    let all = GridChange {
+        geometry: true,
+        record: true,
+    };
+    let add = |set: &mut ChangeSet, id: &str, how: GridChange| match set.ids_mut(T::LAYER) {
+        Some(ids) => {
+            ids.insert(id.to_string());
+        }
+        None => set.grid(id, how),
+    };
+    for c in changes {
+        match (&c.before, &c.after) {
+            (Some(b), Some(a)) if b.id() == a.id() => add(set, a.id(), grid(b, a)),
+            (b, a) => {
+                if b.is_some() && a.is_some() {
+                    set.renamed.insert(T::LAYER);
+                }
+                for f in b.iter().chain(a.iter()) {
+                    add(set, f.id(), all);
+                }
+            }
+        }
+        if c.before.is_none() != c.after.is_none() {
+            set.moved(T::LAYER, c.pos);
+        }
+    }
 }
 
 impl Transaction {
     pub fn new(label: impl Into<String>) -> Self {
         Transaction {
             label: label.into(),
-            changes: Vec::new(),
-            merge_key: None,
+            ..Default::default()
         }
     }
 
-    /// Replace the grid at `pos` by `after` (keeps its position).
+    /// Replace the grid at `pos` by `after` (keeps its position). A grid this transaction
+    /// already replaced is replaced again in the same change, so the change stays exact.
     pub fn replace(&mut self, project: &Project, pos: usize, after: Grid) {
-        self.changes.push(Change {
+        replace_in(&mut self.grids, &project.grids, pos, after);
+    }
+
+    /// Insert a grid at the end of the layer (after any grid this transaction inserted).
+    pub fn push_grid(&mut self, project: &Project, g: Grid) {
+        let pos = end_of(&self.grids, project.grids.len());
+        self.grids.push(Change {
             pos,
-            before: Some(project.grids[pos].clone()),
-            after: Some(after),
+            before: None,
+            after: Some(g),
         });
+    }
+
+    /// Replace the boundary part at `pos`.
+    pub fn replace_boundary(&mut self, project: &Project, pos: usize, after: Boundary) {
+        replace_in(&mut self.boundary, &project.boundary, pos, after);
+    }
+
+    /// Set (or with None remove) a project setting.
+    pub fn set_setting(&mut self, project: &Project, key: &str, value: Option<Value>) {
+        let before = self
+            .settings
+            .iter()
+            .rev()
+            .find(|s| s.key == key)
+            .map(|s| s.after.clone())
+            .unwrap_or_else(|| project.settings.get(key).cloned());
+        if before != value {
+            self.settings.push(SettingChange {
+                key: key.to_string(),
+                before,
+                after: value,
+            });
+        }
+    }
+
+    /// Add every feature of `other` at the end of its layer (an import).
+    pub fn append_all(&mut self, project: &Project, other: Project) {
+        fn push<T: Feature>(changes: &mut Vec<Change<T>>, len: usize, items: Vec<T>) {
+            let start = end_of(changes, len);
+            changes.extend(items.into_iter().enumerate().map(|(k, f)| Change {
+                pos: start + k,
+                before: None,
+                after: Some(f),
+            }));
+        }
+        push(&mut self.grids, project.grids.len(), other.grids);
+        push(&mut self.rivers, project.rivers.len(), other.rivers);
+        push(
+            &mut self.reservoirs,
+            project.reservoirs.len(),
+            other.reservoirs,
+        );
+        push(&mut self.villages, project.villages.len(), other.villages);
+        push(&mut self.boundary, project.boundary.len(), other.boundary);
     }
 
     /// Write this change into the change log of every grid it leaves in the project.
     pub fn stamp(&mut self, user: &str, time: &str) {
-        for c in &mut self.changes {
+        for c in &mut self.grids {
             if let Some(g) = c.after.as_mut() {
                 g.log_change(crate::model::ChangeEntry {
                     time: time.to_string(),
@@ -54,59 +252,209 @@ impl Transaction {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
+        self.grids.is_empty()
+            && self.rivers.is_empty()
+            && self.reservoirs.is_empty()
+            && self.villages.is_empty()
+            && self.boundary.is_empty()
+            && self.settings.is_empty()
     }
 
-    /// Ids of the grids this transaction touches (for the incremental audit).
+    /// Number of feature and setting changes.
+    pub fn len(&self) -> usize {
+        self.grids.len()
+            + self.rivers.len()
+            + self.reservoirs.len()
+            + self.villages.len()
+            + self.boundary.len()
+            + self.settings.len()
+    }
+
+    /// What this transaction touches, by layer.
+    pub fn change_set(&self) -> ChangeSet {
+        let mut set = ChangeSet::default();
+        touched(&self.grids, &mut set, |b: &Grid, a: &Grid| GridChange {
+            geometry: b.geometry != a.geometry,
+            record: !b.same_record(a),
+        });
+        fn none<T>(_: &T, _: &T) -> GridChange {
+            GridChange::default()
+        }
+        touched(&self.rivers, &mut set, none::<River>);
+        touched(&self.reservoirs, &mut set, none::<Reservoir>);
+        touched(&self.villages, &mut set, none::<Village>);
+        touched(&self.boundary, &mut set, none::<Boundary>);
+        set.settings = self.settings.iter().map(|s| s.key.clone()).collect();
+        set
+    }
+
+    /// Ids of the grids this transaction touches, sorted.
     pub fn touched_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .changes
-            .iter()
-            .flat_map(|c| c.before.iter().chain(c.after.iter()).map(|g| g.id.clone()))
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
+        self.change_set().grids.into_keys().collect()
     }
 
-    fn apply_changes(project: &mut Project, changes: &[Change], forward: bool) {
-        let ordered: Box<dyn Iterator<Item = &Change>> = if forward {
-            Box::new(changes.iter())
-        } else {
-            Box::new(changes.iter().rev())
+    fn run(&self, project: &mut Project, forward: bool) -> Result<ChangeSet, ApplyError> {
+        let fail = |(layer_zh, layer_en): (&'static str, &'static str),
+                    pos: usize,
+                    zh: &'static str,
+                    en: &'static str| {
+            ApplyError {
+                label: self.label.clone(),
+                layer_zh,
+                layer_en,
+                pos,
+                zh,
+                en,
+            }
         };
-        for c in ordered {
-            let (from, to) = if forward {
-                (&c.before, &c.after)
-            } else {
-                (&c.after, &c.before)
+        // Layer by layer; a layer that does not fit rolls back the layers already done.
+        macro_rules! step {
+            ($field:ident, $layer:expr, $undo:expr) => {
+                if let Err((applied, pos, zh, en)) =
+                    apply_layer(&mut project.$field, &self.$field, forward)
+                {
+                    rollback_layer(&mut project.$field, &self.$field, forward, applied);
+                    $undo(project);
+                    return Err(fail($layer.label(), pos, zh, en));
+                }
             };
-            match (from, to) {
-                (None, Some(g)) => project
-                    .grids
-                    .insert(c.pos.min(project.grids.len()), g.clone()),
-                (Some(_), None) => {
-                    if c.pos < project.grids.len() {
-                        project.grids.remove(c.pos);
-                    }
+        }
+        let undo_grids =
+            |p: &mut Project| rollback_layer(&mut p.grids, &self.grids, forward, self.grids.len());
+        let undo_rivers = |p: &mut Project| {
+            undo_grids(p);
+            rollback_layer(&mut p.rivers, &self.rivers, forward, self.rivers.len());
+        };
+        let undo_reservoirs = |p: &mut Project| {
+            undo_rivers(p);
+            rollback_layer(
+                &mut p.reservoirs,
+                &self.reservoirs,
+                forward,
+                self.reservoirs.len(),
+            );
+        };
+        let undo_villages = |p: &mut Project| {
+            undo_reservoirs(p);
+            rollback_layer(
+                &mut p.villages,
+                &self.villages,
+                forward,
+                self.villages.len(),
+            );
+        };
+        let undo_boundary = |p: &mut Project| {
+            undo_villages(p);
+            rollback_layer(
+                &mut p.boundary,
+                &self.boundary,
+                forward,
+                self.boundary.len(),
+            );
+        };
+        step!(grids, Layer::Grids, |_: &mut Project| {});
+        step!(rivers, Layer::Rivers, undo_grids);
+        step!(reservoirs, Layer::Reservoirs, undo_rivers);
+        step!(villages, Layer::Villages, undo_reservoirs);
+        step!(boundary, Layer::Boundary, undo_villages);
+        // Settings: check all, then apply.
+        let n = self.settings.len();
+        let ordered: Vec<&SettingChange> = if forward {
+            self.settings.iter().collect()
+        } else {
+            self.settings.iter().rev().collect()
+        };
+        let mut scratch = project.settings.clone();
+        for (k, s) in ordered.into_iter().enumerate() {
+            let (from, to) = if forward {
+                (&s.before, &s.after)
+            } else {
+                (&s.after, &s.before)
+            };
+            if scratch.get(&s.key) != from.as_ref() {
+                undo_boundary(project);
+                let pos = if forward { k } else { n - 1 - k };
+                return Err(fail(
+                    ("项目设置", "settings"),
+                    pos,
+                    "该设置已被其他修改改变",
+                    "the setting was changed by another edit",
+                ));
+            }
+            match to {
+                Some(v) => {
+                    scratch.insert(s.key.clone(), v.clone());
                 }
-                (Some(_), Some(g)) => {
-                    if let Some(slot) = project.grids.get_mut(c.pos) {
-                        *slot = g.clone();
-                    }
+                None => {
+                    scratch.remove(&s.key);
                 }
-                (None, None) => {}
             }
         }
+        project.settings = scratch;
+        Ok(self.change_set())
     }
 
-    pub fn apply(&self, project: &mut Project) {
-        Self::apply_changes(project, &self.changes, true);
+    /// Apply to `project`; on error nothing is changed.
+    pub fn apply(&self, project: &mut Project) -> Result<ChangeSet, ApplyError> {
+        self.run(project, true)
     }
 
-    pub fn revert(&self, project: &mut Project) {
-        Self::apply_changes(project, &self.changes, false);
+    /// Undo on `project` (which must be as `apply` left it); on error nothing is changed.
+    pub fn revert(&self, project: &mut Project) -> Result<ChangeSet, ApplyError> {
+        self.run(project, false)
     }
+
+    /// True when every change replaces a feature in place (no insert, remove or setting):
+    /// such transactions compose position by position.
+    fn replaces_only(&self) -> bool {
+        fn only<T>(c: &[Change<T>]) -> bool {
+            c.iter().all(|c| c.before.is_some() && c.after.is_some())
+        }
+        only(&self.grids)
+            && only(&self.rivers)
+            && only(&self.reservoirs)
+            && only(&self.villages)
+            && only(&self.boundary)
+            && self.settings.is_empty()
+    }
+}
+
+/// The position after the last feature `changes` inserted at the end of a layer of `len`.
+fn end_of<T>(changes: &[Change<T>], len: usize) -> usize {
+    let mut n = len;
+    for c in changes {
+        match (&c.before, &c.after) {
+            (None, Some(_)) => n += 1,
+            (Some(_), None) => n = n.saturating_sub(1),
+            _ => {}
+        }
+    }
+    n
+}
+
+/// Replace the feature at `pos` of the layer as `changes` leave it. The most recent change
+/// that wrote that feature gets the new value; otherwise a new change replaces the
+/// original feature, found by following the positions back through inserts and removes.
+fn replace_in<T: Feature>(changes: &mut Vec<Change<T>>, layer: &[T], pos: usize, after: T) {
+    let mut p = pos;
+    for k in (0..changes.len()).rev() {
+        let c = &changes[k];
+        match (&c.before, &c.after) {
+            (_, Some(_)) if c.pos == p => {
+                changes[k].after = Some(after);
+                return;
+            }
+            (None, Some(_)) if c.pos < p => p -= 1,
+            (Some(_), None) if c.pos <= p => p += 1,
+            _ => {}
+        }
+    }
+    let before = layer.get(p).cloned();
+    changes.push(Change {
+        pos,
+        before,
+        after: Some(after),
+    });
 }
 
 /// Undo and redo stacks.
@@ -117,40 +465,59 @@ pub struct History {
 }
 
 impl History {
-    /// Apply `t` and record it. Returns the ids it touched.
-    pub fn commit(&mut self, project: &mut Project, t: Transaction) -> Vec<String> {
+    /// Apply `t` and record it. Returns what it touched; an empty transaction touches
+    /// nothing and is not recorded.
+    pub fn commit(
+        &mut self,
+        project: &mut Project,
+        t: Transaction,
+    ) -> Result<ChangeSet, ApplyError> {
         if t.is_empty() {
-            return Vec::new();
+            return Ok(ChangeSet::default());
         }
-        t.apply(project);
-        let ids = t.touched_ids();
+        let set = t.apply(project)?;
         self.redo.clear();
         if let (Some(last), Some(key)) = (self.undo.last_mut(), t.merge_key.as_ref())
             && last.merge_key.as_ref() == Some(key)
+            && last.replaces_only()
+            && t.replaces_only()
         {
-            // One drag, one step: keep the first state of each grid and the last.
+            // One drag, one step: keep the first state of each feature and the last.
             merge_into(last, t);
-            return ids;
+            return Ok(set);
         }
         self.undo.push(t);
-        ids
+        Ok(set)
     }
 
-    /// Undo the last step; None at the start of the history.
-    pub fn undo(&mut self, project: &mut Project) -> Option<Vec<String>> {
+    /// Undo the last step; None at the start of the history. A step that does not fit
+    /// stays on the stack and the project is unchanged.
+    pub fn undo(&mut self, project: &mut Project) -> Option<Result<ChangeSet, ApplyError>> {
         let t = self.undo.pop()?;
-        t.revert(project);
-        let ids = t.touched_ids();
-        self.redo.push(t);
-        Some(ids)
+        Some(match t.revert(project) {
+            Ok(set) => {
+                self.redo.push(t);
+                Ok(set)
+            }
+            Err(e) => {
+                self.undo.push(t);
+                Err(e)
+            }
+        })
     }
 
-    pub fn redo(&mut self, project: &mut Project) -> Option<Vec<String>> {
+    pub fn redo(&mut self, project: &mut Project) -> Option<Result<ChangeSet, ApplyError>> {
         let t = self.redo.pop()?;
-        t.apply(project);
-        let ids = t.touched_ids();
-        self.undo.push(t);
-        Some(ids)
+        Some(match t.apply(project) {
+            Ok(set) => {
+                self.undo.push(t);
+                Ok(set)
+            }
+            Err(e) => {
+                self.redo.push(t);
+                Err(e)
+            }
+        })
     }
 
     /// End the current drag: the next transaction starts a new step even with the same key.
@@ -172,6 +539,10 @@ impl History {
         self.undo.last().map(|t| t.label.as_str())
     }
 
+    pub fn redo_label(&self) -> Option<&str> {
+        self.redo.last().map(|t| t.label.as_str())
+    }
+
     pub fn len(&self) -> usize {
         self.undo.len()
     }
@@ -181,18 +552,40 @@ impl History {
     }
 }
 
-/// Fold `next` into `last`: changes that only replace grids in place compose by position.
+/// Fold `next` into `last` (both replace in place only): changes compose by position.
 fn merge_into(last: &mut Transaction, next: Transaction) {
-    for c in next.changes {
-        match last.changes.iter_mut().find(|l| {
-            l.pos == c.pos
-                && l.after.is_some()
-                && c.before.is_some()
-                && l.before.is_some()
-                && c.after.is_some()
-        }) {
-            Some(l) => l.after = c.after,
-            None => last.changes.push(c),
+    fn fold<T>(last: &mut Vec<Change<T>>, next: Vec<Change<T>>) {
+        for c in next {
+            match last.iter_mut().find(|l| l.pos == c.pos) {
+                Some(l) => l.after = c.after,
+                None => last.push(c),
+            }
         }
     }
+    fold(&mut last.grids, next.grids);
+    fold(&mut last.rivers, next.rivers);
+    fold(&mut last.reservoirs, next.reservoirs);
+    fold(&mut last.villages, next.villages);
+    fold(&mut last.boundary, next.boundary);
 }
+
+/// The changes of one layer inside a transaction, for edits written once for every layer.
+pub trait LayerChanges: Feature {
+    fn changes(t: &mut Transaction) -> &mut Vec<Change<Self>>;
+}
+
+macro_rules! layer_changes {
+    ($t:ty, $field:ident) => {
+        impl LayerChanges for $t {
+            fn changes(t: &mut Transaction) -> &mut Vec<Change<Self>> {
+                &mut t.$field
+            }
+        }
+    };
+}
+
+layer_changes!(Grid, grids);
+layer_changes!(River, rivers);
+layer_changes!(Reservoir, reservoirs);
+layer_changes!(Village, villages);
+layer_changes!(Boundary, boundary);

@@ -7,10 +7,10 @@ mod ops;
 mod partition;
 mod snap;
 
-pub use history::{Change, History, Transaction};
+pub use history::{ApplyError, Change, History, LayerChanges, SettingChange, Transaction};
 pub use ops::{
-    EditError, SNAP_EPS, add_grid, delete, delete_vertex, fill_gap, free_part, insert_vertex,
-    merge, move_vertex, new_id, reshape, set_record, split,
+    EditError, SNAP_EPS, add_feature, add_grid, delete, delete_feature, delete_vertex, fill_gap,
+    free_part, insert_vertex, merge, move_vertex, new_id, reshape, set_feature, set_record, split,
 };
 pub use partition::{PartitionOptions, node_boundary, partition};
 pub use snap::{Snap, SnapIndex, SnapKind, trace};

@@ -7,9 +7,9 @@
 //! on a neighbour's edge are inserted into that neighbour too, so shared boundaries stay
 //! bit-identical and the coverage stays valid after every edit.
 
-use super::history::Transaction;
+use super::history::{Change, LayerChanges, Transaction};
 use crate::geom;
-use crate::model::{Grid, Level, Project};
+use crate::model::{Feature, Grid, Level, Project};
 use geo::{BooleanOps, Coord, LineString, MultiPolygon, Polygon, Rect};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -179,7 +179,7 @@ pub(super) fn node_neighbours(
     let vertices: Vec<Coord<f64>> = all_coords(mp).collect();
     for (pos, g) in neighbours(project, level, env, exclude) {
         let current = t
-            .changes
+            .grids
             .iter()
             .rev()
             .find(|c| c.pos == pos)
@@ -256,15 +256,10 @@ pub fn add_grid(
         return Err(EditError::Empty);
     }
     let mut t = Transaction::new("绘制网格 / Draw grid");
-    let pos = project.grids.len();
     if avoid_overlap {
         node_neighbours(project, &mut t, &grid.geometry, grid.level, &[]);
     }
-    t.changes.push(super::history::Change {
-        pos,
-        before: None,
-        after: Some(grid),
-    });
+    t.push_grid(project, grid);
     Ok(t)
 }
 
@@ -451,11 +446,7 @@ pub fn split(
         ng.extra.clear();
         ng.geometry = part.clone();
         scratch.grids.push(ng.clone());
-        t.changes.push(super::history::Change {
-            pos: project.grids.len() + t.changes.iter().filter(|c| c.before.is_none()).count(),
-            before: None,
-            after: Some(ng),
-        });
+        t.push_grid(project, ng);
     }
     // The pieces share the cut; the cut's ends land on the old boundary, which the
     // neighbours share.
@@ -463,7 +454,7 @@ pub fn split(
     node_neighbours(project, &mut t, &all, g.level, &[id]);
     // The pieces themselves must carry each other's cut vertices.
     let piece_vertices: Vec<Coord<f64>> = all_coords(&all).collect();
-    for c in t.changes.iter_mut().filter(|c| {
+    for c in t.grids.iter_mut().filter(|c| {
         c.after
             .as_ref()
             .is_some_and(|a| a.id == id || a.id.starts_with(&format!("{id}-")))
@@ -505,7 +496,7 @@ pub fn merge(project: &Project, ids: &[String]) -> Result<Transaction, EditError
     let mut rest: Vec<usize> = positions[1..].to_vec();
     rest.sort_unstable_by(|a, b| b.cmp(a));
     for p in rest {
-        t.changes.push(super::history::Change {
+        t.grids.push(Change {
             pos: p,
             before: Some(project.grids[p].clone()),
             after: None,
@@ -530,7 +521,7 @@ pub fn delete(project: &Project, ids: &[String]) -> Result<Transaction, EditErro
     positions.sort_unstable_by(|a, b| b.cmp(a));
     let mut t = Transaction::new("删除网格 / Delete grids");
     for p in positions {
-        t.changes.push(super::history::Change {
+        t.grids.push(Change {
             pos: p,
             before: Some(project.grids[p].clone()),
             after: None,
@@ -582,4 +573,62 @@ pub fn fill_gap(
             Ok(t)
         }
     }
+}
+
+/// Position of the feature `id` in its layer.
+fn find_feature<T: Feature>(project: &Project, id: &str) -> Result<usize, EditError> {
+    T::layer(project)
+        .iter()
+        .position(|f| f.id() == id)
+        .ok_or_else(|| EditError::NotFound(id.to_string()))
+}
+
+/// Change the feature `id` of any layer (a river's line, a reservoir's outline, a natural
+/// village's record, a part of the boundary) with `f`; nothing when `f` changes nothing.
+pub fn set_feature<T: LayerChanges>(
+    project: &Project,
+    id: &str,
+    label: &str,
+    f: impl FnOnce(&mut T),
+) -> Result<Transaction, EditError> {
+    let pos = find_feature::<T>(project, id)?;
+    let before = &T::layer(project)[pos];
+    let mut after = before.clone();
+    f(&mut after);
+    let mut t = Transaction::new(label);
+    if &after != before {
+        T::changes(&mut t).push(Change {
+            pos,
+            before: Some(before.clone()),
+            after: Some(after),
+        });
+    }
+    Ok(t)
+}
+
+/// Add a feature at the end of its layer.
+pub fn add_feature<T: LayerChanges>(project: &Project, feature: T, label: &str) -> Transaction {
+    let mut t = Transaction::new(label);
+    T::changes(&mut t).push(Change {
+        pos: T::layer(project).len(),
+        before: None,
+        after: Some(feature),
+    });
+    t
+}
+
+/// Remove the feature `id` from its layer.
+pub fn delete_feature<T: LayerChanges>(
+    project: &Project,
+    id: &str,
+    label: &str,
+) -> Result<Transaction, EditError> {
+    let pos = find_feature::<T>(project, id)?;
+    let mut t = Transaction::new(label);
+    T::changes(&mut t).push(Change {
+        pos,
+        before: Some(T::layer(project)[pos].clone()),
+        after: None,
+    });
+    Ok(t)
 }

@@ -50,20 +50,22 @@ fn crosses(a: Coord<f64>, b: Coord<f64>, lines: &[(Coord<f64>, Coord<f64>)]) -> 
     })
 }
 
-/// Put the vertices of the grids `t` adds into the boundary layer where they lie on its
-/// edges (the shape does not change), so the boundary and the town stay noded alike. The
-/// boundary layer is outside the undo history; an extra vertex on an edge is harmless.
-pub fn node_boundary(project: &mut Project, t: &Transaction) {
+/// Add to `t` the noding of the boundary layer: the vertices of the grids `t` adds go into
+/// the boundary where they lie on its edges (the shape does not change), so the boundary
+/// and the town stay noded alike, in the same undo step.
+pub fn node_boundary(project: &Project, t: &mut Transaction) {
     let vertices: Vec<Coord<f64>> = t
-        .changes
+        .grids
         .iter()
         .filter(|c| c.before.is_none())
         .filter_map(|c| c.after.as_ref())
         .flat_map(|g| all_coords(&g.geometry).collect::<Vec<_>>())
         .collect();
-    for b in &mut project.boundary {
+    for (pos, b) in project.boundary.iter().enumerate() {
         if let Some(noded) = node(&b.geometry, &vertices) {
-            b.geometry = noded;
+            let mut nb = b.clone();
+            nb.geometry = noded;
+            t.replace_boundary(project, pos, nb);
         }
     }
 }
@@ -286,7 +288,7 @@ pub fn partition(
         node_neighbours(project, &mut t, &all, level, &old_ids);
     }
     for &i in old.iter().rev() {
-        t.changes.push(Change {
+        t.grids.push(Change {
             pos: i,
             before: Some(project.grids[i].clone()),
             after: None,
@@ -317,7 +319,7 @@ pub fn partition(
             .map(|&s| seeds[s].population)
             .sum::<Option<u32>>();
         scratch.grids.push(g.clone());
-        t.changes.push(Change {
+        t.grids.push(Change {
             pos: base + k,
             before: None,
             after: Some(g),

@@ -84,6 +84,33 @@ impl Grid {
         }
     }
 
+    /// True when every field but the geometry is the same.
+    pub fn same_record(&self, other: &Grid) -> bool {
+        let Grid {
+            id,
+            code,
+            name,
+            level,
+            parent,
+            geometry: _,
+            households,
+            population,
+            staff,
+            notes,
+            extra,
+        } = self;
+        *id == other.id
+            && *code == other.code
+            && *name == other.name
+            && *level == other.level
+            && *parent == other.parent
+            && *households == other.households
+            && *population == other.population
+            && *staff == other.staff
+            && *notes == other.notes
+            && *extra == other.extra
+    }
+
     /// The grid's change log, oldest first.
     pub fn history(&self) -> Vec<ChangeEntry> {
         self.extra

@@ -1,8 +1,13 @@
 //! The project document: grids, rivers, reservoirs, natural villages, the boundary and the
 //! working CRS. Pure data; every other module builds on it and it imports none of them.
 
+mod change;
 mod crs;
 mod grid;
+mod ids;
+
+pub use change::{ChangeSet, Feature, GridChange, Layer};
+pub use ids::IdIndex;
 
 pub use crs::{Crs, gk_zone_epsg_for_lon};
 pub use grid::{

@@ -301,19 +301,15 @@ impl PrintOptions {
     }
 }
 
-/// Store the texts a user typed for prints in the project (saved with it).
-pub fn store_settings(project: &mut Project, office: &str, hotline: &str, duties: &str) {
+/// The `print` setting for the texts a user typed for prints (None when all are empty).
+pub fn settings_value(office: &str, hotline: &str, duties: &str) -> Option<serde_json::Value> {
     let mut o = serde_json::Map::new();
     for (k, v) in [("office", office), ("hotline", hotline), ("duties", duties)] {
         if !v.trim().is_empty() {
             o.insert(k.into(), v.trim().into());
         }
     }
-    if o.is_empty() {
-        project.settings.remove("print");
-    } else {
-        project.settings.insert("print".into(), o.into());
-    }
+    (!o.is_empty()).then(|| o.into())
 }
 
 /// Duties printed on a display board unless the project has its own text.

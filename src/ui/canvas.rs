@@ -116,12 +116,13 @@ fn cache(app: &GridmapApp, ctx: &egui::Context) -> std::sync::Arc<Cache> {
     let cached: Option<std::sync::Arc<Cache>> = ctx.data(|d| d.get_temp(id));
     match cached {
         Some(c)
-            if c.revision == app.doc.revision && c.grids.len() == app.doc.project.grids.len() =>
+            if c.revision == app.doc.revision()
+                && c.grids.len() == app.doc.project().grids.len() =>
         {
             c
         }
         _ => {
-            let c = std::sync::Arc::new(Cache::build(&app.doc.project, app.doc.revision));
+            let c = std::sync::Arc::new(Cache::build(app.doc.project(), app.doc.revision()));
             ctx.data_mut(|d| d.insert_temp(id, c.clone()));
             c
         }
@@ -215,15 +216,15 @@ fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     }
     let shape = polygon_from(&pts);
     let centre = shape.interior_point().map(|p| p.0).unwrap_or(pts[0]);
-    let (level, parent) = match parent_for(&app.doc.project, centre) {
+    let (level, parent) = match parent_for(app.doc.project(), centre) {
         Some(p) => (p.level + 1, Some(p.id.clone())),
         None => (2, None),
     };
-    let id = crate::edit::new_id(&app.doc.project, parent.as_deref().unwrap_or("G"));
+    let id = crate::edit::new_id(app.doc.project(), parent.as_deref().unwrap_or("G"));
     let mut g = Grid::new(id.clone(), level, shape);
     g.parent = parent;
     g.name = format!("新网格 {id}");
-    let r = crate::edit::add_grid(&app.doc.project, g, app.avoid_overlap);
+    let r = crate::edit::add_grid(app.doc.project(), g, app.avoid_overlap);
     let ok = r.is_ok();
     app.apply(r);
     if ok {
@@ -260,7 +261,7 @@ fn finish_reshape(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
         return;
     }
     let shape = polygon_from(&pts);
-    let r = crate::edit::reshape(&app.doc.project, &id, shape, app.avoid_overlap);
+    let r = crate::edit::reshape(app.doc.project(), &id, shape, app.avoid_overlap);
     app.apply(r);
 }
 
@@ -272,7 +273,7 @@ fn finish_split(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     if pts.len() < 2 {
         return;
     }
-    let r = crate::edit::split(&app.doc.project, &id, &LineString(pts));
+    let r = crate::edit::split(app.doc.project(), &id, &LineString(pts));
     app.apply(r);
 }
 
@@ -307,7 +308,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     for kind in app.layers.order.clone() {
         match kind {
             LayerKind::Background => {
-                let (view, crs) = (app.view, app.doc.project.crs);
+                let (view, crs) = (app.view, app.doc.project().crs);
                 if app.layers.background {
                     app.tiles.paint(&ctx, &painter, &view, crs);
                 }
@@ -350,7 +351,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     };
                     for (g, s) in app
                         .doc
-                        .project
+                        .project()
                         .grids
                         .iter()
                         .zip(&shapes.grids)
@@ -369,21 +370,21 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             LayerKind::Reservoirs => {
                 if app.layers.reservoirs {
-                    for r in &app.doc.project.reservoirs {
+                    for r in &app.doc.project().reservoirs {
                         fill(app, &painter, &triangulate(&r.geometry), style.water);
                     }
                 }
             }
             LayerKind::Boundary => {
                 if app.layers.boundary {
-                    for b in &app.doc.project.boundary {
+                    for b in &app.doc.project().boundary {
                         outline(app, &painter, &b.geometry, Stroke::new(3.5, style.boundary));
                     }
                 }
             }
             LayerKind::Rivers => {
                 if app.layers.rivers {
-                    for r in &app.doc.project.rivers {
+                    for r in &app.doc.project().rivers {
                         for l in r.lines() {
                             painter.add(Shape::line(
                                 ring_points(app, l),
@@ -408,7 +409,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             LayerKind::Villages => {
                 if app.layers.villages {
-                    for v in &app.doc.project.villages {
+                    for v in &app.doc.project().villages {
                         painter.circle_filled(app.view.to_screen(v.location.0), 3.0, style.village);
                     }
                 }
@@ -441,7 +442,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
             LayerKind::Findings => {
                 // Findings.
                 if app.layers.findings {
-                    for (i, f) in app.doc.report.findings.iter().enumerate() {
+                    for (i, f) in app.doc.report().findings.iter().enumerate() {
                         let strong = app.highlight == Some(i);
                         // Notes (boundary rivers) are not faults: drawn only when picked in the list.
                         if f.severity == crate::audit::Severity::Info && !strong {
@@ -493,7 +494,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     }
     // Selection.
     for id in &app.selection {
-        if let Some(g) = app.doc.project.grid(id) {
+        if let Some(g) = app.doc.project().grid(id) {
             outline(
                 app,
                 &painter,
@@ -609,7 +610,7 @@ fn interact(
             }
             if let Some(p) = click {
                 let w = app.view.to_world(p);
-                match pick(&app.doc.project, w).map(|g| g.id.clone()) {
+                match pick(app.doc.project(), w).map(|g| g.id.clone()) {
                     Some(id) if shift => {
                         if let Some(k) = app.selection.iter().position(|s| *s == id) {
                             app.selection.remove(k);
@@ -622,7 +623,7 @@ fn interact(
                 }
             }
             if let Some(p) = hover
-                && let Some(g) = pick(&app.doc.project, app.view.to_world(p))
+                && let Some(g) = pick(app.doc.project(), app.view.to_world(p))
             {
                 let text = format!(
                     "{}  {}  L{}  ↑{}",
@@ -643,7 +644,7 @@ fn interact(
                 let (w, is_snap) = snapped(app, p);
                 let traced = if polygon && app.trace && is_snap {
                     pts.last()
-                        .and_then(|&prev| trace_between(&app.doc.project, prev, w))
+                        .and_then(|&prev| trace_between(app.doc.project(), prev, w))
                 } else {
                     None
                 };
@@ -717,7 +718,7 @@ fn interact(
                     Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
                 );
                 if delete && !typing {
-                    let r = crate::edit::delete_vertex(&app.doc.project, v);
+                    let r = crate::edit::delete_vertex(app.doc.project(), v);
                     app.apply(r);
                 }
             }
@@ -735,14 +736,15 @@ fn interact(
                     && let Some(p) = response.interact_pointer_pos()
                 {
                     let to = app.view.to_world(p);
-                    let t = crate::edit::move_vertex(&app.doc.project, from, to, &drag.to_string());
-                    app.doc.commit(t);
+                    let t =
+                        crate::edit::move_vertex(app.doc.project(), from, to, &drag.to_string());
+                    app.commit(t);
                     app.tool = Tool::Vertices {
                         dragging: Some((to, drag)),
                     };
                 }
                 if response.drag_stopped() {
-                    app.doc.history.seal();
+                    app.doc.seal();
                     app.tool = Tool::Vertices { dragging: None };
                 }
             }
@@ -752,7 +754,7 @@ fn interact(
                 if let Some(s) = app.doc.snap_index().snap(w, tol)
                     && let crate::edit::SnapKind::Edge(a, b) = s.kind
                 {
-                    let t = crate::edit::insert_vertex(&app.doc.project, a, b, s.at);
+                    let t = crate::edit::insert_vertex(app.doc.project(), a, b, s.at);
                     app.apply(Ok(t));
                 }
             }

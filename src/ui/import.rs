@@ -155,7 +155,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
     let Some(mut d) = app.import_dialog.take() else {
         return;
     };
-    let working = (d.mode == ImportMode::AddLayers).then_some(app.doc.project.crs);
+    let working = (d.mode == ImportMode::AddLayers).then_some(app.doc.project().crs);
     if d.stale {
         d.refresh(working);
     }
@@ -259,24 +259,29 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         });
     });
     if accept && let Some(mut p) = d.loaded.take() {
-        let remember = |settings: &mut crate::model::Extra, d: &ImportDialog| {
-            if let Ok(v) = serde_json::to_value(&d.fields) {
-                settings.insert("field_map".into(), v);
-            }
-            match d.encoding {
-                Some(e) => settings.insert("import_encoding".into(), e.into()),
-                None => settings.remove("import_encoding"),
-            };
-        };
+        // The field mapping and encoding are remembered in the project's settings.
+        let field_map = serde_json::to_value(&d.fields).ok();
+        let encoding = d.encoding.map(serde_json::Value::from);
         match d.mode {
             ImportMode::Open => {
-                remember(&mut p.settings, &d);
+                if let Some(v) = field_map {
+                    p.settings.insert("field_map".into(), v);
+                }
+                match encoding {
+                    Some(e) => p.settings.insert("import_encoding".into(), e),
+                    None => p.settings.remove("import_encoding"),
+                };
                 app.load_project(p, None);
                 app.message = format!("{}", d.path.display());
             }
             ImportMode::AddLayers => {
-                remember(&mut app.doc.project.settings, &d);
-                app.add_layers(p);
+                // One undo step: the layers and the remembered choices.
+                let mut t = crate::edit::Transaction::new("导入图层 / Import layer");
+                if field_map.is_some() {
+                    t.set_setting(app.doc.project(), "field_map", field_map);
+                }
+                t.set_setting(app.doc.project(), "import_encoding", encoding);
+                app.add_layers_with(p, t);
             }
         }
         return;
@@ -303,9 +308,9 @@ pub fn show_roster(app: &mut GridmapApp, ctx: &egui::Context) {
         ui.label(format!(
             "{} 行，{matched} 行已匹配，{} 个网格的人员将更新 / {} rows, {matched} matched, {} grids to update",
             roster.rows.len(),
-            t.changes.len(),
+            t.grids.len(),
             roster.rows.len(),
-            t.changes.len()
+            t.grids.len()
         ));
         if !unmatched.is_empty() {
             ui.colored_label(
@@ -339,9 +344,11 @@ pub fn show_roster(app: &mut GridmapApp, ctx: &egui::Context) {
         });
     });
     if accept {
-        let n = t.changes.len();
-        app.doc.commit(t);
-        app.message = format!("已导入人员名单：{n} 个网格 / staff of {n} grids imported");
+        let n = t.grids.len();
+        app.message = match app.doc.commit(t) {
+            Ok(()) => format!("已导入人员名单：{n} 个网格 / staff of {n} grids imported"),
+            Err(e) => e.to_string(),
+        };
     } else if !close {
         app.roster = Some((path, roster, t));
     }

@@ -15,8 +15,8 @@ pub use i18n::{Lang, tr};
 pub use tiles::TileLayer;
 pub use view::View;
 
-use crate::audit::{AuditConfig, Auditor, Report};
-use crate::edit::{History, SnapIndex, Transaction};
+pub use crate::document::Document;
+use crate::edit::Transaction;
 use crate::io::Reprojector;
 use crate::model::{Crs, Project};
 use std::path::{Path, PathBuf};
@@ -137,6 +137,8 @@ pub enum UiCommand {
     OpenRecent(PathBuf),
     /// Save to a path typed in the File menu (where no file dialog exists).
     SavePath(PathBuf),
+    /// Add the layers of a file at a typed path to the project (one undo step).
+    ImportPath(PathBuf),
     /// Add a georeferenced image (PNG/JPEG with a world file) as a background.
     AddBackground,
 }
@@ -147,78 +149,6 @@ pub struct Background {
     /// Extent in the working CRS.
     pub extent: geo::Rect<f64>,
     pub texture: egui::TextureHandle,
-}
-
-/// The open document: project, undo history, incremental audit.
-pub struct Document {
-    pub project: Project,
-    pub history: History,
-    pub auditor: Auditor,
-    pub report: Report,
-    pub path: Option<PathBuf>,
-    pub dirty: bool,
-    /// Snapping index, rebuilt lazily after edits.
-    snap: Option<SnapIndex>,
-    /// Bumped after every change; caches compare against it.
-    pub revision: u64,
-    /// Who makes the edits, for the grids' change logs (set in the app).
-    pub user: String,
-}
-
-impl Document {
-    pub fn new(project: Project, path: Option<PathBuf>) -> Self {
-        let auditor = Auditor::new(&project, AuditConfig::from_settings(&project.settings));
-        let report = auditor.report(&project);
-        Document {
-            project,
-            history: History::default(),
-            auditor,
-            report,
-            path,
-            dirty: false,
-            snap: None,
-            revision: 0,
-            user: std::env::var("USER").unwrap_or_default(),
-        }
-    }
-
-    fn changed(&mut self, ids: Vec<String>) {
-        if ids.is_empty() {
-            return;
-        }
-        self.auditor.update(&self.project, &ids);
-        self.report = self.auditor.report(&self.project);
-        self.snap = None;
-        self.dirty = true;
-        self.revision += 1;
-    }
-
-    /// Apply an edit through the history and re-audit what it touched.
-    pub fn commit(&mut self, mut t: Transaction) {
-        t.stamp(
-            &self.user,
-            &crate::timing::utc_stamp(crate::timing::unix_now()),
-        );
-        let ids = self.history.commit(&mut self.project, t);
-        self.changed(ids);
-    }
-
-    pub fn undo(&mut self) {
-        if let Some(ids) = self.history.undo(&mut self.project) {
-            self.changed(ids);
-        }
-    }
-
-    pub fn redo(&mut self) {
-        if let Some(ids) = self.history.redo(&mut self.project) {
-            self.changed(ids);
-        }
-    }
-
-    pub fn snap_index(&mut self) -> &SnapIndex {
-        self.snap
-            .get_or_insert_with(|| SnapIndex::new(&self.project))
-    }
 }
 
 /// The layers in drawing order (first is at the bottom).
@@ -520,7 +450,7 @@ impl GridmapApp {
 
     /// Read a staff roster and show what it would change (applied from the preview).
     pub fn preview_roster(&mut self, path: &Path) {
-        match crate::commands::import_staff(&self.doc.project, path) {
+        match crate::commands::import_staff(self.doc.project(), path) {
             Ok((t, r)) => self.roster = Some((path.to_path_buf(), r, t)),
             Err(e) => self.message = e,
         }
@@ -530,19 +460,19 @@ impl GridmapApp {
     pub fn four_bounds_of(&mut self, id: &str) -> crate::records::FourBounds {
         if let Some((cid, rev, fb)) = &self.bounds_cache
             && cid == id
-            && *rev == self.doc.revision
+            && *rev == self.doc.revision()
         {
             return fb.clone();
         }
         let fb = self
             .doc
-            .project
+            .project()
             .grids
             .iter()
             .position(|g| g.id == id)
-            .map(|i| crate::records::four_bounds(&self.doc.project, i))
+            .map(|i| crate::records::four_bounds(self.doc.project(), i))
             .unwrap_or_default();
-        self.bounds_cache = Some((id.to_string(), self.doc.revision, fb.clone()));
+        self.bounds_cache = Some((id.to_string(), self.doc.revision(), fb.clone()));
         fb
     }
 
@@ -551,9 +481,15 @@ impl GridmapApp {
         match cmd {
             UiCommand::Undo => {
                 self.tool = Tool::Select;
-                self.doc.undo();
+                if let Err(e) = self.doc.undo() {
+                    self.message = e.to_string();
+                }
             }
-            UiCommand::Redo => self.doc.redo(),
+            UiCommand::Redo => {
+                if let Err(e) = self.doc.redo() {
+                    self.message = e.to_string();
+                }
+            }
             // Save writes the document's own file when it is a project file (GeoPackage
             // or GeoJSON); a document opened from shapefiles is saved as a new GeoPackage.
             UiCommand::Save => match self.doc.path.clone().filter(|p| {
@@ -577,6 +513,7 @@ impl GridmapApp {
                 }
             }
             UiCommand::SavePath(p) => self.save_to(&p),
+            UiCommand::ImportPath(p) => self.import(&p),
             UiCommand::Open => {
                 if let Some(p) = rfd::FileDialog::new()
                     .add_filter(
@@ -590,28 +527,29 @@ impl GridmapApp {
             }
             UiCommand::Propose(id) => {
                 let opts = crate::edit::PartitionOptions {
-                    households: crate::AuditConfig::from_settings(&self.doc.project.settings)
+                    households: crate::AuditConfig::from_settings(&self.doc.project().settings)
                         .households,
                     along_rivers: self.propose_along_rivers,
                 };
-                match crate::commands::propose_partition(&self.doc.project, &id, &opts) {
+                match crate::commands::propose_partition(self.doc.project(), &id, &opts) {
                     Ok(t) => {
-                        let n = t.changes.iter().filter(|c| c.before.is_none()).count();
-                        crate::edit::node_boundary(&mut self.doc.project, &t);
-                        self.doc.commit(t);
-                        self.message = format!("划分方案：{n} 个网格 / proposal: {n} grids");
+                        let n = t.grids.iter().filter(|c| c.before.is_none()).count();
+                        self.message = match self.doc.commit(t) {
+                            Ok(()) => format!("划分方案：{n} 个网格 / proposal: {n} grids"),
+                            Err(e) => e.to_string(),
+                        };
                     }
                     Err(e) => self.message = e,
                 }
             }
             UiCommand::Renumber(parents) => {
                 let ps = (!parents.is_empty()).then_some(parents.as_slice());
-                let t = crate::commands::renumber_codes(&self.doc.project, ps);
+                let t = crate::commands::renumber_codes(self.doc.project(), ps);
                 let n = t.touched_ids().len();
-                if n > 0 {
-                    self.doc.commit(t);
-                }
-                self.message = format!("重新编码 {n} 个网格 / {n} codes renumbered");
+                self.message = match self.doc.commit(t) {
+                    Ok(()) => format!("重新编码 {n} 个网格 / {n} codes renumbered"),
+                    Err(e) => e.to_string(),
+                };
             }
             UiCommand::ImportRoster => {
                 if let Some(p) = rfd::FileDialog::new()
@@ -646,7 +584,7 @@ impl GridmapApp {
                 }
             }
             UiCommand::ZoomExtent => {
-                if let Some(r) = project_extent(&self.doc.project) {
+                if let Some(r) = project_extent(self.doc.project()) {
                     self.view.fit(r);
                 }
             }
@@ -654,7 +592,7 @@ impl GridmapApp {
                 let rects = self
                     .selection
                     .iter()
-                    .filter_map(|id| self.doc.project.grid(id))
+                    .filter_map(|id| self.doc.project().grid(id))
                     .filter_map(|g| crate::geom::envelope(&g.geometry));
                 if let Some(r) = union_rects(rects) {
                     self.view.fit(r);
@@ -662,7 +600,7 @@ impl GridmapApp {
             }
             UiCommand::ZoomFinding(i) => {
                 self.highlight = Some(i);
-                if let Some(f) = self.doc.report.findings.get(i) {
+                if let Some(f) = self.doc.report().findings.get(i) {
                     let r = f
                         .geometry
                         .as_ref()
@@ -671,7 +609,7 @@ impl GridmapApp {
                             union_rects(
                                 f.ids
                                     .iter()
-                                    .filter_map(|id| self.doc.project.grid(id))
+                                    .filter_map(|id| self.doc.project().grid(id))
                                     .filter_map(|g| crate::geom::envelope(&g.geometry)),
                             )
                         });
@@ -685,17 +623,17 @@ impl GridmapApp {
             }
             UiCommand::SetTool(t) => self.tool = t,
             UiCommand::Merge => {
-                let r = crate::edit::merge(&self.doc.project, &self.selection);
+                let r = crate::edit::merge(self.doc.project(), &self.selection);
                 self.apply(r);
                 self.selection.truncate(1);
             }
             UiCommand::Delete => {
-                let r = crate::edit::delete(&self.doc.project, &self.selection);
+                let r = crate::edit::delete(self.doc.project(), &self.selection);
                 self.apply(r);
                 self.selection.clear();
             }
             UiCommand::FillGap(i) => {
-                let Some(f) = self.doc.report.findings.get(i).cloned() else {
+                let Some(f) = self.doc.report().findings.get(i).cloned() else {
                     return;
                 };
                 let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry else {
@@ -704,16 +642,16 @@ impl GridmapApp {
                 let parent = f.ids.last().cloned();
                 let level = parent
                     .as_deref()
-                    .and_then(|p| self.doc.project.grid(p))
+                    .and_then(|p| self.doc.project().grid(p))
                     .map(|p| p.level + 1)
                     .unwrap_or(2);
                 let r =
-                    crate::edit::fill_gap(&self.doc.project, &gap, level, parent.as_deref(), None);
+                    crate::edit::fill_gap(self.doc.project(), &gap, level, parent.as_deref(), None);
                 self.apply(r);
                 self.highlight = None;
             }
             UiCommand::FillGapInto(i) => {
-                let Some(f) = self.doc.report.findings.get(i).cloned() else {
+                let Some(f) = self.doc.report().findings.get(i).cloned() else {
                     return;
                 };
                 let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry else {
@@ -722,8 +660,8 @@ impl GridmapApp {
                 let Some(into) = self.selection.first().cloned() else {
                     return;
                 };
-                let level = self.doc.project.grid(&into).map(|g| g.level).unwrap_or(3);
-                let r = crate::edit::fill_gap(&self.doc.project, &gap, level, None, Some(&into));
+                let level = self.doc.project().grid(&into).map(|g| g.level).unwrap_or(3);
+                let r = crate::edit::fill_gap(self.doc.project(), &gap, level, None, Some(&into));
                 self.apply(r);
                 self.highlight = None;
             }
@@ -734,6 +672,14 @@ impl GridmapApp {
                     Lang::Zh
                 };
                 self.store_settings();
+                // The language is also a project setting, kept in the project file.
+                let lang = if self.lang == Lang::En { "en" } else { "zh" };
+                if let Err(e) =
+                    self.doc
+                        .set_setting("界面语言 / Language", "language", Some(lang.into()))
+                {
+                    self.message = e.to_string();
+                }
             }
             UiCommand::OpenRecent(p) => self.open(&p),
             UiCommand::AddBackground => {
@@ -747,12 +693,22 @@ impl GridmapApp {
         }
     }
 
+    /// Commit an edit; the status bar says so if it could not be made.
+    pub fn commit(&mut self, t: Transaction) {
+        if let Err(e) = self.doc.commit(t) {
+            self.message = e.to_string();
+        }
+    }
+
     /// Commit an edit, or show why it could not be made.
     pub fn apply(&mut self, r: Result<Transaction, crate::edit::EditError>) {
         match r {
             Ok(t) => {
-                self.message = t.label.clone();
-                self.doc.commit(t);
+                let label = t.label.clone();
+                self.message = match self.doc.commit(t) {
+                    Ok(()) => label,
+                    Err(e) => e.to_string(),
+                };
             }
             Err(e) => self.message = e.to_string(),
         }
@@ -767,7 +723,7 @@ impl GridmapApp {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
         {
-            self.message = match crate::commands::ledger(&self.doc.project, path) {
+            self.message = match crate::commands::ledger(self.doc.project(), path) {
                 Ok(files) => format!("已导出台账 ledger: {}", files[0].display()),
                 Err(e) => e,
             };
@@ -776,7 +732,7 @@ impl GridmapApp {
         let opts = crate::commands::ExportOptions::default();
         let format = Format::of(path);
         if matches!(format, Some(Format::Shapefile | Format::Csv)) {
-            self.message = match crate::commands::export(&self.doc.project, path, &opts) {
+            self.message = match crate::commands::export(self.doc.project(), path, &opts) {
                 Ok(files) => format!(
                     "已导出 exported: {}",
                     files
@@ -789,12 +745,7 @@ impl GridmapApp {
             };
             return;
         }
-        // The language is a project setting, kept in the project file.
-        self.doc.project.settings.insert(
-            "language".into(),
-            if self.lang == Lang::En { "en" } else { "zh" }.into(),
-        );
-        match crate::commands::export(&self.doc.project, path, &opts) {
+        match crate::commands::export(self.doc.project(), path, &opts) {
             Ok(_) => {
                 self.doc.path = Some(path.to_path_buf());
                 self.doc.dirty = false;
@@ -822,7 +773,7 @@ impl GridmapApp {
             self.import_dialog = Some(ImportDialog::new(
                 path,
                 ImportMode::Open,
-                &self.doc.project.settings,
+                &self.doc.project().settings,
             ));
             return;
         }
@@ -837,7 +788,7 @@ impl GridmapApp {
                 self.import_dialog = Some(ImportDialog::new(
                     path,
                     ImportMode::Open,
-                    &self.doc.project.settings,
+                    &self.doc.project().settings,
                 ));
             }
             Err(e) => self.message = e.to_string(),
@@ -865,12 +816,12 @@ impl GridmapApp {
             self.import_dialog = Some(ImportDialog::new(
                 path,
                 ImportMode::AddLayers,
-                &self.doc.project.settings,
+                &self.doc.project().settings,
             ));
             return;
         }
         let opts = crate::io::ReadOptions {
-            working_crs: Some(self.doc.project.crs),
+            working_crs: Some(self.doc.project().crs),
             ..Default::default()
         };
         match crate::io::open(&[path], &opts) {
@@ -879,33 +830,27 @@ impl GridmapApp {
                 self.import_dialog = Some(ImportDialog::new(
                     path,
                     ImportMode::AddLayers,
-                    &self.doc.project.settings,
+                    &self.doc.project().settings,
                 ));
             }
             Err(e) => self.message = e.to_string(),
         }
     }
 
-    /// Add the layers of `other` (already in the project's CRS) to the project.
+    /// Add the layers of `other` (already in the project's CRS) to the project, as one
+    /// undoable step.
     pub fn add_layers(&mut self, other: Project) {
-        let mut t = Transaction::new("导入图层 / Import layer");
-        for (k, g) in other.grids.into_iter().enumerate() {
-            t.changes.push(crate::edit::Change {
-                pos: self.doc.project.grids.len() + k,
-                before: None,
-                after: Some(g),
-            });
-        }
-        self.doc.project.rivers.extend(other.rivers);
-        self.doc.project.reservoirs.extend(other.reservoirs);
-        self.doc.project.villages.extend(other.villages);
-        self.doc.project.boundary.extend(other.boundary);
-        self.doc.commit(t);
-        self.doc.auditor = Auditor::new(
-            &self.doc.project,
-            AuditConfig::from_settings(&self.doc.project.settings),
-        );
-        self.doc.report = self.doc.auditor.report(&self.doc.project);
+        self.add_layers_with(other, Transaction::new("导入图层 / Import layer"));
+    }
+
+    /// Add the layers of `other` to the project in `t` (which may carry settings too).
+    pub fn add_layers_with(&mut self, other: Project, mut t: Transaction) {
+        t.append_all(self.doc.project(), other);
+        let n = t.len();
+        self.message = match self.doc.commit(t) {
+            Ok(()) => format!("已导入 {n} 项 / {n} features imported"),
+            Err(e) => e.to_string(),
+        };
     }
 
     fn autosave(&mut self) {
@@ -913,7 +858,7 @@ impl GridmapApp {
             self.last_autosave = Instant::now();
             let p = recovery_path(self.doc.path.as_deref());
             let opts = crate::commands::ExportOptions::default();
-            if let Err(e) = crate::commands::export(&self.doc.project, &p, &opts) {
+            if let Err(e) = crate::commands::export(self.doc.project(), &p, &opts) {
                 self.message = e;
             }
         }

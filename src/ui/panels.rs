@@ -46,6 +46,13 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                             app.typed_path.trim(),
                         )));
                     }
+                    if ui.button(app.t("import_path")).clicked()
+                        && !app.typed_path.trim().is_empty()
+                    {
+                        cmd = Some(UiCommand::ImportPath(std::path::PathBuf::from(
+                            app.typed_path.trim(),
+                        )));
+                    }
                 });
                 ui.menu_button(app.t("recent"), |ui| {
                     for p in app.settings.recent.clone() {
@@ -143,7 +150,7 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             let gap = app.highlight.filter(|&i| {
                 app.doc
-                    .report
+                    .report()
                     .findings
                     .get(i)
                     .is_some_and(|f| matches!(f.kind, Kind::Gap | Kind::Sliver))
@@ -157,13 +164,19 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             ui.separator();
             if ui
-                .add_enabled(app.doc.history.can_undo(), egui::Button::new(app.t("undo")))
+                .add_enabled(
+                    app.doc.history().can_undo(),
+                    egui::Button::new(app.t("undo")),
+                )
                 .clicked()
             {
                 cmd = Some(UiCommand::Undo);
             }
             if ui
-                .add_enabled(app.doc.history.can_redo(), egui::Button::new(app.t("redo")))
+                .add_enabled(
+                    app.doc.history().can_redo(),
+                    egui::Button::new(app.t("redo")),
+                )
                 .clicked()
             {
                 cmd = Some(UiCommand::Redo);
@@ -198,12 +211,12 @@ pub fn status_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     "X {:.1} Y {:.1} ({})",
                     c.x,
                     c.y,
-                    app.doc.project.crs.describe()
+                    app.doc.project().crs.describe()
                 ));
             }
             ui.label(format!("1:{:.0}", app.view.scale_denominator()));
             ui.separator();
-            let r = &app.doc.report;
+            let r = app.doc.report();
             let (e, w) = (r.errors(), r.warnings());
             let color = if e == 0 {
                 Color32::from_rgb(0x20, 0x90, 0x40)
@@ -233,7 +246,7 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             // "缝隙 0 · 重叠 0 · ..." with green zeros.
             ui.horizontal_wrapped(|ui| {
                 ui.strong(app.t("audit"));
-                let counts = app.doc.report.counts();
+                let counts = app.doc.report().counts();
                 for kind in Kind::MAIN {
                     let n = counts
                         .iter()
@@ -254,13 +267,13 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.separator();
             // Virtualised: a faulty map can have thousands of findings.
             let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-            let n = app.doc.report.findings.len();
+            let n = app.doc.report().findings.len();
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
                 .show_rows(ui, row_height, n, |ui, range| {
                     for (i, f) in app
                         .doc
-                        .report
+                        .report()
                         .findings
                         .iter()
                         .enumerate()
@@ -371,9 +384,9 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             let mut select = None;
             let mut toggle = None;
             let rows: Vec<(usize, String, String, bool)> = {
-                let index = crate::model::GridIndex::new(&app.doc.project);
+                let index = crate::model::GridIndex::new(app.doc.project());
                 let mut rows = Vec::new();
-                for top in app.doc.project.grids.iter().filter(|g| g.level <= 2) {
+                for top in app.doc.project().grids.iter().filter(|g| g.level <= 2) {
                     let has_kids = index.has_children(&top.id);
                     let depth = usize::from(top.level == 2);
                     rows.push((depth, top.id.clone(), top.label().to_string(), has_kids));
@@ -437,14 +450,14 @@ fn field(
     ui.end_row();
     if r.changed() && text != value {
         let key = format!("record:{id}:{label}");
-        let t = crate::edit::set_record(&app.doc.project, id, label, |g| set(g, text.clone()));
+        let t = crate::edit::set_record(app.doc.project(), id, label, |g| set(g, text.clone()));
         if let Ok(mut t) = t {
             t.merge_key = Some(key);
-            app.doc.commit(t);
+            app.commit(t);
         }
     }
     if r.lost_focus() {
-        app.doc.history.seal();
+        app.doc.seal();
     }
 }
 
@@ -457,7 +470,7 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 ui.label(app.t("no_selection"));
                 return;
             };
-            let Some(g) = app.doc.project.grid(&id).cloned() else {
+            let Some(g) = app.doc.project().grid(&id).cloned() else {
                 return;
             };
             let l = app.lang;
@@ -538,7 +551,7 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 ));
                 ui.end_row();
             });
-            if app.doc.project.children_of(&id).next().is_some()
+            if app.doc.project().children_of(&id).next().is_some()
                 && ui.button(super::tr(l, "renumber_children")).clicked()
             {
                 app.execute(UiCommand::Renumber(vec![id.clone()]));
@@ -565,7 +578,7 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 ));
                 if fb.edited && ui.button(super::tr(l, "rederive")).clicked() {
                     let t = crate::edit::set_record(
-                        &app.doc.project,
+                        app.doc.project(),
                         &id,
                         "四至 / Four bounds",
                         |g| {
@@ -573,7 +586,7 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         },
                     );
                     if let Ok(t) = t {
-                        app.doc.commit(t);
+                        app.commit(t);
                     }
                 }
             });
@@ -608,7 +621,7 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.separator();
             ui.strong(super::tr(l, "staff"));
             // Required roles and other record problems of this grid, from the audit.
-            for f in app.doc.report.findings.iter().filter(|f| {
+            for f in app.doc.report().findings.iter().filter(|f| {
                 f.ids.first() == Some(&id)
                     && matches!(
                         f.kind,
@@ -688,12 +701,12 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             if changed
                 && let Ok(mut t) =
-                    crate::edit::set_record(&app.doc.project, &id, "人员 / Staff", |g| {
+                    crate::edit::set_record(app.doc.project(), &id, "人员 / Staff", |g| {
                         g.staff = staff
                     })
             {
                 t.merge_key = Some(format!("staff:{id}"));
-                app.doc.commit(t);
+                app.commit(t);
             }
         });
 }

@@ -41,7 +41,7 @@ impl PrintDialog {
     pub fn new(app: &GridmapApp) -> Self {
         let saved = |k: &str| {
             app.doc
-                .project
+                .project()
                 .settings
                 .get("print")
                 .and_then(|v| v.get(k))
@@ -51,7 +51,7 @@ impl PrintDialog {
         };
         let grid = app.selection.first().cloned().or_else(|| {
             app.doc
-                .project
+                .project()
                 .grids
                 .iter()
                 .find(|g| g.level >= 3)
@@ -127,7 +127,7 @@ fn refresh(app: &GridmapApp, d: &PrintDialog, pv: &mut Preview, ctx: &egui::Cont
     pv.key = Some(d.clone());
     let doc = d
         .options()
-        .and_then(|o| print::compose(&app.doc.project, &o).map_err(|e| e.to_string()));
+        .and_then(|o| print::compose(app.doc.project(), &o).map_err(|e| e.to_string()));
     match doc {
         Ok(doc) => {
             pv.pages = doc.pages.len();
@@ -156,14 +156,17 @@ pub fn export(app: &mut GridmapApp, d: &PrintDialog) {
     let path = std::path::PathBuf::from(d.out.trim());
     let result = d
         .options()
-        .and_then(|o| crate::commands::print(&app.doc.project, &o, &path, d.dpi));
+        .and_then(|o| crate::commands::print(app.doc.project(), &o, &path, d.dpi));
     app.message = match result {
         Ok(done) => {
-            // Remember office, hotline and duties with the project (saved with it).
-            let before = app.doc.project.settings.get("print").cloned();
-            print::store_settings(&mut app.doc.project, &d.office, &d.hotline, &d.duties);
-            if app.doc.project.settings.get("print").cloned() != before {
-                app.doc.dirty = true;
+            // Remember office, hotline and duties with the project (saved with it), as
+            // an undoable change of its settings.
+            let value = print::settings_value(&d.office, &d.hotline, &d.duties);
+            if let Err(e) = app
+                .doc
+                .set_setting("打印设置 / Print settings", "print", value)
+            {
+                return app.message = e.to_string();
             }
             let files: Vec<String> = done.files.iter().map(|f| f.display().to_string()).collect();
             format!("{}: {}", app.t("printed"), files.join(", "))
@@ -229,7 +232,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                         ui.end_row();
                         if matches!(d.layout, Layout::Village | Layout::Board) {
                             ui.label(app.t("grid"));
-                            let project = &app.doc.project;
+                            let project = app.doc.project();
                             let shown = d
                                 .grid
                                 .as_deref()
