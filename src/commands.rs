@@ -817,3 +817,168 @@ pub fn propose_partition(
     crate::edit::node_boundary(project, &mut t);
     Ok(t)
 }
+
+/// One row of `bench-edit`: an edit as the app makes it, timed from building the
+/// transaction through the commit, the history, the audit, the report and every derived
+/// structure of the document.
+#[derive(Debug, Clone)]
+pub struct EditBenchRow {
+    pub edit: &'static str,
+    pub runs: usize,
+    pub median_ms: f64,
+    pub p95_ms: f64,
+}
+
+/// Replay edits on a synthetic coverage of `cells` grids through the document pipeline
+/// the app uses: open (every derived structure built), vertex drag frames, vertex insert
+/// and delete, split, merge, delete, draw with avoid-overlap, record edit, undo and redo.
+/// `runs` edits of each kind on cells spread over the map. Returns the time to open and a
+/// row per kind of edit.
+pub fn bench_edit(cells: usize, runs: usize) -> Result<(f64, Vec<EditBenchRow>), String> {
+    use crate::document::Document;
+    use crate::edit::{self, EditError, Transaction};
+    use geo::{Coord, LineString, MultiPolygon, Polygon};
+    type Times = std::collections::BTreeMap<&'static str, Vec<f64>>;
+    fn commit(d: &mut Document, t: Result<Transaction, EditError>) -> Result<(), String> {
+        d.commit(t.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())
+    }
+    fn timed(
+        times: &mut Times,
+        name: &'static str,
+        d: &mut Document,
+        f: impl FnOnce(&mut Document) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let t = Instant::now();
+        let r = f(d);
+        times
+            .entry(name)
+            .or_default()
+            .push(t.elapsed().as_secs_f64() * 1e3);
+        r.map_err(|e| format!("bench-edit: {name}: {e}"))
+    }
+    let project = crate::synth::synthetic_project(cells, 42, 1);
+    let t0 = Instant::now();
+    let mut doc = Document::new(project, None);
+    let open_s = t0.elapsed().as_secs_f64();
+    let mut times = Times::new();
+    let mut rng = fastrand::Rng::with_seed(7);
+    for run in 0..runs {
+        // A cell away from the map's edge (the cells C000001.. lie on a lattice).
+        let id = format!("C{:06}", 1 + (cells / 4) + rng.usize(..cells / 2));
+        let g = doc
+            .grid(&id)
+            .ok_or_else(|| format!("bench-edit: no cell {id}"))?
+            .clone();
+        let ring = g.geometry.0[0].exterior().0.clone();
+        // A drag of a shared vertex: 30 frames, one undo step.
+        let mut at = ring[0];
+        for frame in 0..30 {
+            let to = Coord {
+                x: at.x + 0.2,
+                y: at.y + if frame % 2 == 0 { 0.1 } else { -0.1 },
+            };
+            timed(&mut times, "vertex drag frame", &mut doc, |d| {
+                let t = edit::move_vertex(d.project(), at, to, &format!("drag{run}"));
+                commit(d, Ok(t))
+            })?;
+            at = to;
+        }
+        doc.seal();
+        // Insert a vertex in the middle of a shared edge, then delete it.
+        let (a, b) = (ring[1], ring[2]);
+        let mid = Coord {
+            x: (a.x + b.x) / 2.0,
+            y: (a.y + b.y) / 2.0,
+        };
+        timed(&mut times, "vertex insert", &mut doc, |d| {
+            commit(d, Ok(edit::insert_vertex(d.project(), a, b, mid)))
+        })?;
+        timed(&mut times, "vertex delete", &mut doc, |d| {
+            commit(d, edit::delete_vertex(d.project(), mid))
+        })?;
+        timed(&mut times, "record edit", &mut doc, |d| {
+            commit(
+                d,
+                edit::set_record(d.project(), &id, "名称 / Name", |g| g.name.push('*')),
+            )
+        })?;
+        // Split across the middle, then merge the pieces back.
+        let env = crate::geom::envelope(&g.geometry).ok_or("bench-edit: empty cell")?;
+        let c = env.center();
+        let line = LineString(vec![
+            Coord {
+                x: env.min().x - 5.0,
+                y: c.y + 0.37,
+            },
+            Coord {
+                x: env.max().x + 5.0,
+                y: c.y + 0.37,
+            },
+        ]);
+        let n_before = doc.project().grids.len();
+        timed(&mut times, "split", &mut doc, |d| {
+            commit(d, edit::split(d.project(), &id, &line))
+        })?;
+        let pieces: Vec<String> = std::iter::once(id.clone())
+            .chain(doc.project().grids[n_before..].iter().map(|g| g.id.clone()))
+            .collect();
+        timed(&mut times, "merge", &mut doc, |d| {
+            commit(d, edit::merge(d.project(), &pieces))
+        })?;
+        // Delete the cell, then draw it again larger than the hole: avoid-overlap clips it
+        // to the free space.
+        timed(&mut times, "delete", &mut doc, |d| {
+            commit(d, edit::delete(d.project(), std::slice::from_ref(&id)))
+        })?;
+        let r = crate::geom::expand(env, 20.0);
+        let corner = |x: f64, y: f64| Coord { x, y };
+        let shape = MultiPolygon(vec![Polygon::new(
+            LineString(vec![
+                corner(r.min().x, r.min().y),
+                corner(r.max().x, r.min().y),
+                corner(r.max().x, r.max().y),
+                corner(r.min().x, r.max().y),
+                corner(r.min().x, r.min().y),
+            ]),
+            vec![],
+        )]);
+        timed(&mut times, "draw with avoid-overlap", &mut doc, |d| {
+            let mut ng = crate::model::Grid::new(format!("{id}-new"), 2, shape);
+            ng.parent = Some("T".into());
+            commit(d, edit::add_grid(d.project(), ng, true))
+        })?;
+        timed(&mut times, "undo", &mut doc, |d| {
+            d.undo().map(|_| ()).map_err(|e| e.to_string())
+        })?;
+        timed(&mut times, "redo", &mut doc, |d| {
+            d.redo().map(|_| ()).map_err(|e| e.to_string())
+        })?;
+    }
+    let rows = times
+        .into_iter()
+        .map(|(edit, mut v)| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            EditBenchRow {
+                edit,
+                runs: v.len(),
+                median_ms: v[v.len() / 2],
+                p95_ms: v[(v.len() * 95 / 100).min(v.len() - 1)],
+            }
+        })
+        .collect();
+    Ok((open_s, rows))
+}
+
+pub fn render_edit_bench(cells: usize, open_s: f64, rows: &[EditBenchRow]) -> String {
+    let mut s = format!(
+        "{cells} grids: document opened (audit and every derived structure) in {open_s:.2} s\n\n| edit | runs | median ms | p95 ms |\n|---|---|---|---|\n"
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {:.2} | {:.2} |\n",
+            r.edit, r.runs, r.median_ms, r.p95_ms
+        ));
+    }
+    s
+}

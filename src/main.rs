@@ -336,6 +336,16 @@ enum Command {
         #[arg(long, default_value = "bench-data")]
         dir: PathBuf,
     },
+    /// Benchmark editing through the document pipeline the app uses (commit, history,
+    /// audit, report and every derived structure) on a synthetic coverage.
+    BenchEdit {
+        /// Number of grids (Voronoi cells).
+        #[arg(long, default_value_t = 10_000)]
+        cells: usize,
+        /// Edits of each kind.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
     /// Regenerate the bundled sample maps (sample-maps/jinping*.geojson).
     #[command(hide = true)]
     MakeSample {
@@ -706,6 +716,11 @@ fn run() -> anyhow::Result<i32> {
             };
             let rows = commands::bench_print(&project, &dir).map_err(anyhow::Error::msg)?;
             print!("{}", commands::render_print_bench(&rows));
+            Ok(0)
+        }
+        Command::BenchEdit { cells, runs } => {
+            let (open_s, rows) = commands::bench_edit(cells, runs).map_err(anyhow::Error::msg)?;
+            print!("{}", commands::render_edit_bench(cells, open_s, &rows));
             Ok(0)
         }
         Command::MakeSample { out_dir } => {
