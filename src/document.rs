@@ -110,19 +110,7 @@ impl Document {
             return;
         }
         self.ids.update(&self.project, &set);
-        let layers_other_than_grids = !set.rivers.is_empty()
-            || !set.reservoirs.is_empty()
-            || !set.boundary.is_empty()
-            || !set.settings.is_empty();
-        if layers_other_than_grids {
-            self.auditor = Auditor::new(
-                &self.project,
-                AuditConfig::from_settings(&self.project.settings),
-            );
-        } else {
-            let ids: Vec<String> = set.grids.keys().cloned().collect();
-            self.auditor.update(&self.project, &ids);
-        }
+        self.auditor.update(&self.project, &self.ids, &set);
         self.report = self.auditor.report(&self.project);
         self.snap = None;
         self.dirty = true;

@@ -170,7 +170,19 @@ fn incremental_audit_equals_full_audit() {
                 }
             }
         }
-        auditor.update(&p, std::slice::from_ref(&id));
+        // What the document would say changed.
+        let mut set = gridmap::model::ChangeSet::default();
+        set.grid(
+            &id,
+            gridmap::model::GridChange {
+                geometry: true,
+                record: true,
+            },
+        );
+        if step == 11 {
+            set.moved(gridmap::model::Layer::Grids, 0);
+        }
+        auditor.update(&p, &gridmap::model::IdIndex::new(&p), &set);
         let inc = auditor.report(&p);
         let full = audit(&p, &cfg);
         assert_eq!(inc.findings.len(), full.findings.len(), "step {step}");

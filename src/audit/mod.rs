@@ -3,13 +3,15 @@
 //! Checks geometry validity, the coverage of each level (overlaps, near-miss edges), the
 //! tiling of each parent by its children (gaps, slivers, children outside their parent), the
 //! hierarchy, rivers and reservoirs (河、库进网格) and the grid records. Results are typed
-//! [`Finding`]s. [`Auditor`] keeps per-grid, per-pair and per-parent results so that after
-//! an edit only the edited grids and their neighbours are checked again.
+//! [`Finding`]s. [`Auditor`] keeps what it found per grid, pair, piece of a parent's tiling
+//! and river, with its indexes, so that after an edit only what the change set names and
+//! its neighbours are checked again, and the findings are patched in place.
 
 mod coverage;
 mod finding;
 mod records;
 mod rivers;
+mod store;
 mod tiling;
 mod validity;
 
@@ -19,11 +21,19 @@ pub use records::is_valid_phone;
 pub use rivers::{GridArea, GridLength, ReservoirAreas, RiverLengths};
 pub use validity::check_geometry;
 
+pub use store::Ranked;
+
 use crate::geom;
-use crate::model::{GridIndex, Level, Project};
+use crate::model::{ChangeSet, Grid, IdIndex, Level, Project};
+use crate::records::codes::CodeScheme;
 use geo::{MultiLineString, MultiPolygon, Rect};
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use store::{Source, Store};
+use tiling::{EdgeKey, ParentInfo, Tiling};
 
 /// Thresholds of the audit.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,42 +152,148 @@ enum GroupKey {
     Grid(String),
 }
 
-/// Incremental auditor: holds the results that depend on geometry, keyed by grid id.
-pub struct Auditor {
-    config: AuditConfig,
-    /// What is known of each grid, by id, as last audited.
-    state: FxHashMap<String, GridState>,
-    /// Invalid edges per grid (CoverageValidator semantics), before explanation by areas.
-    raw_edges: FxHashMap<String, MultiLineString<f64>>,
-    /// Overlaps and duplicates per pair of grid ids (sorted pair).
-    pairs: FxHashMap<(String, String), Vec<Finding>>,
-    /// Gaps, slivers and outside-parent findings per parent.
-    groups: FxHashMap<GroupKey, Vec<Finding>>,
+/// An envelope tagged with a grid id.
+type IdItem = GeomWithData<Rectangle<[f64; 2]>, String>;
+
+/// Envelopes tagged with grid ids, updated in place.
+type IdTree = RTree<IdItem>;
+
+fn tree_item(r: Rect<f64>, id: &str) -> IdItem {
+    GeomWithData::new(
+        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+        id.to_string(),
+    )
 }
 
-/// Per-grid results of the last audit.
+/// Ids in `tree` whose envelope meets `r`, sorted.
+fn hits(tree: &IdTree, r: Rect<f64>) -> Vec<&str> {
+    let mut v: Vec<&str> = tree
+        .locate_in_envelope_intersecting(&geom::aabb(r))
+        .map(|h| h.data.as_str())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Grids by id, through the document's index.
+#[derive(Clone, Copy)]
+struct Look<'a> {
+    project: &'a Project,
+    ids: &'a IdIndex,
+}
+
+impl<'a> Look<'a> {
+    fn grid(&self, id: &str) -> Option<&'a Grid> {
+        self.ids.get(self.project, id)
+    }
+}
+
+/// What the auditor knows of one grid (the first with its id).
 struct GridState {
-    /// Validity findings.
-    findings: Vec<Finding>,
+    level: Level,
+    parent: Option<String>,
+    code: String,
     /// Valid enough for the coverage, tiling and river checks.
     usable: bool,
-    /// Level and envelope, when usable.
-    env: Option<(Level, Rect<f64>)>,
-    /// The parent group the grid belongs to.
-    group: GroupKey,
+    env: Option<Rect<f64>>,
+    /// The tiling its edges go into: its parent's, when its level fits the parent's.
+    member: Option<GroupKey>,
+    /// Its edges for that tiling.
+    edges: Vec<(EdgeKey, i32)>,
+    /// Usable and without children: rivers are cut at its boundary.
+    leaf: bool,
+}
+
+/// Incremental auditor: what it found per grid, pair, piece of a parent's tiling and
+/// river, and the indexes that find what an edit touches.
+pub struct Auditor {
+    config: AuditConfig,
+    scheme: CodeScheme,
+    grids: FxHashMap<String, GridState>,
+    /// Ids of the grids that name each id as their parent.
+    children: FxHashMap<String, BTreeSet<String>>,
+    /// Number of grids per level.
+    levels: BTreeMap<Level, usize>,
+    /// Usable grids per level, and those of them with invalid edges.
+    trees: BTreeMap<Level, IdTree>,
+    bad: BTreeMap<Level, IdTree>,
+    leaves: IdTree,
+    /// Invalid edges per grid (CoverageValidator semantics), before explanation by areas.
+    raw_edges: FxHashMap<String, MultiLineString<f64>>,
+    /// Pairs of grids with overlap findings, by grid.
+    pairs_of: FxHashMap<String, BTreeSet<(String, String)>>,
+    tilings: FxHashMap<GroupKey, Tiling>,
+    /// The boundary layer as one area, and the level whose tiling it is the parent of.
+    boundary: Option<(Level, MultiPolygon<f64>)>,
+    boundary_edges: Vec<(EdgeKey, i32)>,
+    /// Ids per grid code.
+    codes: FxHashMap<String, BTreeSet<String>>,
+    rivers: FxHashMap<String, rivers::RiverResult>,
+    reservoirs: FxHashMap<String, rivers::ReservoirResult>,
+    /// Number of rivers and reservoirs in each grid.
+    wet: FxHashMap<String, usize>,
+    /// Sources of area findings (overlaps, gaps, outside parts) that name each grid.
+    area_refs: FxHashMap<String, BTreeSet<Source>>,
+    store: Store,
+}
+
+/// What one update must look at again, gathered while the indexes change.
+#[derive(Default)]
+struct Work {
+    /// Envelopes per level around which the coverage is checked again.
+    coverage: BTreeMap<Level, Vec<Rect<f64>>>,
+    /// Areas per tiling to measure again; None: the whole tiling.
+    tilings: FxHashMap<GroupKey, Option<Vec<Rect<f64>>>>,
+    rivers: Vec<Rect<f64>>,
+    hierarchy: BTreeSet<String>,
+    records: BTreeSet<String>,
+    chiefs: BTreeSet<String>,
+    edges: BTreeSet<String>,
+    codes: BTreeSet<String>,
+    leaves: BTreeSet<String>,
+}
+
+impl Work {
+    fn tiling(&mut self, key: &GroupKey, r: Option<Rect<f64>>) {
+        let e = self
+            .tilings
+            .entry(key.clone())
+            .or_insert_with(|| Some(Vec::new()));
+        if let (Some(v), Some(r)) = (e.as_mut(), r) {
+            v.push(r);
+        }
+    }
+    fn tiling_all(&mut self, key: &GroupKey) {
+        self.tilings.insert(key.clone(), None);
+    }
 }
 
 impl Auditor {
     pub fn new(project: &Project, config: AuditConfig) -> Self {
         let mut a = Auditor {
+            scheme: CodeScheme::from_settings(&project.settings),
             config,
-            state: FxHashMap::default(),
+            grids: FxHashMap::default(),
+            children: FxHashMap::default(),
+            levels: BTreeMap::new(),
+            trees: BTreeMap::new(),
+            bad: BTreeMap::new(),
+            leaves: IdTree::new(),
             raw_edges: FxHashMap::default(),
-            pairs: FxHashMap::default(),
-            groups: FxHashMap::default(),
+            pairs_of: FxHashMap::default(),
+            tilings: FxHashMap::default(),
+            boundary: None,
+            boundary_edges: Vec::new(),
+            codes: FxHashMap::default(),
+            rivers: FxHashMap::default(),
+            reservoirs: FxHashMap::default(),
+            wet: FxHashMap::default(),
+            area_refs: FxHashMap::default(),
+            store: Store::default(),
         };
-        let all: Vec<String> = project.grids.iter().map(|g| g.id.clone()).collect();
-        a.recheck(project, &all, true);
+        let ids = IdIndex::new(project);
+        a.apply(project, &ids, &ChangeSet::everything(project), true);
+        a.store.set(Source::InputNotes, input_notes(project));
         a
     }
 
@@ -185,285 +301,949 @@ impl Auditor {
         &self.config
     }
 
-    /// Re-check after the grids `changed` were edited, added or removed (by id).
-    pub fn update(&mut self, project: &Project, changed: &[String]) {
-        self.recheck(project, changed, false);
+    /// Check again what `set` names, after it was applied to `project` (`ids`: the
+    /// project's id index, up to date).
+    pub fn update(&mut self, project: &Project, ids: &IdIndex, set: &ChangeSet) {
+        let config = AuditConfig::from_settings(&project.settings);
+        let scheme = CodeScheme::from_settings(&project.settings);
+        if config != self.config || scheme != self.scheme {
+            // New thresholds or code layout: every finding may change.
+            *self = Auditor::new(project, config);
+            return;
+        }
+        self.apply(project, ids, set, false);
     }
 
-    fn recheck(&mut self, project: &Project, changed: &[String], full: bool) {
-        let mut clock = std::time::Instant::now();
-        let gindex = GridIndex::new(project);
-        let index = &gindex.by_id;
-        let changed: FxHashSet<&str> = changed.iter().map(|s| s.as_str()).collect();
-        crate::timing::phase("index", &mut clock);
-        // Old envelopes, levels and parents matter too: a grid that moved away leaves its
-        // old neighbours to be re-checked.
-        let mut touched_envs: Vec<(Level, Rect<f64>)> = Vec::new();
-        let mut groups_dirty: FxHashSet<GroupKey> = FxHashSet::default();
-        for id in &changed {
-            if let Some(e) = self.state.get(*id).and_then(|st| st.env) {
-                touched_envs.push(e);
+    fn group_of(&self, st: &GridState) -> Option<GroupKey> {
+        match st.parent.as_deref() {
+            Some(p) if self.grids.contains_key(p) => {
+                let pl = self.grids[p].level;
+                (st.level == pl.wrapping_add(1)).then(|| GroupKey::Grid(p.to_string()))
             }
-            if gindex.has_children(id) || self.groups.contains_key(&GroupKey::Grid(id.to_string()))
-            {
-                groups_dirty.insert(GroupKey::Grid(id.to_string()));
+            _ => Some(GroupKey::Boundary(st.level)),
+        }
+    }
+
+    fn top(&self) -> Option<Level> {
+        self.levels.keys().next().copied()
+    }
+
+    /// Take the old state of grid `id` out of every index.
+    fn forget(&mut self, id: &str, old: GridState, work: &mut Work) {
+        if let Some(e) = old.env {
+            if old.usable {
+                work.coverage.entry(old.level).or_default().push(e);
+                if let Some(t) = self.trees.get_mut(&old.level) {
+                    t.remove(&tree_item(e, id));
+                }
             }
-            if let Some(st) = self.state.get(*id) {
-                groups_dirty.insert(st.group.clone());
+            work.rivers.push(e);
+        }
+        if old.leaf
+            && let Some(e) = old.env
+        {
+            self.leaves.remove(&tree_item(e, id));
+        }
+        if let Some(lines) = self.raw_edges.remove(id) {
+            let _ = lines;
+            if let (Some(e), Some(t)) = (old.env, self.bad.get_mut(&old.level)) {
+                t.remove(&tree_item(e, id));
             }
         }
-        crate::timing::phase("old state", &mut clock);
-        // Validity of the changed grids, in parallel.
-        type Checked<'a> = (&'a str, Option<(Vec<Finding>, bool, Option<Rect<f64>>)>);
-        let checked: Vec<Checked> = {
+        for pair in self.pairs_of.remove(id).unwrap_or_default() {
+            let other = if pair.0 == id { &pair.1 } else { &pair.0 };
+            if let Some(s) = self.pairs_of.get_mut(other) {
+                s.remove(&pair);
+            }
+            work.edges.insert(other.clone());
+            self.set_area(
+                Source::Pair(pair.0.clone(), pair.1.clone()),
+                Vec::new(),
+                work,
+            );
+        }
+        if let Some(g) = &old.member {
+            self.leave_tiling(g, &old.edges, old.env, work);
+        }
+        // As a parent: its edges leave its children's tiling.
+        let own = GroupKey::Grid(id.to_string());
+        if old.usable
+            && let Some(t) = self.tilings.get_mut(&own)
+        {
+            t.add(&old.edges, 1);
+        }
+        work.tiling_all(&own);
+        if let Some(p) = &old.parent {
+            if let Some(s) = self.children.get_mut(p) {
+                s.remove(id);
+                if s.is_empty() {
+                    self.children.remove(p);
+                }
+            }
+            work.leaves.insert(p.clone());
+        }
+        if let Some(n) = self.levels.get_mut(&old.level) {
+            *n -= 1;
+            if *n == 0 {
+                self.levels.remove(&old.level);
+            }
+        }
+        let code = old.code.trim();
+        if !code.is_empty() {
+            if let Some(s) = self.codes.get_mut(code) {
+                s.remove(id);
+                if s.is_empty() {
+                    self.codes.remove(code);
+                }
+            }
+            work.codes.insert(code.to_string());
+        }
+    }
+
+    /// Take a child's edges out of a tiling.
+    fn leave_tiling(
+        &mut self,
+        key: &GroupKey,
+        edges: &[(EdgeKey, i32)],
+        env: Option<Rect<f64>>,
+        work: &mut Work,
+    ) {
+        if let Some(t) = self.tilings.get_mut(key) {
+            t.add(edges, -1);
+            t.members = t.members.saturating_sub(1);
+            if t.members == 0 {
+                work.tiling_all(key);
+            }
+        }
+        work.tiling(key, env);
+    }
+
+    /// Replace the findings of an area source and remember which grids they name, so their
+    /// near-miss edges are explained by them.
+    fn set_area(&mut self, source: Source, findings: Vec<Finding>, work: &mut Work) {
+        for r in self.store.get(&source) {
+            for id in &r.finding.ids {
+                work.edges.insert(id.clone());
+                if let Some(s) = self.area_refs.get_mut(id) {
+                    s.remove(&source);
+                    if s.is_empty() {
+                        self.area_refs.remove(id);
+                    }
+                }
+            }
+        }
+        for f in &findings {
+            for id in &f.ids {
+                work.edges.insert(id.clone());
+                self.area_refs
+                    .entry(id.clone())
+                    .or_default()
+                    .insert(source.clone());
+            }
+        }
+        self.store.set(source, findings);
+    }
+
+    fn apply(&mut self, project: &Project, ids: &IdIndex, set: &ChangeSet, full: bool) {
+        let mut clock = std::time::Instant::now();
+        let look = Look { project, ids };
+        let mut work = Work::default();
+        let old_levels: BTreeSet<Level> = self.levels.keys().copied().collect();
+        let old_top = self.top();
+        let changed: Vec<&str> = set.grids.keys().map(String::as_str).collect();
+        // 1. Old states out of every index.
+        for id in &changed {
+            if let Some(old) = self.grids.remove(*id) {
+                self.forget(id, old, &mut work);
+            }
+        }
+        crate::timing::phase("forget", &mut clock);
+        // 2. New states: validity and tiling edges, in parallel.
+        type Fresh<'g> = (
+            &'g Grid,
+            Vec<Finding>,
+            bool,
+            Option<Rect<f64>>,
+            Vec<(EdgeKey, i32)>,
+        );
+        let fresh: Vec<Fresh> = {
             use rayon::prelude::*;
-            let ids: Vec<&str> = changed.iter().copied().collect();
-            ids.par_iter()
-                .map(|id| {
-                    let r = index.get(id).map(|&i| {
-                        let g = &project.grids[i];
-                        let (fs, usable) = check_geometry(&g.id, g.label(), &g.geometry);
-                        (fs, usable, geom::envelope(&g.geometry))
-                    });
-                    (*id, r)
+            changed
+                .par_iter()
+                .filter_map(|id| look.grid(id))
+                .map(|g| {
+                    let (fs, usable) = check_geometry(&g.id, g.label(), &g.geometry);
+                    let env = geom::envelope(&g.geometry)
+                        .filter(|e| e.min().x.is_finite() && e.max().y.is_finite());
+                    (g, fs, usable, env, tiling::child_edges(g, usable))
                 })
                 .collect()
         };
-        crate::timing::phase("validity checks", &mut clock);
-        for (id, r) in checked {
-            match (r, index.get(id)) {
-                (Some((fs, usable, env)), Some(&i)) => {
-                    let g = &project.grids[i];
-                    let env = env.filter(|_| usable).map(|e| (g.level, e));
-                    if let Some(e) = env {
-                        touched_envs.push(e);
-                    }
-                    let group = group_of(&gindex, g);
-                    groups_dirty.insert(group.clone());
-                    if !usable {
-                        // Left out of the coverage checks: nothing of its old ones stays.
-                        self.raw_edges.remove(id);
-                        self.pairs.retain(|(a, b), _| a != id && b != id);
-                    }
-                    self.state.insert(
-                        g.id.clone(),
-                        GridState {
-                            findings: fs,
-                            usable,
-                            env,
-                            group,
-                        },
-                    );
+        crate::timing::phase("validity", &mut clock);
+        for id in &changed {
+            if look.grid(id).is_none() {
+                for s in [
+                    Source::Validity(id.to_string()),
+                    Source::Hierarchy(id.to_string()),
+                    Source::Record(id.to_string()),
+                    Source::RiverChief(id.to_string()),
+                    Source::Edges(id.to_string()),
+                ] {
+                    self.store.clear(&s);
                 }
-                _ => {
-                    self.state.remove(id);
-                    self.raw_edges.remove(id);
-                    self.pairs.retain(|(a, b), _| a != id && b != id);
+            }
+        }
+        let mut bulk: BTreeMap<Level, Vec<IdItem>> = BTreeMap::new();
+        for (g, fs, usable, env, edges) in fresh {
+            let id = g.id.clone();
+            self.store.set(Source::Validity(id.clone()), fs);
+            if let Some(e) = env {
+                if usable {
+                    work.coverage.entry(g.level).or_default().push(e);
+                    if full {
+                        bulk.entry(g.level).or_default().push(tree_item(e, &id));
+                    } else {
+                        self.trees
+                            .entry(g.level)
+                            .or_default()
+                            .insert(tree_item(e, &id));
+                    }
                 }
+                work.rivers.push(e);
+            }
+            let parent = g.parent.clone().filter(|p| !p.is_empty());
+            if let Some(p) = &parent {
+                self.children
+                    .entry(p.clone())
+                    .or_default()
+                    .insert(id.clone());
+                work.leaves.insert(p.clone());
+            }
+            *self.levels.entry(g.level).or_default() += 1;
+            let code = g.code.trim().to_string();
+            if !code.is_empty() {
+                self.codes
+                    .entry(code.clone())
+                    .or_default()
+                    .insert(id.clone());
+                work.codes.insert(code);
+            }
+            work.hierarchy.insert(id.clone());
+            work.records.insert(id.clone());
+            work.chiefs.insert(id.clone());
+            work.leaves.insert(id.clone());
+            work.tiling_all(&GroupKey::Grid(id.clone()));
+            self.grids.insert(
+                id,
+                GridState {
+                    level: g.level,
+                    parent,
+                    code: g.code.clone(),
+                    usable,
+                    env,
+                    member: None,
+                    edges,
+                    leaf: false,
+                },
+            );
+        }
+        for (level, items) in bulk {
+            self.trees.insert(level, IdTree::bulk_load(items));
+        }
+        crate::timing::phase("states", &mut clock);
+        // 3. Tilings: the changed grids and their children go where their parents say.
+        let mut members: BTreeSet<String> = BTreeSet::new();
+        for id in &changed {
+            if self.grids.contains_key(*id) {
+                members.insert(id.to_string());
+            }
+            if let Some(kids) = self.children.get(*id) {
+                members.extend(kids.iter().cloned());
+                work.hierarchy.extend(kids.iter().cloned());
+            }
+        }
+        let changed_set: FxHashSet<&str> = changed.iter().copied().collect();
+        let mut contributions: FxHashMap<GroupKey, Vec<(EdgeKey, i32)>> = FxHashMap::default();
+        let mut member_counts: FxHashMap<GroupKey, usize> = FxHashMap::default();
+        for id in &members {
+            let new = self.group_of(&self.grids[id]);
+            let st = &self.grids[id];
+            let fresh = changed_set.contains(id.as_str());
+            if !fresh && new == st.member {
+                continue;
+            }
+            if !fresh && let Some(old) = st.member.clone() {
+                let (edges, env) = (st.edges.clone(), st.env);
+                self.leave_tiling(&old, &edges, env, &mut work);
+            }
+            let st = &self.grids[id];
+            if let Some(g) = &new {
+                if full {
+                    contributions
+                        .entry(g.clone())
+                        .or_default()
+                        .extend(st.edges.iter().copied());
+                    *member_counts.entry(g.clone()).or_default() += 1;
+                } else {
+                    let t = self.tilings.entry(g.clone()).or_default();
+                    t.add(&st.edges, 1);
+                    t.members += 1;
+                    if t.members == 1 {
+                        work.tiling_all(g);
+                    }
+                }
+                work.tiling(g, st.env);
+            }
+            if let Some(st) = self.grids.get_mut(id) {
+                st.member = new;
+            }
+        }
+        // As parents: their edges, reversed, go into their children's tiling.
+        for id in &changed {
+            if let Some(st) = self.grids.get(*id).filter(|s| s.usable) {
+                let own = GroupKey::Grid(id.to_string());
+                if full {
+                    contributions
+                        .entry(own)
+                        .or_default()
+                        .extend(st.edges.iter().map(|&(k, s)| (k, -s)));
+                } else {
+                    self.tilings.entry(own).or_default().add(&st.edges, -1);
+                }
+            }
+        }
+        // The boundary layer is the parent of the top level.
+        let top = self.top();
+        if full || top != old_top || !set.boundary.is_empty() {
+            if let Some((l, _)) = self.boundary.take() {
+                let key = GroupKey::Boundary(l);
+                if let Some(t) = self.tilings.get_mut(&key) {
+                    t.add(&self.boundary_edges, -1);
+                }
+                work.tiling_all(&key);
+            }
+            self.boundary_edges.clear();
+            if let Some(l) = top
+                && !project.boundary.is_empty()
+            {
+                let area = MultiPolygon(
+                    project
+                        .boundary
+                        .iter()
+                        .flat_map(|b| b.geometry.0.clone())
+                        .collect(),
+                );
+                self.boundary_edges = tiling::signed_edges(&area, true);
+                let key = GroupKey::Boundary(l);
+                if full {
+                    contributions
+                        .entry(key.clone())
+                        .or_default()
+                        .extend(self.boundary_edges.iter().copied());
+                } else {
+                    self.tilings
+                        .entry(key.clone())
+                        .or_default()
+                        .add(&self.boundary_edges, 1);
+                }
+                work.tiling_all(&key);
+                self.boundary = Some((l, area));
             }
         }
         if full {
-            self.groups.clear();
-            self.pairs.clear();
-            for g in &project.grids {
-                groups_dirty.insert(group_of(&gindex, g));
+            for (key, edges) in contributions {
+                let mut t = Tiling::from_edges(edges);
+                t.members = member_counts.get(&key).copied().unwrap_or(0);
+                self.tilings.insert(key, t);
             }
         }
+        // A level that came or went changes which grids lack a parent.
+        let new_levels: BTreeSet<Level> = self.levels.keys().copied().collect();
+        if !full && new_levels != old_levels {
+            let flipped: BTreeSet<Level> = old_levels
+                .symmetric_difference(&new_levels)
+                .map(|l| l.wrapping_add(1))
+                .collect();
+            for (id, st) in &self.grids {
+                if flipped.contains(&st.level) {
+                    work.hierarchy.insert(id.clone());
+                }
+            }
+        }
+        crate::timing::phase("tiling edges", &mut clock);
+        self.coverage(look, &mut work, full);
+        crate::timing::phase("coverage", &mut clock);
+        self.refresh_tilings(project, look, &mut work, full);
+        crate::timing::phase("gaps and tiling", &mut clock);
+        self.explain_edges(look, &work);
+        crate::timing::phase("near-miss edges", &mut clock);
+        self.records(project, look, set, &mut work, full);
+        crate::timing::phase("records", &mut clock);
+        self.water(project, look, set, &mut work, full);
+        crate::timing::phase("rivers", &mut clock);
+    }
 
-        crate::timing::phase("validity", &mut clock);
-        // Coverage per level, over the affected grids and their neighbours.
-        let usable: Vec<bool> = project
-            .grids
-            .iter()
-            .enumerate()
-            .map(|(i, g)| {
-                self.state.get(&g.id).is_some_and(|st| st.usable)
-                    && index.get(g.id.as_str()) == Some(&i)
-            })
-            .collect();
-        let mut levels: BTreeMap<Level, Vec<usize>> = BTreeMap::new();
-        for (i, g) in project.grids.iter().enumerate() {
-            if usable[i] {
-                levels.entry(g.level).or_default().push(i);
-            }
-        }
+    /// Invalid edges and overlaps of the usable grids near what changed, level by level.
+    fn coverage(&mut self, look: Look, work: &mut Work, full: bool) {
         let gw = self.config.gap_width;
-        for (level, members) in &levels {
-            let tree = envelope_tree(project, members);
-            // Affected: changed grids and grids near a touched envelope, at this level.
-            let affected: BTreeSet<usize> = if full {
-                members.iter().copied().collect()
+        let levels: Vec<Level> = if full {
+            self.trees.keys().copied().collect()
+        } else {
+            work.coverage.keys().copied().collect()
+        };
+        for level in levels {
+            let Some(tree) = self.trees.get(&level) else {
+                continue;
+            };
+            let affected: BTreeSet<String> = if full {
+                tree.iter().map(|h| h.data.clone()).collect()
             } else {
                 let mut s = BTreeSet::new();
-                for (l, e) in &touched_envs {
-                    if l == level {
-                        for hit in tree.locate_in_envelope_intersecting(&geom::aabb(geom::expand(
-                            *e,
-                            gw * 2.0,
-                        ))) {
-                            s.insert(hit.data);
-                        }
-                    }
+                for e in work.coverage.get(&level).into_iter().flatten() {
+                    s.extend(
+                        hits(tree, geom::expand(*e, gw * 2.0))
+                            .into_iter()
+                            .map(str::to_string),
+                    );
                 }
                 s
             };
             if affected.is_empty() {
                 continue;
             }
-            // The sub-coverage: affected grids plus their neighbours, so that each affected
-            // grid sees all of its neighbours.
-            let mut sub: BTreeSet<usize> = affected.clone();
-            for &i in affected.iter().filter(|_| !full) {
-                if let Some(e) = self.state.get(&project.grids[i].id).and_then(|st| st.env) {
-                    for hit in
-                        tree.locate_in_envelope_intersecting(&geom::aabb(geom::expand(e.1, gw)))
-                    {
-                        sub.insert(hit.data);
+            // Each affected grid is checked with all of its neighbours.
+            let mut sub: BTreeSet<&str> = affected.iter().map(String::as_str).collect();
+            if !full {
+                for id in &affected {
+                    if let Some(e) = self.grids.get(id).and_then(|s| s.env) {
+                        sub.extend(hits(tree, geom::expand(e, gw)));
                     }
                 }
             }
-            let sub: Vec<usize> = sub.into_iter().collect();
+            let sub: Vec<&str> = sub.into_iter().collect();
             let polys: Vec<Option<&MultiPolygon<f64>>> = sub
                 .iter()
-                .map(|&i| Some(&project.grids[i].geometry))
+                .map(|id| look.grid(id).map(|g| &g.geometry))
                 .collect();
-            crate::timing::phase("coverage setup", &mut clock);
             let res = validate_coverage(&polys, gw);
-            crate::timing::phase("coverage validation", &mut clock);
-            for (k, &i) in sub.iter().enumerate() {
-                if !affected.contains(&i) {
+            let mut updates: Vec<(String, Option<MultiLineString<f64>>)> = Vec::new();
+            for (k, id) in sub.iter().enumerate() {
+                if affected.contains(*id) {
+                    updates.push((id.to_string(), res.invalid_edges[k].clone()));
+                }
+            }
+            let bad = self.bad.entry(level).or_default();
+            for (id, lines) in updates {
+                let env = self.grids.get(&id).and_then(|s| s.env);
+                let before = self.raw_edges.get(&id);
+                if before == lines.as_ref() {
                     continue;
                 }
-                let id = project.grids[i].id.clone();
-                match &res.invalid_edges[k] {
-                    Some(e) => {
-                        self.raw_edges.insert(id, e.clone());
+                work.edges.insert(id.clone());
+                if let Some(e) = env {
+                    if before.is_some() {
+                        bad.remove(&tree_item(e, &id));
+                    }
+                    if lines.is_some() {
+                        bad.insert(tree_item(e, &id));
+                    }
+                }
+                match lines {
+                    Some(l) => {
+                        self.raw_edges.insert(id, l);
                     }
                     None => {
                         self.raw_edges.remove(&id);
                     }
                 }
             }
-            // Overlaps and duplicates for pairs that involve an affected grid.
-            let affected_ids: FxHashSet<&str> = affected
-                .iter()
-                .map(|&i| project.grids[i].id.as_str())
-                .collect();
-            self.pairs.retain(|(a, b), _| {
-                !(affected_ids.contains(a.as_str()) || affected_ids.contains(b.as_str()))
-            });
-            // A pair can only overlap if one of the two has invalid edges (a clean
-            // coverage has none; an island inside a grid has them all): good grids are
-            // paired only with the few bad ones.
-            let bad: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|&k| self.raw_edges.contains_key(&project.grids[k].id))
-                .collect();
-            let bad_tree = envelope_tree(project, &bad);
-            let mut pair_set: BTreeSet<(usize, usize)> = BTreeSet::new();
-            for &i in &affected {
-                let Some(e) = self
-                    .state
-                    .get(&project.grids[i].id)
-                    .and_then(|st| st.env)
-                    .map(|e| e.1)
-                else {
+            // Overlaps and duplicates for pairs that involve an affected grid. A pair can
+            // only overlap if one of the two has invalid edges (a clean coverage has none):
+            // good grids are paired only with the few bad ones.
+            let mut old_pairs: BTreeSet<(String, String)> = BTreeSet::new();
+            for id in &affected {
+                old_pairs.extend(self.pairs_of.get(id).into_iter().flatten().cloned());
+            }
+            let tree = &self.trees[&level];
+            let bad = &self.bad[&level];
+            let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+            for id in &affected {
+                let Some(e) = self.grids.get(id).and_then(|s| s.env) else {
                     continue;
                 };
-                let t = if self.raw_edges.contains_key(&project.grids[i].id) {
-                    &tree
+                let t = if self.raw_edges.contains_key(id) {
+                    tree
                 } else {
-                    &bad_tree
+                    bad
                 };
-                for hit in t.locate_in_envelope_intersecting(&geom::aabb(e)) {
-                    let j = hit.data;
-                    if j != i {
-                        pair_set.insert((i.min(j), i.max(j)));
+                for other in hits(t, e) {
+                    if other != id {
+                        let (a, b) = if id.as_str() < other {
+                            (id.clone(), other.to_string())
+                        } else {
+                            (other.to_string(), id.clone())
+                        };
+                        pairs.insert((a, b));
                     }
                 }
             }
             let results: Vec<((String, String), Vec<Finding>)> = {
                 use rayon::prelude::*;
-                let pairs: Vec<(usize, usize)> = pair_set.into_iter().collect();
+                let cfg = &self.config;
                 pairs
-                    .par_iter()
-                    .map(|&(i, j)| {
-                        let (a, b) = (&project.grids[i], &project.grids[j]);
-                        let key = if a.id <= b.id {
-                            (a.id.clone(), b.id.clone())
-                        } else {
-                            (b.id.clone(), a.id.clone())
+                    .into_par_iter()
+                    .map(|(a, b)| {
+                        let fs = match (look.grid(&a), look.grid(&b)) {
+                            (Some(ga), Some(gb)) => tiling::overlap(ga, gb, cfg),
+                            _ => Vec::new(),
                         };
-                        (key, tiling::overlap(a, b, &self.config))
+                        ((a, b), fs)
                     })
                     .collect()
             };
-            for (k, fs) in results {
+            let mut new_pairs: BTreeSet<(String, String)> = BTreeSet::new();
+            for (pair, fs) in results {
                 if !fs.is_empty() {
-                    self.pairs.insert(k, fs);
+                    new_pairs.insert(pair.clone());
+                    self.set_area(Source::Pair(pair.0.clone(), pair.1.clone()), fs, work);
                 }
             }
-            for &i in &affected {
-                groups_dirty.insert(group_of(&gindex, &project.grids[i]));
+            for pair in old_pairs.difference(&new_pairs) {
+                self.set_area(
+                    Source::Pair(pair.0.clone(), pair.1.clone()),
+                    Vec::new(),
+                    work,
+                );
             }
-        }
-
-        crate::timing::phase("overlaps", &mut clock);
-        // Tiling of each dirty parent by its children.
-        let usable_ids: FxHashSet<&str> = project
-            .grids
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| usable[*i])
-            .map(|(_, g)| g.id.as_str())
-            .collect();
-        let dirty: Vec<GroupKey> = groups_dirty.into_iter().collect();
-        let computed: Vec<(GroupKey, Vec<Finding>)> = {
-            use rayon::prelude::*;
-            dirty
-                .par_iter()
-                .map(|key| {
-                    let fs =
-                        tiling::group_findings(project, &gindex, key, &usable_ids, &self.config);
-                    (key.clone(), fs)
-                })
-                .collect()
-        };
-        crate::timing::phase("gaps and tiling", &mut clock);
-        for (k, fs) in computed {
-            if fs.is_empty() {
-                self.groups.remove(&k);
-            } else {
-                self.groups.insert(k, fs);
+            for pair in old_pairs.symmetric_difference(&new_pairs) {
+                let has = new_pairs.contains(pair);
+                for id in [&pair.0, &pair.1] {
+                    let s = self.pairs_of.entry(id.clone()).or_default();
+                    if has {
+                        s.insert(pair.clone());
+                    } else {
+                        s.remove(pair);
+                    }
+                    if s.is_empty() {
+                        self.pairs_of.remove(id);
+                    }
+                }
             }
         }
     }
 
-    /// The full report for the project as it is now.
-    pub fn report(&self, project: &Project) -> Report {
-        let mut clock = std::time::Instant::now();
-        let mut findings: Vec<Finding> = Vec::new();
-        for g in &project.grids {
-            if let Some(st) = self.state.get(&g.id) {
-                findings.extend(st.findings.iter().cloned());
+    /// The parent of a tiling: its id, label and area (None: no findings).
+    fn parent_info<'a>(&'a self, key: &GroupKey, look: Look<'a>) -> Option<ParentInfo<'a>> {
+        match key {
+            GroupKey::Grid(pid) => {
+                let p = look.grid(pid)?;
+                self.grids.get(pid).filter(|s| s.usable)?;
+                Some(ParentInfo {
+                    id: p.id.clone(),
+                    label: p.label().to_string(),
+                    geometry: Some(&p.geometry),
+                })
+            }
+            GroupKey::Boundary(level) => {
+                let first = look.project.boundary.first();
+                Some(ParentInfo {
+                    id: first
+                        .map(|b| b.id.clone())
+                        .unwrap_or_else(|| "boundary".into()),
+                    label: first
+                        .map(|b| b.name.clone())
+                        .unwrap_or_else(|| "行政边界".into()),
+                    geometry: self
+                        .boundary
+                        .as_ref()
+                        .filter(|(l, _)| l == level)
+                        .map(|(_, a)| a),
+                })
             }
         }
-        let area_findings: Vec<&Finding> = self
-            .pairs
-            .values()
-            .chain(self.groups.values())
-            .flatten()
+    }
+
+    /// Usable children of the tiling `key` whose envelope meets `r`, sorted by id.
+    fn children_near<'a>(&'a self, key: &GroupKey, look: Look<'a>, r: Rect<f64>) -> Vec<&'a Grid> {
+        let level = match key {
+            GroupKey::Grid(pid) => match self.grids.get(pid) {
+                Some(p) => p.level.wrapping_add(1),
+                None => return Vec::new(),
+            },
+            GroupKey::Boundary(l) => *l,
+        };
+        let Some(tree) = self.trees.get(&level) else {
+            return Vec::new();
+        };
+        hits(tree, r)
+            .into_iter()
+            .filter(|id| self.grids.get(*id).and_then(|s| s.member.as_ref()) == Some(key))
+            .filter_map(|id| look.grid(id))
+            .collect()
+    }
+
+    /// Measure again the pieces of each tiling near what changed.
+    fn refresh_tilings(&mut self, project: &Project, look: Look, work: &mut Work, full: bool) {
+        let _ = project;
+        type Job = (
+            GroupKey,
+            tiling::Piece,
+            Vec<(geo::Coord<f64>, geo::Coord<f64>)>,
+        );
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut gone_all: Vec<u64> = Vec::new();
+        let keys: Vec<(GroupKey, Option<Vec<Rect<f64>>>)> = if full {
+            self.tilings.keys().map(|k| (k.clone(), None)).collect()
+        } else {
+            work.tilings.drain().collect()
+        };
+        for (key, dirty) in keys {
+            let Some(t) = self.tilings.get_mut(&key) else {
+                continue;
+            };
+            let (gone, came) = t.refresh(&key, dirty.as_deref());
+            gone_all.extend(gone);
+            for p in came {
+                let edges = t.edges_of(&p.keys);
+                jobs.push((key.clone(), p, edges));
+            }
+        }
+        for id in gone_all {
+            self.set_area(Source::Tiling(id), Vec::new(), work);
+        }
+        let results: Vec<(u64, Vec<Finding>)> = {
+            use rayon::prelude::*;
+            let me = &*self;
+            jobs.par_iter()
+                .map(|(key, piece, edges)| {
+                    let has_children = me.tilings.get(key).is_some_and(|t| t.members > 0);
+                    let fs = match me.parent_info(key, look).filter(|_| has_children) {
+                        Some(parent) => tiling::piece_findings(
+                            &parent,
+                            edges,
+                            &|r| me.children_near(key, look, r),
+                            &me.config,
+                        ),
+                        None => Vec::new(),
+                    };
+                    (piece.id, fs)
+                })
+                .collect()
+        };
+        for (id, fs) in results {
+            self.set_area(Source::Tiling(id), fs, work);
+        }
+        self.tilings.retain(|_, t| !t.is_empty());
+    }
+
+    /// Near-miss edges of the grids whose invalid edges or area findings changed.
+    fn explain_edges(&mut self, look: Look, work: &Work) {
+        for id in &work.edges {
+            let source = Source::Edges(id.clone());
+            let (Some(lines), Some(g)) = (self.raw_edges.get(id), look.grid(id)) else {
+                self.store.clear(&source);
+                continue;
+            };
+            let related: Vec<Arc<Finding>> = self
+                .area_refs
+                .get(id)
+                .into_iter()
+                .flatten()
+                .flat_map(|s| self.store.get(s).iter().map(|r| r.finding.clone()))
+                .filter(|f| f.ids.iter().any(|x| x == id))
+                .collect();
+            let areas: Vec<&MultiPolygon<f64>> = related
+                .iter()
+                .filter_map(|f| match &f.geometry {
+                    Some(geo::Geometry::MultiPolygon(mp)) => Some(mp),
+                    _ => None,
+                })
+                .collect();
+            let f = tiling::unexplained_edges(g, lines, &areas);
+            self.store.set(source, f.into_iter().collect());
+        }
+    }
+
+    /// Hierarchy, duplicate ids and codes, and the grid records.
+    fn records(
+        &mut self,
+        project: &Project,
+        look: Look,
+        set: &ChangeSet,
+        work: &mut Work,
+        full: bool,
+    ) {
+        for id in &work.hierarchy {
+            let source = Source::Hierarchy(id.clone());
+            let Some(g) = look.grid(id) else {
+                self.store.clear(&source);
+                continue;
+            };
+            let parent = g
+                .parent
+                .as_deref()
+                .filter(|p| !p.trim().is_empty())
+                .and_then(|p| look.grid(p));
+            let above = g.level > 1 && self.levels.contains_key(&(g.level - 1));
+            self.store
+                .set(source, records::hierarchy(g, parent, above, &self.scheme));
+        }
+        // Ids used twice come and go only where grids were inserted, removed or renamed.
+        if full {
+            let mut n: FxHashMap<&str, usize> = FxHashMap::default();
+            for g in &project.grids {
+                *n.entry(g.id.as_str()).or_default() += 1;
+            }
+            for (id, n) in n.into_iter().filter(|(_, n)| *n > 1) {
+                self.store.set(
+                    Source::DuplicateId(id.to_string()),
+                    vec![records::duplicate_id(id, n)],
+                );
+            }
+        } else if set.moved_from.contains_key(&crate::model::Layer::Grids)
+            || set.renamed.contains(&crate::model::Layer::Grids)
+        {
+            for id in set.grids.keys() {
+                let n = project.grids.iter().filter(|g| &g.id == id).count();
+                let source = Source::DuplicateId(id.clone());
+                if n > 1 {
+                    self.store.set(source, vec![records::duplicate_id(id, n)]);
+                } else {
+                    self.store.clear(&source);
+                }
+            }
+        }
+        for code in std::mem::take(&mut work.codes) {
+            let source = Source::DuplicateCode(code.clone());
+            match self.codes.get(&code).filter(|s| s.len() > 1) {
+                Some(ids) => {
+                    let f = records::duplicate_code(&code, ids.iter().cloned().collect());
+                    self.store.set(source, vec![f]);
+                }
+                None => self.store.clear(&source),
+            }
+        }
+        for id in &work.records {
+            let source = Source::Record(id.clone());
+            match look.grid(id) {
+                Some(g) => self.store.set(source, records::record(g, &self.config)),
+                None => self.store.clear(&source),
+            }
+        }
+    }
+
+    /// Rivers and reservoirs near what changed, and the grids that hold water.
+    fn water(
+        &mut self,
+        project: &Project,
+        look: Look,
+        set: &ChangeSet,
+        work: &mut Work,
+        full: bool,
+    ) {
+        // Leaves: usable grids that no grid names as parent.
+        let mut bulk = Vec::new();
+        for id in std::mem::take(&mut work.leaves) {
+            let Some(st) = self.grids.get(&id) else {
+                continue;
+            };
+            let leaf = st.usable && st.env.is_some() && !self.children.contains_key(&id);
+            if leaf == st.leaf {
+                continue;
+            }
+            let env = st.env;
+            if let Some(e) = env {
+                work.rivers.push(e);
+                if leaf && full {
+                    bulk.push(tree_item(e, &id));
+                } else if leaf {
+                    self.leaves.insert(tree_item(e, &id));
+                } else {
+                    self.leaves.remove(&tree_item(e, &id));
+                }
+            }
+            if let Some(st) = self.grids.get_mut(&id) {
+                st.leaf = leaf;
+            }
+        }
+        if full {
+            self.leaves = IdTree::bulk_load(bulk);
+        }
+        let me = &*self;
+        let leaves = |r: Rect<f64>| -> Vec<&Grid> {
+            hits(&me.leaves, r)
+                .into_iter()
+                .filter_map(|id| look.grid(id))
+                .collect()
+        };
+        let near = |env: Option<Rect<f64>>| {
+            env.is_some_and(|e| work.rivers.iter().any(|r| geom::rects_intersect(&e, r)))
+        };
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        let river_jobs: Vec<&crate::model::River> = project
+            .rivers
+            .iter()
+            .filter(|r| seen.insert(r.id.as_str()))
+            .filter(|r| {
+                full || set.rivers.contains(&r.id)
+                    || me.rivers.get(&r.id).is_none_or(|old| near(old.env))
+            })
             .collect();
-        findings.extend(area_findings.iter().map(|f| (*f).clone()));
-        let gindex = GridIndex::new(project);
-        findings.extend(tiling::unexplained_edges(
-            &gindex,
-            &self.raw_edges,
-            &area_findings,
-        ));
-        for n in &project.input_notes {
-            findings.push(Finding::new(
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        let res_jobs: Vec<&crate::model::Reservoir> = project
+            .reservoirs
+            .iter()
+            .filter(|r| seen.insert(r.id.as_str()))
+            .filter(|r| {
+                full || set.reservoirs.contains(&r.id)
+                    || me.reservoirs.get(&r.id).is_none_or(|old| near(old.env))
+            })
+            .collect();
+        let (river_results, res_results): (Vec<rivers::RiverResult>, Vec<rivers::ReservoirResult>) = {
+            use rayon::prelude::*;
+            let cfg = &me.config;
+            (
+                river_jobs
+                    .par_iter()
+                    .map(|r| rivers::river(r, &leaves, cfg))
+                    .collect(),
+                res_jobs
+                    .par_iter()
+                    .map(|r| rivers::reservoir(r, &leaves, cfg))
+                    .collect(),
+            )
+        };
+        // Rivers and reservoirs that are gone.
+        let present: FxHashSet<&str> = project.rivers.iter().map(|r| r.id.as_str()).collect();
+        let gone: Vec<String> = self
+            .rivers
+            .keys()
+            .filter(|id| !present.contains(id.as_str()))
+            .cloned()
+            .collect();
+        for id in gone {
+            if let Some(old) = self.rivers.remove(&id) {
+                self.wet_change(&old.wet, -1, work);
+            }
+            self.store.clear(&Source::River(id));
+        }
+        let present: FxHashSet<&str> = project.reservoirs.iter().map(|r| r.id.as_str()).collect();
+        let gone: Vec<String> = self
+            .reservoirs
+            .keys()
+            .filter(|id| !present.contains(id.as_str()))
+            .cloned()
+            .collect();
+        for id in gone {
+            if let Some(old) = self.reservoirs.remove(&id) {
+                self.wet_change(&old.wet, -1, work);
+            }
+            self.store.clear(&Source::Reservoir(id));
+        }
+        for r in river_results {
+            let id = r.table.id.clone();
+            if let Some(old) = self.rivers.remove(&id) {
+                self.wet_change(&old.wet, -1, work);
+            }
+            self.wet_change(&r.wet, 1, work);
+            self.store
+                .set(Source::River(id.clone()), r.findings.clone());
+            self.rivers.insert(id, r);
+        }
+        for r in res_results {
+            let id = r.table.id.clone();
+            if let Some(old) = self.reservoirs.remove(&id) {
+                self.wet_change(&old.wet, -1, work);
+            }
+            self.wet_change(&r.wet, 1, work);
+            self.store
+                .set(Source::Reservoir(id.clone()), r.findings.clone());
+            self.reservoirs.insert(id, r);
+        }
+        for id in std::mem::take(&mut work.chiefs) {
+            let source = Source::RiverChief(id.clone());
+            let f = look
+                .grid(&id)
+                .filter(|_| self.wet.get(&id).is_some_and(|n| *n > 0))
+                .and_then(rivers::missing_river_chief);
+            self.store.set(source, f.into_iter().collect());
+        }
+    }
+
+    fn wet_change(&mut self, grids: &[String], d: i64, work: &mut Work) {
+        for g in grids {
+            let n = self.wet.entry(g.clone()).or_default();
+            *n = (*n as i64 + d).max(0) as usize;
+            if *n == 0 {
+                self.wet.remove(g);
+            }
+            work.chiefs.insert(g.clone());
+        }
+    }
+
+    /// Every finding, in display order (errors first, then by kind, grids and size).
+    pub fn findings(&self) -> impl Iterator<Item = &Arc<Finding>> {
+        self.store.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.store.len() == 0
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.store.count(severity)
+    }
+
+    pub fn count_kind(&self, kind: Kind) -> usize {
+        self.store.count_kind(kind)
+    }
+
+    /// River lengths by grid, in the project's order.
+    pub fn river_tables(&self, project: &Project) -> Vec<RiverLengths> {
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        project
+            .rivers
+            .iter()
+            .filter(|r| seen.insert(r.id.as_str()))
+            .filter_map(|r| self.rivers.get(&r.id).map(|x| x.table.clone()))
+            .collect()
+    }
+
+    /// Reservoir areas by grid, in the project's order.
+    pub fn reservoir_tables(&self, project: &Project) -> Vec<ReservoirAreas> {
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        project
+            .reservoirs
+            .iter()
+            .filter(|r| seen.insert(r.id.as_str()))
+            .filter_map(|r| self.reservoirs.get(&r.id).map(|x| x.table.clone()))
+            .collect()
+    }
+
+    /// The full report for the project as it is now, sorted deterministically.
+    pub fn report(&self, project: &Project) -> Report {
+        let mut findings: Vec<Finding> = self.store.all().cloned().collect();
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Report {
+            grids: project.grids.len(),
+            findings,
+            rivers: self.river_tables(project),
+            reservoirs: self.reservoir_tables(project),
+        }
+    }
+}
+
+/// What the reader had to repair or could not use, as findings.
+fn input_notes(project: &Project) -> Vec<Finding> {
+    project
+        .input_notes
+        .iter()
+        .map(|n| {
+            Finding::new(
                 Kind::InvalidGeometry,
                 if n.fatal {
                     Severity::Error
@@ -473,44 +1253,7 @@ impl Auditor {
                 vec![n.feature_id.clone()],
                 n.zh.clone(),
                 n.en.clone(),
-            ));
-        }
-        let usable: FxHashSet<&str> = self
-            .state
-            .iter()
-            .filter(|(_, st)| st.usable)
-            .map(|(k, _)| k.as_str())
-            .collect();
-        crate::timing::phase("report: geometry findings", &mut clock);
-        findings.extend(records::hierarchy(project, &gindex));
-        crate::timing::phase("report: hierarchy", &mut clock);
-        findings.extend(records::records(project, &self.config));
-        crate::timing::phase("report: records", &mut clock);
-        let (rivers, reservoirs, river_findings) =
-            rivers::rivers(project, &gindex, &usable, &self.config);
-        findings.extend(river_findings);
-        crate::timing::phase("report: rivers", &mut clock);
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        Report {
-            grids: project.grids.len(),
-            findings,
-            rivers,
-            reservoirs,
-        }
-    }
-}
-
-fn group_of(index: &GridIndex, g: &crate::model::Grid) -> GroupKey {
-    match &g.parent {
-        Some(p) if index.get(p).is_some() => GroupKey::Grid(p.clone()),
-        _ => GroupKey::Boundary(g.level),
-    }
-}
-
-fn envelope_tree(project: &Project, members: &[usize]) -> geom::EnvelopeTree {
-    geom::envelope_tree(
-        members
-            .iter()
-            .map(|&i| (i, geom::envelope(&project.grids[i].geometry))),
-    )
+            )
+        })
+        .collect()
 }

@@ -3,134 +3,125 @@
 
 use super::AuditConfig;
 use super::finding::{Finding, Kind, Severity};
-use crate::model::{GridIndex, Project, ROLE_GRID_HEAD, ROLE_GRID_WORKER};
-use rustc_hash::FxHashMap;
+use crate::model::{Grid, ROLE_GRID_HEAD, ROLE_GRID_WORKER};
+use crate::records::codes::CodeScheme;
 
-/// Levels, parents, duplicate ids and codes.
-pub(super) fn hierarchy(project: &Project, index: &GridIndex) -> Vec<Finding> {
+/// Level, parent and code of one grid. `parent`: the grid its parent id names, when it
+/// exists; `level_above`: whether any grid has the level above this grid's.
+pub(super) fn hierarchy(
+    g: &Grid,
+    parent: Option<&Grid>,
+    level_above: bool,
+    scheme: &CodeScheme,
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    let has_level = |l: u8| project.grids.iter().any(|g| g.level == l);
-    let mut by_id: FxHashMap<&str, usize> = FxHashMap::default();
-    for g in &project.grids {
-        *by_id.entry(g.id.as_str()).or_default() += 1;
-    }
-    let mut repeated: Vec<(&str, usize)> = by_id.into_iter().filter(|(_, n)| *n > 1).collect();
-    repeated.sort_unstable();
-    for (id, n) in &repeated {
+    let l = g.label();
+    if !(1..=4).contains(&g.level) {
         out.push(Finding::new(
-            Kind::DuplicateId,
+            Kind::BadLevel,
             Severity::Error,
-            vec![id.to_string()],
-            format!("网格编号「{id}」出现 {n} 次。每个网格的编号必须唯一。"),
-            format!("Grid id {id} is used {n} times. Every grid needs its own id."),
+            vec![g.id.clone()],
+            format!("网格「{l}」的级别 {} 无效，应为 1-4。", g.level),
+            format!("Grid {l} has level {}, which is not 1-4.", g.level),
         ));
     }
-    let mut by_code: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
-    let scheme = crate::records::codes::CodeScheme::from_settings(&project.settings);
-    for g in &project.grids {
-        let l = g.label();
-        if !(1..=4).contains(&g.level) {
-            out.push(Finding::new(
-                Kind::BadLevel,
+    match g.parent.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(pid) => match parent {
+            None => out.push(Finding::new(
+                Kind::MissingParent,
                 Severity::Error,
-                vec![g.id.clone()],
-                format!("网格「{l}」的级别 {} 无效，应为 1-4。", g.level),
-                format!("Grid {l} has level {}, which is not 1-4.", g.level),
-            ));
-        }
-        match g.parent.as_deref().filter(|p| !p.trim().is_empty()) {
-            Some(pid) => match index.get(pid) {
-                None => out.push(Finding::new(
+                vec![g.id.clone(), pid.to_string()],
+                format!("网格「{l}」的上级网格「{pid}」不存在。"),
+                format!("Grid {l}: its parent {pid} does not exist."),
+            )),
+            Some(p) if p.level + 1 != g.level => out.push(Finding::new(
+                Kind::WrongParentLevel,
+                Severity::Error,
+                vec![g.id.clone(), p.id.clone()],
+                format!(
+                    "{}级网格「{l}」的上级「{}」是{}级网格，应为{}级。",
+                    g.level,
+                    p.label(),
+                    p.level,
+                    g.level.saturating_sub(1)
+                ),
+                format!(
+                    "Level-{} grid {l} has parent {} of level {}; expected level {}.",
+                    g.level,
+                    p.label(),
+                    p.level,
+                    g.level.saturating_sub(1)
+                ),
+            )),
+            Some(_) => {}
+        },
+        None => {
+            if g.level > 1 && level_above {
+                out.push(Finding::new(
                     Kind::MissingParent,
                     Severity::Error,
-                    vec![g.id.clone(), pid.to_string()],
-                    format!("网格「{l}」的上级网格「{pid}」不存在。"),
-                    format!("Grid {l}: its parent {pid} does not exist."),
-                )),
-                Some(p) if p.level + 1 != g.level => out.push(Finding::new(
-                    Kind::WrongParentLevel,
-                    Severity::Error,
-                    vec![g.id.clone(), p.id.clone()],
-                    format!(
-                        "{}级网格「{l}」的上级「{}」是{}级网格，应为{}级。",
-                        g.level,
-                        p.label(),
-                        p.level,
-                        g.level.saturating_sub(1)
-                    ),
-                    format!(
-                        "Level-{} grid {l} has parent {} of level {}; expected level {}.",
-                        g.level,
-                        p.label(),
-                        p.level,
-                        g.level.saturating_sub(1)
-                    ),
-                )),
-                Some(_) => {}
-            },
-            None => {
-                if g.level > 1 && has_level(g.level - 1) {
-                    out.push(Finding::new(
-                        Kind::MissingParent,
-                        Severity::Error,
-                        vec![g.id.clone()],
-                        format!("{}级网格「{l}」没有指定上级网格。", g.level),
-                        format!("Level-{} grid {l} has no parent grid.", g.level),
-                    ));
-                }
+                    vec![g.id.clone()],
+                    format!("{}级网格「{l}」没有指定上级网格。", g.level),
+                    format!("Level-{} grid {l} has no parent grid.", g.level),
+                ));
             }
         }
-        let code = g.code.trim();
-        if !code.is_empty() {
-            by_code.entry(code).or_default().push(&g.id);
-            if !code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+    }
+    let code = g.code.trim();
+    if !code.is_empty() {
+        if !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            out.push(Finding::new(
+                Kind::MalformedCode,
+                Severity::Warning,
+                vec![g.id.clone()],
+                format!("网格「{l}」的编码「{code}」含有数字、字母以外的字符。"),
+                format!("Grid {l}: code {code} contains characters other than digits and letters."),
+            ));
+        } else if code.chars().all(|c| c.is_ascii_digit()) {
+            // Digit codes follow the project's layout (statistical code + sequence).
+            let pc = parent
+                .map(|p| p.code.trim())
+                .filter(|c| !c.is_empty() && c.chars().all(|x| x.is_ascii_digit()));
+            if let Some((zh, en)) = scheme.problem(g.level, code, pc) {
+                let mut ids = vec![g.id.clone()];
+                ids.extend(parent.map(|p| p.id.clone()));
                 out.push(Finding::new(
                     Kind::MalformedCode,
                     Severity::Warning,
-                    vec![g.id.clone()],
-                    format!("网格「{l}」的编码「{code}」含有数字、字母以外的字符。"),
-                    format!(
-                        "Grid {l}: code {code} contains characters other than digits and letters."
-                    ),
+                    ids,
+                    format!("网格「{l}」的编码「{code}」不符合编码规则：{zh}。可用「重新编码」按位置生成。"),
+                    format!("Grid {l}: code {code} breaks the code layout: {en}. Renumber to generate codes by position."),
                 ));
-            } else if code.chars().all(|c| c.is_ascii_digit()) {
-                // Digit codes follow the project's layout (statistical code + sequence).
-                let parent = g.parent.as_deref().and_then(|p| index.get(p));
-                let pc = parent
-                    .map(|p| p.code.trim())
-                    .filter(|c| !c.is_empty() && c.chars().all(|x| x.is_ascii_digit()));
-                if let Some((zh, en)) = scheme.problem(g.level, code, pc) {
-                    let mut ids = vec![g.id.clone()];
-                    ids.extend(parent.map(|p| p.id.clone()));
-                    out.push(Finding::new(
-                        Kind::MalformedCode,
-                        Severity::Warning,
-                        ids,
-                        format!("网格「{l}」的编码「{code}」不符合编码规则：{zh}。可用「重新编码」按位置生成。"),
-                        format!("Grid {l}: code {code} breaks the code layout: {en}. Renumber to generate codes by position."),
-                    ));
-                }
             }
         }
     }
-    let mut shared: Vec<(&str, Vec<&str>)> = by_code
-        .into_iter()
-        .filter(|(_, ids)| ids.len() > 1)
-        .collect();
-    shared.sort_unstable();
-    for (code, ids) in shared {
-        out.push(Finding::new(
-            Kind::DuplicateCode,
-            Severity::Error,
-            ids.iter().map(|s| s.to_string()).collect(),
-            format!("网格编码「{code}」被 {} 个网格重复使用。", ids.len()),
-            format!("Grid code {code} is used by {} grids.", ids.len()),
-        ));
-    }
     out
+}
+
+/// A grid id used `n` times.
+pub(super) fn duplicate_id(id: &str, n: usize) -> Finding {
+    Finding::new(
+        Kind::DuplicateId,
+        Severity::Error,
+        vec![id.to_string()],
+        format!("网格编号「{id}」出现 {n} 次。每个网格的编号必须唯一。"),
+        format!("Grid id {id} is used {n} times. Every grid needs its own id."),
+    )
+}
+
+/// A grid code used by several grids (`ids`, sorted).
+pub(super) fn duplicate_code(code: &str, ids: Vec<String>) -> Finding {
+    let n = ids.len();
+    Finding::new(
+        Kind::DuplicateCode,
+        Severity::Error,
+        ids,
+        format!("网格编码「{code}」被 {n} 个网格重复使用。"),
+        format!("Grid code {code} is used by {n} grids."),
+    )
 }
 
 /// Is this a mainland China mobile (11 digits, 1[3-9]...) or a landline with area code
@@ -169,10 +160,10 @@ pub fn is_valid_phone(s: &str) -> bool {
     false
 }
 
-/// Names, codes, staff, phones and size.
-pub(super) fn records(project: &Project, cfg: &AuditConfig) -> Vec<Finding> {
+/// Name, code, staff, phones and size of one grid.
+pub(super) fn record(g: &Grid, cfg: &AuditConfig) -> Vec<Finding> {
     let mut out = Vec::new();
-    for g in &project.grids {
+    {
         let l = g.label();
         let id = || vec![g.id.clone()];
         if g.name.trim().is_empty() {

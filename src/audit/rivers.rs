@@ -5,11 +5,12 @@
 use super::AuditConfig;
 use super::finding::{Finding, Kind, Severity, round3};
 use crate::geom;
-use crate::model::{Grid, GridIndex, Project, ROLE_GRID_HEAD, ROLE_RIVER_CHIEF};
+use crate::model::{Grid, ROLE_GRID_HEAD, ROLE_RIVER_CHIEF, Reservoir, River};
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo::coordinate_position::CoordPos;
-use geo::{BooleanOps, Coord, CoordinatePosition, Line, LineString, MultiLineString, MultiPolygon};
-use rustc_hash::FxHashSet;
+use geo::{
+    BooleanOps, Coord, CoordinatePosition, Line, LineString, MultiLineString, MultiPolygon, Rect,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -146,214 +147,238 @@ fn classify_segment(
     out
 }
 
-/// Leaf grids: usable grids that no other grid names as parent.
-fn leaves<'a>(
-    project: &'a Project,
-    index: &GridIndex,
-    usable: &FxHashSet<&str>,
-) -> Vec<(usize, &'a Grid)> {
-    project
-        .grids
-        .iter()
-        .enumerate()
-        .filter(|(_, g)| usable.contains(g.id.as_str()) && !index.has_children(&g.id))
-        .collect()
+/// One river's lengths by grid, the findings about it and the grids it runs through.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct RiverResult {
+    pub table: RiverLengths,
+    pub findings: Vec<Finding>,
+    /// Grids with some of the river, sorted.
+    pub wet: Vec<String>,
+    /// Envelope of the river, grown by the gap width.
+    pub env: Option<Rect<f64>>,
 }
 
-/// River lengths by grid, and the findings about rivers and reservoirs.
-pub(super) fn rivers(
-    project: &Project,
-    index: &GridIndex,
-    usable: &FxHashSet<&str>,
+/// One reservoir's area by grid, the finding about it and the grids it lies in.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ReservoirResult {
+    pub table: ReservoirAreas,
+    pub findings: Vec<Finding>,
+    pub wet: Vec<String>,
+    pub env: Option<Rect<f64>>,
+}
+
+fn grow(env: Option<Rect<f64>>, d: f64) -> Option<Rect<f64>> {
+    env.map(|e| geom::expand(e, d))
+}
+
+/// Cut a river at the boundaries of the finest grids. `leaves` gives the usable grids
+/// without children whose envelope meets a rectangle, sorted by id.
+pub(super) fn river<'g>(
+    river: &River,
+    leaves: &dyn Fn(Rect<f64>) -> Vec<&'g Grid>,
     cfg: &AuditConfig,
-) -> (Vec<RiverLengths>, Vec<ReservoirAreas>, Vec<Finding>) {
-    if project.rivers.is_empty() && project.reservoirs.is_empty() {
-        return (Vec::new(), Vec::new(), Vec::new());
-    }
-    let leaf = leaves(project, index, usable);
-    let tree = geom::envelope_tree(
-        leaf.iter()
-            .enumerate()
-            .map(|(k, (_, g))| (k, geom::envelope(&g.geometry))),
-    );
+) -> RiverResult {
     let tol = cfg.gap_width;
     let mut findings = Vec::new();
-    let mut tables = Vec::new();
-    let mut wet: BTreeSet<usize> = BTreeSet::new();
-    for river in &project.rivers {
-        let mut total = 0.0;
-        let mut outside = 0.0;
-        let mut outside_lines: Vec<LineString<f64>> = Vec::new();
-        let mut per: BTreeMap<(usize, bool), f64> = BTreeMap::new();
-        let mut shared: BTreeMap<Vec<usize>, (f64, Vec<LineString<f64>>)> = BTreeMap::new();
-        for line in river.lines() {
-            let mut run: Vec<Coord<f64>> = Vec::new();
-            for w in line.0.windows(2) {
-                let (a, b) = (w[0], w[1]);
-                if !(a.x.is_finite() && a.y.is_finite() && b.x.is_finite() && b.y.is_finite()) {
-                    continue;
-                }
-                let env = geom::expand(geo::Rect::new(a, b), tol);
-                let cands: Vec<(usize, &Grid)> = tree
-                    .locate_in_envelope_intersecting(&geom::aabb(env))
-                    .map(|h| (h.data, leaf[h.data].1))
-                    .collect();
-                for (p, q, place) in classify_segment(a, b, &cands, tol) {
-                    let l = len(p, q);
-                    total += l;
-                    match place {
-                        Place::Outside => {
-                            outside += l;
-                            if run.last() != Some(&p) {
-                                if run.len() >= 2 {
-                                    outside_lines.push(LineString(std::mem::take(&mut run)));
-                                }
-                                run = vec![p];
+    let mut wet: BTreeSet<String> = BTreeSet::new();
+    let mut total = 0.0;
+    let mut outside = 0.0;
+    let mut outside_lines: Vec<LineString<f64>> = Vec::new();
+    let mut per: BTreeMap<(String, bool), f64> = BTreeMap::new();
+    let mut shared: BTreeMap<Vec<String>, (f64, Vec<LineString<f64>>)> = BTreeMap::new();
+    let mut labels: BTreeMap<String, String> = BTreeMap::new();
+    for line in river.lines() {
+        let mut run: Vec<Coord<f64>> = Vec::new();
+        for w in line.0.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if !(a.x.is_finite() && a.y.is_finite() && b.x.is_finite() && b.y.is_finite()) {
+                continue;
+            }
+            let env = geom::expand(geo::Rect::new(a, b), tol);
+            let grids = leaves(env);
+            let cands: Vec<(usize, &Grid)> = grids.iter().copied().enumerate().collect();
+            for (p, q, place) in classify_segment(a, b, &cands, tol) {
+                let l = len(p, q);
+                total += l;
+                match place {
+                    Place::Outside => {
+                        outside += l;
+                        if run.last() != Some(&p) {
+                            if run.len() >= 2 {
+                                outside_lines.push(LineString(std::mem::take(&mut run)));
                             }
-                            run.push(q);
-                            continue;
+                            run = vec![p];
                         }
-                        Place::Inside(k) => {
-                            *per.entry((k, false)).or_default() += l;
-                            wet.insert(k);
+                        run.push(q);
+                        continue;
+                    }
+                    Place::Inside(k) => {
+                        let g = grids[k];
+                        *per.entry((g.id.clone(), false)).or_default() += l;
+                        wet.insert(g.id.clone());
+                    }
+                    Place::Boundary(ks) => {
+                        let share = l / ks.len() as f64;
+                        let mut ids: Vec<String> = Vec::with_capacity(ks.len());
+                        for &k in &ks {
+                            let g = grids[k];
+                            *per.entry((g.id.clone(), true)).or_default() += share;
+                            wet.insert(g.id.clone());
+                            labels.insert(g.id.clone(), g.label().to_string());
+                            ids.push(g.id.clone());
                         }
-                        Place::Boundary(ks) => {
-                            let share = l / ks.len() as f64;
-                            for &k in &ks {
-                                *per.entry((k, true)).or_default() += share;
-                                wet.insert(k);
-                            }
-                            if ks.len() >= 2 {
-                                let e = shared.entry(ks.clone()).or_default();
-                                e.0 += l;
-                                e.1.push(LineString(vec![p, q]));
-                            }
+                        ids.sort();
+                        if ids.len() >= 2 {
+                            let e = shared.entry(ids).or_default();
+                            e.0 += l;
+                            e.1.push(LineString(vec![p, q]));
                         }
                     }
-                    if run.len() >= 2 {
-                        outside_lines.push(LineString(std::mem::take(&mut run)));
-                    }
-                    run.clear();
                 }
+                if run.len() >= 2 {
+                    outside_lines.push(LineString(std::mem::take(&mut run)));
+                }
+                run.clear();
             }
-            if run.len() >= 2 {
-                outside_lines.push(LineString(run));
-            }
         }
-        let rlabel = if river.name.is_empty() {
-            river.id.as_str()
-        } else {
-            river.name.as_str()
-        };
-        if outside >= 0.01 {
-            let mut f = Finding::new(
-                Kind::RiverOutsideGrids,
-                Severity::Error,
-                vec![river.id.clone()],
-                format!("河流「{rlabel}」有 {outside:.1} m 不在任何网格内（河流未入格）。请调整网格边界或河流线。"),
-                format!("River {rlabel}: {outside:.1} m lie in no grid. Extend the grids or correct the river line."),
-            )
-            .with_geometry(MultiLineString(outside_lines));
-            f.length_m = Some(round3(outside));
-            findings.push(f);
+        if run.len() >= 2 {
+            outside_lines.push(LineString(run));
         }
-        for (ks, (l, lines)) in shared {
-            let names: Vec<&str> = ks.iter().map(|&k| leaf[k].1.label()).collect();
-            let mut f = Finding::new(
-                Kind::BoundaryRiver,
-                Severity::Info,
-                std::iter::once(river.id.clone()).chain(ks.iter().map(|&k| leaf[k].1.id.clone())).collect(),
-                format!("河流「{rlabel}」有 {l:.1} m 是「{}」之间的界河，长度各计一半。", names.join("」与「")),
-                format!("River {rlabel}: {l:.1} m run along the boundary of {} (boundary river); each side counts half.", names.join(" and ")),
-            )
-            .with_geometry(MultiLineString(lines));
-            f.length_m = Some(round3(l));
-            findings.push(f);
-        }
-        let mut by_grid: Vec<GridLength> = per
-            .into_iter()
-            .map(|((k, boundary), l)| GridLength {
-                grid: leaf[k].1.id.clone(),
-                length_m: round3(l),
-                boundary,
-            })
+    }
+    let rlabel = if river.name.is_empty() {
+        river.id.as_str()
+    } else {
+        river.name.as_str()
+    };
+    if outside >= 0.01 {
+        let mut f = Finding::new(
+            Kind::RiverOutsideGrids,
+            Severity::Error,
+            vec![river.id.clone()],
+            format!("河流「{rlabel}」有 {outside:.1} m 不在任何网格内（河流未入格）。请调整网格边界或河流线。"),
+            format!("River {rlabel}: {outside:.1} m lie in no grid. Extend the grids or correct the river line."),
+        )
+        .with_geometry(MultiLineString(outside_lines));
+        f.length_m = Some(round3(outside));
+        findings.push(f);
+    }
+    for (ids, (l, lines)) in shared {
+        let names: Vec<&str> = ids
+            .iter()
+            .map(|id| labels.get(id).map(String::as_str).unwrap_or(id))
             .collect();
-        by_grid.sort_by(|a, b| a.grid.cmp(&b.grid).then(a.boundary.cmp(&b.boundary)));
-        tables.push(RiverLengths {
+        let mut f = Finding::new(
+            Kind::BoundaryRiver,
+            Severity::Info,
+            std::iter::once(river.id.clone()).chain(ids.iter().cloned()).collect(),
+            format!("河流「{rlabel}」有 {l:.1} m 是「{}」之间的界河，长度各计一半。", names.join("」与「")),
+            format!("River {rlabel}: {l:.1} m run along the boundary of {} (boundary river); each side counts half.", names.join(" and ")),
+        )
+        .with_geometry(MultiLineString(lines));
+        f.length_m = Some(round3(l));
+        findings.push(f);
+    }
+    let by_grid: Vec<GridLength> = per
+        .into_iter()
+        .map(|((grid, boundary), l)| GridLength {
+            grid,
+            length_m: round3(l),
+            boundary,
+        })
+        .collect();
+    RiverResult {
+        table: RiverLengths {
             id: river.id.clone(),
             name: river.name.clone(),
             length_m: round3(total),
             outside_m: round3(outside),
             by_grid,
-        });
+        },
+        findings,
+        wet: wet.into_iter().collect(),
+        env: grow(river_envelope(river), tol),
     }
-    // Reservoirs.
-    let mut reservoirs = Vec::new();
-    for res in &project.reservoirs {
-        let Some(env) = geom::envelope(&res.geometry) else {
-            continue;
-        };
-        let mut covered = 0.0;
-        let mut by_grid: Vec<GridArea> = Vec::new();
-        let mut union_parts: Vec<geo::Polygon<f64>> = Vec::new();
-        for h in tree.locate_in_envelope_intersecting(&geom::aabb(env)) {
-            let g = leaf[h.data].1;
-            let a = geom::area(&res.geometry.intersection(&g.geometry));
-            if a >= cfg.min_area_m2 {
-                covered += a;
-                by_grid.push(GridArea {
-                    grid: g.id.clone(),
-                    area_m2: round3(a),
-                });
-                wet.insert(h.data);
-                union_parts.extend(g.geometry.0.iter().cloned());
-            }
+}
+
+fn river_envelope(river: &River) -> Option<Rect<f64>> {
+    use geo::BoundingRect;
+    river.geometry.bounding_rect()
+}
+
+/// A reservoir's area by grid (`leaves` as for [`river`]).
+pub(super) fn reservoir<'g>(
+    res: &Reservoir,
+    leaves: &dyn Fn(Rect<f64>) -> Vec<&'g Grid>,
+    cfg: &AuditConfig,
+) -> ReservoirResult {
+    let env = geom::envelope(&res.geometry);
+    let mut findings = Vec::new();
+    let mut wet = Vec::new();
+    let mut covered = 0.0;
+    let mut by_grid: Vec<GridArea> = Vec::new();
+    let mut union_parts: Vec<geo::Polygon<f64>> = Vec::new();
+    for g in env.map(leaves).unwrap_or_default() {
+        let a = geom::area(&res.geometry.intersection(&g.geometry));
+        if a >= cfg.min_area_m2 {
+            covered += a;
+            by_grid.push(GridArea {
+                grid: g.id.clone(),
+                area_m2: round3(a),
+            });
+            wet.push(g.id.clone());
+            union_parts.extend(g.geometry.0.iter().cloned());
         }
-        let total = geom::area(&res.geometry);
-        let missing = total - covered;
-        let mut outside_m2 = 0.0;
-        if missing >= cfg.min_area_m2.max(total * 1e-9) {
-            let out = res.geometry.difference(&MultiPolygon(union_parts));
-            let a = geom::area(&out);
-            if a >= cfg.min_area_m2 {
-                outside_m2 = a;
-                let rl = if res.name.is_empty() {
-                    res.id.as_str()
-                } else {
-                    res.name.as_str()
-                };
-                let mut f = Finding::new(
-                    Kind::ReservoirOutsideGrids,
-                    Severity::Error,
-                    vec![res.id.clone()],
-                    format!("水库「{rl}」有 {a:.1} m² 不在任何网格内（水库未入格）。"),
-                    format!("Reservoir {rl}: {a:.1} m² lie in no grid."),
-                )
-                .with_geometry(out);
-                f.area_m2 = Some(round3(a));
-                findings.push(f);
-            }
+    }
+    let total = geom::area(&res.geometry);
+    let missing = total - covered;
+    let mut outside_m2 = 0.0;
+    if env.is_some() && missing >= cfg.min_area_m2.max(total * 1e-9) {
+        let out = res.geometry.difference(&MultiPolygon(union_parts));
+        let a = geom::area(&out);
+        if a >= cfg.min_area_m2 {
+            outside_m2 = a;
+            let rl = if res.name.is_empty() {
+                res.id.as_str()
+            } else {
+                res.name.as_str()
+            };
+            let mut f = Finding::new(
+                Kind::ReservoirOutsideGrids,
+                Severity::Error,
+                vec![res.id.clone()],
+                format!("水库「{rl}」有 {a:.1} m² 不在任何网格内（水库未入格）。"),
+                format!("Reservoir {rl}: {a:.1} m² lie in no grid."),
+            )
+            .with_geometry(out);
+            f.area_m2 = Some(round3(a));
+            findings.push(f);
         }
-        by_grid.sort_by(|a, b| a.grid.cmp(&b.grid));
-        reservoirs.push(ReservoirAreas {
+    }
+    by_grid.sort_by(|a, b| a.grid.cmp(&b.grid));
+    wet.sort();
+    ReservoirResult {
+        table: ReservoirAreas {
             id: res.id.clone(),
             name: res.name.clone(),
             area_m2: round3(total),
             outside_m2: round3(outside_m2),
             by_grid,
-        });
+        },
+        findings,
+        wet,
+        env,
     }
-    for k in wet {
-        let g = leaf[k].1;
-        if !g.has_role(ROLE_RIVER_CHIEF) && !g.has_role(ROLE_GRID_HEAD) {
-            findings.push(Finding::new(
-                Kind::MissingRiverChief,
-                Severity::Warning,
-                vec![g.id.clone()],
-                format!("网格「{}」内有河流或水库，但没有河长或网格长。", g.label()),
-                format!("Grid {} contains a river or reservoir but has no river chief (河长) or grid head (网格长).", g.label()),
-            ));
-        }
-    }
-    (tables, reservoirs, findings)
+}
+
+/// A grid with a river or reservoir in it and no river chief or grid head.
+pub(super) fn missing_river_chief(g: &Grid) -> Option<Finding> {
+    (!g.has_role(ROLE_RIVER_CHIEF) && !g.has_role(ROLE_GRID_HEAD)).then(|| {
+        Finding::new(
+            Kind::MissingRiverChief,
+            Severity::Warning,
+            vec![g.id.clone()],
+            format!("网格「{}」内有河流或水库，但没有河长或网格长。", g.label()),
+            format!("Grid {} contains a river or reservoir but has no river chief (河长) or grid head (网格长).", g.label()),
+        )
+    })
 }

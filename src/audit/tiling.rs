@@ -1,11 +1,15 @@
 //! Overlaps between neighbours, and the tiling of each parent by its children: gaps,
 //! slivers and children outside their parent, measured in m² and metres.
+//!
+//! A parent's tiling is one winding-number field (children's edges minus the parent's);
+//! what does not cancel falls into pieces whose envelopes do not meet, each measured on its
+//! own, so an edit re-measures only the pieces near it.
 
+use super::AuditConfig;
 use super::finding::{Finding, Kind, Severity, round3};
-use super::{AuditConfig, GroupKey};
 use crate::geom::{self, WindingRule};
-use crate::model::{Grid, GridIndex, Project};
-use geo::{BooleanOps, Coord, LineString, MultiLineString, MultiPolygon};
+use crate::model::Grid;
+use geo::{BooleanOps, Coord, LineString, MultiLineString, MultiPolygon, Rect};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 fn level_zh(level: u8) -> &'static str {
@@ -70,113 +74,310 @@ pub(super) fn overlap(a: &Grid, b: &Grid, cfg: &AuditConfig) -> Vec<Finding> {
     vec![f]
 }
 
-/// Gaps, slivers and outside-parent parts for one parent and its children.
-pub(super) fn group_findings(
-    project: &Project,
-    index: &GridIndex,
-    key: &GroupKey,
-    usable: &FxHashSet<&str>,
-    cfg: &AuditConfig,
-) -> Vec<Finding> {
-    let (parent_geom, parent_id, parent_label, children): (
-        Option<MultiPolygon<f64>>,
-        String,
-        String,
-        Vec<&Grid>,
-    ) = match key {
-        GroupKey::Grid(pid) => {
-            let Some(p) = index.get(pid) else {
-                return Vec::new();
-            };
-            if !usable.contains(p.id.as_str()) {
-                return Vec::new();
-            }
-            let kids = index
-                .children(pid)
-                .filter(|c| c.level == p.level + 1)
-                .collect::<Vec<_>>();
-            (
-                Some(p.geometry.clone()),
-                p.id.clone(),
-                p.label().to_string(),
-                kids,
-            )
-        }
-        GroupKey::Boundary(level) => {
-            let kids: Vec<&Grid> = project
-                .grids
-                .iter()
-                .filter(|g| {
-                    g.level == *level && g.parent.as_deref().is_none_or(|p| index.get(p).is_none())
-                })
-                .collect();
-            // The boundary layer is the parent of the top level only.
-            let top = project.grids.iter().map(|g| g.level).min().unwrap_or(1);
-            let parent = if *level == top && !project.boundary.is_empty() {
-                Some(MultiPolygon(
-                    project
-                        .boundary
-                        .iter()
-                        .flat_map(|b| b.geometry.0.clone())
-                        .collect(),
-                ))
+/// An undirected edge by the bits of its endpoints, smaller endpoint first.
+pub(super) type EdgeKey = [u64; 4];
+
+/// The directed edges of a multipolygon's rings (exterior counter-clockwise) as undirected
+/// keys with +1 where the edge runs from the smaller endpoint to the larger, -1 otherwise;
+/// `reverse` flips every sign (a parent subtracts its area).
+pub(super) fn signed_edges(mp: &MultiPolygon<f64>, reverse: bool) -> Vec<(EdgeKey, i32)> {
+    let mut edges = Vec::new();
+    geom::push_directed_edges(mp, reverse, &mut edges);
+    edges
+        .into_iter()
+        .map(|(a, b)| {
+            let (ka, kb) = (geom::coord_key(a), geom::coord_key(b));
+            if geom::coord_cmp(a, b).is_le() {
+                ([ka.0, ka.1, kb.0, kb.1], 1)
             } else {
-                None
-            };
-            let id = project
-                .boundary
-                .first()
-                .map(|b| b.id.clone())
-                .unwrap_or_else(|| "boundary".into());
-            let label = project
-                .boundary
-                .first()
-                .map(|b| b.name.clone())
-                .unwrap_or_else(|| "行政边界".into());
-            (parent, id, label, kids)
-        }
-    };
-    if children.is_empty() {
+                ([kb.0, kb.1, ka.0, ka.1], -1)
+            }
+        })
+        .collect()
+}
+
+/// What a child gives its parent's winding field: its own edges when it is valid, the
+/// outline of its repaired rings when it is not (so an invalid grid still covers its area
+/// and is not also reported as a gap), nothing when it has non-finite coordinates.
+pub(super) fn child_edges(g: &Grid, usable: bool) -> Vec<(EdgeKey, i32)> {
+    if usable {
+        return signed_edges(&g.geometry, false);
+    }
+    let finite = g.geometry.0.iter().all(|p| {
+        p.exterior()
+            .0
+            .iter()
+            .all(|v| v.x.is_finite() && v.y.is_finite())
+    });
+    if !finite {
         return Vec::new();
     }
-    let mut edges = Vec::new();
-    // Invalid children still cover their area: their rings are repaired (non-zero fill)
-    // for this check, so an invalid grid is not also reported as a gap.
-    let repaired: Vec<MultiPolygon<f64>> = children
-        .iter()
-        .filter(|c| !usable.contains(c.id.as_str()))
-        .filter(|c| {
-            c.geometry.0.iter().all(|p| {
-                p.exterior()
-                    .0
+    let repaired = geom::fill_cycles(&geom::polygon_contours(&g.geometry), WindingRule::NonZero);
+    signed_edges(&repaired, false)
+}
+
+fn key_coords(k: &EdgeKey) -> (Coord<f64>, Coord<f64>) {
+    (
+        Coord {
+            x: f64::from_bits(k[0]),
+            y: f64::from_bits(k[1]),
+        },
+        Coord {
+            x: f64::from_bits(k[2]),
+            y: f64::from_bits(k[3]),
+        },
+    )
+}
+
+fn key_rect(k: &EdgeKey) -> Rect<f64> {
+    let (a, b) = key_coords(k);
+    Rect::new(a, b)
+}
+
+/// One connected piece of what is left of a parent's winding field after opposite edges
+/// cancel: its edges' envelopes overlap no other piece's, so its gaps and outside parts can
+/// be measured alone, and after an edit only the pieces near it are measured again.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Piece {
+    /// Stable across runs: a hash of the group and the edges.
+    pub id: u64,
+    /// Sorted edge keys.
+    pub keys: Vec<EdgeKey>,
+    pub bbox: Rect<f64>,
+}
+
+/// The winding field of one parent and its children: the net count of every edge that did
+/// not cancel, and its pieces.
+#[derive(Debug, Default)]
+pub(super) struct Tiling {
+    net: FxHashMap<EdgeKey, i32>,
+    pub pieces: Vec<Piece>,
+    /// Number of children: a parent without children has nothing to tile.
+    pub members: usize,
+}
+
+impl Tiling {
+    /// A field from all contributions at once (parallel sort; no hashing of cancelled edges).
+    pub fn from_edges(mut all: Vec<(EdgeKey, i32)>) -> Self {
+        use rayon::prelude::*;
+        all.par_sort_unstable_by(|x, y| x.0.cmp(&y.0));
+        let mut net = FxHashMap::default();
+        let mut i = 0;
+        while i < all.len() {
+            let mut j = i;
+            let mut n = 0;
+            while j < all.len() && all[j].0 == all[i].0 {
+                n += all[j].1;
+                j += 1;
+            }
+            if n != 0 {
+                net.insert(all[i].0, n);
+            }
+            i = j;
+        }
+        Tiling {
+            net,
+            pieces: Vec::new(),
+            members: 0,
+        }
+    }
+
+    /// Nothing left to cancel and no pieces.
+    pub fn is_empty(&self) -> bool {
+        self.net.is_empty() && self.pieces.is_empty() && self.members == 0
+    }
+
+    /// Add (`sign` 1) or take away (`sign` -1) a contribution.
+    pub fn add(&mut self, edges: &[(EdgeKey, i32)], sign: i32) {
+        for (k, s) in edges {
+            let e = self.net.entry(*k).or_insert(0);
+            *e += s * sign;
+            if *e == 0 {
+                self.net.remove(k);
+            }
+        }
+    }
+
+    /// The net directed edges of a piece, in key order.
+    pub fn edges_of(&self, keys: &[EdgeKey]) -> Vec<(Coord<f64>, Coord<f64>)> {
+        let mut out = Vec::new();
+        for k in keys {
+            let n = self.net.get(k).copied().unwrap_or(0);
+            let (lo, hi) = key_coords(k);
+            for _ in 0..n.unsigned_abs() {
+                out.push(if n > 0 { (lo, hi) } else { (hi, lo) });
+            }
+        }
+        out
+    }
+
+    /// Rebuild the pieces that meet any of `dirty` (every piece when `dirty` is None) from
+    /// the field as it is now. Returns the ids of the pieces that went and the pieces that
+    /// came.
+    pub fn refresh(
+        &mut self,
+        group: &impl std::hash::Hash,
+        dirty: Option<&[Rect<f64>]>,
+    ) -> (Vec<u64>, Vec<Piece>) {
+        let (mut gone, mut keep): (Vec<Piece>, Vec<Piece>) = match dirty {
+            None => (std::mem::take(&mut self.pieces), Vec::new()),
+            Some(rects) => std::mem::take(&mut self.pieces).into_iter().partition(|p| {
+                rects
                     .iter()
-                    .all(|v| v.x.is_finite() && v.y.is_finite())
-            })
-        })
-        .map(|c| geom::fill_cycles(&geom::polygon_contours(&c.geometry), WindingRule::NonZero))
-        .collect();
-    for c in children.iter().filter(|c| usable.contains(c.id.as_str())) {
-        geom::push_directed_edges(&c.geometry, false, &mut edges);
+                    .any(|r| geom::rects_intersect(&p.bbox, &geom::expand(*r, 1e-6)))
+            }),
+        };
+        // The edges to regroup: those of the pieces that go, and every edge of the field
+        // inside a dirty area (new edges are where the change was).
+        let mut keys: Vec<EdgeKey> = gone.iter().flat_map(|p| p.keys.iter().copied()).collect();
+        match dirty {
+            None => keys.extend(self.net.keys().copied()),
+            Some(rects) => {
+                let kept: FxHashSet<EdgeKey> =
+                    keep.iter().flat_map(|p| p.keys.iter().copied()).collect();
+                keys.extend(self.net.keys().copied().filter(|k| {
+                    !kept.contains(k)
+                        && rects
+                            .iter()
+                            .any(|r| geom::rects_intersect(&key_rect(k), &geom::expand(*r, 1e-6)))
+                }));
+            }
+        }
+        keys.retain(|k| self.net.contains_key(k));
+        keys.sort_unstable();
+        keys.dedup();
+        let mut came = Vec::new();
+        loop {
+            let pieces = cluster(&keys);
+            // A new piece that meets a kept one swallows it: the pieces must stay apart.
+            let (meet, apart): (Vec<Piece>, Vec<Piece>) = keep.into_iter().partition(|k| {
+                pieces
+                    .iter()
+                    .any(|(_, b)| geom::rects_intersect(&k.bbox, b))
+            });
+            keep = apart;
+            if meet.is_empty() {
+                for (ks, bbox) in pieces {
+                    let id = {
+                        use std::hash::{Hash, Hasher};
+                        let mut h = rustc_hash::FxHasher::default();
+                        group.hash(&mut h);
+                        ks.hash(&mut h);
+                        h.finish()
+                    };
+                    came.push(Piece { id, keys: ks, bbox });
+                }
+                break;
+            }
+            for m in meet {
+                keys.extend(m.keys.iter().copied());
+                gone.push(m);
+            }
+            keys.sort_unstable();
+            keys.dedup();
+        }
+        let gone_ids: Vec<u64> = gone.iter().map(|p| p.id).collect();
+        self.pieces = keep;
+        self.pieces.extend(came.iter().cloned());
+        self.pieces.sort_by_key(|p| p.id);
+        (gone_ids, came)
     }
-    for r in &repaired {
-        geom::push_directed_edges(r, false, &mut edges);
+}
+
+/// Group edges into pieces whose envelopes do not meet: union-find over overlapping edge
+/// envelopes, then pieces merged until no two envelopes meet. Keys come out sorted.
+fn cluster(keys: &[EdgeKey]) -> Vec<(Vec<EdgeKey>, Rect<f64>)> {
+    if keys.is_empty() {
+        return Vec::new();
     }
-    let children: Vec<&Grid> = children
-        .into_iter()
-        .filter(|c| usable.contains(c.id.as_str()))
-        .collect();
-    if let Some(p) = &parent_geom {
-        geom::push_directed_edges(p, true, &mut edges);
+    let rects: Vec<Rect<f64>> = keys.iter().map(key_rect).collect();
+    let mut parent: Vec<usize> = (0..keys.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
     }
-    let rest = geom::cancel_opposite(edges);
+    let tree = geom::envelope_tree(rects.iter().enumerate().map(|(i, r)| (i, Some(*r))));
+    for (i, r) in rects.iter().enumerate() {
+        for hit in tree.locate_in_envelope_intersecting(&geom::aabb(*r)) {
+            let (a, b) = (root(&mut parent, i), root(&mut parent, hit.data));
+            if a != b {
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut groups: FxHashMap<usize, (Vec<EdgeKey>, Rect<f64>)> = FxHashMap::default();
+    for (i, k) in keys.iter().enumerate() {
+        let r = root(&mut parent, i);
+        let e = groups.entry(r).or_insert_with(|| (Vec::new(), rects[i]));
+        e.0.push(*k);
+        e.1 = union_rect(e.1, rects[i]);
+    }
+    let mut pieces: Vec<(Vec<EdgeKey>, Rect<f64>)> = groups.into_values().collect();
+    // Merge pieces whose envelopes meet until none do.
+    loop {
+        let mut merged = false;
+        let mut out: Vec<(Vec<EdgeKey>, Rect<f64>)> = Vec::with_capacity(pieces.len());
+        for p in pieces {
+            match out.iter_mut().find(|q| geom::rects_intersect(&q.1, &p.1)) {
+                Some(q) => {
+                    q.0.extend(p.0);
+                    q.1 = union_rect(q.1, p.1);
+                    merged = true;
+                }
+                None => out.push(p),
+            }
+        }
+        pieces = out;
+        if !merged {
+            break;
+        }
+    }
+    for p in &mut pieces {
+        p.0.sort_unstable();
+    }
+    pieces.sort_by(|a, b| a.0[0].cmp(&b.0[0]));
+    pieces
+}
+
+fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
+}
+
+/// The parent a group of children must tile.
+pub(super) struct ParentInfo<'a> {
+    pub id: String,
+    pub label: String,
+    /// None where there is no parent area (the holes between the children are the gaps).
+    pub geometry: Option<&'a MultiPolygon<f64>>,
+}
+
+/// Gaps, slivers and outside-parent parts of one piece of a parent's tiling. `children`
+/// gives the usable children whose envelope meets a rectangle, sorted by id.
+pub(super) fn piece_findings<'g>(
+    parent: &ParentInfo,
+    edges: &[(Coord<f64>, Coord<f64>)],
+    children: &dyn Fn(Rect<f64>) -> Vec<&'g Grid>,
+    cfg: &AuditConfig,
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    if rest.is_empty() {
+    if edges.is_empty() {
         return out;
     }
-    let cycles = geom::edges_to_cycles(&rest);
-    let tree = child_tree(&children);
+    let cycles = geom::edges_to_cycles(edges);
     // Gap polygons: inside the parent and covered by no child.
-    let gaps: Vec<geo::Polygon<f64>> = match &parent_geom {
+    let gaps: Vec<geo::Polygon<f64>> = match parent.geometry {
         Some(_) => geom::fill_cycles(&cycles, WindingRule::Negative).0,
         None => {
             // Without a parent, the holes of the children's union are the gaps.
@@ -192,6 +393,7 @@ pub(super) fn group_findings(
                 .collect()
         }
     };
+    let (parent_id, parent_label) = (&parent.id, &parent.label);
     for gap in gaps {
         let mp = MultiPolygon(vec![gap]);
         let area = geom::area(&mp);
@@ -212,15 +414,10 @@ pub(super) fn group_findings(
         let tolerance = (cfg.gap_width / 100.0).max(radius_guess / 100.0).max(1e-4);
         let (_, r) = geom::max_inscribed_circle(&mp, tolerance);
         let width = 2.0 * r;
-        let mut ids: Vec<String> = adjacent(&mp, &children, &tree)
-            .into_iter()
-            .map(|g| g.id.clone())
-            .collect();
+        let near = adjacent(&mp, children);
+        let mut ids: Vec<String> = near.iter().map(|g| g.id.clone()).collect();
         ids.sort();
-        let names: Vec<&str> = adjacent(&mp, &children, &tree)
-            .into_iter()
-            .map(|g| g.label())
-            .collect();
+        let names: Vec<&str> = near.iter().map(|g| g.label()).collect();
         let near_zh = if names.is_empty() {
             String::new()
         } else {
@@ -265,14 +462,16 @@ pub(super) fn group_findings(
     }
     // Children reaching outside their parent: where the winding number is positive
     // (children overlap each other or leave the parent), minus the parent.
-    if let Some(parent) = &parent_geom {
+    if let Some(parent_geom) = parent.geometry {
         let positive = geom::fill_cycles(&cycles, WindingRule::Positive);
-        let outside_all = if positive.0.is_empty() {
-            positive
-        } else {
-            positive.difference(parent)
+        if positive.0.is_empty() {
+            return out;
+        }
+        let outside_all = positive.difference(parent_geom);
+        let Some(env) = geom::envelope(&outside_all) else {
+            return out;
         };
-        for c in &children {
+        for c in children(env) {
             let Some(ce) = geom::envelope(&c.geometry) else {
                 continue;
             };
@@ -308,11 +507,10 @@ pub(super) fn group_findings(
     out
 }
 
-/// Children whose boundary touches the area (within 1 mm).
+/// Children whose boundary touches the area (within 1 mm), in id order.
 fn adjacent<'a>(
     area: &MultiPolygon<f64>,
-    children: &[&'a Grid],
-    tree: &geom::EnvelopeTree,
+    children: &dyn Fn(Rect<f64>) -> Vec<&'a Grid>,
 ) -> Vec<&'a Grid> {
     let Some(env) = geom::envelope(area) else {
         return Vec::new();
@@ -323,13 +521,8 @@ fn adjacent<'a>(
         .iter()
         .flat_map(|p| p.exterior().0.iter().copied())
         .collect();
-    let mut hits: Vec<usize> = tree
-        .locate_in_envelope_intersecting(&geom::aabb(env))
-        .map(|h| h.data)
-        .collect();
-    hits.sort_unstable();
-    hits.into_iter()
-        .map(|k| children[k])
+    children(env)
+        .into_iter()
         .filter(|c| {
             pts.iter()
                 .any(|&p| geom::boundary_distance(p, &c.geometry) <= 1e-3)
@@ -337,90 +530,66 @@ fn adjacent<'a>(
         .collect()
 }
 
-fn child_tree(children: &[&Grid]) -> geom::EnvelopeTree {
-    geom::envelope_tree(
-        children
-            .iter()
-            .enumerate()
-            .map(|(k, c)| (k, geom::envelope(&c.geometry))),
-    )
-}
-
-/// Invalid edges that no gap, sliver, overlap or outside part explains: edges that miss a
-/// neighbour's without enclosing any area (a vertex not shared, a T-junction) or whose
-/// area is below the threshold.
+/// The invalid edges of grid `g` that no gap, sliver, overlap or outside part explains
+/// (`related`: the areas of those findings that name it): edges that miss a neighbour's
+/// without enclosing any area (a vertex not shared, a T-junction) or whose area is below
+/// the threshold.
 pub(super) fn unexplained_edges(
-    index: &GridIndex,
-    raw: &FxHashMap<String, MultiLineString<f64>>,
-    areas: &[&Finding],
-) -> Vec<Finding> {
-    let mut ids: Vec<&String> = raw.keys().collect();
-    ids.sort();
-    let mut out = Vec::new();
-    for id in ids {
-        let Some(g) = index.get(id) else { continue };
-        let lines = &raw[id];
-        let related: Vec<&MultiPolygon<f64>> = areas
-            .iter()
-            .filter(|f| f.ids.iter().any(|x| x == id))
-            .filter_map(|f| match &f.geometry {
-                Some(geo::Geometry::MultiPolygon(mp)) => Some(mp),
-                _ => None,
-            })
-            .collect();
-        // An invalid segment is explained when it touches the boundary of an overlap, gap,
-        // sliver or outside part of this grid: the area finding already says what is wrong.
-        let explained = |a: Coord<f64>, b: Coord<f64>| -> bool {
-            let seg_env = geom::expand(geo::Rect::new(a, b), 1e-3);
-            related.iter().any(|mp| {
-                geom::envelope(mp).is_some_and(|e| geom::rects_intersect(&e, &seg_env))
-                    && (mp.0.iter().any(|p| {
-                        std::iter::once(p.exterior())
-                            .chain(p.interiors())
-                            .flat_map(|r| r.0.iter())
-                            .any(|&v| geom::seg_dist2(v, a, b) <= 1e-6)
-                    }) || geom::boundary_distance(a, mp) <= 1e-3
-                        || geom::boundary_distance(b, mp) <= 1e-3)
-            })
-        };
-        let mut kept: Vec<LineString<f64>> = Vec::new();
-        for line in &lines.0 {
-            let mut cur: Vec<Coord<f64>> = Vec::new();
-            for w in line.0.windows(2) {
-                if explained(w[0], w[1]) {
-                    if cur.len() >= 2 {
-                        kept.push(LineString(std::mem::take(&mut cur)));
-                    }
-                    cur.clear();
-                } else {
-                    if cur.is_empty() {
-                        cur.push(w[0]);
-                    }
-                    cur.push(w[1]);
+    g: &Grid,
+    lines: &MultiLineString<f64>,
+    related: &[&MultiPolygon<f64>],
+) -> Option<Finding> {
+    // An invalid segment is explained when it touches the boundary of an overlap, gap,
+    // sliver or outside part of this grid: the area finding already says what is wrong.
+    let explained = |a: Coord<f64>, b: Coord<f64>| -> bool {
+        let seg_env = geom::expand(geo::Rect::new(a, b), 1e-3);
+        related.iter().any(|mp| {
+            geom::envelope(mp).is_some_and(|e| geom::rects_intersect(&e, &seg_env))
+                && (mp.0.iter().any(|p| {
+                    std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .flat_map(|r| r.0.iter())
+                        .any(|&v| geom::seg_dist2(v, a, b) <= 1e-6)
+                }) || geom::boundary_distance(a, mp) <= 1e-3
+                    || geom::boundary_distance(b, mp) <= 1e-3)
+        })
+    };
+    let mut kept: Vec<LineString<f64>> = Vec::new();
+    for line in &lines.0 {
+        let mut cur: Vec<Coord<f64>> = Vec::new();
+        for w in line.0.windows(2) {
+            if explained(w[0], w[1]) {
+                if cur.len() >= 2 {
+                    kept.push(LineString(std::mem::take(&mut cur)));
                 }
-            }
-            if cur.len() >= 2 {
-                kept.push(LineString(cur));
+                cur.clear();
+            } else {
+                if cur.is_empty() {
+                    cur.push(w[0]);
+                }
+                cur.push(w[1]);
             }
         }
-        if kept.is_empty() {
-            continue;
+        if cur.len() >= 2 {
+            kept.push(LineString(cur));
         }
-        let ml = MultiLineString(kept);
-        let len: f64 = {
-            use geo::{Euclidean, Length};
-            ml.0.iter().map(|l| Euclidean.length(l)).sum()
-        };
-        let mut f = Finding::new(
-            Kind::InvalidEdge,
-            Severity::Error,
-            vec![id.clone()],
-            format!("网格「{}」有 {:.2} m 边界与相邻网格接边不一致（节点不共用或边线相距过近）。请用「节点编辑」吸附到相邻网格。", g.label(), len),
-            format!("Grid {} has {:.2} m of edges that do not match its neighbours (vertices not shared or edges too close). Snap them with Edit vertices.", g.label(), len),
-        )
-        .with_geometry(ml);
-        f.length_m = Some(round3(len));
-        out.push(f);
     }
-    out
+    if kept.is_empty() {
+        return None;
+    }
+    let ml = MultiLineString(kept);
+    let len: f64 = {
+        use geo::{Euclidean, Length};
+        ml.0.iter().map(|l| Euclidean.length(l)).sum()
+    };
+    let mut f = Finding::new(
+        Kind::InvalidEdge,
+        Severity::Error,
+        vec![g.id.clone()],
+        format!("网格「{}」有 {:.2} m 边界与相邻网格接边不一致（节点不共用或边线相距过近）。请用「节点编辑」吸附到相邻网格。", g.label(), len),
+        format!("Grid {} has {:.2} m of edges that do not match its neighbours (vertices not shared or edges too close). Snap them with Edit vertices.", g.label(), len),
+    )
+    .with_geometry(ml);
+    f.length_m = Some(round3(len));
+    Some(f)
 }
