@@ -245,12 +245,12 @@ struct Work {
     /// Areas per tiling to measure again; None: the whole tiling.
     tilings: FxHashMap<GroupKey, Option<Vec<Rect<f64>>>>,
     rivers: Vec<Rect<f64>>,
-    hierarchy: BTreeSet<String>,
-    records: BTreeSet<String>,
-    chiefs: BTreeSet<String>,
-    edges: BTreeSet<String>,
-    codes: BTreeSet<String>,
-    leaves: BTreeSet<String>,
+    hierarchy: FxHashSet<String>,
+    records: FxHashSet<String>,
+    chiefs: FxHashSet<String>,
+    edges: FxHashSet<String>,
+    codes: FxHashSet<String>,
+    leaves: FxHashSet<String>,
 }
 
 impl Work {
@@ -367,10 +367,11 @@ impl Auditor {
         }
         // As a parent: its edges leave its children's tiling.
         let own = GroupKey::Grid(id.to_string());
-        if old.usable
-            && let Some(t) = self.tilings.get_mut(&own)
+        if let Some(t) = self.tilings.get_mut(&own)
+            && t.parent_in
         {
             t.add(&old.edges, 1);
+            t.parent_in = false;
         }
         work.tiling_all(&own);
         if let Some(p) = &old.parent {
@@ -496,20 +497,24 @@ impl Auditor {
         let mut bulk: BTreeMap<Level, Vec<IdItem>> = BTreeMap::new();
         for (g, fs, usable, env, edges) in fresh {
             let id = g.id.clone();
-            self.store.set(Source::Validity(id.clone()), fs);
+            if !(full && fs.is_empty()) {
+                self.store.set(Source::Validity(id.clone()), fs);
+            }
             if let Some(e) = env {
                 if usable {
-                    work.coverage.entry(g.level).or_default().push(e);
                     if full {
                         bulk.entry(g.level).or_default().push(tree_item(e, &id));
                     } else {
+                        work.coverage.entry(g.level).or_default().push(e);
                         self.trees
                             .entry(g.level)
                             .or_default()
                             .insert(tree_item(e, &id));
                     }
                 }
-                work.rivers.push(e);
+                if !full {
+                    work.rivers.push(e);
+                }
             }
             let parent = g.parent.clone().filter(|p| !p.is_empty());
             if let Some(p) = &parent {
@@ -532,7 +537,9 @@ impl Auditor {
             work.records.insert(id.clone());
             work.chiefs.insert(id.clone());
             work.leaves.insert(id.clone());
-            work.tiling_all(&GroupKey::Grid(id.clone()));
+            if !full {
+                work.tiling_all(&GroupKey::Grid(id.clone()));
+            }
             self.grids.insert(
                 id,
                 GridState {
@@ -552,63 +559,112 @@ impl Auditor {
         }
         crate::timing::phase("states", &mut clock);
         // 3. Tilings: the changed grids and their children go where their parents say.
-        let mut members: BTreeSet<String> = BTreeSet::new();
-        for id in &changed {
-            if self.grids.contains_key(*id) {
-                members.insert(id.to_string());
-            }
-            if let Some(kids) = self.children.get(*id) {
-                members.extend(kids.iter().cloned());
-                work.hierarchy.extend(kids.iter().cloned());
-            }
-        }
-        let changed_set: FxHashSet<&str> = changed.iter().copied().collect();
         let mut contributions: FxHashMap<GroupKey, Vec<(EdgeKey, i32)>> = FxHashMap::default();
         let mut member_counts: FxHashMap<GroupKey, usize> = FxHashMap::default();
-        for id in &members {
-            let new = self.group_of(&self.grids[id]);
-            let st = &self.grids[id];
-            let fresh = changed_set.contains(id.as_str());
-            if !fresh && new == st.member {
-                continue;
-            }
-            if !fresh && let Some(old) = st.member.clone() {
-                let (edges, env) = (st.edges.clone(), st.env);
-                self.leave_tiling(&old, &edges, env, &mut work);
-            }
-            let st = &self.grids[id];
-            if let Some(g) = &new {
-                if full {
+        if full {
+            // Every grid joins its parent's tiling at once.
+            let assigned: Vec<(String, Option<GroupKey>)> = {
+                use rayon::prelude::*;
+                let me = &*self;
+                me.grids
+                    .par_iter()
+                    .map(|(id, st)| (id.clone(), me.group_of(st)))
+                    .collect()
+            };
+            for (id, g) in assigned {
+                if let Some(g) = &g {
                     contributions
                         .entry(g.clone())
                         .or_default()
-                        .extend(st.edges.iter().copied());
+                        .extend(self.grids[&id].edges.iter().copied());
                     *member_counts.entry(g.clone()).or_default() += 1;
-                } else {
+                }
+                if let Some(st) = self.grids.get_mut(&id) {
+                    st.member = g;
+                }
+            }
+        } else {
+            let mut members: BTreeSet<String> = BTreeSet::new();
+            for id in &changed {
+                if self.grids.contains_key(*id) {
+                    members.insert(id.to_string());
+                }
+                if let Some(kids) = self.children.get(*id) {
+                    members.extend(kids.iter().cloned());
+                    work.hierarchy.extend(kids.iter().cloned());
+                }
+            }
+            let changed_set: FxHashSet<&str> = changed.iter().copied().collect();
+            for id in &members {
+                let new = self.group_of(&self.grids[id]);
+                let st = &self.grids[id];
+                let fresh = changed_set.contains(id.as_str());
+                if !fresh && new == st.member {
+                    continue;
+                }
+                if !fresh && let Some(old) = st.member.clone() {
+                    let (edges, env) = (st.edges.clone(), st.env);
+                    self.leave_tiling(&old, &edges, env, &mut work);
+                }
+                let st = &self.grids[id];
+                if let Some(g) = &new {
                     let t = self.tilings.entry(g.clone()).or_default();
                     t.add(&st.edges, 1);
                     t.members += 1;
                     if t.members == 1 {
                         work.tiling_all(g);
                     }
+                    work.tiling(g, st.env);
                 }
-                work.tiling(g, st.env);
-            }
-            if let Some(st) = self.grids.get_mut(id) {
-                st.member = new;
+                if let Some(st) = self.grids.get_mut(id) {
+                    st.member = new;
+                }
             }
         }
-        // As parents: their edges, reversed, go into their children's tiling.
-        for id in &changed {
-            if let Some(st) = self.grids.get(*id).filter(|s| s.usable) {
-                let own = GroupKey::Grid(id.to_string());
-                if full {
+        // As parents: their edges, reversed, go into their children's tiling while they
+        // have children.
+        if full {
+            for (key, n) in &member_counts {
+                if let GroupKey::Grid(pid) = key
+                    && *n > 0
+                    && let Some(st) = self.grids.get(pid).filter(|s| s.usable)
+                {
                     contributions
-                        .entry(own)
+                        .entry(key.clone())
                         .or_default()
                         .extend(st.edges.iter().map(|&(k, s)| (k, -s)));
-                } else {
-                    self.tilings.entry(own).or_default().add(&st.edges, -1);
+                }
+            }
+        } else {
+            let parents: BTreeSet<String> = changed
+                .iter()
+                .map(|s| s.to_string())
+                .chain(work.tilings.keys().filter_map(|k| match k {
+                    GroupKey::Grid(p) => Some(p.clone()),
+                    GroupKey::Boundary(_) => None,
+                }))
+                .collect();
+            for pid in parents {
+                let key = GroupKey::Grid(pid.clone());
+                let want = self.grids.get(&pid).filter(|s| s.usable);
+                let Some(t) = self.tilings.get_mut(&key) else {
+                    continue;
+                };
+                match want.filter(|_| t.members > 0) {
+                    Some(st) if !t.parent_in => {
+                        t.add(&st.edges, -1);
+                        t.parent_in = true;
+                        work.tiling_all(&key);
+                    }
+                    None if t.parent_in => {
+                        // Only a parent whose state is unchanged gets here.
+                        if let Some(st) = self.grids.get(&pid) {
+                            t.add(&st.edges, 1);
+                        }
+                        t.parent_in = false;
+                        work.tiling_all(&key);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -654,6 +710,8 @@ impl Auditor {
             for (key, edges) in contributions {
                 let mut t = Tiling::from_edges(edges);
                 t.members = member_counts.get(&key).copied().unwrap_or(0);
+                t.parent_in = t.members > 0
+                    && matches!(&key, GroupKey::Grid(p) if self.grids.get(p).is_some_and(|s| s.usable));
                 self.tilings.insert(key, t);
             }
         }
@@ -985,8 +1043,10 @@ impl Auditor {
                 .filter(|p| !p.trim().is_empty())
                 .and_then(|p| look.grid(p));
             let above = g.level > 1 && self.levels.contains_key(&(g.level - 1));
-            self.store
-                .set(source, records::hierarchy(g, parent, above, &self.scheme));
+            let fs = records::hierarchy(g, parent, above, &self.scheme);
+            if !(full && fs.is_empty()) {
+                self.store.set(source, fs);
+            }
         }
         // Ids used twice come and go only where grids were inserted, removed or renamed.
         if full {
@@ -1026,7 +1086,12 @@ impl Auditor {
         for id in &work.records {
             let source = Source::Record(id.clone());
             match look.grid(id) {
-                Some(g) => self.store.set(source, records::record(g, &self.config)),
+                Some(g) => {
+                    let fs = records::record(g, &self.config);
+                    if !(full && fs.is_empty()) {
+                        self.store.set(source, fs);
+                    }
+                }
                 None => self.store.clear(&source),
             }
         }

@@ -154,6 +154,8 @@ pub(super) struct Tiling {
     pub pieces: Vec<Piece>,
     /// Number of children: a parent without children has nothing to tile.
     pub members: usize,
+    /// The parent's edges are in the field (only while it has children).
+    pub parent_in: bool,
 }
 
 impl Tiling {
@@ -179,6 +181,7 @@ impl Tiling {
             net,
             pieces: Vec::new(),
             members: 0,
+            parent_in: false,
         }
     }
 
