@@ -879,7 +879,7 @@ pub fn bench_edit(cells: usize, runs: usize) -> Result<(f64, Vec<EditBenchRow>),
                 y: at.y + if frame % 2 == 0 { 0.1 } else { -0.1 },
             };
             timed(&mut times, "vertex drag frame", &mut doc, |d| {
-                let t = edit::move_vertex(d.project(), at, to, &format!("drag{run}"));
+                let t = edit::move_vertex(d, at, to, &format!("drag{run}"));
                 commit(d, Ok(t))
             })?;
             at = to;
@@ -892,15 +892,15 @@ pub fn bench_edit(cells: usize, runs: usize) -> Result<(f64, Vec<EditBenchRow>),
             y: (a.y + b.y) / 2.0,
         };
         timed(&mut times, "vertex insert", &mut doc, |d| {
-            commit(d, Ok(edit::insert_vertex(d.project(), a, b, mid)))
+            commit(d, Ok(edit::insert_vertex(d, a, b, mid)))
         })?;
         timed(&mut times, "vertex delete", &mut doc, |d| {
-            commit(d, edit::delete_vertex(d.project(), mid))
+            commit(d, edit::delete_vertex(d, mid))
         })?;
         timed(&mut times, "record edit", &mut doc, |d| {
             commit(
                 d,
-                edit::set_record(d.project(), &id, "名称 / Name", |g| g.name.push('*')),
+                edit::set_record(d, &id, "名称 / Name", |g| g.name.push('*')),
             )
         })?;
         // Split across the middle, then merge the pieces back.
@@ -918,18 +918,18 @@ pub fn bench_edit(cells: usize, runs: usize) -> Result<(f64, Vec<EditBenchRow>),
         ]);
         let n_before = doc.project().grids.len();
         timed(&mut times, "split", &mut doc, |d| {
-            commit(d, edit::split(d.project(), &id, &line))
+            commit(d, edit::split(d, &id, &line))
         })?;
         let pieces: Vec<String> = std::iter::once(id.clone())
             .chain(doc.project().grids[n_before..].iter().map(|g| g.id.clone()))
             .collect();
         timed(&mut times, "merge", &mut doc, |d| {
-            commit(d, edit::merge(d.project(), &pieces))
+            commit(d, edit::merge(d, &pieces))
         })?;
         // Delete the cell, then draw it again larger than the hole: avoid-overlap clips it
         // to the free space.
         timed(&mut times, "delete", &mut doc, |d| {
-            commit(d, edit::delete(d.project(), std::slice::from_ref(&id)))
+            commit(d, edit::delete(d, std::slice::from_ref(&id)))
         })?;
         let r = crate::geom::expand(env, 20.0);
         let corner = |x: f64, y: f64| Coord { x, y };
@@ -946,7 +946,7 @@ pub fn bench_edit(cells: usize, runs: usize) -> Result<(f64, Vec<EditBenchRow>),
         timed(&mut times, "draw with avoid-overlap", &mut doc, |d| {
             let mut ng = crate::model::Grid::new(format!("{id}-new"), 2, shape);
             ng.parent = Some("T".into());
-            commit(d, edit::add_grid(d.project(), ng, true))
+            commit(d, edit::add_grid(d, ng, true))
         })?;
         timed(&mut times, "undo", &mut doc, |d| {
             d.undo().map(|_| ()).map_err(|e| e.to_string())

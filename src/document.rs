@@ -5,8 +5,11 @@
 //! exactly what it names. Headless: the app shows it, tests and benchmarks drive it directly.
 
 use crate::audit::{AuditConfig, Auditor, Report};
-use crate::edit::{ApplyError, History, SnapIndex, Transaction};
+use crate::edit::{ApplyError, History, Lookup, SnapIndex, Transaction};
+use crate::geom::{self, IdTree};
 use crate::model::{ChangeSet, Grid, IdIndex, Project};
+use geo::Rect;
+use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
@@ -17,6 +20,9 @@ pub struct Document {
     project: Project,
     history: History,
     ids: IdIndex,
+    /// Envelope of each grid (the first with its id), and the R-tree of them.
+    envs: FxHashMap<String, Rect<f64>>,
+    tree: IdTree,
     auditor: Auditor,
     report: Report,
     /// Snapping index, built when first needed.
@@ -37,8 +43,13 @@ impl Document {
     pub fn new(project: Project, path: Option<PathBuf>) -> Self {
         let auditor = Auditor::new(&project, AuditConfig::from_settings(&project.settings));
         let report = auditor.report(&project);
+        let ids = IdIndex::new(&project);
+        let envs = envelopes(&project, &ids);
+        let tree = IdTree::bulk_load(envs.iter().map(|(id, r)| geom::id_item(*r, id)).collect());
         Document {
-            ids: IdIndex::new(&project),
+            ids,
+            envs,
+            tree,
             project,
             history: History::default(),
             auditor,
@@ -110,6 +121,15 @@ impl Document {
             return;
         }
         self.ids.update(&self.project, &set);
+        for id in set.grids.keys() {
+            if let Some(old) = self.envs.remove(id) {
+                self.tree.remove(&geom::id_item(old, id));
+            }
+            if let Some(e) = self.grid(id).and_then(|g| geom::envelope(&g.geometry)) {
+                self.tree.insert(geom::id_item(e, id));
+                self.envs.insert(id.clone(), e);
+            }
+        }
         self.auditor.update(&self.project, &self.ids, &set);
         self.report = self.auditor.report(&self.project);
         self.snap = None;
@@ -180,6 +200,14 @@ impl Document {
         if self.ids != IdIndex::new(&self.project) {
             return Err("id index differs from a fresh one".into());
         }
+        if self.envs != envelopes(&self.project, &self.ids) || self.tree.size() != self.envs.len() {
+            return Err("grid envelopes differ from fresh ones".into());
+        }
+        for (id, r) in &self.envs {
+            if !self.tree.contains(&geom::id_item(*r, id)) {
+                return Err(format!("grid {id} is missing from the envelope tree"));
+            }
+        }
         let config = AuditConfig::from_settings(&self.project.settings);
         if self.auditor.config() != &config {
             return Err("audit thresholds differ from the project's settings".into());
@@ -204,5 +232,35 @@ impl Document {
     pub fn snap_index(&mut self) -> &SnapIndex {
         self.snap
             .get_or_insert_with(|| SnapIndex::new(&self.project))
+    }
+}
+
+/// Envelope of each grid (the first with its id).
+fn envelopes(project: &Project, ids: &IdIndex) -> FxHashMap<String, Rect<f64>> {
+    project
+        .grids
+        .iter()
+        .enumerate()
+        .filter(|(i, g)| ids.position(&g.id) == Some(*i))
+        .filter_map(|(_, g)| geom::envelope(&g.geometry).map(|e| (g.id.clone(), e)))
+        .collect()
+}
+
+impl Lookup for Document {
+    fn project(&self) -> &Project {
+        &self.project
+    }
+
+    fn position(&self, id: &str) -> Option<usize> {
+        self.ids.position(id)
+    }
+
+    fn grids_in(&self, r: Rect<f64>) -> Vec<usize> {
+        let mut v: Vec<usize> = geom::ids_in(&self.tree, r)
+            .into_iter()
+            .filter_map(|id| self.ids.position(id))
+            .collect();
+        v.sort_unstable();
+        v
     }
 }

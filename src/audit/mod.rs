@@ -27,8 +27,6 @@ use crate::geom;
 use crate::model::{ChangeSet, Grid, IdIndex, Level, Project};
 use crate::records::codes::CodeScheme;
 use geo::{MultiLineString, MultiPolygon, Rect};
-use rstar::RTree;
-use rstar::primitives::{GeomWithData, Rectangle};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -152,28 +150,7 @@ enum GroupKey {
     Grid(String),
 }
 
-/// An envelope tagged with a grid id.
-type IdItem = GeomWithData<Rectangle<[f64; 2]>, String>;
-
-/// Envelopes tagged with grid ids, updated in place.
-type IdTree = RTree<IdItem>;
-
-fn tree_item(r: Rect<f64>, id: &str) -> IdItem {
-    GeomWithData::new(
-        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-        id.to_string(),
-    )
-}
-
-/// Ids in `tree` whose envelope meets `r`, sorted.
-fn hits(tree: &IdTree, r: Rect<f64>) -> Vec<&str> {
-    let mut v: Vec<&str> = tree
-        .locate_in_envelope_intersecting(&geom::aabb(r))
-        .map(|h| h.data.as_str())
-        .collect();
-    v.sort_unstable();
-    v
-}
+use geom::{IdItem, IdTree, id_item as tree_item, ids_in as hits};
 
 /// Grids by id, through the document's index.
 #[derive(Clone, Copy)]

@@ -3,11 +3,13 @@
 //! display.
 
 mod history;
+mod lookup;
 mod ops;
 mod partition;
 mod snap;
 
 pub use history::{ApplyError, Change, History, LayerChanges, SettingChange, Transaction};
+pub use lookup::Lookup;
 pub use ops::{
     EditError, SNAP_EPS, add_feature, add_grid, delete, delete_feature, delete_vertex, fill_gap,
     free_part, insert_vertex, merge, move_vertex, new_id, reshape, set_feature, set_record, split,

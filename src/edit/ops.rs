@@ -8,6 +8,7 @@
 //! bit-identical and the coverage stays valid after every edit.
 
 use super::history::{Change, LayerChanges, Transaction};
+use super::lookup::Lookup;
 use crate::geom;
 use crate::model::{Feature, Grid, Level, Project};
 use geo::{BooleanOps, Coord, LineString, MultiPolygon, Polygon, Rect};
@@ -150,15 +151,15 @@ fn rect_of(mp: &MultiPolygon<f64>) -> Option<Rect<f64>> {
 
 /// Grids of `level` (other than `exclude`) whose envelope meets `env`.
 fn neighbours<'a>(
-    project: &'a Project,
+    ctx: &'a impl Lookup,
     level: Level,
     env: Rect<f64>,
     exclude: &[&str],
 ) -> Vec<(usize, &'a Grid)> {
-    project
-        .grids
-        .iter()
-        .enumerate()
+    let project = ctx.project();
+    ctx.grids_in(env)
+        .into_iter()
+        .map(|i| (i, &project.grids[i]))
         .filter(|(_, g)| g.level == level && !exclude.contains(&g.id.as_str()))
         .filter(|(_, g)| {
             geom::envelope(&g.geometry).is_some_and(|e| geom::rects_intersect(&e, &env))
@@ -166,10 +167,15 @@ fn neighbours<'a>(
         .collect()
 }
 
+/// Positions of the grids that have the point `c` inside their envelope.
+fn grids_at(ctx: &impl Lookup, a: Coord<f64>, b: Coord<f64>) -> Vec<usize> {
+    ctx.grids_in(Rect::new(a, b))
+}
+
 /// Add to `t` the noding of the neighbours of `mp`: its new vertices that lie on their
 /// edges become their vertices too.
 pub(super) fn node_neighbours(
-    project: &Project,
+    project: &impl Lookup,
     t: &mut Transaction,
     mp: &MultiPolygon<f64>,
     level: Level,
@@ -188,7 +194,7 @@ pub(super) fn node_neighbours(
         if let Some(noded) = node(&current.geometry, &vertices) {
             let mut ng = current;
             ng.geometry = noded;
-            t.replace(project, pos, ng);
+            t.replace(project.project(), pos, ng);
         }
     }
 }
@@ -196,28 +202,28 @@ pub(super) fn node_neighbours(
 /// The part of `shape` inside the parent (when given) and outside every other grid of
 /// `level` (avoid-overlap), snapped onto the existing vertices.
 pub fn free_part(
-    project: &Project,
+    ctx: &impl Lookup,
     shape: &MultiPolygon<f64>,
     level: Level,
     parent: Option<&str>,
     exclude: &[&str],
 ) -> MultiPolygon<f64> {
+    let project = ctx.project();
+    let parent_grid = parent
+        .and_then(|p| ctx.position(p))
+        .map(|i| &project.grids[i]);
     let mut result = shape.clone();
-    if let Some(p) = parent.and_then(|p| project.grid(p)) {
+    if let Some(p) = parent_grid {
         result = result.intersection(&p.geometry);
     }
     let Some(env) = rect_of(&result) else {
         return result;
     };
-    let near = neighbours(project, level, env, exclude);
+    let near = neighbours(ctx, level, env, exclude);
     for (_, g) in &near {
         result = result.difference(&g.geometry);
     }
-    let tree = vertex_tree(
-        near.iter()
-            .map(|(_, g)| *g)
-            .chain(parent.and_then(|p| project.grid(p))),
-    );
+    let tree = vertex_tree(near.iter().map(|(_, g)| *g).chain(parent_grid));
     let snapped = snap_back(&result, &tree);
     MultiPolygon(
         snapped
@@ -229,17 +235,22 @@ pub fn free_part(
 }
 
 /// A fresh id: `base-N` with the smallest N not in use.
-pub fn new_id(project: &Project, base: &str) -> String {
+pub fn new_id(ctx: &impl Lookup, base: &str) -> String {
+    new_id_besides(ctx, base, &[])
+}
+
+/// A fresh id that is not in use and not one of `taken` either.
+fn new_id_besides(ctx: &impl Lookup, base: &str, taken: &[String]) -> String {
     (1..)
         .map(|n| format!("{base}-{n:02}"))
-        .find(|id| project.grid(id).is_none())
+        .find(|id| ctx.position(id).is_none() && !taken.contains(id))
         .unwrap_or_else(|| base.to_string())
 }
 
 /// Draw a new grid. With `avoid_overlap` the polygon is clipped to its parent and to the
 /// free space between the other grids of its level, and the neighbours are noded.
 pub fn add_grid(
-    project: &Project,
+    project: &impl Lookup,
     mut grid: Grid,
     avoid_overlap: bool,
 ) -> Result<Transaction, EditError> {
@@ -259,29 +270,27 @@ pub fn add_grid(
     if avoid_overlap {
         node_neighbours(project, &mut t, &grid.geometry, grid.level, &[]);
     }
-    t.push_grid(project, grid);
+    t.push_grid(project.project(), grid);
     Ok(t)
 }
 
-pub(super) fn find(project: &Project, id: &str) -> Result<usize, EditError> {
-    project
-        .grids
-        .iter()
-        .position(|g| g.id == id)
+pub(super) fn find(ctx: &impl Lookup, id: &str) -> Result<usize, EditError> {
+    ctx.position(id)
         .ok_or_else(|| EditError::NotFound(id.to_string()))
 }
 
 /// Give a grid a new shape (reshape), clipped and noded like a new one.
 pub fn reshape(
-    project: &Project,
+    ctx: &impl Lookup,
     id: &str,
     shape: MultiPolygon<f64>,
     avoid_overlap: bool,
 ) -> Result<Transaction, EditError> {
-    let pos = find(project, id)?;
+    let project = ctx.project();
+    let pos = find(ctx, id)?;
     let mut g = project.grids[pos].clone();
     g.geometry = if avoid_overlap {
-        free_part(project, &shape, g.level, g.parent.as_deref(), &[id])
+        free_part(ctx, &shape, g.level, g.parent.as_deref(), &[id])
     } else {
         shape
     };
@@ -292,7 +301,7 @@ pub fn reshape(
     let geometry = g.geometry.clone();
     t.replace(project, pos, g);
     if avoid_overlap {
-        node_neighbours(project, &mut t, &geometry, project.grids[pos].level, &[id]);
+        node_neighbours(ctx, &mut t, &geometry, project.grids[pos].level, &[id]);
     }
     Ok(t)
 }
@@ -323,10 +332,12 @@ fn map_vertex(
 
 /// Move the vertex at `from` to `to` in every grid that has it (shared-edge editing).
 /// Consecutive moves of the same vertex (a drag) merge into one undo step.
-pub fn move_vertex(project: &Project, from: Coord<f64>, to: Coord<f64>, drag: &str) -> Transaction {
+pub fn move_vertex(ctx: &impl Lookup, from: Coord<f64>, to: Coord<f64>, drag: &str) -> Transaction {
+    let project = ctx.project();
     let mut t = Transaction::new("移动节点 / Move vertex");
     t.merge_key = Some(format!("move:{drag}"));
-    for (pos, g) in project.grids.iter().enumerate() {
+    for pos in grids_at(ctx, from, from) {
+        let g = &project.grids[pos];
         let moved = map_vertex(&g.geometry, &|ls| {
             ls.0.contains(&from).then(|| {
                 LineString(
@@ -347,13 +358,15 @@ pub fn move_vertex(project: &Project, from: Coord<f64>, to: Coord<f64>, drag: &s
 
 /// Insert a vertex at `at` on the edge a-b (either direction) of every grid that has it.
 pub fn insert_vertex(
-    project: &Project,
+    ctx: &impl Lookup,
     a: Coord<f64>,
     b: Coord<f64>,
     at: Coord<f64>,
 ) -> Transaction {
+    let project = ctx.project();
     let mut t = Transaction::new("插入节点 / Insert vertex");
-    for (pos, g) in project.grids.iter().enumerate() {
+    for pos in grids_at(ctx, a, b) {
+        let g = &project.grids[pos];
         let done = map_vertex(&g.geometry, &|ls| {
             let i =
                 ls.0.windows(2)
@@ -372,9 +385,11 @@ pub fn insert_vertex(
 }
 
 /// Delete the vertex at `at` from every grid that has it.
-pub fn delete_vertex(project: &Project, at: Coord<f64>) -> Result<Transaction, EditError> {
+pub fn delete_vertex(ctx: &impl Lookup, at: Coord<f64>) -> Result<Transaction, EditError> {
+    let project = ctx.project();
     let mut t = Transaction::new("删除节点 / Delete vertex");
-    for (pos, g) in project.grids.iter().enumerate() {
+    for pos in grids_at(ctx, at, at) {
+        let g = &project.grids[pos];
         let mut too_few = false;
         let done = map_vertex(&g.geometry, &|ls| {
             if !ls.0.contains(&at) {
@@ -407,13 +422,14 @@ pub fn delete_vertex(project: &Project, at: Coord<f64>) -> Result<Transaction, E
 /// piece keeps the grid's id and record; the others become new grids of the same level
 /// and parent. Neighbours get the cut's end points as vertices.
 pub fn split(
-    project: &Project,
+    ctx: &impl Lookup,
     id: &str,
     line: &LineString<f64>,
 ) -> Result<Transaction, EditError> {
     use i_overlay::core::fill_rule::FillRule;
     use i_overlay::float::slice::FloatSlice;
-    let pos = find(project, id)?;
+    let project = ctx.project();
+    let pos = find(ctx, id)?;
     let g = &project.grids[pos];
     let shapes = geom::polygon_contours(&g.geometry);
     let path: Vec<[f64; 2]> = line.0.iter().map(|c| [c.x, c.y]).collect();
@@ -434,10 +450,11 @@ pub fn split(
     let mut keep = g.clone();
     keep.geometry = parts[0].clone();
     t.replace(project, pos, keep);
-    let mut scratch = project.clone();
+    let mut taken: Vec<String> = Vec::new();
     for part in &parts[1..] {
         let mut ng = g.clone();
-        ng.id = new_id(&scratch, id);
+        ng.id = new_id_besides(ctx, id, &taken);
+        taken.push(ng.id.clone());
         ng.code.clear();
         ng.name = format!("{}（分）", g.name);
         ng.staff.clear();
@@ -445,13 +462,12 @@ pub fn split(
         ng.population = None;
         ng.extra.clear();
         ng.geometry = part.clone();
-        scratch.grids.push(ng.clone());
         t.push_grid(project, ng);
     }
     // The pieces share the cut; the cut's ends land on the old boundary, which the
     // neighbours share.
     let all = MultiPolygon(parts.iter().flat_map(|p| p.0.clone()).collect());
-    node_neighbours(project, &mut t, &all, g.level, &[id]);
+    node_neighbours(ctx, &mut t, &all, g.level, &[id]);
     // The pieces themselves must carry each other's cut vertices.
     let piece_vertices: Vec<Coord<f64>> = all_coords(&all).collect();
     for c in t.grids.iter_mut().filter(|c| {
@@ -470,13 +486,14 @@ pub fn split(
 
 /// Merge grids of the same level into the first one: the union of their shapes (exact for
 /// shared boundaries), the first one's record, the others deleted.
-pub fn merge(project: &Project, ids: &[String]) -> Result<Transaction, EditError> {
+pub fn merge(ctx: &impl Lookup, ids: &[String]) -> Result<Transaction, EditError> {
+    let project = ctx.project();
     if ids.len() < 2 {
         return Err(EditError::MergeNeedsTwo);
     }
     let mut positions = Vec::new();
     for id in ids {
-        positions.push(find(project, id)?);
+        positions.push(find(ctx, id)?);
     }
     let level = project.grids[positions[0]].level;
     if positions.iter().any(|&p| project.grids[p].level != level) {
@@ -513,10 +530,11 @@ fn sum(v: impl Iterator<Item = Option<u32>>) -> Option<u32> {
 }
 
 /// Delete grids.
-pub fn delete(project: &Project, ids: &[String]) -> Result<Transaction, EditError> {
+pub fn delete(ctx: &impl Lookup, ids: &[String]) -> Result<Transaction, EditError> {
+    let project = ctx.project();
     let mut positions = Vec::new();
     for id in ids {
-        positions.push(find(project, id)?);
+        positions.push(find(ctx, id)?);
     }
     positions.sort_unstable_by(|a, b| b.cmp(a));
     let mut t = Transaction::new("删除网格 / Delete grids");
@@ -532,12 +550,13 @@ pub fn delete(project: &Project, ids: &[String]) -> Result<Transaction, EditErro
 
 /// Change a grid's record (name, code, level, parent, staff, ...).
 pub fn set_record(
-    project: &Project,
+    ctx: &impl Lookup,
     id: &str,
     label: &str,
     f: impl FnOnce(&mut Grid),
 ) -> Result<Transaction, EditError> {
-    let pos = find(project, id)?;
+    let project = ctx.project();
+    let pos = find(ctx, id)?;
     let mut g = project.grids[pos].clone();
     f(&mut g);
     let mut t = Transaction::new(label);
@@ -549,7 +568,7 @@ pub fn set_record(
 
 /// Fill a gap: as a new grid of `level` under `parent`, or merged into the grid `into`.
 pub fn fill_gap(
-    project: &Project,
+    ctx: &impl Lookup,
     gap: &MultiPolygon<f64>,
     level: Level,
     parent: Option<&str>,
@@ -557,18 +576,18 @@ pub fn fill_gap(
 ) -> Result<Transaction, EditError> {
     match into {
         Some(id) => {
-            let pos = find(project, id)?;
-            let g = &project.grids[pos];
+            let pos = find(ctx, id)?;
+            let g = &ctx.project().grids[pos];
             let shape = g.geometry.union(gap);
-            let mut t = reshape(project, id, shape, true)?;
+            let mut t = reshape(ctx, id, shape, true)?;
             t.label = "填补缝隙 / Fill gap".into();
             Ok(t)
         }
         None => {
             let base = parent.unwrap_or("G");
-            let mut g = Grid::new(new_id(project, base), level, gap.clone());
+            let mut g = Grid::new(new_id(ctx, base), level, gap.clone());
             g.parent = parent.map(str::to_string);
-            let mut t = add_grid(project, g, true)?;
+            let mut t = add_grid(ctx, g, true)?;
             t.label = "填补缝隙 / Fill gap".into();
             Ok(t)
         }

@@ -106,6 +106,30 @@ pub fn canonical_polygon(p: &Polygon<f64>) -> Polygon<f64> {
 pub type EnvelopeTree =
     rstar::RTree<rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>>;
 
+/// An envelope tagged with a feature id.
+pub type IdItem = rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, String>;
+
+/// Envelopes tagged with feature ids, updated in place as features change.
+pub type IdTree = rstar::RTree<IdItem>;
+
+/// The tree item of envelope `r` of feature `id` (equal items remove each other).
+pub fn id_item(r: Rect<f64>, id: &str) -> IdItem {
+    rstar::primitives::GeomWithData::new(
+        rstar::primitives::Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+        id.to_string(),
+    )
+}
+
+/// Ids in `tree` whose envelope meets `r`, sorted.
+pub fn ids_in(tree: &IdTree, r: Rect<f64>) -> Vec<&str> {
+    let mut v: Vec<&str> = tree
+        .locate_in_envelope_intersecting(&aabb(r))
+        .map(|h| h.data.as_str())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
 /// The R-tree box of a rectangle.
 pub fn aabb(r: Rect<f64>) -> rstar::AABB<[f64; 2]> {
     rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])

@@ -220,11 +220,11 @@ fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
         Some(p) => (p.level + 1, Some(p.id.clone())),
         None => (2, None),
     };
-    let id = crate::edit::new_id(app.doc.project(), parent.as_deref().unwrap_or("G"));
+    let id = crate::edit::new_id(&app.doc, parent.as_deref().unwrap_or("G"));
     let mut g = Grid::new(id.clone(), level, shape);
     g.parent = parent;
     g.name = format!("新网格 {id}");
-    let r = crate::edit::add_grid(app.doc.project(), g, app.avoid_overlap);
+    let r = crate::edit::add_grid(&app.doc, g, app.avoid_overlap);
     let ok = r.is_ok();
     app.apply(r);
     if ok {
@@ -261,7 +261,7 @@ fn finish_reshape(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
         return;
     }
     let shape = polygon_from(&pts);
-    let r = crate::edit::reshape(app.doc.project(), &id, shape, app.avoid_overlap);
+    let r = crate::edit::reshape(&app.doc, &id, shape, app.avoid_overlap);
     app.apply(r);
 }
 
@@ -273,7 +273,7 @@ fn finish_split(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     if pts.len() < 2 {
         return;
     }
-    let r = crate::edit::split(app.doc.project(), &id, &LineString(pts));
+    let r = crate::edit::split(&app.doc, &id, &LineString(pts));
     app.apply(r);
 }
 
@@ -718,7 +718,7 @@ fn interact(
                     Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
                 );
                 if delete && !typing {
-                    let r = crate::edit::delete_vertex(app.doc.project(), v);
+                    let r = crate::edit::delete_vertex(&app.doc, v);
                     app.apply(r);
                 }
             }
@@ -736,8 +736,7 @@ fn interact(
                     && let Some(p) = response.interact_pointer_pos()
                 {
                     let to = app.view.to_world(p);
-                    let t =
-                        crate::edit::move_vertex(app.doc.project(), from, to, &drag.to_string());
+                    let t = crate::edit::move_vertex(&app.doc, from, to, &drag.to_string());
                     app.commit(t);
                     app.tool = Tool::Vertices {
                         dragging: Some((to, drag)),
@@ -754,7 +753,7 @@ fn interact(
                 if let Some(s) = app.doc.snap_index().snap(w, tol)
                     && let crate::edit::SnapKind::Edge(a, b) = s.kind
                 {
-                    let t = crate::edit::insert_vertex(app.doc.project(), a, b, s.at);
+                    let t = crate::edit::insert_vertex(&app.doc, a, b, s.at);
                     app.apply(Ok(t));
                 }
             }

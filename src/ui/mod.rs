@@ -623,12 +623,12 @@ impl GridmapApp {
             }
             UiCommand::SetTool(t) => self.tool = t,
             UiCommand::Merge => {
-                let r = crate::edit::merge(self.doc.project(), &self.selection);
+                let r = crate::edit::merge(&self.doc, &self.selection);
                 self.apply(r);
                 self.selection.truncate(1);
             }
             UiCommand::Delete => {
-                let r = crate::edit::delete(self.doc.project(), &self.selection);
+                let r = crate::edit::delete(&self.doc, &self.selection);
                 self.apply(r);
                 self.selection.clear();
             }
@@ -645,8 +645,7 @@ impl GridmapApp {
                     .and_then(|p| self.doc.project().grid(p))
                     .map(|p| p.level + 1)
                     .unwrap_or(2);
-                let r =
-                    crate::edit::fill_gap(self.doc.project(), &gap, level, parent.as_deref(), None);
+                let r = crate::edit::fill_gap(&self.doc, &gap, level, parent.as_deref(), None);
                 self.apply(r);
                 self.highlight = None;
             }
@@ -661,7 +660,7 @@ impl GridmapApp {
                     return;
                 };
                 let level = self.doc.project().grid(&into).map(|g| g.level).unwrap_or(3);
-                let r = crate::edit::fill_gap(self.doc.project(), &gap, level, None, Some(&into));
+                let r = crate::edit::fill_gap(&self.doc, &gap, level, None, Some(&into));
                 self.apply(r);
                 self.highlight = None;
             }

@@ -450,7 +450,7 @@ fn field(
     ui.end_row();
     if r.changed() && text != value {
         let key = format!("record:{id}:{label}");
-        let t = crate::edit::set_record(app.doc.project(), id, label, |g| set(g, text.clone()));
+        let t = crate::edit::set_record(&app.doc, id, label, |g| set(g, text.clone()));
         if let Ok(mut t) = t {
             t.merge_key = Some(key);
             app.commit(t);
@@ -577,14 +577,9 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     },
                 ));
                 if fb.edited && ui.button(super::tr(l, "rederive")).clicked() {
-                    let t = crate::edit::set_record(
-                        app.doc.project(),
-                        &id,
-                        "四至 / Four bounds",
-                        |g| {
-                            g.extra.remove(crate::records::FOUR_BOUNDS);
-                        },
-                    );
+                    let t = crate::edit::set_record(&app.doc, &id, "四至 / Four bounds", |g| {
+                        g.extra.remove(crate::records::FOUR_BOUNDS);
+                    });
                     if let Ok(t) = t {
                         app.commit(t);
                     }
@@ -701,9 +696,7 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             if changed
                 && let Ok(mut t) =
-                    crate::edit::set_record(app.doc.project(), &id, "人员 / Staff", |g| {
-                        g.staff = staff
-                    })
+                    crate::edit::set_record(&app.doc, &id, "人员 / Staff", |g| g.staff = staff)
             {
                 t.merge_key = Some(format!("staff:{id}"));
                 app.commit(t);
