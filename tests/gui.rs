@@ -60,20 +60,21 @@ fn count(h: &Harness<GridmapApp>, kind: Kind) -> usize {
     h.state().doc.report().of_kind(kind).count()
 }
 
-/// Pick the gap finding in the audit list (zooms to it and highlights it); its index.
-fn zoom_to_gap(h: &mut Harness<GridmapApp>) -> usize {
-    let i = h
+/// Pick the gap finding in the audit list (zooms to it and highlights it).
+fn zoom_to_gap(h: &mut Harness<GridmapApp>) -> gridmap::Finding {
+    let row = h
         .state()
         .doc
-        .report()
-        .findings
-        .iter()
+        .auditor()
+        .findings()
         .position(|f| f.kind == Kind::Gap)
         .expect("a gap");
     h.state_mut()
-        .execute(gridmap::ui::UiCommand::ZoomFinding(i));
+        .execute(gridmap::ui::UiCommand::ZoomFinding(row));
     h.run_steps(2);
-    i
+    let f = h.state().highlight.clone().expect("highlighted");
+    assert_eq!(f.kind, Kind::Gap);
+    (*f).clone()
 }
 
 #[test]
@@ -81,8 +82,8 @@ fn drawing_over_the_planted_gap_fills_it_and_undo_brings_it_back() {
     let mut h = app("jinping-faulty.geojson");
     assert_eq!(count(&h, Kind::Gap), 1);
     // Zoom to the gap from the audit list, then draw a rough rectangle around it.
-    let i = zoom_to_gap(&mut h);
-    let gap = h.state().doc.report().findings[i].geometry.clone().unwrap();
+    let gap_finding = zoom_to_gap(&mut h);
+    let gap = gap_finding.geometry.clone().unwrap();
     let env = geo::BoundingRect::bounding_rect(&gap).unwrap();
     let env = geom::expand(env, 12.0);
     h.get_by_label("绘制网格").click();
@@ -259,8 +260,8 @@ fn the_interface_switches_to_english() {
 #[test]
 fn fill_gap_button_turns_the_gap_into_a_grid() {
     let mut h = app("jinping-faulty.geojson");
-    let i = zoom_to_gap(&mut h);
-    let area = h.state().doc.report().findings[i].area_m2.unwrap();
+    let gap_finding = zoom_to_gap(&mut h);
+    let area = gap_finding.area_m2.unwrap();
     h.get_by_label("填补缝隙").click();
     h.run_steps(3);
     assert_eq!(count(&h, Kind::Gap), 0);

@@ -1244,6 +1244,32 @@ impl Auditor {
         self.store.count_kind(kind)
     }
 
+    /// Counts per kind, in kind order.
+    pub fn counts(&self) -> Vec<(Kind, usize)> {
+        self.store.counts()
+    }
+
+    /// The findings about grid `id` itself (validity, hierarchy, record, river chief,
+    /// near-miss edges, the overlaps and gaps that name it), in display order.
+    pub fn findings_for(&self, id: &str) -> Vec<Arc<Finding>> {
+        let own = [
+            Source::Validity(id.to_string()),
+            Source::Hierarchy(id.to_string()),
+            Source::Record(id.to_string()),
+            Source::RiverChief(id.to_string()),
+            Source::Edges(id.to_string()),
+            Source::DuplicateId(id.to_string()),
+        ];
+        let mut v: Vec<&Ranked> = own
+            .iter()
+            .chain(self.area_refs.get(id).into_iter().flatten())
+            .flat_map(|s| self.store.get(s))
+            .collect();
+        v.sort();
+        v.dedup_by(|a, b| Arc::ptr_eq(&a.finding, &b.finding));
+        v.into_iter().map(|r| r.finding.clone()).collect()
+    }
+
     /// River lengths by grid, in the project's order.
     pub fn river_tables(&self, project: &Project) -> Vec<RiverLengths> {
         let mut seen: FxHashSet<&str> = FxHashSet::default();

@@ -142,6 +142,15 @@ impl Store {
             .sum()
     }
 
+    /// Counts per kind, in kind order.
+    pub fn counts(&self) -> Vec<(Kind, usize)> {
+        let mut m: BTreeMap<Kind, usize> = BTreeMap::new();
+        for ((k, _), n) in &self.counts {
+            *m.entry(*k).or_default() += n;
+        }
+        m.into_iter().collect()
+    }
+
     /// Every finding, grouped by source in source order (for a full report).
     pub fn all(&self) -> impl Iterator<Item = &Finding> {
         let mut sources: Vec<(&Source, &Vec<Ranked>)> = self.by_source.iter().collect();

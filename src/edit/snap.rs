@@ -1,11 +1,13 @@
 //! Snapping: the nearest vertex, else the nearest point on an edge, of the grids, the
 //! boundary and the rivers, within a tolerance; and tracing along a ring between two
-//! snapped points.
+//! snapped points. The index follows the document's change sets.
 
-use crate::model::Project;
-use geo::Coord;
+use crate::geom;
+use crate::model::{ChangeSet, IdIndex, Project};
+use geo::{Coord, Rect};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Line};
+use rustc_hash::FxHashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SnapKind {
@@ -20,50 +22,234 @@ pub struct Snap {
     pub kind: SnapKind,
 }
 
-/// Spatial index of everything one can snap to.
+/// What a snapping target belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Owner {
+    Grid(String),
+    Boundary(String),
+    River(String),
+}
+
+type VertexItem = GeomWithData<[f64; 2], u32>;
+type EdgeItem = GeomWithData<Line<[f64; 2]>, u32>;
+
+/// The items of one owner and their envelope.
+type OwnerItems = (Vec<VertexItem>, Vec<EdgeItem>, Option<Rect<f64>>);
+
+/// The targets of one owner: vertex bits and edge bits, sorted.
+pub type OwnerContent = (Owner, Vec<(u64, u64)>, Vec<[u64; 4]>);
+
+/// Selects the items of one owner inside its envelope, to take them out of a tree.
+struct OwnedBy {
+    env: rstar::AABB<[f64; 2]>,
+    key: u32,
+}
+
+impl<T> rstar::SelectionFunction<GeomWithData<T, u32>> for OwnedBy
+where
+    T: rstar::RTreeObject<Envelope = rstar::AABB<[f64; 2]>>,
+{
+    fn should_unpack_parent(&self, envelope: &rstar::AABB<[f64; 2]>) -> bool {
+        use rstar::Envelope;
+        envelope.intersects(&self.env)
+    }
+    fn should_unpack_leaf(&self, leaf: &GeomWithData<T, u32>) -> bool {
+        leaf.data == self.key
+    }
+}
+
+/// Spatial index of everything one can snap to: the vertices and edges of the grids, the
+/// boundary and the rivers. Kept up to date from change sets: a change replaces only the
+/// items of the features it names.
 pub struct SnapIndex {
-    vertices: RTree<GeomWithData<[f64; 2], ()>>,
-    edges: RTree<GeomWithData<Line<[f64; 2]>, ()>>,
+    vertices: RTree<VertexItem>,
+    edges: RTree<EdgeItem>,
+    /// Key and envelope of every owner in the trees.
+    owners: FxHashMap<Owner, (u32, Rect<f64>)>,
+    next_key: u32,
+}
+
+/// The rings or lines of a feature, and their envelope.
+fn lines_of(project: &Project, ids: &IdIndex, owner: &Owner) -> Vec<Vec<Coord<f64>>> {
+    let rings = |mp: &geo::MultiPolygon<f64>| -> Vec<Vec<Coord<f64>>> {
+        mp.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .map(|r| r.0.clone())
+            .collect()
+    };
+    match owner {
+        Owner::Grid(id) => ids
+            .get(project, id)
+            .map(|g| rings(&g.geometry))
+            .unwrap_or_default(),
+        Owner::Boundary(id) => project
+            .boundary
+            .iter()
+            .find(|b| &b.id == id)
+            .map(|b| rings(&b.geometry))
+            .unwrap_or_default(),
+        Owner::River(id) => project
+            .rivers
+            .iter()
+            .find(|r| &r.id == id)
+            .map(|r| r.geometry.0.iter().map(|l| l.0.clone()).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn finite(c: &Coord<f64>) -> bool {
+    c.x.is_finite() && c.y.is_finite()
+}
+
+fn items(key: u32, lines: &[Vec<Coord<f64>>]) -> OwnerItems {
+    let mut vs = Vec::new();
+    let mut es = Vec::new();
+    let mut env: Option<Rect<f64>> = None;
+    for l in lines {
+        for c in l.iter().filter(|c| finite(c)) {
+            vs.push(GeomWithData::new([c.x, c.y], key));
+            env = Some(match env {
+                None => Rect::new(*c, *c),
+                Some(r) => Rect::new(
+                    Coord {
+                        x: r.min().x.min(c.x),
+                        y: r.min().y.min(c.y),
+                    },
+                    Coord {
+                        x: r.max().x.max(c.x),
+                        y: r.max().y.max(c.y),
+                    },
+                ),
+            });
+        }
+        for w in l.windows(2) {
+            if w[0] != w[1] && finite(&w[0]) && finite(&w[1]) {
+                es.push(GeomWithData::new(
+                    Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]),
+                    key,
+                ));
+            }
+        }
+    }
+    (vs, es, env)
 }
 
 impl SnapIndex {
-    pub fn new(project: &Project) -> Self {
-        let mut rings: Vec<&[Coord<f64>]> = Vec::new();
-        for mp in project
+    /// Every owner of a project, in a stable order.
+    fn all_owners(project: &Project, ids: &IdIndex) -> Vec<Owner> {
+        let mut v: Vec<Owner> = project
             .grids
             .iter()
-            .map(|g| &g.geometry)
-            .chain(project.boundary.iter().map(|b| &b.geometry))
-        {
-            for p in &mp.0 {
-                rings.push(&p.exterior().0);
-                rings.extend(p.interiors().iter().map(|h| h.0.as_slice()));
+            .enumerate()
+            .filter(|(i, g)| ids.position(&g.id) == Some(*i))
+            .map(|(_, g)| Owner::Grid(g.id.clone()))
+            .collect();
+        v.extend(project.boundary.iter().map(|b| Owner::Boundary(b.id.clone())));
+        v.extend(project.rivers.iter().map(|r| Owner::River(r.id.clone())));
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    pub fn new(project: &Project) -> Self {
+        Self::build(project, &IdIndex::new(project))
+    }
+
+    /// The index of everything in `project` (`ids`: its id index).
+    pub fn build(project: &Project, ids: &IdIndex) -> Self {
+        use rayon::prelude::*;
+        let owners = Self::all_owners(project, ids);
+        let built: Vec<OwnerItems> = owners
+            .par_iter()
+            .enumerate()
+            .map(|(k, o)| items(k as u32, &lines_of(project, ids, o)))
+            .collect();
+        let next_key = u32::try_from(owners.len()).unwrap_or(u32::MAX);
+        let mut vertices = Vec::new();
+        let mut edges = Vec::new();
+        let mut map = FxHashMap::default();
+        for (k, (o, (vs, es, env))) in owners.into_iter().zip(built).enumerate() {
+            vertices.extend(vs);
+            edges.extend(es);
+            if let Some(env) = env {
+                map.insert(o, (k as u32, env));
             }
         }
-        for r in &project.rivers {
-            rings.extend(r.geometry.0.iter().map(|l| l.0.as_slice()));
-        }
-        let mut verts: Vec<[f64; 2]> = rings
-            .iter()
-            .flat_map(|r| r.iter().map(|c| [c.x, c.y]))
-            .collect();
-        verts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
-        verts.dedup();
-        let edges = rings
-            .iter()
-            .flat_map(|r| r.windows(2))
-            .filter(|w| w[0] != w[1])
-            .map(|w| GeomWithData::new(Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]), ()))
-            .collect();
+        let (vertices, edges) = rayon::join(
+            || RTree::bulk_load(vertices),
+            || RTree::bulk_load(edges),
+        );
         SnapIndex {
-            vertices: RTree::bulk_load(
-                verts
-                    .into_iter()
-                    .map(|v| GeomWithData::new(v, ()))
-                    .collect(),
-            ),
-            edges: RTree::bulk_load(edges),
+            vertices,
+            edges,
+            owners: map,
+            next_key,
         }
+    }
+
+    /// Replace the items of the features `set` names with what the project has now.
+    pub fn update(&mut self, project: &Project, ids: &IdIndex, set: &ChangeSet) {
+        let owners = set
+            .grids
+            .keys()
+            .map(|id| Owner::Grid(id.clone()))
+            .chain(set.boundary.iter().map(|id| Owner::Boundary(id.clone())))
+            .chain(set.rivers.iter().map(|id| Owner::River(id.clone())));
+        for o in owners {
+            if let Some((key, env)) = self.owners.remove(&o) {
+                let sel = || OwnedBy {
+                    env: geom::aabb(env),
+                    key,
+                };
+                let _ = self.vertices.drain_with_selection_function(sel()).count();
+                let _ = self.edges.drain_with_selection_function(sel()).count();
+            }
+            let key = self.next_key;
+            let (vs, es, env) = items(key, &lines_of(project, ids, &o));
+            if let Some(env) = env {
+                self.next_key += 1;
+                for v in vs {
+                    self.vertices.insert(v);
+                }
+                for e in es {
+                    self.edges.insert(e);
+                }
+                self.owners.insert(o, (key, env));
+            }
+        }
+    }
+
+    /// The targets as (owner, vertex bits, edge bits), sorted: two indexes with the same
+    /// content agree whatever order they were built in.
+    pub fn content(&self) -> Vec<OwnerContent> {
+        let by_key: FxHashMap<u32, &Owner> =
+            self.owners.iter().map(|(o, (k, _))| (*k, o)).collect();
+        type Bits = (Vec<(u64, u64)>, Vec<[u64; 4]>);
+        let mut m: std::collections::BTreeMap<&Owner, Bits> = Default::default();
+        for v in self.vertices.iter() {
+            if let Some(o) = by_key.get(&v.data) {
+                m.entry(o)
+                    .or_default()
+                    .0
+                    .push((v.geom()[0].to_bits(), v.geom()[1].to_bits()));
+            }
+        }
+        for e in self.edges.iter() {
+            if let Some(o) = by_key.get(&e.data) {
+                let (a, b) = (e.geom().from, e.geom().to);
+                m.entry(o)
+                    .or_default()
+                    .1
+                    .push([a[0].to_bits(), a[1].to_bits(), b[0].to_bits(), b[1].to_bits()]);
+            }
+        }
+        m.into_iter()
+            .map(|(o, (mut v, mut e))| {
+                v.sort_unstable();
+                e.sort_unstable();
+                (o.clone(), v, e)
+            })
+            .collect()
     }
 
     /// The vertex within `tol` of `p`, else the nearest point on an edge within `tol`.

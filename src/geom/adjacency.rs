@@ -5,9 +5,11 @@
 //! boundary when its midpoint is within `tol` of one of the other's segments. This holds for
 //! exactly noded coverages and for real data whose neighbours do not share every vertex.
 
-use geo::{Coord, MultiPolygon};
+use geo::{Coord, MultiPolygon, Rect};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Line};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A boundary segment of polygon `owner` and what lies across it.
 #[derive(Debug, Clone, Copy)]
@@ -84,35 +86,319 @@ pub fn neighbours(polys: &[&MultiPolygon<f64>], tol: f64) -> Vec<Vec<(usize, f64
 }
 
 /// Colour a graph so that neighbours differ (DSATUR: the most constrained node first), using
-/// at most `colours` colours where it can; returns a colour index per node. Deterministic.
+/// at most `colours` colours (at most 64) where it can; returns a colour index per node.
+/// Deterministic: ties go to the higher degree, then the lower index.
+///
+/// # Performance
+/// O((V + E) log V): saturation is kept per node as a bit set and the next node comes from
+/// a heap of (saturation, degree, index) entries, stale ones skipped.
 pub fn colouring(adj: &[Vec<usize>], colours: usize) -> Vec<usize> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let colours = colours.clamp(1, 64);
     let n = adj.len();
     let mut colour = vec![usize::MAX; n];
-    for _ in 0..n {
-        // Saturation (distinct neighbour colours), then degree, then lowest index.
-        let pick = (0..n)
-            .filter(|&i| colour[i] == usize::MAX)
-            .max_by_key(|&i| {
-                let mut seen: Vec<usize> = adj[i]
-                    .iter()
-                    .map(|&j| colour[j])
-                    .filter(|&c| c != usize::MAX)
-                    .collect();
-                seen.sort_unstable();
-                seen.dedup();
-                (seen.len(), adj[i].len(), std::cmp::Reverse(i))
-            });
-        let Some(i) = pick else { break };
-        let used: Vec<usize> = adj[i].iter().map(|&j| colour[j]).collect();
-        colour[i] = (0..n + 1).find(|c| !used.contains(c)).unwrap_or(0);
-        if colour[i] >= colours {
-            // Out of colours: reuse the one least used among the neighbours.
-            colour[i] = (0..colours)
-                .min_by_key(|c| used.iter().filter(|u| *u == c).count())
-                .unwrap_or(0);
+    let mut seen = vec![0u64; n];
+    let mut heap: BinaryHeap<(u32, usize, Reverse<usize>)> =
+        (0..n).map(|i| (0, adj[i].len(), Reverse(i))).collect();
+    while let Some((sat, _, Reverse(i))) = heap.pop() {
+        if colour[i] != usize::MAX || sat != seen[i].count_ones() {
+            continue;
+        }
+        colour[i] = pick_colour(adj[i].iter().map(|&j| colour[j]), colours);
+        let bit = 1u64 << colour[i];
+        for &j in &adj[i] {
+            if colour[j] == usize::MAX && seen[j] & bit == 0 {
+                seen[j] |= bit;
+                heap.push((seen[j].count_ones(), adj[j].len(), Reverse(j)));
+            }
         }
     }
     colour
+}
+
+/// The smallest colour none of `used` has; when all `colours` are taken, the one the
+/// fewest neighbours use.
+fn pick_colour(used: impl Iterator<Item = usize>, colours: usize) -> usize {
+    let mut count = [0u32; 64];
+    for c in used.filter(|&c| c < colours) {
+        count[c] += 1;
+    }
+    (0..colours)
+        .find(|&c| count[c] == 0)
+        .or_else(|| (0..colours).min_by_key(|&c| count[c]))
+        .unwrap_or(0)
+}
+
+type SegItem = GeomWithData<Line<[f64; 2]>, u32>;
+
+/// Which grids of one level share boundary (a segment whose midpoint lies within `tol` of
+/// the other's boundary, either way round), and a colour per grid that differs from its
+/// neighbours'. Kept up to date one grid at a time: a grid that changes is taken out and
+/// put back, its neighbours found again, and recoloured only where it now clashes.
+#[derive(Debug, Clone)]
+pub struct Neighbours {
+    tol: f64,
+    colours: usize,
+    trees: BTreeMap<u8, RTree<SegItem>>,
+    /// Level and envelope of every grid in the trees.
+    placed: FxHashMap<u32, (u8, Rect<f64>)>,
+    adj: FxHashMap<u32, BTreeSet<u32>>,
+    colour: FxHashMap<u32, u8>,
+}
+
+fn segments(key: u32, mp: &MultiPolygon<f64>) -> Vec<SegItem> {
+    rings(mp)
+        .flat_map(|r| r.0.windows(2))
+        .filter(|w| w[0] != w[1])
+        .filter(|w| w.iter().all(|c| c.x.is_finite() && c.y.is_finite()))
+        .map(|w| GeomWithData::new(Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]), key))
+        .collect()
+}
+
+fn midpoint(l: &Line<[f64; 2]>) -> [f64; 2] {
+    [(l.from[0] + l.to[0]) / 2.0, (l.from[1] + l.to[1]) / 2.0]
+}
+
+fn seg_rect(l: &Line<[f64; 2]>) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: l.from[0],
+            y: l.from[1],
+        },
+        Coord {
+            x: l.to[0],
+            y: l.to[1],
+        },
+    )
+}
+
+impl Neighbours {
+    /// The graph of `grids` (key, level, shape) at once, coloured with DSATUR.
+    pub fn build(grids: &[(u32, u8, &MultiPolygon<f64>)], tol: f64, colours: usize) -> Self {
+        use rayon::prelude::*;
+        let mut by_level: BTreeMap<u8, Vec<SegItem>> = BTreeMap::new();
+        let mut placed = FxHashMap::default();
+        for (key, level, mp) in grids {
+            if let Some(e) = super::envelope(mp).filter(|e| e.min().x.is_finite()) {
+                by_level.entry(*level).or_default().extend(segments(*key, mp));
+                placed.insert(*key, (*level, e));
+            }
+        }
+        let trees: BTreeMap<u8, RTree<SegItem>> = by_level
+            .into_par_iter()
+            .map(|(l, v)| (l, RTree::bulk_load(v)))
+            .collect();
+        let mut g = Neighbours {
+            tol,
+            colours: colours.clamp(1, 64),
+            trees,
+            placed,
+            adj: FxHashMap::default(),
+            colour: FxHashMap::default(),
+        };
+        // Each grid's own midpoints near others' segments; the union is symmetric.
+        let found: Vec<(u32, Vec<u32>)> = grids
+            .par_iter()
+            .filter(|(k, _, _)| g.placed.contains_key(k))
+            .map(|(key, level, mp)| (*key, g.near_own_midpoints(*key, *level, mp)))
+            .collect();
+        for (k, near) in found {
+            g.adj.entry(k).or_default();
+            for j in near {
+                g.adj.entry(k).or_default().insert(j);
+                g.adj.entry(j).or_default().insert(k);
+            }
+        }
+        // DSATUR over the keys in order.
+        let mut keys: Vec<u32> = g.placed.keys().copied().collect();
+        keys.sort_unstable();
+        let index: FxHashMap<u32, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        let lists: Vec<Vec<usize>> = keys
+            .iter()
+            .map(|k| g.adj[k].iter().map(|j| index[j]).collect())
+            .collect();
+        for (i, c) in colouring(&lists, g.colours).into_iter().enumerate() {
+            g.colour.insert(keys[i], c as u8);
+        }
+        g
+    }
+
+    /// Grids whose segments lie within the tolerance of the midpoint of one of `key`'s.
+    fn near_own_midpoints(&self, key: u32, level: u8, mp: &MultiPolygon<f64>) -> Vec<u32> {
+        let Some(tree) = self.trees.get(&level) else {
+            return Vec::new();
+        };
+        let mut out: Vec<u32> = Vec::new();
+        for s in segments(key, mp) {
+            for hit in tree.locate_within_distance(midpoint(s.geom()), self.tol * self.tol) {
+                if hit.data != key {
+                    out.push(hit.data);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Take grid `key` out: its segments, its edges in the graph and its colour.
+    pub fn remove(&mut self, key: u32) {
+        let Some((level, env)) = self.placed.remove(&key) else {
+            return;
+        };
+        if let Some(tree) = self.trees.get_mut(&level) {
+            let _ = tree
+                .drain_with_selection_function(Owned {
+                    env: super::aabb(super::expand(env, 1e-9)),
+                    key,
+                })
+                .count();
+        }
+        for j in self.adj.remove(&key).unwrap_or_default() {
+            if let Some(s) = self.adj.get_mut(&j) {
+                s.remove(&key);
+            }
+        }
+        self.colour.remove(&key);
+    }
+
+    /// Put grid `key` in with its shape: neighbours found both ways, and a colour that
+    /// differs from theirs (keeping its old one when that still fits).
+    pub fn insert(&mut self, key: u32, level: u8, mp: &MultiPolygon<f64>, old_colour: Option<u8>) {
+        let Some(env) = super::envelope(mp).filter(|e| e.min().x.is_finite()) else {
+            return;
+        };
+        let mut near = self.near_own_midpoints(key, level, mp);
+        // Others' midpoints near this grid's segments.
+        let segs = segments(key, mp);
+        if let Some(tree) = self.trees.get(&level) {
+            for s in &segs {
+                let r = super::expand(seg_rect(s.geom()), self.tol);
+                for hit in tree.locate_in_envelope_intersecting(&super::aabb(r)) {
+                    if hit.data == key {
+                        continue;
+                    }
+                    let m = midpoint(hit.geom());
+                    let d2 = super::seg_dist2(
+                        Coord { x: m[0], y: m[1] },
+                        Coord {
+                            x: s.geom().from[0],
+                            y: s.geom().from[1],
+                        },
+                        Coord {
+                            x: s.geom().to[0],
+                            y: s.geom().to[1],
+                        },
+                    );
+                    if d2 <= self.tol * self.tol {
+                        near.push(hit.data);
+                    }
+                }
+            }
+        }
+        near.sort_unstable();
+        near.dedup();
+        let tree = self.trees.entry(level).or_default();
+        for s in segs {
+            tree.insert(s);
+        }
+        self.placed.insert(key, (level, env));
+        let set = self.adj.entry(key).or_default();
+        set.extend(near.iter().copied());
+        for j in &near {
+            self.adj.entry(*j).or_default().insert(key);
+        }
+        self.recolour(key, old_colour);
+    }
+
+    /// Give `key` a colour none of its neighbours has: its old one if it still fits, else
+    /// the smallest free one; when every colour is taken, a neighbour that can move to a
+    /// free colour of its own makes room.
+    fn recolour(&mut self, key: u32, old: Option<u8>) {
+        let near: Vec<u32> = self.adj.get(&key).into_iter().flatten().copied().collect();
+        let used: Vec<u8> = near.iter().filter_map(|j| self.colour.get(j).copied()).collect();
+        if let Some(c) = old.filter(|c| !used.contains(c) && usize::from(*c) < self.colours) {
+            self.colour.insert(key, c);
+            return;
+        }
+        let free = (0..self.colours as u8).find(|c| !used.contains(c));
+        if let Some(c) = free {
+            self.colour.insert(key, c);
+            return;
+        }
+        // Every colour is taken: move a neighbour whose colour only it uses here.
+        for &j in &near {
+            let cj = self.colour[&j];
+            if used.iter().filter(|&&u| u == cj).count() != 1 {
+                continue;
+            }
+            let theirs: Vec<u8> = self
+                .adj
+                .get(&j)
+                .into_iter()
+                .flatten()
+                .filter(|&&k| k != key)
+                .filter_map(|k| self.colour.get(k).copied())
+                .collect();
+            if let Some(c) = (0..self.colours as u8).find(|c| *c != cj && !theirs.contains(c)) {
+                self.colour.insert(j, c);
+                self.colour.insert(key, cj);
+                return;
+            }
+        }
+        let c = pick_colour(used.iter().map(|&c| usize::from(c)), self.colours) as u8;
+        self.colour.insert(key, c);
+    }
+
+    pub fn colour(&self, key: u32) -> Option<u8> {
+        self.colour.get(&key).copied()
+    }
+
+    pub fn neighbours(&self, key: u32) -> impl Iterator<Item = u32> + '_ {
+        self.adj.get(&key).into_iter().flatten().copied()
+    }
+
+    /// The graph as sorted (key, neighbours) lists, to compare two graphs.
+    pub fn graph(&self) -> Vec<(u32, Vec<u32>)> {
+        let mut v: Vec<(u32, Vec<u32>)> = self
+            .adj
+            .iter()
+            .map(|(k, s)| (*k, s.iter().copied().collect()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Pairs of neighbours with the same colour (none where the palette sufficed).
+    pub fn clashes(&self) -> Vec<(u32, u32)> {
+        let mut v = Vec::new();
+        for (k, s) in &self.adj {
+            for j in s.iter().filter(|j| *j > k) {
+                if self.colour.get(k) == self.colour.get(j) {
+                    v.push((*k, *j));
+                }
+            }
+        }
+        v.sort_unstable();
+        v
+    }
+}
+
+/// Selects the segments of one grid inside its envelope.
+struct Owned {
+    env: rstar::AABB<[f64; 2]>,
+    key: u32,
+}
+
+impl rstar::SelectionFunction<SegItem> for Owned {
+    fn should_unpack_parent(&self, envelope: &rstar::AABB<[f64; 2]>) -> bool {
+        use rstar::Envelope;
+        envelope.intersects(&self.env)
+    }
+    fn should_unpack_leaf(&self, leaf: &SegItem) -> bool {
+        leaf.data == self.key
+    }
 }
 
 #[cfg(test)]

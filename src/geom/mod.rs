@@ -6,7 +6,7 @@ mod mic;
 mod overlay;
 mod voronoi;
 
-pub use adjacency::{BoundarySegment, boundary_segments, colouring, neighbours};
+pub use adjacency::{BoundarySegment, Neighbours, boundary_segments, colouring, neighbours};
 pub use mic::max_inscribed_circle;
 pub(crate) use mic::seg_dist2;
 pub use overlay::{

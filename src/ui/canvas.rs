@@ -2,10 +2,13 @@
 //! into view changes and edit commands for the active tool.
 
 use super::{GridmapApp, LayerKind, Tool};
-use crate::audit::Kind;
-use crate::model::{Grid, Project};
+use crate::audit::{Finding, Kind};
+use crate::document::Document;
+use crate::model::Grid;
 use egui::{Color32, Mesh, Pos2, Sense, Shape, Stroke};
 use geo::{Coord, InteriorPoint, LineString, MultiPolygon, TriangulateEarcut};
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 /// Pastel fills; neighbours get different ones (greedy colouring over shared edges).
 const PALETTE: [Color32; 8] = [
@@ -20,24 +23,52 @@ const PALETTE: [Color32; 8] = [
 ];
 const FAULT: Color32 = Color32::from_rgb(0xd6, 0x27, 0x28);
 
-/// Triangles (world coordinates), fill colour and label point of each grid; rebuilt when
-/// the document changes.
-pub struct Cache {
+/// What the canvas keeps between frames: label points, triangulated findings and
+/// reservoirs. Brought up to date from the document's change sets, so an edit costs what it
+/// touched; a new document starts it afresh.
+#[derive(Default)]
+pub struct CanvasCache {
     revision: u64,
-    grids: Vec<GridShape>,
+    /// Label point of each grid by key, found when the grid is first labelled.
+    labels: FxHashMap<u32, Option<Coord<f64>>>,
+    /// Findings with an area or lines: their triangles and envelope, by the finding's
+    /// address (the entry holds the finding, so it lives as long as the entry).
+    findings: FxHashMap<usize, FindingShape>,
+    reservoirs: Option<Vec<Vec<[Coord<f64>; 3]>>>,
 }
 
-struct GridShape {
-    level: u8,
-    leaf: bool,
+struct FindingShape {
+    finding: Arc<Finding>,
     triangles: Vec<[Coord<f64>; 3]>,
-    color: Color32,
-    label_at: Option<Coord<f64>>,
-    /// Envelope width in metres: labels show once the grid is wide enough on screen.
-    width: f64,
     envelope: Option<geo::Rect<f64>>,
-    name: String,
-    code: String,
+}
+
+impl CanvasCache {
+    /// Forget what the changes since the last frame touched.
+    fn refresh(&mut self, doc: &crate::document::Document) {
+        if doc.revision() == self.revision && self.revision != 0 {
+            return;
+        }
+        match doc.changes_since(self.revision) {
+            Some(set) => {
+                for id in set.grids.keys() {
+                    if let Some(k) = doc.key(id) {
+                        self.labels.remove(&k);
+                    }
+                }
+                if !set.reservoirs.is_empty() {
+                    self.reservoirs = None;
+                }
+            }
+            None => {
+                self.labels.clear();
+                self.reservoirs = None;
+            }
+        }
+        // Findings no longer in the audit are held by this cache only.
+        self.findings.retain(|_, f| Arc::strong_count(&f.finding) > 1);
+        self.revision = doc.revision();
+    }
 }
 
 fn triangulate(mp: &MultiPolygon<f64>) -> Vec<[Coord<f64>; 3]> {
@@ -55,78 +86,6 @@ fn triangulate(mp: &MultiPolygon<f64>) -> Vec<[Coord<f64>; 3]> {
         }
     }
     out
-}
-
-/// Palette index per grid: grids of one level that share boundary get different colours.
-fn colours(project: &Project) -> Vec<usize> {
-    let mut colour = vec![0; project.grids.len()];
-    let mut levels: Vec<u8> = project.grids.iter().map(|g| g.level).collect();
-    levels.sort_unstable();
-    levels.dedup();
-    for level in levels {
-        let members: Vec<usize> = (0..project.grids.len())
-            .filter(|&i| project.grids[i].level == level)
-            .collect();
-        let polys: Vec<&MultiPolygon<f64>> = members
-            .iter()
-            .map(|&i| &project.grids[i].geometry)
-            .collect();
-        let adj: Vec<Vec<usize>> = crate::geom::neighbours(&polys, 1e-3)
-            .into_iter()
-            .map(|l| l.into_iter().map(|e| e.0).collect())
-            .collect();
-        for (k, c) in crate::geom::colouring(&adj, PALETTE.len())
-            .into_iter()
-            .enumerate()
-        {
-            colour[members[k]] = c;
-        }
-    }
-    colour
-}
-
-impl Cache {
-    fn build(project: &Project, revision: u64) -> Self {
-        let index = crate::model::GridIndex::new(project);
-        let colour = colours(project);
-        let grids = project
-            .grids
-            .iter()
-            .enumerate()
-            .map(|(i, g)| GridShape {
-                level: g.level,
-                leaf: !index.has_children(&g.id),
-                triangles: triangulate(&g.geometry),
-                color: PALETTE[colour[i] % PALETTE.len()],
-                label_at: g.geometry.interior_point().map(|p| p.0),
-                width: crate::geom::envelope(&g.geometry)
-                    .map(|r| r.width())
-                    .unwrap_or(0.0),
-                envelope: crate::geom::envelope(&g.geometry),
-                name: g.name.clone(),
-                code: g.code.clone(),
-            })
-            .collect();
-        Cache { revision, grids }
-    }
-}
-
-fn cache(app: &GridmapApp, ctx: &egui::Context) -> std::sync::Arc<Cache> {
-    let id = egui::Id::unique("gridmap-mesh-cache");
-    let cached: Option<std::sync::Arc<Cache>> = ctx.data(|d| d.get_temp(id));
-    match cached {
-        Some(c)
-            if c.revision == app.doc.revision()
-                && c.grids.len() == app.doc.project().grids.len() =>
-        {
-            c
-        }
-        _ => {
-            let c = std::sync::Arc::new(Cache::build(app.doc.project(), app.doc.revision()));
-            ctx.data_mut(|d| d.insert_temp(id, c.clone()));
-            c
-        }
-    }
 }
 
 fn level_visible(app: &GridmapApp, level: u8) -> bool {
@@ -159,32 +118,26 @@ fn add_triangles(app: &GridmapApp, mesh: &mut Mesh, triangles: &[[Coord<f64>; 3]
     }
 }
 
-fn fill(app: &GridmapApp, painter: &egui::Painter, triangles: &[[Coord<f64>; 3]], color: Color32) {
-    let mut mesh = Mesh::default();
-    add_triangles(app, &mut mesh, triangles, color);
-    painter.add(Shape::mesh(mesh));
+/// The grids whose area holds the point, found through the document's envelope index.
+fn grids_at(doc: &Document, p: Coord<f64>) -> impl Iterator<Item = &Grid> {
+    use geo::Contains;
+    doc.ids_in(geo::Rect::new(p, p))
+        .into_iter()
+        .filter_map(|id| doc.grid(id))
+        .filter(move |g| g.geometry.contains(&geo::Point(p)))
 }
 
-/// The deepest visible grid under the point (level 3 before 2 before 1).
-pub fn pick(project: &Project, p: Coord<f64>) -> Option<&Grid> {
-    use geo::Contains;
-    project
-        .grids
-        .iter()
-        .filter(|g| g.geometry.contains(&geo::Point(p)))
-        .max_by_key(|g| g.level)
+/// The deepest grid under the point (level 3 before 2 before 1).
+pub fn pick(doc: &Document, p: Coord<f64>) -> Option<&Grid> {
+    grids_at(doc, p).max_by_key(|g| g.level)
 }
 
 /// The parent for a new grid drawn around `p`: the deepest grid containing it that has
 /// children, or a level-2 grid.
-fn parent_for(project: &Project, p: Coord<f64>) -> Option<&Grid> {
-    use geo::Contains;
-    let index = crate::model::GridIndex::new(project);
-    project
-        .grids
-        .iter()
-        .filter(|g| g.level < 3 && g.geometry.contains(&geo::Point(p)))
-        .filter(|g| g.level == 2 || index.has_children(&g.id))
+fn parent_for(doc: &Document, p: Coord<f64>) -> Option<&Grid> {
+    grids_at(doc, p)
+        .filter(|g| g.level < 3)
+        .filter(|g| g.level == 2 || doc.has_children(&g.id))
         .max_by_key(|g| g.level)
 }
 
@@ -216,7 +169,7 @@ fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     }
     let shape = polygon_from(&pts);
     let centre = shape.interior_point().map(|p| p.0).unwrap_or(pts[0]);
-    let (level, parent) = match parent_for(app.doc.project(), centre) {
+    let (level, parent) = match parent_for(&app.doc, centre) {
         Some(p) => (p.level + 1, Some(p.id.clone())),
         None => (2, None),
     };
@@ -234,15 +187,16 @@ fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
 }
 
 /// The way along a ring (grid or boundary) between two of its vertices, for tracing.
-fn trace_between(project: &Project, from: Coord<f64>, to: Coord<f64>) -> Option<Vec<Coord<f64>>> {
+fn trace_between(doc: &Document, from: Coord<f64>, to: Coord<f64>) -> Option<Vec<Coord<f64>>> {
     if from == to {
         return None;
     }
-    let rings = project
-        .grids
-        .iter()
+    let rings = doc
+        .ids_in(geo::Rect::new(from, to))
+        .into_iter()
+        .filter_map(|id| doc.grid(id))
         .map(|g| &g.geometry)
-        .chain(project.boundary.iter().map(|b| &b.geometry))
+        .chain(doc.project().boundary.iter().map(|b| &b.geometry))
         .flat_map(|mp| mp.0.iter().map(|p| &p.exterior().0));
     rings
         .filter(|r| r.contains(&from) && r.contains(&to))
@@ -288,12 +242,63 @@ fn vertex_near(app: &mut GridmapApp, pos: Pos2) -> Option<Coord<f64>> {
         .map(|s| s.at)
 }
 
+/// Grids narrower than this on screen (points) get no outline: at the full extent of a
+/// large map the fills alone show the pattern, and outlines would only cost time.
+const OUTLINE_MIN_PX: f64 = 6.0;
+
+/// Grids narrower than this on screen get no label.
+const LABEL_MIN_PX: f64 = 60.0;
+
+/// Fill the leaf grids of visible levels from the document's meshes: one mesh, one
+/// transform from each grid's own origin to the screen.
+fn grid_fills(app: &GridmapApp, painter: &egui::Painter, visible: geo::Rect<f64>, alpha: f32) {
+    let doc = &app.doc;
+    let view = &app.view;
+    let m = view.rect.center();
+    let s = view.scale as f32;
+    let mut mesh = Mesh::default();
+    for (key, slot) in doc.slots().iter().enumerate() {
+        let Some(slot) = slot else { continue };
+        let Some(gm) = &slot.mesh else { continue };
+        if !level_visible(app, slot.level)
+            || !crate::geom::rects_intersect(&gm.envelope, &visible)
+            || doc.has_children(&slot.id)
+        {
+            continue;
+        }
+        let mut color = PALETTE[usize::from(doc.colour(key as u32)) % PALETTE.len()];
+        if alpha < 1.0 {
+            color = color.gamma_multiply(alpha);
+        }
+        let ox = m.x + ((gm.origin.x - view.center.x) * view.scale) as f32;
+        let oy = m.y - ((gm.origin.y - view.center.y) * view.scale) as f32;
+        let base = mesh.vertices.len() as u32;
+        mesh.vertices.extend(gm.vertices.iter().map(|v| egui::epaint::Vertex {
+            pos: Pos2::new(ox + v[0] * s, oy - v[1] * s),
+            uv: egui::epaint::WHITE_UV,
+            color,
+        }));
+        mesh.indices.extend(gm.triangles.iter().map(|i| base + i));
+    }
+    painter.add(Shape::mesh(mesh));
+}
+
+/// The label point of grid `key`: a point inside it, found once and kept.
+fn label_point(cache: &mut CanvasCache, doc: &Document, key: u32, id: &str) -> Option<Coord<f64>> {
+    *cache.labels.entry(key).or_insert_with(|| {
+        doc.grid(id)
+            .and_then(|g| g.geometry.interior_point())
+            .map(|p| p.0)
+    })
+}
+
 pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
     app.view.rect = response.rect;
     painter.rect_filled(response.rect, 0.0, Color32::from_rgb(0xfa, 0xfa, 0xf7));
     let ctx = ui.ctx().clone();
-    let shapes = cache(app, &ctx);
+    let mut cache = std::mem::take(&mut app.canvas);
+    cache.refresh(&app.doc);
 
     // What is on screen, in world coordinates: grids outside are skipped.
     let (a, b) = (
@@ -324,22 +329,12 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 }
             }
             LayerKind::Grids => {
-                // Fills of the leaf grids in one mesh, then outlines by level; grids smaller than a
-                // few points on screen get no outline (simplified by zoom).
+                // Fills of the leaf grids in one mesh, then outlines by level; grids smaller
+                // than a few points on screen get no outline.
                 // Over a background image the fills turn translucent so the scan shows through.
                 let see_through = app.layers.background && !app.backgrounds.is_empty();
-                let mut mesh = Mesh::default();
-                for s in &shapes.grids {
-                    if s.leaf && level_visible(app, s.level) && on_screen(&s.envelope) {
-                        let color = if see_through {
-                            s.color.gamma_multiply(0.45)
-                        } else {
-                            s.color
-                        };
-                        add_triangles(app, &mut mesh, &s.triangles, color);
-                    }
-                }
-                painter.add(Shape::mesh(mesh));
+                grid_fills(app, &painter, visible, if see_through { 0.45 } else { 1.0 });
+                let min_width = OUTLINE_MIN_PX / app.view.scale;
                 for level in [3u8, 2, 1, 4] {
                     if !level_visible(app, level) {
                         continue;
@@ -349,30 +344,33 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         2 => 2.0,
                         _ => 0.8,
                     };
-                    for (g, s) in app
-                        .doc
-                        .project()
-                        .grids
-                        .iter()
-                        .zip(&shapes.grids)
-                        .filter(|(g, _)| g.level == level)
-                    {
-                        if on_screen(&s.envelope) && s.width * app.view.scale > 3.0 {
-                            outline(
-                                app,
-                                &painter,
-                                &g.geometry,
-                                Stroke::new(width, style.outline),
-                            );
+                    for id in app.doc.ids_in(visible) {
+                        let Some(g) = app.doc.grid(id).filter(|g| g.level == level) else {
+                            continue;
+                        };
+                        let wide = crate::geom::envelope(&g.geometry)
+                            .is_some_and(|e| e.width().max(e.height()) > min_width);
+                        if wide {
+                            outline(app, &painter, &g.geometry, Stroke::new(width, style.outline));
                         }
                     }
                 }
             }
             LayerKind::Reservoirs => {
                 if app.layers.reservoirs {
-                    for r in &app.doc.project().reservoirs {
-                        fill(app, &painter, &triangulate(&r.geometry), style.water);
+                    let tris = cache.reservoirs.get_or_insert_with(|| {
+                        app.doc
+                            .project()
+                            .reservoirs
+                            .iter()
+                            .map(|r| triangulate(&r.geometry))
+                            .collect()
+                    });
+                    let mut mesh = Mesh::default();
+                    for t in tris.iter() {
+                        add_triangles(app, &mut mesh, t, style.water);
                     }
+                    painter.add(Shape::mesh(mesh));
                 }
             }
             LayerKind::Boundary => {
@@ -416,85 +414,48 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             LayerKind::Labels => {
                 if app.layers.labels {
-                    for s in &shapes.grids {
-                        if !level_visible(app, s.level) || !s.leaf {
+                    let min_width = LABEL_MIN_PX / app.view.scale;
+                    for id in app.doc.ids_in(visible) {
+                        let Some(g) = app.doc.grid(id) else { continue };
+                        let Some(key) = app.doc.key(id) else { continue };
+                        let width = crate::geom::envelope(&g.geometry)
+                            .map(|e| e.width())
+                            .unwrap_or(0.0);
+                        if width <= min_width
+                            || !level_visible(app, g.level)
+                            || app.doc.has_children(id)
+                        {
                             continue;
                         }
-                        let Some(at) = s.label_at else { continue };
-                        if s.width * app.view.scale > 60.0 && on_screen(&s.envelope) {
-                            // The code under the name once there is room for it.
-                            let text = if s.width * app.view.scale > 140.0 && !s.code.is_empty() {
-                                format!("{}\n{}", s.name, s.code)
-                            } else {
-                                s.name.clone()
-                            };
-                            painter.text(
-                                app.view.to_screen(at),
-                                egui::Align2::CENTER_CENTER,
-                                text,
-                                egui::FontId::proportional(12.0),
-                                Color32::from_gray(30),
-                            );
-                        }
+                        let Some(at) = label_point(&mut cache, &app.doc, key, id) else {
+                            continue;
+                        };
+                        // The code under the name once there is room for it.
+                        let text = if width * app.view.scale > 140.0 && !g.code.is_empty() {
+                            format!("{}\n{}", g.name, g.code)
+                        } else {
+                            g.name.clone()
+                        };
+                        painter.text(
+                            app.view.to_screen(at),
+                            egui::Align2::CENTER_CENTER,
+                            text,
+                            egui::FontId::proportional(12.0),
+                            Color32::from_gray(30),
+                        );
                     }
                 }
             }
             LayerKind::Findings => {
-                // Findings.
                 if app.layers.findings {
-                    for (i, f) in app.doc.report().findings.iter().enumerate() {
-                        let strong = app.highlight == Some(i);
-                        // Notes (boundary rivers) are not faults: drawn only when picked in the list.
-                        if f.severity == crate::audit::Severity::Info && !strong {
-                            continue;
-                        }
-                        let color = if strong {
-                            FAULT
-                        } else {
-                            FAULT.gamma_multiply(0.6)
-                        };
-                        match (&f.kind, &f.geometry) {
-                            (
-                                Kind::Gap
-                                | Kind::Sliver
-                                | Kind::Overlap
-                                | Kind::OutsideParent
-                                | Kind::Duplicate,
-                                Some(geo::Geometry::MultiPolygon(mp)),
-                            ) => {
-                                fill(app, &painter, &triangulate(mp), color.gamma_multiply(0.5));
-                                outline(
-                                    app,
-                                    &painter,
-                                    mp,
-                                    Stroke::new(if strong { 3.0 } else { 1.5 }, color),
-                                );
-                            }
-                            (_, Some(geo::Geometry::MultiLineString(ml))) => {
-                                for l in &ml.0 {
-                                    painter.add(Shape::line(
-                                        ring_points(app, l),
-                                        Stroke::new(if strong { 4.0 } else { 2.5 }, color),
-                                    ));
-                                }
-                            }
-                            (_, Some(geo::Geometry::Point(p))) => {
-                                painter.circle_stroke(
-                                    app.view.to_screen(p.0),
-                                    6.0,
-                                    Stroke::new(2.0, color),
-                                );
-                            }
-                            _ => {}
-                        }
-                    }
+                    paint_findings(app, &mut cache, &painter, &on_screen);
                 }
             }
         }
     }
     // Selection.
     for id in &app.selection {
-        if let Some(g) = app.doc.project().grid(id) {
+        if let Some(g) = app.doc.grid(id) {
             outline(
                 app,
                 &painter,
@@ -503,9 +464,74 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
             );
         }
     }
+    app.canvas = cache;
 
     scale_bar(app, &painter);
     interact(app, ui, &response, &painter);
+}
+
+/// Findings drawn in red: areas filled and outlined, lines and points; the one picked in
+/// the list strongest. Notes (boundary rivers) are not faults: drawn only when picked.
+fn paint_findings(
+    app: &GridmapApp,
+    cache: &mut CanvasCache,
+    painter: &egui::Painter,
+    on_screen: &dyn Fn(&Option<geo::Rect<f64>>) -> bool,
+) {
+    let mut fills = Mesh::default();
+    for f in app.doc.auditor().findings() {
+        let strong = app.highlight.as_ref().is_some_and(|h| Arc::ptr_eq(h, f));
+        if f.severity == crate::audit::Severity::Info && !strong {
+            continue;
+        }
+        let Some(g) = &f.geometry else { continue };
+        let shape = cache
+            .findings
+            .entry(Arc::as_ptr(f) as usize)
+            .or_insert_with(|| FindingShape {
+                finding: f.clone(),
+                triangles: match g {
+                    geo::Geometry::MultiPolygon(mp) => triangulate(mp),
+                    _ => Vec::new(),
+                },
+                envelope: geo::BoundingRect::bounding_rect(g),
+            });
+        if !on_screen(&shape.envelope) {
+            continue;
+        }
+        let color = if strong {
+            FAULT
+        } else {
+            FAULT.gamma_multiply(0.6)
+        };
+        match (&f.kind, g) {
+            (
+                Kind::Gap | Kind::Sliver | Kind::Overlap | Kind::OutsideParent | Kind::Duplicate,
+                geo::Geometry::MultiPolygon(mp),
+            ) => {
+                add_triangles(app, &mut fills, &shape.triangles, color.gamma_multiply(0.5));
+                outline(
+                    app,
+                    painter,
+                    mp,
+                    Stroke::new(if strong { 3.0 } else { 1.5 }, color),
+                );
+            }
+            (_, geo::Geometry::MultiLineString(ml)) => {
+                for l in &ml.0 {
+                    painter.add(Shape::line(
+                        ring_points(app, l),
+                        Stroke::new(if strong { 4.0 } else { 2.5 }, color),
+                    ));
+                }
+            }
+            (_, geo::Geometry::Point(p)) => {
+                painter.circle_stroke(app.view.to_screen(p.0), 6.0, Stroke::new(2.0, color));
+            }
+            _ => {}
+        }
+    }
+    painter.add(Shape::mesh(fills));
 }
 
 /// A metric scale bar with a round length (1, 2 or 5 x 10^n m) of about 120 points.
@@ -610,7 +636,7 @@ fn interact(
             }
             if let Some(p) = click {
                 let w = app.view.to_world(p);
-                match pick(app.doc.project(), w).map(|g| g.id.clone()) {
+                match pick(&app.doc, w).map(|g| g.id.clone()) {
                     Some(id) if shift => {
                         if let Some(k) = app.selection.iter().position(|s| *s == id) {
                             app.selection.remove(k);
@@ -623,7 +649,7 @@ fn interact(
                 }
             }
             if let Some(p) = hover
-                && let Some(g) = pick(app.doc.project(), app.view.to_world(p))
+                && let Some(g) = pick(&app.doc, app.view.to_world(p))
             {
                 let text = format!(
                     "{}  {}  L{}  ↑{}",
@@ -644,7 +670,7 @@ fn interact(
                 let (w, is_snap) = snapped(app, p);
                 let traced = if polygon && app.trace && is_snap {
                     pts.last()
-                        .and_then(|&prev| trace_between(app.doc.project(), prev, w))
+                        .and_then(|&prev| trace_between(&app.doc, prev, w))
                 } else {
                     None
                 };

@@ -8,6 +8,7 @@ pub mod import;
 mod panels;
 pub mod print;
 mod tiles;
+mod tree;
 mod view;
 
 pub use i18n::{Lang, tr};
@@ -126,13 +127,15 @@ pub enum UiCommand {
     Propose(String),
     ZoomExtent,
     ZoomSelection,
+    /// Zoom to the finding at this row of the audit list (errors first) and highlight it.
     ZoomFinding(usize),
     SetTool(Tool),
     Merge,
     Delete,
-    FillGap(usize),
+    /// Turn a gap finding into a new grid.
+    FillGap(Arc<crate::audit::Finding>),
     /// Merge the gap finding into the selected grid.
-    FillGapInto(usize),
+    FillGapInto(Arc<crate::audit::Finding>),
     ToggleLanguage,
     OpenRecent(PathBuf),
     /// Save to a path typed in the File menu (where no file dialog exists).
@@ -270,8 +273,12 @@ pub struct GridmapApp {
     ctx: egui::Context,
     /// Villages expanded in the layer tree.
     pub expanded: std::collections::BTreeSet<String>,
-    /// Finding highlighted on the map (index into the report).
-    pub highlight: Option<usize>,
+    /// Finding highlighted on the map and in the list.
+    pub highlight: Option<Arc<crate::audit::Finding>>,
+    /// What the canvas keeps between frames.
+    canvas: canvas::CanvasCache,
+    /// The layer tree's rows.
+    tree: tree::TreeRows,
     /// Last message for the status bar (errors of edits, saves).
     pub message: String,
     /// Cursor position in world coordinates.
@@ -336,6 +343,8 @@ impl GridmapApp {
             typed_path: String::new(),
             ctx: ctx.clone(),
             highlight: None,
+            canvas: Default::default(),
+            tree: Default::default(),
             message: String::new(),
             cursor: None,
             to_lonlat,
@@ -599,8 +608,8 @@ impl GridmapApp {
                 }
             }
             UiCommand::ZoomFinding(i) => {
-                self.highlight = Some(i);
-                if let Some(f) = self.doc.report().findings.get(i) {
+                self.highlight = self.doc.auditor().findings().nth(i).cloned();
+                if let Some(f) = self.highlight.clone() {
                     let r = f
                         .geometry
                         .as_ref()
@@ -609,7 +618,7 @@ impl GridmapApp {
                             union_rects(
                                 f.ids
                                     .iter()
-                                    .filter_map(|id| self.doc.project().grid(id))
+                                    .filter_map(|id| self.doc.grid(id))
                                     .filter_map(|g| crate::geom::envelope(&g.geometry)),
                             )
                         });
@@ -632,34 +641,28 @@ impl GridmapApp {
                 self.apply(r);
                 self.selection.clear();
             }
-            UiCommand::FillGap(i) => {
-                let Some(f) = self.doc.report().findings.get(i).cloned() else {
-                    return;
-                };
-                let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry else {
+            UiCommand::FillGap(f) => {
+                let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry.clone() else {
                     return;
                 };
                 let parent = f.ids.last().cloned();
                 let level = parent
                     .as_deref()
-                    .and_then(|p| self.doc.project().grid(p))
+                    .and_then(|p| self.doc.grid(p))
                     .map(|p| p.level + 1)
                     .unwrap_or(2);
                 let r = crate::edit::fill_gap(&self.doc, &gap, level, parent.as_deref(), None);
                 self.apply(r);
                 self.highlight = None;
             }
-            UiCommand::FillGapInto(i) => {
-                let Some(f) = self.doc.report().findings.get(i).cloned() else {
-                    return;
-                };
-                let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry else {
+            UiCommand::FillGapInto(f) => {
+                let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry.clone() else {
                     return;
                 };
                 let Some(into) = self.selection.first().cloned() else {
                     return;
                 };
-                let level = self.doc.project().grid(&into).map(|g| g.level).unwrap_or(3);
+                let level = self.doc.grid(&into).map(|g| g.level).unwrap_or(3);
                 let r = crate::edit::fill_gap(&self.doc, &gap, level, None, Some(&into));
                 self.apply(r);
                 self.highlight = None;
@@ -805,6 +808,8 @@ impl GridmapApp {
         self.doc.user = user;
         self.selection.clear();
         self.highlight = None;
+        self.canvas = Default::default();
+        self.tree = Default::default();
         self.fitted = false;
     }
 

@@ -148,19 +148,16 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             {
                 cmd = Some(UiCommand::Delete);
             }
-            let gap = app.highlight.filter(|&i| {
-                app.doc
-                    .report()
-                    .findings
-                    .get(i)
-                    .is_some_and(|f| matches!(f.kind, Kind::Gap | Kind::Sliver))
-            });
+            let gap = app
+                .highlight
+                .clone()
+                .filter(|f| matches!(f.kind, Kind::Gap | Kind::Sliver));
             if ui
                 .add_enabled(gap.is_some(), egui::Button::new(app.t("fill_gap")))
                 .clicked()
-                && let Some(i) = gap
+                && let Some(f) = gap
             {
-                cmd = Some(UiCommand::FillGap(i));
+                cmd = Some(UiCommand::FillGap(f));
             }
             ui.separator();
             if ui
@@ -216,8 +213,8 @@ pub fn status_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             ui.label(format!("1:{:.0}", app.view.scale_denominator()));
             ui.separator();
-            let r = app.doc.report();
-            let (e, w) = (r.errors(), r.warnings());
+            let a = app.doc.auditor();
+            let (e, w) = (a.count(Severity::Error), a.count(Severity::Warning));
             let color = if e == 0 {
                 Color32::from_rgb(0x20, 0x90, 0x40)
             } else {
@@ -246,7 +243,7 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             // "缝隙 0 · 重叠 0 · ..." with green zeros.
             ui.horizontal_wrapped(|ui| {
                 ui.strong(app.t("audit"));
-                let counts = app.doc.report().counts();
+                let counts = app.doc.auditor().counts();
                 for kind in Kind::MAIN {
                     let n = counts
                         .iter()
@@ -265,17 +262,16 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 }
             });
             ui.separator();
-            // Virtualised: a faulty map can have thousands of findings.
+            // Virtualised: a faulty map can have thousands of findings. Errors first.
             let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-            let n = app.doc.report().findings.len();
+            let n = app.doc.auditor().len();
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
                 .show_rows(ui, row_height, n, |ui, range| {
                     for (i, f) in app
                         .doc
-                        .report()
-                        .findings
-                        .iter()
+                        .auditor()
+                        .findings()
                         .enumerate()
                         .skip(range.start)
                         .take(range.len())
@@ -302,7 +298,12 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                             ))
                             .color(color);
                             if ui
-                                .selectable_label(app.highlight == Some(i), text)
+                                .selectable_label(
+                                    app.highlight
+                                        .as_ref()
+                                        .is_some_and(|h| std::sync::Arc::ptr_eq(h, f)),
+                                    text,
+                                )
                                 .clicked()
                             {
                                 cmd = Some(UiCommand::ZoomFinding(i));
@@ -383,24 +384,13 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             // zooms. Rows are virtualised, so a map of 10,000 grids costs only what shows.
             let mut select = None;
             let mut toggle = None;
-            let rows: Vec<(usize, String, String, bool)> = {
-                let index = crate::model::GridIndex::new(app.doc.project());
-                let mut rows = Vec::new();
-                for top in app.doc.project().grids.iter().filter(|g| g.level <= 2) {
-                    let has_kids = index.has_children(&top.id);
-                    let depth = usize::from(top.level == 2);
-                    rows.push((depth, top.id.clone(), top.label().to_string(), has_kids));
-                    if top.level == 2 && app.expanded.contains(&top.id) {
-                        for c in index.children(&top.id) {
-                            rows.push((2, c.id.clone(), c.label().to_string(), false));
-                        }
-                    }
-                }
-                rows
-            };
+            app.tree.refresh(&app.doc);
+            let rows = app.tree.rows(&app.doc, &app.expanded);
             let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
             egui::ScrollArea::vertical().show_rows(ui, row_height, rows.len(), |ui, range| {
-                for (depth, id, label, has_kids) in &rows[range] {
+                for (depth, id, has_kids) in rows.slice(&app.doc, range) {
+                    let label = app.doc.grid(&id).map(|g| g.label().to_string()).unwrap_or_default();
+                    let (depth, id, label, has_kids) = (&depth, &id, &label, &has_kids);
                     ui.horizontal(|ui| {
                         ui.add_space(12.0 * *depth as f32);
                         if *has_kids && *depth == 1 {
@@ -616,7 +606,7 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.separator();
             ui.strong(super::tr(l, "staff"));
             // Required roles and other record problems of this grid, from the audit.
-            for f in app.doc.report().findings.iter().filter(|f| {
+            for f in app.doc.auditor().findings_for(&id).iter().filter(|f| {
                 f.ids.first() == Some(&id)
                     && matches!(
                         f.kind,

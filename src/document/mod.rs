@@ -4,17 +4,27 @@
 //! the derived structures (the id index, the audit, the snapping index, ...) use to update
 //! exactly what it names. Headless: the app shows it, tests and benchmarks drive it directly.
 
+mod views;
+
+pub use views::{GridMesh, Keys, Slot};
+
 use crate::audit::{AuditConfig, Auditor, Report};
 use crate::edit::{ApplyError, History, Lookup, SnapIndex, Transaction};
-use crate::geom::{self, IdTree};
+use crate::geom::{self, IdTree, Neighbours};
 use crate::model::{ChangeSet, Grid, IdIndex, Project};
 use geo::Rect;
 use rustc_hash::FxHashMap;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::path::PathBuf;
 
 /// How many change sets the document keeps for views that catch up later.
 const JOURNAL: usize = 256;
+
+/// Colours the map view gives grids so that neighbours differ.
+pub const PALETTE_SIZE: usize = 8;
+
+/// Grids closer than this (metres) along a boundary are neighbours for the colours.
+const NEIGHBOUR_TOL: f64 = 1e-3;
 
 pub struct Document {
     project: Project,
@@ -24,9 +34,14 @@ pub struct Document {
     envs: FxHashMap<String, Rect<f64>>,
     tree: IdTree,
     auditor: Auditor,
-    report: Report,
-    /// Snapping index, built when first needed.
-    snap: Option<SnapIndex>,
+    snap: SnapIndex,
+    /// Numeric keys of the grid ids, and per key what the map view draws.
+    keys: Keys,
+    slots: Vec<Option<Slot>>,
+    /// The grids that name each id as their parent.
+    kids: FxHashMap<String, BTreeSet<String>>,
+    /// Which grids share boundary, and their colours.
+    neighbours: Neighbours,
     /// The change sets of the last revisions, oldest first: (revision, what changed).
     journal: VecDeque<(u64, ChangeSet)>,
     /// Bumped after every change; views compare against it.
@@ -39,13 +54,72 @@ pub struct Document {
     pub user: String,
 }
 
+/// The first grid with each id, with its position.
+fn first_grids<'a>(project: &'a Project, ids: &'a IdIndex) -> impl Iterator<Item = &'a Grid> + 'a {
+    project
+        .grids
+        .iter()
+        .enumerate()
+        .filter(move |(i, g)| ids.position(&g.id) == Some(*i))
+        .map(|(_, g)| g)
+}
+
+fn slot_of(g: &Grid) -> Slot {
+    Slot {
+        id: g.id.clone(),
+        level: g.level,
+        parent: g.parent.clone().filter(|p| !p.is_empty()),
+        mesh: GridMesh::of(&g.geometry),
+    }
+}
+
+/// Keys, slots and parent counts of every grid, built at once.
+type Kids = FxHashMap<String, BTreeSet<String>>;
+
+fn build_slots(project: &Project, ids: &IdIndex) -> (Keys, Vec<Option<Slot>>, Kids) {
+    use rayon::prelude::*;
+    let grids: Vec<&Grid> = first_grids(project, ids).collect();
+    let mut keys = Keys::default();
+    for g in &grids {
+        keys.key(&g.id);
+    }
+    let slots: Vec<Option<Slot>> = grids.par_iter().map(|g| Some(slot_of(g))).collect();
+    let mut kids = Kids::default();
+    for s in slots.iter().flatten() {
+        if let Some(p) = &s.parent {
+            kids.entry(p.clone()).or_default().insert(s.id.clone());
+        }
+    }
+    (keys, slots, kids)
+}
+
+fn build_neighbours(project: &Project, ids: &IdIndex, keys: &Keys) -> Neighbours {
+    let grids: Vec<(u32, u8, &geo::MultiPolygon<f64>)> = first_grids(project, ids)
+        .filter_map(|g| keys.get(&g.id).map(|k| (k, g.level, &g.geometry)))
+        .collect();
+    Neighbours::build(&grids, NEIGHBOUR_TOL, PALETTE_SIZE)
+}
+
 impl Document {
+    /// Open `project`: every derived structure is built, in parallel.
     pub fn new(project: Project, path: Option<PathBuf>) -> Self {
-        let auditor = Auditor::new(&project, AuditConfig::from_settings(&project.settings));
-        let report = auditor.report(&project);
         let ids = IdIndex::new(&project);
         let envs = envelopes(&project, &ids);
-        let tree = IdTree::bulk_load(envs.iter().map(|(id, r)| geom::id_item(*r, id)).collect());
+        let ((auditor, snap), ((keys, slots, kids), tree)) = rayon::join(
+            || {
+                rayon::join(
+                    || Auditor::new(&project, AuditConfig::from_settings(&project.settings)),
+                    || SnapIndex::build(&project, &ids),
+                )
+            },
+            || {
+                rayon::join(
+                    || build_slots(&project, &ids),
+                    || IdTree::bulk_load(envs.iter().map(|(id, r)| geom::id_item(*r, id)).collect()),
+                )
+            },
+        );
+        let neighbours = build_neighbours(&project, &ids, &keys);
         Document {
             ids,
             envs,
@@ -53,8 +127,11 @@ impl Document {
             project,
             history: History::default(),
             auditor,
-            report,
-            snap: None,
+            snap,
+            keys,
+            slots,
+            kids,
+            neighbours,
             journal: VecDeque::new(),
             revision: 0,
             path,
@@ -72,9 +149,44 @@ impl Document {
         &self.history
     }
 
-    /// The audit of the project as it is now.
-    pub fn report(&self) -> &Report {
-        &self.report
+    /// The full audit report of the project as it is now (sorted; built on demand, the app
+    /// reads the auditor's live findings instead).
+    pub fn report(&self) -> Report {
+        self.auditor.report(&self.project)
+    }
+
+    /// The key of a grid id (for the per-grid views).
+    pub fn key(&self, id: &str) -> Option<u32> {
+        self.keys.get(id)
+    }
+
+    /// What the map view draws, per key (None for keys of grids that are gone).
+    pub fn slots(&self) -> &[Option<Slot>] {
+        &self.slots
+    }
+
+    /// The map colour of a grid (index into a palette of [`PALETTE_SIZE`]).
+    pub fn colour(&self, key: u32) -> u8 {
+        self.neighbours.colour(key).unwrap_or(0)
+    }
+
+    pub fn neighbours(&self) -> &Neighbours {
+        &self.neighbours
+    }
+
+    /// True when some grid names `id` as its parent.
+    pub fn has_children(&self, id: &str) -> bool {
+        self.kids.contains_key(id)
+    }
+
+    /// Ids of the grids that name `id` as their parent, sorted.
+    pub fn children(&self, id: &str) -> impl Iterator<Item = &str> {
+        self.kids.get(id).into_iter().flatten().map(String::as_str)
+    }
+
+    /// Ids of the grids whose envelope meets `r`, sorted.
+    pub fn ids_in(&self, r: Rect<f64>) -> Vec<&str> {
+        geom::ids_in(&self.tree, r)
     }
 
     pub fn auditor(&self) -> &Auditor {
@@ -130,9 +242,54 @@ impl Document {
                 self.envs.insert(id.clone(), e);
             }
         }
+        self.snap.update(&self.project, &self.ids, &set);
+        for (id, how) in &set.grids {
+            let key = self.keys.key(id);
+            let old = self.slots.get_mut(key as usize).and_then(Option::take);
+            if let Some(p) = old.as_ref().and_then(|s| s.parent.as_ref())
+                && let Some(n) = self.kids.get_mut(p)
+            {
+                n.remove(id);
+                if n.is_empty() {
+                    self.kids.remove(p);
+                }
+            }
+            let new = self.ids.get(&self.project, id);
+            if let Some(p) = new.and_then(|g| g.parent.as_deref()).filter(|p| !p.is_empty()) {
+                self.kids
+                    .entry(p.to_string())
+                    .or_default()
+                    .insert(id.clone());
+            }
+            let same_shape = !how.geometry
+                && old
+                    .as_ref()
+                    .zip(new)
+                    .is_some_and(|(o, g)| o.level == g.level);
+            let slot = match (new, old) {
+                (Some(g), Some(o)) if same_shape => Some(Slot {
+                    id: g.id.clone(),
+                    level: g.level,
+                    parent: g.parent.clone().filter(|p| !p.is_empty()),
+                    mesh: o.mesh,
+                }),
+                (Some(g), _) => {
+                    let colour = self.neighbours.colour(key);
+                    self.neighbours.remove(key);
+                    self.neighbours.insert(key, g.level, &g.geometry, colour);
+                    Some(slot_of(g))
+                }
+                (None, _) => {
+                    self.neighbours.remove(key);
+                    None
+                }
+            };
+            if self.slots.len() <= key as usize {
+                self.slots.resize(key as usize + 1, None);
+            }
+            self.slots[key as usize] = slot;
+        }
         self.auditor.update(&self.project, &self.ids, &set);
-        self.report = self.auditor.report(&self.project);
-        self.snap = None;
         self.dirty = true;
         self.revision += 1;
         self.journal.push_back((self.revision, set));
@@ -200,6 +357,35 @@ impl Document {
         if self.ids != IdIndex::new(&self.project) {
             return Err("id index differs from a fresh one".into());
         }
+        if self.snap.content() != SnapIndex::build(&self.project, &self.ids).content() {
+            return Err("snapping index differs from a fresh one".into());
+        }
+        for g in first_grids(&self.project, &self.ids) {
+            let fresh = slot_of(g);
+            let key = self.keys.get(&g.id).ok_or(format!("grid {} has no key", g.id))?;
+            if self.slots.get(key as usize).and_then(Option::as_ref) != Some(&fresh) {
+                return Err(format!("the mesh or record of grid {} differs from a fresh one", g.id));
+            }
+        }
+        let live = self.slots.iter().flatten().count();
+        if live != self.ids.len() {
+            return Err(format!("{live} grids in the view, {} in the project", self.ids.len()));
+        }
+        let (_, _, kids) = build_slots(&self.project, &self.ids);
+        if kids != self.kids {
+            return Err("children counts differ from fresh ones".into());
+        }
+        if self.neighbours.graph() != build_neighbours(&self.project, &self.ids, &self.keys).graph()
+        {
+            return Err("neighbour graph differs from a fresh one".into());
+        }
+        if let Some((a, b)) = self.neighbours.clashes().first() {
+            return Err(format!(
+                "neighbours {:?} and {:?} have the same colour",
+                self.keys.id(*a),
+                self.keys.id(*b)
+            ));
+        }
         if self.envs != envelopes(&self.project, &self.ids) || self.tree.size() != self.envs.len() {
             return Err("grid envelopes differ from fresh ones".into());
         }
@@ -213,7 +399,7 @@ impl Document {
             return Err("audit thresholds differ from the project's settings".into());
         }
         let fresh = crate::audit::audit(&self.project, &config);
-        if self.report != fresh {
+        if self.report() != fresh {
             let show = |r: &Report| {
                 r.findings
                     .iter()
@@ -222,16 +408,15 @@ impl Document {
             };
             return Err(format!(
                 "report differs from a fresh audit:\nincremental {:?}\nfresh {:?}",
-                show(&self.report),
+                show(&self.report()),
                 show(&fresh)
             ));
         }
         Ok(())
     }
 
-    pub fn snap_index(&mut self) -> &SnapIndex {
-        self.snap
-            .get_or_insert_with(|| SnapIndex::new(&self.project))
+    pub fn snap_index(&self) -> &SnapIndex {
+        &self.snap
     }
 }
 
