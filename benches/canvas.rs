@@ -1,6 +1,12 @@
-//! `cargo bench --bench canvas`: frame time of the map canvas on a synthetic coverage of
-//! 10,000 grids (and 1,000), panning and zooming as a user does. Each frame runs the whole
-//! app UI and egui's tessellation (the CPU side of a frame; the GPU draw is not included).
+//! `cargo bench --bench canvas`: the app as a user drives it, on synthetic coverages of
+//! 10,000 and 100,000 grids. Each frame runs the whole app UI and egui's tessellation (the
+//! CPU side of a frame; the GPU draw is not included):
+//! - opening: the document (audit and every derived structure) to the first full frame;
+//! - panning and zooming at the full extent and zoomed in;
+//! - editing: a vertex drag, frame by frame, each frame committing the move through the
+//!   document and drawing the next frame; then a split and its undo.
+//!
+//! `cargo bench --bench canvas -- --quick` runs 10,000 grids only.
 
 use egui_kittest::Harness;
 use gridmap::ui::GridmapApp;
@@ -9,15 +15,58 @@ use std::time::Instant;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+fn frame(h: &mut Harness<GridmapApp>) -> f64 {
+    let t = Instant::now();
+    h.step();
+    let shapes = h.output().shapes.clone();
+    let primitives = h.ctx.tessellate(shapes, 1.0);
+    std::hint::black_box(primitives);
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn stats(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    (v[v.len() / 2], v[(v.len() * 95 / 100).min(v.len() - 1)])
+}
+
+fn row(what: &str, cells: usize, v: Vec<f64>) {
+    let n = v.len();
+    let (median, p95) = stats(v);
+    println!("| {cells} grids | {what} | {n} | {median:.1} ms | {p95:.1} ms |");
+}
+
 fn measure(cells: usize) {
-    let project = gridmap::synth::synthetic_project(cells, 7, 1);
+    // The coverage as a GeoPackage project file, opened from the File menu's typed path.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-data");
+    let file = dir.join(format!("synth-{cells}.gpkg"));
+    if !file.exists() {
+        let _ = std::fs::create_dir_all(&dir);
+        let project = gridmap::synth::synthetic_project(cells, 7, 1);
+        gridmap::commands::export(&project, &file, &Default::default()).expect("export");
+    }
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, None));
-    h.run_steps(4);
-    let frames = 60;
-    let mut times = Vec::with_capacity(frames);
-    for i in 0..frames {
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, Default::default(), None));
+    h.run_steps(2);
+    let t = Instant::now();
+    h.state_mut()
+        .execute(gridmap::ui::UiCommand::OpenRecent(file.clone()));
+    while h.state().loading.is_some() {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    frame(&mut h);
+    let open = t.elapsed().as_secs_f64();
+    assert_eq!(h.state().doc.project().grids.len(), cells + 1);
+    println!(
+        "| {cells} grids | open a GeoPackage to the first full frame | 1 | {:.0} ms | |",
+        open * 1e3
+    );
+    h.run_steps(3);
+
+    // Pan and zoom at the full extent.
+    let mut times = Vec::new();
+    for i in 0..40 {
         {
             let app = h.state_mut();
             app.view.pan(egui::vec2(7.0, 3.0));
@@ -27,29 +76,95 @@ fn measure(cells: usize) {
                     .zoom_at(c, if i % 20 == 5 { 1.3 } else { 1.0 / 1.3 });
             }
         }
-        let t = Instant::now();
-        h.step();
-        let shapes = h.output().shapes.clone();
-        let primitives = h.ctx.tessellate(shapes, 1.0);
-        times.push(t.elapsed().as_secs_f64());
-        std::hint::black_box(primitives);
+        times.push(frame(&mut h));
     }
-    times.sort_by(|a, b| a.total_cmp(b));
-    let median = times[frames / 2];
-    let p95 = times[frames * 95 / 100];
-    println!(
-        "| {cells} grids | {:.1} ms | {:.1} ms | {:.0} fps |",
-        median * 1000.0,
-        p95 * 1000.0,
-        1.0 / median
-    );
+    row("pan/zoom, full extent", cells, times);
+
+    // Zoomed in on the middle (about 300 grids on screen), panning.
+    let centre = {
+        let app = h.state_mut();
+        let c = app.view.rect.center();
+        app.view.zoom_at(c, (cells as f64 / 300.0).sqrt());
+        app.view.to_world(c)
+    };
+    let mut times = Vec::new();
+    for _ in 0..40 {
+        h.state_mut().view.pan(egui::vec2(9.0, -4.0));
+        times.push(frame(&mut h));
+    }
+    row("pan, zoomed in", cells, times);
+
+    // A vertex drag through the document, each frame drawn.
+    let id = {
+        let app = h.state();
+        let mut ids = app.doc.ids_in(geo::Rect::new(centre, centre));
+        ids.retain(|i| app.doc.grid(i).is_some_and(|g| g.level == 2));
+        ids.first()
+            .map(|s| s.to_string())
+            .expect("a cell at the centre")
+    };
+    let ring = h.state().doc.grid(&id).unwrap().geometry.0[0]
+        .exterior()
+        .0
+        .clone();
+    let mut at = ring[0];
+    let mut times = Vec::new();
+    for k in 0..30 {
+        let to = geo::Coord {
+            x: at.x + 0.3,
+            y: at.y + if k % 2 == 0 { 0.2 } else { -0.2 },
+        };
+        let t = Instant::now();
+        {
+            let app = h.state_mut();
+            let tr = gridmap::edit::move_vertex(&app.doc, at, to, "bench");
+            app.commit(tr);
+        }
+        let f = frame(&mut h);
+        let _ = f;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        at = to;
+    }
+    h.state_mut().doc.seal();
+    row("vertex drag frame (commit + frame)", cells, times);
+
+    // Split the cell and undo, each with the next frame.
+    let env = gridmap::geom::envelope(&h.state().doc.grid(&id).unwrap().geometry).unwrap();
+    let line = geo::LineString(vec![
+        geo::Coord {
+            x: env.min().x - 5.0,
+            y: env.center().y + 0.3,
+        },
+        geo::Coord {
+            x: env.max().x + 5.0,
+            y: env.center().y + 0.3,
+        },
+    ]);
+    let mut split = Vec::new();
+    let mut undo = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        {
+            let app = h.state_mut();
+            let r = gridmap::edit::split(&app.doc, &id, &line);
+            app.apply(r);
+        }
+        frame(&mut h);
+        split.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        h.state_mut().execute(gridmap::ui::UiCommand::Undo);
+        frame(&mut h);
+        undo.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    row("split (commit + frame)", cells, split);
+    row("undo (commit + frame)", cells, undo);
 }
 
 fn main() {
-    println!(
-        "| coverage | median frame | 95th percentile | frames per second (median) |\n|---|---|---|---|"
-    );
-    for cells in [1_000, 10_000] {
-        measure(cells);
+    let quick = std::env::args().any(|a| a == "--quick");
+    println!("| coverage | what | frames | median | 95th percentile |\n|---|---|---|---|---|");
+    measure(10_000);
+    if !quick {
+        measure(100_000);
     }
 }

@@ -30,6 +30,17 @@ fn app(name: &str) -> Harness<'static, GridmapApp> {
     h
 }
 
+/// Run frames until a document being opened off the UI thread is taken in.
+fn settle(h: &mut Harness<GridmapApp>) {
+    let start = std::time::Instant::now();
+    while h.state().loading.is_some() {
+        assert!(start.elapsed().as_secs() < 60, "opening took over a minute");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    h.run_steps(2);
+}
+
 fn screen(h: &Harness<GridmapApp>, c: Coord<f64>) -> Pos2 {
     h.state().view.to_screen(c)
 }
@@ -434,7 +445,8 @@ fn a_recovery_copy_is_offered_and_restored() {
         .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, Some(path)).with_recovery());
     h.run_steps(3);
     h.get_by_label("恢复").click();
-    h.run_steps(3);
+    h.run_steps(1);
+    settle(&mut h);
     let app = h.state();
     assert_eq!(app.doc.project().grids.len(), 79);
     assert!(app.doc.dirty, "recovered work is unsaved");
@@ -456,7 +468,8 @@ fn a_typed_path_opens_without_a_file_dialog() {
     h.get_by_label("文件").click();
     h.run_steps(2);
     h.get_by_label("打开路径").click();
-    h.run_steps(3);
+    h.run_steps(1);
+    settle(&mut h);
     assert_eq!(count(&h, Kind::Gap), 1, "{}", h.state().message);
     assert!(
         h.state()
@@ -874,4 +887,37 @@ fn imported_rivers_are_one_undo_step() {
     h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Y);
     h.run_steps(2);
     assert_eq!(h.state().doc.project(), &p);
+}
+
+/// Issue 11: opening a large project froze the window. The file is read and the document
+/// prepared off the UI thread: the window keeps drawing frames with a progress dialog, then
+/// shows the project, audited.
+#[test]
+fn a_large_project_opens_off_the_ui_thread_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("大县.gpkg");
+    let big = gridmap::synth::synthetic_project(6_000, 11, 1);
+    gridmap::commands::export(&big, &file, &Default::default()).unwrap();
+    let mut h = app("jinping.geojson");
+    h.state_mut().typed_path = file.display().to_string();
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("打开路径").click();
+    h.run_steps(1);
+    assert!(h.state().loading.is_some(), "opened off the UI thread");
+    // Frames go on while it loads, with the progress dialog.
+    h.step();
+    assert!(
+        h.state().loading.is_none() || h.query_by_label_contains("正在打开").is_some(),
+        "a progress dialog while loading"
+    );
+    settle(&mut h);
+    let app = h.state();
+    assert_eq!(app.doc.project().grids.len(), 6_001);
+    assert_eq!(app.doc.path.as_deref(), Some(file.as_path()));
+    assert_eq!(app.doc.auditor().count(gridmap::Severity::Error), 0);
+    // The view was fitted to the new map.
+    let c = app.view.to_world(app.view.rect.center());
+    let env = geom::envelope(&app.doc.project().grids[0].geometry).unwrap();
+    assert!(geom::rects_intersect(&env, &geo::Rect::new(c, c)));
 }

@@ -1037,11 +1037,9 @@ impl Auditor {
                     vec![records::duplicate_id(id, n)],
                 );
             }
-        } else if set.moved_from.contains_key(&crate::model::Layer::Grids)
-            || set.renamed.contains(&crate::model::Layer::Grids)
-        {
-            for id in set.grids.keys() {
-                let n = project.grids.iter().filter(|g| &g.id == id).count();
+        } else {
+            for id in set.grid_counts.keys() {
+                let n = look.ids.count(id);
                 let source = Source::DuplicateId(id.clone());
                 if n > 1 {
                     self.store.set(source, vec![records::duplicate_id(id, n)]);

@@ -103,23 +103,58 @@ fn build_neighbours(project: &Project, ids: &IdIndex, keys: &Keys) -> Neighbours
 impl Document {
     /// Open `project`: every derived structure is built, in parallel.
     pub fn new(project: Project, path: Option<PathBuf>) -> Self {
+        Self::with_progress(project, path, &|_| {})
+    }
+
+    /// As [`Document::new`], telling `progress` the share of the work done (0 to 1) after
+    /// each part, for a progress bar.
+    pub fn with_progress(
+        project: Project,
+        path: Option<PathBuf>,
+        progress: &(dyn Fn(f32) + Sync),
+    ) -> Self {
+        // Rough shares of the time each part takes.
+        let done = std::sync::atomic::AtomicU32::new(0);
+        let step = |share: u32| {
+            let d = done.fetch_add(share, std::sync::atomic::Ordering::Relaxed) + share;
+            progress(d as f32 / 100.0);
+        };
         let ids = IdIndex::new(&project);
         let envs = envelopes(&project, &ids);
+        step(5);
         let ((auditor, snap), ((keys, slots, kids), tree)) = rayon::join(
             || {
                 rayon::join(
-                    || Auditor::new(&project, AuditConfig::from_settings(&project.settings)),
-                    || SnapIndex::build(&project, &ids),
+                    || {
+                        let a =
+                            Auditor::new(&project, AuditConfig::from_settings(&project.settings));
+                        step(45);
+                        a
+                    },
+                    || {
+                        let s = SnapIndex::build(&project, &ids);
+                        step(15);
+                        s
+                    },
                 )
             },
             || {
                 rayon::join(
-                    || build_slots(&project, &ids),
-                    || IdTree::bulk_load(envs.iter().map(|(id, r)| geom::id_item(*r, id)).collect()),
+                    || {
+                        let s = build_slots(&project, &ids);
+                        step(15);
+                        s
+                    },
+                    || {
+                        IdTree::bulk_load(
+                            envs.iter().map(|(id, r)| geom::id_item(*r, id)).collect(),
+                        )
+                    },
                 )
             },
         );
         let neighbours = build_neighbours(&project, &ids, &keys);
+        step(20);
         Document {
             ids,
             envs,
@@ -255,7 +290,10 @@ impl Document {
                 }
             }
             let new = self.ids.get(&self.project, id);
-            if let Some(p) = new.and_then(|g| g.parent.as_deref()).filter(|p| !p.is_empty()) {
+            if let Some(p) = new
+                .and_then(|g| g.parent.as_deref())
+                .filter(|p| !p.is_empty())
+            {
                 self.kids
                     .entry(p.to_string())
                     .or_default()
@@ -362,14 +400,23 @@ impl Document {
         }
         for g in first_grids(&self.project, &self.ids) {
             let fresh = slot_of(g);
-            let key = self.keys.get(&g.id).ok_or(format!("grid {} has no key", g.id))?;
+            let key = self
+                .keys
+                .get(&g.id)
+                .ok_or(format!("grid {} has no key", g.id))?;
             if self.slots.get(key as usize).and_then(Option::as_ref) != Some(&fresh) {
-                return Err(format!("the mesh or record of grid {} differs from a fresh one", g.id));
+                return Err(format!(
+                    "the mesh or record of grid {} differs from a fresh one",
+                    g.id
+                ));
             }
         }
         let live = self.slots.iter().flatten().count();
         if live != self.ids.len() {
-            return Err(format!("{live} grids in the view, {} in the project", self.ids.len()));
+            return Err(format!(
+                "{live} grids in the view, {} in the project",
+                self.ids.len()
+            ));
         }
         let (_, _, kids) = build_slots(&self.project, &self.ids);
         if kids != self.kids {

@@ -21,8 +21,8 @@ impl GridMesh {
     /// Triangulate a multipolygon (ear clipping, holes respected); None when it is empty
     /// or not finite.
     pub fn of(mp: &MultiPolygon<f64>) -> Option<GridMesh> {
-        let envelope = geom::envelope(mp)
-            .filter(|e| e.min().x.is_finite() && e.max().y.is_finite())?;
+        let envelope =
+            geom::envelope(mp).filter(|e| e.min().x.is_finite() && e.max().y.is_finite())?;
         let origin = envelope.min();
         let mut vertices: Vec<[f32; 2]> = Vec::new();
         let mut triangles: Vec<u32> = Vec::new();

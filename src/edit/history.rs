@@ -167,6 +167,14 @@ fn touched<T: Feature>(
         if c.before.is_none() != c.after.is_none() {
             set.moved(T::LAYER, c.pos);
         }
+        if T::LAYER == Layer::Grids {
+            if let Some(b) = &c.before {
+                *set.grid_counts.entry(b.id().to_string()).or_default() -= 1;
+            }
+            if let Some(a) = &c.after {
+                *set.grid_counts.entry(a.id().to_string()).or_default() += 1;
+            }
+        }
     }
 }
 
@@ -285,6 +293,7 @@ impl Transaction {
         touched(&self.villages, &mut set, none::<Village>);
         touched(&self.boundary, &mut set, none::<Boundary>);
         set.settings = self.settings.iter().map(|s| s.key.clone()).collect();
+        set.grid_counts.retain(|_, d| *d != 0);
         set
     }
 
@@ -391,7 +400,13 @@ impl Transaction {
             }
         }
         project.settings = scratch;
-        Ok(self.change_set())
+        let mut set = self.change_set();
+        if !forward {
+            for d in set.grid_counts.values_mut() {
+                *d = -*d;
+            }
+        }
+        Ok(set)
     }
 
     /// Apply to `project`; on error nothing is changed.

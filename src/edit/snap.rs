@@ -144,7 +144,12 @@ impl SnapIndex {
             .filter(|(i, g)| ids.position(&g.id) == Some(*i))
             .map(|(_, g)| Owner::Grid(g.id.clone()))
             .collect();
-        v.extend(project.boundary.iter().map(|b| Owner::Boundary(b.id.clone())));
+        v.extend(
+            project
+                .boundary
+                .iter()
+                .map(|b| Owner::Boundary(b.id.clone())),
+        );
         v.extend(project.rivers.iter().map(|r| Owner::River(r.id.clone())));
         v.sort();
         v.dedup();
@@ -175,10 +180,8 @@ impl SnapIndex {
                 map.insert(o, (k as u32, env));
             }
         }
-        let (vertices, edges) = rayon::join(
-            || RTree::bulk_load(vertices),
-            || RTree::bulk_load(edges),
-        );
+        let (vertices, edges) =
+            rayon::join(|| RTree::bulk_load(vertices), || RTree::bulk_load(edges));
         SnapIndex {
             vertices,
             edges,
@@ -237,10 +240,12 @@ impl SnapIndex {
         for e in self.edges.iter() {
             if let Some(o) = by_key.get(&e.data) {
                 let (a, b) = (e.geom().from, e.geom().to);
-                m.entry(o)
-                    .or_default()
-                    .1
-                    .push([a[0].to_bits(), a[1].to_bits(), b[0].to_bits(), b[1].to_bits()]);
+                m.entry(o).or_default().1.push([
+                    a[0].to_bits(),
+                    a[1].to_bits(),
+                    b[0].to_bits(),
+                    b[1].to_bits(),
+                ]);
             }
         }
         m.into_iter()

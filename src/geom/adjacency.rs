@@ -181,7 +181,10 @@ impl Neighbours {
         let mut placed = FxHashMap::default();
         for (key, level, mp) in grids {
             if let Some(e) = super::envelope(mp).filter(|e| e.min().x.is_finite()) {
-                by_level.entry(*level).or_default().extend(segments(*key, mp));
+                by_level
+                    .entry(*level)
+                    .or_default()
+                    .extend(segments(*key, mp));
                 placed.insert(*key, (*level, e));
             }
         }
@@ -317,7 +320,10 @@ impl Neighbours {
     /// free colour of its own makes room.
     fn recolour(&mut self, key: u32, old: Option<u8>) {
         let near: Vec<u32> = self.adj.get(&key).into_iter().flatten().copied().collect();
-        let used: Vec<u8> = near.iter().filter_map(|j| self.colour.get(j).copied()).collect();
+        let used: Vec<u8> = near
+            .iter()
+            .filter_map(|j| self.colour.get(j).copied())
+            .collect();
         if let Some(c) = old.filter(|c| !used.contains(c) && usize::from(*c) < self.colours) {
             self.colour.insert(key, c);
             return;

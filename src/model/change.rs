@@ -93,6 +93,8 @@ pub struct ChangeSet {
     pub moved_from: BTreeMap<Layer, usize>,
     /// Layers where a feature was given another id in place.
     pub renamed: BTreeSet<Layer>,
+    /// Grids inserted (+) or removed (-) per id.
+    pub grid_counts: BTreeMap<String, i64>,
 }
 
 impl ChangeSet {
@@ -120,6 +122,8 @@ impl ChangeSet {
             settings: project.settings.keys().cloned().collect(),
             moved_from: Layer::ALL.into_iter().map(|l| (l, 0)).collect(),
             renamed: Layer::ALL.into_iter().collect(),
+            // A full rebuild counts every id itself.
+            grid_counts: BTreeMap::new(),
         }
     }
 
@@ -169,5 +173,9 @@ impl ChangeSet {
             self.moved(l, p);
         }
         self.renamed.extend(other.renamed.iter().copied());
+        for (id, d) in &other.grid_counts {
+            *self.grid_counts.entry(id.clone()).or_default() += d;
+        }
+        self.grid_counts.retain(|_, d| *d != 0);
     }
 }

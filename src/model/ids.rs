@@ -8,15 +8,19 @@ use rustc_hash::{FxHashMap, FxHashSet};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdIndex {
     pos: FxHashMap<String, usize>,
+    /// Number of grids with each id.
+    counts: FxHashMap<String, u32>,
 }
 
 impl IdIndex {
     pub fn new(project: &Project) -> Self {
         let mut pos = FxHashMap::with_capacity_and_hasher(project.grids.len(), Default::default());
+        let mut counts: FxHashMap<String, u32> = FxHashMap::default();
         for (i, g) in project.grids.iter().enumerate() {
             pos.entry(g.id.clone()).or_insert(i);
+            *counts.entry(g.id.clone()).or_default() += 1;
         }
-        IdIndex { pos }
+        IdIndex { pos, counts }
     }
 
     pub fn position(&self, id: &str) -> Option<usize> {
@@ -25,6 +29,11 @@ impl IdIndex {
 
     pub fn get<'a>(&self, project: &'a Project, id: &str) -> Option<&'a Grid> {
         self.position(id).and_then(|i| project.grids.get(i))
+    }
+
+    /// Number of grids with this id.
+    pub fn count(&self, id: &str) -> usize {
+        self.counts.get(id).map(|&n| n as usize).unwrap_or(0)
     }
 
     pub fn len(&self) -> usize {
@@ -44,6 +53,13 @@ impl IdIndex {
         if set.renamed.contains(&Layer::Grids) {
             *self = IdIndex::new(project);
             return;
+        }
+        for (id, d) in &set.grid_counts {
+            let n = self.counts.entry(id.clone()).or_default();
+            *n = (i64::from(*n) + d).max(0) as u32;
+            if *n == 0 {
+                self.counts.remove(id);
+            }
         }
         let Some(&from) = set.moved_from.get(&Layer::Grids) else {
             return;

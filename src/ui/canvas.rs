@@ -66,7 +66,8 @@ impl CanvasCache {
             }
         }
         // Findings no longer in the audit are held by this cache only.
-        self.findings.retain(|_, f| Arc::strong_count(&f.finding) > 1);
+        self.findings
+            .retain(|_, f| Arc::strong_count(&f.finding) > 1);
         self.revision = doc.revision();
     }
 }
@@ -244,7 +245,11 @@ fn vertex_near(app: &mut GridmapApp, pos: Pos2) -> Option<Coord<f64>> {
 
 /// Grids narrower than this on screen (points) get no outline: at the full extent of a
 /// large map the fills alone show the pattern, and outlines would only cost time.
-const OUTLINE_MIN_PX: f64 = 6.0;
+const OUTLINE_MIN_PX: f64 = 8.0;
+
+/// At most this many outlines of the finest visible level per frame; beyond it the fills
+/// show the pattern (the coarser levels keep theirs).
+const OUTLINE_BUDGET: usize = 12_000;
 
 /// Grids narrower than this on screen get no label.
 const LABEL_MIN_PX: f64 = 60.0;
@@ -273,11 +278,12 @@ fn grid_fills(app: &GridmapApp, painter: &egui::Painter, visible: geo::Rect<f64>
         let ox = m.x + ((gm.origin.x - view.center.x) * view.scale) as f32;
         let oy = m.y - ((gm.origin.y - view.center.y) * view.scale) as f32;
         let base = mesh.vertices.len() as u32;
-        mesh.vertices.extend(gm.vertices.iter().map(|v| egui::epaint::Vertex {
-            pos: Pos2::new(ox + v[0] * s, oy - v[1] * s),
-            uv: egui::epaint::WHITE_UV,
-            color,
-        }));
+        mesh.vertices
+            .extend(gm.vertices.iter().map(|v| egui::epaint::Vertex {
+                pos: Pos2::new(ox + v[0] * s, oy - v[1] * s),
+                uv: egui::epaint::WHITE_UV,
+                color,
+            }));
         mesh.indices.extend(gm.triangles.iter().map(|i| base + i));
     }
     painter.add(Shape::mesh(mesh));
@@ -335,24 +341,45 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 let see_through = app.layers.background && !app.backgrounds.is_empty();
                 grid_fills(app, &painter, visible, if see_through { 0.45 } else { 1.0 });
                 let min_width = OUTLINE_MIN_PX / app.view.scale;
-                for level in [3u8, 2, 1, 4] {
-                    if !level_visible(app, level) {
-                        continue;
-                    }
+                let mut wide: Vec<(u8, &str)> = app
+                    .doc
+                    .slots()
+                    .iter()
+                    .flatten()
+                    .filter(|s| level_visible(app, s.level))
+                    .filter(|s| {
+                        s.mesh.as_ref().is_some_and(|m| {
+                            crate::geom::rects_intersect(&m.envelope, &visible)
+                                && m.envelope.width().max(m.envelope.height()) > min_width
+                        })
+                    })
+                    .map(|s| (s.level, s.id.as_str()))
+                    .collect();
+                if wide.len() > OUTLINE_BUDGET
+                    && let Some(finest) = wide.iter().map(|w| w.0).max()
+                {
+                    wide.retain(|w| w.0 != finest);
+                }
+                // Finer levels first, so the heavier outlines of their parents stay on top.
+                wide.sort_by_key(|(l, _)| match l {
+                    3 => 0,
+                    2 => 1,
+                    1 => 2,
+                    _ => 3,
+                });
+                for (level, id) in wide {
                     let width = match level {
                         1 => 3.0,
                         2 => 2.0,
                         _ => 0.8,
                     };
-                    for id in app.doc.ids_in(visible) {
-                        let Some(g) = app.doc.grid(id).filter(|g| g.level == level) else {
-                            continue;
-                        };
-                        let wide = crate::geom::envelope(&g.geometry)
-                            .is_some_and(|e| e.width().max(e.height()) > min_width);
-                        if wide {
-                            outline(app, &painter, &g.geometry, Stroke::new(width, style.outline));
-                        }
+                    if let Some(g) = app.doc.grid(id) {
+                        outline(
+                            app,
+                            &painter,
+                            &g.geometry,
+                            Stroke::new(width, style.outline),
+                        );
                     }
                 }
             }
@@ -415,19 +442,24 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
             LayerKind::Labels => {
                 if app.layers.labels {
                     let min_width = LABEL_MIN_PX / app.view.scale;
-                    for id in app.doc.ids_in(visible) {
-                        let Some(g) = app.doc.grid(id) else { continue };
-                        let Some(key) = app.doc.key(id) else { continue };
-                        let width = crate::geom::envelope(&g.geometry)
-                            .map(|e| e.width())
-                            .unwrap_or(0.0);
-                        if width <= min_width
-                            || !level_visible(app, g.level)
-                            || app.doc.has_children(id)
-                        {
-                            continue;
-                        }
-                        let Some(at) = label_point(&mut cache, &app.doc, key, id) else {
+                    let doc = &app.doc;
+                    let wide: Vec<(u32, &str, f64)> = doc
+                        .slots()
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, s)| s.as_ref().map(|s| (k as u32, s)))
+                        .filter(|(_, s)| level_visible(app, s.level))
+                        .filter_map(|(k, s)| {
+                            let e = s.mesh.as_ref()?.envelope;
+                            (e.width() > min_width
+                                && crate::geom::rects_intersect(&e, &visible)
+                                && !doc.has_children(&s.id))
+                            .then_some((k, s.id.as_str(), e.width()))
+                        })
+                        .collect();
+                    for (key, id, width) in wide {
+                        let Some(g) = doc.grid(id) else { continue };
+                        let Some(at) = label_point(&mut cache, doc, key, id) else {
                             continue;
                         };
                         // The code under the name once there is room for it.

@@ -24,6 +24,7 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "open_path" => ("打开路径", "Open path"),
         "save_path" => ("保存到路径", "Save to path"),
         "import_path" => ("导入路径", "Import path"),
+        "opening" => ("正在打开", "Opening"),
         "print" => ("打印…", "Print…"),
         "four_bounds" => ("四至", "Four bounds"),
         "user" => ("用户名", "User name"),

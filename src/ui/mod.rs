@@ -5,6 +5,7 @@
 mod canvas;
 mod i18n;
 pub mod import;
+pub mod loading;
 mod panels;
 pub mod print;
 mod tiles;
@@ -279,6 +280,8 @@ pub struct GridmapApp {
     canvas: canvas::CanvasCache,
     /// The layer tree's rows.
     tree: tree::TreeRows,
+    /// A document being opened off the UI thread.
+    pub loading: Option<loading::Loading>,
     /// Last message for the status bar (errors of edits, saves).
     pub message: String,
     /// Cursor position in world coordinates.
@@ -326,8 +329,21 @@ impl GridmapApp {
     pub fn new(ctx: &egui::Context, project: Project, path: Option<PathBuf>) -> Self {
         install_fonts(ctx);
         let to_lonlat = Reprojector::new(project.crs, Crs::epsg(4326)).ok();
+        // A large project is prepared on a worker thread; the window opens at once.
+        let (doc, loading) = if project.grids.len() >= loading::SYNC_LIMIT {
+            let empty = Project {
+                crs: project.crs,
+                ..Default::default()
+            };
+            (
+                Document::new(empty, None),
+                Some(loading::Loading::project(project, path)),
+            )
+        } else {
+            (Document::new(project, path), None)
+        };
         GridmapApp {
-            doc: Document::new(project, path),
+            doc,
             view: View::default(),
             tool: Tool::Select,
             selection: Vec::new(),
@@ -345,6 +361,7 @@ impl GridmapApp {
             highlight: None,
             canvas: Default::default(),
             tree: Default::default(),
+            loading,
             message: String::new(),
             cursor: None,
             to_lonlat,
@@ -779,33 +796,29 @@ impl GridmapApp {
             ));
             return;
         }
-        match crate::io::open(&[path], &Default::default()) {
-            Ok(p) => {
-                self.load_project(p, Some(path.to_path_buf()));
-                self.message = format!("{}", path.display());
-                self.settings.remember(path);
-                self.store_settings();
-            }
-            Err(e) if e.needs_crs => {
-                self.import_dialog = Some(ImportDialog::new(
-                    path,
-                    ImportMode::Open,
-                    &self.doc.project().settings,
-                ));
-            }
-            Err(e) => self.message = e.to_string(),
-        }
+        // Read and prepared on a worker thread; the window stays live meanwhile.
+        self.loading = Some(loading::Loading::file(path, loading::After::Open));
     }
 
-    /// Make `p` the open document (from `path`, None for an import not yet saved).
+    /// Make `p` the open document (from `path`, None for an import not yet saved). A large
+    /// project is prepared on a worker thread.
     pub fn load_project(&mut self, p: Project, path: Option<PathBuf>) {
+        if p.grids.len() >= loading::SYNC_LIMIT {
+            self.loading = Some(loading::Loading::project(p, path));
+            return;
+        }
+        self.install(Document::new(p, path));
+    }
+
+    /// Take in a document that is ready.
+    fn install(&mut self, mut doc: Document) {
+        let p = doc.project();
         self.to_lonlat = Reprojector::new(p.crs, Crs::epsg(4326)).ok();
         if let Some(lang) = p.settings.get("language").and_then(|v| v.as_str()) {
             self.lang = if lang == "en" { Lang::En } else { Lang::Zh };
         }
-        let user = std::mem::take(&mut self.doc.user);
-        self.doc = Document::new(p, path);
-        self.doc.user = user;
+        doc.user = std::mem::take(&mut self.doc.user);
+        self.doc = doc;
         self.selection.clear();
         self.highlight = None;
         self.canvas = Default::default();
@@ -855,6 +868,54 @@ impl GridmapApp {
             Ok(()) => format!("已导入 {n} 项 / {n} features imported"),
             Err(e) => e.to_string(),
         };
+    }
+
+    /// Take in the document being opened once it is ready, and show how far it got.
+    fn poll_loading(&mut self, ctx: &egui::Context) {
+        let Some(l) = &self.loading else {
+            return;
+        };
+        match l.poll() {
+            None => {
+                let (what, f) = (l.what.clone(), l.fraction());
+                egui::Modal::new(egui::Id::unique("loading")).show(ctx, |ui| {
+                    ui.set_min_width(420.0);
+                    ui.label(format!("{} {what}", self.t("opening")));
+                    ui.add(egui::ProgressBar::new(f).show_percentage());
+                });
+                ctx.request_repaint_after(Duration::from_millis(50));
+            }
+            Some(done) => {
+                let after = l.after.clone();
+                self.loading = None;
+                match done {
+                    loading::Loaded::Ready(mut doc) => match after {
+                        loading::After::Open => {
+                            if let Some(p) = doc.path.clone() {
+                                self.message = format!("{}", p.display());
+                                self.settings.remember(&p);
+                                self.store_settings();
+                            }
+                            self.install(*doc);
+                        }
+                        loading::After::Recover { keep, copy } => {
+                            doc.path = keep;
+                            doc.dirty = true;
+                            self.install(*doc);
+                            let _ = std::fs::remove_file(&copy);
+                        }
+                    },
+                    loading::Loaded::NeedsImport(p) => {
+                        self.import_dialog = Some(import::ImportDialog::new(
+                            &p,
+                            import::ImportMode::Open,
+                            &self.doc.project().settings,
+                        ));
+                    }
+                    loading::Loaded::Failed(e) => self.message = e,
+                }
+            }
+        }
     }
 
     fn autosave(&mut self) {
@@ -961,12 +1022,17 @@ impl GridmapApp {
         if let Some(yes) = done {
             self.recovery_offer = None;
             if yes {
-                let keep = self.doc.path.clone();
-                self.open(&p);
-                self.doc.path = keep;
-                self.doc.dirty = true;
+                // Read off the UI thread; the copy goes once it is taken in.
+                self.loading = Some(loading::Loading::file(
+                    &p,
+                    loading::After::Recover {
+                        keep: self.doc.path.clone(),
+                        copy: p.clone(),
+                    },
+                ));
+            } else {
+                let _ = std::fs::remove_file(&p);
             }
-            let _ = std::fs::remove_file(&p);
         }
     }
 
@@ -975,6 +1041,9 @@ impl GridmapApp {
             return;
         };
         ctx.request_repaint();
+        if self.loading.is_some() {
+            return;
+        }
         if frames > 0 {
             self.screenshot = Some((out, frames - 1));
             if frames == 1 {
@@ -1064,6 +1133,7 @@ impl eframe::App for GridmapApp {
             self.fitted = true;
             self.execute(UiCommand::ZoomExtent);
         }
+        self.poll_loading(&ctx);
         self.offer_recovery(&ctx);
         import::show(self, &ctx);
         print::show(self, &ctx);

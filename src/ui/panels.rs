@@ -389,7 +389,11 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
             egui::ScrollArea::vertical().show_rows(ui, row_height, rows.len(), |ui, range| {
                 for (depth, id, has_kids) in rows.slice(&app.doc, range) {
-                    let label = app.doc.grid(&id).map(|g| g.label().to_string()).unwrap_or_default();
+                    let label = app
+                        .doc
+                        .grid(&id)
+                        .map(|g| g.label().to_string())
+                        .unwrap_or_default();
                     let (depth, id, label, has_kids) = (&depth, &id, &label, &has_kids);
                     ui.horizontal(|ui| {
                         ui.add_space(12.0 * *depth as f32);

@@ -1,0 +1,117 @@
+//! Opening a document off the UI thread: the file is read and every derived structure
+//! built on a worker thread while the window stays live and shows how far it got.
+
+use super::Document;
+use crate::model::Project;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{Receiver, channel};
+
+/// Projects with fewer grids than this are opened at once, on the UI thread.
+pub const SYNC_LIMIT: usize = 5_000;
+
+/// What the worker hands back.
+pub enum Loaded {
+    Ready(Box<Document>),
+    /// The file names no CRS (or needs choices): open it through the import dialog.
+    NeedsImport(PathBuf),
+    Failed(String),
+}
+
+/// What to do with the document once it is ready.
+#[derive(Debug, Clone, PartialEq)]
+pub enum After {
+    /// It is the file the user opened.
+    Open,
+    /// It is a recovery copy of `keep`: saving goes to `keep`, the work is unsaved, and
+    /// the copy is removed.
+    Recover {
+        keep: Option<PathBuf>,
+        copy: PathBuf,
+    },
+}
+
+/// A document being opened.
+pub struct Loading {
+    /// The file (or "untitled") shown in the progress dialog.
+    pub what: String,
+    pub after: After,
+    /// Share of the work done, 0 to 1000 (reading the file is the first tenth).
+    done: Arc<AtomicU32>,
+    rx: Receiver<Loaded>,
+}
+
+impl Loading {
+    fn spawn(
+        what: String,
+        work: impl FnOnce(&(dyn Fn(f32) + Sync)) -> Loaded + Send + 'static,
+    ) -> Self {
+        let done = Arc::new(AtomicU32::new(0));
+        let (tx, rx) = channel();
+        let d = done.clone();
+        std::thread::spawn(move || {
+            let progress = move |f: f32| {
+                d.store((f.clamp(0.0, 1.0) * 1000.0) as u32, Ordering::Relaxed);
+            };
+            let _ = tx.send(work(&progress));
+        });
+        Loading {
+            what,
+            after: After::Open,
+            done,
+            rx,
+        }
+    }
+
+    /// Read `path` and build its document; `after` says what it is.
+    pub fn file(path: &Path, after: After) -> Self {
+        let p = path.to_path_buf();
+        Self::spawn(
+            path.display().to_string(),
+            move |progress| match crate::io::open(&[p.as_path()], &Default::default()) {
+                Ok(project) => {
+                    progress(0.1);
+                    let doc =
+                        Document::with_progress(project, Some(p), &|f| progress(0.1 + 0.9 * f));
+                    Loaded::Ready(Box::new(doc))
+                }
+                Err(e) if e.needs_crs => Loaded::NeedsImport(p),
+                Err(e) => Loaded::Failed(e.to_string()),
+            },
+        )
+        .with_after(after)
+    }
+
+    fn with_after(mut self, after: After) -> Self {
+        self.after = after;
+        self
+    }
+
+    /// Build the document of a project already read.
+    pub fn project(project: Project, path: Option<PathBuf>) -> Self {
+        let what = path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "未命名 untitled".into());
+        Self::spawn(what, move |progress| {
+            Loaded::Ready(Box::new(Document::with_progress(project, path, progress)))
+        })
+    }
+
+    /// Share of the work done, 0 to 1.
+    pub fn fraction(&self) -> f32 {
+        self.done.load(Ordering::Relaxed) as f32 / 1000.0
+    }
+
+    /// The result, once the worker is done.
+    pub fn poll(&self) -> Option<Loaded> {
+        match self.rx.try_recv() {
+            Ok(l) => Some(l),
+            Err(std::sync::mpsc::TryRecvError::Empty) => None,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Loaded::Failed(
+                "打开失败：后台线程意外结束 / opening failed: the worker stopped".into(),
+            )),
+        }
+    }
+}
