@@ -185,6 +185,18 @@ fn random_sequences(original: &Project, seeds: std::ops::Range<u64>, steps: usiz
     for seed in seeds {
         let mut rng = fastrand::Rng::with_seed(seed);
         let mut doc = Document::new(original.clone(), None);
+        // A copy kept by replaying the document's steps, as the app's saver does.
+        doc.record_steps();
+        let mut mirror = original.clone();
+        let replay = |doc: &mut Document, mirror: &mut Project| {
+            for (t, forward) in doc.take_steps() {
+                if forward {
+                    t.apply(mirror).unwrap();
+                } else {
+                    t.revert(mirror).unwrap();
+                }
+            }
+        };
         for step in 0..steps {
             if step > 0 && rng.u8(..6) == 0 {
                 doc.undo().unwrap();
@@ -202,6 +214,11 @@ fn random_sequences(original: &Project, seeds: std::ops::Range<u64>, steps: usiz
                 check(&doc, &format!("seed {seed} step {step} {label}"));
             }
         }
+        replay(&mut doc, &mut mirror);
+        assert!(
+            &mirror == doc.project(),
+            "seed {seed}: the replayed copy differs"
+        );
         // Whatever is left to redo first, so that redo all ends where the edits ended.
         while doc.redo().unwrap() {}
         let edited = doc.project().clone();
@@ -217,6 +234,11 @@ fn random_sequences(original: &Project, seeds: std::ops::Range<u64>, steps: usiz
             "seed {seed}: redo all did not give the edited project"
         );
         check(&doc, &format!("seed {seed} after redo all"));
+        replay(&mut doc, &mut mirror);
+        assert!(
+            &mirror == doc.project(),
+            "seed {seed}: the replayed copy differs at the end"
+        );
     }
 }
 

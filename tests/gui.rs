@@ -921,3 +921,42 @@ fn a_large_project_opens_off_the_ui_thread_with_progress() {
     let env = geom::envelope(&app.doc.project().grids[0].geometry).unwrap();
     assert!(geom::rects_intersect(&env, &geo::Rect::new(c, c)));
 }
+
+/// Issue 11: saving and the recovery copy wrote the whole project on the UI thread. A large
+/// project is written by a worker from its own copy, kept by replaying the edits: the
+/// window goes on, and the file holds the edit made just before saving.
+#[test]
+fn a_large_project_is_saved_off_the_ui_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.gpkg");
+    let big = gridmap::synth::synthetic_project(6_000, 12, 1);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, big, None));
+    settle(&mut h);
+    let id = h.state().doc.project().grids[10].id.clone();
+    {
+        let app = h.state_mut();
+        let t = gridmap::edit::set_record(&app.doc, &id, "名称 / Name", |g| {
+            g.name = "后台保存".into()
+        })
+        .unwrap();
+        app.commit(t);
+    }
+    h.run_steps(1);
+    assert!(h.state().doc.dirty);
+    h.state_mut()
+        .execute(gridmap::ui::UiCommand::SavePath(file.clone()));
+    assert!(h.state().saving(), "written off the UI thread");
+    let start = std::time::Instant::now();
+    while h.state().saving() {
+        assert!(start.elapsed().as_secs() < 60);
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(!h.state().doc.dirty, "{}", h.state().message);
+    assert_eq!(h.state().doc.path.as_deref(), Some(file.as_path()));
+    let back = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(back.grids.len(), 6_001);
+    assert_eq!(back.grid(&id).unwrap().name, "后台保存");
+}

@@ -46,6 +46,10 @@ pub struct Document {
     journal: VecDeque<(u64, ChangeSet)>,
     /// Bumped after every change; views compare against it.
     revision: u64,
+    /// Each transaction applied (true) or undone (false) since the last
+    /// [`Document::take_steps`], for a copy of the project kept elsewhere; None when no
+    /// one keeps one.
+    steps: Option<Vec<(Transaction, bool)>>,
     /// Where the document was read from or last saved to.
     pub path: Option<PathBuf>,
     /// Changed since the last save.
@@ -169,6 +173,7 @@ impl Document {
             neighbours,
             journal: VecDeque::new(),
             revision: 0,
+            steps: None,
             path,
             dirty: false,
             user: std::env::var("USER").unwrap_or_default(),
@@ -344,9 +349,26 @@ impl Document {
             &self.user,
             &crate::timing::utc_stamp(crate::timing::unix_now()),
         );
+        let copy = self.steps.is_some().then(|| t.clone());
         let set = self.history.commit(&mut self.project, t)?;
+        if let (Some(steps), Some(t)) = (self.steps.as_mut(), copy)
+            && !set.is_empty()
+        {
+            steps.push((t, true));
+        }
         self.changed(set);
         Ok(())
+    }
+
+    /// Start keeping the steps for [`Document::take_steps`].
+    pub fn record_steps(&mut self) {
+        self.steps.get_or_insert_with(Vec::new);
+    }
+
+    /// The transactions applied (true) or undone (false) since the last call, in order: a
+    /// copy of the project taken when recording started, replaying them, equals this one.
+    pub fn take_steps(&mut self) -> Vec<(Transaction, bool)> {
+        self.steps.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Undo the last step; Ok(false) at the start of the history.
@@ -354,7 +376,11 @@ impl Document {
         match self.history.undo(&mut self.project) {
             None => Ok(false),
             Some(r) => {
-                self.changed(r?);
+                let set = r?;
+                if let (Some(steps), Some(t)) = (self.steps.as_mut(), self.history.last_undone()) {
+                    steps.push((t.clone(), false));
+                }
+                self.changed(set);
                 Ok(true)
             }
         }
@@ -365,7 +391,11 @@ impl Document {
         match self.history.redo(&mut self.project) {
             None => Ok(false),
             Some(r) => {
-                self.changed(r?);
+                let set = r?;
+                if let (Some(steps), Some(t)) = (self.steps.as_mut(), self.history.last_done()) {
+                    steps.push((t.clone(), true));
+                }
+                self.changed(set);
                 Ok(true)
             }
         }

@@ -550,6 +550,16 @@ impl History {
         !self.redo.is_empty()
     }
 
+    /// The step undo would take back.
+    pub fn last_done(&self) -> Option<&Transaction> {
+        self.undo.last()
+    }
+
+    /// The step redo would apply again.
+    pub fn last_undone(&self) -> Option<&Transaction> {
+        self.redo.last()
+    }
+
     pub fn undo_label(&self) -> Option<&str> {
         self.undo.last().map(|t| t.label.as_str())
     }

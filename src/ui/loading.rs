@@ -13,7 +13,8 @@ pub const SYNC_LIMIT: usize = 5_000;
 
 /// What the worker hands back.
 pub enum Loaded {
-    Ready(Box<Document>),
+    /// The document, and a copy of its project for the saver.
+    Ready(Box<Document>, Box<Project>),
     /// The file names no CRS (or needs choices): open it through the import dialog.
     NeedsImport(PathBuf),
     Failed(String),
@@ -72,9 +73,10 @@ impl Loading {
             move |progress| match crate::io::open(&[p.as_path()], &Default::default()) {
                 Ok(project) => {
                     progress(0.1);
+                    let copy = Box::new(project.clone());
                     let doc =
                         Document::with_progress(project, Some(p), &|f| progress(0.1 + 0.9 * f));
-                    Loaded::Ready(Box::new(doc))
+                    Loaded::Ready(Box::new(doc), copy)
                 }
                 Err(e) if e.needs_crs => Loaded::NeedsImport(p),
                 Err(e) => Loaded::Failed(e.to_string()),
@@ -95,7 +97,11 @@ impl Loading {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "未命名 untitled".into());
         Self::spawn(what, move |progress| {
-            Loaded::Ready(Box::new(Document::with_progress(project, path, progress)))
+            let copy = Box::new(project.clone());
+            Loaded::Ready(
+                Box::new(Document::with_progress(project, path, progress)),
+                copy,
+            )
         })
     }
 

@@ -8,6 +8,7 @@ pub mod import;
 pub mod loading;
 mod panels;
 pub mod print;
+mod saver;
 mod tiles;
 mod tree;
 mod view;
@@ -282,6 +283,8 @@ pub struct GridmapApp {
     tree: tree::TreeRows,
     /// A document being opened off the UI thread.
     pub loading: Option<loading::Loading>,
+    /// Writes the recovery copy, and large projects when saved, off the UI thread.
+    saver: saver::Saver,
     /// Last message for the status bar (errors of edits, saves).
     pub message: String,
     /// Cursor position in world coordinates.
@@ -290,6 +293,8 @@ pub struct GridmapApp {
     fitted: bool,
     confirm_close: bool,
     allow_close: bool,
+    /// Saving before quitting: written at once.
+    closing: bool,
     last_autosave: Instant,
     recovery_offer: Option<PathBuf>,
     /// `--screenshot`: where to save, and frames left before taking it.
@@ -330,7 +335,8 @@ impl GridmapApp {
         install_fonts(ctx);
         let to_lonlat = Reprojector::new(project.crs, Crs::epsg(4326)).ok();
         // A large project is prepared on a worker thread; the window opens at once.
-        let (doc, loading) = if project.grids.len() >= loading::SYNC_LIMIT {
+        let mut saver = saver::Saver::new();
+        let (mut doc, loading) = if project.grids.len() >= loading::SYNC_LIMIT {
             let empty = Project {
                 crs: project.crs,
                 ..Default::default()
@@ -340,8 +346,10 @@ impl GridmapApp {
                 Some(loading::Loading::project(project, path)),
             )
         } else {
+            saver.reset(project.clone());
             (Document::new(project, path), None)
         };
+        doc.record_steps();
         GridmapApp {
             doc,
             view: View::default(),
@@ -362,12 +370,14 @@ impl GridmapApp {
             canvas: Default::default(),
             tree: Default::default(),
             loading,
+            saver,
             message: String::new(),
             cursor: None,
             to_lonlat,
             fitted: false,
             confirm_close: false,
             allow_close: false,
+            closing: false,
             last_autosave: Instant::now(),
             recovery_offer: None,
             screenshot: None,
@@ -764,15 +774,20 @@ impl GridmapApp {
             };
             return;
         }
+        // A large project is written off the UI thread from the saver's copy.
+        if self.doc.project().grids.len() >= loading::SYNC_LIMIT && !self.closing {
+            let steps = self.doc.take_steps();
+            self.saver.steps(steps);
+            self.saver.write(
+                path.to_path_buf(),
+                saver::WriteKind::Save,
+                self.doc.revision(),
+            );
+            self.message = format!("正在保存 saving: {}", path.display());
+            return;
+        }
         match crate::commands::export(self.doc.project(), path, &opts) {
-            Ok(_) => {
-                self.doc.path = Some(path.to_path_buf());
-                self.doc.dirty = false;
-                self.settings.remember(path);
-                self.store_settings();
-                let _ = std::fs::remove_file(recovery_path(Some(path)));
-                self.message = format!("已保存 saved: {}", path.display());
-            }
+            Ok(_) => self.saved(path, self.doc.revision()),
             Err(e) => self.message = e,
         }
     }
@@ -807,11 +822,14 @@ impl GridmapApp {
             self.loading = Some(loading::Loading::project(p, path));
             return;
         }
-        self.install(Document::new(p, path));
+        let copy = p.clone();
+        self.install(Document::new(p, path), copy);
     }
 
-    /// Take in a document that is ready.
-    fn install(&mut self, mut doc: Document) {
+    /// Take in a document that is ready (`copy`: its project, for the saver).
+    fn install(&mut self, mut doc: Document, copy: Project) {
+        self.saver.reset(copy);
+        doc.record_steps();
         let p = doc.project();
         self.to_lonlat = Reprojector::new(p.crs, Crs::epsg(4326)).ok();
         if let Some(lang) = p.settings.get("language").and_then(|v| v.as_str()) {
@@ -889,19 +907,19 @@ impl GridmapApp {
                 let after = l.after.clone();
                 self.loading = None;
                 match done {
-                    loading::Loaded::Ready(mut doc) => match after {
+                    loading::Loaded::Ready(mut doc, project) => match after {
                         loading::After::Open => {
                             if let Some(p) = doc.path.clone() {
                                 self.message = format!("{}", p.display());
                                 self.settings.remember(&p);
                                 self.store_settings();
                             }
-                            self.install(*doc);
+                            self.install(*doc, *project);
                         }
                         loading::After::Recover { keep, copy } => {
                             doc.path = keep;
                             doc.dirty = true;
-                            self.install(*doc);
+                            self.install(*doc, *project);
                             let _ = std::fs::remove_file(&copy);
                         }
                     },
@@ -918,15 +936,44 @@ impl GridmapApp {
         }
     }
 
+    /// Hand the document's steps to the saver, write the recovery copy every minute while
+    /// there is unsaved work, and take in what the saver finished.
     fn autosave(&mut self) {
-        if self.doc.dirty && self.last_autosave.elapsed() >= Duration::from_secs(60) {
+        let steps = self.doc.take_steps();
+        self.saver.steps(steps);
+        if self.doc.dirty
+            && self.saver.pending == 0
+            && self.last_autosave.elapsed() >= Duration::from_secs(60)
+        {
             self.last_autosave = Instant::now();
             let p = recovery_path(self.doc.path.as_deref());
-            let opts = crate::commands::ExportOptions::default();
-            if let Err(e) = crate::commands::export(self.doc.project(), &p, &opts) {
-                self.message = e;
+            self.saver
+                .write(p, saver::WriteKind::Recovery, self.doc.revision());
+        }
+        for w in self.saver.done() {
+            match (w.kind, w.result) {
+                (saver::WriteKind::Save, Ok(())) => self.saved(&w.path, w.revision),
+                (_, Err(e)) => self.message = e,
+                (saver::WriteKind::Recovery, Ok(())) => {}
             }
         }
+    }
+
+    /// The project file was written at `revision`.
+    fn saved(&mut self, path: &Path, revision: u64) {
+        self.doc.path = Some(path.to_path_buf());
+        if self.doc.revision() == revision {
+            self.doc.dirty = false;
+        }
+        self.settings.remember(path);
+        self.store_settings();
+        let _ = std::fs::remove_file(recovery_path(Some(path)));
+        self.message = format!("已保存 saved: {}", path.display());
+    }
+
+    /// A save is being written off the UI thread.
+    pub fn saving(&self) -> bool {
+        self.saver.pending > 0
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -984,7 +1031,9 @@ impl GridmapApp {
             });
             match choice {
                 Some(0) => {
+                    self.closing = true;
                     self.execute(UiCommand::Save);
+                    self.closing = false;
                     if !self.doc.dirty {
                         self.allow_close = true;
                         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
