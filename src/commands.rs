@@ -87,6 +87,40 @@ pub fn summary_line(report: &Report, lang: Lang) -> String {
     parts.join(" · ")
 }
 
+/// One finding as the audit report writes it: `geometry` already converted (or null).
+#[derive(serde::Serialize)]
+struct FindingOut<'a> {
+    kind: &'static str,
+    severity: Severity,
+    ids: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    area_m2: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    width_m: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    length_m: Option<f64>,
+    geometry: Value,
+    message: &'a crate::audit::Message,
+}
+
+impl<'a> FindingOut<'a> {
+    fn of(f: &'a Finding, w: &GeometryWriter, geometry: bool) -> Self {
+        FindingOut {
+            kind: f.kind.as_str(),
+            severity: f.severity,
+            ids: &f.ids,
+            area_m2: f.area_m2,
+            width_m: f.width_m,
+            length_m: f.length_m,
+            geometry: match (&f.geometry, geometry) {
+                (Some(g), true) => w.geometry(g),
+                _ => Value::Null,
+            },
+            message: &f.message,
+        }
+    }
+}
+
 pub fn finding_json(f: &Finding, w: &GeometryWriter) -> Value {
     let mut m = Map::new();
     m.insert("kind".into(), f.kind.as_str().into());
@@ -125,10 +159,32 @@ pub fn render_audit(
     format: AuditFormat,
     lang: Lang,
 ) -> Result<String, String> {
+    let mut out = Vec::new();
+    write_audit(project, report, format, lang, true, &mut out)?;
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+/// Write an audit report in the chosen format, one finding at a time (memory does not grow
+/// with the number of findings). Without `geometry`, findings carry none (`null`).
+pub fn write_audit(
+    project: &Project,
+    report: &Report,
+    format: AuditFormat,
+    lang: Lang,
+    geometry: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<(), String> {
     let w = GeometryWriter::new(project.crs, &WriteOptions::default())?;
-    Ok(match format {
+    let io = |e: std::io::Error| format!("写入报告失败 / cannot write the report: {e}");
+    let json = |f: &Finding| {
+        let mut v = finding_json(f, &w);
+        if !geometry && let Some(m) = v.as_object_mut() {
+            m.insert("geometry".into(), Value::Null);
+        }
+        v
+    };
+    match format {
         AuditFormat::Text => {
-            let mut s = String::new();
             for f in &report.findings {
                 let (zh, en) = f.kind.label();
                 let msg = if lang == Lang::Zh {
@@ -136,25 +192,26 @@ pub fn render_audit(
                 } else {
                     &f.message.en
                 };
-                s.push_str(&format!(
-                    "[{}] {} ({}): {} [{}]\n",
+                writeln!(
+                    out,
+                    "[{}] {} ({}): {} [{}]",
                     sev(f.severity, lang),
                     if lang == Lang::Zh { zh } else { en },
                     f.kind.as_str(),
                     msg,
                     f.ids.join(", ")
-                ));
+                )
+                .map_err(io)?;
             }
             let (e, wn, i) = (
                 report.errors(),
                 report.warnings(),
                 report.count(Severity::Info),
             );
-            s.push_str(&summary_line(report, lang));
-            s.push('\n');
-            s.push_str(&match lang {
+            writeln!(out, "{}", summary_line(report, lang)).map_err(io)?;
+            let tail = match lang {
                 Lang::Zh => format!(
-                    "共 {} 个网格：错误 {e}，警告 {wn}，提示 {i}。{}\n",
+                    "共 {} 个网格：错误 {e}，警告 {wn}，提示 {i}。{}",
                     report.grids,
                     if e == 0 {
                         "可以发布。"
@@ -163,7 +220,7 @@ pub fn render_audit(
                     }
                 ),
                 Lang::En => format!(
-                    "{} grids: {e} errors, {wn} warnings, {i} notes. {}\n",
+                    "{} grids: {e} errors, {wn} warnings, {i} notes. {}",
                     report.grids,
                     if e == 0 {
                         "Ready to publish."
@@ -171,55 +228,57 @@ pub fn render_audit(
                         "Fix the errors before publishing."
                     }
                 ),
-            });
-            s
+            };
+            writeln!(out, "{tail}").map_err(io)?;
         }
         AuditFormat::Json => {
-            let findings: Vec<Value> = report
-                .findings
-                .iter()
-                .map(|f| finding_json(f, &w))
-                .collect();
-            let doc = json!({
-                "summary": {
-                    "grids": report.grids,
-                    "errors": report.errors(),
-                    "warnings": report.warnings(),
-                    "infos": report.count(Severity::Info),
-                },
-                "findings": findings,
+            let summary = json!({
+                "grids": report.grids,
+                "errors": report.errors(),
+                "warnings": report.warnings(),
+                "infos": report.count(Severity::Info),
             });
-            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n"
+            write!(out, "{{\n  \"summary\": {summary},\n  \"findings\": [").map_err(io)?;
+            for (k, f) in report.findings.iter().enumerate() {
+                let sep = if k == 0 { "" } else { "," };
+                write!(out, "{sep}\n    ").map_err(io)?;
+                serde_json::to_writer(&mut *out, &FindingOut::of(f, &w, geometry))
+                    .map_err(|e| e.to_string())?;
+            }
+            let end = if report.findings.is_empty() {
+                ""
+            } else {
+                "\n  "
+            };
+            writeln!(out, "{end}]\n}}").map_err(io)?;
         }
         AuditFormat::Geojson => {
-            let features: Vec<Value> = report
-                .findings
-                .iter()
-                .map(|f| {
-                    let mut v = finding_json(f, &w);
-                    let geometry = v
-                        .as_object_mut()
-                        .and_then(|m| m.remove("geometry"))
-                        .unwrap_or(Value::Null);
-                    let mut props = v.as_object().cloned().unwrap_or_default();
-                    let msg = props.remove("message").unwrap_or(Value::Null);
-                    props.insert("ids".into(), Value::String(f.ids.join(",")));
-                    props.insert(
-                        "message_zh".into(),
-                        msg.get("zh").cloned().unwrap_or(Value::Null),
-                    );
-                    props.insert(
-                        "message_en".into(),
-                        msg.get("en").cloned().unwrap_or(Value::Null),
-                    );
-                    json!({"type": "Feature", "properties": props, "geometry": geometry})
-                })
-                .collect();
-            serde_json::to_string(&json!({"type": "FeatureCollection", "features": features}))
-                .map_err(|e| e.to_string())?
-                + "\n"
+            write!(out, "{{\"type\":\"FeatureCollection\",\"features\":[").map_err(io)?;
+            for (k, f) in report.findings.iter().enumerate() {
+                let mut v = json(f);
+                let geometry = v
+                    .as_object_mut()
+                    .and_then(|m| m.remove("geometry"))
+                    .unwrap_or(Value::Null);
+                let mut props = v.as_object().cloned().unwrap_or_default();
+                let msg = props.remove("message").unwrap_or(Value::Null);
+                props.insert("ids".into(), Value::String(f.ids.join(",")));
+                props.insert(
+                    "message_zh".into(),
+                    msg.get("zh").cloned().unwrap_or(Value::Null),
+                );
+                props.insert(
+                    "message_en".into(),
+                    msg.get("en").cloned().unwrap_or(Value::Null),
+                );
+                let feature = json!({"type": "Feature", "properties": props, "geometry": geometry});
+                let sep = if k == 0 { "" } else { "," };
+                write!(out, "{sep}{feature}").map_err(io)?;
+            }
+            writeln!(out, "]}}").map_err(io)?;
         }
-    })
+    }
+    Ok(())
 }
 
 /// Exit code for a report: 1 when it has errors.

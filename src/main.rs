@@ -156,6 +156,10 @@ enum Command {
         format: AuditFormat,
         #[arg(long, value_enum, default_value_t = Lang::Zh)]
         lang: Lang,
+        /// JSON and GeoJSON: leave the geometry of the findings out (null). Record
+        /// findings carry a point inside their grid, the others their area or lines.
+        #[arg(long)]
+        no_geometry: bool,
     },
     /// Write the project in the format of --out: .geojson (RFC 7946 unless --keep-crs),
     /// .gpkg (GeoPackage project file), .shp (one shapefile per layer beside it,
@@ -365,15 +369,16 @@ fn run() -> anyhow::Result<i32> {
             gap_width,
             format,
             lang,
+            no_geometry,
         } => {
             let Some((project, report)) = input.audit(gap_width) else {
                 return Ok(EXIT_BAD_INPUT);
             };
-            print!(
-                "{}",
-                commands::render_audit(&project, &report, format, lang)
-                    .map_err(anyhow::Error::msg)?
-            );
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            commands::write_audit(&project, &report, format, lang, !no_geometry, &mut out)
+                .map_err(anyhow::Error::msg)?;
+            std::io::Write::flush(&mut out)?;
             let code = commands::audit_exit_code(&report);
             // The process ends here: leave the memory to the OS instead of freeing a
             // million small allocations one by one (a tenth of a second on 100k grids).

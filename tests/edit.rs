@@ -31,7 +31,7 @@ fn geometry_errors(p: &Project) -> Vec<(Kind, Vec<String>)> {
                     | Kind::InvalidGeometry
             )
         })
-        .map(|f| (f.kind, f.ids))
+        .map(|f| (f.kind, f.ids.clone()))
         .collect()
 }
 

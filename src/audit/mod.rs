@@ -105,7 +105,7 @@ impl AuditConfig {
 pub struct Report {
     pub grids: usize,
     /// Sorted deterministically (kind, ids, size).
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Arc<Finding>>,
     /// River lengths by grid (河、库进网格).
     pub rivers: Vec<RiverLengths>,
     /// Reservoir areas by grid.
@@ -126,7 +126,10 @@ impl Report {
         self.count(Severity::Warning)
     }
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(move |f| f.kind == kind)
+        self.findings
+            .iter()
+            .map(|f| f.as_ref())
+            .filter(move |f| f.kind == kind)
     }
     /// Counts per kind, in kind order: "缝隙 2 · 重叠 1 · ...".
     pub fn counts(&self) -> Vec<(Kind, usize)> {
@@ -1020,7 +1023,7 @@ impl Auditor {
                 .filter(|p| !p.trim().is_empty())
                 .and_then(|p| look.grid(p));
             let above = g.level > 1 && self.levels.contains_key(&(g.level - 1));
-            let fs = records::hierarchy(g, parent, above, &self.scheme);
+            let fs = at_grid(g, records::hierarchy(g, parent, above, &self.scheme));
             if !(full && fs.is_empty()) {
                 self.store.set(source, fs);
             }
@@ -1062,7 +1065,7 @@ impl Auditor {
             let source = Source::Record(id.clone());
             match look.grid(id) {
                 Some(g) => {
-                    let fs = records::record(g, &self.config);
+                    let fs = at_grid(g, records::record(g, &self.config));
                     if !(full && fs.is_empty()) {
                         self.store.set(source, fs);
                     }
@@ -1205,8 +1208,9 @@ impl Auditor {
             let f = look
                 .grid(&id)
                 .filter(|_| self.wet.get(&id).is_some_and(|n| *n > 0))
-                .and_then(rivers::missing_river_chief);
-            self.store.set(source, f.into_iter().collect());
+                .map(|g| at_grid(g, rivers::missing_river_chief(g).into_iter().collect()))
+                .unwrap_or_default();
+            self.store.set(source, f);
         }
     }
 
@@ -1292,8 +1296,11 @@ impl Auditor {
 
     /// The full report for the project as it is now, sorted deterministically.
     pub fn report(&self, project: &Project) -> Report {
-        let mut findings: Vec<Finding> = self.store.all().cloned().collect();
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut findings: Vec<Arc<Finding>> = self.store.all().cloned().collect();
+        {
+            use rayon::prelude::*;
+            findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
         Report {
             grids: project.grids.len(),
             findings,
@@ -1301,6 +1308,20 @@ impl Auditor {
             reservoirs: self.reservoir_tables(project),
         }
     }
+}
+
+/// Findings about a grid's record, marked at a point inside the grid (not the whole
+/// polygon: a map with many grids lacking records would carry every polygon again).
+fn at_grid(g: &Grid, mut fs: Vec<Finding>) -> Vec<Finding> {
+    if fs.is_empty() {
+        return fs;
+    }
+    if let Some(p) = geom::label_point(&g.geometry) {
+        for f in fs.iter_mut().filter(|f| f.geometry.is_none()) {
+            f.geometry = Some(geo::Geometry::Point(geo::Point(p)));
+        }
+    }
+    fs
 }
 
 /// What the reader had to repair or could not use, as findings.

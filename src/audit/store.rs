@@ -72,7 +72,9 @@ impl Ord for Ranked {
 #[derive(Debug, Default)]
 pub(super) struct Store {
     by_source: FxHashMap<Source, Vec<Ranked>>,
-    ordered: BTreeSet<Ranked>,
+    /// Every finding in display order, built when first asked for (a report on the command
+    /// line never needs it) and patched from then on.
+    ordered: std::sync::OnceLock<BTreeSet<Ranked>>,
     counts: BTreeMap<(Kind, Severity), usize>,
     seq: u64,
 }
@@ -92,7 +94,9 @@ impl Store {
                 finding: Arc::new(f),
                 seq: self.seq,
             };
-            self.ordered.insert(r.clone());
+            if let Some(o) = self.ordered.get_mut() {
+                o.insert(r.clone());
+            }
             ranked.push(r);
         }
         self.by_source.insert(source, ranked);
@@ -101,7 +105,9 @@ impl Store {
     pub fn clear(&mut self, source: &Source) {
         if let Some(old) = self.by_source.remove(source) {
             for r in old {
-                self.ordered.remove(&r);
+                if let Some(o) = self.ordered.get_mut() {
+                    o.remove(&r);
+                }
                 let k = (r.finding.kind, r.finding.severity);
                 if let Some(n) = self.counts.get_mut(&k) {
                     *n -= 1;
@@ -119,11 +125,14 @@ impl Store {
 
     /// Every finding in display order.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Finding>> {
-        self.ordered.iter().map(|r| &r.finding)
+        self.ordered
+            .get_or_init(|| self.by_source.values().flatten().cloned().collect())
+            .iter()
+            .map(|r| &r.finding)
     }
 
     pub fn len(&self) -> usize {
-        self.ordered.len()
+        self.counts.values().sum()
     }
 
     pub fn count(&self, severity: Severity) -> usize {
@@ -151,12 +160,8 @@ impl Store {
         m.into_iter().collect()
     }
 
-    /// Every finding, grouped by source in source order (for a full report).
-    pub fn all(&self) -> impl Iterator<Item = &Finding> {
-        let mut sources: Vec<(&Source, &Vec<Ranked>)> = self.by_source.iter().collect();
-        sources.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        sources
-            .into_iter()
-            .flat_map(|(_, v)| v.iter().map(|r| r.finding.as_ref()))
+    /// Every finding, by source (for a full report, which sorts them).
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Finding>> {
+        self.by_source.values().flatten().map(|r| &r.finding)
     }
 }

@@ -160,6 +160,45 @@ pub fn area(mp: &MultiPolygon<f64>) -> f64 {
     mp.unsigned_area()
 }
 
+/// A point inside a multipolygon, found cheaply: the middle of the widest stretch inside its
+/// largest part along the horizontal line through the middle of that part's envelope. For
+/// marking a grid (record findings, labels), not for cartographic placement.
+pub fn label_point(mp: &MultiPolygon<f64>) -> Option<Coord<f64>> {
+    use geo::BoundingRect;
+    let part =
+        mp.0.iter()
+            .filter_map(|p| p.exterior().bounding_rect().map(|e| (p, e)))
+            .filter(|(_, e)| e.min().x.is_finite() && e.max().y.is_finite())
+            .max_by(|a, b| (a.1.width() * a.1.height()).total_cmp(&(b.1.width() * b.1.height())))?;
+    let (p, env) = part;
+    let rings: Vec<&LineString<f64>> = std::iter::once(p.exterior()).chain(p.interiors()).collect();
+    // A line through no vertex, so that every crossing is counted once.
+    let mut y = env.center().y;
+    for k in 1..8 {
+        if !rings.iter().any(|r| r.0.iter().any(|c| c.y == y)) {
+            break;
+        }
+        y = env.center().y + env.height() * 1e-3 * k as f64;
+    }
+    let mut xs: Vec<f64> = Vec::new();
+    for r in &rings {
+        for w in r.0.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if (a.y > y) != (b.y > y) {
+                xs.push(a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y));
+            }
+        }
+    }
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs.chunks_exact(2)
+        .max_by(|a, b| (a[1] - a[0]).total_cmp(&(b[1] - b[0])))
+        .map(|w| Coord {
+            x: (w[0] + w[1]) / 2.0,
+            y,
+        })
+        .or_else(|| p.exterior().0.first().copied())
+}
+
 /// Distance from `p` to the nearest ring of a multipolygon (its boundary).
 pub fn boundary_distance(p: Coord<f64>, mp: &MultiPolygon<f64>) -> f64 {
     let mut d2 = f64::INFINITY;

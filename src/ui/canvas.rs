@@ -557,7 +557,9 @@ fn paint_findings(
                     ));
                 }
             }
-            (_, geo::Geometry::Point(p)) => {
+            // Record findings mark a point of their grid: drawn when picked in the list
+            // (a map of grids without records would be covered in rings).
+            (_, geo::Geometry::Point(p)) if strong => {
                 painter.circle_stroke(app.view.to_screen(p.0), 6.0, Stroke::new(2.0, color));
             }
             _ => {}
