@@ -186,12 +186,14 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
     for &i in &order {
         let g = &project.grids[i];
         for e in g.history() {
+            let fields: Vec<String> = e.fields.iter().map(|f| f.describe()).collect();
             changes.push(vec![
                 Cell::text(e.time),
                 Cell::text(g.code.clone()),
                 Cell::text(g.label()),
                 Cell::text(e.user),
                 Cell::text(e.what),
+                Cell::text(fields.join("；")),
             ]);
         }
     }
@@ -247,7 +249,14 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
         Table {
             name: "变更记录",
             file: "changes",
-            headers: vec!["时间（UTC）", "网格编码", "网格名称", "修改人", "修改内容"],
+            headers: vec![
+                "时间（UTC）",
+                "网格编码",
+                "网格名称",
+                "修改人",
+                "修改内容",
+                "修改前后",
+            ],
             rows: changes,
         },
     ]

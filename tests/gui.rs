@@ -728,6 +728,15 @@ fn edits_are_logged_per_grid_with_the_user_and_kept_in_the_project_file() {
     assert_eq!(log.len(), 1, "typing in one field is one change: {log:?}");
     assert_eq!(log[0].user, "王小明");
     assert!(log[0].what.contains("名称"), "{:?}", log[0]);
+    // The entry says what the name was and what it became.
+    assert_eq!(
+        log[0].fields,
+        vec![gridmap::model::FieldChange {
+            field: "name".into(),
+            old: "下村一组".into(),
+            new: "下村一组东".into(),
+        }]
+    );
     assert_eq!(log[0].time.len(), 16, "YYYY-MM-DD HH:MM");
     // Saved with the project and read back.
     let out = dir.path().join("p.gpkg");

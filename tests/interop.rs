@@ -338,7 +338,7 @@ fn field_mapping_picks_the_columns() {
     for c in ["OBJ_ID", "XZQMC", "BIANMA", "HU"] {
         assert!(cols.iter().any(|x| x == c), "{cols:?}");
     }
-    let guess = FieldMap::guess(&cols);
+    let guess = io::guess_fields(&cols);
     assert_eq!(guess.name.as_deref(), Some("XZQMC"));
     assert_eq!(guess.code, None);
     let mut fields = guess;

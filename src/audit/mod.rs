@@ -59,44 +59,38 @@ impl Default for AuditConfig {
 }
 
 impl AuditConfig {
-    /// The thresholds kept in a project's settings (`audit` entry, saved in the project
-    /// file), defaults for the rest.
+    /// The thresholds kept in a project's settings (`audit`, saved in the project file),
+    /// defaults for the rest and for values that make no sense.
     pub fn from_settings(settings: &crate::model::Extra) -> Self {
-        let mut c = AuditConfig::default();
-        let Some(a) = settings.get("audit") else {
-            return c;
-        };
-        let f = |k: &str| a.get(k).and_then(|v| v.as_f64());
-        let range = |k: &str| {
-            let v = a.get(k)?.as_array()?;
-            Some((v.first()?.as_u64()? as u32, v.get(1)?.as_u64()? as u32))
-        };
-        if let Some(v) = f("gap_width").filter(|v| *v >= 0.0) {
-            c.gap_width = v;
+        let a = crate::model::ProjectSettings::of(settings).audit;
+        let d = AuditConfig::default();
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        let range = |r: [u32; 2], d: (u32, u32)| if r[0] <= r[1] { (r[0], r[1]) } else { d };
+        AuditConfig {
+            gap_width: Some(a.gap_width).filter(|v| ok(*v)).unwrap_or(d.gap_width),
+            min_area_m2: Some(a.min_area_m2)
+                .filter(|v| ok(*v))
+                .unwrap_or(d.min_area_m2),
+            households: range(a.households, d.households),
+            population: range(a.population, d.population),
         }
-        if let Some(v) = f("min_area_m2").filter(|v| *v >= 0.0) {
-            c.min_area_m2 = v;
+    }
+
+    /// These thresholds as the project's `audit` setting.
+    pub fn settings(&self) -> crate::model::AuditSettings {
+        crate::model::AuditSettings {
+            gap_width: self.gap_width,
+            min_area_m2: self.min_area_m2,
+            households: [self.households.0, self.households.1],
+            population: [self.population.0, self.population.1],
         }
-        if let Some(r) = range("households") {
-            c.households = r;
-        }
-        if let Some(r) = range("population") {
-            c.population = r;
-        }
-        c
     }
 
     /// Store the thresholds in a project's settings.
     pub fn store(&self, settings: &mut crate::model::Extra) {
-        settings.insert(
-            "audit".into(),
-            serde_json::json!({
-                "gap_width": self.gap_width,
-                "min_area_m2": self.min_area_m2,
-                "households": [self.households.0, self.households.1],
-                "population": [self.population.0, self.population.1],
-            }),
-        );
+        let mut s = crate::model::ProjectSettings::of(settings);
+        s.audit = self.settings();
+        s.store(settings);
     }
 }
 

@@ -406,15 +406,19 @@ impl Document {
         self.history.seal();
     }
 
-    /// Set (or with None remove) a project setting, as one undoable step.
-    pub fn set_setting(
+    /// The project's settings.
+    pub fn settings(&self) -> crate::model::ProjectSettings {
+        crate::model::ProjectSettings::of(&self.project.settings)
+    }
+
+    /// Change the project's settings, as one undoable step (nothing when they are the same).
+    pub fn set_settings(
         &mut self,
         label: &str,
-        key: &str,
-        value: Option<serde_json::Value>,
+        settings: &crate::model::ProjectSettings,
     ) -> Result<(), ApplyError> {
         let mut t = Transaction::new(label);
-        t.set_setting(&self.project, key, value);
+        t.set_settings(&self.project, settings);
         self.commit(t)
     }
 

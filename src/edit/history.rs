@@ -225,6 +225,25 @@ impl Transaction {
         }
     }
 
+    /// Bring the project's settings to `settings`, key by key.
+    pub fn set_settings(&mut self, project: &Project, settings: &crate::model::ProjectSettings) {
+        // Against the settings as this transaction leaves them.
+        let mut now = project.settings.clone();
+        for s in &self.settings {
+            match &s.after {
+                Some(v) => {
+                    now.insert(s.key.clone(), v.clone());
+                }
+                None => {
+                    now.remove(&s.key);
+                }
+            }
+        }
+        for (key, value) in settings.changes(&now) {
+            self.set_setting(project, key, value);
+        }
+    }
+
     /// Add every feature of `other` at the end of its layer (an import).
     pub fn append_all(&mut self, project: &Project, other: Project) {
         fn push<T: Feature>(changes: &mut Vec<Change<T>>, len: usize, items: Vec<T>) {
@@ -246,14 +265,24 @@ impl Transaction {
         push(&mut self.boundary, project.boundary.len(), other.boundary);
     }
 
-    /// Write this change into the change log of every grid it leaves in the project.
+    /// Write this change into the change log of every grid it leaves in the project: who,
+    /// when, what, and the old and new value of each field it changes.
     pub fn stamp(&mut self, user: &str, time: &str) {
         for c in &mut self.grids {
+            let fields = match (&c.before, &c.after) {
+                (Some(b), Some(a)) if b.id == a.id => a.field_changes(b),
+                (_, Some(_)) => vec![crate::model::FieldChange {
+                    field: "created".into(),
+                    ..Default::default()
+                }],
+                _ => Vec::new(),
+            };
             if let Some(g) = c.after.as_mut() {
                 g.log_change(crate::model::ChangeEntry {
                     time: time.to_string(),
                     user: user.to_string(),
                     what: self.label.clone(),
+                    fields,
                 });
             }
         }

@@ -42,83 +42,27 @@ pub struct ReadOptions {
     pub fields: FieldMap,
 }
 
-/// The attribute column holding each grid field; `None` = guess from the usual names
-/// (名称/NAME/XZQMC, 编码/CODE/XZQDM, 户数, 人口, ...).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FieldMap {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub households: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub population: Option<String>,
-}
+pub use crate::model::FieldMap;
 
-impl FieldMap {
-    /// The fields that can be mapped, as (key, 中文, English).
-    pub const FIELDS: [(&'static str, &'static str, &'static str); 6] = [
-        ("name", "名称", "Name"),
-        ("code", "编码", "Code"),
-        ("level", "级别", "Level"),
-        ("parent", "上级", "Parent"),
-        ("households", "户数", "Households"),
-        ("population", "人口", "Population"),
-    ];
-
-    pub fn get(&self, key: &str) -> Option<&str> {
-        match key {
-            "name" => self.name.as_deref(),
-            "code" => self.code.as_deref(),
-            "level" => self.level.as_deref(),
-            "parent" => self.parent.as_deref(),
-            "households" => self.households.as_deref(),
-            "population" => self.population.as_deref(),
-            _ => None,
+/// The column the reader would take for each grid field, among `columns` (名称/NAME/XZQMC,
+/// 编码/CODE/XZQDM, 户数, 人口, ...).
+pub fn guess_fields(columns: &[String]) -> FieldMap {
+    let mut m = FieldMap::default();
+    for (key, _, _) in FieldMap::FIELDS {
+        let found = features::aliases(key)
+            .iter()
+            .find(|a| columns.iter().any(|c| c == *a))
+            .or_else(|| {
+                features::aliases(key)
+                    .iter()
+                    .find(|a| columns.iter().any(|c| c.eq_ignore_ascii_case(a)))
+            });
+        if let Some(a) = found {
+            let col = columns.iter().find(|c| c.eq_ignore_ascii_case(a)).cloned();
+            m.set(key, col);
         }
     }
-
-    pub fn set(&mut self, key: &str, column: Option<String>) {
-        let slot = match key {
-            "name" => &mut self.name,
-            "code" => &mut self.code,
-            "level" => &mut self.level,
-            "parent" => &mut self.parent,
-            "households" => &mut self.households,
-            "population" => &mut self.population,
-            _ => return,
-        };
-        *slot = column;
-    }
-
-    /// The column the reader would take for each field, among `columns`.
-    pub fn guess(columns: &[String]) -> FieldMap {
-        let mut m = FieldMap::default();
-        for (key, _, _) in Self::FIELDS {
-            let found = features::aliases(key)
-                .iter()
-                .find(|a| columns.iter().any(|c| c == *a))
-                .or_else(|| {
-                    features::aliases(key)
-                        .iter()
-                        .find(|a| columns.iter().any(|c| c.eq_ignore_ascii_case(a)))
-                });
-            if let Some(a) = found {
-                let col = columns.iter().find(|c| c.eq_ignore_ascii_case(a)).cloned();
-                m.set(key, col);
-            }
-        }
-        m
-    }
-
-    pub fn is_empty(&self) -> bool {
-        *self == FieldMap::default()
-    }
+    m
 }
 
 /// A CRS as a file names it: an EPSG code, or a definition PROJ understands (WKT from a

@@ -28,7 +28,8 @@ pub type Level = u8;
 /// The record key of a grid's change log (a list of [`ChangeEntry`]).
 pub const HISTORY: &str = "history";
 
-/// One entry of a grid's change log (动态调整): when, by whom, what.
+/// One entry of a grid's change log (动态调整): when, by whom, what, and the old and new
+/// value of each field that changed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChangeEntry {
     #[serde(default)]
@@ -37,6 +38,48 @@ pub struct ChangeEntry {
     pub user: String,
     #[serde(default)]
     pub what: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldChange>,
+}
+
+/// A field of a grid's record before and after a change, as text.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct FieldChange {
+    /// `name`, `code`, `level`, `parent`, `households`, `population`, `staff`, `notes`,
+    /// `area_m2` or `created`.
+    pub field: String,
+    #[serde(default)]
+    pub old: String,
+    #[serde(default)]
+    pub new: String,
+}
+
+impl FieldChange {
+    /// The field's name in Chinese and English.
+    pub fn label(&self) -> (&'static str, &'static str) {
+        match self.field.as_str() {
+            "name" => ("名称", "name"),
+            "code" => ("编码", "code"),
+            "level" => ("级别", "level"),
+            "parent" => ("上级", "parent"),
+            "households" => ("户数", "households"),
+            "population" => ("人数", "population"),
+            "staff" => ("人员", "staff"),
+            "notes" => ("备注", "notes"),
+            "area_m2" => ("面积 m²", "area m²"),
+            "created" => ("新建", "created"),
+            _ => ("", ""),
+        }
+    }
+
+    /// "名称：甲 → 乙".
+    pub fn describe(&self) -> String {
+        let (zh, _) = self.label();
+        if self.field == "created" {
+            return zh.to_string();
+        }
+        format!("{zh}：{} → {}", self.old, self.new)
+    }
 }
 
 /// One person responsible for a grid.
@@ -84,6 +127,44 @@ impl Grid {
         }
     }
 
+    /// The fields of the record that differ from `before`, old and new value as text (the
+    /// change log's own entries are not a field; the geometry shows as its area).
+    pub fn field_changes(&self, before: &Grid) -> Vec<FieldChange> {
+        let mut out = Vec::new();
+        let opt = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
+        let mut push = |field: &str, old: String, new: String| {
+            if old != new {
+                out.push(FieldChange {
+                    field: field.to_string(),
+                    old,
+                    new,
+                });
+            }
+        };
+        push("name", before.name.clone(), self.name.clone());
+        push("code", before.code.clone(), self.code.clone());
+        push("level", before.level.to_string(), self.level.to_string());
+        push(
+            "parent",
+            before.parent.clone().unwrap_or_default(),
+            self.parent.clone().unwrap_or_default(),
+        );
+        push("households", opt(before.households), opt(self.households));
+        push("population", opt(before.population), opt(self.population));
+        push(
+            "staff",
+            Staff::roster_text(&before.staff),
+            Staff::roster_text(&self.staff),
+        );
+        push("notes", before.notes.clone(), self.notes.clone());
+        if before.geometry != self.geometry {
+            use geo::Area;
+            let a = |g: &Grid| format!("{:.1}", g.geometry.unsigned_area());
+            push("area_m2", a(before), a(self));
+        }
+        out
+    }
+
     /// True when every field but the geometry is the same.
     pub fn same_record(&self, other: &Grid) -> bool {
         let Grid {
@@ -120,12 +201,21 @@ impl Grid {
     }
 
     /// Add an entry to the change log; a repeat of the last entry (same user and change,
-    /// as in a drag) only moves its time.
+    /// as in a drag or typing in one field) moves its time and the new values of its fields
+    /// (the old ones stay those before the first).
     pub fn log_change(&mut self, entry: ChangeEntry) {
         let mut h = self.history();
         match h.last_mut() {
             Some(last) if last.user == entry.user && last.what == entry.what => {
-                last.time = entry.time
+                last.time = entry.time;
+                for f in entry.fields {
+                    match last.fields.iter_mut().find(|l| l.field == f.field) {
+                        Some(l) => l.new = f.new,
+                        None => last.fields.push(f),
+                    }
+                }
+                last.fields
+                    .retain(|f| f.field == "created" || f.old != f.new);
             }
             _ => h.push(entry),
         }

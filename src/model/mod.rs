@@ -5,14 +5,16 @@ mod change;
 mod crs;
 mod grid;
 mod ids;
+mod settings;
 
 pub use change::{ChangeSet, Feature, GridChange, Layer};
 pub use ids::IdIndex;
+pub use settings::{AuditSettings, CodeSchemeSettings, FieldMap, PrintSettings, ProjectSettings};
 
 pub use crs::{Crs, gk_zone_epsg_for_lon};
 pub use grid::{
-    ChangeEntry, Grid, HISTORY, Level, ROLE_GRID_HEAD, ROLE_GRID_WORKER, ROLE_RIVER_CHIEF,
-    STANDARD_ROLES, Staff,
+    ChangeEntry, FieldChange, Grid, HISTORY, Level, ROLE_GRID_HEAD, ROLE_GRID_WORKER,
+    ROLE_RIVER_CHIEF, STANDARD_ROLES, Staff,
 };
 
 use geo::{LineString, MultiLineString, MultiPolygon, Point};

@@ -286,30 +286,13 @@ impl PrintOptions {
     /// Fill office, hotline and duties from the project's saved print settings
     /// (`settings.print`) where the options leave them unset.
     pub fn with_project_defaults(mut self, project: &Project) -> Self {
-        let saved = project.settings.get("print").and_then(|v| v.as_object());
-        let get = |k: &str| {
-            saved
-                .and_then(|o| o.get(k))
-                .and_then(|v| v.as_str())
-                .filter(|s| !s.trim().is_empty())
-                .map(str::to_string)
-        };
-        self.office = self.office.or_else(|| get("office"));
-        self.hotline = self.hotline.or_else(|| get("hotline"));
-        self.duties = self.duties.or_else(|| get("duties"));
+        let saved = crate::model::ProjectSettings::of(&project.settings).print;
+        let keep = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        self.office = self.office.or_else(|| keep(saved.office));
+        self.hotline = self.hotline.or_else(|| keep(saved.hotline));
+        self.duties = self.duties.or_else(|| keep(saved.duties));
         self
     }
-}
-
-/// The `print` setting for the texts a user typed for prints (None when all are empty).
-pub fn settings_value(office: &str, hotline: &str, duties: &str) -> Option<serde_json::Value> {
-    let mut o = serde_json::Map::new();
-    for (k, v) in [("office", office), ("hotline", hotline), ("duties", duties)] {
-        if !v.trim().is_empty() {
-            o.insert(k.into(), v.trim().into());
-        }
-    }
-    (!o.is_empty()).then(|| o.into())
 }
 
 /// Duties printed on a display board unless the project has its own text.

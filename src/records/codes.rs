@@ -22,21 +22,16 @@ impl Default for CodeScheme {
 }
 
 impl CodeScheme {
-    /// The project's layout, or the default.
+    /// The project's layout (`code_scheme`), or the default.
     pub fn from_settings(settings: &Extra) -> Self {
-        settings
-            .get("code_scheme")
-            .and_then(|s| s.get("digits"))
-            .and_then(|d| d.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_u64())
-                    .map(|v| v as usize)
-                    .collect::<Vec<_>>()
-            })
-            .filter(|d: &Vec<usize>| !d.is_empty() && d.windows(2).all(|w| w[0] < w[1]))
-            .map(|digits| CodeScheme { digits })
-            .unwrap_or_default()
+        Some(
+            crate::model::ProjectSettings::of(settings)
+                .code_scheme
+                .digits,
+        )
+        .filter(|d| !d.is_empty() && d.windows(2).all(|w| w[0] < w[1]))
+        .map(|digits| CodeScheme { digits })
+        .unwrap_or_default()
     }
 
     /// Digits expected at `level`, if the layout says.

@@ -58,11 +58,9 @@ impl ImportDialog {
             Vec::new()
         };
         // Remembered mapping where its columns exist, else the guesses.
-        let remembered: FieldMap = settings
-            .get("field_map")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
-        let mut fields = FieldMap::guess(&columns);
+        let saved = crate::model::ProjectSettings::of(settings);
+        let remembered = saved.field_map;
+        let mut fields = io::guess_fields(&columns);
         for (key, _, _) in FieldMap::FIELDS {
             if let Some(c) = remembered
                 .get(key)
@@ -71,9 +69,9 @@ impl ImportDialog {
                 fields.set(key, Some(c.to_string()));
             }
         }
-        let encoding = settings
-            .get("import_encoding")
-            .and_then(|v| v.as_str())
+        let encoding = saved
+            .import_encoding
+            .as_deref()
             .and_then(|s| ENCODINGS.iter().find(|(k, _)| *k == s).map(|(k, _)| *k));
         let mut d = ImportDialog {
             path: path.to_path_buf(),
@@ -260,27 +258,24 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
     });
     if accept && let Some(mut p) = d.loaded.take() {
         // The field mapping and encoding are remembered in the project's settings.
-        let field_map = serde_json::to_value(&d.fields).ok();
-        let encoding = d.encoding.map(serde_json::Value::from);
+        let remember = |s: &mut crate::model::ProjectSettings| {
+            s.field_map = d.fields.clone();
+            s.import_encoding = d.encoding.map(str::to_string);
+        };
         match d.mode {
             ImportMode::Open => {
-                if let Some(v) = field_map {
-                    p.settings.insert("field_map".into(), v);
-                }
-                match encoding {
-                    Some(e) => p.settings.insert("import_encoding".into(), e),
-                    None => p.settings.remove("import_encoding"),
-                };
+                let mut s = crate::model::ProjectSettings::of(&p.settings);
+                remember(&mut s);
+                s.store(&mut p.settings);
                 app.load_project(p, None);
                 app.message = format!("{}", d.path.display());
             }
             ImportMode::AddLayers => {
                 // One undo step: the layers and the remembered choices.
                 let mut t = crate::edit::Transaction::new("导入图层 / Import layer");
-                if field_map.is_some() {
-                    t.set_setting(app.doc.project(), "field_map", field_map);
-                }
-                t.set_setting(app.doc.project(), "import_encoding", encoding);
+                let mut s = app.doc.settings();
+                remember(&mut s);
+                t.set_settings(app.doc.project(), &s);
                 app.add_layers_with(p, t);
             }
         }

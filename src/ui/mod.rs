@@ -702,11 +702,9 @@ impl GridmapApp {
                 };
                 self.store_settings();
                 // The language is also a project setting, kept in the project file.
-                let lang = if self.lang == Lang::En { "en" } else { "zh" };
-                if let Err(e) =
-                    self.doc
-                        .set_setting("界面语言 / Language", "language", Some(lang.into()))
-                {
+                let mut settings = self.doc.settings();
+                settings.language = Some(if self.lang == Lang::En { "en" } else { "zh" }.into());
+                if let Err(e) = self.doc.set_settings("界面语言 / Language", &settings) {
                     self.message = e.to_string();
                 }
             }
@@ -832,7 +830,7 @@ impl GridmapApp {
         doc.record_steps();
         let p = doc.project();
         self.to_lonlat = Reprojector::new(p.crs, Crs::epsg(4326)).ok();
-        if let Some(lang) = p.settings.get("language").and_then(|v| v.as_str()) {
+        if let Some(lang) = crate::model::ProjectSettings::of(&p.settings).language {
             self.lang = if lang == "en" { Lang::En } else { Lang::Zh };
         }
         doc.user = std::mem::take(&mut self.doc.user);

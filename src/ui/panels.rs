@@ -604,6 +604,9 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 .show(ui, |ui| {
                     for e in log.iter().rev().take(50) {
                         ui.label(format!("{} {} {}", e.time, e.user, e.what));
+                        for f in &e.fields {
+                            ui.label(RichText::new(format!("    {}", f.describe())).weak());
+                        }
                     }
                 });
             }

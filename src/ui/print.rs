@@ -161,11 +161,10 @@ pub fn export(app: &mut GridmapApp, d: &PrintDialog) {
         Ok(done) => {
             // Remember office, hotline and duties with the project (saved with it), as
             // an undoable change of its settings.
-            let value = print::settings_value(&d.office, &d.hotline, &d.duties);
-            if let Err(e) = app
-                .doc
-                .set_setting("打印设置 / Print settings", "print", value)
-            {
+            let mut settings = app.doc.settings();
+            settings.print =
+                crate::model::PrintSettings::from_texts(&d.office, &d.hotline, &d.duties);
+            if let Err(e) = app.doc.set_settings("打印设置 / Print settings", &settings) {
                 return app.message = e.to_string();
             }
             let files: Vec<String> = done.files.iter().map(|f| f.display().to_string()).collect();
