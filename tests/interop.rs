@@ -4,7 +4,7 @@
 //! broken input.
 
 use geo::Coord;
-use gridmap::io::{self, FieldMap, ReadOptions, SourceCrs};
+use gridmap::io::{self, ReadOptions, SourceCrs};
 use gridmap::model::{Crs, Grid, Project};
 use std::path::{Path, PathBuf};
 use std::process::Command;
