@@ -117,6 +117,27 @@ impl Document {
         path: Option<PathBuf>,
         progress: &(dyn Fn(f32) + Sync),
     ) -> Self {
+        Self::build(project, path, progress, false).0
+    }
+
+    /// As [`Document::with_progress`], with a copy of the project made alongside (for a
+    /// saver that keeps its own).
+    pub fn with_copy(
+        project: Project,
+        path: Option<PathBuf>,
+        progress: &(dyn Fn(f32) + Sync),
+    ) -> (Self, Project) {
+        let (doc, copy) = Self::build(project, path, progress, true);
+        let copy = copy.unwrap_or_else(|| doc.project.clone());
+        (doc, copy)
+    }
+
+    fn build(
+        project: Project,
+        path: Option<PathBuf>,
+        progress: &(dyn Fn(f32) + Sync),
+        copy: bool,
+    ) -> (Self, Option<Project>) {
         // Rough shares of the time each part takes.
         let done = std::sync::atomic::AtomicU32::new(0);
         let step = |share: u32| {
@@ -157,9 +178,12 @@ impl Document {
                 )
             },
         );
-        let neighbours = build_neighbours(&project, &ids, &keys);
+        let (neighbours, copy) = rayon::join(
+            || build_neighbours(&project, &ids, &keys),
+            || copy.then(|| project.clone()),
+        );
         step(20);
-        Document {
+        let doc = Document {
             ids,
             envs,
             tree,
@@ -177,7 +201,8 @@ impl Document {
             path,
             dirty: false,
             user: std::env::var("USER").unwrap_or_default(),
-        }
+        };
+        (doc, copy)
     }
 
     /// The project as it is now (read only: changes go through [`Document::commit`]).
@@ -222,6 +247,23 @@ impl Document {
     /// Ids of the grids that name `id` as their parent, sorted.
     pub fn children(&self, id: &str) -> impl Iterator<Item = &str> {
         self.kids.get(id).into_iter().flatten().map(String::as_str)
+    }
+
+    /// The envelope of every grid, at no cost (the root of the envelope index).
+    pub fn grids_extent(&self) -> Option<Rect<f64>> {
+        (self.tree.size() > 0).then(|| {
+            let e = self.tree.root().envelope();
+            Rect::new(
+                geo::Coord {
+                    x: e.lower()[0],
+                    y: e.lower()[1],
+                },
+                geo::Coord {
+                    x: e.upper()[0],
+                    y: e.upper()[1],
+                },
+            )
+        })
     }
 
     /// Ids of the grids whose envelope meets `r`, sorted.

@@ -15,6 +15,8 @@ pub struct GridMesh {
     pub vertices: Vec<[f32; 2]>,
     /// Three indices into `vertices` per triangle.
     pub triangles: Vec<u32>,
+    /// The rings (closed), in the same coordinates, for drawing outlines.
+    pub rings: Vec<Vec<[f32; 2]>>,
 }
 
 impl GridMesh {
@@ -26,6 +28,15 @@ impl GridMesh {
         let origin = envelope.min();
         let mut vertices: Vec<[f32; 2]> = Vec::new();
         let mut triangles: Vec<u32> = Vec::new();
+        let rings: Vec<Vec<[f32; 2]>> =
+            mp.0.iter()
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                .map(|r| {
+                    r.0.iter()
+                        .map(|c| [(c.x - origin.x) as f32, (c.y - origin.y) as f32])
+                        .collect()
+                })
+                .collect();
         for p in &mp.0 {
             let raw = p.earcut_triangles_raw();
             let base = vertices.len() as u32;
@@ -46,6 +57,7 @@ impl GridMesh {
             envelope,
             vertices,
             triangles,
+            rings,
         })
     }
 }

@@ -35,7 +35,26 @@ pub struct CanvasCache {
     /// address (the entry holds the finding, so it lives as long as the entry).
     findings: FxHashMap<usize, FindingShape>,
     reservoirs: Option<Vec<Vec<[Coord<f64>; 3]>>>,
+    /// The outlines of grids too small to outline one by one, drawn into a texture.
+    net: Option<OutlineNet>,
 }
+
+/// The outlines of every small grid rasterised once for a zoom level (one pixel wide), so a
+/// map of 100,000 grids seen whole shows its cells, and panning costs one textured quad.
+struct OutlineNet {
+    revision: u64,
+    scale: f64,
+    levels: [bool; 4],
+    /// World position of the texture's top left corner, and the area it covers.
+    origin: Coord<f64>,
+    covers: geo::Rect<f64>,
+    size: [usize; 2],
+    texture: egui::TextureHandle,
+}
+
+/// The net is drawn while the whole map is at most this wide on screen (points); zoomed in
+/// further, grids are wide enough to be outlined one by one.
+const NET_MAX_PX: f64 = 4096.0;
 
 struct FindingShape {
     finding: Arc<Finding>,
@@ -289,6 +308,157 @@ fn grid_fills(app: &GridmapApp, painter: &egui::Painter, visible: geo::Rect<f64>
     painter.add(Shape::mesh(mesh));
 }
 
+/// Draw the outlines of the leaf grids narrower than [`OUTLINE_MIN_PX`] as one texture, made
+/// again only when the zoom, the visible levels or the document change.
+fn outline_net(
+    app: &GridmapApp,
+    cache: &mut CanvasCache,
+    ctx: &egui::Context,
+    painter: &egui::Painter,
+    visible: geo::Rect<f64>,
+) {
+    let doc = &app.doc;
+    let scale = app.view.scale;
+    let levels = app.layers.levels;
+    let Some(map) = doc.grids_extent() else {
+        return;
+    };
+    // Zoomed in this far, every grid is wide enough to be outlined on its own.
+    if map.width().max(map.height()) * scale > NET_MAX_PX {
+        cache.net = None;
+        return;
+    }
+    // The part of the map on screen; the texture covers it with a margin for panning.
+    let Some(shown) = intersection(map, visible) else {
+        return;
+    };
+    let fresh = cache.net.as_ref().is_some_and(|n| {
+        n.revision == doc.revision()
+            && n.scale == scale
+            && n.levels == levels
+            && n.covers.min().x <= shown.min().x
+            && n.covers.min().y <= shown.min().y
+            && n.covers.max().x >= shown.max().x
+            && n.covers.max().y >= shown.max().y
+    });
+    if !fresh {
+        cache.net = None;
+        let margin = visible.width().max(visible.height()) * 0.25;
+        let Some(extent) = intersection(map, crate::geom::expand(visible, margin)) else {
+            return;
+        };
+        let (w, h) = (extent.width() * scale, extent.height() * scale);
+        let size = [w.ceil() as usize + 2, h.ceil() as usize + 2];
+        let origin = Coord {
+            x: extent.min().x - 1.0 / scale,
+            y: extent.max().y + 1.0 / scale,
+        };
+        let ink = Color32::from_rgba_unmultiplied(60, 60, 60, 150);
+        let min_width = OUTLINE_MIN_PX / scale;
+        let small: Vec<&crate::document::GridMesh> = doc
+            .slots()
+            .iter()
+            .flatten()
+            .filter(|s| level_visible(app, s.level) && !doc.has_children(&s.id))
+            .filter_map(|s| s.mesh.as_ref())
+            .filter(|m| {
+                crate::geom::rects_intersect(&m.envelope, &extent)
+                    && m.envelope.width().max(m.envelope.height()) <= min_width
+            })
+            .collect();
+        // Each thread draws its share of the grids into a bit per pixel; the shares are
+        // merged into the image.
+        let bits = {
+            use rayon::prelude::*;
+            let words = (size[0] * size[1]).div_ceil(64);
+            small
+                .par_chunks(4096)
+                .map(|chunk| {
+                    let mut b = vec![0u64; words];
+                    for m in chunk {
+                        let ox = (m.origin.x - origin.x) * scale;
+                        let oy = (origin.y - m.origin.y) * scale;
+                        let s = scale as f32;
+                        for ring in &m.rings {
+                            for seg in ring.windows(2) {
+                                let (x0, y0) =
+                                    (ox as f32 + seg[0][0] * s, oy as f32 - seg[0][1] * s);
+                                let (x1, y1) =
+                                    (ox as f32 + seg[1][0] * s, oy as f32 - seg[1][1] * s);
+                                // Step along the longer axis, one pixel at a time.
+                                let n = (x1 - x0).abs().max((y1 - y0).abs()).ceil().max(1.0) as i32;
+                                for k in 0..=n {
+                                    let t = k as f32 / n as f32;
+                                    let (x, y) = (
+                                        (x0 + (x1 - x0) * t).floor() as i64,
+                                        (y0 + (y1 - y0) * t).floor() as i64,
+                                    );
+                                    if x >= 0
+                                        && y >= 0
+                                        && (x as usize) < size[0]
+                                        && (y as usize) < size[1]
+                                    {
+                                        let i = y as usize * size[0] + x as usize;
+                                        b[i / 64] |= 1 << (i % 64);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    b
+                })
+                .reduce(
+                    || vec![0u64; words],
+                    |mut a, b| {
+                        for (x, y) in a.iter_mut().zip(b) {
+                            *x |= y;
+                        }
+                        a
+                    },
+                )
+        };
+        let pixels: Vec<Color32> = (0..size[0] * size[1])
+            .map(|i| {
+                if bits[i / 64] & (1 << (i % 64)) != 0 {
+                    ink
+                } else {
+                    Color32::TRANSPARENT
+                }
+            })
+            .collect();
+        let image = egui::ColorImage::new(size, pixels);
+        let texture = ctx.load_texture("grid-outline-net", image, egui::TextureOptions::NEAREST);
+        cache.net = Some(OutlineNet {
+            revision: doc.revision(),
+            scale,
+            levels,
+            origin,
+            covers: extent,
+            size,
+            texture,
+        });
+    }
+    if let Some(n) = &cache.net {
+        let min = app.view.to_screen(n.origin);
+        let rect = egui::Rect::from_min_size(min, egui::vec2(n.size[0] as f32, n.size[1] as f32));
+        let uv = egui::Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+        painter.image(n.texture.id(), rect, uv, Color32::WHITE);
+    }
+}
+
+/// The overlap of two rectangles, if any.
+fn intersection(a: geo::Rect<f64>, b: geo::Rect<f64>) -> Option<geo::Rect<f64>> {
+    let min = Coord {
+        x: a.min().x.max(b.min().x),
+        y: a.min().y.max(b.min().y),
+    };
+    let max = Coord {
+        x: a.max().x.min(b.max().x),
+        y: a.max().y.min(b.max().y),
+    };
+    (min.x < max.x && min.y < max.y).then(|| geo::Rect::new(min, max))
+}
+
 /// The label point of grid `key`: a point inside it, found once and kept.
 fn label_point(cache: &mut CanvasCache, doc: &Document, key: u32, id: &str) -> Option<Coord<f64>> {
     *cache.labels.entry(key).or_insert_with(|| {
@@ -340,6 +510,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 // Over a background image the fills turn translucent so the scan shows through.
                 let see_through = app.layers.background && !app.backgrounds.is_empty();
                 grid_fills(app, &painter, visible, if see_through { 0.45 } else { 1.0 });
+                outline_net(app, &mut cache, &ctx, &painter, visible);
                 let min_width = OUTLINE_MIN_PX / app.view.scale;
                 let mut wide: Vec<(u8, &str)> = app
                     .doc
@@ -457,6 +628,11 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                             .then_some((k, s.id.as_str(), e.width()))
                         })
                         .collect();
+                    // Larger grids first; a label that would cover one already placed is
+                    // left out.
+                    let mut wide = wide;
+                    wide.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.1.cmp(b.1)));
+                    let mut placed: Vec<egui::Rect> = Vec::new();
                     for (key, id, width) in wide {
                         let Some(g) = doc.grid(id) else { continue };
                         let Some(at) = label_point(&mut cache, doc, key, id) else {
@@ -468,13 +644,18 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         } else {
                             g.name.clone()
                         };
-                        painter.text(
-                            app.view.to_screen(at),
-                            egui::Align2::CENTER_CENTER,
+                        let galley = painter.layout_no_wrap(
                             text,
                             egui::FontId::proportional(12.0),
                             Color32::from_gray(30),
                         );
+                        let rect = egui::Align2::CENTER_CENTER
+                            .anchor_size(app.view.to_screen(at), galley.size());
+                        if placed.iter().any(|r| r.intersects(rect)) {
+                            continue;
+                        }
+                        placed.push(rect);
+                        painter.galley(rect.min, galley, Color32::from_gray(30));
                     }
                 }
             }

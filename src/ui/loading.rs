@@ -73,10 +73,9 @@ impl Loading {
             move |progress| match crate::io::open(&[p.as_path()], &Default::default()) {
                 Ok(project) => {
                     progress(0.1);
-                    let copy = Box::new(project.clone());
-                    let doc =
-                        Document::with_progress(project, Some(p), &|f| progress(0.1 + 0.9 * f));
-                    Loaded::Ready(Box::new(doc), copy)
+                    let (doc, copy) =
+                        Document::with_copy(project, Some(p), &|f| progress(0.1 + 0.9 * f));
+                    Loaded::Ready(Box::new(doc), Box::new(copy))
                 }
                 Err(e) if e.needs_crs => Loaded::NeedsImport(p),
                 Err(e) => Loaded::Failed(e.to_string()),
@@ -97,11 +96,8 @@ impl Loading {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "未命名 untitled".into());
         Self::spawn(what, move |progress| {
-            let copy = Box::new(project.clone());
-            Loaded::Ready(
-                Box::new(Document::with_progress(project, path, progress)),
-                copy,
-            )
+            let (doc, copy) = Document::with_copy(project, path, progress);
+            Loaded::Ready(Box::new(doc), Box::new(copy))
         })
     }
 
