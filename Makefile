@@ -28,3 +28,6 @@ test: test-deps
 bench: deps
 	cargo run --release -- bench
 	cargo run --release -- bench-print
+	cargo run --release -- bench-edit --cells 10000
+	cargo run --release -- bench-edit --cells 100000 --runs 10
+	cargo bench --bench canvas

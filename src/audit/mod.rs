@@ -1005,23 +1005,28 @@ impl Auditor {
         work: &mut Work,
         full: bool,
     ) {
-        for id in &work.hierarchy {
-            let source = Source::Hierarchy(id.clone());
-            let Some(g) = look.grid(id) else {
-                self.store.clear(&source);
-                continue;
-            };
-            let parent = g
-                .parent
-                .as_deref()
-                .filter(|p| !p.trim().is_empty())
-                .and_then(|p| look.grid(p));
-            let above = g.level > 1 && self.levels.contains_key(&(g.level - 1));
-            let fs = at_grid(g, records::hierarchy(g, parent, above, &self.scheme));
-            if !(full && fs.is_empty()) {
-                self.store.set(source, fs);
-            }
-        }
+        // Checked in parallel (messages and marks cost), stored in order.
+        type Checked = (Source, Option<Vec<Finding>>);
+        let hierarchy: Vec<Checked> = {
+            use rayon::prelude::*;
+            let me = &*self;
+            let ids: Vec<&String> = work.hierarchy.iter().collect();
+            ids.par_iter()
+                .map(|id| {
+                    let fs = look.grid(id).map(|g| {
+                        let parent = g
+                            .parent
+                            .as_deref()
+                            .filter(|p| !p.trim().is_empty())
+                            .and_then(|p| look.grid(p));
+                        let above = g.level > 1 && me.levels.contains_key(&(g.level - 1));
+                        at_grid(g, records::hierarchy(g, parent, above, &me.scheme))
+                    });
+                    (Source::Hierarchy((*id).clone()), fs)
+                })
+                .collect()
+        };
+        self.store_checked(hierarchy, full);
         // Ids used twice come and go only where grids were inserted, removed or renamed.
         if full {
             let mut n: FxHashMap<&str, usize> = FxHashMap::default();
@@ -1055,15 +1060,26 @@ impl Auditor {
                 None => self.store.clear(&source),
             }
         }
-        for id in &work.records {
-            let source = Source::Record(id.clone());
-            match look.grid(id) {
-                Some(g) => {
-                    let fs = at_grid(g, records::record(g, &self.config));
-                    if !(full && fs.is_empty()) {
-                        self.store.set(source, fs);
-                    }
-                }
+        let recs: Vec<Checked> = {
+            use rayon::prelude::*;
+            let cfg = &self.config;
+            let ids: Vec<&String> = work.records.iter().collect();
+            ids.par_iter()
+                .map(|id| {
+                    let fs = look.grid(id).map(|g| at_grid(g, records::record(g, cfg)));
+                    (Source::Record((*id).clone()), fs)
+                })
+                .collect()
+        };
+        self.store_checked(recs, full);
+    }
+
+    /// Store per-grid findings (None: the grid is gone); a full build skips empty ones.
+    fn store_checked(&mut self, checked: Vec<(Source, Option<Vec<Finding>>)>, full: bool) {
+        for (source, fs) in checked {
+            match fs {
+                Some(fs) if full && fs.is_empty() => {}
+                Some(fs) => self.store.set(source, fs),
                 None => self.store.clear(&source),
             }
         }
@@ -1290,11 +1306,15 @@ impl Auditor {
 
     /// The full report for the project as it is now, sorted deterministically.
     pub fn report(&self, project: &Project) -> Report {
-        let mut findings: Vec<Arc<Finding>> = self.store.all().cloned().collect();
+        let mut clock = std::time::Instant::now();
+        // Keys made once (the sizes rounded as reports show them), then one parallel sort.
+        let mut keyed: Vec<_> = self.store.all().map(|f| (f.sort_key(), f)).collect();
         {
             use rayon::prelude::*;
-            findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            keyed.par_sort_by(|a, b| a.0.cmp(&b.0));
         }
+        let findings: Vec<Arc<Finding>> = keyed.into_iter().map(|(_, f)| f.clone()).collect();
+        crate::timing::phase("report: sort", &mut clock);
         Report {
             grids: project.grids.len(),
             findings,
