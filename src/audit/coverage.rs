@@ -60,8 +60,8 @@ impl Ring {
             .map(|ch| {
                 let mut r = Rect::new(ch[0][0], ch[0][1]);
                 for w in ch {
-                    r = extend(r, w[0]);
-                    r = extend(r, w[1]);
+                    r = crate::geom::extend_rect(r, w[0]);
+                    r = crate::geom::extend_rect(r, w[1]);
                 }
                 r
             })
@@ -72,19 +72,6 @@ impl Ring {
     fn nseg(&self) -> usize {
         self.pts.len() - 1
     }
-}
-
-fn extend(r: Rect<f64>, c: Coord<f64>) -> Rect<f64> {
-    Rect::new(
-        Coord {
-            x: r.min().x.min(c.x),
-            y: r.min().y.min(c.y),
-        },
-        Coord {
-            x: r.max().x.max(c.x),
-            y: r.max().y.max(c.y),
-        },
-    )
 }
 
 fn seg_rect(a: Coord<f64>, b: Coord<f64>, d: f64) -> Rect<f64> {

@@ -1166,53 +1166,28 @@ impl Auditor {
                     .collect(),
             )
         };
-        // Rivers and reservoirs that are gone.
-        let present: FxHashSet<&str> = project.rivers.iter().map(|r| r.id.as_str()).collect();
-        let gone: Vec<String> = self
-            .rivers
-            .keys()
-            .filter(|id| !present.contains(id.as_str()))
-            .cloned()
-            .collect();
-        for id in gone {
-            if let Some(old) = self.rivers.remove(&id) {
-                self.wet_change(&old.wet, -1, work);
-            }
-            self.store.clear(&Source::River(id));
-        }
-        let present: FxHashSet<&str> = project.reservoirs.iter().map(|r| r.id.as_str()).collect();
-        let gone: Vec<String> = self
-            .reservoirs
-            .keys()
-            .filter(|id| !present.contains(id.as_str()))
-            .cloned()
-            .collect();
-        for id in gone {
-            if let Some(old) = self.reservoirs.remove(&id) {
-                self.wet_change(&old.wet, -1, work);
-            }
-            self.store.clear(&Source::Reservoir(id));
-        }
-        for r in river_results {
-            let id = r.table.id.clone();
-            if let Some(old) = self.rivers.remove(&id) {
-                self.wet_change(&old.wet, -1, work);
-            }
-            self.wet_change(&r.wet, 1, work);
-            self.store
-                .set(Source::River(id.clone()), r.findings.clone());
-            self.rivers.insert(id, r);
-        }
-        for r in res_results {
-            let id = r.table.id.clone();
-            if let Some(old) = self.reservoirs.remove(&id) {
-                self.wet_change(&old.wet, -1, work);
-            }
-            self.wet_change(&r.wet, 1, work);
-            self.store
-                .set(Source::Reservoir(id.clone()), r.findings.clone());
-            self.reservoirs.insert(id, r);
-        }
+        let rivers_now: FxHashSet<&str> = project.rivers.iter().map(|r| r.id.as_str()).collect();
+        let reservoirs_now: FxHashSet<&str> =
+            project.reservoirs.iter().map(|r| r.id.as_str()).collect();
+        let (wet, store) = (&mut self.wet, &mut self.store);
+        keep_water(
+            &mut self.rivers,
+            &rivers_now,
+            river_results,
+            Source::River,
+            wet,
+            store,
+            work,
+        );
+        keep_water(
+            &mut self.reservoirs,
+            &reservoirs_now,
+            res_results,
+            Source::Reservoir,
+            wet,
+            store,
+            work,
+        );
         for id in std::mem::take(&mut work.chiefs) {
             let source = Source::RiverChief(id.clone());
             let f = look
@@ -1221,17 +1196,6 @@ impl Auditor {
                 .map(|g| at_grid(g, rivers::missing_river_chief(g).into_iter().collect()))
                 .unwrap_or_default();
             self.store.set(source, f);
-        }
-    }
-
-    fn wet_change(&mut self, grids: &[String], d: i64, work: &mut Work) {
-        for g in grids {
-            let n = self.wet.entry(g.clone()).or_default();
-            *n = (*n as i64 + d).max(0) as usize;
-            if *n == 0 {
-                self.wet.remove(g);
-            }
-            work.chiefs.insert(g.clone());
         }
     }
 
@@ -1321,6 +1285,48 @@ impl Auditor {
             rivers: self.river_tables(project),
             reservoirs: self.reservoir_tables(project),
         }
+    }
+}
+
+/// Put in the new results of rivers (or reservoirs), drop those of features no longer in
+/// the project (`present`), and count the grids their water is in.
+fn keep_water<T>(
+    kept: &mut FxHashMap<String, rivers::WaterResult<T>>,
+    present: &FxHashSet<&str>,
+    fresh: Vec<rivers::WaterResult<T>>,
+    source: fn(String) -> Source,
+    wet: &mut FxHashMap<String, usize>,
+    store: &mut Store,
+    work: &mut Work,
+) {
+    let mut count = |grids: &[String], d: i64| {
+        for g in grids {
+            let n = wet.entry(g.clone()).or_default();
+            *n = (*n as i64 + d).max(0) as usize;
+            if *n == 0 {
+                wet.remove(g);
+            }
+            work.chiefs.insert(g.clone());
+        }
+    };
+    let gone: Vec<String> = kept
+        .keys()
+        .filter(|id| !present.contains(id.as_str()))
+        .cloned()
+        .collect();
+    for id in gone {
+        if let Some(old) = kept.remove(&id) {
+            count(&old.wet, -1);
+        }
+        store.clear(&source(id));
+    }
+    for r in fresh {
+        if let Some(old) = kept.remove(&r.id) {
+            count(&old.wet, -1);
+        }
+        count(&r.wet, 1);
+        store.set(source(r.id.clone()), r.findings.clone());
+        kept.insert(r.id.clone(), r);
     }
 }
 

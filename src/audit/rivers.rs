@@ -147,25 +147,21 @@ fn classify_segment(
     out
 }
 
-/// One river's lengths by grid, the findings about it and the grids it runs through.
+/// One river's or reservoir's table by grid, the findings about it and the grids it
+/// holds water in.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct RiverResult {
-    pub table: RiverLengths,
+pub(super) struct WaterResult<T> {
+    pub id: String,
+    pub table: T,
     pub findings: Vec<Finding>,
-    /// Grids with some of the river, sorted.
+    /// Grids with some of its water, sorted.
     pub wet: Vec<String>,
-    /// Envelope of the river, grown by the gap width.
+    /// Its envelope, grown by the gap width for rivers.
     pub env: Option<Rect<f64>>,
 }
 
-/// One reservoir's area by grid, the finding about it and the grids it lies in.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct ReservoirResult {
-    pub table: ReservoirAreas,
-    pub findings: Vec<Finding>,
-    pub wet: Vec<String>,
-    pub env: Option<Rect<f64>>,
-}
+pub(super) type RiverResult = WaterResult<RiverLengths>;
+pub(super) type ReservoirResult = WaterResult<ReservoirAreas>;
 
 fn grow(env: Option<Rect<f64>>, d: f64) -> Option<Rect<f64>> {
     env.map(|e| geom::expand(e, d))
@@ -287,6 +283,7 @@ pub(super) fn river<'g>(
         })
         .collect();
     RiverResult {
+        id: river.id.clone(),
         table: RiverLengths {
             id: river.id.clone(),
             name: river.name.clone(),
@@ -357,6 +354,7 @@ pub(super) fn reservoir<'g>(
     by_grid.sort_by(|a, b| a.grid.cmp(&b.grid));
     wet.sort();
     ReservoirResult {
+        id: res.id.clone(),
         table: ReservoirAreas {
             id: res.id.clone(),
             name: res.name.clone(),

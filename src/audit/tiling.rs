@@ -316,7 +316,7 @@ fn cluster(keys: &[EdgeKey]) -> Vec<(Vec<EdgeKey>, Rect<f64>)> {
         let r = root(&mut parent, i);
         let e = groups.entry(r).or_insert_with(|| (Vec::new(), rects[i]));
         e.0.push(*k);
-        e.1 = union_rect(e.1, rects[i]);
+        e.1 = geom::union_rect(e.1, rects[i]);
     }
     let mut pieces: Vec<(Vec<EdgeKey>, Rect<f64>)> = groups.into_values().collect();
     // Merge pieces whose envelopes meet until none do.
@@ -327,7 +327,7 @@ fn cluster(keys: &[EdgeKey]) -> Vec<(Vec<EdgeKey>, Rect<f64>)> {
             match out.iter_mut().find(|q| geom::rects_intersect(&q.1, &p.1)) {
                 Some(q) => {
                     q.0.extend(p.0);
-                    q.1 = union_rect(q.1, p.1);
+                    q.1 = geom::union_rect(q.1, p.1);
                     merged = true;
                 }
                 None => out.push(p),
@@ -343,19 +343,6 @@ fn cluster(keys: &[EdgeKey]) -> Vec<(Vec<EdgeKey>, Rect<f64>)> {
     }
     pieces.sort_by(|a, b| a.0[0].cmp(&b.0[0]));
     pieces
-}
-
-fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
-    Rect::new(
-        Coord {
-            x: a.min().x.min(b.min().x),
-            y: a.min().y.min(b.min().y),
-        },
-        Coord {
-            x: a.max().x.max(b.max().x),
-            y: a.max().y.max(b.max().y),
-        },
-    )
 }
 
 /// The parent a group of children must tile.

@@ -415,32 +415,35 @@ impl Document {
 
     /// Undo the last step; Ok(false) at the start of the history.
     pub fn undo(&mut self) -> Result<bool, ApplyError> {
-        match self.history.undo(&mut self.project) {
-            None => Ok(false),
-            Some(r) => {
-                let set = r?;
-                if let (Some(steps), Some(t)) = (self.steps.as_mut(), self.history.last_undone()) {
-                    steps.push((t.clone(), false));
-                }
-                self.changed(set);
-                Ok(true)
-            }
-        }
+        self.step(false)
     }
 
     /// Redo the last undone step; Ok(false) when there is none.
     pub fn redo(&mut self) -> Result<bool, ApplyError> {
-        match self.history.redo(&mut self.project) {
-            None => Ok(false),
-            Some(r) => {
-                let set = r?;
-                if let (Some(steps), Some(t)) = (self.steps.as_mut(), self.history.last_done()) {
-                    steps.push((t.clone(), true));
-                }
-                self.changed(set);
-                Ok(true)
-            }
+        self.step(true)
+    }
+
+    fn step(&mut self, forward: bool) -> Result<bool, ApplyError> {
+        let r = if forward {
+            self.history.redo(&mut self.project)
+        } else {
+            self.history.undo(&mut self.project)
+        };
+        let Some(r) = r else {
+            return Ok(false);
+        };
+        let set = r?;
+        // The step now on top of the other stack is the one just taken.
+        let taken = if forward {
+            self.history.last_done()
+        } else {
+            self.history.last_undone()
+        };
+        if let (Some(steps), Some(t)) = (self.steps.as_mut(), taken) {
+            steps.push((t.clone(), forward));
         }
+        self.changed(set);
+        Ok(true)
     }
 
     /// End the current drag: the next edit is a new undo step.

@@ -112,6 +112,7 @@ fn rollback_layer<T: Feature>(
     applied: usize,
 ) {
     let n = changes.len();
+    let applied = applied.min(n);
     let done: Vec<Change<T>> = (0..applied)
         .map(|k| {
             if forward {
@@ -346,55 +347,16 @@ impl Transaction {
             }
         };
         // Layer by layer; a layer that does not fit rolls back the layers already done.
-        macro_rules! step {
-            ($field:ident, $layer:expr, $undo:expr) => {
-                if let Err((applied, pos, zh, en)) =
-                    apply_layer(&mut project.$field, &self.$field, forward)
-                {
-                    rollback_layer(&mut project.$field, &self.$field, forward, applied);
-                    $undo(project);
-                    return Err(fail($layer.label(), pos, zh, en));
-                }
-            };
+        let mut done = 0;
+        while done < Layer::ALL.len() {
+            if let Err((applied, pos, zh, en)) = self.layer(project, done, forward, None) {
+                let _ = self.layer(project, done, forward, Some(applied));
+                self.roll_back(project, done, forward);
+                return Err(fail(Layer::ALL[done].label(), pos, zh, en));
+            }
+            done += 1;
         }
-        let undo_grids =
-            |p: &mut Project| rollback_layer(&mut p.grids, &self.grids, forward, self.grids.len());
-        let undo_rivers = |p: &mut Project| {
-            undo_grids(p);
-            rollback_layer(&mut p.rivers, &self.rivers, forward, self.rivers.len());
-        };
-        let undo_reservoirs = |p: &mut Project| {
-            undo_rivers(p);
-            rollback_layer(
-                &mut p.reservoirs,
-                &self.reservoirs,
-                forward,
-                self.reservoirs.len(),
-            );
-        };
-        let undo_villages = |p: &mut Project| {
-            undo_reservoirs(p);
-            rollback_layer(
-                &mut p.villages,
-                &self.villages,
-                forward,
-                self.villages.len(),
-            );
-        };
-        let undo_boundary = |p: &mut Project| {
-            undo_villages(p);
-            rollback_layer(
-                &mut p.boundary,
-                &self.boundary,
-                forward,
-                self.boundary.len(),
-            );
-        };
-        step!(grids, Layer::Grids, |_: &mut Project| {});
-        step!(rivers, Layer::Rivers, undo_grids);
-        step!(reservoirs, Layer::Reservoirs, undo_rivers);
-        step!(villages, Layer::Villages, undo_reservoirs);
-        step!(boundary, Layer::Boundary, undo_villages);
+        let undo_boundary = |p: &mut Project| self.roll_back(p, Layer::ALL.len(), forward);
         // Settings: check all, then apply.
         let n = self.settings.len();
         let ordered: Vec<&SettingChange> = if forward {
@@ -436,6 +398,48 @@ impl Transaction {
             }
         }
         Ok(set)
+    }
+
+    /// Apply (or undo) the changes of layer `k` in `Layer::ALL` order; with
+    /// `rollback: Some(n)`, take back the first `n` of them instead.
+    fn layer(
+        &self,
+        project: &mut Project,
+        k: usize,
+        forward: bool,
+        rollback: Option<usize>,
+    ) -> Result<(), (usize, usize, &'static str, &'static str)> {
+        fn run<T: Feature>(
+            layer: &mut Vec<T>,
+            changes: &[Change<T>],
+            forward: bool,
+            rollback: Option<usize>,
+        ) -> Result<(), (usize, usize, &'static str, &'static str)> {
+            match rollback {
+                Some(n) => {
+                    rollback_layer(layer, changes, forward, n);
+                    Ok(())
+                }
+                None => apply_layer(layer, changes, forward),
+            }
+        }
+        match Layer::ALL.get(k) {
+            Some(Layer::Grids) => run(&mut project.grids, &self.grids, forward, rollback),
+            Some(Layer::Rivers) => run(&mut project.rivers, &self.rivers, forward, rollback),
+            Some(Layer::Reservoirs) => {
+                run(&mut project.reservoirs, &self.reservoirs, forward, rollback)
+            }
+            Some(Layer::Villages) => run(&mut project.villages, &self.villages, forward, rollback),
+            Some(Layer::Boundary) => run(&mut project.boundary, &self.boundary, forward, rollback),
+            None => Ok(()),
+        }
+    }
+
+    /// Take back every change of the first `layers` layers, last layer first.
+    fn roll_back(&self, project: &mut Project, layers: usize, forward: bool) {
+        for k in (0..layers).rev() {
+            let _ = self.layer(project, k, forward, Some(usize::MAX));
+        }
     }
 
     /// Apply to `project`; on error nothing is changed.

@@ -110,16 +110,7 @@ fn items(key: u32, lines: &[Vec<Coord<f64>>]) -> OwnerItems {
             vs.push(GeomWithData::new([c.x, c.y], key));
             env = Some(match env {
                 None => Rect::new(*c, *c),
-                Some(r) => Rect::new(
-                    Coord {
-                        x: r.min().x.min(c.x),
-                        y: r.min().y.min(c.y),
-                    },
-                    Coord {
-                        x: r.max().x.max(c.x),
-                        y: r.max().y.max(c.y),
-                    },
-                ),
+                Some(r) => geom::extend_rect(r, *c),
             });
         }
         for w in l.windows(2) {

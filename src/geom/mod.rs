@@ -67,6 +67,25 @@ pub fn expand(r: Rect<f64>, d: f64) -> Rect<f64> {
     )
 }
 
+/// The smallest rectangle holding both.
+pub fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
+}
+
+/// The smallest rectangle holding `r` and the point `c`.
+pub fn extend_rect(r: Rect<f64>, c: Coord<f64>) -> Rect<f64> {
+    union_rect(r, Rect::new(c, c))
+}
+
 pub fn rects_intersect(a: &Rect<f64>, b: &Rect<f64>) -> bool {
     a.min().x <= b.max().x
         && b.min().x <= a.max().x

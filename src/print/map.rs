@@ -104,19 +104,7 @@ impl Planar {
             .grids
             .iter()
             .filter_map(|g| crate::geom::envelope(&g.geometry))
-            .reduce(|a, b| {
-                use geo::Rect;
-                Rect::new(
-                    Coord {
-                        x: a.min().x.min(b.min().x),
-                        y: a.min().y.min(b.min().y),
-                    },
-                    Coord {
-                        x: a.max().x.max(b.max().x),
-                        y: a.max().y.max(b.max().y),
-                    },
-                )
-            });
+            .reduce(crate::geom::union_rect);
         let c = env.map(|r| r.center()).unwrap_or(Coord { x: 0.0, y: 0.0 });
         Planar::Local {
             lon0: c.x,

@@ -1131,18 +1131,7 @@ fn save_png(path: &Path, img: &egui::ColorImage) -> Result<(), String> {
 }
 
 fn union_rects(rects: impl Iterator<Item = geo::Rect<f64>>) -> Option<geo::Rect<f64>> {
-    rects.reduce(|a, b| {
-        geo::Rect::new(
-            geo::Coord {
-                x: a.min().x.min(b.min().x),
-                y: a.min().y.min(b.min().y),
-            },
-            geo::Coord {
-                x: a.max().x.max(b.max().x),
-                y: a.max().y.max(b.max().y),
-            },
-        )
-    })
+    rects.reduce(crate::geom::union_rect)
 }
 
 fn project_extent(p: &Project) -> Option<geo::Rect<f64>> {
