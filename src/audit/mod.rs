@@ -1132,26 +1132,14 @@ impl Auditor {
         let near = |env: Option<Rect<f64>>| {
             env.is_some_and(|e| work.rivers.iter().any(|r| geom::rects_intersect(&e, r)))
         };
-        let mut seen: FxHashSet<&str> = FxHashSet::default();
-        let river_jobs: Vec<&crate::model::River> = project
-            .rivers
-            .iter()
-            .filter(|r| seen.insert(r.id.as_str()))
-            .filter(|r| {
-                full || set.rivers.contains(&r.id)
-                    || me.rivers.get(&r.id).is_none_or(|old| near(old.env))
-            })
-            .collect();
-        let mut seen: FxHashSet<&str> = FxHashSet::default();
-        let res_jobs: Vec<&crate::model::Reservoir> = project
-            .reservoirs
-            .iter()
-            .filter(|r| seen.insert(r.id.as_str()))
-            .filter(|r| {
-                full || set.reservoirs.contains(&r.id)
-                    || me.reservoirs.get(&r.id).is_none_or(|old| near(old.env))
-            })
-            .collect();
+        let river_jobs = to_check(&project.rivers, &set.rivers, &me.rivers, full, &near);
+        let res_jobs = to_check(
+            &project.reservoirs,
+            &set.reservoirs,
+            &me.reservoirs,
+            full,
+            &near,
+        );
         let (river_results, res_results): (Vec<rivers::RiverResult>, Vec<rivers::ReservoirResult>) = {
             use rayon::prelude::*;
             let cfg = &me.config;
@@ -1286,6 +1274,25 @@ impl Auditor {
             reservoirs: self.reservoir_tables(project),
         }
     }
+}
+
+/// The rivers (or reservoirs) to measure again: all for a full audit, else those the change
+/// names, new ones, and those whose water lies `near` what changed (the first of each id).
+fn to_check<'a, T: crate::model::Feature, R>(
+    items: &'a [T],
+    changed: &BTreeSet<String>,
+    kept: &FxHashMap<String, rivers::WaterResult<R>>,
+    full: bool,
+    near: &dyn Fn(Option<Rect<f64>>) -> bool,
+) -> Vec<&'a T> {
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    items
+        .iter()
+        .filter(|r| seen.insert(r.id()))
+        .filter(|r| {
+            full || changed.contains(r.id()) || kept.get(r.id()).is_none_or(|old| near(old.env))
+        })
+        .collect()
 }
 
 /// Put in the new results of rivers (or reservoirs), drop those of features no longer in
