@@ -318,11 +318,10 @@ impl Auditor {
         {
             self.leaves.remove(&tree_item(e, id));
         }
-        if let Some(lines) = self.raw_edges.remove(id) {
-            let _ = lines;
-            if let (Some(e), Some(t)) = (old.env, self.bad.get_mut(&old.level)) {
-                t.remove(&tree_item(e, id));
-            }
+        if self.raw_edges.remove(id).is_some()
+            && let (Some(e), Some(t)) = (old.env, self.bad.get_mut(&old.level))
+        {
+            t.remove(&tree_item(e, id));
         }
         for pair in self.pairs_of.remove(id).unwrap_or_default() {
             let other = if pair.0 == id { &pair.1 } else { &pair.0 };
@@ -705,7 +704,7 @@ impl Auditor {
         crate::timing::phase("tiling edges", &mut clock);
         self.coverage(look, &mut work, full);
         crate::timing::phase("coverage", &mut clock);
-        self.refresh_tilings(project, look, &mut work, full);
+        self.refresh_tilings(look, &mut work, full);
         crate::timing::phase("gaps and tiling", &mut clock);
         self.explain_edges(look, &work);
         crate::timing::phase("near-miss edges", &mut clock);
@@ -915,8 +914,7 @@ impl Auditor {
     }
 
     /// Measure again the pieces of each tiling near what changed.
-    fn refresh_tilings(&mut self, project: &Project, look: Look, work: &mut Work, full: bool) {
-        let _ = project;
+    fn refresh_tilings(&mut self, look: Look, work: &mut Work, full: bool) {
         type Job = (
             GroupKey,
             tiling::Piece,
