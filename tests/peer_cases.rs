@@ -1,4 +1,5 @@
-//! The GEOS/JTS coverage test cases in ../shared/peer-tests: invalid edges (CoverageValidator
+//! The GEOS/JTS coverage test cases in tests/data/peer (test data extracted from GEOS,
+//! LGPL-2.1, and JTS, EPL-2.0/EDL-1.0; origin in tests/data/peer/README.md): invalid edges (CoverageValidator
 //! and CoveragePolygonValidator), gaps (CoverageGapFinder) and polygonal coverage union.
 //! Deviations are listed in README.md ("Peer cases") with the reason.
 
@@ -12,7 +13,7 @@ use wkt::TryFromWkt;
 fn cases() -> Vec<Value> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/peer-tests/geos-coverage-cases.json"
+        "/tests/data/peer/geos-coverage-cases.json"
     );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str::<Vec<Value>>(&text).expect("peer cases parse")
