@@ -1,7 +1,7 @@
 # The two commands of README.md. Both install the system tools the build needs
 # (cmake for the bundled PROJ) when they are missing, then call cargo.
 
-.PHONY: run test deps test-deps bench
+.PHONY: run test deps test-deps bench windows windows-deps windows-test
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -31,3 +31,38 @@ bench: deps
 	cargo run --release -- bench-edit --cells 10000
 	cargo run --release -- bench-edit --cells 100000 --runs 10
 	cargo bench --bench canvas
+
+# Windows x64 from this Linux machine (README, "Windows"): Debian's Rust (rustc-web,
+# cargo-web, rust-web-src) builds the standard library for the target, MinGW links it.
+# The rustup toolchain stays the one on PATH; Debian's is called by its full path.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+WIN_TARGET := x86_64-pc-windows-gnu
+# Static C++ runtime: `-lstdc++` (asked for by the PROJ bindings) must find libstdc++.a
+# before MinGW's import library, so a folder holding only the static one comes first.
+WIN_STATIC := $(CURDIR)/target/windows/static-cxx
+WIN_ENV := RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+	CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc-posix \
+	CXX_x86_64_pc_windows_gnu=x86_64-w64-mingw32-g++-posix \
+	AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar \
+	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-L native=$(WIN_STATIC) -C link-arg=-static -C link-arg=-static-libgcc -C link-arg=-static-libstdc++" \
+	CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=true
+
+windows-deps: deps
+	@[ -x /usr/bin/cargo ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v x86_64-w64-mingw32-gcc-posix >/dev/null 2>&1 && command -v zip >/dev/null 2>&1 || \
+	  { echo "installing the Windows cross-build tools (rustc-web, cargo-web, rust-web-src, mingw-w64, zip) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq rustc-web cargo-web rust-web-src mingw-w64 zip >/dev/null; }
+
+# dist/gridmap-VERSION-windows-x64.zip
+windows: windows-deps
+	mkdir -p $(WIN_STATIC)
+	ln -sf "$$(x86_64-w64-mingw32-g++-posix -print-file-name=libstdc++.a)" $(WIN_STATIC)/libstdc++.a
+	$(WIN_ENV) /usr/bin/cargo build --release -Zbuild-std=std,panic_abort --target $(WIN_TARGET) --target-dir target/windows --bins
+	sh scripts/windows/package.sh $(VERSION) target/windows/$(WIN_TARGET)/release
+
+# The Windows smoke suite under Wine (and the app's screenshot under Xvfb).
+windows-test: windows
+	@command -v wine >/dev/null 2>&1 && command -v xvfb-run >/dev/null 2>&1 && command -v convert >/dev/null 2>&1 && command -v unzip >/dev/null 2>&1 || \
+	  { echo "installing wine, xvfb, imagemagick with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wine xvfb imagemagick unzip libgl1-mesa-dri >/dev/null; }
+	cargo build --release --bins
+	bash scripts/windows/smoke.sh

@@ -541,6 +541,16 @@ fn staff_rosters_import_by_code_or_name_and_export_back() {
     t.apply(&mut q).unwrap();
     assert_eq!(q.grid("JP01-02").unwrap().staff.len(), 1);
     assert_eq!(q.grid("JP01-02").unwrap().staff[0].name, "孙丽");
+    // Issue 12: the same from Windows, with a byte-order mark and CRLF line ends: no stray
+    // carriage return in the phone, the last column.
+    let csv = dir.path().join("名单-windows.csv");
+    let text = "\u{feff}网格名称,职务,姓名,联系电话\r\n上村二组,网格员,孙丽,13922223333\r\n";
+    std::fs::write(&csv, text).unwrap();
+    let (t, roster) = gridmap::commands::import_staff(&p, &csv).unwrap();
+    assert_eq!(roster.unmatched().count(), 0);
+    let mut q = p.clone();
+    t.apply(&mut q).unwrap();
+    assert_eq!(q.grid("JP01-02").unwrap().staff[0].phone, "13922223333");
     // No usable header: a clear error naming the file.
     std::fs::write(dir.path().join("x.csv"), "a,b\n1,2\n").unwrap();
     let e = gridmap::commands::import_staff(&p, &dir.path().join("x.csv")).unwrap_err();

@@ -354,7 +354,7 @@ pub fn write(project: &Project, path: &Path) -> Result<(), String> {
     super::write_atomic_with(path, |tmp| {
         let _ = std::fs::remove_file(tmp);
         write_db(project, tmp).map_err(std::io::Error::other)?;
-        std::fs::File::open(tmp)?.sync_all()
+        super::sync_file(tmp)
     })
     .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -126,6 +126,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     })
 }
 
+/// Flush a written file to disk. Opened for writing: Windows refuses to flush a file opened
+/// read-only.
+pub(crate) fn sync_file(path: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .sync_all()
+}
+
 /// Write a file atomically through `write`, which creates the file at the temporary path
 /// it is given (in the same folder as `path`) and syncs it; then rename over `path`.
 pub fn write_atomic_with(

@@ -720,8 +720,7 @@ fn write_layer(
         std::fs::write(tmp_dir.join(format!("{stem}.prj")), prj)?;
         std::fs::write(tmp_dir.join(format!("{stem}.cpg")), encoding.cpg())?;
         for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
-            let f = std::fs::File::open(tmp_dir.join(format!("{stem}.{ext}")))?;
-            f.sync_all()?;
+            super::sync_file(&tmp_dir.join(format!("{stem}.{ext}")))?;
         }
         for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
             std::fs::rename(

@@ -61,10 +61,7 @@ pub struct Settings {
 impl Settings {
     /// `$XDG_CONFIG_HOME/gridmap/settings.json` or `~/.config/gridmap/settings.json`.
     pub fn default_path() -> Option<PathBuf> {
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-        Some(base.join("gridmap").join("settings.json"))
+        Some(app_dir()?.join("settings.json"))
     }
 
     pub fn load(path: &Path) -> Settings {
@@ -317,16 +314,43 @@ pub struct GridmapApp {
     settings_path: Option<PathBuf>,
 }
 
+/// Where gridmap keeps its own files: `%APPDATA%\gridmap` on Windows,
+/// `$XDG_CONFIG_HOME/gridmap` or `~/.config/gridmap` elsewhere.
+pub fn app_dir() -> Option<PathBuf> {
+    if cfg!(windows) {
+        return std::env::var_os("APPDATA").map(|a| PathBuf::from(a).join("gridmap"));
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("gridmap"))
+}
+
+/// The recovery copy of the project at `path`: beside it on Linux (`.NAME.recovery.geojson`);
+/// on Windows under `%APPDATA%\gridmap\recovery`, named after the file and a hash of its
+/// full path (a project on a share or a USB stick may be read-only). Untitled work goes to
+/// the temporary folder (Linux) or the same recovery folder (Windows).
 fn recovery_path(path: Option<&Path>) -> PathBuf {
-    match path {
-        Some(p) => {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            p.with_file_name(format!(".{name}.recovery.geojson"))
-        }
-        None => std::env::temp_dir().join("gridmap-untitled.recovery.geojson"),
+    let name = path
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().to_string());
+    if cfg!(windows)
+        && let Some(dir) = app_dir().map(|d| d.join("recovery"))
+    {
+        let _ = std::fs::create_dir_all(&dir);
+        return match (path, name) {
+            (Some(p), Some(name)) => {
+                use std::hash::{Hash, Hasher};
+                let mut h = rustc_hash::FxHasher::default();
+                p.hash(&mut h);
+                dir.join(format!("{name}.{:016x}.recovery.geojson", h.finish()))
+            }
+            _ => dir.join("untitled.recovery.geojson"),
+        };
+    }
+    match (path, name) {
+        (Some(p), Some(name)) => p.with_file_name(format!(".{name}.recovery.geojson")),
+        _ => std::env::temp_dir().join("gridmap-untitled.recovery.geojson"),
     }
 }
 
