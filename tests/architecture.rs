@@ -17,7 +17,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "model" | "timing" | "cli" | "bin" => &[],
         "geom" => &["model"],
         "records" | "synth" => &["model", "geom"],
-        "edit" => &["model", "geom", "timing"],
+        "edit" => &["model", "geom", "records", "timing"],
         "io" | "audit" | "print" => &["model", "geom", "records", "timing"],
         "ledger" => &["model", "geom", "records", "audit"],
         "document" => &["model", "geom", "audit", "edit", "timing"],

@@ -227,6 +227,38 @@ fn merging_two_villages_grids_unions_them() {
     assert!(geometry_errors(&p).is_empty());
 }
 
+/// Merging two villages keeps the chosen one's id and moves the other's natural-village
+/// grids under it: no child is left without a parent, and undo restores everything.
+#[test]
+fn merging_villages_moves_the_children_under_the_one_kept() {
+    let original = load("jinping.geojson");
+    let mut p = original.clone();
+    let ids = vec!["JP04".to_string(), "JP05".to_string()];
+    let kids = |p: &Project, id: &str| p.children_of(id).count();
+    let (k4, k5) = (kids(&p, "JP04"), kids(&p, "JP05"));
+    let t = edit::merge_keeping(&p, &ids, "JP05").unwrap();
+    let mut h = History::default();
+    h.commit(&mut p, t).unwrap();
+    assert!(p.grid("JP04").is_none());
+    assert_eq!(kids(&p, "JP05"), k4 + k5);
+    assert!(p.grids.iter().all(|g| g.parent.as_deref() != Some("JP04")));
+    let r = audit(&p, &AuditConfig::default());
+    assert_eq!(r.of_kind(Kind::MissingParent).count(), 0);
+    assert!(geometry_errors(&p).is_empty(), "{:?}", geometry_errors(&p));
+    let j = p.grid("JP05").unwrap();
+    let (a, b) = (
+        original.grid("JP04").unwrap(),
+        original.grid("JP05").unwrap(),
+    );
+    assert_eq!(j.name, b.name);
+    assert_eq!(
+        j.households,
+        Some(a.households.unwrap() + b.households.unwrap())
+    );
+    h.undo(&mut p).unwrap().unwrap();
+    assert_eq!(p, original);
+}
+
 #[test]
 fn editing_a_record_is_undoable() {
     let original = load("jinping.geojson");

@@ -67,6 +67,41 @@ fn click_at(h: &mut Harness<GridmapApp>, pos: Pos2, modifiers: Modifiers) {
     h.run_steps(2);
 }
 
+/// Pick `item` in the File menu and choose `path` in the file dialog drawn in the window,
+/// as a user without a system file dialog does: type the path as the file name, Enter.
+fn file_menu(h: &mut Harness<GridmapApp>, item: &str, path: &Path) {
+    h.state_mut().native_dialogs = false;
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label(item).click();
+    h.run_steps(3);
+    assert!(h.state().file_chooser.is_some(), "the file dialog opens");
+    type_file_name(h, path);
+    assert!(h.state().file_chooser.is_none(), "the file dialog closes");
+}
+
+/// Type `path` into the file name field of the open in-window file dialog, then Enter.
+fn type_file_name(h: &mut Harness<GridmapApp>, path: &Path) {
+    fn field<'a>(h: &'a Harness<GridmapApp>) -> egui_kittest::Node<'a> {
+        let label = h.get_by_label("文件名：").rect();
+        h.get_all_by_role(egui::accesskit::Role::TextInput)
+            .filter(|n| n.rect().left() > label.left())
+            .min_by(|a, b| {
+                let d = |n: &egui_kittest::Node| (n.rect().center().y - label.center().y).abs();
+                d(a).total_cmp(&d(b))
+            })
+            .expect("the file name field")
+    }
+    field(h).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    field(h).type_text(&path.display().to_string());
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+}
+
 fn count(h: &Harness<GridmapApp>, kind: Kind) -> usize {
     h.state().doc.report().of_kind(kind).count()
 }
@@ -218,9 +253,18 @@ fn split_by_a_line_then_merge_with_shift_selection() {
     }
     assert_eq!(h.state().selection.len(), 2, "{:?}", h.state().selection);
     h.get_by_label("合并").click();
+    h.run_steps(2);
+    let keep = h
+        .state()
+        .merge_dialog
+        .as_ref()
+        .expect("merge asks")
+        .keep
+        .clone();
+    h.get_by_label("确定合并").click();
     h.run_steps(3);
     assert_eq!(h.state().doc.project().grids.len(), 80);
-    let merged = h.state().doc.project().grid(&g.id).unwrap();
+    let merged = h.state().doc.project().grid(&keep).unwrap();
     assert!((geom::area(&merged.geometry) - geom::area(&g.geometry)).abs() < 0.01);
     assert_eq!(
         count(&h, Kind::Gap) + count(&h, Kind::Overlap) + count(&h, Kind::InvalidEdge),
@@ -459,15 +503,13 @@ fn a_recovery_copy_is_offered_and_restored() {
 }
 
 #[test]
-fn a_typed_path_opens_without_a_file_dialog() {
+fn a_file_opens_through_the_in_window_file_dialog() {
     let mut h = app("jinping.geojson");
-    h.state_mut().typed_path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-maps/jinping-faulty.geojson")
-        .display()
-        .to_string();
-    h.get_by_label("文件").click();
-    h.run_steps(2);
-    h.get_by_label("打开路径").click();
+    file_menu(
+        &mut h,
+        "打开…",
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping-faulty.geojson"),
+    );
     h.run_steps(1);
     settle(&mut h);
     assert_eq!(count(&h, Kind::Gap), 1, "{}", h.state().message);
@@ -516,10 +558,7 @@ fn shapefile_import_dialog() {
     std::fs::write(&dbf, bytes).unwrap();
 
     let mut h = app("jinping.geojson");
-    h.state_mut().typed_path = shp.display().to_string();
-    h.get_by_label("文件").click();
-    h.run_steps(2);
-    h.get_by_label("打开路径").click();
+    file_menu(&mut h, "打开…", &shp);
     h.run_steps(3);
     {
         let d = h
@@ -560,10 +599,7 @@ fn shapefile_import_dialog() {
 
     // Save to a typed path as the project file.
     let out = dir.path().join("晋屏镇.gpkg");
-    h.state_mut().typed_path = out.display().to_string();
-    h.get_by_label("文件").click();
-    h.run_steps(2);
-    h.get_by_label("保存到路径").click();
+    file_menu(&mut h, "另存为…", &out);
     h.run_steps(3);
     assert_eq!(
         h.state().doc.path.as_deref(),
@@ -687,10 +723,7 @@ fn four_bounds_are_shown_edited_by_hand_and_the_ledger_saved_from_the_app() {
 
     // The ledger from the File menu's typed path.
     let out = dir.path().join("网格台账.xlsx");
-    h.state_mut().typed_path = out.display().to_string();
-    h.get_by_label("文件").click();
-    h.run_steps(2);
-    h.get_by_label("保存到路径").click();
+    file_menu(&mut h, "导出台账…", &out);
     h.run_steps(3);
     assert!(out.exists(), "{}", h.state().message);
     assert!(h.state().message.contains("台账"));
@@ -767,10 +800,7 @@ fn a_staff_roster_opened_in_the_app_is_previewed_then_imported_as_one_step() {
     )
     .unwrap();
     let mut h = app("jinping.geojson");
-    h.state_mut().typed_path = roster.display().to_string();
-    h.get_by_label("文件").click();
-    h.run_steps(2);
-    h.get_by_label("打开路径").click();
+    file_menu(&mut h, "打开…", &roster);
     h.run_steps(3);
     assert!(h.state().roster.is_some(), "{}", h.state().message);
     h.get_by_label("未匹配的行：1");
@@ -849,10 +879,7 @@ fn imported_rivers_are_one_undo_step() {
         "geometry": {"type": "LineString", "coordinates": [[la.x, la.y], [lb.x, lb.y]]}
     }]});
     std::fs::write(&path, json.to_string()).unwrap();
-    h.state_mut().typed_path = path.display().to_string();
-    h.get_by_label("文件").click();
-    h.run_steps(2);
-    h.get_by_label("导入路径").click();
+    file_menu(&mut h, "导入图层…", &path);
     h.run_steps(3);
     let p = h.state().doc.project().clone();
     assert_eq!(
@@ -908,10 +935,7 @@ fn a_large_project_opens_off_the_ui_thread_with_progress() {
     let big = gridmap::synth::synthetic_project(6_000, 11, 1);
     gridmap::commands::export(&big, &file, &Default::default()).unwrap();
     let mut h = app("jinping.geojson");
-    h.state_mut().typed_path = file.display().to_string();
-    h.get_by_label("文件").click();
-    h.run_steps(2);
-    h.get_by_label("打开路径").click();
+    file_menu(&mut h, "打开…", &file);
     h.run_steps(1);
     assert!(h.state().loading.is_some(), "opened off the UI thread");
     // Frames go on while it loads, with the progress dialog.
@@ -968,4 +992,326 @@ fn a_large_project_is_saved_off_the_ui_thread() {
     let back = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
     assert_eq!(back.grids.len(), 6_001);
     assert_eq!(back.grid(&id).unwrap().name, "后台保存");
+}
+
+/// Merging keeps every record: the user picks whose name and code survive, rosters are
+/// merged, households summed, hand-written four bounds kept for review, the change log
+/// names what was merged; one undo step brings both grids back.
+#[test]
+fn merging_asks_whose_name_survives_and_keeps_every_record() {
+    let mut h = app("jinping.geojson");
+    let original = h.state().doc.project().clone();
+    // Four bounds written by hand on the grid that will be merged away.
+    let t = gridmap::edit::set_record(&h.state().doc, "JP05-01", "四至", |g| {
+        g.extra.insert(
+            gridmap::records::FOUR_BOUNDS.into(),
+            serde_json::json!({"east": "河口村", "south": "黄泥村", "west": "镇界", "north": "镇界"}),
+        );
+    })
+    .unwrap();
+    h.state_mut().commit(t);
+    let before = h.state().doc.project().clone();
+    h.state_mut().selection = vec!["JP05-01".into(), "JP05-02".into()];
+    h.run_steps(2);
+    h.get_by_label("合并").click();
+    h.run_steps(2);
+    let d = h.state().merge_dialog.clone().expect("merge asks first");
+    let area = |id: &str| geom::area(&before.grid(id).unwrap().geometry);
+    let larger = if area("JP05-01") >= area("JP05-02") {
+        "JP05-01"
+    } else {
+        "JP05-02"
+    };
+    assert_eq!(d.keep, larger, "the larger grid is the default");
+    assert_eq!(
+        before.grids.len(),
+        h.state().doc.project().grids.len(),
+        "nothing merged yet"
+    );
+    // Keep the other one's name and code.
+    let other = if larger == "JP05-01" {
+        "JP05-02"
+    } else {
+        "JP05-01"
+    };
+    let other_name = before.grid(other).unwrap().name.clone();
+    h.get_by_label_contains(&format!("{other_name} (")).click();
+    h.run_steps(2);
+    h.get_by_label("确定合并").click();
+    h.run_steps(3);
+    let p = h.state().doc.project().clone();
+    assert_eq!(p.grids.len(), before.grids.len() - 1);
+    let gone = if other == "JP05-01" {
+        "JP05-02"
+    } else {
+        "JP05-01"
+    };
+    assert!(p.grid(gone).is_none());
+    let m = p.grid(other).expect("the chosen grid survives");
+    assert_eq!(m.name, other_name);
+    assert_eq!(m.code, before.grid(other).unwrap().code);
+    assert_eq!(h.state().selection, vec![other.to_string()]);
+    // Both rosters, nobody twice; households and population summed; area the union.
+    let (a, b) = (
+        before.grid("JP05-01").unwrap(),
+        before.grid("JP05-02").unwrap(),
+    );
+    assert_eq!(m.staff.len(), a.staff.len() + b.staff.len());
+    for s in a.staff.iter().chain(&b.staff) {
+        assert!(m.staff.contains(s), "{s:?} kept");
+    }
+    assert_eq!(
+        m.households,
+        Some(a.households.unwrap() + b.households.unwrap())
+    );
+    assert_eq!(
+        m.population,
+        Some(a.population.unwrap() + b.population.unwrap())
+    );
+    let sum = geom::area(&a.geometry) + geom::area(&b.geometry);
+    assert!((geom::area(&m.geometry) - sum).abs() < 0.01 * sum);
+    let fb = gridmap::records::FourBounds::from_value(&m.extra[gridmap::records::FOUR_BOUNDS])
+        .expect("hand-written four bounds kept");
+    assert!(fb.review && fb.east == "河口村", "{fb:?}");
+    let log = m.history();
+    let last = log.last().unwrap();
+    assert!(
+        last.what.contains("合并") && last.what.contains(&before.grid(gone).unwrap().name),
+        "{last:?}"
+    );
+    assert!(h.query_by_label_contains("合并后待复核").is_some());
+    // One undo step.
+    h.get_by_label("撤销").click();
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project(), &before);
+    h.get_by_label("撤销").click();
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project(), &original);
+}
+
+/// Delete asks before grids with records go, names them when they do, and undo brings them
+/// back without changing the active tool.
+#[test]
+fn delete_asks_names_what_went_and_undo_keeps_the_tool() {
+    let mut h = app("jinping.geojson");
+    let before = h.state().doc.project().clone();
+    h.state_mut().selection = vec!["JP05-01".into()];
+    h.state_mut().execute(gridmap::ui::UiCommand::ZoomSelection);
+    h.run_steps(2);
+    let inside = geo::InteriorPoint::interior_point(&before.grid("JP05-01").unwrap().geometry)
+        .unwrap()
+        .0;
+    h.hover_at(screen(&h, inside));
+    h.run_steps(1);
+    h.key_press(egui::Key::Delete);
+    h.run_steps(2);
+    assert!(
+        h.state().delete_dialog.is_some(),
+        "a grid with records asks first"
+    );
+    assert!(h.state().doc.project().grid("JP05-01").is_some());
+    h.get_by_label("取消").click();
+    h.run_steps(2);
+    assert!(
+        h.state().doc.project().grid("JP05-01").is_some(),
+        "cancel keeps it"
+    );
+    h.get_by_label("删除").click();
+    h.run_steps(2);
+    h.get_by_label("确定删除").click();
+    h.run_steps(2);
+    assert!(h.state().doc.project().grid("JP05-01").is_none());
+    assert!(
+        h.state().message.contains("青山村一组"),
+        "{}",
+        h.state().message
+    );
+    // Undo with the vertex tool active: the grid returns, the tool stays.
+    h.get_by_label("节点编辑").click();
+    h.run_steps(1);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project(), &before);
+    assert!(matches!(h.state().tool, gridmap::ui::Tool::Vertices { .. }));
+}
+
+/// 定位 on a finding of grids selects them and shows their properties.
+#[test]
+fn zoom_to_a_finding_selects_its_grid() {
+    let mut h = app("jinping-faulty.geojson");
+    let (row, ids) = h
+        .state()
+        .doc
+        .auditor()
+        .findings()
+        .enumerate()
+        .take(6)
+        .find(|(_, f)| {
+            !matches!(f.kind, Kind::Gap | Kind::Sliver)
+                && f.ids
+                    .first()
+                    .is_some_and(|id| h.state().doc.grid(id).is_some())
+        })
+        .map(|(i, f)| (i, f.ids.clone()))
+        .expect("a finding of grids near the top");
+    h.get_all_by_label("定位").nth(row).unwrap().click();
+    h.run_steps(3);
+    let sel = h.state().selection.clone();
+    assert!(
+        !sel.is_empty() && sel.iter().all(|s| ids.contains(s)),
+        "{sel:?} {ids:?}"
+    );
+    let name = h.state().doc.grid(&sel[0]).unwrap().name.clone();
+    assert!(
+        h.query_all_by_value(&name).next().is_some(),
+        "the properties show {name}"
+    );
+}
+
+/// Saving retires the recovery copies of the work (under its old name too), and a copy
+/// older than its file is not offered again.
+#[test]
+fn saving_retires_recovery_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("town.geojson");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson"),
+        &file,
+    )
+    .unwrap();
+    let copy = dir.path().join(".town.geojson.recovery.geojson");
+    std::fs::copy(&file, &copy).unwrap();
+    let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
+    let path = file.clone();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, Some(path)));
+    h.run_steps(3);
+    let out = dir.path().join("晋屏镇 新.gpkg");
+    file_menu(&mut h, "另存为…", &out);
+    assert_eq!(
+        h.state().doc.path.as_deref(),
+        Some(out.as_path()),
+        "{}",
+        h.state().message
+    );
+    assert!(!copy.exists(), "the old name's recovery copy is retired");
+
+    // A copy older than the file it recovers is outdated.
+    std::fs::copy(&file, &copy).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, std::fs::read(&file).unwrap()).unwrap();
+    let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
+    let path = file.clone();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, Some(path)).with_recovery());
+    h.run_steps(3);
+    assert!(h.query_by_label("恢复").is_none(), "not offered");
+    assert!(!copy.exists());
+}
+
+/// The parent is shown and chosen by name; the map stays still when the properties panel
+/// changes; the staff fields show a full name and an 11-digit phone.
+#[test]
+fn parent_by_name_a_still_map_and_full_staff_fields() {
+    let mut h = app("jinping.geojson");
+    let spot = egui::pos2(700.0, 400.0);
+    let world = h.state().view.to_world(spot);
+    let g = h.state().doc.project().grid("JP05-01").unwrap().clone();
+    let inside = geo::InteriorPoint::interior_point(&g.geometry).unwrap().0;
+    let p = screen(&h, inside);
+    click_at(&mut h, p, Modifiers::NONE);
+    assert_eq!(h.state().selection, vec!["JP05-01".to_string()]);
+    let after = h.state().view.to_world(spot);
+    let px = (after.x - world.x).hypot(after.y - world.y) * h.state().view.scale;
+    assert!(px < 0.5, "the map moved {px} px");
+    // 上级 shows the village's name, and another village can be picked by name.
+    h.get_by_value("青山村 (431099101005)").click();
+    h.run_steps(2);
+    h.get_by_label("下村 (431099101002)").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state()
+            .doc
+            .project()
+            .grid("JP05-01")
+            .unwrap()
+            .parent
+            .as_deref(),
+        Some("JP02")
+    );
+    // An 11-digit phone fits its field.
+    let phone = g.staff[0].phone.clone();
+    // The field is wider than its text (the laid-out text is the other node of that value).
+    let fits = |v: &str| {
+        let field = h
+            .get_all_by_role(egui::accesskit::Role::TextInput)
+            .find(|n| n.value().as_deref() == Some(v))
+            .expect("the field")
+            .rect()
+            .width();
+        let text = h
+            .get_all_by_value(v)
+            .map(|n| n.rect().width())
+            .fold(f32::MAX, f32::min);
+        assert!(
+            text > 10.0 && field >= text + 4.0,
+            "{v}: field {field}, text {text}"
+        );
+    };
+    fits(&phone);
+    fits(&g.staff[0].name);
+}
+
+/// The print dialog names the output after the layout and the grid, warns while the audit
+/// has errors, and finds a grid by typing.
+#[test]
+fn print_output_follows_layout_and_grid_and_warns_of_errors() {
+    let mut h = app("jinping-faulty.geojson");
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("打印…").click();
+    h.run_steps(3);
+    let township = h.state().print_dialog.as_ref().unwrap().out.clone();
+    assert!(township.contains("全镇网格图"), "{township}");
+    assert!(
+        h.query_by_label_contains("检查仍有").is_some(),
+        "warns of the errors"
+    );
+    h.get_by_value("全镇网格图").click();
+    h.run_steps(2);
+    h.get_by_label("网格公示牌").click();
+    h.run_steps(3);
+    let board = h.state().print_dialog.as_ref().unwrap().out.clone();
+    assert_ne!(board, township);
+    assert!(board.contains("网格公示牌"), "{board}");
+    // Find 青山村二组 by typing part of its name.
+    let shown = h
+        .state()
+        .print_dialog
+        .as_ref()
+        .and_then(|d| d.grid.clone())
+        .and_then(|id| h.state().doc.grid(&id).map(|g| g.label().to_string()))
+        .unwrap();
+    let combo = h.get_by_value(&shown).rect();
+    h.get_by_value(&shown).click();
+    h.run_steps(2);
+    // The search field opens at the top of the list, just under the picker.
+    fn search<'a>(h: &'a Harness<GridmapApp>, combo: egui::Rect) -> egui_kittest::Node<'a> {
+        h.get_all_by_role(egui::accesskit::Role::TextInput)
+            .filter(|n| n.rect().top() >= combo.bottom() - 1.0)
+            .min_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+            .expect("the search field")
+    }
+    search(&h, combo).focus();
+    h.run_steps(1);
+    search(&h, combo).type_text("青山村二");
+    h.run_steps(2);
+    h.get_by_label_contains("青山村二组 (").click();
+    h.run_steps(3);
+    let d = h.state().print_dialog.as_ref().unwrap();
+    let g = h.state().doc.grid(d.grid.as_deref().unwrap()).unwrap();
+    assert_eq!(g.name, "青山村二组");
+    assert!(d.out.contains("青山村二组"), "{}", d.out);
 }

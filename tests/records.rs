@@ -91,6 +91,7 @@ fn four_bounds_are_written_to_geojson_and_only_hand_written_ones_are_kept_on_rea
         west: "上村".into(),
         north: "县界".into(),
         edited: true,
+        review: false,
     };
     p.grids[i]
         .extra

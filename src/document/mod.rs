@@ -574,4 +574,12 @@ impl Lookup for Document {
         v.sort_unstable();
         v
     }
+
+    fn children(&self, id: &str) -> Vec<usize> {
+        let mut v: Vec<usize> = Document::children(self, id)
+            .filter_map(|c| self.ids.position(c))
+            .collect();
+        v.sort_unstable();
+        v
+    }
 }

@@ -26,6 +26,17 @@ pub trait Lookup {
             .map(|(i, _)| i)
             .collect()
     }
+
+    /// Positions of the grids whose parent is `id`, ascending.
+    fn children(&self, id: &str) -> Vec<usize> {
+        self.project()
+            .grids
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.parent.as_deref() == Some(id))
+            .map(|(i, _)| i)
+            .collect()
+    }
 }
 
 impl Lookup for Project {

@@ -484,35 +484,126 @@ pub fn split(
     Ok(t)
 }
 
-/// Merge grids of the same level into the first one: the union of their shapes (exact for
-/// shared boundaries), the first one's record, the others deleted.
+/// Merge grids of the same level (see [`merge_keeping`]), keeping the record of the largest.
 pub fn merge(ctx: &impl Lookup, ids: &[String]) -> Result<Transaction, EditError> {
+    let keep = merge_default(ctx, ids)?;
+    merge_keeping(ctx, ids, &keep)
+}
+
+/// The grid whose id, name and code a merge keeps unless the user picks another: the
+/// largest (the first of equal ones).
+pub fn merge_default(ctx: &impl Lookup, ids: &[String]) -> Result<String, EditError> {
     let project = ctx.project();
-    if ids.len() < 2 {
+    let mut best: Option<(f64, &str)> = None;
+    for id in ids {
+        let a = geom::area(&project.grids[find(ctx, id)?].geometry);
+        if best.is_none_or(|(b, _)| a > b) {
+            best = Some((a, id));
+        }
+    }
+    best.map(|b| b.1.to_string())
+        .ok_or(EditError::MergeNeedsTwo)
+}
+
+/// Merge grids of the same level into the grid `keep`: the union of their shapes (exact for
+/// shared boundaries) under `keep`'s id, name, code and parent. Nothing of the others'
+/// records is lost: households and population are summed, the rosters merged (a person
+/// listed twice in the same role is kept once), notes and other fields kept, hand-written
+/// four bounds kept and marked for review (the shape changed), the children of the others
+/// moved under `keep`; the change log of `keep` names every grid merged into it.
+pub fn merge_keeping(
+    ctx: &impl Lookup,
+    ids: &[String],
+    keep: &str,
+) -> Result<Transaction, EditError> {
+    let project = ctx.project();
+    if ids.len() < 2 || !ids.iter().any(|i| i == keep) {
         return Err(EditError::MergeNeedsTwo);
     }
     let mut positions = Vec::new();
     for id in ids {
         positions.push(find(ctx, id)?);
     }
+    positions.sort_unstable();
+    positions.dedup();
+    if positions.len() < 2 {
+        return Err(EditError::MergeNeedsTwo);
+    }
     let level = project.grids[positions[0]].level;
     if positions.iter().any(|&p| project.grids[p].level != level) {
         return Err(EditError::MergeNeedsTwo);
     }
+    let kept = find(ctx, keep)?;
+    let others: Vec<usize> = positions.iter().copied().filter(|&p| p != kept).collect();
     let shapes: Vec<&MultiPolygon<f64>> = positions
         .iter()
         .map(|&p| &project.grids[p].geometry)
         .collect();
-    let union = geom::union_outline(&shapes);
-    let mut t = Transaction::new("合并网格 / Merge grids");
-    let mut keep = project.grids[positions[0]].clone();
-    keep.geometry = union;
-    keep.households = sum(positions.iter().map(|&p| project.grids[p].households));
-    keep.population = sum(positions.iter().map(|&p| project.grids[p].population));
-    t.replace(project, positions[0], keep);
-    let mut rest: Vec<usize> = positions[1..].to_vec();
-    rest.sort_unstable_by(|a, b| b.cmp(a));
-    for p in rest {
+    let mut g = project.grids[kept].clone();
+    g.geometry = geom::union_outline(&shapes);
+    g.households = sum(positions.iter().map(|&p| project.grids[p].households));
+    g.population = sum(positions.iter().map(|&p| project.grids[p].population));
+    let mut notes: Vec<String> = Vec::new();
+    let mut bounds = None;
+    for &p in std::iter::once(&kept).chain(&others) {
+        let o = &project.grids[p];
+        for s in &o.staff {
+            let same = |t: &crate::model::Staff| {
+                t.role.trim() == s.role.trim()
+                    && t.name.trim() == s.name.trim()
+                    && (t.phone.trim() == s.phone.trim() || s.phone.trim().is_empty())
+            };
+            if !s.name.trim().is_empty() && !g.staff.iter().any(same) {
+                g.staff.push(s.clone());
+            }
+        }
+        let n = o.notes.trim();
+        if !n.is_empty() && !notes.iter().any(|m| m == n) {
+            notes.push(n.to_string());
+        }
+        let fb = o
+            .extra
+            .get(crate::records::FOUR_BOUNDS)
+            .and_then(crate::records::FourBounds::from_value);
+        if bounds.is_none() {
+            bounds = fb;
+        }
+        for (k, v) in &o.extra {
+            if k != crate::model::HISTORY && k != crate::records::FOUR_BOUNDS {
+                g.extra.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    g.notes = notes.join("；");
+    if let Some(mut fb) = bounds {
+        fb.review = true;
+        g.extra
+            .insert(crate::records::FOUR_BOUNDS.into(), fb.to_value());
+    }
+    let names: Vec<String> = others
+        .iter()
+        .map(|&p| describe(&project.grids[p]))
+        .collect();
+    let mut t = Transaction::new(format!(
+        "合并网格 / Merge grids: {} ← {}",
+        describe(&project.grids[kept]),
+        names.join("、")
+    ));
+    // Children of the merged grids move under the one kept.
+    let mut children: Vec<usize> = others
+        .iter()
+        .flat_map(|&p| ctx.children(&project.grids[p].id))
+        .filter(|c| !positions.contains(c))
+        .collect();
+    children.sort_unstable();
+    children.dedup();
+    for pos in children {
+        let mut c = project.grids[pos].clone();
+        c.parent = Some(g.id.clone());
+        t.replace(project, pos, c);
+    }
+    t.replace(project, kept, g);
+    for &p in others.iter().rev() {
         t.grids.push(Change {
             pos: p,
             before: Some(project.grids[p].clone()),
@@ -520,6 +611,16 @@ pub fn merge(ctx: &impl Lookup, ids: &[String]) -> Result<Transaction, EditError
         });
     }
     Ok(t)
+}
+
+/// "name (code)", or the id when the grid has neither.
+fn describe(g: &Grid) -> String {
+    match (g.name.trim(), g.code.trim()) {
+        ("", "") => g.id.clone(),
+        (n, "") => n.to_string(),
+        ("", c) => c.to_string(),
+        (n, c) => format!("{n} ({c})"),
+    }
 }
 
 fn sum(v: impl Iterator<Item = Option<u32>>) -> Option<u32> {

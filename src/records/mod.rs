@@ -19,6 +19,9 @@ pub struct FourBounds {
     pub north: String,
     /// Written by hand: kept when the map changes, rather than derived again.
     pub edited: bool,
+    /// Written by hand before an edit changed the grid's shape (a merge): to be checked
+    /// against the map again (待复核).
+    pub review: bool,
 }
 
 impl FourBounds {
@@ -56,18 +59,23 @@ impl FourBounds {
             west: get("west"),
             north: get("north"),
             edited: true,
+            review: o.get("review").and_then(|r| r.as_bool()).unwrap_or(false),
         };
         (fb.lines().iter().any(|(_, v)| !v.is_empty())).then_some(fb)
     }
 
     pub fn to_value(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "east": self.east,
             "south": self.south,
             "west": self.west,
             "north": self.north,
             "edited": self.edited,
-        })
+        });
+        if self.review {
+            v["review"] = true.into();
+        }
+        v
     }
 }
 
@@ -221,6 +229,7 @@ fn derive(project: &Project, level: u8, only: Option<usize>) -> Vec<(usize, Four
                     west: text(&mut w),
                     north: text(&mut n),
                     edited: false,
+                    review: false,
                 },
             )
         })

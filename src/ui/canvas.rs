@@ -470,7 +470,7 @@ fn label_point(cache: &mut CanvasCache, doc: &Document, key: u32, id: &str) -> O
 
 pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
-    app.view.rect = response.rect;
+    app.view.set_rect(response.rect);
     painter.rect_filled(response.rect, 0.0, Color32::from_rgb(0xfa, 0xfa, 0xf7));
     let ctx = ui.ctx().clone();
     let mut cache = std::mem::take(&mut app.canvas);
@@ -866,13 +866,13 @@ fn interact(
             if let Some(p) = hover
                 && let Some(g) = pick(&app.doc, app.view.to_world(p))
             {
-                let text = format!(
-                    "{}  {}  L{}  ↑{}",
-                    g.label(),
-                    g.code,
-                    g.level,
-                    g.parent.clone().unwrap_or_default()
-                );
+                // Names, not ids: the parent as the user knows it.
+                let parent = g
+                    .parent
+                    .as_deref()
+                    .map(|p| app.doc.grid(p).map_or(p, |pg| pg.label()))
+                    .unwrap_or("");
+                let text = format!("{}  {}  L{}  ↑{}", g.label(), g.code, g.level, parent);
                 response.clone().on_hover_text_at_pointer(text);
             }
             if delete && !typing && !app.selection.is_empty() {

@@ -3,6 +3,8 @@
 //! invertible transactions (`crate::edit`), audited incrementally after each one.
 
 mod canvas;
+mod dialogs;
+pub mod files;
 mod i18n;
 pub mod import;
 pub mod loading;
@@ -129,17 +131,23 @@ pub enum UiCommand {
     /// Zoom to the finding at this row of the audit list (errors first) and highlight it.
     ZoomFinding(usize),
     SetTool(Tool),
+    /// Merge the selected grids: asks whose name and code to keep.
     Merge,
+    /// Merge these grids keeping the id, name and code of the second.
+    MergeKeeping(Vec<String>, String),
+    /// Delete the selected grids: asks first when they hold records.
     Delete,
+    /// Delete these grids now.
+    DeleteNow(Vec<String>),
     /// Turn a gap finding into a new grid.
     FillGap(Arc<crate::audit::Finding>),
     /// Merge the gap finding into the selected grid.
     FillGapInto(Arc<crate::audit::Finding>),
     ToggleLanguage,
     OpenRecent(PathBuf),
-    /// Save to a path typed in the File menu (where no file dialog exists).
+    /// Save to this path (a project file, an export or the ledger by its extension).
     SavePath(PathBuf),
-    /// Add the layers of a file at a typed path to the project (one undo step).
+    /// Add the layers of the file at this path to the project (one undo step).
     ImportPath(PathBuf),
     /// Add a georeferenced image (PNG/JPEG with a world file) as a background.
     AddBackground,
@@ -266,8 +274,14 @@ pub struct GridmapApp {
     /// Online XYZ tiles under everything.
     pub tiles: TileLayer,
     shown_title: String,
-    /// A path typed in the File menu (for machines without a file dialog).
-    pub typed_path: String,
+    /// The system's file dialog is used (else the one drawn in the window).
+    pub native_dialogs: bool,
+    /// The in-window file dialog, while open.
+    pub file_chooser: Option<files::FileChooser>,
+    /// Merging the selected grids: whose name and code to keep, while the user decides.
+    pub merge_dialog: Option<dialogs::MergeDialog>,
+    /// Grids with records the user asked to delete, waiting for confirmation.
+    pub delete_dialog: Option<Vec<String>>,
     /// The egui context, for loading textures outside a frame.
     ctx: egui::Context,
     /// Villages expanded in the layer tree.
@@ -388,7 +402,10 @@ impl GridmapApp {
             backgrounds: Vec::new(),
             tiles: TileLayer::default(),
             shown_title: String::new(),
-            typed_path: String::new(),
+            native_dialogs: files::native_available(),
+            file_chooser: None,
+            merge_dialog: None,
+            delete_dialog: None,
             ctx: ctx.clone(),
             highlight: None,
             canvas: Default::default(),
@@ -447,6 +464,19 @@ impl GridmapApp {
     /// must not depend on what is in the temp folder).
     pub fn with_recovery(mut self) -> Self {
         let p = recovery_path(self.doc.path.as_deref());
+        let modified = |f: &Path| std::fs::metadata(f).and_then(|m| m.modified()).ok();
+        // A copy older than the file itself holds edits that were saved later (or
+        // given up): it is retired, not offered.
+        let outdated = self
+            .doc
+            .path
+            .as_deref()
+            .and_then(modified)
+            .zip(modified(&p))
+            .is_some_and(|(file, copy)| copy <= file);
+        if outdated {
+            let _ = std::fs::remove_file(&p);
+        }
         self.recovery_offer = p.exists().then_some(p);
         self
     }
@@ -540,7 +570,10 @@ impl GridmapApp {
     pub fn execute(&mut self, cmd: UiCommand) {
         match cmd {
             UiCommand::Undo => {
-                self.tool = Tool::Select;
+                // The tool stays; only a drag in progress ends (its vertex may be gone).
+                if let Tool::Vertices { dragging } = &mut self.tool {
+                    *dragging = None;
+                }
                 if let Err(e) = self.doc.undo() {
                     self.message = e.to_string();
                 }
@@ -562,29 +595,17 @@ impl GridmapApp {
                 None => self.execute(UiCommand::SaveAs),
             },
             UiCommand::SaveAs => {
-                if let Some(p) = rfd::FileDialog::new()
-                    .add_filter("gridmap 项目 project (GeoPackage)", &["gpkg"])
-                    .add_filter("GeoJSON", &["geojson", "json"])
-                    .add_filter("Shapefile (导出 export)", &["shp"])
-                    .add_filter("CSV (WKT)", &["csv"])
-                    .save_file()
-                {
-                    self.save_to(&p);
-                }
+                let name = self
+                    .doc
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_stem())
+                    .map(|s| format!("{}.gpkg", s.to_string_lossy()));
+                files::choose(self, files::FilePurpose::SaveAs, name);
             }
             UiCommand::SavePath(p) => self.save_to(&p),
             UiCommand::ImportPath(p) => self.import(&p),
-            UiCommand::Open => {
-                if let Some(p) = rfd::FileDialog::new()
-                    .add_filter(
-                        "GeoPackage / GeoJSON / Shapefile",
-                        &["gpkg", "geojson", "json", "shp"],
-                    )
-                    .pick_file()
-                {
-                    self.open(&p);
-                }
-            }
+            UiCommand::Open => files::choose(self, files::FilePurpose::Open, None),
             UiCommand::Propose(id) => {
                 let opts = crate::edit::PartitionOptions {
                     households: crate::AuditConfig::from_settings(&self.doc.project().settings)
@@ -612,37 +633,18 @@ impl GridmapApp {
                 };
             }
             UiCommand::ImportRoster => {
-                if let Some(p) = rfd::FileDialog::new()
-                    .add_filter("Excel / CSV", &["xlsx", "xls", "ods", "csv"])
-                    .pick_file()
-                {
-                    self.preview_roster(&p);
-                }
+                files::choose(self, files::FilePurpose::ImportRoster, None);
             }
-            UiCommand::Ledger => {
-                if let Some(p) = rfd::FileDialog::new()
-                    .add_filter("Excel", &["xlsx"])
-                    .set_file_name("网格台账.xlsx")
-                    .save_file()
-                {
-                    self.save_to(&p);
-                }
-            }
+            UiCommand::Ledger => files::choose(
+                self,
+                files::FilePurpose::Ledger,
+                Some("网格台账.xlsx".into()),
+            ),
             UiCommand::Print => {
                 self.print_dialog = Some(print::PrintDialog::new(self));
                 self.print_preview = None;
             }
-            UiCommand::Import => {
-                if let Some(p) = rfd::FileDialog::new()
-                    .add_filter(
-                        "Shapefile / GeoJSON / GeoPackage",
-                        &["shp", "geojson", "json", "gpkg"],
-                    )
-                    .pick_file()
-                {
-                    self.import(&p);
-                }
-            }
+            UiCommand::Import => files::choose(self, files::FilePurpose::Import, None),
             UiCommand::ZoomExtent => {
                 if let Some(r) = project_extent(self.doc.project()) {
                     self.view.fit(r);
@@ -661,6 +663,19 @@ impl GridmapApp {
             UiCommand::ZoomFinding(i) => {
                 self.highlight = self.doc.auditor().findings().nth(i).cloned();
                 if let Some(f) = self.highlight.clone() {
+                    // A finding of grids selects them (their records show); a gap names
+                    // its parent, which stays unselected.
+                    if !matches!(f.kind, crate::audit::Kind::Gap | crate::audit::Kind::Sliver) {
+                        let ids: Vec<String> = f
+                            .ids
+                            .iter()
+                            .filter(|id| self.doc.grid(id).is_some())
+                            .cloned()
+                            .collect();
+                        if !ids.is_empty() {
+                            self.selection = ids;
+                        }
+                    }
                     let r = f
                         .geometry
                         .as_ref()
@@ -682,15 +697,55 @@ impl GridmapApp {
                 }
             }
             UiCommand::SetTool(t) => self.tool = t,
-            UiCommand::Merge => {
-                let r = crate::edit::merge(&self.doc, &self.selection);
+            UiCommand::Merge => match crate::edit::merge_default(&self.doc, &self.selection) {
+                Ok(keep) if self.selection.len() >= 2 => {
+                    self.merge_dialog = Some(dialogs::MergeDialog {
+                        ids: self.selection.clone(),
+                        keep,
+                    });
+                }
+                Ok(_) => self.message = crate::edit::EditError::MergeNeedsTwo.to_string(),
+                Err(e) => self.message = e.to_string(),
+            },
+            UiCommand::MergeKeeping(ids, keep) => {
+                let r = crate::edit::merge_keeping(&self.doc, &ids, &keep);
+                let ok = r.is_ok();
                 self.apply(r);
-                self.selection.truncate(1);
+                if ok {
+                    self.selection = vec![keep];
+                }
             }
             UiCommand::Delete => {
-                let r = crate::edit::delete(&self.doc, &self.selection);
-                self.apply(r);
-                self.selection.clear();
+                let ids = self.selection.clone();
+                let records = ids
+                    .iter()
+                    .filter_map(|id| self.doc.grid(id))
+                    .any(dialogs::has_records);
+                if records {
+                    self.delete_dialog = Some(ids);
+                } else if !ids.is_empty() {
+                    self.execute(UiCommand::DeleteNow(ids));
+                }
+            }
+            UiCommand::DeleteNow(ids) => {
+                let names: Vec<String> = ids
+                    .iter()
+                    .filter_map(|id| self.doc.grid(id))
+                    .map(|g| g.label().to_string())
+                    .collect();
+                match crate::edit::delete(&self.doc, &ids) {
+                    Ok(t) => match self.doc.commit(t) {
+                        Ok(()) => {
+                            let names = names.join("、");
+                            self.message = format!(
+                                "已删除 {names}（Ctrl+Z 撤销）/ deleted {names} (Ctrl+Z undoes)"
+                            );
+                            self.selection.retain(|s| !ids.contains(s));
+                        }
+                        Err(e) => self.message = e.to_string(),
+                    },
+                    Err(e) => self.message = e.to_string(),
+                }
             }
             UiCommand::FillGap(f) => {
                 let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry.clone() else {
@@ -734,11 +789,24 @@ impl GridmapApp {
             }
             UiCommand::OpenRecent(p) => self.open(&p),
             UiCommand::AddBackground => {
-                if let Some(p) = rfd::FileDialog::new()
-                    .add_filter("PNG/JPEG", &["png", "jpg", "jpeg"])
-                    .pick_file()
-                {
-                    self.add_background(&p);
+                files::choose(self, files::FilePurpose::AddBackground, None);
+            }
+        }
+    }
+
+    /// Carry out what a file chosen in a file dialog was for.
+    pub fn file_chosen(&mut self, purpose: files::FilePurpose, p: PathBuf) {
+        use files::FilePurpose as F;
+        match purpose {
+            F::Open => self.open(&p),
+            F::SaveAs | F::Ledger => self.save_to(&p),
+            F::Import => self.import(&p),
+            F::ImportRoster => self.preview_roster(&p),
+            F::AddBackground => self.add_background(&p),
+            F::PrintOutput => {
+                if let Some(d) = self.print_dialog.as_mut() {
+                    d.out = p.display().to_string();
+                    d.out_auto = false;
                 }
             }
         }
@@ -976,20 +1044,29 @@ impl GridmapApp {
             match (w.kind, w.result) {
                 (saver::WriteKind::Save, Ok(())) => self.saved(&w.path, w.revision),
                 (_, Err(e)) => self.message = e,
-                (saver::WriteKind::Recovery, Ok(())) => {}
+                // Saved meanwhile: the copy is already outdated.
+                (saver::WriteKind::Recovery, Ok(())) => {
+                    if !self.doc.dirty {
+                        let _ = std::fs::remove_file(&w.path);
+                    }
+                }
             }
         }
     }
 
     /// The project file was written at `revision`.
     fn saved(&mut self, path: &Path, revision: u64) {
-        self.doc.path = Some(path.to_path_buf());
+        // The recovery copies of this work, under its old name (or untitled) and its new
+        // one, are outdated once it is saved.
+        let before = self.doc.path.replace(path.to_path_buf());
         if self.doc.revision() == revision {
             self.doc.dirty = false;
+            for p in [recovery_path(before.as_deref()), recovery_path(Some(path))] {
+                let _ = std::fs::remove_file(p);
+            }
         }
         self.settings.remember(path);
         self.store_settings();
-        let _ = std::fs::remove_file(recovery_path(Some(path)));
         self.message = format!("已保存 saved: {}", path.display());
     }
 
@@ -1195,6 +1272,8 @@ impl eframe::App for GridmapApp {
         }
         self.poll_loading(&ctx);
         self.offer_recovery(&ctx);
+        files::show(self, &ctx);
+        dialogs::show(self, &ctx);
         import::show(self, &ctx);
         print::show(self, &ctx);
         import::show_roster(self, &ctx);

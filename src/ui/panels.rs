@@ -1,7 +1,7 @@
 //! The panels around the map: menu, toolbar, layers, properties (records and staff), the
 //! audit list and the status bar.
 
-use super::{GridmapApp, Tool, UiCommand};
+use super::{GridmapApp, Lang, Tool, UiCommand};
 use crate::audit::{Kind, Severity, is_valid_phone};
 use crate::model::{STANDARD_ROLES, Staff};
 use egui::{Color32, RichText};
@@ -25,35 +25,6 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         cmd = Some(c);
                     }
                 }
-                // Without xdg-desktop-portal or zenity there is no file dialog: a path can
-                // always be typed here.
-                let hint = app.t("path_hint");
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut app.typed_path)
-                            .hint_text(hint)
-                            .desired_width(260.0),
-                    );
-                    if ui.button(app.t("open_path")).clicked() && !app.typed_path.trim().is_empty()
-                    {
-                        cmd = Some(UiCommand::OpenRecent(std::path::PathBuf::from(
-                            app.typed_path.trim(),
-                        )));
-                    }
-                    if ui.button(app.t("save_path")).clicked() && !app.typed_path.trim().is_empty()
-                    {
-                        cmd = Some(UiCommand::SavePath(std::path::PathBuf::from(
-                            app.typed_path.trim(),
-                        )));
-                    }
-                    if ui.button(app.t("import_path")).clicked()
-                        && !app.typed_path.trim().is_empty()
-                    {
-                        cmd = Some(UiCommand::ImportPath(std::path::PathBuf::from(
-                            app.typed_path.trim(),
-                        )));
-                    }
-                });
                 ui.menu_button(app.t("recent"), |ui| {
                     for p in app.settings.recent.clone() {
                         if ui.button(p.display().to_string()).clicked() {
@@ -424,6 +395,58 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
         });
 }
 
+/// The parent of grid `g` chosen by name among the grids one level up (the id is kept in
+/// the record, the name is what the user sees).
+fn parent_picker(app: &mut GridmapApp, ui: &mut egui::Ui, g: &crate::model::Grid) {
+    let l = app.lang;
+    ui.label(super::tr(l, "parent"));
+    let shown = |id: &str, app: &GridmapApp| match app.doc.grid(id) {
+        Some(p) if p.code.is_empty() => p.label().to_string(),
+        Some(p) => format!("{} ({})", p.label(), p.code),
+        None => format!("{id} ⚠"),
+    };
+    let current = g
+        .parent
+        .as_deref()
+        .map(|p| shown(p, app))
+        .unwrap_or_else(|| super::tr(l, "none").to_string());
+    let mut chosen = None;
+    egui::ComboBox::from_id_salt(format!("parent-{}", g.id))
+        .selected_text(current)
+        .width(170.0)
+        .height(360.0)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(g.parent.is_none(), super::tr(l, "none"))
+                .clicked()
+            {
+                chosen = Some(None);
+            }
+            let up: Vec<&crate::model::Grid> = app
+                .doc
+                .project()
+                .grids
+                .iter()
+                .filter(|p| p.level + 1 == g.level && p.id != g.id)
+                .collect();
+            for p in up {
+                let on = g.parent.as_deref() == Some(p.id.as_str());
+                if ui.selectable_label(on, shown(&p.id, app)).clicked() {
+                    chosen = Some(Some(p.id.clone()));
+                }
+            }
+        });
+    ui.end_row();
+    if let Some(parent) = chosen
+        && parent != g.parent
+    {
+        let label = format!("{} / Parent", super::tr(Lang::Zh, "parent"));
+        if let Ok(t) = crate::edit::set_record(&app.doc, &g.id, &label, |g| g.parent = parent) {
+            app.commit(t);
+        }
+    }
+}
+
 /// A text field bound to one record field: each edit is an undoable change, and typing in
 /// the same field is one undo step.
 fn field(
@@ -455,9 +478,13 @@ fn field(
     }
 }
 
+/// Width of the role picker: five characters (网格协助员) and the arrow.
+const ROLE_W: f32 = 100.0;
+
 pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
     egui::Panel::right("properties")
-        .default_size(300.0)
+        .default_size(360.0)
+        .min_size(320.0)
         .show(ui, |ui| {
             ui.heading(app.t("properties"));
             let Some(id) = app.selection.first().cloned() else {
@@ -497,16 +524,7 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         }
                     },
                 );
-                field(
-                    app,
-                    ui,
-                    &id,
-                    super::tr(l, "parent"),
-                    g.parent.clone().unwrap_or_default(),
-                    |g, v| {
-                        g.parent = (!v.trim().is_empty()).then(|| v.trim().to_string());
-                    },
-                );
+                parent_picker(app, ui, &g);
                 field(
                     app,
                     ui,
@@ -570,6 +588,24 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         "derived"
                     },
                 ));
+                if fb.review {
+                    ui.colored_label(
+                        Color32::from_rgb(0xb0, 0x70, 0x00),
+                        super::tr(l, "bounds_review"),
+                    );
+                    if ui.button(super::tr(l, "bounds_checked")).clicked() {
+                        let mut f = fb.clone();
+                        f.review = false;
+                        let t =
+                            crate::edit::set_record(&app.doc, &id, "四至 / Four bounds", |g| {
+                                g.extra
+                                    .insert(crate::records::FOUR_BOUNDS.into(), f.to_value());
+                            });
+                        if let Ok(t) = t {
+                            app.commit(t);
+                        }
+                    }
+                }
                 if fb.edited && ui.button(super::tr(l, "rederive")).clicked() {
                     let t = crate::edit::set_record(&app.doc, &id, "四至 / Four bounds", |g| {
                         g.extra.remove(crate::records::FOUR_BOUNDS);
@@ -588,6 +624,7 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                             let mut f = base.clone();
                             *[&mut f.east, &mut f.south, &mut f.west, &mut f.north][side] = v;
                             f.edited = true;
+                            f.review = false;
                             g.extra
                                 .insert(crate::records::FOUR_BOUNDS.into(), f.to_value());
                         });
@@ -633,15 +670,23 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             let mut staff = g.staff.clone();
             let mut changed = false;
             let mut remove = None;
-            egui::Grid::new("staff").num_columns(4).show(ui, |ui| {
-                ui.label(super::tr(l, "role"));
-                ui.label(super::tr(l, "name"));
-                ui.label(super::tr(l, "phone"));
-                ui.end_row();
-                for (k, s) in staff.iter_mut().enumerate() {
+            // Name and phone share the panel's width left by the role and the remove
+            // button: a full name and an 11-digit phone always show, and both widen with
+            // the panel.
+            let sp = ui.spacing().item_spacing.x;
+            let free = (ui.available_width() - ROLE_W - 44.0 - 3.0 * sp).max(170.0);
+            let (name_w, phone_w) = (free * 0.4, free * 0.6);
+            let h = ui.spacing().interact_size.y;
+            ui.horizontal(|ui| {
+                ui.add_sized([ROLE_W, h], egui::Label::new(super::tr(l, "role")));
+                ui.add_sized([name_w, h], egui::Label::new(super::tr(l, "name")));
+                ui.add_sized([phone_w, h], egui::Label::new(super::tr(l, "phone")));
+            });
+            for (k, s) in staff.iter_mut().enumerate() {
+                ui.horizontal(|ui| {
                     egui::ComboBox::from_id_salt(format!("role-{id}-{k}"))
                         .selected_text(s.role.clone())
-                        .width(90.0)
+                        .width(ROLE_W)
                         .show_ui(ui, |ui| {
                             for r in STANDARD_ROLES {
                                 changed |=
@@ -649,18 +694,17 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                             }
                         });
                     changed |= ui
-                        .add(
+                        .add_sized(
+                            [name_w, h],
                             egui::TextEdit::singleline(&mut s.name)
-                                .id_salt(format!("name-{id}-{k}"))
-                                .desired_width(60.0),
+                                .id_salt(format!("name-{id}-{k}")),
                         )
                         .changed();
                     let ok = is_valid_phone(&s.phone);
                     let phone = egui::TextEdit::singleline(&mut s.phone)
                         .id_salt(format!("phone-{id}-{k}"))
-                        .desired_width(100.0)
                         .text_color_opt((!ok).then_some(Color32::from_rgb(0xc0, 0x20, 0x20)));
-                    let r = ui.add(phone);
+                    let r = ui.add_sized([phone_w, h], phone);
                     changed |= r.changed();
                     if !ok {
                         r.on_hover_text(super::tr(l, "bad_phone"));
@@ -668,17 +712,13 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     if ui.small_button(super::tr(l, "remove")).clicked() {
                         remove = Some(k);
                     }
-                    ui.end_row();
-                }
-            });
-            for (k, s) in staff.iter().enumerate() {
-                if !is_valid_phone(&s.phone) {
-                    ui.colored_label(
-                        Color32::from_rgb(0xc0, 0x20, 0x20),
-                        format!("⚠ {} {}: {}", s.role, s.name, super::tr(l, "bad_phone")),
-                    );
-                    let _ = k;
-                }
+                });
+            }
+            for s in staff.iter().filter(|s| !is_valid_phone(&s.phone)) {
+                ui.colored_label(
+                    Color32::from_rgb(0xc0, 0x20, 0x20),
+                    format!("⚠ {} {}: {}", s.role, s.name, super::tr(l, "bad_phone")),
+                );
             }
             if let Some(k) = remove {
                 staff.remove(k);

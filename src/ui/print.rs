@@ -24,6 +24,11 @@ pub struct PrintDialog {
     pub dpi: u32,
     /// Output path typed by the user (.pdf, .svg, .png).
     pub out: String,
+    /// The output path is gridmap's suggestion, named after the layout and the grid, and
+    /// follows them; false once the user typed or chose one.
+    pub out_auto: bool,
+    /// Text that narrows the grid picker (name, code or id).
+    pub grid_filter: String,
     /// Atlas page shown in the preview.
     pub page: usize,
 }
@@ -57,13 +62,6 @@ impl PrintDialog {
                 .find(|g| g.level >= 3)
                 .map(|g| g.id.clone())
         });
-        let stem = app
-            .doc
-            .path
-            .as_ref()
-            .and_then(|p| p.file_stem())
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_else(|| "gridmap".into());
         PrintDialog {
             layout: if app.selection.is_empty() {
                 Layout::Township
@@ -81,12 +79,65 @@ impl PrintDialog {
             hotline: saved("hotline"),
             duties: saved("duties"),
             dpi: 300,
-            out: std::env::temp_dir()
-                .join(format!("{stem}-print.pdf"))
-                .display()
-                .to_string(),
+            out: String::new(),
+            out_auto: true,
+            grid_filter: String::new(),
             page: 0,
         }
+        .with_suggested_out(app)
+    }
+
+    /// Name the output after the layout and the grid, beside the project (else in the
+    /// temporary folder): a board never lands on the township map's file.
+    fn with_suggested_out(mut self, app: &GridmapApp) -> Self {
+        self.suggest_out(app);
+        self
+    }
+
+    fn suggest_out(&mut self, app: &GridmapApp) {
+        if !self.out_auto {
+            return;
+        }
+        let stem = app
+            .doc
+            .path
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "gridmap".into());
+        let ext = std::path::Path::new(self.out.trim())
+            .extension()
+            .and_then(|e| e.to_str())
+            .filter(|e| ["pdf", "png", "svg"].contains(&e.to_ascii_lowercase().as_str()))
+            .unwrap_or("pdf")
+            .to_string();
+        let dir = app
+            .doc
+            .path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .filter(|d| !d.as_os_str().is_empty() && d.is_dir())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir);
+        let grid = match self.layout {
+            Layout::Village | Layout::Board => self
+                .grid
+                .as_deref()
+                .and_then(|id| app.doc.grid(id))
+                .map(|g| {
+                    let n = if g.code.is_empty() { &g.id } else { &g.code };
+                    format!("-{}-{}", g.label(), n)
+                })
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let name = format!("{stem}-{}{grid}.{ext}", self.layout.zh());
+        // Characters Windows refuses in file names.
+        let name: String = name
+            .chars()
+            .map(|c| if r#"\/:*?"<>|"#.contains(c) { '_' } else { c })
+            .collect();
+        self.out = dir.join(name).display().to_string();
     }
 
     /// The print options these choices stand for.
@@ -119,6 +170,9 @@ impl PrintDialog {
 }
 
 const PREVIEW_SIDE: u32 = 720;
+
+/// At most this many grids are listed in the picker; typing narrows the list.
+const PICKER_ROWS: usize = 300;
 
 fn refresh(app: &GridmapApp, d: &PrintDialog, pv: &mut Preview, ctx: &egui::Context) {
     if pv.key.as_ref() == Some(d) {
@@ -203,6 +257,8 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
     });
     let mut open = true;
     let mut do_export = false;
+    let mut choose_out = false;
+    let before = (d.layout, d.grid.clone());
     let en = app.lang == super::Lang::En;
     egui::Window::new(app.t("print_title"))
         .id(egui::Id::unique("print-dialog"))
@@ -242,13 +298,34 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                                 .selected_text(shown)
                                 .height(400.0)
                                 .show_ui(ui, |ui| {
-                                    for g in project
-                                        .grids
-                                        .iter()
-                                        .filter(|g| d.layout == Layout::Board || g.level == 2)
-                                    {
+                                    // 20,000 grids are no list to scroll: type to narrow.
+                                    ui.add(
+                                        egui::TextEdit::singleline(&mut d.grid_filter)
+                                            .id_salt("print-grid-filter")
+                                            .hint_text(app.t("search_grid"))
+                                            .desired_width(240.0),
+                                    );
+                                    let q = d.grid_filter.trim().to_lowercase();
+                                    let mut n = 0;
+                                    for g in project.grids.iter().filter(|g| {
+                                        (d.layout == Layout::Board || g.level == 2)
+                                            && (q.is_empty()
+                                                || g.name.to_lowercase().contains(&q)
+                                                || g.code.to_lowercase().contains(&q)
+                                                || g.id.to_lowercase().contains(&q))
+                                    }) {
+                                        n += 1;
+                                        if n > PICKER_ROWS {
+                                            ui.label(app.t("more_grids"));
+                                            break;
+                                        }
                                         let chosen = d.grid.as_deref() == Some(g.id.as_str());
-                                        if ui.selectable_label(chosen, g.label()).clicked() {
+                                        let text = if g.code.is_empty() {
+                                            g.label().to_string()
+                                        } else {
+                                            format!("{} ({})", g.label(), g.code)
+                                        };
+                                        if ui.selectable_label(chosen, text).clicked() {
                                             d.grid = Some(g.id.clone());
                                         }
                                     }
@@ -323,20 +400,36 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                         ui.label("PNG dpi");
                         ui.add(egui::DragValue::new(&mut d.dpi).range(72..=1200));
                     });
-                    ui.add(
-                        egui::TextEdit::singleline(&mut d.out)
-                            .id_salt("print-out")
-                            .desired_width(320.0),
-                    );
+                    if ui
+                        .add(
+                            egui::TextEdit::singleline(&mut d.out)
+                                .id_salt("print-out")
+                                .desired_width(320.0),
+                        )
+                        .changed()
+                    {
+                        d.out_auto = false;
+                    }
+                    if std::path::Path::new(d.out.trim()).exists() {
+                        ui.colored_label(
+                            egui::Color32::from_rgb(0xb0, 0x70, 0x00),
+                            app.t("will_overwrite"),
+                        );
+                    }
+                    let errors = app.doc.auditor().count(crate::audit::Severity::Error);
+                    if errors > 0 {
+                        ui.colored_label(
+                            egui::Color32::from_rgb(0xc0, 0x20, 0x20),
+                            if en {
+                                format!("The audit still finds {errors} errors: the map is not ready to publish.")
+                            } else {
+                                format!("检查仍有 {errors} 个错误，地图尚不宜发布。")
+                            },
+                        );
+                    }
                     ui.horizontal(|ui| {
-                        if ui.button(app.t("choose_file")).clicked()
-                            && let Some(p) = rfd::FileDialog::new()
-                                .add_filter("PDF", &["pdf"])
-                                .add_filter("SVG", &["svg"])
-                                .add_filter("PNG", &["png"])
-                                .save_file()
-                        {
-                            d.out = p.display().to_string();
+                        if ui.button(app.t("choose_file")).clicked() {
+                            choose_out = true;
                         }
                         if ui.button(app.t("export_print")).clicked() {
                             do_export = true;
@@ -377,11 +470,20 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                 });
             });
         });
+    if (d.layout, d.grid.clone()) != before {
+        d.suggest_out(app);
+    }
     if do_export {
         export(app, &d);
     }
     if open {
+        let name = std::path::Path::new(d.out.trim())
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string());
         app.print_dialog = Some(d);
         app.print_preview = Some(pv);
+        if choose_out {
+            super::files::choose(app, super::files::FilePurpose::PrintOutput, name);
+        }
     }
 }

@@ -41,6 +41,15 @@ impl View {
         }
     }
 
+    /// Take the canvas rectangle of this frame, keeping every world point where it was on
+    /// screen: a side panel that opens or closes does not move the map under the cursor.
+    pub fn set_rect(&mut self, rect: Rect) {
+        let (old, new) = (self.rect.center(), rect.center());
+        self.center.x += (new.x - old.x) as f64 / self.scale;
+        self.center.y -= (new.y - old.y) as f64 / self.scale;
+        self.rect = rect;
+    }
+
     /// Show the world rectangle with a margin.
     pub fn fit(&mut self, r: geo::Rect<f64>) {
         let (w, h) = (r.width().max(1.0), r.height().max(1.0));

@@ -1,0 +1,131 @@
+//! Questions the app asks before an edit that would otherwise lose something: whose name
+//! and code a merge keeps, and whether grids with records are really to be deleted.
+
+use super::{GridmapApp, UiCommand};
+use crate::model::Grid;
+
+/// Merging grids: the grids, and the one whose id, name and code survive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeDialog {
+    pub ids: Vec<String>,
+    pub keep: String,
+}
+
+/// True when deleting the grid would lose something typed in: a name, code, people,
+/// households, population or notes.
+pub fn has_records(g: &Grid) -> bool {
+    !g.name.trim().is_empty()
+        || !g.code.trim().is_empty()
+        || !g.staff.is_empty()
+        || g.households.is_some()
+        || g.population.is_some()
+        || !g.notes.trim().is_empty()
+}
+
+/// "name (code) · 1.23 km² · 3 人".
+fn summary(g: &Grid) -> String {
+    let mut s = g.label().to_string();
+    if !g.code.is_empty() && g.code != g.label() {
+        s.push_str(&format!(" ({})", g.code));
+    }
+    s.push_str(&format!(
+        " · {:.3} km² · {} 人 staff",
+        crate::geom::area(&g.geometry) / 1e6,
+        g.staff.len()
+    ));
+    s
+}
+
+pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
+    merge(app, ctx);
+    delete(app, ctx);
+}
+
+fn merge(app: &mut GridmapApp, ctx: &egui::Context) {
+    let Some(mut d) = app.merge_dialog.take() else {
+        return;
+    };
+    let zh = app.lang == super::Lang::Zh;
+    let mut done = None;
+    egui::Modal::new(egui::Id::unique("merge-dialog")).show(ctx, |ui| {
+        ui.set_min_width(460.0);
+        ui.heading(if zh { "合并网格" } else { "Merge grids" });
+        ui.label(if zh {
+            "保留哪个网格的名称、编码和编号？人员名单、户数、人数和备注全部合并。"
+        } else {
+            "Whose name, code and id are kept? Staff, households, population and notes are all merged."
+        });
+        for id in &d.ids {
+            if let Some(g) = app.doc.grid(id) {
+                ui.radio_value(&mut d.keep, id.clone(), summary(g));
+            }
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .button(if zh { "确定合并" } else { "Merge" })
+                .clicked()
+            {
+                done = Some(true);
+            }
+            if ui.button(app.t("cancel")).clicked() {
+                done = Some(false);
+            }
+        });
+    });
+    match done {
+        Some(true) => app.execute(UiCommand::MergeKeeping(d.ids, d.keep)),
+        Some(false) => {}
+        None => app.merge_dialog = Some(d),
+    }
+}
+
+fn delete(app: &mut GridmapApp, ctx: &egui::Context) {
+    let Some(ids) = app.delete_dialog.take() else {
+        return;
+    };
+    let zh = app.lang == super::Lang::Zh;
+    let mut done = None;
+    egui::Modal::new(egui::Id::unique("delete-dialog")).show(ctx, |ui| {
+        ui.set_min_width(420.0);
+        ui.heading(if zh { "删除网格" } else { "Delete grids" });
+        ui.label(if zh {
+            "以下网格及其名称、编码、人员等记录将被删除（可撤销）："
+        } else {
+            "These grids and their records (name, code, staff) will be deleted (undoable):"
+        });
+        let mut orphans = 0;
+        for id in &ids {
+            if let Some(g) = app.doc.grid(id) {
+                ui.label(format!("• {}", summary(g)));
+                orphans += app
+                    .doc
+                    .children(id)
+                    .filter(|c| !ids.iter().any(|i| i == c))
+                    .count();
+            }
+        }
+        if orphans > 0 {
+            ui.colored_label(
+                egui::Color32::from_rgb(0xc0, 0x20, 0x20),
+                if zh {
+                    format!("其下 {orphans} 个下级网格将没有上级。")
+                } else {
+                    format!("{orphans} child grids will be left without a parent.")
+                },
+            );
+        }
+        ui.horizontal(|ui| {
+            if ui.button(if zh { "确定删除" } else { "Delete" }).clicked() {
+                done = Some(true);
+            }
+            if ui.button(app.t("cancel")).clicked() {
+                done = Some(false);
+            }
+        });
+    });
+    match done {
+        Some(true) => app.execute(UiCommand::DeleteNow(ids)),
+        Some(false) => {}
+        None => app.delete_dialog = Some(ids),
+    }
+}
