@@ -218,6 +218,73 @@ fn dragging_a_shared_vertex_moves_it_in_both_grids() {
     assert_eq!(h.state().doc.project(), &load("jinping.geojson"));
 }
 
+/// A vertex dragged near a neighbour's edge snaps onto it, and the neighbour takes the
+/// vertex: no overlap or gap is left, and it is one undo step.
+#[test]
+fn a_dragged_vertex_snaps_onto_a_neighbours_edge() {
+    let square = |pts: &[(f64, f64)]| {
+        let mut ring: Vec<Coord<f64>> = pts.iter().map(|&(x, y)| Coord { x, y }).collect();
+        ring.push(ring[0]);
+        geo::MultiPolygon(vec![geo::Polygon::new(geo::LineString(ring), vec![])])
+    };
+    let project = Project {
+        crs: Crs::epsg(4546),
+        grids: vec![
+            gridmap::Grid::new(
+                "A",
+                3,
+                square(&[
+                    (0.0, 0.0),
+                    (90.0, 0.0),
+                    (95.0, 50.0),
+                    (90.0, 100.0),
+                    (0.0, 100.0),
+                ]),
+            ),
+            gridmap::Grid::new(
+                "B",
+                3,
+                square(&[(100.0, 0.0), (200.0, 0.0), (200.0, 100.0), (100.0, 100.0)]),
+            ),
+        ],
+        ..Default::default()
+    };
+    let before = project.clone();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, None));
+    h.run_steps(4);
+    h.get_by_label("节点编辑").click();
+    h.run_steps(2);
+    let from = screen(&h, Coord { x: 95.0, y: 50.0 });
+    // Dropped 4 points short of B's edge at x = 100.
+    let to = screen(&h, Coord { x: 100.0, y: 60.0 }) - egui::vec2(4.0, 0.0);
+    h.hover_at(from);
+    h.run_steps(1);
+    press(&mut h, from, true, Modifiers::NONE);
+    h.run_steps(1);
+    for k in 1..=5 {
+        h.hover_at(from + (to - from) * (k as f32 / 5.0));
+        h.run_steps(1);
+    }
+    press(&mut h, to, false, Modifiers::NONE);
+    h.run_steps(2);
+    let p = h.state().doc.project().clone();
+    let ring = |id: &str| p.grid(id).unwrap().geometry.0[0].exterior().0.clone();
+    let moved = *ring("A")
+        .iter()
+        .find(|c| c.x > 95.0)
+        .expect("A's vertex moved");
+    assert_eq!(moved.x, 100.0, "{moved:?} lies on B's edge");
+    assert!((moved.y - 60.0).abs() < 2.0, "{moved:?}");
+    assert!(ring("B").contains(&moved), "B takes the vertex");
+    assert_eq!(count(&h, Kind::Overlap), 0);
+    assert_eq!(h.state().doc.history().len(), 1, "one undo step");
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project(), &before);
+}
+
 #[test]
 fn split_by_a_line_then_merge_with_shift_selection() {
     let mut h = app("jinping.geojson");
@@ -310,6 +377,120 @@ fn the_interface_switches_to_english() {
     h.run_steps(2);
     assert!(h.query_by_label("Draw grid").is_some());
     assert!(h.query_by_label("绘制网格").is_none());
+}
+
+/// The gap's row in the audit list offers both fixes: merge into the neighbour with the
+/// longest shared boundary (the default), or a new grid that is named and coded.
+#[test]
+fn a_gap_is_fixed_from_its_row_in_the_audit_list() {
+    let mut h = app("jinping-faulty.geojson");
+    let errors = h.state().doc.auditor().count(gridmap::Severity::Error);
+    let gap = h
+        .state()
+        .doc
+        .auditor()
+        .findings()
+        .find(|f| f.kind == Kind::Gap)
+        .cloned()
+        .unwrap();
+    let geo::Geometry::MultiPolygon(shape) = gap.geometry.clone().unwrap() else {
+        panic!("a gap is an area");
+    };
+    let level = h.state().gap_level(&gap);
+    let targets = gridmap::edit::gap_neighbours(&h.state().doc, &shape, level);
+    assert!(targets.len() >= 2, "{targets:?}");
+    assert!(targets.windows(2).all(|w| w[0].1 >= w[1].1));
+    let best = h.state().doc.grid(&targets[0].0).unwrap().clone();
+    h.get_by_label(&format!("并入 {}", best.label())).click();
+    h.run_steps(3);
+    assert_eq!(count(&h, Kind::Gap), 0, "{}", h.state().message);
+    let grown = h.state().doc.grid(&best.id).unwrap();
+    let added = geom::area(&grown.geometry) - geom::area(&best.geometry);
+    assert!(
+        (added - gap.area_m2.unwrap()).abs() < 0.01 * added,
+        "{added}"
+    );
+    assert_eq!(
+        h.state().doc.auditor().count(gridmap::Severity::Error),
+        errors - 1,
+        "no new error"
+    );
+    assert_eq!(h.state().selection, vec![best.id.clone()]);
+    // Undo, then make it a grid of its own: named after the village, with the next code.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(count(&h, Kind::Gap), 1);
+    let row = h
+        .state()
+        .doc
+        .auditor()
+        .findings()
+        .filter(|f| matches!(f.kind, Kind::Gap | Kind::Sliver))
+        .position(|f| f.kind == Kind::Gap)
+        .unwrap();
+    h.get_all_by_label("新建网格").nth(row).unwrap().click();
+    h.run_steps(3);
+    assert_eq!(count(&h, Kind::Gap), 0);
+    let g = h.state().doc.project().grids.last().unwrap().clone();
+    let parent = h
+        .state()
+        .doc
+        .grid(g.parent.as_deref().unwrap())
+        .unwrap()
+        .clone();
+    assert_eq!(g.name, format!("{}补充网格", parent.label()));
+    assert!(g.code.starts_with(&parent.code) && g.code.len() == parent.code.len() + 3);
+    assert!(
+        h.state()
+            .doc
+            .auditor()
+            .findings_for(&g.id)
+            .iter()
+            .all(|f| !matches!(
+                f.kind,
+                Kind::MissingName | Kind::MissingCode | Kind::DuplicateCode
+            )),
+        "{:?}",
+        h.state().doc.auditor().findings_for(&g.id)
+    );
+    assert_eq!(
+        h.state().selection,
+        vec![g.id.clone()],
+        "ready for its records"
+    );
+}
+
+/// The audit panel is resized by dragging its top edge.
+#[test]
+fn the_audit_panel_is_resizable() {
+    let mut h = app("jinping-faulty.geojson");
+    let top = |h: &Harness<GridmapApp>| h.get_by_label("检查结果").rect().top();
+    let before = top(&h);
+    // Grabbed just above the panel's edge, on the map's side.
+    let edge = h
+        .get_all_by_role(egui::accesskit::Role::Splitter)
+        .map(|n| n.rect())
+        .find(|r| r.width() > r.height())
+        .expect("the audit panel's resize handle")
+        .center()
+        - egui::vec2(0.0, 2.0);
+    h.hover_at(edge);
+    h.run_steps(1);
+    press(&mut h, edge, true, Modifiers::NONE);
+    h.run_steps(1);
+    for k in 1..=5 {
+        h.hover_at(edge - egui::vec2(0.0, 30.0 * k as f32));
+        h.run_steps(1);
+    }
+    press(
+        &mut h,
+        edge - egui::vec2(0.0, 150.0),
+        false,
+        Modifiers::NONE,
+    );
+    h.run_steps(2);
+    let after = top(&h);
+    assert!(before - after > 100.0, "{before} -> {after}");
 }
 
 #[test]

@@ -668,6 +668,8 @@ pub fn set_record(
 }
 
 /// Fill a gap: as a new grid of `level` under `parent`, or merged into the grid `into`.
+/// A new grid is named after its parent (…补充网格) and given the next free code under it,
+/// so filling a gap does not add a nameless, codeless grid to the audit.
 pub fn fill_gap(
     ctx: &impl Lookup,
     gap: &MultiPolygon<f64>,
@@ -681,18 +683,104 @@ pub fn fill_gap(
             let g = &ctx.project().grids[pos];
             let shape = g.geometry.union(gap);
             let mut t = reshape(ctx, id, shape, true)?;
-            t.label = "填补缝隙 / Fill gap".into();
+            t.label = format!("缝隙并入 {} / Gap merged into {}", g.label(), g.label());
             Ok(t)
         }
         None => {
+            let project = ctx.project();
             let base = parent.unwrap_or("G");
             let mut g = Grid::new(new_id(ctx, base), level, gap.clone());
             g.parent = parent.map(str::to_string);
+            if let Some(p) = parent
+                .and_then(|p| ctx.position(p))
+                .map(|i| &project.grids[i])
+            {
+                let siblings: Vec<&Grid> = ctx
+                    .children(&p.id)
+                    .into_iter()
+                    .map(|i| &project.grids[i])
+                    .collect();
+                let stem = format!("{}补充网格", p.label());
+                g.name = (1..)
+                    .map(|n| {
+                        if n == 1 {
+                            stem.clone()
+                        } else {
+                            format!("{stem}{n}")
+                        }
+                    })
+                    .find(|n| !siblings.iter().any(|s| &s.name == n))
+                    .unwrap_or(stem);
+                let scheme = crate::records::codes::CodeScheme::from_settings(&project.settings);
+                g.code = crate::records::codes::next_code(
+                    &scheme,
+                    level,
+                    &p.code,
+                    siblings.iter().map(|s| s.code.as_str()),
+                )
+                .unwrap_or_default();
+            }
             let mut t = add_grid(ctx, g, true)?;
             t.label = "填补缝隙 / Fill gap".into();
             Ok(t)
         }
     }
+}
+
+/// The grids of `level` along the boundary of `gap`, with the length of boundary each
+/// shares with it (metres), longest first: where a gap is best merged.
+pub fn gap_neighbours(
+    ctx: &impl Lookup,
+    gap: &MultiPolygon<f64>,
+    level: Level,
+) -> Vec<(String, f64)> {
+    const ON: f64 = 0.01;
+    let Some(env) = rect_of(gap) else {
+        return Vec::new();
+    };
+    let project = ctx.project();
+    let segments = |mp: &MultiPolygon<f64>| -> Vec<(Coord<f64>, Coord<f64>)> {
+        mp.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .flat_map(|r| r.0.windows(2).map(|w| (w[0], w[1])))
+            .collect()
+    };
+    let gap_segments = segments(gap);
+    let mut out: Vec<(String, f64)> = ctx
+        .grids_in(geom::expand(env, 1.0))
+        .into_iter()
+        .map(|i| &project.grids[i])
+        .filter(|g| g.level == level)
+        .filter_map(|g| {
+            let theirs = segments(&g.geometry);
+            let shared: f64 = gap_segments
+                .iter()
+                .filter(|(a, b)| {
+                    let m = Coord {
+                        x: (a.x + b.x) / 2.0,
+                        y: (a.y + b.y) / 2.0,
+                    };
+                    theirs.iter().any(|&(c, d)| point_segment(m, c, d) <= ON)
+                })
+                .map(|(a, b)| (b.x - a.x).hypot(b.y - a.y))
+                .sum();
+            (shared > 0.0).then(|| (g.id.clone(), shared))
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// Distance from `p` to the segment `a`-`b`.
+fn point_segment(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (p.x - a.x - t * dx).hypot(p.y - a.y - t * dy)
 }
 
 /// Position of the feature `id` in its layer.

@@ -250,8 +250,18 @@ impl SnapIndex {
 
     /// The vertex within `tol` of `p`, else the nearest point on an edge within `tol`.
     pub fn snap(&self, p: Coord<f64>, tol: f64) -> Option<Snap> {
+        self.snap_except(p, tol, None)
+    }
+
+    /// As [`Self::snap`], leaving out the vertex at `except` and the edges that end there
+    /// (a vertex being dragged must not snap to itself).
+    pub fn snap_except(&self, p: Coord<f64>, tol: f64, except: Option<Coord<f64>>) -> Option<Snap> {
         let q = [p.x, p.y];
-        if let Some(v) = self.vertices.nearest_neighbor(&q)
+        let is_except = |c: [f64; 2]| except.is_some_and(|e| e.x == c[0] && e.y == c[1]);
+        if let Some(v) = self
+            .vertices
+            .nearest_neighbor_iter(&q)
+            .find(|v| !is_except(*v.geom()))
             && (v.geom()[0] - p.x).hypot(v.geom()[1] - p.y) <= tol
         {
             return Some(Snap {
@@ -262,7 +272,10 @@ impl SnapIndex {
                 kind: SnapKind::Vertex,
             });
         }
-        let e = self.edges.nearest_neighbor(&q)?;
+        let e = self
+            .edges
+            .nearest_neighbor_iter(&q)
+            .find(|e| !is_except(e.geom().from) && !is_except(e.geom().to))?;
         let (a, b) = (e.geom().from, e.geom().to);
         let (a, b) = (Coord { x: a[0], y: a[1] }, Coord { x: b[0], y: b[1] });
         let (dx, dy) = (b.x - a.x, b.y - a.y);

@@ -165,9 +165,55 @@ pub fn renumber(
     out
 }
 
+/// The next free code for a new child of a parent coded `pcode` among children coded
+/// `siblings`: the parent's code and one more than the highest sequence number in use, as
+/// wide as the layout leaves for `level` (3 digits by default). None when the parent has no
+/// all-digit code.
+pub fn next_code<'a>(
+    scheme: &CodeScheme,
+    level: u8,
+    pcode: &str,
+    siblings: impl Iterator<Item = &'a str>,
+) -> Option<String> {
+    let pcode = pcode.trim();
+    if pcode.is_empty() || !pcode.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let width = scheme
+        .len_for(level)
+        .and_then(|n| n.checked_sub(pcode.len()))
+        .filter(|w| *w > 0)
+        .unwrap_or(3);
+    let last = siblings
+        .filter_map(|c| c.trim().strip_prefix(pcode))
+        .filter(|seq| seq.len() == width)
+        .filter_map(|seq| seq.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    let code = format!("{pcode}{:0width$}", last + 1);
+    (code.len() == pcode.len() + width).then_some(code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_code_follows_the_highest_sibling() {
+        let s = CodeScheme::default();
+        let sibs = ["431099101001001", "431099101001003", "x"];
+        assert_eq!(
+            next_code(&s, 3, "431099101001", sibs.into_iter()).as_deref(),
+            Some("431099101001004")
+        );
+        assert_eq!(
+            next_code(&s, 3, "431099101001", std::iter::empty()).as_deref(),
+            Some("431099101001001")
+        );
+        assert!(next_code(&s, 3, "", std::iter::empty()).is_none());
+        let full = ["431099101001999"];
+        assert!(next_code(&s, 3, "431099101001", full.into_iter()).is_none());
+    }
 
     #[test]
     fn scheme_checks_length_digits_and_parent() {

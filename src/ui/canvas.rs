@@ -469,17 +469,25 @@ fn label_point(cache: &mut CanvasCache, doc: &Document, key: u32, id: &str) -> O
 }
 
 pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
-    let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
-    app.view.set_rect(response.rect);
-    painter.rect_filled(response.rect, 0.0, Color32::from_rgb(0xfa, 0xfa, 0xf7));
+    let (whole, painter) = ui.allocate_painter(ui.available_size(), Sense::hover());
+    // The map takes clicks and drags a few points inside its edges: the edges belong to
+    // the side panels' resize handles, which the map would otherwise cover.
+    let grab = ui.style().interaction.resize_grab_radius_side + 1.0;
+    let response = ui.interact(
+        whole.rect.shrink(grab),
+        ui.scope_id().with("map"),
+        Sense::click_and_drag(),
+    );
+    app.view.set_rect(whole.rect);
+    painter.rect_filled(whole.rect, 0.0, Color32::from_rgb(0xfa, 0xfa, 0xf7));
     let ctx = ui.ctx().clone();
     let mut cache = std::mem::take(&mut app.canvas);
     cache.refresh(&app.doc);
 
     // What is on screen, in world coordinates: grids outside are skipped.
     let (a, b) = (
-        app.view.to_world(response.rect.left_top()),
-        app.view.to_world(response.rect.right_bottom()),
+        app.view.to_world(whole.rect.left_top()),
+        app.view.to_world(whole.rect.right_bottom()),
     );
     let visible = geo::Rect::new(a, b);
     let on_screen = |env: &Option<geo::Rect<f64>>| {
@@ -973,17 +981,51 @@ fn interact(
                     dragging: vertex_near(app, p).map(|v| (v, app.drag_counter)),
                 };
             } else if let Some((from, drag)) = dragging {
+                // The vertex snaps while dragged, as while drawing: onto another vertex,
+                // or onto an edge, which then takes the vertex too (one undo step).
+                let target = response.interact_pointer_pos().map(|p| {
+                    let w = app.view.to_world(p);
+                    let tol = app.snap_px as f64 / app.view.scale;
+                    app.doc
+                        .snap_index()
+                        .snap_except(w, tol, Some(from))
+                        .map_or((w, None), |s| (s.at, Some(s.kind)))
+                });
                 if response.dragged_by(egui::PointerButton::Primary)
-                    && let Some(p) = response.interact_pointer_pos()
+                    && let Some((to, kind)) = target
                 {
-                    let to = app.view.to_world(p);
                     let t = crate::edit::move_vertex(&app.doc, from, to, &drag.to_string());
                     app.commit(t);
                     app.tool = Tool::Vertices {
                         dragging: Some((to, drag)),
                     };
+                    if kind.is_some() {
+                        painter.rect_stroke(
+                            egui::Rect::from_center_size(
+                                app.view.to_screen(to),
+                                egui::vec2(10.0, 10.0),
+                            ),
+                            0.0,
+                            Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
+                            egui::StrokeKind::Middle,
+                        );
+                    }
                 }
                 if response.drag_stopped() {
+                    // Left on another grid's edge: that edge takes the vertex.
+                    let at = match app.tool {
+                        Tool::Vertices {
+                            dragging: Some((at, _)),
+                        } => at,
+                        _ => from,
+                    };
+                    if let Some(s) = app.doc.snap_index().snap_except(at, 1e-6, Some(at))
+                        && let crate::edit::SnapKind::Edge(a, b) = s.kind
+                    {
+                        let mut t = crate::edit::insert_vertex(&app.doc, a, b, at);
+                        t.merge_key = Some(format!("move:{drag}"));
+                        app.commit(t);
+                    }
                     app.doc.seal();
                     app.tool = Tool::Vertices { dragging: None };
                 }

@@ -141,8 +141,8 @@ pub enum UiCommand {
     DeleteNow(Vec<String>),
     /// Turn a gap finding into a new grid.
     FillGap(Arc<crate::audit::Finding>),
-    /// Merge the gap finding into the selected grid.
-    FillGapInto(Arc<crate::audit::Finding>),
+    /// Merge the gap finding into the grid with this id.
+    FillGapInto(Arc<crate::audit::Finding>, String),
     ToggleLanguage,
     OpenRecent(PathBuf),
     /// Save to this path (a project file, an export or the ledger by its extension).
@@ -282,6 +282,11 @@ pub struct GridmapApp {
     pub merge_dialog: Option<dialogs::MergeDialog>,
     /// Grids with records the user asked to delete, waiting for confirmation.
     pub delete_dialog: Option<Vec<String>>,
+    /// Where each gap finding of the audit list can be merged (see [`Self::gap_targets`]),
+    /// by the finding's address.
+    gap_targets: rustc_hash::FxHashMap<usize, (Arc<crate::audit::Finding>, Vec<(String, f64)>)>,
+    /// The neighbour picked in a gap's row, by the finding's address.
+    pub gap_choice: rustc_hash::FxHashMap<usize, String>,
     /// The egui context, for loading textures outside a frame.
     ctx: egui::Context,
     /// Villages expanded in the layer tree.
@@ -406,6 +411,8 @@ impl GridmapApp {
             file_chooser: None,
             merge_dialog: None,
             delete_dialog: None,
+            gap_targets: Default::default(),
+            gap_choice: Default::default(),
             ctx: ctx.clone(),
             highlight: None,
             canvas: Default::default(),
@@ -752,25 +759,26 @@ impl GridmapApp {
                     return;
                 };
                 let parent = f.ids.last().cloned();
-                let level = parent
-                    .as_deref()
-                    .and_then(|p| self.doc.grid(p))
-                    .map(|p| p.level + 1)
-                    .unwrap_or(2);
+                let level = self.gap_level(&f);
+                let before = self.doc.project().grids.len();
                 let r = crate::edit::fill_gap(&self.doc, &gap, level, parent.as_deref(), None);
                 self.apply(r);
+                // The new grid is selected, so its records can be filled in at once.
+                if self.doc.project().grids.len() > before
+                    && let Some(g) = self.doc.project().grids.last()
+                {
+                    self.selection = vec![g.id.clone()];
+                }
                 self.highlight = None;
             }
-            UiCommand::FillGapInto(f) => {
+            UiCommand::FillGapInto(f, into) => {
                 let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry.clone() else {
-                    return;
-                };
-                let Some(into) = self.selection.first().cloned() else {
                     return;
                 };
                 let level = self.doc.grid(&into).map(|g| g.level).unwrap_or(3);
                 let r = crate::edit::fill_gap(&self.doc, &gap, level, None, Some(&into));
                 self.apply(r);
+                self.selection = vec![into];
                 self.highlight = None;
             }
             UiCommand::ToggleLanguage => {
@@ -792,6 +800,34 @@ impl GridmapApp {
                 files::choose(self, files::FilePurpose::AddBackground, None);
             }
         }
+    }
+
+    /// The level of a grid that would fill the gap finding `f`: one below its parent.
+    pub fn gap_level(&self, f: &crate::audit::Finding) -> crate::model::Level {
+        f.ids
+            .last()
+            .and_then(|p| self.doc.grid(p))
+            .map(|p| p.level + 1)
+            .unwrap_or(2)
+    }
+
+    /// The grids a gap finding can be merged into, longest shared boundary first (kept
+    /// while the finding lives).
+    pub fn gap_targets(&mut self, f: &Arc<crate::audit::Finding>) -> Vec<(String, f64)> {
+        self.gap_targets
+            .retain(|_, (held, _)| Arc::strong_count(held) > 1);
+        let key = Arc::as_ptr(f) as usize;
+        if let Some((_, v)) = self.gap_targets.get(&key) {
+            return v.clone();
+        }
+        let v = match &f.geometry {
+            Some(geo::Geometry::MultiPolygon(gap)) => {
+                crate::edit::gap_neighbours(&self.doc, gap, self.gap_level(f))
+            }
+            _ => Vec::new(),
+        };
+        self.gap_targets.insert(key, (f.clone(), v.clone()));
+        v
     }
 
     /// Carry out what a file chosen in a file dialog was for.

@@ -239,45 +239,19 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
                 .show_rows(ui, row_height, n, |ui, range| {
-                    for (i, f) in app
+                    let rows: Vec<(usize, std::sync::Arc<crate::audit::Finding>)> = app
                         .doc
                         .auditor()
                         .findings()
                         .enumerate()
                         .skip(range.start)
                         .take(range.len())
-                    {
+                        .map(|(i, f)| (i, f.clone()))
+                        .collect();
+                    for (i, f) in rows {
                         ui.horizontal(|ui| {
-                            let color = match f.severity {
-                                Severity::Error => Color32::from_rgb(0xc0, 0x20, 0x20),
-                                Severity::Warning => Color32::from_rgb(0xb0, 0x70, 0x00),
-                                Severity::Info => Color32::GRAY,
-                            };
-                            if ui.small_button(app.t("zoom")).clicked() {
-                                cmd = Some(UiCommand::ZoomFinding(i));
-                            }
-                            let (zh, en) = f.kind.label();
-                            let msg = if app.lang == super::Lang::Zh {
-                                &f.message.zh
-                            } else {
-                                &f.message.en
-                            };
-                            let text = RichText::new(format!(
-                                "[{}] {}",
-                                if app.lang == super::Lang::Zh { zh } else { en },
-                                msg
-                            ))
-                            .color(color);
-                            if ui
-                                .selectable_label(
-                                    app.highlight
-                                        .as_ref()
-                                        .is_some_and(|h| std::sync::Arc::ptr_eq(h, f)),
-                                    text,
-                                )
-                                .clicked()
-                            {
-                                cmd = Some(UiCommand::ZoomFinding(i));
+                            if let Some(c) = finding_row(app, ui, i, &f) {
+                                cmd = Some(c);
                             }
                         });
                     }
@@ -285,6 +259,102 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
         });
     if let Some(c) = cmd {
         app.execute(c);
+    }
+}
+
+/// One row of the audit list: 定位, the finding in its severity's colour, and for a gap or
+/// sliver the ways to fix it: merge into a neighbour (the one with the longest shared
+/// boundary first) or make it a grid of its own.
+fn finding_row(
+    app: &mut GridmapApp,
+    ui: &mut egui::Ui,
+    i: usize,
+    f: &std::sync::Arc<crate::audit::Finding>,
+) -> Option<UiCommand> {
+    let mut cmd = None;
+    let zh = app.lang == super::Lang::Zh;
+    let picked = app
+        .highlight
+        .as_ref()
+        .is_some_and(|h| std::sync::Arc::ptr_eq(h, f));
+    let color = severity_colour(f.severity, picked);
+    if ui.small_button(app.t("zoom")).clicked() {
+        cmd = Some(UiCommand::ZoomFinding(i));
+    }
+    if matches!(f.kind, Kind::Gap | Kind::Sliver)
+        && matches!(f.geometry, Some(geo::Geometry::MultiPolygon(_)))
+    {
+        let targets = app.gap_targets(f);
+        let key = std::sync::Arc::as_ptr(f) as usize;
+        if let Some(first) = targets.first() {
+            let mut chosen = app
+                .gap_choice
+                .get(&key)
+                .filter(|c| targets.iter().any(|t| &t.0 == *c))
+                .cloned()
+                .unwrap_or_else(|| first.0.clone());
+            let name = |id: &str| app.doc.grid(id).map_or(id, |g| g.label()).to_string();
+            if ui
+                .small_button(format!(
+                    "{} {}",
+                    if zh { "并入" } else { "Merge into" },
+                    name(&chosen)
+                ))
+                .clicked()
+            {
+                cmd = Some(UiCommand::FillGapInto(f.clone(), chosen.clone()));
+            }
+            if targets.len() > 1 {
+                ui.menu_button(
+                    if zh {
+                        "其他相邻网格"
+                    } else {
+                        "Other neighbours"
+                    },
+                    |ui| {
+                        for (id, len) in &targets {
+                            if ui
+                                .selectable_label(
+                                    *id == chosen,
+                                    format!("{} ({len:.0} m)", name(id)),
+                                )
+                                .clicked()
+                            {
+                                chosen = id.clone();
+                                ui.close();
+                            }
+                        }
+                    },
+                );
+                app.gap_choice.insert(key, chosen);
+            }
+        }
+        if ui
+            .small_button(if zh { "新建网格" } else { "New grid" })
+            .clicked()
+        {
+            cmd = Some(UiCommand::FillGap(f.clone()));
+        }
+    }
+    let (kzh, ken) = f.kind.label();
+    let msg = if zh { &f.message.zh } else { &f.message.en };
+    let text = RichText::new(format!("[{}] {}", if zh { kzh } else { ken }, msg)).color(color);
+    if ui.selectable_label(picked, text).clicked() {
+        cmd = Some(UiCommand::ZoomFinding(i));
+    }
+    cmd
+}
+
+/// Text colour of a finding: dark enough to read on the panel, and near black on the
+/// selection colour of the row picked.
+fn severity_colour(s: Severity, picked: bool) -> Color32 {
+    if picked {
+        return Color32::from_gray(10);
+    }
+    match s {
+        Severity::Error => Color32::from_rgb(0xb0, 0x10, 0x10),
+        Severity::Warning => Color32::from_rgb(0x8a, 0x55, 0x00),
+        Severity::Info => Color32::from_gray(90),
     }
 }
 
