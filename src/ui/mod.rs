@@ -256,6 +256,9 @@ impl Default for Layers {
     }
 }
 
+/// Grids a gap can be merged into, with the boundary length each shares with it (metres).
+pub type GapTargets = Vec<(String, f64)>;
+
 /// The app.
 pub struct GridmapApp {
     pub doc: Document,
@@ -284,7 +287,7 @@ pub struct GridmapApp {
     pub delete_dialog: Option<Vec<String>>,
     /// Where each gap finding of the audit list can be merged (see [`Self::gap_targets`]),
     /// by the finding's address.
-    gap_targets: rustc_hash::FxHashMap<usize, (Arc<crate::audit::Finding>, Vec<(String, f64)>)>,
+    gap_targets: rustc_hash::FxHashMap<usize, (Arc<crate::audit::Finding>, GapTargets)>,
     /// The neighbour picked in a gap's row, by the finding's address.
     pub gap_choice: rustc_hash::FxHashMap<usize, String>,
     /// The egui context, for loading textures outside a frame.
@@ -813,7 +816,7 @@ impl GridmapApp {
 
     /// The grids a gap finding can be merged into, longest shared boundary first (kept
     /// while the finding lives).
-    pub fn gap_targets(&mut self, f: &Arc<crate::audit::Finding>) -> Vec<(String, f64)> {
+    pub fn gap_targets(&mut self, f: &Arc<crate::audit::Finding>) -> GapTargets {
         self.gap_targets
             .retain(|_, (held, _)| Arc::strong_count(held) > 1);
         let key = Arc::as_ptr(f) as usize;
