@@ -223,6 +223,10 @@ enum Command {
         /// Text file with the 工作职责 printed on boards.
         #[arg(long)]
         duties: Option<PathBuf>,
+        /// What the QR codes say: an address in which {code}, {id} and {name} stand for the
+        /// grid's (default: the grid's code; `--hide qr` leaves them out).
+        #[arg(long)]
+        qr_url: Option<String>,
         /// Black and white with hatching instead of colour fills.
         #[arg(long)]
         mono: bool,
@@ -434,6 +438,7 @@ fn run() -> anyhow::Result<i32> {
             office,
             hotline,
             duties,
+            qr_url,
             mono,
             ticks,
             hide,
@@ -471,6 +476,7 @@ fn run() -> anyhow::Result<i32> {
             opts.office = office;
             opts.hotline = hotline;
             opts.duties = duties;
+            opts.qr_url = qr_url;
             opts.mono = mono;
             opts.show.ticks = ticks;
             for h in &hide {

@@ -951,7 +951,17 @@ fn edits_are_logged_per_grid_with_the_user_and_kept_in_the_project_file() {
             new: "下村一组东".into(),
         }]
     );
-    assert_eq!(log[0].time.len(), 16, "YYYY-MM-DD HH:MM");
+    // Local time (China Standard Time by default), which the entry names.
+    let offset = gridmap::timing::offset_text(gridmap::timing::local_offset_minutes());
+    assert_eq!(
+        log[0].time.len(),
+        23,
+        "YYYY-MM-DD HH:MM +08:00: {}",
+        log[0].time
+    );
+    assert!(log[0].time.ends_with(&offset), "{}", log[0].time);
+    let now = gridmap::timing::local_stamp(gridmap::timing::unix_now());
+    assert_eq!(log[0].time[..10], now[..10], "today's local date");
     // Saved with the project and read back.
     let out = dir.path().join("p.gpkg");
     h.state_mut().save_to(&out);

@@ -792,3 +792,96 @@ fn a_board_with_a_long_roster_keeps_its_text_apart_and_the_village_atlas_has_eve
         assert!(pg.svg.contains(&format!("{}网格划分图", v.name)));
     }
 }
+
+/// The QR codes found in a raster, decoded.
+fn qr_codes(r: &Raster) -> Vec<String> {
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(r.w, r.h, |x, y| {
+        let [a, b, c] = r.at(x, y);
+        ((u16::from(a) + u16::from(b) + u16::from(c)) / 3) as u8
+    });
+    img.detect_grids()
+        .iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
+/// A board lists its staff by role (网格长, 河长, 网格员, …, 网格协助员) in text of at least
+/// 14 pt on A3, and carries a QR code that reads back as the grid's code, or as the
+/// project's address with the code in it.
+#[test]
+fn boards_order_staff_by_role_in_14_pt_with_a_qr_code_that_reads_back() {
+    let mut p = sample();
+    let i = p.grids.iter().position(|g| g.id == "JP01-01").unwrap();
+    let person = |role: &str, name: &str, phone: &str| gridmap::model::Staff {
+        role: role.into(),
+        name: name.into(),
+        phone: phone.into(),
+    };
+    p.grids[i].staff = vec![
+        person("网格协助员", "甲协助", "13900000101"),
+        person("网格员", "乙网格", "13900000102"),
+        person("河长", "丙河长", "13900000103"),
+        person("网格长", "丁组长", "13900000104"),
+    ];
+    let mut o = opts(Layout::Board);
+    o.grid = Some("JP01-01".into());
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write_pdf(&print::compose(&p, &o).unwrap(), dir.path(), "board.pdf");
+    let w = words(&pdf);
+    let top = |s: &str| {
+        w.iter()
+            .find(|(t, _)| t == s)
+            .unwrap_or_else(|| panic!("{s} printed"))
+            .1
+    };
+    let order: Vec<f64> = ["丁组长", "丙河长", "乙网格", "甲协助"]
+        .iter()
+        .map(|s| top(s)[1])
+        .collect();
+    assert!(order.windows(2).all(|x| x[0] < x[1]), "{order:?}");
+    for s in ["丁组长", "13900000104", "网格名称"] {
+        let b = top(s);
+        assert!(b[3] - b[1] >= 13.5, "{s}: {} pt high", b[3] - b[1]);
+    }
+    let raster = rasterise(&pdf, 150, 1);
+    assert_eq!(qr_codes(&raster), vec!["431099101001001".to_string()]);
+
+    o.qr_url = Some("https://hzz.example.cn/grid/{code}".into());
+    let pdf = write_pdf(&print::compose(&p, &o).unwrap(), dir.path(), "board2.pdf");
+    assert_eq!(
+        qr_codes(&rasterise(&pdf, 150, 1)),
+        vec!["https://hzz.example.cn/grid/431099101001001".to_string()]
+    );
+    o.show.qr = false;
+    let pdf = write_pdf(&print::compose(&p, &o).unwrap(), dir.path(), "board3.pdf");
+    assert!(qr_codes(&rasterise(&pdf, 150, 1)).is_empty());
+}
+
+/// The township map lists every village's 网格长 and 河长 with their phones beside the map,
+/// with the town's QR code.
+#[test]
+fn township_map_lists_every_villages_heads_and_river_chiefs() {
+    let p = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write_pdf(
+        &print::compose(&p, &opts(Layout::Township)).unwrap(),
+        dir.path(),
+        "town.pdf",
+    );
+    let text = pdftotext(&pdf);
+    assert!(text.contains("各村网格长、河长"));
+    let villages: Vec<_> = p.grids.iter().filter(|g| g.level == 2).collect();
+    assert!(villages.len() > 10);
+    for v in villages {
+        for role in ["网格长", "河长"] {
+            let s = v.staff.iter().find(|s| s.role == role).unwrap();
+            assert!(
+                text.contains(&s.name) && text.contains(&s.phone),
+                "{} {role}",
+                v.name
+            );
+        }
+    }
+    let town = p.grids.iter().find(|g| g.level == 1).unwrap();
+    assert_eq!(qr_codes(&rasterise(&pdf, 72, 1)), vec![town.code.clone()]);
+}

@@ -642,3 +642,51 @@ fn partition_proposals_for_every_village_tile_it_exactly_and_keep_the_size() {
         "{in_range} of {sizes} grids within 200-300 households"
     );
 }
+
+/// Where a grid's side is the township's edge, the four bounds name the township across it
+/// when the boundary layer has it (a county's boundary set), and say 镇界 otherwise.
+#[test]
+fn four_bounds_name_the_neighbouring_township_across_the_edge() {
+    use geo::BooleanOps;
+    let mut p = sample();
+    let i = index(&p, "JP05-01");
+    let before = gridmap::records::four_bounds(&p, i);
+    assert!(before.text().contains("镇界"), "{}", before.text());
+    // Everything around the town, 3 km wide, is 龙潭镇 in the boundary layer.
+    let town = p
+        .grids
+        .iter()
+        .find(|g| g.level == 1)
+        .unwrap()
+        .geometry
+        .clone();
+    let e = gridmap::geom::envelope(&town).unwrap();
+    let outer = geo::MultiPolygon(vec![
+        geo::Rect::new(
+            geo::Coord {
+                x: e.min().x - 3000.0,
+                y: e.min().y - 3000.0,
+            },
+            geo::Coord {
+                x: e.max().x + 3000.0,
+                y: e.max().y + 3000.0,
+            },
+        )
+        .to_polygon(),
+    ]);
+    p.boundary.push(gridmap::model::Boundary {
+        id: "LT".into(),
+        name: "龙潭镇行政界线".into(),
+        geometry: outer.difference(&town),
+        extra: Default::default(),
+    });
+    let after = gridmap::records::four_bounds(&p, i);
+    assert!(!after.text().contains("镇界"), "{}", after.text());
+    assert!(
+        after.text().contains("龙潭镇") && !after.text().contains("行政界线"),
+        "{}",
+        after.text()
+    );
+    // Sides that face other grids keep their names.
+    assert!(after.text().contains("枫林村二组"), "{}", after.text());
+}

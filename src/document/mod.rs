@@ -389,7 +389,7 @@ impl Document {
     pub fn commit(&mut self, mut t: Transaction) -> Result<(), ApplyError> {
         t.stamp(
             &self.user,
-            &crate::timing::utc_stamp(crate::timing::unix_now()),
+            &crate::timing::local_stamp(crate::timing::unix_now()),
         );
         let copy = self.steps.is_some().then(|| t.clone());
         let set = self.history.commit(&mut self.project, t)?;

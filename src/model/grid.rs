@@ -21,6 +21,21 @@ pub const STANDARD_ROLES: [&str; 7] = [
     ROLE_RIVER_CHIEF,
 ];
 
+/// Where a role stands in a printed staff list: 网格长, 河长, 网格员, the other roles in
+/// [`STANDARD_ROLES`] order, any other role, and 网格协助员 last.
+pub fn role_rank(role: &str) -> usize {
+    match role.trim() {
+        ROLE_GRID_HEAD => 0,
+        ROLE_RIVER_CHIEF => 1,
+        ROLE_GRID_WORKER => 2,
+        "网格协助员" => STANDARD_ROLES.len() + 2,
+        r => STANDARD_ROLES
+            .iter()
+            .position(|s| *s == r)
+            .map_or(STANDARD_ROLES.len() + 1, |k| k + 3),
+    }
+}
+
 /// Grid level: 1 = town (一级/总网格), 2 = village (二级/大网格), 3 = sub-area (三级/小网格),
 /// 4 = basic grid (基础网格) where a county uses it.
 pub type Level = u8;

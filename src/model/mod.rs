@@ -14,7 +14,7 @@ pub use settings::{AuditSettings, CodeSchemeSettings, FieldMap, PrintSettings, P
 pub use crs::{Crs, gk_zone_epsg_for_lon};
 pub use grid::{
     ChangeEntry, FieldChange, Grid, HISTORY, Level, ROLE_GRID_HEAD, ROLE_GRID_WORKER,
-    ROLE_RIVER_CHIEF, STANDARD_ROLES, Staff,
+    ROLE_RIVER_CHIEF, STANDARD_ROLES, Staff, role_rank,
 };
 
 use geo::{LineString, MultiLineString, MultiPolygon, Point};

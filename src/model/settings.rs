@@ -105,16 +105,21 @@ pub struct PrintSettings {
     /// 工作职责: the duties text of the display boards.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duties: Option<String>,
+    /// What the QR codes say: an address with `{code}`, `{id}` or `{name}` for the grid's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr_url: Option<String>,
 }
 
 impl PrintSettings {
-    /// The settings from the texts a user typed (blank ones left out).
-    pub fn from_texts(office: &str, hotline: &str, duties: &str) -> Self {
+    /// The settings from the texts a user typed (blank ones left out): office, hotline,
+    /// duties and QR address.
+    pub fn from_texts(texts: [&str; 4]) -> Self {
         let t = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         PrintSettings {
-            office: t(office),
-            hotline: t(hotline),
-            duties: t(duties),
+            office: t(texts[0]),
+            hotline: t(texts[1]),
+            duties: t(texts[2]),
+            qr_url: t(texts[3]),
         }
     }
 }

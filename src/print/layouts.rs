@@ -341,6 +341,8 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
     let title = document_title(project, opts);
     let m = margin(opts, &style);
     let area = frame_sheet(&mut svg, w, h, m, &title, footer(project, opts), &style);
+    // The villages' 网格长 and 河长 with their phones beside the map, the QR code under them.
+    let area = staff_column(&mut svg, project, opts, area, &style);
     let frame = Frame::fit(
         area,
         extent.unwrap_or([0.0, 0.0, 1.0, 1.0]),
@@ -377,7 +379,11 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
         project,
         opts,
         &style,
-        &township_legend(project, &opts.show),
+        &township_legend(
+            project,
+            &opts.show,
+            classes.iter().max().map_or(1, |k| k + 1),
+        ),
         &[],
         &mut placer,
     );
@@ -423,7 +429,88 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
     }
 }
 
-fn township_legend(project: &Project, show: &super::Show) -> Vec<(Symbol, &'static str)> {
+/// The table of every village's 网格长 and 河长 with phones, and the town's QR code, in a
+/// column on the right of `area`; returns the area left for the map.
+fn staff_column(
+    svg: &mut Svg,
+    project: &Project,
+    opts: &PrintOptions,
+    area: [f64; 4],
+    style: &Style,
+) -> [f64; 4] {
+    let u = style.u;
+    let mut villages: Vec<&crate::model::Grid> =
+        project.grids.iter().filter(|g| g.level == 2).collect();
+    villages.sort_by(|a, b| a.code.cmp(&b.code).then(a.id.cmp(&b.id)));
+    let town = project.grids.iter().find(|g| g.level == 1);
+    let qr = opts.show.qr && town.is_some();
+    if villages.is_empty() && !qr {
+        return area;
+    }
+    let tw = (area[2] * 0.26).min(130.0 * u);
+    let x = area[0] + area[2] - tw;
+    let mut y = area[1] + 2.0 * u;
+    let qr_side = if qr { (tw * 0.4).min(36.0 * u) } else { 0.0 };
+    if !villages.is_empty() {
+        let person = |g: &crate::model::Grid, role: &str| {
+            g.staff
+                .iter()
+                .find(|s| s.role.trim() == role && !s.name.trim().is_empty())
+                .map(|s| (s.name.trim().to_string(), s.phone.trim().to_string()))
+                .unwrap_or_default()
+        };
+        let mut rows = vec![
+            ["村", "网格长", "电话", "河长", "电话"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for v in &villages {
+            let (hn, hp) = person(v, crate::model::ROLE_GRID_HEAD);
+            let (rn, rp) = person(v, crate::model::ROLE_RIVER_CHIEF);
+            rows.push(vec![v.label().to_string(), hn, hp, rn, rp]);
+        }
+        let heading = 3.4 * u;
+        svg.text(
+            x + tw / 2.0,
+            y,
+            heading,
+            Align::Middle,
+            "各村网格长、河长",
+            &format!(r#"fill="{INK}" stroke="{INK}" stroke-width="{}""#, 0.05 * u),
+        );
+        y += heading * text::line_height() + 1.5 * u;
+        // As large as 2.8 u, smaller when many villages must fit above the QR code.
+        let room = area[1] + area[3] - y - qr_side - 4.0 * u;
+        let size =
+            ((room / rows.len() as f64 - 1.6 * u) / text::line_height()).clamp(1.4 * u, 2.8 * u);
+        y = table(
+            svg,
+            x,
+            y,
+            &[0.2, 0.16, 0.24, 0.16, 0.24].map(|f| f * tw),
+            &rows,
+            size,
+            true,
+            style,
+        ) + 3.0 * u;
+    }
+    if let Some(t) = town.filter(|_| qr) {
+        let b = [
+            x + (tw - qr_side) / 2.0,
+            y,
+            x + (tw + qr_side) / 2.0,
+            y + qr_side,
+        ];
+        map::qr_code(svg, b, &opts.qr_text(t));
+    }
+    [area[0], area[1], area[2] - tw - 4.0 * u, area[3]]
+}
+
+fn township_legend(
+    project: &Project,
+    show: &super::Show,
+    fills: usize,
+) -> Vec<(Symbol, &'static str)> {
     let mut e = vec![
         (Symbol::Outline(1), "镇界"),
         (Symbol::Outline(2), "村级网格界"),
@@ -431,7 +518,7 @@ fn township_legend(project: &Project, show: &super::Show) -> Vec<(Symbol, &'stat
     if project.grids.iter().any(|g| g.level >= 3) {
         e.push((Symbol::Outline(3), "三级网格界"));
     }
-    e.push((Symbol::Fill(0), "网格"));
+    e.push((Symbol::Fills(fills), "网格（相邻不同色）"));
     if show.rivers && !project.rivers.is_empty() {
         e.push((Symbol::River, "河流"));
     }
@@ -483,7 +570,11 @@ fn table(
     let mut y = top;
     for (r, row) in rows.iter().enumerate() {
         if header && r == 0 {
-            svg.rect([x, y, width, rh], r##"fill="#e8eef6" stroke="none""##);
+            let fill = if style.mono { "#eeeeee" } else { "#e8eef6" };
+            svg.rect(
+                [x, y, width, rh],
+                &format!(r#"fill="{fill}" stroke="none""#),
+            );
         }
         let mut cx = x;
         for (c, cell) in row.iter().enumerate() {
@@ -710,6 +801,9 @@ fn wrap(s: &str, size: f64, max: f64) -> Vec<String> {
     out
 }
 
+/// Body text of a display board in `u`: 14 pt on A3 (u = 297 / 210 mm).
+const BODY: f64 = 3.5;
+
 fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usize>) -> Page {
     let g = &project.grids[gi];
     let (w, h) = sheet(opts, Paper::a(3), None, true);
@@ -787,30 +881,33 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
             format!("{}：{}", fb.lines()[3].0, fb.lines()[3].1),
         ],
     ];
+    // 网格长 and 河长 first, 网格协助员 last; the roster's order within a role.
+    let mut staff: Vec<&crate::model::Staff> = g
+        .staff
+        .iter()
+        .filter(|s| !s.name.trim().is_empty())
+        .collect();
+    staff.sort_by_key(|s| crate::model::role_rank(&s.role));
     let staff_rows: Vec<Vec<String>> =
         std::iter::once(["职务", "姓名", "联系电话"].map(String::from).to_vec())
-            .chain(
-                g.staff
-                    .iter()
-                    .filter(|s| !s.name.trim().is_empty())
-                    .map(|s| {
-                        vec![
-                            s.role.trim().to_string(),
-                            s.name.trim().to_string(),
-                            s.phone.trim().to_string(),
-                        ]
-                    }),
-            )
+            .chain(staff.iter().map(|s| {
+                vec![
+                    s.role.trim().to_string(),
+                    s.name.trim().to_string(),
+                    s.phone.trim().to_string(),
+                ]
+            }))
             .collect();
     let duties = opts.duties.as_deref().unwrap_or(DEFAULT_DUTIES);
     let heading = 3.4 * u * text::line_height() + 1.5 * u;
     let fh = 11.0 * u;
     let rows = info.len() + bounds_rows.len() + staff_rows.len();
     // Under the map: a gap, four headed sections (tables and duties) and the footer band.
-    // A long roster or duties text sets the tables smaller, so the map keeps a third of the
-    // sheet.
+    // Body text is never under 14 pt on A3 (3.5 u; in proportion on other sheets), set
+    // larger while the map keeps a third of the sheet; a long roster or duties text takes
+    // room from the map instead.
     let measure = |f: f64| {
-        let (bsize, dsize) = (3.0 * u * f, 2.6 * u * f);
+        let (bsize, dsize) = (BODY * u * f, BODY * u * f);
         let rh = bsize * text::line_height() + 1.6 * u;
         let lines = wrap(duties, dsize, inner - 6.0 * u);
         let below = 3.0 * u
@@ -822,10 +919,19 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
             + fh;
         (bsize, dsize, lines, below)
     };
-    let (bsize, dsize, duty_lines, below) = [1.0, 0.9, 0.8, 0.7, 0.6]
+    // Only a roster or duties text too long for the sheet even with the map at its
+    // smallest sets the text under 14 pt.
+    let sizes = [1.2, 1.1, 1.0, 0.9, 0.8, 0.7, 0.6];
+    let (bsize, dsize, duty_lines, below) = sizes
         .into_iter()
         .map(measure)
         .find(|m4| h - y - m4.3 - m >= h / 3.0)
+        .or_else(|| {
+            sizes
+                .into_iter()
+                .map(measure)
+                .find(|m4| h - y - m4.3 - m >= h * 0.22)
+        })
         .unwrap_or_else(|| measure(0.6));
     let map_h = (h - y - below - m).max(h * 0.22);
     let map_rect = [m, y, inner, map_h];
@@ -959,16 +1065,32 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         &style,
     ) + 2.0 * u;
     section(&mut svg, &mut y, "网格工作人员");
+    // The QR code beside the staff table, at least 25 mm wide (A3) to scan from a step
+    // away.
+    let qr_side = if opts.show.qr { 18.0 * u } else { 0.0 };
+    let table_w = inner
+        - if qr_side > 0.0 {
+            qr_side + 3.0 * u
+        } else {
+            0.0
+        };
+    let top = y;
     y = table(
         &mut svg,
         m,
         y,
-        &[0.3, 0.3, 0.4].map(|f| f * inner),
+        &[0.28, 0.3, 0.42].map(|f| f * table_w),
         &staff_rows,
         bsize,
         true,
         &style,
     ) + 2.0 * u;
+    if qr_side > 0.0 {
+        let b = [m + inner - qr_side, top, m + inner, top + qr_side];
+        if map::qr_code(&mut svg, b, &opts.qr_text(g)) {
+            y = y.max(top + qr_side + 2.0 * u);
+        }
+    }
     section(&mut svg, &mut y, "工作职责");
     for l in &duty_lines {
         svg.text(m + 3.0 * u, y, dsize, Align::Start, l, &ink());

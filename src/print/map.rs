@@ -703,13 +703,43 @@ pub fn village_names(
     placer: &mut Placer,
     meta: &mut PageMeta,
 ) {
+    use geo::Contains;
+    use rstar::primitives::{GeomWithData, Rectangle};
     let r = 0.7 * style.u;
     let size = 1.9 * style.u;
     let lh = size * text::line_height();
-    for (p, name) in village_points(frame, project) {
+    // A name stays inside the grid its village lies in: it never crosses a boundary.
+    let tree: rstar::RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = rstar::RTree::bulk_load(
+        project
+            .grids
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| {
+                let e = crate::geom::envelope(&g.geometry)?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([e.min().x, e.min().y], [e.max().x, e.max().y]),
+                    i,
+                ))
+            })
+            .collect(),
+    );
+    let bounds = frame.bbox();
+    for v in &project.villages {
+        let p = frame.page(v.location.0);
+        if !(p[0] > bounds[0] && p[0] < bounds[2] && p[1] > bounds[1] && p[1] < bounds[3]) {
+            continue;
+        }
+        let name = v.name.as_str();
+        let at = [v.location.x(), v.location.y()];
+        let home = tree
+            .locate_all_at_point(&at)
+            .map(|e| &project.grids[e.data])
+            .filter(|g| g.geometry.contains(&v.location))
+            .max_by_key(|g| g.level)
+            .map(|g| frame.rings(&g.geometry));
         let w = text::width(name, size);
         let gap = r + placer.gap + 0.3 * style.u;
-        let spots = [
+        let spots: Vec<[f64; 2]> = [
             [p[0] + gap, p[1] - lh / 2.0],
             [p[0] - gap - w, p[1] - lh / 2.0],
             [p[0] - w / 2.0, p[1] - gap - lh],
@@ -718,7 +748,13 @@ pub fn village_names(
             [p[0] - gap * 0.7 - w, p[1] - gap * 0.7 - lh],
             [p[0] + gap * 0.7, p[1] + gap * 0.7],
             [p[0] - gap * 0.7 - w, p[1] + gap * 0.7],
-        ];
+        ]
+        .into_iter()
+        .filter(|s| {
+            home.as_ref()
+                .is_none_or(|rings| box_inside(&[s[0], s[1], s[0] + w, s[1] + lh], rings))
+        })
+        .collect();
         if let Some(s) = first_free_spot(
             svg,
             placer,
@@ -779,9 +815,10 @@ pub fn scale_bar(svg: &mut Svg, frame: &Frame, b: Bbox, style: &Style) -> ([f64;
     let x0 = b[0] + 2.0 * u;
     let y = b[3] - 5.5 * u;
     let hgt = 1.2 * u;
+    // Opaque: the map under it never shows through the figures.
     svg.rect(
         [b[0], b[1], b[2] - b[0], b[3] - b[1]],
-        r#"fill="white" fill-opacity="0.85" stroke="none""#,
+        r#"fill="white" stroke="none""#,
     );
     svg.text(
         x0,
@@ -865,6 +902,8 @@ pub fn north_arrow(svg: &mut Svg, b: Bbox, style: &Style) {
 pub enum Symbol {
     Outline(u8),
     Fill(usize),
+    /// The first `n` fill colours side by side: the fills a map uses.
+    Fills(usize),
     River,
     Water,
     Village,
@@ -912,6 +951,19 @@ pub fn legend(svg: &mut Svg, b: Bbox, entries: &[(Symbol, &str)], style: &Style)
                     0.18 * u
                 ),
             ),
+            Symbol::Fills(n) => {
+                let n = n.max(1);
+                for k in 0..n {
+                    svg.rect(
+                        [sx + sw * k as f64 / n as f64, y, sw / n as f64, sh],
+                        &format!(r#"{} stroke="none""#, style.fill(k)),
+                    );
+                }
+                svg.rect(
+                    [sx, y, sw, sh],
+                    &format!(r#"fill="none" stroke="{INK}" stroke-width="{}""#, 0.18 * u),
+                );
+            }
             Symbol::Faded => svg.rect(
                 [sx, y, sw, sh],
                 &format!(
@@ -960,6 +1012,33 @@ pub fn legend(svg: &mut Svg, b: Bbox, entries: &[(Symbol, &str)], style: &Style)
             &format!(r#"fill="{INK}""#),
         );
     }
+}
+
+/// A QR code saying `text` in the square `b` (white quiet zone included); false when the
+/// text is too long for a QR code.
+pub fn qr_code(svg: &mut Svg, b: Bbox, text: &str) -> bool {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
+        return false;
+    };
+    let n = code.width();
+    let side = (b[2] - b[0]).min(b[3] - b[1]);
+    // Two modules of quiet zone on each side, as printed labels usually have.
+    let s = side / (n + 4) as f64;
+    svg.rect([b[0], b[1], side, side], r#"fill="white" stroke="none""#);
+    let (x0, y0) = (b[0] + 2.0 * s, b[1] + 2.0 * s);
+    let mut d = String::new();
+    for (k, c) in code.to_colors().iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (x, y) = (x0 + (k % n) as f64 * s, y0 + (k / n) as f64 * s);
+            // Squares a hair larger than a module, so no seams show between them.
+            d.push_str(&format!(
+                "M{x:.3} {y:.3}h{w:.3}v{w:.3}h-{w:.3}z",
+                w = s * 1.02
+            ));
+        }
+    }
+    svg.path(&d, &format!(r#"fill="{INK}" stroke="none""#));
+    true
 }
 
 /// Overview inset in `b`: the township's top-level grids, the `highlight`ed grids in red and

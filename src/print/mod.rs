@@ -142,17 +142,20 @@ pub struct Show {
     /// Projected coordinate ticks (km) around the map frame.
     pub ticks: bool,
     pub inset: bool,
+    /// A QR code (the grid's code, or the project's QR address) on boards and maps.
+    pub qr: bool,
 }
 
 impl Show {
     /// The names `--hide` takes.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "rivers",
         "reservoirs",
         "villages",
         "labels",
         "codes",
         "inset",
+        "qr",
     ];
 
     /// Turn off the layer or mark called `name`.
@@ -164,6 +167,7 @@ impl Show {
             "labels" => &mut self.labels,
             "codes" => &mut self.codes,
             "inset" => &mut self.inset,
+            "qr" => &mut self.qr,
             other => {
                 return Err(format!(
                     "--hide {other}：无此项，可隐藏 / unknown, use one of: {}",
@@ -186,6 +190,7 @@ impl Default for Show {
             codes: true,
             ticks: false,
             inset: true,
+            qr: true,
         }
     }
 }
@@ -212,13 +217,15 @@ impl PrintDate {
         )
     }
 
-    /// Today (UTC), or the day of `SOURCE_DATE_EPOCH` when set, for reproducible builds.
+    /// Today in the local time zone (China Standard Time unless `GRIDMAP_UTC_OFFSET` says
+    /// otherwise: a sheet printed at 07:00 in Beijing carries that day, not yesterday's),
+    /// or the day of `SOURCE_DATE_EPOCH` when set, for reproducible builds.
     pub fn today() -> PrintDate {
         let secs = std::env::var("SOURCE_DATE_EPOCH")
             .ok()
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or_else(crate::timing::unix_now);
-        PrintDate::from_days(secs.div_euclid(86_400))
+        PrintDate::from_days(crate::timing::local_days(secs))
     }
 
     fn from_days(z: i64) -> PrintDate {
@@ -255,6 +262,9 @@ pub struct PrintOptions {
     pub hotline: Option<String>,
     /// 工作职责 text on boards; None uses [`DEFAULT_DUTIES`].
     pub duties: Option<String>,
+    /// What the QR code says: an address in which `{code}`, `{id}` and `{name}` stand for
+    /// the grid's; None (or no placeholder) prints the grid's code itself.
+    pub qr_url: Option<String>,
     pub show: Show,
     /// Black and white with hatching instead of colour fills.
     pub mono: bool,
@@ -276,6 +286,7 @@ impl PrintOptions {
             office: None,
             hotline: None,
             duties: None,
+            qr_url: None,
             show: Show::default(),
             mono: false,
             atlas_villages: false,
@@ -291,7 +302,30 @@ impl PrintOptions {
         self.office = self.office.or_else(|| keep(saved.office));
         self.hotline = self.hotline.or_else(|| keep(saved.hotline));
         self.duties = self.duties.or_else(|| keep(saved.duties));
+        self.qr_url = self.qr_url.or_else(|| keep(saved.qr_url));
         self
+    }
+
+    /// The text of the QR code for grid `g`.
+    pub fn qr_text(&self, g: &crate::model::Grid) -> String {
+        let code = if g.code.trim().is_empty() {
+            g.id.as_str()
+        } else {
+            g.code.trim()
+        };
+        match self
+            .qr_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            Some(u) if u.contains('{') => u
+                .replace("{code}", code)
+                .replace("{id}", &g.id)
+                .replace("{name}", g.label()),
+            Some(u) => u.to_string(),
+            None => code.to_string(),
+        }
     }
 }
 

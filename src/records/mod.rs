@@ -99,6 +99,21 @@ pub fn drop_derived(extra: &mut crate::model::Extra) {
 const OUTER: &str = "镇界";
 /// A neighbour or river is named beside the main one when it holds this share of the side.
 const SECOND_SHARE: f64 = 0.3;
+/// How far beyond a grid's outer edge the township across it is looked for (metres).
+const OUTSIDE_STEP: f64 = 5.0;
+
+/// A neighbouring township as a side of the four bounds: its name without a trailing
+/// 行政界线/界线/界 ("龙潭镇行政界线" is 龙潭镇).
+fn township_name(name: &str) -> String {
+    let n = name.trim();
+    ["行政界线", "行政区划", "界线", "边界", "界"]
+        .iter()
+        .find_map(|s| n.strip_suffix(s))
+        .filter(|n| !n.is_empty())
+        .unwrap_or(n)
+        .to_string()
+}
+
 /// Distance within which boundaries count as shared (metres).
 const TOL: f64 = 0.5;
 /// Distance within which a river counts as running along a boundary (metres).
@@ -174,6 +189,38 @@ fn derive(project: &Project, level: u8, only: Option<usize>) -> Vec<(usize, Four
             })
             .collect(),
     );
+    // What lies beyond the map's edge: the other townships of the boundary layer or of the
+    // project (level-1 grids), the one a grid lies in left out.
+    let beyond: Vec<(&MultiPolygon<f64>, &str)> = project
+        .boundary
+        .iter()
+        .map(|b| (&b.geometry, b.name.as_str()))
+        .chain(
+            project
+                .grids
+                .iter()
+                .filter(|g| g.level == 1)
+                .map(|g| (&g.geometry, g.label())),
+        )
+        .filter(|(_, name)| !name.trim().is_empty())
+        .collect();
+    let beyond_tree = rstar::RTree::bulk_load(
+        beyond
+            .iter()
+            .enumerate()
+            .filter_map(|(k, (mp, _))| {
+                let e = crate::geom::envelope(mp)?;
+                Some(GeomWithData::new(
+                    rstar::primitives::Rectangle::from_corners(
+                        [e.min().x, e.min().y],
+                        [e.max().x, e.max().y],
+                    ),
+                    k,
+                ))
+            })
+            .collect(),
+    );
+    let mut inside_point: Vec<Option<Option<Coord<f64>>>> = vec![None; peers.len()];
     // Weight per grid, per side (0 east, 1 north, 2 west, 3 south), per thing on that side.
     let mut sides: Vec<[Vec<(String, f64)>; 4]> = vec![Default::default(); peers.len()];
     let wanted = only.and_then(|o| peers.iter().position(|&i| i == o));
@@ -196,7 +243,23 @@ fn derive(project: &Project, level: u8, only: Option<usize>) -> Vec<(usize, Four
         };
         match s.across {
             Some(j) => add(project.grids[peers[j]].label()),
-            None => add(OUTER),
+            None => {
+                // A step outward across the edge: the township there, if any is known.
+                use geo::{Contains, InteriorPoint};
+                let inner = *inside_point[s.owner]
+                    .get_or_insert_with(|| canon[s.owner].interior_point().map(|p| p.0));
+                let q = Coord {
+                    x: m.x + (s.b.y - s.a.y) / len * OUTSIDE_STEP,
+                    y: m.y - (s.b.x - s.a.x) / len * OUTSIDE_STEP,
+                };
+                let name = beyond_tree
+                    .locate_all_at_point(&[q.x, q.y])
+                    .map(|e| beyond[e.data])
+                    .filter(|(mp, _)| mp.contains(&q))
+                    .find(|(mp, _)| !inner.is_some_and(|p| mp.contains(&p)))
+                    .map(|(_, name)| township_name(name));
+                add(name.as_deref().unwrap_or(OUTER));
+            }
         }
         if let Some(r) = rivers
             .locate_within_distance([m.x, m.y], RIVER_TOL * RIVER_TOL)

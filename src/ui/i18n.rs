@@ -61,6 +61,12 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "show_codes" => ("网格编码", "Grid codes"),
         "show_inset" => ("位置示意图", "Overview inset"),
         "show_ticks" => ("坐标刻度", "Coordinate ticks"),
+        "show_qr" => ("二维码", "QR code"),
+        "qr_url" => ("二维码网址", "QR address"),
+        "qr_hint" => (
+            "留空则为网格编码；{code} 代入编码",
+            "empty: the grid code; {code} is replaced",
+        ),
         "duties" => ("工作职责", "Duties"),
         "choose_file" => ("选择文件…", "Choose file…"),
         "search_grid" => ("输入名称或编码查找", "Type a name or code"),

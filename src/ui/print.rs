@@ -21,6 +21,8 @@ pub struct PrintDialog {
     pub office: String,
     pub hotline: String,
     pub duties: String,
+    /// What the QR code says (an address with {code}); empty prints the grid's code.
+    pub qr_url: String,
     pub dpi: u32,
     /// Output path typed by the user (.pdf, .svg, .png).
     pub out: String,
@@ -78,6 +80,7 @@ impl PrintDialog {
             office: saved("office"),
             hotline: saved("hotline"),
             duties: saved("duties"),
+            qr_url: saved("qr_url"),
             dpi: 300,
             out: String::new(),
             out_auto: true,
@@ -165,6 +168,7 @@ impl PrintDialog {
         o.office = text(&self.office);
         o.hotline = text(&self.hotline);
         o.duties = text(&self.duties);
+        o.qr_url = text(&self.qr_url);
         Ok(o)
     }
 }
@@ -216,8 +220,9 @@ pub fn export(app: &mut GridmapApp, d: &PrintDialog) {
             // Remember office, hotline and duties with the project (saved with it), as
             // an undoable change of its settings.
             let mut settings = app.doc.settings();
-            settings.print =
-                crate::model::PrintSettings::from_texts(&d.office, &d.hotline, &d.duties);
+            settings.print = crate::model::PrintSettings::from_texts([
+                &d.office, &d.hotline, &d.duties, &d.qr_url,
+            ]);
             if let Err(e) = app.doc.set_settings("打印设置 / Print settings", &settings) {
                 return app.message = e.to_string();
             }
@@ -370,6 +375,14 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                                 .desired_width(200.0),
                         );
                         ui.end_row();
+                        ui.label(app.t("qr_url"));
+                        ui.add(
+                            egui::TextEdit::singleline(&mut d.qr_url)
+                                .id_salt("print-qr")
+                                .hint_text(app.t("qr_hint"))
+                                .desired_width(200.0),
+                        );
+                        ui.end_row();
                     });
                     ui.checkbox(&mut d.mono, app.t("mono"));
                     ui.horizontal_wrapped(|ui| {
@@ -382,6 +395,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                             (&mut sh.codes, "show_codes"),
                             (&mut sh.inset, "show_inset"),
                             (&mut sh.ticks, "show_ticks"),
+                            (&mut sh.qr, "show_qr"),
                         ] {
                             ui.checkbox(flag, app.t(key));
                         }
