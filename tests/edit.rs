@@ -394,3 +394,78 @@ fn a_gap_merged_into_a_neighbour() {
     t.revert(&mut p).unwrap();
     assert_eq!(p, original);
 }
+
+/// A river that leaves the township is normal: the stretch beyond the town is no finding,
+/// while a stretch inside the town but in no grid still is.
+#[test]
+fn a_river_leaving_the_township_is_not_an_error_but_one_in_no_grid_is() {
+    use geo::InteriorPoint;
+    let river_kinds = |p: &Project, id: &str| -> Vec<(Severity, Option<f64>)> {
+        audit(p, &AuditConfig::default())
+            .findings
+            .into_iter()
+            .filter(|f| f.kind == Kind::RiverOutsideGrids && f.ids[0] == id)
+            .map(|f| (f.severity, f.length_m))
+            .collect()
+    };
+    let mut p = load("jinping.geojson");
+    let town = p.grids.iter().find(|g| g.level == 1).unwrap().clone();
+    let env = geom::envelope(&town.geometry).unwrap();
+    let start = town.geometry.interior_point().unwrap().0;
+    // From inside the town to 2 km beyond its western edge.
+    let end = Coord {
+        x: env.min().x - 2000.0,
+        y: start.y,
+    };
+    p.rivers.push(gridmap::model::River {
+        id: "out".into(),
+        name: "出境河".into(),
+        geometry: geo::MultiLineString(vec![LineString(vec![start, end])]),
+        extra: Default::default(),
+    });
+    assert!(
+        river_kinds(&p, "out").is_empty(),
+        "{:?}",
+        river_kinds(&p, "out")
+    );
+    // Without a boundary layer the town grid tells where the township ends.
+    let mut q = p.clone();
+    q.boundary.clear();
+    assert!(river_kinds(&q, "out").is_empty());
+    // A flat map (no boundary, no hierarchy) cannot tell: the stretch counts as outside.
+    q.grids.retain(|g| g.level == 3);
+    for g in &mut q.grids {
+        g.parent = None;
+    }
+    assert!(!river_kinds(&q, "out").is_empty());
+    // In the faulty sample, a river through its gap is still an error for that stretch.
+    let mut f = load("jinping-faulty.geojson");
+    let gap = audit(&f, &AuditConfig::default())
+        .findings
+        .into_iter()
+        .find(|x| x.kind == Kind::Gap)
+        .unwrap();
+    let Some(geo::Geometry::MultiPolygon(g)) = gap.geometry.clone() else {
+        panic!()
+    };
+    let c = g.interior_point().unwrap().0;
+    let ge = geom::envelope(&g).unwrap();
+    f.rivers.push(gridmap::model::River {
+        id: "gap".into(),
+        name: "穿缝河".into(),
+        geometry: geo::MultiLineString(vec![LineString(vec![
+            Coord {
+                x: ge.min().x - 1.0,
+                y: c.y,
+            },
+            Coord {
+                x: ge.max().x + 1.0,
+                y: c.y,
+            },
+        ])]),
+        extra: Default::default(),
+    });
+    let found = river_kinds(&f, "gap");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Severity::Error);
+}

@@ -26,7 +26,7 @@ pub use store::Ranked;
 use crate::geom;
 use crate::model::{ChangeSet, Grid, IdIndex, Level, Project};
 use crate::records::codes::CodeScheme;
-use geo::{MultiLineString, MultiPolygon, Rect};
+use geo::{Coord, MultiLineString, MultiPolygon, Rect};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -206,6 +206,9 @@ pub struct Auditor {
     reservoirs: FxHashMap<String, rivers::ReservoirResult>,
     /// Number of rivers and reservoirs in each grid.
     wet: FxHashMap<String, usize>,
+    /// The township's extent is known (a boundary layer, or top-level grids with
+    /// children): water beyond it is no finding.
+    township_known: bool,
     /// Sources of area findings (overlaps, gaps, outside parts) that name each grid.
     area_refs: FxHashMap<String, BTreeSet<Source>>,
     store: Store,
@@ -264,6 +267,7 @@ impl Auditor {
             wet: FxHashMap::default(),
             area_refs: FxHashMap::default(),
             store: Store::default(),
+            township_known: false,
         };
         let ids = IdIndex::new(project);
         a.apply(project, &ids, &ChangeSet::everything(project), true);
@@ -1120,12 +1124,53 @@ impl Auditor {
         if full {
             self.leaves = IdTree::bulk_load(bulk);
         }
+        // Where the township is known to end, every river is measured again when that
+        // knowledge or the boundary changes (a level-1 grid's change is near its rivers).
+        let top = self.top();
+        let known = self.boundary.is_some()
+            || self.children.keys().any(|p| {
+                self.grids
+                    .get(p)
+                    .is_some_and(|st| Some(st.level) == top && st.usable && !st.leaf)
+            });
+        if known != self.township_known || !set.boundary.is_empty() {
+            self.township_known = known;
+            work.rivers.push(Rect::new(
+                Coord {
+                    x: f64::MIN,
+                    y: f64::MIN,
+                },
+                Coord {
+                    x: f64::MAX,
+                    y: f64::MAX,
+                },
+            ));
+        }
         let me = &*self;
         let leaves = |r: Rect<f64>| -> Vec<&Grid> {
             hits(&me.leaves, r)
                 .into_iter()
                 .filter_map(|id| look.grid(id))
                 .collect()
+        };
+        // Inside the township: within the boundary layer, else within a top-level grid
+        // that has children; anywhere when neither is known.
+        let inside = |c: Coord<f64>| -> bool {
+            use geo::Intersects;
+            if !known {
+                return true;
+            }
+            if let Some((_, area)) = &me.boundary {
+                return area.intersects(&c);
+            }
+            let Some(t) = top else { return true };
+            me.trees.get(&t).is_some_and(|tree| {
+                hits(tree, Rect::new(c, c))
+                    .into_iter()
+                    .filter(|id| me.grids.get(*id).is_some_and(|st| !st.leaf))
+                    .filter_map(|id| look.grid(id))
+                    .any(|g| g.geometry.intersects(&c))
+            })
         };
         let near = |env: Option<Rect<f64>>| {
             env.is_some_and(|e| work.rivers.iter().any(|r| geom::rects_intersect(&e, r)))
@@ -1144,7 +1189,7 @@ impl Auditor {
             (
                 river_jobs
                     .par_iter()
-                    .map(|r| rivers::river(r, &leaves, cfg))
+                    .map(|r| rivers::river(r, &leaves, &inside, cfg))
                     .collect(),
                 res_jobs
                     .par_iter()

@@ -169,9 +169,12 @@ fn grow(env: Option<Rect<f64>>, d: f64) -> Option<Rect<f64>> {
 
 /// Cut a river at the boundaries of the finest grids. `leaves` gives the usable grids
 /// without children whose envelope meets a rectangle, sorted by id.
+/// `inside` tells whether a point lies in the township: a stretch in no grid but beyond
+/// the township (a river that leaves it) is no finding.
 pub(super) fn river<'g>(
     river: &River,
     leaves: &dyn Fn(Rect<f64>) -> Vec<&'g Grid>,
+    inside: &(dyn Fn(Coord<f64>) -> bool + Sync),
     cfg: &AuditConfig,
 ) -> RiverResult {
     let tol = cfg.gap_width;
@@ -196,7 +199,20 @@ pub(super) fn river<'g>(
             for (p, q, place) in classify_segment(a, b, &cands, tol) {
                 let l = len(p, q);
                 total += l;
+                let beyond = matches!(place, Place::Outside)
+                    && !inside(Coord {
+                        x: (p.x + q.x) / 2.0,
+                        y: (p.y + q.y) / 2.0,
+                    });
                 match place {
+                    // Beyond the township: not this map's to assign.
+                    Place::Outside if beyond => {
+                        if run.len() >= 2 {
+                            outside_lines.push(LineString(std::mem::take(&mut run)));
+                        }
+                        run.clear();
+                        continue;
+                    }
                     Place::Outside => {
                         outside += l;
                         if run.last() != Some(&p) {
