@@ -291,14 +291,16 @@ fn records() {
 fn rivers_by_grid_boundary_and_outside() {
     let mut p = village(vec![
         grid("A", 3, Some("V"), rect(0.0, 0.0, 100.0, 100.0)),
-        grid("B", 3, Some("V"), rect(100.0, 0.0, 200.0, 100.0)),
+        grid("B", 3, Some("V"), rect(100.0, 0.0, 190.0, 100.0)),
     ]);
     let line = |pts: &[(f64, f64)]| MultiLineString(vec![LineString::from(pts.to_vec())]);
     p.rivers = vec![
         River {
             id: "R1".into(),
             name: "横河".into(),
-            geometry: line(&[(-50.0, 50.0), (150.0, 50.0)]),
+            // From beyond the map (x < 0: not this map's to assign) through A, B and the
+            // gap x = 190..200 inside V (in no grid: a finding).
+            geometry: line(&[(-50.0, 50.0), (200.0, 50.0)]),
             extra: Default::default(),
         },
         River {
@@ -312,14 +314,14 @@ fn rivers_by_grid_boundary_and_outside() {
     p.grids[2].staff.retain(|s| s.role != "网格长");
     let r = audit(&p, &AuditConfig::default());
     let r1 = &r.rivers[0];
-    assert!((r1.length_m - 200.0).abs() < 1e-9);
-    assert!((r1.outside_m - 50.0).abs() < 1e-9);
+    assert!((r1.length_m - 250.0).abs() < 1e-9);
+    assert!((r1.outside_m - 10.0).abs() < 1e-9, "{}", r1.outside_m);
     let by: Vec<(&str, f64, bool)> = r1
         .by_grid
         .iter()
         .map(|g| (g.grid.as_str(), g.length_m, g.boundary))
         .collect();
-    assert_eq!(by, vec![("A", 100.0, false), ("B", 50.0, false)]);
+    assert_eq!(by, vec![("A", 100.0, false), ("B", 90.0, false)]);
     let r2 = &r.rivers[1];
     let by: Vec<(&str, bool)> = r2
         .by_grid
@@ -338,7 +340,14 @@ fn rivers_by_grid_boundary_and_outside() {
     assert!(k.contains(&(Kind::BoundaryRiver, ids(&["R2", "A", "B"]))));
     assert!(k.contains(&(Kind::MissingRiverChief, ids(&["B"]))));
     let out = r.of_kind(Kind::RiverOutsideGrids).next().unwrap();
-    assert!((out.length_m.unwrap() - 50.0).abs() < 1e-9);
+    assert!((out.length_m.unwrap() - 10.0).abs() < 1e-9);
+    // Without the village (no extent known), everything in no grid counts.
+    p.grids.retain(|g| g.id != "V");
+    for g in &mut p.grids {
+        g.parent = None;
+    }
+    let r = audit(&p, &AuditConfig::default());
+    assert!((r.rivers[0].outside_m - 60.0).abs() < 1e-9);
 }
 
 #[test]

@@ -2,12 +2,17 @@
 //! commands from user input and commits them here; everything is testable without a
 //! display.
 
+mod features;
 mod history;
 mod lookup;
 mod ops;
 mod partition;
 mod snap;
 
+pub(crate) use features::on_layer;
+pub use features::{
+    Shape, clip_river, move_vertex_of, new_feature_id, pick, rename, split_river, vertex_near,
+};
 pub use history::{ApplyError, Change, History, LayerChanges, SettingChange, Transaction};
 pub use lookup::Lookup;
 pub use ops::{

@@ -784,7 +784,7 @@ fn point_segment(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
 }
 
 /// Position of the feature `id` in its layer.
-fn find_feature<T: Feature>(project: &Project, id: &str) -> Result<usize, EditError> {
+pub(super) fn find_feature<T: Feature>(project: &Project, id: &str) -> Result<usize, EditError> {
     T::layer(project)
         .iter()
         .position(|f| f.id() == id)

@@ -510,6 +510,30 @@ fn notch(g: &mut Grid, i: usize, offset: f64) {
     g.geometry = MultiPolygon(vec![Polygon::new(LineString(pts), p.interiors().to_vec())]);
 }
 
+/// A brook across the notch of depth `depth` cut into the edge a-b: from 40 m inside the
+/// notched grid to 40 m inside its neighbour. Returns its id.
+fn plant_brook(p: &mut Project, a: Coord<f64>, b: Coord<f64>, depth: f64) -> String {
+    let l = d2(a, b).sqrt();
+    // The inward normal of a counter-clockwise ring's edge, as `notch` uses.
+    let (nx, ny) = (-(b.y - a.y) / l, (b.x - a.x) / l);
+    let mid = Coord {
+        x: (a.x + b.x) / 2.0,
+        y: (a.y + b.y) / 2.0,
+    };
+    let at = |d: f64| Coord {
+        x: mid.x + nx * d,
+        y: mid.y + ny * d,
+    };
+    let id = format!("R{}", p.rivers.len() + 1);
+    p.rivers.push(crate::model::River {
+        id: id.clone(),
+        name: "小溪".into(),
+        geometry: geo::MultiLineString(vec![LineString(vec![at(depth + 40.0), at(-40.0)])]),
+        extra: Default::default(),
+    });
+    id
+}
+
 /// An edge of grid `g` (canonical exterior) shared with a sibling, long and far from rivers.
 fn pick_edge(
     project: &Project,
@@ -603,7 +627,16 @@ fn plant_faults(
                         "sliver" => 0.2,
                         _ => -25.0,
                     };
+                    let (a, b) = {
+                        let ring = geom::canonical_polygon(&p.grids[gi].geometry.0[0]);
+                        (ring.exterior().0[e], ring.exterior().0[e + 1])
+                    };
                     notch(&mut p.grids[gi], e, off);
+                    if kind == "gap" {
+                        // A brook across the gap: inside the town but in no grid there.
+                        let id = plant_brook(p, a, b, off);
+                        planted.push(("river_outside_grids", vec![id]));
+                    }
                     let parent = p.grids[gi].parent.clone().unwrap_or_default();
                     used.extend([gid.clone(), other.clone()]);
                     let mut ids = vec![gid, other];
@@ -648,7 +681,8 @@ fn plant_faults(
     ] {
         plant(&mut p, kind, &mut used)?;
     }
-    // A river stretch beyond the town: extend the main river 400 m past its east end.
+    // The main river leaves the town 400 m past its east end: normal, and no finding
+    // (beyond the town is not this map's to assign).
     let r = &mut p.rivers[0];
     let line = &mut r.geometry.0[0].0;
     let (a, b) = (line[line.len() - 2], line[line.len() - 1]);
@@ -669,7 +703,6 @@ fn plant_faults(
         y: end.y + (b.y - a.y) / l * 400.0,
     };
     line.push(end);
-    planted.push(("river_outside_grids", vec![r.id.clone()]));
     p.name = "晋屏镇河长制网格化管理网格图（示例，含错误）".into();
     Some((p, planted))
 }

@@ -5,6 +5,7 @@ use super::{GridmapApp, LayerKind, Tool};
 use crate::audit::{Finding, Kind};
 use crate::document::Document;
 use crate::model::Grid;
+use crate::model::Layer;
 use egui::{Color32, Mesh, Pos2, Sense, Shape, Stroke};
 use geo::{Coord, InteriorPoint, LineString, MultiPolygon, TriangulateEarcut};
 use rustc_hash::FxHashMap;
@@ -172,7 +173,7 @@ fn snapped(app: &mut GridmapApp, pos: Pos2) -> (Coord<f64>, bool) {
 }
 
 /// The polygon through the clicked points (closed, exterior counter-clockwise).
-fn polygon_from(pts: &[Coord<f64>]) -> MultiPolygon<f64> {
+pub(super) fn polygon_from(pts: &[Coord<f64>]) -> MultiPolygon<f64> {
     let mut ring = pts.to_vec();
     ring.push(pts[0]);
     MultiPolygon(vec![crate::geom::canonical_polygon(&geo::Polygon::new(
@@ -685,6 +686,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
             );
         }
     }
+    super::features::paint_selected(app, &painter);
     app.canvas = cache;
 
     scale_bar(app, &painter);
@@ -755,6 +757,59 @@ fn paint_findings(
         }
     }
     painter.add(Shape::mesh(fills));
+}
+
+/// The vertex tool on a feature layer: drag a vertex of a river, reservoir, boundary or
+/// natural village (one undo step per drag).
+fn feature_vertices(
+    app: &mut GridmapApp,
+    ui: &egui::Ui,
+    response: &egui::Response,
+    painter: &egui::Painter,
+    hover: Option<Pos2>,
+    dragging: Option<(Coord<f64>, u64)>,
+    esc: bool,
+) {
+    if let Some(h) = hover
+        && let Some((_, v)) = super::features::vertex_at(app, h)
+    {
+        painter.circle_stroke(
+            app.view.to_screen(v),
+            6.0,
+            Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
+        );
+    }
+    let origin = ui.input(|i| i.pointer.press_origin());
+    if response.drag_started_by(egui::PointerButton::Primary)
+        && let Some(p) = origin.or(response.interact_pointer_pos())
+    {
+        app.drag_counter += 1;
+        let hit = super::features::vertex_at(app, p);
+        if let Some((id, _)) = &hit {
+            app.feature = Some(id.clone());
+        }
+        app.tool = Tool::Vertices {
+            dragging: hit.map(|(_, v)| (v, app.drag_counter)),
+        };
+    } else if let Some((from, drag)) = dragging {
+        if response.dragged_by(egui::PointerButton::Primary)
+            && let Some(p) = response.interact_pointer_pos()
+            && let Some(id) = app.feature.clone()
+        {
+            let to = app.view.to_world(p);
+            super::features::move_vertex(app, &id, from, to, drag);
+            app.tool = Tool::Vertices {
+                dragging: Some((to, drag)),
+            };
+        }
+        if response.drag_stopped() {
+            app.doc.seal();
+            app.tool = Tool::Vertices { dragging: None };
+        }
+    }
+    if esc {
+        app.tool = Tool::Select;
+    }
 }
 
 /// A metric scale bar with a round length (1, 2 or 5 x 10^n m) of about 120 points.
@@ -857,7 +912,11 @@ fn interact(
             if response.dragged_by(egui::PointerButton::Primary) {
                 app.view.pan(response.drag_delta());
             }
-            if let Some(p) = click {
+            if let Some(p) = click
+                && app.edit_layer != Layer::Grids
+            {
+                super::features::select(app, p);
+            } else if let Some(p) = click {
                 let w = app.view.to_world(p);
                 match pick(&app.doc, w).map(|g| g.id.clone()) {
                     Some(id) if shift => {
@@ -872,6 +931,7 @@ fn interact(
                 }
             }
             if let Some(p) = hover
+                && app.edit_layer == Layer::Grids
                 && let Some(g) = pick(&app.doc, app.view.to_world(p))
             {
                 // Names, not ids: the parent as the user knows it.
@@ -883,12 +943,13 @@ fn interact(
                 let text = format!("{}  {}  L{}  ↑{}", g.label(), g.code, g.level, parent);
                 response.clone().on_hover_text_at_pointer(text);
             }
-            if delete && !typing && !app.selection.is_empty() {
+            if delete && !typing {
                 app.execute(super::UiCommand::Delete);
             }
         }
         Tool::Draw(mut pts) | Tool::Split(mut pts) | Tool::Reshape(mut pts) => {
-            let polygon = !matches!(app.tool, Tool::Split(_));
+            let polygon = !matches!(app.tool, Tool::Split(_))
+                && !matches!(app.edit_layer, Layer::Rivers | Layer::Villages);
             if let Some(p) = click {
                 let (w, is_snap) = snapped(app, p);
                 let traced = if polygon && app.trace && is_snap {
@@ -909,13 +970,30 @@ fn interact(
             if backspace && !typing {
                 pts.pop();
             }
+            // A natural village is one point: placed by the click.
+            if app.edit_layer == Layer::Villages && matches!(app.tool, Tool::Draw(_)) {
+                if !pts.is_empty() {
+                    super::features::finish_draw(app, std::mem::take(&mut pts));
+                }
+                app.tool = Tool::Draw(pts);
+                return;
+            }
             let finish = (enter && !typing) || double;
             if esc {
                 app.tool = Tool::Select;
                 return;
             }
             if finish {
+                let grids = app.edit_layer == Layer::Grids;
                 match app.tool {
+                    Tool::Draw(_) if !grids => {
+                        app.tool = Tool::Select;
+                        super::features::finish_draw(app, pts);
+                    }
+                    Tool::Split(_) if !grids => {
+                        app.tool = Tool::Select;
+                        super::features::finish_split(app, pts);
+                    }
                     Tool::Draw(_) => finish_draw(app, pts),
                     Tool::Reshape(_) => finish_reshape(app, pts),
                     _ => finish_split(app, pts),
@@ -956,6 +1034,9 @@ fn interact(
                 Tool::Reshape(_) => Tool::Reshape(pts),
                 _ => Tool::Split(pts),
             };
+        }
+        Tool::Vertices { dragging } if app.edit_layer != Layer::Grids => {
+            feature_vertices(app, ui, response, painter, hover, dragging, esc);
         }
         Tool::Vertices { dragging } => {
             if let Some(h) = hover

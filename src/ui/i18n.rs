@@ -109,6 +109,21 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "merge" => ("合并", "Merge"),
         "delete" => ("删除", "Delete"),
         "fill_gap" => ("填补缝隙", "Fill gap"),
+        "edit_layer" => ("编辑图层", "Edit layer"),
+        "no_feature" => ("点击地图选择要素", "Click the map to select a feature"),
+        "clip_river" => ("裁剪到镇界", "Clip to township"),
+        "split_river_hint" => (
+            "分割：选中河流后在分割处单击，Enter 完成",
+            "Split: with the river selected, click where to cut, Enter",
+        ),
+        "village_hint" => (
+            "单击地图添加自然村",
+            "Click the map to add a natural village",
+        ),
+        "river_hint" => (
+            "单击添加河流节点，Enter/双击完成",
+            "Click to add the river's points, Enter/double-click finishes",
+        ),
         "fill_gap_into" => ("缝隙并入所选", "Merge gap into selected"),
         "reshape" => ("改变形状", "Reshape"),
         "trace" => ("沿边追踪", "Trace edges"),

@@ -4,6 +4,7 @@
 
 mod canvas;
 mod dialogs;
+mod features;
 pub mod files;
 mod i18n;
 pub mod import;
@@ -139,6 +140,10 @@ pub enum UiCommand {
     Delete,
     /// Delete these grids now.
     DeleteNow(Vec<String>),
+    /// Delete a river, reservoir, natural village or boundary part (undoable).
+    DeleteFeature(crate::model::Layer, String),
+    /// Keep only the part of a river inside the township.
+    ClipRiver(String),
     /// Turn a gap finding into a new grid.
     FillGap(Arc<crate::audit::Finding>),
     /// Merge the gap finding into the grid with this id.
@@ -285,6 +290,11 @@ pub struct GridmapApp {
     pub merge_dialog: Option<dialogs::MergeDialog>,
     /// Grids with records the user asked to delete, waiting for confirmation.
     pub delete_dialog: Option<Vec<String>>,
+    /// The layer the map's tools edit: the grids, or rivers, reservoirs, natural villages
+    /// or the boundary.
+    pub edit_layer: crate::model::Layer,
+    /// The feature selected in that layer (not the grids).
+    pub feature: Option<String>,
     /// Where each gap finding of the audit list can be merged (see [`Self::gap_targets`]),
     /// by the finding's address.
     gap_targets: rustc_hash::FxHashMap<usize, (Arc<crate::audit::Finding>, GapTargets)>,
@@ -414,6 +424,8 @@ impl GridmapApp {
             file_chooser: None,
             merge_dialog: None,
             delete_dialog: None,
+            edit_layer: crate::model::Layer::Grids,
+            feature: None,
             gap_targets: Default::default(),
             gap_choice: Default::default(),
             ctx: ctx.clone(),
@@ -725,6 +737,13 @@ impl GridmapApp {
                     self.selection = vec![keep];
                 }
             }
+            UiCommand::Delete if self.edit_layer != crate::model::Layer::Grids => {
+                if let Some(id) = self.feature.clone() {
+                    self.execute(UiCommand::DeleteFeature(self.edit_layer, id));
+                }
+            }
+            UiCommand::DeleteFeature(layer, id) => features::delete(self, layer, &id),
+            UiCommand::ClipRiver(id) => features::clip(self, &id),
             UiCommand::Delete => {
                 let ids = self.selection.clone();
                 let records = ids

@@ -90,6 +90,24 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let mut cmd = None;
     egui::Panel::top("toolbar").show(ui, |ui| {
         ui.horizontal(|ui| {
+            // Which layer the tools edit.
+            let shown = super::features::LAYERS
+                .iter()
+                .find(|l| l.0 == app.edit_layer)
+                .map_or("", |l| app.t(l.1));
+            let mut layer = app.edit_layer;
+            egui::ComboBox::new("edit-layer", app.t("edit_layer"))
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for (l, key) in super::features::LAYERS {
+                        ui.selectable_value(&mut layer, l, app.t(key));
+                    }
+                });
+            if layer != app.edit_layer {
+                app.edit_layer = layer;
+                app.feature = None;
+            }
+            ui.separator();
             let tools = [
                 ("select", Tool::Select),
                 ("draw", Tool::Draw(Vec::new())),
@@ -110,11 +128,13 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             {
                 cmd = Some(UiCommand::Merge);
             }
+            let can_delete = if app.edit_layer == crate::model::Layer::Grids {
+                !app.selection.is_empty()
+            } else {
+                app.feature.is_some()
+            };
             if ui
-                .add_enabled(
-                    !app.selection.is_empty(),
-                    egui::Button::new(app.t("delete")),
-                )
+                .add_enabled(can_delete, egui::Button::new(app.t("delete")))
                 .clicked()
             {
                 cmd = Some(UiCommand::Delete);
@@ -153,7 +173,9 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.checkbox(&mut app.avoid_overlap, label);
             let label = app.t("trace");
             ui.checkbox(&mut app.trace, label);
+            let feature_hint = super::features::tool_hint(app);
             let hint = match app.tool {
+                _ if !feature_hint.is_empty() => feature_hint,
                 Tool::Draw(_) => app.t("draw_hint"),
                 Tool::Split(_) => app.t("split_hint"),
                 Tool::Reshape(_) => app.t("reshape_hint"),
@@ -557,6 +579,10 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
         .min_size(320.0)
         .show(ui, |ui| {
             ui.heading(app.t("properties"));
+            if app.edit_layer != crate::model::Layer::Grids {
+                super::features::properties(app, ui);
+                return;
+            }
             let Some(id) = app.selection.first().cloned() else {
                 ui.label(app.t("no_selection"));
                 return;

@@ -1,0 +1,348 @@
+//! Editing rivers, reservoirs, natural villages and the boundary on the map: the layer
+//! chosen in the toolbar takes the clicks of the select, draw, vertex and split tools;
+//! every change is a transaction of the document's history, like a grid's.
+
+use super::{GridmapApp, Tool, UiCommand};
+use crate::edit::on_layer;
+use crate::edit::{self, Shape};
+use crate::model::{Boundary, Layer, Project, Reservoir, River, Village};
+use egui::{Color32, Pos2, Shape as EShape, Stroke};
+use geo::{Coord, LineString, MultiLineString, Point};
+
+const PICKED: Color32 = Color32::from_rgb(0xf0, 0x80, 0x00);
+
+/// The layers the toolbar offers for editing, with their i18n keys.
+pub const LAYERS: [(Layer, &str); 5] = [
+    (Layer::Grids, "grids"),
+    (Layer::Rivers, "rivers"),
+    (Layer::Reservoirs, "reservoirs"),
+    (Layer::Villages, "villages"),
+    (Layer::Boundary, "boundary"),
+];
+
+fn tolerance(app: &GridmapApp) -> f64 {
+    app.snap_px as f64 / app.view.scale
+}
+
+/// A click with the select tool: the feature of the edited layer under it, or none.
+pub fn select(app: &mut GridmapApp, at: Pos2) {
+    let w = app.view.to_world(at);
+    let tol = tolerance(app);
+    let p = app.doc.project();
+    app.feature = on_layer!(app.edit_layer, pick_in(p, w, tol));
+}
+
+fn pick_in<T: Shape>(p: &Project, w: Coord<f64>, tol: f64) -> Option<String> {
+    edit::pick::<T>(p, w, tol)
+}
+
+/// The vertex of the edited layer near the pointer, and its feature.
+pub fn vertex_at(app: &GridmapApp, at: Pos2) -> Option<(String, Coord<f64>)> {
+    let w = app.view.to_world(at);
+    let tol = tolerance(app);
+    let p = app.doc.project();
+    on_layer!(app.edit_layer, near_in(p, w, tol))
+}
+
+fn near_in<T: Shape>(p: &Project, w: Coord<f64>, tol: f64) -> Option<(String, Coord<f64>)> {
+    edit::vertex_near::<T>(p, w, tol)
+}
+
+/// Move a vertex of feature `id` (one undo step per drag).
+pub fn move_vertex(app: &mut GridmapApp, id: &str, from: Coord<f64>, to: Coord<f64>, drag: u64) {
+    let p = app.doc.project();
+    let drag = drag.to_string();
+    let r = on_layer!(app.edit_layer, move_in(p, id, from, to, &drag));
+    match r {
+        Ok(t) => app.commit(t),
+        Err(e) => app.message = e.to_string(),
+    }
+}
+
+fn move_in<T: Shape>(
+    p: &Project,
+    id: &str,
+    from: Coord<f64>,
+    to: Coord<f64>,
+    drag: &str,
+) -> Result<edit::Transaction, edit::EditError> {
+    edit::move_vertex_of::<T>(p, id, from, to, drag)
+}
+
+/// Finish drawing a feature of the edited layer through the clicked points (a natural
+/// village is placed by one click).
+pub fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
+    let p = app.doc.project();
+    let area = || super::canvas::polygon_from(&pts);
+    let (t, id) = match app.edit_layer {
+        Layer::Rivers if pts.len() >= 2 => {
+            let id = edit::new_feature_id::<River>(p, "R");
+            let f = River {
+                id: id.clone(),
+                name: "新河流".into(),
+                geometry: MultiLineString(vec![LineString(pts)]),
+                extra: Default::default(),
+            };
+            (edit::add_feature(p, f, "绘制河流 / Draw river"), id)
+        }
+        Layer::Reservoirs if pts.len() >= 3 => {
+            let id = edit::new_feature_id::<Reservoir>(p, "S");
+            let f = Reservoir {
+                id: id.clone(),
+                name: "新水库".into(),
+                geometry: area(),
+                extra: Default::default(),
+            };
+            (edit::add_feature(p, f, "绘制水库 / Draw reservoir"), id)
+        }
+        Layer::Boundary if pts.len() >= 3 => {
+            let id = edit::new_feature_id::<Boundary>(p, "B");
+            let f = Boundary {
+                id: id.clone(),
+                name: "镇界".into(),
+                geometry: area(),
+                extra: Default::default(),
+            };
+            (edit::add_feature(p, f, "绘制镇界 / Draw boundary"), id)
+        }
+        Layer::Villages if !pts.is_empty() => {
+            let id = edit::new_feature_id::<Village>(p, "V");
+            let f = Village {
+                id: id.clone(),
+                name: "新自然村".into(),
+                location: Point(pts[0]),
+                households: None,
+                population: None,
+                extra: Default::default(),
+            };
+            (
+                edit::add_feature(p, f, "添加自然村 / Add natural village"),
+                id,
+            )
+        }
+        _ => return,
+    };
+    app.apply(Ok(t));
+    app.feature = Some(id);
+}
+
+/// Split the selected river where the line drawn crosses it (at its first point near it).
+pub fn finish_split(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
+    let Some(id) = app
+        .feature
+        .clone()
+        .filter(|_| app.edit_layer == Layer::Rivers)
+    else {
+        app.message = "请先选择一条河流 / select a river first".into();
+        return;
+    };
+    let Some(&at) = pts.first() else { return };
+    let p = app.doc.project();
+    let new_id = edit::new_feature_id::<River>(p, &id);
+    let r = edit::split_river(p, &id, at, &new_id);
+    app.apply(r);
+}
+
+/// Outline the selected feature on the map.
+pub fn paint_selected(app: &GridmapApp, painter: &egui::Painter) {
+    let Some(id) = &app.feature else { return };
+    let p = app.doc.project();
+    let stroke = Stroke::new(3.0, PICKED);
+    let line = |pts: &[Coord<f64>]| {
+        EShape::line(pts.iter().map(|&c| app.view.to_screen(c)).collect(), stroke)
+    };
+    let rings = |mp: &geo::MultiPolygon<f64>| -> Vec<EShape> {
+        mp.0.iter()
+            .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+            .map(|r| line(&r.0))
+            .collect()
+    };
+    let shapes: Vec<EShape> = match app.edit_layer {
+        Layer::Rivers => p
+            .rivers
+            .iter()
+            .filter(|r| &r.id == id)
+            .flat_map(|r| r.geometry.0.iter().map(|l| line(&l.0)))
+            .collect(),
+        Layer::Reservoirs => p
+            .reservoirs
+            .iter()
+            .filter(|r| &r.id == id)
+            .flat_map(|r| rings(&r.geometry))
+            .collect(),
+        Layer::Boundary => p
+            .boundary
+            .iter()
+            .filter(|b| &b.id == id)
+            .flat_map(|b| rings(&b.geometry))
+            .collect(),
+        Layer::Villages => p
+            .villages
+            .iter()
+            .filter(|v| &v.id == id)
+            .map(|v| EShape::circle_stroke(app.view.to_screen(v.location.0), 7.0, stroke))
+            .collect(),
+        Layer::Grids => Vec::new(),
+    };
+    for s in shapes {
+        painter.add(s);
+    }
+}
+
+/// The township as one area: the boundary layer, else the level-1 grids.
+fn township(p: &Project) -> Option<geo::MultiPolygon<f64>> {
+    let parts: Vec<geo::Polygon<f64>> = if p.boundary.is_empty() {
+        p.grids
+            .iter()
+            .filter(|g| g.level == 1)
+            .flat_map(|g| g.geometry.0.clone())
+            .collect()
+    } else {
+        p.boundary
+            .iter()
+            .flat_map(|b| b.geometry.0.clone())
+            .collect()
+    };
+    (!parts.is_empty()).then(|| {
+        let shapes: Vec<geo::MultiPolygon<f64>> = parts
+            .into_iter()
+            .map(|x| geo::MultiPolygon(vec![x]))
+            .collect();
+        crate::geom::union_outline(&shapes.iter().collect::<Vec<_>>())
+    })
+}
+
+/// Clip river `id` to the township.
+pub fn clip(app: &mut GridmapApp, id: &str) {
+    let p = app.doc.project();
+    match township(p) {
+        Some(area) => {
+            let r = edit::clip_river(p, id, &area);
+            app.apply(r);
+        }
+        None => {
+            app.message =
+                "没有镇界或一级网格，无法裁剪 / no boundary or level-1 grid to clip to".into()
+        }
+    }
+}
+
+/// Delete the selected feature (undoable; the status bar names it).
+pub fn delete(app: &mut GridmapApp, layer: Layer, id: &str) {
+    let p = app.doc.project();
+    let name = on_layer!(layer, name_in(p, id)).unwrap_or_else(|| id.to_string());
+    let r = on_layer!(layer, delete_in(p, id));
+    match r.map(|t| app.doc.commit(t)) {
+        Ok(Ok(())) => {
+            app.message = format!("已删除 {name}（Ctrl+Z 撤销）/ deleted {name} (Ctrl+Z undoes)");
+            app.feature = None;
+        }
+        Ok(Err(e)) => app.message = e.to_string(),
+        Err(e) => app.message = e.to_string(),
+    }
+}
+
+fn name_in<T: Shape>(p: &Project, id: &str) -> Option<String> {
+    T::layer(p)
+        .iter()
+        .find(|f| f.id() == id)
+        .map(|f| f.name().to_string())
+}
+
+fn delete_in<T: Shape>(p: &Project, id: &str) -> Result<edit::Transaction, edit::EditError> {
+    edit::delete_feature::<T>(p, id, "删除 / Delete")
+}
+
+fn rename_in<T: Shape>(
+    p: &Project,
+    id: &str,
+    name: &str,
+) -> Result<edit::Transaction, edit::EditError> {
+    edit::rename::<T>(p, id, name)
+}
+
+/// The properties of the selected feature: name (each edit undoable, typing one step),
+/// size, and its commands.
+pub fn properties(app: &mut GridmapApp, ui: &mut egui::Ui) {
+    let layer = app.edit_layer;
+    let Some(id) = app.feature.clone() else {
+        ui.label(app.t("no_feature"));
+        return;
+    };
+    let p = app.doc.project();
+    let Some(name) = on_layer!(layer, name_in(p, &id)) else {
+        app.feature = None;
+        return;
+    };
+    let size = match layer {
+        Layer::Rivers => p.rivers.iter().find(|r| r.id == id).map(|r| {
+            use geo::{Euclidean, Length};
+            format!(
+                "{:.0} m",
+                r.geometry
+                    .0
+                    .iter()
+                    .map(|l| Euclidean.length(l))
+                    .sum::<f64>()
+            )
+        }),
+        Layer::Reservoirs => p
+            .reservoirs
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| format!("{:.0} m²", crate::geom::area(&r.geometry))),
+        Layer::Boundary => p
+            .boundary
+            .iter()
+            .find(|b| b.id == id)
+            .map(|b| format!("{:.2} km²", crate::geom::area(&b.geometry) / 1e6)),
+        _ => None,
+    };
+    ui.label(format!(
+        "{} · {id}",
+        app.t(LAYERS.iter().find(|l| l.0 == layer).map_or("", |l| l.1))
+    ));
+    let mut text = name.clone();
+    ui.horizontal(|ui| {
+        ui.label(app.t("name"));
+        let r = ui.add(egui::TextEdit::singleline(&mut text).id_salt(("feature-name", &id)));
+        if r.changed() && text != name {
+            let p = app.doc.project();
+            if let Ok(mut t) = on_layer!(layer, rename_in(p, &id, &text)) {
+                t.merge_key = Some(format!("feature-name:{id}"));
+                app.commit(t);
+            }
+        }
+        if r.lost_focus() {
+            app.doc.seal();
+        }
+    });
+    if let Some(s) = size {
+        ui.label(s);
+    }
+    let mut cmd = None;
+    ui.horizontal(|ui| {
+        if ui.button(app.t("delete")).clicked() {
+            cmd = Some(UiCommand::DeleteFeature(layer, id.clone()));
+        }
+        if layer == Layer::Rivers && ui.button(app.t("clip_river")).clicked() {
+            cmd = Some(UiCommand::ClipRiver(id.clone()));
+        }
+    });
+    if layer == Layer::Rivers {
+        ui.label(egui::RichText::new(app.t("split_river_hint")).weak());
+    }
+    if let Some(c) = cmd {
+        app.execute(c);
+    }
+}
+
+/// The tool stays usable on a feature layer: a split needs a river.
+pub fn tool_hint(app: &GridmapApp) -> &'static str {
+    match (&app.tool, app.edit_layer) {
+        (Tool::Draw(_), Layer::Villages) => app.t("village_hint"),
+        (Tool::Draw(_), Layer::Rivers) => app.t("river_hint"),
+        (Tool::Split(_), Layer::Rivers) => app.t("split_river_hint"),
+        _ => "",
+    }
+}
