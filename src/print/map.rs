@@ -487,8 +487,14 @@ pub fn river_names(
     style: &Style,
     placer: &mut Placer,
 ) {
-    let size = 3.0 * style.u;
-    let attrs = format!(r#"fill="{}""#, style.river());
+    // Larger than grid labels, darker than the river line, on a white halo: legible over
+    // any fill and over the line itself.
+    let size = 3.4 * style.u;
+    let ink = if style.mono { INK } else { "#0f5aa8" };
+    let attrs = format!(
+        r#"fill="{ink}" stroke="white" stroke-width="{:.3}" stroke-linejoin="round" paint-order="stroke""#,
+        0.8 * style.u
+    );
     for r in &project.rivers {
         let chars: Vec<char> = r.name.chars().collect();
         if chars.is_empty() {

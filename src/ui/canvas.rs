@@ -641,7 +641,12 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     // left out.
                     let mut wide = wide;
                     wide.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.1.cmp(b.1)));
-                    let mut placed: Vec<egui::Rect> = Vec::new();
+                    // The scale bar's corner is taken: no label is drawn over it.
+                    let r = app.view.rect;
+                    let mut placed: Vec<egui::Rect> = vec![egui::Rect::from_min_max(
+                        egui::pos2(r.left(), r.bottom() - 44.0),
+                        egui::pos2(r.left() + 180.0, r.bottom()),
+                    )];
                     for (key, id, width) in wide {
                         let Some(g) = doc.grid(id) else { continue };
                         let Some(at) = label_point(&mut cache, doc, key, id) else {

@@ -208,11 +208,7 @@ pub fn status_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.separator();
             let a = app.doc.auditor();
             let (e, w) = (a.count(Severity::Error), a.count(Severity::Warning));
-            let color = if e == 0 {
-                Color32::from_rgb(0x20, 0x90, 0x40)
-            } else {
-                Color32::from_rgb(0xc0, 0x20, 0x20)
-            };
+            let color = count_colour(e, ui.visuals().dark_mode);
             ui.label(
                 RichText::new(format!(
                     "{} {e} · {} {w}",
@@ -245,11 +241,7 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                         .unwrap_or(0);
                     let (zh, en) = kind.label();
                     let label = if app.lang == super::Lang::Zh { zh } else { en };
-                    let color = if n == 0 {
-                        Color32::from_rgb(0x20, 0x90, 0x40)
-                    } else {
-                        Color32::from_rgb(0xc0, 0x20, 0x20)
-                    };
+                    let color = count_colour(n, ui.visuals().dark_mode);
                     ui.label(RichText::new(format!("{label} {n}")).color(color));
                     ui.label("·");
                 }
@@ -299,7 +291,7 @@ fn finding_row(
         .highlight
         .as_ref()
         .is_some_and(|h| std::sync::Arc::ptr_eq(h, f));
-    let color = severity_colour(f.severity, picked);
+    let color = severity_colour(f.severity, picked, ui.visuals().dark_mode);
     if ui.small_button(app.t("zoom")).clicked() {
         cmd = Some(UiCommand::ZoomFinding(i));
     }
@@ -367,16 +359,30 @@ fn finding_row(
     cmd
 }
 
-/// Text colour of a finding: dark enough to read on the panel, and near black on the
-/// selection colour of the row picked.
-fn severity_colour(s: Severity, picked: bool) -> Color32 {
-    if picked {
-        return Color32::from_gray(10);
+/// Green for none, the error colour otherwise.
+fn count_colour(n: usize, dark: bool) -> Color32 {
+    if n == 0 {
+        Color32::from_rgb(0x20, 0xa0, 0x48)
+    } else {
+        severity_colour(Severity::Error, false, dark)
     }
-    match s {
-        Severity::Error => Color32::from_rgb(0xb0, 0x10, 0x10),
-        Severity::Warning => Color32::from_rgb(0x8a, 0x55, 0x00),
-        Severity::Info => Color32::from_gray(90),
+}
+
+/// Text colour of a finding, readable on the panel of the light and of the dark theme, and
+/// on the selection colour of the row picked.
+fn severity_colour(s: Severity, picked: bool, dark: bool) -> Color32 {
+    match (picked, dark) {
+        (true, true) => return Color32::WHITE,
+        (true, false) => return Color32::from_gray(10),
+        _ => {}
+    }
+    match (s, dark) {
+        (Severity::Error, false) => Color32::from_rgb(0xb0, 0x10, 0x10),
+        (Severity::Error, true) => Color32::from_rgb(0xff, 0x7a, 0x7a),
+        (Severity::Warning, false) => Color32::from_rgb(0x8a, 0x55, 0x00),
+        (Severity::Warning, true) => Color32::from_rgb(0xf2, 0xb8, 0x4b),
+        (Severity::Info, false) => Color32::from_gray(90),
+        (Severity::Info, true) => Color32::from_gray(190),
     }
 }
 
