@@ -102,6 +102,37 @@ fn type_file_name(h: &mut Harness<GridmapApp>, path: &Path) {
     h.run_steps(3);
 }
 
+/// A copy of the sample township in `dir` under `name`.
+fn sample_copy(dir: &Path, name: &str) -> std::path::PathBuf {
+    let file = dir.join(name);
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson"),
+        &file,
+    )
+    .unwrap();
+    file
+}
+
+/// Undo with the keyboard, as a user does.
+fn ctrl_z(h: &mut Harness<GridmapApp>) {
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+}
+
+/// Press at `from`, move to `to` in `steps` frames and release there, as a mouse drag.
+fn drag(h: &mut Harness<GridmapApp>, from: Pos2, to: Pos2, steps: usize) {
+    h.hover_at(from);
+    h.run_steps(1);
+    press(h, from, true, Modifiers::NONE);
+    h.run_steps(1);
+    for k in 1..=steps {
+        h.hover_at(from + (to - from) * (k as f32 / steps as f32));
+        h.run_steps(1);
+    }
+    press(h, to, false, Modifiers::NONE);
+    h.run_steps(2);
+}
+
 fn count(h: &Harness<GridmapApp>, kind: Kind) -> usize {
     h.state().doc.report().of_kind(kind).count()
 }
@@ -187,16 +218,7 @@ fn dragging_a_shared_vertex_moves_it_in_both_grids() {
     h.run_steps(2);
     let from = screen(&h, v);
     let to = from + egui::vec2(25.0, 15.0);
-    h.hover_at(from);
-    h.run_steps(1);
-    press(&mut h, from, true, Modifiers::NONE);
-    h.run_steps(1);
-    for k in 1..=5 {
-        h.hover_at(from + (to - from) * (k as f32 / 5.0));
-        h.run_steps(1);
-    }
-    press(&mut h, to, false, Modifiers::NONE);
-    h.run_steps(2);
+    drag(&mut h, from, to, 5);
     let moved = h.state().view.to_world(to);
     let p = &h.state().doc.project();
     for id in ids {
@@ -259,16 +281,7 @@ fn a_dragged_vertex_snaps_onto_a_neighbours_edge() {
     let from = screen(&h, Coord { x: 95.0, y: 50.0 });
     // Dropped 4 points short of B's edge at x = 100.
     let to = screen(&h, Coord { x: 100.0, y: 60.0 }) - egui::vec2(4.0, 0.0);
-    h.hover_at(from);
-    h.run_steps(1);
-    press(&mut h, from, true, Modifiers::NONE);
-    h.run_steps(1);
-    for k in 1..=5 {
-        h.hover_at(from + (to - from) * (k as f32 / 5.0));
-        h.run_steps(1);
-    }
-    press(&mut h, to, false, Modifiers::NONE);
-    h.run_steps(2);
+    drag(&mut h, from, to, 5);
     let p = h.state().doc.project().clone();
     let ring = |id: &str| p.grid(id).unwrap().geometry.0[0].exterior().0.clone();
     let moved = *ring("A")
@@ -280,8 +293,7 @@ fn a_dragged_vertex_snaps_onto_a_neighbours_edge() {
     assert!(ring("B").contains(&moved), "B takes the vertex");
     assert_eq!(count(&h, Kind::Overlap), 0);
     assert_eq!(h.state().doc.history().len(), 1, "one undo step");
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
+    ctrl_z(&mut h);
     assert_eq!(h.state().doc.project(), &before);
 }
 
@@ -426,8 +438,7 @@ fn a_gap_is_fixed_from_its_row_in_the_audit_list() {
     assert_eq!(count(&h, Kind::RiverOutsideGrids), 0);
     assert_eq!(h.state().selection, vec![best.id.clone()]);
     // Undo, then make it a grid of its own: named after the village, with the next code.
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
+    ctrl_z(&mut h);
     assert_eq!(count(&h, Kind::Gap), 1);
     let row = h
         .state()
@@ -483,21 +494,7 @@ fn the_audit_panel_is_resizable() {
         .expect("the audit panel's resize handle")
         .center()
         - egui::vec2(0.0, 2.0);
-    h.hover_at(edge);
-    h.run_steps(1);
-    press(&mut h, edge, true, Modifiers::NONE);
-    h.run_steps(1);
-    for k in 1..=5 {
-        h.hover_at(edge - egui::vec2(0.0, 30.0 * k as f32));
-        h.run_steps(1);
-    }
-    press(
-        &mut h,
-        edge - egui::vec2(0.0, 150.0),
-        false,
-        Modifiers::NONE,
-    );
-    h.run_steps(2);
+    drag(&mut h, edge, edge - egui::vec2(0.0, 150.0), 5);
     let after = top(&h);
     assert!(before - after > 100.0, "{before} -> {after}");
 }
@@ -657,12 +654,7 @@ fn online_tiles_are_fetched_and_drawn() {
 #[test]
 fn a_recovery_copy_is_offered_and_restored() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("town.geojson");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson"),
-        &file,
-    )
-    .unwrap();
+    let file = sample_copy(dir.path(), "town.geojson");
     // The recovery copy holds an edit the session never saved: one grid fewer.
     let mut edited = load("jinping.geojson");
     edited.grids.retain(|g| g.id != "JP05-02");
@@ -1108,8 +1100,7 @@ fn imported_rivers_are_one_undo_step() {
     let parts: f64 = table.by_grid.iter().map(|g| g.length_m).sum::<f64>() + table.outside_m;
     assert!((parts - table.length_m).abs() < 0.01);
     // Ctrl+Z: the project is exactly as before, and so is its audit.
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
+    ctrl_z(&mut h);
     assert_eq!(h.state().doc.project(), &before);
     assert!(
         !h.state()
@@ -1329,8 +1320,7 @@ fn delete_asks_names_what_went_and_undo_keeps_the_tool() {
     // Undo with the vertex tool active: the grid returns, the tool stays.
     h.get_by_label("节点编辑").click();
     h.run_steps(1);
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
+    ctrl_z(&mut h);
     assert_eq!(h.state().doc.project(), &before);
     assert!(matches!(h.state().tool, gridmap::ui::Tool::Vertices { .. }));
 }
@@ -1373,12 +1363,7 @@ fn zoom_to_a_finding_selects_its_grid() {
 #[test]
 fn saving_retires_recovery_copies() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("town.geojson");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson"),
-        &file,
-    )
-    .unwrap();
+    let file = sample_copy(dir.path(), "town.geojson");
     let copy = dir.path().join(".town.geojson.recovery.geojson");
     std::fs::copy(&file, &copy).unwrap();
     let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
@@ -1571,8 +1556,7 @@ fn rivers_and_villages_are_selected_edited_drawn_split_and_clipped() {
         "{}",
         h.state().message
     );
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
+    ctrl_z(&mut h);
     assert_eq!(h.state().doc.project(), &original);
 
     // Drag a vertex of the river: one undo step.
@@ -1580,22 +1564,12 @@ fn rivers_and_villages_are_selected_edited_drawn_split_and_clipped() {
     h.run_steps(1);
     let from = screen(&h, v);
     let to = from + egui::vec2(18.0, 12.0);
-    h.hover_at(from);
-    h.run_steps(1);
-    press(&mut h, from, true, Modifiers::NONE);
-    h.run_steps(1);
-    for i in 1..=4 {
-        h.hover_at(from + (to - from) * (i as f32 / 4.0));
-        h.run_steps(1);
-    }
-    press(&mut h, to, false, Modifiers::NONE);
-    h.run_steps(2);
+    drag(&mut h, from, to, 4);
     let moved = h.state().doc.project().rivers[0].geometry.0[0].0[k];
     let want = h.state().view.to_world(to);
     assert!((moved.x - want.x).hypot(moved.y - want.y) * h.state().view.scale < 1.0);
     assert_eq!(h.state().doc.history().len(), 1);
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
+    ctrl_z(&mut h);
     assert_eq!(h.state().doc.project(), &original);
 
     // Split it where clicked: two rivers of the same name and the same total length.
@@ -1621,8 +1595,7 @@ fn rivers_and_villages_are_selected_edited_drawn_split_and_clipped() {
     assert_eq!(parts.len(), 2);
     let total: f64 = parts.iter().map(|r| length(r)).sum();
     assert!((total - length(&river)).abs() < 1e-6 * total, "{total}");
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
+    ctrl_z(&mut h);
 
     // Draw a new river: three clicks and Enter.
     h.get_by_label("绘制网格").click();
@@ -1642,8 +1615,7 @@ fn rivers_and_villages_are_selected_edited_drawn_split_and_clipped() {
     let new = p2.rivers.last().unwrap();
     assert_eq!(new.geometry.0[0].0.len(), 3);
     assert_eq!(h.state().feature.as_deref(), Some(new.id.as_str()));
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
+    ctrl_z(&mut h);
 
     // A natural village is placed with one click.
     edit_layer(&mut h, "自然村");
@@ -1655,8 +1627,7 @@ fn rivers_and_villages_are_selected_edited_drawn_split_and_clipped() {
     let at = h.state().view.to_world(c);
     let placed = p3.villages.last().unwrap().location;
     assert!((placed.x() - at.x).hypot(placed.y() - at.y) * h.state().view.scale < 1.0);
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
+    ctrl_z(&mut h);
     assert_eq!(h.state().doc.project(), &original);
 }
 

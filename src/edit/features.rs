@@ -18,8 +18,10 @@ pub trait Shape: LayerChanges {
     fn map_coords(&mut self, f: &dyn Fn(Coord<f64>) -> Coord<f64>);
 }
 
-macro_rules! area_shape {
-    ($t:ty) => {
+/// [`Shape`] for a feature with `name` and `geometry` fields; `$vertices` lists the
+/// geometry's vertices.
+macro_rules! geometry_shape {
+    ($t:ty, $vertices:expr) => {
         impl Shape for $t {
             fn name(&self) -> &str {
                 &self.name
@@ -31,7 +33,7 @@ macro_rules! area_shape {
                 Euclidean.distance(&Point(p), &self.geometry)
             }
             fn vertices(&self) -> Vec<Coord<f64>> {
-                crate::edit::ops::all_coords(&self.geometry).collect()
+                $vertices(&self.geometry)
             }
             fn map_coords(&mut self, f: &dyn Fn(Coord<f64>) -> Coord<f64>) {
                 self.geometry.map_coords_in_place(f);
@@ -39,26 +41,13 @@ macro_rules! area_shape {
         }
     };
 }
-area_shape!(Reservoir);
-area_shape!(Boundary);
-
-impl Shape for River {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn name_mut(&mut self) -> &mut String {
-        &mut self.name
-    }
-    fn distance(&self, p: Coord<f64>) -> f64 {
-        Euclidean.distance(&Point(p), &self.geometry)
-    }
-    fn vertices(&self) -> Vec<Coord<f64>> {
-        self.geometry.0.iter().flat_map(|l| l.0.clone()).collect()
-    }
-    fn map_coords(&mut self, f: &dyn Fn(Coord<f64>) -> Coord<f64>) {
-        self.geometry.map_coords_in_place(f);
-    }
-}
+geometry_shape!(Reservoir, |g| crate::edit::ops::all_coords(g).collect());
+geometry_shape!(Boundary, |g| crate::edit::ops::all_coords(g).collect());
+geometry_shape!(River, |g: &MultiLineString<f64>| g
+    .0
+    .iter()
+    .flat_map(|l| l.0.clone())
+    .collect());
 
 impl Shape for Village {
     fn name(&self) -> &str {
