@@ -801,7 +801,14 @@ fn feature_vertices(
             && let Some(p) = response.interact_pointer_pos()
             && let Some(id) = app.feature.clone()
         {
-            let to = app.view.to_world(p);
+            // Snaps like a grid's vertex: onto grid, boundary and river vertices and edges.
+            let w = app.view.to_world(p);
+            let tol = app.snap_px as f64 / app.view.scale;
+            let to = app
+                .doc
+                .snap_index()
+                .snap_except(w, tol, Some(from))
+                .map_or(w, |s| s.at);
             super::features::move_vertex(app, &id, from, to, drag);
             app.tool = Tool::Vertices {
                 dragging: Some((to, drag)),
