@@ -67,20 +67,30 @@ impl Shape for Village {
     }
 }
 
-/// Call `$f::<T>($args)` with `T` the feature type of `$layer` (not the grids).
+/// Evaluate `$e` with the type name `$T` standing for the feature type of `$layer` (not
+/// the grids): `on_layer!(layer, T => edit::pick::<T>(project, p, tol))`.
 macro_rules! on_layer {
-    ($layer:expr, $f:ident ( $($arg:expr),* )) => {
+    ($layer:expr, $T:ident => $e:expr) => {
         match $layer {
-            $crate::model::Layer::Rivers => $f::<$crate::model::River>($($arg),*),
-            $crate::model::Layer::Reservoirs => $f::<$crate::model::Reservoir>($($arg),*),
-            $crate::model::Layer::Villages => $f::<$crate::model::Village>($($arg),*),
+            $crate::model::Layer::Rivers => {
+                type $T = $crate::model::River;
+                $e
+            }
+            $crate::model::Layer::Reservoirs => {
+                type $T = $crate::model::Reservoir;
+                $e
+            }
+            $crate::model::Layer::Villages => {
+                type $T = $crate::model::Village;
+                $e
+            }
             $crate::model::Layer::Boundary | $crate::model::Layer::Grids => {
-                $f::<$crate::model::Boundary>($($arg),*)
+                type $T = $crate::model::Boundary;
+                $e
             }
         }
     };
 }
-
 pub(crate) use on_layer;
 
 /// The feature of type `T` nearest to `p` within `tol` (areas: inside, or near the edge).
@@ -145,18 +155,7 @@ pub fn split_river(
     let mut best: Option<(f64, usize, usize, Coord<f64>)> = None;
     for (li, l) in river.geometry.0.iter().enumerate() {
         for (si, w) in l.0.windows(2).enumerate() {
-            let (a, b) = (w[0], w[1]);
-            let (dx, dy) = (b.x - a.x, b.y - a.y);
-            let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 {
-                (((at.x - a.x) * dx + (at.y - a.y) * dy) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let c = Coord {
-                x: a.x + t * dx,
-                y: a.y + t * dy,
-            };
+            let c = crate::geom::closest_on_segment(at, w[0], w[1]);
             let d = (c.x - at.x).hypot(c.y - at.y);
             if best.is_none_or(|b| d < b.0) {
                 best = Some((d, li, si, c));
@@ -205,15 +204,27 @@ pub fn split_river(
     Ok(t)
 }
 
-/// Keep only the part of river `id` inside `area` (the township): where a river leaves the
-/// township, its line ends at the boundary.
-pub fn clip_river(
-    project: &Project,
-    id: &str,
-    area: &geo::MultiPolygon<f64>,
-) -> Result<Transaction, EditError> {
+/// The township as one area: the boundary layer, else the level-1 grids.
+pub fn township_area(project: &Project) -> Option<geo::MultiPolygon<f64>> {
+    let parts: Vec<&geo::MultiPolygon<f64>> = if project.boundary.is_empty() {
+        project
+            .grids
+            .iter()
+            .filter(|g| g.level == 1)
+            .map(|g| &g.geometry)
+            .collect()
+    } else {
+        project.boundary.iter().map(|b| &b.geometry).collect()
+    };
+    (!parts.is_empty()).then(|| crate::geom::union_outline(&parts))
+}
+
+/// Keep only the part of river `id` inside the township ([`township_area`]): where a river
+/// leaves the township, its line ends at the boundary.
+pub fn clip_river(project: &Project, id: &str) -> Result<Transaction, EditError> {
     use geo::BooleanOps;
     let pos = find_feature::<River>(project, id)?;
+    let area = township_area(project).ok_or(EditError::NoTownship)?;
     let clipped = area.clip(&project.rivers[pos].geometry, false);
     if clipped.0.is_empty() {
         return Err(EditError::Empty);

@@ -30,6 +30,8 @@ pub enum EditError {
     MergeNeedsTwo,
     #[error("a ring would keep fewer than 3 points / 删除后环少于 3 个点")]
     TooFewPoints,
+    #[error("no boundary or level-1 grid to clip to / 没有镇界或一级网格，无法裁剪")]
+    NoTownship,
     #[error("no natural-village points inside this grid / 该网格内没有自然村点，无法生成划分方案")]
     NoPoints,
 }
@@ -760,7 +762,9 @@ pub fn gap_neighbours(
                         x: (a.x + b.x) / 2.0,
                         y: (a.y + b.y) / 2.0,
                     };
-                    theirs.iter().any(|&(c, d)| point_segment(m, c, d) <= ON)
+                    theirs
+                        .iter()
+                        .any(|&(c, d)| geom::seg_dist2(m, c, d) <= ON * ON)
                 })
                 .map(|(a, b)| (b.x - a.x).hypot(b.y - a.y))
                 .sum();
@@ -769,18 +773,6 @@ pub fn gap_neighbours(
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     out
-}
-
-/// Distance from `p` to the segment `a`-`b`.
-fn point_segment(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    (p.x - a.x - t * dx).hypot(p.y - a.y - t * dy)
 }
 
 /// Position of the feature `id` in its layer.

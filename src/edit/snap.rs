@@ -278,12 +278,7 @@ impl SnapIndex {
             .find(|e| !is_except(e.geom().from) && !is_except(e.geom().to))?;
         let (a, b) = (e.geom().from, e.geom().to);
         let (a, b) = (Coord { x: a[0], y: a[1] }, Coord { x: b[0], y: b[1] });
-        let (dx, dy) = (b.x - a.x, b.y - a.y);
-        let t = (((p.x - a.x) * dx + (p.y - a.y) * dy) / (dx * dx + dy * dy)).clamp(0.0, 1.0);
-        let at = Coord {
-            x: a.x + t * dx,
-            y: a.y + t * dy,
-        };
+        let at = crate::geom::closest_on_segment(p, a, b);
         ((at.x - p.x).hypot(at.y - p.y) <= tol).then_some(Snap {
             at,
             kind: SnapKind::Edge(a, b),

@@ -29,21 +29,28 @@ fn signed_distance(p: Coord<f64>, poly: &Polygon<f64>) -> f64 {
     if inside { d } else { -d }
 }
 
-pub(crate) fn seg_dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+/// The point of segment `a`-`b` nearest to `p` (an end exactly when the nearest is an end).
+pub fn closest_on_segment(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> Coord<f64> {
     let (dx, dy) = (b.x - a.x, b.y - a.y);
     let len2 = dx * dx + dy * dy;
-    let (mut x, mut y) = (a.x, a.y);
     if len2 > 0.0 {
         let t = ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2;
         if t > 1.0 {
-            x = b.x;
-            y = b.y;
+            return b;
         } else if t > 0.0 {
-            x += dx * t;
-            y += dy * t;
+            return Coord {
+                x: a.x + dx * t,
+                y: a.y + dy * t,
+            };
         }
     }
-    let (ex, ey) = (p.x - x, p.y - y);
+    a
+}
+
+/// Squared distance from `p` to the segment `a`-`b`.
+pub(crate) fn seg_dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let c = closest_on_segment(p, a, b);
+    let (ex, ey) = (p.x - c.x, p.y - c.y);
     ex * ex + ey * ey
 }
 

@@ -7,8 +7,8 @@ mod overlay;
 mod voronoi;
 
 pub use adjacency::{BoundarySegment, Neighbours, boundary_segments, colouring, neighbours};
-pub use mic::max_inscribed_circle;
 pub(crate) use mic::seg_dist2;
+pub use mic::{closest_on_segment, max_inscribed_circle};
 pub use overlay::{
     WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, polygon_contours,
     push_directed_edges, shapes_to_multipolygon, union_outline,

@@ -165,7 +165,7 @@ fn parent_for(doc: &Document, p: Coord<f64>) -> Option<&Grid> {
 /// Snap a screen position: to a vertex or edge within the tolerance, else the raw point.
 fn snapped(app: &mut GridmapApp, pos: Pos2) -> (Coord<f64>, bool) {
     let w = app.view.to_world(pos);
-    let tol = app.snap_px as f64 / app.view.scale;
+    let tol = app.snap_tol();
     match app.doc.snap_index().snap(w, tol) {
         Some(s) => (s.at, true),
         None => (w, false),
@@ -255,7 +255,7 @@ fn finish_split(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
 /// The nearest vertex of any grid within the snap tolerance.
 fn vertex_near(app: &mut GridmapApp, pos: Pos2) -> Option<Coord<f64>> {
     let w = app.view.to_world(pos);
-    let tol = app.snap_px as f64 / app.view.scale;
+    let tol = app.snap_tol();
     app.doc
         .snap_index()
         .snap(w, tol)
@@ -803,7 +803,7 @@ fn feature_vertices(
         {
             // Snaps like a grid's vertex: onto grid, boundary and river vertices and edges.
             let w = app.view.to_world(p);
-            let tol = app.snap_px as f64 / app.view.scale;
+            let tol = app.snap_tol();
             let to = app
                 .doc
                 .snap_index()
@@ -1078,7 +1078,7 @@ fn interact(
                 // or onto an edge, which then takes the vertex too (one undo step).
                 let target = response.interact_pointer_pos().map(|p| {
                     let w = app.view.to_world(p);
-                    let tol = app.snap_px as f64 / app.view.scale;
+                    let tol = app.snap_tol();
                     app.doc
                         .snap_index()
                         .snap_except(w, tol, Some(from))
@@ -1125,7 +1125,7 @@ fn interact(
             }
             if double && let Some(p) = response.interact_pointer_pos() {
                 let w = app.view.to_world(p);
-                let tol = app.snap_px as f64 / app.view.scale;
+                let tol = app.snap_tol();
                 if let Some(s) = app.doc.snap_index().snap(w, tol)
                     && let crate::edit::SnapKind::Edge(a, b) = s.kind
                 {

@@ -20,53 +20,31 @@ pub const LAYERS: [(Layer, &str); 5] = [
     (Layer::Boundary, "boundary"),
 ];
 
-fn tolerance(app: &GridmapApp) -> f64 {
-    app.snap_px as f64 / app.view.scale
-}
-
 /// A click with the select tool: the feature of the edited layer under it, or none.
 pub fn select(app: &mut GridmapApp, at: Pos2) {
     let w = app.view.to_world(at);
-    let tol = tolerance(app);
+    let tol = app.snap_tol();
     let p = app.doc.project();
-    app.feature = on_layer!(app.edit_layer, pick_in(p, w, tol));
-}
-
-fn pick_in<T: Shape>(p: &Project, w: Coord<f64>, tol: f64) -> Option<String> {
-    edit::pick::<T>(p, w, tol)
+    app.feature = on_layer!(app.edit_layer, T => edit::pick::<T>(p, w, tol));
 }
 
 /// The vertex of the edited layer near the pointer, and its feature.
 pub fn vertex_at(app: &GridmapApp, at: Pos2) -> Option<(String, Coord<f64>)> {
     let w = app.view.to_world(at);
-    let tol = tolerance(app);
+    let tol = app.snap_tol();
     let p = app.doc.project();
-    on_layer!(app.edit_layer, near_in(p, w, tol))
-}
-
-fn near_in<T: Shape>(p: &Project, w: Coord<f64>, tol: f64) -> Option<(String, Coord<f64>)> {
-    edit::vertex_near::<T>(p, w, tol)
+    on_layer!(app.edit_layer, T => edit::vertex_near::<T>(p, w, tol))
 }
 
 /// Move a vertex of feature `id` (one undo step per drag).
 pub fn move_vertex(app: &mut GridmapApp, id: &str, from: Coord<f64>, to: Coord<f64>, drag: u64) {
     let p = app.doc.project();
     let drag = drag.to_string();
-    let r = on_layer!(app.edit_layer, move_in(p, id, from, to, &drag));
+    let r = on_layer!(app.edit_layer, T => edit::move_vertex_of::<T>(p, id, from, to, &drag));
     match r {
         Ok(t) => app.commit(t),
         Err(e) => app.message = e.to_string(),
     }
-}
-
-fn move_in<T: Shape>(
-    p: &Project,
-    id: &str,
-    from: Coord<f64>,
-    to: Coord<f64>,
-    drag: &str,
-) -> Result<edit::Transaction, edit::EditError> {
-    edit::move_vertex_of::<T>(p, id, from, to, drag)
 }
 
 /// Finish drawing a feature of the edited layer through the clicked points (a natural
@@ -189,49 +167,17 @@ pub fn paint_selected(app: &GridmapApp, painter: &egui::Painter) {
     }
 }
 
-/// The township as one area: the boundary layer, else the level-1 grids.
-fn township(p: &Project) -> Option<geo::MultiPolygon<f64>> {
-    let parts: Vec<geo::Polygon<f64>> = if p.boundary.is_empty() {
-        p.grids
-            .iter()
-            .filter(|g| g.level == 1)
-            .flat_map(|g| g.geometry.0.clone())
-            .collect()
-    } else {
-        p.boundary
-            .iter()
-            .flat_map(|b| b.geometry.0.clone())
-            .collect()
-    };
-    (!parts.is_empty()).then(|| {
-        let shapes: Vec<geo::MultiPolygon<f64>> = parts
-            .into_iter()
-            .map(|x| geo::MultiPolygon(vec![x]))
-            .collect();
-        crate::geom::union_outline(&shapes.iter().collect::<Vec<_>>())
-    })
-}
-
 /// Clip river `id` to the township.
 pub fn clip(app: &mut GridmapApp, id: &str) {
-    let p = app.doc.project();
-    match township(p) {
-        Some(area) => {
-            let r = edit::clip_river(p, id, &area);
-            app.apply(r);
-        }
-        None => {
-            app.message =
-                "没有镇界或一级网格，无法裁剪 / no boundary or level-1 grid to clip to".into()
-        }
-    }
+    let r = edit::clip_river(app.doc.project(), id);
+    app.apply(r);
 }
 
 /// Delete the selected feature (undoable; the status bar names it).
 pub fn delete(app: &mut GridmapApp, layer: Layer, id: &str) {
     let p = app.doc.project();
-    let name = on_layer!(layer, name_in(p, id)).unwrap_or_else(|| id.to_string());
-    let r = on_layer!(layer, delete_in(p, id));
+    let name = on_layer!(layer, T => name_of::<T>(p, id)).unwrap_or_else(|| id.to_string());
+    let r = on_layer!(layer, T => edit::delete_feature::<T>(p, id, "删除 / Delete"));
     match r.map(|t| app.doc.commit(t)) {
         Ok(Ok(())) => {
             app.message = format!("已删除 {name}（Ctrl+Z 撤销）/ deleted {name} (Ctrl+Z undoes)");
@@ -242,23 +188,11 @@ pub fn delete(app: &mut GridmapApp, layer: Layer, id: &str) {
     }
 }
 
-fn name_in<T: Shape>(p: &Project, id: &str) -> Option<String> {
+fn name_of<T: Shape>(p: &Project, id: &str) -> Option<String> {
     T::layer(p)
         .iter()
         .find(|f| f.id() == id)
         .map(|f| f.name().to_string())
-}
-
-fn delete_in<T: Shape>(p: &Project, id: &str) -> Result<edit::Transaction, edit::EditError> {
-    edit::delete_feature::<T>(p, id, "删除 / Delete")
-}
-
-fn rename_in<T: Shape>(
-    p: &Project,
-    id: &str,
-    name: &str,
-) -> Result<edit::Transaction, edit::EditError> {
-    edit::rename::<T>(p, id, name)
 }
 
 /// The properties of the selected feature: name (each edit undoable, typing one step),
@@ -270,7 +204,7 @@ pub fn properties(app: &mut GridmapApp, ui: &mut egui::Ui) {
         return;
     };
     let p = app.doc.project();
-    let Some(name) = on_layer!(layer, name_in(p, &id)) else {
+    let Some(name) = on_layer!(layer, T => name_of::<T>(p, &id)) else {
         app.feature = None;
         return;
     };
@@ -308,7 +242,7 @@ pub fn properties(app: &mut GridmapApp, ui: &mut egui::Ui) {
         let r = ui.add(egui::TextEdit::singleline(&mut text).id_salt(("feature-name", &id)));
         if r.changed() && text != name {
             let p = app.doc.project();
-            if let Ok(mut t) = on_layer!(layer, rename_in(p, &id, &text)) {
+            if let Ok(mut t) = on_layer!(layer, T => edit::rename::<T>(p, &id, &text)) {
                 t.merge_key = Some(format!("feature-name:{id}"));
                 app.commit(t);
             }

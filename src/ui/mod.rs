@@ -824,6 +824,11 @@ impl GridmapApp {
         }
     }
 
+    /// The snapping tolerance in world units (metres): `snap_px` at the current zoom.
+    pub fn snap_tol(&self) -> f64 {
+        self.snap_px as f64 / self.view.scale
+    }
+
     /// The level of a grid that would fill the gap finding `f`: one below its parent.
     pub fn gap_level(&self, f: &crate::audit::Finding) -> crate::model::Level {
         f.ids
