@@ -150,7 +150,7 @@ enum Command {
         input: Input,
         /// Gap width in metres: narrower gaps are slivers, closer edges are near misses
         /// (default: the project's setting, else 0.5).
-        #[arg(long)]
+        #[arg(long, value_parser = AuditConfig::parse_gap_width)]
         gap_width: Option<f64>,
         #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
         format: AuditFormat,
@@ -184,7 +184,7 @@ enum Command {
         #[command(flatten)]
         input: Input,
         /// Gap width in metres (default: the project's setting, else 0.5).
-        #[arg(long)]
+        #[arg(long, value_parser = AuditConfig::parse_gap_width)]
         gap_width: Option<f64>,
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
@@ -313,13 +313,13 @@ enum Command {
     },
     /// Write a synthetic coverage (Voronoi cells in one parent) for tests and benchmarks.
     Synth {
-        #[arg(long)]
-        cells: usize,
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=2_000_000))]
+        cells: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Split every edge into this many pieces (more vertices per cell).
-        #[arg(long, default_value_t = 1)]
-        densify: usize,
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+        densify: u64,
         /// Move one vertex in this many random cells (overlaps and gaps to find).
         #[arg(long, default_value_t = 0)]
         faults: usize,
@@ -348,11 +348,11 @@ enum Command {
     /// audit, report and every derived structure) on a synthetic coverage.
     BenchEdit {
         /// Number of grids (Voronoi cells).
-        #[arg(long, default_value_t = 10_000)]
-        cells: usize,
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=2_000_000))]
+        cells: u64,
         /// Edits of each kind.
-        #[arg(long, default_value_t = 20)]
-        runs: usize,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        runs: u64,
     },
     /// Regenerate the bundled sample maps (sample-maps/jinping*.geojson).
     #[command(hide = true)]
@@ -406,8 +406,12 @@ fn run() -> anyhow::Result<i32> {
                 per_layer,
                 dbf_encoding: dbf_encoding.into(),
             };
-            for f in commands::export(&project, &out, &opts).map_err(anyhow::Error::msg)? {
+            let done = commands::export(&project, &out, &opts).map_err(anyhow::Error::msg)?;
+            for f in &done.files {
                 println!("{}", f.display());
+            }
+            for n in &done.notes {
+                eprintln!("{n}");
             }
             Ok(0)
         }
@@ -700,7 +704,7 @@ fn run() -> anyhow::Result<i32> {
             faults,
             out,
         } => {
-            let mut p = gridmap::synth::synthetic_project(cells, seed, densify);
+            let mut p = gridmap::synth::synthetic_project(cells as usize, seed, densify as usize);
             gridmap::synth::plant_vertex_faults(&mut p, faults, seed);
             commands::export(
                 &p,
@@ -732,6 +736,7 @@ fn run() -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::BenchEdit { cells, runs } => {
+            let (cells, runs) = (cells as usize, runs as usize);
             let (open_s, rows) = commands::bench_edit(cells, runs).map_err(anyhow::Error::msg)?;
             print!("{}", commands::render_edit_bench(cells, open_s, &rows));
             Ok(0)

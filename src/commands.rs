@@ -413,18 +413,69 @@ pub fn parse_field_map(args: &[String]) -> Result<io::FieldMap, String> {
     Ok(m)
 }
 
-/// Write the project in the format `out`'s extension names; returns the files written.
-pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Vec<PathBuf>, String> {
+/// What an export wrote.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exported {
+    pub files: Vec<PathBuf>,
+    /// What the user should know: files of an earlier export replaced or removed.
+    pub notes: Vec<String>,
+}
+
+impl From<Vec<PathBuf>> for Exported {
+    fn from(files: Vec<PathBuf>) -> Self {
+        Exported {
+            files,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// Write the project in the format `out`'s extension names.
+pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Exported, String> {
     let cannot = |e: std::io::Error| format!("{}: cannot write: {e}", out.display());
     match io::Format::of(out) {
         Some(io::Format::GeoPackage) => {
             io::gpkg::write(project, out)?;
-            Ok(vec![out.to_path_buf()])
+            Ok(vec![out.to_path_buf()].into())
         }
-        Some(io::Format::Shapefile) => io::shp::write(project, out, opts.dbf_encoding),
+        Some(io::Format::Shapefile) => {
+            let r = io::shp::write(project, out, opts.dbf_encoding)?;
+            let list = |v: &[PathBuf]| {
+                v.iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut notes = Vec::new();
+            if !r.replaced.is_empty() {
+                notes.push(crate::error::bilingual(
+                    &format!("已替换此前导出的同名文件：{}", list(&r.replaced)),
+                    &format!(
+                        "replaced the files of an earlier export: {}",
+                        list(&r.replaced)
+                    ),
+                ));
+            }
+            if !r.removed.is_empty() {
+                notes.push(crate::error::bilingual(
+                    &format!(
+                        "已删除此前导出留下的、本项目没有的图层：{}",
+                        list(&r.removed)
+                    ),
+                    &format!(
+                        "removed layers of an earlier export that this project does not have: {}",
+                        list(&r.removed)
+                    ),
+                ));
+            }
+            Ok(Exported {
+                files: r.written,
+                notes,
+            })
+        }
         Some(io::Format::Csv) => {
             io::write_atomic(out, &io::table::grids_csv(project)?).map_err(cannot)?;
-            Ok(vec![out.to_path_buf()])
+            Ok(vec![out.to_path_buf()].into())
         }
         Some(io::Format::GeoJson) if opts.per_layer => {
             let w = WriteOptions {
@@ -445,7 +496,7 @@ pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Vec
                     .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
                 written.push(path);
             }
-            Ok(written)
+            Ok(written.into())
         }
         Some(io::Format::GeoJson) => {
             let bytes = to_geojson(
@@ -455,7 +506,7 @@ pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Vec
                 },
             )?;
             io::write_atomic(out, &bytes).map_err(cannot)?;
-            Ok(vec![out.to_path_buf()])
+            Ok(vec![out.to_path_buf()].into())
         }
         None => Err(format!(
             "{}: unknown output format; use .geojson, .gpkg, .shp or .csv",

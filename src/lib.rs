@@ -9,6 +9,7 @@ pub mod audit;
 pub mod commands;
 pub mod document;
 pub mod edit;
+pub mod error;
 pub mod geom;
 pub mod io;
 pub mod ledger;

@@ -14,20 +14,20 @@ use std::path::Path;
 fn allowed(module: &str) -> Option<&'static [&'static str]> {
     Some(match module {
         // The binaries' command line reaches the library as `gridmap::`, never `crate::`.
-        "model" | "timing" | "cli" | "bin" => &[],
-        "geom" => &["model"],
-        "records" | "synth" => &["model", "geom"],
-        "edit" => &["model", "geom", "records", "timing"],
-        "io" | "audit" | "print" => &["model", "geom", "records", "timing"],
-        "ledger" => &["model", "geom", "records", "audit"],
-        "document" => &["model", "geom", "audit", "edit", "timing"],
+        "model" | "timing" | "error" | "cli" | "bin" => &[],
+        "geom" => &["model", "error"],
+        "records" | "synth" => &["model", "geom", "error"],
+        "edit" => &["model", "geom", "records", "timing", "error"],
+        "io" | "audit" | "print" => &["model", "geom", "records", "timing", "error"],
+        "ledger" => &["model", "geom", "records", "audit", "error"],
+        "document" => &["model", "geom", "audit", "edit", "timing", "error"],
         "commands" => &[
             "model", "geom", "records", "io", "audit", "edit", "print", "synth", "ledger",
-            "document", "timing",
+            "document", "timing", "error",
         ],
         "ui" => &[
             "model", "geom", "records", "io", "audit", "edit", "print", "synth", "ledger",
-            "document", "timing", "commands",
+            "document", "timing", "commands", "error",
         ],
         _ => return None,
     })

@@ -204,7 +204,9 @@ fn shapefile_round_trip_utf8_and_gbk() {
         (io::shp::DbfEncoding::Gbk, "936"),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let written = io::shp::write(&p, &dir.path().join("jp.shp"), enc).unwrap();
+        let written = io::shp::write(&p, &dir.path().join("jp.shp"), enc)
+            .unwrap()
+            .written;
         let names: Vec<String> = written
             .iter()
             .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())

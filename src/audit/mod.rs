@@ -59,6 +59,31 @@ impl Default for AuditConfig {
 }
 
 impl AuditConfig {
+    /// The gap widths that make sense: a sliver is narrower than a road, and a wider
+    /// search would pair every grid with every other.
+    pub const GAP_WIDTH: std::ops::RangeInclusive<f64> = 0.0..=100.0;
+
+    /// A gap width given by the user, checked against [`Self::GAP_WIDTH`].
+    pub fn parse_gap_width(s: &str) -> Result<f64, String> {
+        let (lo, hi) = (Self::GAP_WIDTH.start(), Self::GAP_WIDTH.end());
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| Self::GAP_WIDTH.contains(v))
+            .ok_or_else(|| {
+                crate::error::bilingual(
+                    &format!(
+                        "缝隙宽度 “{}” 无效：应为 {lo} 至 {hi} 米之间的数",
+                        crate::error::quoted(s)
+                    ),
+                    &format!(
+                        "invalid gap width \"{}\": a number of metres from {lo} to {hi}",
+                        crate::error::quoted(s)
+                    ),
+                )
+            })
+    }
+
     /// The thresholds kept in a project's settings (`audit`, saved in the project file),
     /// defaults for the rest and for values that make no sense.
     pub fn from_settings(settings: &crate::model::Extra) -> Self {
@@ -67,7 +92,9 @@ impl AuditConfig {
         let ok = |v: f64| v.is_finite() && v >= 0.0;
         let range = |r: [u32; 2], d: (u32, u32)| if r[0] <= r[1] { (r[0], r[1]) } else { d };
         AuditConfig {
-            gap_width: Some(a.gap_width).filter(|v| ok(*v)).unwrap_or(d.gap_width),
+            gap_width: Some(a.gap_width)
+                .filter(|v| Self::GAP_WIDTH.contains(v))
+                .unwrap_or(d.gap_width),
             min_area_m2: Some(a.min_area_m2)
                 .filter(|v| ok(*v))
                 .unwrap_or(d.min_area_m2),
@@ -802,6 +829,7 @@ impl Auditor {
             let tree = &self.trees[&level];
             let bad = &self.bad[&level];
             let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+            let mut twins = Twins::default();
             for id in &affected {
                 let Some(e) = self.grids.get(id).and_then(|s| s.env) else {
                     continue;
@@ -811,7 +839,11 @@ impl Auditor {
                 } else {
                     bad
                 };
-                for other in hits(t, e) {
+                let found = hits(t, e);
+                for &other in &found {
+                    if other != id && twins.shadowed(&look, id, other, &found) {
+                        continue;
+                    }
                     if other != id {
                         let (a, b) = if id.as_str() < other {
                             (id.clone(), other.to_string())
@@ -1382,6 +1414,70 @@ fn keep_water<T>(
 
 /// Findings about a grid's record, marked at a point inside the grid (not the whole
 /// polygon: a map with many grids lacking records would carry every polygon again).
+/// Grids with identical geometry (the same coordinates: pasted twice, imported twice),
+/// found by hashing, so that a thousand copies of one grid cost a thousand checks, not half
+/// a million. Of a set of copies only the first by id is paired with the others and with
+/// the neighbours; the pairs of the other copies would say the same again.
+#[derive(Default)]
+struct Twins<'a> {
+    keys: FxHashMap<&'a str, u64>,
+    /// The first copy of each grid asked about (None: it is the first or has none).
+    first: FxHashMap<&'a str, Option<&'a str>>,
+}
+
+impl<'a> Twins<'a> {
+    fn key(&mut self, look: &Look<'a>, id: &'a str) -> u64 {
+        *self.keys.entry(id).or_insert_with(|| {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            if let Some(g) = look.grid(id) {
+                for p in &g.geometry.0 {
+                    for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                        r.0.len().hash(&mut h);
+                        for c in &r.0 {
+                            (c.x.to_bits(), c.y.to_bits()).hash(&mut h);
+                        }
+                    }
+                }
+            }
+            h.finish()
+        })
+    }
+
+    fn same(&mut self, look: &Look<'a>, a: &'a str, b: &'a str) -> bool {
+        self.key(look, a) == self.key(look, b)
+            && match (look.grid(a), look.grid(b)) {
+                (Some(x), Some(y)) => x.geometry == y.geometry && !x.geometry.0.is_empty(),
+                _ => false,
+            }
+    }
+
+    /// Whether the pair (`id`, `other`) is left out: one of the two is a copy of a grid
+    /// with a smaller id among `near` (the grids around `id`), which is paired instead.
+    fn shadowed(&mut self, look: &Look<'a>, id: &'a str, other: &'a str, near: &[&'a str]) -> bool {
+        // Every copy of a grid in `near` has its envelope, so all of them are in `near`.
+        let first_copy = |t: &mut Self, x: &'a str| {
+            if let Some(f) = t.first.get(x) {
+                return *f;
+            }
+            let f = near
+                .iter()
+                .copied()
+                .filter(|&y| y < x && t.same(look, x, y))
+                .min();
+            t.first.insert(x, f);
+            f
+        };
+        match (first_copy(self, id), first_copy(self, other)) {
+            // `id` is a later copy: its first copy is paired with `other`, unless `other`
+            // is that first copy.
+            (Some(f), _) if f != other => true,
+            (None, Some(f)) => f != id,
+            _ => false,
+        }
+    }
+}
+
 fn at_grid(g: &Grid, mut fs: Vec<Finding>) -> Vec<Finding> {
     if fs.is_empty() {
         return fs;

@@ -384,6 +384,7 @@ pub(super) fn piece_findings<'g>(
         }
     };
     let (parent_id, parent_label) = (&parent.id, &parent.label);
+    let mut trees = FxHashMap::default();
     for gap in gaps {
         let mp = MultiPolygon(vec![gap]);
         let area = geom::area(&mp);
@@ -404,19 +405,19 @@ pub(super) fn piece_findings<'g>(
         let tolerance = (cfg.gap_width / 100.0).max(radius_guess / 100.0).max(1e-4);
         let (_, r) = geom::max_inscribed_circle(&mp, tolerance);
         let width = 2.0 * r;
-        let near = adjacent(&mp, children);
+        let near = adjacent(&mp, children, &mut trees);
         let mut ids: Vec<String> = near.iter().map(|g| g.id.clone()).collect();
         ids.sort();
         let names: Vec<&str> = near.iter().map(|g| g.label()).collect();
         let near_zh = if names.is_empty() {
             String::new()
         } else {
-            format!("，位于「{}」之间", names.join("」「"))
+            format!("，位于「{}」之间", some_names(&names, "」「"))
         };
         let near_en = if names.is_empty() {
             String::new()
         } else {
-            format!(" next to {}", names.join(", "))
+            format!(" next to {}", some_names(&names, ", "))
         };
         ids.push(parent_id.clone());
         let sliver = width <= cfg.gap_width;
@@ -497,10 +498,31 @@ pub(super) fn piece_findings<'g>(
     out
 }
 
-/// Children whose boundary touches the area (within 1 mm), in id order.
+/// The segments of a child's rings, indexed: a gap is matched to the children around it
+/// by looking only at the segments near it (a child with 100,000 holes beside 100,000 gaps
+/// stays near-linear).
+type SegmentTree =
+    rstar::RTree<rstar::primitives::GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>>;
+
+fn segment_tree(g: &Grid) -> SegmentTree {
+    use rstar::primitives::{GeomWithData, Line};
+    rstar::RTree::bulk_load(
+        g.geometry
+            .0
+            .iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .flat_map(|r| r.0.windows(2))
+            .map(|w| GeomWithData::new(Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]), ()))
+            .collect(),
+    )
+}
+
+/// Children whose boundary touches the area (within 1 mm), in id order. `trees` keeps the
+/// segment index of each child met so far.
 fn adjacent<'a>(
     area: &MultiPolygon<f64>,
     children: &dyn Fn(Rect<f64>) -> Vec<&'a Grid>,
+    trees: &mut FxHashMap<&'a str, SegmentTree>,
 ) -> Vec<&'a Grid> {
     let Some(env) = geom::envelope(area) else {
         return Vec::new();
@@ -514,10 +536,37 @@ fn adjacent<'a>(
     children(env)
         .into_iter()
         .filter(|c| {
-            pts.iter()
-                .any(|&p| geom::boundary_distance(p, &c.geometry) <= 1e-3)
+            let tree = trees
+                .entry(c.id.as_str())
+                .or_insert_with(|| segment_tree(c));
+            pts.iter().any(|&p| {
+                tree.locate_in_envelope_intersecting(&rstar::AABB::from_corners(
+                    [p.x - 1e-3, p.y - 1e-3],
+                    [p.x + 1e-3, p.y + 1e-3],
+                ))
+                .any(|l| {
+                    let (a, b) = (l.geom().from, l.geom().to);
+                    geom::seg_dist2(p, Coord { x: a[0], y: a[1] }, Coord { x: b[0], y: b[1] })
+                        <= 1e-6
+                })
+            })
         })
         .collect()
+}
+
+/// Names for a message: the first few, and how many more.
+fn some_names(names: &[&str], sep: &str) -> String {
+    const SHOWN: usize = 5;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(sep);
+    if names.len() > SHOWN {
+        s.push_str(&format!(" … (+{})", names.len() - SHOWN));
+    }
+    s
 }
 
 /// The invalid edges of grid `g` that no gap, sliver, overlap or outside part explains

@@ -194,38 +194,62 @@ struct Seg {
     n: usize,
 }
 
-/// First point where two segments meet in a way `bad` rejects, found by a sweep in x:
-/// each segment is tested only against the segments whose x-ranges overlap its own.
+/// First point where two segments meet in a way `bad` rejects: each segment is tested only
+/// against the segments whose envelopes meet its own (an R-tree), so a ring of a million
+/// vertices or a shell with a hundred thousand holes stays near-linear. Segments are taken
+/// in order of their smallest x, each against those before it, so the point reported does
+/// not depend on the tree.
 fn sweep(
     segs: &[Seg],
     bad: impl Fn(&Seg, &Seg, LineIntersection<f64>) -> Option<Coord<f64>>,
 ) -> Option<Coord<f64>> {
+    use rstar::primitives::{GeomWithData, Rectangle};
     let minx = |s: &Seg| s.line.start.x.min(s.line.end.x);
-    let maxx = |s: &Seg| s.line.start.x.max(s.line.end.x);
     let mut order: Vec<usize> = (0..segs.len()).collect();
     order.sort_by(|&a, &b| minx(&segs[a]).total_cmp(&minx(&segs[b])));
-    let mut active: Vec<usize> = Vec::new();
+    let mut rank = vec![0usize; segs.len()];
+    for (k, &i) in order.iter().enumerate() {
+        rank[i] = k;
+    }
+    let corners = |s: &Seg| {
+        (
+            [
+                s.line.start.x.min(s.line.end.x),
+                s.line.start.y.min(s.line.end.y),
+            ],
+            [
+                s.line.start.x.max(s.line.end.x),
+                s.line.start.y.max(s.line.end.y),
+            ],
+        )
+    };
+    let tree = rstar::RTree::bulk_load(
+        segs.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (lo, hi) = corners(s);
+                GeomWithData::new(Rectangle::from_corners(lo, hi), i)
+            })
+            .collect(),
+    );
+    let mut earlier: Vec<usize> = Vec::new();
     for &i in &order {
-        let x = minx(&segs[i]);
-        active.retain(|&j| maxx(&segs[j]) >= x);
         let si = &segs[i];
-        let (ylo, yhi) = (
-            si.line.start.y.min(si.line.end.y),
-            si.line.start.y.max(si.line.end.y),
+        let (lo, hi) = corners(si);
+        earlier.clear();
+        earlier.extend(
+            tree.locate_in_envelope_intersecting(&rstar::AABB::from_corners(lo, hi))
+                .map(|c| c.data)
+                .filter(|&j| rank[j] < rank[i]),
         );
-        for &j in &active {
-            let sj = &segs[j];
-            if sj.line.start.y.max(sj.line.end.y) < ylo || sj.line.start.y.min(sj.line.end.y) > yhi
-            {
-                continue;
-            }
-            if let Some(li) = line_intersection(si.line, sj.line)
-                && let Some(c) = bad(si, sj, li)
+        earlier.sort_unstable_by_key(|&j| rank[j]);
+        for &j in &earlier {
+            if let Some(li) = line_intersection(si.line, segs[j].line)
+                && let Some(c) = bad(si, &segs[j], li)
             {
                 return Some(c);
             }
         }
-        active.push(i);
     }
     None
 }
@@ -310,16 +334,39 @@ fn ring_relations(mp: &MultiPolygon<f64>) -> Option<(&'static str, &'static str,
                 pos => Some((*c, pos)),
             })
     };
+    // Rings do not cross (above), so one vertex off a ring's boundary tells on which side
+    // of it the whole ring lies. Candidates come from an R-tree of ring envelopes.
+    use geo::BoundingRect;
+    use rstar::primitives::{GeomWithData, Rectangle};
+    let boxed = |ring: &LineString<f64>, k: usize| {
+        ring.bounding_rect().map(|r| {
+            GeomWithData::new(
+                Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                k,
+            )
+        })
+    };
+    let at = |c: Coord<f64>| rstar::AABB::from_point([c.x, c.y]);
     for p in &mp.0 {
         let shell = Polygon::new(p.exterior().clone(), vec![]);
+        let holes = rstar::RTree::bulk_load(
+            p.interiors()
+                .iter()
+                .enumerate()
+                .filter_map(|(k, h)| boxed(h, k))
+                .collect(),
+        );
         for (k, h) in p.interiors().iter().enumerate() {
-            if let Some((c, CoordPos::Outside)) = probe(h, &shell) {
+            let Some((c, pos)) = probe(h, &shell) else {
+                continue;
+            };
+            if pos == CoordPos::Outside {
                 return Some(("的内环在外环之外", "a hole lies outside its shell", c));
             }
-            for (m, other) in p.interiors().iter().enumerate() {
-                if m != k
+            for other in holes.locate_in_envelope_intersecting(&at(c)) {
+                if other.data != k
                     && let Some((c, CoordPos::Inside)) =
-                        probe(h, &Polygon::new(other.clone(), vec![]))
+                        probe(h, &Polygon::new(p.interiors()[other.data].clone(), vec![]))
                 {
                     return Some((
                         "的内环位于另一个内环之内",
@@ -330,8 +377,22 @@ fn ring_relations(mp: &MultiPolygon<f64>) -> Option<(&'static str, &'static str,
             }
         }
     }
+    let parts = rstar::RTree::bulk_load(
+        mp.0.iter()
+            .enumerate()
+            .filter_map(|(k, p)| boxed(p.exterior(), k))
+            .collect(),
+    );
     for (i, a) in mp.0.iter().enumerate() {
-        for b in mp.0.iter().skip(i + 1) {
+        let Some(env) = a.exterior().bounding_rect() else {
+            continue;
+        };
+        let env = rstar::AABB::from_corners([env.min().x, env.min().y], [env.max().x, env.max().y]);
+        for other in parts.locate_in_envelope_intersecting(&env) {
+            let b = &mp.0[other.data];
+            if other.data <= i {
+                continue;
+            }
             for (x, y) in [(a, b), (b, a)] {
                 if let Some((c, CoordPos::Inside)) = probe(x.exterior(), y) {
                     return Some(("的多个部分相互重叠", "parts of the multipolygon overlap", c));

@@ -11,7 +11,7 @@ use crate::model::{
     Boundary, Crs, Grid, InputNote, Project, Reservoir, River, Staff, Village, gk_zone_epsg_for_lon,
 };
 use crate::records::{FOUR_BOUNDS, drop_derived, four_bounds_all};
-use geo::{Coord, MultiLineString, MultiPolygon, Point, Polygon};
+use geo::{Coord, CoordsIter, LineString, MultiLineString, MultiPolygon, Point, Polygon};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
@@ -134,6 +134,93 @@ pub(crate) fn for_each_coord_mut(g: &mut geo::Geometry<f64>, f: &mut dyn FnMut(&
         geo::Geometry::MultiPolygon(m) => m.0.iter_mut().for_each(|p| poly(p, f)),
         _ => {}
     }
+}
+
+/// Remove the coordinates that are not finite numbers (NaN or infinite in the file, or
+/// ones PROJ could not transform) from a geometry, with the rings and lines left too short
+/// to stand; returns how many were removed. Everything after reading (indexes, audit,
+/// drawing, writers) may then take every coordinate as a number.
+pub(crate) fn drop_non_finite(g: &mut geo::Geometry<f64>) -> usize {
+    fn ring(ls: &mut LineString<f64>, min: usize, closed: bool) -> usize {
+        let n = ls.0.len();
+        ls.0.retain(|c| c.x.is_finite() && c.y.is_finite());
+        let removed = n - ls.0.len();
+        if removed > 0 && closed && ls.0.len() >= 3 && ls.0.first() != ls.0.last() {
+            let first = ls.0[0];
+            ls.0.push(first);
+        }
+        if ls.0.len() < min {
+            ls.0.clear();
+        }
+        removed
+    }
+    fn poly(p: &mut Polygon<f64>) -> usize {
+        let (mut shell, mut holes) =
+            std::mem::replace(p, Polygon::new(LineString(vec![]), vec![])).into_inner();
+        let mut removed = ring(&mut shell, 4, true);
+        for h in holes.iter_mut() {
+            removed += ring(h, 4, true);
+        }
+        holes.retain(|h| !h.0.is_empty());
+        *p = Polygon::new(shell, holes);
+        removed
+    }
+    let finite = |c: &Coord<f64>| c.x.is_finite() && c.y.is_finite();
+    match g {
+        geo::Geometry::Point(p) => usize::from(!finite(&p.0)),
+        geo::Geometry::MultiPoint(m) => {
+            let n = m.0.len();
+            m.0.retain(|p| finite(&p.0));
+            n - m.0.len()
+        }
+        geo::Geometry::LineString(l) => ring(l, 2, false),
+        geo::Geometry::MultiLineString(m) => {
+            let removed = m.0.iter_mut().map(|l| ring(l, 2, false)).sum();
+            m.0.retain(|l| !l.0.is_empty());
+            removed
+        }
+        geo::Geometry::Polygon(p) => poly(p),
+        geo::Geometry::MultiPolygon(m) => {
+            let removed = m.0.iter_mut().map(poly).sum();
+            m.0.retain(|p| !p.exterior().0.is_empty());
+            removed
+        }
+        _ => 0,
+    }
+}
+
+/// [`drop_non_finite`] on a feature, with a note for the audit when anything was removed.
+pub(crate) fn keep_finite(
+    path: &Path,
+    layer: Layer,
+    id: &str,
+    g: &mut Option<geo::Geometry<f64>>,
+    notes: &mut Vec<InputNote>,
+) {
+    let Some(geom) = g else { return };
+    let removed = drop_non_finite(geom);
+    if removed == 0 {
+        return;
+    }
+    let point = matches!(geom, geo::Geometry::Point(_));
+    let gone = point || geom.coords_iter().next().is_none();
+    if gone {
+        *g = None;
+    }
+    let file = path.display();
+    notes.push(InputNote {
+        feature_id: id.to_string(),
+        layer: layer.name(),
+        zh: format!(
+            "{file}：要素 {id} 有 {removed} 个坐标不是有效数字（NaN、无穷大或无法转换坐标系），已删除{}。",
+            if gone { "；要素没有剩下可用的几何" } else { "" }
+        ),
+        en: format!(
+            "{file}: feature {id} has {removed} coordinates that are not numbers (NaN, infinite, or not transformable); they were removed{}.",
+            if gone { " and no usable geometry is left" } else { "" }
+        ),
+        fatal: gone,
+    });
 }
 
 /// One file's (or one table's) features before reprojection.
@@ -349,14 +436,22 @@ pub(crate) fn assemble(
         }
         rp.apply(&mut flat)
             .map_err(|e| LoadError::new(&b.path, format!("坐标转换失败：{e}"), e))?;
-        let mut k = 0;
+        let mut flat = flat.into_iter();
         for p in &mut pending {
             if let Some(g) = &mut p.geometry {
                 for_each_coord_mut(g, &mut |c| {
-                    *c = flat[k];
-                    k += 1;
+                    if let Some(t) = flat.next() {
+                        *c = t;
+                    }
                 });
             }
+            keep_finite(
+                &b.path,
+                p.layer,
+                &p.id,
+                &mut p.geometry,
+                &mut project.input_notes,
+            );
         }
         if project.name.is_empty() {
             project.name = b.name.unwrap_or_default();

@@ -11,7 +11,9 @@
 //!
 //! GeoPackages from elsewhere (QGIS, `ogr2ogr`) are read table by table like shapefiles.
 
-use super::features::{Batch, GeomRef, LAYERS, Layer, Pending, feature_id, out_features};
+use super::features::{
+    Batch, GeomRef, LAYERS, Layer, Pending, feature_id, keep_finite, out_features,
+};
 use super::{LoadError, SourceCrs, crsdef};
 use crate::model::{Boundary, Crs, Extra, Grid, Project, Reservoir, River, Staff, Village};
 use geo::{BoundingRect, MultiLineString, MultiPolygon, Point};
@@ -403,9 +405,16 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
         )
         .ok()
     };
-    let version: i64 = meta("format_version")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let version: i64 = match meta("format_version") {
+        None => 0,
+        Some(v) => v.trim().parse().map_err(|_| {
+            LoadError::new(
+                path,
+                format!("项目文件的格式版本 “{}” 不是数字；文件已损坏或不是 gridmap 写入的。", crate::error::quoted(&v)),
+                format!("the project file's format version \"{}\" is not a number; the file is damaged or was not written by gridmap.", crate::error::quoted(&v)),
+            )
+        })?,
+    };
     if version > FORMAT_VERSION {
         return Err(LoadError::new(
             path,
@@ -462,7 +471,9 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
         let mut rows = st.query([]).map_err(e)?;
         while let Some(r) = rows.next().map_err(e)? {
             let id: String = r.get(1).map_err(e)?;
-            let geometry = polygons(geometry_of(path, r.get(0).map_err(e)?, &id)?);
+            let mut g = geometry_of(path, r.get(0).map_err(e)?, &id)?;
+            keep_finite(path, Layer::Grid, &id, &mut g, &mut project.input_notes);
+            let geometry = polygons(g);
             project.grids.push(Grid {
                 staff: staff.remove(&id).unwrap_or_default(),
                 code: r
@@ -509,7 +520,8 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
         let mut rows = st.query([]).map_err(e)?;
         while let Some(r) = rows.next().map_err(e)? {
             let id: String = r.get(1).map_err(e)?;
-            let g = geometry_of(path, r.get(0).map_err(e)?, &id)?;
+            let mut g = geometry_of(path, r.get(0).map_err(e)?, &id)?;
+            keep_finite(path, layer, &id, &mut g, &mut project.input_notes);
             let name = r
                 .get::<_, Option<String>>(2)
                 .map_err(e)?
@@ -550,7 +562,9 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
         let mut rows = st.query([]).map_err(e)?;
         while let Some(r) = rows.next().map_err(e)? {
             let id: String = r.get(1).map_err(e)?;
-            let location = match geometry_of(path, r.get(0).map_err(e)?, &id)? {
+            let mut g = geometry_of(path, r.get(0).map_err(e)?, &id)?;
+            keep_finite(path, Layer::Village, &id, &mut g, &mut project.input_notes);
+            let location = match g {
                 Some(geo::Geometry::Point(p)) => p,
                 _ => Point::new(f64::NAN, f64::NAN),
             };

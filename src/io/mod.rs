@@ -21,7 +21,7 @@ pub use features::suggest_crs;
 pub use reproject::Reprojector;
 
 use crate::model::{Crs, Project};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How to read.
 #[derive(Debug, Clone, Default)]
@@ -141,6 +141,19 @@ pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    let (dir, name) = folder_and_name(path);
+    let tmp = TempPath::new(dir, &name);
+    write(tmp.path())?;
+    std::fs::rename(tmp.path(), path)?;
+    // The rename itself is made durable by syncing the folder (where the OS allows).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The folder of `path` (`.` for a bare name) and its file name.
+fn folder_and_name(path: &Path) -> (&Path, String) {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -149,18 +162,83 @@ pub fn write_atomic_with(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = write(&tmp).and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    (dir, name)
+}
+
+/// A temporary file or folder beside the file being written (`.NAME.PID.tmp`), removed when
+/// dropped: on success after the rename, on every error path, and while a panic unwinds.
+/// Those a killed run left (their process is gone) are removed when the next write to the
+/// same name starts.
+pub(crate) struct TempPath {
+    path: PathBuf,
+}
+
+impl TempPath {
+    pub(crate) fn new(dir: &Path, name: &str) -> Self {
+        clear_stale(dir, name);
+        TempPath {
+            path: dir.join(format!(".{name}.{}.tmp", std::process::id())),
+        }
     }
-    // The rename itself is made durable by syncing the folder (where the OS allows).
-    if result.is_ok()
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        let _ = d.sync_all();
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
-    result
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        remove_temp(&self.path);
+    }
+}
+
+/// Remove a temporary file or folder and what SQLite may have left beside it.
+fn remove_temp(p: &Path) {
+    if p.is_dir() {
+        let _ = std::fs::remove_dir_all(p);
+    } else {
+        let _ = std::fs::remove_file(p);
+    }
+    for side in ["-journal", "-wal", "-shm"] {
+        let mut s = p.as_os_str().to_owned();
+        s.push(side);
+        let _ = std::fs::remove_file(PathBuf::from(s));
+    }
+}
+
+/// Remove `.NAME.PID.tmp` left in `dir` by runs that were killed.
+fn clear_stale(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = file
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !running(pid, &entry.path()) {
+            remove_temp(&entry.path());
+        }
+    }
+}
+
+/// Whether the process that made a temporary file may still be writing it: on Linux, its
+/// pid is alive; elsewhere, the file changed within the last day.
+fn running(pid: u32, temp: &Path) -> bool {
+    let proc = Path::new("/proc");
+    if proc.join("self").exists() {
+        return proc.join(pid.to_string()).exists();
+    }
+    std::fs::metadata(temp)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < std::time::Duration::from_secs(24 * 3600))
 }
 
 /// Open a project from one file, or several files (one per layer) merged: GeoJSON,

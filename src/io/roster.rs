@@ -4,6 +4,7 @@
 //! exported by gridmap comes back in.
 
 use crate::model::{Project, Staff};
+use std::io::Read;
 use std::path::Path;
 
 /// One row of a roster and the grid it was matched to.
@@ -91,38 +92,210 @@ fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, String> {
             })
             .collect();
     }
-    use calamine::{Data, Reader};
-    let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
-        err(
+    if matches!(ext.as_str(), "xlsx" | "xlsm" | "ods") {
+        check_zip(path)?;
+    }
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_FILE_BYTES {
+        return Err(err(
             path,
-            "无法读取表格（支持 xlsx、xls、ods、csv）",
-            &e.to_string(),
-        )
-    })?;
-    let names = wb.sheet_names();
-    let sheet = names
+            &format!(
+                "表格文件太大（{} MB，上限 {} MB）",
+                size >> 20,
+                MAX_FILE_BYTES >> 20
+            ),
+            &format!(
+                "the spreadsheet is too large ({} MB; the limit is {} MB)",
+                size >> 20,
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    use calamine::{Data, Reader};
+    let text = |c: &Data| match c {
+        // Phones typed as numbers come back as floats.
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        other => other.to_string().trim().to_string(),
+    };
+    let mut cells = Cells::default();
+    if matches!(ext.as_str(), "xlsx" | "xlsm") {
+        // Cell by cell: one cell at XFD1048576 must not make a sheet of 17 billion cells.
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e| {
+            err(
+                path,
+                "无法读取 XLSX 表格",
+                &format!("cannot read the XLSX workbook: {e}"),
+            )
+        })?;
+        let sheet = roster_sheet(path, wb.sheet_names())?;
+        let mut reader = wb.worksheet_cells_reader(&sheet).map_err(|e| {
+            err(
+                path,
+                "无法读取工作表",
+                &format!("cannot read the sheet: {e}"),
+            )
+        })?;
+        while let Some(cell) = reader.next_cell().map_err(|e| {
+            err(
+                path,
+                "无法读取工作表",
+                &format!("cannot read the sheet: {e}"),
+            )
+        })? {
+            let (r, c) = cell.get_position();
+            let v = text(&Data::from(cell.get_value().clone()));
+            cells.put(path, r, c, v)?;
+        }
+    } else {
+        let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
+            err(
+                path,
+                "无法读取表格（支持 xlsx、xls、ods、csv）",
+                &format!("cannot read the spreadsheet (xlsx, xls, ods, csv): {e}"),
+            )
+        })?;
+        let sheet = roster_sheet(path, wb.sheet_names())?;
+        let range = wb.worksheet_range(&sheet).map_err(|e| {
+            err(
+                path,
+                "无法读取工作表",
+                &format!("cannot read the sheet: {e}"),
+            )
+        })?;
+        for (r, c, v) in range.used_cells() {
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            cells.put(path, r0 + r as u32, c0 + c as u32, text(v))?;
+        }
+    }
+    Ok(cells.rows)
+}
+
+/// Limits on a roster: far above any township's (a few hundred people), far below what
+/// would exhaust a PC.
+const MAX_FILE_BYTES: u64 = 32 << 20;
+/// The uncompressed size of all parts of an XLSX/ODS (a zip bomb is refused before it is
+/// opened).
+const MAX_UNZIPPED_BYTES: u64 = 128 << 20;
+const MAX_ZIP_ENTRIES: usize = 2_000;
+pub const MAX_ROWS: u32 = 100_000;
+pub const MAX_COLUMNS: u32 = 256;
+const MAX_CELLS: usize = 1_000_000;
+
+/// The sheet that holds the roster: one named 人员 or 名单, else the first.
+fn roster_sheet(path: &Path, names: Vec<String>) -> Result<String, String> {
+    names
         .iter()
         .find(|n| n.contains("人员") || n.contains("名单"))
         .or(names.first())
         .cloned()
-        .ok_or_else(|| err(path, "表格中没有工作表", "the workbook has no sheet"))?;
-    let range = wb
-        .worksheet_range(&sheet)
-        .map_err(|e| err(path, "无法读取工作表", &e.to_string()))?;
-    Ok(range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|c| match c {
-                    // Phones typed as numbers come back as floats.
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                        format!("{}", *f as i64)
-                    }
-                    other => other.to_string().trim().to_string(),
-                })
-                .collect()
-        })
-        .collect())
+        .ok_or_else(|| err(path, "表格中没有工作表", "the workbook has no sheet"))
+}
+
+/// A sheet's non-empty cells as rows of text, within the limits.
+#[derive(Default)]
+struct Cells {
+    rows: Vec<Vec<String>>,
+    count: usize,
+}
+
+impl Cells {
+    fn put(&mut self, path: &Path, r: u32, c: u32, v: String) -> Result<(), String> {
+        if v.is_empty() {
+            return Ok(());
+        }
+        if r >= MAX_ROWS || c >= MAX_COLUMNS {
+            return Err(err(
+                path,
+                &format!(
+                    "单元格 {} 超出名单的范围（最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列）；请删除表格中多余的内容",
+                    cell_name(r, c)
+                ),
+                &format!(
+                    "cell {} is beyond what a roster may use ({MAX_ROWS} rows, {MAX_COLUMNS} columns); delete the stray content",
+                    cell_name(r, c)
+                ),
+            ));
+        }
+        let (r, c) = (r as usize, c as usize);
+        self.count += c + 1;
+        if self.count > MAX_CELLS {
+            return Err(err(
+                path,
+                &format!("表格内容太多（上限 {MAX_CELLS} 个单元格）"),
+                &format!("the sheet holds too much (the limit is {MAX_CELLS} cells)"),
+            ));
+        }
+        if self.rows.len() <= r {
+            self.rows.resize_with(r + 1, Vec::new);
+        }
+        let row = &mut self.rows[r];
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = v;
+        Ok(())
+    }
+}
+
+/// A cell's name as Excel shows it: A1, XFD1048576.
+fn cell_name(r: u32, c: u32) -> String {
+    let mut col = String::new();
+    let mut n = c + 1;
+    while n > 0 {
+        let d = (n - 1) % 26;
+        col.insert(0, (b'A' + d as u8) as char);
+        n = (n - 1) / 26;
+    }
+    format!("{col}{}", r + 1)
+}
+
+/// Refuse a zip container (XLSX, ODS) with too many parts or parts that unpack to too much:
+/// each part is unpacked into nothing and counted, whatever sizes the zip declares.
+fn check_zip(path: &Path) -> Result<(), String> {
+    let bad = |e: &dyn std::fmt::Display| {
+        err(
+            path,
+            &format!("表格文件已损坏（不是有效的 zip 容器）：{e}"),
+            &format!("the spreadsheet is damaged (not a valid zip container): {e}"),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| err(path, "无法读取", &e.to_string()))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| bad(&e))?;
+    if zip.len() > MAX_ZIP_ENTRIES {
+        return Err(err(
+            path,
+            &format!(
+                "表格文件包含 {} 个部件（上限 {MAX_ZIP_ENTRIES}）",
+                zip.len()
+            ),
+            &format!(
+                "the spreadsheet has {} parts (the limit is {MAX_ZIP_ENTRIES})",
+                zip.len()
+            ),
+        ));
+    }
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).map_err(|e| bad(&e))?;
+        let left = MAX_UNZIPPED_BYTES - total;
+        let n = std::io::copy(&mut (&mut part).take(left + 1), &mut std::io::sink())
+            .map_err(|e| bad(&e))?;
+        total += n;
+        if total > MAX_UNZIPPED_BYTES {
+            return Err(err(
+                path,
+                &format!(
+                    "表格文件解压后超过 {} MB（可能是压缩炸弹）",
+                    MAX_UNZIPPED_BYTES >> 20
+                ),
+                &format!(
+                    "the spreadsheet unpacks to more than {} MB (a zip bomb?)",
+                    MAX_UNZIPPED_BYTES >> 20
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Read a roster and match its rows to `project`'s grids: by code when the row has one that

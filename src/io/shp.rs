@@ -623,7 +623,8 @@ fn text_of(v: &Value) -> String {
 fn shp_props(f: &OutFeature) -> Map<String, Value> {
     let mut p = Map::new();
     p.insert("ID".into(), f.id.into());
-    for (k, v) in &f.props {
+    // `id` is the ID column already.
+    for (k, v) in f.props.iter().filter(|(k, _)| k.as_str() != "id") {
         if k == "staff" {
             let staff: Vec<Staff> = serde_json::from_value(v.clone()).unwrap_or_default();
             let pick = |role: &str| -> (String, String) {
@@ -660,10 +661,146 @@ fn io_err(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }
 
-/// Write one layer's features as a shapefile at `path` (plus `.shx`, `.dbf`, `.prj`,
-/// `.cpg`); the files appear together only when all were written.
+/// The `.shp` and `.shx` of one layer, written here rather than by the `shapefile` crate,
+/// which cannot write a null shape (a grid without geometry is valid in every other
+/// format) and panics on a polygon without rings.
+struct ShapeFiles {
+    shape_type: i32,
+    shp: Vec<u8>,
+    shx: Vec<u8>,
+    bbox: Option<[f64; 4]>,
+}
+
+impl ShapeFiles {
+    const HEADER: usize = 100;
+
+    fn new(shape_type: i32) -> Self {
+        ShapeFiles {
+            shape_type,
+            shp: vec![0; Self::HEADER],
+            shx: vec![0; Self::HEADER],
+            bbox: None,
+        }
+    }
+
+    fn grow(&mut self, pts: &[Coord<f64>]) {
+        for c in pts {
+            let b = self.bbox.get_or_insert([c.x, c.y, c.x, c.y]);
+            *b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
+        }
+    }
+
+    /// One record: a null shape when `parts` has no points.
+    fn record(&mut self, parts: &[Vec<Coord<f64>>]) -> std::io::Result<()> {
+        let points: usize = parts.iter().map(Vec::len).sum();
+        let mut content = Vec::new();
+        if points == 0 {
+            content.extend(0i32.to_le_bytes());
+        } else if self.shape_type == 1 {
+            let c = parts[0][0];
+            self.grow(&[c]);
+            content.extend(1i32.to_le_bytes());
+            content.extend(c.x.to_le_bytes());
+            content.extend(c.y.to_le_bytes());
+        } else {
+            let all: Vec<Coord<f64>> = parts.iter().flatten().copied().collect();
+            self.grow(&all);
+            let (mut lo, mut hi) = (all[0], all[0]);
+            for c in &all {
+                (lo.x, lo.y, hi.x, hi.y) =
+                    (lo.x.min(c.x), lo.y.min(c.y), hi.x.max(c.x), hi.y.max(c.y));
+            }
+            content.extend(self.shape_type.to_le_bytes());
+            for v in [lo.x, lo.y, hi.x, hi.y] {
+                content.extend(v.to_le_bytes());
+            }
+            let count = |n: usize| {
+                i32::try_from(n).map_err(|_| io_err("too many points for a shapefile record"))
+            };
+            content.extend(count(parts.len())?.to_le_bytes());
+            content.extend(count(points)?.to_le_bytes());
+            let mut start = 0;
+            for p in parts {
+                content.extend(count(start)?.to_le_bytes());
+                start += p.len();
+            }
+            for c in &all {
+                content.extend(c.x.to_le_bytes());
+                content.extend(c.y.to_le_bytes());
+            }
+        }
+        let words = |bytes: usize| {
+            i32::try_from(bytes / 2).map_err(|_| io_err("the shapefile would exceed 4 GB"))
+        };
+        let number = (self.shx.len() - Self::HEADER) / 8 + 1;
+        self.shx.extend(words(self.shp.len())?.to_be_bytes());
+        self.shx.extend(words(content.len())?.to_be_bytes());
+        self.shp.extend(words(number * 2)?.to_be_bytes());
+        self.shp.extend(words(content.len())?.to_be_bytes());
+        self.shp.extend(content);
+        words(self.shp.len())?;
+        Ok(())
+    }
+
+    /// The finished files, headers filled in.
+    fn finish(mut self) -> (Vec<u8>, Vec<u8>) {
+        let bbox = self.bbox.unwrap_or([0.0; 4]);
+        for buf in [&mut self.shp, &mut self.shx] {
+            let words = (buf.len() / 2) as i32;
+            let mut h = Vec::with_capacity(Self::HEADER);
+            h.extend(9994i32.to_be_bytes());
+            h.extend([0u8; 20]);
+            h.extend(words.to_be_bytes());
+            h.extend(1000i32.to_le_bytes());
+            h.extend(self.shape_type.to_le_bytes());
+            for v in [bbox[0], bbox[1], bbox[2], bbox[3], 0.0, 0.0, 0.0, 0.0] {
+                h.extend(v.to_le_bytes());
+            }
+            buf[..Self::HEADER].copy_from_slice(&h);
+        }
+        (self.shp, self.shx)
+    }
+}
+
+/// The parts of a shape as the format holds them: outer rings clockwise, holes
+/// counter-clockwise, every ring closed.
+fn shape_parts(g: GeomRef) -> Vec<Vec<Coord<f64>>> {
+    let ring = |ls: &LineString<f64>, clockwise: bool| {
+        let mut pts = ls.0.clone();
+        if pts.len() >= 3 && pts.first() != pts.last() {
+            pts.push(pts[0]);
+        }
+        if (crate::geom::ring_signed_area2(&pts) < 0.0) != clockwise {
+            pts.reverse();
+        }
+        pts
+    };
+    match g {
+        GeomRef::Polygons(mp) => {
+            mp.0.iter()
+                .flat_map(|p| {
+                    std::iter::once(ring(p.exterior(), true))
+                        .chain(p.interiors().iter().map(|h| ring(h, false)))
+                })
+                .filter(|r| r.len() >= 4)
+                .collect()
+        }
+        GeomRef::Lines(ml) => {
+            ml.0.iter()
+                .map(|l| l.0.clone())
+                .filter(|l| l.len() >= 2)
+                .collect()
+        }
+        GeomRef::Point(p) if p.x().is_finite() && p.y().is_finite() => vec![vec![p.0]],
+        GeomRef::Point(_) => Vec::new(),
+    }
+}
+
+/// Write one layer's features as a shapefile (`.shp`, `.shx`, `.dbf`, `.prj`, `.cpg`)
+/// named `stem` in the folder `dir`.
 fn write_layer(
-    path: &Path,
+    dir: &Path,
+    stem: &str,
     features: &[OutFeature],
     prj: &str,
     encoding: DbfEncoding,
@@ -682,90 +819,50 @@ fn write_layer(
             Kind::Text => builder.add_character_field(fname, (*width).clamp(1, 254) as u8),
         };
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp_dir = dir.join(format!(".{stem}.{}.shptmp", std::process::id()));
-    std::fs::create_dir_all(&tmp_dir)?;
-    let result = (|| {
-        let tmp = tmp_dir.join(format!("{stem}.shp"));
-        let mut writer = shapefile::Writer::from_path(&tmp, builder).map_err(io_err)?;
-        for (f, row) in features.iter().zip(&rows) {
-            let mut record = dbase::Record::default();
-            for (key, name, kind, width) in &cols {
-                let v = row.get(key).unwrap_or(&Value::Null);
-                let fv = match (kind, v) {
-                    (_, Value::Null) if *kind != Kind::Text => match kind {
-                        Kind::Bool => FieldValue::Logical(None),
-                        _ => FieldValue::Numeric(None),
-                    },
-                    (Kind::Int | Kind::Float, Value::Number(n)) => FieldValue::Numeric(n.as_f64()),
-                    (Kind::Bool, Value::Bool(b)) => FieldValue::Logical(Some(*b)),
-                    _ => {
-                        let t = fit(&text_of(v), enc, (*width).clamp(1, 254));
-                        FieldValue::Character((!t.is_empty()).then_some(t))
-                    }
-                };
-                record.insert(name.clone(), fv);
-            }
-            write_shape(&mut writer, f.geometry, &record)?;
+    let shape_type = match features.first().map(|f| f.geometry) {
+        Some(GeomRef::Point(_)) => 1,
+        Some(GeomRef::Lines(_)) => 3,
+        _ => 5,
+    };
+    let mut shapes = ShapeFiles::new(shape_type);
+    let mut dbf = builder
+        .build_with_file_dest(dir.join(format!("{stem}.dbf")))
+        .map_err(io_err)?;
+    for (f, row) in features.iter().zip(&rows) {
+        let mut record = dbase::Record::default();
+        for (key, name, kind, width) in &cols {
+            let v = row.get(key).unwrap_or(&Value::Null);
+            let fv = match (kind, v) {
+                (_, Value::Null) if *kind != Kind::Text => match kind {
+                    Kind::Bool => FieldValue::Logical(None),
+                    _ => FieldValue::Numeric(None),
+                },
+                (Kind::Int | Kind::Float, Value::Number(n)) => FieldValue::Numeric(n.as_f64()),
+                (Kind::Bool, Value::Bool(b)) => FieldValue::Logical(Some(*b)),
+                _ => {
+                    let t = fit(&text_of(v), enc, (*width).clamp(1, 254));
+                    FieldValue::Character((!t.is_empty()).then_some(t))
+                }
+            };
+            record.insert(name.clone(), fv);
         }
-        // Dropping the writer writes the headers (record counts, extents).
-        drop(writer);
-        std::fs::write(tmp_dir.join(format!("{stem}.prj")), prj)?;
-        std::fs::write(tmp_dir.join(format!("{stem}.cpg")), encoding.cpg())?;
-        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
-            super::sync_file(&tmp_dir.join(format!("{stem}.{ext}")))?;
-        }
-        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
-            std::fs::rename(
-                tmp_dir.join(format!("{stem}.{ext}")),
-                path.with_extension(ext),
-            )?;
-        }
-        Ok(())
-    })();
-    let _ = std::fs::remove_dir_all(&tmp_dir);
-    result
+        shapes.record(&shape_parts(f.geometry))?;
+        dbf.write_record(&record).map_err(io_err)?;
+    }
+    drop(dbf);
+    let (shp, shx) = shapes.finish();
+    std::fs::write(dir.join(format!("{stem}.shp")), shp)?;
+    std::fs::write(dir.join(format!("{stem}.shx")), shx)?;
+    std::fs::write(dir.join(format!("{stem}.prj")), prj)?;
+    std::fs::write(dir.join(format!("{stem}.cpg")), encoding.cpg())?;
+    for ext in SHP_PARTS {
+        super::sync_file(&dir.join(format!("{stem}.{ext}")))?;
+    }
+    Ok(())
 }
 
-fn write_shape<W: std::io::Write + std::io::Seek>(
-    writer: &mut shapefile::Writer<W>,
-    g: GeomRef,
-    record: &dbase::Record,
-) -> std::io::Result<()> {
-    use shapefile::{Point as SP, PolygonRing};
-    let pt = |c: &Coord<f64>| SP::new(c.x, c.y);
-    match g {
-        GeomRef::Polygons(mp) => {
-            let mut rings = Vec::new();
-            for p in &mp.0 {
-                rings.push(PolygonRing::Outer(p.exterior().0.iter().map(pt).collect()));
-                for h in p.interiors() {
-                    rings.push(PolygonRing::Inner(h.0.iter().map(pt).collect()));
-                }
-            }
-            // An empty geometry is a polygon without parts.
-            writer
-                .write_shape_and_record(&shapefile::Polygon::with_rings(rings), record)
-                .map_err(io_err)
-        }
-        GeomRef::Lines(ml) => {
-            let parts: Vec<Vec<SP>> = ml.0.iter().map(|l| l.0.iter().map(pt).collect()).collect();
-            writer
-                .write_shape_and_record(&shapefile::Polyline::with_parts(parts), record)
-                .map_err(io_err)
-        }
-        GeomRef::Point(p) => writer
-            .write_shape_and_record(&pt(&p.0), record)
-            .map_err(io_err),
-    }
-}
+/// The files of one shapefile.
+const SHP_PARTS: [&str; 5] = ["shp", "shx", "dbf", "prj", "cpg"];
 
 /// The file a layer is written to: `<stem>_<layer>.shp` beside `out`.
 pub fn layer_path(out: &Path, layer_name: &str) -> PathBuf {
@@ -780,20 +877,77 @@ pub fn layer_path(out: &Path, layer_name: &str) -> PathBuf {
     out.with_file_name(format!("{stem}_{plural}.shp"))
 }
 
+/// What a shapefile export did beside writing its files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShpExport {
+    /// The `.shp` files written, one per non-empty layer.
+    pub written: Vec<PathBuf>,
+    /// Files of an earlier export under the same name that were replaced.
+    pub replaced: Vec<PathBuf>,
+    /// Layers of an earlier export under the same name that this project does not have
+    /// (`out_rivers.shp` beside the new `out_grids.shp`), removed so that the set is one
+    /// project's.
+    pub removed: Vec<PathBuf>,
+}
+
 /// Write every non-empty layer of the project as a shapefile beside `out`
-/// (`<stem>_grids.shp`, ...); returns the files written.
-pub fn write(project: &Project, out: &Path, encoding: DbfEncoding) -> Result<Vec<PathBuf>, String> {
+/// (`<stem>_grids.shp`, ...). The set is written into a temporary folder first and moved
+/// into place only when every file is complete; files of an earlier export under the same
+/// name are replaced or, for layers this project lacks, removed (and listed).
+pub fn write(project: &Project, out: &Path, encoding: DbfEncoding) -> Result<ShpExport, String> {
     let prj = crsdef::crs_wkt(project.crs, true)?;
-    let mut written = Vec::new();
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let cannot = |p: &Path, e: &dyn std::fmt::Display| {
+        crate::error::bilingual(
+            &format!("{}：无法写入：{e}", p.display()),
+            &format!("{}: cannot write: {e}", p.display()),
+        )
+    };
+    let tmp = super::TempPath::new(dir, &format!("{stem}.shptmp"));
+    std::fs::create_dir_all(tmp.path()).map_err(|e| cannot(tmp.path(), &e))?;
+    let mut layers = Vec::new();
     for layer in LAYERS {
         let feats: Vec<OutFeature> = out_features(project, Some(layer)).collect();
+        let path = layer_path(out, layer.name());
         if feats.is_empty() {
+            layers.push((path, false));
             continue;
         }
-        let path = layer_path(out, layer.name());
-        write_layer(&path, &feats, &prj, encoding)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        written.push(path);
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        write_layer(tmp.path(), &name, &feats, &prj, encoding).map_err(|e| cannot(&path, &e))?;
+        layers.push((path, true));
     }
-    Ok(written)
+    let mut report = ShpExport::default();
+    for (path, written) in &layers {
+        for ext in SHP_PARTS {
+            let target = path.with_extension(ext);
+            let existed = target.exists();
+            if *written {
+                let name = target.file_name().unwrap_or_default();
+                std::fs::rename(tmp.path().join(name), &target).map_err(|e| cannot(&target, &e))?;
+                if existed && ext == "shp" {
+                    report.replaced.push(target);
+                }
+            } else if existed {
+                std::fs::remove_file(&target).map_err(|e| cannot(&target, &e))?;
+                if ext == "shp" {
+                    report.removed.push(target);
+                }
+            }
+        }
+        if *written {
+            report.written.push(path.clone());
+        }
+    }
+    Ok(report)
 }

@@ -61,7 +61,7 @@ impl Placer {
     }
 
     pub fn take(&mut self, boxes: &[Bbox]) {
-        for b in boxes {
+        for b in boxes.iter().filter(|b| b.iter().all(|v| v.is_finite())) {
             self.taken
                 .insert(rstar::primitives::Rectangle::from_corners(
                     [b[0], b[1]],

@@ -396,6 +396,10 @@ pub enum PrintError {
     Paper(String),
     #[error("比例尺 1:{0} 无效 / invalid scale 1:{0}")]
     Scale(f64),
+    #[error(
+        "页边距 {0} 毫米无效（0 至纸张短边的四分之一）/ invalid margin {0} mm (0 to a quarter of the paper's shorter side)"
+    )]
+    Margin(f64),
     #[error("分辨率 {0} dpi 无效（72–1200）/ invalid resolution {0} dpi (72-1200)")]
     Dpi(u32),
     #[error(
@@ -419,6 +423,13 @@ pub fn compose(project: &Project, opts: &PrintOptions) -> Result<Document, Print
         && !(s.is_finite() && (100.0..=10_000_000.0).contains(&s))
     {
         return Err(PrintError::Scale(s));
+    }
+    if let Some(m) = opts.margin {
+        // The smallest paper a layout uses (A4); a larger page allows no more.
+        let shorter = opts.paper.map_or(210.0, |p| p.width.min(p.height));
+        if !(m.is_finite() && m >= 0.0 && m <= shorter / 4.0) {
+            return Err(PrintError::Margin(m));
+        }
     }
     layouts::compose(project, opts)
 }

@@ -130,7 +130,7 @@ impl Svg {
             n(x),
             n(y),
             n(size),
-            esc(s)
+            esc(&text::clipped(s))
         );
     }
 

@@ -33,6 +33,7 @@ fn metrics() -> Option<&'static Metrics> {
 /// Width of `s` set at `size` (same unit as `size`). Characters outside the font count as
 /// one em, as the fallback glyphs of CJK fonts are.
 pub fn width(s: &str, size: f64) -> f64 {
+    let s = clipped(s);
     let Some(m) = metrics() else {
         return s.chars().count() as f64 * size;
     };
@@ -49,6 +50,18 @@ pub fn width(s: &str, size: f64) -> f64 {
 }
 
 /// Whether the bundled font has a glyph for `c`.
+/// The most characters one line of print holds: a name of 100 MB from a damaged file
+/// prints as its first characters and an ellipsis, not as a page of 100 MB.
+pub const MAX_LINE_CHARS: usize = 300;
+
+/// `s` cut to [`MAX_LINE_CHARS`].
+pub fn clipped(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_LINE_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]).into(),
+        None => s.into(),
+    }
+}
+
 pub fn covers(c: char) -> bool {
     metrics().is_none_or(|m| m.face.glyph_index(c).is_some())
 }

@@ -915,14 +915,17 @@ impl GridmapApp {
         let format = Format::of(path);
         if matches!(format, Some(Format::Shapefile | Format::Csv)) {
             self.message = match crate::commands::export(self.doc.project(), path, &opts) {
-                Ok(files) => format!(
+                Ok(done) => std::iter::once(format!(
                     "已导出 exported: {}",
-                    files
+                    done.files
                         .iter()
                         .map(|f| f.display().to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
-                ),
+                ))
+                .chain(done.notes)
+                .collect::<Vec<_>>()
+                .join("\n"),
                 Err(e) => e,
             };
             return;
