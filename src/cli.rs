@@ -62,13 +62,7 @@ fn open_app(
         },
         None => sample(),
     };
-    let project = match loaded {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("gridmap: {e}");
-            return Ok(EXIT_BAD_INPUT);
-        }
-    };
+    let project = loaded?;
     let path = if import.is_some() { None } else { file };
     gridmap::ui::run(project, path, screenshot, import, open_print)?;
     Ok(0)
@@ -102,15 +96,9 @@ struct Input {
 }
 
 impl Input {
-    /// Load the files; a failure is printed here, once, and the caller exits with 2.
-    fn load(&self) -> Option<gridmap::Project> {
-        let fields = match commands::parse_field_map(&self.fields) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("gridmap: {e}");
-                return None;
-            }
-        };
+    /// Load the files.
+    fn load(&self) -> anyhow::Result<gridmap::Project> {
+        let fields = commands::parse_field_map(&self.fields).map_err(anyhow::Error::msg)?;
         let opts = ReadOptions {
             working_crs: self.crs,
             source_crs: self.src_crs,
@@ -118,13 +106,11 @@ impl Input {
             gcj02: self.gcj02,
             fields,
         };
-        commands::load(&self.files, &opts)
-            .map_err(|e| eprintln!("gridmap: {e}"))
-            .ok()
+        Ok(commands::load(&self.files, &opts)?)
     }
 
     /// Load and audit: the project's own thresholds, the gap width given here if any.
-    fn audit(&self, gap_width: Option<f64>) -> Option<(gridmap::Project, gridmap::Report)> {
+    fn audit(&self, gap_width: Option<f64>) -> anyhow::Result<(gridmap::Project, gridmap::Report)> {
         let project = self.load()?;
         let mut config = AuditConfig::from_settings(&project.settings);
         if let Some(w) = gap_width {
@@ -135,7 +121,7 @@ impl Input {
         // The process ends soon: leave the auditor's memory to the OS instead of freeing
         // its many small allocations one by one.
         std::mem::forget(auditor);
-        Some((project, report))
+        Ok((project, report))
     }
 }
 
@@ -375,9 +361,7 @@ fn run() -> anyhow::Result<i32> {
             lang,
             no_geometry,
         } => {
-            let Some((project, report)) = input.audit(gap_width) else {
-                return Ok(EXIT_BAD_INPUT);
-            };
+            let (project, report) = input.audit(gap_width)?;
             let mut clock = std::time::Instant::now();
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -398,9 +382,7 @@ fn run() -> anyhow::Result<i32> {
             per_layer,
             dbf_encoding,
         } => {
-            let Some(project) = input.load() else {
-                return Ok(EXIT_BAD_INPUT);
-            };
+            let project = input.load()?;
             let opts = commands::ExportOptions {
                 keep_crs,
                 per_layer,
@@ -420,9 +402,7 @@ fn run() -> anyhow::Result<i32> {
             gap_width,
             format,
         } => {
-            let Some((_, report)) = input.audit(gap_width) else {
-                return Ok(EXIT_BAD_INPUT);
-            };
+            let (_, report) = input.audit(gap_width)?;
             print!(
                 "{}",
                 commands::render_rivers(&report, format).map_err(anyhow::Error::msg)?
@@ -451,17 +431,14 @@ fn run() -> anyhow::Result<i32> {
             dpi,
             out,
         } => {
-            let Some(project) = input.load() else {
-                return Ok(EXIT_BAD_INPUT);
-            };
+            let project = input.load()?;
             let duties = match duties {
-                Some(p) => match std::fs::read_to_string(&p) {
-                    Ok(t) => Some(t),
-                    Err(e) => {
-                        eprintln!("gridmap: {}: 无法读取 / cannot read: {e}", p.display());
-                        return Ok(EXIT_BAD_INPUT);
-                    }
-                },
+                Some(p) => Some(std::fs::read_to_string(&p).map_err(|e| {
+                    anyhow::anyhow!(gridmap::error::bilingual(
+                        &format!("{}：无法读取：{e}", p.display()),
+                        &format!("{}: cannot read: {e}", p.display()),
+                    ))
+                })?),
                 None => None,
             };
             let mut opts = gridmap::print::PrintOptions::new(layout);
@@ -484,35 +461,29 @@ fn run() -> anyhow::Result<i32> {
             opts.mono = mono;
             opts.show.ticks = ticks;
             for h in &hide {
-                if let Err(e) = opts.show.hide(h) {
-                    eprintln!("gridmap: {e}");
-                    return Ok(EXIT_BAD_INPUT);
-                }
+                opts.show.hide(h).map_err(anyhow::Error::msg)?;
             }
             opts.atlas_villages = atlas_villages;
             if let Some(d) = date {
                 opts.date = d;
             }
             let opts = opts.with_project_defaults(&project);
-            let printed = match commands::print(&project, &opts, &out, dpi) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("gridmap: {e}");
-                    return Ok(EXIT_BAD_INPUT);
-                }
-            };
+            let printed =
+                commands::print(&project, &opts, &out, dpi).map_err(anyhow::Error::msg)?;
             for (page, names) in &printed.omitted {
                 let shown: Vec<&str> = names.iter().take(10).map(String::as_str).collect();
+                let more = if names.len() > shown.len() {
+                    " …"
+                } else {
+                    ""
+                };
+                let (n, shown) = (names.len(), shown.join("、"));
                 eprintln!(
-                    "gridmap: {page}: {} 个标注放不下 / {} labels found no room: {}{}",
-                    names.len(),
-                    names.len(),
-                    shown.join("、"),
-                    if names.len() > shown.len() {
-                        " …"
-                    } else {
-                        ""
-                    }
+                    "{}",
+                    gridmap::error::bilingual(
+                        &format!("{page}：{n} 个标注放不下：{shown}{more}"),
+                        &format!("{page}: {n} labels found no room: {shown}{more}"),
+                    )
                 );
             }
             for f in printed.files {
@@ -521,21 +492,11 @@ fn run() -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Ledger { input, out } => {
-            let Some(project) = input.load() else {
-                return Ok(EXIT_BAD_INPUT);
-            };
-            match commands::ledger(&project, &out) {
-                Ok(files) => {
-                    for f in files {
-                        println!("{}", f.display());
-                    }
-                    Ok(0)
-                }
-                Err(e) => {
-                    eprintln!("gridmap: {e}");
-                    Ok(EXIT_BAD_INPUT)
-                }
+            let project = input.load()?;
+            for f in commands::ledger(&project, &out).map_err(anyhow::Error::msg)? {
+                println!("{}", f.display());
             }
+            Ok(0)
         }
         Command::Codes {
             input,
@@ -543,9 +504,7 @@ fn run() -> anyhow::Result<i32> {
             parent,
             out,
         } => {
-            let Some(mut project) = input.load() else {
-                return Ok(EXIT_BAD_INPUT);
-            };
+            let mut project = input.load()?;
             if !renumber {
                 let report = audit(&project, &AuditConfig::from_settings(&project.settings));
                 let bad: Vec<_> = report
@@ -559,10 +518,16 @@ fn run() -> anyhow::Result<i32> {
                     })
                     .collect();
                 for f in &bad {
-                    println!("{} / {}", f.message.zh, f.message.en);
+                    println!(
+                        "{}",
+                        gridmap::error::bilingual(&f.message.zh, &f.message.en)
+                    );
                 }
                 if bad.is_empty() {
-                    println!("编码全部符合规则 / every code fits the layout");
+                    println!(
+                        "{}",
+                        gridmap::error::bilingual("编码全部符合规则", "every code fits the layout")
+                    );
                 }
                 return Ok(i32::from(!bad.is_empty()));
             }
@@ -587,30 +552,20 @@ fn run() -> anyhow::Result<i32> {
             export,
             out,
         } => {
-            let Some(mut project) = input.load() else {
-                return Ok(EXIT_BAD_INPUT);
-            };
+            let mut project = input.load()?;
             if let Some(path) = export {
-                if let Err(e) = commands::export_staff(&project, &path) {
-                    eprintln!("gridmap: {e}");
-                    return Ok(EXIT_BAD_INPUT);
-                }
+                commands::export_staff(&project, &path).map_err(anyhow::Error::msg)?;
                 println!("{}", path.display());
                 return Ok(0);
             }
             let Some(path) = import else {
-                eprintln!(
-                    "gridmap: --import ROSTER 或 --export ROSTER / give --import or --export"
-                );
-                return Ok(EXIT_BAD_INPUT);
+                anyhow::bail!(gridmap::error::bilingual(
+                    "请给出 --import ROSTER 或 --export ROSTER",
+                    "give --import ROSTER or --export ROSTER",
+                ));
             };
-            let (t, roster) = match commands::import_staff(&project, &path) {
-                Ok(x) => x,
-                Err(e) => {
-                    eprintln!("gridmap: {e}");
-                    return Ok(EXIT_BAD_INPUT);
-                }
-            };
+            let (t, roster) =
+                commands::import_staff(&project, &path).map_err(anyhow::Error::msg)?;
             let matched = roster.rows.len() - roster.unmatched().count();
             println!(
                 "{matched} 行已匹配，{} 个网格更新 / {matched} rows matched, {} grids updated",
@@ -637,9 +592,7 @@ fn run() -> anyhow::Result<i32> {
             along_rivers,
             out,
         } => {
-            let Some(mut project) = input.load() else {
-                return Ok(EXIT_BAD_INPUT);
-            };
+            let mut project = input.load()?;
             let mut opts = gridmap::edit::PartitionOptions {
                 households: AuditConfig::from_settings(&project.settings).households,
                 along_rivers,
@@ -650,12 +603,10 @@ fn run() -> anyhow::Result<i32> {
                     .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
                 {
                     Some(r) => opts.households = r,
-                    None => {
-                        eprintln!(
-                            "gridmap: --households {h}: 应为 最小-最大 / expected MIN-MAX, e.g. 200-300"
-                        );
-                        return Ok(EXIT_BAD_INPUT);
-                    }
+                    None => anyhow::bail!(gridmap::error::bilingual(
+                        &format!("--households {h}：应为 最小-最大，如 200-300"),
+                        &format!("--households {h}: expected MIN-MAX, e.g. 200-300"),
+                    )),
                 }
             }
             let id = project
@@ -664,13 +615,8 @@ fn run() -> anyhow::Result<i32> {
                 .find(|g| g.id == village || (!g.code.is_empty() && g.code == village))
                 .map(|g| g.id.clone())
                 .unwrap_or(village);
-            let t = match commands::propose_partition(&project, &id, &opts) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("gridmap: {e}");
-                    return Ok(EXIT_BAD_INPUT);
-                }
-            };
+            let t =
+                commands::propose_partition(&project, &id, &opts).map_err(anyhow::Error::msg)?;
             t.apply(&mut project)?;
             for g in project.children_of(&id) {
                 println!(
@@ -688,9 +634,7 @@ fn run() -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Bounds { input, format } => {
-            let Some(project) = input.load() else {
-                return Ok(EXIT_BAD_INPUT);
-            };
+            let project = input.load()?;
             print!(
                 "{}",
                 commands::render_bounds(&project, format).map_err(anyhow::Error::msg)?
@@ -724,13 +668,7 @@ fn run() -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::BenchPrint { file, dir } => {
-            let project = match commands::load(&[file], &ReadOptions::default()) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("gridmap: {e}");
-                    return Ok(EXIT_BAD_INPUT);
-                }
-            };
+            let project = commands::load(&[file], &ReadOptions::default())?;
             let rows = commands::bench_print(&project, &dir).map_err(anyhow::Error::msg)?;
             print!("{}", commands::render_print_bench(&rows));
             Ok(0)
@@ -781,6 +719,7 @@ fn parse_date(s: &str) -> Result<gridmap::print::PrintDate, String> {
 pub fn main() {
     match run() {
         Ok(code) => std::process::exit(code),
+        // The one place an error is reported: its message, exit code 2.
         Err(e) => {
             eprintln!("gridmap: {e:#}");
             std::process::exit(EXIT_BAD_INPUT);

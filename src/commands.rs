@@ -175,7 +175,12 @@ pub fn write_audit(
     out: &mut dyn std::io::Write,
 ) -> Result<(), String> {
     let w = GeometryWriter::new(project.crs, &WriteOptions::default())?;
-    let io = |e: std::io::Error| format!("写入报告失败 / cannot write the report: {e}");
+    let io = |e: std::io::Error| {
+        crate::error::bilingual(
+            &format!("写入报告失败：{e}"),
+            &format!("cannot write the report: {e}"),
+        )
+    };
     let json = |f: &Finding| {
         let mut v = finding_json(f, &w);
         if !geometry && let Some(m) = v.as_object_mut() {
@@ -431,8 +436,13 @@ impl From<Vec<PathBuf>> for Exported {
 }
 
 /// Write the project in the format `out`'s extension names.
-pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Exported, String> {
-    let cannot = |e: std::io::Error| format!("{}: cannot write: {e}", out.display());
+pub fn export(
+    project: &Project,
+    out: &Path,
+    opts: &ExportOptions,
+) -> Result<Exported, io::WriteError> {
+    let cannot = |e: std::io::Error| io::WriteError::io(out, &e);
+    let convert = |e: String| io::WriteError::convert(out, &e);
     match io::Format::of(out) {
         Some(io::Format::GeoPackage) => {
             io::gpkg::write(project, out)?;
@@ -474,7 +484,8 @@ pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Exp
             })
         }
         Some(io::Format::Csv) => {
-            io::write_atomic(out, &io::table::grids_csv(project)?).map_err(cannot)?;
+            io::write_atomic(out, &io::table::grids_csv(project).map_err(convert)?)
+                .map_err(cannot)?;
             Ok(vec![out.to_path_buf()].into())
         }
         Some(io::Format::GeoJson) if opts.per_layer => {
@@ -482,7 +493,7 @@ pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Exp
                 keep_crs: opts.keep_crs,
             };
             let mut written = Vec::new();
-            for (layer, bytes) in io::geojson::to_geojson_layers(project, &w)? {
+            for (layer, bytes) in io::geojson::to_geojson_layers(project, &w).map_err(convert)? {
                 let stem = out
                     .file_stem()
                     .map(|s| s.to_string_lossy().to_string())
@@ -492,8 +503,7 @@ pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Exp
                     .map(|s| s.to_string_lossy().to_string())
                     .unwrap_or_default();
                 let path = out.with_file_name(format!("{stem}_{layer}.{ext}"));
-                io::write_atomic(&path, &bytes)
-                    .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+                io::write_atomic(&path, &bytes).map_err(|e| io::WriteError::io(&path, &e))?;
                 written.push(path);
             }
             Ok(written.into())
@@ -504,13 +514,15 @@ pub fn export(project: &Project, out: &Path, opts: &ExportOptions) -> Result<Exp
                 &WriteOptions {
                     keep_crs: opts.keep_crs,
                 },
-            )?;
+            )
+            .map_err(convert)?;
             io::write_atomic(out, &bytes).map_err(cannot)?;
             Ok(vec![out.to_path_buf()].into())
         }
-        None => Err(format!(
-            "{}: unknown output format; use .geojson, .gpkg, .shp or .csv",
-            out.display()
+        None => Err(io::WriteError::new(
+            out,
+            "不认识的输出格式；请用 .geojson、.gpkg、.shp 或 .csv",
+            "unknown output format; use .geojson, .gpkg, .shp or .csv",
         )),
     }
 }
@@ -577,7 +589,8 @@ pub fn bench(dir: &Path, sizes: &[(usize, usize, usize)]) -> Result<Vec<BenchRow
                     keep_crs: true,
                     ..Default::default()
                 },
-            )?;
+            )
+            .map_err(|e| e.to_string())?;
         }
         // Best of three runs: this machine is shared and single runs vary by ±30%.
         let mut best: Option<(f64, f64)> = None;
@@ -663,17 +676,18 @@ pub fn print(
     use crate::print;
     let ext = extension(out);
     if !matches!(ext.as_str(), "pdf" | "svg" | "png") {
-        return Err(format!(
-            "{}: 输出格式须为 .pdf、.svg 或 .png / the output must end in .pdf, .svg or .png",
-            out.display()
-        ));
+        return Err(io::WriteError::new(
+            out,
+            "输出格式须为 .pdf、.svg 或 .png",
+            "the output must end in .pdf, .svg or .png",
+        )
+        .to_string());
     }
     if ext == "png" && !(72..=1200).contains(&dpi) {
         return Err(print::PrintError::Dpi(dpi).to_string());
     }
     let doc = print::compose(project, opts).map_err(|e| e.to_string())?;
-    let cannot =
-        |p: &Path, e: std::io::Error| format!("{}: 无法写入 / cannot write: {e}", p.display());
+    let cannot = |p: &Path, e: std::io::Error| io::WriteError::io(p, &e).to_string();
     let mut files = Vec::new();
     if ext == "pdf" {
         let bytes = print::to_pdf(&doc).map_err(|e| e.to_string())?;
@@ -824,18 +838,19 @@ pub fn render_bounds(project: &Project, format: TableFormat) -> Result<String, S
 pub fn ledger(project: &Project, out: &Path) -> Result<Vec<PathBuf>, String> {
     let ext = extension(out);
     if ext != "xlsx" && ext != "csv" {
-        return Err(format!(
-            "{}: 台账须为 .xlsx 或 .csv / the ledger must end in .xlsx or .csv",
-            out.display()
-        ));
+        return Err(io::WriteError::new(
+            out,
+            "台账须为 .xlsx 或 .csv",
+            "the ledger must end in .xlsx or .csv",
+        )
+        .to_string());
     }
     let report = crate::audit(
         project,
         &crate::AuditConfig::from_settings(&project.settings),
     );
     let tables = crate::ledger::tables(project, &report);
-    let cannot =
-        |p: &Path, e: std::io::Error| format!("{}: 无法写入 / cannot write: {e}", p.display());
+    let cannot = |p: &Path, e: std::io::Error| io::WriteError::io(p, &e).to_string();
     if ext == "xlsx" {
         let title = format!("{}网格台账", project.name);
         let bytes = crate::ledger::to_xlsx(&tables, &title)?;
@@ -891,14 +906,15 @@ pub fn export_staff(project: &Project, out: &Path) -> Result<(), String> {
         "xlsx" => crate::ledger::to_xlsx(&[table], "人员名单")?,
         "csv" => crate::ledger::to_csv(&table)?,
         _ => {
-            return Err(format!(
-                "{}: 名单须为 .xlsx 或 .csv / the roster must end in .xlsx or .csv",
-                out.display()
-            ));
+            return Err(io::WriteError::new(
+                out,
+                "名单须为 .xlsx 或 .csv",
+                "the roster must end in .xlsx or .csv",
+            )
+            .to_string());
         }
     };
-    io::write_atomic(out, &bytes)
-        .map_err(|e| format!("{}: 无法写入 / cannot write: {e}", out.display()))
+    io::write_atomic(out, &bytes).map_err(|e| io::WriteError::io(out, &e).to_string())
 }
 
 /// A partition proposal for village `id` with codes for the new grids (the village's code

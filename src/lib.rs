@@ -10,6 +10,8 @@ pub mod commands;
 pub mod document;
 pub mod edit;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geom;
 pub mod io;
 pub mod ledger;

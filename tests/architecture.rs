@@ -25,6 +25,9 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
             "model", "geom", "records", "io", "audit", "edit", "print", "synth", "ledger",
             "document", "timing", "error",
         ],
+        "fuzzing" => &[
+            "model", "io", "audit", "print", "records", "commands", "error",
+        ],
         "ui" => &[
             "model", "geom", "records", "io", "audit", "edit", "print", "synth", "ledger",
             "document", "timing", "commands", "error",

@@ -1689,3 +1689,62 @@ fn a_river_is_clipped_to_the_township() {
         }
     }
 }
+
+#[test]
+fn a_damaged_project_file_is_refused_with_its_name_and_the_map_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("坏项目.gpkg");
+    gridmap::io::gpkg::write(&load("jinping.geojson"), &gpkg).unwrap();
+    let conn = rusqlite::Connection::open(&gpkg).unwrap();
+    conn.execute(
+        "UPDATE gridmap_meta SET value = 'abc' WHERE key = 'format_version'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let mut h = app("jinping.geojson");
+    file_menu(&mut h, "打开…", &gpkg);
+    settle(&mut h);
+    let m = h.state().message.clone();
+    assert!(m.contains("坏项目.gpkg") && m.contains("格式版本"), "{m}");
+    assert!(m.contains("format version \"abc\" is not a number"), "{m}");
+    assert_eq!(h.state().doc.project().grids.len(), 80);
+}
+
+#[test]
+fn saving_shapefiles_over_an_earlier_export_says_what_was_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("导出.shp");
+    // An earlier export of the whole township: grids, rivers, reservoirs, villages.
+    let full = load("jinping.geojson");
+    gridmap::commands::export(&full, &out, &Default::default()).unwrap();
+    assert!(dir.path().join("导出_rivers.shp").exists());
+    // This project has grids only.
+    let mut grids_only = full.clone();
+    grids_only.rivers.clear();
+    grids_only.reservoirs.clear();
+    grids_only.villages.clear();
+    grids_only.boundary.clear();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, grids_only, None));
+    h.run_steps(4);
+    file_menu(&mut h, "另存为…", &out);
+    h.run_steps(3);
+    let m = h.state().message.clone();
+    assert!(m.contains("已导出"), "{m}");
+    assert!(
+        m.contains("已删除此前导出留下的") && m.contains("导出_rivers.shp"),
+        "{m}"
+    );
+    assert!(m.contains("removed layers of an earlier export"), "{m}");
+    assert!(!dir.path().join("导出_rivers.shp").exists());
+    assert!(!dir.path().join("导出_villages.dbf").exists());
+    let back = gridmap::io::open(
+        &[dir.path().join("导出_grids.shp").as_path()],
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(back.grids.len(), 80);
+    assert!(back.rivers.is_empty());
+}

@@ -30,7 +30,7 @@ pub struct SettingChange {
 /// Why a transaction could not be applied; the project is left as it was.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
-    "{zh}：{label}（{layer_zh}第 {pos} 项）。项目已保持原样。 / The change \"{label}\" no longer fits the project ({layer_en} item {pos}: {en}); nothing was changed."
+    "{zh}：{label}（{layer_zh}第 {pos} 项）。项目已保持原样。\nThe change \"{label}\" no longer fits the project ({layer_en} item {pos}: {en}); nothing was changed."
 )]
 pub struct ApplyError {
     pub label: String,

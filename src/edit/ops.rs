@@ -20,19 +20,19 @@ pub const SNAP_EPS: f64 = 1e-3;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EditError {
-    #[error("grid {0} not found / 找不到网格 {0}")]
+    #[error("找不到网格 {0}\ngrid {0} not found")]
     NotFound(String),
-    #[error("nothing is left after avoiding the neighbours / 避让相邻网格后没有剩余区域")]
+    #[error("避让相邻网格后没有剩余区域\nnothing is left after avoiding the neighbours")]
     Empty,
-    #[error("the line does not cut the grid in two / 分割线没有把网格分成两部分")]
+    #[error("分割线没有把网格分成两部分\nthe line does not cut the grid in two")]
     NoSplit,
-    #[error("select at least two grids of the same level / 请选择至少两个同级网格")]
+    #[error("请选择至少两个同级网格\nselect at least two grids of the same level")]
     MergeNeedsTwo,
-    #[error("a ring would keep fewer than 3 points / 删除后环少于 3 个点")]
+    #[error("删除后环少于 3 个点\na ring would keep fewer than 3 points")]
     TooFewPoints,
-    #[error("no boundary or level-1 grid to clip to / 没有镇界或一级网格，无法裁剪")]
+    #[error("没有镇界或一级网格，无法裁剪\nno boundary or level-1 grid to clip to")]
     NoTownship,
-    #[error("no natural-village points inside this grid / 该网格内没有自然村点，无法生成划分方案")]
+    #[error("该网格内没有自然村点，无法生成划分方案\nno natural-village points inside this grid")]
     NoPoints,
 }
 

@@ -5,8 +5,6 @@
 
 use super::SourceCrs;
 use crate::model::Crs;
-use proj::Proj;
-use proj::wkt::WktVersion;
 use proj_sys as ffi;
 use std::ffi::{CStr, CString};
 
@@ -122,16 +120,76 @@ pub fn crs_from_wkt(wkt: &str) -> Result<SourceCrs, String> {
 }
 
 /// The WKT of an EPSG CRS: ESRI's WKT1 for `.prj` files (what ArcGIS and older QGIS
-/// read), else OGC WKT1 as GDAL writes it (GeoPackage `definition`).
+/// read), else OGC WKT1 as GDAL writes it (GeoPackage `definition`). An error, not a
+/// panic, for a CRS that WKT1 cannot describe.
 pub fn crs_wkt(crs: Crs, esri: bool) -> Result<String, String> {
-    let p = Proj::new(&crs.authority()).map_err(|e| format!("{}: {e}", crs.authority()))?;
-    let version = if esri {
-        WktVersion::Wkt1_Esri
+    let what = crs.authority();
+    let c_text = CString::new(what.clone()).map_err(|e| e.to_string())?;
+    let kind = if esri {
+        ffi::PJ_WKT_TYPE_PJ_WKT1_ESRI
     } else {
-        WktVersion::Wkt1_Gdal
+        ffi::PJ_WKT_TYPE_PJ_WKT1_GDAL
     };
-    p.as_wkt(Some(version), None)
-        .map_err(|e| format!("{}: {e}", crs.authority()))
+    // SAFETY: the context and object are owned by guards; the WKT string belongs to the
+    // object and is copied before the guards drop.
+    unsafe {
+        let ctx = Ctx(ffi::proj_context_create());
+        ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
+        let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
+        if obj.0.is_null() {
+            return Err(format!("PROJ does not know {what}"));
+        }
+        let wkt = ffi::proj_as_wkt(ctx.0, obj.0, kind, std::ptr::null());
+        if wkt.is_null() {
+            return Err(format!("PROJ cannot write {what} as WKT1"));
+        }
+        Ok(CStr::from_ptr(wkt).to_string_lossy().into_owned())
+    }
+}
+
+/// What PROJ knows an EPSG code as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrsKind {
+    /// Longitude/latitude (2D or 3D).
+    Geographic,
+    Projected,
+    /// Geocentric, vertical, compound, ...: nothing a grid map is drawn in.
+    Other,
+}
+
+/// The kind of an EPSG CRS; None when PROJ does not know the code. Answers are kept, so a
+/// file of a million features asks PROJ once.
+pub fn crs_kind(crs: Crs) -> Option<CrsKind> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static KNOWN: OnceLock<Mutex<HashMap<u32, Option<CrsKind>>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    if let Some(k) = known.lock().ok().and_then(|m| m.get(&crs.epsg).copied()) {
+        return k;
+    }
+    let kind = (|| {
+        let c_text = CString::new(crs.authority()).ok()?;
+        // SAFETY: the context and object are owned by guards.
+        unsafe {
+            let ctx = Ctx(ffi::proj_context_create());
+            ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
+            let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
+            if obj.0.is_null() {
+                return None;
+            }
+            Some(match ffi::proj_get_type(obj.0) {
+                ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS | ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => {
+                    CrsKind::Geographic
+                }
+                ffi::PJ_TYPE_PJ_TYPE_PROJECTED_CRS => CrsKind::Projected,
+                _ => CrsKind::Other,
+            })
+        }
+    })();
+    if let Ok(mut m) = known.lock() {
+        m.insert(crs.epsg, kind);
+    }
+    kind
 }
 
 #[cfg(test)]

@@ -138,19 +138,24 @@ pub(crate) fn for_each_coord_mut(g: &mut geo::Geometry<f64>, f: &mut dyn FnMut(&
 
 /// Remove the coordinates that are not finite numbers (NaN or infinite in the file, or
 /// ones PROJ could not transform) from a geometry, with the rings and lines left too short
-/// to stand; returns how many were removed. Everything after reading (indexes, audit,
+/// to stand, and polygons without any exterior (`"coordinates": []`, which hold nothing);
+/// returns how many coordinates were removed. Everything after reading (indexes, audit,
 /// drawing, writers) may then take every coordinate as a number.
 pub(crate) fn drop_non_finite(g: &mut geo::Geometry<f64>) -> usize {
     fn ring(ls: &mut LineString<f64>, min: usize, closed: bool) -> usize {
         let n = ls.0.len();
         ls.0.retain(|c| c.x.is_finite() && c.y.is_finite());
         let removed = n - ls.0.len();
-        if removed > 0 && closed && ls.0.len() >= 3 && ls.0.first() != ls.0.last() {
-            let first = ls.0[0];
-            ls.0.push(first);
-        }
-        if ls.0.len() < min {
-            ls.0.clear();
+        if removed > 0 {
+            if closed && ls.0.len() >= 3 && ls.0.first() != ls.0.last() {
+                let first = ls.0[0];
+                ls.0.push(first);
+            }
+            // Too short to stand once the bad coordinates are gone (a ring short to begin
+            // with is kept for the validity check to report).
+            if ls.0.len() < min {
+                ls.0.clear();
+            }
         }
         removed
     }
@@ -189,7 +194,8 @@ pub(crate) fn drop_non_finite(g: &mut geo::Geometry<f64>) -> usize {
     }
 }
 
-/// [`drop_non_finite`] on a feature, with a note for the audit when anything was removed.
+/// [`drop_non_finite`] on a feature, with a note for the audit when anything was removed;
+/// an empty geometry becomes none.
 pub(crate) fn keep_finite(
     path: &Path,
     layer: Layer,
@@ -199,13 +205,14 @@ pub(crate) fn keep_finite(
 ) {
     let Some(geom) = g else { return };
     let removed = drop_non_finite(geom);
-    if removed == 0 {
-        return;
-    }
-    let point = matches!(geom, geo::Geometry::Point(_));
-    let gone = point || geom.coords_iter().next().is_none();
+    // A geometry with nothing left (or nothing to begin with) is no geometry.
+    let gone = (removed > 0 && matches!(geom, geo::Geometry::Point(_)))
+        || geom.coords_iter().next().is_none();
     if gone {
         *g = None;
+    }
+    if removed == 0 {
+        return;
     }
     let file = path.display();
     notes.push(InputNote {
@@ -329,6 +336,27 @@ pub(crate) fn assemble(
         };
         sources.push(s);
     }
+    // A CRS named by code must be one PROJ knows, and one a map is drawn in.
+    for (b, s) in batches.iter().zip(&sources) {
+        if let SourceCrs::Epsg(c) = s {
+            let (zh, en) = match super::crs_kind(*c) {
+                Some(super::CrsKind::Geographic | super::CrsKind::Projected) => continue,
+                Some(super::CrsKind::Other) => (
+                    "不是经纬度或投影坐标系（例如地心或高程坐标系），无法使用",
+                    "is neither longitude/latitude nor projected (geocentric, vertical, ...); it cannot be used",
+                ),
+                None => (
+                    "不存在（PROJ 数据库中没有此编码）",
+                    "does not exist (PROJ knows no such code)",
+                ),
+            };
+            return Err(LoadError::new(
+                &b.path,
+                format!("坐标系 {} {zh}。", c.authority()),
+                format!("the CRS {} {en}.", c.authority()),
+            ));
+        }
+    }
     // Geographic input: check the range, and recognise projected data that lacks a CRS.
     let mut min_x = f64::INFINITY;
     let mut max_x = f64::NEG_INFINITY;
@@ -362,11 +390,13 @@ pub(crate) fn assemble(
                 &b.path,
                 format!(
                     "坐标 ({}, {}) 不是经纬度，文件也没有声明坐标系。请用 --src-crs 指定坐标系。",
-                    c.x, c.y
+                    crate::error::number(c.x),
+                    crate::error::number(c.y)
                 ),
                 format!(
                     "coordinate ({}, {}) is not longitude/latitude and the file names no CRS.{hint}",
-                    c.x, c.y
+                    crate::error::number(c.x),
+                    crate::error::number(c.y)
                 ),
             )
             .in_feature(fid);
@@ -379,7 +409,9 @@ pub(crate) fn assemble(
     let working = match opts.working_crs {
         Some(c) => c,
         None => match sources.iter().find_map(|s| match s {
-            SourceCrs::Epsg(c) if !c.is_geographic() => Some(*c),
+            SourceCrs::Epsg(c) if super::crs_kind(*c) == Some(super::CrsKind::Projected) => {
+                Some(*c)
+            }
             _ => None,
         }) {
             Some(c) => c,
@@ -402,15 +434,15 @@ pub(crate) fn assemble(
             }
         },
     };
-    if working.is_geographic() {
+    if super::crs_kind(working) != Some(super::CrsKind::Projected) {
         return Err(LoadError::new(
             &file0,
             format!(
-                "工作坐标系 {} 是地理坐标系；请选择以米为单位的投影坐标系。",
+                "工作坐标系 {} 不是投影坐标系；请选择以米为单位的投影坐标系。",
                 working.authority()
             ),
             format!(
-                "working CRS {} is geographic; choose a projected CRS in metres.",
+                "working CRS {} is not a projected CRS; choose a projected CRS in metres.",
                 working.authority()
             ),
         ));

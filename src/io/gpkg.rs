@@ -352,13 +352,13 @@ fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
 /// Save the project as a GeoPackage, atomically: written to a temporary file in the same
 /// folder, synced, then renamed over `path`. The project's settings (audit thresholds, language,
 /// field mapping, ...) are stored in `gridmap_meta`.
-pub fn write(project: &Project, path: &Path) -> Result<(), String> {
+pub fn write(project: &Project, path: &Path) -> Result<(), super::WriteError> {
     super::write_atomic_with(path, |tmp| {
         let _ = std::fs::remove_file(tmp);
         write_db(project, tmp).map_err(std::io::Error::other)?;
         super::sync_file(tmp)
     })
-    .map_err(|e| format!("{}: {e}", path.display()))
+    .map_err(|e| super::WriteError::io(path, &e))
 }
 
 fn geometry_of(
@@ -433,6 +433,17 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
             |r| r.get(0),
         )
         .map_err(e)?;
+    if super::crs_kind(Crs::epsg(epsg)) != Some(super::CrsKind::Projected) {
+        return Err(LoadError::new(
+            path,
+            format!(
+                "项目文件的坐标系 EPSG:{epsg} 不是投影坐标系；文件已损坏或不是 gridmap 写入的。"
+            ),
+            format!(
+                "the project file's CRS EPSG:{epsg} is not a projected CRS; the file is damaged or was not written by gridmap."
+            ),
+        ));
+    }
     let mut project = Project {
         name: meta("name").unwrap_or_default(),
         crs: Crs::epsg(epsg),

@@ -15,8 +15,8 @@ pub mod shp;
 pub mod table;
 pub mod worldfile;
 
-pub use crsdef::{crs_from_wkt, crs_wkt};
-pub use error::LoadError;
+pub use crsdef::{CrsKind, crs_from_wkt, crs_kind, crs_wkt};
+pub use error::{LoadError, WriteError};
 pub use features::suggest_crs;
 pub use reproject::Reprojector;
 
@@ -76,7 +76,7 @@ pub enum SourceCrs {
 impl SourceCrs {
     pub fn is_geographic(&self) -> bool {
         match self {
-            SourceCrs::Epsg(c) => c.is_geographic(),
+            SourceCrs::Epsg(c) => crs_kind(*c) == Some(CrsKind::Geographic),
             SourceCrs::Definition { geographic, .. } => *geographic,
         }
     }
@@ -142,7 +142,7 @@ pub fn write_atomic_with(
     write: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let (dir, name) = folder_and_name(path);
-    let tmp = TempPath::new(dir, &name);
+    let tmp = TempPath::new(dir, &name)?;
     write(tmp.path())?;
     std::fs::rename(tmp.path(), path)?;
     // The rename itself is made durable by syncing the folder (where the OS allows).
@@ -168,17 +168,25 @@ fn folder_and_name(path: &Path) -> (&Path, String) {
 /// A temporary file or folder beside the file being written (`.NAME.PID.tmp`), removed when
 /// dropped: on success after the rename, on every error path, and while a panic unwinds.
 /// Those a killed run left (their process is gone) are removed when the next write to the
-/// same name starts.
+/// same name starts; one another gridmap is still writing refuses this write, so that two
+/// exports to one file do not silently replace each other.
 pub(crate) struct TempPath {
     path: PathBuf,
 }
 
 impl TempPath {
-    pub(crate) fn new(dir: &Path, name: &str) -> Self {
-        clear_stale(dir, name);
-        TempPath {
-            path: dir.join(format!(".{name}.{}.tmp", std::process::id())),
+    pub(crate) fn new(dir: &Path, name: &str) -> std::io::Result<Self> {
+        if let Some(pid) = clear_stale(dir, name) {
+            return Err(std::io::Error::other(crate::error::bilingual(
+                &format!("另一个 gridmap 进程（{pid}）正在写入此文件；请等它完成后再试"),
+                &format!(
+                    "another gridmap (process {pid}) is writing this file; try again when it has finished"
+                ),
+            )));
         }
+        Ok(TempPath {
+            path: dir.join(format!(".{name}.{}.tmp", std::process::id())),
+        })
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -206,11 +214,13 @@ fn remove_temp(p: &Path) {
     }
 }
 
-/// Remove `.NAME.PID.tmp` left in `dir` by runs that were killed.
-fn clear_stale(dir: &Path, name: &str) {
+/// Remove `.NAME.PID.tmp` left in `dir` by runs that were killed; the process id of one
+/// that is still being written, if any.
+fn clear_stale(dir: &Path, name: &str) -> Option<u32> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return None;
     };
+    let mut busy = None;
     let prefix = format!(".{name}.");
     for entry in entries.flatten() {
         let file = entry.file_name().to_string_lossy().to_string();
@@ -221,14 +231,21 @@ fn clear_stale(dir: &Path, name: &str) {
         else {
             continue;
         };
-        if pid != std::process::id() && !running(pid, &entry.path()) {
+        if pid == std::process::id() {
+            continue;
+        }
+        if running(pid, &entry.path()) {
+            busy = Some(pid);
+        } else {
             remove_temp(&entry.path());
         }
     }
+    busy
 }
 
 /// Whether the process that made a temporary file may still be writing it: on Linux, its
-/// pid is alive; elsewhere, the file changed within the last day.
+/// pid is alive; elsewhere, the file changed within the last two minutes (a writer keeps
+/// writing to it).
 fn running(pid: u32, temp: &Path) -> bool {
     let proc = Path::new("/proc");
     if proc.join("self").exists() {
@@ -238,7 +255,7 @@ fn running(pid: u32, temp: &Path) -> bool {
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age < std::time::Duration::from_secs(24 * 3600))
+        .is_some_and(|age| age < std::time::Duration::from_secs(120))
 }
 
 /// Open a project from one file, or several files (one per layer) merged: GeoJSON,

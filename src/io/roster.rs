@@ -62,7 +62,10 @@ const PHONE: &[&str] = &[
 ];
 
 fn err(path: &Path, zh: &str, en: &str) -> String {
-    format!("{}: {zh} / {en}", path.display())
+    crate::error::bilingual(
+        &format!("{}：{zh}", path.display()),
+        &format!("{}: {en}", path.display()),
+    )
 }
 
 /// Cells of the file as text rows.

@@ -894,8 +894,13 @@ pub struct ShpExport {
 /// (`<stem>_grids.shp`, ...). The set is written into a temporary folder first and moved
 /// into place only when every file is complete; files of an earlier export under the same
 /// name are replaced or, for layers this project lacks, removed (and listed).
-pub fn write(project: &Project, out: &Path, encoding: DbfEncoding) -> Result<ShpExport, String> {
-    let prj = crsdef::crs_wkt(project.crs, true)?;
+pub fn write(
+    project: &Project,
+    out: &Path,
+    encoding: DbfEncoding,
+) -> Result<ShpExport, super::WriteError> {
+    let prj =
+        crsdef::crs_wkt(project.crs, true).map_err(|e| super::WriteError::convert(out, &e))?;
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -904,13 +909,8 @@ pub fn write(project: &Project, out: &Path, encoding: DbfEncoding) -> Result<Shp
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
-    let cannot = |p: &Path, e: &dyn std::fmt::Display| {
-        crate::error::bilingual(
-            &format!("{}：无法写入：{e}", p.display()),
-            &format!("{}: cannot write: {e}", p.display()),
-        )
-    };
-    let tmp = super::TempPath::new(dir, &format!("{stem}.shptmp"));
+    let cannot = |p: &Path, e: &std::io::Error| super::WriteError::io(p, e);
+    let tmp = super::TempPath::new(dir, &format!("{stem}.shptmp")).map_err(|e| cannot(out, &e))?;
     std::fs::create_dir_all(tmp.path()).map_err(|e| cannot(tmp.path(), &e))?;
     let mut layers = Vec::new();
     for layer in LAYERS {

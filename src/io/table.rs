@@ -39,7 +39,16 @@ pub fn grids_csv(project: &Project) -> Result<Vec<u8>, String> {
                 format!("{:.2}", crate::geom::area(&g.geometry)),
                 Staff::roster_text(&g.staff),
                 g.notes.clone(),
-                g.geometry.wkt_string(),
+                // Polygons without an exterior have no WKT (and no area).
+                geo::MultiPolygon(
+                    g.geometry
+                        .0
+                        .iter()
+                        .filter(|p| !p.exterior().0.is_empty())
+                        .cloned()
+                        .collect(),
+                )
+                .wkt_string(),
             ])
             .map_err(|e| e.to_string())?;
         }

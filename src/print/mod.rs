@@ -169,9 +169,12 @@ impl Show {
             "inset" => &mut self.inset,
             "qr" => &mut self.qr,
             other => {
-                return Err(format!(
-                    "--hide {other}：无此项，可隐藏 / unknown, use one of: {}",
-                    Show::NAMES.join(", ")
+                return Err(crate::error::bilingual(
+                    &format!("--hide {other}：无此项，可隐藏：{}", Show::NAMES.join("、")),
+                    &format!(
+                        "--hide {other}: unknown, use one of: {}",
+                        Show::NAMES.join(", ")
+                    ),
                 ));
             }
         };
@@ -381,36 +384,42 @@ pub struct Document {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
-    #[error("没有可打印的网格 / the project has no grids to print")]
+    #[error("没有可打印的网格\nthe project has no grids to print")]
     NoGrids,
-    #[error("找不到网格「{0}」（请用编号或编码）/ no grid with id or code \"{0}\"")]
+    #[error(
+        "找不到网格「{}」（请用编号或编码）\nno grid with id or code \"{}\"",
+        crate::error::quoted(.0),
+        crate::error::quoted(.0)
+    )]
     UnknownGrid(String),
-    #[error("{layout}需要指定网格（--grid）/ the {key} layout needs a grid (--grid ID)")]
+    #[error("{layout}需要指定网格（--grid）\nthe {key} layout needs a grid (--grid ID)")]
     NeedsGrid {
         layout: &'static str,
         key: &'static str,
     },
     #[error(
-        "纸张「{0}」无效，请用 A0–A4 或 宽x高（毫米）/ unknown paper \"{0}\": use A0-A4 or WIDTHxHEIGHT in mm"
+        "纸张「{}」无效，请用 A0–A4 或 宽x高（毫米）\nunknown paper \"{}\": use A0-A4 or WIDTHxHEIGHT in mm",
+        crate::error::quoted(.0),
+        crate::error::quoted(.0)
     )]
     Paper(String),
-    #[error("比例尺 1:{0} 无效 / invalid scale 1:{0}")]
+    #[error("比例尺 1:{} 无效\ninvalid scale 1:{}", crate::error::number(*.0), crate::error::number(*.0))]
     Scale(f64),
     #[error(
-        "页边距 {0} 毫米无效（0 至纸张短边的四分之一）/ invalid margin {0} mm (0 to a quarter of the paper's shorter side)"
+        "页边距 {} 毫米无效（0 至纸张短边的四分之一）\ninvalid margin {} mm (0 to a quarter of the paper's shorter side)",
+        crate::error::number(*.0),
+        crate::error::number(*.0)
     )]
     Margin(f64),
-    #[error("分辨率 {0} dpi 无效（72–1200）/ invalid resolution {0} dpi (72-1200)")]
+    #[error("分辨率 {0} dpi 无效（72–1200）\ninvalid resolution {0} dpi (72-1200)")]
     Dpi(u32),
-    #[error(
-        "图幅 {w}×{h} 像素过大 / the image would be {w}×{h} pixels; lower the dpi or the paper"
-    )]
+    #[error("图幅 {w}×{h} 像素过大\nthe image would be {w}×{h} pixels; lower the dpi or the paper")]
     TooLarge { w: u64, h: u64 },
-    #[error("SVG 生成失败 / internal SVG error on page {page}: {msg}")]
+    #[error("SVG 生成失败\ninternal SVG error on page {page}: {msg}")]
     Svg { page: String, msg: String },
-    #[error("PDF 生成失败 / PDF error: {0}")]
+    #[error("PDF 生成失败\nPDF error: {0}")]
     Pdf(String),
-    #[error("PNG 编码失败 / PNG error: {0}")]
+    #[error("PNG 编码失败\nPNG error: {0}")]
     Png(String),
 }
 

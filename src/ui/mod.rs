@@ -926,7 +926,7 @@ impl GridmapApp {
                 .chain(done.notes)
                 .collect::<Vec<_>>()
                 .join("\n"),
-                Err(e) => e,
+                Err(e) => e.to_string(),
             };
             return;
         }
@@ -944,7 +944,7 @@ impl GridmapApp {
         }
         match crate::commands::export(self.doc.project(), path, &opts) {
             Ok(_) => self.saved(path, self.doc.revision()),
-            Err(e) => self.message = e,
+            Err(e) => self.message = e.to_string(),
         }
     }
 

@@ -70,7 +70,8 @@ impl Saver {
                                 "后台副本与文档不一致，未写入 / the background copy is out of step, not written: {e}"
                             )),
                             None => crate::commands::export(&copy, &path, &Default::default())
-                                .map(|_| ()),
+                                .map(|_| ())
+                                .map_err(|e| e.to_string()),
                         };
                         let _ = worker_tx.send(Written {
                             path,

@@ -1,0 +1,477 @@
+//! Hostile and broken inputs, as a user meets them: each is read, audited, exported or
+//! printed through the command line, and the test checks what came out (the findings and
+//! their counts, the files GDAL reads back, the message and its file name). README,
+//! "Bad input".
+
+use gridmap::io::{self, ReadOptions};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(args)
+        .output()
+        .expect("run gridmap")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn square(x: f64, y: f64, d: f64) -> Value {
+    json!([[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]])
+}
+
+/// A GeoJSON file in the CGCS2000 zone of 114°E (EPSG:4547).
+fn projected(dir: &Path, name: &str, features: Vec<Value>) -> PathBuf {
+    let path = dir.join(name);
+    let doc = json!({
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "EPSG:4547"}},
+        "features": features,
+    });
+    std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    path
+}
+
+fn audit_json(path: &Path) -> Value {
+    let out = run(&["audit", s(path), "--format", "json", "--lang", "en"]);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("audit json")
+}
+
+fn count_kind(v: &Value, kind: &str) -> usize {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .count()
+}
+
+#[test]
+fn null_and_empty_geometry_export_to_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.geojson");
+    std::fs::write(
+        &input,
+        serde_json::to_vec(&json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": "n", "name": "无几何"}, "geometry": null},
+            {"type": "Feature", "properties": {"id": "e", "name": "空几何"},
+             "geometry": {"type": "Polygon", "coordinates": []}},
+            {"type": "Feature", "properties": {"id": "ok", "name": "正常"},
+             "geometry": {"type": "Polygon", "coordinates":
+                [[[112.0, 25.0], [112.01, 25.0], [112.01, 25.01], [112.0, 25.0]]]}},
+        ]}))
+        .unwrap(),
+    )
+    .unwrap();
+    for ext in ["shp", "gpkg", "geojson", "csv"] {
+        let out = dir.path().join(format!("out.{ext}"));
+        let o = run(&["export", s(&input), "--out", s(&out)]);
+        assert_eq!(o.status.code(), Some(0), "{ext}: {}", stderr(&o));
+    }
+    // GDAL reads the three records back, two of them without geometry.
+    let shp = dir.path().join("out_grids.shp");
+    let info = Command::new("ogrinfo")
+        .args(["-al", "-q", s(&shp)])
+        .output()
+        .expect("ogrinfo (make test installs gdal-bin)");
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert_eq!(text.matches("OGRFeature(out_grids)").count(), 3, "{text}");
+    assert_eq!(text.matches("POLYGON").count(), 1, "{text}");
+    // No ID1 column beside ID: the id is written once.
+    assert!(!text.contains("ID1"), "{text}");
+    // And gridmap reads its own shapefile back with the records intact.
+    let p = io::open(&[shp.as_path()], &ReadOptions::default()).unwrap();
+    let names: Vec<&str> = p.grids.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["无几何", "空几何", "正常"]);
+    assert!(p.grids[0].geometry.0.is_empty() && p.grids[1].geometry.0.is_empty());
+}
+
+/// The first vertex of the first ring of a shapefile written by gridmap set to NaN.
+#[test]
+fn nan_vertex_in_a_shapefile_is_removed_with_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = projected(
+        dir.path(),
+        "g.geojson",
+        vec![
+            json!({"type": "Feature", "properties": {"id": "a", "name": "甲", "level": 2},
+                    "geometry": {"type": "Polygon", "coordinates": square(500000.0, 2800000.0, 100.0)}}),
+        ],
+    );
+    let o = run(&["export", s(&input), "--out", s(&dir.path().join("x.shp"))]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let shp = dir.path().join("x_grids.shp");
+    let mut b = std::fs::read(&shp).unwrap();
+    // Header 100, record header 8, type 4, box 32, parts and points counts 8, one part 4.
+    let first_point = 100 + 8 + 4 + 32 + 8 + 4;
+    b[first_point..first_point + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+    std::fs::write(&shp, &b).unwrap();
+    let v = audit_json(&shp);
+    let note = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["message"]["en"]
+                .as_str()
+                .is_some_and(|m| m.contains("not numbers"))
+        })
+        .expect("a finding for the NaN coordinate");
+    assert_eq!(note["ids"], json!(["a"]));
+    assert!(
+        note["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("x_grids.shp")
+    );
+    assert!(
+        note["message"]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("不是有效数字")
+    );
+    // The first vertex removed; its twin, the closing vertex, keeps the corner, and the
+    // ring is closed again: the same square.
+    let p = io::open(&[shp.as_path()], &ReadOptions::default()).unwrap();
+    let ring = &p.grids[0].geometry.0[0].exterior().0;
+    assert!(ring.iter().all(|c| c.x.is_finite() && c.y.is_finite()));
+    assert_eq!(ring.len(), 5);
+    assert_eq!(ring.first(), ring.last());
+    assert!((gridmap::geom::area(&p.grids[0].geometry) - 10_000.0).abs() < 1e-6);
+}
+
+#[test]
+fn many_holes_are_checked_in_near_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 3000;
+    let k = 60;
+    let mut rings = vec![square(500000.0, 2800000.0, (k * 10 + 10) as f64)[0].clone()];
+    for i in 0..n {
+        let (x, y) = (
+            500010.0 + (i % k) as f64 * 10.0,
+            2800010.0 + (i / k) as f64 * 10.0,
+        );
+        rings.push(square(x, y, 5.0)[0].clone());
+    }
+    let path = projected(
+        dir.path(),
+        "holes.geojson",
+        vec![
+            json!({"type": "Feature", "properties": {"id": "a", "name": "甲", "level": 2},
+                    "geometry": {"type": "Polygon", "coordinates": rings}}),
+        ],
+    );
+    let v = audit_json(&path);
+    // Every hole is a gap of 25 m² (no children fill it): 3000 findings, one each.
+    assert_eq!(count_kind(&v, "gap"), n);
+    assert_eq!(count_kind(&v, "invalid_geometry"), 0);
+    let gap = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "gap")
+        .unwrap();
+    assert!((gap["area_m2"].as_f64().unwrap() - 25.0).abs() < 1e-6);
+}
+
+#[test]
+fn identical_grids_are_one_finding_per_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 400;
+    let features = (0..n)
+        .map(|i| {
+            json!({"type": "Feature",
+                   "properties": {"id": format!("g{i:03}"), "name": format!("格{i}"), "level": 3,
+                                  "parent": format!("g{:03}", (i + 1) % n)},
+                   "geometry": {"type": "Polygon", "coordinates": square(500000.0, 2800000.0, 100.0)}})
+        })
+        .collect();
+    let path = projected(dir.path(), "same.geojson", features);
+    let v = audit_json(&path);
+    // The first copy is paired with each of the others; no overlap is reported twice.
+    assert_eq!(count_kind(&v, "duplicate"), n - 1);
+    assert_eq!(count_kind(&v, "overlap"), 0);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "duplicate")
+            .all(|f| f["ids"][0] == "g000")
+    );
+}
+
+#[test]
+fn bad_numbers_on_the_command_line_are_refused() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
+    for bad in ["NaN", "inf", "-1", "1e9", "abc"] {
+        let o = run(&["audit", s(&sample), &format!("--gap-width={bad}")]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(stderr(&o).contains("gap width"), "{bad}: {}", stderr(&o));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.pdf");
+    for bad in ["100000", "NaN", "-5"] {
+        let o = run(&[
+            "print",
+            s(&sample),
+            "--out",
+            s(&out),
+            &format!("--margin={bad}"),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("margin"), "{bad}: {}", stderr(&o));
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn project_file_with_a_bad_format_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
+    let gpkg = dir.path().join("p.gpkg");
+    assert_eq!(
+        run(&["export", s(&sample), "--out", s(&gpkg)])
+            .status
+            .code(),
+        Some(0)
+    );
+    let conn = rusqlite::Connection::open(&gpkg).unwrap();
+    conn.execute(
+        "UPDATE gridmap_meta SET value = 'abc' WHERE key = 'format_version'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let o = run(&["audit", s(&gpkg)]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("p.gpkg") && e.contains("format version \"abc\""),
+        "{e}"
+    );
+    assert!(e.contains("格式版本"), "{e}");
+}
+
+/// A minimal XLSX: one sheet whose cells are given as (reference, text), inline strings.
+fn xlsx(path: &Path, cells: &[(&str, &str)], extra: Option<(&str, usize)>) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let o = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let part = |z: &mut zip::ZipWriter<std::fs::File>, name: &str, text: &str| {
+        z.start_file(name, o).unwrap();
+        z.write_all(text.as_bytes()).unwrap();
+    };
+    part(
+        &mut z,
+        "[Content_Types].xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+    );
+    part(
+        &mut z,
+        "_rels/.rels",
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+    );
+    part(
+        &mut z,
+        "xl/workbook.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="人员" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+    );
+    part(
+        &mut z,
+        "xl/_rels/workbook.xml.rels",
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+    );
+    let mut sheet = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    for (r, t) in cells {
+        let row: String = r.chars().filter(char::is_ascii_digit).collect();
+        sheet.push_str(&format!(
+            r#"<row r="{row}"><c r="{r}" t="inlineStr"><is><t>{t}</t></is></c></row>"#
+        ));
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    part(&mut z, "xl/worksheets/sheet1.xml", &sheet);
+    if let Some((name, size)) = extra {
+        z.start_file(name, o).unwrap();
+        let block = vec![b' '; 1 << 20];
+        for _ in 0..size >> 20 {
+            z.write_all(&block).unwrap();
+        }
+    }
+    z.finish().unwrap();
+}
+
+fn roster_import(roster: &Path, dir: &Path) -> Output {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
+    run(&[
+        "staff",
+        s(&sample),
+        "--import",
+        s(roster),
+        "--out",
+        s(&dir.join("out.gpkg")),
+    ])
+}
+
+#[test]
+fn spreadsheet_limits_are_enforced_with_clear_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    // One stray cell in the last column of the last row: refused, the cell named.
+    let far = dir.path().join("far.xlsx");
+    xlsx(
+        &far,
+        &[("A1", "姓名"), ("B1", "网格名称"), ("XFD1048576", "x")],
+        None,
+    );
+    let o = roster_import(&far, dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("far.xlsx") && e.contains("XFD1048576"), "{e}");
+    assert!(!dir.path().join("out.gpkg").exists());
+    // A part that unpacks to 200 MB (a zip bomb of under 1 MB): refused before reading.
+    let bomb = dir.path().join("bomb.xlsx");
+    xlsx(
+        &bomb,
+        &[("A1", "姓名")],
+        Some(("xl/media/pad.bin", 200 << 20)),
+    );
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 2 << 20);
+    let o = roster_import(&bomb, dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("bomb.xlsx") && e.contains("unpacks to more than"),
+        "{e}"
+    );
+    // Within the limits the same writer's roster imports.
+    let ok = dir.path().join("ok.xlsx");
+    xlsx(
+        &ok,
+        &[
+            ("A1", "网格名称"),
+            ("B1", "姓名"),
+            ("A2", "不存在的网格"),
+            ("B2", "张三"),
+        ],
+        None,
+    );
+    let o = roster_import(&ok, dir.path());
+    // The one row matches no grid: listed, exit 1, nothing refused.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+#[test]
+fn stale_temp_files_are_removed_and_replaced_layers_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
+    // What a killed export leaves: a temp file of a process that no longer runs.
+    let stale = dir.path().join(".out.geojson.4000000000.tmp");
+    std::fs::write(&stale, b"{half").unwrap();
+    let stale_dir = dir.path().join(".out.shptmp.4000000001.tmp");
+    std::fs::create_dir(&stale_dir).unwrap();
+    let out = dir.path().join("out.geojson");
+    assert_eq!(
+        run(&["export", s(&sample), "--out", s(&out)]).status.code(),
+        Some(0)
+    );
+    assert!(!stale.exists());
+    // A temp file of a process that is alive (this test): another export is under way, so
+    // this one is refused rather than racing it.
+    let busy = dir
+        .path()
+        .join(format!(".out.geojson.{}.tmp", std::process::id()));
+    std::fs::write(&busy, b"{half").unwrap();
+    let o = run(&["export", s(&sample), "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("another gridmap (process {})", std::process::id())),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(&busy).unwrap();
+    // An earlier shapefile export with rivers; this project has none.
+    let shp = dir.path().join("out.shp");
+    assert_eq!(
+        run(&["export", s(&sample), "--out", s(&shp)]).status.code(),
+        Some(0)
+    );
+    assert!(!stale_dir.exists());
+    assert!(dir.path().join("out_rivers.shp").exists());
+    let grids_only = projected(
+        dir.path(),
+        "g.geojson",
+        vec![
+            json!({"type": "Feature", "properties": {"id": "a", "name": "甲", "level": 2},
+                    "geometry": {"type": "Polygon", "coordinates": square(500000.0, 2800000.0, 100.0)}}),
+        ],
+    );
+    let o = run(&["export", s(&grids_only), "--out", s(&shp)]);
+    assert_eq!(o.status.code(), Some(0));
+    let e = stderr(&o);
+    assert!(
+        e.contains("out_rivers.shp") && e.contains("removed layers"),
+        "{e}"
+    );
+    assert!(e.contains("replaced") && e.contains("out_grids.shp"), "{e}");
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        assert!(!dir.path().join(format!("out_rivers.{ext}")).exists());
+    }
+    let p = io::open(
+        &[dir.path().join("out_grids.shp").as_path()],
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(p.grids.len(), 1);
+    // Nothing temporary is left in the folder.
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_huge_name_prints_clipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "长".repeat(2_000_000);
+    let path = projected(
+        dir.path(),
+        "big.geojson",
+        vec![
+            json!({"type": "Feature", "properties": {"id": "a", "name": name, "level": 2},
+                    "geometry": {"type": "Polygon", "coordinates": square(500000.0, 2800000.0, 1000.0)}}),
+        ],
+    );
+    let out = dir.path().join("big.svg");
+    let o = run(&[
+        "print",
+        s(&path),
+        "--layout",
+        "board",
+        "--grid",
+        "a",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.len() < 2_000_000, "{} bytes", svg.len());
+    assert!(svg.contains(&format!("{}…", "长".repeat(300))));
+}
