@@ -96,10 +96,12 @@ fn polygon_mic(poly: &Polygon<f64>, tolerance: f64) -> (Coord<f64>, f64) {
         return (Coord { x: 0.0, y: 0.0 }, 0.0);
     };
     let (w, h) = (bb.width(), bb.height());
-    let size = w.min(h);
-    if size <= 0.0 {
+    if w.min(h) <= 0.0 || !(w.is_finite() && h.is_finite()) {
         return (bb.min(), 0.0);
     }
+    // Square cells covering the box, at most 1,000 along its long side: a sliver a
+    // millimetre wide and kilometres long does not start with a million cells.
+    let size = w.min(h).max(w.max(h) / 1000.0);
     let tolerance = tolerance.max(size * 1e-9);
     let half = size / 2.0;
     let mut heap = BinaryHeap::new();

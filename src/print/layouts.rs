@@ -938,8 +938,14 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
 
     // The map: the grid coloured, its neighbours faded and named.
     let planar = Planar::of(project);
-    let extent = planar
-        .extent(std::iter::once(&g.geometry))
+    // A grid not drawn yet shows where it belongs: its parent, else the whole map.
+    let own = planar.extent(std::iter::once(&g.geometry));
+    let extent = own
+        .or_else(|| {
+            let parent = g.parent.as_deref().and_then(|p| project.grid(p))?;
+            planar.extent(std::iter::once(&parent.geometry))
+        })
+        .or_else(|| planar.extent(project.grids.iter().map(|g| &g.geometry)))
         .map(|e| {
             let pad = (e[2] - e[0]).max(e[3] - e[1]) * 0.08;
             [e[0] - pad, e[1] - pad, e[2] + pad, e[3] + pad]
@@ -990,6 +996,16 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
     );
     map::draw_water(&mut svg, &frame, project, &opts.show, &style);
     svg.close_group();
+    if own.is_none() {
+        svg.text(
+            frame.rect[0] + frame.rect[2] / 2.0,
+            frame.rect[1] + frame.rect[3] / 2.0,
+            5.0 * u,
+            Align::Middle,
+            "本网格尚未绘制边界",
+            &format!(r#"fill="{}""#, map::ACCENT),
+        );
+    }
     let mut placer = Placer::new(frame.bbox(), 0.5 * u);
     let (sw, sh) = map::scale_bar_size(&style);
     let sb = [
