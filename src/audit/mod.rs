@@ -1412,8 +1412,6 @@ fn keep_water<T>(
     }
 }
 
-/// Findings about a grid's record, marked at a point inside the grid (not the whole
-/// polygon: a map with many grids lacking records would carry every polygon again).
 /// Grids with identical geometry (the same coordinates: pasted twice, imported twice),
 /// found by hashing, so that a thousand copies of one grid cost a thousand checks, not half
 /// a million. Of a set of copies only the first by id is paired with the others and with
@@ -1478,6 +1476,8 @@ impl<'a> Twins<'a> {
     }
 }
 
+/// Findings about a grid's record, marked at a point inside the grid (not the whole
+/// polygon: a map with many grids lacking records would carry every polygon again).
 fn at_grid(g: &Grid, mut fs: Vec<Finding>) -> Vec<Finding> {
     if fs.is_empty() {
         return fs;

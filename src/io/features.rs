@@ -215,15 +215,16 @@ pub(crate) fn keep_finite(
         return;
     }
     let file = path.display();
+    let id_shown = crate::error::quoted(id);
     notes.push(InputNote {
         feature_id: id.to_string(),
         layer: layer.name(),
         zh: format!(
-            "{file}：要素 {id} 有 {removed} 个坐标不是有效数字（NaN、无穷大或无法转换坐标系），已删除{}。",
+            "{file}：要素 {id_shown} 有 {removed} 个坐标不是有效数字（NaN、无穷大或无法转换坐标系），已删除{}。",
             if gone { "；要素没有剩下可用的几何" } else { "" }
         ),
         en: format!(
-            "{file}: feature {id} has {removed} coordinates that are not numbers (NaN, infinite, or not transformable); they were removed{}.",
+            "{file}: feature {id_shown} has {removed} coordinates that are not numbers (NaN, infinite, or not transformable); they were removed{}.",
             if gone { " and no usable geometry is left" } else { "" }
         ),
         fatal: gone,

@@ -153,7 +153,7 @@ pub fn write_atomic_with(
 }
 
 /// The folder of `path` (`.` for a bare name) and its file name.
-fn folder_and_name(path: &Path) -> (&Path, String) {
+pub(crate) fn folder_and_name(path: &Path) -> (&Path, String) {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -901,10 +901,7 @@ pub fn write(
 ) -> Result<ShpExport, super::WriteError> {
     let prj =
         crsdef::crs_wkt(project.crs, true).map_err(|e| super::WriteError::convert(out, &e))?;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let (dir, _) = super::folder_and_name(out);
     let stem = out
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())

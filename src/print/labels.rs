@@ -71,8 +71,8 @@ impl Placer {
     }
 }
 
-/// Whether the segment a-b crosses or touches the box (Liang–Barsky clipping).
-fn segment_hits_box(a: [f64; 2], b: [f64; 2], r: &Bbox) -> bool {
+/// The part of the segment a-b inside the box, if any (Liang–Barsky clipping).
+pub fn clip_segment(a: [f64; 2], b: [f64; 2], r: &Bbox) -> Option<([f64; 2], [f64; 2])> {
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
     let d = [b[0] - a[0], b[1] - a[1]];
     for (p, q) in [
@@ -81,9 +81,12 @@ fn segment_hits_box(a: [f64; 2], b: [f64; 2], r: &Bbox) -> bool {
         (-d[1], a[1] - r[1]),
         (d[1], r[3] - a[1]),
     ] {
+        if !(p.is_finite() && q.is_finite()) {
+            return None;
+        }
         if p == 0.0 {
             if q < 0.0 {
-                return false;
+                return None;
             }
         } else {
             let t = q / p;
@@ -93,11 +96,19 @@ fn segment_hits_box(a: [f64; 2], b: [f64; 2], r: &Bbox) -> bool {
                 t1 = t1.min(t);
             }
             if t0 > t1 {
-                return false;
+                return None;
             }
         }
     }
-    true
+    Some((
+        [a[0] + d[0] * t0, a[1] + d[1] * t0],
+        [a[0] + d[0] * t1, a[1] + d[1] * t1],
+    ))
+}
+
+/// Whether the segment a-b crosses or touches the box.
+fn segment_hits_box(a: [f64; 2], b: [f64; 2], r: &Bbox) -> bool {
+    clip_segment(a, b, r).is_some()
 }
 
 fn inside(p: [f64; 2], rings: &[Vec<[f64; 2]>]) -> bool {

@@ -2,7 +2,7 @@
 //! water, natural villages, labels kept apart, and the map furniture (legend, scale bar,
 //! north arrow, overview inset, coordinate ticks).
 
-use super::labels::{Bbox, Placer, bbox_of, box_inside, candidates};
+use super::labels::{Bbox, Placer, bbox_of, box_inside, candidates, clip_segment};
 use super::svg::{Align, Svg};
 use super::{PageMeta, PlacedLabel, Show, text};
 use crate::model::Project;
@@ -592,41 +592,6 @@ fn first_free_spot(
 
 /// Keep labels off the rivers and reservoirs: boxes along every river line and over every
 /// reservoir; reservoir names beside their water where there is room.
-/// The part of the segment `a`-`b` inside the rectangle `r` ([x, y, w, h]), if any
-/// (Liang-Barsky).
-fn clip_segment(a: [f64; 2], b: [f64; 2], r: [f64; 4]) -> Option<([f64; 2], [f64; 2])> {
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [
-        (-dx, a[0] - r[0]),
-        (dx, r[0] + r[2] - a[0]),
-        (-dy, a[1] - r[1]),
-        (dy, r[1] + r[3] - a[1]),
-    ] {
-        if !(p.is_finite() && q.is_finite()) {
-            return None;
-        }
-        if p == 0.0 {
-            if q < 0.0 {
-                return None;
-            }
-        } else {
-            let t = q / p;
-            if p < 0.0 {
-                t0 = t0.max(t);
-            } else {
-                t1 = t1.min(t);
-            }
-        }
-    }
-    (t0 <= t1).then(|| {
-        (
-            [a[0] + dx * t0, a[1] + dy * t0],
-            [a[0] + dx * t1, a[1] + dy * t1],
-        )
-    })
-}
-
 pub fn water_obstacles(
     svg: &mut Svg,
     frame: &Frame,
@@ -637,6 +602,7 @@ pub fn water_obstacles(
 ) {
     let half = 0.5 * style.u;
     let step = 1.5 * style.u;
+    let sheet = frame.bbox();
     let mut boxes = Vec::new();
     if show.rivers {
         for r in &project.rivers {
@@ -644,7 +610,7 @@ pub fn water_obstacles(
                 for w in l.0.windows(2) {
                     // Only the part on the sheet: at a large scale a river runs for metres
                     // of paper beyond the frame.
-                    let Some((a, b)) = clip_segment(frame.page(w[0]), frame.page(w[1]), frame.rect)
+                    let Some((a, b)) = clip_segment(frame.page(w[0]), frame.page(w[1]), &sheet)
                     else {
                         continue;
                     };
