@@ -75,29 +75,6 @@ fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, String> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    if ext == "csv" || ext == "txt" {
-        let bytes = std::fs::read(path).map_err(|e| err(path, "无法读取", &e.to_string()))?;
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        // Excel in China saves CSV as GBK: decode as GB18030 when it is not UTF-8.
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t.to_string(),
-            Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
-        };
-        let mut r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        return r
-            .records()
-            .map(|rec| {
-                rec.map(|x| x.iter().map(|c| c.trim().to_string()).collect())
-                    .map_err(|e| err(path, "CSV 格式错误", &e.to_string()))
-            })
-            .collect();
-    }
-    if matches!(ext.as_str(), "xlsx" | "xlsm" | "ods") {
-        check_zip(path)?;
-    }
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
         return Err(err(
@@ -114,13 +91,37 @@ fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, String> {
             ),
         ));
     }
+    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    let mut cells = Cells::default();
+    if ext == "csv" || ext == "txt" {
+        let bytes = std::fs::read(path).map_err(|e| err(path, "无法读取", &e.to_string()))?;
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        // Excel in China saves CSV as GBK: decode as GB18030 when it is not UTF-8.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t.to_string(),
+            Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+        };
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        for (row, rec) in r.records().enumerate() {
+            let rec = rec.map_err(|e| err(path, "CSV 格式错误", &e.to_string()))?;
+            for (col, v) in rec.iter().enumerate() {
+                cells.put(path, index(row), index(col), v.trim().to_string())?;
+            }
+        }
+        return Ok(cells.rows);
+    }
+    if matches!(ext.as_str(), "xlsx" | "xlsm" | "ods") {
+        check_zip(path)?;
+    }
     use calamine::{Data, Reader};
     let text = |c: &Data| match c {
         // Phones typed as numbers come back as floats.
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         other => other.to_string().trim().to_string(),
     };
-    let mut cells = Cells::default();
     if matches!(ext.as_str(), "xlsx" | "xlsm") {
         // Cell by cell: one cell at XFD1048576 must not make a sheet of 17 billion cells.
         let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e| {
@@ -165,9 +166,14 @@ fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, String> {
                 &format!("cannot read the sheet: {e}"),
             )
         })?;
+        let (r0, c0) = range.start().unwrap_or((0, 0));
         for (r, c, v) in range.used_cells() {
-            let (r0, c0) = range.start().unwrap_or((0, 0));
-            cells.put(path, r0 + r as u32, c0 + c as u32, text(v))?;
+            cells.put(
+                path,
+                r0.saturating_add(index(r)),
+                c0.saturating_add(index(c)),
+                text(v),
+            )?;
         }
     }
     Ok(cells.rows)
