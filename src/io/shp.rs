@@ -683,11 +683,15 @@ impl ShapeFiles {
         }
     }
 
-    fn grow(&mut self, pts: &[Coord<f64>]) {
-        for c in pts {
-            let b = self.bbox.get_or_insert([c.x, c.y, c.x, c.y]);
-            *b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
-        }
+    /// Widen the file's box by a record's box `[minx, miny, maxx, maxy]`.
+    fn grow(&mut self, r: [f64; 4]) {
+        let b = self.bbox.get_or_insert(r);
+        *b = [
+            b[0].min(r[0]),
+            b[1].min(r[1]),
+            b[2].max(r[2]),
+            b[3].max(r[3]),
+        ];
     }
 
     /// One record: a null shape when `parts` has no points.
@@ -698,20 +702,19 @@ impl ShapeFiles {
             content.extend(0i32.to_le_bytes());
         } else if self.shape_type == 1 {
             let c = parts[0][0];
-            self.grow(&[c]);
+            self.grow([c.x, c.y, c.x, c.y]);
             content.extend(1i32.to_le_bytes());
             content.extend(c.x.to_le_bytes());
             content.extend(c.y.to_le_bytes());
         } else {
             let all: Vec<Coord<f64>> = parts.iter().flatten().copied().collect();
-            self.grow(&all);
-            let (mut lo, mut hi) = (all[0], all[0]);
-            for c in &all {
-                (lo.x, lo.y, hi.x, hi.y) =
-                    (lo.x.min(c.x), lo.y.min(c.y), hi.x.max(c.x), hi.y.max(c.y));
-            }
+            let first = [all[0].x, all[0].y, all[0].x, all[0].y];
+            let b = all.iter().fold(first, |b, c| {
+                [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)]
+            });
+            self.grow(b);
             content.extend(self.shape_type.to_le_bytes());
-            for v in [lo.x, lo.y, hi.x, hi.y] {
+            for v in b {
                 content.extend(v.to_le_bytes());
             }
             let count = |n: usize| {
