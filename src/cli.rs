@@ -71,7 +71,8 @@ fn open_app(
 #[derive(clap::Args, Clone)]
 struct Input {
     /// Project file(s): GeoJSON (one FeatureCollection with a `layer` property, or one file
-    /// per layer), shapefiles (.shp, one per layer) or a GeoPackage (.gpkg).
+    /// per layer), shapefiles (.shp, one per layer), a GeoPackage (.gpkg), KML/KMZ (.kml,
+    /// .kmz) or a CAD drawing (.dxf).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// CRS of input that names none (GeoJSON default: longitude/latitude, RFC 7946; a
@@ -81,8 +82,8 @@ struct Input {
     /// Projected working CRS (default: the file's own, or the CGCS2000 GK zone of the data).
     #[arg(long, value_parser = commands::parse_crs)]
     crs: Option<gridmap::Crs>,
-    /// Text encoding of shapefile attributes (UTF-8, GBK, GB18030, 936, ...), overriding
-    /// the .cpg and detection.
+    /// Text encoding of shapefile attributes and DXF text (UTF-8, GBK, GB18030, 936, ...),
+    /// overriding the .cpg, the DXF code page and detection.
     #[arg(long, value_parser = commands::parse_encoding)]
     encoding: Option<&'static encoding_rs::Encoding>,
     /// Longitude/latitude input is GCJ-02 (traced on a commercial Chinese web map);
@@ -93,6 +94,9 @@ struct Input {
     /// (fields: name, code, level, parent, households, population).
     #[arg(long = "field", value_name = "FIELD=COLUMN")]
     fields: Vec<String>,
+    /// DXF: the CAD layers to read, e.g. --dxf-layers 村界,组界 (default: all).
+    #[arg(long, value_delimiter = ',')]
+    dxf_layers: Option<Vec<String>>,
 }
 
 impl Input {
@@ -105,6 +109,7 @@ impl Input {
             encoding: self.encoding,
             gcj02: self.gcj02,
             fields,
+            dxf_layers: self.dxf_layers.clone(),
         };
         Ok(commands::load(&self.files, &opts)?)
     }
@@ -149,7 +154,8 @@ enum Command {
     },
     /// Write the project in the format of --out: .geojson (RFC 7946 unless --keep-crs),
     /// .gpkg (GeoPackage project file), .shp (one shapefile per layer beside it,
-    /// OUT_grids.shp, OUT_rivers.shp, ...), .csv (grids with WKT geometry).
+    /// OUT_grids.shp, OUT_rivers.shp, ...), .csv (grids with WKT geometry), .kml/.kmz
+    /// (WGS 84 for phones: 奥维互动地图, Google Earth), .dxf (CAD, one layer per level).
     Export {
         #[command(flatten)]
         input: Input,
@@ -164,6 +170,10 @@ enum Command {
         /// Shapefile attribute encoding: utf8 (default, with .cpg) or gbk for older software.
         #[arg(long, value_enum, default_value_t = commands::DbfEncodingArg::Utf8)]
         dbf_encoding: commands::DbfEncodingArg,
+        /// KML/KMZ: coordinates in GCJ-02 (to overlay commercial Chinese maps in 奥维)
+        /// instead of WGS 84.
+        #[arg(long)]
+        gcj02_out: bool,
     },
     /// River lengths by grid (河、库进网格).
     Rivers {
@@ -381,12 +391,14 @@ fn run() -> anyhow::Result<i32> {
             keep_crs,
             per_layer,
             dbf_encoding,
+            gcj02_out,
         } => {
             let project = input.load()?;
             let opts = commands::ExportOptions {
                 keep_crs,
                 per_layer,
                 dbf_encoding: dbf_encoding.into(),
+                gcj02: gcj02_out,
             };
             let done = commands::export(&project, &out, &opts).map_err(anyhow::Error::msg)?;
             for f in &done.files {

@@ -377,6 +377,9 @@ pub struct ExportOptions {
     pub per_layer: bool,
     /// Shapefile attribute encoding.
     pub dbf_encoding: io::shp::DbfEncoding,
+    /// KML/KMZ: coordinates in GCJ-02 (for overlays on commercial Chinese maps in 奥维)
+    /// instead of WGS 84.
+    pub gcj02: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -488,6 +491,24 @@ pub fn export(
                 .map_err(cannot)?;
             Ok(vec![out.to_path_buf()].into())
         }
+        Some(io::Format::Kml) => {
+            let kmz = out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("kmz"));
+            io::kml::write(
+                project,
+                out,
+                &io::kml::KmlOptions {
+                    gcj02: opts.gcj02,
+                    kmz,
+                },
+            )?;
+            Ok(vec![out.to_path_buf()].into())
+        }
+        Some(io::Format::Dxf) => {
+            io::dxf::write(project, out)?;
+            Ok(vec![out.to_path_buf()].into())
+        }
         Some(io::Format::GeoJson) if opts.per_layer => {
             let w = WriteOptions {
                 keep_crs: opts.keep_crs,
@@ -521,8 +542,8 @@ pub fn export(
         }
         None => Err(io::WriteError::new(
             out,
-            "不认识的输出格式；请用 .geojson、.gpkg、.shp 或 .csv",
-            "unknown output format; use .geojson, .gpkg, .shp or .csv",
+            "不认识的输出格式；请用 .geojson、.gpkg、.shp、.csv、.kml、.kmz 或 .dxf",
+            "unknown output format; use .geojson, .gpkg, .shp, .csv, .kml, .kmz or .dxf",
         )),
     }
 }

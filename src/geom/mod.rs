@@ -17,6 +17,19 @@ pub use voronoi::voronoi_cells;
 
 use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
 
+/// Where a name goes inside polygons (cartographic placement, dearer than [`label_point`]):
+/// the centre of the largest inscribed circle (found to 1/200 of the larger side) and its
+/// radius; None for empty or degenerate polygons.
+pub fn inscribed_label(mp: &MultiPolygon<f64>) -> Option<(Coord<f64>, f64)> {
+    let r = envelope(mp)?;
+    let long = r.width().max(r.height());
+    if !(long > 0.0) {
+        return None;
+    }
+    let (c, radius) = max_inscribed_circle(mp, long / 200.0);
+    (c.x.is_finite() && c.y.is_finite()).then_some((c, radius))
+}
+
 /// Bit-exact key of a coordinate, for hashing shared vertices. `-0.0` and `0.0` are the same.
 #[inline]
 pub fn coord_key(c: Coord<f64>) -> (u64, u64) {

@@ -8,7 +8,8 @@ use super::gcj02;
 use super::reproject::Reprojector;
 use super::{FieldMap, ReadOptions, SourceCrs};
 use crate::model::{
-    Boundary, Crs, Grid, InputNote, Project, Reservoir, River, Staff, Village, gk_zone_epsg_for_lon,
+    Boundary, Crs, Grid, InputNote, Project, Reservoir, River, Staff, Village, WorkingChoice,
+    gk_zone_epsg_for_lon, working_crs_for,
 };
 use crate::records::{FOUR_BOUNDS, drop_derived, four_bounds_all};
 use geo::{Coord, CoordsIter, LineString, MultiLineString, MultiPolygon, Point, Polygon};
@@ -62,6 +63,17 @@ impl Layer {
             }
         }
         Layer::Grid
+    }
+
+    /// Whether a feature of this layer can have geometry of `kind` ([`geometry_kind`]).
+    pub(crate) fn takes(self, kind: &str) -> bool {
+        match self {
+            Layer::Boundary | Layer::Grid | Layer::Reservoir => {
+                matches!(kind, "Polygon" | "MultiPolygon")
+            }
+            Layer::River => matches!(kind, "LineString" | "MultiLineString"),
+            Layer::Village => kind == "Point",
+        }
     }
 
     pub(crate) fn name(self) -> &'static str {
@@ -307,10 +319,19 @@ fn missing_crs_error(batch: &mut Batch) -> LoadError {
         ),
         _ => (String::new(), String::new()),
     };
+    let shapefile = batch
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+    let (zh_prj, en_prj) = if shapefile {
+        ("（缺少 .prj）", " (no .prj)")
+    } else {
+        ("", "")
+    };
     let mut e = LoadError::new(
         &batch.path,
-        format!("文件没有坐标系（缺少 .prj）。请指定坐标系。{zh_hint}"),
-        format!("the file names no CRS (no .prj); name it with --src-crs.{en_hint}"),
+        format!("文件没有坐标系{zh_prj}。请指定坐标系。{zh_hint}"),
+        format!("the file names no CRS{en_prj}; name it with --src-crs.{en_hint}"),
     );
     e.needs_crs = true;
     e.suggested_crs = suggestion;
@@ -361,15 +382,18 @@ pub(crate) fn assemble(
     // Geographic input: check the range, and recognise projected data that lacks a CRS.
     let mut min_x = f64::INFINITY;
     let mut max_x = f64::NEG_INFINITY;
+    let (mut min_y, mut max_y) = (f64::INFINITY, f64::NEG_INFINITY);
     for (b, source) in batches.iter_mut().zip(&sources) {
         let mut bad: Option<(String, Coord<f64>)> = None;
         let geographic = source.is_geographic();
         for p in &mut b.pending {
             if let Some(g) = &mut p.geometry {
                 for_each_coord_mut(g, &mut |c| {
-                    if geographic && c.x.is_finite() {
+                    if geographic && c.x.is_finite() && c.y.is_finite() {
                         min_x = min_x.min(c.x);
                         max_x = max_x.max(c.x);
+                        min_y = min_y.min(c.y);
+                        max_y = max_y.max(c.y);
                     }
                     if geographic && bad.is_none() && (c.x.abs() > 180.0 || c.y.abs() > 90.0) {
                         bad = Some((p.id.clone(), *c));
@@ -407,6 +431,7 @@ pub(crate) fn assemble(
         }
     }
     let file0 = batches.first().map(|b| b.path.clone()).unwrap_or_default();
+    let mut notes = notes;
     let working = match opts.working_crs {
         Some(c) => c,
         None => match sources.iter().find_map(|s| match s {
@@ -416,7 +441,30 @@ pub(crate) fn assemble(
             _ => None,
         }) {
             Some(c) => c,
-            None if min_x.is_finite() => Crs::epsg(gk_zone_epsg_for_lon((min_x + max_x) / 2.0)),
+            None if min_x.is_finite() => {
+                let (crs, why) = working_crs_for(min_x, max_x, (min_y + max_y) / 2.0);
+                let (zh, en) = match why {
+                    WorkingChoice::GkZone => ("", ""),
+                    WorkingChoice::Utm => (
+                        "数据在中国 3 度带（东经 75°-135°）以外，工作坐标系取中心所在的 UTM 带",
+                        "the data lie outside China's 3-degree zones (75E-135E); the working CRS is the UTM zone of its centre",
+                    ),
+                    WorkingChoice::EqualArea => (
+                        "数据跨越多个投影带，工作坐标系取等积投影（面积不变，形状略有变形）",
+                        "the data span more than one zone; the working CRS is an equal-area projection (areas true, shapes slightly distorted)",
+                    ),
+                };
+                if !zh.is_empty() {
+                    notes.push(InputNote {
+                        feature_id: String::new(),
+                        layer: Layer::Grid.name(),
+                        zh: format!("{}：{zh}：{}。", file0.display(), crs.describe()),
+                        en: format!("{}: {en}: {}.", file0.display(), crs.describe()),
+                        fatal: false,
+                    });
+                }
+                crs
+            }
             // A projected CRS known only by its definition: the GK zone of its centre.
             None => {
                 let mut centre = None;
@@ -490,6 +538,30 @@ pub(crate) fn assemble(
             project.name = b.name.unwrap_or_default();
         }
         for p in pending {
+            if let Some(kind) = p.geometry.as_ref().map(geometry_kind)
+                && !p.layer.takes(kind)
+            {
+                // A file that mixes polygons with lines or points (a district set with its
+                // border lines): the features that do not fit their layer are skipped.
+                project.input_notes.push(InputNote {
+                    feature_id: p.id.clone(),
+                    layer: p.layer.name(),
+                    zh: format!(
+                        "{}：要素 {} 的几何是 {kind}，不能作为{}，已跳过。",
+                        b.path.display(),
+                        crate::error::quoted(&p.id),
+                        p.layer.name()
+                    ),
+                    en: format!(
+                        "{}: feature {} is a {kind}, which a {} cannot be; skipped.",
+                        b.path.display(),
+                        crate::error::quoted(&p.id),
+                        p.layer.name()
+                    ),
+                    fatal: false,
+                });
+                continue;
+            }
             place(&mut project, p, &opts.fields);
         }
     }

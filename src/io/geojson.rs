@@ -7,9 +7,7 @@ pub use super::ReadOptions;
 use super::SourceCrs;
 use super::coords::RawGeometry;
 use super::error::LoadError;
-use super::features::{
-    Batch, GeomRef, LAYERS, Layer, Pending, assemble, feature_id, geometry_kind, out_features,
-};
+use super::features::{Batch, GeomRef, LAYERS, Layer, Pending, assemble, feature_id, out_features};
 use super::reproject::Reprojector;
 use crate::geom::ring_signed_area2;
 use crate::model::{Crs, InputNote, Project};
@@ -187,35 +185,6 @@ fn read_one(
                 .in_feature(feature_name.clone())
             })?),
         };
-        if let Some(g) = &geometry {
-            let kind = geometry_kind(g);
-            let ok = match layer {
-                Layer::Boundary | Layer::Grid | Layer::Reservoir => {
-                    matches!(kind, "Polygon" | "MultiPolygon")
-                }
-                Layer::River => matches!(kind, "LineString" | "MultiLineString"),
-                Layer::Village => kind == "Point",
-            };
-            if !ok {
-                let want = match layer {
-                    Layer::Boundary | Layer::Grid | Layer::Reservoir => "Polygon/MultiPolygon",
-                    Layer::River => "LineString/MultiLineString",
-                    Layer::Village => "Point",
-                };
-                return Err(LoadError::new(
-                    path,
-                    format!(
-                        "图层 {} 的要素几何类型是 {kind}，应为 {want}。",
-                        layer.name()
-                    ),
-                    format!(
-                        "a {} feature has geometry type {kind}; expected {want}.",
-                        layer.name()
-                    ),
-                )
-                .in_feature(feature_name));
-            }
-        }
         if unclosed {
             notes.push(InputNote {
                 feature_id: id.clone(),

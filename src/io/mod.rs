@@ -4,11 +4,13 @@
 
 mod coords;
 mod crsdef;
+pub mod dxf;
 mod error;
 mod features;
 pub mod gcj02;
 pub mod geojson;
 pub mod gpkg;
+pub mod kml;
 pub mod reproject;
 pub mod roster;
 pub mod shp;
@@ -40,6 +42,8 @@ pub struct ReadOptions {
     pub gcj02: bool,
     /// Which attribute holds which field, where the guesses are not right.
     pub fields: FieldMap,
+    /// DXF: the CAD layers to read (None: all).
+    pub dxf_layers: Option<Vec<String>>,
 }
 
 pub use crate::model::FieldMap;
@@ -89,6 +93,10 @@ pub enum Format {
     Shapefile,
     GeoPackage,
     Csv,
+    /// KML, or KMZ (zipped KML): for phones (奥维互动地图, Google Earth).
+    Kml,
+    /// AutoCAD DXF drawings (from 南方CASS and other CAD software).
+    Dxf,
 }
 
 impl Format {
@@ -99,6 +107,8 @@ impl Format {
             "shp" => Some(Format::Shapefile),
             "gpkg" => Some(Format::GeoPackage),
             "csv" => Some(Format::Csv),
+            "kml" | "kmz" => Some(Format::Kml),
+            "dxf" => Some(Format::Dxf),
             _ => None,
         }
     }
@@ -278,6 +288,8 @@ pub fn open(paths: &[&Path], opts: &ReadOptions) -> Result<Project, LoadError> {
         match Format::of(path) {
             Some(Format::Shapefile) => batches.push(shp::read_batch(path, opts, &mut notes, base)?),
             Some(Format::GeoPackage) => batches.extend(gpkg::read_batches(path, base)?),
+            Some(Format::Kml) => batches.push(kml::read_batch(path, base)?),
+            Some(Format::Dxf) => batches.push(dxf::read_batch(path, opts, &mut notes, base)?),
             Some(Format::Csv) => {
                 return Err(LoadError::new(
                     *path,

@@ -63,9 +63,64 @@ pub fn gk_zone_epsg_for_lon(lon: f64) -> u32 {
     4534 + ((cm - 75.0) / 3.0) as u32
 }
 
+/// Why a working CRS was chosen for longitude/latitude data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkingChoice {
+    /// Within China's 3-degree zones and no wider than one: its CGCS2000 GK zone.
+    GkZone,
+    /// Outside China (75E-135E): the UTM zone of the centre.
+    Utm,
+    /// Wider than one zone: an equal-area CRS, so that areas stay true.
+    EqualArea,
+}
+
+/// The working CRS for data spanning longitudes `min_lon..max_lon` around latitude `lat`:
+/// the CGCS2000 3-degree GK zone of the centre inside China's zones (73.5E-136.5E), the
+/// WGS 84 UTM zone of the centre elsewhere, and WGS 84 / Equal Earth (EPSG:8857, areas
+/// kept) for data wider than one zone (3 degrees in China, 6 elsewhere, with a margin).
+pub fn working_crs_for(min_lon: f64, max_lon: f64, lat: f64) -> (Crs, WorkingChoice) {
+    let centre = (min_lon + max_lon) / 2.0;
+    let width = max_lon - min_lon;
+    let in_china = (73.5..=136.5).contains(&centre) && (0.0..=60.0).contains(&lat);
+    if in_china && width <= 3.5 {
+        return (
+            Crs::epsg(gk_zone_epsg_for_lon(centre)),
+            WorkingChoice::GkZone,
+        );
+    }
+    if !in_china && width <= 6.5 {
+        let zone = (((centre + 180.0) / 6.0).floor() as i64).clamp(0, 59) as u32 + 1;
+        let base = if lat >= 0.0 { 32600 } else { 32700 };
+        return (Crs::epsg(base + zone), WorkingChoice::Utm);
+    }
+    (Crs::epsg(8857), WorkingChoice::EqualArea)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_working_crs_follows_the_data() {
+        assert_eq!(
+            working_crs_for(112.5, 112.9, 27.0),
+            (Crs::epsg(4546), WorkingChoice::GkZone)
+        );
+        // Hanoi: UTM 48N, not a distant GK zone.
+        assert_eq!(working_crs_for(105.7, 106.0, 21.0).0, Crs::epsg(4542));
+        assert_eq!(
+            working_crs_for(2.2, 2.5, 48.8),
+            (Crs::epsg(32631), WorkingChoice::Utm)
+        );
+        assert_eq!(
+            working_crs_for(-58.6, -58.3, -34.6),
+            (Crs::epsg(32721), WorkingChoice::Utm)
+        );
+        assert_eq!(
+            working_crs_for(110.0, 118.0, 30.0),
+            (Crs::epsg(8857), WorkingChoice::EqualArea)
+        );
+    }
 
     #[test]
     fn zone_of_southern_hunan_is_cm_111() {

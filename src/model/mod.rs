@@ -11,7 +11,7 @@ pub use change::{ChangeSet, Feature, GridChange, Layer};
 pub use ids::IdIndex;
 pub use settings::{AuditSettings, CodeSchemeSettings, FieldMap, PrintSettings, ProjectSettings};
 
-pub use crs::{Crs, gk_zone_epsg_for_lon};
+pub use crs::{Crs, WorkingChoice, gk_zone_epsg_for_lon, working_crs_for};
 pub use grid::{
     ChangeEntry, FieldChange, Grid, HISTORY, Level, ROLE_GRID_HEAD, ROLE_GRID_WORKER,
     ROLE_RIVER_CHIEF, STANDARD_ROLES, Staff, role_rank,

@@ -109,6 +109,7 @@ impl ImportDialog {
             encoding: self.encoding.and_then(io::shp::encoding_for_label),
             gcj02: self.gcj02,
             fields: self.fields.clone(),
+            dxf_layers: None,
         })
     }
 

@@ -1,0 +1,855 @@
+//! DXF drawings, as surveyors deliver boundaries (南方CASS and other CAD software).
+//!
+//! Reading: closed LWPOLYLINE/POLYLINE become polygons (grids, or the layer their CAD layer
+//! names: 河流, 水库, ...); open polylines, LINEs and ARCs become lines (rivers); arcs and
+//! bulges are approximated within 1 cm. A TEXT/MTEXT inside a polygon, or a block
+//! attribute, names the smallest polygon around it (the CAD convention); other block
+//! attributes become properties. Text is UTF-8 in DXF 2007 and later, else in the code page
+//! the header names (ANSI_936: GB18030), else detected; the reader may choose. Model space
+//! only; the CAD layers to read may be chosen. Coordinates with the 3-degree zone number in
+//! front of the easting (8 digits) are recognised as CGCS2000 3-degree Gauss-Kruger zones;
+//! other drawings need their CRS named (the app asks, the CLI takes `--src-crs`).
+//!
+//! Writing: one CAD layer per grid level (网格-镇/村/组) with closed polylines, names as
+//! TEXT on annotation layers, rivers, reservoirs and the boundary on theirs; every
+//! feature's fields travel in XDATA (`GRIDMAP`) so that a drawing gridmap wrote reads back
+//! whole.
+
+use super::error::{LoadError, WriteError};
+use super::features::{self, Batch, GeomRef, Layer, Pending, out_features};
+use super::{ReadOptions, SourceCrs, suggest_crs};
+use crate::model::{Crs, InputNote, Project};
+use dxf::entities::{self as de, Entity, EntityType};
+use dxf::enums::AcadVersion;
+use dxf::{Drawing, Point as DPoint, XData, XDataItem};
+use geo::{BoundingRect, Contains, Coord, LineString, MultiLineString, Point, Polygon};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// The largest drawing read.
+pub const MAX_DXF_BYTES: u64 = 256 << 20;
+/// Arcs and bulges are approximated by chords no farther than this from the arc (metres).
+const ARC_TOLERANCE: f64 = 0.01;
+/// The most chords one arc becomes.
+const MAX_ARC_SEGMENTS: usize = 4096;
+/// The XDATA application that carries gridmap's fields.
+const APP: &str = "GRIDMAP";
+/// The XDATA field that names the drawing's CRS (on the first feature gridmap wrote).
+const CRS_KEY: &str = "gridmap_crs";
+/// The XDATA field of a hole: the id of the feature it is a hole of.
+const HOLE_KEY: &str = "gridmap_hole_of";
+
+/// The text encoding of a drawing: what the user chose, else UTF-8 from DXF 2007
+/// (AC1021) on, else the header's code page (ANSI_936 and kin: GB18030), else UTF-8 when
+/// the bytes are valid UTF-8, else GB18030.
+fn encoding_of(
+    bytes: &[u8],
+    chosen: Option<&'static encoding_rs::Encoding>,
+) -> &'static encoding_rs::Encoding {
+    if let Some(e) = chosen {
+        return e;
+    }
+    let head = &bytes[..bytes.len().min(1 << 16)];
+    let text = String::from_utf8_lossy(head);
+    let value_after = |var: &str| {
+        let mut lines = text.lines().map(str::trim);
+        lines.find(|l| *l == var)?;
+        lines.next()?;
+        lines.next().map(str::to_string)
+    };
+    if let Some(v) = value_after("$ACADVER")
+        && v.len() == 6
+        && v.starts_with("AC")
+        && v[2..].parse::<u32>().is_ok_and(|n| n >= 1021)
+    {
+        return encoding_rs::UTF_8;
+    }
+    if let Some(cp) = value_after("$DWGCODEPAGE") {
+        let cp = cp.to_ascii_uppercase();
+        if ["ANSI_936", "GB2312", "GBK", "GB18030"].contains(&cp.as_str()) {
+            return encoding_rs::GB18030;
+        }
+        if cp == "ANSI_950" {
+            return encoding_rs::BIG5;
+        }
+    }
+    if std::str::from_utf8(bytes).is_ok() {
+        encoding_rs::UTF_8
+    } else {
+        encoding_rs::GB18030
+    }
+}
+
+fn load(path: &Path, opts: &ReadOptions) -> Result<Drawing, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        LoadError::new(
+            path,
+            format!("无法读取文件：{e}"),
+            format!("cannot read the file: {e}"),
+        )
+    })?;
+    if meta.len() > MAX_DXF_BYTES {
+        return Err(LoadError::new(
+            path,
+            format!("图纸超过 {} MB。", MAX_DXF_BYTES >> 20),
+            format!("the drawing is larger than {} MB.", MAX_DXF_BYTES >> 20),
+        ));
+    }
+    let bytes = super::read_file(path)?;
+    let encoding = encoding_of(&bytes, opts.encoding);
+    // The dxf crate is not written for hostile input; a panic in it is a damaged file.
+    let loaded = std::panic::catch_unwind(|| {
+        Drawing::load_with_encoding(&mut std::io::Cursor::new(&bytes), encoding)
+    });
+    let damaged = |e: &str| {
+        LoadError::new(
+            path,
+            format!("不是有效的 DXF 图纸（或已损坏）：{e}"),
+            format!("not a valid DXF drawing (or damaged): {e}"),
+        )
+    };
+    match loaded {
+        Ok(Ok(d)) => Ok(d),
+        Ok(Err(e)) => Err(damaged(&e.to_string())),
+        Err(_) => Err(damaged("the reader failed")),
+    }
+}
+
+/// The CAD layers of a drawing's model space with how many entities each holds, for the
+/// import dialog.
+pub fn layers(path: &Path, opts: &ReadOptions) -> Result<Vec<(String, usize)>, LoadError> {
+    let d = load(path, opts)?;
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for e in d.entities().filter(|e| !e.common.is_in_paper_space) {
+        match out.iter_mut().find(|(n, _)| *n == e.common.layer) {
+            Some((_, k)) => *k += 1,
+            None => out.push((e.common.layer.clone(), 1)),
+        }
+    }
+    Ok(out)
+}
+
+/// Points along the arc from `a` to `b` with bulge `bulge` (tan of a quarter of the
+/// included angle, positive counter-clockwise), without `a`, ending with `b`.
+fn bulge_points(a: Coord<f64>, b: Coord<f64>, bulge: f64, tol: f64, out: &mut Vec<Coord<f64>>) {
+    let d = ((b.x - a.x).powi(2) + (b.y - a.y).powi(2)).sqrt();
+    if bulge.abs() < 1e-12 || !bulge.is_finite() || d == 0.0 {
+        out.push(b);
+        return;
+    }
+    let theta = 4.0 * bulge.atan();
+    let r = d / (2.0 * (theta / 2.0).sin().abs());
+    let (ux, uy) = ((b.x - a.x) / d, (b.y - a.y) / d);
+    let off = d / 2.0 * (1.0 - bulge * bulge) / (2.0 * bulge);
+    let c = Coord {
+        x: (a.x + b.x) / 2.0 - uy * off,
+        y: (a.y + b.y) / 2.0 + ux * off,
+    };
+    let start = (a.y - c.y).atan2(a.x - c.x);
+    arc_points(c, r, start, theta, tol, out);
+    // End exactly on the vertex.
+    if let Some(last) = out.last_mut() {
+        *last = b;
+    }
+}
+
+/// Points of the arc around `c` of radius `r` from angle `start` sweeping `sweep`
+/// (radians, signed), without the start point.
+fn arc_points(c: Coord<f64>, r: f64, start: f64, sweep: f64, tol: f64, out: &mut Vec<Coord<f64>>) {
+    let step = if tol >= r {
+        std::f64::consts::FRAC_PI_2
+    } else {
+        2.0 * (1.0 - tol / r).acos()
+    };
+    let n = ((sweep.abs() / step).ceil() as usize).clamp(1, MAX_ARC_SEGMENTS);
+    for i in 1..=n {
+        let t = start + sweep * i as f64 / n as f64;
+        out.push(Coord {
+            x: c.x + r * t.cos(),
+            y: c.y + r * t.sin(),
+        });
+    }
+}
+
+/// A polyline's points with its bulges approximated; closed polylines end on their start.
+fn polyline(vertices: &[(Coord<f64>, f64)], closed: bool, tol: f64) -> Vec<Coord<f64>> {
+    let mut out = Vec::with_capacity(vertices.len() + 1);
+    let Some(&(first, _)) = vertices.first() else {
+        return out;
+    };
+    out.push(first);
+    for w in vertices.windows(2) {
+        bulge_points(w[0].0, w[1].0, w[0].1, tol, &mut out);
+    }
+    if closed && let Some(&(last, bulge)) = vertices.last() {
+        bulge_points(last, first, bulge, tol, &mut out);
+    }
+    out
+}
+
+/// MTEXT without its formatting codes: `\P` paragraph breaks, `{\f...;text}` fonts,
+/// `\H2;` heights and the like.
+fn plain_mtext(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' | '}' => {}
+            '\\' => match chars.next() {
+                Some('P') | Some('p') => out.push(' '),
+                Some('~') => out.push(' '),
+                Some(c @ ('\\' | '{' | '}')) => out.push(c),
+                Some('L' | 'l' | 'O' | 'o' | 'K' | 'k') => {}
+                Some(_) => {
+                    // A code with a value up to ';' (\f, \H, \C, \W, \Q, \T, \A, \S).
+                    for c in chars.by_ref() {
+                        if c == ';' {
+                            break;
+                        }
+                    }
+                }
+                None => {}
+            },
+            _ => out.push(c),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn coord(p: &DPoint) -> Coord<f64> {
+    Coord { x: p.x, y: p.y }
+}
+
+/// A text found in the drawing: where, what, how tall, and the block attribute tag.
+struct Label {
+    at: Coord<f64>,
+    text: String,
+    height: f64,
+    tag: Option<String>,
+}
+
+/// gridmap's fields carried in XDATA: one JSON object split into strings.
+fn xdata_props(e: &Entity) -> Option<Map<String, Value>> {
+    let x = e.common.x_data.iter().find(|x| x.application_name == APP)?;
+    let json: String = x
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            XDataItem::Str(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    serde_json::from_str(&json).ok()
+}
+
+/// Read a drawing as one batch of features in its own coordinates.
+pub(crate) fn read_batch(
+    path: &Path,
+    opts: &ReadOptions,
+    notes: &mut Vec<InputNote>,
+    base: usize,
+) -> Result<Batch, LoadError> {
+    let d = load(path, opts)?;
+    let wanted = |layer: &str| {
+        opts.dxf_layers
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|x| x == layer))
+    };
+    // A first coordinate decides whether the drawing is in degrees (arc tolerance).
+    let mut polygons: Vec<(Polygon<f64>, String, Option<Map<String, Value>>)> = Vec::new();
+    let mut lines: Vec<(LineString<f64>, String, Option<Map<String, Value>>)> = Vec::new();
+    let mut labels: Vec<Label> = Vec::new();
+    let mut points: Vec<(Coord<f64>, String, Option<Map<String, Value>>)> = Vec::new();
+    let mut skipped: Vec<(&'static str, usize)> = Vec::new();
+    let mut skip = |kind: &'static str| match skipped.iter_mut().find(|(k, _)| *k == kind) {
+        Some((_, n)) => *n += 1,
+        None => skipped.push((kind, 1)),
+    };
+    let degrees = d
+        .entities()
+        .find_map(|e| match &e.specific {
+            EntityType::LwPolyline(l) => l.vertices.first().map(|v| Coord { x: v.x, y: v.y }),
+            EntityType::Line(l) => Some(coord(&l.p1)),
+            _ => None,
+        })
+        .is_some_and(|c| c.x.abs() <= 180.0 && c.y.abs() <= 90.0);
+    let tol = if degrees { 1e-7 } else { ARC_TOLERANCE };
+    for e in d.entities() {
+        if e.common.is_in_paper_space || !wanted(&e.common.layer) {
+            continue;
+        }
+        let layer = e.common.layer.clone();
+        let mut shape = |pts: Vec<Coord<f64>>, closed: bool| {
+            if closed && pts.len() >= 4 {
+                polygons.push((
+                    Polygon::new(LineString(pts), vec![]),
+                    layer.clone(),
+                    xdata_props(e),
+                ));
+            } else if pts.len() >= 2 {
+                lines.push((LineString(pts), layer.clone(), xdata_props(e)));
+            }
+        };
+        match &e.specific {
+            EntityType::LwPolyline(l) => {
+                let v: Vec<(Coord<f64>, f64)> = l
+                    .vertices
+                    .iter()
+                    .map(|v| (Coord { x: v.x, y: v.y }, v.bulge))
+                    .collect();
+                let closed = l.is_closed()
+                    || (v.len() >= 4 && v.first().map(|f| f.0) == v.last().map(|l| l.0));
+                let mut pts = polyline(&v, l.is_closed(), tol);
+                if closed && pts.first() != pts.last() {
+                    pts.push(pts[0]);
+                }
+                shape(pts, closed);
+            }
+            EntityType::Polyline(p) => {
+                // Meshes and polyface meshes are not outlines.
+                if p.flags & (16 | 64) != 0 {
+                    skip("POLYLINE mesh");
+                    continue;
+                }
+                let v: Vec<(Coord<f64>, f64)> = p
+                    .vertices()
+                    .map(|v| (coord(&v.location), v.bulge))
+                    .collect();
+                let closed = p.is_closed()
+                    || (v.len() >= 4 && v.first().map(|f| f.0) == v.last().map(|l| l.0));
+                let mut pts = polyline(&v, p.is_closed(), tol);
+                if closed && pts.first() != pts.last() {
+                    pts.push(pts[0]);
+                }
+                shape(pts, closed);
+            }
+            EntityType::Line(l) => shape(vec![coord(&l.p1), coord(&l.p2)], false),
+            EntityType::Arc(a) => {
+                let start = a.start_angle.to_radians();
+                let mut sweep = a.end_angle.to_radians() - start;
+                if sweep <= 0.0 {
+                    sweep += 2.0 * std::f64::consts::PI;
+                }
+                let c = coord(&a.center);
+                let mut pts = vec![Coord {
+                    x: c.x + a.radius * start.cos(),
+                    y: c.y + a.radius * start.sin(),
+                }];
+                arc_points(c, a.radius, start, sweep, tol, &mut pts);
+                shape(pts, false);
+            }
+            EntityType::Text(t) => labels.push(Label {
+                at: if t.horizontal_text_justification as i32 != 0
+                    || t.vertical_text_justification as i32 != 0
+                {
+                    coord(&t.second_alignment_point)
+                } else {
+                    coord(&t.location)
+                },
+                text: t.value.trim().to_string(),
+                height: t.text_height,
+                tag: None,
+            }),
+            EntityType::MText(t) => {
+                let mut s = t.text.clone();
+                s.extend(t.extended_text.iter().map(String::as_str));
+                labels.push(Label {
+                    at: coord(&t.insertion_point),
+                    text: plain_mtext(&s),
+                    height: t.initial_text_height,
+                    tag: None,
+                });
+            }
+            EntityType::Insert(i) => {
+                for a in i.attributes() {
+                    labels.push(Label {
+                        at: if a.location.x == 0.0 && a.location.y == 0.0 {
+                            coord(&i.location)
+                        } else {
+                            coord(&a.location)
+                        },
+                        text: a.value.trim().to_string(),
+                        height: a.text_height,
+                        tag: Some(a.attribute_tag.trim().to_string()),
+                    });
+                }
+            }
+            EntityType::ModelPoint(p) => {
+                let props = xdata_props(e);
+                if props.is_some() || Layer::parse(&layer) == Some(Layer::Village) {
+                    points.push((coord(&p.location), layer.clone(), props));
+                } else {
+                    skip("POINT");
+                }
+            }
+            EntityType::Circle(_) => skip("CIRCLE"),
+            EntityType::Spline(_) => skip("SPLINE"),
+            EntityType::Ellipse(_) => skip("ELLIPSE"),
+            _ => {}
+        }
+    }
+    labels.retain(|l| !l.text.is_empty() && l.at.x.is_finite() && l.at.y.is_finite());
+    // Each label goes to the smallest polygon that holds it.
+    let boxes: Vec<Option<geo::Rect<f64>>> =
+        polygons.iter().map(|(p, _, _)| p.bounding_rect()).collect();
+    let areas: Vec<f64> = boxes
+        .iter()
+        .map(|b| b.map_or(f64::INFINITY, |b| b.width() * b.height()))
+        .collect();
+    let mut names: Vec<Option<(f64, String)>> = vec![None; polygons.len()];
+    let mut attributes: Vec<Map<String, Value>> = vec![Map::new(); polygons.len()];
+    for l in &labels {
+        let mut best: Option<usize> = None;
+        for (i, (p, _, _)) in polygons.iter().enumerate() {
+            let Some(b) = boxes[i] else { continue };
+            let inside_box = (b.min().x..=b.max().x).contains(&l.at.x)
+                && (b.min().y..=b.max().y).contains(&l.at.y);
+            if inside_box
+                && best.is_none_or(|j| areas[i] < areas[j])
+                && p.contains(&Point::from(l.at))
+            {
+                best = Some(i);
+            }
+        }
+        let Some(i) = best else { continue };
+        let is_name = l.tag.as_deref().is_none_or(|t| {
+            features::aliases("name")
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(t))
+        });
+        if is_name {
+            if names[i].as_ref().is_none_or(|(h, _)| l.height > *h) {
+                names[i] = Some((l.height, l.text.clone()));
+            }
+        } else if let Some(tag) = &l.tag {
+            attributes[i].insert(tag.clone(), l.text.clone().into());
+        }
+    }
+    // A drawing gridmap wrote names its CRS.
+    let mut named_crs = None;
+    let mut take_crs = |props: &mut Map<String, Value>| {
+        if let Some(c) = props.remove(CRS_KEY).and_then(|v| {
+            v.as_str()
+                .and_then(|t| t.strip_prefix("EPSG:")?.parse().ok())
+                .map(Crs::epsg)
+        }) {
+            named_crs.get_or_insert(c);
+        }
+    };
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut n = base;
+    // Parts of one feature gridmap wrote (a multipolygon's parts, a river's lines) carry
+    // the same id and become one feature again; holes name the feature they belong to.
+    let mut by_id: std::collections::HashMap<String, usize> = Default::default();
+    let mut holes: Vec<(String, LineString<f64>)> = Vec::new();
+    for ((poly, layer, xdata), (name, attrs)) in
+        polygons.into_iter().zip(names.into_iter().zip(attributes))
+    {
+        let mut props = xdata.unwrap_or_default();
+        take_crs(&mut props);
+        if let Some(Value::String(of)) = props.get(HOLE_KEY) {
+            holes.push((of.clone(), poly.into_inner().0));
+            continue;
+        }
+        let from_xdata = !props.is_empty();
+        if !from_xdata {
+            props = attrs;
+            if let Some((_, name)) = name {
+                props.insert("name".into(), name.into());
+            }
+            props.insert("cad_layer".into(), layer.clone().into());
+        }
+        let kind = props
+            .remove("layer")
+            .and_then(|v| v.as_str().and_then(Layer::parse))
+            .or_else(|| Layer::parse(&layer).filter(|l| *l != Layer::River))
+            .unwrap_or(Layer::Grid);
+        n += 1;
+        let id = features::feature_id(kind, None, &props, &opts.fields, n);
+        if from_xdata && let Some(&i) = by_id.get(&id) {
+            if let Some(geo::Geometry::MultiPolygon(mp)) = &mut pending[i].geometry {
+                mp.0.push(poly);
+            }
+            continue;
+        }
+        if from_xdata {
+            by_id.insert(id.clone(), pending.len());
+        }
+        pending.push(Pending {
+            layer: kind,
+            id,
+            props,
+            geometry: Some(geo::Geometry::MultiPolygon(geo::MultiPolygon(vec![poly]))),
+        });
+    }
+    for (of, ring) in holes {
+        let Some(geo::Geometry::MultiPolygon(mp)) =
+            by_id.get(&of).and_then(|&i| pending[i].geometry.as_mut())
+        else {
+            continue;
+        };
+        let Some(&first) = ring.0.first() else {
+            continue;
+        };
+        if let Some(part) =
+            mp.0.iter_mut()
+                .find(|p| p.contains(&Point::from(first)) || p.exterior().0.contains(&first))
+        {
+            part.interiors_push(ring);
+        }
+    }
+    for (line, layer, xdata) in lines {
+        let mut props = xdata.unwrap_or_default();
+        take_crs(&mut props);
+        let from_xdata = !props.is_empty();
+        if !from_xdata {
+            props.insert("cad_layer".into(), layer.into());
+        }
+        props.remove("layer");
+        n += 1;
+        let id = features::feature_id(Layer::River, None, &props, &opts.fields, n);
+        if from_xdata && let Some(&i) = by_id.get(&id) {
+            if let Some(geo::Geometry::MultiLineString(ml)) = &mut pending[i].geometry {
+                ml.0.push(line);
+            }
+            continue;
+        }
+        if from_xdata {
+            by_id.insert(id.clone(), pending.len());
+        }
+        pending.push(Pending {
+            layer: Layer::River,
+            id,
+            props,
+            geometry: Some(geo::Geometry::MultiLineString(MultiLineString(vec![line]))),
+        });
+    }
+    for (at, layer, xdata) in points {
+        let mut props = xdata.unwrap_or_default();
+        take_crs(&mut props);
+        if props.is_empty() {
+            props.insert("cad_layer".into(), layer.into());
+        }
+        props.remove("layer");
+        n += 1;
+        let id = features::feature_id(Layer::Village, None, &props, &opts.fields, n);
+        pending.push(Pending {
+            layer: Layer::Village,
+            id,
+            props,
+            geometry: Some(geo::Geometry::Point(Point::from(at))),
+        });
+    }
+    if !skipped.is_empty() {
+        let list = skipped
+            .iter()
+            .map(|(k, n)| format!("{k} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        notes.push(InputNote {
+            feature_id: String::new(),
+            layer: Layer::Grid.name(),
+            zh: format!("{}：未读取的图元（不是边界线）：{list}", path.display()),
+            en: format!(
+                "{}: entities not read (not outlines): {list}",
+                path.display()
+            ),
+            fatal: false,
+        });
+    }
+    // 8-digit eastings carry the 3-degree zone: the CRS is known.
+    let mut batch = Batch {
+        path: path.to_path_buf(),
+        crs: named_crs.map(SourceCrs::Epsg),
+        crs_required: true,
+        name: path.file_stem().map(|s| s.to_string_lossy().to_string()),
+        pending,
+    };
+    if opts.source_crs.is_none()
+        && batch.crs.is_none()
+        && let Some(c) = first_coord(&batch.pending)
+        && c.x >= 1.0e7
+        && let Some(crs) = suggest_crs(c)
+    {
+        batch.crs = Some(SourceCrs::Epsg(crs));
+    }
+    Ok(batch)
+}
+
+fn first_coord(pending: &[Pending]) -> Option<Coord<f64>> {
+    pending.iter().find_map(|p| match &p.geometry {
+        Some(geo::Geometry::Polygon(poly)) => poly.exterior().0.first().copied(),
+        Some(geo::Geometry::MultiLineString(m)) => m.0.first()?.0.first().copied(),
+        _ => None,
+    })
+}
+
+// ---------------------------------------------------------------- writing
+
+/// The CAD layer of a feature, and of its name.
+fn cad_layer(layer: Layer, level: u8) -> (&'static str, &'static str) {
+    match (layer, level) {
+        (Layer::Grid, 0 | 1) => ("网格-镇级", "注记-镇级"),
+        (Layer::Grid, 2) => ("网格-村级", "注记-村级"),
+        (Layer::Grid, _) => ("网格-组级", "注记-组级"),
+        (Layer::Boundary, _) => ("行政边界", "注记-边界"),
+        (Layer::River, _) => ("河流", "注记-河流"),
+        (Layer::Reservoir, _) => ("水库", "注记-水库"),
+        (Layer::Village, _) => ("自然村", "注记-自然村"),
+    }
+}
+
+/// ACI colours by CAD layer: town red, village orange... rivers blue.
+fn layer_colour(name: &str) -> u8 {
+    match name {
+        "网格-镇级" | "注记-镇级" => 1,
+        "网格-村级" | "注记-村级" => 30,
+        "网格-组级" | "注记-组级" => 3,
+        "河流" | "水库" | "注记-河流" | "注记-水库" => 5,
+        _ => 7,
+    }
+}
+
+/// The fields as XDATA strings of at most 250 bytes (DXF allows 255); `crs` on the first
+/// feature written.
+fn xdata(layer: Layer, props: &Map<String, Value>, crs: Option<Crs>) -> XData {
+    let mut all = props.clone();
+    all.insert("layer".into(), layer.name().into());
+    if let Some(c) = crs {
+        all.insert(CRS_KEY.into(), c.authority().into());
+    }
+    let json = Value::Object(all).to_string();
+    let mut items = Vec::new();
+    let mut rest = json.as_str();
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(250);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        items.push(XDataItem::Str(rest[..cut].to_string()));
+        rest = &rest[cut..];
+    }
+    XData {
+        application_name: APP.into(),
+        items,
+    }
+}
+
+fn lwpolyline(pts: &[Coord<f64>], closed: bool) -> de::LwPolyline {
+    let mut l = de::LwPolyline::default();
+    let n = if closed && pts.len() > 1 && pts.first() == pts.last() {
+        pts.len() - 1
+    } else {
+        pts.len()
+    };
+    l.vertices = pts[..n]
+        .iter()
+        .map(|c| dxf::LwPolylineVertex {
+            x: c.x,
+            y: c.y,
+            ..Default::default()
+        })
+        .collect();
+    l.set_is_closed(closed);
+    l
+}
+
+/// The project as a DXF drawing in the project's CRS: AutoCAD 2004 format in code page
+/// ANSI_936 (GBK, what 南方CASS and AutoCAD on Chinese Windows write; GDAL reads it by
+/// `$DWGCODEPAGE`), characters outside GBK as `\U+XXXX`.
+pub fn to_dxf(project: &Project) -> Result<Vec<u8>, String> {
+    let mut d = Drawing::new();
+    d.header.version = AcadVersion::R2004;
+    d.header.drawing_code_page = "ANSI_936".into();
+    d.add_app_id(dxf::tables::AppId {
+        name: APP.into(),
+        ..Default::default()
+    });
+    let mut made: Vec<&'static str> = Vec::new();
+    let mut crs = Some(project.crs);
+    let levels: std::collections::HashMap<&str, u8> = project
+        .grids
+        .iter()
+        .map(|g| (g.id.as_str(), g.level))
+        .collect();
+    for f in out_features(project, None) {
+        let level = levels.get(f.id).copied().unwrap_or(3);
+        let (layer, note_layer) = cad_layer(f.layer, level);
+        for l in [layer, note_layer] {
+            if !made.contains(&l) {
+                made.push(l);
+                d.add_layer(dxf::tables::Layer {
+                    name: l.into(),
+                    color: dxf::Color::from_index(layer_colour(l)),
+                    ..Default::default()
+                });
+            }
+        }
+        let mut props = f.props.clone();
+        props.insert("id".into(), f.id.into());
+        let mut hole = Map::new();
+        hole.insert(HOLE_KEY.into(), f.id.into());
+        let mut add = |specific: EntityType, on: &str, data: Option<&Map<String, Value>>| {
+            let mut e = Entity::new(specific);
+            e.common.layer = on.into();
+            if let Some(p) = data {
+                e.common.x_data.push(xdata(f.layer, p, crs.take()));
+            }
+            d.add_entity(e);
+        };
+        let name = f
+            .props
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        match f.geometry {
+            GeomRef::Polygons(mp) => {
+                for p in &mp.0 {
+                    add(
+                        EntityType::LwPolyline(lwpolyline(&p.exterior().0, true)),
+                        layer,
+                        Some(&props),
+                    );
+                    for h in p.interiors() {
+                        add(
+                            EntityType::LwPolyline(lwpolyline(&h.0, true)),
+                            layer,
+                            Some(&hole),
+                        );
+                    }
+                }
+                // The name inside the largest part, sized to it.
+                if let Some(name) = name
+                    && let Some(big) = mp.0.iter().max_by(|a, b| {
+                        geo::Area::unsigned_area(*a).total_cmp(&geo::Area::unsigned_area(*b))
+                    })
+                    && let Some((c, r)) =
+                        crate::geom::inscribed_label(&geo::MultiPolygon(vec![big.clone()]))
+                {
+                    {
+                        let height = (r / 3.0).clamp(0.5, 200.0);
+                        let chars = name.chars().count().max(1) as f64;
+                        let text = de::Text {
+                            location: DPoint::new(
+                                c.x - height * chars / 2.0,
+                                c.y - height / 2.0,
+                                0.0,
+                            ),
+                            text_height: height,
+                            value: name,
+                            ..Default::default()
+                        };
+                        add(EntityType::Text(text), note_layer, None);
+                    }
+                }
+            }
+            GeomRef::Lines(ml) => {
+                for l in &ml.0 {
+                    add(
+                        EntityType::LwPolyline(lwpolyline(&l.0, false)),
+                        layer,
+                        Some(&props),
+                    );
+                }
+            }
+            GeomRef::Point(p) if p.x().is_finite() => {
+                let mut pt = de::ModelPoint::default();
+                pt.location = DPoint::new(p.x(), p.y(), 0.0);
+                add(EntityType::ModelPoint(pt), layer, Some(&props));
+                if let Some(name) = name {
+                    let text = de::Text {
+                        location: DPoint::new(p.x() + 2.0, p.y(), 0.0),
+                        text_height: 5.0,
+                        value: name,
+                        ..Default::default()
+                    };
+                    add(EntityType::Text(text), note_layer, None);
+                }
+            }
+            GeomRef::Point(_) => {}
+        }
+    }
+    let mut ascii = Vec::new();
+    d.save(&mut ascii).map_err(|e| e.to_string())?;
+    Ok(to_code_page(&ascii))
+}
+
+/// The drawing as the dxf crate writes it before DXF 2007 (ASCII, every other character
+/// escaped as `\U+XXXX`) in GBK: escapes of characters GBK has become their two bytes.
+fn to_code_page(ascii: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ascii.len());
+    let mut i = 0;
+    while i < ascii.len() {
+        if ascii[i..].starts_with(b"\\U+")
+            && let Some(hex) = ascii.get(i + 3..i + 7)
+            && let Some(c) = std::str::from_utf8(hex)
+                .ok()
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(char::from_u32)
+        {
+            let mut buf = [0u8; 4];
+            let (bytes, _, unmappable) = encoding_rs::GBK.encode(c.encode_utf8(&mut buf));
+            if !unmappable {
+                out.extend_from_slice(&bytes);
+                i += 7;
+                continue;
+            }
+        }
+        out.push(ascii[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Write the project as a DXF drawing (atomically).
+pub fn write(project: &Project, out: &Path) -> Result<(), WriteError> {
+    let bytes = to_dxf(project).map_err(|e| WriteError::convert(out, &e))?;
+    super::write_atomic(out, &bytes).map_err(|e| WriteError::io(out, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_half_circle_bulge_stays_within_a_centimetre() {
+        let mut pts = vec![Coord { x: 0.0, y: 0.0 }];
+        bulge_points(
+            Coord { x: 0.0, y: 0.0 },
+            Coord { x: 100.0, y: 0.0 },
+            1.0,
+            ARC_TOLERANCE,
+            &mut pts,
+        );
+        // Bulge 1 counter-clockwise from (0,0) to (100,0): the arc below, centre (50, 0).
+        for w in pts.windows(2) {
+            let mid = Coord {
+                x: (w[0].x + w[1].x) / 2.0,
+                y: (w[0].y + w[1].y) / 2.0,
+            };
+            let r = ((mid.x - 50.0).powi(2) + mid.y.powi(2)).sqrt();
+            assert!(50.0 - r <= ARC_TOLERANCE + 1e-9, "sagitta {}", 50.0 - r);
+        }
+        assert!(pts.iter().all(|c| c.y <= 1e-9), "{pts:?}");
+        assert_eq!(*pts.last().unwrap(), Coord { x: 100.0, y: 0.0 });
+    }
+
+    #[test]
+    fn mtext_codes_are_removed() {
+        assert_eq!(
+            plain_mtext(r"{\fSimSun|b0|i0|c134;\H2.5;东村}\P一组"),
+            "东村 一组"
+        );
+    }
+
+    #[test]
+    fn the_code_page_decides_the_encoding() {
+        let r2000 =
+            b"0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1015\n9\n$DWGCODEPAGE\n3\nANSI_936\n";
+        assert_eq!(encoding_of(r2000, None), encoding_rs::GB18030);
+        let r2013 =
+            b"0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1027\n9\n$DWGCODEPAGE\n3\nANSI_936\n";
+        assert_eq!(encoding_of(r2013, None), encoding_rs::UTF_8);
+    }
+}
