@@ -824,3 +824,444 @@ fn generated_ids_stay_unique_across_files() {
     assert_eq!(q.grids.len(), 2);
     assert_ne!(q.grids[0].id, q.grids[1].id);
 }
+
+// ------------------------------------------------------------------ KML, KMZ and DXF
+
+fn export_to(p: &Project, out: &Path, gcj02: bool) {
+    gridmap::commands::export(
+        p,
+        out,
+        &gridmap::commands::ExportOptions {
+            gcj02,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn same_other_layers(a: &Project, b: &Project) {
+    assert_eq!(a.rivers.len(), b.rivers.len());
+    for (r, q) in a.rivers.iter().zip(&b.rivers) {
+        assert_eq!((&r.id, &r.name), (&q.id, &q.name));
+        assert_eq!(r.geometry.0.len(), q.geometry.0.len());
+    }
+    assert_eq!(a.reservoirs.len(), b.reservoirs.len());
+    assert_eq!(a.villages.len(), b.villages.len());
+    for (v, w) in a.villages.iter().zip(&b.villages) {
+        assert_eq!(
+            (&v.id, &v.name, v.households),
+            (&w.id, &w.name, w.households)
+        );
+        let d = (v.location.x() - w.location.x()).hypot(v.location.y() - w.location.y());
+        assert!(d < 0.01, "village {} moved {d} m", v.id);
+    }
+    assert_eq!(a.boundary.len(), b.boundary.len());
+}
+
+/// The grids in id order: KML holds them in one folder per village.
+fn grids_by_id(p: &Project) -> Project {
+    let mut q = p.clone();
+    q.grids.sort_by(|a, b| a.id.cmp(&b.id));
+    q
+}
+
+#[test]
+fn kml_and_kmz_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sample();
+    for name in ["晋屏镇.kml", "晋屏镇.kmz"] {
+        let path = dir.path().join(name);
+        export_to(&p, &path, false);
+        let q = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+        assert_eq!(q.crs, p.crs, "the GK zone of the data is chosen again");
+        same_records(&grids_by_id(&p), &grids_by_id(&q), true);
+        same_other_layers(&p, &q);
+        assert_eq!(q.name, p.name);
+    }
+    // A KMZ is a zip holding doc.kml.
+    let kmz = std::fs::File::open(dir.path().join("晋屏镇.kmz")).unwrap();
+    let mut zip = zip::ZipArchive::new(kmz).unwrap();
+    assert!(zip.by_name("doc.kml").is_ok());
+}
+
+#[test]
+fn kml_in_gcj02_is_offset_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sample();
+    let (wgs, gcj) = (dir.path().join("wgs.kml"), dir.path().join("gcj.kml"));
+    export_to(&p, &wgs, false);
+    export_to(&p, &gcj, true);
+    let p = grids_by_id(&p);
+    let plain = grids_by_id(&io::open(&[gcj.as_path()], &ReadOptions::default()).unwrap());
+    // GCJ-02 moves points in Hunan by a few hundred metres.
+    let shift = max_vertex_shift(&p.grids[0], &plain.grids[0]);
+    assert!((100.0..1000.0).contains(&shift), "GCJ-02 offset {shift} m");
+    let back = grids_by_id(
+        &io::open(
+            &[gcj.as_path()],
+            &ReadOptions {
+                gcj02: true,
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
+    for (g, h) in p.grids.iter().zip(&back.grids) {
+        let d = max_vertex_shift(g, h);
+        assert!(d < 2.0, "{} is {d} m off after GCJ-02 and back", g.id);
+    }
+}
+
+#[test]
+fn kml_and_kmz_are_read_by_gdal() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sample();
+    let total =
+        p.boundary.len() + p.grids.len() + p.rivers.len() + p.reservoirs.len() + p.villages.len();
+    for name in ["town.kml", "town.kmz"] {
+        let path = dir.path().join(name);
+        export_to(&p, &path, false);
+        let all = tool("ogrinfo", &["-al", "-q", s(&path)]);
+        let features = all.matches("OGRFeature(").count();
+        assert_eq!(features, total, "{name}: features GDAL reads");
+        let g = p
+            .grids
+            .iter()
+            .find(|g| g.level == 3 && !g.staff.is_empty())
+            .unwrap();
+        assert!(
+            all.contains(&format!("Name (String) = {}", g.name)),
+            "{all}"
+        );
+        assert!(
+            all.contains(&format!("code (String) = {}", g.code)),
+            "{name}: code"
+        );
+        assert!(all.contains(&g.staff[0].phone), "{name}: staff phone");
+        // Folders per village: the village's folder is a layer named after it.
+        let village = p
+            .grids
+            .iter()
+            .find(|v| Some(&v.id) == g.parent.as_ref())
+            .unwrap();
+        let layers = tool("ogrinfo", &["-so", s(&path)]);
+        assert!(layers.contains(&village.name), "{layers}");
+        assert!(layers.contains("河流 Rivers"), "{layers}");
+    }
+}
+
+#[test]
+fn kml_from_elsewhere_folders_and_extended_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("patrol.kml");
+    std::fs::write(
+        &path,
+        r##"<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>巡河</name>
+<Folder><name>一村</name>
+  <Placemark><name>一组</name>
+    <ExtendedData><SchemaData schemaUrl="#s"><SimpleData name="CODE">430001</SimpleData><SimpleData name="户数">52</SimpleData></SchemaData></ExtendedData>
+    <MultiGeometry><Polygon><outerBoundaryIs><LinearRing><coordinates>112.0,27.0,0 112.01,27.0,0 112.01,27.01,0 112.0,27.01,0 112.0,27.0,0</coordinates></LinearRing></outerBoundaryIs></Polygon>
+    <Point><coordinates>112.005,27.005</coordinates></Point></MultiGeometry>
+  </Placemark>
+</Folder>
+<Folder><name>河流</name>
+  <Placemark><name>清水河</name><LineString><coordinates>111.99,27.005 112.02,27.006</coordinates></LineString></Placemark>
+</Folder>
+<Placemark><name>井</name><Point><coordinates>112.003,27.002</coordinates></Point></Placemark>
+</Document></kml>"##,
+    )
+    .unwrap();
+    let p = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(p.name, "巡河");
+    assert_eq!(p.grids.len(), 1);
+    let g = &p.grids[0];
+    assert_eq!(
+        (g.name.as_str(), g.code.as_str(), g.households),
+        ("一组", "430001", Some(52))
+    );
+    assert_eq!(g.extra.get("folder").and_then(|v| v.as_str()), Some("一村"));
+    // About 1,000 m x 1,110 m at 27N.
+    let area = gridmap::geom::area(&g.geometry);
+    assert!((1.0e6..1.2e6).contains(&area), "{area}");
+    assert_eq!(p.rivers.len(), 1);
+    assert_eq!(p.rivers[0].name, "清水河");
+    assert_eq!(p.villages.len(), 1);
+    assert_eq!(p.villages[0].name, "井");
+}
+
+#[test]
+fn dxf_round_trip_keeps_every_layer_and_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sample();
+    let path = dir.path().join("晋屏镇.dxf");
+    export_to(&p, &path, false);
+    let q = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(q.crs, p.crs, "the drawing names its CRS");
+    same_records(&p, &q, true);
+    same_other_layers(&p, &q);
+    // GDAL reads the names in Chinese (code page ANSI_936) and the layers per level.
+    let texts = tool(
+        "ogrinfo",
+        &[
+            "-q",
+            s(&path),
+            "-sql",
+            "SELECT Layer, Text FROM entities WHERE Text IS NOT NULL",
+        ],
+    );
+    let village = p.grids.iter().find(|g| g.level == 2).unwrap();
+    assert!(
+        texts.contains(&format!("Text (String) = {}", village.name)),
+        "{texts}"
+    );
+    assert!(texts.contains("Layer (String) = 注记-村级"), "{texts}");
+    let count = |layer: &str| {
+        let out = tool(
+            "ogrinfo",
+            &[
+                "-q",
+                s(&path),
+                "-sql",
+                &format!("SELECT COUNT(*) FROM entities WHERE Layer = '{layer}'"),
+            ],
+        );
+        out.lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("COUNT_*")
+                    .and_then(|r| r.split('=').nth(1))
+            })
+            .and_then(|n| n.trim().parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{out}"))
+    };
+    let parts = |level: u8| -> usize {
+        p.grids
+            .iter()
+            .filter(|g| g.level == level)
+            .map(|g| {
+                g.geometry
+                    .0
+                    .iter()
+                    .map(|poly| 1 + poly.interiors().len())
+                    .sum::<usize>()
+            })
+            .sum()
+    };
+    assert_eq!(count("网格-村级"), parts(2));
+    assert_eq!(count("网格-组级"), parts(3));
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/dxf")
+        .join(name)
+}
+
+#[test]
+fn dxf_from_cass_in_gbk_with_zone_prefix() {
+    let path = fixture("cass_r2000_gbk.dxf");
+    let p = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(p.crs, Crs::epsg(4526), "zone 38 from the eastings");
+    let by_name = |n: &str| {
+        p.grids
+            .iter()
+            .find(|g| g.name == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let (east, west) = (by_name("东村"), by_name("西村"));
+    let (one, two) = (by_name("一组"), by_name("二组"));
+    assert_eq!((east.level, west.level, one.level, two.level), (2, 2, 3, 3));
+    assert_eq!(one.parent.as_ref(), Some(&east.id));
+    assert_eq!(two.parent.as_ref(), Some(&east.id));
+    // The block attribute CODE names 西村's code; HH is kept.
+    assert_eq!(west.code, "430000000002");
+    assert_eq!(west.extra.get("HH").and_then(|v| v.as_str()), Some("128"));
+    let area = |g: &Grid| gridmap::geom::area(&g.geometry);
+    assert!((area(west) - 800_000.0).abs() < 1e-6, "{}", area(west));
+    // A half circle of radius 400 m on the east side, approximated within 1 cm.
+    let exact = 800_000.0 + std::f64::consts::PI * 400.0 * 400.0 / 2.0;
+    let deficit = exact - area(east);
+    assert!(
+        (0.0..10.0).contains(&deficit),
+        "area {} vs {exact}",
+        area(east)
+    );
+    let (cx, cy) = (38_501_000.0, 3_000_400.0);
+    let ring = &east.geometry.0[0].exterior().0;
+    for w in ring.windows(2) {
+        for c in [w[0], w[1]] {
+            if c.x > cx + 1e-6 {
+                let r = (c.x - cx).hypot(c.y - cy);
+                assert!((r - 400.0).abs() < 1e-3, "vertex {c:?} at {r} m");
+            }
+        }
+        if w[0].x > cx + 1e-6 && w[1].x > cx + 1e-6 {
+            let r = ((w[0].x + w[1].x) / 2.0 - cx).hypot((w[0].y + w[1].y) / 2.0 - cy);
+            assert!(
+                400.0 - r <= 0.0101,
+                "chord {w:?} is {} m inside the arc",
+                400.0 - r
+            );
+        }
+    }
+    assert!((area(one) + area(two) - area(east)).abs() < 1e-3);
+    // The river is read; the well (a CIRCLE) is reported, not read.
+    assert_eq!(p.rivers.len(), 1);
+    assert!(
+        p.input_notes.iter().any(|n| n.en.contains("CIRCLE")),
+        "{:?}",
+        p.input_notes
+    );
+    // The groups tile their village exactly: no gap, overlap or sliver.
+    let report = gridmap::Auditor::new(&p, Default::default()).report(&p);
+    for f in &report.findings {
+        assert!(
+            !matches!(
+                f.kind.as_str(),
+                "gap" | "overlap" | "sliver" | "outside_parent" | "invalid_edge"
+            ),
+            "{f:?}"
+        );
+    }
+    // GDAL reads the same drawing's text in the same code page.
+    let texts = tool(
+        "ogrinfo",
+        &[
+            "-q",
+            s(&path),
+            "-sql",
+            "SELECT Text FROM entities WHERE Text IS NOT NULL",
+        ],
+    );
+    assert!(texts.contains("东村") && texts.contains("二组"), "{texts}");
+}
+
+#[test]
+fn dxf_layers_can_be_chosen() {
+    let path = fixture("cass_r2000_gbk.dxf");
+    let layers = io::dxf::layers(&path, &ReadOptions::default()).unwrap();
+    let names: Vec<&str> = layers.iter().map(|(n, _)| n.as_str()).collect();
+    for l in ["村界", "组界", "河流", "井"] {
+        assert!(names.contains(&l), "{names:?}");
+    }
+    let p = io::open(
+        &[path.as_path()],
+        &ReadOptions {
+            dxf_layers: Some(vec!["组界".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut names: Vec<&str> = p.grids.iter().map(|g| g.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["一组", "二组"]);
+    assert!(p.grids.iter().all(|g| g.level == 2 && g.parent.is_none()));
+    assert!(p.rivers.is_empty());
+}
+
+#[test]
+fn dxf_without_zone_prefix_asks_for_the_crs() {
+    let path = fixture("utf8_r2013_nozone.dxf");
+    let e = io::open(&[path.as_path()], &ReadOptions::default()).unwrap_err();
+    assert!(e.needs_crs, "{e}");
+    assert!(e.message().contains("utf8_r2013_nozone.dxf"), "{e}");
+    assert!(e.en.contains("EPSG:4534-4554"), "{e}");
+    let p = io::open(
+        &[path.as_path()],
+        &ReadOptions {
+            source_crs: Some(Crs::epsg(4545)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(p.crs, Crs::epsg(4545));
+    assert_eq!(p.grids[0].name, "南村");
+    assert!((gridmap::geom::area(&p.grids[0].geometry) - 240_000.0).abs() < 1e-6);
+}
+
+#[test]
+fn damaged_kml_kmz_and_dxf_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.dxf");
+    export_to(&sample(), &good, false);
+    let bytes = std::fs::read(&good).unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("cut.dxf", bytes[..bytes.len() / 3].to_vec()),
+        (
+            "noise.dxf",
+            (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect(),
+        ),
+        (
+            "cut.kml",
+            b"<?xml version=\"1.0\"?><kml><Document><Placemark><Polygon><outer".to_vec(),
+        ),
+        ("bad.kmz", b"PK\x03\x04 not really a zip".to_vec()),
+        ("empty.kmz", {
+            let mut buf = std::io::Cursor::new(Vec::new());
+            let mut z = zip::ZipWriter::new(&mut buf);
+            z.start_file("readme.txt", zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut z, b"no kml").unwrap();
+            z.finish().unwrap();
+            buf.into_inner()
+        }),
+    ];
+    for (name, data) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, data).unwrap();
+        match io::open(&[path.as_path()], &ReadOptions::default()) {
+            Err(e) => {
+                assert!(e.message().contains(name), "{name}: {e}");
+                assert!(!e.zh.is_empty() && !e.en.is_empty());
+            }
+            // A cut drawing may still hold whole entities before the cut.
+            Ok(p) => assert!(
+                name == "cut.dxf" && p.grids.len() < sample().grids.len(),
+                "{name}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn mixed_geometry_files_and_data_outside_china() {
+    let dir = tempfile::tempdir().unwrap();
+    // A district set with its border line and a point: polygons become grids, the others
+    // are reported and skipped; data in Paris get the UTM zone of Paris.
+    let path = dir.path().join("districts.geojson");
+    std::fs::write(
+        &path,
+        r#"{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"name":"A"},"geometry":{"type":"Polygon","coordinates":[[[2.30,48.85],[2.31,48.85],[2.31,48.86],[2.30,48.86],[2.30,48.85]]]}},
+ {"type":"Feature","properties":{"name":"B"},"geometry":{"type":"Polygon","coordinates":[[[2.31,48.85],[2.32,48.85],[2.32,48.86],[2.31,48.86],[2.31,48.85]]]}},
+ {"type":"Feature","properties":{"name":"border"},"geometry":{"type":"LineString","coordinates":[[2.30,48.85],[2.32,48.85]]}},
+ {"type":"Feature","properties":{"name":"mairie"},"geometry":{"type":"Point","coordinates":[2.305,48.855]}}]}"#,
+    )
+    .unwrap();
+    let p = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(p.grids.len(), 2);
+    assert_eq!(p.crs, Crs::epsg(32631));
+    let skipped = p
+        .input_notes
+        .iter()
+        .filter(|n| n.en.contains("skipped"))
+        .count();
+    assert_eq!(skipped, 2, "{:?}", p.input_notes);
+    assert!(
+        p.input_notes.iter().any(|n| n.en.contains("UTM")),
+        "{:?}",
+        p.input_notes
+    );
+    // 0.01 x 0.01 degrees at 48.85N: about 733 m x 1,112 m.
+    let a = gridmap::geom::area(&p.grids[0].geometry);
+    assert!((a - 733.0 * 1112.0).abs() / a < 0.01, "{a}");
+    let report = gridmap::Auditor::new(&p, Default::default()).report(&p);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.message.en.contains("skipped")),
+        "the audit runs and shows the skipped features"
+    );
+}

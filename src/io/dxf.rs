@@ -154,21 +154,52 @@ fn bulge_points(a: Coord<f64>, b: Coord<f64>, bulge: f64, tol: f64, out: &mut Ve
 }
 
 /// Points of the arc around `c` of radius `r` from angle `start` sweeping `sweep`
-/// (radians, signed), without the start point.
+/// (radians, signed), without the start point, ending on the end point. The points in
+/// between lie at multiples of one angle step per radius (a power-of-two division of the
+/// circle, fine enough for the tolerance), so that two arcs of one circle (a village's
+/// half circle and its two groups' quarter circles) share their vertices.
 fn arc_points(c: Coord<f64>, r: f64, start: f64, sweep: f64, tol: f64, out: &mut Vec<Coord<f64>>) {
-    let step = if tol >= r {
-        std::f64::consts::FRAC_PI_2
+    use std::f64::consts::{FRAC_PI_2, TAU};
+    let wanted = if tol >= r {
+        FRAC_PI_2
     } else {
         2.0 * (1.0 - tol / r).acos()
     };
-    let n = ((sweep.abs() / step).ceil() as usize).clamp(1, MAX_ARC_SEGMENTS);
-    for i in 1..=n {
-        let t = start + sweep * i as f64 / n as f64;
-        out.push(Coord {
-            x: c.x + r * t.cos(),
-            y: c.y + r * t.sin(),
-        });
+    let mut step = FRAC_PI_2;
+    while step > wanted && TAU / step < (1u64 << 20) as f64 {
+        step /= 2.0;
     }
+    // Not more than MAX_ARC_SEGMENTS points on one arc, whatever the radius.
+    while sweep.abs() / step > MAX_ARC_SEGMENTS as f64 {
+        step *= 2.0;
+    }
+    let eps = 1e-9;
+    let end = start + sweep;
+    let at = |t: f64| {
+        // Rounded to 0.1 mm, so that arcs whose centres differ in the last bits agree.
+        let round = |v: f64| (v * 1e4).round() / 1e4;
+        Coord {
+            x: round(c.x + r * t.cos()),
+            y: round(c.y + r * t.sin()),
+        }
+    };
+    if sweep > 0.0 {
+        let mut k = (start / step + eps).floor() + 1.0;
+        while k * step < end - eps {
+            out.push(at(k * step));
+            k += 1.0;
+        }
+    } else {
+        let mut k = (start / step - eps).ceil() - 1.0;
+        while k * step > end + eps {
+            out.push(at(k * step));
+            k -= 1.0;
+        }
+    }
+    out.push(Coord {
+        x: c.x + r * end.cos(),
+        y: c.y + r * end.sin(),
+    });
 }
 
 /// A polyline's points with its bulges approximated; closed polylines end on their start.
@@ -226,6 +257,82 @@ struct Label {
     text: String,
     height: f64,
     tag: Option<String>,
+    layer: String,
+}
+
+impl Label {
+    /// A TEXT or MTEXT, or a block attribute whose tag means a name (名称, NAME, MC, ...).
+    fn is_name(&self) -> bool {
+        self.tag.as_deref().is_none_or(|t| {
+            features::aliases("name")
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(t))
+        })
+    }
+}
+
+type Shape = (Polygon<f64>, String, Option<Map<String, Value>>);
+
+/// Whether `p` holds `c`, box first.
+fn holds(p: &Polygon<f64>, b: Option<geo::Rect<f64>>, c: Coord<f64>) -> bool {
+    b.is_some_and(|b| {
+        (b.min().x..=b.max().x).contains(&c.x) && (b.min().y..=b.max().y).contains(&c.y)
+    }) && p.contains(&Point::from(c))
+}
+
+/// The smallest polygon that holds `c`.
+fn smallest_holding(polygons: &[Shape], c: Coord<f64>) -> Option<usize> {
+    polygons
+        .iter()
+        .enumerate()
+        .filter(|(_, (p, _, _))| holds(p, p.bounding_rect(), c))
+        .min_by(|a, b| {
+            geo::Area::unsigned_area(&a.1.0).total_cmp(&geo::Area::unsigned_area(&b.1.0))
+        })
+        .map(|(i, _)| i)
+}
+
+/// The name of each polygon from the texts inside it. Polygons are named smallest first,
+/// each text names one polygon, and among the texts inside a polygon the one on the
+/// polygon's own CAD layer is taken first, then one whose smallest enclosing polygon it
+/// is, then the tallest: so village names on the village layer name the villages even
+/// where the village is tiled by its groups, whose names are on the group layer.
+fn name_polygons(polygons: &[Shape], labels: &[Label]) -> Vec<Option<String>> {
+    let boxes: Vec<Option<geo::Rect<f64>>> =
+        polygons.iter().map(|(p, _, _)| p.bounding_rect()).collect();
+    let areas: Vec<f64> = polygons
+        .iter()
+        .map(|(p, _, _)| geo::Area::unsigned_area(p))
+        .collect();
+    let names: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_name()).collect();
+    let home: Vec<Option<usize>> = names
+        .iter()
+        .map(|&t| smallest_holding(polygons, labels[t].at))
+        .collect();
+    let mut order: Vec<usize> = (0..polygons.len()).collect();
+    order.sort_by(|&a, &b| areas[a].total_cmp(&areas[b]));
+    let mut taken = vec![false; names.len()];
+    let mut out = vec![None; polygons.len()];
+    for i in order {
+        let (p, layer, _) = &polygons[i];
+        let best = (0..names.len())
+            .filter(|&k| !taken[k] && holds(p, boxes[i], labels[names[k]].at))
+            .max_by(|&a, &b| {
+                let key = |k: usize| {
+                    let l = &labels[names[k]];
+                    (l.layer == *layer, home[k] == Some(i))
+                };
+                key(a)
+                    .cmp(&key(b))
+                    .then(labels[names[a]].height.total_cmp(&labels[names[b]].height))
+                    .then(b.cmp(&a))
+            });
+        if let Some(k) = best {
+            taken[k] = true;
+            out[i] = Some(labels[names[k]].text.clone());
+        }
+    }
+    out
 }
 
 /// gridmap's fields carried in XDATA: one JSON object split into strings.
@@ -256,7 +363,7 @@ pub(crate) fn read_batch(
             .is_none_or(|l| l.iter().any(|x| x == layer))
     };
     // A first coordinate decides whether the drawing is in degrees (arc tolerance).
-    let mut polygons: Vec<(Polygon<f64>, String, Option<Map<String, Value>>)> = Vec::new();
+    let mut polygons: Vec<Shape> = Vec::new();
     let mut lines: Vec<(LineString<f64>, String, Option<Map<String, Value>>)> = Vec::new();
     let mut labels: Vec<Label> = Vec::new();
     let mut points: Vec<(Coord<f64>, String, Option<Map<String, Value>>)> = Vec::new();
@@ -349,6 +456,7 @@ pub(crate) fn read_batch(
                 text: t.value.trim().to_string(),
                 height: t.text_height,
                 tag: None,
+                layer: layer.clone(),
             }),
             EntityType::MText(t) => {
                 let mut s = t.text.clone();
@@ -358,6 +466,7 @@ pub(crate) fn read_batch(
                     text: plain_mtext(&s),
                     height: t.initial_text_height,
                     tag: None,
+                    layer: layer.clone(),
                 });
             }
             EntityType::Insert(i) => {
@@ -371,6 +480,7 @@ pub(crate) fn read_batch(
                         text: a.value.trim().to_string(),
                         height: a.text_height,
                         tag: Some(a.attribute_tag.trim().to_string()),
+                        layer: layer.clone(),
                     });
                 }
             }
@@ -389,39 +499,11 @@ pub(crate) fn read_batch(
         }
     }
     labels.retain(|l| !l.text.is_empty() && l.at.x.is_finite() && l.at.y.is_finite());
-    // Each label goes to the smallest polygon that holds it.
-    let boxes: Vec<Option<geo::Rect<f64>>> =
-        polygons.iter().map(|(p, _, _)| p.bounding_rect()).collect();
-    let areas: Vec<f64> = boxes
-        .iter()
-        .map(|b| b.map_or(f64::INFINITY, |b| b.width() * b.height()))
-        .collect();
-    let mut names: Vec<Option<(f64, String)>> = vec![None; polygons.len()];
+    let names = name_polygons(&polygons, &labels);
+    // Other block attributes go to the smallest polygon that holds them.
     let mut attributes: Vec<Map<String, Value>> = vec![Map::new(); polygons.len()];
-    for l in &labels {
-        let mut best: Option<usize> = None;
-        for (i, (p, _, _)) in polygons.iter().enumerate() {
-            let Some(b) = boxes[i] else { continue };
-            let inside_box = (b.min().x..=b.max().x).contains(&l.at.x)
-                && (b.min().y..=b.max().y).contains(&l.at.y);
-            if inside_box
-                && best.is_none_or(|j| areas[i] < areas[j])
-                && p.contains(&Point::from(l.at))
-            {
-                best = Some(i);
-            }
-        }
-        let Some(i) = best else { continue };
-        let is_name = l.tag.as_deref().is_none_or(|t| {
-            features::aliases("name")
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(t))
-        });
-        if is_name {
-            if names[i].as_ref().is_none_or(|(h, _)| l.height > *h) {
-                names[i] = Some((l.height, l.text.clone()));
-            }
-        } else if let Some(tag) = &l.tag {
+    for l in labels.iter().filter(|l| !l.is_name()) {
+        if let (Some(i), Some(tag)) = (smallest_holding(&polygons, l.at), &l.tag) {
             attributes[i].insert(tag.clone(), l.text.clone().into());
         }
     }
@@ -454,7 +536,7 @@ pub(crate) fn read_batch(
         let from_xdata = !props.is_empty();
         if !from_xdata {
             props = attrs;
-            if let Some((_, name)) = name {
+            if let Some(name) = name {
                 props.insert("name".into(), name.into());
             }
             props.insert("cad_layer".into(), layer.clone().into());
@@ -498,6 +580,7 @@ pub(crate) fn read_batch(
             part.interiors_push(ring);
         }
     }
+    nest(&mut pending);
     for (line, layer, xdata) in lines {
         let mut props = xdata.unwrap_or_default();
         take_crs(&mut props);
@@ -576,9 +659,77 @@ pub(crate) fn read_batch(
     Ok(batch)
 }
 
+/// Levels and parents of the grids read from CAD layers (not from gridmap's XDATA): a
+/// polygon inside a larger polygon of another CAD layer (a group inside its village) is its
+/// child. The deepest nesting ends at level 3: villages alone are level 2, villages with
+/// groups 2 and 3, a town around them 1.
+fn nest(pending: &mut [Pending]) {
+    let cad: Vec<usize> = (0..pending.len())
+        .filter(|&i| {
+            let p = &pending[i];
+            p.layer == Layer::Grid
+                && p.props.contains_key("cad_layer")
+                && !p.props.contains_key("level")
+                && !p.props.contains_key("parent")
+        })
+        .collect();
+    let shape = |i: usize| match &pending[i].geometry {
+        Some(geo::Geometry::MultiPolygon(mp)) => Some(mp),
+        _ => None,
+    };
+    let area: Vec<f64> = cad
+        .iter()
+        .map(|&i| shape(i).map_or(0.0, geo::Area::unsigned_area))
+        .collect();
+    let boxes: Vec<Option<geo::Rect<f64>>> = cad
+        .iter()
+        .map(|&i| shape(i).and_then(crate::geom::envelope))
+        .collect();
+    let layer = |i: usize| pending[i].props.get("cad_layer").cloned();
+    let mut parent: Vec<Option<usize>> = vec![None; cad.len()];
+    for (a, &i) in cad.iter().enumerate() {
+        let Some(inside) = shape(i).and_then(crate::geom::label_point) else {
+            continue;
+        };
+        parent[a] = (0..cad.len())
+            .filter(|&b| {
+                area[b] > area[a]
+                    && layer(cad[b]) != layer(i)
+                    && boxes[b].is_some_and(|r| {
+                        (r.min().x..=r.max().x).contains(&inside.x)
+                            && (r.min().y..=r.max().y).contains(&inside.y)
+                    })
+                    && shape(cad[b]).is_some_and(|mp| mp.contains(&Point::from(inside)))
+            })
+            .min_by(|&x, &y| area[x].total_cmp(&area[y]));
+    }
+    let depth = |mut a: usize| {
+        let mut d = 0u32;
+        while let Some(b) = parent[a] {
+            d += 1;
+            a = b;
+        }
+        d
+    };
+    let depths: Vec<u32> = (0..cad.len()).map(depth).collect();
+    let Some(&deepest) = depths.iter().max() else {
+        return;
+    };
+    let top = 3u32.saturating_sub(deepest).clamp(1, 2);
+    for (a, &i) in cad.iter().enumerate() {
+        let level = (top + depths[a]).min(255);
+        let parent_id = parent[a].map(|b| pending[cad[b]].id.clone());
+        let props = &mut pending[i].props;
+        props.insert("level".into(), level.into());
+        if let Some(id) = parent_id {
+            props.insert("parent".into(), id.into());
+        }
+    }
+}
+
 fn first_coord(pending: &[Pending]) -> Option<Coord<f64>> {
     pending.iter().find_map(|p| match &p.geometry {
-        Some(geo::Geometry::Polygon(poly)) => poly.exterior().0.first().copied(),
+        Some(geo::Geometry::MultiPolygon(mp)) => mp.0.first()?.exterior().0.first().copied(),
         Some(geo::Geometry::MultiLineString(m)) => m.0.first()?.0.first().copied(),
         _ => None,
     })
