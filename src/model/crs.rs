@@ -103,10 +103,10 @@ mod tests {
     #[test]
     fn the_working_crs_follows_the_data() {
         assert_eq!(
-            working_crs_for(112.5, 112.9, 27.0),
+            working_crs_for(111.2, 111.6, 27.0),
             (Crs::epsg(4546), WorkingChoice::GkZone)
         );
-        // Hanoi: UTM 48N, not a distant GK zone.
+        // Hanoi lies within the longitudes of China's zones: the GK zone at 105E.
         assert_eq!(working_crs_for(105.7, 106.0, 21.0).0, Crs::epsg(4542));
         assert_eq!(
             working_crs_for(2.2, 2.5, 48.8),
