@@ -107,7 +107,7 @@ mod tests {
             (Crs::epsg(4546), WorkingChoice::GkZone)
         );
         // Hanoi lies within the longitudes of China's zones: the GK zone at 105E.
-        assert_eq!(working_crs_for(105.7, 106.0, 21.0).0, Crs::epsg(4542));
+        assert_eq!(working_crs_for(105.7, 106.0, 21.0).0, Crs::epsg(4544));
         assert_eq!(
             working_crs_for(2.2, 2.5, 48.8),
             (Crs::epsg(32631), WorkingChoice::Utm)
