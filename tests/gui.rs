@@ -1748,3 +1748,151 @@ fn saving_shapefiles_over_an_earlier_export_says_what_was_replaced() {
     assert_eq!(back.grids.len(), 80);
     assert!(back.rivers.is_empty());
 }
+
+fn dxf_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/dxf")
+        .join(name)
+}
+
+/// A CASS drawing (GBK, zone-prefixed eastings) opened through the import dialog: the CAD
+/// layers are listed, the river and well layers are left out, the preview follows, and
+/// the villages and their groups open in the drawing's zone.
+#[test]
+fn dxf_import_dialog_lists_layers_and_reads_the_chosen_ones() {
+    let mut h = app("jinping.geojson");
+    file_menu(&mut h, "打开…", &dxf_fixture("cass_r2000_gbk.dxf"));
+    h.run_steps(3);
+    {
+        let d = h
+            .state()
+            .import_dialog
+            .as_ref()
+            .expect("the import dialog opens");
+        assert!(!d.needs_crs, "zone 38 is read from the eastings");
+        let names: Vec<&str> = d.cad_layers.iter().map(|l| l.0.as_str()).collect();
+        for l in ["村界", "组界", "河流", "井"] {
+            assert!(names.contains(&l), "{names:?}");
+        }
+        let preview = d.preview.as_ref().expect("a preview");
+        assert!(preview.starts_with("4 个网格 grids, 1 条河流"), "{preview}");
+    }
+    h.get_by_label("河流 (1)").click();
+    h.run_steps(3);
+    h.get_by_label("井 (1)").click();
+    h.run_steps(3);
+    {
+        let d = h.state().import_dialog.as_ref().unwrap();
+        let preview = d.preview.as_ref().expect("a preview");
+        assert!(preview.starts_with("4 个网格 grids, 0 条河流"), "{preview}");
+    }
+    h.get_by_label("确定").click();
+    h.run_steps(3);
+    settle(&mut h);
+    let p = h.state().doc.project();
+    assert!(h.state().import_dialog.is_none());
+    assert_eq!(p.crs, Crs::epsg(4526));
+    assert!(p.rivers.is_empty());
+    let mut names: Vec<(&str, u8)> = p.grids.iter().map(|g| (g.name.as_str(), g.level)).collect();
+    names.sort();
+    assert_eq!(names, [("一组", 3), ("东村", 2), ("二组", 3), ("西村", 2)]);
+    assert_eq!(
+        count(&h, Kind::Gap) + count(&h, Kind::Overlap) + count(&h, Kind::Sliver),
+        0
+    );
+}
+
+/// A drawing whose eastings carry no zone: the dialog asks for the CRS; typed, it opens.
+#[test]
+fn dxf_without_a_zone_asks_for_the_crs_in_the_dialog() {
+    let mut h = app("jinping.geojson");
+    file_menu(&mut h, "打开…", &dxf_fixture("utf8_r2013_nozone.dxf"));
+    h.run_steps(3);
+    {
+        let d = h
+            .state()
+            .import_dialog
+            .as_ref()
+            .expect("the import dialog opens");
+        assert!(d.needs_crs);
+        assert!(d.preview.is_err());
+    }
+    // Type the code into the field beside "EPSG:".
+    let label = h.get_by_label("EPSG:").rect();
+    let field = h
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .min_by(|a, b| {
+            let d = |n: &egui_kittest::Node| {
+                (n.rect().center().y - label.center().y).abs()
+                    + (n.rect().left() - label.right()).abs()
+            };
+            d(a).total_cmp(&d(b))
+        })
+        .expect("the EPSG field");
+    field.click();
+    h.run_steps(1);
+    let field = h
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .find(|n| n.is_focused())
+        .expect("the EPSG field has the focus");
+    field.type_text("4545");
+    h.run_steps(3);
+    let d = h.state().import_dialog.as_ref().unwrap();
+    assert!(d.preview.is_ok(), "{:?} {:?}", d.crs_text, d.preview);
+    h.get_by_label("确定").click();
+    h.run_steps(3);
+    settle(&mut h);
+    let p = h.state().doc.project();
+    assert_eq!(p.crs, Crs::epsg(4545));
+    assert_eq!(p.grids.len(), 1);
+    assert_eq!(p.grids[0].name, "南村");
+}
+
+/// File → 导出到手机: a KMZ in WGS 84, then with GCJ-02 ticked a KML offset by GCJ-02; and
+/// File → 导出 CAD 图: a DXF that reads back with every grid. The document's file stays.
+#[test]
+fn kml_kmz_and_dxf_are_exported_from_the_file_menu() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = app("jinping.geojson");
+    let project = h.state().doc.project().clone();
+    let kmz = dir.path().join("手机.kmz");
+    file_menu(&mut h, "导出到手机（KML/KMZ）…", &kmz);
+    h.run_steps(2);
+    let back = gridmap::io::open(&[kmz.as_path()], &ReadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}; {}", h.state().message));
+    assert_eq!(back.grids.len(), project.grids.len());
+    let a = project.grids.iter().find(|g| g.id == "JP01").unwrap();
+    let b = back.grids.iter().find(|g| g.id == "JP01").unwrap();
+    assert_eq!((&a.name, &a.code, &a.staff), (&b.name, &b.code, &b.staff));
+    assert!(geom::area(&a.geometry) - geom::area(&b.geometry) < 0.01);
+    // GCJ-02 ticked in the File menu: the same grid comes back a few hundred metres off.
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("KML 坐标用 GCJ-02（奥维叠加商业地图）")
+        .click();
+    h.run_steps(2);
+    assert!(h.state().settings.kml_gcj02);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    let kml = dir.path().join("奥维.kml");
+    file_menu(&mut h, "导出到手机（KML/KMZ）…", &kml);
+    h.run_steps(2);
+    let offset = gridmap::io::open(&[kml.as_path()], &ReadOptions::default()).unwrap();
+    let c = offset.grids.iter().find(|g| g.id == "JP01").unwrap();
+    let (p0, q0) = (
+        a.geometry.0[0].exterior().0[0],
+        c.geometry.0[0].exterior().0[0],
+    );
+    let d = (p0.x - q0.x).hypot(p0.y - q0.y);
+    assert!((100.0..1000.0).contains(&d), "GCJ-02 offset {d} m");
+    let dxf = dir.path().join("cad.dxf");
+    file_menu(&mut h, "导出 CAD 图（DXF）…", &dxf);
+    h.run_steps(2);
+    let drawing = gridmap::io::open(&[dxf.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(drawing.grids.len(), project.grids.len());
+    assert_eq!(drawing.rivers.len(), project.rivers.len());
+    assert!(
+        h.state().doc.path.is_none(),
+        "exports leave the document's file as it was"
+    );
+}

@@ -16,13 +16,21 @@ pub enum FilePurpose {
     AddBackground,
     /// The output of the print dialog (its extension says the format).
     PrintOutput,
+    /// KML/KMZ for phones.
+    ExportKml,
+    /// A DXF drawing for CAD users.
+    ExportDxf,
 }
 
 impl FilePurpose {
     fn saves(self) -> bool {
         matches!(
             self,
-            FilePurpose::SaveAs | FilePurpose::Ledger | FilePurpose::PrintOutput
+            FilePurpose::SaveAs
+                | FilePurpose::Ledger
+                | FilePurpose::PrintOutput
+                | FilePurpose::ExportKml
+                | FilePurpose::ExportDxf
         )
     }
 
@@ -30,9 +38,10 @@ impl FilePurpose {
     fn filters(self) -> &'static [(&'static str, &'static [&'static str])] {
         match self {
             FilePurpose::Open => &[(
-                "GeoPackage / GeoJSON / Shapefile / Excel",
+                "GeoPackage / GeoJSON / Shapefile / KML / DXF / Excel",
                 &[
-                    "gpkg", "geojson", "json", "shp", "xlsx", "xls", "ods", "csv",
+                    "gpkg", "geojson", "json", "shp", "kml", "kmz", "dxf", "xlsx", "xls", "ods",
+                    "csv",
                 ],
             )],
             FilePurpose::SaveAs => &[
@@ -40,11 +49,15 @@ impl FilePurpose {
                 ("GeoJSON", &["geojson", "json"]),
                 ("Shapefile (导出 export)", &["shp"]),
                 ("CSV (WKT)", &["csv"]),
+                ("KMZ / KML (手机 phones)", &["kmz", "kml"]),
+                ("DXF (CAD)", &["dxf"]),
             ],
             FilePurpose::Import => &[(
-                "Shapefile / GeoJSON / GeoPackage",
-                &["shp", "geojson", "json", "gpkg"],
+                "Shapefile / GeoJSON / GeoPackage / KML / DXF",
+                &["shp", "geojson", "json", "gpkg", "kml", "kmz", "dxf"],
             )],
+            FilePurpose::ExportKml => &[("KMZ / KML", &["kmz", "kml"])],
+            FilePurpose::ExportDxf => &[("DXF (CAD)", &["dxf"])],
             FilePurpose::ImportRoster => &[("Excel / CSV", &["xlsx", "xls", "ods", "csv"])],
             FilePurpose::Ledger => &[("Excel", &["xlsx"])],
             FilePurpose::AddBackground => &[("PNG/JPEG", &["png", "jpg", "jpeg"])],
@@ -61,6 +74,8 @@ impl FilePurpose {
             FilePurpose::Ledger => ("导出台账", "Export ledger"),
             FilePurpose::AddBackground => ("添加底图影像", "Add background image"),
             FilePurpose::PrintOutput => ("导出到文件", "Export to file"),
+            FilePurpose::ExportKml => ("导出到手机（KML/KMZ）", "Export for phones (KML/KMZ)"),
+            FilePurpose::ExportDxf => ("导出 CAD 图（DXF）", "Export CAD drawing (DXF)"),
         };
         if zh { z } else { e }
     }

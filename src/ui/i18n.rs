@@ -84,10 +84,17 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "auto_detect" => ("自动识别", "Automatic"),
         "source_crs" => ("坐标系", "CRS"),
         "no_prj" => (
-            "文件未声明坐标系（无 .prj），请填写",
-            "the file names no CRS (no .prj): enter it",
+            "文件未声明坐标系（如缺少 .prj 或 CAD 坐标无带号），请填写",
+            "the file names no CRS (no .prj, or CAD eastings without the zone): enter it",
         ),
-        "crs_from_file" => ("取自文件（.prj）", "from the file (.prj)"),
+        "crs_from_file" => ("取自文件", "from the file"),
+        "cad_layers" => ("CAD 图层", "CAD layers"),
+        "export_kml" => ("导出到手机（KML/KMZ）…", "Export for phones (KML/KMZ)…"),
+        "export_dxf" => ("导出 CAD 图（DXF）…", "Export CAD drawing (DXF)…"),
+        "kml_gcj02" => (
+            "KML 坐标用 GCJ-02（奥维叠加商业地图）",
+            "KML in GCJ-02 (for commercial maps in 奥维)",
+        ),
         "gcj02_hint" => (
             "经纬度为火星坐标（GCJ-02，约 1 米精度）",
             "longitude/latitude are GCJ-02 (about 1 m)",

@@ -1,7 +1,7 @@
-//! The import dialog for shapefiles and GeoPackages from elsewhere: attribute encoding
-//! (automatic or chosen), the CRS when the file names none, GCJ-02 input, and which
-//! column holds which field, with a live preview of what will be read. The choices are
-//! remembered in the project's settings.
+//! The import dialog for shapefiles, GeoPackages from elsewhere and DXF drawings:
+//! attribute encoding (automatic or chosen), the CRS when the file names none, GCJ-02
+//! input, which column holds which field, and the CAD layers to read, with a live preview
+//! of what will be read. The choices are remembered in the project's settings.
 
 use super::GridmapApp;
 use crate::io::{self, FieldMap, Format, ReadOptions};
@@ -33,11 +33,15 @@ pub struct ImportDialog {
     pub gcj02: bool,
     pub columns: Vec<String>,
     pub fields: FieldMap,
+    /// DXF: the drawing's CAD layers, how many entities each holds, and whether it is read.
+    pub cad_layers: Vec<(String, usize, bool)>,
     /// What a read with the current choices gives: a summary, or the error.
     pub preview: Result<String, String>,
     /// The project read with the current choices.
     loaded: Option<Project>,
     stale: bool,
+    /// The encoding was changed: a drawing's layer names are read again.
+    encoding_changed: bool,
 }
 
 impl ImportDialog {
@@ -45,13 +49,20 @@ impl ImportDialog {
     /// gridmap).
     pub fn wanted(path: &Path) -> bool {
         match Format::of(path) {
-            Some(Format::Shapefile) => true,
+            Some(Format::Shapefile | Format::Dxf) => true,
             Some(Format::GeoPackage) => !io::gpkg::is_native(path).unwrap_or(true),
             _ => false,
         }
     }
 
-    pub fn new(path: &Path, mode: ImportMode, settings: &crate::model::Extra) -> Self {
+    /// `project_crs`: the open project's CRS, offered for a drawing that names none when
+    /// layers are added to it.
+    pub fn new(
+        path: &Path,
+        mode: ImportMode,
+        settings: &crate::model::Extra,
+        project_crs: Option<Crs>,
+    ) -> Self {
         let columns = if Format::of(path) == Some(Format::Shapefile) {
             io::shp::columns(path, &ReadOptions::default()).unwrap_or_default()
         } else {
@@ -83,18 +94,44 @@ impl ImportDialog {
             gcj02: false,
             columns,
             fields,
+            cad_layers: Vec::new(),
             preview: Err(String::new()),
             loaded: None,
             stale: true,
+            encoding_changed: false,
         };
         d.refresh(None);
         if d.needs_crs
-            && let Some(c) = d.suggested
+            && let Some(c) = d.suggested.or(project_crs)
         {
             d.crs_text = c.epsg.to_string();
             d.refresh(None);
         }
         d
+    }
+
+    fn is_dxf(&self) -> bool {
+        Format::of(&self.path) == Some(Format::Dxf)
+    }
+
+    /// The drawing's CAD layers in the chosen encoding, keeping the choices made.
+    fn list_cad_layers(&mut self) {
+        let opts = ReadOptions {
+            encoding: self.encoding.and_then(io::shp::encoding_for_label),
+            ..Default::default()
+        };
+        let Ok(found) = io::dxf::layers(&self.path, &opts) else {
+            return;
+        };
+        let old = std::mem::take(&mut self.cad_layers);
+        self.cad_layers = found
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, n))| {
+                let on = old.get(i).is_none_or(|o| o.2);
+                (name, n, on)
+            })
+            .collect();
     }
 
     fn options(&self, working: Option<Crs>) -> Result<ReadOptions, String> {
@@ -109,7 +146,13 @@ impl ImportDialog {
             encoding: self.encoding.and_then(io::shp::encoding_for_label),
             gcj02: self.gcj02,
             fields: self.fields.clone(),
-            dxf_layers: None,
+            dxf_layers: self.is_dxf().then(|| {
+                self.cad_layers
+                    .iter()
+                    .filter(|l| l.2)
+                    .map(|l| l.0.clone())
+                    .collect()
+            }),
         })
     }
 
@@ -117,6 +160,10 @@ impl ImportDialog {
     fn refresh(&mut self, working: Option<Crs>) {
         self.stale = false;
         self.loaded = None;
+        if self.is_dxf() && (self.cad_layers.is_empty() || self.encoding_changed) {
+            self.list_cad_layers();
+            self.encoding_changed = false;
+        }
         let opts = match self.options(working) {
             Ok(o) => o,
             Err(e) => {
@@ -177,6 +224,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                         if ui.selectable_label(d.encoding.is_none(), auto).clicked() {
                             d.encoding = None;
                             d.stale = true;
+                            d.encoding_changed = true;
                         }
                         for (key, label) in ENCODINGS {
                             if ui
@@ -185,6 +233,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                             {
                                 d.encoding = Some(key);
                                 d.stale = true;
+                                d.encoding_changed = true;
                             }
                         }
                     });
@@ -212,6 +261,20 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                     d.stale = true;
                 }
                 ui.end_row();
+                if !d.cad_layers.is_empty() {
+                    ui.label(app.t("cad_layers"));
+                    egui::ScrollArea::vertical()
+                        .id_salt("import-cad-layers")
+                        .max_height(180.0)
+                        .show(ui, |ui| {
+                            for (name, n, on) in &mut d.cad_layers {
+                                if ui.checkbox(on, format!("{name} ({n})")).changed() {
+                                    d.stale = true;
+                                }
+                            }
+                        });
+                    ui.end_row();
+                }
                 if !d.columns.is_empty() {
                     let none = app.t("none");
                     for (key, zh, en) in FieldMap::FIELDS {

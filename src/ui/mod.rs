@@ -59,6 +59,9 @@ pub struct Settings {
     /// The user name written into grids' change logs.
     #[serde(default)]
     pub user: String,
+    /// KML/KMZ exports in GCJ-02 (for 奥维 users who overlay commercial Chinese maps).
+    #[serde(default)]
+    pub kml_gcj02: bool,
 }
 
 impl Settings {
@@ -121,6 +124,10 @@ pub enum UiCommand {
     Print,
     /// Export the ledger (asks for the file).
     Ledger,
+    /// Export KML/KMZ for phones (asks for the file).
+    ExportKml,
+    /// Export a DXF drawing (asks for the file).
+    ExportDxf,
     /// Import a staff roster (asks for the file, then previews it).
     ImportRoster,
     /// Renumber the codes of the children of these grids (all when empty), one undo step.
@@ -667,6 +674,8 @@ impl GridmapApp {
                 self.print_preview = None;
             }
             UiCommand::Import => files::choose(self, files::FilePurpose::Import, None),
+            UiCommand::ExportKml => self.choose_export(files::FilePurpose::ExportKml, "kmz"),
+            UiCommand::ExportDxf => self.choose_export(files::FilePurpose::ExportDxf, "dxf"),
             UiCommand::ZoomExtent => {
                 if let Some(r) = project_extent(self.doc.project()) {
                     self.view.fit(r);
@@ -862,7 +871,7 @@ impl GridmapApp {
         use files::FilePurpose as F;
         match purpose {
             F::Open => self.open(&p),
-            F::SaveAs | F::Ledger => self.save_to(&p),
+            F::SaveAs | F::Ledger | F::ExportKml | F::ExportDxf => self.save_to(&p),
             F::Import => self.import(&p),
             F::ImportRoster => self.preview_roster(&p),
             F::AddBackground => self.add_background(&p),
@@ -873,6 +882,23 @@ impl GridmapApp {
                 }
             }
         }
+    }
+
+    /// Ask where to export, suggesting the project's name with extension `ext`.
+    fn choose_export(&mut self, purpose: files::FilePurpose, ext: &str) {
+        let stem = self
+            .doc
+            .path
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| self.doc.project().name.clone());
+        let stem = if stem.is_empty() {
+            "gridmap".into()
+        } else {
+            stem
+        };
+        files::choose(self, purpose, Some(format!("{stem}.{ext}")));
     }
 
     /// Commit an edit; the status bar says so if it could not be made.
@@ -897,7 +923,8 @@ impl GridmapApp {
     }
 
     /// Save the project: a GeoPackage (the project file) or GeoJSON becomes the document's
-    /// file; shapefiles and CSV are exports and leave the document's file as it was.
+    /// file; shapefiles, CSV, KML/KMZ and DXF are exports and leave the document's file as
+    /// it was.
     pub fn save_to(&mut self, path: &Path) {
         use crate::io::Format;
         // A spreadsheet path writes the ledger (网格台账).
@@ -911,9 +938,15 @@ impl GridmapApp {
             };
             return;
         }
-        let opts = crate::commands::ExportOptions::default();
+        let opts = crate::commands::ExportOptions {
+            gcj02: self.settings.kml_gcj02,
+            ..Default::default()
+        };
         let format = Format::of(path);
-        if matches!(format, Some(Format::Shapefile | Format::Csv)) {
+        if matches!(
+            format,
+            Some(Format::Shapefile | Format::Csv | Format::Kml | Format::Dxf)
+        ) {
             self.message = match crate::commands::export(self.doc.project(), path, &opts) {
                 Ok(done) => std::iter::once(format!(
                     "已导出 exported: {}",
@@ -964,6 +997,7 @@ impl GridmapApp {
                 path,
                 ImportMode::Open,
                 &self.doc.project().settings,
+                None,
             ));
             return;
         }
@@ -1008,6 +1042,7 @@ impl GridmapApp {
                 path,
                 ImportMode::AddLayers,
                 &self.doc.project().settings,
+                Some(self.doc.project().crs),
             ));
             return;
         }
@@ -1022,6 +1057,7 @@ impl GridmapApp {
                     path,
                     ImportMode::AddLayers,
                     &self.doc.project().settings,
+                    Some(self.doc.project().crs),
                 ));
             }
             Err(e) => self.message = e.to_string(),
@@ -1084,6 +1120,7 @@ impl GridmapApp {
                             &p,
                             import::ImportMode::Open,
                             &self.doc.project().settings,
+                            None,
                         ));
                     }
                     loading::Loaded::Failed(e) => self.message = e,
@@ -1375,6 +1412,7 @@ pub fn run(
                     f,
                     import::ImportMode::Open,
                     &Default::default(),
+                    None,
                 ));
             }
             if open_print {

@@ -20,10 +20,16 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ("ledger", UiCommand::Ledger),
                     ("import_roster", UiCommand::ImportRoster),
                     ("add_background", UiCommand::AddBackground),
+                    ("export_kml", UiCommand::ExportKml),
+                    ("export_dxf", UiCommand::ExportDxf),
                 ] {
                     if ui.button(app.t(key)).clicked() {
                         cmd = Some(c);
                     }
+                }
+                let label = app.t("kml_gcj02");
+                if ui.checkbox(&mut app.settings.kml_gcj02, label).changed() {
+                    app.store_settings();
                 }
                 ui.menu_button(app.t("recent"), |ui| {
                     for p in app.settings.recent.clone() {
