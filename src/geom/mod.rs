@@ -23,7 +23,7 @@ use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
 pub fn inscribed_label(mp: &MultiPolygon<f64>) -> Option<(Coord<f64>, f64)> {
     let r = envelope(mp)?;
     let long = r.width().max(r.height());
-    if !(long > 0.0) {
+    if long.is_nan() || long <= 0.0 {
         return None;
     }
     let (c, radius) = max_inscribed_circle(mp, long / 200.0);

@@ -271,7 +271,9 @@ impl Label {
     }
 }
 
-type Shape = (Polygon<f64>, String, Option<Map<String, Value>>);
+/// A shape read from the drawing: its geometry, CAD layer and gridmap's XDATA fields.
+type Read<G> = (G, String, Option<Map<String, Value>>);
+type Shape = Read<Polygon<f64>>;
 
 /// Whether `p` holds `c`, box first.
 fn holds(p: &Polygon<f64>, b: Option<geo::Rect<f64>>, c: Coord<f64>) -> bool {
@@ -364,9 +366,9 @@ pub(crate) fn read_batch(
     };
     // A first coordinate decides whether the drawing is in degrees (arc tolerance).
     let mut polygons: Vec<Shape> = Vec::new();
-    let mut lines: Vec<(LineString<f64>, String, Option<Map<String, Value>>)> = Vec::new();
+    let mut lines: Vec<Read<LineString<f64>>> = Vec::new();
     let mut labels: Vec<Label> = Vec::new();
-    let mut points: Vec<(Coord<f64>, String, Option<Map<String, Value>>)> = Vec::new();
+    let mut points: Vec<Read<Coord<f64>>> = Vec::new();
     let mut skipped: Vec<(&'static str, usize)> = Vec::new();
     let mut skip = |kind: &'static str| match skipped.iter_mut().find(|(k, _)| *k == kind) {
         Some((_, n)) => *n += 1,
@@ -905,8 +907,10 @@ pub fn to_dxf(project: &Project) -> Result<Vec<u8>, String> {
                 }
             }
             GeomRef::Point(p) if p.x().is_finite() => {
-                let mut pt = de::ModelPoint::default();
-                pt.location = DPoint::new(p.x(), p.y(), 0.0);
+                let pt = de::ModelPoint {
+                    location: DPoint::new(p.x(), p.y(), 0.0),
+                    ..Default::default()
+                };
                 add(EntityType::ModelPoint(pt), layer, Some(&props));
                 if let Some(name) = name {
                     let text = de::Text {
