@@ -599,14 +599,14 @@ fn layer_order_can_be_changed() {
     assert_eq!(after[n - 2], before[n - 1]);
 }
 
-/// A tile server on loopback that answers every request with one small PNG, and stops
-/// after `max` requests.
-fn tile_server(max: usize) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+/// A tile server on loopback that answers every request with one small PNG, stops after
+/// `max` requests, and keeps the request lines.
+fn tile_server(max: usize) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = hits.clone();
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
     let mut png = Vec::new();
     image::RgbaImage::from_pixel(8, 8, image::Rgba([90, 160, 90, 255]))
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
@@ -615,8 +615,13 @@ fn tile_server(max: usize) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsiz
         for stream in listener.incoming().take(max) {
             let Ok(mut s) = stream else { continue };
             let mut buf = [0u8; 2048];
-            let _ = s.read(&mut buf);
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let n = s.read(&mut buf).unwrap_or(0);
+            let line = String::from_utf8_lossy(&buf[..n])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            seen.lock().unwrap().push(line);
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 png.len()
@@ -625,30 +630,208 @@ fn tile_server(max: usize) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsiz
             let _ = s.write_all(&png);
         }
     });
-    (port, hits)
+    (port, requests)
 }
 
-#[test]
-fn online_tiles_are_fetched_and_drawn() {
-    let (port, hits) = tile_server(200);
+/// The app with its tile cache in `cache` and the background chosen by `choose`.
+fn app_with_tiles(
+    cache: &Path,
+    choose: impl FnOnce(&mut GridmapApp),
+) -> Harness<'static, GridmapApp> {
     let mut h = app("jinping.geojson");
-    h.state_mut().tiles.url = format!("http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png");
-    h.state_mut().tiles.enabled = true;
+    let state = h.state_mut();
+    state.tiles.cache = Some(std::sync::Arc::new(gridmap::io::tiles::TileCache::new(
+        cache,
+        50 << 20,
+    )));
+    choose(state);
+    state.update_tile_source();
+    state.tiles.enabled = true;
+    h
+}
+
+/// Run frames until `layers` layers of tiles are drawn; the number of tiles ready.
+fn wait_for_tiles(h: &mut Harness<GridmapApp>) -> usize {
     let mut ready = 0;
-    for _ in 0..300 {
+    for _ in 0..400 {
         h.run_steps(1);
         ready = h.state().tiles.ready();
-        if ready > 0 && hits.load(std::sync::atomic::Ordering::SeqCst) >= ready {
+        if ready > 0 && h.state().tiles.loading() == 0 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    ready
+}
+
+#[test]
+fn online_tiles_are_fetched_drawn_and_cached() {
+    let (port, requests) = tile_server(400);
+    let cache = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png");
+    let mut h = app_with_tiles(cache.path(), |a| {
+        a.settings.base_map = "url".into();
+        a.settings.tile_url = url.clone();
+    });
+    let ready = wait_for_tiles(&mut h);
     assert!(
         ready > 0,
         "no tile arrived: {:?}",
         h.state().tiles.last_error
     );
-    assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    let fetched = requests.lock().unwrap().len();
+    assert!(fetched >= ready);
+    assert!(requests.lock().unwrap()[0].starts_with("GET /"));
+    // A second session takes the same tiles from the disk cache, asking the server nothing.
+    let mut again = app_with_tiles(cache.path(), |a| {
+        a.settings.base_map = "url".into();
+        a.settings.tile_url = url.clone();
+    });
+    assert_eq!(wait_for_tiles(&mut again), ready);
+    assert_eq!(
+        requests.lock().unwrap().len(),
+        fetched,
+        "tiles came from the cache"
+    );
+}
+
+#[test]
+fn wmts_url_templates_are_filled_in() {
+    let (port, requests) = tile_server(400);
+    let cache = tempfile::tempdir().unwrap();
+    let mut h = app_with_tiles(cache.path(), |a| {
+        a.settings.base_map = "url".into();
+        a.settings.tile_url = format!(
+            "http://127.0.0.1:{port}/wmts?SERVICE=WMTS&REQUEST=GetTile&TileMatrix={{TileMatrix}}&TileRow={{TileRow}}&TileCol={{TileCol}}"
+        );
+    });
+    assert!(
+        wait_for_tiles(&mut h) > 0,
+        "{:?}",
+        h.state().tiles.last_error
+    );
+    let first = requests.lock().unwrap()[0].clone();
+    assert!(
+        first.contains("TileMatrix=") && !first.contains('{'),
+        "{first}"
+    );
+}
+
+/// 天地图 vector from a loopback server: the base and annotation layers in the `w` matrix
+/// set with the user's key, both drawn, the credit shown; the key is in no cache path.
+#[test]
+fn tianditu_background_from_a_loopback_server() {
+    let (port, requests) = tile_server(400);
+    let cache = tempfile::tempdir().unwrap();
+    let mut h = app_with_tiles(cache.path(), |a| {
+        a.tianditu_host = format!("http://127.0.0.1:{port}/t{{s}}");
+        a.settings.base_map = "tianditu_vec".into();
+        a.settings.tianditu_key = "TESTKEY123".into();
+    });
+    let ready = wait_for_tiles(&mut h);
+    assert!(ready >= 2, "{:?}", h.state().tiles.last_error);
+    let seen = requests.lock().unwrap().clone();
+    for layer in ["vec", "cva"] {
+        assert!(
+            seen.iter().any(|r| r.contains(&format!("/{layer}_w/wmts?"))
+                && r.contains(&format!("LAYER={layer}"))
+                && r.contains("TILEMATRIXSET=w")
+                && r.contains("tk=TESTKEY123")),
+            "{layer}: {seen:?}"
+        );
+    }
+    assert!(
+        seen.iter()
+            .all(|r| r.starts_with("GET /t") && r.as_bytes()[6].is_ascii_digit())
+    );
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("天地图").is_some(),
+        "the credit is shown"
+    );
+    let mut paths = Vec::new();
+    fn walk(d: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            out.push(e.path().display().to_string());
+            if e.path().is_dir() {
+                walk(&e.path(), out);
+            }
+        }
+    }
+    walk(cache.path(), &mut paths);
+    assert!(!paths.is_empty() && paths.iter().all(|p| !p.contains("TESTKEY")));
+    // The key lives in the app's settings, not in the project.
+    assert!(
+        !serde_json::to_string(&h.state().doc.project().settings)
+            .unwrap()
+            .contains("TESTKEY")
+    );
+}
+
+#[test]
+fn tianditu_without_a_key_says_so() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut h = app_with_tiles(cache.path(), |a| {
+        a.settings.base_map = "tianditu_img".into();
+        a.settings.tianditu_key = String::new();
+    });
+    h.run_steps(3);
+    let e = h.state().tiles.last_error.clone().unwrap_or_default();
+    assert!(e.contains("密钥") && e.contains("key"), "{e}");
+}
+
+/// An offline MBTiles file (TMS rows) as the background: no network at all.
+#[test]
+fn an_mbtiles_file_is_an_offline_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("offline.mbtiles");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE metadata (name TEXT, value TEXT);
+         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB);",
+    )
+    .unwrap();
+    let mut png = Vec::new();
+    image::RgbaImage::from_pixel(8, 8, image::Rgba([200, 90, 90, 255]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    // Tiles around the sample township at every zoom.
+    for z in 0..=19u8 {
+        let (x, y) = gridmap::ui::tiles::lonlat_to_tile(112.3, 25.45, z);
+        let n = 1i64 << z;
+        for dx in -3..=3i64 {
+            for dy in -3..=3i64 {
+                let (tx, ty) = (x as i64 + dx, y as i64 + dy);
+                if (0..n).contains(&tx) && (0..n).contains(&ty) {
+                    conn.execute(
+                        "INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)",
+                        rusqlite::params![z, tx, n - 1 - ty, png],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+    }
+    drop(conn);
+    let cache = tempfile::tempdir().unwrap();
+    let mut h = app_with_tiles(cache.path(), |a| {
+        a.settings.base_map = "mbtiles".into();
+        a.settings.mbtiles = Some(path.clone());
+    });
+    assert!(
+        wait_for_tiles(&mut h) > 0,
+        "{:?}",
+        h.state().tiles.last_error
+    );
+    assert!(h.query_by_label_contains("offline.mbtiles").is_some());
+    // A file that is not MBTiles is a clear message.
+    let bad = dir.path().join("bad.mbtiles");
+    std::fs::write(&bad, b"not sqlite").unwrap();
+    h.state_mut().settings.mbtiles = Some(bad);
+    h.state_mut().update_tile_source();
+    h.run_steps(3);
+    let e = h.state().tiles.last_error.clone().unwrap_or_default();
+    assert!(e.contains("bad.mbtiles") && e.contains("MBTiles"), "{e}");
 }
 
 #[test]

@@ -15,6 +15,7 @@ pub mod reproject;
 pub mod roster;
 pub mod shp;
 pub mod table;
+pub mod tiles;
 pub mod worldfile;
 
 pub use crsdef::{CrsKind, crs_from_wkt, crs_kind, crs_wkt};

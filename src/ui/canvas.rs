@@ -695,6 +695,28 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     app.canvas = cache;
 
     scale_bar(app, &painter);
+    // The credit of the tile background, in the map's lower right corner.
+    if app.layers.background
+        && let Some(credit) = app.tiles.attribution()
+    {
+        let corner = whole.rect.right_bottom() - egui::vec2(6.0, 6.0);
+        egui::Area::new(egui::Id::unique("tile-attribution"))
+            .fixed_pos(corner)
+            .pivot(egui::Align2::RIGHT_BOTTOM)
+            .interactable(false)
+            .show(ui.ctx(), |ui| {
+                egui::Frame::new()
+                    .fill(Color32::from_white_alpha(200))
+                    .inner_margin(egui::Margin::symmetric(4, 1))
+                    .show(ui, |ui| {
+                        ui.label(
+                            egui::RichText::new(credit)
+                                .size(11.0)
+                                .color(Color32::from_gray(40)),
+                        );
+                    });
+            });
+    }
     interact(app, ui, &response, &painter);
 }
 

@@ -20,6 +20,8 @@ pub enum FilePurpose {
     ExportKml,
     /// A DXF drawing for CAD users.
     ExportDxf,
+    /// An MBTiles file for the offline background.
+    Mbtiles,
 }
 
 impl FilePurpose {
@@ -58,6 +60,7 @@ impl FilePurpose {
             )],
             FilePurpose::ExportKml => &[("KMZ / KML", &["kmz", "kml"])],
             FilePurpose::ExportDxf => &[("DXF (CAD)", &["dxf"])],
+            FilePurpose::Mbtiles => &[("MBTiles", &["mbtiles"])],
             FilePurpose::ImportRoster => &[("Excel / CSV", &["xlsx", "xls", "ods", "csv"])],
             FilePurpose::Ledger => &[("Excel", &["xlsx"])],
             FilePurpose::AddBackground => &[("PNG/JPEG", &["png", "jpg", "jpeg"])],
@@ -76,6 +79,7 @@ impl FilePurpose {
             FilePurpose::PrintOutput => ("导出到文件", "Export to file"),
             FilePurpose::ExportKml => ("导出到手机（KML/KMZ）", "Export for phones (KML/KMZ)"),
             FilePurpose::ExportDxf => ("导出 CAD 图（DXF）", "Export CAD drawing (DXF)"),
+            FilePurpose::Mbtiles => ("离线底图（MBTiles）", "Offline base map (MBTiles)"),
         };
         if zh { z } else { e }
     }

@@ -12,7 +12,7 @@ pub mod loading;
 mod panels;
 pub mod print;
 mod saver;
-mod tiles;
+pub mod tiles;
 mod tree;
 mod view;
 
@@ -62,6 +62,19 @@ pub struct Settings {
     /// KML/KMZ exports in GCJ-02 (for 奥维 users who overlay commercial Chinese maps).
     #[serde(default)]
     pub kml_gcj02: bool,
+    /// The tile background: `osm`, `tianditu_vec`, `tianditu_img`, `url` or `mbtiles`.
+    #[serde(default)]
+    pub base_map: String,
+    /// The user's own Tianditu key: kept here, in this computer's settings, never in a
+    /// project file that gets shared.
+    #[serde(default)]
+    pub tianditu_key: String,
+    /// The URL template of the `url` background.
+    #[serde(default)]
+    pub tile_url: String,
+    /// The MBTiles file of the `mbtiles` background.
+    #[serde(default)]
+    pub mbtiles: Option<PathBuf>,
 }
 
 impl Settings {
@@ -126,6 +139,8 @@ pub enum UiCommand {
     Ledger,
     /// Export KML/KMZ for phones (asks for the file).
     ExportKml,
+    /// Choose the MBTiles file of the offline background.
+    ChooseMbtiles,
     /// Export a DXF drawing (asks for the file).
     ExportDxf,
     /// Import a staff roster (asks for the file, then previews it).
@@ -286,8 +301,10 @@ pub struct GridmapApp {
     pub layers: Layers,
     /// Background images, drawn under the grids.
     pub backgrounds: Vec<Background>,
-    /// Online XYZ tiles under everything.
+    /// The tile background under everything.
     pub tiles: TileLayer,
+    /// The Tianditu servers (`{s}` = 0..7); a test points them at a local server.
+    pub tianditu_host: String,
     shown_title: String,
     /// The system's file dialog is used (else the one drawn in the window).
     pub native_dialogs: bool,
@@ -426,6 +443,7 @@ impl GridmapApp {
             expanded: Default::default(),
             backgrounds: Vec::new(),
             tiles: TileLayer::default(),
+            tianditu_host: crate::io::tiles::TIANDITU_HOST.into(),
             shown_title: String::new(),
             native_dialogs: files::native_available(),
             file_chooser: None,
@@ -526,7 +544,33 @@ impl GridmapApp {
         }
         self.settings_path = Some(path);
         self.store_settings();
+        self.update_tile_source();
         self
+    }
+
+    /// The tile background the settings choose (the Tianditu servers: `tianditu_host`).
+    pub fn update_tile_source(&mut self) {
+        use crate::io::tiles::TileSource;
+        let s = &self.settings;
+        let url = if s.tile_url.trim().is_empty() {
+            TileLayer::default().url
+        } else {
+            s.tile_url.clone()
+        };
+        self.tiles.url = url.clone();
+        self.tiles.source = match s.base_map.as_str() {
+            "tianditu_vec" | "tianditu_img" => TileSource::Tianditu {
+                imagery: s.base_map == "tianditu_img",
+                key: s.tianditu_key.trim().to_string(),
+                host: self.tianditu_host.clone(),
+            },
+            "mbtiles" => match &s.mbtiles {
+                Some(p) => TileSource::MbTiles(p.clone()),
+                None => TileSource::Url(url),
+            },
+            "url" => TileSource::Url(url),
+            _ => TileSource::Url(TileLayer::default().url),
+        };
     }
 
     pub fn store_settings(&mut self) {
@@ -675,6 +719,7 @@ impl GridmapApp {
             }
             UiCommand::Import => files::choose(self, files::FilePurpose::Import, None),
             UiCommand::ExportKml => self.choose_export(files::FilePurpose::ExportKml, "kmz"),
+            UiCommand::ChooseMbtiles => files::choose(self, files::FilePurpose::Mbtiles, None),
             UiCommand::ExportDxf => self.choose_export(files::FilePurpose::ExportDxf, "dxf"),
             UiCommand::ZoomExtent => {
                 if let Some(r) = project_extent(self.doc.project()) {
@@ -875,6 +920,13 @@ impl GridmapApp {
             F::Import => self.import(&p),
             F::ImportRoster => self.preview_roster(&p),
             F::AddBackground => self.add_background(&p),
+            F::Mbtiles => {
+                self.settings.mbtiles = Some(p);
+                self.settings.base_map = "mbtiles".into();
+                self.tiles.enabled = true;
+                self.update_tile_source();
+                self.store_settings();
+            }
             F::PrintOutput => {
                 if let Some(d) = self.print_dialog.as_mut() {
                     d.out = p.display().to_string();

@@ -70,7 +70,70 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.menu_button(app.t("view"), |ui| {
                 let label = app.t("online_tiles");
                 ui.checkbox(&mut app.tiles.enabled, label);
-                ui.add(egui::TextEdit::singleline(&mut app.tiles.url).desired_width(420.0));
+                let mut changed = false;
+                ui.horizontal(|ui| {
+                    ui.label(app.t("base_map"));
+                    let choices = [
+                        ("osm", "base_osm"),
+                        ("tianditu_vec", "base_tdt_vec"),
+                        ("tianditu_img", "base_tdt_img"),
+                        ("url", "base_url"),
+                        ("mbtiles", "base_mbtiles"),
+                    ];
+                    let current = choices
+                        .iter()
+                        .find(|c| c.0 == app.settings.base_map)
+                        .unwrap_or(&choices[0]);
+                    egui::ComboBox::from_id_salt("base-map")
+                        .selected_text(app.t(current.1))
+                        .show_ui(ui, |ui| {
+                            for (key, label) in choices {
+                                if ui
+                                    .selectable_label(current.0 == key, app.t(label))
+                                    .clicked()
+                                {
+                                    app.settings.base_map = key.into();
+                                    changed = true;
+                                }
+                            }
+                        });
+                });
+                match app.settings.base_map.as_str() {
+                    "tianditu_vec" | "tianditu_img" => {
+                        ui.horizontal(|ui| {
+                            ui.label(app.t("tianditu_key"));
+                            let r = ui.add(
+                                egui::TextEdit::singleline(&mut app.settings.tianditu_key)
+                                    .password(true)
+                                    .id_salt("tianditu-key")
+                                    .desired_width(300.0),
+                            );
+                            changed |= r.changed();
+                        });
+                    }
+                    "url" => {
+                        let r = ui.add(
+                            egui::TextEdit::singleline(&mut app.settings.tile_url)
+                                .id_salt("tile-url")
+                                .hint_text(app.tiles.url.clone())
+                                .desired_width(420.0),
+                        );
+                        changed |= r.changed();
+                    }
+                    "mbtiles" => {
+                        if let Some(p) = &app.settings.mbtiles {
+                            ui.label(p.display().to_string());
+                        }
+                        if ui.button(app.t("choose_mbtiles")).clicked() {
+                            cmd = Some(UiCommand::ChooseMbtiles);
+                        }
+                    }
+                    _ => {}
+                }
+                if changed {
+                    app.update_tile_source();
+                    app.store_settings();
+                }
                 if let Some(e) = &app.tiles.last_error {
                     ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), e);
                 }

@@ -1,8 +1,11 @@
-//! An online XYZ tile background (OpenStreetMap, or Tianditu with the user's key): the
-//! Web Mercator tiles covering the view are fetched by a few worker threads, decoded, and
-//! drawn warped into the project's CRS (each tile's corners and midpoints reprojected).
+//! The tile background (OpenStreetMap or any XYZ/WMTS URL, 天地图 vector or imagery with
+//! the user's key and its annotation layer on top, or an offline MBTiles file): the
+//! Web Mercator tiles covering the view are loaded by a few worker threads (the file, the
+//! disk cache, or the server: [`crate::io::tiles`]), decoded, and drawn warped into the
+//! project's CRS (each tile's corners and midpoints reprojected), with the source's credit.
 
 use crate::io::Reprojector;
+use crate::io::tiles::{MbTiles, TileCache, TileLayerSpec, TileSource};
 use crate::model::Crs;
 use egui::{Color32, Mesh, Pos2, TextureHandle};
 use geo::Coord;
@@ -11,8 +14,10 @@ use std::f64::consts::PI;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
-/// A tile address.
-pub type TileId = (u8, u32, u32);
+pub use crate::io::tiles::TileId;
+
+/// A tile of one layer of the source: (layer, zoom, column, row).
+type Key = (u8, u8, u32, u32);
 
 enum TileState {
     Loading,
@@ -20,15 +25,34 @@ enum TileState {
     Failed,
 }
 
-/// Decoded pixels coming back from a worker.
-type Fetched = (TileId, Result<egui::ColorImage, String>);
+/// Decoded pixels coming back from a worker (None: the source has no such tile).
+type Fetched = (Key, Result<Option<egui::ColorImage>, String>);
 
-/// The tile layer: URL template with `{z}`, `{x}`, `{y}`.
+/// What a worker needs to load tiles of the current source.
+struct Job {
+    key: Key,
+    layer: TileLayerSpec,
+    mbtiles: Option<Arc<MbTiles>>,
+    cache: Option<Arc<TileCache>>,
+}
+
+/// The disk cache's size limit.
+pub const CACHE_LIMIT: u64 = 500 << 20;
+
+/// The tile background.
 pub struct TileLayer {
+    /// Where tiles come from; changing it starts afresh.
+    pub source: TileSource,
+    /// The URL template typed in the View menu (used when the source is a URL).
     pub url: String,
     pub enabled: bool,
-    tiles: HashMap<TileId, TileState>,
-    requests: Option<Sender<(TileId, String)>>,
+    /// The disk cache (None: no cache).
+    pub cache: Option<Arc<TileCache>>,
+    shown: Option<TileSource>,
+    layers: Vec<TileLayerSpec>,
+    mbtiles: Option<Arc<MbTiles>>,
+    tiles: HashMap<Key, TileState>,
+    requests: Option<Sender<Job>>,
     results: Option<Receiver<Fetched>>,
     to_lonlat: Option<Reprojector>,
     from_lonlat: Option<Reprojector>,
@@ -39,9 +63,15 @@ pub struct TileLayer {
 
 impl Default for TileLayer {
     fn default() -> Self {
+        let url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png".to_string();
         TileLayer {
-            url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            source: TileSource::Url(url.clone()),
+            url,
             enabled: false,
+            cache: TileCache::default_dir().map(|d| Arc::new(TileCache::new(d, CACHE_LIMIT))),
+            shown: None,
+            layers: Vec::new(),
+            mbtiles: None,
             tiles: HashMap::new(),
             requests: None,
             results: None,
@@ -70,21 +100,9 @@ pub fn tile_to_lonlat(x: f64, y: f64, z: u8) -> Coord<f64> {
     Coord { x: lon, y: lat }
 }
 
-fn fetch(url: &str) -> Result<egui::ColorImage, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(std::time::Duration::from_secs(15)))
-        .user_agent("gridmap/0.1 (township grid maps)")
-        .build()
-        .into();
-    let mut resp = agent.get(url).call().map_err(|e| format!("{url}: {e}"))?;
-    let bytes = resp
-        .body_mut()
-        .with_config()
-        .limit(8 * 1024 * 1024)
-        .read_to_vec()
-        .map_err(|e| format!("{url}: {e}"))?;
-    let img = image::load_from_memory(&bytes)
-        .map_err(|e| format!("{url}: {e}"))?
+fn decode(bytes: &[u8]) -> Result<egui::ColorImage, String> {
+    let img = image::load_from_memory(bytes)
+        .map_err(|e| e.to_string())?
         .to_rgba8();
     Ok(egui::ColorImage::from_rgba_unmultiplied(
         [img.width() as usize, img.height() as usize],
@@ -94,7 +112,7 @@ fn fetch(url: &str) -> Result<egui::ColorImage, String> {
 
 impl TileLayer {
     fn start_workers(&mut self, ctx: &egui::Context) {
-        let (req_tx, req_rx) = channel::<(TileId, String)>();
+        let (req_tx, req_rx) = channel::<Job>();
         let (res_tx, res_rx) = channel::<Fetched>();
         let req_rx = Arc::new(Mutex::new(req_rx));
         for _ in 0..4 {
@@ -107,9 +125,16 @@ impl TileLayer {
                         Ok(r) => r.recv(),
                         Err(_) => return,
                     };
-                    let Ok((id, url)) = job else { return };
-                    let result = fetch(&url);
-                    if tx.send((id, result)).is_err() {
+                    let Ok(job) = job else { return };
+                    let (_, z, x, y) = job.key;
+                    let result = crate::io::tiles::load(
+                        &job.layer,
+                        job.mbtiles.as_deref(),
+                        job.cache.as_deref(),
+                        (z, x, y),
+                    )
+                    .and_then(|b| b.map(|b| decode(&b)).transpose());
+                    if tx.send((job.key, result)).is_err() {
                         return;
                     }
                     ctx.request_repaint();
@@ -120,11 +145,35 @@ impl TileLayer {
         self.results = Some(res_rx);
     }
 
-    fn url_for(&self, (z, x, y): TileId) -> String {
-        self.url
-            .replace("{z}", &z.to_string())
-            .replace("{x}", &x.to_string())
-            .replace("{y}", &y.to_string())
+    /// Take up the current source: its layers, its file; the tiles of the last one go.
+    fn switch_source(&mut self) {
+        self.tiles.clear();
+        self.last_error = self.source.problem();
+        self.layers = self.source.layers();
+        self.mbtiles = match &self.source {
+            TileSource::MbTiles(p) => match MbTiles::open(p) {
+                Ok(m) => Some(Arc::new(m)),
+                Err(e) => {
+                    self.last_error = Some(e);
+                    None
+                }
+            },
+            _ => None,
+        };
+        self.shown = Some(self.source.clone());
+    }
+
+    /// The credit for the background shown, when it is shown.
+    pub fn attribution(&self) -> Option<String> {
+        self.enabled.then(|| self.source.attribution())
+    }
+
+    /// Tiles asked for and not yet arrived.
+    pub fn loading(&self) -> usize {
+        self.tiles
+            .values()
+            .filter(|t| matches!(t, TileState::Loading))
+            .count()
     }
 
     /// Tiles with a texture loaded.
@@ -152,6 +201,15 @@ impl TileLayer {
             self.crs = Some(crs);
             self.tiles.clear();
         }
+        if self.shown.as_ref() != Some(&self.source) {
+            self.switch_source();
+        }
+        // Nothing to ask for: a Tianditu source without key, a file that did not open.
+        if self.source.problem().is_some()
+            || (matches!(self.source, TileSource::MbTiles(_)) && self.mbtiles.is_none())
+        {
+            return;
+        }
         if self.requests.is_none() {
             self.start_workers(ctx);
         }
@@ -159,11 +217,12 @@ impl TileLayer {
         if let Some(rx) = &self.results {
             while let Ok((id, r)) = rx.try_recv() {
                 let state = match r {
-                    Ok(img) => TileState::Ready(ctx.load_texture(
+                    Ok(Some(img)) => TileState::Ready(ctx.load_texture(
                         format!("tile-{id:?}"),
                         img,
                         egui::TextureOptions::LINEAR,
                     )),
+                    Ok(None) => TileState::Failed,
                     Err(e) => {
                         self.last_error = Some(e);
                         TileState::Failed
@@ -213,20 +272,28 @@ impl TileLayer {
         if (x1.saturating_sub(x0) + 1) * (y1.saturating_sub(y0) + 1) > 100 {
             return;
         }
-        for x in x0..=x1 {
-            for y in y0..=y1 {
-                let id = (z, x, y);
-                match self.tiles.get(&id) {
-                    Some(TileState::Ready(tex)) => {
-                        painter.add(warped_tile(tex, id, from_ll, view));
-                    }
-                    Some(_) => {}
-                    None => {
-                        let url = self.url_for(id);
-                        if let Some(tx) = &self.requests
-                            && tx.send((id, url)).is_ok()
-                        {
-                            self.tiles.insert(id, TileState::Loading);
+        for (l, spec) in self.layers.iter().enumerate() {
+            let l = l as u8;
+            for x in x0..=x1 {
+                for y in y0..=y1 {
+                    let key = (l, z, x, y);
+                    match self.tiles.get(&key) {
+                        Some(TileState::Ready(tex)) => {
+                            painter.add(warped_tile(tex, (z, x, y), from_ll, view));
+                        }
+                        Some(_) => {}
+                        None => {
+                            let job = Job {
+                                key,
+                                layer: spec.clone(),
+                                mbtiles: self.mbtiles.clone(),
+                                cache: self.cache.clone(),
+                            };
+                            if let Some(tx) = &self.requests
+                                && tx.send(job).is_ok()
+                            {
+                                self.tiles.insert(key, TileState::Loading);
+                            }
                         }
                     }
                 }
@@ -234,7 +301,7 @@ impl TileLayer {
         }
         // Keep memory bounded: forget far tiles of other zoom levels.
         if self.tiles.len() > 600 {
-            self.tiles.retain(|k, _| k.0 == z);
+            self.tiles.retain(|k, _| k.1 == z);
         }
     }
 }
