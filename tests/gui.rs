@@ -2079,3 +2079,125 @@ fn kml_kmz_and_dxf_are_exported_from_the_file_menu() {
         "exports leave the document's file as it was"
     );
 }
+
+/// Georeferencing a scan with four control points: three typed (one 0.4 m off), one clicked
+/// on the map; the RMS is shown, the fit is within the residuals of the known transform,
+/// and 保存并显示 writes the world file and points and shows the scan under the grids.
+#[test]
+fn a_scan_is_georeferenced_with_four_control_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("村图.png");
+    image::RgbaImage::from_pixel(400, 300, image::Rgba([230, 220, 190, 255]))
+        .save(&img)
+        .unwrap();
+    // The known transform: 10 m pixels, turned a little.
+    let known = |p: Coord<f64>| Coord {
+        x: 625_000.0 + 10.0 * p.x + 1.0 * p.y,
+        y: 2_813_000.0 + 1.0 * p.x - 10.0 * p.y,
+    };
+    let mut h = app("jinping.geojson");
+    file_menu(&mut h, "地理配准扫描图…", &img);
+    h.run_steps(3);
+    assert!(h.state().georef.is_some(), "{}", h.state().message);
+    let click_scan = |h: &mut Harness<GridmapApp>, pixel: Coord<f64>| -> Coord<f64> {
+        let at = h.state().georef.as_ref().unwrap().screen_of(pixel);
+        click_at(h, at, Modifiers::NONE);
+        h.state()
+            .georef
+            .as_ref()
+            .unwrap()
+            .pending
+            .expect("a pending scan point")
+    };
+    let type_into = |h: &mut Harness<GridmapApp>, left_of: &str, text: &str| {
+        let label = h.get_by_label(left_of).rect();
+        let field = h
+            .get_all_by_role(egui::accesskit::Role::TextInput)
+            .filter(|n| n.rect().left() >= label.right() - 1.0)
+            .min_by(|a, b| {
+                let d = |n: &egui_kittest::Node| {
+                    (n.rect().center().y - label.center().y).abs()
+                        + (n.rect().left() - label.right())
+                };
+                d(a).total_cmp(&d(b))
+            })
+            .expect("a field");
+        field.click();
+        h.run_steps(1);
+        let field = h
+            .get_all_by_role(egui::accesskit::Role::TextInput)
+            .find(|n| n.is_focused())
+            .expect("focused");
+        field.type_text(text);
+        h.run_steps(1);
+    };
+    for (pixel, noise) in [
+        (Coord { x: 20.0, y: 20.0 }, 0.0),
+        (Coord { x: 380.0, y: 30.0 }, 0.4),
+        (Coord { x: 360.0, y: 280.0 }, 0.0),
+    ] {
+        let picked = click_scan(&mut h, pixel);
+        let m = known(picked);
+        type_into(&mut h, "X =", &format!("{:.3}", m.x + noise));
+        type_into(&mut h, "Y =", &format!("{:.3}", m.y));
+        h.get_by_label("添加点").click();
+        h.run_steps(2);
+    }
+    assert_eq!(h.state().georef.as_ref().unwrap().points.len(), 3);
+    // The fourth: picked on the scan, then clicked on the map (zoomed in to a few metres).
+    let picked = click_scan(&mut h, Coord { x: 30.0, y: 270.0 });
+    let target = known(picked);
+    h.state_mut().view.fit(geo::Rect::new(
+        Coord {
+            x: target.x - 10.0,
+            y: target.y - 10.0,
+        },
+        Coord {
+            x: target.x + 10.0,
+            y: target.y + 10.0,
+        },
+    ));
+    h.run_steps(2);
+    let on_map = screen(&h, target);
+    click_at(&mut h, on_map, Modifiers::NONE);
+    let g = h.state().georef.as_ref().unwrap();
+    assert_eq!(g.points.len(), 4, "the map click adds the point");
+    let fit = g.fit.as_ref().expect("a fit");
+    let worst = fit.residuals.iter().copied().fold(0.0, f64::max);
+    assert!(worst > 0.05 && worst < 0.5, "residuals {:?}", fit.residuals);
+    assert!(
+        h.query_by_label_contains("RMS").is_some(),
+        "the RMS is shown"
+    );
+    for (x, y) in [(0.0, 0.0), (200.0, 150.0), (400.0, 300.0), (100.0, 250.0)] {
+        let p = Coord { x, y };
+        let (a, b) = (fit.apply(p), known(p));
+        let d = (a.x - b.x).hypot(a.y - b.y);
+        assert!(
+            d <= 2.0 * worst + 0.05,
+            "pixel {p:?} is {d} m off (worst residual {worst})"
+        );
+    }
+    h.get_by_label("保存并显示").click();
+    h.run_steps(3);
+    let world = std::fs::read_to_string(dir.path().join("村图.pgw")).expect("a world file");
+    let n: Vec<f64> = world.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(n.len(), 6);
+    assert!(
+        (n[0] - 10.0).abs() < 0.01 && (n[1] - 1.0).abs() < 0.01 && (n[3] + 10.0).abs() < 0.01,
+        "{n:?}"
+    );
+    assert!(dir.path().join("村图.png.points").exists());
+    let app = h.state();
+    assert_eq!(app.backgrounds.len(), 1, "{}", app.message);
+    let e = app.backgrounds[0].extent;
+    // Corners of the known transform: x from 625000 to 629300, y from 2810000 to 2813400.
+    assert!(
+        (e.min().x - 625_000.0).abs() < 1.0 && (e.max().x - 629_300.0).abs() < 1.0,
+        "{e:?}"
+    );
+    assert!(
+        (e.min().y - 2_810_000.0).abs() < 1.0 && (e.max().y - 2_813_400.0).abs() < 1.0,
+        "{e:?}"
+    );
+}

@@ -9,6 +9,7 @@ mod error;
 mod features;
 pub mod gcj02;
 pub mod geojson;
+pub mod georef;
 pub mod gpkg;
 pub mod kml;
 pub mod reproject;

@@ -504,12 +504,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 }
                 if app.layers.background {
                     for b in &app.backgrounds {
-                        let rect = egui::Rect::from_two_pos(
-                            app.view.to_screen(b.extent.min()),
-                            app.view.to_screen(b.extent.max()),
-                        );
-                        let uv = egui::Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
-                        painter.image(b.texture.id(), rect, uv, Color32::WHITE);
+                        painter.add(warped_image(b, &app.view));
                     }
                 }
             }
@@ -847,6 +842,44 @@ fn feature_vertices(
 }
 
 /// A metric scale bar with a round length (1, 2 or 5 x 10^n m) of about 120 points.
+/// A texture drawn over an n x n grid of points: `at(u, v)` is where the texture point
+/// (u, v) in 0..=1 goes on screen. Warped images and tiles are drawn so.
+pub(super) fn warped_mesh(
+    texture: egui::TextureId,
+    n: usize,
+    at: impl Fn(f64, f64) -> Pos2,
+) -> egui::Shape {
+    let mut mesh = egui::Mesh::with_texture(texture);
+    for j in 0..=n {
+        for i in 0..=n {
+            let (u, v) = (i as f64 / n as f64, j as f64 / n as f64);
+            mesh.vertices.push(egui::epaint::Vertex {
+                pos: at(u, v),
+                uv: Pos2::new(u as f32, v as f32),
+                color: Color32::WHITE,
+            });
+        }
+    }
+    for j in 0..n {
+        for i in 0..n {
+            let a = (j * (n + 1) + i) as u32;
+            let c = a + (n + 1) as u32;
+            mesh.add_triangle(a, a + 1, c);
+            mesh.add_triangle(a + 1, c + 1, c);
+        }
+    }
+    egui::Shape::mesh(mesh)
+}
+
+/// A background image placed by its georeferencing (rotated, sheared or projective scans
+/// included).
+fn warped_image(b: &super::Background, view: &super::View) -> egui::Shape {
+    let (w, h) = (f64::from(b.size.0), f64::from(b.size.1));
+    warped_mesh(b.texture.id(), 8, |u, v| {
+        view.to_screen(b.fit.apply(Coord { x: u * w, y: v * h }))
+    })
+}
+
 fn scale_bar(app: &GridmapApp, painter: &egui::Painter) {
     let target = 120.0 / app.view.scale;
     let mag = 10f64.powf(target.log10().floor());
@@ -936,10 +969,17 @@ fn interact(
     {
         app.view.pan(response.drag_delta());
     }
-    let click = response
+    let mut click = response
         .clicked()
         .then(|| response.interact_pointer_pos())
         .flatten();
+    // The georeferencer waits for the map position of a point picked on the scan.
+    if let Some(p) = click
+        && let Some(g) = app.georef.as_mut().filter(|g| g.pending.is_some())
+    {
+        g.add(app.view.to_world(p));
+        click = None;
+    }
     let double = response.double_clicked();
     match app.tool.clone() {
         Tool::Select => {

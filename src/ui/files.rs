@@ -22,6 +22,8 @@ pub enum FilePurpose {
     ExportDxf,
     /// An MBTiles file for the offline background.
     Mbtiles,
+    /// A scanned map to georeference.
+    Georeference,
 }
 
 impl FilePurpose {
@@ -61,6 +63,7 @@ impl FilePurpose {
             FilePurpose::ExportKml => &[("KMZ / KML", &["kmz", "kml"])],
             FilePurpose::ExportDxf => &[("DXF (CAD)", &["dxf"])],
             FilePurpose::Mbtiles => &[("MBTiles", &["mbtiles"])],
+            FilePurpose::Georeference => &[("PNG/JPEG", &["png", "jpg", "jpeg"])],
             FilePurpose::ImportRoster => &[("Excel / CSV", &["xlsx", "xls", "ods", "csv"])],
             FilePurpose::Ledger => &[("Excel", &["xlsx"])],
             FilePurpose::AddBackground => &[("PNG/JPEG", &["png", "jpg", "jpeg"])],
@@ -80,6 +83,7 @@ impl FilePurpose {
             FilePurpose::ExportKml => ("导出到手机（KML/KMZ）", "Export for phones (KML/KMZ)"),
             FilePurpose::ExportDxf => ("导出 CAD 图（DXF）", "Export CAD drawing (DXF)"),
             FilePurpose::Mbtiles => ("离线底图（MBTiles）", "Offline base map (MBTiles)"),
+            FilePurpose::Georeference => ("地理配准扫描图", "Georeference a scanned map"),
         };
         if zh { z } else { e }
     }

@@ -89,6 +89,7 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         ),
         "crs_from_file" => ("取自文件", "from the file"),
         "cad_layers" => ("CAD 图层", "CAD layers"),
+        "georeference" => ("地理配准扫描图…", "Georeference a scanned map…"),
         "export_kml" => ("导出到手机（KML/KMZ）…", "Export for phones (KML/KMZ)…"),
         "export_dxf" => ("导出 CAD 图（DXF）…", "Export CAD drawing (DXF)…"),
         "kml_gcj02" => (

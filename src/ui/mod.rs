@@ -6,6 +6,7 @@ mod canvas;
 mod dialogs;
 mod features;
 pub mod files;
+pub mod georef;
 mod i18n;
 pub mod import;
 pub mod loading;
@@ -141,6 +142,8 @@ pub enum UiCommand {
     ExportKml,
     /// Choose the MBTiles file of the offline background.
     ChooseMbtiles,
+    /// Georeference a scanned map (asks for the image).
+    Georeference,
     /// Export a DXF drawing (asks for the file).
     ExportDxf,
     /// Import a staff roster (asks for the file, then previews it).
@@ -186,6 +189,9 @@ pub struct Background {
     /// Extent in the working CRS.
     pub extent: geo::Rect<f64>,
     pub texture: egui::TextureHandle,
+    /// Where each image position lies; the image is drawn warped by it.
+    pub fit: crate::io::georef::Fit,
+    pub size: (u32, u32),
 }
 
 /// The layers in drawing order (first is at the bottom).
@@ -358,6 +364,8 @@ pub struct GridmapApp {
     pub settings: Settings,
     /// The import dialog (shapefiles, GeoPackages from elsewhere), when open.
     pub import_dialog: Option<import::ImportDialog>,
+    /// The georeferencer window, when open.
+    pub georef: Option<georef::Georeferencer>,
     pub print_dialog: Option<print::PrintDialog>,
     pub print_preview: Option<print::Preview>,
     /// Partition proposals let grid boundaries follow rivers.
@@ -473,6 +481,7 @@ impl GridmapApp {
             drag_counter: 0,
             settings: Settings::default(),
             import_dialog: None,
+            georef: None,
             print_dialog: None,
             print_preview: None,
             propose_along_rivers: false,
@@ -496,10 +505,14 @@ impl GridmapApp {
                     color,
                     egui::TextureOptions::LINEAR,
                 );
+                // Georeferenced again: the image replaces its earlier self.
+                self.backgrounds.retain(|b| b.path != path);
                 self.backgrounds.push(Background {
                     path: path.to_path_buf(),
                     extent: img.extent,
                     texture,
+                    fit: img.fit,
+                    size: (img.width, img.height),
                 });
                 self.message = format!("底图 background: {}", path.display());
             }
@@ -720,6 +733,7 @@ impl GridmapApp {
             UiCommand::Import => files::choose(self, files::FilePurpose::Import, None),
             UiCommand::ExportKml => self.choose_export(files::FilePurpose::ExportKml, "kmz"),
             UiCommand::ChooseMbtiles => files::choose(self, files::FilePurpose::Mbtiles, None),
+            UiCommand::Georeference => files::choose(self, files::FilePurpose::Georeference, None),
             UiCommand::ExportDxf => self.choose_export(files::FilePurpose::ExportDxf, "dxf"),
             UiCommand::ZoomExtent => {
                 if let Some(r) = project_extent(self.doc.project()) {
@@ -920,6 +934,10 @@ impl GridmapApp {
             F::Import => self.import(&p),
             F::ImportRoster => self.preview_roster(&p),
             F::AddBackground => self.add_background(&p),
+            F::Georeference => match georef::Georeferencer::open(&self.ctx, &p) {
+                Ok(g) => self.georef = Some(g),
+                Err(e) => self.message = e,
+            },
             F::Mbtiles => {
                 self.settings.mbtiles = Some(p);
                 self.settings.base_map = "mbtiles".into();
@@ -1430,6 +1448,7 @@ impl eframe::App for GridmapApp {
         files::show(self, &ctx);
         dialogs::show(self, &ctx);
         import::show(self, &ctx);
+        georef::show(self, &ctx);
         print::show(self, &ctx);
         import::show_roster(self, &ctx);
         self.handle_close(&ctx);

@@ -20,6 +20,7 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ("ledger", UiCommand::Ledger),
                     ("import_roster", UiCommand::ImportRoster),
                     ("add_background", UiCommand::AddBackground),
+                    ("georeference", UiCommand::Georeference),
                     ("export_kml", UiCommand::ExportKml),
                     ("export_dxf", UiCommand::ExportDxf),
                 ] {

@@ -7,7 +7,7 @@
 use crate::io::Reprojector;
 use crate::io::tiles::{MbTiles, TileCache, TileLayerSpec, TileSource};
 use crate::model::Crs;
-use egui::{Color32, Mesh, Pos2, TextureHandle};
+use egui::TextureHandle;
 use geo::Coord;
 use std::collections::HashMap;
 use std::f64::consts::PI;
@@ -313,31 +313,10 @@ fn warped_tile(
     from_ll: &Reprojector,
     view: &super::View,
 ) -> egui::Shape {
-    const N: usize = 4;
-    let mut mesh = Mesh::with_texture(tex.id());
-    for j in 0..=N {
-        for i in 0..=N {
-            let (u, v) = (i as f64 / N as f64, j as f64 / N as f64);
-            let ll = tile_to_lonlat(f64::from(x) + u, f64::from(y) + v, z);
-            let p: Pos2 = view.to_screen(from_ll.point(ll));
-            mesh.vertices.push(egui::epaint::Vertex {
-                pos: p,
-                uv: Pos2::new(u as f32, v as f32),
-                color: Color32::WHITE,
-            });
-        }
-    }
-    for j in 0..N {
-        for i in 0..N {
-            let a = (j * (N + 1) + i) as u32;
-            let b = a + 1;
-            let c = a + (N + 1) as u32;
-            let d = c + 1;
-            mesh.add_triangle(a, b, c);
-            mesh.add_triangle(b, d, c);
-        }
-    }
-    egui::Shape::mesh(mesh)
+    super::canvas::warped_mesh(tex.id(), 4, |u, v| {
+        let ll = tile_to_lonlat(f64::from(x) + u, f64::from(y) + v, z);
+        view.to_screen(from_ll.point(ll))
+    })
 }
 
 #[cfg(test)]
