@@ -93,11 +93,12 @@ fn least_squares(rows: &[(Vec<f64>, f64)], n: usize) -> Option<Vec<f64>> {
             return None;
         }
         m.swap(col, pivot);
-        for r in 0..n {
+        let row = m[col].clone();
+        for (r, line) in m.iter_mut().enumerate() {
             if r != col {
-                let f = m[r][col] / m[col][col];
-                for k in col..=n {
-                    m[r][k] -= f * m[col][k];
+                let f = line[col] / row[col];
+                for (x, y) in line.iter_mut().zip(&row).skip(col) {
+                    *x -= f * y;
                 }
             }
         }
