@@ -322,6 +322,22 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Georeference a scanned map by control points: each point's residual in metres and
+    /// the RMS; --save writes IMAGE.points and (affine) the world file beside the image.
+    Georef {
+        image: PathBuf,
+        /// Control points in QGIS's `.points` format (default: IMAGE.points when it exists).
+        #[arg(long, conflicts_with = "point")]
+        points: Option<PathBuf>,
+        /// A control point: image pixel from the upper-left corner (U right, V down) and
+        /// map coordinate in the project's CRS; repeat for each point.
+        #[arg(long = "point", value_name = "U,V,X,Y", value_parser = commands::parse_control_point)]
+        point: Vec<gridmap::io::georef::ControlPoint>,
+        #[arg(long, value_enum, default_value_t = commands::GeorefMethod::Affine)]
+        method: commands::GeorefMethod,
+        #[arg(long)]
+        save: bool,
+    },
     /// Benchmark the audit on synthetic coverages of 1k, 10k and 100k cells and a
     /// densified 100k coverage (about 4 million vertices).
     Bench {
@@ -671,6 +687,18 @@ fn run() -> anyhow::Result<i32> {
                 },
             )
             .map_err(anyhow::Error::msg)?;
+            Ok(0)
+        }
+        Command::Georef {
+            image,
+            points,
+            point,
+            method,
+            save,
+        } => {
+            let done = commands::georef(&image, points.as_deref(), point, method.into(), save)
+                .map_err(anyhow::Error::msg)?;
+            print!("{}", commands::render_georef(&done));
             Ok(0)
         }
         Command::Bench { dir, quick } => {

@@ -1129,3 +1129,105 @@ pub fn render_edit_bench(cells: usize, open_s: f64, rows: &[EditBenchRow]) -> St
     }
     s
 }
+
+// ---------------------------------------------------------------- georeferencing
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GeorefMethod {
+    Affine,
+    Projective,
+}
+
+impl From<GeorefMethod> for io::georef::Method {
+    fn from(m: GeorefMethod) -> Self {
+        match m {
+            GeorefMethod::Affine => io::georef::Method::Affine,
+            GeorefMethod::Projective => io::georef::Method::Projective,
+        }
+    }
+}
+
+/// `U,V,X,Y`: an image position and its map coordinate.
+pub fn parse_control_point(s: &str) -> Result<io::georef::ControlPoint, String> {
+    let n: Vec<f64> = s
+        .split(',')
+        .map(|t| t.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("控制点应为 U,V,X,Y / a control point is U,V,X,Y: {e}"))?;
+    match n[..] {
+        [u, v, x, y] if n.iter().all(|f| f.is_finite()) => Ok(io::georef::ControlPoint {
+            pixel: geo::Coord { x: u, y: v },
+            map: geo::Coord { x, y },
+            enabled: true,
+        }),
+        _ => Err(format!(
+            "控制点应为 4 个数 U,V,X,Y / a control point is four numbers U,V,X,Y: \"{s}\""
+        )),
+    }
+}
+
+/// A georeferencing done: the points, the fit, the files written.
+pub struct Georeferenced {
+    pub points: Vec<io::georef::ControlPoint>,
+    pub fit: io::georef::Fit,
+    pub written: Vec<PathBuf>,
+}
+
+/// Fit the control points of `image` (from `points_file`, else `given`, else the image's
+/// own `.points`); with `save`, write the points and the world file beside the image.
+pub fn georef(
+    image: &Path,
+    points_file: Option<&Path>,
+    given: Vec<io::georef::ControlPoint>,
+    method: io::georef::Method,
+    save: bool,
+) -> Result<Georeferenced, String> {
+    let own = io::georef::points_path(image);
+    let points = match points_file {
+        Some(f) => io::georef::read_points(f)?.0,
+        None if !given.is_empty() => given,
+        None if own.exists() => io::georef::read_points(&own)?.0,
+        None => {
+            return Err(crate::error::bilingual(
+                &format!("{}：没有控制点（--point 或 --points）", image.display()),
+                &format!(
+                    "{}: no control points (--point or --points)",
+                    image.display()
+                ),
+            ));
+        }
+    };
+    let fit = io::georef::fit(&points, method)?;
+    let written = if save {
+        io::georef::save(image, &points, &fit).map_err(|e| e.to_string())?
+    } else {
+        Vec::new()
+    };
+    Ok(Georeferenced {
+        points,
+        fit,
+        written,
+    })
+}
+
+/// The residual table and the RMS.
+pub fn render_georef(g: &Georeferenced) -> String {
+    let mut out = String::from("#\tU\tV\tX\tY\tresidual_m\n");
+    for (i, (p, r)) in g.points.iter().zip(&g.fit.residuals).enumerate() {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}{}\n",
+            i + 1,
+            p.pixel.x,
+            p.pixel.y,
+            p.map.x,
+            p.map.y,
+            r,
+            if p.enabled { "" } else { "\t(off)" }
+        ));
+    }
+    out.push_str(&format!("RMS {:.3} m\n", g.fit.rms));
+    for f in &g.written {
+        out.push_str(&format!("{}\n", f.display()));
+    }
+    out
+}

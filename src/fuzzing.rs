@@ -88,6 +88,8 @@ fn downstream(project: &Project, dir: &Scratch) {
     }
     let _ = io::table::grids_csv(project);
     let _ = crate::records::four_bounds_all(project);
+    let _ = io::kml::to_kml(project, &Default::default());
+    let _ = io::dxf::to_dxf(project);
 }
 
 /// GeoJSON: read from memory, then everything downstream.
@@ -95,6 +97,30 @@ pub fn geojson(data: &[u8]) {
     if let Ok(p) = io::geojson::read_bytes(Path::new("fuzz.geojson"), data, &ReadOptions::default())
     {
         downstream(&p, &Scratch::new());
+    }
+}
+
+/// KML (KMZ when the input is a zip), then everything downstream.
+pub fn kml(data: &[u8]) {
+    let name = if data.starts_with(b"PK") {
+        "fuzz.kmz"
+    } else {
+        "fuzz.kml"
+    };
+    let dir = Scratch::new();
+    let path = dir.file(name, data);
+    if let Ok(p) = io::open(&[path.as_path()], &ReadOptions::default()) {
+        downstream(&p, &dir);
+    }
+}
+
+/// A DXF drawing (metres in the sample's zone unless its eastings name a zone), then
+/// everything downstream.
+pub fn dxf(data: &[u8]) {
+    let dir = Scratch::new();
+    let path = dir.file("fuzz.dxf", data);
+    if let Ok(p) = io::open(&[path.as_path()], &options()) {
+        downstream(&p, &dir);
     }
 }
 

@@ -298,3 +298,64 @@ fn unclosed_ring_is_reported_and_repaired() {
                 && f["message"]["en"].as_str().unwrap().contains("not closed"))
     );
 }
+
+#[test]
+fn georef_fits_control_points_and_writes_the_world_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("scan.png");
+    image::RgbaImage::new(400, 300).save(&img).unwrap();
+    let known = |u: f64, v: f64| {
+        (
+            625_000.0 + 10.0 * u + 1.0 * v,
+            2_813_000.0 + 1.0 * u - 10.0 * v,
+        )
+    };
+    let mut args: Vec<String> = vec!["georef".into(), s(&img).into()];
+    for (u, v, noise) in [
+        (20.0, 20.0, 0.0),
+        (380.0, 30.0, 0.6),
+        (360.0, 280.0, 0.0),
+        (30.0, 270.0, 0.0),
+    ] {
+        let (x, y) = known(u, v);
+        args.push("--point".into());
+        args.push(format!("{u},{v},{},{y}", x + noise));
+    }
+    args.push("--save".into());
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&argv);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rms: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("RMS ")?.strip_suffix(" m")?.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(rms > 0.05 && rms < 0.6, "{text}");
+    let world = std::fs::read_to_string(dir.path().join("scan.pgw")).unwrap();
+    let n: Vec<f64> = world.lines().map(|l| l.parse().unwrap()).collect();
+    assert!(
+        (n[0] - 10.0).abs() < 0.01 && (n[2] - 1.0).abs() < 0.01 && (n[3] + 10.0).abs() < 0.01,
+        "{n:?}"
+    );
+    // The points are kept: a second run reads them back.
+    let again = run(&["georef", s(&img), "--method", "projective"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("RMS"));
+    // Too few points: exit 2 and a bilingual message.
+    let bad = run(&[
+        "georef",
+        s(&img),
+        "--point",
+        "1,2,3,4",
+        "--point",
+        "5,6,7,8",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(e.contains("控制点") && e.contains("control points"), "{e}");
+}

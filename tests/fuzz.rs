@@ -34,6 +34,16 @@ fn shapefile_inputs() {
 }
 
 #[test]
+fn kml_inputs() {
+    run_all("kml", gridmap::fuzzing::kml);
+}
+
+#[test]
+fn dxf_inputs() {
+    run_all("dxf", gridmap::fuzzing::dxf);
+}
+
+#[test]
 fn gpkg_inputs() {
     run_all("gpkg", gridmap::fuzzing::gpkg);
 }

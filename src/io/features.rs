@@ -537,10 +537,13 @@ pub(crate) fn assemble(
         if project.name.is_empty() {
             project.name = b.name.unwrap_or_default();
         }
+        let mut placed = 0usize;
+        let mut first_skipped: Option<(String, &'static str, Layer)> = None;
         for p in pending {
             if let Some(kind) = p.geometry.as_ref().map(geometry_kind)
                 && !p.layer.takes(kind)
             {
+                first_skipped.get_or_insert((p.id.clone(), kind, p.layer));
                 // A file that mixes polygons with lines or points (a district set with its
                 // border lines): the features that do not fit their layer are skipped.
                 project.input_notes.push(InputNote {
@@ -563,6 +566,24 @@ pub(crate) fn assemble(
                 continue;
             }
             place(&mut project, p, &opts.fields);
+            placed += 1;
+        }
+        // Mixed files are read; a file of which nothing fits is an error.
+        if placed == 0
+            && let Some((id, kind, layer)) = first_skipped
+        {
+            return Err(LoadError::new(
+                &b.path,
+                format!(
+                    "没有可用的要素：几何是 {kind}，不能作为 {} 图层的要素。",
+                    layer.name()
+                ),
+                format!(
+                    "no feature can be used: a {} cannot be a {kind}.",
+                    layer.name()
+                ),
+            )
+            .in_feature(format!("id={id}")));
         }
     }
     Ok(project)
