@@ -275,23 +275,50 @@ impl Label {
 type Read<G> = (G, String, Option<Map<String, Value>>);
 type Shape = Read<Polygon<f64>>;
 
-/// Whether `p` holds `c`, box first.
-fn holds(p: &Polygon<f64>, b: Option<geo::Rect<f64>>, c: Coord<f64>) -> bool {
-    b.is_some_and(|b| {
-        (b.min().x..=b.max().x).contains(&c.x) && (b.min().y..=b.max().y).contains(&c.y)
-    }) && p.contains(&Point::from(c))
+/// Polygons by their boxes, with their areas: which polygons hold a point.
+struct PolygonIndex<'a> {
+    polygons: Vec<&'a Polygon<f64>>,
+    areas: Vec<f64>,
+    tree: rstar::RTree<rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>>,
 }
 
-/// The smallest polygon that holds `c`.
-fn smallest_holding(polygons: &[Shape], c: Coord<f64>) -> Option<usize> {
-    polygons
-        .iter()
-        .enumerate()
-        .filter(|(_, (p, _, _))| holds(p, p.bounding_rect(), c))
-        .min_by(|a, b| {
-            geo::Area::unsigned_area(&a.1.0).total_cmp(&geo::Area::unsigned_area(&b.1.0))
-        })
-        .map(|(i, _)| i)
+impl<'a> PolygonIndex<'a> {
+    fn new(polygons: Vec<&'a Polygon<f64>>) -> Self {
+        use rstar::primitives::{GeomWithData, Rectangle};
+        let areas = polygons.iter().map(|p| geo::Area::unsigned_area(*p)).collect();
+        let boxes = polygons
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let b = p.bounding_rect()?;
+                (b.min().x.is_finite() && b.max().y.is_finite()).then(|| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
+                        i,
+                    )
+                })
+            })
+            .collect();
+        PolygonIndex {
+            polygons,
+            areas,
+            tree: rstar::RTree::bulk_load(boxes),
+        }
+    }
+
+    /// The polygons that hold `c`.
+    fn holding(&self, c: Coord<f64>) -> impl Iterator<Item = usize> + '_ {
+        self.tree
+            .locate_all_at_point(&[c.x, c.y])
+            .map(|g| g.data)
+            .filter(move |&i| self.polygons[i].contains(&Point::from(c)))
+    }
+
+    /// The smallest polygon that holds `c`.
+    fn smallest_holding(&self, c: Coord<f64>) -> Option<usize> {
+        self.holding(c)
+            .min_by(|&a, &b| self.areas[a].total_cmp(&self.areas[b]).then(a.cmp(&b)))
+    }
 }
 
 /// The name of each polygon from the texts inside it. Polygons are named smallest first,
@@ -299,26 +326,29 @@ fn smallest_holding(polygons: &[Shape], c: Coord<f64>) -> Option<usize> {
 /// polygon's own CAD layer is taken first, then one whose smallest enclosing polygon it
 /// is, then the tallest: so village names on the village layer name the villages even
 /// where the village is tiled by its groups, whose names are on the group layer.
-fn name_polygons(polygons: &[Shape], labels: &[Label]) -> Vec<Option<String>> {
-    let boxes: Vec<Option<geo::Rect<f64>>> =
-        polygons.iter().map(|(p, _, _)| p.bounding_rect()).collect();
-    let areas: Vec<f64> = polygons
-        .iter()
-        .map(|(p, _, _)| geo::Area::unsigned_area(p))
-        .collect();
+fn name_polygons(polygons: &[Shape], index: &PolygonIndex, labels: &[Label]) -> Vec<Option<String>> {
     let names: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_name()).collect();
     let home: Vec<Option<usize>> = names
         .iter()
-        .map(|&t| smallest_holding(polygons, labels[t].at))
+        .map(|&t| index.smallest_holding(labels[t].at))
         .collect();
+    // Each polygon's candidate texts.
+    let mut inside: Vec<Vec<usize>> = vec![Vec::new(); polygons.len()];
+    for (k, &t) in names.iter().enumerate() {
+        for i in index.holding(labels[t].at) {
+            inside[i].push(k);
+        }
+    }
     let mut order: Vec<usize> = (0..polygons.len()).collect();
-    order.sort_by(|&a, &b| areas[a].total_cmp(&areas[b]));
+    order.sort_by(|&a, &b| index.areas[a].total_cmp(&index.areas[b]));
     let mut taken = vec![false; names.len()];
     let mut out = vec![None; polygons.len()];
     for i in order {
-        let (p, layer, _) = &polygons[i];
-        let best = (0..names.len())
-            .filter(|&k| !taken[k] && holds(p, boxes[i], labels[names[k]].at))
+        let layer = &polygons[i].1;
+        let best = inside[i]
+            .iter()
+            .copied()
+            .filter(|&k| !taken[k])
             .max_by(|&a, &b| {
                 let key = |k: usize| {
                     let l = &labels[names[k]];
@@ -501,14 +531,16 @@ pub(crate) fn read_batch(
         }
     }
     labels.retain(|l| !l.text.is_empty() && l.at.x.is_finite() && l.at.y.is_finite());
-    let names = name_polygons(&polygons, &labels);
+    let index = PolygonIndex::new(polygons.iter().map(|s| &s.0).collect());
+    let names = name_polygons(&polygons, &index, &labels);
     // Other block attributes go to the smallest polygon that holds them.
     let mut attributes: Vec<Map<String, Value>> = vec![Map::new(); polygons.len()];
     for l in labels.iter().filter(|l| !l.is_name()) {
-        if let (Some(i), Some(tag)) = (smallest_holding(&polygons, l.at), &l.tag) {
+        if let (Some(i), Some(tag)) = (index.smallest_holding(l.at), &l.tag) {
             attributes[i].insert(tag.clone(), l.text.clone().into());
         }
     }
+    drop(index);
     // A drawing gridmap wrote names its CRS.
     let mut named_crs = None;
     let mut take_crs = |props: &mut Map<String, Value>| {
@@ -683,27 +715,27 @@ fn nest(pending: &mut [Pending]) {
         .iter()
         .map(|&i| shape(i).map_or(0.0, geo::Area::unsigned_area))
         .collect();
-    let boxes: Vec<Option<geo::Rect<f64>>> = cad
-        .iter()
-        .map(|&i| shape(i).and_then(crate::geom::envelope))
-        .collect();
+    // Every part of every polygon, indexed, with the polygon it belongs to.
+    let mut owner = Vec::new();
+    let mut parts = Vec::new();
+    for (a, &i) in cad.iter().enumerate() {
+        for part in shape(i).into_iter().flat_map(|mp| &mp.0) {
+            owner.push(a);
+            parts.push(part);
+        }
+    }
+    let index = PolygonIndex::new(parts);
     let layer = |i: usize| pending[i].props.get("cad_layer").cloned();
     let mut parent: Vec<Option<usize>> = vec![None; cad.len()];
     for (a, &i) in cad.iter().enumerate() {
         let Some(inside) = shape(i).and_then(crate::geom::label_point) else {
             continue;
         };
-        parent[a] = (0..cad.len())
-            .filter(|&b| {
-                area[b] > area[a]
-                    && layer(cad[b]) != layer(i)
-                    && boxes[b].is_some_and(|r| {
-                        (r.min().x..=r.max().x).contains(&inside.x)
-                            && (r.min().y..=r.max().y).contains(&inside.y)
-                    })
-                    && shape(cad[b]).is_some_and(|mp| mp.contains(&Point::from(inside)))
-            })
-            .min_by(|&x, &y| area[x].total_cmp(&area[y]));
+        parent[a] = index
+            .holding(inside)
+            .map(|k| owner[k])
+            .filter(|&b| area[b] > area[a] && layer(cad[b]) != layer(i))
+            .min_by(|&x, &y| area[x].total_cmp(&area[y]).then(x.cmp(&y)));
     }
     let depth = |mut a: usize| {
         let mut d = 0u32;
