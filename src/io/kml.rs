@@ -130,8 +130,59 @@ pub(crate) fn read_batch(path: &Path, base: usize) -> Result<Batch, LoadError> {
     read_bytes(path, &bytes, base)
 }
 
+/// Check that `bytes` is well-formed XML (every element closed, end tags matching): the
+/// `kml` crate waits forever for the end of an element a truncated file never closes.
+fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
+    use quick_xml::events::Event;
+    let bad = |what: String, en: String| {
+        LoadError::new(
+            path,
+            format!("不是有效的 KML（XML 不完整或已损坏）：{what}"),
+            format!("not a valid KML document (incomplete or damaged XML): {en}"),
+        )
+    };
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut open: Vec<Vec<u8>> = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        let at = reader.buffer_position();
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => {
+                if open.len() >= 256 {
+                    return Err(bad("元素嵌套过深".into(), "elements nested too deep".into()));
+                }
+                open.push(e.name().as_ref().to_vec());
+            }
+            Ok(Event::End(e)) => {
+                if open.pop().as_deref() != Some(e.name().as_ref()) {
+                    let name = String::from_utf8_lossy(e.name().as_ref()).to_string();
+                    return Err(bad(
+                        format!("第 {at} 字节处的结束标记 </{name}> 不匹配"),
+                        format!("the end tag </{name}> at byte {at} does not match"),
+                    ));
+                }
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => return Err(bad(format!("第 {at} 字节处：{e}"), format!("at byte {at}: {e}"))),
+        }
+        buf.clear();
+    }
+    match open.last() {
+        Some(name) => {
+            let name = String::from_utf8_lossy(name).to_string();
+            Err(bad(
+                format!("元素 <{name}> 没有结束（文件被截断？）"),
+                format!("the element <{name}> is never closed (a truncated file?)"),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Read a KML document (the text of a `.kml`).
 pub(crate) fn read_bytes(path: &Path, bytes: &[u8], base: usize) -> Result<Batch, LoadError> {
+    well_formed(path, bytes)?;
     let mut reader = kml::KmlReader::<_, f64>::from_reader(bytes);
     let root = reader.read().map_err(|e| {
         LoadError::new(
