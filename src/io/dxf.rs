@@ -279,13 +279,18 @@ type Shape = Read<Polygon<f64>>;
 struct PolygonIndex<'a> {
     polygons: Vec<&'a Polygon<f64>>,
     areas: Vec<f64>,
-    tree: rstar::RTree<rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>>,
+    tree: rstar::RTree<
+        rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>,
+    >,
 }
 
 impl<'a> PolygonIndex<'a> {
     fn new(polygons: Vec<&'a Polygon<f64>>) -> Self {
         use rstar::primitives::{GeomWithData, Rectangle};
-        let areas = polygons.iter().map(|p| geo::Area::unsigned_area(*p)).collect();
+        let areas = polygons
+            .iter()
+            .map(|p| geo::Area::unsigned_area(*p))
+            .collect();
         let boxes = polygons
             .iter()
             .enumerate()
@@ -326,7 +331,11 @@ impl<'a> PolygonIndex<'a> {
 /// polygon's own CAD layer is taken first, then one whose smallest enclosing polygon it
 /// is, then the tallest: so village names on the village layer name the villages even
 /// where the village is tiled by its groups, whose names are on the group layer.
-fn name_polygons(polygons: &[Shape], index: &PolygonIndex, labels: &[Label]) -> Vec<Option<String>> {
+fn name_polygons(
+    polygons: &[Shape],
+    index: &PolygonIndex,
+    labels: &[Label],
+) -> Vec<Option<String>> {
     let names: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_name()).collect();
     let home: Vec<Option<usize>> = names
         .iter()

@@ -149,7 +149,10 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => {
                 if open.len() >= 256 {
-                    return Err(bad("元素嵌套过深".into(), "elements nested too deep".into()));
+                    return Err(bad(
+                        "元素嵌套过深".into(),
+                        "elements nested too deep".into(),
+                    ));
                 }
                 open.push(e.name().as_ref().to_vec());
             }
@@ -164,7 +167,12 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
             }
             Ok(Event::Eof) => break,
             Ok(_) => {}
-            Err(e) => return Err(bad(format!("第 {at} 字节处：{e}"), format!("at byte {at}: {e}"))),
+            Err(e) => {
+                return Err(bad(
+                    format!("第 {at} 字节处：{e}"),
+                    format!("at byte {at}: {e}"),
+                ));
+            }
         }
         buf.clear();
     }
