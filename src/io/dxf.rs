@@ -591,21 +591,8 @@ pub(crate) fn read_batch(
             .unwrap_or(Layer::Grid);
         n += 1;
         let id = features::feature_id(kind, None, &props, &opts.fields, n);
-        if from_xdata && let Some(&i) = by_id.get(&id) {
-            if let Some(geo::Geometry::MultiPolygon(mp)) = &mut pending[i].geometry {
-                mp.0.push(poly);
-            }
-            continue;
-        }
-        if from_xdata {
-            by_id.insert(id.clone(), pending.len());
-        }
-        pending.push(Pending {
-            layer: kind,
-            id,
-            props,
-            geometry: Some(geo::Geometry::MultiPolygon(geo::MultiPolygon(vec![poly]))),
-        });
+        let read = (kind, id, props, geo::Geometry::Polygon(poly));
+        add_feature(&mut pending, &mut by_id, from_xdata, read);
     }
     for (of, ring) in holes {
         let Some(geo::Geometry::MultiPolygon(mp)) =
@@ -634,21 +621,8 @@ pub(crate) fn read_batch(
         props.remove("layer");
         n += 1;
         let id = features::feature_id(Layer::River, None, &props, &opts.fields, n);
-        if from_xdata && let Some(&i) = by_id.get(&id) {
-            if let Some(geo::Geometry::MultiLineString(ml)) = &mut pending[i].geometry {
-                ml.0.push(line);
-            }
-            continue;
-        }
-        if from_xdata {
-            by_id.insert(id.clone(), pending.len());
-        }
-        pending.push(Pending {
-            layer: Layer::River,
-            id,
-            props,
-            geometry: Some(geo::Geometry::MultiLineString(MultiLineString(vec![line]))),
-        });
+        let read = (Layer::River, id, props, geo::Geometry::LineString(line));
+        add_feature(&mut pending, &mut by_id, from_xdata, read);
     }
     for (at, layer, xdata) in points {
         let mut props = xdata.unwrap_or_default();
@@ -700,6 +674,40 @@ pub(crate) fn read_batch(
         batch.crs = Some(SourceCrs::Epsg(crs));
     }
     Ok(batch)
+}
+
+/// Add a feature read from the drawing: a new one, or (a part of a feature gridmap wrote,
+/// known by its id) one more part of the feature read before.
+fn add_feature(
+    pending: &mut Vec<Pending>,
+    by_id: &mut std::collections::HashMap<String, usize>,
+    from_xdata: bool,
+    (layer, id, props, part): (Layer, String, Map<String, Value>, geo::Geometry<f64>),
+) {
+    if from_xdata && let Some(&i) = by_id.get(&id) {
+        match (&mut pending[i].geometry, part) {
+            (Some(geo::Geometry::MultiPolygon(mp)), geo::Geometry::Polygon(p)) => mp.0.push(p),
+            (Some(geo::Geometry::MultiLineString(ml)), geo::Geometry::LineString(l)) => {
+                ml.0.push(l)
+            }
+            _ => {}
+        }
+        return;
+    }
+    if from_xdata {
+        by_id.insert(id.clone(), pending.len());
+    }
+    let geometry = match part {
+        geo::Geometry::Polygon(p) => geo::Geometry::MultiPolygon(geo::MultiPolygon(vec![p])),
+        geo::Geometry::LineString(l) => geo::Geometry::MultiLineString(MultiLineString(vec![l])),
+        other => other,
+    };
+    pending.push(Pending {
+        layer,
+        id,
+        props,
+        geometry: Some(geometry),
+    });
 }
 
 /// Levels and parents of the grids read from CAD layers (not from gridmap's XDATA): a
