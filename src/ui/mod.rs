@@ -566,7 +566,7 @@ impl GridmapApp {
         use crate::io::tiles::TileSource;
         let s = &self.settings;
         let url = if s.tile_url.trim().is_empty() {
-            TileLayer::default().url
+            tiles::DEFAULT_URL.to_string()
         } else {
             s.tile_url.clone()
         };
@@ -582,7 +582,7 @@ impl GridmapApp {
                 None => TileSource::Url(url),
             },
             "url" => TileSource::Url(url),
-            _ => TileSource::Url(TileLayer::default().url),
+            _ => TileSource::Url(tiles::DEFAULT_URL.to_string()),
         };
     }
 

@@ -36,6 +36,9 @@ struct Job {
     cache: Option<Arc<TileCache>>,
 }
 
+/// The background a new user sees: OpenStreetMap.
+pub const DEFAULT_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+
 /// The disk cache's size limit.
 pub const CACHE_LIMIT: u64 = 500 << 20;
 
@@ -63,7 +66,7 @@ pub struct TileLayer {
 
 impl Default for TileLayer {
     fn default() -> Self {
-        let url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png".to_string();
+        let url = DEFAULT_URL.to_string();
         TileLayer {
             source: TileSource::Url(url.clone()),
             url,
