@@ -202,20 +202,25 @@ fn arc_points(c: Coord<f64>, r: f64, start: f64, sweep: f64, tol: f64, out: &mut
     });
 }
 
-/// A polyline's points with its bulges approximated; closed polylines end on their start.
-fn polyline(vertices: &[(Coord<f64>, f64)], closed: bool, tol: f64) -> Vec<Coord<f64>> {
+/// A polyline's points with its bulges approximated, and whether it is closed: flagged so
+/// (`flagged`, then it ends on its start) or drawn back onto its first vertex.
+fn polyline(vertices: &[(Coord<f64>, f64)], flagged: bool, tol: f64) -> (Vec<Coord<f64>>, bool) {
     let mut out = Vec::with_capacity(vertices.len() + 1);
     let Some(&(first, _)) = vertices.first() else {
-        return out;
+        return (out, false);
     };
     out.push(first);
     for w in vertices.windows(2) {
         bulge_points(w[0].0, w[1].0, w[0].1, tol, &mut out);
     }
-    if closed && let Some(&(last, bulge)) = vertices.last() {
+    if flagged && let Some(&(last, bulge)) = vertices.last() {
         bulge_points(last, first, bulge, tol, &mut out);
     }
-    out
+    let closed = flagged || (vertices.len() >= 4 && vertices.last().map(|l| l.0) == Some(first));
+    if closed && out.last() != Some(&first) {
+        out.push(first);
+    }
+    (out, closed)
 }
 
 /// MTEXT without its formatting codes: `\P` paragraph breaks, `{\f...;text}` fonts,
@@ -445,12 +450,7 @@ pub(crate) fn read_batch(
                     .iter()
                     .map(|v| (Coord { x: v.x, y: v.y }, v.bulge))
                     .collect();
-                let closed = l.is_closed()
-                    || (v.len() >= 4 && v.first().map(|f| f.0) == v.last().map(|l| l.0));
-                let mut pts = polyline(&v, l.is_closed(), tol);
-                if closed && pts.first() != pts.last() {
-                    pts.push(pts[0]);
-                }
+                let (pts, closed) = polyline(&v, l.is_closed(), tol);
                 shape(pts, closed);
             }
             EntityType::Polyline(p) => {
@@ -463,12 +463,7 @@ pub(crate) fn read_batch(
                     .vertices()
                     .map(|v| (coord(&v.location), v.bulge))
                     .collect();
-                let closed = p.is_closed()
-                    || (v.len() >= 4 && v.first().map(|f| f.0) == v.last().map(|l| l.0));
-                let mut pts = polyline(&v, p.is_closed(), tol);
-                if closed && pts.first() != pts.last() {
-                    pts.push(pts[0]);
-                }
+                let (pts, closed) = polyline(&v, p.is_closed(), tol);
                 shape(pts, closed);
             }
             EntityType::Line(l) => shape(vec![coord(&l.p1), coord(&l.p2)], false),
@@ -667,7 +662,7 @@ pub(crate) fn read_batch(
     };
     if opts.source_crs.is_none()
         && batch.crs.is_none()
-        && let Some(c) = first_coord(&batch.pending)
+        && let Some((_, c)) = features::first_coord(&mut batch.pending)
         && c.x >= 1.0e7
         && let Some(crs) = suggest_crs(c)
     {
@@ -776,14 +771,6 @@ fn nest(pending: &mut [Pending]) {
             props.insert("parent".into(), id.into());
         }
     }
-}
-
-fn first_coord(pending: &[Pending]) -> Option<Coord<f64>> {
-    pending.iter().find_map(|p| match &p.geometry {
-        Some(geo::Geometry::MultiPolygon(mp)) => mp.0.first()?.exterior().0.first().copied(),
-        Some(geo::Geometry::MultiLineString(m)) => m.0.first()?.0.first().copied(),
-        _ => None,
-    })
 }
 
 // ---------------------------------------------------------------- writing

@@ -270,7 +270,8 @@ pub fn suggest_crs(sample: Coord<f64>) -> Option<Crs> {
     None
 }
 
-fn first_coord(pending: &mut [Pending]) -> Option<(String, Coord<f64>)> {
+/// The first finite coordinate of the features, with its feature's id.
+pub(crate) fn first_coord(pending: &mut [Pending]) -> Option<(String, Coord<f64>)> {
     for p in pending {
         if let Some(g) = &mut p.geometry {
             let mut found = None;
