@@ -366,12 +366,249 @@ enum Command {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         runs: u64,
     },
+    /// The county database (县级数据库, PostgreSQL 15 + PostGIS 3): townships check out
+    /// (pull) and check in (push); the county audits and exports the whole county. The
+    /// database comes from --url (postgres://user@host:port/db or "host=... dbname=...")
+    /// or the PGSERVICE service (~/.pg_service.conf); passwords from ~/.pgpass or
+    /// PGPASSWORD, never the command line.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Benchmark the county database: a county of --townships townships of --cells grids
+    /// each: push of one township, pull, and the county audit against the same audit from
+    /// a local GeoPackage.
+    BenchDb {
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(2..=400))]
+        townships: u64,
+        #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(10..=100_000))]
+        cells: u64,
+        /// Where the GeoPackage copies are written.
+        #[arg(long, default_value = "bench-data")]
+        dir: PathBuf,
+    },
     /// Regenerate the bundled sample maps (sample-maps/jinping*.geojson).
     #[command(hide = true)]
     MakeSample {
         #[arg(long, default_value = "sample-maps")]
         out_dir: PathBuf,
     },
+}
+
+#[derive(clap::Args, Clone)]
+struct DbUrl {
+    /// The county database: postgres://user@host:port/db, "host=... dbname=..." or
+    /// "service=NAME" (default: the PGSERVICE service). No password here.
+    #[arg(long)]
+    url: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Take {
+    Mine,
+    Theirs,
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Create or upgrade the schema (versioned migrations), the PostGIS extension and the
+    /// roles gridmap_county, gridmap_township and gridmap_viewer (row-level security).
+    Init {
+        #[command(flatten)]
+        db: DbUrl,
+        /// The county's projected working CRS, e.g. EPSG:4546 (CGCS2000 GK CM 111E).
+        #[arg(long, value_parser = commands::parse_crs)]
+        crs: gridmap::Crs,
+        /// The county's name, for exports and prints.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Create a login account (or reset its password): --township CODE writes only that
+    /// township, --county writes all, --viewer reads. The password is read from the
+    /// environment variable GRIDMAP_ACCOUNT_PASSWORD, else from the first line of stdin.
+    Account {
+        #[command(flatten)]
+        db: DbUrl,
+        name: String,
+        #[arg(long)]
+        township: Option<String>,
+        #[arg(long)]
+        county: bool,
+        #[arg(long)]
+        viewer: bool,
+    },
+    /// Check a project in: push its changes since the pull in one transaction. Rows
+    /// changed by someone else since are conflicts: nothing is written and they are listed
+    /// (exit 1) unless --take resolves them all. A push that opens the township's seam is
+    /// refused (exit 1) unless --force by a county account. A gridmap project file is
+    /// written back with the new versions. A county account's first push of a township
+    /// creates it (its level-1 grid becomes the county-owned outline).
+    Push {
+        #[command(flatten)]
+        db: DbUrl,
+        file: PathBuf,
+        #[arg(long)]
+        township: String,
+        #[arg(long, value_enum)]
+        take: Option<Take>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a township out into a new project file (GeoPackage), with a read-only strip
+    /// of the neighbours' grids along its border.
+    Pull {
+        #[command(flatten)]
+        db: DbUrl,
+        #[arg(long)]
+        township: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Audit the whole county: every township's coverage and records, the seams between
+    /// townships, the county outline. Grid ids are TOWNSHIP/ID. Exit 1 when errors.
+    Audit {
+        #[command(flatten)]
+        db: DbUrl,
+        #[arg(long, value_parser = AuditConfig::parse_gap_width)]
+        gap_width: Option<f64>,
+        #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+        format: AuditFormat,
+        #[arg(long, value_enum, default_value_t = Lang::Zh)]
+        lang: Lang,
+        #[arg(long)]
+        no_geometry: bool,
+    },
+    /// Export the whole county (any format of `gridmap export`: .gpkg, .geojson, ...).
+    Export {
+        #[command(flatten)]
+        db: DbUrl,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The townships in the county database, their grids and last sync.
+    Status {
+        #[command(flatten)]
+        db: DbUrl,
+    },
+}
+
+fn run_db(command: DbCommand) -> anyhow::Result<i32> {
+    use gridmap::county::{Choice, PushOutcome, db, ops};
+    match command {
+        DbCommand::Init { db: u, crs, name } => {
+            let (target, mut client) = ops::open(u.url.as_deref())?;
+            let v = db::init(&mut client, crs.epsg)?;
+            if let Some(n) = name {
+                db::set_county_name(&mut client, &n)?;
+            }
+            println!(
+                "县级数据库已就绪（结构版本 {v}，EPSG:{}）：{}\nCounty database ready (schema {v}, EPSG:{}): {}",
+                crs.epsg, target.display, crs.epsg, target.display
+            );
+            Ok(0)
+        }
+        DbCommand::Account {
+            db: u,
+            name,
+            township,
+            county,
+            viewer,
+        } => {
+            let kind = ops::account_kind(county, viewer, township)?;
+            let password = match std::env::var("GRIDMAP_ACCOUNT_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let (_, mut client) = ops::open(u.url.as_deref())?;
+            db::add_account(&mut client, &name, &kind, &password)?;
+            println!("账号 {name} 已设置。 Account {name} is set.");
+            Ok(0)
+        }
+        DbCommand::Push {
+            db: u,
+            file,
+            township,
+            take,
+            force,
+        } => {
+            let choice = take.map(|t| match t {
+                Take::Mine => Choice::Mine,
+                Take::Theirs => Choice::Theirs,
+            });
+            let done = ops::push_file(u.url.as_deref(), &file, &township, choice.as_ref(), force)?;
+            match &done.outcome {
+                PushOutcome::Pushed(p) => {
+                    print!("{}", ops::render_pushed(p, done.wrote_back));
+                    Ok(0)
+                }
+                PushOutcome::Conflicts(list) => {
+                    print!("{}", ops::render_conflicts(list));
+                    Ok(commands::EXIT_FINDINGS)
+                }
+                PushOutcome::Refused(findings) => {
+                    print!("{}", ops::render_refused(findings));
+                    Ok(commands::EXIT_FINDINGS)
+                }
+            }
+        }
+        DbCommand::Pull {
+            db: u,
+            township,
+            out,
+        } => {
+            let p = ops::pull_to_file(u.url.as_deref(), &township, &out)?;
+            let n = gridmap::county::db::neighbours(&p).len();
+            println!(
+                "已拉取乡镇 {township}：{} 个网格，{} 条河流，邻乡镇接边网格 {n} 个 → {}\nPulled township {township}: {} grids, {} rivers, {n} neighbouring grids along the border -> {}",
+                p.grids.len(),
+                p.rivers.len(),
+                out.display(),
+                p.grids.len(),
+                p.rivers.len(),
+                out.display()
+            );
+            Ok(0)
+        }
+        DbCommand::Audit {
+            db: u,
+            gap_width,
+            format,
+            lang,
+            no_geometry,
+        } => {
+            let (project, report) = ops::audit_county(u.url.as_deref(), gap_width)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            commands::write_audit(&project, &report, format, lang, !no_geometry, &mut out)
+                .map_err(anyhow::Error::msg)?;
+            std::io::Write::flush(&mut out)?;
+            Ok(commands::audit_exit_code(&report))
+        }
+        DbCommand::Export { db: u, out } => {
+            let (_, mut client) = ops::open(u.url.as_deref())?;
+            let project = db::load_county(&mut client)?;
+            let done = commands::export(&project, &out, &Default::default())
+                .map_err(anyhow::Error::msg)?;
+            for f in &done.files {
+                println!("{}", f.display());
+            }
+            Ok(0)
+        }
+        DbCommand::Status { db: u } => {
+            let (target, mut client) = ops::open(u.url.as_deref())?;
+            println!("{}", target.display);
+            for (code, name, grids, synced) in db::townships(&mut client)? {
+                println!("{code}\t{name}\t{grids}\t{synced}");
+            }
+            Ok(0)
+        }
+    }
 }
 
 fn run() -> anyhow::Result<i32> {
@@ -717,6 +954,22 @@ fn run() -> anyhow::Result<i32> {
             let (cells, runs) = (cells as usize, runs as usize);
             let (open_s, rows) = commands::bench_edit(cells, runs).map_err(anyhow::Error::msg)?;
             print!("{}", commands::render_edit_bench(cells, open_s, &rows));
+            Ok(0)
+        }
+        Command::Db { command } => run_db(command),
+        Command::BenchDb {
+            url,
+            townships,
+            cells,
+            dir,
+        } => {
+            let rows = gridmap::county::bench::run(
+                url.as_deref(),
+                townships as usize,
+                cells as usize,
+                &dir,
+            )?;
+            print!("{}", gridmap::county::bench::render(&rows));
             Ok(0)
         }
         Command::MakeSample { out_dir } => {

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod commands;
+pub mod county;
 pub mod document;
 pub mod edit;
 pub mod error;

@@ -6,7 +6,7 @@ mod coords;
 mod crsdef;
 pub mod dxf;
 mod error;
-mod features;
+pub(crate) mod features;
 pub mod gcj02;
 pub mod geojson;
 pub mod georef;

@@ -147,3 +147,52 @@ pub fn plant_vertex_faults(project: &mut Project, n: usize, seed: u64) {
         poly.exterior_mut(|ls| ls.0[k] = ls.0[k] + d);
     }
 }
+
+/// A synthetic county: one coverage of `townships * cells` cells (see
+/// [`synthetic_project`]) cut into `townships` blocks of about `cells` cells, each a
+/// township project (code `T01`, `T02`, ...) whose level-1 grid (id = the code) is the
+/// union of its cells. Neighbouring townships share their seams vertex for vertex.
+pub fn synthetic_county(townships: usize, cells: usize, seed: u64) -> Vec<(String, Project)> {
+    let townships = townships.max(1);
+    let all = synthetic_project(townships * cells, seed, 1);
+    let n = ((townships * cells) as f64).sqrt().ceil() as usize;
+    // Blocks: as square as the count allows.
+    let mut tx = (townships as f64).sqrt().floor().max(1.0) as usize;
+    while !townships.is_multiple_of(tx) {
+        tx -= 1;
+    }
+    let ty = townships / tx;
+    let mut out: Vec<(String, Project)> = (0..townships)
+        .map(|k| {
+            let code = format!("T{:02}", k + 1);
+            let p = Project {
+                name: format!("{code} 镇"),
+                crs: all.crs,
+                ..Default::default()
+            };
+            (code, p)
+        })
+        .collect();
+    for g in all.grids.into_iter().filter(|g| g.level == 2) {
+        let k: usize = g.id[1..].parse::<usize>().unwrap_or(1) - 1;
+        let (i, j) = (k / n, k % n);
+        let b = (i * tx / n) * ty + j * ty / n;
+        let (code, p) = &mut out[b];
+        let mut g = g;
+        g.parent = Some(code.clone());
+        p.grids.push(g);
+    }
+    for (code, p) in &mut out {
+        let refs: Vec<&MultiPolygon<f64>> = p.grids.iter().map(|g| &g.geometry).collect();
+        let mut town = Grid::new(code.clone(), 1, union_outline(&refs));
+        town.code = code.clone();
+        town.name = p.name.clone();
+        town.staff.push(Staff {
+            role: "网格长".into(),
+            name: "李四".into(),
+            phone: "13900000001".into(),
+        });
+        p.grids.insert(0, town);
+    }
+    out
+}

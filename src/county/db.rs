@@ -1,0 +1,1053 @@
+//! The county database on PostgreSQL 15 + PostGIS 3: schema and roles (versioned
+//! migrations), accounts, check out (pull), check in (push), and the whole county as one
+//! project for the audit and export.
+//!
+//! Tables (schema `gridmap`): `township` (code, name, settings, version), `grid` (one row
+//! per grid of every township and level, typed columns, staff as JSON, geometry
+//! `MultiPolygon` in the county's SRID), `feature` (rivers, reservoirs, natural villages and
+//! boundary parts), `change_log` (every row version written or discarded, old and new as
+//! JSON: nothing a push replaces is lost), `account` (login role -> township), `meta` and
+//! `migrations`. Every row has a `version`, raised by each write: a push whose base version
+//! differs from the server's is a conflict.
+//!
+//! Row-level security: group roles `gridmap_county` (writes all), `gridmap_township`
+//! (writes only the rows of the township its account is mapped to, and never the
+//! township's outline, its level-1 grid) and `gridmap_viewer` (reads). The outline rule is
+//! a trigger; the rest are policies, so they hold for any client, not only gridmap.
+
+use super::conn::pg_error;
+use super::{
+    Choice, Conflict, DbError, ID_SEP, PushOutcome, Pushed, Row, ServerRow, SyncState, keyed_rows,
+    layer_name, layer_of, local_changes, outline_finding, row_key, seam_findings,
+};
+use crate::audit::{AuditConfig, Finding};
+use crate::model::{Crs, Grid, Layer, Project};
+use geo::Geometry;
+use geozero::wkb;
+use postgres::{Client, GenericClient, Transaction};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The schema, one migration per version; `{srid}` is the county's working CRS.
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("schema_v1.sql"))];
+
+/// The newest schema version this gridmap knows.
+pub fn schema_version() -> i32 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}
+
+/// Who the connected account is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Account {
+    /// Writes every township (the county office, or a superuser).
+    County,
+    /// Writes its own township.
+    Township(String),
+    /// Reads only.
+    Viewer,
+}
+
+fn err(e: postgres::Error) -> DbError {
+    pg_error("县级数据库 county database", &e)
+}
+
+/// Create or upgrade the schema, the PostGIS extension and the group roles. `srid` is the
+/// county's working CRS (a projected EPSG code); an existing database keeps its own and a
+/// different one is refused.
+pub fn init(client: &mut Client, srid: u32) -> Result<i32, DbError> {
+    if crate::io::crs_kind(Crs::epsg(srid)) != Some(crate::io::CrsKind::Projected) {
+        return Err(DbError::new(
+            format!(
+                "EPSG:{srid} 不是投影坐标系；县级库需要以米为单位的坐标系（如 CGCS2000 高斯-克吕格 EPSG:4546）。"
+            ),
+            format!(
+                "EPSG:{srid} is not a projected CRS; the county database needs one in metres (e.g. CGCS2000 Gauss-Kruger EPSG:4546)."
+            ),
+        ));
+    }
+    let mut tx = client.transaction().map_err(err)?;
+    // One init at a time.
+    tx.batch_execute("SELECT pg_advisory_xact_lock(7272727)")
+        .map_err(err)?;
+    tx.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis; CREATE SCHEMA IF NOT EXISTS gridmap;
+        CREATE TABLE IF NOT EXISTS gridmap.migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());")
+        .map_err(err)?;
+    let current: i32 = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM gridmap.migrations",
+            &[],
+        )
+        .map_err(err)?
+        .get(0);
+    if current > schema_version() {
+        return Err(DbError::new(
+            format!(
+                "县级数据库由更新版本的 gridmap 建立（结构版本 {current}，本程序支持到 {}）。请升级 gridmap。",
+                schema_version()
+            ),
+            format!(
+                "the county database was set up by a newer gridmap (schema {current}; this one knows up to {}). Update gridmap.",
+                schema_version()
+            ),
+        ));
+    }
+    if current >= 1 {
+        let have = county_srid(&mut tx)?;
+        if have != srid {
+            return Err(DbError::new(
+                format!("县级数据库已用 EPSG:{have} 建立，不能改为 EPSG:{srid}。"),
+                format!(
+                    "the county database was set up in EPSG:{have}; it cannot change to EPSG:{srid}."
+                ),
+            ));
+        }
+    }
+    for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.batch_execute(&sql.replace("{srid}", &srid.to_string()))
+            .map_err(err)?;
+        tx.execute("INSERT INTO gridmap.migrations (version) VALUES ($1)", &[v])
+            .map_err(err)?;
+    }
+    tx.commit().map_err(err)?;
+    Ok(schema_version())
+}
+
+fn county_srid(c: &mut impl GenericClient) -> Result<u32, DbError> {
+    let row = c
+        .query_opt("SELECT value FROM gridmap.meta WHERE key = 'srid'", &[])
+        .map_err(err)?;
+    row.and_then(|r| r.get::<_, String>(0).parse().ok())
+        .ok_or_else(|| {
+            DbError::new(
+                "县级数据库缺少坐标系设置（meta.srid）。",
+                "the county database lacks its CRS (meta.srid).",
+            )
+        })
+}
+
+/// Set the county's name (kept in `meta`).
+pub fn set_county_name(client: &mut Client, name: &str) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE gridmap.meta SET value = $1 WHERE key = 'name'",
+            &[&name],
+        )
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The connected account's role.
+pub fn account(c: &mut impl GenericClient) -> Result<Account, DbError> {
+    let r = c
+        .query_one("SELECT gridmap.is_county(), gridmap.my_township()", &[])
+        .map_err(err)?;
+    if r.get::<_, bool>(0) {
+        return Ok(Account::County);
+    }
+    Ok(match r.get::<_, Option<String>>(1) {
+        Some(t) => Account::Township(t),
+        None => Account::Viewer,
+    })
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Create a login account (or reset its password and role): a township account writes
+/// only `township`, a county account everything, a viewer nothing. Needs a role that may
+/// create roles (the database owner or a superuser).
+pub fn add_account(
+    client: &mut Client,
+    name: &str,
+    role: &Account,
+    password: &str,
+) -> Result<(), DbError> {
+    if name.is_empty() || password.is_empty() {
+        return Err(DbError::new(
+            "账号名和密码不能为空。",
+            "the account name and password must not be empty.",
+        ));
+    }
+    let mut tx = client.transaction().map_err(err)?;
+    let exists = tx
+        .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&name])
+        .map_err(err)?
+        .is_some();
+    let verb = if exists { "ALTER" } else { "CREATE" };
+    tx.batch_execute(&format!(
+        "{verb} ROLE {} LOGIN PASSWORD {}",
+        quote_ident(name),
+        quote_literal(password)
+    ))
+    .map_err(err)?;
+    for g in ["gridmap_county", "gridmap_township", "gridmap_viewer"] {
+        tx.batch_execute(&format!("REVOKE {g} FROM {}", quote_ident(name)))
+            .map_err(err)?;
+    }
+    let (group, township) = match role {
+        Account::County => ("gridmap_county", None),
+        Account::Township(t) => ("gridmap_township", Some(t.clone())),
+        Account::Viewer => ("gridmap_viewer", None),
+    };
+    if let Some(t) = &township {
+        let known = tx
+            .query_opt("SELECT 1 FROM gridmap.township WHERE code = $1", &[t])
+            .map_err(err)?
+            .is_some();
+        if !known {
+            return Err(unknown_township(t));
+        }
+    }
+    tx.batch_execute(&format!("GRANT {group} TO {}", quote_ident(name)))
+        .map_err(err)?;
+    tx.execute(
+        "INSERT INTO gridmap.account (rolname, township) VALUES ($1, $2)
+         ON CONFLICT (rolname) DO UPDATE SET township = EXCLUDED.township",
+        &[&name, &township],
+    )
+    .map_err(err)?;
+    tx.commit().map_err(err)
+}
+
+fn unknown_township(code: &str) -> DbError {
+    DbError::new(
+        format!(
+            "县级数据库中没有乡镇 “{}”；县级账号首次推送该乡镇的项目时建立它。",
+            crate::error::quoted(code)
+        ),
+        format!(
+            "the county database has no township \"{}\"; a county account creates it with the township's first push.",
+            crate::error::quoted(code)
+        ),
+    )
+}
+
+const GRID_COLUMNS: &str = "township, id, version, updated_by, updated_at::text, code, name, level, parent, households, population, notes, staff, extra, geom";
+const FEATURE_COLUMNS: &str = "township, id, version, updated_by, updated_at::text, layer, name, households, population, extra, geom";
+
+fn count(v: Option<i32>) -> Option<u32> {
+    v.and_then(|n| u32::try_from(n).ok())
+}
+
+fn unreadable(township: &str, id: &str, what: &str) -> DbError {
+    DbError::new(
+        format!("县级数据库中乡镇 {township} 的要素 {id} 无法读取：{what}"),
+        format!(
+            "feature {id} of township {township} in the county database cannot be read: {what}"
+        ),
+    )
+}
+
+fn geometry(r: &postgres::Row, i: usize) -> Result<Geometry<f64>, String> {
+    r.try_get::<_, wkb::Decode<Geometry<f64>>>(i)
+        .map_err(|e| e.to_string())?
+        .geometry
+        .ok_or_else(|| "no geometry".to_string())
+}
+
+/// A grid as stored (columns as in [`GRID_COLUMNS`]), with its township.
+fn grid_of(r: &postgres::Row) -> Result<(String, Grid, ServerMeta), DbError> {
+    let township: String = r.get(0);
+    let id: String = r.get(1);
+    let bad = |e: String| unreadable(&township, &id, &e);
+    let mp = match geometry(r, 14).map_err(bad)? {
+        Geometry::MultiPolygon(mp) => mp,
+        g => return Err(bad(crate::io::features::geometry_kind(&g).to_string())),
+    };
+    let mut g = Grid::new(
+        id.clone(),
+        u8::try_from(r.get::<_, i16>(7)).unwrap_or(0),
+        mp,
+    );
+    g.code = r.get(5);
+    g.name = r.get(6);
+    g.parent = r.get(8);
+    g.households = count(r.get(9));
+    g.population = count(r.get(10));
+    g.notes = r.get(11);
+    g.staff = serde_json::from_value(r.get::<_, Value>(12)).map_err(|e| bad(e.to_string()))?;
+    g.extra = match r.get::<_, Value>(13) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let meta = ServerMeta {
+        version: r.get(2),
+        by: r.get(3),
+        at: r.get(4),
+    };
+    Ok((township, g, meta))
+}
+
+/// Version and last writer of a stored row.
+struct ServerMeta {
+    version: i64,
+    by: String,
+    at: String,
+}
+
+/// A river, reservoir, village or boundary part as stored (columns as in
+/// [`FEATURE_COLUMNS`]), as a row, with its township.
+fn feature_of(r: &postgres::Row) -> Result<(String, Row, ServerMeta), DbError> {
+    let township: String = r.get(0);
+    let id: String = r.get(1);
+    let layer: String = r.get(5);
+    let bad = |e: String| unreadable(&township, &id, &e);
+    let layer = layer_of(&layer).ok_or_else(|| bad(format!("layer {layer}")))?;
+    let extra = match r.get::<_, Value>(9) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let row = Row::of_feature(
+        layer,
+        &id,
+        &r.get::<_, String>(6),
+        (count(r.get(7)), count(r.get(8))),
+        &extra,
+        geometry(r, 10).map_err(bad)?,
+    );
+    let meta = ServerMeta {
+        version: r.get(2),
+        by: r.get(3),
+        at: r.get(4),
+    };
+    Ok((township, row, meta))
+}
+
+fn grid_sql() -> String {
+    format!(
+        "SELECT {GRID_COLUMNS} FROM gridmap.grid WHERE $1::text IS NULL OR township = $1 ORDER BY township, level, id"
+    )
+}
+
+fn feature_sql() -> String {
+    format!(
+        "SELECT {FEATURE_COLUMNS} FROM gridmap.feature WHERE $1::text IS NULL OR township = $1 ORDER BY township, layer, id"
+    )
+}
+
+/// Decode rows on every core (a county has 100,000 grids).
+fn decode<T: Send>(
+    rows: &[postgres::Row],
+    f: impl Fn(&postgres::Row) -> Result<T, DbError> + Sync + Send,
+) -> Result<Vec<T>, DbError> {
+    use rayon::prelude::*;
+    rows.par_iter().map(f).collect()
+}
+
+/// Every row of one township (or of all with None), by township and key.
+fn load_rows(
+    c: &mut impl GenericClient,
+    township: Option<&str>,
+) -> Result<BTreeMap<String, BTreeMap<String, ServerRow>>, DbError> {
+    let mut out: BTreeMap<String, BTreeMap<String, ServerRow>> = BTreeMap::new();
+    let mut add = |t: String, row: Row, m: ServerMeta| {
+        out.entry(t).or_default().insert(
+            row.key(),
+            ServerRow {
+                row,
+                version: m.version,
+                by: m.by,
+                at: m.at,
+            },
+        );
+    };
+    let grids = c.query(&grid_sql(), &[&township]).map_err(err)?;
+    for (t, g, m) in decode(&grids, grid_of)? {
+        add(t, Row::of_grid(&g), m);
+    }
+    let features = c.query(&feature_sql(), &[&township]).map_err(err)?;
+    for (t, row, m) in decode(&features, feature_of)? {
+        add(t, row, m);
+    }
+    Ok(out)
+}
+
+/// The project of one township as the server holds it (rows in key order: grids by level).
+fn project_of(name: &str, crs: Crs, rows: &BTreeMap<String, ServerRow>) -> Project {
+    let mut p = Project {
+        name: name.to_string(),
+        crs,
+        ..Default::default()
+    };
+    let mut ordered: Vec<&ServerRow> = rows.values().collect();
+    ordered.sort_by_key(|s| {
+        (
+            s.row.layer != Layer::Grids,
+            s.row
+                .attrs
+                .get("level")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        )
+    });
+    for s in ordered {
+        // Rows were read through place() already; this cannot fail.
+        let _ = s.row.clone().place(&mut p);
+    }
+    p
+}
+
+fn now_text() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    crate::timing::local_stamp(secs)
+}
+
+/// Check a township out: its rows as a project in the county's CRS, with the sync state
+/// and the neighbours' grids within [`super::NEIGHBOUR_STRIP_M`] of its outline.
+pub fn pull(client: &mut Client, township: &str, server: &str) -> Result<Project, DbError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(err)?;
+    let srid = county_srid(&mut tx)?;
+    let Some(t) = tx
+        .query_opt(
+            "SELECT name, settings FROM gridmap.township WHERE code = $1",
+            &[&township],
+        )
+        .map_err(err)?
+    else {
+        return Err(unknown_township(township));
+    };
+    let name: String = t.get(0);
+    let settings: Value = t.get(1);
+    let rows = load_rows(&mut tx, Some(township))?
+        .remove(township)
+        .unwrap_or_default();
+    let mut project = project_of(&name, Crs::epsg(srid), &rows);
+    if let Value::Object(m) = settings {
+        project.settings = m;
+    }
+    let sync = SyncState {
+        township: township.to_string(),
+        server: server.to_string(),
+        pulled_at: now_text(),
+        pushed_at: String::new(),
+        base: rows
+            .iter()
+            .map(|(k, s)| (k.clone(), (s.version, s.row.hash())))
+            .collect(),
+    };
+    project
+        .settings
+        .insert(super::SYNC_KEY.into(), sync.to_value());
+    let strip = tx
+        .query(
+            "SELECT g.township, g.id, g.name, g.level, g.geom FROM gridmap.grid g
+             WHERE g.township <> $1 AND ST_DWithin(g.geom,
+               (SELECT ST_Collect(geom) FROM gridmap.grid WHERE township = $1 AND level = 1), $2)
+             ORDER BY g.township, g.level, g.id",
+            &[&township, &super::NEIGHBOUR_STRIP_M],
+        )
+        .map_err(err)?;
+    let features: Vec<Value> = strip
+        .iter()
+        .map(|r| {
+            let g = r.get::<_, wkb::Decode<Geometry<f64>>>(4).geometry;
+            serde_json::json!({
+                "type": "Feature",
+                "properties": {
+                    "township": r.get::<_, String>(0),
+                    "id": r.get::<_, String>(1),
+                    "name": r.get::<_, String>(2),
+                    "level": r.get::<_, i16>(3),
+                },
+                "geometry": g.map(|g| serde_json::to_value(geojson::Geometry::from(&g)).unwrap_or(Value::Null)),
+            })
+        })
+        .collect();
+    project.settings.insert(
+        super::NEIGHBOURS_KEY.into(),
+        serde_json::json!({ "type": "FeatureCollection", "features": features }),
+    );
+    tx.commit().map_err(err)?;
+    Ok(project)
+}
+
+/// The neighbours' grids a pull brought along, as (township, id, level, outline).
+pub fn neighbours(project: &Project) -> Vec<(String, String, u8, geo::MultiPolygon<f64>)> {
+    let Some(Value::Array(features)) = project
+        .settings
+        .get(super::NEIGHBOURS_KEY)
+        .and_then(|v| v.get("features"))
+    else {
+        return Vec::new();
+    };
+    features
+        .iter()
+        .filter_map(|f| {
+            let p = f.get("properties")?;
+            let g: geojson::Geometry = serde_json::from_value(f.get("geometry")?.clone()).ok()?;
+            let mp = match Geometry::<f64>::try_from(g).ok()? {
+                Geometry::MultiPolygon(mp) => mp,
+                Geometry::Polygon(p) => geo::MultiPolygon(vec![p]),
+                _ => return None,
+            };
+            Some((
+                p.get("township")?.as_str()?.to_string(),
+                p.get("id")?.as_str()?.to_string(),
+                p.get("level")?.as_u64()? as u8,
+                mp,
+            ))
+        })
+        .collect()
+}
+
+/// The settings a township keeps on the server: the project's, without the sync state.
+fn shared_settings(project: &Project) -> Value {
+    let mut s = project.settings.clone();
+    s.remove(super::SYNC_KEY);
+    s.remove(super::NEIGHBOURS_KEY);
+    Value::Object(s)
+}
+
+/// Check a township's project in. `choices` resolves conflicts found by an earlier push;
+/// without a choice for each, nothing is written and the conflicts come back. A push that
+/// opens the township's seam (gaps or overlaps along its outline that were not there
+/// before) is refused unless `force` is given by a county account.
+pub fn push(
+    client: &mut Client,
+    project: &Project,
+    township: &str,
+    server: &str,
+    choices: &BTreeMap<String, Choice>,
+    force: bool,
+) -> Result<PushOutcome, DbError> {
+    let sync = SyncState::of(project).unwrap_or_default();
+    if !sync.township.is_empty() && sync.township != township {
+        return Err(DbError::new(
+            format!(
+                "此项目是从乡镇 {} 拉取的，不能推送为乡镇 {township}。",
+                sync.township
+            ),
+            format!(
+                "this project was pulled for township {}; it cannot be pushed as township {township}.",
+                sync.township
+            ),
+        ));
+    }
+    let local = keyed_rows(project)?;
+    let mut tx = client.transaction().map_err(err)?;
+    let who = account(&mut tx)?;
+    match &who {
+        Account::County => {}
+        Account::Township(t) if t == township => {}
+        Account::Township(t) => {
+            return Err(DbError::new(
+                format!("当前账号属于乡镇 {t}，不能写入乡镇 {township} 的数据。"),
+                format!(
+                    "this account belongs to township {t}; it cannot write township {township}."
+                ),
+            ));
+        }
+        Account::Viewer => {
+            return Err(DbError::new(
+                "当前账号只能查看，不能推送。",
+                "this account can only read; it cannot push.",
+            ));
+        }
+    }
+    if force && who != Account::County {
+        return Err(DbError::new(
+            "只有县级账号可以强制推送。",
+            "only a county account may force a push.",
+        ));
+    }
+    let srid = county_srid(&mut tx)?;
+    if project.crs.epsg != srid {
+        return Err(DbError::new(
+            format!(
+                "项目坐标系 EPSG:{} 与县级数据库的 EPSG:{srid} 不同；请先转换坐标系（或从县级库拉取）。",
+                project.crs.epsg
+            ),
+            format!(
+                "the project's CRS EPSG:{} differs from the county database's EPSG:{srid}; reproject it first (or pull from the county database).",
+                project.crs.epsg
+            ),
+        ));
+    }
+    // The township row is the push's lock: pushes of one township take turns, pushes of
+    // different townships run side by side.
+    let locked = tx
+        .query_opt(
+            "SELECT name FROM gridmap.township WHERE code = $1 FOR UPDATE",
+            &[&township],
+        )
+        .map_err(err)?;
+    if locked.is_none() {
+        if who != Account::County {
+            return Err(unknown_township(township));
+        }
+        tx.execute(
+            "INSERT INTO gridmap.township (code, name) VALUES ($1, $2)",
+            &[&township, &project.name],
+        )
+        .map_err(err)?;
+    }
+    let server_rows = load_rows(&mut tx, Some(township))?
+        .remove(township)
+        .unwrap_or_default();
+    let changes = local_changes(&local, &sync);
+    let changed: BTreeSet<String> = changes
+        .changed
+        .iter()
+        .map(Row::key)
+        .chain(changes.deleted.iter().cloned())
+        .collect();
+
+    // What to write (key -> row, None deletes), what the local project must take, the
+    // change log, and the conflicts left.
+    let mut writes: BTreeMap<String, Option<Row>> = BTreeMap::new();
+    let mut take: Vec<(String, Option<Row>)> = Vec::new();
+    let mut log: Vec<(String, &'static str, Option<Row>, Option<Row>)> = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut resolved = 0;
+    let keys: BTreeSet<&String> = local
+        .keys()
+        .chain(sync.base.keys())
+        .chain(server_rows.keys())
+        .collect();
+    for key in keys {
+        let mine = local.get(key);
+        let base = sync.base.get(key);
+        let theirs = server_rows.get(key);
+        if !changed.contains(key) {
+            // Unchanged here: take what the server has if it moved on.
+            let moved = match (base, theirs) {
+                (Some((v, _)), Some(s)) => *v != s.version,
+                (None, Some(_)) => true,
+                (Some(_), None) => true,
+                (None, None) => false,
+            };
+            if moved {
+                take.push((key.clone(), theirs.map(|s| s.row.clone())));
+            }
+            continue;
+        }
+        let same_base = base.map(|b| b.0) == theirs.map(|s| s.version);
+        let same_content = match (mine, theirs) {
+            (Some(m), Some(s)) => m.hash() == s.row.hash(),
+            (None, None) => true,
+            _ => false,
+        };
+        if same_content {
+            continue;
+        }
+        if same_base {
+            log.push((
+                key.clone(),
+                if mine.is_some() { "write" } else { "delete" },
+                theirs.map(|s| s.row.clone()),
+                mine.cloned(),
+            ));
+            writes.insert(key.clone(), mine.cloned());
+            continue;
+        }
+        match choices.get(key) {
+            None => conflicts.push(Conflict {
+                key: key.clone(),
+                mine: mine.cloned(),
+                theirs: theirs.map(|s| s.row.clone()),
+                their_version: theirs.map_or(0, |s| s.version),
+                by: theirs.map(|s| s.by.clone()).unwrap_or_default(),
+                at: theirs.map(|s| s.at.clone()).unwrap_or_default(),
+            }),
+            Some(Choice::Mine) => {
+                resolved += 1;
+                log.push((
+                    key.clone(),
+                    "conflict: mine",
+                    theirs.map(|s| s.row.clone()),
+                    mine.cloned(),
+                ));
+                writes.insert(key.clone(), mine.cloned());
+            }
+            Some(Choice::Theirs) => {
+                resolved += 1;
+                log.push((
+                    key.clone(),
+                    "conflict: theirs",
+                    mine.cloned(),
+                    theirs.map(|s| s.row.clone()),
+                ));
+                take.push((key.clone(), theirs.map(|s| s.row.clone())));
+            }
+            Some(Choice::Merged(r)) => {
+                resolved += 1;
+                let mut r = r.clone();
+                r.id = key.split_once('/').map_or(r.id, |(_, id)| id.to_string());
+                log.push((
+                    key.clone(),
+                    "conflict: merged (old = theirs)",
+                    theirs.map(|s| s.row.clone()),
+                    Some(r.clone()),
+                ));
+                log.push((
+                    key.clone(),
+                    "conflict: merged (old = mine)",
+                    mine.cloned(),
+                    Some(r.clone()),
+                ));
+                writes.insert(key.clone(), Some(r.clone()));
+                take.push((key.clone(), Some(r)));
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Ok(PushOutcome::Conflicts(conflicts));
+    }
+
+    // The outline is the county's.
+    if who != Account::County {
+        for (key, row) in &writes {
+            let before = server_rows.get(key).map(|s| &s.row);
+            let level1 = |r: Option<&Row>| {
+                r.is_some_and(|r| {
+                    r.layer == Layer::Grids && r.attrs.get("level") == Some(&Value::from(1))
+                })
+            };
+            if (level1(before) || level1(row.as_ref()))
+                && (before.map(|r| (&r.geometry, r.attrs.get("level")))
+                    != row.as_ref().map(|r| (&r.geometry, r.attrs.get("level"))))
+            {
+                let id = key.split_once('/').map_or(key.as_str(), |k| k.1);
+                return Ok(PushOutcome::Refused(vec![outline_finding(id)]));
+            }
+        }
+    }
+
+    // The seam: findings along the outline after the push that were not there before.
+    let touches_geometry = writes.keys().any(|k| k.starts_with("grids/"));
+    if touches_geometry && !force {
+        let config = AuditConfig::from_settings(&project.settings);
+        let crs = Crs::epsg(srid);
+        let before = project_of(township, crs, &server_rows);
+        let mut after_rows = server_rows.clone();
+        for (key, row) in &writes {
+            match row {
+                Some(r) => {
+                    after_rows.insert(
+                        key.clone(),
+                        ServerRow {
+                            row: r.clone(),
+                            version: 0,
+                            by: String::new(),
+                            at: String::new(),
+                        },
+                    );
+                }
+                None => {
+                    after_rows.remove(key);
+                }
+            }
+        }
+        let after = project_of(township, crs, &after_rows);
+        let seen: BTreeSet<(String, Vec<String>)> = seam_findings(&before, &config)
+            .into_iter()
+            .map(|f| (f.kind.as_str().to_string(), f.ids))
+            .collect();
+        let new: Vec<Finding> = seam_findings(&after, &config)
+            .into_iter()
+            .filter(|f| !seen.contains(&(f.kind.as_str().to_string(), f.ids.clone())))
+            .collect();
+        if !new.is_empty() {
+            return Ok(PushOutcome::Refused(new));
+        }
+    }
+
+    // Write.
+    let mut versions: BTreeMap<String, i64> = server_rows
+        .iter()
+        .map(|(k, s)| (k.clone(), s.version))
+        .collect();
+    write_rows(&mut tx, township, srid, &writes, &mut versions)?;
+    write_log(&mut tx, township, &log, &versions)?;
+    tx.execute(
+        "UPDATE gridmap.township SET version = version + 1, synced_at = now(), synced_by = session_user,
+           settings = $2, name = CASE WHEN name = '' THEN $3 ELSE name END WHERE code = $1",
+        &[&township, &shared_settings(project), &project.name],
+    )
+    .map_err(err)?;
+    tx.commit().map_err(err)?;
+
+    // The new base: every row as the server now holds it.
+    let mut base: BTreeMap<String, (i64, String)> = BTreeMap::new();
+    for (k, s) in &server_rows {
+        base.insert(k.clone(), (s.version, s.row.hash()));
+    }
+    for (k, row) in &writes {
+        match row {
+            Some(r) => {
+                base.insert(k.clone(), (versions[k], r.hash()));
+            }
+            None => {
+                base.remove(k);
+            }
+        }
+    }
+    let pulled_at = if sync.pulled_at.is_empty() {
+        now_text()
+    } else {
+        sync.pulled_at.clone()
+    };
+    let deleted = writes.values().filter(|r| r.is_none()).count();
+    Ok(PushOutcome::Pushed(Pushed {
+        written: writes.len() - deleted,
+        deleted,
+        resolved,
+        take,
+        sync: SyncState {
+            township: township.to_string(),
+            server: server.to_string(),
+            pulled_at,
+            pushed_at: now_text(),
+            base,
+        },
+    }))
+}
+
+fn opt_i32(v: Option<&Value>) -> Option<i32> {
+    v.and_then(Value::as_i64)
+        .and_then(|n| i32::try_from(n).ok())
+}
+
+fn text(v: Option<&Value>) -> String {
+    v.and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+/// Upsert and delete in a few statements (arrays, one round trip per table).
+fn write_rows(
+    tx: &mut Transaction,
+    township: &str,
+    srid: u32,
+    writes: &BTreeMap<String, Option<Row>>,
+    versions: &mut BTreeMap<String, i64>,
+) -> Result<(), DbError> {
+    let mut next = |key: &str| {
+        let v = versions.get(key).copied().unwrap_or(0) + 1;
+        versions.insert(key.to_string(), v);
+        v
+    };
+    // Grids.
+    let (mut ids, mut levels, mut parents, mut codes, mut names) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut hh, mut pop, mut notes, mut staff, mut extra, mut geoms, mut vers) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    // Features.
+    let (
+        mut f_layers,
+        mut f_ids,
+        mut f_names,
+        mut f_hh,
+        mut f_pop,
+        mut f_extra,
+        mut f_geoms,
+        mut f_vers,
+    ) = (
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+    );
+    let mut del_grids: Vec<String> = vec![];
+    let mut del_features: Vec<(String, String)> = vec![];
+    for (key, row) in writes {
+        let Some((lname, id)) = key.split_once('/') else {
+            continue;
+        };
+        match row {
+            None if lname == "grids" => del_grids.push(id.to_string()),
+            None => del_features.push((lname.to_string(), id.to_string())),
+            Some(r) if r.layer == Layer::Grids => {
+                let a = &r.attrs;
+                ids.push(r.id.clone());
+                levels.push(a.get("level").and_then(Value::as_i64).unwrap_or(0) as i16);
+                parents.push(a.get("parent").and_then(Value::as_str).map(str::to_string));
+                codes.push(text(a.get("code")));
+                names.push(text(a.get("name")));
+                hh.push(opt_i32(a.get("households")));
+                pop.push(opt_i32(a.get("population")));
+                notes.push(text(a.get("notes")));
+                staff.push(a.get("staff").cloned().unwrap_or(Value::Array(vec![])));
+                extra.push(a.get("extra").cloned().unwrap_or(Value::Object(Map::new())));
+                geoms.push(wkb::Encode(r.geometry.clone()));
+                vers.push(next(key));
+            }
+            Some(r) => {
+                let a = &r.attrs;
+                f_layers.push(layer_name(r.layer).to_string());
+                f_ids.push(r.id.clone());
+                f_names.push(text(a.get("name")));
+                f_hh.push(opt_i32(a.get("households")));
+                f_pop.push(opt_i32(a.get("population")));
+                f_extra.push(a.get("extra").cloned().unwrap_or(Value::Object(Map::new())));
+                f_geoms.push(wkb::Encode(r.geometry.clone()));
+                f_vers.push(next(key));
+            }
+        }
+    }
+    if !del_grids.is_empty() {
+        tx.execute(
+            "DELETE FROM gridmap.grid WHERE township = $1 AND id = ANY($2)",
+            &[&township, &del_grids],
+        )
+        .map_err(err)?;
+    }
+    for (layer, id) in &del_features {
+        tx.execute(
+            "DELETE FROM gridmap.feature WHERE township = $1 AND layer = $2 AND id = $3",
+            &[&township, layer, id],
+        )
+        .map_err(err)?;
+    }
+    if !ids.is_empty() {
+        let sql = format!(
+            "INSERT INTO gridmap.grid AS g (township, id, level, parent, code, name, households, population, notes, staff, extra, geom, version)
+             SELECT $1, u.id, u.level, u.parent, u.code, u.name, u.hh, u.pop, u.notes, u.staff, u.extra, ST_Multi(ST_SetSRID(u.geom, {srid})), u.version
+             FROM unnest($2::text[], $3::int2[], $4::text[], $5::text[], $6::text[], $7::int4[], $8::int4[], $9::text[], $10::jsonb[], $11::jsonb[], $12::geometry[], $13::int8[])
+               AS u(id, level, parent, code, name, hh, pop, notes, staff, extra, geom, version)
+             ON CONFLICT (township, id) DO UPDATE SET level = EXCLUDED.level, parent = EXCLUDED.parent, code = EXCLUDED.code,
+               name = EXCLUDED.name, households = EXCLUDED.households, population = EXCLUDED.population, notes = EXCLUDED.notes,
+               staff = EXCLUDED.staff, extra = EXCLUDED.extra, geom = EXCLUDED.geom, version = EXCLUDED.version,
+               updated_by = session_user, updated_at = now()"
+        );
+        tx.execute(
+            &sql,
+            &[
+                &township, &ids, &levels, &parents, &codes, &names, &hh, &pop, &notes, &staff,
+                &extra, &geoms, &vers,
+            ],
+        )
+        .map_err(err)?;
+    }
+    if !f_ids.is_empty() {
+        let sql = format!(
+            "INSERT INTO gridmap.feature (township, layer, id, name, households, population, extra, geom, version)
+             SELECT $1, u.layer, u.id, u.name, u.hh, u.pop, u.extra, ST_SetSRID(u.geom, {srid}), u.version
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::int4[], $6::int4[], $7::jsonb[], $8::geometry[], $9::int8[])
+               AS u(layer, id, name, hh, pop, extra, geom, version)
+             ON CONFLICT (township, layer, id) DO UPDATE SET name = EXCLUDED.name, households = EXCLUDED.households,
+               population = EXCLUDED.population, extra = EXCLUDED.extra, geom = EXCLUDED.geom, version = EXCLUDED.version,
+               updated_by = session_user, updated_at = now()"
+        );
+        tx.execute(
+            &sql,
+            &[
+                &township, &f_layers, &f_ids, &f_names, &f_hh, &f_pop, &f_extra, &f_geoms, &f_vers,
+            ],
+        )
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn write_log(
+    tx: &mut Transaction,
+    township: &str,
+    log: &[(String, &'static str, Option<Row>, Option<Row>)],
+    versions: &BTreeMap<String, i64>,
+) -> Result<(), DbError> {
+    if log.is_empty() {
+        return Ok(());
+    }
+    let (mut layers, mut ids, mut actions, mut vers, mut olds, mut news) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (key, action, old, new) in log {
+        let (l, id) = key.split_once('/').unwrap_or(("", key));
+        layers.push(l.to_string());
+        ids.push(id.to_string());
+        actions.push(action.to_string());
+        vers.push(versions.get(key).copied());
+        olds.push(old.as_ref().map(Row::to_json));
+        news.push(new.as_ref().map(Row::to_json));
+    }
+    tx.execute(
+        "INSERT INTO gridmap.change_log (township, layer, id, action, version, old, new)
+         SELECT $1, u.layer, u.id, u.action, u.version, u.old, u.new
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::jsonb[], $7::jsonb[]) AS u(layer, id, action, version, old, new)",
+        &[&township, &layers, &ids, &actions, &vers, &olds, &news],
+    )
+    .map_err(err)?;
+    Ok(())
+}
+
+/// The whole county as one project (ids `township/id`; see [`super::county_project`]).
+pub fn load_county(client: &mut Client) -> Result<Project, DbError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(err)?;
+    let srid = county_srid(&mut tx)?;
+    let name: String = tx
+        .query_opt("SELECT value FROM gridmap.meta WHERE key = 'name'", &[])
+        .map_err(err)?
+        .map(|r| r.get(0))
+        .unwrap_or_default();
+    let none: Option<&str> = None;
+    let grids = tx.query(&grid_sql(), &[&none]).map_err(err)?;
+    let features = tx.query(&feature_sql(), &[&none]).map_err(err)?;
+    tx.commit().map_err(err)?;
+    let mut townships: BTreeMap<String, Project> = BTreeMap::new();
+    for (t, g, _) in decode(&grids, grid_of)? {
+        townships.entry(t).or_default().grids.push(g);
+    }
+    drop(grids);
+    for (t, row, _) in decode(&features, feature_of)? {
+        let p = townships.entry(t).or_default();
+        if let Err(e) = row.place(p) {
+            p.input_notes.push(crate::model::InputNote {
+                feature_id: e.clone(),
+                layer: "features",
+                zh: format!("县级库中的要素无法使用：{e}"),
+                en: format!("a feature in the county database cannot be used: {e}"),
+                fatal: true,
+            });
+        }
+    }
+    Ok(super::county_project(
+        &name,
+        Crs::epsg(srid),
+        townships.into_iter().collect(),
+    ))
+}
+
+/// The townships of the county: code, name, number of grids, last sync and by whom.
+pub fn townships(client: &mut Client) -> Result<Vec<(String, String, i64, String)>, DbError> {
+    let rows = client
+        .query(
+            "SELECT t.code, t.name, (SELECT count(*) FROM gridmap.grid g WHERE g.township = t.code),
+                    coalesce(to_char(t.synced_at, 'YYYY-MM-DD HH24:MI:SS') || ' ' || t.synced_by, '')
+             FROM gridmap.township t ORDER BY t.code",
+            &[],
+        )
+        .map_err(err)?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect())
+}
+
+/// Split a county id `township/id` into its parts.
+pub fn split_id(id: &str) -> (&str, &str) {
+    id.split_once(ID_SEP).unwrap_or(("", id))
+}
+
+/// The row key of a grid of the county project.
+pub fn county_key(id: &str) -> String {
+    row_key(Layer::Grids, split_id(id).1)
+}
