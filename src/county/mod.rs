@@ -836,7 +836,7 @@ pub fn county_project(name: &str, crs: Crs, townships: Vec<(String, Project)>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::polygon;
+    use geo::{line_string, polygon};
 
     fn grid(id: &str, x: f64) -> Grid {
         let mut g = Grid::new(
@@ -886,7 +886,7 @@ mod tests {
             id: "R".into(),
             name: "河".into(),
             geometry: geo::MultiLineString(vec![
-                geo::line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0)],
+                line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0)],
             ]),
             extra: Extra::new(),
         });

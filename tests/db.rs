@@ -1,0 +1,721 @@
+//! The county database against a real PostgreSQL 15 + PostGIS 3 (Debian's packages) on a
+//! loopback port: a throwaway cluster started by `scripts/pg-cluster.sh` for this run and
+//! removed after it. Each case gets its own database; accounts are named after it.
+//!
+//! Its own harness (one cluster for all cases, stopped at the end): `cargo test --test db`
+//! runs every case, `cargo test --test db -- NAME` the cases whose name contains NAME.
+
+use geo::{Area, BooleanOps, CoordsIter, MultiPolygon};
+use gridmap::county::db::{self, Account};
+use gridmap::county::{Choice, PushOutcome, Pushed, SyncState, ops};
+use gridmap::{Kind, Project};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gridmap");
+const SRID: u32 = 4546;
+
+struct Cluster {
+    dir: PathBuf,
+    port: u16,
+    pgpass: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("gridmap-pgtest-{}", std::process::id()));
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-cluster.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .arg(&dir)
+            .arg(port.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "could not start PostgreSQL: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pw = std::fs::read_to_string(dir.join("pw")).unwrap();
+        let pgpass = std::env::temp_dir().join(format!("gridmap-pgpass-{}", std::process::id()));
+        std::fs::write(
+            &pgpass,
+            format!("127.0.0.1:{port}:*:gridmap_admin:{}\n", pw.trim()),
+        )
+        .unwrap();
+        // Before any thread starts: the password file is how every client here logs in.
+        unsafe {
+            std::env::set_var("PGPASSFILE", &pgpass);
+            std::env::remove_var("PGPASSWORD");
+            std::env::remove_var("PGSERVICE");
+        }
+        Cluster {
+            dir,
+            port,
+            pgpass,
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn url(&self, db: &str, user: &str) -> String {
+        format!("postgres://{user}@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// A new database with the county schema; its admin URL.
+    fn county(&self, name: &str) -> String {
+        let mut c = self.client(&self.url("county", "gridmap_admin"));
+        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let url = self.url(name, "gridmap_admin");
+        db::init(&mut self.client(&url), SRID).unwrap();
+        url
+    }
+
+    fn client(&self, url: &str) -> postgres::Client {
+        ops::open(Some(url)).unwrap().1
+    }
+
+    /// A login account of `kind` in database `db`; its URL.
+    fn account(&self, db: &str, name: &str, kind: Account) -> String {
+        let pw = format!("pw-{name}-{}", fastrand::u64(..));
+        db::add_account(
+            &mut self.client(&self.url(db, "gridmap_admin")),
+            name,
+            &kind,
+            &pw,
+        )
+        .unwrap();
+        let _g = self.lock.lock().unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.pgpass)
+            .unwrap();
+        writeln!(f, "127.0.0.1:{}:*:{name}:{pw}", self.port).unwrap();
+        self.url(db, name)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-cluster.sh");
+        let _ = Command::new("bash")
+            .arg(script)
+            .arg("stop")
+            .arg(&self.dir)
+            .status();
+        let _ = std::fs::remove_file(&self.pgpass);
+    }
+}
+
+fn push(url: &str, p: &Project, township: &str) -> PushOutcome {
+    push_with(url, p, township, &BTreeMap::new(), false)
+}
+
+fn push_with(
+    url: &str,
+    p: &Project,
+    township: &str,
+    choices: &BTreeMap<String, Choice>,
+    force: bool,
+) -> PushOutcome {
+    let (t, mut c) = ops::open(Some(url)).unwrap();
+    db::push(&mut c, p, township, &t.display, choices, force).unwrap()
+}
+
+fn pushed(o: PushOutcome) -> Pushed {
+    match o {
+        PushOutcome::Pushed(p) => p,
+        other => panic!("expected a push, got {other:?}"),
+    }
+}
+
+fn pull(url: &str, township: &str) -> Project {
+    let (t, mut c) = ops::open(Some(url)).unwrap();
+    db::pull(&mut c, township, &t.display).unwrap()
+}
+
+/// A county of two townships of about `cells` grids each, pushed by the county account.
+fn two_townships(c: &Cluster, name: &str, cells: usize) -> (String, Vec<(String, Project)>) {
+    let admin = c.county(name);
+    let county = gridmap::synth::synthetic_county(2, cells, 7);
+    for (code, p) in &county {
+        let done = pushed(push(&admin, p, code));
+        assert_eq!(done.written, p.grids.len());
+    }
+    (admin, county)
+}
+
+fn grid<'a>(p: &'a Project, id: &str) -> &'a gridmap::Grid {
+    p.grid(id).unwrap()
+}
+
+fn grid_mut<'a>(p: &'a mut Project, id: &str) -> &'a mut gridmap::Grid {
+    p.grid_mut(id).unwrap()
+}
+
+/// A level-2 grid of `a` and one of `b` that share an edge across the township border.
+fn seam_pair(a: &Project, b: &Project) -> (String, String) {
+    let key = |c: geo::Coord<f64>| (c.x.to_bits(), c.y.to_bits());
+    let mut owner: BTreeMap<(u64, u64), Vec<&str>> = BTreeMap::new();
+    for g in a.grids.iter().filter(|g| g.level == 2) {
+        for c in g.geometry.coords_iter() {
+            owner.entry(key(c)).or_default().push(&g.id);
+        }
+    }
+    for g in b.grids.iter().filter(|g| g.level == 2) {
+        let mut shared: BTreeMap<&str, usize> = BTreeMap::new();
+        let coords: BTreeSet<(u64, u64)> = g.geometry.coords_iter().map(key).collect();
+        for k in coords {
+            for id in owner.get(&k).into_iter().flatten() {
+                *shared.entry(id).or_default() += 1;
+            }
+        }
+        if let Some((id, _)) = shared.into_iter().find(|(_, n)| *n >= 2) {
+            return (id.to_string(), g.id.clone());
+        }
+    }
+    panic!("no grids across the seam");
+}
+
+fn sql_state(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.code().code().to_string())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+
+fn init_is_versioned_and_keeps_its_crs(c: &Cluster) {
+    let admin = c.county("initcrs");
+    let mut client = c.client(&admin);
+    assert_eq!(db::init(&mut client, SRID).unwrap(), 1, "a second init is a no-op");
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM gridmap.migrations", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    let e = db::init(&mut client, 4547).unwrap_err();
+    assert!(e.en.contains("EPSG:4546"), "{e}");
+    let e = db::init(&mut client, 4490).unwrap_err();
+    assert!(e.en.contains("not a projected CRS"), "{e}");
+    let postgis: String = client
+        .query_one("SELECT extversion FROM pg_extension WHERE extname = 'postgis'", &[])
+        .unwrap()
+        .get(0);
+    assert!(postgis.starts_with('3'), "PostGIS {postgis}");
+}
+
+fn townships_pull_edit_and_push_concurrently(c: &Cluster) {
+    let (_, county) = two_townships(c, "conc", 300);
+    let t1 = c.account("conc", "conc_t01", Account::Township("T01".into()));
+    let t2 = c.account("conc", "conc_t02", Account::Township("T02".into()));
+    let mut p1 = pull(&t1, "T01");
+    let mut p2 = pull(&t2, "T02");
+    let stale = p1.clone();
+    assert_eq!(p1.grids.len(), county[0].1.grids.len());
+    assert_eq!(p1.crs.epsg, SRID);
+    let strip = db::neighbours(&p1);
+    assert!(!strip.is_empty(), "the neighbours' strip along the border");
+    assert!(strip.iter().all(|(t, ..)| t == "T02"));
+    assert!(strip.len() < county[1].1.grids.len(), "only a strip, not all of T02");
+
+    let (id1, id2) = (p1.grids[1].id.clone(), p2.grids[1].id.clone());
+    grid_mut(&mut p1, &id1).households = Some(111);
+    grid_mut(&mut p2, &id2).households = Some(222);
+    let (r1, r2) = std::thread::scope(|s| {
+        let a = s.spawn(|| push(&t1, &p1, "T01"));
+        let b = s.spawn(|| push(&t2, &p2, "T02"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let (r1, r2) = (pushed(r1), pushed(r2));
+    assert_eq!((r1.written, r1.deleted, r1.take.len()), (1, 0, 0));
+    assert_eq!((r2.written, r2.deleted, r2.take.len()), (1, 0, 0));
+    assert_eq!(grid(&pull(&t1, "T01"), &id1).households, Some(111));
+    assert_eq!(grid(&pull(&t2, "T02"), &id2).households, Some(222));
+
+    // A second copy of T01, pulled before that push, changes another grid: no conflict,
+    // and it takes the first copy's change.
+    let mut other = stale;
+    let id3 = other.grids[2].id.clone();
+    grid_mut(&mut other, &id3).name = "另一台电脑".into();
+    let r = pushed(push(&t1, &other, "T01"));
+    assert_eq!(r.written, 1);
+    assert_eq!(r.take.len(), 1);
+    assert_eq!(r.take[0].0, format!("grids/{id1}"));
+    let after = ops::after_push(&other, &r);
+    assert_eq!(grid(&after, &id1).households, Some(111));
+    assert_eq!(grid(&after, &id3).name, "另一台电脑");
+    // And that copy now matches the server: pushing it again writes nothing.
+    let again = pushed(push(&t1, &after, "T01"));
+    assert_eq!((again.written, again.take.len()), (0, 0));
+}
+
+fn a_true_conflict_is_resolved_both_ways_and_nothing_is_lost(c: &Cluster) {
+    let (admin, _) = two_townships(c, "conf", 200);
+    let t1 = c.account("conf", "conf_t01", Account::Township("T01".into()));
+    let mut a = pull(&t1, "T01");
+    let mut b = a.clone();
+    let x = a.grids[5].id.clone();
+    let key = format!("grids/{x}");
+    grid_mut(&mut a, &x).name = "甲".into();
+    grid_mut(&mut b, &x).name = "乙".into();
+    grid_mut(&mut b, &x).households = Some(5);
+    let ra = pushed(push(&t1, &a, "T01"));
+    let a = ops::after_push(&a, &ra);
+
+    // b conflicts: nothing is written.
+    let PushOutcome::Conflicts(list) = push(&t1, &b, "T01") else {
+        panic!("expected a conflict")
+    };
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].key, key);
+    assert_eq!(list[0].by, "conf_t01");
+    let fields: BTreeMap<String, (String, String)> = list[0]
+        .fields()
+        .into_iter()
+        .map(|f| (f.field, (f.mine, f.theirs)))
+        .collect();
+    assert_eq!(fields["name"], ("乙".to_string(), "甲".to_string()));
+    assert_eq!(fields["households"], ("5".to_string(), String::new()));
+    assert_eq!(grid(&pull(&t1, "T01"), &x).name, "甲");
+
+    // Theirs: b takes 甲; b's 乙 is in the change log.
+    let theirs = BTreeMap::from([(key.clone(), Choice::Theirs)]);
+    let rb = pushed(push_with(&t1, &b, "T01", &theirs, false));
+    assert_eq!(rb.resolved, 1);
+    let b = ops::after_push(&b, &rb);
+    assert_eq!(grid(&b, &x).name, "甲");
+    assert_eq!(grid(&b, &x).households, None);
+    let mut client = c.client(&admin);
+    let kept: String = client
+        .query_one(
+            "SELECT old->'attrs'->>'name' FROM gridmap.change_log WHERE id = $1 AND action = 'conflict: theirs'",
+            &[&x],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, "乙");
+
+    // Round two: mine wins; theirs goes to the log.
+    let (mut a, mut b) = (a, b);
+    grid_mut(&mut a, &x).notes = "A".into();
+    grid_mut(&mut b, &x).notes = "B".into();
+    let ra = pushed(push(&t1, &a, "T01"));
+    let a = ops::after_push(&a, &ra);
+    assert!(matches!(push(&t1, &b, "T01"), PushOutcome::Conflicts(_)));
+    let mine = BTreeMap::from([(key.clone(), Choice::Mine)]);
+    let rb = pushed(push_with(&t1, &b, "T01", &mine, false));
+    let b = ops::after_push(&b, &rb);
+    assert_eq!(grid(&pull(&t1, "T01"), &x).notes, "B");
+    let kept: String = client
+        .query_one(
+            "SELECT old->'attrs'->>'notes' FROM gridmap.change_log WHERE id = $1 AND action = 'conflict: mine'",
+            &[&x],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, "A");
+
+    // Round three: merged field by field (their name, my households). `a` starts from
+    // the server as it is now (b's notes).
+    let _ = a;
+    let (mut a, mut b) = (pull(&t1, "T01"), b);
+    grid_mut(&mut a, &x).name = "丙".into();
+    grid_mut(&mut b, &x).households = Some(9);
+    grid_mut(&mut b, &x).name = "丁".into();
+    pushed(push(&t1, &a, "T01"));
+    let PushOutcome::Conflicts(list) = push(&t1, &b, "T01") else {
+        panic!("expected a conflict")
+    };
+    let merged = list[0]
+        .merged(&BTreeSet::from(["name".to_string()]))
+        .unwrap();
+    let choice = BTreeMap::from([(key.clone(), Choice::Merged(merged))]);
+    let rb = pushed(push_with(&t1, &b, "T01", &choice, false));
+    let b = ops::after_push(&b, &rb);
+    let server = pull(&t1, "T01");
+    assert_eq!(grid(&server, &x).name, "丙");
+    assert_eq!(grid(&server, &x).households, Some(9));
+    assert_eq!(grid(&b, &x).name, "丙");
+    let logged: i64 = client
+        .query_one(
+            "SELECT count(*) FROM gridmap.change_log WHERE id = $1 AND action LIKE 'conflict: merged%'",
+            &[&x],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(logged, 2, "both sides of a merge are kept");
+}
+
+fn row_level_security_holds_for_any_client(c: &Cluster) {
+    let (_, county) = two_townships(c, "rls", 100);
+    let t1 = c.account("rls", "rls_t01", Account::Township("T01".into()));
+    let viewer = c.account("rls", "rls_viewer", Account::Viewer);
+    let mut client = c.client(&t1);
+    let n = client
+        .execute("UPDATE gridmap.grid SET name = 'x' WHERE township = 'T02'", &[])
+        .unwrap();
+    assert_eq!(n, 0, "another township's rows are invisible to writes");
+    let n = client
+        .execute(
+            "UPDATE gridmap.grid SET name = 'mine' WHERE township = 'T01' AND level = 2",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(n as usize, county[0].1.grids.len() - 1);
+    let e = client
+        .execute(
+            "INSERT INTO gridmap.grid (township, id, level, geom) VALUES ('T02', 'hack', 2,
+             ST_GeomFromText('MULTIPOLYGON(((0 0,1 0,1 1,0 0)))', 4546))",
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(sql_state(&e), "42501", "{e}");
+    let e = client
+        .execute(
+            "UPDATE gridmap.grid SET geom = ST_Translate(geom, 1, 0) WHERE township = 'T01' AND level = 1",
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(sql_state(&e), "42501", "the outline is the county's: {e}");
+    let e = client
+        .execute("DELETE FROM gridmap.change_log", &[])
+        .unwrap_err();
+    assert_eq!(sql_state(&e), "42501", "{e}");
+    let n = client
+        .execute("UPDATE gridmap.township SET name = 'x' WHERE code = 'T02'", &[])
+        .unwrap();
+    assert_eq!(n, 0);
+    // Through gridmap too.
+    let (t, mut cl) = ops::open(Some(&t1)).unwrap();
+    let e = db::push(&mut cl, &county[1].1, "T02", &t.display, &BTreeMap::new(), false)
+        .unwrap_err();
+    assert!(e.en.contains("belongs to township T01"), "{e}");
+    // A viewer reads and writes nothing.
+    let mut v = c.client(&viewer);
+    let n: i64 = v
+        .query_one("SELECT count(*) FROM gridmap.grid", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n as usize, county[0].1.grids.len() + county[1].1.grids.len());
+    let e = v
+        .execute("UPDATE gridmap.grid SET name = 'v'", &[])
+        .unwrap_err();
+    assert_eq!(sql_state(&e), "42501", "{e}");
+    assert_eq!(db::account(&mut v).unwrap(), Account::Viewer);
+}
+
+fn a_push_that_opens_the_seam_is_refused(c: &Cluster) {
+    let (admin, county) = two_townships(c, "seam", 300);
+    let t1 = c.account("seam", "seam_t01", Account::Township("T01".into()));
+    let p = pull(&t1, "T01");
+    let (border, _) = seam_pair(&p, &county[1].1);
+    let area = grid(&p, &border).geometry.unsigned_area();
+    let mut gap = p.clone();
+    gap.grids.retain(|g| g.id != border);
+    let PushOutcome::Refused(findings) = push(&t1, &gap, "T01") else {
+        panic!("a gap at the seam must be refused")
+    };
+    let f = findings
+        .iter()
+        .find(|f| f.kind == Kind::Gap)
+        .expect("a gap finding");
+    assert!(f.ids.contains(&"T01".to_string()), "{:?}", f.ids);
+    assert!((f.area_m2.unwrap() - area).abs() < 1e-6 * area, "{f:?}");
+    assert!(pull(&t1, "T01").grid(&border).is_some(), "nothing written");
+    // Only the county may force it.
+    let (t, mut cl) = ops::open(Some(&t1)).unwrap();
+    let e = db::push(&mut cl, &gap, "T01", &t.display, &BTreeMap::new(), true).unwrap_err();
+    assert!(e.en.contains("only a county account"), "{e}");
+    // The township's outline is the county's.
+    let mut moved = p.clone();
+    let outline = &mut grid_mut(&mut moved, "T01").geometry;
+    *outline = outline.union(&grid(&county[1].1, "T02").geometry);
+    let PushOutcome::Refused(findings) = push(&t1, &moved, "T01") else {
+        panic!("an outline change must be refused")
+    };
+    assert_eq!(findings[0].ids, ["T01"]);
+    // A change away from the seam goes through.
+    let mut fine = p.clone();
+    fine.grids[3].name = "内部".into();
+    pushed(push(&t1, &fine, "T01"));
+    // The county forces the gap.
+    let mut forced = pull(&admin, "T01");
+    forced.grids.retain(|g| g.id != border);
+    let r = pushed(push_with(&admin, &forced, "T01", &BTreeMap::new(), true));
+    assert_eq!(r.deleted, 1);
+}
+
+fn county_audit_finds_seam_gap_and_overlap(c: &Cluster) {
+    let (admin, county) = two_townships(c, "audit", 300);
+    // Clean first.
+    let (project, report) = ops::audit_county(Some(&admin), None).unwrap();
+    assert_eq!(project.grids.len(), county[0].1.grids.len() + county[1].1.grids.len());
+    assert_eq!(report.errors(), 0, "{:?}", report.findings.first());
+    // Plant a gap in T01 at the seam and an overlap of a T02 grid into T01.
+    let (a, b) = seam_pair(&county[0].1, &county[1].1);
+    let mut t1 = pull(&admin, "T01");
+    let mut t2 = pull(&admin, "T02");
+    let a_geom = grid(&t1, &a).geometry.clone();
+    // The gap: another T01 grid on the seam, not `a`.
+    let mut rest = county[0].1.clone();
+    rest.grids.retain(|g| g.id != a);
+    let (gap_id, _) = seam_pair(&rest, &county[1].1);
+    let gap_area = grid(&t1, &gap_id).geometry.unsigned_area();
+    t1.grids.retain(|g| g.id != gap_id);
+    let grown: MultiPolygon<f64> = grid(&t2, &b).geometry.union(&a_geom);
+    grid_mut(&mut t2, &b).geometry = grown;
+    pushed(push_with(&admin, &t1, "T01", &BTreeMap::new(), true));
+    pushed(push_with(&admin, &t2, "T02", &BTreeMap::new(), true));
+
+    let out = Command::new(BIN)
+        .args(["db", "audit", "--url", &admin, "--format", "json", "--no-geometry"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let of_kind = |k: &'static str| findings.iter().filter(move |f| f["kind"] == k);
+    let ids = |f: &serde_json::Value| -> BTreeSet<String> {
+        f["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let gap = of_kind("gap")
+        .find(|f| ids(f).contains("T01/T01"))
+        .expect("the gap in T01");
+    let area = gap["area_m2"].as_f64().unwrap();
+    assert!((area - gap_area).abs() < 1e-6 * gap_area, "{area} vs {gap_area}");
+    let overlap = of_kind("overlap")
+        .find(|f| ids(f) == BTreeSet::from([format!("T01/{a}"), format!("T02/{b}")]))
+        .expect("the overlap across the seam");
+    let area = overlap["area_m2"].as_f64().unwrap();
+    let want = a_geom.unsigned_area();
+    assert!((area - want).abs() < 1e-6 * want, "{area} vs {want}");
+    assert!(
+        of_kind("outside_parent").any(|f| ids(f).contains(&format!("T02/{b}"))),
+        "the T02 grid reaches beyond its township"
+    );
+}
+
+fn a_killed_push_leaves_the_old_or_the_new_state(c: &Cluster) {
+    let (admin, county) = two_townships(c, "kill", 3000);
+    let t1 = c.account("kill", "kill_t01", Account::Township("T01".into()));
+    let n = county[0].1.grids.len() as i64 - 1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t01.gpkg");
+    let mut client = c.client(&admin);
+    let mut states = Vec::new();
+    for (k, delay) in [10u64, 60, 120, 200, 300, 450, 700].into_iter().enumerate() {
+        let mut p = pull(&t1, "T01");
+        let tag = format!("kill{k}");
+        for g in p.grids.iter_mut().filter(|g| g.level == 2) {
+            g.notes = tag.clone();
+        }
+        gridmap::io::gpkg::write(&p, &file).unwrap();
+        let mut child = Command::new(BIN)
+            .args(["db", "push", "--url", &t1, "--township", "T01"])
+            .arg(&file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        // The server notices the dropped connection and rolls back.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let new: i64 = client
+            .query_one(
+                "SELECT count(*) FROM gridmap.grid WHERE township = 'T01' AND level = 2 AND notes = $1",
+                &[&tag],
+            )
+            .unwrap()
+            .get(0);
+        assert!(new == 0 || new == n, "after a kill at {delay} ms: {new} of {n} rows new");
+        states.push(new == n);
+    }
+    eprintln!("    killed pushes that had committed: {states:?}");
+    // Afterwards the township pushes as usual.
+    let mut p = pull(&t1, "T01");
+    p.grids[1].notes = "after".into();
+    assert_eq!(pushed(push(&t1, &p, "T01")).written, 1);
+}
+
+fn cli_init_account_pull_push_export(c: &Cluster) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut admin_c = c.client(&c.url("county", "gridmap_admin"));
+    admin_c.batch_execute("CREATE DATABASE cli").unwrap();
+    let admin = c.url("cli", "gridmap_admin");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, out, err) = run(
+        &["db", "init", "--url", &admin, "--crs", "EPSG:4546", "--name", "测试县"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("EPSG:4546"));
+    // A password on the command line is refused.
+    let (code, _, err) = run(
+        &["db", "status", "--url", &format!("postgres://gridmap_admin:secret@127.0.0.1:{}/cli", c.port)],
+        &[],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("密码") && err.contains("password"), "{err}");
+    // The county loads a township from a GeoJSON file.
+    let county = gridmap::synth::synthetic_county(2, 100, 3);
+    let src = dir.path().join("t01.geojson");
+    gridmap::commands::export(&county[0].1, &src, &Default::default()).unwrap();
+    let (code, out, err) = run(
+        &["db", "push", "--url", &admin, "--township", "T01", src.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains(&format!("{} written", county[0].1.grids.len())), "{out}");
+    // A township account, its password from the environment.
+    let (code, out, err) = run(
+        &["db", "account", "--url", &admin, "cli_t01", "--township", "T01"],
+        &[("GRIDMAP_ACCOUNT_PASSWORD", "pw-cli-t01")],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    {
+        let _g = c.lock.lock().unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&c.pgpass).unwrap();
+        writeln!(f, "127.0.0.1:{}:*:cli_t01:pw-cli-t01", c.port).unwrap();
+    }
+    // Through a service file, no --url.
+    let services = dir.path().join("pg_service.conf");
+    std::fs::write(
+        &services,
+        format!("[county]\nhost=127.0.0.1\nport={}\ndbname=cli\nuser=cli_t01\n", c.port),
+    )
+    .unwrap();
+    let service_env = [
+        ("PGSERVICEFILE", services.to_str().unwrap()),
+        ("PGSERVICE", "county"),
+    ];
+    let gpkg = dir.path().join("mine.gpkg");
+    let (code, out, err) = run(
+        &["db", "pull", "--township", "T01", "--out", gpkg.to_str().unwrap()],
+        &service_env,
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let mut p = gridmap::io::gpkg::read_native(&gpkg).unwrap();
+    assert_eq!(p.grids.len(), county[0].1.grids.len());
+    let sync = SyncState::of(&p).unwrap();
+    assert_eq!(sync.township, "T01");
+    assert_eq!(sync.base.len(), p.grids.len());
+    assert!(!std::fs::read_to_string(&gpkg).unwrap_or_default().contains("pw-cli"));
+    p.grids[2].population = Some(77);
+    gridmap::io::gpkg::write(&p, &gpkg).unwrap();
+    let (code, out, err) = run(
+        &["db", "push", "--township", "T01", gpkg.to_str().unwrap()],
+        &service_env,
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("1 written"), "{out}");
+    let back = gridmap::io::gpkg::read_native(&gpkg).unwrap();
+    let id = &p.grids[2].id;
+    assert_eq!(
+        SyncState::of(&back).unwrap().base[&format!("grids/{id}")].0,
+        2,
+        "the file took the new version"
+    );
+    // Status and export of the whole county; GDAL reads the export.
+    let (code, out, _) = run(&["db", "status", "--url", &admin], &[]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("T01"), "{out}");
+    let geojson = dir.path().join("county.geojson");
+    let (code, out, err) = run(
+        &["db", "export", "--url", &admin, "--out", geojson.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let info = Command::new("ogrinfo")
+        .args(["-ro", "-so", "-al"])
+        .arg(&geojson)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    // The grids and the county outline (the boundary layer of the county project).
+    assert!(
+        info.contains(&format!("Feature Count: {}", county[0].1.grids.len() + 1)),
+        "{info}"
+    );
+    let text = std::fs::read_to_string(&geojson).unwrap();
+    assert!(text.contains(&format!("T01/{id}")));
+}
+
+// ---------------------------------------------------------------------------------------
+
+type Case = (&'static str, fn(&Cluster));
+
+const CASES: &[Case] = &[
+    ("init_is_versioned_and_keeps_its_crs", init_is_versioned_and_keeps_its_crs),
+    ("townships_pull_edit_and_push_concurrently", townships_pull_edit_and_push_concurrently),
+    ("a_true_conflict_is_resolved_both_ways_and_nothing_is_lost", a_true_conflict_is_resolved_both_ways_and_nothing_is_lost),
+    ("row_level_security_holds_for_any_client", row_level_security_holds_for_any_client),
+    ("a_push_that_opens_the_seam_is_refused", a_push_that_opens_the_seam_is_refused),
+    ("county_audit_finds_seam_gap_and_overlap", county_audit_finds_seam_gap_and_overlap),
+    ("a_killed_push_leaves_the_old_or_the_new_state", a_killed_push_leaves_the_old_or_the_new_state),
+    ("cli_init_account_pull_push_export", cli_init_account_pull_push_export),
+];
+
+fn main() {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let cases: Vec<&Case> = CASES
+        .iter()
+        .filter(|(name, _)| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str())))
+        .collect();
+    println!("\nrunning {} tests (PostgreSQL + PostGIS)", cases.len());
+    if cases.is_empty() {
+        return;
+    }
+    let cluster = Cluster::start();
+    let mut failed = Vec::new();
+    for (name, f) in cases {
+        let t = std::time::Instant::now();
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&cluster))).is_ok();
+        println!(
+            "test {name} ... {} ({:.1} s)",
+            if ok { "ok" } else { "FAILED" },
+            t.elapsed().as_secs_f64()
+        );
+        if !ok {
+            failed.push(*name);
+        }
+    }
+    drop(cluster);
+    if failed.is_empty() {
+        println!("\ntest result: ok.");
+    } else {
+        println!("\ntest result: FAILED. failures: {failed:?}");
+        std::process::exit(101);
+    }
+}
