@@ -1,7 +1,7 @@
 # The two commands of README.md. Both install the system tools the build needs
 # (cmake for the bundled PROJ) when they are missing, then call cargo.
 
-.PHONY: run test deps test-deps bench windows windows-deps windows-test
+.PHONY: run test deps test-deps bench bench-db windows windows-deps windows-test
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -10,13 +10,18 @@ deps:
 	  { echo "installing build tools (cmake, sqlite3, g++) with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq cmake sqlite3 g++ pkg-config >/dev/null; }
 
-# The peer tools the tests run: GDAL (ogrinfo, ogr2ogr), PROJ (cs2cs, projinfo) and
-# poppler (pdftotext, pdffonts, pdfinfo, pdftoppm) for the printed PDFs.
+# The peer tools the tests run: GDAL (ogrinfo, ogr2ogr), PROJ (cs2cs, projinfo),
+# poppler (pdftotext, pdffonts, pdfinfo, pdftoppm) for the printed PDFs, and PostgreSQL 15
+# with PostGIS 3 for the county database (tests/db.rs starts a throwaway cluster on a
+# loopback port with scripts/pg-cluster.sh; nothing is started at boot).
 test-deps: deps
 	@command -v ogrinfo >/dev/null 2>&1 && command -v cs2cs >/dev/null 2>&1 && command -v projinfo >/dev/null 2>&1 && \
 	  command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || \
 	  { echo "installing test tools (gdal-bin, proj-bin, poppler-utils) with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gdal-bin proj-bin poppler-utils >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
+	  { echo "installing PostgreSQL 15 and PostGIS 3 (postgresql, postgresql-15-postgis-3) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql postgresql-15-postgis-3 >/dev/null; }
 
 # Open the desktop app on the bundled sample township.
 run: deps
@@ -31,6 +36,16 @@ bench: deps
 	cargo run --release -- bench-edit --cells 10000
 	cargo run --release -- bench-edit --cells 100000 --runs 10
 	cargo bench --bench canvas
+	$(MAKE) bench-db
+
+# The county database: 20 townships x 5,000 grids in a throwaway PostgreSQL cluster.
+bench-db: test-deps
+	cargo build --release
+	@dir=$$(mktemp -d /tmp/gridmap-benchdb.XXXXXX); chmod 755 $$dir; port=$$((20000 + $$$$ % 20000)); \
+	  url=$$(bash scripts/pg-cluster.sh start $$dir/pg $$port) && \
+	  echo "127.0.0.1:$$port:*:gridmap_admin:$$(cat $$dir/pg/pw)" > $$dir/pgpass && chmod 600 $$dir/pgpass && \
+	  PGPASSFILE=$$dir/pgpass ./target/release/gridmap bench-db --url $$url; rc=$$?; \
+	  bash scripts/pg-cluster.sh stop $$dir/pg; rm -rf $$dir; exit $$rc
 
 # Windows x64 from this Linux machine (README, "Windows"): Debian's Rust (rustc-web,
 # cargo-web, rust-web-src) builds the standard library for the target, MinGW links it.
