@@ -197,7 +197,11 @@ fn sql_state(e: &postgres::Error) -> String {
 fn init_is_versioned_and_keeps_its_crs(c: &Cluster) {
     let admin = c.county("initcrs");
     let mut client = c.client(&admin);
-    assert_eq!(db::init(&mut client, SRID).unwrap(), 1, "a second init is a no-op");
+    assert_eq!(
+        db::init(&mut client, SRID).unwrap(),
+        1,
+        "a second init is a no-op"
+    );
     let n: i64 = client
         .query_one("SELECT count(*) FROM gridmap.migrations", &[])
         .unwrap()
@@ -208,7 +212,10 @@ fn init_is_versioned_and_keeps_its_crs(c: &Cluster) {
     let e = db::init(&mut client, 4490).unwrap_err();
     assert!(e.en.contains("not a projected CRS"), "{e}");
     let postgis: String = client
-        .query_one("SELECT extversion FROM pg_extension WHERE extname = 'postgis'", &[])
+        .query_one(
+            "SELECT extversion FROM pg_extension WHERE extname = 'postgis'",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert!(postgis.starts_with('3'), "PostGIS {postgis}");
@@ -226,7 +233,10 @@ fn townships_pull_edit_and_push_concurrently(c: &Cluster) {
     let strip = db::neighbours(&p1);
     assert!(!strip.is_empty(), "the neighbours' strip along the border");
     assert!(strip.iter().all(|(t, ..)| t == "T02"));
-    assert!(strip.len() < county[1].1.grids.len(), "only a strip, not all of T02");
+    assert!(
+        strip.len() < county[1].1.grids.len(),
+        "only a strip, not all of T02"
+    );
 
     let (id1, id2) = (p1.grids[1].id.clone(), p2.grids[1].id.clone());
     grid_mut(&mut p1, &id1).households = Some(111);
@@ -362,7 +372,10 @@ fn row_level_security_holds_for_any_client(c: &Cluster) {
     let viewer = c.account("rls", "rls_viewer", Account::Viewer);
     let mut client = c.client(&t1);
     let n = client
-        .execute("UPDATE gridmap.grid SET name = 'x' WHERE township = 'T02'", &[])
+        .execute(
+            "UPDATE gridmap.grid SET name = 'x' WHERE township = 'T02'",
+            &[],
+        )
         .unwrap();
     assert_eq!(n, 0, "another township's rows are invisible to writes");
     let n = client
@@ -392,13 +405,23 @@ fn row_level_security_holds_for_any_client(c: &Cluster) {
         .unwrap_err();
     assert_eq!(sql_state(&e), "42501", "{e}");
     let n = client
-        .execute("UPDATE gridmap.township SET name = 'x' WHERE code = 'T02'", &[])
+        .execute(
+            "UPDATE gridmap.township SET name = 'x' WHERE code = 'T02'",
+            &[],
+        )
         .unwrap();
     assert_eq!(n, 0);
     // Through gridmap too.
     let (t, mut cl) = ops::open(Some(&t1)).unwrap();
-    let e = db::push(&mut cl, &county[1].1, "T02", &t.display, &BTreeMap::new(), false)
-        .unwrap_err();
+    let e = db::push(
+        &mut cl,
+        &county[1].1,
+        "T02",
+        &t.display,
+        &BTreeMap::new(),
+        false,
+    )
+    .unwrap_err();
     assert!(e.en.contains("belongs to township T01"), "{e}");
     // A viewer reads and writes nothing.
     let mut v = c.client(&viewer);
@@ -406,7 +429,10 @@ fn row_level_security_holds_for_any_client(c: &Cluster) {
         .query_one("SELECT count(*) FROM gridmap.grid", &[])
         .unwrap()
         .get(0);
-    assert_eq!(n as usize, county[0].1.grids.len() + county[1].1.grids.len());
+    assert_eq!(
+        n as usize,
+        county[0].1.grids.len() + county[1].1.grids.len()
+    );
     let e = v
         .execute("UPDATE gridmap.grid SET name = 'v'", &[])
         .unwrap_err();
@@ -459,7 +485,10 @@ fn county_audit_finds_seam_gap_and_overlap(c: &Cluster) {
     let (admin, county) = two_townships(c, "audit", 300);
     // Clean first.
     let (project, report) = ops::audit_county(Some(&admin), None).unwrap();
-    assert_eq!(project.grids.len(), county[0].1.grids.len() + county[1].1.grids.len());
+    assert_eq!(
+        project.grids.len(),
+        county[0].1.grids.len() + county[1].1.grids.len()
+    );
     assert_eq!(report.errors(), 0, "{:?}", report.findings.first());
     // Plant a gap in T01 at the seam and an overlap of a T02 grid into T01.
     let (a, b) = seam_pair(&county[0].1, &county[1].1);
@@ -478,10 +507,23 @@ fn county_audit_finds_seam_gap_and_overlap(c: &Cluster) {
     pushed(push_with(&admin, &t2, "T02", &BTreeMap::new(), true));
 
     let out = Command::new(BIN)
-        .args(["db", "audit", "--url", &admin, "--format", "json", "--no-geometry"])
+        .args([
+            "db",
+            "audit",
+            "--url",
+            &admin,
+            "--format",
+            "json",
+            "--no-geometry",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();
     let of_kind = |k: &'static str| findings.iter().filter(move |f| f["kind"] == k);
@@ -497,7 +539,10 @@ fn county_audit_finds_seam_gap_and_overlap(c: &Cluster) {
         .find(|f| ids(f).contains("T01/T01"))
         .expect("the gap in T01");
     let area = gap["area_m2"].as_f64().unwrap();
-    assert!((area - gap_area).abs() < 1e-6 * gap_area, "{area} vs {gap_area}");
+    assert!(
+        (area - gap_area).abs() < 1e-6 * gap_area,
+        "{area} vs {gap_area}"
+    );
     let overlap = of_kind("overlap")
         .find(|f| ids(f) == BTreeSet::from([format!("T01/{a}"), format!("T02/{b}")]))
         .expect("the overlap across the seam");
@@ -544,7 +589,10 @@ fn a_killed_push_leaves_the_old_or_the_new_state(c: &Cluster) {
             )
             .unwrap()
             .get(0);
-        assert!(new == 0 || new == n, "after a kill at {delay} ms: {new} of {n} rows new");
+        assert!(
+            new == 0 || new == n,
+            "after a kill at {delay} ms: {new} of {n} rows new"
+        );
         states.push(new == n);
     }
     eprintln!("    killed pushes that had committed: {states:?}");
@@ -573,14 +621,28 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
         )
     };
     let (code, out, err) = run(
-        &["db", "init", "--url", &admin, "--crs", "EPSG:4546", "--name", "测试县"],
+        &[
+            "db",
+            "init",
+            "--url",
+            &admin,
+            "--crs",
+            "EPSG:4546",
+            "--name",
+            "测试县",
+        ],
         &[],
     );
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("EPSG:4546"));
     // A password on the command line is refused.
     let (code, _, err) = run(
-        &["db", "status", "--url", &format!("postgres://gridmap_admin:secret@127.0.0.1:{}/cli", c.port)],
+        &[
+            "db",
+            "status",
+            "--url",
+            &format!("postgres://gridmap_admin:secret@127.0.0.1:{}/cli", c.port),
+        ],
         &[],
     );
     assert_eq!(code, Some(2));
@@ -590,27 +652,52 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
     let src = dir.path().join("t01.geojson");
     gridmap::commands::export(&county[0].1, &src, &Default::default()).unwrap();
     let (code, out, err) = run(
-        &["db", "push", "--url", &admin, "--township", "T01", src.to_str().unwrap()],
+        &[
+            "db",
+            "push",
+            "--url",
+            &admin,
+            "--township",
+            "T01",
+            src.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(code, Some(0), "{out}{err}");
-    assert!(out.contains(&format!("{} written", county[0].1.grids.len())), "{out}");
+    assert!(
+        out.contains(&format!("{} written", county[0].1.grids.len())),
+        "{out}"
+    );
     // A township account, its password from the environment.
     let (code, out, err) = run(
-        &["db", "account", "--url", &admin, "cli_t01", "--township", "T01"],
+        &[
+            "db",
+            "account",
+            "--url",
+            &admin,
+            "cli_t01",
+            "--township",
+            "T01",
+        ],
         &[("GRIDMAP_ACCOUNT_PASSWORD", "pw-cli-t01")],
     );
     assert_eq!(code, Some(0), "{out}{err}");
     {
         let _g = c.lock.lock().unwrap();
-        let mut f = std::fs::OpenOptions::new().append(true).open(&c.pgpass).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&c.pgpass)
+            .unwrap();
         writeln!(f, "127.0.0.1:{}:*:cli_t01:pw-cli-t01", c.port).unwrap();
     }
     // Through a service file, no --url.
     let services = dir.path().join("pg_service.conf");
     std::fs::write(
         &services,
-        format!("[county]\nhost=127.0.0.1\nport={}\ndbname=cli\nuser=cli_t01\n", c.port),
+        format!(
+            "[county]\nhost=127.0.0.1\nport={}\ndbname=cli\nuser=cli_t01\n",
+            c.port
+        ),
     )
     .unwrap();
     let service_env = [
@@ -619,7 +706,14 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
     ];
     let gpkg = dir.path().join("mine.gpkg");
     let (code, out, err) = run(
-        &["db", "pull", "--township", "T01", "--out", gpkg.to_str().unwrap()],
+        &[
+            "db",
+            "pull",
+            "--township",
+            "T01",
+            "--out",
+            gpkg.to_str().unwrap(),
+        ],
         &service_env,
     );
     assert_eq!(code, Some(0), "{out}{err}");
@@ -628,7 +722,11 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
     let sync = SyncState::of(&p).unwrap();
     assert_eq!(sync.township, "T01");
     assert_eq!(sync.base.len(), p.grids.len());
-    assert!(!std::fs::read_to_string(&gpkg).unwrap_or_default().contains("pw-cli"));
+    assert!(
+        !std::fs::read_to_string(&gpkg)
+            .unwrap_or_default()
+            .contains("pw-cli")
+    );
     p.grids[2].population = Some(77);
     gridmap::io::gpkg::write(&p, &gpkg).unwrap();
     let (code, out, err) = run(
@@ -650,7 +748,14 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
     assert!(out.contains("T01"), "{out}");
     let geojson = dir.path().join("county.geojson");
     let (code, out, err) = run(
-        &["db", "export", "--url", &admin, "--out", geojson.to_str().unwrap()],
+        &[
+            "db",
+            "export",
+            "--url",
+            &admin,
+            "--out",
+            geojson.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(code, Some(0), "{out}{err}");
@@ -669,19 +774,199 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
     assert!(text.contains(&format!("T01/{id}")));
 }
 
+// The app: File → 连接县级数据库…, pull into a project file, a conflict shown side by side
+// and resolved field by field, the result pushed and saved.
+
+type App = egui_kittest::Harness<'static, gridmap::ui::GridmapApp>;
+
+/// Type into the text field right of the label `left_of`.
+fn type_beside(h: &mut App, left_of: &str, text: &str) {
+    use egui_kittest::kittest::Queryable;
+    let label = h.get_by_label(left_of).rect();
+    let field = h
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .filter(|n| n.rect().left() >= label.right() - 1.0)
+        .min_by(|a, b| {
+            let d = |n: &egui_kittest::Node| {
+                (n.rect().center().y - label.center().y).abs() + (n.rect().left() - label.right())
+            };
+            d(a).total_cmp(&d(b))
+        })
+        .expect("a field");
+    field.click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    let field = h
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .find(|n| n.is_focused())
+        .expect("focused");
+    field.type_text(text);
+    h.run_steps(1);
+}
+
+/// Run frames until the county window's work is done.
+fn wait_county(h: &mut App) {
+    let start = std::time::Instant::now();
+    h.run_steps(1);
+    while h.state().county.as_ref().is_some_and(|w| w.busy.is_some()) || h.state().loading.is_some()
+    {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the county database took over a minute"
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run_steps(3);
+}
+
+fn the_app_pulls_pushes_and_resolves_a_conflict_field_by_field(c: &Cluster) {
+    use egui_kittest::kittest::Queryable;
+    let (_, county) = two_townships(c, "app", 100);
+    let t1 = c.account("app", "app_t01", Account::Township("T01".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("T01.gpkg");
+    let empty = Project {
+        crs: gridmap::Crs::epsg(SRID),
+        ..Default::default()
+    };
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| gridmap::ui::GridmapApp::new(&cc.egui_ctx, empty, None));
+    h.run_steps(3);
+    h.state_mut().native_dialogs = false;
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label("连接县级数据库…").click();
+    h.run_steps(3);
+    assert!(h.state().county.is_some(), "the window opens");
+    type_beside(&mut h, "地址 Address", &t1);
+    type_beside(&mut h, "乡镇代码 Township", "T01");
+    h.get_by_label("拉取本乡镇 Pull…").click();
+    h.run_steps(3);
+    assert!(
+        h.state().file_chooser.is_some(),
+        "asks where to keep the project"
+    );
+    type_beside(&mut h, "文件名：", &file.display().to_string());
+    h.key_press(egui::Key::Enter);
+    wait_county(&mut h);
+    let msg = h.state().county.as_ref().unwrap().message.clone();
+    assert_eq!(
+        h.state().doc.project().grids.len(),
+        county[0].1.grids.len(),
+        "{msg}"
+    );
+    assert_eq!(h.state().doc.path.as_deref(), Some(file.as_path()));
+    assert!(file.is_file());
+    assert!(
+        h.query_all_by_label_contains("县级库 app_t01@127.0.0.1")
+            .count()
+            >= 1,
+        "the status bar names the database"
+    );
+
+    // Someone else renames a grid on the server; here it gets households and a name.
+    let x = county[0].1.grids[4].id.clone();
+    let mut other = pull(&t1, "T01");
+    grid_mut(&mut other, &x).name = "他人的名字".into();
+    pushed(push(&t1, &other, "T01"));
+    let r = gridmap::edit::set_record(&h.state().doc, &x, "改", |g| {
+        g.name = "我的名字".into();
+        g.households = Some(42);
+    });
+    h.state_mut().apply(r);
+    h.run_steps(2);
+
+    h.get_by_label("推送 Push").click();
+    wait_county(&mut h);
+    assert_eq!(h.state().county.as_ref().unwrap().conflicts.len(), 1);
+    // Mine and theirs side by side in the name's row of the conflict.
+    let row = h.get_by_label("名称 name").rect();
+    let in_row = |h: &App, text: &str| {
+        h.query_all_by_label(text).any(|n| {
+            (n.rect().center().y - row.center().y).abs() < 4.0 && n.rect().left() > row.right()
+        })
+    };
+    assert!(in_row(&h, "我的名字"), "mine shown");
+    assert!(in_row(&h, "他人的名字"), "theirs shown");
+    // Their name, my households.
+    let theirs = h
+        .get_all_by_label("他人")
+        .min_by(|a, b| {
+            let d = |n: &egui_kittest::Node| (n.rect().center().y - row.center().y).abs();
+            d(a).total_cmp(&d(b))
+        })
+        .unwrap();
+    theirs.click();
+    h.run_steps(2);
+    h.get_by_label("按所选解决并推送 Resolve and push").click();
+    wait_county(&mut h);
+    let w = h.state().county.as_ref().unwrap();
+    assert!(w.conflicts.is_empty(), "{}", w.message);
+    let server = pull(&t1, "T01");
+    assert_eq!(grid(&server, &x).name, "他人的名字");
+    assert_eq!(grid(&server, &x).households, Some(42));
+    let here = h.state().doc.grid(&x).unwrap().clone();
+    assert_eq!(
+        (here.name.as_str(), here.households),
+        ("他人的名字", Some(42))
+    );
+    // Saved with the new versions: the file pushes nothing more.
+    let saved = gridmap::io::gpkg::read_native(&file).unwrap();
+    let again = pushed(push(&t1, &saved, "T01"));
+    assert_eq!((again.written, again.take.len()), (0, 0));
+    assert!(
+        h.query_all_by_label_contains("推送于").count() >= 1,
+        "status bar: pushed"
+    );
+    // Taking theirs is one undoable step.
+    assert!(h.state_mut().doc.undo().unwrap());
+    assert_eq!(h.state().doc.grid(&x).unwrap().name, "我的名字");
+}
+
 // ---------------------------------------------------------------------------------------
 
 type Case = (&'static str, fn(&Cluster));
 
 const CASES: &[Case] = &[
-    ("init_is_versioned_and_keeps_its_crs", init_is_versioned_and_keeps_its_crs),
-    ("townships_pull_edit_and_push_concurrently", townships_pull_edit_and_push_concurrently),
-    ("a_true_conflict_is_resolved_both_ways_and_nothing_is_lost", a_true_conflict_is_resolved_both_ways_and_nothing_is_lost),
-    ("row_level_security_holds_for_any_client", row_level_security_holds_for_any_client),
-    ("a_push_that_opens_the_seam_is_refused", a_push_that_opens_the_seam_is_refused),
-    ("county_audit_finds_seam_gap_and_overlap", county_audit_finds_seam_gap_and_overlap),
-    ("a_killed_push_leaves_the_old_or_the_new_state", a_killed_push_leaves_the_old_or_the_new_state),
-    ("cli_init_account_pull_push_export", cli_init_account_pull_push_export),
+    (
+        "init_is_versioned_and_keeps_its_crs",
+        init_is_versioned_and_keeps_its_crs,
+    ),
+    (
+        "townships_pull_edit_and_push_concurrently",
+        townships_pull_edit_and_push_concurrently,
+    ),
+    (
+        "a_true_conflict_is_resolved_both_ways_and_nothing_is_lost",
+        a_true_conflict_is_resolved_both_ways_and_nothing_is_lost,
+    ),
+    (
+        "row_level_security_holds_for_any_client",
+        row_level_security_holds_for_any_client,
+    ),
+    (
+        "a_push_that_opens_the_seam_is_refused",
+        a_push_that_opens_the_seam_is_refused,
+    ),
+    (
+        "county_audit_finds_seam_gap_and_overlap",
+        county_audit_finds_seam_gap_and_overlap,
+    ),
+    (
+        "a_killed_push_leaves_the_old_or_the_new_state",
+        a_killed_push_leaves_the_old_or_the_new_state,
+    ),
+    (
+        "cli_init_account_pull_push_export",
+        cli_init_account_pull_push_export,
+    ),
+    (
+        "the_app_pulls_pushes_and_resolves_a_conflict_field_by_field",
+        the_app_pulls_pushes_and_resolves_a_conflict_field_by_field,
+    ),
 ];
 
 fn main() {

@@ -419,13 +419,36 @@ impl SyncState {
 
     /// One line for the status bar.
     pub fn status(&self) -> String {
-        let when = if self.pushed_at > self.pulled_at {
-            format!("推送于 {} pushed", self.pushed_at)
-        } else {
-            format!("拉取于 {} pulled", self.pulled_at)
-        };
-        format!("县级库 {} · {} · {when}", self.server, self.township)
+        status_line(
+            &self.server,
+            &self.township,
+            &self.pulled_at,
+            &self.pushed_at,
+        )
     }
+
+    /// The status line of a project's sync state without reading its rows' versions
+    /// (the status bar asks every frame).
+    pub fn status_of(project: &Project) -> Option<String> {
+        let v = project.settings.get(SYNC_KEY)?;
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
+        Some(status_line(
+            s("server"),
+            s("township"),
+            s("pulled_at"),
+            s("pushed_at"),
+        ))
+    }
+}
+
+fn status_line(server: &str, township: &str, pulled_at: &str, pushed_at: &str) -> String {
+    // A pull starts a new state without a push time.
+    let when = if !pushed_at.is_empty() {
+        format!("推送于 {pushed_at} pushed")
+    } else {
+        format!("拉取于 {pulled_at} pulled")
+    };
+    format!("县级库 {server} · {township} · {when}")
 }
 
 /// The local changes since the pull: rows added or changed, and keys deleted.
@@ -885,9 +908,7 @@ mod tests {
         p.rivers.push(River {
             id: "R".into(),
             name: "河".into(),
-            geometry: geo::MultiLineString(vec![
-                line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0)],
-            ]),
+            geometry: geo::MultiLineString(vec![line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0)]]),
             extra: Extra::new(),
         });
         let mut back = Project::default();

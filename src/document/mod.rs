@@ -391,6 +391,13 @@ impl Document {
             &self.user,
             &crate::timing::local_stamp(crate::timing::unix_now()),
         );
+        self.commit_as_is(t)
+    }
+
+    /// Apply an edit through the history without writing it into the grids' change logs:
+    /// for records taken as they are from elsewhere (the county database's versions, whose
+    /// logs already say who changed what).
+    pub fn commit_as_is(&mut self, t: Transaction) -> Result<(), ApplyError> {
         let copy = self.steps.is_some().then(|| t.clone());
         let set = self.history.commit(&mut self.project, t)?;
         if let (Some(steps), Some(t)) = (self.steps.as_mut(), copy)
@@ -400,6 +407,24 @@ impl Document {
         }
         self.changed(set);
         Ok(())
+    }
+
+    /// Set a project setting that is bookkeeping rather than an edit (the county
+    /// database's sync state): saved with the project but outside the undo history, since
+    /// an undo must not bring back row versions the server has moved past.
+    pub fn set_bookkeeping(&mut self, key: &str, value: Option<serde_json::Value>) {
+        let mut t = Transaction::new(key);
+        t.set_setting(&self.project, key, value);
+        if t.is_empty() {
+            return;
+        }
+        let Ok(set) = t.apply(&mut self.project) else {
+            return;
+        };
+        if let Some(steps) = self.steps.as_mut() {
+            steps.push((t, true));
+        }
+        self.changed(set);
     }
 
     /// Start keeping the steps for [`Document::take_steps`].

@@ -24,6 +24,8 @@ pub enum FilePurpose {
     Mbtiles,
     /// A scanned map to georeference.
     Georeference,
+    /// Where a township pulled from the county database is kept (a new project file).
+    CountyPull,
 }
 
 impl FilePurpose {
@@ -35,6 +37,7 @@ impl FilePurpose {
                 | FilePurpose::PrintOutput
                 | FilePurpose::ExportKml
                 | FilePurpose::ExportDxf
+                | FilePurpose::CountyPull
         )
     }
 
@@ -63,6 +66,7 @@ impl FilePurpose {
             FilePurpose::ExportKml => &[("KMZ / KML", &["kmz", "kml"])],
             FilePurpose::ExportDxf => &[("DXF (CAD)", &["dxf"])],
             FilePurpose::Mbtiles => &[("MBTiles", &["mbtiles"])],
+            FilePurpose::CountyPull => &[("gridmap 项目 project (GeoPackage)", &["gpkg"])],
             FilePurpose::Georeference => &[("PNG/JPEG", &["png", "jpg", "jpeg"])],
             FilePurpose::ImportRoster => &[("Excel / CSV", &["xlsx", "xls", "ods", "csv"])],
             FilePurpose::Ledger => &[("Excel", &["xlsx"])],
@@ -83,6 +87,7 @@ impl FilePurpose {
             FilePurpose::ExportKml => ("导出到手机（KML/KMZ）", "Export for phones (KML/KMZ)"),
             FilePurpose::ExportDxf => ("导出 CAD 图（DXF）", "Export CAD drawing (DXF)"),
             FilePurpose::Mbtiles => ("离线底图（MBTiles）", "Offline base map (MBTiles)"),
+            FilePurpose::CountyPull => ("拉取到项目文件", "Pull into project file"),
             FilePurpose::Georeference => ("地理配准扫描图", "Georeference a scanned map"),
         };
         if zh { z } else { e }

@@ -92,6 +92,7 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "georeference" => ("地理配准扫描图…", "Georeference a scanned map…"),
         "export_kml" => ("导出到手机（KML/KMZ）…", "Export for phones (KML/KMZ)…"),
         "export_dxf" => ("导出 CAD 图（DXF）…", "Export CAD drawing (DXF)…"),
+        "county_db" => ("连接县级数据库…", "County database…"),
         "kml_gcj02" => (
             "KML 坐标用 GCJ-02（奥维叠加商业地图）",
             "KML in GCJ-02 (for commercial maps in 奥维)",

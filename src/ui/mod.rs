@@ -3,6 +3,7 @@
 //! invertible transactions (`crate::edit`), audited incrementally after each one.
 
 mod canvas;
+pub mod county;
 mod dialogs;
 mod features;
 pub mod files;
@@ -76,6 +77,11 @@ pub struct Settings {
     /// The MBTiles file of the `mbtiles` background.
     #[serde(default)]
     pub mbtiles: Option<PathBuf>,
+    /// The county database's address (no password) and this office's township code.
+    #[serde(default)]
+    pub county_url: String,
+    #[serde(default)]
+    pub county_township: String,
 }
 
 impl Settings {
@@ -181,6 +187,10 @@ pub enum UiCommand {
     ImportPath(PathBuf),
     /// Add a georeferenced image (PNG/JPEG with a world file) as a background.
     AddBackground,
+    /// Open the county database window (连接县级数据库).
+    CountyDb,
+    /// Pull the township from the county database (asks where to keep it).
+    CountyPull,
 }
 
 /// A background image on the map.
@@ -366,6 +376,8 @@ pub struct GridmapApp {
     pub import_dialog: Option<import::ImportDialog>,
     /// The georeferencer window, when open.
     pub georef: Option<georef::Georeferencer>,
+    /// The county database window, when open.
+    pub county: Option<county::CountyWindow>,
     pub print_dialog: Option<print::PrintDialog>,
     pub print_preview: Option<print::Preview>,
     /// Partition proposals let grid boundaries follow rivers.
@@ -482,6 +494,7 @@ impl GridmapApp {
             settings: Settings::default(),
             import_dialog: None,
             georef: None,
+            county: None,
             print_dialog: None,
             print_preview: None,
             propose_along_rivers: false,
@@ -734,6 +747,31 @@ impl GridmapApp {
             UiCommand::ExportKml => self.choose_export(files::FilePurpose::ExportKml, "kmz"),
             UiCommand::ChooseMbtiles => files::choose(self, files::FilePurpose::Mbtiles, None),
             UiCommand::Georeference => files::choose(self, files::FilePurpose::Georeference, None),
+            UiCommand::CountyDb => {
+                if self.county.is_none() {
+                    self.county = Some(county::CountyWindow::new(self));
+                }
+            }
+            UiCommand::CountyPull => {
+                if self.doc.dirty {
+                    // Pulling opens another project: never over unsaved work.
+                    if let Some(w) = self.county.as_mut() {
+                        w.message = "当前项目有未保存的修改：请先保存（文件 → 保存），再拉取。\nThe open project has unsaved changes: save it first (File → Save), then pull.".into();
+                    }
+                } else {
+                    let name = self
+                        .county
+                        .as_ref()
+                        .map(|w| w.township.trim().to_string())
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or_else(|| "county".into());
+                    files::choose(
+                        self,
+                        files::FilePurpose::CountyPull,
+                        Some(format!("{name}.gpkg")),
+                    );
+                }
+            }
             UiCommand::ExportDxf => self.choose_export(files::FilePurpose::ExportDxf, "dxf"),
             UiCommand::ZoomExtent => {
                 if let Some(r) = project_extent(self.doc.project()) {
@@ -934,6 +972,11 @@ impl GridmapApp {
             F::Import => self.import(&p),
             F::ImportRoster => self.preview_roster(&p),
             F::AddBackground => self.add_background(&p),
+            F::CountyPull => {
+                if let Some(w) = self.county.as_mut() {
+                    w.start_pull(&self.ctx, p);
+                }
+            }
             F::Georeference => match georef::Georeferencer::open(&self.ctx, &p) {
                 Ok(g) => self.georef = Some(g),
                 Err(e) => self.message = e,
@@ -1449,6 +1492,7 @@ impl eframe::App for GridmapApp {
         dialogs::show(self, &ctx);
         import::show(self, &ctx);
         georef::show(self, &ctx);
+        county::show(self, &ctx);
         print::show(self, &ctx);
         import::show_roster(self, &ctx);
         self.handle_close(&ctx);

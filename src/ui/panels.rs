@@ -23,6 +23,7 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ("georeference", UiCommand::Georeference),
                     ("export_kml", UiCommand::ExportKml),
                     ("export_dxf", UiCommand::ExportDxf),
+                    ("county_db", UiCommand::CountyDb),
                 ] {
                     if ui.button(app.t(key)).clicked() {
                         cmd = Some(c);
@@ -287,6 +288,10 @@ pub fn status_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 ))
                 .color(color),
             );
+            if let Some(s) = crate::county::SyncState::status_of(app.doc.project()) {
+                ui.separator();
+                ui.label(s);
+            }
             ui.separator();
             ui.label(app.message.clone());
         });
