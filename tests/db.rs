@@ -438,6 +438,16 @@ fn row_level_security_holds_for_any_client(c: &Cluster) {
         .unwrap_err();
     assert_eq!(sql_state(&e), "42501", "{e}");
     assert_eq!(db::account(&mut v).unwrap(), Account::Viewer);
+    // Each layer keeps its geometry type, whoever writes.
+    let mut admin = c.client(&c.url("rls", "gridmap_admin"));
+    let e = admin
+        .execute(
+            "INSERT INTO gridmap.feature (township, layer, id, geom) VALUES ('T01', 'rivers', 'r',
+             ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))', 4546))",
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(sql_state(&e), "23514", "{e}");
 }
 
 fn a_push_that_opens_the_seam_is_refused(c: &Cluster) {

@@ -17,8 +17,8 @@
 
 use super::conn::pg_error;
 use super::{
-    Choice, Conflict, DbError, ID_SEP, PushOutcome, Pushed, Row, ServerRow, SyncState, keyed_rows,
-    layer_name, layer_of, local_changes, outline_finding, row_key, seam_findings,
+    Choice, Conflict, DbError, PushOutcome, Pushed, Row, ServerRow, SyncState, keyed_rows,
+    layer_name, layer_of, local_changes, outline_finding, seam_findings,
 };
 use crate::audit::{AuditConfig, Finding};
 use crate::model::{Crs, Grid, Layer, Project};
@@ -368,7 +368,11 @@ fn load_rows(
 }
 
 /// The project of one township as the server holds it (rows in key order: grids by level).
-fn project_of(name: &str, crs: Crs, rows: &BTreeMap<String, ServerRow>) -> Project {
+fn project_of(
+    name: &str,
+    crs: Crs,
+    rows: &BTreeMap<String, ServerRow>,
+) -> Result<Project, DbError> {
     let mut p = Project {
         name: name.to_string(),
         crs,
@@ -386,10 +390,14 @@ fn project_of(name: &str, crs: Crs, rows: &BTreeMap<String, ServerRow>) -> Proje
         )
     });
     for s in ordered {
-        // Rows were read through place() already; this cannot fail.
-        let _ = s.row.clone().place(&mut p);
+        // The schema keeps each layer's geometry type, so this fails only on a database
+        // changed behind gridmap's back; a row left out would be deleted by the next push.
+        s.row
+            .clone()
+            .place(&mut p)
+            .map_err(|e| unreadable(name, &s.row.id, &e))?;
     }
-    p
+    Ok(p)
 }
 
 fn now_text() -> String {
@@ -423,7 +431,7 @@ pub fn pull(client: &mut Client, township: &str, server: &str) -> Result<Project
     let rows = load_rows(&mut tx, Some(township))?
         .remove(township)
         .unwrap_or_default();
-    let mut project = project_of(&name, Crs::epsg(srid), &rows);
+    let mut project = project_of(&name, Crs::epsg(srid), &rows)?;
     if let Value::Object(m) = settings {
         project.settings = m;
     }
@@ -730,7 +738,7 @@ pub fn push(
     if touches_geometry && !force {
         let config = AuditConfig::from_settings(&project.settings);
         let crs = Crs::epsg(srid);
-        let before = project_of(township, crs, &server_rows);
+        let before = project_of(township, crs, &server_rows)?;
         let mut after_rows = server_rows.clone();
         for (key, row) in &writes {
             match row {
@@ -750,7 +758,7 @@ pub fn push(
                 }
             }
         }
-        let after = project_of(township, crs, &after_rows);
+        let after = project_of(township, crs, &after_rows)?;
         let seen: BTreeSet<(String, Vec<String>)> = seam_findings(&before, &config)
             .into_iter()
             .map(|f| (f.kind.as_str().to_string(), f.ids))
@@ -1040,14 +1048,4 @@ pub fn townships(client: &mut Client) -> Result<Vec<(String, String, i64, String
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect())
-}
-
-/// Split a county id `township/id` into its parts.
-pub fn split_id(id: &str) -> (&str, &str) {
-    id.split_once(ID_SEP).unwrap_or(("", id))
-}
-
-/// The row key of a grid of the county project.
-pub fn county_key(id: &str) -> String {
-    row_key(Layer::Grids, split_id(id).1)
 }

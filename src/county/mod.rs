@@ -224,13 +224,6 @@ impl Row {
         }
     }
 
-    /// Rebuild the attributes in the canonical shape (after reading them from elsewhere).
-    pub fn normalised(self) -> Result<Row, String> {
-        let mut p = Project::default();
-        self.place(&mut p)?;
-        Ok(rows_of(&p).remove(0))
-    }
-
     fn polygons(&self) -> Result<MultiPolygon<f64>, String> {
         match &self.geometry {
             Geometry::MultiPolygon(mp) => Ok(mp.clone()),

@@ -51,7 +51,12 @@ CREATE TABLE gridmap.feature (
     version bigint NOT NULL DEFAULT 1,
     updated_by text NOT NULL DEFAULT session_user,
     updated_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (township, layer, id)
+    PRIMARY KEY (township, layer, id),
+    -- Each layer's geometry type, whoever writes (gridmap, QGIS, ogr2ogr).
+    CONSTRAINT geometry_fits_layer CHECK (CASE layer
+        WHEN 'rivers' THEN GeometryType(geom) IN ('LINESTRING', 'MULTILINESTRING')
+        WHEN 'villages' THEN GeometryType(geom) = 'POINT'
+        ELSE GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON') END)
 );
 CREATE INDEX feature_geom ON gridmap.feature USING gist (geom);
 

@@ -36,6 +36,8 @@ pub struct CanvasCache {
     /// address (the entry holds the finding, so it lives as long as the entry).
     findings: FxHashMap<usize, FindingShape>,
     reservoirs: Option<Vec<Vec<[Coord<f64>; 3]>>>,
+    /// The neighbouring townships' grids a county pull brought along (read only).
+    neighbours: Option<Vec<MultiPolygon<f64>>>,
     /// The outlines of grids too small to outline one by one, drawn into a texture.
     net: Option<OutlineNet>,
 }
@@ -79,10 +81,14 @@ impl CanvasCache {
                 if !set.reservoirs.is_empty() {
                     self.reservoirs = None;
                 }
+                if set.settings.contains(crate::county::NEIGHBOURS_KEY) {
+                    self.neighbours = None;
+                }
             }
             None => {
                 self.labels.clear();
                 self.reservoirs = None;
+                self.neighbours = None;
             }
         }
         // Findings no longer in the audit are held by this cache only.
@@ -577,6 +583,17 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             LayerKind::Boundary => {
                 if app.layers.boundary {
+                    // The neighbours' grids along the border, thin and grey: to draw up to,
+                    // not to edit.
+                    let strip = cache.neighbours.get_or_insert_with(|| {
+                        crate::county::db::neighbours(app.doc.project())
+                            .into_iter()
+                            .map(|n| n.3)
+                            .collect()
+                    });
+                    for mp in strip.iter() {
+                        outline(app, &painter, mp, Stroke::new(1.0, Color32::from_gray(140)));
+                    }
                     for b in &app.doc.project().boundary {
                         outline(app, &painter, &b.geometry, Stroke::new(3.5, style.boundary));
                     }
