@@ -139,18 +139,8 @@ enum Command {
     Audit {
         #[command(flatten)]
         input: Input,
-        /// Gap width in metres: narrower gaps are slivers, closer edges are near misses
-        /// (default: the project's setting, else 0.5).
-        #[arg(long, value_parser = AuditConfig::parse_gap_width)]
-        gap_width: Option<f64>,
-        #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
-        format: AuditFormat,
-        #[arg(long, value_enum, default_value_t = Lang::Zh)]
-        lang: Lang,
-        /// JSON and GeoJSON: leave the geometry of the findings out (null). Record
-        /// findings carry a point inside their grid, the others their area or lines.
-        #[arg(long)]
-        no_geometry: bool,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Write the project in the format of --out: .geojson (RFC 7946 unless --keep-crs),
     /// .gpkg (GeoPackage project file), .shp (one shapefile per layer beside it,
@@ -397,6 +387,44 @@ enum Command {
     },
 }
 
+/// How an audit is reported (`audit`, `db audit`).
+#[derive(clap::Args, Clone)]
+struct ReportArgs {
+    /// Gap width in metres: narrower gaps are slivers, closer edges are near misses
+    /// (default: the project's setting, else 0.5).
+    #[arg(long, value_parser = AuditConfig::parse_gap_width)]
+    gap_width: Option<f64>,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    format: AuditFormat,
+    #[arg(long, value_enum, default_value_t = Lang::Zh)]
+    lang: Lang,
+    /// JSON and GeoJSON: leave the geometry of the findings out (null). Record
+    /// findings carry a point inside their grid, the others their area or lines.
+    #[arg(long)]
+    no_geometry: bool,
+}
+
+impl ReportArgs {
+    /// Write the report to stdout; the exit code.
+    fn write(&self, project: &gridmap::Project, report: &gridmap::Report) -> anyhow::Result<i32> {
+        let mut clock = std::time::Instant::now();
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+        commands::write_audit(
+            project,
+            report,
+            self.format,
+            self.lang,
+            !self.no_geometry,
+            &mut out,
+        )
+        .map_err(anyhow::Error::msg)?;
+        std::io::Write::flush(&mut out)?;
+        gridmap::timing::phase("write report", &mut clock);
+        Ok(commands::audit_exit_code(report))
+    }
+}
+
 #[derive(clap::Args, Clone)]
 struct DbUrl {
     /// The county database: postgres://user@host:port/db, "host=... dbname=..." or
@@ -471,14 +499,8 @@ enum DbCommand {
     Audit {
         #[command(flatten)]
         db: DbUrl,
-        #[arg(long, value_parser = AuditConfig::parse_gap_width)]
-        gap_width: Option<f64>,
-        #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
-        format: AuditFormat,
-        #[arg(long, value_enum, default_value_t = Lang::Zh)]
-        lang: Lang,
-        #[arg(long)]
-        no_geometry: bool,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Export the whole county (any format of `gridmap export`: .gpkg, .geojson, ...).
     Export {
@@ -562,7 +584,8 @@ fn run_db(command: DbCommand) -> anyhow::Result<i32> {
             township,
             out,
         } => {
-            let p = ops::pull_to_file(u.url.as_deref(), &township, &out)?;
+            let target = gridmap::county::conn::resolve(u.url.as_deref())?;
+            let p = ops::pull_to_file(&target, &township, &out)?;
             let n = gridmap::county::db::neighbours(&p).len();
             println!(
                 "已拉取乡镇 {township}：{} 个网格，{} 条河流，邻乡镇接边网格 {n} 个 → {}\nPulled township {township}: {} grids, {} rivers, {n} neighbouring grids along the border -> {}",
@@ -577,18 +600,10 @@ fn run_db(command: DbCommand) -> anyhow::Result<i32> {
         }
         DbCommand::Audit {
             db: u,
-            gap_width,
-            format,
-            lang,
-            no_geometry,
+            report: args,
         } => {
-            let (project, report) = ops::audit_county(u.url.as_deref(), gap_width)?;
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            commands::write_audit(&project, &report, format, lang, !no_geometry, &mut out)
-                .map_err(anyhow::Error::msg)?;
-            std::io::Write::flush(&mut out)?;
-            Ok(commands::audit_exit_code(&report))
+            let (project, report) = ops::audit_county(u.url.as_deref(), args.gap_width)?;
+            args.write(&project, &report)
         }
         DbCommand::Export { db: u, out } => {
             let (_, mut client) = ops::open(u.url.as_deref())?;
@@ -619,20 +634,10 @@ fn run() -> anyhow::Result<i32> {
     match command {
         Command::Audit {
             input,
-            gap_width,
-            format,
-            lang,
-            no_geometry,
+            report: args,
         } => {
-            let (project, report) = input.audit(gap_width)?;
-            let mut clock = std::time::Instant::now();
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            commands::write_audit(&project, &report, format, lang, !no_geometry, &mut out)
-                .map_err(anyhow::Error::msg)?;
-            std::io::Write::flush(&mut out)?;
-            gridmap::timing::phase("write report", &mut clock);
-            let code = commands::audit_exit_code(&report);
+            let (project, report) = input.audit(args.gap_width)?;
+            let code = args.write(&project, &report)?;
             // The process ends here: leave the memory to the OS instead of freeing a
             // million small allocations one by one (a tenth of a second on 100k grids).
             std::mem::forget((project, report));

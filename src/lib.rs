@@ -2,7 +2,8 @@
 //! (河长制网格化管理).
 //!
 //! The headless core: the project [`model`], file [`io`], the [`audit`] engine, invertible
-//! [`edit`]s, derived [`records`], printed sheets ([`print`]) and synthetic data ([`synth`]). The desktop app ([`ui`]) builds on these and
+//! [`edit`]s, derived [`records`], printed sheets ([`print`]), synthetic data ([`synth`]) and
+//! the county database on PostgreSQL/PostGIS ([`county`]). The desktop app ([`ui`]) builds on these and
 //! nothing else depends on it.
 
 pub mod audit;

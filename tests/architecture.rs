@@ -25,12 +25,17 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
             "model", "geom", "records", "io", "audit", "edit", "print", "synth", "ledger",
             "document", "timing", "error",
         ],
+        // The county database: rows of the model, audits for seams, transactions for the
+        // app, and a synthetic county for its benchmark.
+        "county" => &[
+            "model", "geom", "io", "audit", "edit", "synth", "timing", "error",
+        ],
         "fuzzing" => &[
             "model", "io", "audit", "print", "records", "commands", "error",
         ],
         "ui" => &[
             "model", "geom", "records", "io", "audit", "edit", "print", "synth", "ledger",
-            "document", "timing", "commands", "error",
+            "document", "timing", "commands", "county", "error",
         ],
         _ => return None,
     })

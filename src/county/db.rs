@@ -214,6 +214,24 @@ pub fn add_account(
     tx.commit().map_err(err)
 }
 
+/// A township code as the county database keys it: not empty, no `/` (the county
+/// project's ids are `TOWNSHIP/ID`), at most 64 characters.
+pub fn check_code(code: &str) -> Result<(), DbError> {
+    if code.trim().is_empty() || code.contains(super::ID_SEP) || code.chars().count() > 64 {
+        return Err(DbError::new(
+            format!(
+                "乡镇代码 “{}” 不可用：不能为空、不能含 “/”、不超过 64 个字符。",
+                crate::error::quoted(code)
+            ),
+            format!(
+                "township code \"{}\" cannot be used: it must not be empty, contain \"/\" or exceed 64 characters.",
+                crate::error::quoted(code)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn unknown_township(code: &str) -> DbError {
     DbError::new(
         format!(
@@ -407,15 +425,21 @@ fn now_text() -> String {
     crate::timing::local_stamp(secs)
 }
 
-/// Check a township out: its rows as a project in the county's CRS, with the sync state
-/// and the neighbours' grids within [`super::NEIGHBOUR_STRIP_M`] of its outline.
-pub fn pull(client: &mut Client, township: &str, server: &str) -> Result<Project, DbError> {
-    let mut tx = client
+/// A read-only transaction that sees one state of the database throughout.
+fn snapshot(client: &mut Client) -> Result<Transaction<'_>, DbError> {
+    client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
-        .map_err(err)?;
+        .map_err(err)
+}
+
+/// Check a township out: its rows as a project in the county's CRS, with the sync state
+/// and the neighbours' grids within [`super::NEIGHBOUR_STRIP_M`] of its outline.
+pub fn pull(client: &mut Client, township: &str, server: &str) -> Result<Project, DbError> {
+    check_code(township)?;
+    let mut tx = snapshot(client)?;
     let srid = county_srid(&mut tx)?;
     let Some(t) = tx
         .query_opt(
@@ -530,6 +554,7 @@ pub fn push(
     choices: &BTreeMap<String, Choice>,
     force: bool,
 ) -> Result<PushOutcome, DbError> {
+    check_code(township)?;
     let sync = SyncState::of(project).unwrap_or_default();
     if !sync.township.is_empty() && sync.township != township {
         return Err(DbError::new(
@@ -994,12 +1019,7 @@ fn write_log(
 
 /// The whole county as one project (ids `township/id`; see [`super::county_project`]).
 pub fn load_county(client: &mut Client) -> Result<Project, DbError> {
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(err)?;
+    let mut tx = snapshot(client)?;
     let srid = county_srid(&mut tx)?;
     let name: String = tx
         .query_opt("SELECT value FROM gridmap.meta WHERE key = 'name'", &[])

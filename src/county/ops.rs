@@ -18,15 +18,15 @@ pub fn open(url: Option<&str>) -> Result<(Target, postgres::Client), DbError> {
 }
 
 /// A bilingual message (Chinese line, English line) as a [`DbError`].
-fn from_message(e: impl std::fmt::Display) -> DbError {
+pub(crate) fn from_message(e: impl std::fmt::Display) -> DbError {
     let m = e.to_string();
     let (zh, en) = m.split_once('\n').unwrap_or((&m, &m));
     DbError::new(zh, en)
 }
 
 /// Pull `township` into the project file `out` (a GeoPackage); the project.
-pub fn pull_to_file(url: Option<&str>, township: &str, out: &Path) -> Result<Project, DbError> {
-    let (target, mut client) = open(url)?;
+pub fn pull_to_file(target: &Target, township: &str, out: &Path) -> Result<Project, DbError> {
+    let mut client = conn::connect(target)?;
     let project = db::pull(&mut client, township, &target.display)?;
     crate::io::gpkg::write(&project, out).map_err(from_message)?;
     Ok(project)

@@ -94,30 +94,34 @@ impl CountyWindow {
         Ok(t)
     }
 
+    /// Run `work` on a worker thread; [`poll`] takes in what it sends.
+    fn spawn(
+        &mut self,
+        ctx: &egui::Context,
+        busy: &str,
+        work: impl FnOnce() -> Done + Send + 'static,
+    ) {
+        let (tx, rx) = mpsc::channel();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(work());
+            ctx.request_repaint();
+        });
+        self.rx = Some(rx);
+        self.busy = Some(busy.into());
+        self.message.clear();
+    }
+
     /// Pull the township on a worker thread into `out`.
     pub fn start_pull(&mut self, ctx: &egui::Context, out: PathBuf) {
         let target = self.target();
         let township = self.township.trim().to_string();
-        let (tx, rx) = mpsc::channel();
-        let ctx = ctx.clone();
-        std::thread::spawn(move || {
-            let r = (|| {
-                let target = target?;
-                let mut client = conn::connect(&target)?;
-                let p = db::pull(&mut client, &township, &target.display)?;
-                crate::io::gpkg::write(&p, &out).map_err(|e| {
-                    let m = e.to_string();
-                    let (zh, en) = m.split_once('\n').unwrap_or((&m, &m));
-                    DbError::new(zh, en)
-                })?;
+        self.spawn(ctx, "正在拉取 pulling…", move || {
+            Done::Pulled(target.and_then(|t| {
+                let p = ops::pull_to_file(&t, &township, &out)?;
                 Ok((p, out))
-            })();
-            let _ = tx.send(Done::Pulled(r));
-            ctx.request_repaint();
+            }))
         });
-        self.rx = Some(rx);
-        self.busy = Some("正在拉取 pulling…".into());
-        self.message.clear();
     }
 
     /// Push `project` on a worker thread, with the choices made for earlier conflicts.
@@ -130,27 +134,19 @@ impl CountyWindow {
             .map(|c| (c.conflict.key.clone(), c.choice()))
             .collect();
         let force = self.force;
-        let (tx, rx) = mpsc::channel();
-        let ctx = ctx.clone();
-        std::thread::spawn(move || {
-            let r = (|| {
-                let target = target?;
-                let mut client = conn::connect(&target)?;
+        self.spawn(ctx, "正在推送 pushing…", move || {
+            Done::Pushed(target.and_then(|t| {
+                let mut client = conn::connect(&t)?;
                 db::push(
                     &mut client,
                     &project,
                     &township,
-                    &target.display,
+                    &t.display,
                     &choices,
                     force,
                 )
-            })();
-            let _ = tx.send(Done::Pushed(r));
-            ctx.request_repaint();
+            }))
         });
-        self.rx = Some(rx);
-        self.busy = Some("正在推送 pushing…".into());
-        self.message.clear();
         self.refused.clear();
     }
 }
