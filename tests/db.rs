@@ -657,6 +657,20 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
     );
     assert_eq!(code, Some(2));
     assert!(err.contains("密码") && err.contains("password"), "{err}");
+    // No password anywhere: said so, not "invalid configuration".
+    let (code, _, err) = run(
+        &["db", "status", "--url", &c.url("cli", "someone")],
+        &[("PGPASSFILE", "/dev/null")],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("a password is needed"), "{err}");
+    // TLS asked for where the server offers none: refused, not sent in the clear.
+    let (code, _, err) = run(
+        &["db", "status", "--url", &format!("{admin}?sslmode=require")],
+        &[],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("TLS") || err.contains("tls"), "{err}");
     // The county loads a township from a GeoJSON file.
     let county = gridmap::synth::synthetic_county(2, 100, 3);
     let src = dir.path().join("t01.geojson");

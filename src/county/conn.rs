@@ -348,9 +348,26 @@ pub fn pg_error(target: &str, e: &postgres::Error) -> DbError {
             format!("{target}: the connection to the database was closed."),
         );
     }
+    // "invalid configuration" alone says nothing: add the cause ("password missing").
+    let mut what = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        what.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    if what.contains("password missing") {
+        return DbError::new(
+            format!(
+                "{target}：需要密码：写入 ~/.pgpass（Windows：%APPDATA%\\postgresql\\pgpass.conf）、设置 PGPASSWORD，或在程序中输入。"
+            ),
+            format!(
+                "{target}: a password is needed: put it in ~/.pgpass (Windows: %APPDATA%\\postgresql\\pgpass.conf), set PGPASSWORD, or type it in the app."
+            ),
+        );
+    }
     DbError::new(
-        format!("无法连接或访问数据库 {target}：{e}"),
-        format!("cannot reach the database {target}: {e}"),
+        format!("无法连接或访问数据库 {target}：{what}"),
+        format!("cannot reach the database {target}: {what}"),
     )
 }
 

@@ -245,8 +245,8 @@ fn unknown_township(code: &str) -> DbError {
     )
 }
 
-const GRID_COLUMNS: &str = "township, id, version, updated_by, updated_at::text, code, name, level, parent, households, population, notes, staff, extra, geom";
-const FEATURE_COLUMNS: &str = "township, id, version, updated_by, updated_at::text, layer, name, households, population, extra, geom";
+const GRID_COLUMNS: &str = "township, id, version, updated_by, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS OF'), code, name, level, parent, households, population, notes, staff, extra, geom";
+const FEATURE_COLUMNS: &str = "township, id, version, updated_by, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS OF'), layer, name, households, population, extra, geom";
 
 fn count(v: Option<i32>) -> Option<u32> {
     v.and_then(|n| u32::try_from(n).ok())

@@ -410,16 +410,6 @@ impl SyncState {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
-    /// One line for the status bar.
-    pub fn status(&self) -> String {
-        status_line(
-            &self.server,
-            &self.township,
-            &self.pulled_at,
-            &self.pushed_at,
-        )
-    }
-
     /// The status line of a project's sync state without reading its rows' versions
     /// (the status bar asks every frame).
     pub fn status_of(project: &Project) -> Option<String> {

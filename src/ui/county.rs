@@ -75,8 +75,17 @@ pub struct CountyWindow {
 impl CountyWindow {
     pub fn new(app: &GridmapApp) -> Self {
         let sync = SyncState::of(app.doc.project());
+        // The address of this computer's last sync, else where the open project came from.
+        let url = if app.settings.county_url.is_empty() {
+            sync.as_ref()
+                .map(|s| format!("postgres://{}", s.server))
+                .filter(|u| u.len() > "postgres://".len())
+                .unwrap_or_default()
+        } else {
+            app.settings.county_url.clone()
+        };
         CountyWindow {
-            url: app.settings.county_url.clone(),
+            url,
             township: sync
                 .map(|s| s.township)
                 .filter(|t| !t.is_empty())
@@ -210,7 +219,11 @@ fn poll(app: &mut GridmapApp) {
             if let Some(path) = app.doc.path.clone() {
                 app.save_to(&path);
             }
-            app.message = p.sync.status();
+            app.message = ops::render_pushed(&p, false)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
         }
     }
 }
@@ -333,10 +346,17 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
 
 fn conflict_ui(ui: &mut egui::Ui, k: usize, row: &mut ConflictRow) {
     let c = &row.conflict;
+    let (layer, id) = c.key.split_once('/').unwrap_or(("", &c.key));
+    let layer = crate::county::layer_of(layer).map_or(("", ""), |l| l.label());
+    let name = [&c.mine, &c.theirs]
+        .into_iter()
+        .flatten()
+        .find_map(|r| r.attrs.get("name").and_then(|v| v.as_str()))
+        .unwrap_or_default();
     ui.label(
         RichText::new(format!(
-            "{}  （他人 theirs: v{} {} {}）",
-            c.key, c.their_version, c.by, c.at
+            "{} {id}「{name}」 — 他人 theirs: {} {} (v{})",
+            layer.0, c.by, c.at, c.their_version
         ))
         .strong(),
     );
