@@ -339,7 +339,9 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         project.settings.remove(NEIGHBOURS_KEY);
         w.start_push(ctx, project);
     }
-    if open {
+    // Closing waits for the work under way: a push's result must reach the project (its
+    // new versions), or the next push would take this one's rows for someone else's.
+    if open || w.busy.is_some() {
         app.county = Some(w);
     }
 }
