@@ -175,8 +175,8 @@ fn poll(app: &mut GridmapApp) {
             w.conflicts.clear();
             app.settings.county_url = w.url.clone();
             app.settings.county_township = w.township.clone();
-            app.store_settings();
             app.settings.remember(&path);
+            app.store_settings();
             app.load_project(p, Some(path));
         }
         Done::Pushed(Ok(PushOutcome::Conflicts(list))) => {
@@ -215,15 +215,16 @@ fn poll(app: &mut GridmapApp) {
                 }
             }
             app.doc.set_bookkeeping(SYNC_KEY, Some(p.sync.to_value()));
-            // The file keeps the new versions at once: a later push starts from them.
-            if let Some(path) = app.doc.path.clone() {
-                app.save_to(&path);
-            }
             app.message = ops::render_pushed(&p, false)
                 .lines()
                 .next()
                 .unwrap_or_default()
                 .to_string();
+            // The file keeps the new versions at once: a later push starts from them. A save
+            // that fails says so in the status bar.
+            if let Some(path) = app.doc.path.clone() {
+                app.save_to(&path);
+            }
         }
     }
 }
