@@ -386,34 +386,29 @@ fn load_rows(
 }
 
 /// The project of one township as the server holds it (rows in key order: grids by level).
-fn project_of(
+fn project_of<'a>(
     name: &str,
     crs: Crs,
-    rows: &BTreeMap<String, ServerRow>,
+    rows: impl IntoIterator<Item = &'a Row>,
 ) -> Result<Project, DbError> {
     let mut p = Project {
         name: name.to_string(),
         crs,
         ..Default::default()
     };
-    let mut ordered: Vec<&ServerRow> = rows.values().collect();
-    ordered.sort_by_key(|s| {
+    let mut ordered: Vec<&Row> = rows.into_iter().collect();
+    ordered.sort_by_key(|r| {
         (
-            s.row.layer != Layer::Grids,
-            s.row
-                .attrs
-                .get("level")
-                .and_then(Value::as_u64)
-                .unwrap_or(0),
+            r.layer != Layer::Grids,
+            r.attrs.get("level").and_then(Value::as_u64).unwrap_or(0),
         )
     });
-    for s in ordered {
+    for r in ordered {
         // The schema keeps each layer's geometry type, so this fails only on a database
         // changed behind gridmap's back; a row left out would be deleted by the next push.
-        s.row
-            .clone()
+        r.clone()
             .place(&mut p)
-            .map_err(|e| unreadable(name, &s.row.id, &e))?;
+            .map_err(|e| unreadable(name, &r.id, &e))?;
     }
     Ok(p)
 }
@@ -455,7 +450,7 @@ pub fn pull(client: &mut Client, township: &str, server: &str) -> Result<Project
     let rows = load_rows(&mut tx, Some(township))?
         .remove(township)
         .unwrap_or_default();
-    let mut project = project_of(&name, Crs::epsg(srid), &rows)?;
+    let mut project = project_of(&name, Crs::epsg(srid), rows.values().map(|s| &s.row))?;
     if let Value::Object(m) = settings {
         project.settings = m;
     }
@@ -763,27 +758,21 @@ pub fn push(
     if touches_geometry && !force {
         let config = AuditConfig::from_settings(&project.settings);
         let crs = Crs::epsg(srid);
-        let before = project_of(township, crs, &server_rows)?;
-        let mut after_rows = server_rows.clone();
+        let before = project_of(township, crs, server_rows.values().map(|s| &s.row))?;
+        // The server's rows with this push's writes over them (references, no copies).
+        let mut after_rows: BTreeMap<&String, &Row> =
+            server_rows.iter().map(|(k, s)| (k, &s.row)).collect();
         for (key, row) in &writes {
             match row {
                 Some(r) => {
-                    after_rows.insert(
-                        key.clone(),
-                        ServerRow {
-                            row: r.clone(),
-                            version: 0,
-                            by: String::new(),
-                            at: String::new(),
-                        },
-                    );
+                    after_rows.insert(key, r);
                 }
                 None => {
                     after_rows.remove(key);
                 }
             }
         }
-        let after = project_of(township, crs, &after_rows)?;
+        let after = project_of(township, crs, after_rows.into_values())?;
         let seen: BTreeSet<(String, Vec<String>)> = seam_findings(&before, &config)
             .into_iter()
             .map(|f| (f.kind.as_str().to_string(), f.ids))

@@ -18,7 +18,7 @@ pub fn open(url: Option<&str>) -> Result<(Target, postgres::Client), DbError> {
 }
 
 /// A bilingual message (Chinese line, English line) as a [`DbError`].
-pub(crate) fn from_message(e: impl std::fmt::Display) -> DbError {
+fn from_message(e: impl std::fmt::Display) -> DbError {
     let m = e.to_string();
     let (zh, en) = m.split_once('\n').unwrap_or((&m, &m));
     DbError::new(zh, en)
