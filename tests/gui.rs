@@ -1,7 +1,7 @@
 //! The desktop app driven as a user would, with egui_kittest: clicks on buttons found by
 //! their label, clicks and drags on the map at the screen positions of real coordinates.
 
-use egui::{Event, Modifiers, PointerButton, Pos2};
+use egui::Modifiers;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use geo::Coord;
@@ -13,146 +13,7 @@ use std::path::Path;
 
 mod common;
 use common::rename_dbf_fields;
-
-fn load(name: &str) -> Project {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-maps")
-        .join(name);
-    gridmap::io::open(&[p.as_path()], &ReadOptions::default()).expect("sample loads")
-}
-
-fn app(name: &str) -> Harness<'static, GridmapApp> {
-    let project = load(name);
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, None));
-    h.run_steps(4);
-    h
-}
-
-/// Run frames until a document being opened off the UI thread is taken in.
-fn settle(h: &mut Harness<GridmapApp>) {
-    let start = std::time::Instant::now();
-    while h.state().loading.is_some() {
-        assert!(start.elapsed().as_secs() < 60, "opening took over a minute");
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    h.run_steps(2);
-}
-
-fn screen(h: &Harness<GridmapApp>, c: Coord<f64>) -> Pos2 {
-    h.state().view.to_screen(c)
-}
-
-fn press(h: &mut Harness<GridmapApp>, pos: Pos2, pressed: bool, modifiers: Modifiers) {
-    // With the modifier keys held, as a user holding Shift would.
-    h.event_modifiers(
-        Event::PointerButton {
-            pos,
-            button: PointerButton::Primary,
-            pressed,
-            modifiers,
-        },
-        modifiers,
-    );
-}
-
-fn click_at(h: &mut Harness<GridmapApp>, pos: Pos2, modifiers: Modifiers) {
-    h.hover_at(pos);
-    h.run_steps(1);
-    press(h, pos, true, modifiers);
-    h.run_steps(1);
-    press(h, pos, false, modifiers);
-    h.run_steps(2);
-}
-
-/// Pick `item` in the File menu and choose `path` in the file dialog drawn in the window,
-/// as a user without a system file dialog does: type the path as the file name, Enter.
-fn file_menu(h: &mut Harness<GridmapApp>, item: &str, path: &Path) {
-    h.state_mut().native_dialogs = false;
-    h.get_by_label("文件").click();
-    h.run_steps(2);
-    h.get_by_label(item).click();
-    h.run_steps(3);
-    assert!(h.state().file_chooser.is_some(), "the file dialog opens");
-    type_file_name(h, path);
-    assert!(h.state().file_chooser.is_none(), "the file dialog closes");
-}
-
-/// Type `path` into the file name field of the open in-window file dialog, then Enter.
-fn type_file_name(h: &mut Harness<GridmapApp>, path: &Path) {
-    fn field<'a>(h: &'a Harness<GridmapApp>) -> egui_kittest::Node<'a> {
-        let label = h.get_by_label("文件名：").rect();
-        h.get_all_by_role(egui::accesskit::Role::TextInput)
-            .filter(|n| n.rect().left() > label.left())
-            .min_by(|a, b| {
-                let d = |n: &egui_kittest::Node| (n.rect().center().y - label.center().y).abs();
-                d(a).total_cmp(&d(b))
-            })
-            .expect("the file name field")
-    }
-    field(h).focus();
-    h.run_steps(1);
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    field(h).type_text(&path.display().to_string());
-    h.run_steps(1);
-    h.key_press(egui::Key::Enter);
-    h.run_steps(3);
-}
-
-/// A copy of the sample township in `dir` under `name`.
-fn sample_copy(dir: &Path, name: &str) -> std::path::PathBuf {
-    let file = dir.join(name);
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson"),
-        &file,
-    )
-    .unwrap();
-    file
-}
-
-/// Undo with the keyboard, as a user does.
-fn ctrl_z(h: &mut Harness<GridmapApp>) {
-    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
-    h.run_steps(2);
-}
-
-/// Press at `from`, move to `to` in `steps` frames and release there, as a mouse drag.
-fn drag(h: &mut Harness<GridmapApp>, from: Pos2, to: Pos2, steps: usize) {
-    h.hover_at(from);
-    h.run_steps(1);
-    press(h, from, true, Modifiers::NONE);
-    h.run_steps(1);
-    for k in 1..=steps {
-        h.hover_at(from + (to - from) * (k as f32 / steps as f32));
-        h.run_steps(1);
-    }
-    press(h, to, false, Modifiers::NONE);
-    h.run_steps(2);
-}
-
-fn count(h: &Harness<GridmapApp>, kind: Kind) -> usize {
-    h.state().doc.report().of_kind(kind).count()
-}
-
-/// Pick the gap finding in the audit list (zooms to it and highlights it).
-fn zoom_to_gap(h: &mut Harness<GridmapApp>) -> gridmap::Finding {
-    let row = h
-        .state()
-        .doc
-        .auditor()
-        .findings()
-        .position(|f| f.kind == Kind::Gap)
-        .expect("a gap");
-    h.state_mut()
-        .execute(gridmap::ui::UiCommand::ZoomFinding(row));
-    h.run_steps(2);
-    let f = h.state().highlight.clone().expect("highlighted");
-    assert_eq!(f.kind, Kind::Gap);
-    (*f).clone()
-}
+use common::ui::*;
 
 #[test]
 fn drawing_over_the_planted_gap_fills_it_and_undo_brings_it_back() {
@@ -344,7 +205,17 @@ fn split_by_a_line_then_merge_with_shift_selection() {
     h.run_steps(3);
     assert_eq!(h.state().doc.project().grids.len(), 80);
     let merged = h.state().doc.project().grid(&keep).unwrap();
-    assert!((geom::area(&merged.geometry) - geom::area(&g.geometry)).abs() < 0.01);
+    // The cut's ends stay as vertices on the 1 mm grid, each within half a cell of the
+    // edge it cut (issue 22): the area may differ by a thin triangle on each such edge.
+    let longest = g.geometry.0[0]
+        .exterior()
+        .0
+        .windows(2)
+        .map(|w| (w[1].x - w[0].x).hypot(w[1].y - w[0].y))
+        .fold(0.0, f64::max);
+    let slack = 2.0 * longest * 0.001 / std::f64::consts::SQRT_2 / 2.0;
+    let diff = (geom::area(&merged.geometry) - geom::area(&g.geometry)).abs();
+    assert!(diff <= slack.max(1e-6), "{diff} m² > {slack} m²");
     assert_eq!(
         count(&h, Kind::Gap) + count(&h, Kind::Overlap) + count(&h, Kind::InvalidEdge),
         0
@@ -843,7 +714,7 @@ fn a_recovery_copy_is_offered_and_restored() {
     edited.grids.retain(|g| g.id != "JP05-02");
     gridmap::commands::export(
         &edited,
-        &dir.path().join(".town.geojson.recovery.geojson"),
+        &dir.path().join(".town.geojson.recovery.gpkg"),
         &Default::default(),
     )
     .unwrap();
@@ -864,7 +735,7 @@ fn a_recovery_copy_is_offered_and_restored() {
         Some(file.as_path()),
         "saving goes to the original file"
     );
-    assert!(!dir.path().join(".town.geojson.recovery.geojson").exists());
+    assert!(!dir.path().join(".town.geojson.recovery.gpkg").exists());
 }
 
 #[test]
@@ -1547,8 +1418,8 @@ fn zoom_to_a_finding_selects_its_grid() {
 fn saving_retires_recovery_copies() {
     let dir = tempfile::tempdir().unwrap();
     let file = sample_copy(dir.path(), "town.geojson");
-    let copy = dir.path().join(".town.geojson.recovery.geojson");
-    std::fs::copy(&file, &copy).unwrap();
+    let copy = dir.path().join(".town.geojson.recovery.gpkg");
+    gridmap::commands::export(&load("jinping.geojson"), &copy, &Default::default()).unwrap();
     let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
     let path = file.clone();
     let mut h = Harness::builder()
@@ -1566,7 +1437,7 @@ fn saving_retires_recovery_copies() {
     assert!(!copy.exists(), "the old name's recovery copy is retired");
 
     // A copy older than the file it recovers is outdated.
-    std::fs::copy(&file, &copy).unwrap();
+    gridmap::commands::export(&load("jinping.geojson"), &copy, &Default::default()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(&file, std::fs::read(&file).unwrap()).unwrap();
     let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
@@ -2158,6 +2029,9 @@ fn a_scan_is_georeferenced_with_four_control_points() {
         },
     ));
     h.run_steps(2);
+    // The target to the right of the canvas's centre, clear of the georeferencer's window.
+    h.state_mut().view.center.x -= 5.0;
+    h.run_steps(1);
     let on_map = screen(&h, target);
     click_at(&mut h, on_map, Modifiers::NONE);
     let g = h.state().georef.as_ref().unwrap();

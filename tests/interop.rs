@@ -1141,7 +1141,7 @@ fn dxf_from_cass_in_gbk_with_zone_prefix() {
 fn dxf_layers_can_be_chosen() {
     let path = fixture("cass_r2000_gbk.dxf");
     let layers = io::dxf::layers(&path, &ReadOptions::default()).unwrap();
-    let names: Vec<&str> = layers.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
     for l in ["村界", "组界", "河流", "井"] {
         assert!(names.contains(&l), "{names:?}");
     }

@@ -59,6 +59,14 @@ impl Default for AuditConfig {
 }
 
 impl AuditConfig {
+    /// Gaps, slivers, overlaps and outside parts no wider than this are rounding noise of
+    /// the coordinate grid, not findings: the tolerance of the working CRS's
+    /// [`Precision`](crate::model::Precision) (a vertex that was on an edge is at most this
+    /// far from it after snapping to the 1 mm grid).
+    pub fn noise_width(&self) -> f64 {
+        crate::model::Precision::MILLIMETRE.tolerance()
+    }
+
     /// The gap widths that make sense: a sliver is narrower than a road, and a wider
     /// search would pair every grid with every other.
     pub const GAP_WIDTH: std::ops::RangeInclusive<f64> = 0.0..=100.0;

@@ -203,8 +203,23 @@ pub(super) fn record(g: &Grid, cfg: &AuditConfig) -> Vec<Finding> {
                 format!("Grid {l} has no grid head (网格长)."),
             ));
         }
-        for s in &g.staff {
-            if s.phone.trim().is_empty() || !is_valid_phone(&s.phone) {
+        // A blank row (added, not yet typed in) is no person yet.
+        for s in g.staff.iter().filter(|s| !s.is_blank()) {
+            if s.phone.trim().is_empty() {
+                out.push(Finding::new(
+                    Kind::BadPhone,
+                    Severity::Error,
+                    id(),
+                    format!(
+                        "网格「{l}」{}「{}」没有电话。请在「人员」中填写。",
+                        s.role, s.name
+                    ),
+                    format!(
+                        "Grid {l}: {} {} has no phone. Add it under Staff.",
+                        s.role, s.name
+                    ),
+                ));
+            } else if !is_valid_phone(&s.phone) {
                 out.push(Finding::new(
                     Kind::BadPhone,
                     Severity::Error,

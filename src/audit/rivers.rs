@@ -346,7 +346,10 @@ pub(super) fn reservoir<'g>(
     let missing = total - covered;
     let mut outside_m2 = 0.0;
     if env.is_some() && missing >= cfg.min_area_m2.max(total * 1e-9) {
-        let out = res.geometry.difference(&MultiPolygon(union_parts));
+        let out = geom::wider_than(
+            res.geometry.difference(&MultiPolygon(union_parts)),
+            cfg.noise_width(),
+        );
         let a = geom::area(&out);
         if a >= cfg.min_area_m2 {
             outside_m2 = a;

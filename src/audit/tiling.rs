@@ -24,7 +24,7 @@ fn level_zh(level: u8) -> &'static str {
 
 /// Overlap (or duplicate) of two grids of the same level.
 pub(super) fn overlap(a: &Grid, b: &Grid, cfg: &AuditConfig) -> Vec<Finding> {
-    let inter = a.geometry.intersection(&b.geometry);
+    let inter = geom::wider_than(a.geometry.intersection(&b.geometry), cfg.noise_width());
     let area = geom::area(&inter);
     if area < cfg.min_area_m2 {
         return Vec::new();
@@ -388,7 +388,7 @@ pub(super) fn piece_findings<'g>(
     for gap in gaps {
         let mp = MultiPolygon(vec![gap]);
         let area = geom::area(&mp);
-        if area < cfg.min_area_m2 {
+        if area < cfg.min_area_m2 || !geom::is_wider_than(&mp.0[0], cfg.noise_width()) {
             continue;
         }
         // Width to 1% of the gap width for slivers, and to 1% of the expected radius
@@ -458,7 +458,7 @@ pub(super) fn piece_findings<'g>(
         if positive.0.is_empty() {
             return out;
         }
-        let outside_all = positive.difference(parent_geom);
+        let outside_all = geom::wider_than(positive.difference(parent_geom), cfg.noise_width());
         let Some(env) = geom::envelope(&outside_all) else {
             return out;
         };
@@ -478,7 +478,10 @@ pub(super) fn piece_findings<'g>(
             if near.is_empty() {
                 continue;
             }
-            let outside = c.geometry.intersection(&MultiPolygon(near));
+            let outside = geom::wider_than(
+                c.geometry.intersection(&MultiPolygon(near)),
+                cfg.noise_width(),
+            );
             let area = geom::area(&outside);
             if area < cfg.min_area_m2 {
                 continue;

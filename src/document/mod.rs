@@ -133,11 +133,15 @@ impl Document {
     }
 
     fn build(
-        project: Project,
+        mut project: Project,
         path: Option<PathBuf>,
         progress: &(dyn Fn(f32) + Sync),
         copy: bool,
     ) -> (Self, Option<Project>) {
+        // A project made in memory (synthetic, built by a program) comes onto the
+        // coordinate grid like one read from a file; one read already is, and stays as it is.
+        let precision = project.crs.precision();
+        precision.snap_project(&mut project);
         // Rough shares of the time each part takes.
         let done = std::sync::atomic::AtomicU32::new(0);
         let step = |share: u32| {
@@ -397,7 +401,10 @@ impl Document {
     /// Apply an edit through the history without writing it into the grids' change logs:
     /// for records taken as they are from elsewhere (the county database's versions, whose
     /// logs already say who changed what).
-    pub fn commit_as_is(&mut self, t: Transaction) -> Result<(), ApplyError> {
+    pub fn commit_as_is(&mut self, mut t: Transaction) -> Result<(), ApplyError> {
+        // What is committed lies on the coordinate grid (edits snap their own output; this
+        // catches any that did not), before a copy goes to the saver.
+        t.snap(self.project.crs.precision());
         let copy = self.steps.is_some().then(|| t.clone());
         let set = self.history.commit(&mut self.project, t)?;
         if let (Some(steps), Some(t)) = (self.steps.as_mut(), copy)

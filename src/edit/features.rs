@@ -127,6 +127,7 @@ pub fn move_vertex_of<T: Shape>(
     to: Coord<f64>,
     drag: &str,
 ) -> Result<Transaction, EditError> {
+    let to = project.crs.precision().snap_coord(to);
     let mut t = set_feature::<T>(project, id, "移动节点 / Move vertex", |f| {
         f.map_coords(&|c| if c == from { to } else { c });
     })?;

@@ -6,7 +6,8 @@
 //! undo step.
 
 use crate::model::{
-    Boundary, ChangeSet, Feature, Grid, GridChange, Layer, Project, Reservoir, River, Village,
+    Boundary, ChangeSet, Feature, Grid, GridChange, Layer, Precision, Project, Reservoir, River,
+    Village,
 };
 use serde_json::Value;
 
@@ -286,6 +287,41 @@ impl Transaction {
                     fields,
                 });
             }
+        }
+    }
+
+    /// Bring every feature this transaction writes onto the coordinate grid of the
+    /// project's CRS ([`Precision`]): an edit's new vertices (clicks, intersections of a
+    /// cut or a clip) lie on it like everything a reader reads, so a save and reopen gives
+    /// the same coordinates back. A feature already on the grid is left exactly as it is.
+    /// Shared vertices stay shared: the same coordinates snap to the same grid point.
+    pub fn snap(&mut self, precision: Precision) {
+        for g in self.grids.iter_mut().filter_map(|c| c.after.as_mut()) {
+            if !precision.multipolygon_on_grid(&g.geometry) {
+                g.geometry = precision.snap_multipolygon(&g.geometry);
+            }
+        }
+        for b in self.boundary.iter_mut().filter_map(|c| c.after.as_mut()) {
+            if !precision.multipolygon_on_grid(&b.geometry) {
+                precision.snap_boundary(b);
+            }
+        }
+        for r in self.reservoirs.iter_mut().filter_map(|c| c.after.as_mut()) {
+            if !precision.multipolygon_on_grid(&r.geometry) {
+                precision.snap_reservoir(r);
+            }
+        }
+        for r in self.rivers.iter_mut().filter_map(|c| c.after.as_mut()) {
+            if !r
+                .lines()
+                .flat_map(|l| l.0.iter())
+                .all(|&c| precision.is_on_grid(c))
+            {
+                precision.snap_river(r);
+            }
+        }
+        for v in self.villages.iter_mut().filter_map(|c| c.after.as_mut()) {
+            precision.snap_village(v);
         }
     }
 

@@ -226,7 +226,11 @@ pub fn free_part(
         result = result.difference(&g.geometry);
     }
     let tree = vertex_tree(near.iter().map(|(_, g)| *g).chain(parent_grid));
-    let snapped = snap_back(&result, &tree);
+    // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
+    let snapped = project
+        .crs
+        .precision()
+        .snap_multipolygon(&snap_back(&result, &tree));
     MultiPolygon(
         snapped
             .0
@@ -256,6 +260,11 @@ pub fn add_grid(
     mut grid: Grid,
     avoid_overlap: bool,
 ) -> Result<Transaction, EditError> {
+    grid.geometry = project
+        .project()
+        .crs
+        .precision()
+        .snap_multipolygon(&grid.geometry);
     if avoid_overlap {
         grid.geometry = free_part(
             project,
@@ -291,6 +300,7 @@ pub fn reshape(
     let project = ctx.project();
     let pos = find(ctx, id)?;
     let mut g = project.grids[pos].clone();
+    let shape = project.crs.precision().snap_multipolygon(&shape);
     g.geometry = if avoid_overlap {
         free_part(ctx, &shape, g.level, g.parent.as_deref(), &[id])
     } else {
@@ -334,8 +344,10 @@ fn map_vertex(
 
 /// Move the vertex at `from` to `to` in every grid that has it (shared-edge editing).
 /// Consecutive moves of the same vertex (a drag) merge into one undo step.
+/// `to` goes onto the coordinate grid ([`crate::model::Precision`]).
 pub fn move_vertex(ctx: &impl Lookup, from: Coord<f64>, to: Coord<f64>, drag: &str) -> Transaction {
     let project = ctx.project();
+    let to = project.crs.precision().snap_coord(to);
     let mut t = Transaction::new("移动节点 / Move vertex");
     t.merge_key = Some(format!("move:{drag}"));
     for pos in grids_at(ctx, from, from) {
@@ -366,6 +378,7 @@ pub fn insert_vertex(
     at: Coord<f64>,
 ) -> Transaction {
     let project = ctx.project();
+    let at = project.crs.precision().snap_coord(at);
     let mut t = Transaction::new("插入节点 / Insert vertex");
     for pos in grids_at(ctx, a, b) {
         let g = &project.grids[pos];
@@ -437,11 +450,12 @@ pub fn split(
     let path: Vec<[f64; 2]> = line.0.iter().map(|c| [c.x, c.y]).collect();
     let pieces = shapes.slice_by(&path, FillRule::NonZero);
     let tree = vertex_tree(std::iter::once(g));
+    let precision = project.crs.precision();
     let mut parts: Vec<MultiPolygon<f64>> = pieces
         .into_iter()
         // One overlay, one rounding: the pieces share the cut bit for bit.
         .map(|s| geom::shapes_to_multipolygon(vec![s]))
-        .map(|mp| snap_back(&mp, &tree))
+        .map(|mp| precision.snap_multipolygon(&snap_back(&mp, &tree)))
         .filter(|mp| geom::area(mp) > 1e-6)
         .collect();
     if parts.len() < 2 {
@@ -542,7 +556,10 @@ pub fn merge_keeping(
         .map(|&p| &project.grids[p].geometry)
         .collect();
     let mut g = project.grids[kept].clone();
-    g.geometry = geom::union_outline(&shapes);
+    g.geometry = project
+        .crs
+        .precision()
+        .snap_multipolygon(&geom::union_outline(&shapes));
     g.households = sum(positions.iter().map(|&p| project.grids[p].households));
     g.population = sum(positions.iter().map(|&p| project.grids[p].population));
     let mut notes: Vec<String> = Vec::new();

@@ -325,6 +325,8 @@ pub fn partition(
             after: Some(g),
         });
     }
+    // The cells' new vertices go onto the coordinate grid, shared ones alike.
+    t.snap(project.crs.precision());
     Ok(t)
 }
 

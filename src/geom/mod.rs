@@ -243,3 +243,33 @@ pub fn boundary_distance(p: Coord<f64>, mp: &MultiPolygon<f64>) -> f64 {
     }
     d2.sqrt()
 }
+
+/// Whether a polygon is wider than `width`: the diameter of its largest inscribed circle
+/// exceeds it. Cheap for most: a region whose every point lies within `r` of its boundary
+/// has at most `perimeter · r` of area, so `2 · area / perimeter` above `width` settles it
+/// without a search.
+pub fn is_wider_than(p: &Polygon<f64>, width: f64) -> bool {
+    use geo::{Area, Euclidean, Length};
+    let a = p.unsigned_area();
+    let perimeter: f64 = std::iter::once(p.exterior())
+        .chain(p.interiors())
+        .map(|r| Euclidean.length(r))
+        .sum();
+    if !(perimeter > 0.0 && a > 0.0) {
+        return false;
+    }
+    if 2.0 * a / perimeter > width {
+        return true;
+    }
+    let (_, r) = max_inscribed_circle(&MultiPolygon(vec![p.clone()]), width / 10.0);
+    2.0 * r > width
+}
+
+/// The polygons of `mp` wider than `width` ([`is_wider_than`]); the others are dropped.
+pub fn wider_than(mp: MultiPolygon<f64>, width: f64) -> MultiPolygon<f64> {
+    MultiPolygon(
+        mp.0.into_iter()
+            .filter(|p| is_wider_than(p, width))
+            .collect(),
+    )
+}

@@ -22,7 +22,7 @@ use crate::model::{Crs, InputNote, Project};
 use dxf::entities::{self as de, Entity, EntityType};
 use dxf::enums::AcadVersion;
 use dxf::{Drawing, Point as DPoint, XData, XDataItem};
-use geo::{BoundingRect, Contains, Coord, LineString, MultiLineString, Point, Polygon};
+use geo::{BoundingRect, Contains, Coord, LineString, MultiLineString, Point, Polygon, Rect};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -115,18 +115,120 @@ fn load(path: &Path, opts: &ReadOptions) -> Result<Drawing, LoadError> {
     }
 }
 
-/// The CAD layers of a drawing's model space with how many entities each holds, for the
-/// import dialog.
-pub fn layers(path: &Path, opts: &ReadOptions) -> Result<Vec<(String, usize)>, LoadError> {
+/// One CAD layer of a drawing's model space, for the import dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CadLayer {
+    pub name: String,
+    /// How many entities it holds.
+    pub entities: usize,
+    /// The sheet's frame (图框/TK), not a grid: left out unless asked for by name.
+    pub frame: bool,
+}
+
+/// The CAD layers of a drawing's model space with how many entities each holds and which
+/// are the sheet's frame.
+pub fn layers(path: &Path, opts: &ReadOptions) -> Result<Vec<CadLayer>, LoadError> {
     let d = load(path, opts)?;
-    let mut out: Vec<(String, usize)> = Vec::new();
+    let frames = frame_layers(&d);
+    let mut out: Vec<CadLayer> = Vec::new();
     for e in d.entities().filter(|e| !e.common.is_in_paper_space) {
-        match out.iter_mut().find(|(n, _)| *n == e.common.layer) {
-            Some((_, k)) => *k += 1,
-            None => out.push((e.common.layer.clone(), 1)),
+        match out.iter_mut().find(|l| l.name == e.common.layer) {
+            Some(l) => l.entities += 1,
+            None => out.push(CadLayer {
+                name: e.common.layer.clone(),
+                entities: 1,
+                frame: frames.contains(&e.common.layer),
+            }),
         }
     }
     Ok(out)
+}
+
+/// Whether a CAD layer's name is a frame's: 图框, 图廓, 内框/外框, TK (the pinyin
+/// abbreviation CASS and most institutes use), FRAME, BORDER.
+fn frame_name(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    let upper = name.to_uppercase();
+    [
+        "图框",
+        "图廓",
+        "内框",
+        "外框",
+        "图幅框",
+        "frame",
+        "border",
+        "tukuang",
+    ]
+    .iter()
+    .any(|k| lower.contains(k))
+        || upper == "TK"
+        || upper
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|part| part == "TK")
+}
+
+/// The layers that are the sheet's frame, not grids: named as a frame ([`frame_name`]), or
+/// whose only entity is an axis-aligned rectangle around every other closed outline of the
+/// drawing, carrying no gridmap fields (a frame drawn on layer 0 parents everything when
+/// taken as a polygon). A township's outline is no rectangle, so it stays.
+fn frame_layers(d: &Drawing) -> Vec<String> {
+    type Outline = (String, Rect<f64>, bool, bool);
+    let mut outlines: Vec<Outline> = Vec::new();
+    let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+    for e in d.entities().filter(|e| !e.common.is_in_paper_space) {
+        *counts.entry(e.common.layer.as_str()).or_default() += 1;
+        let pts: Vec<Coord<f64>> = match &e.specific {
+            EntityType::LwPolyline(l) if l.is_closed() => l
+                .vertices
+                .iter()
+                .map(|v| Coord { x: v.x, y: v.y })
+                .collect(),
+            EntityType::Polyline(p) if p.is_closed() => {
+                p.vertices().map(|v| coord(&v.location)).collect()
+            }
+            _ => continue,
+        };
+        let Some(rect) = geo::LineString(pts.clone()).bounding_rect() else {
+            continue;
+        };
+        let mut corners = pts.clone();
+        corners.dedup();
+        if corners.len() > 1 && corners.first() == corners.last() {
+            corners.pop();
+        }
+        let is_rect = corners.len() == 4
+            && corners.iter().all(|c| {
+                (c.x == rect.min().x || c.x == rect.max().x)
+                    && (c.y == rect.min().y || c.y == rect.max().y)
+            });
+        outlines.push((
+            e.common.layer.clone(),
+            rect,
+            is_rect,
+            xdata_props(e).is_some(),
+        ));
+    }
+    let mut frames: Vec<String> = counts
+        .keys()
+        .filter(|n| frame_name(n))
+        .map(|n| n.to_string())
+        .collect();
+    for (layer, rect, is_rect, ours) in &outlines {
+        let alone = counts.get(layer.as_str()) == Some(&1);
+        let others: Vec<&Outline> = outlines.iter().filter(|o| &o.0 != layer).collect();
+        let around = !others.is_empty()
+            && others.iter().all(|o| {
+                o.1.min().x >= rect.min().x
+                    && o.1.min().y >= rect.min().y
+                    && o.1.max().x <= rect.max().x
+                    && o.1.max().y <= rect.max().y
+            });
+        if alone && *is_rect && !*ours && around && !frames.contains(layer) {
+            frames.push(layer.clone());
+        }
+    }
+    frames.sort();
+    frames
 }
 
 /// Points along the arc from `a` to `b` with bulge `bulge` (tan of a quarter of the
@@ -403,10 +505,33 @@ pub(crate) fn read_batch(
     base: usize,
 ) -> Result<Batch, LoadError> {
     let d = load(path, opts)?;
+    // A frame layer is read only when named; otherwise it is left out, with a note.
+    let frames = if opts.dxf_layers.is_none() {
+        frame_layers(&d)
+    } else {
+        Vec::new()
+    };
+    for f in &frames {
+        notes.push(InputNote {
+            feature_id: String::new(),
+            layer: Layer::Grid.name(),
+            zh: format!(
+                "{}：CAD 图层「{f}」是图框，未读入；如需读入，请在 --dxf-layers 中写明。",
+                path.display()
+            ),
+            en: format!(
+                "{}: CAD layer \"{f}\" is the sheet's frame and was left out; name it in --dxf-layers to read it.",
+                path.display()
+            ),
+            fatal: false,
+        });
+    }
     let wanted = |layer: &str| {
-        opts.dxf_layers
-            .as_ref()
-            .is_none_or(|l| l.iter().any(|x| x == layer))
+        !frames.iter().any(|f| f == layer)
+            && opts
+                .dxf_layers
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|x| x == layer))
     };
     // A first coordinate decides whether the drawing is in degrees (arc tolerance).
     let mut polygons: Vec<Shape> = Vec::new();
@@ -545,8 +670,9 @@ pub(crate) fn read_batch(
         }
     }
     drop(index);
-    // A drawing gridmap wrote names its CRS.
+    // A drawing gridmap wrote names its CRS and carries the project settings.
     let mut named_crs = None;
+    let mut settings = None;
     let mut take_crs = |props: &mut Map<String, Value>| {
         if let Some(c) = props.remove(CRS_KEY).and_then(|v| {
             v.as_str()
@@ -554,6 +680,9 @@ pub(crate) fn read_batch(
                 .map(Crs::epsg)
         }) {
             named_crs.get_or_insert(c);
+        }
+        if let Some(Value::Object(s)) = props.remove(features::SETTINGS_KEY) {
+            settings.get_or_insert(s);
         }
     };
     let mut pending: Vec<Pending> = Vec::new();
@@ -659,6 +788,7 @@ pub(crate) fn read_batch(
         crs_required: true,
         name: path.file_stem().map(|s| s.to_string_lossy().to_string()),
         pending,
+        settings,
     };
     if opts.source_crs.is_none()
         && batch.crs.is_none()
@@ -799,13 +929,23 @@ fn layer_colour(name: &str) -> u8 {
     }
 }
 
-/// The fields as XDATA strings of at most 250 bytes (DXF allows 255); `crs` on the first
-/// feature written.
-fn xdata(layer: Layer, props: &Map<String, Value>, crs: Option<Crs>) -> XData {
+/// The fields as XDATA strings of at most 250 bytes (DXF allows 255); the CRS and the
+/// project settings (`head`) on the first feature written.
+fn xdata(
+    layer: Layer,
+    props: &Map<String, Value>,
+    head: Option<(Crs, &Map<String, Value>)>,
+) -> XData {
     let mut all = props.clone();
     all.insert("layer".into(), layer.name().into());
-    if let Some(c) = crs {
+    if let Some((c, settings)) = head {
         all.insert(CRS_KEY.into(), c.authority().into());
+        if !settings.is_empty() {
+            all.insert(
+                features::SETTINGS_KEY.into(),
+                Value::Object(settings.clone()),
+            );
+        }
     }
     let json = Value::Object(all).to_string();
     let mut items = Vec::new();
@@ -855,7 +995,7 @@ pub fn to_dxf(project: &Project) -> Result<Vec<u8>, String> {
         ..Default::default()
     });
     let mut made: Vec<&'static str> = Vec::new();
-    let mut crs = Some(project.crs);
+    let mut crs = Some((project.crs, &project.settings));
     let levels: std::collections::HashMap<&str, u8> = project
         .grids
         .iter()

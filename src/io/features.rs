@@ -253,7 +253,14 @@ pub(crate) struct Batch {
     pub crs_required: bool,
     pub name: Option<String>,
     pub pending: Vec<Pending>,
+    /// The project settings the file carries (gridmap's own GeoJSON, KML and DXF), so that
+    /// the audit's thresholds, the print settings and the rest come back with the map.
+    pub settings: Option<crate::model::Extra>,
 }
+
+/// The key under which a file gridmap writes carries the project settings: a GeoJSON
+/// foreign member, a KML document's ExtendedData, a DXF drawing's first XDATA.
+pub(crate) const SETTINGS_KEY: &str = "gridmap_settings";
 
 /// A CRS to suggest for coordinates whose CRS is unknown: longitude/latitude ranges give
 /// CGCS2000 geographic, 8-digit eastings the zone-prefixed CGCS2000 3-degree GK zone.
@@ -538,6 +545,11 @@ pub(crate) fn assemble(
         if project.name.is_empty() {
             project.name = b.name.unwrap_or_default();
         }
+        if project.settings.is_empty()
+            && let Some(s) = b.settings
+        {
+            project.settings = s;
+        }
         let mut placed = 0usize;
         let mut first_skipped: Option<(String, &'static str, Layer)> = None;
         for p in pending {
@@ -587,6 +599,9 @@ pub(crate) fn assemble(
             .in_feature(format!("id={id}")));
         }
     }
+    // Everything read lies on the working CRS's grid from here on (model::Precision).
+    let precision = project.crs.precision();
+    precision.snap_project(&mut project);
     Ok(project)
 }
 

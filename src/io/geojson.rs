@@ -1,13 +1,15 @@
 //! GeoJSON in and out. Input: one FeatureCollection with a `layer` property per feature,
 //! or one file per layer; longitude/latitude (RFC 7946) or a projected CRS named by the
-//! legacy `crs` member. Output: RFC 7946 (WGS 84, right-hand rule, 7 decimals ≈ 1 cm) or,
+//! legacy `crs` member. Output: RFC 7946 (WGS 84, right-hand rule, 9 decimals ≈ 0.1 mm) or,
 //! on request, the working CRS with its `crs` member (millimetres).
 
 pub use super::ReadOptions;
 use super::SourceCrs;
 use super::coords::RawGeometry;
 use super::error::LoadError;
-use super::features::{Batch, GeomRef, LAYERS, Layer, Pending, assemble, feature_id, out_features};
+use super::features::{
+    Batch, GeomRef, LAYERS, Layer, Pending, SETTINGS_KEY, assemble, feature_id, out_features,
+};
 use super::reproject::Reprojector;
 use crate::geom::ring_signed_area2;
 use crate::model::{Crs, InputNote, Project};
@@ -34,6 +36,9 @@ struct RawDoc {
     crs: Option<Value>,
     #[serde(default)]
     name: Option<String>,
+    /// The project settings of a file gridmap wrote (a foreign member, RFC 7946 §6.1).
+    #[serde(default, rename = "gridmap_settings")]
+    settings: Option<Map<String, Value>>,
     // A single Feature at the top level.
     #[serde(default)]
     id: Option<Value>,
@@ -86,15 +91,19 @@ pub(crate) fn read_batch(
     base: usize,
 ) -> Result<Batch, LoadError> {
     let mut pending = Vec::new();
-    let (crs, name) = read_one(path, bytes, &mut pending, notes, base)?;
+    let (crs, name, settings) = read_one(path, bytes, &mut pending, notes, base)?;
     Ok(Batch {
         path: path.to_path_buf(),
         crs: crs.map(SourceCrs::Epsg),
         crs_required: false,
         name,
         pending,
+        settings,
     })
 }
+
+/// What a file says of itself besides its features: CRS, name and project settings.
+type FileHead = (Option<Crs>, Option<String>, Option<Map<String, Value>>);
 
 fn read_one(
     path: &Path,
@@ -102,7 +111,7 @@ fn read_one(
     pending: &mut Vec<Pending>,
     notes: &mut Vec<InputNote>,
     base: usize,
-) -> Result<(Option<Crs>, Option<String>), LoadError> {
+) -> Result<FileHead, LoadError> {
     let mut clock = std::time::Instant::now();
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(LoadError::new(path, "文件是空的。", "the file is empty."));
@@ -202,7 +211,7 @@ fn read_one(
         });
     }
     crate::timing::phase("features", &mut clock);
-    Ok((crs, doc.name))
+    Ok((crs, doc.name, doc.settings))
 }
 
 // ---------------------------------------------------------------- writing
@@ -307,6 +316,12 @@ fn feature(id: &str, props: Map<String, Value>, geometry: Value) -> Value {
     Value::Object(f)
 }
 
+/// Decimals of longitude/latitude written: 1e-9 degree is 0.11 mm, so a vertex on the
+/// working CRS's 1 mm grid ([`crate::model::Precision`]) reads back onto the same grid point
+/// (it moves at most 0.06 mm per axis, less than half a cell). RFC 7946 leaves the number
+/// of decimals to the writer; 7 (1 cm) moved T-junctions off their edges.
+const LON_LAT_SCALE: f64 = 1e9;
+
 /// Converts working-CRS geometry for output: to WGS 84 unless the CRS is kept.
 pub struct GeometryWriter {
     rp: Option<Reprojector>,
@@ -325,7 +340,7 @@ impl GeometryWriter {
         } else {
             Ok(GeometryWriter {
                 rp: Some(Reprojector::new(project_crs, Crs::epsg(4326))?),
-                scale: 1e7,
+                scale: LON_LAT_SCALE,
                 crs: None,
             })
         }
@@ -405,6 +420,9 @@ fn collection(
     }
     if let Some(c) = w.crs_member() {
         doc.insert("crs".into(), c);
+    }
+    if !project.settings.is_empty() {
+        doc.insert(SETTINGS_KEY.into(), Value::Object(project.settings.clone()));
     }
     if let Some(e) = features.error {
         return Err(e);

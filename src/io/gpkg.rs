@@ -592,6 +592,9 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
             });
         }
     }
+    // A file written before the precision model, or by hand, comes onto the grid too.
+    let precision = project.crs.precision();
+    precision.snap_project(&mut project);
     Ok(project)
 }
 
@@ -703,6 +706,7 @@ pub(crate) fn read_batches(path: &Path, base: usize) -> Result<Vec<Batch>, LoadE
             crs_required: true,
             name: None,
             pending,
+            settings: None,
         });
     }
     Ok(batches)

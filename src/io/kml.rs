@@ -14,7 +14,7 @@
 //! villages); the folder path is kept in the `folder` property.
 
 use super::error::{LoadError, WriteError};
-use super::features::{self, Batch, GeomRef, Layer, Pending, out_features};
+use super::features::{self, Batch, GeomRef, Layer, Pending, SETTINGS_KEY, out_features};
 use super::{SourceCrs, gcj02};
 use crate::model::{Crs, Project};
 use geo::{Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon};
@@ -204,6 +204,7 @@ pub(crate) fn read_bytes(path: &Path, bytes: &[u8], base: usize) -> Result<Batch
         base,
         pending: Vec::new(),
         name: None,
+        settings: None,
     };
     out.walk(&root, &mut Vec::new())?;
     Ok(Batch {
@@ -212,6 +213,7 @@ pub(crate) fn read_bytes(path: &Path, bytes: &[u8], base: usize) -> Result<Batch
         crs_required: false,
         name: out.name,
         pending: out.pending,
+        settings: out.settings,
     })
 }
 
@@ -220,6 +222,7 @@ struct Collect<'a> {
     base: usize,
     pending: Vec<Pending>,
     name: Option<String>,
+    settings: Option<Map<String, Value>>,
 }
 
 impl Collect<'_> {
@@ -244,6 +247,17 @@ impl Collect<'_> {
                         && self.name.is_none()
                     {
                         self.name = el.content.clone().filter(|s| !s.trim().is_empty());
+                    }
+                    // The project settings of a document gridmap wrote.
+                    if let Kml::Element(el) = e
+                        && el.name == "ExtendedData"
+                        && self.settings.is_none()
+                    {
+                        let mut data = Map::new();
+                        extended_data(el, &mut data);
+                        if let Some(Value::Object(s)) = data.remove(SETTINGS_KEY) {
+                            self.settings = Some(s);
+                        }
                     }
                     self.walk(e, folders)?;
                 }
@@ -321,10 +335,12 @@ fn extended_data(e: &Element, props: &mut Map<String, Value>) {
         let (key, value) = match c.name.as_str() {
             "Data" => (
                 c.attrs.get("name"),
+                // An empty <value/> is an empty text (a grid without a name), not a
+                // missing field: the Placemark's name must not stand in for it.
                 c.children
                     .iter()
                     .find(|v| v.name == "value")
-                    .and_then(|v| v.content.clone()),
+                    .map(|v| v.content.clone().unwrap_or_default()),
             ),
             "SimpleData" => (c.attrs.get("name"), c.content.clone()),
             "SchemaData" => {
@@ -704,6 +720,17 @@ pub fn to_kml(project: &Project, opts: &KmlOptions) -> Result<Vec<u8>, String> {
         }),
         &[],
     ))];
+    if !project.settings.is_empty() {
+        let mut e = element("ExtendedData", None, &[]);
+        let mut d = element("Data", None, &[("name", SETTINGS_KEY)]);
+        d.children.push(element(
+            "value",
+            Some(Value::Object(project.settings.clone()).to_string()),
+            &[],
+        ));
+        e.children.push(d);
+        elements.push(Kml::Element(e));
+    }
     for level in 1..=3u8 {
         let (line, width, fill) = level_style(level);
         elements.push(style(&format!("level{level}"), line, width, Some(fill)));

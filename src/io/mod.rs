@@ -273,6 +273,21 @@ fn running(pid: u32, temp: &Path) -> bool {
 /// Open a project from one file, or several files (one per layer) merged: GeoJSON,
 /// shapefiles and GeoPackages, told apart by extension.
 pub fn open(paths: &[&Path], opts: &ReadOptions) -> Result<Project, LoadError> {
+    // A layer of a shapefile set gridmap wrote brings the set's other layers.
+    let mut expanded: Vec<PathBuf> = Vec::with_capacity(paths.len());
+    for p in paths {
+        let set = match Format::of(p) {
+            Some(Format::Shapefile) => shp::set_of(p),
+            _ => vec![p.to_path_buf()],
+        };
+        for s in set {
+            if !expanded.contains(&s) {
+                expanded.push(s);
+            }
+        }
+    }
+    let paths: Vec<&Path> = expanded.iter().map(PathBuf::as_path).collect();
+    let paths = paths.as_slice();
     if let [one] = paths
         && Format::of(one) == Some(Format::GeoPackage)
         && gpkg::is_native(one)?

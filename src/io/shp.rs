@@ -498,6 +498,7 @@ pub(crate) fn read_batch(
         crs_required: true,
         name: None,
         pending,
+        settings: None,
     })
 }
 
@@ -878,6 +879,35 @@ pub fn layer_path(out: &Path, layer_name: &str) -> PathBuf {
         other => format!("{other}s"),
     };
     out.with_file_name(format!("{stem}_{plural}.shp"))
+}
+
+/// The layers of the shapefile set `path` belongs to, as [`write`] names them
+/// (`<stem>_grids.shp`, `<stem>_rivers.shp`, ...), that exist beside it: a set gridmap wrote
+/// opens whole from any one of its files. Any other shapefile is just itself.
+pub fn set_of(path: &Path) -> Vec<PathBuf> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let names: Vec<&str> = LAYERS.iter().map(|l| l.name()).collect();
+    let Some(prefix) = names.iter().find_map(|n| {
+        let probe = layer_path(Path::new("x.shp"), n);
+        let suffix = probe
+            .file_stem()?
+            .to_string_lossy()
+            .strip_prefix('x')?
+            .to_string();
+        stem.strip_suffix(&suffix)
+            .map(|p| path.with_file_name(format!("{p}.shp")))
+    }) else {
+        return vec![path.to_path_buf()];
+    };
+    let set: Vec<PathBuf> = names
+        .iter()
+        .map(|n| layer_path(&prefix, n))
+        .filter(|p| p.exists() || p.as_path() == path)
+        .collect();
+    set
 }
 
 /// What a shapefile export did beside writing its files.

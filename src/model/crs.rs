@@ -25,6 +25,12 @@ impl Crs {
         matches!(self.epsg, 4326 | 4490 | 4610 | 4214)
     }
 
+    /// The grid every coordinate in this CRS lies on ([`Precision`](super::Precision)):
+    /// one millimetre, as every working CRS is in metres.
+    pub fn precision(&self) -> super::Precision {
+        super::Precision::MILLIMETRE
+    }
+
     pub fn authority(&self) -> String {
         format!("EPSG:{}", self.epsg)
     }

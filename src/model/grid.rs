@@ -108,6 +108,14 @@ pub struct Staff {
     pub phone: String,
 }
 
+impl Staff {
+    /// A row added and not yet typed in: no name and no phone. It is no person yet: it
+    /// fills no role and its missing phone is no finding.
+    pub fn is_blank(&self) -> bool {
+        self.name.trim().is_empty() && self.phone.trim().is_empty()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {
     /// Stable id: the feature id, else the `id` or `code` property, else generated.

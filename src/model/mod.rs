@@ -5,10 +5,12 @@ mod change;
 mod crs;
 mod grid;
 mod ids;
+mod precision;
 mod settings;
 
 pub use change::{ChangeSet, Feature, GridChange, Layer};
 pub use ids::IdIndex;
+pub use precision::Precision;
 pub use settings::{AuditSettings, CodeSchemeSettings, FieldMap, PrintSettings, ProjectSettings};
 
 pub use crs::{Crs, WorkingChoice, gk_zone_epsg_for_lon, working_crs_for};

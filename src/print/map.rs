@@ -561,12 +561,32 @@ pub fn river_names(
             }
         }
         if let Some((_, placed, boxes)) = best {
-            for ((c, deg), ch) in placed.iter().zip(&chars) {
-                svg.glyph(*c, size, *deg, *ch, &attrs);
+            for ((c, deg), ch) in placed.iter().zip(reading_order(&placed, &chars)) {
+                svg.glyph(*c, size, *deg, ch, &attrs);
             }
             placer.take(&boxes);
         }
     }
+}
+
+/// The characters of a name in the order of `placed` (positions along the line and upright
+/// glyph angles): a glyph kept upright on a line drawn right to left reads against the
+/// line, so the name is laid from the line's far end, and 龙溪 does not print as 溪龙.
+fn reading_order(placed: &[([f64; 2], f64)], chars: &[char]) -> Vec<char> {
+    let (Some(first), Some(last)) = (placed.first(), placed.last()) else {
+        return chars.to_vec();
+    };
+    let along = [last.0[0] - first.0[0], last.0[1] - first.0[1]];
+    // The way the upright glyphs read, summed over the name.
+    let reads = placed.iter().fold([0.0, 0.0], |acc, (_, deg)| {
+        let r = deg.to_radians();
+        [acc[0] + r.cos(), acc[1] + r.sin()]
+    });
+    let mut out = chars.to_vec();
+    if along[0] * reads[0] + along[1] * reads[1] < 0.0 {
+        out.reverse();
+    }
+    out
 }
 
 /// Write a one-line label at the first of `spots` (top-left corners) where a `w`×`lh` box is

@@ -77,6 +77,8 @@ pub fn synthetic_project(cells: usize, seed: u64, densify_k: usize) -> Project {
     let x1 = x0 + step * n as f64;
     let y1 = y0 + step * n as f64;
     let polys = voronoi_cells(&seeds, x0, y0, x1, y1);
+    // On the coordinate grid, as a reader would leave them (shared vertices stay shared).
+    let precision = Crs::epsg(4546).precision();
     let mut grids: Vec<Grid> = polys
         .into_iter()
         .enumerate()
@@ -84,7 +86,10 @@ pub fn synthetic_project(cells: usize, seed: u64, densify_k: usize) -> Project {
             let mut g = Grid::new(
                 format!("C{:06}", i + 1),
                 2,
-                densify(&MultiPolygon(vec![p]), densify_k),
+                precision.snap_multipolygon(&densify(
+                    &precision.snap_multipolygon(&MultiPolygon(vec![p])),
+                    densify_k,
+                )),
             );
             g.code = format!("T{:06}", i + 1);
             g.name = format!("cell {}", i + 1);
@@ -144,7 +149,8 @@ pub fn plant_vertex_faults(project: &mut Project, n: usize, seed: u64) {
             x: rng.f64() * 40.0 - 20.0,
             y: rng.f64() * 40.0 - 20.0,
         };
-        poly.exterior_mut(|ls| ls.0[k] = ls.0[k] + d);
+        let precision = project.crs.precision();
+        poly.exterior_mut(|ls| ls.0[k] = precision.snap_coord(ls.0[k] + d));
     }
 }
 

@@ -412,7 +412,7 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
         geometry: town_shape.clone(),
         extra: Default::default(),
     }];
-    let clean = Project {
+    let mut clean = Project {
         name: "晋屏镇河长制网格化管理网格图（示例）".into(),
         crs: Crs::epsg(4546),
         boundary,
@@ -423,7 +423,11 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
         input_notes: Vec::new(),
         settings: Default::default(),
     };
-    let (faulty, planted) = plant_faults(&clean, &near_river)?;
+    // On the coordinate grid, as the files it is written to read back.
+    let precision = clean.crs.precision();
+    precision.snap_project(&mut clean);
+    let (mut faulty, planted) = plant_faults(&clean, &near_river)?;
+    precision.snap_project(&mut faulty);
     Some(SampleMaps {
         clean,
         faulty,

@@ -213,7 +213,9 @@ fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     app.tool = Tool::Select;
 }
 
-/// The way along a ring (grid or boundary) between two of its vertices, for tracing.
+/// The way along a ring (a grid's outline or hole, or the boundary) between two of its
+/// vertices, for tracing: the shortest such way in metres, over every ring that has both
+/// (a hole's edge, not the long way round the grid around it).
 fn trace_between(doc: &Document, from: Coord<f64>, to: Coord<f64>) -> Option<Vec<Coord<f64>>> {
     if from == to {
         return None;
@@ -224,12 +226,26 @@ fn trace_between(doc: &Document, from: Coord<f64>, to: Coord<f64>) -> Option<Vec
         .filter_map(|id| doc.grid(id))
         .map(|g| &g.geometry)
         .chain(doc.project().boundary.iter().map(|b| &b.geometry))
-        .flat_map(|mp| mp.0.iter().map(|p| &p.exterior().0));
+        .flat_map(|mp| mp.0.iter())
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .map(|r| &r.0);
+    let length = |path: &[Coord<f64>]| -> f64 {
+        path.windows(2)
+            .map(|w| (w[1].x - w[0].x).hypot(w[1].y - w[0].y))
+            .sum()
+    };
     rings
         .filter(|r| r.contains(&from) && r.contains(&to))
         .filter_map(|r| crate::edit::trace(r, from, to))
-        .min_by_key(|path| path.len())
+        .min_by(|a, b| length(a).total_cmp(&length(b)))
         .filter(|path| path.len() > 2)
+}
+
+/// How many points the sketch had after each click, so that Backspace takes back a whole
+/// click (a traced run of many vertices at once). Kept in the canvas's memory, not in the
+/// app: it lives and dies with the sketch.
+fn sketch_runs(ui: &egui::Ui, f: impl FnOnce(&mut Vec<usize>)) {
+    ui.data_mut(|d| f(d.get_temp_mut_or_default::<Vec<usize>>(egui::Id::unique("sketch-runs"))));
 }
 
 /// Give the selected grid the drawn shape.
@@ -843,6 +859,8 @@ fn feature_vertices(
                 .snap_index()
                 .snap_except(w, tol, Some(from))
                 .map_or(w, |s| s.at);
+            // Where the edit puts it: on the coordinate grid.
+            let to = app.doc.project().crs.precision().snap_coord(to);
             super::features::move_vertex(app, &id, from, to, drag);
             app.tool = Tool::Vertices {
                 dragging: Some((to, drag)),
@@ -1049,6 +1067,7 @@ fn interact(
                 } else {
                     None
                 };
+                let before = pts.len();
                 match traced {
                     Some(path) => pts.extend(path.into_iter().skip(1)),
                     None => {
@@ -1057,9 +1076,23 @@ fn interact(
                         }
                     }
                 }
+                if pts.len() > before {
+                    sketch_runs(ui, |runs| {
+                        runs.retain(|&n| n < before);
+                        runs.push(before);
+                    });
+                }
             }
             if backspace && !typing {
-                pts.pop();
+                // Back to where the sketch was before the last click.
+                let mut to = pts.len().saturating_sub(1);
+                sketch_runs(ui, |runs| {
+                    runs.retain(|&n| n < pts.len());
+                    if let Some(n) = runs.pop() {
+                        to = n;
+                    }
+                });
+                pts.truncate(to);
             }
             // A natural village is one point: placed by the click.
             if app.edit_layer == Layer::Villages && matches!(app.tool, Tool::Draw(_)) {
@@ -1070,8 +1103,15 @@ fn interact(
                 return;
             }
             let finish = (enter && !typing) || double;
+            // Esc drops the sketch and keeps the tool; Esc with no sketch leaves the tool.
             if esc {
-                app.tool = Tool::Select;
+                sketch_runs(ui, Vec::clear);
+                app.tool = match (pts.is_empty(), &app.tool) {
+                    (true, _) => Tool::Select,
+                    (false, Tool::Draw(_)) => Tool::Draw(Vec::new()),
+                    (false, Tool::Reshape(_)) => Tool::Reshape(Vec::new()),
+                    (false, _) => Tool::Split(Vec::new()),
+                };
                 return;
             }
             if finish {
@@ -1166,6 +1206,9 @@ fn interact(
                 if response.dragged_by(egui::PointerButton::Primary)
                     && let Some((to, kind)) = target
                 {
+                    // The vertex lands on the coordinate grid; the next frame of the drag
+                    // moves it from there.
+                    let to = app.doc.project().crs.precision().snap_coord(to);
                     let t = crate::edit::move_vertex(&app.doc, from, to, &drag.to_string());
                     app.commit(t);
                     app.tool = Tool::Vertices {
@@ -1191,7 +1234,10 @@ fn interact(
                         } => at,
                         _ => from,
                     };
-                    if let Some(s) = app.doc.snap_index().snap_except(at, 1e-6, Some(at))
+                    // On the grid, a vertex snapped onto an edge is within the precision's
+                    // tolerance of it, not on it to the last bit.
+                    let tol = app.doc.project().crs.precision().tolerance();
+                    if let Some(s) = app.doc.snap_index().snap_except(at, tol, Some(at))
                         && let crate::edit::SnapKind::Edge(a, b) = s.kind
                     {
                         let mut t = crate::edit::insert_vertex(&app.doc, a, b, at);

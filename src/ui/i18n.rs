@@ -157,6 +157,7 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "properties" => ("属性", "Properties"),
         "audit" => ("检查结果", "Audit"),
         "name" => ("名称", "Name"),
+        "person_name" => ("姓名", "Name"),
         "code" => ("编码", "Code"),
         "level" => ("级别", "Level"),
         "parent" => ("上级", "Parent"),

@@ -124,12 +124,14 @@ impl ImportDialog {
             return;
         };
         let old = std::mem::take(&mut self.cad_layers);
+        // A frame layer (图框/TK) comes unticked: taken as a polygon it would parent
+        // every grid.
         self.cad_layers = found
             .into_iter()
             .enumerate()
-            .map(|(i, (name, n))| {
-                let on = old.get(i).is_none_or(|o| o.2);
-                (name, n, on)
+            .map(|(i, l)| {
+                let on = old.get(i).map_or(!l.frame, |o| o.2);
+                (l.name, l.entities, on)
             })
             .collect();
     }

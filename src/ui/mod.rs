@@ -402,7 +402,8 @@ pub fn app_dir() -> Option<PathBuf> {
     Some(base.join("gridmap"))
 }
 
-/// The recovery copy of the project at `path`: beside it on Linux (`.NAME.recovery.geojson`);
+/// The recovery copy of the project at `path`, in the project format (GeoPackage: exact
+/// coordinates, every record and setting), beside it on Linux (`.NAME.recovery.gpkg`);
 /// on Windows under `%APPDATA%\gridmap\recovery`, named after the file and a hash of its
 /// full path (a project on a share or a USB stick may be read-only). Untitled work goes to
 /// the temporary folder (Linux) or the same recovery folder (Windows).
@@ -419,14 +420,14 @@ fn recovery_path(path: Option<&Path>) -> PathBuf {
                 use std::hash::{Hash, Hasher};
                 let mut h = rustc_hash::FxHasher::default();
                 p.hash(&mut h);
-                dir.join(format!("{name}.{:016x}.recovery.geojson", h.finish()))
+                dir.join(format!("{name}.{:016x}.recovery.gpkg", h.finish()))
             }
-            _ => dir.join("untitled.recovery.geojson"),
+            _ => dir.join("untitled.recovery.gpkg"),
         };
     }
     match (path, name) {
-        (Some(p), Some(name)) => p.with_file_name(format!(".{name}.recovery.geojson")),
-        _ => std::env::temp_dir().join("gridmap-untitled.recovery.geojson"),
+        (Some(p), Some(name)) => p.with_file_name(format!(".{name}.recovery.gpkg")),
+        _ => std::env::temp_dir().join("gridmap-untitled.recovery.gpkg"),
     }
 }
 
@@ -791,31 +792,36 @@ impl GridmapApp {
             UiCommand::ZoomFinding(i) => {
                 self.highlight = self.doc.auditor().findings().nth(i).cloned();
                 if let Some(f) = self.highlight.clone() {
-                    // A finding of grids selects them (their records show); a gap names
-                    // its parent, which stays unselected.
-                    if !matches!(f.kind, crate::audit::Kind::Gap | crate::audit::Kind::Sliver) {
-                        let ids: Vec<String> = f
-                            .ids
-                            .iter()
-                            .filter(|id| self.doc.grid(id).is_some())
-                            .cloned()
-                            .collect();
-                        if !ids.is_empty() {
-                            self.selection = ids;
-                        }
-                    }
-                    let r = f
-                        .geometry
-                        .as_ref()
-                        .and_then(geo::BoundingRect::bounding_rect)
-                        .or_else(|| {
-                            union_rects(
-                                f.ids
-                                    .iter()
-                                    .filter_map(|id| self.doc.grid(id))
-                                    .filter_map(|g| crate::geom::envelope(&g.geometry)),
-                            )
-                        });
+                    // A finding selects its grids, so the properties show a record it
+                    // names and never one selected before: a gap or sliver selects the
+                    // grids around it (its parent, named last, stays unselected); a
+                    // finding of no grid (a river, a reservoir) clears the selection.
+                    let gap =
+                        matches!(f.kind, crate::audit::Kind::Gap | crate::audit::Kind::Sliver);
+                    let named = if gap {
+                        &f.ids[..f.ids.len().saturating_sub(1)]
+                    } else {
+                        &f.ids[..]
+                    };
+                    self.selection = named
+                        .iter()
+                        .filter(|id| self.doc.grid(id).is_some())
+                        .cloned()
+                        .collect();
+                    // Where the finding is an area or a line, it is shown; a finding of a
+                    // record (marked by a point) shows its grids whole.
+                    let grids = || {
+                        union_rects(
+                            f.ids
+                                .iter()
+                                .filter_map(|id| self.doc.grid(id))
+                                .filter_map(|g| crate::geom::envelope(&g.geometry)),
+                        )
+                    };
+                    let r = match &f.geometry {
+                        Some(geo::Geometry::Point(_)) | None => grids(),
+                        Some(g) => geo::BoundingRect::bounding_rect(g).or_else(grids),
+                    };
                     if let Some(r) = r {
                         self.view.fit(crate::geom::expand(
                             r,
@@ -1251,10 +1257,7 @@ impl GridmapApp {
             && self.saver.pending == 0
             && self.last_autosave.elapsed() >= Duration::from_secs(60)
         {
-            self.last_autosave = Instant::now();
-            let p = recovery_path(self.doc.path.as_deref());
-            self.saver
-                .write(p, saver::WriteKind::Recovery, self.doc.revision());
+            self.write_recovery();
         }
         for w in self.saver.done() {
             match (w.kind, w.result) {
@@ -1268,6 +1271,17 @@ impl GridmapApp {
                 }
             }
         }
+    }
+
+    /// Write the recovery copy of the work now (off the UI thread; the autosave does it
+    /// every minute while there is unsaved work).
+    pub fn write_recovery(&mut self) {
+        self.last_autosave = Instant::now();
+        let steps = self.doc.take_steps();
+        self.saver.steps(steps);
+        let p = recovery_path(self.doc.path.as_deref());
+        self.saver
+            .write(p, saver::WriteKind::Recovery, self.doc.revision());
     }
 
     /// The project file was written at `revision`.
@@ -1284,6 +1298,14 @@ impl GridmapApp {
         self.settings.remember(path);
         self.store_settings();
         self.message = format!("已保存 saved: {}", path.display());
+    }
+
+    /// The user chose not to keep this work: its recovery copy goes (after a write under
+    /// way has finished, so that none is left behind), and is not offered next time.
+    pub fn discard_recovery(&mut self) {
+        self.saver.wait(Duration::from_secs(10));
+        let _ = self.saver.done();
+        let _ = std::fs::remove_file(recovery_path(self.doc.path.as_deref()));
     }
 
     /// A save is being written off the UI thread.
@@ -1358,6 +1380,7 @@ impl GridmapApp {
                 Some(1) => {
                     self.allow_close = true;
                     self.confirm_close = false;
+                    self.discard_recovery();
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
                 Some(_) => self.confirm_close = false,

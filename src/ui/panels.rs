@@ -651,6 +651,12 @@ fn field(
     }
 }
 
+/// Whether a roster row's phone is fine to show: valid, or the row is still blank (a
+/// person added and not yet typed in), as the audit sees it.
+fn phone_ok(s: &Staff) -> bool {
+    s.is_blank() || is_valid_phone(&s.phone)
+}
+
 /// Width of the role picker: five characters (网格协助员) and the arrow.
 const ROLE_W: f32 = 100.0;
 
@@ -660,260 +666,300 @@ pub fn properties_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
         .min_size(320.0)
         .show(ui, |ui| {
             ui.heading(app.t("properties"));
-            if app.edit_layer != crate::model::Layer::Grids {
-                super::features::properties(app, ui);
-                return;
-            }
-            let Some(id) = app.selection.first().cloned() else {
-                ui.label(app.t("no_selection"));
-                return;
-            };
-            let Some(g) = app.doc.project().grid(&id).cloned() else {
-                return;
-            };
-            let l = app.lang;
-            egui::Grid::new("record").num_columns(2).show(ui, |ui| {
-                field(
-                    app,
-                    ui,
-                    &id,
-                    super::tr(l, "name"),
-                    g.name.clone(),
-                    |g, v| g.name = v,
-                );
-                field(
-                    app,
-                    ui,
-                    &id,
-                    super::tr(l, "code"),
-                    g.code.clone(),
-                    |g, v| g.code = v,
-                );
-                field(
-                    app,
-                    ui,
-                    &id,
-                    super::tr(l, "level"),
-                    g.level.to_string(),
-                    |g, v| {
-                        if let Ok(n) = v.trim().parse() {
-                            g.level = n;
-                        }
-                    },
-                );
-                parent_picker(app, ui, &g);
-                field(
-                    app,
-                    ui,
-                    &id,
-                    super::tr(l, "households"),
-                    g.households.map(|v| v.to_string()).unwrap_or_default(),
-                    |g, v| {
-                        g.households = v.trim().parse().ok();
-                    },
-                );
-                field(
-                    app,
-                    ui,
-                    &id,
-                    super::tr(l, "population"),
-                    g.population.map(|v| v.to_string()).unwrap_or_default(),
-                    |g, v| {
-                        g.population = v.trim().parse().ok();
-                    },
-                );
-                field(
-                    app,
-                    ui,
-                    &id,
-                    super::tr(l, "notes"),
-                    g.notes.clone(),
-                    |g, v| g.notes = v,
-                );
-                ui.label(super::tr(l, "area"));
-                let a = crate::geom::area(&g.geometry);
-                ui.label(format!(
-                    "{:.0} m² · {:.2} km² · {:.1} 亩",
-                    a,
-                    a / 1e6,
-                    a / 666.667
-                ));
-                ui.end_row();
-            });
-            if app.doc.project().children_of(&id).next().is_some()
-                && ui.button(super::tr(l, "renumber_children")).clicked()
-            {
-                app.execute(UiCommand::Renumber(vec![id.clone()]));
-            }
-            if g.level == 2 {
-                ui.horizontal(|ui| {
-                    if ui.button(super::tr(l, "propose")).clicked() {
-                        app.execute(UiCommand::Propose(id.clone()));
-                    }
-                    ui.checkbox(&mut app.propose_along_rivers, super::tr(l, "along_rivers"));
-                });
-            }
-            // Four bounds: derived from the map until written by hand.
-            let fb = app.four_bounds_of(&id);
-            ui.horizontal(|ui| {
-                ui.strong(super::tr(l, "four_bounds"));
-                ui.label(super::tr(
-                    l,
-                    if fb.edited {
-                        "edited_by_hand"
-                    } else {
-                        "derived"
-                    },
-                ));
-                if fb.review {
-                    ui.colored_label(
-                        Color32::from_rgb(0xb0, 0x70, 0x00),
-                        super::tr(l, "bounds_review"),
-                    );
-                    if ui.button(super::tr(l, "bounds_checked")).clicked() {
-                        let mut f = fb.clone();
-                        f.review = false;
-                        let t =
-                            crate::edit::set_record(&app.doc, &id, "四至 / Four bounds", |g| {
-                                g.extra
-                                    .insert(crate::records::FOUR_BOUNDS.into(), f.to_value());
-                            });
-                        if let Ok(t) = t {
-                            app.commit(t);
-                        }
-                    }
-                }
-                if fb.edited && ui.button(super::tr(l, "rederive")).clicked() {
-                    let t = crate::edit::set_record(&app.doc, &id, "四至 / Four bounds", |g| {
-                        g.extra.remove(crate::records::FOUR_BOUNDS);
-                    });
-                    if let Ok(t) = t {
-                        app.commit(t);
-                    }
-                }
-            });
-            egui::Grid::new("four-bounds")
-                .num_columns(2)
+            // The record scrolls: an expanded change log or a long roster never pushes
+            // the staff out of the window.
+            egui::ScrollArea::vertical()
+                .id_salt("properties-scroll")
+                .auto_shrink([false, false])
                 .show(ui, |ui| {
-                    for (side, (label, value)) in fb.lines().into_iter().enumerate() {
-                        let base = fb.clone();
-                        field(app, ui, &id, label, value.to_string(), move |g, v| {
-                            let mut f = base.clone();
-                            *[&mut f.east, &mut f.south, &mut f.west, &mut f.north][side] = v;
-                            f.edited = true;
-                            f.review = false;
-                            g.extra
-                                .insert(crate::records::FOUR_BOUNDS.into(), f.to_value());
-                        });
+                    if app.edit_layer != crate::model::Layer::Grids {
+                        super::features::properties(app, ui);
+                        return;
                     }
+                    let Some(id) = app.selection.first().cloned() else {
+                        ui.label(app.t("no_selection"));
+                        return;
+                    };
+                    let Some(g) = app.doc.grid(&id).cloned() else {
+                        return;
+                    };
+                    record_fields(app, ui, &g);
+                    grid_actions(app, ui, &g);
+                    four_bounds(app, ui, &id);
+                    change_log(app, ui, &g);
+                    ui.separator();
+                    staff_editor(app, ui, &g);
                 });
-            let log = g.history();
-            if !log.is_empty() {
-                egui::CollapsingHeader::new(format!(
-                    "{} ({})",
-                    super::tr(l, "change_log"),
-                    log.len()
-                ))
-                .id_salt("change-log")
-                .show(ui, |ui| {
-                    for e in log.iter().rev().take(50) {
-                        ui.label(format!("{} {} {}", e.time, e.user, e.what));
-                        for f in &e.fields {
-                            ui.label(RichText::new(format!("    {}", f.describe())).weak());
-                        }
-                    }
+        });
+}
+
+/// Name, code, level, parent, households, population, notes and area.
+fn record_fields(app: &mut GridmapApp, ui: &mut egui::Ui, g: &crate::model::Grid) {
+    let l = app.lang;
+    let id = g.id.clone();
+    egui::Grid::new("record").num_columns(2).show(ui, |ui| {
+        field(
+            app,
+            ui,
+            &id,
+            super::tr(l, "name"),
+            g.name.clone(),
+            |g, v| g.name = v,
+        );
+        field(
+            app,
+            ui,
+            &id,
+            super::tr(l, "code"),
+            g.code.clone(),
+            |g, v| g.code = v,
+        );
+        field(
+            app,
+            ui,
+            &id,
+            super::tr(l, "level"),
+            g.level.to_string(),
+            |g, v| {
+                if let Ok(n) = v.trim().parse() {
+                    g.level = n;
+                }
+            },
+        );
+        parent_picker(app, ui, g);
+        field(
+            app,
+            ui,
+            &id,
+            super::tr(l, "households"),
+            g.households.map(|v| v.to_string()).unwrap_or_default(),
+            |g, v| {
+                g.households = v.trim().parse().ok();
+            },
+        );
+        field(
+            app,
+            ui,
+            &id,
+            super::tr(l, "population"),
+            g.population.map(|v| v.to_string()).unwrap_or_default(),
+            |g, v| {
+                g.population = v.trim().parse().ok();
+            },
+        );
+        field(
+            app,
+            ui,
+            &id,
+            super::tr(l, "notes"),
+            g.notes.clone(),
+            |g, v| g.notes = v,
+        );
+        ui.label(super::tr(l, "area"));
+        let a = crate::geom::area(&g.geometry);
+        ui.label(format!(
+            "{:.0} m² · {:.2} km² · {:.1} 亩",
+            a,
+            a / 1e6,
+            a / 666.667
+        ));
+        ui.end_row();
+    });
+}
+
+/// Renumber the children, and for a village the partition proposal.
+fn grid_actions(app: &mut GridmapApp, ui: &mut egui::Ui, g: &crate::model::Grid) {
+    let l = app.lang;
+    if app.doc.has_children(&g.id) && ui.button(super::tr(l, "renumber_children")).clicked() {
+        app.execute(UiCommand::Renumber(vec![g.id.clone()]));
+    }
+    if g.level == 2 {
+        ui.horizontal(|ui| {
+            if ui.button(super::tr(l, "propose")).clicked() {
+                app.execute(UiCommand::Propose(g.id.clone()));
+            }
+            ui.checkbox(&mut app.propose_along_rivers, super::tr(l, "along_rivers"));
+        });
+    }
+}
+
+/// Four bounds: derived from the map until written by hand.
+fn four_bounds(app: &mut GridmapApp, ui: &mut egui::Ui, id: &str) {
+    let l = app.lang;
+    let fb = app.four_bounds_of(id);
+    ui.horizontal(|ui| {
+        ui.strong(super::tr(l, "four_bounds"));
+        ui.label(super::tr(
+            l,
+            if fb.edited {
+                "edited_by_hand"
+            } else {
+                "derived"
+            },
+        ));
+        if fb.review {
+            ui.colored_label(
+                Color32::from_rgb(0xb0, 0x70, 0x00),
+                super::tr(l, "bounds_review"),
+            );
+            if ui.button(super::tr(l, "bounds_checked")).clicked() {
+                let mut f = fb.clone();
+                f.review = false;
+                let t = crate::edit::set_record(&app.doc, id, "四至 / Four bounds", |g| {
+                    g.extra
+                        .insert(crate::records::FOUR_BOUNDS.into(), f.to_value());
                 });
+                if let Ok(t) = t {
+                    app.commit(t);
+                }
             }
-            ui.separator();
-            ui.strong(super::tr(l, "staff"));
-            // Required roles and other record problems of this grid, from the audit.
-            for f in app.doc.auditor().findings_for(&id).iter().filter(|f| {
-                f.ids.first() == Some(&id)
-                    && matches!(
-                        f.kind,
-                        Kind::MissingStaff
-                            | Kind::MissingName
-                            | Kind::MissingCode
-                            | Kind::SizeOutOfRange
-                    )
-            }) {
-                let msg = if l == super::Lang::Zh {
-                    &f.message.zh
-                } else {
-                    &f.message.en
-                };
-                ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), format!("⚠ {msg}"));
-            }
-            let mut staff = g.staff.clone();
-            let mut changed = false;
-            let mut remove = None;
-            // Name and phone share the panel's width left by the role and the remove
-            // button: a full name and an 11-digit phone always show, and both widen with
-            // the panel.
-            let sp = ui.spacing().item_spacing.x;
-            let free = (ui.available_width() - ROLE_W - 44.0 - 3.0 * sp).max(170.0);
-            let (name_w, phone_w) = (free * 0.4, free * 0.6);
-            let h = ui.spacing().interact_size.y;
-            ui.horizontal(|ui| {
-                ui.add_sized([ROLE_W, h], egui::Label::new(super::tr(l, "role")));
-                ui.add_sized([name_w, h], egui::Label::new(super::tr(l, "name")));
-                ui.add_sized([phone_w, h], egui::Label::new(super::tr(l, "phone")));
+        }
+        if fb.edited && ui.button(super::tr(l, "rederive")).clicked() {
+            let t = crate::edit::set_record(&app.doc, id, "四至 / Four bounds", |g| {
+                g.extra.remove(crate::records::FOUR_BOUNDS);
             });
-            for (k, s) in staff.iter_mut().enumerate() {
-                ui.horizontal(|ui| {
-                    egui::ComboBox::from_id_salt(format!("role-{id}-{k}"))
-                        .selected_text(s.role.clone())
-                        .width(ROLE_W)
-                        .show_ui(ui, |ui| {
-                            for r in STANDARD_ROLES {
-                                changed |=
-                                    ui.selectable_value(&mut s.role, r.to_string(), r).changed();
-                            }
-                        });
-                    changed |= ui
-                        .add_sized(
-                            [name_w, h],
-                            egui::TextEdit::singleline(&mut s.name)
-                                .id_salt(format!("name-{id}-{k}")),
-                        )
-                        .changed();
-                    let ok = is_valid_phone(&s.phone);
-                    let phone = egui::TextEdit::singleline(&mut s.phone)
-                        .id_salt(format!("phone-{id}-{k}"))
-                        .text_color_opt((!ok).then_some(Color32::from_rgb(0xc0, 0x20, 0x20)));
-                    let r = ui.add_sized([phone_w, h], phone);
-                    changed |= r.changed();
-                    if !ok {
-                        r.on_hover_text(super::tr(l, "bad_phone"));
-                    }
-                    if ui.small_button(super::tr(l, "remove")).clicked() {
-                        remove = Some(k);
-                    }
-                });
-            }
-            for s in staff.iter().filter(|s| !is_valid_phone(&s.phone)) {
-                ui.colored_label(
-                    Color32::from_rgb(0xc0, 0x20, 0x20),
-                    format!("⚠ {} {}: {}", s.role, s.name, super::tr(l, "bad_phone")),
-                );
-            }
-            if let Some(k) = remove {
-                staff.remove(k);
-                changed = true;
-            }
-            if ui.button(super::tr(l, "add_staff")).clicked() {
-                staff.push(Staff {
-                    role: "网格员".into(),
-                    ..Default::default()
-                });
-                changed = true;
-            }
-            if changed
-                && let Ok(mut t) =
-                    crate::edit::set_record(&app.doc, &id, "人员 / Staff", |g| g.staff = staff)
-            {
-                t.merge_key = Some(format!("staff:{id}"));
+            if let Ok(t) = t {
                 app.commit(t);
             }
+        }
+    });
+    egui::Grid::new("four-bounds")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (side, (label, value)) in fb.lines().into_iter().enumerate() {
+                let base = fb.clone();
+                field(app, ui, id, label, value.to_string(), move |g, v| {
+                    let mut f = base.clone();
+                    *[&mut f.east, &mut f.south, &mut f.west, &mut f.north][side] = v;
+                    f.edited = true;
+                    f.review = false;
+                    g.extra
+                        .insert(crate::records::FOUR_BOUNDS.into(), f.to_value());
+                });
+            }
         });
+}
+
+/// The grid's change log, newest first, collapsed.
+fn change_log(app: &GridmapApp, ui: &mut egui::Ui, g: &crate::model::Grid) {
+    let log = g.history();
+    if log.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new(format!(
+        "{} ({})",
+        super::tr(app.lang, "change_log"),
+        log.len()
+    ))
+    .id_salt("change-log")
+    .show(ui, |ui| {
+        for e in log.iter().rev().take(50) {
+            ui.label(format!("{} {} {}", e.time, e.user, e.what));
+            for f in &e.fields {
+                ui.label(RichText::new(format!("    {}", f.describe())).weak());
+            }
+        }
+    });
+}
+
+/// The roster: role, name, phone and a remove button per person; the audit's record
+/// problems of this grid above it.
+fn staff_editor(app: &mut GridmapApp, ui: &mut egui::Ui, g: &crate::model::Grid) {
+    let l = app.lang;
+    let id = g.id.clone();
+    ui.strong(super::tr(l, "staff"));
+    // Required roles and other record problems of this grid, from the audit.
+    for f in app.doc.auditor().findings_for(&id).iter().filter(|f| {
+        f.ids.first() == Some(&id)
+            && matches!(
+                f.kind,
+                Kind::MissingStaff | Kind::MissingName | Kind::MissingCode | Kind::SizeOutOfRange
+            )
+    }) {
+        let msg = if l == super::Lang::Zh {
+            &f.message.zh
+        } else {
+            &f.message.en
+        };
+        ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), format!("⚠ {msg}"));
+    }
+    let mut staff = g.staff.clone();
+    let mut changed = false;
+    let mut remove = None;
+    // Name and phone share the panel's width left by the role and the remove button
+    // (measured in the language shown: "Remove" is wider than 删除): a full name and an
+    // 11-digit phone always show, and both widen with the panel.
+    let sp = ui.spacing().item_spacing.x;
+    let remove_w = {
+        let text = super::tr(l, "remove").to_string();
+        let font = egui::TextStyle::Button.resolve(ui.style());
+        let galley = ui.painter().layout_no_wrap(text, font, Color32::WHITE);
+        galley.size().x + 2.0 * ui.spacing().button_padding.x
+    };
+    let free = (ui.available_width() - ROLE_W - remove_w - 4.0 * sp).max(170.0);
+    let (name_w, phone_w) = (free * 0.4, free * 0.6);
+    let h = ui.spacing().interact_size.y;
+    ui.horizontal(|ui| {
+        ui.add_sized([ROLE_W, h], egui::Label::new(super::tr(l, "role")));
+        ui.add_sized([name_w, h], egui::Label::new(super::tr(l, "person_name")));
+        ui.add_sized([phone_w, h], egui::Label::new(super::tr(l, "phone")));
+    });
+    for (k, s) in staff.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_id_salt(format!("role-{id}-{k}"))
+                .selected_text(s.role.clone())
+                .width(ROLE_W)
+                .show_ui(ui, |ui| {
+                    for r in STANDARD_ROLES {
+                        changed |= ui.selectable_value(&mut s.role, r.to_string(), r).changed();
+                    }
+                });
+            changed |= ui
+                .add_sized(
+                    [name_w, h],
+                    egui::TextEdit::singleline(&mut s.name)
+                        .id_salt(format!("name-{id}-{k}"))
+                        .hint_text(super::tr(l, "person_name")),
+                )
+                .changed();
+            // A row not filled in yet is no error; a phone typed wrong is.
+            let ok = phone_ok(s);
+            let phone = egui::TextEdit::singleline(&mut s.phone)
+                .id_salt(format!("phone-{id}-{k}"))
+                .hint_text(super::tr(l, "phone"))
+                .text_color_opt((!ok).then_some(Color32::from_rgb(0xc0, 0x20, 0x20)));
+            let r = ui.add_sized([phone_w, h], phone);
+            changed |= r.changed();
+            if !ok {
+                r.on_hover_text(super::tr(l, "bad_phone"));
+            }
+            if ui.small_button(super::tr(l, "remove")).clicked() {
+                remove = Some(k);
+            }
+        });
+    }
+    for s in staff.iter().filter(|s| !phone_ok(s)) {
+        ui.colored_label(
+            Color32::from_rgb(0xc0, 0x20, 0x20),
+            format!("⚠ {} {}: {}", s.role, s.name, super::tr(l, "bad_phone")),
+        );
+    }
+    if let Some(k) = remove {
+        staff.remove(k);
+        changed = true;
+    }
+    if ui.button(super::tr(l, "add_staff")).clicked() {
+        staff.push(Staff {
+            role: "网格员".into(),
+            ..Default::default()
+        });
+        changed = true;
+    }
+    if changed
+        && let Ok(mut t) =
+            crate::edit::set_record(&app.doc, &id, "人员 / Staff", |g| g.staff = staff)
+    {
+        t.merge_key = Some(format!("staff:{id}"));
+        app.commit(t);
+    }
 }

@@ -38,6 +38,8 @@ pub struct Saver {
     rx: Receiver<Written>,
     /// Writes asked for and not yet done.
     pub pending: usize,
+    /// Writes that [`Saver::wait`] saw finish, for the next [`Saver::done`].
+    finished: Vec<Written>,
 }
 
 impl Saver {
@@ -83,7 +85,12 @@ impl Saver {
                 }
             }
         });
-        Saver { tx, rx, pending: 0 }
+        Saver {
+            tx,
+            rx,
+            pending: 0,
+            finished: Vec::new(),
+        }
     }
 
     /// Start over from a copy of a newly opened project.
@@ -104,10 +111,27 @@ impl Saver {
         let _ = self.tx.send(Msg::Write(path, kind, revision));
     }
 
+    /// Wait until the writes asked for are done (at most `limit`); they are then taken in
+    /// by the next [`Saver::done`].
+    pub fn wait(&mut self, limit: std::time::Duration) {
+        let until = std::time::Instant::now() + limit;
+        while self.pending > 0 && std::time::Instant::now() < until {
+            match self.rx.recv_timeout(until - std::time::Instant::now()) {
+                Ok(w) => {
+                    self.pending = self.pending.saturating_sub(1);
+                    self.finished.push(w);
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
     /// Writes done since the last call.
     pub fn done(&mut self) -> Vec<Written> {
-        let v: Vec<Written> = self.rx.try_iter().collect();
-        self.pending = self.pending.saturating_sub(v.len());
+        let new: Vec<Written> = self.rx.try_iter().collect();
+        self.pending = self.pending.saturating_sub(new.len());
+        let mut v = std::mem::take(&mut self.finished);
+        v.extend(new);
         v
     }
 }

@@ -1,6 +1,10 @@
 //! Helpers shared by the integration tests.
+#![allow(dead_code)]
 
 use std::path::Path;
+
+pub mod edits;
+pub mod ui;
 
 /// Rename DBF columns in place (the header's 11-byte field names), as data from another
 /// office would name them.
