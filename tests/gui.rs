@@ -289,7 +289,12 @@ fn a_gap_is_fixed_from_its_row_in_the_audit_list() {
         panic!("a gap is an area");
     };
     let level = h.state().gap_level(&gap);
-    let targets = gridmap::edit::gap_neighbours(&h.state().doc, &shape, level);
+    let targets = gridmap::edit::gap_neighbours(
+        &h.state().doc,
+        &shape,
+        level,
+        gap.ids.last().map(String::as_str),
+    );
     assert!(targets.len() >= 2, "{targets:?}");
     assert!(targets.windows(2).all(|w| w[0].1 >= w[1].1));
     let best = h.state().doc.grid(&targets[0].0).unwrap().clone();

@@ -11,12 +11,16 @@ use super::history::{Change, LayerChanges, Transaction};
 use super::lookup::Lookup;
 use crate::geom;
 use crate::model::{Feature, Grid, Level, Project};
-use geo::{BooleanOps, Coord, LineString, MultiPolygon, Polygon, Rect};
+use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
-/// Vertices closer than this (metres) are the same vertex.
-pub const SNAP_EPS: f64 = 1e-3;
+/// Vertices closer than this (metres) are the same vertex, and a vertex this close to an
+/// edge lies on it: the tolerance of the coordinate grid ([`crate::model::Precision`]), the
+/// farthest snapping can move two things apart that were one (√2 cells, a diagonal
+/// neighbour), with room for the rounding of that distance (1.5 cells; two cells apart
+/// are two vertices).
+pub const SNAP_EPS: f64 = 1.5 * crate::model::Precision::MILLIMETRE.resolution();
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EditError {
@@ -82,6 +86,121 @@ pub(super) fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree) -> MultiPolyg
             .filter(|p| p.exterior().0.len() >= 4)
             .collect(),
     )
+}
+
+/// A boolean result brought onto the coordinate grid as one piece: snapped, then vertices
+/// within [`SNAP_EPS`] of each other merged (the same crossing computed by two overlays can
+/// round to two neighbouring grid points) into an existing vertex of `anchors` where there
+/// is one, else into the first, and what that leaves degenerate dropped: repeated points,
+/// spikes, rings of fewer than three points.
+pub(super) fn tidy(
+    mp: &MultiPolygon<f64>,
+    precision: crate::model::Precision,
+    anchors: &VertexTree,
+) -> MultiPolygon<f64> {
+    let snapped = precision.snap_multipolygon(mp);
+    let cell = |c: Coord<f64>| {
+        (
+            (c.x / SNAP_EPS).floor() as i64,
+            (c.y / SNAP_EPS).floor() as i64,
+        )
+    };
+    let mut polys = Vec::with_capacity(snapped.0.len());
+    // Across all parts: a vertex of one part 1 mm from another part's is the same vertex.
+    let mut seen: rustc_hash::FxHashMap<(i64, i64), Vec<Coord<f64>>> = Default::default();
+    for p in &snapped.0 {
+        let mut merge = |c: Coord<f64>| -> Coord<f64> {
+            let c = match anchors.nearest_neighbor(&[c.x, c.y]) {
+                Some(a) if (a.geom()[0] - c.x).hypot(a.geom()[1] - c.y) <= SNAP_EPS => Coord {
+                    x: a.geom()[0],
+                    y: a.geom()[1],
+                },
+                _ => c,
+            };
+            let (i, j) = cell(c);
+            for di in -1..=1 {
+                for dj in -1..=1 {
+                    if let Some(v) = seen.get(&(i + di, j + dj))
+                        && let Some(&r) =
+                            v.iter().find(|r| (r.x - c.x).hypot(r.y - c.y) <= SNAP_EPS)
+                    {
+                        return r;
+                    }
+                }
+            }
+            seen.entry((i, j)).or_default().push(c);
+            c
+        };
+        let mut ring = |ls: &LineString<f64>| -> Option<LineString<f64>> {
+            let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
+            for &c in &ls.0 {
+                let m = merge(c);
+                if pts.last() != Some(&m) {
+                    pts.push(m);
+                }
+            }
+            if pts.len() > 1 && pts.first() == pts.last() {
+                pts.pop();
+            }
+            // Spikes: a, b, a.
+            let mut k = 0;
+            while pts.len() >= 3 && k < pts.len() {
+                let n = pts.len();
+                if pts[(k + n - 1) % n] == pts[(k + 1) % n] {
+                    let hi = k.max((k + 1) % n);
+                    let lo = k.min((k + 1) % n);
+                    pts.remove(hi);
+                    pts.remove(lo);
+                    k = 0;
+                } else {
+                    k += 1;
+                }
+            }
+            let mut distinct = pts.clone();
+            distinct.sort_by(|a, b| geom::coord_cmp(*a, *b));
+            distinct.dedup();
+            if distinct.len() < 3 {
+                return None;
+            }
+            pts.push(pts[0]);
+            Some(LineString(pts))
+        };
+        let Some(shell) = ring(p.exterior()) else {
+            continue;
+        };
+        let holes = p.interiors().iter().filter_map(&mut ring).collect();
+        polys.push(Polygon::new(shell, holes));
+    }
+    MultiPolygon(polys)
+}
+
+/// Parts of a result that meet along an edge are one polygon: parts the overlay kept apart
+/// by a sliver thinner than the grid come out of [`tidy`] touching, which is no valid
+/// polygon. Each part takes the others' vertices that lie on its edges, then the parts are
+/// joined by cancelling the edges they share.
+fn weld(
+    mp: MultiPolygon<f64>,
+    precision: crate::model::Precision,
+    anchors: &VertexTree,
+) -> MultiPolygon<f64> {
+    if mp.0.len() < 2 {
+        return mp;
+    }
+    let vertices: Vec<Coord<f64>> = all_coords(&mp).collect();
+    let parts: Vec<MultiPolygon<f64>> =
+        mp.0.iter()
+            .map(|p| {
+                let one = MultiPolygon(vec![p.clone()]);
+                node(&one, &vertices).unwrap_or(one)
+            })
+            .collect();
+    let refs: Vec<&MultiPolygon<f64>> = parts.iter().collect();
+    let joined = geom::union_outline(&refs);
+    if geom::area(&joined) + 1e-6 < geom::area(&mp) {
+        // The parts overlapped rather than touched: keep the overlay's answer.
+        return mp;
+    }
+    tidy(&joined, precision, anchors)
 }
 
 /// Insert into `mp` each of `vertices` that lies on one of its edges (within
@@ -214,25 +333,42 @@ pub fn free_part(
     let parent_grid = parent
         .and_then(|p| ctx.position(p))
         .map(|i| &project.grids[i]);
-    let mut result = shape.clone();
+    use i_overlay::core::overlay_rule::OverlayRule;
+    // On the coordinate grid, so the edges the shape shares with the parent and the
+    // neighbours stay exactly theirs through every step.
+    let resolution = project.crs.precision().resolution();
+    let mut result = project.crs.precision().snap_multipolygon(shape);
     if let Some(p) = parent_grid {
-        result = result.intersection(&p.geometry);
+        result = geom::grid_overlay(&result, &p.geometry, OverlayRule::Intersect, resolution);
     }
     let Some(env) = rect_of(&result) else {
         return result;
     };
     let near = neighbours(ctx, level, env, exclude);
-    for (_, g) in &near {
-        result = result.difference(&g.geometry);
+    if !near.is_empty() {
+        let others = MultiPolygon(
+            near.iter()
+                .flat_map(|(_, g)| g.geometry.0.iter().cloned())
+                .collect(),
+        );
+        result = geom::grid_overlay(&result, &others, OverlayRule::Difference, resolution);
     }
     let tree = vertex_tree(near.iter().map(|(_, g)| *g).chain(parent_grid));
     // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
-    let snapped = project
-        .crs
-        .precision()
-        .snap_multipolygon(&snap_back(&result, &tree));
+    let precision = project.crs.precision();
+    let snapped = weld(tidy(&result, precision, &tree), precision, &tree);
+    // The neighbours' and the parent's vertices that lie on the new edges become vertices
+    // of the shape too (the other way round, the neighbours take the shape's vertices:
+    // [`node_neighbours`]), so the shared boundary matches vertex for vertex.
+    let theirs: Vec<Coord<f64>> = near
+        .iter()
+        .map(|(_, g)| *g)
+        .chain(parent_grid)
+        .flat_map(|g| all_coords(&g.geometry))
+        .collect();
+    let noded = node(&snapped, &theirs).unwrap_or(snapped);
     MultiPolygon(
-        snapped
+        noded
             .0
             .into_iter()
             .filter(|p| geom::area(&MultiPolygon(vec![p.clone()])) > 1e-6)
@@ -455,7 +591,7 @@ pub fn split(
         .into_iter()
         // One overlay, one rounding: the pieces share the cut bit for bit.
         .map(|s| geom::shapes_to_multipolygon(vec![s]))
-        .map(|mp| precision.snap_multipolygon(&snap_back(&mp, &tree)))
+        .map(|mp| tidy(&mp, precision, &tree))
         .filter(|mp| geom::area(mp) > 1e-6)
         .collect();
     if parts.len() < 2 {
@@ -696,11 +832,25 @@ pub fn fill_gap(
     parent: Option<&str>,
     into: Option<&str>,
 ) -> Result<Transaction, EditError> {
+    // The gap as the audit measured it went through an overlay: its corners are the
+    // grids' vertices only to within rounding. Put them back on those vertices (and the
+    // crossings on the coordinate grid), so that the union below meets the grids exactly.
+    let gap = &{
+        let project = ctx.project();
+        let near = rect_of(gap).map(|r| ctx.grids_in(r)).unwrap_or_default();
+        let tree = vertex_tree(near.iter().map(|&i| &project.grids[i]));
+        tidy(gap, project.crs.precision(), &tree)
+    };
     match into {
         Some(id) => {
             let pos = find(ctx, id)?;
             let g = &ctx.project().grids[pos];
-            let shape = g.geometry.union(gap);
+            let shape = geom::grid_overlay(
+                &g.geometry,
+                gap,
+                i_overlay::core::overlay_rule::OverlayRule::Union,
+                ctx.project().crs.precision().resolution(),
+            );
             let mut t = reshape(ctx, id, shape, true)?;
             t.label = format!("缝隙并入 {} / Gap merged into {}", g.label(), g.label());
             Ok(t)
@@ -747,11 +897,14 @@ pub fn fill_gap(
 }
 
 /// The grids of `level` along the boundary of `gap`, with the length of boundary each
-/// shares with it (metres), longest first: where a gap is best merged.
+/// shares with it (metres), longest first: where a gap is best merged. With `parent`, only
+/// that grid's children: a gap inside a village is not merged into the next village's
+/// grid across its border (which cannot take it).
 pub fn gap_neighbours(
     ctx: &impl Lookup,
     gap: &MultiPolygon<f64>,
     level: Level,
+    parent: Option<&str>,
 ) -> Vec<(String, f64)> {
     const ON: f64 = 0.01;
     let Some(env) = rect_of(gap) else {
@@ -770,6 +923,7 @@ pub fn gap_neighbours(
         .into_iter()
         .map(|i| &project.grids[i])
         .filter(|g| g.level == level)
+        .filter(|g| parent.is_none_or(|p| g.parent.as_deref() == Some(p)))
         .filter_map(|g| {
             let theirs = segments(&g.geometry);
             let shared: f64 = gap_segments

@@ -10,7 +10,7 @@ pub use adjacency::{BoundarySegment, Neighbours, boundary_segments, colouring, n
 pub(crate) use mic::seg_dist2;
 pub use mic::{closest_on_segment, max_inscribed_circle};
 pub use overlay::{
-    WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, polygon_contours,
+    WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, grid_overlay, polygon_contours,
     push_directed_edges, shapes_to_multipolygon, union_outline,
 };
 pub use voronoi::voronoi_cells;

@@ -38,13 +38,13 @@ impl Precision {
     pub const MILLIMETRE: Precision = Precision { scale: 1000.0 };
 
     /// The size of a grid cell (metres).
-    pub fn resolution(&self) -> f64 {
+    pub const fn resolution(&self) -> f64 {
         1.0 / self.scale
     }
 
     /// How far two things that were one can be apart after snapping (see the module docs):
     /// `√2` times the resolution.
-    pub fn tolerance(&self) -> f64 {
+    pub const fn tolerance(&self) -> f64 {
         std::f64::consts::SQRT_2 / self.scale
     }
 

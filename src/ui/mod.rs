@@ -961,7 +961,14 @@ impl GridmapApp {
         }
         let v = match &f.geometry {
             Some(geo::Geometry::MultiPolygon(gap)) => {
-                crate::edit::gap_neighbours(&self.doc, gap, self.gap_level(f))
+                // Only the children of the parent the gap lies in.
+                let parent = f.ids.last().filter(|p| self.doc.grid(p).is_some());
+                crate::edit::gap_neighbours(
+                    &self.doc,
+                    gap,
+                    self.gap_level(f),
+                    parent.map(String::as_str),
+                )
             }
             _ => Vec::new(),
         };

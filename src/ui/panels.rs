@@ -418,9 +418,12 @@ fn finding_row(
                 app.gap_choice.insert(key, chosen);
             }
         }
-        if ui
-            .small_button(if zh { "新建网格" } else { "New grid" })
-            .clicked()
+        // A sliver is merged, never made a grid of its own: a grid a few centimetres
+        // wide would be a fault itself.
+        if f.kind == Kind::Gap
+            && ui
+                .small_button(if zh { "新建网格" } else { "New grid" })
+                .clicked()
         {
             cmd = Some(UiCommand::FillGap(f.clone()));
         }
