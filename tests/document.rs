@@ -167,3 +167,87 @@ fn a_stale_change_is_refused_and_changes_nothing() {
     doc.undo().unwrap();
     assert_eq!(doc.project(), &original);
 }
+
+/// A vertex dragged frame by frame onto a neighbour's edge, which then takes it (as the
+/// canvas does when the drag ends), leaves a live audit equal to a fresh one after every
+/// frame, after the drop, and after undo and redo (issue 22, item 4: a 544 m near-miss
+/// edge showed live that a fresh audit of the saved file did not have).
+#[test]
+fn a_vertex_dragged_onto_a_neighbours_edge_keeps_the_live_audit_fresh() {
+    use geo::Coord;
+    for (name, seeds) in [
+        ("jinping-faulty.geojson", 0..12u64),
+        ("jinping.geojson", 20..28),
+    ] {
+        for seed in seeds {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut doc = Document::new(load(name), None);
+            let p = doc.project().clone();
+            let level3: Vec<usize> = (0..p.grids.len())
+                .filter(|&i| p.grids[i].level == 3)
+                .collect();
+            let g = &p.grids[level3[rng.usize(..level3.len())]];
+            let ring = g.geometry.0[0].exterior().0.clone();
+            let v = ring[rng.usize(..ring.len() - 1)];
+            // An edge of another grid nearby, and a point on it.
+            let env = gridmap::geom::expand(geo::Rect::new(v, v), 300.0);
+            let Some((a, b)) = p
+                .grids
+                .iter()
+                .filter(|o| o.id != g.id && o.level == 3)
+                .filter(|o| {
+                    gridmap::geom::envelope(&o.geometry)
+                        .is_some_and(|e| gridmap::geom::rects_intersect(&e, &env))
+                })
+                .flat_map(|o| {
+                    o.geometry.0[0]
+                        .exterior()
+                        .0
+                        .windows(2)
+                        .map(|w| (w[0], w[1]))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|(a, b)| *a != v && *b != v)
+                .min_by(|x, y| {
+                    let d = |e: &(Coord<f64>, Coord<f64>)| {
+                        gridmap::geom::closest_on_segment(v, e.0, e.1)
+                    };
+                    let (p, q) = (d(x), d(y));
+                    (p.x - v.x)
+                        .hypot(p.y - v.y)
+                        .total_cmp(&(q.x - v.x).hypot(q.y - v.y))
+                })
+            else {
+                continue;
+            };
+            let t = 0.2 + 0.6 * rng.f64();
+            let target = Coord {
+                x: a.x + (b.x - a.x) * t,
+                y: a.y + (b.y - a.y) * t,
+            };
+            let drag = format!("drag{seed}");
+            let mut at = v;
+            for k in 1..=4 {
+                let f = k as f64 / 4.0;
+                let to = doc.project().crs.precision().snap_coord(Coord {
+                    x: v.x + (target.x - v.x) * f,
+                    y: v.y + (target.y - v.y) * f,
+                });
+                doc.commit(edit::move_vertex(doc.project(), at, to, &drag))
+                    .unwrap();
+                at = to;
+                check(&doc, &format!("{name} seed {seed} frame {k}"));
+            }
+            let mut t = edit::insert_vertex(doc.project(), a, b, at);
+            t.merge_key = Some(format!("move:{drag}"));
+            doc.commit(t).unwrap();
+            doc.seal();
+            check(&doc, &format!("{name} seed {seed} dropped on the edge"));
+            doc.undo().unwrap();
+            check(&doc, &format!("{name} seed {seed} undo"));
+            assert_eq!(doc.project(), &p, "{name} seed {seed}: one undo step");
+            doc.redo().unwrap();
+            check(&doc, &format!("{name} seed {seed} redo"));
+        }
+    }
+}

@@ -357,10 +357,14 @@ impl Auditor {
         {
             self.leaves.remove(&tree_item(e, id));
         }
-        if self.raw_edges.remove(id).is_some()
-            && let (Some(e), Some(t)) = (old.env, self.bad.get_mut(&old.level))
-        {
-            t.remove(&tree_item(e, id));
+        if self.raw_edges.remove(id).is_some() {
+            // Its near-miss edges are explained again from what the coverage finds now:
+            // none found leaves no finding behind (issue 22: a stale 544 m near-miss edge
+            // stayed on a grid whose edges had come to match).
+            work.edges.insert(id.to_string());
+            if let (Some(e), Some(t)) = (old.env, self.bad.get_mut(&old.level)) {
+                t.remove(&tree_item(e, id));
+            }
         }
         for pair in self.pairs_of.remove(id).unwrap_or_default() {
             let other = if pair.0 == id { &pair.1 } else { &pair.0 };

@@ -321,7 +321,9 @@ pub(super) fn node_neighbours(
 }
 
 /// The part of `shape` inside the parent (when given) and outside every other grid of
-/// `level` (avoid-overlap), snapped onto the existing vertices.
+/// `level` (avoid-overlap), snapped onto the existing vertices. Free space that the shape
+/// leaves beside it narrower than the project's gap width (a side drawn a pixel inside a
+/// hole's corner) is taken in: it would be a sliver, which no one draws on purpose.
 pub fn free_part(
     ctx: &impl Lookup,
     shape: &MultiPolygon<f64>,
@@ -352,6 +354,7 @@ pub fn free_part(
                 .collect(),
         );
         result = geom::grid_overlay(&result, &others, OverlayRule::Difference, resolution);
+        result = take_slivers(project, result, &others, parent_grid);
     }
     let tree = vertex_tree(near.iter().map(|(_, g)| *g).chain(parent_grid));
     // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
@@ -373,6 +376,66 @@ pub fn free_part(
             .into_iter()
             .filter(|p| geom::area(&MultiPolygon(vec![p.clone()])) > 1e-6)
             .collect(),
+    )
+}
+
+/// `result` with the pieces of free space around it (inside the parent, outside `others`)
+/// that are narrower than the gap width and touch it: the slivers a drawn side leaves.
+fn take_slivers(
+    project: &Project,
+    result: MultiPolygon<f64>,
+    others: &MultiPolygon<f64>,
+    parent: Option<&Grid>,
+) -> MultiPolygon<f64> {
+    use i_overlay::core::overlay_rule::OverlayRule;
+    let width = crate::model::ProjectSettings::of(&project.settings)
+        .audit
+        .gap_width;
+    let Some(env) = geom::envelope(&result) else {
+        return result;
+    };
+    if !(width > 0.0) {
+        return result;
+    }
+    let resolution = project.crs.precision().resolution();
+    // A window around the shape: pieces cut by its edge are no slivers of this shape.
+    let margin = (4.0 * width).max(5.0);
+    let window = geom::expand(env, margin);
+    let window_mp = MultiPolygon(vec![window.to_polygon()]);
+    let mut free = match parent {
+        Some(p) => geom::grid_overlay(&window_mp, &p.geometry, OverlayRule::Intersect, resolution),
+        None => window_mp,
+    };
+    free = geom::grid_overlay(&free, others, OverlayRule::Difference, resolution);
+    let left = geom::grid_overlay(&free, &result, OverlayRule::Difference, resolution);
+    let inner = geom::expand(window, -resolution);
+    let touching = |p: &Polygon<f64>| {
+        let pe = geom::envelope(&MultiPolygon(vec![p.clone()]));
+        let inside = pe.is_some_and(|e| {
+            e.min().x > inner.min().x
+                && e.min().y > inner.min().y
+                && e.max().x < inner.max().x
+                && e.max().y < inner.max().y
+        });
+        inside
+            && std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .flat_map(|r| r.0.iter())
+                .any(|&v| geom::boundary_distance(v, &result) <= SNAP_EPS)
+    };
+    let slivers: Vec<Polygon<f64>> = left
+        .0
+        .into_iter()
+        .filter(|p| !geom::is_wider_than(p, width) && touching(p))
+        .collect();
+    if slivers.is_empty() {
+        return result;
+    }
+    geom::grid_overlay(
+        &result,
+        &MultiPolygon(slivers),
+        OverlayRule::Union,
+        resolution,
     )
 }
 
@@ -519,6 +582,11 @@ pub fn insert_vertex(
     for pos in grids_at(ctx, a, b) {
         let g = &project.grids[pos];
         let done = map_vertex(&g.geometry, &|ls| {
+            // A ring that has the vertex already (the grid whose vertex was dropped on its
+            // own edge) does not take it twice.
+            if ls.0.contains(&at) {
+                return None;
+            }
             let i =
                 ls.0.windows(2)
                     .position(|w| (w[0] == a && w[1] == b) || (w[0] == b && w[1] == a))?;
