@@ -394,7 +394,7 @@ fn take_slivers(
     let Some(env) = geom::envelope(&result) else {
         return result;
     };
-    if !(width > 0.0) {
+    if width.is_nan() || width <= 0.0 {
         return result;
     }
     let resolution = project.crs.precision().resolution();
