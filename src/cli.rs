@@ -738,6 +738,12 @@ fn run() -> anyhow::Result<i32> {
                 opts.date = d;
             }
             let opts = opts.with_project_defaults(&project);
+            for (zh, en) in gridmap::print::preflight(&project, &opts) {
+                eprintln!(
+                    "{}",
+                    gridmap::error::bilingual(&format!("注意：{zh}"), &format!("note: {en}"))
+                );
+            }
             let printed =
                 commands::print(&project, &opts, &out, dpi).map_err(anyhow::Error::msg)?;
             for (page, names) in &printed.omitted {

@@ -403,3 +403,42 @@ fn invalid_grid_is_reported_and_the_audit_goes_on() {
             .contains("self-intersects at (50.00, 50.00)")
     );
 }
+
+/// A gap beside a single child is "next to" it, not "between" one grid (issue 22: a
+/// finding read 位于「下村二组」之间); and a sliver thinner than the coordinate grid's
+/// tolerance is rounding, not a finding.
+#[test]
+fn a_gap_beside_one_grid_is_next_to_it_and_rounding_noise_is_no_sliver() {
+    let town = grid("T", 1, None, rect(0.0, 0.0, 100.0, 100.0));
+    let a = grid("A", 2, Some("T"), rect(0.0, 0.0, 90.0, 100.0));
+    let p = Project {
+        grids: vec![town.clone(), a],
+        ..Default::default()
+    };
+    let r = audit(&p, &AuditConfig::default());
+    let gap = r.of_kind(Kind::Gap).next().expect("the gap");
+    assert!(
+        gap.message.zh.contains("紧邻「网格A」"),
+        "{}",
+        gap.message.zh
+    );
+    assert!(!gap.message.zh.contains("之间"), "{}", gap.message.zh);
+    // The child's edge 1 mm short of its parent's, over 100 m: 0.1 m², 1 mm wide.
+    let a = grid("A", 2, Some("T"), rect(0.0, 0.0, 99.999, 100.0));
+    let thin = Project {
+        grids: vec![town.clone(), a],
+        ..Default::default()
+    };
+    let r = audit(&thin, &AuditConfig::default());
+    assert_eq!(r.of_kind(Kind::Sliver).count(), 0, "{:?}", r.findings);
+    // 3 mm short is a fault: a sliver.
+    let a = grid("A", 2, Some("T"), rect(0.0, 0.0, 99.997, 100.0));
+    let r = audit(
+        &Project {
+            grids: vec![town, a],
+            ..Default::default()
+        },
+        &AuditConfig::default(),
+    );
+    assert_eq!(r.of_kind(Kind::Sliver).count(), 1, "{:?}", r.findings);
+}

@@ -862,7 +862,7 @@ fn print_dialog_previews_the_sheet_and_exports_a_board() {
     h.state_mut().selection = vec!["JP01-01".into()];
     h.get_by_label("文件").click();
     h.run_steps(2);
-    h.get_by_label("打印…").click();
+    h.get_by_label_contains("打印…").click();
     h.run_steps(4);
     {
         let s = h.state();
@@ -1515,7 +1515,7 @@ fn print_output_follows_layout_and_grid_and_warns_of_errors() {
     let mut h = app("jinping-faulty.geojson");
     h.get_by_label("文件").click();
     h.run_steps(2);
-    h.get_by_label("打印…").click();
+    h.get_by_label_contains("打印…").click();
     h.run_steps(3);
     let township = h.state().print_dialog.as_ref().unwrap().out.clone();
     assert!(township.contains("全镇网格图"), "{township}");

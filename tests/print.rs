@@ -885,3 +885,118 @@ fn township_map_lists_every_villages_heads_and_river_chiefs() {
     let town = p.grids.iter().find(|g| g.level == 1).unwrap();
     assert_eq!(qr_codes(&rasterise(&pdf, 72, 1)), vec![town.code.clone()]);
 }
+
+/// River names read in order along their rivers (issue 22: 龙溪 printed as 溪龙 where the
+/// river was drawn right to left): the glyphs, kept upright, read left to right (or top to
+/// bottom where the river runs straight down), so each character of a name lies after the
+/// one before it in that direction. Checked on the sample and on the sample with every
+/// river drawn the other way, from the glyph boxes `pdftotext` reads in the PDF.
+#[test]
+fn river_names_read_in_order_whichever_way_the_river_was_drawn() {
+    for reversed in [false, true] {
+        let mut p = sample();
+        if reversed {
+            for r in &mut p.rivers {
+                for l in &mut r.geometry.0 {
+                    l.0.reverse();
+                }
+            }
+        }
+        let doc = print::compose(&p, &opts(Layout::Township)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pdf = write_pdf(&doc, dir.path(), "town.pdf");
+        let w = words(&pdf);
+        let centre = |b: &[f64; 4]| [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0];
+        let mut checked = 0;
+        for r in p.rivers.iter().filter(|r| r.name.chars().count() >= 2) {
+            let chars: Vec<String> = r.name.chars().map(|c| c.to_string()).collect();
+            // Each printed character of the name, alone as a word (grid labels are longer).
+            let boxes: Vec<Vec<[f64; 4]>> = chars
+                .iter()
+                .map(|c| w.iter().filter(|(t, _)| t == c).map(|(_, b)| *b).collect())
+                .collect();
+            for first in &boxes[0] {
+                let size = (first[3] - first[1]).max(first[2] - first[0]);
+                // The name's next characters follow within a few glyph sizes.
+                let mut at = centre(first);
+                let mut chain = true;
+                for next in &boxes[1..] {
+                    let Some(b) = next.iter().find(|b| {
+                        let c = centre(b);
+                        (c[0] - at[0]).hypot(c[1] - at[1]) < 4.0 * size
+                    }) else {
+                        chain = false;
+                        break;
+                    };
+                    let c = centre(b);
+                    let (dx, dy) = (c[0] - at[0], c[1] - at[1]);
+                    assert!(
+                        dx > 0.05 * size || (dx.abs() <= 0.05 * size && dy > 0.0),
+                        "{} (reversed {reversed}): a character reads before the one ahead of it: {dx:.1}, {dy:.1}",
+                        r.name
+                    );
+                    at = c;
+                }
+                if chain {
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            checked >= 3,
+            "the names of at least three rivers found ({checked})"
+        );
+    }
+}
+
+/// A village's name on the township map sits inside one of its level-3 grids, never across
+/// their boundaries (issue 22: village labels crossed level-3 boundaries and read as a
+/// group's). Read from the PDF: each village name's box, taken back to the map, lies in a
+/// single level-3 grid of that village.
+#[test]
+fn village_names_sit_inside_one_of_their_level3_grids() {
+    let p = sample();
+    let doc = print::compose(&p, &opts(Layout::Township)).unwrap();
+    let meta = &doc.pages[0].meta;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write_pdf(&doc, dir.path(), "town.pdf");
+    let ws = words(&pdf);
+    let mut checked = 0;
+    for v in p.grids.iter().filter(|g| g.level == 2) {
+        // The village label: the largest word on the map (not in the table beside it)
+        // that is exactly its name.
+        let (r, _) = meta.frame.unwrap();
+        let on_map = |b: &[f64; 4]| {
+            let (x, y) = ((b[0] + b[2]) / 2.0 / MM, (b[1] + b[3]) / 2.0 / MM);
+            x > r[0] && x < r[0] + r[2] && y > r[1] && y < r[1] + r[3]
+        };
+        let Some((_, b)) = ws
+            .iter()
+            .filter(|(t, b)| *t == v.name && on_map(b))
+            .max_by(|a, b| (a.1[3] - a.1[1]).total_cmp(&(b.1[3] - b.1[1])))
+        else {
+            continue;
+        };
+        // The box, a little inside its edges (glyph boxes include side bearings).
+        let inset = 0.15 * (b[3] - b[1]);
+        let corners = [
+            (b[0] + inset, b[1] + inset),
+            (b[2] - inset, b[1] + inset),
+            (b[2] - inset, b[3] - inset),
+            (b[0] + inset, b[3] - inset),
+        ]
+        .map(|(x, y)| Point(to_world(meta, x / MM, y / MM)));
+        let home = p
+            .grids
+            .iter()
+            .filter(|g| g.parent.as_deref() == Some(v.id.as_str()))
+            .find(|g| corners.iter().all(|c| g.geometry.contains(c)));
+        assert!(
+            home.is_some(),
+            "the name of {} at {b:?} lies across its level-3 grids",
+            v.name
+        );
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked} village names found");
+}

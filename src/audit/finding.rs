@@ -55,6 +55,8 @@ pub enum Kind {
     BadPhone,
     /// Households or population outside the configured range.
     SizeOutOfRange,
+    /// 临时名称: a name the app gave (`…（分）`, `新网格 …`, `…补充网格`) still in place.
+    WorkingName,
 }
 
 impl Kind {
@@ -95,6 +97,7 @@ impl Kind {
             Kind::MissingStaff => "missing_staff",
             Kind::BadPhone => "bad_phone",
             Kind::SizeOutOfRange => "size_out_of_range",
+            Kind::WorkingName => "working_name",
         }
     }
 
@@ -124,6 +127,7 @@ impl Kind {
             Kind::MissingStaff => ("缺网格长", "missing grid head"),
             Kind::BadPhone => ("电话无效", "bad phone"),
             Kind::SizeOutOfRange => ("规模超范围", "size out of range"),
+            Kind::WorkingName => ("临时名称", "working name"),
         }
     }
 }

@@ -1287,6 +1287,11 @@ impl Auditor {
         self.store.len() == 0
     }
 
+    /// Whether any grid has level `level`.
+    pub fn has_level(&self, level: Level) -> bool {
+        self.levels.get(&level).is_some_and(|n| *n > 0)
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.store.count(severity)
     }

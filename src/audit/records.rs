@@ -175,6 +175,15 @@ pub(super) fn record(g: &Grid, cfg: &AuditConfig) -> Vec<Finding> {
                 format!("Grid {} has no name.", g.id),
             ));
         }
+        if crate::model::working_name::is_working(&g.name) {
+            out.push(Finding::new(
+                Kind::WorkingName,
+                Severity::Warning,
+                id(),
+                format!("网格「{l}」的名称是分割、绘制或填补缝隙时自动起的临时名称。发布前请改为正式名称（如自然村名）。"),
+                format!("Grid {l} still has the working name the app gave it (split, drawn or filled). Give it its real name (e.g. the natural village) before publishing."),
+            ));
+        }
         if g.code.trim().is_empty() {
             out.push(Finding::new(
                 Kind::MissingCode,

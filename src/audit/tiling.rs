@@ -409,10 +409,11 @@ pub(super) fn piece_findings<'g>(
         let mut ids: Vec<String> = near.iter().map(|g| g.id.clone()).collect();
         ids.sort();
         let names: Vec<&str> = near.iter().map(|g| g.label()).collect();
-        let near_zh = if names.is_empty() {
-            String::new()
-        } else {
-            format!("，位于「{}」之间", some_names(&names, "」「"))
+        // "Between" takes two: one grid alone is the grid the gap lies along.
+        let near_zh = match names.len() {
+            0 => String::new(),
+            1 => format!("，紧邻「{}」", names[0]),
+            _ => format!("，位于「{}」之间", some_names(&names, "」「")),
         };
         let near_en = if names.is_empty() {
             String::new()

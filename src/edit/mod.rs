@@ -16,9 +16,9 @@ pub use features::{
 pub use history::{ApplyError, Change, History, LayerChanges, SettingChange, Transaction};
 pub use lookup::Lookup;
 pub use ops::{
-    EditError, SNAP_EPS, add_feature, add_grid, delete, delete_feature, delete_vertex, fill_gap,
-    free_part, gap_neighbours, insert_vertex, merge, merge_default, merge_keeping, move_vertex,
-    new_id, reshape, set_feature, set_record, split,
+    Avoid, EditError, SNAP_EPS, add_feature, add_grid, delete, delete_feature, delete_vertex,
+    fill_gap, free_part, gap_neighbours, insert_vertex, merge, merge_default, merge_keeping,
+    move_vertex, new_id, reshape, set_feature, set_record, split,
 };
 pub use partition::{PartitionOptions, node_boundary, partition};
 pub use snap::{Snap, SnapIndex, SnapKind, trace};

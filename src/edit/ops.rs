@@ -330,6 +330,7 @@ pub fn free_part(
     level: Level,
     parent: Option<&str>,
     exclude: &[&str],
+    slack: f64,
 ) -> MultiPolygon<f64> {
     let project = ctx.project();
     let parent_grid = parent
@@ -354,7 +355,7 @@ pub fn free_part(
                 .collect(),
         );
         result = geom::grid_overlay(&result, &others, OverlayRule::Difference, resolution);
-        result = take_slivers(project, result, &others, parent_grid);
+        result = take_slivers(project, result, &others, parent_grid, slack);
     }
     let tree = vertex_tree(near.iter().map(|(_, g)| *g).chain(parent_grid));
     // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
@@ -380,17 +381,20 @@ pub fn free_part(
 }
 
 /// `result` with the pieces of free space around it (inside the parent, outside `others`)
-/// that are narrower than the gap width and touch it: the slivers a drawn side leaves.
+/// that are narrower than the gap width (or `slack`, if wider) and touch it: the slivers a
+/// drawn side leaves.
 fn take_slivers(
     project: &Project,
     result: MultiPolygon<f64>,
     others: &MultiPolygon<f64>,
     parent: Option<&Grid>,
+    slack: f64,
 ) -> MultiPolygon<f64> {
     use i_overlay::core::overlay_rule::OverlayRule;
     let width = crate::model::ProjectSettings::of(&project.settings)
         .audit
-        .gap_width;
+        .gap_width
+        .max(slack);
     let Some(env) = geom::envelope(&result) else {
         return result;
     };
@@ -452,13 +456,35 @@ fn new_id_besides(ctx: &impl Lookup, base: &str, taken: &[String]) -> String {
         .unwrap_or_else(|| base.to_string())
 }
 
-/// Draw a new grid. With `avoid_overlap` the polygon is clipped to its parent and to the
-/// free space between the other grids of its level, and the neighbours are noded.
+/// How a drawn shape is fitted to the map.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Avoid {
+    /// Clip to the parent and to the free space between the other grids of the level
+    /// (避让重叠), noding the neighbours.
+    pub overlap: bool,
+    /// Free space left beside the shape narrower than this (metres) is taken in: what the
+    /// pointer could not tell apart at the zoom it was drawn at. The project's gap width at
+    /// least, since anything narrower would be a sliver.
+    pub slack: f64,
+}
+
+impl From<bool> for Avoid {
+    fn from(overlap: bool) -> Self {
+        Avoid {
+            overlap,
+            slack: 0.0,
+        }
+    }
+}
+
+/// Draw a new grid, fitted as `avoid` says.
 pub fn add_grid(
     project: &impl Lookup,
     mut grid: Grid,
-    avoid_overlap: bool,
+    avoid: impl Into<Avoid>,
 ) -> Result<Transaction, EditError> {
+    let avoid = avoid.into();
+    let avoid_overlap = avoid.overlap;
     grid.geometry = project
         .project()
         .crs
@@ -471,6 +497,7 @@ pub fn add_grid(
             grid.level,
             grid.parent.as_deref(),
             &[],
+            avoid.slack,
         );
     }
     if grid.geometry.0.is_empty() {
@@ -494,14 +521,23 @@ pub fn reshape(
     ctx: &impl Lookup,
     id: &str,
     shape: MultiPolygon<f64>,
-    avoid_overlap: bool,
+    avoid: impl Into<Avoid>,
 ) -> Result<Transaction, EditError> {
+    let avoid = avoid.into();
+    let avoid_overlap = avoid.overlap;
     let project = ctx.project();
     let pos = find(ctx, id)?;
     let mut g = project.grids[pos].clone();
     let shape = project.crs.precision().snap_multipolygon(&shape);
     g.geometry = if avoid_overlap {
-        free_part(ctx, &shape, g.level, g.parent.as_deref(), &[id])
+        free_part(
+            ctx,
+            &shape,
+            g.level,
+            g.parent.as_deref(),
+            &[id],
+            avoid.slack,
+        )
     } else {
         shape
     };
@@ -676,7 +712,7 @@ pub fn split(
         ng.id = new_id_besides(ctx, id, &taken);
         taken.push(ng.id.clone());
         ng.code.clear();
-        ng.name = format!("{}（分）", g.name);
+        ng.name = format!("{}{}", g.name, crate::model::working_name::SPLIT);
         ng.staff.clear();
         ng.households = None;
         ng.population = None;
@@ -937,7 +973,7 @@ pub fn fill_gap(
                     .into_iter()
                     .map(|i| &project.grids[i])
                     .collect();
-                let stem = format!("{}补充网格", p.label());
+                let stem = format!("{}{}", p.label(), crate::model::working_name::FILLED);
                 g.name = (1..)
                     .map(|n| {
                         if n == 1 {

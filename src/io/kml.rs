@@ -659,10 +659,10 @@ pub fn to_kml(project: &Project, opts: &KmlOptions) -> Result<Vec<u8>, String> {
                 let level = by_id.get(f.id).map(|g| g.level).unwrap_or(3).clamp(1, 3);
                 (format!("#level{level}"), None)
             }
-            Layer::Boundary => ("#boundary".into(), Some("行政边界 Boundary")),
-            Layer::River => ("#river".into(), Some("河流 Rivers")),
-            Layer::Reservoir => ("#reservoir".into(), Some("水库 Reservoirs")),
-            Layer::Village => ("#village".into(), Some("自然村 Natural villages")),
+            Layer::Boundary => ("#boundary".into(), Some("行政边界")),
+            Layer::River => ("#river".into(), Some("河流")),
+            Layer::Reservoir => ("#reservoir".into(), Some("水库")),
+            Layer::Village => ("#village".into(), Some("自然村")),
         };
         let mut attrs = HashMap::new();
         attrs.insert("id".to_string(), f.id.to_string());
@@ -740,14 +740,9 @@ pub fn to_kml(project: &Project, opts: &KmlOptions) -> Result<Vec<u8>, String> {
     elements.push(style("reservoir", "ffff8000", 2.0, Some("66ffb060")));
     elements.push(style("village", "ff00ffff", 1.0, None));
     if !top.is_empty() {
-        elements.push(folder("网格 Grids", top));
+        elements.push(folder("网格", top));
     }
-    for name in [
-        "行政边界 Boundary",
-        "河流 Rivers",
-        "水库 Reservoirs",
-        "自然村 Natural villages",
-    ] {
+    for name in ["行政边界", "河流", "水库", "自然村"] {
         if let Some(list) = others.remove(name) {
             elements.push(folder(name, list));
         }

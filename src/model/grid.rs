@@ -108,6 +108,28 @@ pub struct Staff {
     pub phone: String,
 }
 
+/// The names the app gives a grid until someone names it: a piece split off (`…（分）`), a
+/// grid drawn (`新网格 …`) or made from a gap (`…补充网格`). Such a name must not reach a
+/// printed map unnoticed: the audit warns of it.
+pub mod working_name {
+    /// Appended to the name of a piece split off a grid.
+    pub const SPLIT: &str = "（分）";
+    /// Put before the id of a grid drawn by hand.
+    pub const DRAWN: &str = "新网格";
+    /// Appended to the parent's name for a grid made from a gap.
+    pub const FILLED: &str = "补充网格";
+
+    /// Whether `name` is one of these working names.
+    pub fn is_working(name: &str) -> bool {
+        let n = name.trim();
+        n.ends_with(SPLIT)
+            || n.ends_with("(分)")
+            || n.starts_with(DRAWN)
+            || n.contains(FILLED)
+            || n == "未命名"
+    }
+}
+
 impl Staff {
     /// A row added and not yet typed in: no name and no phone. It is no person yet: it
     /// fills no role and its missing phone is no finding.

@@ -16,7 +16,7 @@ pub use settings::{AuditSettings, CodeSchemeSettings, FieldMap, PrintSettings, P
 pub use crs::{Crs, WorkingChoice, gk_zone_epsg_for_lon, working_crs_for};
 pub use grid::{
     ChangeEntry, FieldChange, Grid, HISTORY, Level, ROLE_GRID_HEAD, ROLE_GRID_WORKER,
-    ROLE_RIVER_CHIEF, STANDARD_ROLES, Staff, role_rank,
+    ROLE_RIVER_CHIEF, STANDARD_ROLES, Staff, role_rank, working_name,
 };
 
 use geo::{LineString, MultiLineString, MultiPolygon, Point};

@@ -270,6 +270,7 @@ fn grid_label(
         lines,
         droppable: true,
         optional: false,
+        within_children: false,
     }
 }
 
@@ -412,6 +413,9 @@ fn township(project: &Project, opts: &PrintOptions) -> Page {
                 let mut l = grid_label(project, i, u, 4.6, false, "");
                 l.lines[0].attrs =
                     format!(r#"fill="{INK}" stroke="{INK}" stroke-width="{}""#, 0.08 * u);
+                // Inside one of its level-3 grids: a village's name crossing their
+                // boundaries reads as theirs.
+                l.within_children = true;
                 labels.push(l);
             }
         }

@@ -373,6 +373,33 @@ pub struct AreaLabel {
     pub droppable: bool,
     /// A context label (a neighbour's name): left out silently when there is no room.
     pub optional: bool,
+    /// Placed inside one of the grid's children, never across their boundaries (a
+    /// village's name over its level-3 grids).
+    pub within_children: bool,
+}
+
+/// The pole of inaccessibility of `mp` in page coordinates (y flipped, so orientation is
+/// moot).
+fn page_pole(frame: &Frame, mp: &MultiPolygon<f64>) -> [f64; 2] {
+    let conv = |ls: &geo::LineString<f64>| {
+        geo::LineString(
+            ls.0.iter()
+                .map(|c| {
+                    let q = frame.page(*c);
+                    Coord { x: q[0], y: q[1] }
+                })
+                .collect(),
+        )
+    };
+    let page_mp = MultiPolygon(
+        mp.0.iter()
+            .map(|p| {
+                geo::Polygon::new(conv(p.exterior()), p.interiors().iter().map(conv).collect())
+            })
+            .collect(),
+    );
+    let (pole, _) = crate::geom::max_inscribed_circle(&page_mp, 0.05 * frame.rect[2] / 100.0);
+    [pole.x, pole.y]
 }
 
 fn block_size(lines: &[Line], f: f64) -> (f64, f64) {
@@ -416,34 +443,38 @@ pub fn label_areas(
     placer: &mut Placer,
     meta: &mut PageMeta,
 ) {
+    let mut children: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    if labels.iter().any(|l| l.within_children) {
+        for (j, c) in project.grids.iter().enumerate() {
+            if let Some(p) = c.parent.as_deref() {
+                children.entry(p).or_default().push(j);
+            }
+        }
+    }
     for l in labels {
         let g = &project.grids[l.index];
         if !frame.visible(&g.geometry) || l.lines.is_empty() {
             continue;
         }
-        let rings = frame.rings(&g.geometry);
-        // Pole of inaccessibility in page coordinates (y flipped, so orientation is moot).
-        let page_mp = MultiPolygon(
-            g.geometry
-                .0
-                .iter()
-                .map(|p| {
-                    let conv = |ls: &geo::LineString<f64>| {
-                        geo::LineString(
-                            ls.0.iter()
-                                .map(|c| {
-                                    let q = frame.page(*c);
-                                    Coord { x: q[0], y: q[1] }
-                                })
-                                .collect(),
-                        )
-                    };
-                    geo::Polygon::new(conv(p.exterior()), p.interiors().iter().map(conv).collect())
-                })
-                .collect(),
-        );
-        let (pole, _) = crate::geom::max_inscribed_circle(&page_mp, 0.05 * frame.rect[2] / 100.0);
-        let cands = candidates(&rings, [pole.x, pole.y]);
+        // Where the label may go: the grid, or each of its children (largest first).
+        let mut areas: Vec<&MultiPolygon<f64>> = match children.get(g.id.as_str()) {
+            Some(kids) if l.within_children => {
+                kids.iter().map(|&j| &project.grids[j].geometry).collect()
+            }
+            _ => vec![&g.geometry],
+        };
+        areas.sort_by(|a, b| crate::geom::area(b).total_cmp(&crate::geom::area(a)));
+        // Each area's rings on the page and the label positions to try in it.
+        type Spot = (Vec<Vec<[f64; 2]>>, Vec<[f64; 2]>);
+        let spots: Vec<Spot> = areas
+            .iter()
+            .filter(|a| frame.visible(a))
+            .map(|a| {
+                let rings = frame.rings(a);
+                let cands = candidates(&rings, page_pole(frame, a));
+                (rings, cands)
+            })
+            .collect();
         let variants: Vec<&[Line]> = if l.droppable && l.lines.len() > 1 {
             vec![&l.lines[..], &l.lines[..1]]
         } else {
@@ -453,14 +484,17 @@ pub fn label_areas(
         'search: for lines in &variants {
             for f in [1.0, 0.85, 0.7, 0.6, 0.5] {
                 let (w, h) = block_size(lines, f);
-                for c in &cands {
+                for (rings, c) in spots
+                    .iter()
+                    .flat_map(|(r, cs)| cs.iter().map(move |c| (r, c)))
+                {
                     let b = [
                         c[0] - w / 2.0,
                         c[1] - h / 2.0,
                         c[0] + w / 2.0,
                         c[1] + h / 2.0,
                     ];
-                    if placer.free(&[b]) && box_inside(&b, &rings) {
+                    if placer.free(&[b]) && box_inside(&b, rings) {
                         let b = draw_block(svg, meta, *c, lines, f);
                         placer.take(&[b]);
                         if lines.len() < l.lines.len() {

@@ -245,6 +245,52 @@ impl PrintDate {
     }
 }
 
+/// What would print wrong, said before printing (Chinese, English): an empty supervision
+/// hotline (the sheet would carry 「监督电话：」 and nothing), and grids on the sheet that
+/// still have a working name the app gave them (`…（分）`, `新网格 …`, `…补充网格`).
+pub fn preflight(project: &Project, opts: &PrintOptions) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if opts.hotline.as_deref().is_none_or(|h| h.trim().is_empty()) {
+        out.push((
+            "监督电话为空：图上和公示牌上将印出空的「监督电话：」。请填写监督电话。".to_string(),
+            "The supervision hotline is empty: the sheet would print 「监督电话：」 with nothing after it. Fill it in.".to_string(),
+        ));
+    }
+    let on_sheet = |g: &crate::model::Grid| -> bool {
+        match (opts.layout, opts.grid.as_deref()) {
+            (Layout::Board | Layout::Village, Some(sel)) => {
+                let chosen = |x: &str| {
+                    project.grids.iter().any(|p| {
+                        p.id == x && (p.id == sel || (!p.code.is_empty() && p.code == sel))
+                    })
+                };
+                chosen(&g.id) || g.parent.as_deref().is_some_and(chosen)
+            }
+            _ => true,
+        }
+    };
+    let working: Vec<&str> = project
+        .grids
+        .iter()
+        .filter(|g| on_sheet(g) && crate::model::working_name::is_working(&g.name))
+        .map(|g| g.name.as_str())
+        .collect();
+    if !working.is_empty() {
+        let shown: Vec<&str> = working.iter().take(5).copied().collect();
+        let more = if working.len() > shown.len() {
+            " …"
+        } else {
+            ""
+        };
+        let (n, list) = (working.len(), shown.join("、"));
+        out.push((
+            format!("{n} 个网格仍是临时名称，将印在图上：{list}{more}。请在属性中改为正式名称。"),
+            format!("{n} grids on the sheet still have working names: {list}{more}. Give them their real names under Properties."),
+        ));
+    }
+    out
+}
+
 /// Everything a print needs besides the project.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrintOptions {

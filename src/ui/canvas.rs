@@ -203,8 +203,8 @@ fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
     let id = crate::edit::new_id(&app.doc, parent.as_deref().unwrap_or("G"));
     let mut g = Grid::new(id.clone(), level, shape);
     g.parent = parent;
-    g.name = format!("新网格 {id}");
-    let r = crate::edit::add_grid(&app.doc, g, app.avoid_overlap);
+    g.name = format!("{} {id}", crate::model::working_name::DRAWN);
+    let r = crate::edit::add_grid(&app.doc, g, app.avoid());
     let ok = r.is_ok();
     app.apply(r);
     if ok {
@@ -258,7 +258,7 @@ fn finish_reshape(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
         return;
     }
     let shape = polygon_from(&pts);
-    let r = crate::edit::reshape(&app.doc, &id, shape, app.avoid_overlap);
+    let r = crate::edit::reshape(&app.doc, &id, shape, app.avoid());
     app.apply(r);
 }
 

@@ -171,7 +171,10 @@ fn poll(app: &mut GridmapApp) {
         Done::Pulled(Err(e)) | Done::Pushed(Err(e)) => w.message = e.to_string(),
         Done::Pulled(Ok((p, path))) => {
             let n = p.grids.len();
-            w.message = format!("已拉取 {n} 个网格到 {} pulled {n} grids", path.display());
+            w.message = crate::error::bilingual(
+                &format!("已拉取 {n} 个网格到 {}", path.display()),
+                &format!("pulled {n} grids into {}", path.display()),
+            );
             w.conflicts.clear();
             app.settings.county_url = w.url.clone();
             app.settings.county_township = w.township.clone();

@@ -22,16 +22,21 @@ pub fn has_records(g: &Grid) -> bool {
         || !g.notes.trim().is_empty()
 }
 
-/// "name (code) · 1.23 km² · 3 人".
-fn summary(g: &Grid) -> String {
+/// "name (code) · 1.23 km² · 3 人" (3 people), in the interface's language.
+fn summary(g: &Grid, lang: super::Lang) -> String {
     let mut s = g.label().to_string();
     if !g.code.is_empty() && g.code != g.label() {
         s.push_str(&format!(" ({})", g.code));
     }
+    let n = g.staff.len();
+    let people = match lang {
+        super::Lang::Zh => format!("{n} 人"),
+        super::Lang::En if n == 1 => "1 person".to_string(),
+        super::Lang::En => format!("{n} people"),
+    };
     s.push_str(&format!(
-        " · {:.3} km² · {} 人 staff",
-        crate::geom::area(&g.geometry) / 1e6,
-        g.staff.len()
+        " · {:.3} km² · {people}",
+        crate::geom::area(&g.geometry) / 1e6
     ));
     s
 }
@@ -57,7 +62,7 @@ fn merge(app: &mut GridmapApp, ctx: &egui::Context) {
         });
         for id in &d.ids {
             if let Some(g) = app.doc.grid(id) {
-                ui.radio_value(&mut d.keep, id.clone(), summary(g));
+                ui.radio_value(&mut d.keep, id.clone(), summary(g, app.lang));
             }
         }
         ui.horizontal(|ui| {
@@ -96,7 +101,7 @@ fn delete(app: &mut GridmapApp, ctx: &egui::Context) {
         let mut orphans = 0;
         for id in &ids {
             if let Some(g) = app.doc.grid(id) {
-                ui.label(format!("• {}", summary(g)));
+                ui.label(format!("• {}", summary(g, app.lang)));
                 orphans += app
                     .doc
                     .children(id)

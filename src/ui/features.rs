@@ -111,7 +111,7 @@ pub fn finish_split(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
         .clone()
         .filter(|_| app.edit_layer == Layer::Rivers)
     else {
-        app.message = "请先选择一条河流 / select a river first".into();
+        app.message = crate::error::bilingual("请先选择一条河流", "select a river first");
         return;
     };
     let Some(&at) = pts.first() else { return };
@@ -180,7 +180,10 @@ pub fn delete(app: &mut GridmapApp, layer: Layer, id: &str) {
     let r = on_layer!(layer, T => edit::delete_feature::<T>(p, id, "删除 / Delete"));
     match r.map(|t| app.doc.commit(t)) {
         Ok(Ok(())) => {
-            app.message = format!("已删除 {name}（Ctrl+Z 撤销）/ deleted {name} (Ctrl+Z undoes)");
+            app.message = crate::error::bilingual(
+                &format!("已删除 {name}（Ctrl+Z 撤销）"),
+                &format!("deleted {name} (Ctrl+Z undoes)"),
+            );
             app.feature = None;
         }
         Ok(Err(e)) => app.message = e.to_string(),

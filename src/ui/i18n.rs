@@ -1,5 +1,20 @@
 //! The words of the interface in Simplified Chinese (default) and English (see ../shared/UI.md).
 
+/// The half of a message in `lang`: a message in both languages (a Chinese line and an
+/// English line, or an edit's label `中文 / English`) shows only the language chosen;
+/// any other text shows whole.
+pub fn in_language(msg: &str, lang: Lang) -> &str {
+    let halves = msg
+        .split_once('\n')
+        .filter(|(_, en)| !en.contains('\n'))
+        .or_else(|| msg.split_once(" / ").filter(|(_, en)| !en.contains(" / ")));
+    match (halves, lang) {
+        (Some((zh, _)), Lang::Zh) => zh,
+        (Some((_, en)), Lang::En) => en,
+        (None, _) => msg,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
     #[default]
@@ -149,6 +164,9 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
             "Draw the selected grid's new shape, Enter finishes",
         ),
         "undo" => ("撤销", "Undo"),
+        "help_start" => ("使用说明", "Getting started"),
+        "help_keys" => ("快捷键", "Keyboard shortcuts"),
+        "help_about" => ("关于 gridmap", "About gridmap"),
         "redo" => ("重做", "Redo"),
         "avoid" => ("避让重叠", "Avoid overlap"),
         "zoom_extent" => ("全图", "Zoom to extent"),

@@ -8,6 +8,7 @@ mod dialogs;
 mod features;
 pub mod files;
 pub mod georef;
+mod help;
 mod i18n;
 pub mod import;
 pub mod loading;
@@ -18,7 +19,7 @@ pub mod tiles;
 mod tree;
 mod view;
 
-pub use i18n::{Lang, tr};
+pub use i18n::{Lang, in_language, tr};
 
 pub use tiles::TileLayer;
 pub use view::View;
@@ -191,6 +192,40 @@ pub enum UiCommand {
     CountyDb,
     /// Pull the township from the county database (asks where to keep it).
     CountyPull,
+}
+
+impl UiCommand {
+    /// The keys that run this command, one table for the menus (which show them) and the
+    /// keyboard; keys without a modifier act only while no text field has the keyboard.
+    pub fn shortcut(&self) -> Option<egui::KeyboardShortcut> {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let (m, k) = match self {
+            UiCommand::Undo => (Modifiers::COMMAND, Key::Z),
+            UiCommand::Redo => (Modifiers::COMMAND, Key::Y),
+            UiCommand::Open => (Modifiers::COMMAND, Key::O),
+            UiCommand::Save => (Modifiers::COMMAND, Key::S),
+            UiCommand::SaveAs => (Modifiers::COMMAND | Modifiers::SHIFT, Key::S),
+            UiCommand::Print => (Modifiers::COMMAND, Key::P),
+            UiCommand::ZoomExtent => (Modifiers::NONE, Key::Home),
+            UiCommand::ZoomSelection => (Modifiers::NONE, Key::F),
+            _ => return None,
+        };
+        Some(KeyboardShortcut::new(m, k))
+    }
+
+    /// The commands that have keys.
+    pub fn with_shortcuts() -> [UiCommand; 8] {
+        [
+            UiCommand::Undo,
+            UiCommand::Redo,
+            UiCommand::Open,
+            UiCommand::Save,
+            UiCommand::SaveAs,
+            UiCommand::Print,
+            UiCommand::ZoomExtent,
+            UiCommand::ZoomSelection,
+        ]
+    }
 }
 
 /// A background image on the map.
@@ -528,7 +563,10 @@ impl GridmapApp {
                     fit: img.fit,
                     size: (img.width, img.height),
                 });
-                self.message = format!("底图 background: {}", path.display());
+                self.message = crate::error::bilingual(
+                    &format!("底图：{}", path.display()),
+                    &format!("background: {}", path.display()),
+                );
             }
             Err(e) => self.message = e.to_string(),
         }
@@ -941,6 +979,15 @@ impl GridmapApp {
         self.snap_px as f64 / self.view.scale
     }
 
+    /// How a shape drawn now is fitted: 避让重叠 as set, and free space narrower than
+    /// three pixels at this zoom (what a click cannot tell apart) taken in.
+    pub fn avoid(&self) -> crate::edit::Avoid {
+        crate::edit::Avoid {
+            overlap: self.avoid_overlap,
+            slack: 3.0 / self.view.scale,
+        }
+    }
+
     /// The level of a grid that would fill the gap finding `f`: one below its parent.
     pub fn gap_level(&self, f: &crate::audit::Finding) -> crate::model::Level {
         f.ids
@@ -1029,8 +1076,10 @@ impl GridmapApp {
 
     /// Commit an edit; the status bar says so if it could not be made.
     pub fn commit(&mut self, t: Transaction) {
-        if let Err(e) = self.doc.commit(t) {
-            self.message = e.to_string();
+        match self.doc.commit(t) {
+            // What the status bar said is about an earlier step: it goes.
+            Ok(()) => self.message.clear(),
+            Err(e) => self.message = e.to_string(),
         }
     }
 
@@ -1098,7 +1147,10 @@ impl GridmapApp {
                 saver::WriteKind::Save,
                 self.doc.revision(),
             );
-            self.message = format!("正在保存 saving: {}", path.display());
+            self.message = crate::error::bilingual(
+                &format!("正在保存：{}", path.display()),
+                &format!("saving: {}", path.display()),
+            );
             return;
         }
         match crate::commands::export(self.doc.project(), path, &opts) {
@@ -1304,7 +1356,10 @@ impl GridmapApp {
         }
         self.settings.remember(path);
         self.store_settings();
-        self.message = format!("已保存 saved: {}", path.display());
+        self.message = crate::error::bilingual(
+            &format!("已保存：{}", path.display()),
+            &format!("saved: {}", path.display()),
+        );
     }
 
     /// The user chose not to keep this work: its recovery copy goes (after a write under
@@ -1321,28 +1376,21 @@ impl GridmapApp {
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
-        use egui::{Key, KeyboardShortcut, Modifiers};
         let typing = ctx.egui_wants_keyboard_input();
         let cmds: Vec<UiCommand> = ctx.input_mut(|i| {
             let mut v = Vec::new();
-            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)) {
-                v.push(UiCommand::Undo);
-            }
-            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y)) {
-                v.push(UiCommand::Redo);
-            }
-            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S)) {
-                v.push(UiCommand::Save);
-            }
-            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::P)) {
-                v.push(UiCommand::Print);
-            }
-            if !typing {
-                if i.key_pressed(Key::Home) {
-                    v.push(UiCommand::ZoomExtent);
-                }
-                if i.key_pressed(Key::F) {
-                    v.push(UiCommand::ZoomSelection);
+            // Ctrl+Shift+S before Ctrl+S, so the longer chord wins.
+            let mut table = UiCommand::with_shortcuts();
+            table.sort_by_key(|c| {
+                std::cmp::Reverse(c.shortcut().map_or(0, |s| s.modifiers.shift as u8))
+            });
+            for c in table {
+                let Some(s) = c.shortcut() else { continue };
+                let plain = s.modifiers.is_none();
+                if (plain && !typing && i.key_pressed(s.logical_key))
+                    || (!plain && i.consume_shortcut(&s))
+                {
+                    v.push(c);
                 }
             }
             v
@@ -1520,6 +1568,7 @@ impl eframe::App for GridmapApp {
         self.offer_recovery(&ctx);
         files::show(self, &ctx);
         dialogs::show(self, &ctx);
+        help::show(&ctx, self.lang);
         import::show(self, &ctx);
         georef::show(self, &ctx);
         county::show(self, &ctx);

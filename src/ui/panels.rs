@@ -25,7 +25,7 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ("export_dxf", UiCommand::ExportDxf),
                     ("county_db", UiCommand::CountyDb),
                 ] {
-                    if ui.button(app.t(key)).clicked() {
+                    if menu_item(ui, app.t(key), &c) {
                         cmd = Some(c);
                     }
                 }
@@ -45,11 +45,10 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 }
             });
             ui.menu_button(app.t("edit"), |ui| {
-                if ui.button(app.t("undo")).clicked() {
-                    cmd = Some(UiCommand::Undo);
-                }
-                if ui.button(app.t("redo")).clicked() {
-                    cmd = Some(UiCommand::Redo);
+                for (key, c) in [("undo", UiCommand::Undo), ("redo", UiCommand::Redo)] {
+                    if menu_item(ui, app.t(key), &c) {
+                        cmd = Some(c);
+                    }
                 }
                 if ui.button(app.t("renumber_all")).clicked() {
                     cmd = Some(UiCommand::Renumber(Vec::new()));
@@ -140,11 +139,25 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), e);
                 }
                 ui.separator();
-                if ui.button(app.t("zoom_extent")).clicked() {
-                    cmd = Some(UiCommand::ZoomExtent);
+                for (key, c) in [
+                    ("zoom_extent", UiCommand::ZoomExtent),
+                    ("zoom_selection", UiCommand::ZoomSelection),
+                ] {
+                    if menu_item(ui, app.t(key), &c) {
+                        cmd = Some(c);
+                    }
                 }
-                if ui.button(app.t("zoom_selection")).clicked() {
-                    cmd = Some(UiCommand::ZoomSelection);
+            });
+            ui.menu_button(app.t("help"), |ui| {
+                for (key, page) in [
+                    ("help_start", super::help::Page::Start),
+                    ("help_keys", super::help::Page::Keys),
+                    ("help_about", super::help::Page::About),
+                ] {
+                    if ui.button(app.t(key)).clicked() {
+                        super::help::open(ui.ctx(), page);
+                        ui.close();
+                    }
                 }
             });
             if ui.button(app.t("language")).clicked() {
@@ -155,6 +168,15 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
     if let Some(c) = cmd {
         app.execute(c);
     }
+}
+
+/// A menu entry that shows its keys (from [`UiCommand::shortcut`]); true when clicked.
+fn menu_item(ui: &mut egui::Ui, text: &str, c: &UiCommand) -> bool {
+    let mut b = egui::Button::new(text);
+    if let Some(s) = c.shortcut() {
+        b = b.shortcut_text(ui.ctx().format_shortcut(&s));
+    }
+    ui.add(b).clicked()
 }
 
 pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
@@ -293,7 +315,7 @@ pub fn status_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 ui.label(s);
             }
             ui.separator();
-            ui.label(app.message.clone());
+            ui.label(super::in_language(&app.message, app.lang));
         });
     });
 }
@@ -469,8 +491,12 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
         .default_size(190.0)
         .show(ui, |ui| {
             ui.heading(app.t("layers"));
+            // Levels 1-3 always; level 4 only where some grid has it.
             let keys = ["level1", "level2", "level3", "level4"];
             for (k, key) in keys.iter().enumerate() {
+                if k == 3 && !app.doc.auditor().has_level(4) {
+                    continue;
+                }
                 let label = app.t(key);
                 ui.checkbox(&mut app.layers.levels[k], label);
             }
@@ -635,10 +661,11 @@ fn field(
 ) {
     ui.label(label);
     let mut text = value.clone();
+    // As wide as the panel leaves: a four bounds line (东至某村某组及某河) shows whole.
     let r = ui.add(
         egui::TextEdit::singleline(&mut text)
             .id_salt(format!("{id}-{label}"))
-            .desired_width(170.0),
+            .desired_width(ui.available_width().max(170.0)),
     );
     ui.end_row();
     if r.changed() && text != value {
@@ -876,7 +903,11 @@ fn staff_editor(app: &mut GridmapApp, ui: &mut egui::Ui, g: &crate::model::Grid)
         f.ids.first() == Some(&id)
             && matches!(
                 f.kind,
-                Kind::MissingStaff | Kind::MissingName | Kind::MissingCode | Kind::SizeOutOfRange
+                Kind::MissingStaff
+                    | Kind::MissingName
+                    | Kind::MissingCode
+                    | Kind::SizeOutOfRange
+                    | Kind::WorkingName
             )
     }) {
         let msg = if l == super::Lang::Zh {

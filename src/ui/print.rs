@@ -430,6 +430,16 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                             app.t("will_overwrite"),
                         );
                     }
+                    // What would print wrong (an empty hotline, working names), before it does.
+                    if let Ok(o) = d.options() {
+                        let o = o.with_project_defaults(app.doc.project());
+                        for (zh, en_text) in print::preflight(app.doc.project(), &o) {
+                            ui.colored_label(
+                                egui::Color32::from_rgb(0xb0, 0x70, 0x00),
+                                format!("⚠ {}", if en { en_text } else { zh }),
+                            );
+                        }
+                    }
                     let errors = app.doc.auditor().count(crate::audit::Severity::Error);
                     if errors > 0 {
                         ui.colored_label(
