@@ -110,10 +110,17 @@ fn measure(cells: usize) {
     let mut at = ring[0];
     let mut times = Vec::new();
     for k in 0..30 {
-        let to = geo::Coord {
-            x: at.x + 0.3,
-            y: at.y + if k % 2 == 0 { 0.2 } else { -0.2 },
-        };
+        // On the coordinate grid, where the edit puts it (as the canvas does).
+        let to = h
+            .state()
+            .doc
+            .project()
+            .crs
+            .precision()
+            .snap_coord(geo::Coord {
+                x: at.x + 0.3,
+                y: at.y + if k % 2 == 0 { 0.2 } else { -0.2 },
+            });
         let t = Instant::now();
         {
             let app = h.state_mut();

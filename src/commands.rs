@@ -1020,11 +1020,13 @@ pub fn bench_edit(cells: usize, runs: usize) -> Result<(f64, Vec<EditBenchRow>),
         let ring = g.geometry.0[0].exterior().0.clone();
         // A drag of a shared vertex: 30 frames, one undo step.
         let mut at = ring[0];
+        // Positions on the coordinate grid, where the edit puts them (as the canvas does).
+        let precision = doc.project().crs.precision();
         for frame in 0..30 {
-            let to = Coord {
+            let to = precision.snap_coord(Coord {
                 x: at.x + 0.2,
                 y: at.y + if frame % 2 == 0 { 0.1 } else { -0.1 },
-            };
+            });
             timed(&mut times, "vertex drag frame", &mut doc, |d| {
                 let t = edit::move_vertex(d, at, to, &format!("drag{run}"));
                 commit(d, Ok(t))
@@ -1034,10 +1036,10 @@ pub fn bench_edit(cells: usize, runs: usize) -> Result<(f64, Vec<EditBenchRow>),
         doc.seal();
         // Insert a vertex in the middle of a shared edge, then delete it.
         let (a, b) = (ring[1], ring[2]);
-        let mid = Coord {
+        let mid = precision.snap_coord(Coord {
             x: (a.x + b.x) / 2.0,
             y: (a.y + b.y) / 2.0,
-        };
+        });
         timed(&mut times, "vertex insert", &mut doc, |d| {
             commit(d, Ok(edit::insert_vertex(d, a, b, mid)))
         })?;

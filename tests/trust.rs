@@ -620,3 +620,63 @@ fn the_newcomers_small_list() {
         .fold(0.0f32, f32::max);
     assert!(four >= 200.0, "record fields are {four} wide");
 }
+
+/// The recovery copy is the project exactly (GeoPackage: the same audit and records as the
+/// open work, where the GeoJSON copy raised the errors from 2 to 10), and after 不保存退出
+/// it is gone and not offered at the next start (issue 22, item 1).
+#[test]
+fn the_recovery_copy_is_exact_and_gone_after_quitting_without_saving() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("晋屏镇.gpkg");
+    gridmap::commands::export(&load("jinping-faulty.geojson"), &file, &Default::default()).unwrap();
+    let project = gridmap::io::open(&[file.as_path()], &Default::default()).unwrap();
+    let path = file.clone();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, Some(path)));
+    h.run_steps(3);
+    // Fix the sliver with the app (its row's 并入), then the minute's recovery copy.
+    merge_from_row(&mut h, Kind::Sliver);
+    assert!(h.state().doc.dirty);
+    h.state_mut().write_recovery();
+    let copy = dir.path().join(".晋屏镇.gpkg.recovery.gpkg");
+    let start = std::time::Instant::now();
+    while !copy.exists() || h.state().saving() {
+        assert!(start.elapsed().as_secs() < 30, "the copy is written");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let back = gridmap::io::open(&[copy.as_path()], &Default::default()).unwrap();
+    let mut again = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, back, None));
+    again.run_steps(3);
+    assert_eq!(
+        listed(&again),
+        listed(&h),
+        "the copy audits as the work does"
+    );
+    assert_eq!(
+        again.state().doc.project().grids,
+        h.state().doc.project().grids,
+        "and holds the same grids"
+    );
+    // The window's close button, then 不保存退出.
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.run_steps(2);
+    h.get_by_label("不保存退出").click();
+    h.run_steps(2);
+    assert!(!copy.exists(), "the recovery copy is gone");
+    let project = gridmap::io::open(&[file.as_path()], &Default::default()).unwrap();
+    let path = file.clone();
+    let mut next = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, Some(path)).with_recovery());
+    next.run_steps(3);
+    assert!(next.query_by_label("恢复").is_none(), "nothing is offered");
+}

@@ -330,7 +330,10 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             ui.horizontal_wrapped(|ui| {
                 ui.strong(app.t("audit"));
                 let counts = app.doc.auditor().counts();
-                for kind in Kind::MAIN {
+                for (k, kind) in Kind::MAIN.into_iter().enumerate() {
+                    if k > 0 {
+                        ui.label("·");
+                    }
                     let n = counts
                         .iter()
                         .find(|c| c.0 == kind)
@@ -340,7 +343,6 @@ pub fn audit_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     let label = if app.lang == super::Lang::Zh { zh } else { en };
                     let color = count_colour(n, ui.visuals().dark_mode);
                     ui.label(RichText::new(format!("{label} {n}")).color(color));
-                    ui.label("·");
                 }
             });
             ui.separator();
