@@ -475,3 +475,227 @@ fn a_huge_name_prints_clipped() {
     assert!(svg.len() < 2_000_000, "{} bytes", svg.len());
     assert!(svg.contains(&format!("{}…", "长".repeat(300))));
 }
+
+// ---------------------------------------------------------------- round 2 (issue 23)
+
+/// gridmap under the limits a hostile input must stay within: 2 GiB of address space and
+/// 60 s (a run past them is killed: the test sees a signal or exit 124, not a result).
+fn bounded(args: &[&str]) -> Output {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -v 2097152; exec timeout 60 \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_gridmap"))
+        .args(args)
+        .output()
+        .expect("run gridmap");
+    assert!(
+        out.status.code().is_some_and(|c| c <= 2),
+        "gridmap {args:?} did not end within 60 s and 2 GiB: {:?}\n{}",
+        out.status,
+        stderr(&out)
+    );
+    out
+}
+
+/// An ASCII DXF with these entities (group code/value pairs, one per line).
+fn dxf(dir: &Path, name: &str, entities: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!("0\nSECTION\n2\nENTITIES\n{entities}0\nENDSEC\n0\nEOF\n"),
+    )
+    .unwrap();
+    path
+}
+
+/// A closed LWPOLYLINE through `pts`, each with its bulge.
+fn lwpolyline(pts: &[(f64, f64, f64)]) -> String {
+    let mut s = format!("0\nLWPOLYLINE\n8\n0\n90\n{}\n70\n1\n", pts.len());
+    for (x, y, b) in pts {
+        s.push_str(&format!("10\n{x}\n20\n{y}\n42\n{b}\n"));
+    }
+    s
+}
+
+fn refused_with(out: &Output, file: &Path, zh: &str, en: &str) {
+    let e = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    let name = file.file_name().unwrap().to_str().unwrap();
+    assert!(e.contains(name), "names the file: {e}");
+    assert!(e.contains(zh) && e.contains(en), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+#[test]
+fn an_arc_at_1e20_degrees_is_one_arc() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dxf(
+        dir.path(),
+        "arc.dxf",
+        "0\nARC\n8\n河流\n10\n500000\n20\n2800000\n30\n0\n40\n10\n50\n1e20\n51\n90\n",
+    );
+    let out = bounded(&[
+        "rivers",
+        s(&path),
+        "--src-crs",
+        "EPSG:4547",
+        "--format",
+        "json",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // 1e20° is 200° in one turn (1e20 = 360·k + 200): the arc from 200° to 90° sweeps
+    // 250°, 2π·10·250/360 = 43.6 m.
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let len = v["rivers"][0]["length_m"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{v}"));
+    let expected =
+        2.0 * std::f64::consts::PI * 10.0 * ((90.0 - 1e20f64.rem_euclid(360.0)).rem_euclid(360.0))
+            / 360.0;
+    assert!((len - expected).abs() < 0.05, "{len} vs {expected}");
+}
+
+#[test]
+fn groups_nested_thousands_deep_are_refused_before_the_reader_recurses() {
+    let dir = tempfile::tempdir().unwrap();
+    let square = "8\n0\n90\n4\n70\n1\n10\n0\n20\n0\n10\n1\n20\n0\n10\n1\n20\n1\n10\n0\n20\n1\n";
+    let xdata = format!(
+        "0\nLWPOLYLINE\n{square}1001\nGRIDMAP\n{}{}",
+        "1002\n{\n".repeat(20_000),
+        "1002\n}\n".repeat(20_000)
+    );
+    let ext = format!(
+        "0\nLWPOLYLINE\n5\n1F\n{}{}{square}",
+        "102\n{ACAD\n".repeat(50_000),
+        "102\n}\n".repeat(50_000)
+    );
+    for (name, body) in [("xdata.dxf", xdata), ("ext.dxf", ext)] {
+        let path = dxf(dir.path(), name, &body);
+        // A child process: a stack overflow would be a signal here, not a crashed harness.
+        let out = bounded(&["audit", s(&path), "--src-crs", "EPSG:4547"]);
+        refused_with(&out, &path, "嵌套超过 100 层", "nested more than 100 deep");
+    }
+}
+
+#[test]
+fn bulges_share_a_budget_of_points() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1,000 near-full-circle bulges on one polyline (36 KB).
+    let pts: Vec<(f64, f64, f64)> = (0..1000)
+        .map(|i| (500000.0 + 100.0 * i as f64, 2800000.0, 0.999))
+        .collect();
+    let one = dxf(dir.path(), "one.dxf", &lwpolyline(&pts));
+    let out = bounded(&[
+        "audit",
+        s(&one),
+        "--src-crs",
+        "EPSG:4547",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["grids"].as_u64(), Some(1), "{v}");
+    // 20,000 polylines of two bulges (720 KB): past the points one file may become.
+    let many: String = (0..20_000)
+        .map(|i| {
+            let x = 500000.0 + 10000.0 * i as f64;
+            lwpolyline(&[(x, 2800000.0, 0.999), (x + 5000.0, 2800000.0, 0.999)])
+        })
+        .collect();
+    let many = dxf(dir.path(), "many.dxf", &many);
+    let out = bounded(&["audit", s(&many), "--src-crs", "EPSG:4547"]);
+    refused_with(&out, &many, "超过 400 万个", "more than 4000000 vertices");
+}
+
+#[test]
+fn a_small_kmz_of_a_huge_ring_is_refused_before_it_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4.2 million vertices (about 100 MB of KML) zipped to well under a megabyte.
+    let mut kml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>a</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"#,
+    );
+    for i in 0..4_200_000u32 {
+        kml.push_str(if i % 2 == 0 {
+            "104.0,23.0 "
+        } else {
+            "104.1,23.1 "
+        });
+    }
+    kml.push_str("104.0,23.0</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>");
+    let path = dir.path().join("ring.kmz");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        zip.start_file(
+            "doc.kml",
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated),
+        )
+        .unwrap();
+        zip.write_all(kml.as_bytes()).unwrap();
+        zip.finish().unwrap();
+    }
+    assert!(std::fs::metadata(&path).unwrap().len() < 1 << 20);
+    let out = bounded(&["audit", s(&path)]);
+    refused_with(&out, &path, "超过 400 万个", "more than 4000000 vertices");
+    // The same in a DXF: one LWPOLYLINE of 4.2 million vertices, refused by the pre-scan.
+    let mut body = String::from("0\nLWPOLYLINE\n8\n0\n90\n4200000\n70\n1\n");
+    for i in 0..4_200_000u32 {
+        body.push_str(&format!("10\n{}\n20\n2800000\n", 500000 + i % 1000));
+    }
+    let path = dxf(dir.path(), "long.dxf", &body);
+    let out = bounded(&["audit", s(&path), "--src-crs", "EPSG:4547"]);
+    refused_with(&out, &path, "超过 400 万个", "more than 4000000 vertices");
+}
+
+#[test]
+fn stacks_of_grids_are_one_finding_per_grid_not_per_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    // 10,000 copies of one square.
+    let copies: Vec<Value> = (0..10_000)
+        .map(|i| {
+            json!({"type": "Feature", "properties": {"id": format!("c{i:05}"), "level": 3},
+                   "geometry": {"type": "Polygon", "coordinates": square(500000.0, 2800000.0, 100.0)}})
+        })
+        .collect();
+    let path = projected(dir.path(), "copies.geojson", copies);
+    let out = bounded(&["audit", s(&path), "--format", "json", "--lang", "en"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stacked = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "overlap" && f["ids"].as_array().unwrap().len() == 1)
+            .count()
+    };
+    assert_eq!(stacked(&v), 10_000);
+    // 2,000 concentric squares in a DXF (each overlaps every other: 2 million pairs).
+    let body: String = (0..2000)
+        .map(|i| {
+            let d = i as f64;
+            let (x, y) = (500000.0 - d, 2800000.0 - d);
+            lwpolyline(&[
+                (x, y, 0.0),
+                (x + 2.0 * d + 1.0, y, 0.0),
+                (x + 2.0 * d + 1.0, y + 2.0 * d + 1.0, 0.0),
+                (x, y + 2.0 * d + 1.0, 0.0),
+            ])
+        })
+        .collect();
+    let path = dxf(dir.path(), "nested.dxf", &body);
+    let out = bounded(&[
+        "audit",
+        s(&path),
+        "--src-crs",
+        "EPSG:4547",
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["grids"].as_u64(), Some(2000));
+    // The inner squares sit in a stack; no more findings than a few per grid.
+    assert!(stacked(&v) >= 1900, "{}", stacked(&v));
+    assert!(v["findings"].as_array().unwrap().len() < 10_000);
+}

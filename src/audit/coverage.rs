@@ -20,6 +20,9 @@ use rayon::prelude::*;
 const UNKNOWN: u8 = 0;
 const MATCHED: u8 = 1;
 const INVALID: u8 = 2;
+/// More neighbours by envelope than this: the polygon lies in a stack, and its unmatched
+/// edges are taken as invalid (a coverage's polygons have tens).
+const NEIGHBOURS_AT_MOST: usize = 4096;
 /// Segments per section when filtering long rings by envelope.
 const SECTION: usize = 16;
 
@@ -138,16 +141,27 @@ pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -
             let mut adj: Vec<usize> = match env {
                 Some(e) => tree
                     .locate_in_envelope_intersecting(&crate::geom::aabb(e))
+                    .take(NEIGHBOURS_AT_MOST + 2)
                     .map(|g| g.data)
                     .filter(|&j| j != t)
                     .collect(),
                 None => Vec::new(),
             };
-            adj.sort_unstable();
             let mut local: Vec<(usize, Vec<u8>)> = poly_rings[t]
                 .clone()
                 .map(|ri| (ri, state[ri].clone()))
                 .collect();
+            // A polygon in a stack (thousands of outlines drawn over it): its unmatched
+            // edges are invalid without checking them against every one.
+            if adj.len() > NEIGHBOURS_AT_MOST {
+                for (_, st) in &mut local {
+                    st.iter_mut()
+                        .filter(|s| **s == UNKNOWN)
+                        .for_each(|s| *s = INVALID);
+                }
+                return local;
+            }
+            adj.sort_unstable();
             check_target(
                 &rings,
                 &poly_rings,

@@ -184,6 +184,14 @@ enum GroupKey {
 
 use geom::{IdItem, IdTree, id_item as tree_item, ids_in as hits};
 
+/// More grids than this, of different envelopes, whose envelopes hold one grid's inner
+/// point: the grid is in a stack (a valid coverage has one there, the grid itself),
+/// reported as such. Copies of one grid are paired with the first copy (duplicates) up to
+/// [`PAIRS_AT_MOST`].
+const STACK: usize = 64;
+/// More neighbours by envelope than this: not paired one by one either.
+const PAIRS_AT_MOST: usize = 1024;
+
 /// Grids by id, through the document's index.
 #[derive(Clone, Copy)]
 struct Look<'a> {
@@ -851,7 +859,21 @@ impl Auditor {
                 } else {
                     bad
                 };
-                let found = hits(t, e);
+                // A stack (a grid's inner point inside the envelopes of more than STACK
+                // grids), or more neighbours by envelope than can be paired: one finding
+                // for the grid, no pairs from it (a pasted grid 10,000 times is 10,000
+                // findings, not 50 million pairs).
+                let found = geom::ids_in_capped(t, e, PAIRS_AT_MOST).filter(|found| {
+                    found.len() <= STACK
+                        || !look
+                            .grid(id)
+                            .and_then(|g| geom::label_point(&g.geometry))
+                            .is_some_and(|c| geom::more_hold_than(tree, c, STACK))
+                });
+                let Some(found) = found else {
+                    pairs.insert((id.clone(), id.clone()));
+                    continue;
+                };
                 for &other in &found {
                     if other != id && twins.shadowed(&look, id, other, &found) {
                         continue;
@@ -873,6 +895,7 @@ impl Auditor {
                     .into_par_iter()
                     .map(|(a, b)| {
                         let fs = match (look.grid(&a), look.grid(&b)) {
+                            (Some(ga), Some(_)) if a == b => tiling::stacked(ga, STACK),
                             (Some(ga), Some(gb)) => tiling::overlap(ga, gb, cfg),
                             _ => Vec::new(),
                         };

@@ -23,6 +23,31 @@ fn level_zh(level: u8) -> &'static str {
 }
 
 /// Overlap (or duplicate) of two grids of the same level.
+/// A grid in a stack: more grids than can be paired one by one lie on top of it (copies
+/// pasted many times, outlines drawn inside one another). One finding for the grid, at its
+/// envelope, instead of one per pair.
+pub(super) fn stacked(g: &Grid, at_least: usize) -> Vec<Finding> {
+    let f = Finding::new(
+        Kind::Overlap,
+        Severity::Error,
+        vec![g.id.clone()],
+        format!(
+            "{}「{}」处有 {at_least} 个以上网格层层叠压（重复粘贴或套画），未逐对检查重叠。请先删除多余的网格。",
+            level_zh(g.level),
+            g.label()
+        ),
+        format!(
+            "Grid {} lies in a stack of more than {at_least} grids on top of one another (pasted or drawn over and over); overlaps were not checked pair by pair. Delete the extra grids first.",
+            g.label()
+        ),
+    );
+    let at = geom::envelope(&g.geometry).map(|e| MultiPolygon(vec![e.to_polygon()]));
+    vec![match at {
+        Some(r) => f.with_geometry(r),
+        None => f,
+    }]
+}
+
 pub(super) fn overlap(a: &Grid, b: &Grid, cfg: &AuditConfig) -> Vec<Finding> {
     let inter = geom::wider_than(a.geometry.intersection(&b.geometry), cfg.noise_width());
     let area = geom::area(&inter);
@@ -222,28 +247,43 @@ impl Tiling {
         group: &impl std::hash::Hash,
         dirty: Option<&[Rect<f64>]>,
     ) -> (Vec<u64>, Vec<Piece>) {
-        let (mut gone, mut keep): (Vec<Piece>, Vec<Piece>) = match dirty {
-            None => (std::mem::take(&mut self.pieces), Vec::new()),
-            Some(rects) => std::mem::take(&mut self.pieces).into_iter().partition(|p| {
+        // The dirty areas as a tree: a stack of grids makes as many pieces and edges as
+        // it has grids, and testing each against each area would be quadratic.
+        let areas = dirty.map(|rects| {
+            geom::envelope_tree(
                 rects
                     .iter()
-                    .any(|r| geom::rects_intersect(&p.bbox, &geom::expand(*r, 1e-6)))
-            }),
+                    .enumerate()
+                    .map(|(i, r)| (i, Some(geom::expand(*r, 1e-6)))),
+            )
+        });
+        let in_dirty = |r: &Rect<f64>| {
+            areas.as_ref().is_none_or(|t| {
+                t.locate_in_envelope_intersecting(&geom::aabb(*r))
+                    .next()
+                    .is_some()
+            })
+        };
+        let (mut gone, mut keep): (Vec<Piece>, Vec<Piece>) = match dirty {
+            None => (std::mem::take(&mut self.pieces), Vec::new()),
+            Some(_) => std::mem::take(&mut self.pieces)
+                .into_iter()
+                .partition(|p| in_dirty(&p.bbox)),
         };
         // The edges to regroup: those of the pieces that go, and every edge of the field
         // inside a dirty area (new edges are where the change was).
         let mut keys: Vec<EdgeKey> = gone.iter().flat_map(|p| p.keys.iter().copied()).collect();
         match dirty {
             None => keys.extend(self.net.keys().copied()),
-            Some(rects) => {
+            Some(_) => {
                 let kept: FxHashSet<EdgeKey> =
                     keep.iter().flat_map(|p| p.keys.iter().copied()).collect();
-                keys.extend(self.net.keys().copied().filter(|k| {
-                    !kept.contains(k)
-                        && rects
-                            .iter()
-                            .any(|r| geom::rects_intersect(&key_rect(k), &geom::expand(*r, 1e-6)))
-                }));
+                keys.extend(
+                    self.net
+                        .keys()
+                        .copied()
+                        .filter(|k| !kept.contains(k) && in_dirty(&key_rect(k))),
+                );
             }
         }
         keys.retain(|k| self.net.contains_key(k));
@@ -253,10 +293,11 @@ impl Tiling {
         loop {
             let pieces = cluster(&keys);
             // A new piece that meets a kept one swallows it: the pieces must stay apart.
+            let new = geom::envelope_tree(pieces.iter().enumerate().map(|(i, p)| (i, Some(p.1))));
             let (meet, apart): (Vec<Piece>, Vec<Piece>) = keep.into_iter().partition(|k| {
-                pieces
-                    .iter()
-                    .any(|(_, b)| geom::rects_intersect(&k.bbox, b))
+                new.locate_in_envelope_intersecting(&geom::aabb(k.bbox))
+                    .next()
+                    .is_some()
             });
             keep = apart;
             if meet.is_empty() {

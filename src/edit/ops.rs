@@ -2,10 +2,14 @@
 //! drawing with avoid-overlap, reshaping, shared-vertex moves, vertex insert and delete,
 //! split, merge, delete, record changes and gap filling.
 //!
-//! Boolean operations (i_overlay) round their output to an integer grid; results are
-//! snapped back onto the existing vertices within [`SNAP_EPS`], and new vertices that land
-//! on a neighbour's edge are inserted into that neighbour too, so shared boundaries stay
-//! bit-identical and the coverage stays valid after every edit.
+//! Every vertex an edit makes lies on the coordinate grid of the project's CRS
+//! ([`crate::model::Precision`], 1 mm). Clips and merges run i_overlay on that grid itself
+//! ([`geom::grid_overlay`]), so edges shared with the parent and the neighbours come out
+//! exactly theirs; the results are tidied (crossings within [`SNAP_EPS`] of an existing
+//! vertex put on it, degenerate rings dropped) and noded both ways: new vertices that land
+//! on a neighbour's edge go into that neighbour, and the neighbours' vertices on the new
+//! edges into the new shape, so shared boundaries stay bit-identical and the coverage stays
+//! valid after every edit, and through every save.
 
 use super::history::{Change, LayerChanges, Transaction};
 use super::lookup::Lookup;

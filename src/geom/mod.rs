@@ -162,6 +162,39 @@ pub fn ids_in(tree: &IdTree, r: Rect<f64>) -> Vec<&str> {
     v
 }
 
+/// Ids in `tree` whose envelope meets `r`, sorted; None when there are more than `cap`
+/// (found without visiting the rest: a stack of copies costs the cap, not its size).
+pub fn ids_in_capped(tree: &IdTree, r: Rect<f64>, cap: usize) -> Option<Vec<&str>> {
+    let mut v: Vec<&str> = tree
+        .locate_in_envelope_intersecting(&aabb(r))
+        .take(cap + 1)
+        .map(|h| h.data.as_str())
+        .collect();
+    if v.len() > cap {
+        return None;
+    }
+    v.sort_unstable();
+    Some(v)
+}
+
+/// Whether more than `n` different envelopes in `tree` hold the point `c` (copies of one
+/// shape count once).
+pub fn more_hold_than(tree: &IdTree, c: Coord<f64>, n: usize) -> bool {
+    use rstar::RTreeObject;
+    let mut seen: Vec<[f64; 4]> = Vec::new();
+    for h in tree.locate_all_at_point(&[c.x, c.y]) {
+        let e = h.envelope();
+        let key = [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]];
+        if !seen.contains(&key) {
+            seen.push(key);
+            if seen.len() > n {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// The R-tree box of a rectangle.
 pub fn aabb(r: Rect<f64>) -> rstar::AABB<[f64; 2]> {
     rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])

@@ -32,6 +32,12 @@ pub const MAX_DXF_BYTES: u64 = 256 << 20;
 const ARC_TOLERANCE: f64 = 0.01;
 /// The most chords one arc becomes.
 const MAX_ARC_SEGMENTS: usize = 4096;
+/// The most points the arcs and bulges of one polyline become together: a polyline of many
+/// bulges shares them (each arc coarser, never fewer than 4 chords).
+const MAX_POLYLINE_ARC_POINTS: usize = 65_536;
+/// The deepest nesting of `{` groups (102 extension groups, 1002 XDATA control groups)
+/// read; real drawings nest one or two deep.
+const MAX_DXF_NESTING: usize = 100;
 /// The XDATA application that carries gridmap's fields.
 const APP: &str = "GRIDMAP";
 /// The XDATA field that names the drawing's CRS (on the first feature gridmap wrote).
@@ -96,11 +102,8 @@ fn load(path: &Path, opts: &ReadOptions) -> Result<Drawing, LoadError> {
         ));
     }
     let bytes = super::read_file(path)?;
+    prescan(path, &bytes)?;
     let encoding = encoding_of(&bytes, opts.encoding);
-    // The dxf crate is not written for hostile input; a panic in it is a damaged file.
-    let loaded = std::panic::catch_unwind(|| {
-        Drawing::load_with_encoding(&mut std::io::Cursor::new(&bytes), encoding)
-    });
     let damaged = |e: &str| {
         LoadError::new(
             path,
@@ -108,11 +111,87 @@ fn load(path: &Path, opts: &ReadOptions) -> Result<Drawing, LoadError> {
             format!("not a valid DXF drawing (or damaged): {e}"),
         )
     };
+    // The dxf crate is not written for hostile input: it runs on its own thread with a
+    // stack far deeper than the nesting the pre-scan lets through (it recurses per group),
+    // and a panic in it is a damaged file.
+    let loaded = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("dxf-reader".into())
+            .stack_size(READER_STACK)
+            .spawn_scoped(s, || {
+                Drawing::load_with_encoding(&mut std::io::Cursor::new(&bytes), encoding)
+            })
+            .map(|h| h.join())
+    });
     match loaded {
-        Ok(Ok(d)) => Ok(d),
-        Ok(Err(e)) => Err(damaged(&e.to_string())),
-        Err(_) => Err(damaged("the reader failed")),
+        Ok(Ok(Ok(d))) => Ok(d),
+        Ok(Ok(Err(e))) => Err(damaged(&e.to_string())),
+        Ok(Err(_)) => Err(damaged("the reader failed")),
+        Err(e) => Err(damaged(&e.to_string())),
     }
+}
+
+/// The reader thread's stack: address space reserved, pages used only as deep as the
+/// drawing nests.
+const READER_STACK: usize = 256 << 20;
+
+/// What the dxf crate would choke on, found before it reads: `{` groups nested deeper
+/// than [`MAX_DXF_NESTING`] (it recurses into each: a stack overflow cannot be caught),
+/// and more vertices than [`super::MAX_POINTS`]. A text drawing is read pair by pair (group
+/// code, value); a binary one by its `{`/`}` bytes, a bound far above any real nesting
+/// that the reader's stack still holds.
+fn prescan(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
+    let too_deep = |n: usize| {
+        LoadError::new(
+            path,
+            format!("图纸中的分组（{{ … }}）嵌套超过 {n} 层，不像真实图纸，未读入。"),
+            format!(
+                "the drawing's groups ({{ … }}) are nested more than {n} deep; not a real drawing, not read."
+            ),
+        )
+    };
+    if bytes.starts_with(b"AutoCAD Binary DXF") {
+        const BINARY_NESTING: usize = 100_000;
+        let mut depth = 0usize;
+        for &b in bytes {
+            match b {
+                b'{' => {
+                    depth += 1;
+                    if depth > BINARY_NESTING {
+                        return Err(too_deep(BINARY_NESTING));
+                    }
+                }
+                b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        return Ok(());
+    }
+    let mut lines = bytes.split(|&b| b == b'\n').map(|l| l.trim_ascii());
+    let mut depth = 0usize;
+    let mut vertices = 0usize;
+    while let (Some(code), Some(value)) = (lines.next(), lines.next()) {
+        match code {
+            b"10" => {
+                vertices += 1;
+                if vertices > super::MAX_POINTS {
+                    return Err(super::too_many_points(path));
+                }
+            }
+            b"102" | b"1002" => {
+                if value.starts_with(b"{") {
+                    depth += 1;
+                    if depth > MAX_DXF_NESTING {
+                        return Err(too_deep(MAX_DXF_NESTING));
+                    }
+                } else if value.starts_with(b"}") {
+                    depth = depth.saturating_sub(1);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// One CAD layer of a drawing's model space, for the import dialog.
@@ -231,9 +310,17 @@ fn frame_layers(d: &Drawing) -> Vec<String> {
     frames
 }
 
+/// How finely an arc is approximated: chords no farther than `tol` from it, and at most
+/// `most` of them (4 to [`MAX_ARC_SEGMENTS`]).
+#[derive(Clone, Copy)]
+struct Chords {
+    tol: f64,
+    most: usize,
+}
+
 /// Points along the arc from `a` to `b` with bulge `bulge` (tan of a quarter of the
 /// included angle, positive counter-clockwise), without `a`, ending with `b`.
-fn bulge_points(a: Coord<f64>, b: Coord<f64>, bulge: f64, tol: f64, out: &mut Vec<Coord<f64>>) {
+fn bulge_points(a: Coord<f64>, b: Coord<f64>, bulge: f64, arc: Chords, out: &mut Vec<Coord<f64>>) {
     let d = ((b.x - a.x).powi(2) + (b.y - a.y).powi(2)).sqrt();
     if bulge.abs() < 1e-12 || !bulge.is_finite() || d == 0.0 {
         out.push(b);
@@ -248,7 +335,7 @@ fn bulge_points(a: Coord<f64>, b: Coord<f64>, bulge: f64, tol: f64, out: &mut Ve
         y: (a.y + b.y) / 2.0 + ux * off,
     };
     let start = (a.y - c.y).atan2(a.x - c.x);
-    arc_points(c, r, start, theta, tol, out);
+    arc_points(c, r, start, theta, arc, out);
     // End exactly on the vertex.
     if let Some(last) = out.last_mut() {
         *last = b;
@@ -260,8 +347,24 @@ fn bulge_points(a: Coord<f64>, b: Coord<f64>, bulge: f64, tol: f64, out: &mut Ve
 /// between lie at multiples of one angle step per radius (a power-of-two division of the
 /// circle, fine enough for the tolerance), so that two arcs of one circle (a village's
 /// half circle and its two groups' quarter circles) share their vertices.
-fn arc_points(c: Coord<f64>, r: f64, start: f64, sweep: f64, tol: f64, out: &mut Vec<Coord<f64>>) {
+fn arc_points(
+    c: Coord<f64>,
+    r: f64,
+    start: f64,
+    sweep: f64,
+    arc: Chords,
+    out: &mut Vec<Coord<f64>>,
+) {
     use std::f64::consts::{FRAC_PI_2, TAU};
+    let Chords { tol, most } = arc;
+    if !(start.is_finite() && sweep.is_finite() && r.is_finite() && r > 0.0) {
+        return;
+    }
+    // Angles from a file can be anything (1e20 degrees): the same arc with its start in
+    // one turn and at most one turn of sweep, so the steps below are countable. The angle
+    // grid is kept (a turn is a whole number of steps).
+    let start = start.rem_euclid(TAU);
+    let sweep = sweep.clamp(-TAU, TAU);
     let wanted = if tol >= r {
         FRAC_PI_2
     } else {
@@ -271,8 +374,9 @@ fn arc_points(c: Coord<f64>, r: f64, start: f64, sweep: f64, tol: f64, out: &mut
     while step > wanted && TAU / step < (1u64 << 20) as f64 {
         step /= 2.0;
     }
-    // Not more than MAX_ARC_SEGMENTS points on one arc, whatever the radius.
-    while sweep.abs() / step > MAX_ARC_SEGMENTS as f64 {
+    // Not more than `most` points on one arc, whatever the radius.
+    let most = most.clamp(4, MAX_ARC_SEGMENTS);
+    while sweep.abs() / step > most as f64 {
         step *= 2.0;
     }
     let eps = 1e-9;
@@ -285,17 +389,21 @@ fn arc_points(c: Coord<f64>, r: f64, start: f64, sweep: f64, tol: f64, out: &mut
             y: round(c.y + r * t.sin()),
         }
     };
+    // Never more points than the cap, whatever rounding does to the loop's test.
+    let mut left = most + 1;
     if sweep > 0.0 {
         let mut k = (start / step + eps).floor() + 1.0;
-        while k * step < end - eps {
+        while k * step < end - eps && left > 0 {
             out.push(at(k * step));
             k += 1.0;
+            left -= 1;
         }
     } else {
         let mut k = (start / step - eps).ceil() - 1.0;
-        while k * step > end + eps {
+        while k * step > end + eps && left > 0 {
             out.push(at(k * step));
             k -= 1.0;
+            left -= 1;
         }
     }
     out.push(Coord {
@@ -311,12 +419,22 @@ fn polyline(vertices: &[(Coord<f64>, f64)], flagged: bool, tol: f64) -> (Vec<Coo
     let Some(&(first, _)) = vertices.first() else {
         return (out, false);
     };
+    // The polyline's arcs share one budget of points.
+    let bulges = vertices
+        .iter()
+        .filter(|v| v.1.is_finite() && v.1.abs() >= 1e-12)
+        .count()
+        .max(1);
+    let arc = Chords {
+        tol,
+        most: MAX_POLYLINE_ARC_POINTS / bulges,
+    };
     out.push(first);
     for w in vertices.windows(2) {
-        bulge_points(w[0].0, w[1].0, w[0].1, tol, &mut out);
+        bulge_points(w[0].0, w[1].0, w[0].1, arc, &mut out);
     }
     if flagged && let Some(&(last, bulge)) = vertices.last() {
-        bulge_points(last, first, bulge, tol, &mut out);
+        bulge_points(last, first, bulge, arc, &mut out);
     }
     let closed = flagged || (vertices.len() >= 4 && vertices.last().map(|l| l.0) == Some(first));
     if closed && out.last() != Some(&first) {
@@ -552,12 +670,18 @@ pub(crate) fn read_batch(
         })
         .is_some_and(|c| c.x.abs() <= 180.0 && c.y.abs() <= 90.0);
     let tol = if degrees { 1e-7 } else { ARC_TOLERANCE };
+    // Every point the drawing becomes counts against super::MAX_POINTS.
+    let mut points_read = 0usize;
     for e in d.entities() {
+        if points_read > super::MAX_POINTS {
+            return Err(super::too_many_points(path));
+        }
         if e.common.is_in_paper_space || !wanted(&e.common.layer) {
             continue;
         }
         let layer = e.common.layer.clone();
         let mut shape = |pts: Vec<Coord<f64>>, closed: bool| {
+            points_read += pts.len();
             if closed && pts.len() >= 4 {
                 polygons.push((
                     Polygon::new(LineString(pts), vec![]),
@@ -593,8 +717,9 @@ pub(crate) fn read_batch(
             }
             EntityType::Line(l) => shape(vec![coord(&l.p1), coord(&l.p2)], false),
             EntityType::Arc(a) => {
-                let start = a.start_angle.to_radians();
-                let mut sweep = a.end_angle.to_radians() - start;
+                // Angles in degrees, any number of turns (1e20 is one angle too).
+                let start = a.start_angle.rem_euclid(360.0).to_radians();
+                let mut sweep = a.end_angle.rem_euclid(360.0).to_radians() - start;
                 if sweep <= 0.0 {
                     sweep += 2.0 * std::f64::consts::PI;
                 }
@@ -603,7 +728,11 @@ pub(crate) fn read_batch(
                     x: c.x + a.radius * start.cos(),
                     y: c.y + a.radius * start.sin(),
                 }];
-                arc_points(c, a.radius, start, sweep, tol, &mut pts);
+                let arc = Chords {
+                    tol,
+                    most: MAX_ARC_SEGMENTS,
+                };
+                arc_points(c, a.radius, start, sweep, arc, &mut pts);
                 shape(pts, false);
             }
             EntityType::Text(t) => labels.push(Label {
@@ -658,6 +787,9 @@ pub(crate) fn read_batch(
             EntityType::Ellipse(_) => skip("ELLIPSE"),
             _ => {}
         }
+    }
+    if points_read > super::MAX_POINTS {
+        return Err(super::too_many_points(path));
     }
     labels.retain(|l| !l.text.is_empty() && l.at.x.is_finite() && l.at.y.is_finite());
     let index = PolygonIndex::new(polygons.iter().map(|s| &s.0).collect());
@@ -780,6 +912,37 @@ pub(crate) fn read_batch(
             ),
             fatal: false,
         });
+    }
+    if pending.is_empty() {
+        let (zh_skipped, en_skipped) = if skipped.is_empty() {
+            (String::new(), String::new())
+        } else {
+            let list = skipped
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                format!("（有未读取的图元：{list}）"),
+                format!(" (entities not read: {list})"),
+            )
+        };
+        let (zh_layers, en_layers) = match &opts.dxf_layers {
+            Some(l) => (
+                format!("所选图层 {} 中", l.join("、")),
+                format!(" on the chosen layers {}", l.join(", ")),
+            ),
+            None => (String::new(), String::new()),
+        };
+        return Err(LoadError::new(
+            path,
+            format!(
+                "图纸模型空间{zh_layers}没有多段线、直线、圆弧或点，没有可读入的网格、河流或其他要素{zh_skipped}。"
+            ),
+            format!(
+                "the drawing's model space{en_layers} holds no polylines, lines, arcs or points: no grids, rivers or other features to read{en_skipped}."
+            ),
+        ));
     }
     // 8-digit eastings carry the 3-degree zone: the CRS is known.
     let mut batch = Batch {
@@ -947,7 +1110,10 @@ fn xdata(
             );
         }
     }
-    let json = Value::Object(all).to_string();
+    // A backslash goes as the JSON escape \u005c: a text holding `\U+4E2D` must not be
+    // taken for the drawing's own escape of a character outside the code page (the writer
+    // and the reader decode those). serde_json writes a backslash only as `\\`.
+    let json = Value::Object(all).to_string().replace("\\\\", "\\u005c");
     let mut items = Vec::new();
     let mut rest = json.as_str();
     while !rest.is_empty() {
@@ -962,6 +1128,14 @@ fn xdata(
         application_name: APP.into(),
         items,
     }
+}
+
+/// A text for a DXF group value: one line (a line break would end the value and break the
+/// drawing), no control characters.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn lwpolyline(pts: &[Coord<f64>], closed: bool) -> de::LwPolyline {
@@ -1066,7 +1240,7 @@ pub fn to_dxf(project: &Project) -> Result<Vec<u8>, String> {
                                 0.0,
                             ),
                             text_height: height,
-                            value: name,
+                            value: one_line(&name),
                             ..Default::default()
                         };
                         add(EntityType::Text(text), note_layer, None);
@@ -1092,7 +1266,7 @@ pub fn to_dxf(project: &Project) -> Result<Vec<u8>, String> {
                     let text = de::Text {
                         location: DPoint::new(p.x() + 2.0, p.y(), 0.0),
                         text_height: 5.0,
-                        value: name,
+                        value: one_line(&name),
                         ..Default::default()
                     };
                     add(EntityType::Text(text), note_layer, None);
@@ -1150,7 +1324,10 @@ mod tests {
             Coord { x: 0.0, y: 0.0 },
             Coord { x: 100.0, y: 0.0 },
             1.0,
-            ARC_TOLERANCE,
+            Chords {
+                tol: ARC_TOLERANCE,
+                most: MAX_ARC_SEGMENTS,
+            },
             &mut pts,
         );
         // Bulge 1 counter-clockwise from (0,0) to (100,0): the arc below, centre (50, 0).

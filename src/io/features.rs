@@ -403,13 +403,48 @@ pub(crate) fn assemble(
                         min_y = min_y.min(c.y);
                         max_y = max_y.max(c.y);
                     }
-                    if geographic && bad.is_none() && (c.x.abs() > 180.0 || c.y.abs() > 90.0) {
+                    // Non-finite values are not a CRS question: the audit's vertex check
+                    // removes them with a finding.
+                    if geographic
+                        && bad.is_none()
+                        && c.x.is_finite()
+                        && c.y.is_finite()
+                        && (c.x.abs() > 180.0 || c.y.abs() > 90.0)
+                    {
                         bad = Some((p.id.clone(), *c));
                     }
                 });
             }
         }
         if let Some((fid, c)) = bad {
+            // A CRS the file itself names (KML is always WGS 84) or the user named: the
+            // coordinate is out of its range, and --src-crs is no remedy.
+            let named = match (&b.crs, opts.source_crs) {
+                (Some(own), _) => Some((own.describe(), false)),
+                (None, Some(c)) => Some((SourceCrs::Epsg(c).describe(), true)),
+                (None, None) => None,
+            };
+            if let Some((crs, by_user)) = named {
+                let (zh_by, en_by) = if by_user {
+                    ("所指定的", "the named ")
+                } else {
+                    ("文件声明的", "the file's ")
+                };
+                return Err(LoadError::new(
+                    &b.path,
+                    format!(
+                        "坐标 ({}, {}) 超出{zh_by}坐标系 {crs} 的经纬度范围。",
+                        crate::error::number(c.x),
+                        crate::error::number(c.y)
+                    ),
+                    format!(
+                        "coordinate ({}, {}) is outside the longitude/latitude range of {en_by}CRS {crs}.",
+                        crate::error::number(c.x),
+                        crate::error::number(c.y)
+                    ),
+                )
+                .in_feature(fid));
+            }
             let hint = match suggest_crs(c) {
                 Some(s) => format!(
                     " They look like {}: try --src-crs {}.",

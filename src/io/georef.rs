@@ -123,6 +123,33 @@ pub fn fit(points: &[ControlPoint], method: Method) -> Result<Fit, String> {
             ),
         ));
     }
+    // Pixels within an image gridmap can open, map coordinates on the earth (degrees or
+    // metres): anything else is a typo or a hostile file, and would fit to nonsense.
+    for (i, p) in on.iter().enumerate() {
+        let sane = |c: Coord<f64>, lim: f64| {
+            c.x.is_finite() && c.y.is_finite() && c.x.abs() <= lim && c.y.abs() <= lim
+        };
+        if !sane(p.pixel, 1e7) || !sane(p.map, 1e9) {
+            return Err(crate::error::bilingual(
+                &format!(
+                    "第 {} 个控制点的坐标超出范围（像素 ({}, {})，地图 ({}, {})）",
+                    i + 1,
+                    crate::error::number(p.pixel.x),
+                    crate::error::number(p.pixel.y),
+                    crate::error::number(p.map.x),
+                    crate::error::number(p.map.y)
+                ),
+                &format!(
+                    "control point {} is out of range (pixel ({}, {}), map ({}, {}))",
+                    i + 1,
+                    crate::error::number(p.pixel.x),
+                    crate::error::number(p.pixel.y),
+                    crate::error::number(p.map.x),
+                    crate::error::number(p.map.y)
+                ),
+            ));
+        }
+    }
     let pixel_norm = normaliser(&on.iter().map(|p| p.pixel).collect::<Vec<_>>());
     let map_norm = normaliser(&on.iter().map(|p| p.map).collect::<Vec<_>>());
     let mut rows = Vec::new();
@@ -175,6 +202,20 @@ pub fn fit(points: &[ControlPoint], method: Method) -> Result<Fit, String> {
         .filter(|(p, _)| p.enabled)
         .fold((0.0, 0usize), |(s, k), (_, r)| (s + r * r, k + 1));
     f.rms = (sum / k as f64).sqrt();
+    // A pixel must cover some ground: map points on top of each other give a transform
+    // that folds the image onto a line or a point.
+    let o = f.apply(Coord { x: 0.0, y: 0.0 });
+    let (ex, ey) = (
+        f.apply(Coord { x: 1.0, y: 0.0 }),
+        f.apply(Coord { x: 0.0, y: 1.0 }),
+    );
+    let area = (ex.x - o.x) * (ey.y - o.y) - (ex.y - o.y) * (ey.x - o.x);
+    if !(area.is_finite() && area.abs() > 1e-18) {
+        return Err(crate::error::bilingual(
+            "控制点的地图坐标重合或共线，变换会把图像压成一条线",
+            "the control points' map coordinates coincide or lie in a line; the transform would fold the image onto a line",
+        ));
+    }
     if !f.rms.is_finite() {
         return Err(crate::error::bilingual(
             "控制点无法给出有效的变换",
@@ -211,6 +252,9 @@ impl Fit {
         let px = self.apply(Coord { x: 1.5, y: 0.5 });
         let py = self.apply(Coord { x: 0.5, y: 1.5 });
         let nums = [px.x - o.x, px.y - o.y, py.x - o.x, py.y - o.y, o.x, o.y];
+        if nums.iter().any(|v| !v.is_finite()) || (nums[0] * nums[3] - nums[1] * nums[2]) == 0.0 {
+            return None;
+        }
         Some(
             nums.iter()
                 .map(|v| format!("{v:.10}"))

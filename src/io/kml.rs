@@ -144,6 +144,8 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
     let mut reader = quick_xml::Reader::from_reader(bytes);
     let mut open: Vec<Vec<u8>> = Vec::new();
     let mut buf = Vec::new();
+    let mut root_seen = false;
+    let mut points = 0usize;
     loop {
         let at = reader.buffer_position();
         match reader.read_event_into(&mut buf) {
@@ -154,7 +156,30 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
                         "elements nested too deep".into(),
                     ));
                 }
+                if !root_seen {
+                    root_seen = true;
+                    is_kml_root(path, e.local_name().as_ref())?;
+                }
                 open.push(e.name().as_ref().to_vec());
+            }
+            Ok(Event::Empty(e)) if !root_seen => {
+                root_seen = true;
+                is_kml_root(path, e.local_name().as_ref())?;
+            }
+            // Coordinates counted before the tree is built: its memory is the limit.
+            Ok(Event::Text(t))
+                if open.last().is_some_and(|n| {
+                    n.rsplit(|&b| b == b':').next() == Some(b"coordinates".as_slice())
+                }) =>
+            {
+                let text: &[u8] = t.as_ref();
+                points += text
+                    .split(|b| b.is_ascii_whitespace())
+                    .filter(|w| !w.is_empty())
+                    .count();
+                if points > super::MAX_POINTS {
+                    return Err(super::too_many_points(path));
+                }
             }
             Ok(Event::End(e)) => {
                 if open.pop().as_deref() != Some(e.name().as_ref()) {
@@ -176,6 +201,12 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
         }
         buf.clear();
     }
+    if !root_seen {
+        return Err(bad(
+            "文件中没有 XML 元素".into(),
+            "the file holds no XML element".into(),
+        ));
+    }
     match open.last() {
         Some(name) => {
             let name = String::from_utf8_lossy(name).to_string();
@@ -188,8 +219,113 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
     }
 }
 
+/// A KML document's root is `<kml>` (any namespace prefix).
+fn is_kml_root(path: &Path, name: &[u8]) -> Result<(), LoadError> {
+    if name.eq_ignore_ascii_case(b"kml") {
+        return Ok(());
+    }
+    let name = String::from_utf8_lossy(name);
+    Err(LoadError::new(
+        path,
+        format!("不是 KML 文档：根元素是 <{name}>，应为 <kml>。"),
+        format!("not a KML document: the root element is <{name}>, not <kml>."),
+    ))
+}
+
+/// The document in UTF-8: a declared encoding other than UTF-8 (GBK, GB18030, Big5, …, or
+/// UTF-16 by its byte order mark) is decoded and the declaration rewritten; an encoding
+/// that is unknown, or bytes that are not in the declared one, are refused.
+fn utf8_document<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+) -> Result<std::borrow::Cow<'a, [u8]>, LoadError> {
+    use std::borrow::Cow;
+    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(bytes)
+        && enc != encoding_rs::UTF_8
+    {
+        let (text, _, errors) = enc.decode(bytes);
+        if errors {
+            return Err(not_in(path, enc.name()));
+        }
+        return Ok(Cow::Owned(declare_utf8(text.as_bytes())));
+    }
+    let head = &bytes[..bytes.len().min(512)];
+    let declared = head
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(head)
+        .strip_prefix(b"<?xml".as_slice())
+        .and_then(|rest| {
+            let end = rest.windows(2).position(|w| w == b"?>")?;
+            let decl = std::str::from_utf8(&rest[..end]).ok()?;
+            let at = decl.find("encoding")?;
+            let value = decl[at + "encoding".len()..]
+                .trim_start()
+                .strip_prefix('=')?;
+            let value = value.trim_start();
+            let quote = value.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+            let value = &value[1..];
+            Some(value[..value.find(quote)?].to_string())
+        });
+    let Some(label) = declared else {
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(LoadError::new(
+                path,
+                "KML 文本不是 UTF-8，也没有声明编码（<?xml … encoding=\"GBK\"?>）。",
+                "the KML text is not UTF-8 and declares no encoding (<?xml … encoding=\"GBK\"?>).",
+            ));
+        }
+        return Ok(Cow::Borrowed(bytes));
+    };
+    let Some(enc) = encoding_rs::Encoding::for_label(label.trim().as_bytes()) else {
+        return Err(LoadError::new(
+            path,
+            format!("KML 声明的编码“{}”无法识别。", crate::error::quoted(&label)),
+            format!(
+                "the KML declares an encoding gridmap does not know: \"{}\".",
+                crate::error::quoted(&label)
+            ),
+        ));
+    };
+    if enc == encoding_rs::UTF_8 {
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(not_in(path, enc.name()));
+        }
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let (text, errors) = enc.decode_without_bom_handling(bytes);
+    if errors {
+        return Err(not_in(path, enc.name()));
+    }
+    Ok(Cow::Owned(declare_utf8(text.as_bytes())))
+}
+
+fn not_in(path: &Path, encoding: &str) -> LoadError {
+    LoadError::new(
+        path,
+        format!("KML 文本与其声明的编码 {encoding} 不符（含有无效字节）。"),
+        format!("the KML text is not valid {encoding}, the encoding it declares."),
+    )
+}
+
+/// Decoded text with its XML declaration saying UTF-8 (the reader goes by it).
+fn declare_utf8(text: &[u8]) -> Vec<u8> {
+    let text = text
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(text);
+    if text.starts_with(b"<?xml")
+        && let Some(end) = text.windows(2).position(|w| w == b"?>")
+    {
+        let mut out = b"<?xml version=\"1.0\" encoding=\"UTF-8\"".to_vec();
+        out.extend_from_slice(&text[end..]);
+        return out;
+    }
+    text.to_vec()
+}
+
 /// Read a KML document (the text of a `.kml`).
 pub(crate) fn read_bytes(path: &Path, bytes: &[u8], base: usize) -> Result<Batch, LoadError> {
+    let bytes = utf8_document(path, bytes)?;
+    let bytes = bytes.as_ref();
     well_formed(path, bytes)?;
     let mut reader = kml::KmlReader::<_, f64>::from_reader(bytes);
     let root = reader.read().map_err(|e| {
@@ -207,6 +343,13 @@ pub(crate) fn read_bytes(path: &Path, bytes: &[u8], base: usize) -> Result<Batch
         settings: None,
     };
     out.walk(&root, &mut Vec::new())?;
+    if out.pending.is_empty() {
+        return Err(LoadError::new(
+            path,
+            "KML 中没有任何地标（Placemark），没有可读入的网格、河流或其他要素。",
+            "the KML holds no placemarks: no grids, rivers or other features to read.",
+        ));
+    }
     Ok(Batch {
         path: path.to_path_buf(),
         crs: Some(SourceCrs::Epsg(Crs::epsg(4326))),
@@ -763,7 +906,30 @@ pub fn to_kml(project: &Project, opts: &KmlOptions) -> Result<Vec<u8>, String> {
     kml::KmlWriter::<_, f64>::from_writer(&mut out)
         .write(&doc)
         .map_err(|e| e.to_string())?;
-    Ok(out)
+    Ok(xml_chars_only(out))
+}
+
+/// The document without the characters XML 1.0 cannot hold (control characters other
+/// than tab and line breaks, U+FFFE and U+FFFF), which a name pasted from elsewhere may
+/// carry: GDAL, Google Earth and 奥维 refuse a document that has one. In UTF-8 the bytes
+/// below 0x20 are those characters and nothing else.
+fn xml_chars_only(doc: Vec<u8>) -> Vec<u8> {
+    let mut i = 0;
+    let mut out = Vec::with_capacity(doc.len());
+    while i < doc.len() {
+        let b = doc[i];
+        if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') {
+            i += 1;
+            continue;
+        }
+        if b == 0xEF && matches!(doc.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) {
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
 }
 
 /// Write the project as `.kml` or `.kmz` (atomically).

@@ -80,6 +80,14 @@ pub enum SourceCrs {
 }
 
 impl SourceCrs {
+    /// For messages: `EPSG:4326` or "the .prj's definition".
+    pub fn describe(&self) -> String {
+        match self {
+            SourceCrs::Epsg(c) => c.authority(),
+            SourceCrs::Definition { .. } => "(.prj)".to_string(),
+        }
+    }
+
     pub fn is_geographic(&self) -> bool {
         match self {
             SourceCrs::Epsg(c) => crs_kind(*c) == Some(CrsKind::Geographic),
@@ -114,6 +122,26 @@ impl Format {
             _ => None,
         }
     }
+}
+
+/// The most points (vertices, arcs' points included) one KML or DXF file becomes: counted
+/// before the reader builds anything, so that a small KMZ or a few bulges cannot make
+/// gigabytes. Reading and the audit take about 0.5 KB per point, so the worst case is
+/// about 2 GB.
+pub const MAX_POINTS: usize = 4_000_000;
+
+/// The error for a file over [`MAX_POINTS`].
+pub(crate) fn too_many_points(path: &Path) -> LoadError {
+    LoadError::new(
+        path,
+        format!(
+            "文件的节点（含圆弧展开的点）超过 {} 万个，超出本程序一次读入的上限；请分幅或抽稀后再导入。",
+            MAX_POINTS / 10_000
+        ),
+        format!(
+            "the file holds more than {MAX_POINTS} vertices (arcs included), more than gridmap reads at once; split or simplify it first."
+        ),
+    )
 }
 
 /// Read a whole file, with a bilingual error naming it.
