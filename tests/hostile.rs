@@ -699,3 +699,140 @@ fn stacks_of_grids_are_one_finding_per_grid_not_per_pair() {
     assert!(stacked(&v) >= 1900, "{}", stacked(&v));
     assert!(v["findings"].as_array().unwrap().len() < 10_000);
 }
+
+fn sample() -> gridmap::Project {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
+    io::open(&[path.as_path()], &ReadOptions::default()).unwrap()
+}
+
+#[test]
+fn control_characters_never_break_a_kml() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = sample();
+    p.grids[0].name = "一\u{b}组\u{1}".into();
+    p.grids[1].notes = "备\u{0}注\u{fffe}".into();
+    let path = dir.path().join("ctl.kml");
+    io::kml::write(&p, &path, &Default::default()).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        !bytes
+            .iter()
+            .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    );
+    // GDAL reads it (it refuses a document with a control character in it).
+    let out = Command::new("ogrinfo")
+        .args(["-ro", "-al", "-q", s(&path)])
+        .output()
+        .expect("ogrinfo (gdal-bin)");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("一组"));
+    let q = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+    let g = q.grids.iter().find(|g| g.id == p.grids[0].id).unwrap();
+    assert_eq!(g.name, "一组");
+}
+
+#[test]
+fn a_field_holding_a_dxf_escape_comes_back_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = sample();
+    let before: Vec<(String, String, u8, String)> = p
+        .grids
+        .iter()
+        .map(|g| (g.id.clone(), g.code.clone(), g.level, g.name.clone()))
+        .collect();
+    p.grids[0].name = r"\U+4E2D 村".into();
+    p.grids[1].notes = r"路径 C:\Users\U+1234\网格 \\U+0041".into();
+    p.grids[2].staff[0].name = r"\U+738B".into();
+    let path = dir.path().join("esc.dxf");
+    io::dxf::write(&p, &path).unwrap();
+    let q = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(q.grids.len(), p.grids.len());
+    for (id, code, level, _) in &before {
+        let g = q
+            .grids
+            .iter()
+            .find(|g| &g.id == id)
+            .unwrap_or_else(|| panic!("{id}"));
+        assert_eq!((&g.code, g.level), (code, *level), "{id}");
+    }
+    let by = |id: &str| q.grids.iter().find(|g| g.id == id).unwrap();
+    assert_eq!(by(&p.grids[0].id).name, r"\U+4E2D 村");
+    assert_eq!(by(&p.grids[1].id).notes, p.grids[1].notes);
+    assert_eq!(by(&p.grids[2].id).staff, p.grids[2].staff);
+}
+
+#[test]
+fn a_kml_is_read_in_the_encoding_it_declares_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = r#"<?xml version="1.0" encoding="GBK"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>巡河</name>
+<Placemark><name>一组</name><Polygon><outerBoundaryIs><LinearRing><coordinates>112.0,27.0 112.01,27.0 112.01,27.01 112.0,27.01 112.0,27.0</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Document></kml>"#;
+    let (gbk, _, _) = encoding_rs::GBK.encode(doc);
+    let path = dir.path().join("gbk.kml");
+    std::fs::write(&path, &gbk).unwrap();
+    let p = io::open(&[path.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.grids[0].name.as_str()),
+        ("巡河", "一组")
+    );
+    // GBK bytes that declare nothing (XML's default is UTF-8), or an unknown encoding.
+    let plain = doc.replace(r#" encoding="GBK""#, "");
+    let (bytes, _, _) = encoding_rs::GBK.encode(&plain);
+    let path = dir.path().join("undeclared.kml");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = run(&["audit", s(&path)]);
+    refused_with(&out, &path, "不是 UTF-8", "not UTF-8");
+    let path = dir.path().join("unknown.kml");
+    std::fs::write(&path, doc.replace("GBK", "X-MADE-UP")).unwrap();
+    let out = run(&["audit", s(&path)]);
+    refused_with(&out, &path, "无法识别", "X-MADE-UP");
+}
+
+#[test]
+fn files_that_hold_nothing_usable_are_an_error_not_a_clean_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dxf(dir.path(), "empty.dxf", "");
+    let out = run(&["audit", s(&empty), "--src-crs", "EPSG:4547"]);
+    refused_with(
+        &out,
+        &empty,
+        "没有可读入",
+        "no grids, rivers or other features",
+    );
+    let svg = dir.path().join("map.kml");
+    std::fs::write(
+        &svg,
+        r#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>"#,
+    )
+    .unwrap();
+    let out = run(&["audit", s(&svg)]);
+    refused_with(&out, &svg, "根元素是 <svg>", "the root element is <svg>");
+    let bare = dir.path().join("bare.kml");
+    std::fs::write(
+        &bare,
+        r#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document/></kml>"#,
+    )
+    .unwrap();
+    let out = run(&["audit", s(&bare)]);
+    refused_with(&out, &bare, "没有任何地标", "no placemarks");
+}
+
+#[test]
+fn an_infinite_kml_coordinate_does_not_ask_for_a_crs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inf.kml");
+    std::fs::write(
+        &path,
+        r#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+<Placemark><name>一组</name><Polygon><outerBoundaryIs><LinearRing><coordinates>112.0,27.0 inf,27.0 112.01,27.01 112.0,27.01 112.0,27.0</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+<Placemark><name>二组</name><Polygon><outerBoundaryIs><LinearRing><coordinates>112.0,27.0 500.0,27.0 112.01,27.01 112.0,27.01 112.0,27.0</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Document></kml>"#,
+    )
+    .unwrap();
+    let out = run(&["audit", s(&path), "--src-crs", "EPSG:4326"]);
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(!e.contains("--src-crs"), "{e}");
+    assert!(e.contains("超出文件声明的坐标系 EPSG:4326"), "{e}");
+}

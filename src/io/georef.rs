@@ -493,6 +493,30 @@ mod tests {
     }
 
     #[test]
+    fn degenerate_or_absurd_points_give_no_world_file() {
+        let at = |u: f64, v: f64, x: f64, y: f64| ControlPoint {
+            pixel: Coord { x: u, y: v },
+            map: Coord { x, y },
+            enabled: true,
+        };
+        // Every pixel on one map point: zero scale.
+        let same = [
+            at(0.0, 0.0, 500000.0, 2800000.0),
+            at(100.0, 0.0, 500000.0, 2800000.0),
+            at(0.0, 100.0, 500000.0, 2800000.0),
+        ];
+        assert!(fit(&same, Method::Affine).is_err());
+        // Pixel positions of 1e308.
+        let far = [
+            at(0.0, 0.0, 500000.0, 2800000.0),
+            at(1e308, 0.0, 500100.0, 2800000.0),
+            at(0.0, 1e308, 500000.0, 2800100.0),
+        ];
+        let e = fit(&far, Method::Affine).unwrap_err();
+        assert!(e.contains("超出范围") && e.contains("out of range"), "{e}");
+    }
+
+    #[test]
     fn too_few_or_collinear_points_are_refused() {
         let pts = points(known);
         assert!(fit(&pts[..2], Method::Affine).is_err());
