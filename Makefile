@@ -11,14 +11,15 @@ deps:
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq cmake sqlite3 g++ pkg-config >/dev/null; }
 
 # The peer tools the tests run: GDAL (ogrinfo, ogr2ogr), PROJ (cs2cs, projinfo),
-# poppler (pdftotext, pdffonts, pdfinfo, pdftoppm) for the printed PDFs, and PostgreSQL 15
+# poppler (pdftotext, pdffonts, pdfinfo, pdftoppm) for the printed PDFs, openssl (the
+# county CA of the TLS test), and PostgreSQL 15
 # with PostGIS 3 for the county database (tests/db.rs starts a throwaway cluster on a
 # loopback port with scripts/pg-cluster.sh; nothing is started at boot).
 test-deps: deps
 	@command -v ogrinfo >/dev/null 2>&1 && command -v cs2cs >/dev/null 2>&1 && command -v projinfo >/dev/null 2>&1 && \
-	  command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || \
-	  { echo "installing test tools (gdal-bin, proj-bin, poppler-utils) with apt-get"; \
-	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gdal-bin proj-bin poppler-utils >/dev/null; }
+	  command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || \
+	  { echo "installing test tools (gdal-bin, proj-bin, poppler-utils, openssl) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gdal-bin proj-bin poppler-utils openssl >/dev/null; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
 	  { echo "installing PostgreSQL 15 and PostGIS 3 (postgresql, postgresql-15-postgis-3) with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql postgresql-15-postgis-3 >/dev/null; }

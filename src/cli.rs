@@ -491,8 +491,13 @@ enum DbCommand {
         db: DbUrl,
         #[arg(long)]
         township: String,
+        /// The project file to write (.gpkg); an existing one only with --force, and
+        /// never one holding changes not yet pushed.
         #[arg(long)]
         out: PathBuf,
+        /// Replace an existing project file (one without unpushed changes).
+        #[arg(long)]
+        force: bool,
     },
     /// Audit the whole county: every township's coverage and records, the seams between
     /// townships, the county outline. Grid ids are TOWNSHIP/ID. Exit 1 when errors.
@@ -583,9 +588,10 @@ fn run_db(command: DbCommand) -> anyhow::Result<i32> {
             db: u,
             township,
             out,
+            force,
         } => {
             let target = gridmap::county::conn::resolve(u.url.as_deref())?;
-            let p = ops::pull_to_file(&target, &township, &out)?;
+            let p = ops::pull_to_file(&target, &township, &out, force)?;
             let n = gridmap::county::db::neighbours(&p).len();
             println!(
                 "已拉取乡镇 {township}：{} 个网格，{} 条河流，邻乡镇接边网格 {n} 个 → {}\nPulled township {township}: {} grids, {} rivers, {n} neighbouring grids along the border -> {}",

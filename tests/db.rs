@@ -199,14 +199,14 @@ fn init_is_versioned_and_keeps_its_crs(c: &Cluster) {
     let mut client = c.client(&admin);
     assert_eq!(
         db::init(&mut client, SRID).unwrap(),
-        1,
+        db::schema_version(),
         "a second init is a no-op"
     );
     let n: i64 = client
         .query_one("SELECT count(*) FROM gridmap.migrations", &[])
         .unwrap()
         .get(0);
-    assert_eq!(n, 1);
+    assert_eq!(n, i64::from(db::schema_version()));
     let e = db::init(&mut client, 4547).unwrap_err();
     assert!(e.en.contains("EPSG:4546"), "{e}");
     let e = db::init(&mut client, 4490).unwrap_err();
@@ -952,6 +952,446 @@ fn the_app_pulls_pushes_and_resolves_a_conflict_field_by_field(c: &Cluster) {
 
 // ---------------------------------------------------------------------------------------
 
+fn run_cli(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// A geometry with a NaN coordinate, as WKB hex (WKT cannot spell infinity, and psql
+/// users paste WKB as often).
+const NAN_SQUARE: &str = "ST_Multi(ST_SetSRID(ST_MakePolygon(ST_MakeLine(ARRAY[ST_MakePoint(500000, 2800000), ST_MakePoint('NaN'::float8, 2800000), ST_MakePoint(500010, 2800010), ST_MakePoint(500000, 2800000)])), 4546))";
+
+/// Rows written past the rules the way a pre-v2 database may hold them: the admin lifts
+/// the constraint for one statement.
+fn force_bad_row(admin: &mut postgres::Client, table: &str, constraint: &str, sql: &str) {
+    admin
+        .batch_execute(&format!(
+            "BEGIN; ALTER TABLE gridmap.{table} DROP CONSTRAINT {constraint}; {sql};
+             ALTER TABLE gridmap.{table} ADD CONSTRAINT {constraint} CHECK (gridmap.{constraint}({col})) NOT VALID; COMMIT;",
+            col = if constraint == "staff_ok" { "staff" } else { "geom" }
+        ))
+        .unwrap();
+}
+
+fn a_township_login_is_held_to_the_rules_by_the_server(c: &Cluster) {
+    let (admin, county) = two_townships(c, "rules", 100);
+    let t1 = c.account("rules", "rules_t01", Account::Township("T01".into()));
+    // A plain SQL connection, as QGIS or psql would make.
+    let mut sql = c.client(&t1);
+    let (a, b) = (
+        county[0].1.grids[1].id.clone(),
+        county[0].1.grids[2].id.clone(),
+    );
+    // 6: NaN, a bow-tie and an empty geometry are refused.
+    for geom in [
+        NAN_SQUARE.to_string(),
+        "ST_GeomFromText('MULTIPOLYGON(((500000 2800000,500010 2800010,500010 2800000,500000 2800010,500000 2800000)))', 4546)".to_string(),
+        "ST_GeomFromText('MULTIPOLYGON EMPTY', 4546)".to_string(),
+    ] {
+        let e = sql
+            .execute(
+                &format!("UPDATE gridmap.grid SET geom = {geom} WHERE township = 'T01' AND id = $1"),
+                &[&a],
+            )
+            .unwrap_err();
+        assert_eq!(sql_state(&e), "23514", "{geom}: {e}");
+    }
+    // 7: staff as anything but an array of objects of texts.
+    for staff in [r#""just a string""#, r#"{"role":1}"#, r#"[{"role":1}]"#] {
+        let e = sql
+            .execute(
+                &format!(
+                    "UPDATE gridmap.grid SET staff = '{staff}' WHERE township = 'T01' AND id = $1"
+                ),
+                &[&a],
+            )
+            .unwrap_err();
+        assert_eq!(sql_state(&e), "23514", "{staff}: {e}");
+    }
+    // 8: the log and the stamps are the server's.
+    let e = sql
+        .execute(
+            "INSERT INTO gridmap.change_log (township, layer, id, action, by, at) VALUES ('T01', 'grids', 'x', 'write', 'county1', '2020-01-01')",
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(sql_state(&e), "42501", "{e}");
+    let before: i64 = sql
+        .query_one(
+            "SELECT version FROM gridmap.grid WHERE township = 'T01' AND id = $1",
+            &[&a],
+        )
+        .unwrap()
+        .get(0);
+    sql.execute(
+        "UPDATE gridmap.grid SET name = 'renamed', updated_by = 'county1', updated_at = '2020-01-01', version = 999
+         WHERE township = 'T01' AND id = $1",
+        &[&a],
+    )
+    .unwrap();
+    let r = sql
+        .query_one(
+            "SELECT version, updated_by, updated_at > now() - interval '1 hour' FROM gridmap.grid WHERE township = 'T01' AND id = $1",
+            &[&a],
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            r.get::<_, i64>(0),
+            r.get::<_, String>(1),
+            r.get::<_, bool>(2)
+        ),
+        (before + 1, "rules_t01".to_string(), true)
+    );
+    let deleted: Vec<String> = county[0]
+        .1
+        .grids
+        .iter()
+        .filter(|g| g.level == 2)
+        .skip(10)
+        .take(5)
+        .map(|g| g.id.clone())
+        .collect();
+    let n = sql
+        .execute(
+            "DELETE FROM gridmap.grid WHERE township = 'T01' AND id = ANY($1)",
+            &[&deleted],
+        )
+        .unwrap();
+    assert_eq!(n as usize, deleted.len());
+    let log = sql
+        .query(
+            "SELECT id, action, by, old->'attrs'->>'name', new->'attrs'->>'name' FROM gridmap.change_log
+             WHERE township = 'T01' AND (id = $1 OR id = ANY($2)) AND at > now() - interval '1 hour' ORDER BY seq",
+            &[&a, &deleted],
+        )
+        .unwrap();
+    let rows: Vec<(String, String, String)> =
+        log.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let mut expected = vec![(a.clone(), "update".to_string(), "rules_t01".to_string())];
+    expected.extend(
+        deleted
+            .iter()
+            .map(|id| (id.clone(), "delete".into(), "rules_t01".into())),
+    );
+    // The push that made them logged their inserts by the admin, earlier.
+    let recent: Vec<_> = rows.into_iter().filter(|r| r.2 == "rules_t01").collect();
+    assert_eq!(recent, expected, "one row per change, by the login");
+    let update = log
+        .iter()
+        .find(|r| r.get::<_, String>(1) == "update")
+        .unwrap();
+    assert_eq!(
+        (
+            update.get::<_, Option<String>>(3).is_some(),
+            update.get::<_, Option<String>>(4).as_deref()
+        ),
+        (true, Some("renamed"))
+    );
+    // 9: another township's territory, at commit.
+    let other = county[1].1.grids.iter().find(|g| g.level == 2).unwrap();
+    let outline = county[1].1.grids.iter().find(|g| g.level == 1).unwrap();
+    for (id, g) in [("copy", other), ("cover", outline)] {
+        let mut tx = sql.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO gridmap.grid (township, id, level, parent, geom)
+             SELECT 'T01', $1, 3, $2, geom FROM gridmap.grid WHERE township = 'T02' AND id = $3",
+            &[&id, &b, &g.id],
+        )
+        .unwrap();
+        let e = tx.commit().unwrap_err();
+        assert_eq!(sql_state(&e), "23514", "{id}: {e}");
+        assert!(
+            e.as_db_error().is_some_and(|d| d.message().contains("T02")),
+            "{e}"
+        );
+    }
+    // Rows from before the rules (NaN, bad staff) are left out and named, for everyone.
+    let mut adm = c.client(&admin);
+    force_bad_row(
+        &mut adm,
+        "grid",
+        "geom_ok",
+        &format!(
+            "UPDATE gridmap.grid SET geom = {NAN_SQUARE} WHERE township = 'T01' AND id = '{b}'"
+        ),
+    );
+    let c3 = county[0]
+        .1
+        .grids
+        .iter()
+        .filter(|g| g.level == 2)
+        .nth(20)
+        .unwrap()
+        .id
+        .clone();
+    force_bad_row(
+        &mut adm,
+        "grid",
+        "staff_ok",
+        &format!(
+            "UPDATE gridmap.grid SET staff = '\"just a string\"' WHERE township = 'T01' AND id = '{c3}'"
+        ),
+    );
+    let t2 = c.account("rules", "rules_t02", Account::Township("T02".into()));
+    let p2 = pull(&t2, "T02");
+    assert_eq!(p2.grids.len(), county[1].1.grids.len());
+    assert!(!db::neighbours(&p2).is_empty());
+    let p1 = pull(&t1, "T01");
+    let unusable: BTreeSet<&str> = p1
+        .input_notes
+        .iter()
+        .map(|n| n.feature_id.as_str())
+        .collect();
+    assert_eq!(unusable, BTreeSet::from([b.as_str(), c3.as_str()]));
+    assert!(p1.grid(&b).is_none() && p1.grid(&c3).is_none());
+    // A push from it leaves those rows as they are.
+    pushed(push(&t1, &p1, "T01"));
+    let left: i64 = adm
+        .query_one(
+            "SELECT count(*) FROM gridmap.grid WHERE township = 'T01' AND id = ANY($1)",
+            &[&vec![b.clone(), c3.clone()]],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 2);
+    // The county's audit runs and names them.
+    let (code, out, err) = run_cli(&["db", "audit", "--url", &admin, "--format", "json"]);
+    assert!(code.is_some_and(|c| c <= 1), "{code:?} {err}");
+    for id in [&b, &c3] {
+        assert!(out.contains(&format!("T01/{id}")), "{id} named: {out}");
+    }
+}
+
+fn pull_never_replaces_work_or_other_files(c: &Cluster) {
+    let (_, _county) = two_townships(c, "pullout", 30);
+    let t1 = c.account("pullout", "pullout_t01", Account::Township("T01".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t01.gpkg");
+    let pull_to = |path: &Path, force: bool| {
+        let mut args = vec![
+            "db",
+            "pull",
+            "--url",
+            &t1,
+            "--township",
+            "T01",
+            "--out",
+            path.to_str().unwrap(),
+        ];
+        if force {
+            args.push("--force");
+        }
+        run_cli(&args)
+    };
+    let (code, _, err) = pull_to(&out, false);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = pull_to(&out, false);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--force"), "{err}");
+    // A project with an edit not pushed: refused even with --force, and left as it was.
+    let mut p = gridmap::io::open(&[out.as_path()], &Default::default()).unwrap();
+    let id = p.grids.iter().find(|g| g.level > 1).unwrap().id.clone();
+    p.grid_mut(&id).unwrap().name = "未推送的修改".into();
+    gridmap::io::gpkg::write(&p, &out).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    let (code, _, err) = pull_to(&out, true);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not yet pushed"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+    // Not a GeoPackage: never written.
+    let doc = dir.path().join("report.docx");
+    std::fs::write(&doc, b"PK report").unwrap();
+    let (code, _, err) = pull_to(&doc, true);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(std::fs::read(&doc).unwrap(), b"PK report");
+    // A project with nothing unpushed is replaced with --force.
+    let (code, _, err) = pull_to(&out, false);
+    assert_eq!(code, Some(2), "{err}");
+    let fresh = dir.path().join("fresh.gpkg");
+    assert_eq!(pull_to(&fresh, false).0, Some(0));
+    assert_eq!(pull_to(&fresh, true).0, Some(0));
+}
+
+fn a_failed_account_leaves_no_password_in_the_server_log(c: &Cluster) {
+    let admin = c.county("pwlog");
+    let county1 = c.account("pwlog", "pwlog_county", Account::County);
+    let secret = format!("Secret-{}", fastrand::u64(..));
+    // A county login may not create roles: CREATE ROLE fails and the server logs it.
+    let e = db::add_account(
+        &mut c.client(&county1),
+        "pwlog_new",
+        &Account::Viewer,
+        &secret,
+    )
+    .unwrap_err();
+    assert!(e.en.contains("42501") || e.en.contains("permission"), "{e}");
+    let log = std::fs::read_to_string(c.dir.join("server.log")).unwrap();
+    assert!(
+        log.contains("CREATE ROLE \"pwlog_new\""),
+        "the failure was logged"
+    );
+    assert!(!log.contains(&secret), "the password is in the server log");
+    // The verifier works: the account logs in with the password.
+    db::add_account(&mut c.client(&admin), "pwlog_ok", &Account::Viewer, &secret).unwrap();
+    let mut cfg: postgres::Config = c.url("pwlog", "pwlog_ok").parse().unwrap();
+    cfg.password(&secret);
+    cfg.connect(postgres::NoTls).unwrap();
+}
+
+/// A CA and a server certificate for 127.0.0.1 and localhost signed by it, and a
+/// self-signed server certificate; PEM files in `dir`.
+fn certificates(dir: &Path) {
+    let sh = |cmd: &str| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=County CA' \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
+    );
+    sh(
+        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=county-db'",
+    );
+    sh(
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf && \
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile ext.cnf",
+    );
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 -subj '/CN=Other CA' \
+        -addext basicConstraints=critical,CA:TRUE",
+    );
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout self.key -out self.crt -days 2 -subj '/CN=county-db' \
+        -addext subjectAltName=IP:127.0.0.1",
+    );
+}
+
+fn tls_with_the_countys_own_ca(c: &Cluster) {
+    let dir = tempfile::tempdir().unwrap();
+    certificates(dir.path());
+    let data = c.dir.join("data");
+    let mut admin = c.client(&c.url("county", "gridmap_admin"));
+    let serve = |admin: &mut postgres::Client, cert: &str, key: &str| {
+        for (f, to) in [(cert, "server.crt"), (key, "server.key")] {
+            std::fs::copy(dir.path().join(f), data.join(to)).unwrap();
+            let _ = Command::new("chmod").arg("600").arg(data.join(to)).status();
+            if Command::new("id")
+                .arg("-u")
+                .output()
+                .is_ok_and(|o| o.stdout.starts_with(b"0"))
+            {
+                let _ = Command::new("chown")
+                    .arg("postgres")
+                    .arg(data.join(to))
+                    .status();
+            }
+        }
+        admin.batch_execute("ALTER SYSTEM SET ssl = on").unwrap();
+        admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    serve(&mut admin, "server.crt", "server.key");
+    // The password file names hosts: localhost too.
+    let pw = std::fs::read_to_string(c.dir.join("pw")).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&c.pgpass)
+        .unwrap();
+    writeln!(f, "localhost:{}:*:gridmap_admin:{}", c.port, pw.trim()).unwrap();
+    let url = |host: &str, mode: &str, root: &str| {
+        format!(
+            "postgres://gridmap_admin@{host}:{}/county?sslmode={mode}&sslrootcert={}",
+            c.port,
+            dir.path().join(root).display()
+        )
+    };
+    let encrypted = |u: &str| -> Result<bool, String> {
+        let (_, mut cl) = ops::open(Some(u)).map_err(|e| e.to_string())?;
+        Ok(cl
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0))
+    };
+    assert_eq!(
+        encrypted(&url("127.0.0.1", "verify-full", "ca.pem")),
+        Ok(true)
+    );
+    assert_eq!(
+        encrypted(&url("localhost", "verify-full", "ca.pem")),
+        Ok(true)
+    );
+    assert_eq!(
+        encrypted(&url("127.0.0.1", "verify-ca", "ca.pem")),
+        Ok(true)
+    );
+    // Another CA: a TLS failure, told apart from a password failure.
+    let e = encrypted(&url("127.0.0.1", "verify-full", "other.pem")).unwrap_err();
+    assert!(
+        e.contains("TLS") && e.contains("not a password problem"),
+        "{e}"
+    );
+    // No root given for verify-full: said before connecting.
+    let Err(e) = ops::open(Some(&format!(
+        "postgres://gridmap_admin@127.0.0.1:{}/county?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+        c.port
+    ))) else {
+        panic!("connected without the root certificate")
+    };
+    assert!(e.en.contains("root certificate"), "{e}");
+    // A self-signed server certificate listed as the root is trusted as itself.
+    serve(&mut admin, "self.crt", "self.key");
+    assert_eq!(
+        encrypted(&url("127.0.0.1", "verify-full", "self.crt")),
+        Ok(true)
+    );
+    let e = encrypted(&url("localhost", "verify-full", "self.crt")).unwrap_err();
+    assert!(e.contains("TLS"), "localhost is not in its names: {e}");
+    assert_eq!(
+        encrypted(&url("localhost", "verify-ca", "self.crt")),
+        Ok(true)
+    );
+    // A server that takes only TLS, reached with sslmode=disable: not a password problem.
+    let hba = data.join("pg_hba.conf");
+    let old = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(
+        &hba,
+        format!("hostnossl all gridmap_admin 127.0.0.1/32 reject\n{old}"),
+    )
+    .unwrap();
+    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let Err(e) = ops::open(Some(&format!(
+        "postgres://gridmap_admin@127.0.0.1:{}/county?sslmode=disable",
+        c.port
+    ))) else {
+        panic!("connected without TLS to a TLS-only server")
+    };
+    assert!(
+        e.en.contains("only encrypted connections") && !e.en.contains("wrong user or password"),
+        "{e}"
+    );
+    std::fs::write(&hba, old).unwrap();
+    admin.batch_execute("ALTER SYSTEM SET ssl = off").unwrap();
+    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+}
+
 type Case = (&'static str, fn(&Cluster));
 
 const CASES: &[Case] = &[
@@ -991,6 +1431,20 @@ const CASES: &[Case] = &[
         "the_app_pulls_pushes_and_resolves_a_conflict_field_by_field",
         the_app_pulls_pushes_and_resolves_a_conflict_field_by_field,
     ),
+    (
+        "a_township_login_is_held_to_the_rules_by_the_server",
+        a_township_login_is_held_to_the_rules_by_the_server,
+    ),
+    (
+        "pull_never_replaces_work_or_other_files",
+        pull_never_replaces_work_or_other_files,
+    ),
+    (
+        "a_failed_account_leaves_no_password_in_the_server_log",
+        a_failed_account_leaves_no_password_in_the_server_log,
+    ),
+    // Last: it turns TLS on and off for the whole cluster.
+    ("tls_with_the_countys_own_ca", tls_with_the_countys_own_ca),
 ];
 
 fn main() {

@@ -21,7 +21,7 @@ use super::{
     layer_name, layer_of, local_changes, outline_finding, seam_findings,
 };
 use crate::audit::{AuditConfig, Finding};
-use crate::model::{Crs, Grid, Layer, Project};
+use crate::model::{Crs, Grid, InputNote, Layer, Project};
 use geo::Geometry;
 use geozero::wkb;
 use postgres::{Client, GenericClient, Transaction};
@@ -29,7 +29,13 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The schema, one migration per version; `{srid}` is the county's working CRS.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("schema_v1.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("schema_v1.sql")),
+    // The database holds its rules against any client (psql, QGIS): finite valid
+    // geometries, staff as objects, stamps and the change log by triggers, each township
+    // within its outline (deferred, at commit).
+    (2, include_str!("schema_v2.sql")),
+];
 
 /// The newest schema version this gridmap knows.
 pub fn schema_version() -> i32 {
@@ -112,6 +118,37 @@ pub fn init(client: &mut Client, srid: u32) -> Result<i32, DbError> {
     Ok(schema_version())
 }
 
+/// The database's schema is the one this gridmap writes to (an older one is upgraded by
+/// `gridmap db init`, a newer one needs a newer gridmap).
+fn check_schema(c: &mut impl GenericClient) -> Result<(), DbError> {
+    let have: i32 = c
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM gridmap.migrations",
+            &[],
+        )
+        .map_err(err)?
+        .get(0);
+    match have.cmp(&schema_version()) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Less => Err(DbError::new(
+            format!(
+                "县级数据库的结构版本是 {have}，本程序需要 {}：请县级管理员运行 gridmap db init 升级。",
+                schema_version()
+            ),
+            format!(
+                "the county database has schema {have}; this gridmap needs {}: the county administrator upgrades it with gridmap db init.",
+                schema_version()
+            ),
+        )),
+        std::cmp::Ordering::Greater => Err(DbError::new(
+            format!("县级数据库由更新版本的 gridmap 建立（结构版本 {have}）。请升级 gridmap。"),
+            format!(
+                "the county database was set up by a newer gridmap (schema {have}). Update gridmap."
+            ),
+        )),
+    }
+}
+
 fn county_srid(c: &mut impl GenericClient) -> Result<u32, DbError> {
     let row = c
         .query_opt("SELECT value FROM gridmap.meta WHERE key = 'srid'", &[])
@@ -179,10 +216,13 @@ pub fn add_account(
         .map_err(err)?
         .is_some();
     let verb = if exists { "ALTER" } else { "CREATE" };
+    // The SCRAM-SHA-256 verifier, made here as libpq's PQencryptPasswordConn does: the
+    // statement (which the server logs when it fails) never holds the password itself.
+    let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
     tx.batch_execute(&format!(
         "{verb} ROLE {} LOGIN PASSWORD {}",
         quote_ident(name),
-        quote_literal(password)
+        quote_literal(&verifier)
     ))
     .map_err(err)?;
     for g in ["gridmap_county", "gridmap_township", "gridmap_viewer"] {
@@ -277,6 +317,9 @@ fn grid_of(r: &postgres::Row) -> Result<(String, Grid, ServerMeta), DbError> {
         Geometry::MultiPolygon(mp) => mp,
         g => return Err(bad(crate::io::features::geometry_kind(&g).to_string())),
     };
+    if !finite(&mp) {
+        return Err(bad("NaN or infinite coordinates".into()));
+    }
     let mut g = Grid::new(
         id.clone(),
         u8::try_from(r.get::<_, i16>(7)).unwrap_or(0),
@@ -288,7 +331,8 @@ fn grid_of(r: &postgres::Row) -> Result<(String, Grid, ServerMeta), DbError> {
     g.households = count(r.get(9));
     g.population = count(r.get(10));
     g.notes = r.get(11);
-    g.staff = serde_json::from_value(r.get::<_, Value>(12)).map_err(|e| bad(e.to_string()))?;
+    g.staff =
+        serde_json::from_value(r.get::<_, Value>(12)).map_err(|e| bad(format!("staff: {e}")))?;
     g.extra = match r.get::<_, Value>(13) {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -320,13 +364,17 @@ fn feature_of(r: &postgres::Row) -> Result<(String, Row, ServerMeta), DbError> {
         Value::Object(m) => m,
         _ => Map::new(),
     };
+    let geometry = geometry(r, 10).map_err(bad)?;
+    if !finite(&geometry) {
+        return Err(bad("NaN or infinite coordinates".into()));
+    }
     let row = Row::of_feature(
         layer,
         &id,
         &r.get::<_, String>(6),
         (count(r.get(7)), count(r.get(8))),
         &extra,
-        geometry(r, 10).map_err(bad)?,
+        geometry,
     );
     let meta = ServerMeta {
         version: r.get(2),
@@ -348,21 +396,60 @@ fn feature_sql() -> String {
     )
 }
 
-/// Decode rows on every core (a county has 100,000 grids).
+/// Every coordinate a number (a row written past gridmap, before the database held the
+/// rule, may hold NaN).
+fn finite<G: geo::CoordsIter<Scalar = f64>>(g: &G) -> bool {
+    g.coords_iter().all(|c| c.x.is_finite() && c.y.is_finite())
+}
+
+/// Decode rows on every core (a county has 100,000 grids). A row that cannot be used is
+/// left out and reported (township, note), never a failure for everyone: gridmap neither
+/// shows it nor writes over it.
 fn decode<T: Send>(
     rows: &[postgres::Row],
     f: impl Fn(&postgres::Row) -> Result<T, DbError> + Sync + Send,
-) -> Result<Vec<T>, DbError> {
+) -> (Vec<T>, Vec<(String, InputNote)>) {
     use rayon::prelude::*;
-    rows.par_iter().map(f).collect()
+    let all: Vec<Result<T, (String, InputNote)>> = rows
+        .par_iter()
+        .map(|r| {
+            f(r).map_err(|e| {
+                let township: String = r.try_get(0).unwrap_or_default();
+                let id: String = r.try_get(1).unwrap_or_default();
+                (
+                    township,
+                    InputNote {
+                        feature_id: id,
+                        layer: "county",
+                        zh: e.zh.clone(),
+                        en: e.en.clone(),
+                        fatal: true,
+                    },
+                )
+            })
+        })
+        .collect();
+    let mut ok = Vec::with_capacity(all.len());
+    let mut notes = Vec::new();
+    for r in all {
+        match r {
+            Ok(v) => ok.push(v),
+            Err(n) => notes.push(n),
+        }
+    }
+    (ok, notes)
 }
+
+/// The rows of one township (or of all) by township and key, and the notes of the rows
+/// left out.
+type ServerRows = BTreeMap<String, BTreeMap<String, ServerRow>>;
 
 /// Every row of one township (or of all with None), by township and key.
 fn load_rows(
     c: &mut impl GenericClient,
     township: Option<&str>,
-) -> Result<BTreeMap<String, BTreeMap<String, ServerRow>>, DbError> {
-    let mut out: BTreeMap<String, BTreeMap<String, ServerRow>> = BTreeMap::new();
+) -> Result<(ServerRows, Vec<(String, InputNote)>), DbError> {
+    let mut out: ServerRows = BTreeMap::new();
     let mut add = |t: String, row: Row, m: ServerMeta| {
         out.entry(t).or_default().insert(
             row.key(),
@@ -375,14 +462,17 @@ fn load_rows(
         );
     };
     let grids = c.query(&grid_sql(), &[&township]).map_err(err)?;
-    for (t, g, m) in decode(&grids, grid_of)? {
+    let (ok, mut notes) = decode(&grids, grid_of);
+    for (t, g, m) in ok {
         add(t, Row::of_grid(&g), m);
     }
     let features = c.query(&feature_sql(), &[&township]).map_err(err)?;
-    for (t, row, m) in decode(&features, feature_of)? {
+    let (ok, more) = decode(&features, feature_of);
+    notes.extend(more);
+    for (t, row, m) in ok {
         add(t, row, m);
     }
-    Ok(out)
+    Ok((out, notes))
 }
 
 /// The project of one township as the server holds it (rows in key order: grids by level).
@@ -435,6 +525,7 @@ fn snapshot(client: &mut Client) -> Result<Transaction<'_>, DbError> {
 pub fn pull(client: &mut Client, township: &str, server: &str) -> Result<Project, DbError> {
     check_code(township)?;
     let mut tx = snapshot(client)?;
+    check_schema(&mut tx)?;
     let srid = county_srid(&mut tx)?;
     let Some(t) = tx
         .query_opt(
@@ -447,10 +538,12 @@ pub fn pull(client: &mut Client, township: &str, server: &str) -> Result<Project
     };
     let name: String = t.get(0);
     let settings: Value = t.get(1);
-    let rows = load_rows(&mut tx, Some(township))?
-        .remove(township)
-        .unwrap_or_default();
+    let (mut rows, notes) = load_rows(&mut tx, Some(township))?;
+    let rows = rows.remove(township).unwrap_or_default();
     let mut project = project_of(&name, Crs::epsg(srid), rows.values().map(|s| &s.row))?;
+    project
+        .input_notes
+        .extend(notes.into_iter().map(|(_, n)| n));
     if let Value::Object(m) = settings {
         project.settings = m;
     }
@@ -469,9 +562,11 @@ pub fn pull(client: &mut Client, township: &str, server: &str) -> Result<Project
         .insert(super::SYNC_KEY.into(), sync.to_value());
     let strip = tx
         .query(
-            "SELECT g.township, g.id, g.name, g.level, g.geom FROM gridmap.grid g
-             WHERE g.township <> $1 AND ST_DWithin(g.geom,
-               (SELECT ST_Collect(geom) FROM gridmap.grid WHERE township = $1 AND level = 1), $2)
+            "WITH o AS (SELECT ST_Collect(geom) AS geom FROM gridmap.grid
+                        WHERE township = $1 AND level = 1 AND gridmap.geom_ok(geom))
+             SELECT g.township, g.id, g.name, g.level, g.geom FROM gridmap.grid g, o
+             WHERE g.township <> $1 AND g.geom && ST_Expand(o.geom, $2)
+               AND CASE WHEN gridmap.geom_ok(g.geom) THEN ST_DWithin(g.geom, o.geom, $2) ELSE false END
              ORDER BY g.township, g.level, g.id",
             &[&township, &super::NEIGHBOUR_STRIP_M],
         )
@@ -565,6 +660,7 @@ pub fn push(
     }
     let local = keyed_rows(project)?;
     let mut tx = client.transaction().map_err(err)?;
+    check_schema(&mut tx)?;
     let who = account(&mut tx)?;
     match &who {
         Account::County => {}
@@ -621,7 +717,9 @@ pub fn push(
         )
         .map_err(err)?;
     }
+    // Rows the server holds but gridmap cannot use are left as they are.
     let server_rows = load_rows(&mut tx, Some(township))?
+        .0
         .remove(township)
         .unwrap_or_default();
     let changes = local_changes(&local, &sync);
@@ -791,8 +889,30 @@ pub fn push(
         .iter()
         .map(|(k, s)| (k.clone(), s.version))
         .collect();
-    write_rows(&mut tx, township, srid, &writes, &mut versions)?;
-    write_log(&mut tx, township, &log, &versions)?;
+    check_geometries(&mut tx, srid, &writes)?;
+    // The database logs every write itself (by session_user, at its own clock); what a
+    // write is for goes with it as the reason (gridmap.reason), and a version this push
+    // discards without writing it is logged through gridmap.log_discarded.
+    let reason_of: BTreeMap<&String, &str> = log
+        .iter()
+        .filter(|(_, a, _, _)| WRITTEN_REASONS.contains(a))
+        .map(|(k, a, _, _)| (k, *a))
+        .collect();
+    let mut by_reason: BTreeMap<&str, BTreeMap<String, Option<Row>>> = BTreeMap::new();
+    for (k, row) in &writes {
+        by_reason
+            .entry(reason_of.get(k).copied().unwrap_or(""))
+            .or_default()
+            .insert(k.clone(), row.clone());
+    }
+    for (reason, rows) in &by_reason {
+        tx.execute("SELECT set_config('gridmap.reason', $1, true)", &[reason])
+            .map_err(err)?;
+        write_rows(&mut tx, township, srid, rows, &mut versions)?;
+    }
+    tx.execute("SELECT set_config('gridmap.reason', '', true)", &[])
+        .map_err(err)?;
+    log_discarded(&mut tx, township, &log)?;
     tx.execute(
         "UPDATE gridmap.township SET version = version + 1, synced_at = now(), synced_by = session_user,
            settings = $2, name = CASE WHEN name = '' THEN $3 ELSE name END WHERE code = $1",
@@ -854,11 +974,9 @@ fn write_rows(
     writes: &BTreeMap<String, Option<Row>>,
     versions: &mut BTreeMap<String, i64>,
 ) -> Result<(), DbError> {
-    let mut next = |key: &str| {
-        let v = versions.get(key).copied().unwrap_or(0) + 1;
-        versions.insert(key.to_string(), v);
-        v
-    };
+    // The version sent is what the client expects; the server assigns its own (one more
+    // than any the key ever had) and the new base takes what it returns.
+    let next = |key: &str| versions.get(key).copied().unwrap_or(0) + 1;
     // Grids.
     let (mut ids, mut levels, mut parents, mut codes, mut names) =
         (vec![], vec![], vec![], vec![], vec![]);
@@ -944,31 +1062,71 @@ fn write_rows(
              ON CONFLICT (township, id) DO UPDATE SET level = EXCLUDED.level, parent = EXCLUDED.parent, code = EXCLUDED.code,
                name = EXCLUDED.name, households = EXCLUDED.households, population = EXCLUDED.population, notes = EXCLUDED.notes,
                staff = EXCLUDED.staff, extra = EXCLUDED.extra, geom = EXCLUDED.geom, version = EXCLUDED.version,
-               updated_by = session_user, updated_at = now()"
+               updated_by = session_user, updated_at = now()
+             RETURNING g.id, g.version"
         );
-        tx.execute(
-            &sql,
-            &[
-                &township, &ids, &levels, &parents, &codes, &names, &hh, &pop, &notes, &staff,
-                &extra, &geoms, &vers,
-            ],
-        )
-        .map_err(err)?;
+        let rows = tx
+            .query(
+                &sql,
+                &[
+                    &township, &ids, &levels, &parents, &codes, &names, &hh, &pop, &notes, &staff,
+                    &extra, &geoms, &vers,
+                ],
+            )
+            .map_err(err)?;
+        for r in rows {
+            versions.insert(format!("grids/{}", r.get::<_, String>(0)), r.get(1));
+        }
     }
     if !f_ids.is_empty() {
         let sql = format!(
-            "INSERT INTO gridmap.feature (township, layer, id, name, households, population, extra, geom, version)
+            "INSERT INTO gridmap.feature AS f (township, layer, id, name, households, population, extra, geom, version)
              SELECT $1, u.layer, u.id, u.name, u.hh, u.pop, u.extra, ST_SetSRID(u.geom, {srid}), u.version
              FROM unnest($2::text[], $3::text[], $4::text[], $5::int4[], $6::int4[], $7::jsonb[], $8::geometry[], $9::int8[])
                AS u(layer, id, name, hh, pop, extra, geom, version)
              ON CONFLICT (township, layer, id) DO UPDATE SET name = EXCLUDED.name, households = EXCLUDED.households,
                population = EXCLUDED.population, extra = EXCLUDED.extra, geom = EXCLUDED.geom, version = EXCLUDED.version,
-               updated_by = session_user, updated_at = now()"
+               updated_by = session_user, updated_at = now()
+             RETURNING f.layer, f.id, f.version"
         );
+        let rows = tx
+            .query(
+                &sql,
+                &[
+                    &township, &f_layers, &f_ids, &f_names, &f_hh, &f_pop, &f_extra, &f_geoms,
+                    &f_vers,
+                ],
+            )
+            .map_err(err)?;
+        for r in rows {
+            versions.insert(
+                format!("{}/{}", r.get::<_, String>(0), r.get::<_, String>(1)),
+                r.get(2),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn log_discarded(
+    tx: &mut Transaction,
+    township: &str,
+    log: &[(String, &'static str, Option<Row>, Option<Row>)],
+) -> Result<(), DbError> {
+    for (key, action, old, new) in log {
+        if WRITTEN_REASONS.contains(action) || matches!(*action, "write" | "delete") {
+            continue;
+        }
+        let (l, id) = key.split_once('/').unwrap_or(("", key));
         tx.execute(
-            &sql,
+            "SELECT gridmap.log_discarded($1, $2, $3, $4, $5, $6)",
             &[
-                &township, &f_layers, &f_ids, &f_names, &f_hh, &f_pop, &f_extra, &f_geoms, &f_vers,
+                &township,
+                &l,
+                &id,
+                action,
+                &old.as_ref().map(Row::to_json),
+                &new.as_ref().map(Row::to_json),
             ],
         )
         .map_err(err)?;
@@ -976,39 +1134,67 @@ fn write_rows(
     Ok(())
 }
 
-fn write_log(
+/// The reasons of the conflict resolutions that write a row (the others keep the
+/// server's row and log the discarded local one).
+const WRITTEN_REASONS: [&str; 2] = ["conflict: mine", "conflict: merged (old = theirs)"];
+
+/// Geometries the database would refuse (NaN, invalid, empty: its `geom_ok` rule), named
+/// before anything is written: the server's own refusal names no row.
+fn check_geometries(
     tx: &mut Transaction,
-    township: &str,
-    log: &[(String, &'static str, Option<Row>, Option<Row>)],
-    versions: &BTreeMap<String, i64>,
+    srid: u32,
+    writes: &BTreeMap<String, Option<Row>>,
 ) -> Result<(), DbError> {
-    if log.is_empty() {
+    let (keys, geoms): (Vec<String>, Vec<wkb::Encode<Geometry<f64>>>) = writes
+        .iter()
+        .filter_map(|(k, r)| {
+            r.as_ref()
+                .map(|r| (k.clone(), wkb::Encode(r.geometry.clone())))
+        })
+        .unzip();
+    if keys.is_empty() {
         return Ok(());
     }
-    let (mut layers, mut ids, mut actions, mut vers, mut olds, mut news) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for (key, action, old, new) in log {
-        let (l, id) = key.split_once('/').unwrap_or(("", key));
-        layers.push(l.to_string());
-        ids.push(id.to_string());
-        actions.push(action.to_string());
-        vers.push(versions.get(key).copied());
-        olds.push(old.as_ref().map(Row::to_json));
-        news.push(new.as_ref().map(Row::to_json));
+    let bad = tx
+        .query(
+            &format!(
+                "SELECT u.key, coalesce(ST_IsValidReason(u.g), '') FROM unnest($1::text[], $2::geometry[]) AS u(key, g)
+                 WHERE NOT gridmap.geom_ok(ST_SetSRID(u.g, {srid})) ORDER BY u.key"
+            ),
+            &[&keys, &geoms],
+        )
+        .map_err(err)?;
+    if bad.is_empty() {
+        return Ok(());
     }
-    tx.execute(
-        "INSERT INTO gridmap.change_log (township, layer, id, action, version, old, new)
-         SELECT $1, u.layer, u.id, u.action, u.version, u.old, u.new
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::jsonb[], $7::jsonb[]) AS u(layer, id, action, version, old, new)",
-        &[&township, &layers, &ids, &actions, &vers, &olds, &news],
-    )
-    .map_err(err)?;
-    Ok(())
+    let list: Vec<String> = bad
+        .iter()
+        .take(10)
+        .map(|r| format!("{}（{}）", r.get::<_, String>(0), r.get::<_, String>(1)))
+        .collect();
+    let more = if bad.len() > 10 {
+        format!(" … +{}", bad.len() - 10)
+    } else {
+        String::new()
+    };
+    Err(DbError::new(
+        format!(
+            "县级数据库只收有效的几何（无 NaN、不自相交、不为空），以下 {} 个要素未通过，未推送任何内容：{}{more}。请先修正审核中的“几何无效”。",
+            bad.len(),
+            list.join("、")
+        ),
+        format!(
+            "the county database takes only valid geometries (no NaN, no self-intersection, not empty); {} features fail, nothing was pushed: {}{more}. Fix the audit's invalid-geometry findings first.",
+            bad.len(),
+            list.join(", ")
+        ),
+    ))
 }
 
 /// The whole county as one project (ids `township/id`; see [`super::county_project`]).
 pub fn load_county(client: &mut Client) -> Result<Project, DbError> {
     let mut tx = snapshot(client)?;
+    check_schema(&mut tx)?;
     let srid = county_srid(&mut tx)?;
     let name: String = tx
         .query_opt("SELECT value FROM gridmap.meta WHERE key = 'name'", &[])
@@ -1020,11 +1206,16 @@ pub fn load_county(client: &mut Client) -> Result<Project, DbError> {
     let features = tx.query(&feature_sql(), &[&none]).map_err(err)?;
     tx.commit().map_err(err)?;
     let mut townships: BTreeMap<String, Project> = BTreeMap::new();
-    for (t, g, _) in decode(&grids, grid_of)? {
+    let (ok, notes) = decode(&grids, grid_of);
+    for (t, g, _) in ok {
         townships.entry(t).or_default().grids.push(g);
     }
     drop(grids);
-    for (t, row, _) in decode(&features, feature_of)? {
+    let (ok, more) = decode(&features, feature_of);
+    for (t, n) in notes.into_iter().chain(more) {
+        townships.entry(t).or_default().input_notes.push(n);
+    }
+    for (t, row, _) in ok {
         let p = townships.entry(t).or_default();
         if let Err(e) = row.place(p) {
             p.input_notes.push(crate::model::InputNote {

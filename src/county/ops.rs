@@ -24,8 +24,59 @@ fn from_message(e: impl std::fmt::Display) -> DbError {
     DbError::new(zh, en)
 }
 
-/// Pull `township` into the project file `out` (a GeoPackage); the project.
-pub fn pull_to_file(target: &Target, township: &str, out: &Path) -> Result<Project, DbError> {
+/// Pull `township` into the project file `out` (a GeoPackage); the project. An existing
+/// file is replaced only with `replace` (`--force`, or the app's save dialog that asked),
+/// and only when it is a GeoPackage; never a project holding changes not yet pushed.
+pub fn pull_to_file(
+    target: &Target,
+    township: &str,
+    out: &Path,
+    replace: bool,
+) -> Result<Project, DbError> {
+    let is_gpkg = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
+    if !is_gpkg {
+        return Err(DbError::new(
+            format!(
+                "拉取写入 GeoPackage 项目文件，文件名应以 .gpkg 结尾：{}",
+                out.display()
+            ),
+            format!(
+                "a pull writes a GeoPackage project file; the name must end in .gpkg: {}",
+                out.display()
+            ),
+        ));
+    }
+    if out.exists() {
+        if let Ok(old) = crate::io::open(&[out], &Default::default())
+            && let Some(sync) = super::SyncState::of(&old)
+            && !super::local_changes(&super::keyed_rows(&old)?, &sync).is_empty()
+        {
+            return Err(DbError::new(
+                format!(
+                    "{} 中有尚未推送的修改，拉取不会覆盖它：先推送（gridmap db push），或拉取到另一个文件。",
+                    out.display()
+                ),
+                format!(
+                    "{} holds changes not yet pushed; a pull does not replace it: push them first (gridmap db push), or pull into another file.",
+                    out.display()
+                ),
+            ));
+        }
+        if !replace {
+            return Err(DbError::new(
+                format!(
+                    "{} 已存在；要用拉取的内容替换它，请加 --force。",
+                    out.display()
+                ),
+                format!(
+                    "{} exists; add --force to replace it with the pulled project.",
+                    out.display()
+                ),
+            ));
+        }
+    }
     let mut client = conn::connect(target)?;
     let project = db::pull(&mut client, township, &target.display)?;
     crate::io::gpkg::write(&project, out).map_err(from_message)?;

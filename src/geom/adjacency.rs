@@ -38,7 +38,10 @@ pub fn boundary_segments(polys: &[&MultiPolygon<f64>], tol: f64) -> Vec<Boundary
     for (i, mp) in polys.iter().enumerate() {
         for r in rings(mp) {
             for w in r.0.windows(2) {
-                if w[0] != w[1] {
+                // A non-finite coordinate has no place in the tree (and is a finding of
+                // its own).
+                let finite = |c: Coord<f64>| c.x.is_finite() && c.y.is_finite();
+                if w[0] != w[1] && finite(w[0]) && finite(w[1]) {
                     all.push((i, w[0], w[1]));
                 }
             }

@@ -127,7 +127,8 @@ impl CountyWindow {
         let township = self.township.trim().to_string();
         self.spawn(ctx, "正在拉取 pulling…", move || {
             Done::Pulled(target.and_then(|t| {
-                let p = ops::pull_to_file(&t, &township, &out)?;
+                // The save dialog asked before replacing a file.
+                let p = ops::pull_to_file(&t, &township, &out, true)?;
                 Ok((p, out))
             }))
         });
