@@ -637,6 +637,14 @@ fn a_small_kmz_of_a_huge_ring_is_refused_before_it_is_built() {
     assert!(std::fs::metadata(&path).unwrap().len() < 1 << 20);
     let out = bounded(&["audit", s(&path)]);
     refused_with(&out, &path, "超过 400 万个", "more than 4000000 vertices");
+    // Elements without coordinates: the tree is bounded too.
+    let path = dir.path().join("elements.kml");
+    let mut doc = String::from(r#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>"#);
+    doc.push_str(&"<a/>".repeat(5_000_001));
+    doc.push_str("</Document></kml>");
+    std::fs::write(&path, doc).unwrap();
+    let out = bounded(&["audit", s(&path)]);
+    refused_with(&out, &path, "超过 500 万个", "more than 5000000 elements");
     // The same in a DXF: one LWPOLYLINE of 4.2 million vertices, refused by the pre-scan.
     let mut body = String::from("0\nLWPOLYLINE\n8\n0\n90\n4200000\n70\n1\n");
     for i in 0..4_200_000u32 {

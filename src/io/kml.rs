@@ -146,10 +146,15 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
     let mut buf = Vec::new();
     let mut root_seen = false;
     let mut points = 0usize;
+    let mut elements = 0usize;
     loop {
         let at = reader.buffer_position();
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => {
+                elements += 1;
+                if elements > MAX_ELEMENTS {
+                    return Err(too_many_elements(path));
+                }
                 if open.len() >= 256 {
                     return Err(bad(
                         "元素嵌套过深".into(),
@@ -162,9 +167,15 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
                 }
                 open.push(e.name().as_ref().to_vec());
             }
-            Ok(Event::Empty(e)) if !root_seen => {
-                root_seen = true;
-                is_kml_root(path, e.local_name().as_ref())?;
+            Ok(Event::Empty(e)) => {
+                elements += 1;
+                if elements > MAX_ELEMENTS {
+                    return Err(too_many_elements(path));
+                }
+                if !root_seen {
+                    root_seen = true;
+                    is_kml_root(path, e.local_name().as_ref())?;
+                }
             }
             // Coordinates counted before the tree is built: its memory is the limit.
             Ok(Event::Text(t))
@@ -217,6 +228,24 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
         }
         None => Ok(()),
     }
+}
+
+/// The most XML elements a KML document may hold: the reader builds a tree of them
+/// (about 0.2 KB each), and a township's or a county's map has far fewer (some ten per
+/// placemark).
+const MAX_ELEMENTS: usize = 5_000_000;
+
+fn too_many_elements(path: &Path) -> LoadError {
+    LoadError::new(
+        path,
+        format!(
+            "KML 文档的元素超过 {} 万个，超出本程序一次读入的上限；请分成几个文件。",
+            MAX_ELEMENTS / 10_000
+        ),
+        format!(
+            "the KML document holds more than {MAX_ELEMENTS} elements, more than gridmap reads at once; split it into several files."
+        ),
+    )
 }
 
 /// A KML document's root is `<kml>` (any namespace prefix).
