@@ -23,6 +23,9 @@ test-deps: deps
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
 	  { echo "installing PostgreSQL 15 and PostGIS 3 (postgresql, postgresql-15-postgis-3) with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql postgresql-15-postgis-3 >/dev/null; }
+	@command -v xvfb-run >/dev/null 2>&1 || \
+	  { echo "installing Xvfb and Mesa (xvfb, libgl1-mesa-dri, libegl-mesa0) with apt-get: the app's --screenshot test opens a real window"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq xvfb xauth libgl1 libglx-mesa0 libgl1-mesa-dri libegl1 libegl-mesa0 >/dev/null; }
 
 # Open the desktop app on the bundled sample township.
 run: deps

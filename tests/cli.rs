@@ -359,3 +359,40 @@ fn georef_fits_control_points_and_writes_the_world_file() {
     let e = String::from_utf8_lossy(&bad.stderr);
     assert!(e.contains("控制点") && e.contains("control points"), "{e}");
 }
+
+/// The app's `--screenshot` in a real window (Xvfb): saved, exit 0; not saved, a message
+/// and exit 2 (a smoke run must not pass on a screenshot that was never written).
+#[test]
+fn a_screenshot_is_saved_or_the_run_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = |out: &Path| {
+        Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1400x900x24"])
+            .arg(env!("CARGO_BIN_EXE_gridmap"))
+            .arg("--screenshot")
+            .arg(out)
+            .arg(sample("jinping.geojson"))
+            .output()
+            .expect("xvfb-run (apt-get install xvfb; make test-deps does)")
+    };
+    let good = dir.path().join("shot.png");
+    let out = shot(&good);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&good).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+    let bad = dir.path().join("no-such-folder").join("shot.png");
+    let out = shot(&bad);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("截图未保存")
+            && e.contains("the screenshot was not saved")
+            && e.contains("no-such-folder"),
+        "{e}"
+    );
+}

@@ -572,40 +572,88 @@ fn a_killed_push_leaves_the_old_or_the_new_state(c: &Cluster) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("t01.gpkg");
     let mut client = c.client(&admin);
-    let mut states = Vec::new();
-    for (k, delay) in [10u64, 60, 120, 200, 300, 450, 700].into_iter().enumerate() {
+    let log = c.dir.join("server.log");
+    // PostgreSQL's word for a client gone in the middle of a transaction.
+    let open_eofs = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("unexpected EOF on client connection with an open transaction")
+            .count()
+    };
+    let start = |k: usize| {
         let mut p = pull(&t1, "T01");
         let tag = format!("kill{k}");
         for g in p.grids.iter_mut().filter(|g| g.level == 2) {
             g.notes = tag.clone();
         }
         gridmap::io::gpkg::write(&p, &file).unwrap();
-        let mut child = Command::new(BIN)
+        let child = Command::new(BIN)
             .args(["db", "push", "--url", &t1, "--township", "T01"])
             .arg(&file)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay));
-        let _ = child.kill();
-        let _ = child.wait();
-        // The server notices the dropped connection and rolls back.
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        let new: i64 = client
+        (tag, child, std::time::Instant::now())
+    };
+    let new_rows = |client: &mut postgres::Client, tag: &str| -> i64 {
+        client
             .query_one(
                 "SELECT count(*) FROM gridmap.grid WHERE township = 'T01' AND level = 2 AND notes = $1",
                 &[&tag],
             )
             .unwrap()
-            .get(0);
+            .get(0)
+    };
+    // How long a whole push takes here; the kills fall before, inside and after it.
+    let (tag, mut child, t0) = start(0);
+    assert!(child.wait().unwrap().success());
+    let whole = t0.elapsed();
+    assert_eq!(new_rows(&mut client, &tag), n);
+    let (mut killed_inside, mut killed_after) = (0, 0);
+    for k in 1..=16usize {
+        let fraction = [0.35, 0.6, 0.8, 0.95, 1.5, 2.5][k % 6] * (1.0 + 0.1 * (k / 6) as f64);
+        let eofs = open_eofs();
+        let (tag, mut child, _) = start(k);
+        std::thread::sleep(whole.mul_f64(fraction));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        // The server notices the dropped connection and rolls back.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let new = new_rows(&mut client, &tag);
         assert!(
             new == 0 || new == n,
-            "after a kill at {delay} ms: {new} of {n} rows new"
+            "after a kill at {fraction:.2} of a push: {new} of {n} rows new"
         );
-        states.push(new == n);
+        let inside = open_eofs() > eofs;
+        if inside {
+            assert_eq!(
+                new, 0,
+                "killed inside the transaction, yet rows were written"
+            );
+            killed_inside += 1;
+        }
+        if new == n {
+            killed_after += 1;
+        }
+        eprintln!(
+            "    kill at {fraction:.2}×{whole:?}: {} ({status})",
+            if inside {
+                "inside the transaction: old state"
+            } else if new == n {
+                "after the commit: new state"
+            } else {
+                "no open transaction reported: old state"
+            }
+        );
+        if killed_inside >= 2 && killed_after >= 2 {
+            break;
+        }
     }
-    eprintln!("    killed pushes that had committed: {states:?}");
+    // Both outcomes were reached: a kill landed mid-write (the server says so) and left
+    // the old state, and a kill after the commit left the new one.
+    assert!(killed_inside >= 1, "no kill landed inside the transaction");
+    assert!(killed_after >= 1, "no push committed before its kill");
     // Afterwards the township pushes as usual.
     let mut p = pull(&t1, "T01");
     p.grids[1].notes = "after".into();

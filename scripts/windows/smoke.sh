@@ -117,13 +117,18 @@ zpath="Z:$(echo "$dir/晋屏镇.geojson" | tr '/' '\\')"
 (cd "$dir/win" && wine "$dir/gridmap-cli.exe" audit "$zpath" --lang en 2>/dev/null | tr -d '\r' > drive.txt) || true
 grep -q "Ready to publish" "$dir/win/drive.txt" && ok "audit of a Z:\\ path" || bad "audit of a Z:\\ path"
 
-# The app in a window under Xvfb: the screenshot shows the map (grid fill colours).
-if command -v xvfb-run > /dev/null; then
+# The app in a window under Xvfb: the screenshot shows the map (grid fill colours). Without
+# Xvfb (and ImageMagick's convert, which counts the pixels) the check fails: a smoke run
+# that skipped it would pass without having looked at the app.
+if ! command -v xvfb-run > /dev/null || ! command -v convert > /dev/null; then
+    bad "xvfb-run or convert missing (apt-get install xvfb imagemagick): the app's screenshot was not checked"
+else
     # The command-line runs left Wine's server and desktop running without a display; the
     # window needs them started afresh under Xvfb.
     wineserver -k > /dev/null 2>&1 || true
     wineserver -w
-    (cd "$dir" && timeout 180 xvfb-run -a -s "-screen 0 1400x900x24" wine "$dir/gridmap.exe" --screenshot 截图.png 晋屏镇.geojson > /dev/null 2>&1) || true
+    (cd "$dir" && timeout 180 xvfb-run -a -s "-screen 0 1400x900x24" wine "$dir/gridmap.exe" --screenshot 截图.png 晋屏镇.geojson > /dev/null 2>&1) && shot_rc=0 || shot_rc=$?
+    [ "$shot_rc" = 0 ] && ok "the app exits 0 after saving its screenshot" || bad "the app exited $shot_rc taking its screenshot"
     if [ -f "$dir/截图.png" ]; then
         # Pixels of the first two fill colours of the map palette (#f4d6a0, #bfe3b4).
         n=$(convert "$dir/截图.png" -format %c histogram:info:- | grep -ciE '#(F4D6A0|BFE3B4)' || true)

@@ -401,8 +401,9 @@ pub struct GridmapApp {
     closing: bool,
     last_autosave: Instant,
     recovery_offer: Option<PathBuf>,
-    /// `--screenshot`: where to save, and frames left before taking it.
-    screenshot: Option<(PathBuf, u32)>,
+    /// `--screenshot`: where to save, frames left before taking it, and where the outcome
+    /// of the save goes (the process exits non-zero unless it was saved).
+    screenshot: Option<(PathBuf, u32, ScreenshotOutcome)>,
     /// Where the screenshot callback leaves the image.
     shot: Arc<std::sync::Mutex<Option<Arc<egui::ColorImage>>>>,
     drag_counter: u64,
@@ -647,9 +648,10 @@ impl GridmapApp {
         }
     }
 
-    /// Save a screenshot to `out` after a few frames, then close (for `--screenshot`).
-    pub fn with_screenshot(mut self, out: PathBuf) -> Self {
-        self.screenshot = Some((out, 5));
+    /// Save a screenshot to `out` after a few frames, then close (for `--screenshot`);
+    /// whether it was saved goes to `outcome`.
+    pub fn with_screenshot(mut self, out: PathBuf, outcome: ScreenshotOutcome) -> Self {
+        self.screenshot = Some((out, 5, outcome));
         self
     }
 
@@ -1479,7 +1481,7 @@ impl GridmapApp {
     }
 
     fn take_screenshot(&mut self, ctx: &egui::Context) {
-        let Some((out, frames)) = self.screenshot.clone() else {
+        let Some((out, frames, outcome)) = self.screenshot.clone() else {
             return;
         };
         ctx.request_repaint();
@@ -1487,7 +1489,7 @@ impl GridmapApp {
             return;
         }
         if frames > 0 {
-            self.screenshot = Some((out, frames - 1));
+            self.screenshot = Some((out, frames - 1, outcome));
             if frames == 1 {
                 let slot = self.shot.clone();
                 let ctx2 = ctx.clone();
@@ -1502,8 +1504,9 @@ impl GridmapApp {
         }
         let image = self.shot.lock().ok().and_then(|mut s| s.take());
         if let Some(img) = image {
-            if let Err(e) = save_png(&out, &img) {
-                eprintln!("gridmap: {}: {e}", out.display());
+            let saved = save_png(&out, &img).map_err(|e| format!("{}: {e}", out.display()));
+            if let Ok(mut o) = outcome.lock() {
+                *o = Some(saved);
             }
             self.screenshot = None;
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -1596,6 +1599,9 @@ pub fn run(
             .with_title("gridmap"),
         ..Default::default()
     };
+    let shot: ScreenshotOutcome = Default::default();
+    let shot_in = shot.clone();
+    let wanted = screenshot.is_some();
     eframe::run_native(
         "gridmap",
         options,
@@ -1613,7 +1619,7 @@ pub fn run(
                 app.print_dialog = Some(print::PrintDialog::new(&app));
             }
             match screenshot {
-                Some(out) => app = app.with_screenshot(out),
+                Some(out) => app = app.with_screenshot(out, shot_in),
                 None => {
                     app = app.with_recovery();
                     if let Some(p) = Settings::default_path() {
@@ -1624,5 +1630,19 @@ pub fn run(
             Ok(Box::new(app))
         }),
     )
-    .map_err(|e| anyhow::anyhow!("cannot open a window: {e}"))
+    .map_err(|e| anyhow::anyhow!("cannot open a window: {e}"))?;
+    if wanted {
+        let outcome = shot.lock().ok().and_then(|mut o| o.take());
+        match outcome {
+            Some(Ok(())) => {}
+            Some(Err(e)) => anyhow::bail!("截图未保存 / the screenshot was not saved: {e}"),
+            None => anyhow::bail!(
+                "截图未保存：窗口在截图前关闭 / the screenshot was not saved: the window closed before it was taken"
+            ),
+        }
+    }
+    Ok(())
 }
+
+/// Where `--screenshot` leaves whether the image was saved.
+pub type ScreenshotOutcome = Arc<std::sync::Mutex<Option<Result<(), String>>>>;
