@@ -706,6 +706,21 @@ fn stacks_of_grids_are_one_finding_per_grid_not_per_pair() {
     // The inner squares sit in a stack; no more findings than a few per grid.
     assert!(stacked(&v) >= 1900, "{}", stacked(&v));
     assert!(v["findings"].as_array().unwrap().len() < 10_000);
+    // 20,000 of them (80,000 nested edges: the tiling pass cuts them apart along free
+    // lines instead of querying an R-tree of long nested edges; 50,000 took 104 s).
+    let nested: Vec<Value> = (0..20_000)
+        .map(|i| {
+            let d = f64::from(i);
+            json!({"type": "Feature", "properties": {"id": format!("n{i:05}"), "level": 3},
+                   "geometry": {"type": "Polygon",
+                                "coordinates": square(500000.0 - d, 2800000.0 - d, 2.0 * d + 1.0)}})
+        })
+        .collect();
+    let path = projected(dir.path(), "nested.geojson", nested);
+    let out = bounded(&["audit", s(&path), "--format", "json", "--lang", "en"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["grids"].as_u64(), Some(20_000));
+    assert!(stacked(&v) >= 19_900, "{}", stacked(&v));
 }
 
 fn sample() -> gridmap::Project {

@@ -329,8 +329,72 @@ impl Tiling {
 }
 
 /// Group edges into pieces whose envelopes do not meet: union-find over overlapping edge
-/// envelopes, then pieces merged until no two envelopes meet. Keys come out sorted.
+/// envelopes, then pieces merged until no two envelopes meet (past [`CLUSTER_AT_ONCE`]
+/// edges, cut apart along free lines first). Keys come out sorted.
 fn cluster(keys: &[EdgeKey]) -> Vec<(Vec<EdgeKey>, Rect<f64>)> {
+    if keys.len() <= CLUSTER_AT_ONCE {
+        return cluster_near(keys);
+    }
+    // Many edges (a stack of grids drawn over one another): cut them first along lines no
+    // envelope crosses, alternating x and y; what no line cuts and is still large is one
+    // piece. The R-tree of long nested edges would make every query visit most of the
+    // tree.
+    let rects: Vec<Rect<f64>> = keys.iter().map(key_rect).collect();
+    let mut out: Vec<(Vec<EdgeKey>, Rect<f64>)> = Vec::new();
+    let mut todo: Vec<(Vec<usize>, bool, bool)> = vec![((0..keys.len()).collect(), true, false)];
+    while let Some((idx, along_x, other_failed)) = todo.pop() {
+        if idx.len() <= CLUSTER_AT_ONCE {
+            let ks: Vec<EdgeKey> = idx.iter().map(|&i| keys[i]).collect();
+            out.extend(cluster_near(&ks));
+            continue;
+        }
+        let mut parts = cut(&idx, &rects, along_x);
+        if parts.len() > 1 {
+            todo.extend(parts.into_iter().map(|p| (p, !along_x, false)));
+        } else if !other_failed {
+            todo.push((parts.remove(0), !along_x, true));
+        } else {
+            let bbox = idx
+                .iter()
+                .map(|&i| rects[i])
+                .reduce(geom::union_rect)
+                .expect("a part is not empty");
+            let mut ks: Vec<EdgeKey> = idx.iter().map(|&i| keys[i]).collect();
+            ks.sort_unstable();
+            out.push((ks, bbox));
+        }
+    }
+    out.sort_by(|a, b| a.0[0].cmp(&b.0[0]));
+    out
+}
+
+/// More edges than this are cut apart along free lines before they are clustered.
+const CLUSTER_AT_ONCE: usize = 20_000;
+
+/// `idx` in runs along x (or y) separated by lines no envelope crosses or touches.
+fn cut(idx: &[usize], rects: &[Rect<f64>], along_x: bool) -> Vec<Vec<usize>> {
+    let lo = |r: &Rect<f64>| if along_x { r.min().x } else { r.min().y };
+    let hi = |r: &Rect<f64>| if along_x { r.max().x } else { r.max().y };
+    let mut order = idx.to_vec();
+    order.sort_by(|&a, &b| lo(&rects[a]).total_cmp(&lo(&rects[b])));
+    let mut parts: Vec<Vec<usize>> = Vec::new();
+    let mut reach = f64::NEG_INFINITY;
+    for i in order {
+        if parts.is_empty() || lo(&rects[i]) > reach {
+            parts.push(Vec::new());
+            reach = hi(&rects[i]);
+        }
+        reach = reach.max(hi(&rects[i]));
+        if let Some(p) = parts.last_mut() {
+            p.push(i);
+        }
+    }
+    parts
+}
+
+/// Group edges whose envelopes meet (union-find through an R-tree), then merge groups
+/// until no two envelopes meet.
+fn cluster_near(keys: &[EdgeKey]) -> Vec<(Vec<EdgeKey>, Rect<f64>)> {
     if keys.is_empty() {
         return Vec::new();
     }
