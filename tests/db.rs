@@ -611,8 +611,12 @@ fn a_killed_push_leaves_the_old_or_the_new_state(c: &Cluster) {
     let whole = t0.elapsed();
     assert_eq!(new_rows(&mut client, &tag), n);
     let (mut killed_inside, mut killed_after) = (0, 0);
-    for k in 1..=16usize {
-        let fraction = [0.35, 0.6, 0.8, 0.95, 1.5, 2.5][k % 6] * (1.0 + 0.1 * (k / 6) as f64);
+    // Most of a push's time is inside its transaction only in part (start-up, reading the
+    // file, the commit's checks): the kills sweep the first two thirds densely, shifted a
+    // little each round, with one after the end per round.
+    for k in 1..=42usize {
+        let fraction =
+            [0.2, 0.3, 0.4, 0.5, 0.6, 1.5][k % 6] * (1.0 + 0.04 * ((k / 6) as f64) - 0.1);
         let eofs = open_eofs();
         let (tag, mut child, _) = start(k);
         std::thread::sleep(whole.mul_f64(fraction));
@@ -646,7 +650,7 @@ fn a_killed_push_leaves_the_old_or_the_new_state(c: &Cluster) {
                 "no open transaction reported: old state"
             }
         );
-        if killed_inside >= 2 && killed_after >= 2 {
+        if killed_inside >= 1 && killed_after >= 1 {
             break;
         }
     }

@@ -78,24 +78,9 @@ pub fn init(client: &mut Client, srid: u32) -> Result<i32, DbError> {
     tx.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis; CREATE SCHEMA IF NOT EXISTS gridmap;
         CREATE TABLE IF NOT EXISTS gridmap.migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());")
         .map_err(err)?;
-    let current: i32 = tx
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM gridmap.migrations",
-            &[],
-        )
-        .map_err(err)?
-        .get(0);
+    let current = applied_schema(&mut tx)?;
     if current > schema_version() {
-        return Err(DbError::new(
-            format!(
-                "县级数据库由更新版本的 gridmap 建立（结构版本 {current}，本程序支持到 {}）。请升级 gridmap。",
-                schema_version()
-            ),
-            format!(
-                "the county database was set up by a newer gridmap (schema {current}; this one knows up to {}). Update gridmap.",
-                schema_version()
-            ),
-        ));
+        return Err(newer_schema(current));
     }
     if current >= 1 {
         let have = county_srid(&mut tx)?;
@@ -121,13 +106,7 @@ pub fn init(client: &mut Client, srid: u32) -> Result<i32, DbError> {
 /// The database's schema is the one this gridmap writes to (an older one is upgraded by
 /// `gridmap db init`, a newer one needs a newer gridmap).
 fn check_schema(c: &mut impl GenericClient) -> Result<(), DbError> {
-    let have: i32 = c
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM gridmap.migrations",
-            &[],
-        )
-        .map_err(err)?
-        .get(0);
+    let have = applied_schema(c)?;
     match have.cmp(&schema_version()) {
         std::cmp::Ordering::Equal => Ok(()),
         std::cmp::Ordering::Less => Err(DbError::new(
@@ -140,13 +119,31 @@ fn check_schema(c: &mut impl GenericClient) -> Result<(), DbError> {
                 schema_version()
             ),
         )),
-        std::cmp::Ordering::Greater => Err(DbError::new(
-            format!("县级数据库由更新版本的 gridmap 建立（结构版本 {have}）。请升级 gridmap。"),
-            format!(
-                "the county database was set up by a newer gridmap (schema {have}). Update gridmap."
-            ),
-        )),
+        std::cmp::Ordering::Greater => Err(newer_schema(have)),
     }
+}
+
+/// The newest migration applied to the database (0: none).
+fn applied_schema(c: &mut impl GenericClient) -> Result<i32, DbError> {
+    Ok(c.query_one(
+        "SELECT coalesce(max(version), 0) FROM gridmap.migrations",
+        &[],
+    )
+    .map_err(err)?
+    .get(0))
+}
+
+fn newer_schema(have: i32) -> DbError {
+    DbError::new(
+        format!(
+            "县级数据库由更新版本的 gridmap 建立（结构版本 {have}，本程序支持到 {}）。请升级 gridmap。",
+            schema_version()
+        ),
+        format!(
+            "the county database was set up by a newer gridmap (schema {have}; this one knows up to {}). Update gridmap.",
+            schema_version()
+        ),
+    )
 }
 
 fn county_srid(c: &mut impl GenericClient) -> Result<u32, DbError> {

@@ -896,12 +896,12 @@ pub(crate) fn read_batch(
             geometry: Some(geo::Geometry::Point(Point::from(at))),
         });
     }
+    let list = skipped
+        .iter()
+        .map(|(k, n)| format!("{k} ×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     if !skipped.is_empty() {
-        let list = skipped
-            .iter()
-            .map(|(k, n)| format!("{k} ×{n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         notes.push(InputNote {
             feature_id: String::new(),
             layer: Layer::Grid.name(),
@@ -917,11 +917,6 @@ pub(crate) fn read_batch(
         let (zh_skipped, en_skipped) = if skipped.is_empty() {
             (String::new(), String::new())
         } else {
-            let list = skipped
-                .iter()
-                .map(|(k, n)| format!("{k} ×{n}"))
-                .collect::<Vec<_>>()
-                .join(", ");
             (
                 format!("（有未读取的图元：{list}）"),
                 format!(" (entities not read: {list})"),

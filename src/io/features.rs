@@ -417,6 +417,11 @@ pub(crate) fn assemble(
             }
         }
         if let Some((fid, c)) = bad {
+            let at = format!(
+                "({}, {})",
+                crate::error::number(c.x),
+                crate::error::number(c.y)
+            );
             // A CRS the file itself names (KML is always WGS 84) or the user named: the
             // coordinate is out of its range, and --src-crs is no remedy.
             let named = match (&b.crs, opts.source_crs) {
@@ -432,15 +437,9 @@ pub(crate) fn assemble(
                 };
                 return Err(LoadError::new(
                     &b.path,
+                    format!("坐标 {at} 超出{zh_by}坐标系 {crs} 的经纬度范围。"),
                     format!(
-                        "坐标 ({}, {}) 超出{zh_by}坐标系 {crs} 的经纬度范围。",
-                        crate::error::number(c.x),
-                        crate::error::number(c.y)
-                    ),
-                    format!(
-                        "coordinate ({}, {}) is outside the longitude/latitude range of {en_by}CRS {crs}.",
-                        crate::error::number(c.x),
-                        crate::error::number(c.y)
+                        "coordinate {at} is outside the longitude/latitude range of {en_by}CRS {crs}."
                     ),
                 )
                 .in_feature(fid));
@@ -456,15 +455,9 @@ pub(crate) fn assemble(
             };
             let mut e = LoadError::new(
                 &b.path,
+                format!("坐标 {at} 不是经纬度，文件也没有声明坐标系。请用 --src-crs 指定坐标系。"),
                 format!(
-                    "坐标 ({}, {}) 不是经纬度，文件也没有声明坐标系。请用 --src-crs 指定坐标系。",
-                    crate::error::number(c.x),
-                    crate::error::number(c.y)
-                ),
-                format!(
-                    "coordinate ({}, {}) is not longitude/latitude and the file names no CRS.{hint}",
-                    crate::error::number(c.x),
-                    crate::error::number(c.y)
+                    "coordinate {at} is not longitude/latitude and the file names no CRS.{hint}"
                 ),
             )
             .in_feature(fid);

@@ -147,35 +147,33 @@ fn well_formed(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
     let mut root_seen = false;
     let mut points = 0usize;
     let mut elements = 0usize;
+    // Every element counts against MAX_ELEMENTS; the first must be <kml>.
+    let element = |elements: &mut usize, root_seen: &mut bool, name: &[u8]| {
+        *elements += 1;
+        if *elements > MAX_ELEMENTS {
+            return Err(too_many_elements(path));
+        }
+        if !*root_seen {
+            *root_seen = true;
+            is_kml_root(path, name)?;
+        }
+        Ok(())
+    };
     loop {
         let at = reader.buffer_position();
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => {
-                elements += 1;
-                if elements > MAX_ELEMENTS {
-                    return Err(too_many_elements(path));
-                }
+                element(&mut elements, &mut root_seen, e.local_name().as_ref())?;
                 if open.len() >= 256 {
                     return Err(bad(
                         "元素嵌套过深".into(),
                         "elements nested too deep".into(),
                     ));
                 }
-                if !root_seen {
-                    root_seen = true;
-                    is_kml_root(path, e.local_name().as_ref())?;
-                }
                 open.push(e.name().as_ref().to_vec());
             }
             Ok(Event::Empty(e)) => {
-                elements += 1;
-                if elements > MAX_ELEMENTS {
-                    return Err(too_many_elements(path));
-                }
-                if !root_seen {
-                    root_seen = true;
-                    is_kml_root(path, e.local_name().as_ref())?;
-                }
+                element(&mut elements, &mut root_seen, e.local_name().as_ref())?;
             }
             // Coordinates counted before the tree is built: its memory is the limit.
             Ok(Event::Text(t))
