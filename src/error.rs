@@ -6,6 +6,32 @@ pub fn bilingual(zh: &str, en: &str) -> String {
     format!("{zh}\n{en}")
 }
 
+/// An error and its causes, said once: each level's Chinese line joined with "：", each
+/// English line with ": " (a level's message is `zh\nen`, as [`bilingual`] makes it; a
+/// level whose text is already in the one above is not said twice). The one formatter the
+/// CLI and the app show errors through.
+pub fn report(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut zh: Vec<String> = Vec::new();
+    let mut en: Vec<String> = Vec::new();
+    let mut said = String::new();
+    let mut level = Some(e);
+    while let Some(err) = level {
+        let text = err.to_string();
+        if !text.is_empty() && !said.contains(&text) {
+            let (z, n) = text.split_once('\n').unwrap_or((&text, &text));
+            zh.push(z.trim_end().to_string());
+            en.push(n.trim_end().to_string());
+            said.push_str(&text);
+            said.push('\n');
+        }
+        level = err.source();
+    }
+    if zh.len() <= 1 {
+        return e.to_string();
+    }
+    bilingual(&zh.join("："), &en.join(": "))
+}
+
 /// Text taken from a file, for a message: at most `MAX` characters (a name of 100 MB stays
 /// a line), control characters shown as escapes.
 pub fn quoted(s: &str) -> String {
@@ -51,5 +77,20 @@ mod tests {
         let long = "名".repeat(1000);
         assert_eq!(quoted(&long).chars().count(), 61);
         assert_eq!(quoted("a\u{0}b"), "a\\u{0}b");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("无法打开项目\ncannot open the project")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_chain_is_said_once_in_each_language() {
+        let e = Outer(std::io::Error::other("磁盘已满\ndisk full"));
+        assert_eq!(
+            report(&e),
+            "无法打开项目：磁盘已满\ncannot open the project: disk full"
+        );
+        let alone = std::io::Error::other("只有一层\none level");
+        assert_eq!(report(&alone), "只有一层\none level");
     }
 }
