@@ -4,6 +4,7 @@
 mod adjacency;
 mod mic;
 mod overlay;
+mod shapes;
 mod voronoi;
 
 pub use adjacency::{BoundarySegment, Neighbours, boundary_segments, colouring, neighbours};
@@ -13,6 +14,7 @@ pub use overlay::{
     WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, grid_overlay, polygon_contours,
     push_directed_edges, shapes_to_multipolygon, union_outline,
 };
+pub use shapes::{path_length, polygon_from, rect_overlap, triangulate};
 pub use voronoi::voronoi_cells;
 
 use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};

@@ -1,13 +1,11 @@
-//! The map canvas: painting the layers and findings, and turning pointer and keyboard input
-//! into view changes and edit commands for the active tool.
+//! The map canvas: painting the layers and findings; the active tool then takes the
+//! frame's pointer and keyboard input (`tools.rs`).
 
-use super::{GridmapApp, LayerKind, Tool};
+use super::{GridmapApp, LayerKind};
 use crate::audit::{Finding, Kind};
 use crate::document::Document;
-use crate::model::Grid;
-use crate::model::Layer;
 use egui::{Color32, Mesh, Pos2, Sense, Shape, Stroke};
-use geo::{Coord, InteriorPoint, LineString, MultiPolygon, TriangulateEarcut};
+use geo::{Coord, InteriorPoint, LineString, MultiPolygon};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
@@ -98,23 +96,6 @@ impl CanvasCache {
     }
 }
 
-fn triangulate(mp: &MultiPolygon<f64>) -> Vec<[Coord<f64>; 3]> {
-    let mut out = Vec::new();
-    for p in &mp.0 {
-        let raw = p.earcut_triangles_raw();
-        let v = |i: usize| Coord {
-            x: raw.vertices[i][0],
-            y: raw.vertices[i][1],
-        };
-        for t in raw.triangle_indices.chunks(3) {
-            if t.len() == 3 {
-                out.push([v(t[0]), v(t[1]), v(t[2])]);
-            }
-        }
-    }
-    out
-}
-
 fn level_visible(app: &GridmapApp, level: u8) -> bool {
     app.layers
         .levels
@@ -143,146 +124,6 @@ fn add_triangles(app: &GridmapApp, mesh: &mut Mesh, triangles: &[[Coord<f64>; 3]
         }
         mesh.add_triangle(base, base + 1, base + 2);
     }
-}
-
-/// The grids whose area holds the point, found through the document's envelope index.
-fn grids_at(doc: &Document, p: Coord<f64>) -> impl Iterator<Item = &Grid> {
-    use geo::Contains;
-    doc.ids_in(geo::Rect::new(p, p))
-        .into_iter()
-        .filter_map(|id| doc.grid(id))
-        .filter(move |g| g.geometry.contains(&geo::Point(p)))
-}
-
-/// The deepest grid under the point (level 3 before 2 before 1).
-pub fn pick(doc: &Document, p: Coord<f64>) -> Option<&Grid> {
-    grids_at(doc, p).max_by_key(|g| g.level)
-}
-
-/// The parent for a new grid drawn around `p`: the deepest grid containing it that has
-/// children, or a level-2 grid.
-fn parent_for(doc: &Document, p: Coord<f64>) -> Option<&Grid> {
-    grids_at(doc, p)
-        .filter(|g| g.level < 3)
-        .filter(|g| g.level == 2 || doc.has_children(&g.id))
-        .max_by_key(|g| g.level)
-}
-
-/// Snap a screen position: to a vertex or edge within the tolerance, else the raw point.
-fn snapped(app: &mut GridmapApp, pos: Pos2) -> (Coord<f64>, bool) {
-    let w = app.view.to_world(pos);
-    let tol = app.snap_tol();
-    match app.doc.snap_index().snap(w, tol) {
-        Some(s) => (s.at, true),
-        None => (w, false),
-    }
-}
-
-/// The polygon through the clicked points (closed, exterior counter-clockwise).
-pub(super) fn polygon_from(pts: &[Coord<f64>]) -> MultiPolygon<f64> {
-    let mut ring = pts.to_vec();
-    ring.push(pts[0]);
-    MultiPolygon(vec![crate::geom::canonical_polygon(&geo::Polygon::new(
-        LineString(ring),
-        vec![],
-    ))])
-}
-
-/// Finish the polygon being drawn: a new grid under the parent at its centre.
-fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
-    if pts.len() < 3 {
-        app.tool = Tool::Select;
-        return;
-    }
-    let shape = polygon_from(&pts);
-    let centre = shape.interior_point().map(|p| p.0).unwrap_or(pts[0]);
-    let (level, parent) = match parent_for(&app.doc, centre) {
-        Some(p) => (p.level + 1, Some(p.id.clone())),
-        None => (2, None),
-    };
-    let id = crate::edit::new_id(&app.doc, parent.as_deref().unwrap_or("G"));
-    let mut g = Grid::new(id.clone(), level, shape);
-    g.parent = parent;
-    g.name = format!("{} {id}", crate::model::working_name::DRAWN);
-    let r = crate::edit::add_grid(&app.doc, g, app.avoid());
-    let ok = r.is_ok();
-    app.apply(r);
-    if ok {
-        app.selection = vec![id];
-    }
-    app.tool = Tool::Select;
-}
-
-/// The way along a ring (a grid's outline or hole, or the boundary) between two of its
-/// vertices, for tracing: the shortest such way in metres, over every ring that has both
-/// (a hole's edge, not the long way round the grid around it).
-fn trace_between(doc: &Document, from: Coord<f64>, to: Coord<f64>) -> Option<Vec<Coord<f64>>> {
-    if from == to {
-        return None;
-    }
-    let rings = doc
-        .ids_in(geo::Rect::new(from, to))
-        .into_iter()
-        .filter_map(|id| doc.grid(id))
-        .map(|g| &g.geometry)
-        .chain(doc.project().boundary.iter().map(|b| &b.geometry))
-        .flat_map(|mp| mp.0.iter())
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .map(|r| &r.0);
-    let length = |path: &[Coord<f64>]| -> f64 {
-        path.windows(2)
-            .map(|w| (w[1].x - w[0].x).hypot(w[1].y - w[0].y))
-            .sum()
-    };
-    rings
-        .filter(|r| r.contains(&from) && r.contains(&to))
-        .filter_map(|r| crate::edit::trace(r, from, to))
-        .min_by(|a, b| length(a).total_cmp(&length(b)))
-        .filter(|path| path.len() > 2)
-}
-
-/// How many points the sketch had after each click, so that Backspace takes back a whole
-/// click (a traced run of many vertices at once). Kept in the canvas's memory, not in the
-/// app: it lives and dies with the sketch.
-fn sketch_runs(ui: &egui::Ui, f: impl FnOnce(&mut Vec<usize>)) {
-    ui.data_mut(|d| f(d.get_temp_mut_or_default::<Vec<usize>>(egui::Id::unique("sketch-runs"))));
-}
-
-/// Give the selected grid the drawn shape.
-fn finish_reshape(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
-    app.tool = Tool::Select;
-    let Some(id) = app.selection.first().cloned() else {
-        return;
-    };
-    if pts.len() < 3 {
-        return;
-    }
-    let shape = polygon_from(&pts);
-    let r = crate::edit::reshape(&app.doc, &id, shape, app.avoid());
-    app.apply(r);
-}
-
-fn finish_split(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
-    app.tool = Tool::Select;
-    let Some(id) = app.selection.first().cloned() else {
-        return;
-    };
-    if pts.len() < 2 {
-        return;
-    }
-    let r = crate::edit::split(&app.doc, &id, &LineString(pts));
-    app.apply(r);
-}
-
-/// The nearest vertex of any grid within the snap tolerance.
-fn vertex_near(app: &mut GridmapApp, pos: Pos2) -> Option<Coord<f64>> {
-    let w = app.view.to_world(pos);
-    let tol = app.snap_tol();
-    app.doc
-        .snap_index()
-        .snap(w, tol)
-        .filter(|s| s.kind == crate::edit::SnapKind::Vertex)
-        .map(|s| s.at)
 }
 
 /// Grids narrower than this on screen (points) get no outline: at the full extent of a
@@ -352,7 +193,7 @@ fn outline_net(
         return;
     }
     // The part of the map on screen; the texture covers it with a margin for panning.
-    let Some(shown) = intersection(map, visible) else {
+    let Some(shown) = crate::geom::rect_overlap(map, visible) else {
         return;
     };
     let fresh = cache.net.as_ref().is_some_and(|n| {
@@ -367,7 +208,8 @@ fn outline_net(
     if !fresh {
         cache.net = None;
         let margin = visible.width().max(visible.height()) * 0.25;
-        let Some(extent) = intersection(map, crate::geom::expand(visible, margin)) else {
+        let Some(extent) = crate::geom::rect_overlap(map, crate::geom::expand(visible, margin))
+        else {
             return;
         };
         let (w, h) = (extent.width() * scale, extent.height() * scale);
@@ -469,19 +311,6 @@ fn outline_net(
     }
 }
 
-/// The overlap of two rectangles, if any.
-fn intersection(a: geo::Rect<f64>, b: geo::Rect<f64>) -> Option<geo::Rect<f64>> {
-    let min = Coord {
-        x: a.min().x.max(b.min().x),
-        y: a.min().y.max(b.min().y),
-    };
-    let max = Coord {
-        x: a.max().x.min(b.max().x),
-        y: a.max().y.min(b.max().y),
-    };
-    (min.x < max.x && min.y < max.y).then(|| geo::Rect::new(min, max))
-}
-
 /// The label point of grid `key`: a point inside it, found once and kept.
 fn label_point(cache: &mut CanvasCache, doc: &Document, key: u32, id: &str) -> Option<Coord<f64>> {
     *cache.labels.entry(key).or_insert_with(|| {
@@ -491,6 +320,16 @@ fn label_point(cache: &mut CanvasCache, doc: &Document, key: u32, id: &str) -> O
     })
 }
 
+/// What a layer is painted with this frame.
+struct Paint<'a> {
+    ctx: &'a egui::Context,
+    painter: &'a egui::Painter,
+    /// What is on screen, in world coordinates: grids outside are skipped.
+    visible: geo::Rect<f64>,
+}
+
+/// The map: its layers in the user's order, the selection, the scale bar and the tiles'
+/// credit, then the active tool's handling of this frame's input.
 pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let (whole, painter) = ui.allocate_painter(ui.available_size(), Sense::hover());
     // The map takes clicks and drags a few points inside its edges: the edges belong to
@@ -506,246 +345,252 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     let mut cache = std::mem::take(&mut app.canvas);
     cache.refresh(&app.doc);
-
-    // What is on screen, in world coordinates: grids outside are skipped.
-    let (a, b) = (
-        app.view.to_world(whole.rect.left_top()),
-        app.view.to_world(whole.rect.right_bottom()),
-    );
-    let visible = geo::Rect::new(a, b);
-    let on_screen = |env: &Option<geo::Rect<f64>>| {
-        env.is_some_and(|e| crate::geom::rects_intersect(&e, &visible))
+    let paint = Paint {
+        ctx: &ctx,
+        painter: &painter,
+        visible: geo::Rect::new(
+            app.view.to_world(whole.rect.left_top()),
+            app.view.to_world(whole.rect.right_bottom()),
+        ),
     };
-    let style = app.layers.style.clone();
     for kind in app.layers.order.clone() {
         match kind {
-            LayerKind::Background => {
-                let (view, crs) = (app.view, app.doc.project().crs);
-                if app.layers.background {
-                    app.tiles.paint(&ctx, &painter, &view, crs);
-                }
-                if app.layers.background {
-                    for b in &app.backgrounds {
-                        painter.add(warped_image(b, &app.view));
-                    }
+            LayerKind::Background => paint_background(app, &paint),
+            LayerKind::Grids => paint_grids(app, &mut cache, &paint),
+            LayerKind::Reservoirs if app.layers.reservoirs => {
+                paint_reservoirs(app, &mut cache, &painter);
+            }
+            LayerKind::Boundary if app.layers.boundary => {
+                paint_boundary(app, &mut cache, &painter);
+            }
+            LayerKind::Rivers if app.layers.rivers => paint_rivers(app, &painter),
+            LayerKind::Villages if app.layers.villages => {
+                for v in &app.doc.project().villages {
+                    let at = app.view.to_screen(v.location.0);
+                    painter.circle_filled(at, 3.0, app.layers.style.village);
                 }
             }
-            LayerKind::Grids => {
-                // Fills of the leaf grids in one mesh, then outlines by level; grids smaller
-                // than a few points on screen get no outline.
-                // Over a background image the fills turn translucent so the scan shows through.
-                let see_through = app.layers.background && !app.backgrounds.is_empty();
-                grid_fills(app, &painter, visible, if see_through { 0.45 } else { 1.0 });
-                outline_net(app, &mut cache, &ctx, &painter, visible);
-                let min_width = OUTLINE_MIN_PX / app.view.scale;
-                let mut wide: Vec<(u8, &str)> = app
-                    .doc
-                    .slots()
-                    .iter()
-                    .flatten()
-                    .filter(|s| level_visible(app, s.level))
-                    .filter(|s| {
-                        s.mesh.as_ref().is_some_and(|m| {
-                            crate::geom::rects_intersect(&m.envelope, &visible)
-                                && m.envelope.width().max(m.envelope.height()) > min_width
-                        })
-                    })
-                    .map(|s| (s.level, s.id.as_str()))
-                    .collect();
-                if wide.len() > OUTLINE_BUDGET
-                    && let Some(finest) = wide.iter().map(|w| w.0).max()
-                {
-                    wide.retain(|w| w.0 != finest);
-                }
-                // Finer levels first, so the heavier outlines of their parents stay on top.
-                wide.sort_by_key(|(l, _)| match l {
-                    3 => 0,
-                    2 => 1,
-                    1 => 2,
-                    _ => 3,
-                });
-                for (level, id) in wide {
-                    let width = match level {
-                        1 => 3.0,
-                        2 => 2.0,
-                        _ => 0.8,
-                    };
-                    if let Some(g) = app.doc.grid(id) {
-                        outline(
-                            app,
-                            &painter,
-                            &g.geometry,
-                            Stroke::new(width, style.outline),
-                        );
-                    }
-                }
+            LayerKind::Labels if app.layers.labels => paint_labels(app, &mut cache, &paint),
+            LayerKind::Findings if app.layers.findings => {
+                let visible = paint.visible;
+                let on_screen = |env: &Option<geo::Rect<f64>>| {
+                    env.is_some_and(|e| crate::geom::rects_intersect(&e, &visible))
+                };
+                paint_findings(app, &mut cache, &painter, &on_screen);
             }
-            LayerKind::Reservoirs => {
-                if app.layers.reservoirs {
-                    let tris = cache.reservoirs.get_or_insert_with(|| {
-                        app.doc
-                            .project()
-                            .reservoirs
-                            .iter()
-                            .map(|r| triangulate(&r.geometry))
-                            .collect()
-                    });
-                    let mut mesh = Mesh::default();
-                    for t in tris.iter() {
-                        add_triangles(app, &mut mesh, t, style.water);
-                    }
-                    painter.add(Shape::mesh(mesh));
-                }
-            }
-            LayerKind::Boundary => {
-                if app.layers.boundary {
-                    // The neighbours' grids along the border, thin and grey: to draw up to,
-                    // not to edit.
-                    let strip = cache.neighbours.get_or_insert_with(|| {
-                        crate::county::db::neighbours(app.doc.project())
-                            .into_iter()
-                            .map(|n| n.3)
-                            .collect()
-                    });
-                    for mp in strip.iter() {
-                        outline(app, &painter, mp, Stroke::new(1.0, Color32::from_gray(140)));
-                    }
-                    for b in &app.doc.project().boundary {
-                        outline(app, &painter, &b.geometry, Stroke::new(3.5, style.boundary));
-                    }
-                }
-            }
-            LayerKind::Rivers => {
-                if app.layers.rivers {
-                    for r in &app.doc.project().rivers {
-                        for l in r.lines() {
-                            painter.add(Shape::line(
-                                ring_points(app, l),
-                                Stroke::new(2.5, style.river),
-                            ));
-                        }
-                        // The name at the middle vertex of the longest line.
-                        if app.layers.labels
-                            && let Some(l) = r.lines().max_by_key(|l| l.0.len())
-                            && let Some(&mid) = l.0.get(l.0.len() / 2)
-                        {
-                            painter.text(
-                                app.view.to_screen(mid) + egui::vec2(0.0, -10.0),
-                                egui::Align2::CENTER_BOTTOM,
-                                &r.name,
-                                egui::FontId::proportional(13.0),
-                                style.river,
-                            );
-                        }
-                    }
-                }
-            }
-            LayerKind::Villages => {
-                if app.layers.villages {
-                    for v in &app.doc.project().villages {
-                        painter.circle_filled(app.view.to_screen(v.location.0), 3.0, style.village);
-                    }
-                }
-            }
-            LayerKind::Labels => {
-                if app.layers.labels {
-                    let min_width = LABEL_MIN_PX / app.view.scale;
-                    let doc = &app.doc;
-                    let wide: Vec<(u32, &str, f64)> = doc
-                        .slots()
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(k, s)| s.as_ref().map(|s| (k as u32, s)))
-                        .filter(|(_, s)| level_visible(app, s.level))
-                        .filter_map(|(k, s)| {
-                            let e = s.mesh.as_ref()?.envelope;
-                            (e.width() > min_width
-                                && crate::geom::rects_intersect(&e, &visible)
-                                && !doc.has_children(&s.id))
-                            .then_some((k, s.id.as_str(), e.width()))
-                        })
-                        .collect();
-                    // Larger grids first; a label that would cover one already placed is
-                    // left out.
-                    let mut wide = wide;
-                    wide.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.1.cmp(b.1)));
-                    // The scale bar's corner is taken: no label is drawn over it.
-                    let r = app.view.rect;
-                    let mut placed: Vec<egui::Rect> = vec![egui::Rect::from_min_max(
-                        egui::pos2(r.left(), r.bottom() - 44.0),
-                        egui::pos2(r.left() + 180.0, r.bottom()),
-                    )];
-                    for (key, id, width) in wide {
-                        let Some(g) = doc.grid(id) else { continue };
-                        let Some(at) = label_point(&mut cache, doc, key, id) else {
-                            continue;
-                        };
-                        // The code under the name once there is room for it.
-                        let text = if width * app.view.scale > 140.0 && !g.code.is_empty() {
-                            format!("{}\n{}", g.name, g.code)
-                        } else {
-                            g.name.clone()
-                        };
-                        let galley = painter.layout_no_wrap(
-                            text,
-                            egui::FontId::proportional(12.0),
-                            Color32::from_gray(30),
-                        );
-                        let rect = egui::Align2::CENTER_CENTER
-                            .anchor_size(app.view.to_screen(at), galley.size());
-                        if placed.iter().any(|r| r.intersects(rect)) {
-                            continue;
-                        }
-                        placed.push(rect);
-                        painter.galley(rect.min, galley, Color32::from_gray(30));
-                    }
-                }
-            }
-            LayerKind::Findings => {
-                if app.layers.findings {
-                    paint_findings(app, &mut cache, &painter, &on_screen);
-                }
-            }
+            _ => {}
         }
     }
     // Selection.
     for id in &app.selection {
         if let Some(g) = app.doc.grid(id) {
-            outline(
-                app,
-                &painter,
-                &g.geometry,
-                Stroke::new(3.0, Color32::from_rgb(0x10, 0x60, 0xe0)),
-            );
+            outline(app, &painter, &g.geometry, Stroke::new(3.0, SELECTED));
         }
     }
     super::features::paint_selected(app, &painter);
     app.canvas = cache;
-
     scale_bar(app, &painter);
-    // The credit of the tile background, in the map's lower right corner.
-    if app.layers.background
-        && let Some(credit) = app.tiles.attribution()
-    {
-        let corner = whole.rect.right_bottom() - egui::vec2(6.0, 6.0);
-        egui::Area::new(egui::Id::unique("tile-attribution"))
-            .fixed_pos(corner)
-            .pivot(egui::Align2::RIGHT_BOTTOM)
-            .interactable(false)
-            .show(ui.ctx(), |ui| {
-                egui::Frame::new()
-                    .fill(Color32::from_white_alpha(200))
-                    .inner_margin(egui::Margin::symmetric(4, 1))
-                    .show(ui, |ui| {
-                        ui.label(
-                            egui::RichText::new(credit)
-                                .size(11.0)
-                                .color(Color32::from_gray(40)),
-                        );
-                    });
-            });
+    tile_credit(app, ui, whole.rect);
+    super::tools::interact(app, ui, &response, &painter);
+}
+
+/// The outline of a selected grid.
+const SELECTED: Color32 = Color32::from_rgb(0x10, 0x60, 0xe0);
+
+/// The tile background and the georeferenced scans, when the background is shown.
+fn paint_background(app: &mut GridmapApp, paint: &Paint) {
+    if !app.layers.background {
+        return;
     }
-    interact(app, ui, &response, &painter);
+    let (view, crs) = (app.view, app.doc.project().crs);
+    app.tiles.paint(paint.ctx, paint.painter, &view, crs);
+    for b in &app.backgrounds {
+        paint.painter.add(warped_image(b, &app.view));
+    }
+}
+
+/// Fills of the leaf grids in one mesh, then outlines by level; grids smaller than a few
+/// points on screen get no outline of their own (the net draws them).
+fn paint_grids(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
+    let (painter, visible) = (paint.painter, paint.visible);
+    // Over a background image the fills turn translucent so the scan shows through.
+    let see_through = app.layers.background && !app.backgrounds.is_empty();
+    grid_fills(app, painter, visible, if see_through { 0.45 } else { 1.0 });
+    outline_net(app, cache, paint.ctx, painter, visible);
+    let min_width = OUTLINE_MIN_PX / app.view.scale;
+    let mut wide: Vec<(u8, &str)> = app
+        .doc
+        .slots()
+        .iter()
+        .flatten()
+        .filter(|s| level_visible(app, s.level))
+        .filter(|s| {
+            s.mesh.as_ref().is_some_and(|m| {
+                crate::geom::rects_intersect(&m.envelope, &visible)
+                    && m.envelope.width().max(m.envelope.height()) > min_width
+            })
+        })
+        .map(|s| (s.level, s.id.as_str()))
+        .collect();
+    if wide.len() > OUTLINE_BUDGET
+        && let Some(finest) = wide.iter().map(|w| w.0).max()
+    {
+        wide.retain(|w| w.0 != finest);
+    }
+    // Finer levels first, so the heavier outlines of their parents stay on top.
+    wide.sort_by_key(|(l, _)| match l {
+        3 => 0,
+        2 => 1,
+        1 => 2,
+        _ => 3,
+    });
+    let colour = app.layers.style.outline;
+    for (level, id) in wide {
+        let width = match level {
+            1 => 3.0,
+            2 => 2.0,
+            _ => 0.8,
+        };
+        if let Some(g) = app.doc.grid(id) {
+            outline(app, painter, &g.geometry, Stroke::new(width, colour));
+        }
+    }
+}
+
+/// The reservoirs filled from their triangles (kept until a reservoir changes).
+fn paint_reservoirs(app: &GridmapApp, cache: &mut CanvasCache, painter: &egui::Painter) {
+    let tris = cache.reservoirs.get_or_insert_with(|| {
+        app.doc
+            .project()
+            .reservoirs
+            .iter()
+            .map(|r| crate::geom::triangulate(&r.geometry))
+            .collect()
+    });
+    let mut mesh = Mesh::default();
+    for t in tris.iter() {
+        add_triangles(app, &mut mesh, t, app.layers.style.water);
+    }
+    painter.add(Shape::mesh(mesh));
+}
+
+/// The township boundary, and the neighbours' grids along it, thin and grey: to draw up
+/// to, not to edit.
+fn paint_boundary(app: &GridmapApp, cache: &mut CanvasCache, painter: &egui::Painter) {
+    let strip = cache.neighbours.get_or_insert_with(|| {
+        crate::county::db::neighbours(app.doc.project())
+            .into_iter()
+            .map(|n| n.3)
+            .collect()
+    });
+    for mp in strip.iter() {
+        outline(app, painter, mp, Stroke::new(1.0, Color32::from_gray(140)));
+    }
+    let stroke = Stroke::new(3.5, app.layers.style.boundary);
+    for b in &app.doc.project().boundary {
+        outline(app, painter, &b.geometry, stroke);
+    }
+}
+
+/// The rivers, each named at the middle vertex of its longest line when labels are shown.
+fn paint_rivers(app: &GridmapApp, painter: &egui::Painter) {
+    let colour = app.layers.style.river;
+    for r in &app.doc.project().rivers {
+        for l in r.lines() {
+            painter.add(Shape::line(ring_points(app, l), Stroke::new(2.5, colour)));
+        }
+        if app.layers.labels
+            && let Some(l) = r.lines().max_by_key(|l| l.0.len())
+            && let Some(&mid) = l.0.get(l.0.len() / 2)
+        {
+            painter.text(
+                app.view.to_screen(mid) + egui::vec2(0.0, -10.0),
+                egui::Align2::CENTER_BOTTOM,
+                &r.name,
+                egui::FontId::proportional(13.0),
+                colour,
+            );
+        }
+    }
+}
+
+/// The names (and codes, where there is room) of the leaf grids wide enough on screen;
+/// larger grids first, and a label that would cover one already placed is left out.
+fn paint_labels(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
+    let (painter, visible) = (paint.painter, paint.visible);
+    let min_width = LABEL_MIN_PX / app.view.scale;
+    let doc = &app.doc;
+    let mut wide: Vec<(u32, &str, f64)> = doc
+        .slots()
+        .iter()
+        .enumerate()
+        .filter_map(|(k, s)| s.as_ref().map(|s| (k as u32, s)))
+        .filter(|(_, s)| level_visible(app, s.level))
+        .filter_map(|(k, s)| {
+            let e = s.mesh.as_ref()?.envelope;
+            (e.width() > min_width
+                && crate::geom::rects_intersect(&e, &visible)
+                && !doc.has_children(&s.id))
+            .then_some((k, s.id.as_str(), e.width()))
+        })
+        .collect();
+    wide.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.1.cmp(b.1)));
+    // The scale bar's corner is taken: no label is drawn over it.
+    let r = app.view.rect;
+    let mut placed: Vec<egui::Rect> = vec![egui::Rect::from_min_max(
+        egui::pos2(r.left(), r.bottom() - 44.0),
+        egui::pos2(r.left() + 180.0, r.bottom()),
+    )];
+    for (key, id, width) in wide {
+        let Some(g) = doc.grid(id) else { continue };
+        let Some(at) = label_point(cache, doc, key, id) else {
+            continue;
+        };
+        // The code under the name once there is room for it.
+        let text = if width * app.view.scale > 140.0 && !g.code.is_empty() {
+            format!("{}\n{}", g.name, g.code)
+        } else {
+            g.name.clone()
+        };
+        let galley = painter.layout_no_wrap(
+            text,
+            egui::FontId::proportional(12.0),
+            Color32::from_gray(30),
+        );
+        let rect = egui::Align2::CENTER_CENTER.anchor_size(app.view.to_screen(at), galley.size());
+        if placed.iter().any(|r| r.intersects(rect)) {
+            continue;
+        }
+        placed.push(rect);
+        painter.galley(rect.min, galley, Color32::from_gray(30));
+    }
+}
+
+/// The credit of the tile background, in the map's lower right corner.
+fn tile_credit(app: &GridmapApp, ui: &egui::Ui, map: egui::Rect) {
+    if !app.layers.background {
+        return;
+    }
+    let Some(credit) = app.tiles.attribution() else {
+        return;
+    };
+    let corner = map.right_bottom() - egui::vec2(6.0, 6.0);
+    egui::Area::new(egui::Id::unique("tile-attribution"))
+        .fixed_pos(corner)
+        .pivot(egui::Align2::RIGHT_BOTTOM)
+        .interactable(false)
+        .show(ui.ctx(), |ui| {
+            egui::Frame::new()
+                .fill(Color32::from_white_alpha(200))
+                .inner_margin(egui::Margin::symmetric(4, 1))
+                .show(ui, |ui| {
+                    ui.label(
+                        egui::RichText::new(credit)
+                            .size(11.0)
+                            .color(Color32::from_gray(40)),
+                    );
+                });
+        });
 }
 
 /// Findings drawn in red: areas filled and outlined, lines and points; the one picked in
@@ -769,7 +614,7 @@ fn paint_findings(
             .or_insert_with(|| FindingShape {
                 finding: f.clone(),
                 triangles: match g {
-                    geo::Geometry::MultiPolygon(mp) => triangulate(mp),
+                    geo::Geometry::MultiPolygon(mp) => crate::geom::triangulate(mp),
                     _ => Vec::new(),
                 },
                 envelope: geo::BoundingRect::bounding_rect(g),
@@ -814,69 +659,6 @@ fn paint_findings(
     painter.add(Shape::mesh(fills));
 }
 
-/// The vertex tool on a feature layer: drag a vertex of a river, reservoir, boundary or
-/// natural village (one undo step per drag).
-fn feature_vertices(
-    app: &mut GridmapApp,
-    ui: &egui::Ui,
-    response: &egui::Response,
-    painter: &egui::Painter,
-    hover: Option<Pos2>,
-    dragging: Option<(Coord<f64>, u64)>,
-    esc: bool,
-) {
-    if let Some(h) = hover
-        && let Some((_, v)) = super::features::vertex_at(app, h)
-    {
-        painter.circle_stroke(
-            app.view.to_screen(v),
-            6.0,
-            Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
-        );
-    }
-    let origin = ui.input(|i| i.pointer.press_origin());
-    if response.drag_started_by(egui::PointerButton::Primary)
-        && let Some(p) = origin.or(response.interact_pointer_pos())
-    {
-        app.drag_counter += 1;
-        let hit = super::features::vertex_at(app, p);
-        if let Some((id, _)) = &hit {
-            app.feature = Some(id.clone());
-        }
-        app.tool = Tool::Vertices {
-            dragging: hit.map(|(_, v)| (v, app.drag_counter)),
-        };
-    } else if let Some((from, drag)) = dragging {
-        if response.dragged_by(egui::PointerButton::Primary)
-            && let Some(p) = response.interact_pointer_pos()
-            && let Some(id) = app.feature.clone()
-        {
-            // Snaps like a grid's vertex: onto grid, boundary and river vertices and edges.
-            let w = app.view.to_world(p);
-            let tol = app.snap_tol();
-            let to = app
-                .doc
-                .snap_index()
-                .snap_except(w, tol, Some(from))
-                .map_or(w, |s| s.at);
-            // Where the edit puts it: on the coordinate grid.
-            let to = app.doc.project().crs.precision().snap_coord(to);
-            super::features::move_vertex(app, &id, from, to, drag);
-            app.tool = Tool::Vertices {
-                dragging: Some((to, drag)),
-            };
-        }
-        if response.drag_stopped() {
-            app.doc.seal();
-            app.tool = Tool::Vertices { dragging: None };
-        }
-    }
-    if esc {
-        app.tool = Tool::Select;
-    }
-}
-
-/// A metric scale bar with a round length (1, 2 or 5 x 10^n m) of about 120 points.
 /// A texture drawn over an n x n grid of points: `at(u, v)` is where the texture point
 /// (u, v) in 0..=1 goes on screen. Warped images and tiles are drawn so.
 pub(super) fn warped_mesh(
@@ -915,6 +697,7 @@ fn warped_image(b: &super::Background, view: &super::View) -> egui::Shape {
     })
 }
 
+/// A metric scale bar with a round length (1, 2 or 5 x 10^n m) of about 120 points.
 fn scale_bar(app: &GridmapApp, painter: &egui::Painter) {
     let target = 120.0 / app.view.scale;
     let mag = 10f64.powf(target.log10().floor());
@@ -944,323 +727,4 @@ fn scale_bar(app: &GridmapApp, painter: &egui::Painter) {
         egui::FontId::proportional(12.0),
         Color32::from_gray(30),
     );
-}
-
-fn interact(
-    app: &mut GridmapApp,
-    ui: &egui::Ui,
-    response: &egui::Response,
-    painter: &egui::Painter,
-) {
-    let hover = response.hover_pos();
-    app.cursor = hover.map(|p| app.view.to_world(p));
-    // Zoom: wheel around the cursor, +/- around the centre.
-    let (scroll, zoom_in, zoom_out, esc, enter, backspace, delete, shift) = ui.input(|i| {
-        (
-            i.smooth_scroll_delta.y,
-            i.key_pressed(egui::Key::Plus) || i.key_pressed(egui::Key::Equals),
-            i.key_pressed(egui::Key::Minus),
-            i.key_pressed(egui::Key::Escape),
-            i.key_pressed(egui::Key::Enter),
-            i.key_pressed(egui::Key::Backspace),
-            i.key_pressed(egui::Key::Delete),
-            i.modifiers.shift,
-        )
-    });
-    let typing = ui.ctx().egui_wants_keyboard_input();
-    if let Some(p) = hover
-        && scroll != 0.0
-    {
-        app.view.zoom_at(p, (scroll as f64 / 200.0).exp());
-    }
-    if !typing {
-        if zoom_in {
-            app.view.zoom_at(app.view.rect.center(), 1.25);
-        }
-        if zoom_out {
-            app.view.zoom_at(app.view.rect.center(), 0.8);
-        }
-        let arrows = ui.input(|i| {
-            let mut d = egui::Vec2::ZERO;
-            if i.key_pressed(egui::Key::ArrowLeft) {
-                d.x += 60.0;
-            }
-            if i.key_pressed(egui::Key::ArrowRight) {
-                d.x -= 60.0;
-            }
-            if i.key_pressed(egui::Key::ArrowUp) {
-                d.y += 60.0;
-            }
-            if i.key_pressed(egui::Key::ArrowDown) {
-                d.y -= 60.0;
-            }
-            d
-        });
-        app.view.pan(arrows);
-    }
-    // Secondary or middle drag pans with every tool.
-    if response.dragged_by(egui::PointerButton::Secondary)
-        || response.dragged_by(egui::PointerButton::Middle)
-    {
-        app.view.pan(response.drag_delta());
-    }
-    let mut click = response
-        .clicked()
-        .then(|| response.interact_pointer_pos())
-        .flatten();
-    // The georeferencer waits for the map position of a point picked on the scan.
-    if let Some(p) = click
-        && let Some(g) = app.georef.as_mut().filter(|g| g.pending.is_some())
-    {
-        g.add(app.view.to_world(p));
-        click = None;
-    }
-    let double = response.double_clicked();
-    match app.tool.clone() {
-        Tool::Select => {
-            if response.dragged_by(egui::PointerButton::Primary) {
-                app.view.pan(response.drag_delta());
-            }
-            if let Some(p) = click
-                && app.edit_layer != Layer::Grids
-            {
-                super::features::select(app, p);
-            } else if let Some(p) = click {
-                let w = app.view.to_world(p);
-                match pick(&app.doc, w).map(|g| g.id.clone()) {
-                    Some(id) if shift => {
-                        if let Some(k) = app.selection.iter().position(|s| *s == id) {
-                            app.selection.remove(k);
-                        } else {
-                            app.selection.push(id);
-                        }
-                    }
-                    Some(id) => app.selection = vec![id],
-                    None => app.selection.clear(),
-                }
-            }
-            if let Some(p) = hover
-                && app.edit_layer == Layer::Grids
-                && let Some(g) = pick(&app.doc, app.view.to_world(p))
-            {
-                // Names, not ids: the parent as the user knows it.
-                let parent = g
-                    .parent
-                    .as_deref()
-                    .map(|p| app.doc.grid(p).map_or(p, |pg| pg.label()))
-                    .unwrap_or("");
-                let text = format!("{}  {}  L{}  ↑{}", g.label(), g.code, g.level, parent);
-                response.clone().on_hover_text_at_pointer(text);
-            }
-            if delete && !typing {
-                app.execute(super::UiCommand::Delete);
-            }
-        }
-        Tool::Draw(mut pts) | Tool::Split(mut pts) | Tool::Reshape(mut pts) => {
-            let polygon = !matches!(app.tool, Tool::Split(_))
-                && !matches!(app.edit_layer, Layer::Rivers | Layer::Villages);
-            if let Some(p) = click {
-                let (w, is_snap) = snapped(app, p);
-                let traced = if polygon && app.trace && is_snap {
-                    pts.last()
-                        .and_then(|&prev| trace_between(&app.doc, prev, w))
-                } else {
-                    None
-                };
-                let before = pts.len();
-                match traced {
-                    Some(path) => pts.extend(path.into_iter().skip(1)),
-                    None => {
-                        if pts.last() != Some(&w) {
-                            pts.push(w);
-                        }
-                    }
-                }
-                if pts.len() > before {
-                    sketch_runs(ui, |runs| {
-                        runs.retain(|&n| n < before);
-                        runs.push(before);
-                    });
-                }
-            }
-            if backspace && !typing {
-                // Back to where the sketch was before the last click.
-                let mut to = pts.len().saturating_sub(1);
-                sketch_runs(ui, |runs| {
-                    runs.retain(|&n| n < pts.len());
-                    if let Some(n) = runs.pop() {
-                        to = n;
-                    }
-                });
-                pts.truncate(to);
-            }
-            // A natural village is one point: placed by the click.
-            if app.edit_layer == Layer::Villages && matches!(app.tool, Tool::Draw(_)) {
-                if !pts.is_empty() {
-                    super::features::finish_draw(app, std::mem::take(&mut pts));
-                }
-                app.tool = Tool::Draw(pts);
-                return;
-            }
-            let finish = (enter && !typing) || double;
-            // Esc drops the sketch and keeps the tool; Esc with no sketch leaves the tool.
-            if esc {
-                sketch_runs(ui, Vec::clear);
-                app.tool = match (pts.is_empty(), &app.tool) {
-                    (true, _) => Tool::Select,
-                    (false, Tool::Draw(_)) => Tool::Draw(Vec::new()),
-                    (false, Tool::Reshape(_)) => Tool::Reshape(Vec::new()),
-                    (false, _) => Tool::Split(Vec::new()),
-                };
-                return;
-            }
-            if finish {
-                let grids = app.edit_layer == Layer::Grids;
-                match app.tool {
-                    Tool::Draw(_) if !grids => {
-                        app.tool = Tool::Select;
-                        super::features::finish_draw(app, pts);
-                    }
-                    Tool::Split(_) if !grids => {
-                        app.tool = Tool::Select;
-                        super::features::finish_split(app, pts);
-                    }
-                    Tool::Draw(_) => finish_draw(app, pts),
-                    Tool::Reshape(_) => finish_reshape(app, pts),
-                    _ => finish_split(app, pts),
-                }
-                return;
-            }
-            // Rubber band and snap marker.
-            let mut line: Vec<Pos2> = pts.iter().map(|&c| app.view.to_screen(c)).collect();
-            if let Some(h) = hover {
-                let (w, is_snap) = snapped(app, h);
-                let s = app.view.to_screen(w);
-                line.push(s);
-                if is_snap {
-                    painter.rect_stroke(
-                        egui::Rect::from_center_size(s, egui::vec2(10.0, 10.0)),
-                        0.0,
-                        Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
-                        egui::StrokeKind::Middle,
-                    );
-                }
-            }
-            if polygon && line.len() >= 3 {
-                line.push(line[0]);
-            }
-            painter.add(Shape::line(
-                line,
-                Stroke::new(2.0, Color32::from_rgb(0x10, 0x60, 0xe0)),
-            ));
-            for &c in &pts {
-                painter.circle_filled(
-                    app.view.to_screen(c),
-                    3.5,
-                    Color32::from_rgb(0x10, 0x60, 0xe0),
-                );
-            }
-            app.tool = match app.tool {
-                Tool::Draw(_) => Tool::Draw(pts),
-                Tool::Reshape(_) => Tool::Reshape(pts),
-                _ => Tool::Split(pts),
-            };
-        }
-        Tool::Vertices { dragging } if app.edit_layer != Layer::Grids => {
-            feature_vertices(app, ui, response, painter, hover, dragging, esc);
-        }
-        Tool::Vertices { dragging } => {
-            if let Some(h) = hover
-                && let Some(v) = vertex_near(app, h)
-            {
-                painter.circle_stroke(
-                    app.view.to_screen(v),
-                    6.0,
-                    Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
-                );
-                if delete && !typing {
-                    let r = crate::edit::delete_vertex(&app.doc, v);
-                    app.apply(r);
-                }
-            }
-            // The vertex under the press, not under the pointer once the drag is recognised.
-            let origin = ui.input(|i| i.pointer.press_origin());
-            if response.drag_started_by(egui::PointerButton::Primary)
-                && let Some(p) = origin.or(response.interact_pointer_pos())
-            {
-                app.drag_counter += 1;
-                app.tool = Tool::Vertices {
-                    dragging: vertex_near(app, p).map(|v| (v, app.drag_counter)),
-                };
-            } else if let Some((from, drag)) = dragging {
-                // The vertex snaps while dragged, as while drawing: onto another vertex,
-                // or onto an edge, which then takes the vertex too (one undo step).
-                let target = response.interact_pointer_pos().map(|p| {
-                    let w = app.view.to_world(p);
-                    let tol = app.snap_tol();
-                    app.doc
-                        .snap_index()
-                        .snap_except(w, tol, Some(from))
-                        .map_or((w, None), |s| (s.at, Some(s.kind)))
-                });
-                if response.dragged_by(egui::PointerButton::Primary)
-                    && let Some((to, kind)) = target
-                {
-                    // The vertex lands on the coordinate grid; the next frame of the drag
-                    // moves it from there.
-                    let to = app.doc.project().crs.precision().snap_coord(to);
-                    let t = crate::edit::move_vertex(&app.doc, from, to, &drag.to_string());
-                    app.commit(t);
-                    app.tool = Tool::Vertices {
-                        dragging: Some((to, drag)),
-                    };
-                    if kind.is_some() {
-                        painter.rect_stroke(
-                            egui::Rect::from_center_size(
-                                app.view.to_screen(to),
-                                egui::vec2(10.0, 10.0),
-                            ),
-                            0.0,
-                            Stroke::new(2.0, Color32::from_rgb(0xe0, 0x80, 0x00)),
-                            egui::StrokeKind::Middle,
-                        );
-                    }
-                }
-                if response.drag_stopped() {
-                    // Left on another grid's edge: that edge takes the vertex.
-                    let at = match app.tool {
-                        Tool::Vertices {
-                            dragging: Some((at, _)),
-                        } => at,
-                        _ => from,
-                    };
-                    // On the grid, a vertex snapped onto an edge is within the precision's
-                    // tolerance of it, not on it to the last bit.
-                    let tol = app.doc.project().crs.precision().tolerance();
-                    if let Some(s) = app.doc.snap_index().snap_except(at, tol, Some(at))
-                        && let crate::edit::SnapKind::Edge(a, b) = s.kind
-                    {
-                        let mut t = crate::edit::insert_vertex(&app.doc, a, b, at);
-                        t.merge_key = Some(format!("move:{drag}"));
-                        app.commit(t);
-                    }
-                    app.doc.seal();
-                    app.tool = Tool::Vertices { dragging: None };
-                }
-            }
-            if double && let Some(p) = response.interact_pointer_pos() {
-                let w = app.view.to_world(p);
-                let tol = app.snap_tol();
-                if let Some(s) = app.doc.snap_index().snap(w, tol)
-                    && let crate::edit::SnapKind::Edge(a, b) = s.kind
-                {
-                    let t = crate::edit::insert_vertex(&app.doc, a, b, s.at);
-                    app.apply(Ok(t));
-                }
-            }
-            if esc {
-                app.tool = Tool::Select;
-            }
-        }
-    }
 }

@@ -1,13 +1,14 @@
-//! Editing rivers, reservoirs, natural villages and the boundary on the map: the layer
-//! chosen in the toolbar takes the clicks of the select, draw, vertex and split tools;
-//! every change is a transaction of the document's history, like a grid's.
+//! Rivers, reservoirs, natural villages and the boundary in the app: the layers the
+//! toolbar offers, the selected feature's outline and properties, and its delete and clip
+//! commands (the clicks of the tools on these layers are in `tools.rs`). Every change is a
+//! transaction of the document's history, like a grid's.
 
 use super::{GridmapApp, Tool, UiCommand};
 use crate::edit::on_layer;
 use crate::edit::{self, Shape};
-use crate::model::{Boundary, Layer, Project, Reservoir, River, Village};
-use egui::{Color32, Pos2, Shape as EShape, Stroke};
-use geo::{Coord, LineString, MultiLineString, Point};
+use crate::model::{Layer, Project};
+use egui::{Color32, Shape as EShape, Stroke};
+use geo::Coord;
 
 const PICKED: Color32 = Color32::from_rgb(0xf0, 0x80, 0x00);
 
@@ -19,107 +20,6 @@ pub const LAYERS: [(Layer, &str); 5] = [
     (Layer::Villages, "villages"),
     (Layer::Boundary, "boundary"),
 ];
-
-/// A click with the select tool: the feature of the edited layer under it, or none.
-pub fn select(app: &mut GridmapApp, at: Pos2) {
-    let w = app.view.to_world(at);
-    let tol = app.snap_tol();
-    let p = app.doc.project();
-    app.feature = on_layer!(app.edit_layer, T => edit::pick::<T>(p, w, tol));
-}
-
-/// The vertex of the edited layer near the pointer, and its feature.
-pub fn vertex_at(app: &GridmapApp, at: Pos2) -> Option<(String, Coord<f64>)> {
-    let w = app.view.to_world(at);
-    let tol = app.snap_tol();
-    let p = app.doc.project();
-    on_layer!(app.edit_layer, T => edit::vertex_near::<T>(p, w, tol))
-}
-
-/// Move a vertex of feature `id` (one undo step per drag).
-pub fn move_vertex(app: &mut GridmapApp, id: &str, from: Coord<f64>, to: Coord<f64>, drag: u64) {
-    let p = app.doc.project();
-    let drag = drag.to_string();
-    let r = on_layer!(app.edit_layer, T => edit::move_vertex_of::<T>(p, id, from, to, &drag));
-    match r {
-        Ok(t) => app.commit(t),
-        Err(e) => app.message = e.to_string(),
-    }
-}
-
-/// Finish drawing a feature of the edited layer through the clicked points (a natural
-/// village is placed by one click).
-pub fn finish_draw(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
-    let p = app.doc.project();
-    let area = || super::canvas::polygon_from(&pts);
-    let (t, id) = match app.edit_layer {
-        Layer::Rivers if pts.len() >= 2 => {
-            let id = edit::new_feature_id::<River>(p, "R");
-            let f = River {
-                id: id.clone(),
-                name: "新河流".into(),
-                geometry: MultiLineString(vec![LineString(pts)]),
-                extra: Default::default(),
-            };
-            (edit::add_feature(p, f, "绘制河流 / Draw river"), id)
-        }
-        Layer::Reservoirs if pts.len() >= 3 => {
-            let id = edit::new_feature_id::<Reservoir>(p, "S");
-            let f = Reservoir {
-                id: id.clone(),
-                name: "新水库".into(),
-                geometry: area(),
-                extra: Default::default(),
-            };
-            (edit::add_feature(p, f, "绘制水库 / Draw reservoir"), id)
-        }
-        Layer::Boundary if pts.len() >= 3 => {
-            let id = edit::new_feature_id::<Boundary>(p, "B");
-            let f = Boundary {
-                id: id.clone(),
-                name: "镇界".into(),
-                geometry: area(),
-                extra: Default::default(),
-            };
-            (edit::add_feature(p, f, "绘制镇界 / Draw boundary"), id)
-        }
-        Layer::Villages if !pts.is_empty() => {
-            let id = edit::new_feature_id::<Village>(p, "V");
-            let f = Village {
-                id: id.clone(),
-                name: "新自然村".into(),
-                location: Point(pts[0]),
-                households: None,
-                population: None,
-                extra: Default::default(),
-            };
-            (
-                edit::add_feature(p, f, "添加自然村 / Add natural village"),
-                id,
-            )
-        }
-        _ => return,
-    };
-    app.apply(Ok(t));
-    app.feature = Some(id);
-}
-
-/// Split the selected river where the line drawn crosses it (at its first point near it).
-pub fn finish_split(app: &mut GridmapApp, pts: Vec<Coord<f64>>) {
-    let Some(id) = app
-        .feature
-        .clone()
-        .filter(|_| app.edit_layer == Layer::Rivers)
-    else {
-        app.message = crate::error::bilingual("请先选择一条河流", "select a river first");
-        return;
-    };
-    let Some(&at) = pts.first() else { return };
-    let p = app.doc.project();
-    let new_id = edit::new_feature_id::<River>(p, &id);
-    let r = edit::split_river(p, &id, at, &new_id);
-    app.apply(r);
-}
 
 /// Outline the selected feature on the map.
 pub fn paint_selected(app: &GridmapApp, painter: &egui::Painter) {
@@ -186,8 +86,8 @@ pub fn delete(app: &mut GridmapApp, layer: Layer, id: &str) {
             );
             app.feature = None;
         }
-        Ok(Err(e)) => app.message = e.to_string(),
-        Err(e) => app.message = e.to_string(),
+        Ok(Err(e)) => app.message = crate::error::report(&e),
+        Err(e) => app.message = crate::error::report(&e),
     }
 }
 

@@ -20,8 +20,10 @@ pub struct Georeferencer {
     pub x_text: String,
     pub y_text: String,
     pub method: Method,
-    /// The fit of the points so far, or why there is none.
-    pub fit: Result<Fit, String>,
+    /// The fit of the points so far.
+    pub fit: Option<Fit>,
+    /// Why there is no fit (empty while there is one, or nothing to say).
+    pub fit_error: String,
     /// Where the scan is drawn on screen.
     pub scan_rect: Rect,
     /// What was last saved, or the error.
@@ -30,8 +32,8 @@ pub struct Georeferencer {
 
 impl Georeferencer {
     /// Open `image` (with the points it already has, if any).
-    pub fn open(ctx: &egui::Context, image: &Path) -> Result<Self, String> {
-        let (w, h, rgba) = crate::io::worldfile::read_image(image).map_err(|e| e.to_string())?;
+    pub fn open(ctx: &egui::Context, image: &Path) -> Result<Self, crate::io::LoadError> {
+        let (w, h, rgba) = crate::io::worldfile::read_image(image)?;
         let texture = ctx.load_texture(
             format!("georef-{}", image.display()),
             egui::ColorImage::from_rgba_unmultiplied([w as usize, h as usize], &rgba),
@@ -50,7 +52,8 @@ impl Georeferencer {
             x_text: String::new(),
             y_text: String::new(),
             method,
-            fit: Err(String::new()),
+            fit: None,
+            fit_error: String::new(),
             scan_rect: Rect::NOTHING,
             message: String::new(),
         };
@@ -59,7 +62,10 @@ impl Georeferencer {
     }
 
     fn refit(&mut self) {
-        self.fit = georef::fit(&self.points, self.method);
+        (self.fit, self.fit_error) = match georef::fit(&self.points, self.method) {
+            Ok(f) => (Some(f), String::new()),
+            Err(e) => (None, e),
+        };
     }
 
     /// The image position under screen position `pos` of the scan.
@@ -99,206 +105,249 @@ fn parse(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// The dialog's words in the app's language.
+#[derive(Clone, Copy)]
+struct Words {
+    zh: bool,
+}
+
+impl Words {
+    fn t(self, zh: &'static str, en: &'static str) -> &'static str {
+        if self.zh { zh } else { en }
+    }
+}
+
+/// What the buttons at the foot of the dialog asked for.
+#[derive(Default)]
+struct Asked {
+    apply: bool,
+    close: bool,
+}
+
+/// Draw the georeferencer while it is open; 保存并显示 saves the points and the world file
+/// and shows the scan under the grids.
 pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
     let Some(mut g) = app.georef.take() else {
         return;
     };
-    let zh = app.lang == super::Lang::Zh;
-    let t = |z: &'static str, e: &'static str| if zh { z } else { e };
+    let w = Words {
+        zh: app.lang == super::Lang::Zh,
+    };
     let mut open = true;
-    let mut close = false;
-    let mut apply = false;
-    egui::Window::new(t("地理配准", "Georeferencer"))
+    let mut asked = Asked::default();
+    egui::Window::new(w.t("地理配准", "Georeferencer"))
         .id(egui::Id::unique("georeferencer"))
         .open(&mut open)
         .default_pos([60.0, 80.0])
         .default_width(560.0)
         .show(ctx, |ui| {
             ui.label(g.image.display().to_string());
-            // The scan, fitted into 520 x 380 points.
-            let (w, h) = (g.size.0 as f32, g.size.1 as f32);
-            let k = (520.0 / w).min(380.0 / h);
-            let (rect, response) = ui.allocate_exact_size(egui::vec2(w * k, h * k), Sense::click());
-            g.scan_rect = rect;
-            let painter = ui.painter_at(rect);
-            painter.image(
-                g.texture.id(),
-                rect,
-                Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
-                Color32::WHITE,
-            );
-            for (i, p) in g.points.iter().enumerate() {
-                let at = g.screen_of(p.pixel);
-                let colour = if p.enabled {
-                    Color32::from_rgb(0x10, 0x60, 0xd0)
-                } else {
-                    Color32::GRAY
-                };
-                painter.circle_stroke(at, 5.0, Stroke::new(2.0, colour));
-                painter.text(
-                    at + egui::vec2(7.0, -7.0),
-                    egui::Align2::LEFT_BOTTOM,
-                    (i + 1).to_string(),
-                    egui::FontId::proportional(13.0),
-                    colour,
-                );
-            }
-            if let Some(p) = g.pending {
-                let at = g.screen_of(p);
-                painter.circle_stroke(at, 6.0, Stroke::new(2.0, Color32::RED));
-            }
-            if response.clicked()
-                && let Some(pos) = response.interact_pointer_pos()
-            {
-                g.pending = Some(g.pixel_at(pos));
-            }
+            g.scan_ui(ui);
             ui.separator();
-            match g.pending {
-                Some(p) => {
-                    ui.label(format!(
-                        "{} ({:.1}, {:.1})",
-                        t(
-                            "在地图上点击此点的位置，或输入坐标：",
-                            "Click where this point lies on the map, or type its coordinates:"
-                        ),
-                        p.x,
-                        p.y
-                    ));
-                    ui.horizontal(|ui| {
-                        ui.label("X =");
-                        ui.add(
-                            egui::TextEdit::singleline(&mut g.x_text)
-                                .id_salt("georef-x")
-                                .desired_width(120.0),
-                        );
-                        ui.label("Y =");
-                        ui.add(
-                            egui::TextEdit::singleline(&mut g.y_text)
-                                .id_salt("georef-y")
-                                .desired_width(120.0),
-                        );
-                        let typed = parse(&g.x_text).zip(parse(&g.y_text));
-                        if ui
-                            .add_enabled(
-                                typed.is_some(),
-                                egui::Button::new(t("添加点", "Add point")),
-                            )
-                            .clicked()
-                            && let Some((x, y)) = typed
-                        {
-                            g.add(Coord { x, y });
-                        }
-                    });
-                }
-                None => {
-                    ui.label(t(
-                        "在扫描图上点击一个控制点",
-                        "Click a control point on the scan",
-                    ));
-                }
-            }
-            ui.horizontal(|ui| {
-                ui.label(t("变换", "Transform"));
-                let before = g.method;
-                ui.radio_value(
-                    &mut g.method,
-                    Method::Affine,
-                    t("仿射（3 点以上）", "Affine (3+ points)"),
-                );
-                ui.radio_value(
-                    &mut g.method,
-                    Method::Projective,
-                    t("投影（4 点以上）", "Projective (4+ points)"),
-                );
-                if g.method != before {
-                    g.refit();
-                }
-            });
-            let mut remove = None;
-            let mut toggled = false;
-            egui::Grid::new("georef-points")
-                .striped(true)
-                .show(ui, |ui| {
-                    for h in [
-                        "#",
-                        t("扫描图 像素", "Scan pixel"),
-                        "X",
-                        "Y",
-                        t("残差 m", "Residual m"),
-                        "",
-                        "",
-                    ] {
-                        ui.strong(h);
-                    }
-                    ui.end_row();
-                    let residuals = g
-                        .fit
-                        .as_ref()
-                        .map(|f| f.residuals.clone())
-                        .unwrap_or_default();
-                    for (i, p) in g.points.iter_mut().enumerate() {
-                        ui.label((i + 1).to_string());
-                        ui.label(format!("{:.1}, {:.1}", p.pixel.x, p.pixel.y));
-                        ui.label(format!("{:.2}", p.map.x));
-                        ui.label(format!("{:.2}", p.map.y));
-                        ui.label(residuals.get(i).map_or("–".into(), |r| format!("{r:.2}")));
-                        toggled |= ui.checkbox(&mut p.enabled, t("使用", "use")).changed();
-                        if ui.small_button(t("删除", "Delete")).clicked() {
-                            remove = Some(i);
-                        }
-                        ui.end_row();
-                    }
-                });
-            if let Some(i) = remove {
-                g.points.remove(i);
-                toggled = true;
-            }
-            if toggled {
-                g.refit();
-            }
-            match &g.fit {
-                Ok(f) => {
-                    ui.label(format!("RMS {} {:.2} m", t("误差", "error"), f.rms));
-                }
-                Err(e) if !e.is_empty() => {
-                    ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), e);
-                }
-                Err(_) => {}
-            }
+            g.pending_ui(ui, w);
+            g.method_ui(ui, w);
+            g.points_ui(ui, w);
+            g.fit_ui(ui, w);
             if !g.message.is_empty() {
                 ui.label(&g.message);
             }
             ui.horizontal(|ui| {
-                if ui
-                    .add_enabled(
-                        g.fit.is_ok(),
-                        egui::Button::new(t("保存并显示", "Save and show")),
-                    )
-                    .clicked()
-                {
-                    apply = true;
-                }
-                if ui.button(t("关闭", "Close")).clicked() {
-                    close = true;
-                }
+                let save = egui::Button::new(w.t("保存并显示", "Save and show"));
+                asked.apply = ui.add_enabled(g.fit.is_some(), save).clicked();
+                asked.close = ui.button(w.t("关闭", "Close")).clicked();
             });
         });
-    if apply && let Ok(f) = &g.fit {
-        match georef::save(&g.image, &g.points, f) {
-            Ok(files) => {
-                g.message = files
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let image = g.image.clone();
-                app.add_background(&image);
-                app.layers.background = true;
-            }
-            Err(e) => g.message = e.to_string(),
+    if asked.apply {
+        save_and_show(app, &mut g);
+    }
+    if open && !asked.close {
+        app.georef = Some(g);
+    }
+}
+
+/// Write the points and the world file beside the scan and show it under the grids; the
+/// dialog names the files written, or why they were not.
+fn save_and_show(app: &mut GridmapApp, g: &mut Georeferencer) {
+    let Some(f) = &g.fit else { return };
+    match georef::save(&g.image, &g.points, f) {
+        Ok(files) => {
+            g.message = files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let image = g.image.clone();
+            app.add_background(&image);
+            app.layers.background = true;
+        }
+        Err(e) => g.message = crate::error::report(&e),
+    }
+}
+
+impl Georeferencer {
+    /// The scan, fitted into 520 x 380 points, with its control points; a click picks a
+    /// position on it.
+    fn scan_ui(&mut self, ui: &mut egui::Ui) {
+        let (w, h) = (self.size.0 as f32, self.size.1 as f32);
+        let k = (520.0 / w).min(380.0 / h);
+        let (rect, response) = ui.allocate_exact_size(egui::vec2(w * k, h * k), Sense::click());
+        self.scan_rect = rect;
+        let painter = ui.painter_at(rect);
+        painter.image(
+            self.texture.id(),
+            rect,
+            Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+            Color32::WHITE,
+        );
+        for (i, p) in self.points.iter().enumerate() {
+            let at = self.screen_of(p.pixel);
+            let colour = if p.enabled {
+                Color32::from_rgb(0x10, 0x60, 0xd0)
+            } else {
+                Color32::GRAY
+            };
+            painter.circle_stroke(at, 5.0, Stroke::new(2.0, colour));
+            painter.text(
+                at + egui::vec2(7.0, -7.0),
+                egui::Align2::LEFT_BOTTOM,
+                (i + 1).to_string(),
+                egui::FontId::proportional(13.0),
+                colour,
+            );
+        }
+        if let Some(p) = self.pending {
+            let at = self.screen_of(p);
+            painter.circle_stroke(at, 6.0, Stroke::new(2.0, Color32::RED));
+        }
+        if response.clicked()
+            && let Some(pos) = response.interact_pointer_pos()
+        {
+            self.pending = Some(self.pixel_at(pos));
         }
     }
-    if open && !close {
-        app.georef = Some(g);
+
+    /// The position picked on the scan and its typed map coordinates, or what to do next.
+    fn pending_ui(&mut self, ui: &mut egui::Ui, w: Words) {
+        let Some(p) = self.pending else {
+            ui.label(w.t(
+                "在扫描图上点击一个控制点",
+                "Click a control point on the scan",
+            ));
+            return;
+        };
+        ui.label(format!(
+            "{} ({:.1}, {:.1})",
+            w.t(
+                "在地图上点击此点的位置，或输入坐标：",
+                "Click where this point lies on the map, or type its coordinates:"
+            ),
+            p.x,
+            p.y
+        ));
+        ui.horizontal(|ui| {
+            ui.label("X =");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.x_text)
+                    .id_salt("georef-x")
+                    .desired_width(120.0),
+            );
+            ui.label("Y =");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.y_text)
+                    .id_salt("georef-y")
+                    .desired_width(120.0),
+            );
+            let typed = parse(&self.x_text).zip(parse(&self.y_text));
+            if ui
+                .add_enabled(
+                    typed.is_some(),
+                    egui::Button::new(w.t("添加点", "Add point")),
+                )
+                .clicked()
+                && let Some((x, y)) = typed
+            {
+                self.add(Coord { x, y });
+            }
+        });
+    }
+
+    /// The transform: affine or projective (the fit follows the choice).
+    fn method_ui(&mut self, ui: &mut egui::Ui, w: Words) {
+        ui.horizontal(|ui| {
+            ui.label(w.t("变换", "Transform"));
+            let before = self.method;
+            ui.radio_value(
+                &mut self.method,
+                Method::Affine,
+                w.t("仿射（3 点以上）", "Affine (3+ points)"),
+            );
+            ui.radio_value(
+                &mut self.method,
+                Method::Projective,
+                w.t("投影（4 点以上）", "Projective (4+ points)"),
+            );
+            if self.method != before {
+                self.refit();
+            }
+        });
+    }
+
+    /// The control points with their residuals; each can be left out of the fit or deleted.
+    fn points_ui(&mut self, ui: &mut egui::Ui, w: Words) {
+        let mut remove = None;
+        let mut toggled = false;
+        let residuals = self
+            .fit
+            .as_ref()
+            .map(|f| f.residuals.clone())
+            .unwrap_or_default();
+        egui::Grid::new("georef-points")
+            .striped(true)
+            .show(ui, |ui| {
+                for h in [
+                    "#",
+                    w.t("扫描图 像素", "Scan pixel"),
+                    "X",
+                    "Y",
+                    w.t("残差 m", "Residual m"),
+                    "",
+                    "",
+                ] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for (i, p) in self.points.iter_mut().enumerate() {
+                    ui.label((i + 1).to_string());
+                    ui.label(format!("{:.1}, {:.1}", p.pixel.x, p.pixel.y));
+                    ui.label(format!("{:.2}", p.map.x));
+                    ui.label(format!("{:.2}", p.map.y));
+                    ui.label(residuals.get(i).map_or("–".into(), |r| format!("{r:.2}")));
+                    toggled |= ui.checkbox(&mut p.enabled, w.t("使用", "use")).changed();
+                    if ui.small_button(w.t("删除", "Delete")).clicked() {
+                        remove = Some(i);
+                    }
+                    ui.end_row();
+                }
+            });
+        if let Some(i) = remove {
+            self.points.remove(i);
+            toggled = true;
+        }
+        if toggled {
+            self.refit();
+        }
+    }
+
+    /// The RMS error of the fit, or why there is none.
+    fn fit_ui(&self, ui: &mut egui::Ui, w: Words) {
+        match &self.fit {
+            Some(f) => {
+                ui.label(format!("RMS {} {:.2} m", w.t("误差", "error"), f.rms));
+            }
+            None if !self.fit_error.is_empty() => {
+                ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), &self.fit_error);
+            }
+            None => {}
+        }
     }
 }

@@ -16,6 +16,7 @@ mod panels;
 pub mod print;
 mod saver;
 pub mod tiles;
+mod tools;
 mod tree;
 mod view;
 
@@ -1041,7 +1042,7 @@ impl GridmapApp {
             }
             F::Georeference => match georef::Georeferencer::open(&self.ctx, &p) {
                 Ok(g) => self.georef = Some(g),
-                Err(e) => self.message = e,
+                Err(e) => self.message = crate::error::report(&e),
             },
             F::Mbtiles => {
                 self.settings.mbtiles = Some(p);
