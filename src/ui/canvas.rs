@@ -1241,7 +1241,7 @@ fn interact(
                         && let crate::edit::SnapKind::Edge(a, b) = s.kind
                     {
                         let mut t = crate::edit::insert_vertex(&app.doc, a, b, at);
-                        t.merge_key = Some(format!("move:{drag}"));
+                        t.set_merge_key(format!("move:{drag}"));
                         app.commit(t);
                     }
                     app.doc.seal();
