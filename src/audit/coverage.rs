@@ -7,6 +7,10 @@
 //! Matching is global: every segment of every ring goes into one sorted table, so a clean
 //! coverage is decided by one parallel sort. Only polygons with unmatched segments are
 //! checked against their neighbours (found through an R-tree of envelopes), in parallel.
+//!
+//! Also the auditor's coverage bookkeeping: each level's invalid edges, the overlapping
+//! pairs and the near-miss edges no area finding explains, found for every grid when the
+//! audit is built and near what changed when it is updated.
 
 use super::finding::Finding;
 use super::store::Source;

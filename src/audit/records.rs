@@ -1,5 +1,6 @@
 //! Checks on the hierarchy and the grid records (网格档案): levels, parents, ids, codes,
-//! names, staff, phone numbers, households and population.
+//! names, staff, phone numbers, households and population; and the auditor's bookkeeping
+//! of them (every grid when built, the grids a change names when updated).
 
 use super::finding::{Finding, Kind, Severity};
 use super::store::Source;

@@ -1,6 +1,9 @@
 //! Rivers and reservoirs into grids (河、库进网格): each river is cut at the boundaries of
 //! the finest grids, its length measured per grid; stretches outside every grid and
 //! stretches along a shared boundary (界河) are reported; reservoir area per grid.
+//!
+//! Also what the auditor keeps of the water (`Water`): every river and reservoir measured
+//! when the audit is built, those near what changed when it is updated.
 
 use super::finding::{Finding, Kind, Severity, round3};
 use super::store::{Source, Store};

@@ -4,6 +4,9 @@
 //! A parent's tiling is one winding-number field (children's edges minus the parent's);
 //! what does not cancel falls into pieces whose envelopes do not meet, each measured on its
 //! own, so an edit re-measures only the pieces near it.
+//!
+//! Also the auditor's tiling bookkeeping: which tiling each grid's edges go into, built at
+//! once for a full audit and moved grid by grid on an update.
 
 use super::finding::{Finding, Kind, Severity, round3};
 use super::store::Source;

@@ -1,5 +1,6 @@
 //! Geometry validity of one grid: non-finite coordinates, too few points, duplicate
-//! vertices, spikes, self-intersections, holes outside their shell, overlapping parts.
+//! vertices, spikes, self-intersections, holes outside their shell, overlapping parts; and
+//! each grid's new state (`Fresh`) as both audit paths take it in.
 //!
 //! # Performance
 //! Ring self-intersection uses a sweep over segments sorted by x, so a ring of n vertices
