@@ -851,8 +851,8 @@ fn run() -> anyhow::Result<i32> {
             let matched = roster.rows.len() - roster.unmatched().count();
             println!(
                 "{matched} 行已匹配，{} 个网格更新 / {matched} rows matched, {} grids updated",
-                t.grids.len(),
-                t.grids.len()
+                t.grids().len(),
+                t.grids().len()
             );
             for r in roster.unmatched() {
                 println!(

@@ -952,12 +952,7 @@ pub fn propose_partition(
     let codes = crate::records::codes::renumber(&after, Some(&[id.to_string()]), &scheme);
     for (i, code) in codes {
         let gid = after.grids[i].id.clone();
-        if let Some(g) = t
-            .grids
-            .iter_mut()
-            .filter_map(|c| c.after.as_mut())
-            .find(|g| g.id == gid)
-        {
+        if let Some(g) = t.grids_after_mut().find(|g| g.id == gid) {
             g.code = code;
         }
     }

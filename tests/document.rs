@@ -55,7 +55,7 @@ fn random_sequences(original: &Project, seeds: std::ops::Range<u64>, steps: usiz
                 continue;
             }
             if let Some(t) = random_edit(doc.project(), &mut rng, step) {
-                let label = t.label.clone();
+                let label = t.label().to_string();
                 doc.commit(t).unwrap();
                 doc.seal();
                 check(&doc, &format!("seed {seed} step {step} {label}"));
@@ -132,14 +132,14 @@ fn a_stale_change_is_refused_and_changes_nothing() {
     assert_eq!(doc.revision(), rev);
     // A removal past the end is refused too, and so is a setting changed meanwhile.
     let mut t = Transaction::new("删除 / Delete");
-    t.grids.push(edit::Change {
+    t.push(edit::Change {
         pos: now.grids.len() + 3,
         before: Some(now.grids[0].clone()),
         after: None,
     });
     assert!(doc.commit(t).is_err());
     let mut t = Transaction::new("设置 / Settings");
-    t.settings.push(edit::SettingChange {
+    t.push_setting(edit::SettingChange {
         key: "print".into(),
         before: Some(serde_json::json!({"office": "别处"})),
         after: None,
@@ -152,7 +152,7 @@ fn a_stale_change_is_refused_and_changes_nothing() {
         g.name = "丙".into()
     })
     .unwrap();
-    t.rivers.push(edit::Change {
+    t.push(edit::Change {
         pos: 0,
         before: Some(River {
             id: "nope".into(),
@@ -239,7 +239,7 @@ fn a_vertex_dragged_onto_a_neighbours_edge_keeps_the_live_audit_fresh() {
                 check(&doc, &format!("{name} seed {seed} frame {k}"));
             }
             let mut t = edit::insert_vertex(doc.project(), a, b, at);
-            t.merge_key = Some(format!("move:{drag}"));
+            t.set_merge_key(format!("move:{drag}"));
             doc.commit(t).unwrap();
             doc.seal();
             check(&doc, &format!("{name} seed {seed} dropped on the edge"));

@@ -111,7 +111,7 @@ fn moving_a_shared_vertex_moves_it_everywhere_and_a_drag_is_one_step() {
             y: v.y + 0.5 * step as f64,
         };
         let t = edit::move_vertex(&p, at, to, "drag-1");
-        assert_eq!(t.grids.len(), holders);
+        assert_eq!(t.grids().len(), holders);
         history.commit(&mut p, t).unwrap();
         at = to;
     }
@@ -151,7 +151,7 @@ fn inserting_and_deleting_a_vertex_on_a_shared_edge() {
     };
     let t = edit::insert_vertex(&p, s, e, mid);
     assert!(
-        t.grids.len() >= 2,
+        t.grids().len() >= 2,
         "both siblings (and their parents if the edge is theirs)"
     );
     t.apply(&mut p).unwrap();

@@ -7,8 +7,16 @@
 //! Matching is global: every segment of every ring goes into one sorted table, so a clean
 //! coverage is decided by one parallel sort. Only polygons with unmatched segments are
 //! checked against their neighbours (found through an R-tree of envelopes), in parallel.
+//!
+//! Also the auditor's coverage bookkeeping: each level's invalid edges, the overlapping
+//! pairs and the near-miss edges no area finding explains, found for every grid when the
+//! audit is built and near what changed when it is updated.
 
-use crate::geom::{coord_cmp, ring_signed_area2};
+use super::finding::Finding;
+use super::store::Source;
+use super::{AuditConfig, Auditor, Look, Work};
+use crate::geom::{self, coord_cmp, id_item as tree_item, ring_signed_area2};
+use crate::model::Level;
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{
@@ -16,6 +24,9 @@ use geo::{
     coordinate_position::CoordPos,
 };
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 const UNKNOWN: u8 = 0;
 const MATCHED: u8 = 1;
@@ -549,6 +560,348 @@ fn invalid_lines(ring: &Ring, st: &[u8], out: &mut Vec<LineString<f64>>) {
         out.push(LineString(pts));
         if end == first_end {
             break;
+        }
+    }
+}
+
+/// More grids than this, of different envelopes, whose envelopes hold one grid's inner
+/// point: the grid is in a stack (a valid coverage has one there, the grid itself),
+/// reported as such. Copies of one grid are paired with the first copy (duplicates) up to
+/// [`PAIRS_AT_MOST`].
+const STACK: usize = 64;
+/// More neighbours by envelope than this: not paired one by one either.
+const PAIRS_AT_MOST: usize = 1024;
+
+/// A pair of grid ids, sorted.
+type Pair = (String, String);
+
+/// The invalid edges of the `affected` grids, each checked with the grids `sub` (which
+/// hold them and their neighbours).
+fn invalid_edges(
+    look: Look,
+    sub: &[&str],
+    affected: &BTreeSet<String>,
+    gap_width: f64,
+) -> Vec<(String, Option<MultiLineString<f64>>)> {
+    let polys: Vec<Option<&MultiPolygon<f64>>> = sub
+        .iter()
+        .map(|id| look.grid(id).map(|g| &g.geometry))
+        .collect();
+    let res = validate_coverage(&polys, gap_width);
+    sub.iter()
+        .enumerate()
+        .filter(|(_, id)| affected.contains(**id))
+        .map(|(k, id)| (id.to_string(), res.invalid_edges[k].clone()))
+        .collect()
+}
+
+/// The overlap and duplicate findings of each pair (a grid paired with itself: a stack).
+fn measure_pairs(
+    look: Look,
+    pairs: BTreeSet<Pair>,
+    cfg: &AuditConfig,
+) -> Vec<(Pair, Vec<Finding>)> {
+    pairs
+        .into_par_iter()
+        .map(|(a, b)| {
+            let fs = match (look.grid(&a), look.grid(&b)) {
+                (Some(ga), Some(_)) if a == b => super::tiling::stacked(ga, STACK),
+                (Some(ga), Some(gb)) => super::tiling::overlap(ga, gb, cfg),
+                _ => Vec::new(),
+            };
+            ((a, b), fs)
+        })
+        .collect()
+}
+
+impl Auditor {
+    /// Build path: every usable grid of every level checked with all of its neighbours.
+    pub(super) fn check_all_coverage(&mut self, look: Look, work: &mut Work) {
+        let gw = self.config.gap_width;
+        let levels: Vec<Level> = self.trees.keys().copied().collect();
+        for level in levels {
+            let Some(tree) = self.trees.get(&level) else {
+                continue;
+            };
+            let affected: BTreeSet<String> = tree.iter().map(|h| h.data.clone()).collect();
+            if affected.is_empty() {
+                continue;
+            }
+            let sub: Vec<&str> = affected.iter().map(String::as_str).collect();
+            let edges = invalid_edges(look, &sub, &affected, gw);
+            self.check_level(level, look, &affected, edges, work);
+        }
+    }
+
+    /// Update path: the usable grids near what changed, level by level, each checked with
+    /// all of its neighbours.
+    pub(super) fn check_coverage_near(&mut self, look: Look, work: &mut Work) {
+        let gw = self.config.gap_width;
+        let levels: Vec<Level> = work.coverage.keys().copied().collect();
+        for level in levels {
+            let Some(tree) = self.trees.get(&level) else {
+                continue;
+            };
+            let mut affected = BTreeSet::new();
+            for e in work.coverage.get(&level).into_iter().flatten() {
+                affected.extend(
+                    geom::ids_in(tree, geom::expand(*e, gw * 2.0))
+                        .into_iter()
+                        .map(str::to_string),
+                );
+            }
+            if affected.is_empty() {
+                continue;
+            }
+            let mut sub: BTreeSet<&str> = affected.iter().map(String::as_str).collect();
+            for id in &affected {
+                if let Some(e) = self.grids.get(id).and_then(|s| s.env) {
+                    sub.extend(geom::ids_in(tree, geom::expand(e, gw)));
+                }
+            }
+            let sub: Vec<&str> = sub.into_iter().collect();
+            let edges = invalid_edges(look, &sub, &affected, gw);
+            self.check_level(level, look, &affected, edges, work);
+        }
+    }
+
+    /// Keep the invalid edges found for the `affected` grids of `level`, then find their
+    /// overlaps and duplicates again.
+    fn check_level(
+        &mut self,
+        level: Level,
+        look: Look,
+        affected: &BTreeSet<String>,
+        edges: Vec<(String, Option<MultiLineString<f64>>)>,
+        work: &mut Work,
+    ) {
+        self.keep_invalid_edges(level, edges, work);
+        let mut old_pairs: BTreeSet<Pair> = BTreeSet::new();
+        for id in affected {
+            old_pairs.extend(self.pairs_of.get(id).into_iter().flatten().cloned());
+        }
+        let pairs = self.candidate_pairs(level, look, affected);
+        let results = measure_pairs(look, pairs, &self.config);
+        self.keep_pairs(old_pairs, results, work);
+    }
+
+    /// Record each grid's invalid edges (None: none) and whether it is in the tree of
+    /// grids with invalid edges; a change names the grid for its near-miss edges.
+    fn keep_invalid_edges(
+        &mut self,
+        level: Level,
+        edges: Vec<(String, Option<MultiLineString<f64>>)>,
+        work: &mut Work,
+    ) {
+        let bad = self.bad.entry(level).or_default();
+        for (id, lines) in edges {
+            let env = self.grids.get(&id).and_then(|s| s.env);
+            let before = self.raw_edges.get(&id);
+            if before == lines.as_ref() {
+                continue;
+            }
+            work.edges.insert(id.clone());
+            if let Some(e) = env {
+                if before.is_some() {
+                    bad.remove(&tree_item(e, &id));
+                }
+                if lines.is_some() {
+                    bad.insert(tree_item(e, &id));
+                }
+            }
+            match lines {
+                Some(l) => {
+                    self.raw_edges.insert(id, l);
+                }
+                None => {
+                    self.raw_edges.remove(&id);
+                }
+            }
+        }
+    }
+
+    /// The pairs that may overlap among those that involve an affected grid. A pair can
+    /// only overlap if one of the two has invalid edges (a clean coverage has none): good
+    /// grids are paired only with the few bad ones.
+    fn candidate_pairs(
+        &self,
+        level: Level,
+        look: Look,
+        affected: &BTreeSet<String>,
+    ) -> BTreeSet<Pair> {
+        let tree = &self.trees[&level];
+        let bad = &self.bad[&level];
+        let mut pairs: BTreeSet<Pair> = BTreeSet::new();
+        let mut twins = Twins::default();
+        for id in affected {
+            let Some(e) = self.grids.get(id).and_then(|s| s.env) else {
+                continue;
+            };
+            let t = if self.raw_edges.contains_key(id) {
+                tree
+            } else {
+                bad
+            };
+            // A stack (a grid's inner point inside the envelopes of more than STACK
+            // grids), or more neighbours by envelope than can be paired: one finding
+            // for the grid, no pairs from it (a pasted grid 10,000 times is 10,000
+            // findings, not 50 million pairs).
+            let found = geom::ids_in_capped(t, e, PAIRS_AT_MOST).filter(|found| {
+                found.len() <= STACK
+                    || !look
+                        .grid(id)
+                        .and_then(|g| geom::label_point(&g.geometry))
+                        .is_some_and(|c| geom::more_hold_than(tree, c, STACK))
+            });
+            let Some(found) = found else {
+                pairs.insert((id.clone(), id.clone()));
+                continue;
+            };
+            for &other in &found {
+                if other != id && twins.shadowed(&look, id, other, &found) {
+                    continue;
+                }
+                if other != id {
+                    let (a, b) = if id.as_str() < other {
+                        (id.clone(), other.to_string())
+                    } else {
+                        (other.to_string(), id.clone())
+                    };
+                    pairs.insert((a, b));
+                }
+            }
+        }
+        pairs
+    }
+
+    /// Replace the findings of the pairs measured again and of the old pairs that no
+    /// longer overlap, and the pairs each grid is in.
+    fn keep_pairs(
+        &mut self,
+        old_pairs: BTreeSet<Pair>,
+        results: Vec<(Pair, Vec<Finding>)>,
+        work: &mut Work,
+    ) {
+        let mut new_pairs: BTreeSet<Pair> = BTreeSet::new();
+        for (pair, fs) in results {
+            if !fs.is_empty() {
+                new_pairs.insert(pair.clone());
+                self.set_area(Source::Pair(pair.0.clone(), pair.1.clone()), fs, work);
+            }
+        }
+        for pair in old_pairs.difference(&new_pairs) {
+            self.set_area(
+                Source::Pair(pair.0.clone(), pair.1.clone()),
+                Vec::new(),
+                work,
+            );
+        }
+        for pair in old_pairs.symmetric_difference(&new_pairs) {
+            let has = new_pairs.contains(pair);
+            for id in [&pair.0, &pair.1] {
+                let s = self.pairs_of.entry(id.clone()).or_default();
+                if has {
+                    s.insert(pair.clone());
+                } else {
+                    s.remove(pair);
+                }
+                if s.is_empty() {
+                    self.pairs_of.remove(id);
+                }
+            }
+        }
+    }
+
+    /// Near-miss edges of the grids whose invalid edges or area findings changed: the
+    /// invalid edges that no overlap, gap or outside part naming the grid explains.
+    pub(super) fn explain_edges(&mut self, look: Look, work: &Work) {
+        for id in &work.edges {
+            let source = Source::Edges(id.clone());
+            let (Some(lines), Some(g)) = (self.raw_edges.get(id), look.grid(id)) else {
+                self.store.clear(&source);
+                continue;
+            };
+            let related: Vec<Arc<Finding>> = self
+                .area_refs
+                .get(id)
+                .into_iter()
+                .flatten()
+                .flat_map(|s| self.store.get(s).iter().map(|r| r.finding.clone()))
+                .filter(|f| f.ids.iter().any(|x| x == id))
+                .collect();
+            let areas: Vec<&MultiPolygon<f64>> = related
+                .iter()
+                .filter_map(|f| match &f.geometry {
+                    Some(geo::Geometry::MultiPolygon(mp)) => Some(mp),
+                    _ => None,
+                })
+                .collect();
+            let f = super::tiling::unexplained_edges(g, lines, &areas);
+            self.store.set(source, f.into_iter().collect());
+        }
+    }
+}
+
+/// Grids with identical geometry (the same coordinates: pasted twice, imported twice),
+/// found by hashing, so that a thousand copies of one grid cost a thousand checks, not half
+/// a million. Of a set of copies only the first by id is paired with the others and with
+/// the neighbours; the pairs of the other copies would say the same again.
+#[derive(Default)]
+struct Twins<'a> {
+    keys: FxHashMap<&'a str, u64>,
+    /// The first copy of each grid asked about (None: it is the first or has none).
+    first: FxHashMap<&'a str, Option<&'a str>>,
+}
+
+impl<'a> Twins<'a> {
+    fn key(&mut self, look: &Look<'a>, id: &'a str) -> u64 {
+        *self.keys.entry(id).or_insert_with(|| {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            if let Some(g) = look.grid(id) {
+                for p in &g.geometry.0 {
+                    for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                        r.0.len().hash(&mut h);
+                        for c in &r.0 {
+                            (c.x.to_bits(), c.y.to_bits()).hash(&mut h);
+                        }
+                    }
+                }
+            }
+            h.finish()
+        })
+    }
+
+    fn same(&mut self, look: &Look<'a>, a: &'a str, b: &'a str) -> bool {
+        self.key(look, a) == self.key(look, b)
+            && match (look.grid(a), look.grid(b)) {
+                (Some(x), Some(y)) => x.geometry == y.geometry && !x.geometry.0.is_empty(),
+                _ => false,
+            }
+    }
+
+    /// Whether the pair (`id`, `other`) is left out: one of the two is a copy of a grid
+    /// with a smaller id among `near` (the grids around `id`), which is paired instead.
+    fn shadowed(&mut self, look: &Look<'a>, id: &'a str, other: &'a str, near: &[&'a str]) -> bool {
+        // Every copy of a grid in `near` has its envelope, so all of them are in `near`.
+        let first_copy = |t: &mut Self, x: &'a str| {
+            if let Some(f) = t.first.get(x) {
+                return *f;
+            }
+            let f = near
+                .iter()
+                .copied()
+                .filter(|&y| y < x && t.same(look, x, y))
+                .min();
+            t.first.insert(x, f);
+            f
+        };
+        match (first_copy(self, id), first_copy(self, other)) {
+            // `id` is a later copy: its first copy is paired with `other`, unless `other`
+            // is that first copy.
+            (Some(f), _) if f != other => true,
+            (None, Some(f)) => f != id,
+            _ => false,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Checks on the hierarchy and the grid records (网格档案): levels, parents, ids, codes,
-//! names, staff, phone numbers, households and population.
+//! names, staff, phone numbers, households and population; and the auditor's bookkeeping
+//! of them (every grid when built, the grids a change names when updated).
 
-use super::AuditConfig;
 use super::finding::{Finding, Kind, Severity};
-use crate::model::{Grid, ROLE_GRID_HEAD, ROLE_GRID_WORKER};
+use super::store::Source;
+use super::{AuditConfig, Auditor, Look, Work, at_grid};
+use crate::model::{ChangeSet, Grid, Project, ROLE_GRID_HEAD, ROLE_GRID_WORKER};
 use crate::records::codes::CodeScheme;
+use rustc_hash::FxHashMap;
 
 /// Level, parent and code of one grid. `parent`: the grid its parent id names, when it
 /// exists; `level_above`: whether any grid has the level above this grid's.
@@ -260,6 +263,110 @@ pub(super) fn record(g: &Grid, cfg: &AuditConfig) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Per-grid findings checked in parallel (None: the grid is gone), stored in order.
+type Checked = (Source, Option<Vec<Finding>>);
+
+impl Auditor {
+    /// Build path: hierarchy, duplicate ids and codes, and the records of every grid.
+    pub(super) fn build_records(&mut self, project: &Project, look: Look, work: &mut Work) {
+        self.check_hierarchy(look, work);
+        let mut n: FxHashMap<&str, usize> = FxHashMap::default();
+        for g in &project.grids {
+            *n.entry(g.id.as_str()).or_default() += 1;
+        }
+        for (id, n) in n.into_iter().filter(|(_, n)| *n > 1) {
+            self.store.set(
+                Source::DuplicateId(id.to_string()),
+                vec![duplicate_id(id, n)],
+            );
+        }
+        self.check_codes(work);
+        self.check_records(look, work);
+    }
+
+    /// Update path: hierarchy, duplicate ids and codes, and the records of the grids named
+    /// in `work`. Ids used twice come and go only where grids were inserted, removed or
+    /// renamed.
+    pub(super) fn update_records(&mut self, look: Look, set: &ChangeSet, work: &mut Work) {
+        self.check_hierarchy(look, work);
+        for id in set.grid_counts.keys() {
+            let n = look.ids.count(id);
+            let source = Source::DuplicateId(id.clone());
+            if n > 1 {
+                self.store.set(source, vec![duplicate_id(id, n)]);
+            } else {
+                self.store.clear(&source);
+            }
+        }
+        self.check_codes(work);
+        self.check_records(look, work);
+    }
+
+    /// Level, parent and code of the grids named in `work.hierarchy`.
+    fn check_hierarchy(&mut self, look: Look, work: &Work) {
+        let checked: Vec<Checked> = {
+            use rayon::prelude::*;
+            let me = &*self;
+            let ids: Vec<&String> = work.hierarchy.iter().collect();
+            ids.par_iter()
+                .map(|id| {
+                    let fs = look.grid(id).map(|g| {
+                        let parent = g
+                            .parent
+                            .as_deref()
+                            .filter(|p| !p.trim().is_empty())
+                            .and_then(|p| look.grid(p));
+                        let above = g.level > 1 && me.levels.contains_key(&(g.level - 1));
+                        at_grid(g, hierarchy(g, parent, above, &me.scheme))
+                    });
+                    (Source::Hierarchy((*id).clone()), fs)
+                })
+                .collect()
+        };
+        self.store_checked(checked);
+    }
+
+    /// The codes named in `work.codes` used by more than one grid.
+    fn check_codes(&mut self, work: &mut Work) {
+        for code in std::mem::take(&mut work.codes) {
+            let source = Source::DuplicateCode(code.clone());
+            match self.codes.get(&code).filter(|s| s.len() > 1) {
+                Some(ids) => {
+                    let f = duplicate_code(&code, ids.iter().cloned().collect());
+                    self.store.set(source, vec![f]);
+                }
+                None => self.store.clear(&source),
+            }
+        }
+    }
+
+    /// Name, code, staff, phones and size of the grids named in `work.records`.
+    fn check_records(&mut self, look: Look, work: &Work) {
+        let checked: Vec<Checked> = {
+            use rayon::prelude::*;
+            let cfg = &self.config;
+            let ids: Vec<&String> = work.records.iter().collect();
+            ids.par_iter()
+                .map(|id| {
+                    let fs = look.grid(id).map(|g| at_grid(g, record(g, cfg)));
+                    (Source::Record((*id).clone()), fs)
+                })
+                .collect()
+        };
+        self.store_checked(checked);
+    }
+
+    /// Store per-grid findings (None: the grid is gone, its findings leave).
+    fn store_checked(&mut self, checked: Vec<Checked>) {
+        for (source, fs) in checked {
+            match fs {
+                Some(fs) => self.store.set(source, fs),
+                None => self.store.clear(&source),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,22 @@
 //! Rivers and reservoirs into grids (河、库进网格): each river is cut at the boundaries of
 //! the finest grids, its length measured per grid; stretches outside every grid and
 //! stretches along a shared boundary (界河) are reported; reservoir area per grid.
+//!
+//! Also what the auditor keeps of the water (`Water`): every river and reservoir measured
+//! when the audit is built, those near what changed when it is updated.
 
-use super::AuditConfig;
 use super::finding::{Finding, Kind, Severity, round3};
-use crate::geom;
+use super::store::{Source, Store};
+use super::{AuditConfig, Auditor, Look, Work, at_grid};
+use crate::geom::{self, IdTree, id_item as tree_item};
+use crate::model::{ChangeSet, Project};
 use crate::model::{Grid, ROLE_GRID_HEAD, ROLE_RIVER_CHIEF, Reservoir, River};
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo::coordinate_position::CoordPos;
 use geo::{
     BooleanOps, Coord, CoordinatePosition, Line, LineString, MultiLineString, MultiPolygon, Rect,
 };
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -398,4 +404,271 @@ pub(super) fn missing_river_chief(g: &Grid) -> Option<Finding> {
             format!("Grid {} contains a river or reservoir but has no river chief (河长) or grid head (网格长).", g.label()),
         )
     })
+}
+
+/// What the auditor keeps of the water: the grids rivers are cut at, each river's and
+/// reservoir's result, and how many of them each grid holds.
+#[derive(Default)]
+pub(super) struct Water {
+    /// Usable grids that no grid names as parent.
+    pub leaves: IdTree,
+    pub rivers: FxHashMap<String, RiverResult>,
+    pub reservoirs: FxHashMap<String, ReservoirResult>,
+    /// Number of rivers and reservoirs in each grid.
+    pub wet: FxHashMap<String, usize>,
+    /// The township's extent is known (a boundary layer, or top-level grids with
+    /// children): water beyond it is no finding.
+    pub township_known: bool,
+}
+
+/// The first feature with each id.
+fn first_of_each<T: crate::model::Feature>(items: &[T]) -> Vec<&T> {
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    items.iter().filter(|r| seen.insert(r.id())).collect()
+}
+
+/// The rivers (or reservoirs) to measure again: those the change names, new ones, and
+/// those whose water lies `near` what changed (the first of each id).
+fn to_check<'a, T: crate::model::Feature, R>(
+    items: &'a [T],
+    changed: &BTreeSet<String>,
+    kept: &FxHashMap<String, WaterResult<R>>,
+    near: &dyn Fn(Option<Rect<f64>>) -> bool,
+) -> Vec<&'a T> {
+    first_of_each(items)
+        .into_iter()
+        .filter(|r| changed.contains(r.id()) || kept.get(r.id()).is_none_or(|old| near(old.env)))
+        .collect()
+}
+
+/// Put in the new results of rivers (or reservoirs), drop those of features no longer in
+/// the project (`present`), and count the grids their water is in.
+fn keep_water<T>(
+    kept: &mut FxHashMap<String, WaterResult<T>>,
+    present: &FxHashSet<&str>,
+    fresh: Vec<WaterResult<T>>,
+    source: fn(String) -> Source,
+    wet: &mut FxHashMap<String, usize>,
+    store: &mut Store,
+    work: &mut Work,
+) {
+    let mut count = |grids: &[String], d: i64| {
+        for g in grids {
+            let n = wet.entry(g.clone()).or_default();
+            *n = (*n as i64 + d).max(0) as usize;
+            if *n == 0 {
+                wet.remove(g);
+            }
+            work.chiefs.insert(g.clone());
+        }
+    };
+    let gone: Vec<String> = kept
+        .keys()
+        .filter(|id| !present.contains(id.as_str()))
+        .cloned()
+        .collect();
+    for id in gone {
+        if let Some(old) = kept.remove(&id) {
+            count(&old.wet, -1);
+        }
+        store.clear(&source(id));
+    }
+    for r in fresh {
+        if let Some(old) = kept.remove(&r.id) {
+            count(&old.wet, -1);
+        }
+        count(&r.wet, 1);
+        store.set(source(r.id.clone()), r.findings.clone());
+        kept.insert(r.id.clone(), r);
+    }
+}
+
+impl Auditor {
+    /// Build path: the leaves, then every river and reservoir measured, and the grids
+    /// that hold water checked for a river chief.
+    pub(super) fn build_water(&mut self, project: &Project, look: Look, work: &mut Work) {
+        let mut bulk = Vec::new();
+        for id in std::mem::take(&mut work.leaves) {
+            if let Some(st) = self.grids.get_mut(&id) {
+                st.leaf = st.usable && st.env.is_some() && !self.children.contains_key(&id);
+                if let Some(e) = st.env.filter(|_| st.leaf) {
+                    bulk.push(tree_item(e, &id));
+                }
+            }
+        }
+        self.water.leaves = IdTree::bulk_load(bulk);
+        self.water.township_known = self.township_is_known();
+        let rivers = first_of_each(&project.rivers);
+        let reservoirs = first_of_each(&project.reservoirs);
+        let results = self.measure_water(look, &rivers, &reservoirs);
+        self.keep_all_water(project, results, work);
+        self.check_chiefs(look, work);
+    }
+
+    /// Update path: the leaves that changed, then the rivers and reservoirs near what
+    /// changed measured again, and the grids whose water changed checked for a chief.
+    pub(super) fn update_water(
+        &mut self,
+        project: &Project,
+        look: Look,
+        set: &ChangeSet,
+        work: &mut Work,
+    ) {
+        self.update_leaves(work);
+        // Where the township is known to end, every river is measured again when that
+        // knowledge or the boundary changes (a level-1 grid's change is near its rivers).
+        let known = self.township_is_known();
+        if known != self.water.township_known || !set.boundary.is_empty() {
+            self.water.township_known = known;
+            work.rivers.push(Rect::new(
+                Coord {
+                    x: f64::MIN,
+                    y: f64::MIN,
+                },
+                Coord {
+                    x: f64::MAX,
+                    y: f64::MAX,
+                },
+            ));
+        }
+        let near = |env: Option<Rect<f64>>| {
+            env.is_some_and(|e| work.rivers.iter().any(|r| geom::rects_intersect(&e, r)))
+        };
+        let rivers = to_check(&project.rivers, &set.rivers, &self.water.rivers, &near);
+        let reservoirs = to_check(
+            &project.reservoirs,
+            &set.reservoirs,
+            &self.water.reservoirs,
+            &near,
+        );
+        let results = self.measure_water(look, &rivers, &reservoirs);
+        self.keep_all_water(project, results, work);
+        self.check_chiefs(look, work);
+    }
+
+    /// Leaves (usable grids that no grid names as parent) among the grids named in
+    /// `work.leaves`, into or out of the tree of leaves; water near them is measured again.
+    fn update_leaves(&mut self, work: &mut Work) {
+        for id in std::mem::take(&mut work.leaves) {
+            let Some(st) = self.grids.get_mut(&id) else {
+                continue;
+            };
+            let leaf = st.usable && st.env.is_some() && !self.children.contains_key(&id);
+            if leaf == st.leaf {
+                continue;
+            }
+            st.leaf = leaf;
+            if let Some(e) = st.env {
+                work.rivers.push(e);
+                if leaf {
+                    self.water.leaves.insert(tree_item(e, &id));
+                } else {
+                    self.water.leaves.remove(&tree_item(e, &id));
+                }
+            }
+        }
+    }
+
+    /// The township's extent is known: a boundary layer, or top-level grids with
+    /// children.
+    fn township_is_known(&self) -> bool {
+        let top = self.top();
+        self.boundary.is_some()
+            || self.children.keys().any(|p| {
+                self.grids
+                    .get(p)
+                    .is_some_and(|st| Some(st.level) == top && st.usable && !st.leaf)
+            })
+    }
+
+    /// Measure `rivers` and `reservoirs` against the leaves, in parallel.
+    fn measure_water(
+        &self,
+        look: Look,
+        rivers: &[&River],
+        reservoirs: &[&Reservoir],
+    ) -> (Vec<RiverResult>, Vec<ReservoirResult>) {
+        use rayon::prelude::*;
+        let top = self.top();
+        let leaves = |r: Rect<f64>| -> Vec<&Grid> {
+            geom::ids_in(&self.water.leaves, r)
+                .into_iter()
+                .filter_map(|id| look.grid(id))
+                .collect()
+        };
+        // Inside the township: within the boundary layer, else within a top-level grid
+        // that has children; anywhere when neither is known.
+        let inside = |c: Coord<f64>| -> bool {
+            use geo::Intersects;
+            if !self.water.township_known {
+                return true;
+            }
+            if let Some((_, area)) = &self.boundary {
+                return area.intersects(&c);
+            }
+            let Some(t) = top else { return true };
+            self.trees.get(&t).is_some_and(|tree| {
+                geom::ids_in(tree, Rect::new(c, c))
+                    .into_iter()
+                    .filter(|id| self.grids.get(*id).is_some_and(|st| !st.leaf))
+                    .filter_map(|id| look.grid(id))
+                    .any(|g| g.geometry.intersects(&c))
+            })
+        };
+        let cfg = &self.config;
+        (
+            rivers
+                .par_iter()
+                .map(|r| river(r, &leaves, &inside, cfg))
+                .collect(),
+            reservoirs
+                .par_iter()
+                .map(|r| reservoir(r, &leaves, cfg))
+                .collect(),
+        )
+    }
+
+    /// Keep the new results and drop those of water no longer in the project.
+    fn keep_all_water(
+        &mut self,
+        project: &Project,
+        (rivers, reservoirs): (Vec<RiverResult>, Vec<ReservoirResult>),
+        work: &mut Work,
+    ) {
+        let rivers_now: FxHashSet<&str> = project.rivers.iter().map(|r| r.id.as_str()).collect();
+        let reservoirs_now: FxHashSet<&str> =
+            project.reservoirs.iter().map(|r| r.id.as_str()).collect();
+        let (wet, store) = (&mut self.water.wet, &mut self.store);
+        keep_water(
+            &mut self.water.rivers,
+            &rivers_now,
+            rivers,
+            Source::River,
+            wet,
+            store,
+            work,
+        );
+        keep_water(
+            &mut self.water.reservoirs,
+            &reservoirs_now,
+            reservoirs,
+            Source::Reservoir,
+            wet,
+            store,
+            work,
+        );
+    }
+
+    /// The grids named in `work.chiefs` that hold water and have no river chief.
+    fn check_chiefs(&mut self, look: Look, work: &mut Work) {
+        for id in std::mem::take(&mut work.chiefs) {
+            let source = Source::RiverChief(id.clone());
+            let f = look
+                .grid(&id)
+                .filter(|_| self.water.wet.get(&id).is_some_and(|n| *n > 0))
+                .map(|g| at_grid(g, missing_river_chief(g).into_iter().collect()))
+                .unwrap_or_default();
+            self.store.set(source, f);
+        }
+    }
 }

@@ -4,13 +4,18 @@
 //! A parent's tiling is one winding-number field (children's edges minus the parent's);
 //! what does not cancel falls into pieces whose envelopes do not meet, each measured on its
 //! own, so an edit re-measures only the pieces near it.
+//!
+//! Also the auditor's tiling bookkeeping: which tiling each grid's edges go into, built at
+//! once for a full audit and moved grid by grid on an update.
 
-use super::AuditConfig;
 use super::finding::{Finding, Kind, Severity, round3};
+use super::store::Source;
+use super::{AuditConfig, Auditor, GroupKey, Look, Work};
 use crate::geom::{self, WindingRule};
-use crate::model::Grid;
+use crate::model::{ChangeSet, Grid, Level, Project};
 use geo::{BooleanOps, Coord, LineString, MultiLineString, MultiPolygon, Rect};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeSet;
 
 fn level_zh(level: u8) -> &'static str {
     match level {
@@ -740,4 +745,315 @@ pub(super) fn unexplained_edges(
     .with_geometry(ml);
     f.length_m = Some(round3(len));
     Some(f)
+}
+
+/// The boundary layer as one area (None: the project has none).
+fn boundary_area(project: &Project) -> Option<MultiPolygon<f64>> {
+    (!project.boundary.is_empty()).then(|| {
+        MultiPolygon(
+            project
+                .boundary
+                .iter()
+                .flat_map(|b| b.geometry.0.clone())
+                .collect(),
+        )
+    })
+}
+
+impl Auditor {
+    /// Build path: every grid joins its parent's tiling at once, each parent's edges
+    /// (reversed) go into its children's, the boundary layer's into the top level's.
+    pub(super) fn build_tilings(&mut self, project: &Project) {
+        let assigned: Vec<(String, Option<GroupKey>)> = {
+            use rayon::prelude::*;
+            let me = &*self;
+            me.grids
+                .par_iter()
+                .map(|(id, st)| (id.clone(), me.group_of(st)))
+                .collect()
+        };
+        let mut contributions: FxHashMap<GroupKey, Vec<(EdgeKey, i32)>> = FxHashMap::default();
+        let mut member_counts: FxHashMap<GroupKey, usize> = FxHashMap::default();
+        for (id, g) in assigned {
+            if let Some(g) = &g {
+                contributions
+                    .entry(g.clone())
+                    .or_default()
+                    .extend(self.grids[&id].edges.iter().copied());
+                *member_counts.entry(g.clone()).or_default() += 1;
+            }
+            if let Some(st) = self.grids.get_mut(&id) {
+                st.member = g;
+            }
+        }
+        // As parents: their edges, reversed, go into their children's tiling while they
+        // have children.
+        for (key, n) in &member_counts {
+            if let GroupKey::Grid(pid) = key
+                && *n > 0
+                && let Some(st) = self.grids.get(pid).filter(|s| s.usable)
+            {
+                contributions
+                    .entry(key.clone())
+                    .or_default()
+                    .extend(st.edges.iter().map(|&(k, s)| (k, -s)));
+            }
+        }
+        // The boundary layer is the parent of the top level.
+        if let Some(l) = self.top()
+            && let Some(area) = boundary_area(project)
+        {
+            self.boundary_edges = signed_edges(&area, true);
+            contributions
+                .entry(GroupKey::Boundary(l))
+                .or_default()
+                .extend(self.boundary_edges.iter().copied());
+            self.boundary = Some((l, area));
+        }
+        for (key, edges) in contributions {
+            let mut t = Tiling::from_edges(edges);
+            t.members = member_counts.get(&key).copied().unwrap_or(0);
+            t.parent_in = t.members > 0
+                && matches!(&key, GroupKey::Grid(p) if self.grids.get(p).is_some_and(|s| s.usable));
+            self.tilings.insert(key, t);
+        }
+    }
+
+    /// Update path: the changed grids and their children go where their parents say,
+    /// parents' edges follow whether they have children, the boundary layer follows the
+    /// top level; what moved is named in `work`.
+    pub(super) fn update_tilings(
+        &mut self,
+        project: &Project,
+        set: &ChangeSet,
+        changed: &[&str],
+        old_top: Option<Level>,
+        work: &mut Work,
+    ) {
+        self.move_members(changed, work);
+        self.place_parents(changed, work);
+        if self.top() != old_top || !set.boundary.is_empty() {
+            self.replace_boundary(project, work);
+        }
+    }
+
+    /// The changed grids and the children of changed grids into the tiling of their
+    /// parent (out of the one they were in).
+    fn move_members(&mut self, changed: &[&str], work: &mut Work) {
+        let mut members: BTreeSet<String> = BTreeSet::new();
+        for id in changed {
+            if self.grids.contains_key(*id) {
+                members.insert(id.to_string());
+            }
+            if let Some(kids) = self.children.get(*id) {
+                members.extend(kids.iter().cloned());
+                work.hierarchy.extend(kids.iter().cloned());
+            }
+        }
+        let changed_set: FxHashSet<&str> = changed.iter().copied().collect();
+        for id in &members {
+            let new = self.group_of(&self.grids[id]);
+            let st = &self.grids[id];
+            let fresh = changed_set.contains(id.as_str());
+            if !fresh && new == st.member {
+                continue;
+            }
+            if !fresh && let Some(old) = st.member.clone() {
+                let (edges, env) = (st.edges.clone(), st.env);
+                self.leave_tiling(&old, &edges, env, work);
+            }
+            let st = &self.grids[id];
+            if let Some(g) = &new {
+                let t = self.tilings.entry(g.clone()).or_default();
+                t.add(&st.edges, 1);
+                t.members += 1;
+                if t.members == 1 {
+                    work.tiling_all(g);
+                }
+                work.tiling(g, st.env);
+            }
+            if let Some(st) = self.grids.get_mut(id) {
+                st.member = new;
+            }
+        }
+    }
+
+    /// As parents: the edges of the changed grids and of the parents of the tilings that
+    /// changed go, reversed, into their children's tiling while they have children.
+    fn place_parents(&mut self, changed: &[&str], work: &mut Work) {
+        let parents: BTreeSet<String> = changed
+            .iter()
+            .map(|s| s.to_string())
+            .chain(work.tilings.keys().filter_map(|k| match k {
+                GroupKey::Grid(p) => Some(p.clone()),
+                GroupKey::Boundary(_) => None,
+            }))
+            .collect();
+        for pid in parents {
+            let key = GroupKey::Grid(pid.clone());
+            let want = self.grids.get(&pid).filter(|s| s.usable);
+            let Some(t) = self.tilings.get_mut(&key) else {
+                continue;
+            };
+            match want.filter(|_| t.members > 0) {
+                Some(st) if !t.parent_in => {
+                    t.add(&st.edges, -1);
+                    t.parent_in = true;
+                    work.tiling_all(&key);
+                }
+                None if t.parent_in => {
+                    // Only a parent whose state is unchanged gets here.
+                    if let Some(st) = self.grids.get(&pid) {
+                        t.add(&st.edges, 1);
+                    }
+                    t.parent_in = false;
+                    work.tiling_all(&key);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The boundary layer's edges out of the tiling they were in and into the top
+    /// level's.
+    fn replace_boundary(&mut self, project: &Project, work: &mut Work) {
+        if let Some((l, _)) = self.boundary.take() {
+            let key = GroupKey::Boundary(l);
+            if let Some(t) = self.tilings.get_mut(&key) {
+                t.add(&self.boundary_edges, -1);
+            }
+            work.tiling_all(&key);
+        }
+        self.boundary_edges.clear();
+        if let Some(l) = self.top()
+            && let Some(area) = boundary_area(project)
+        {
+            self.boundary_edges = signed_edges(&area, true);
+            let key = GroupKey::Boundary(l);
+            self.tilings
+                .entry(key.clone())
+                .or_default()
+                .add(&self.boundary_edges, 1);
+            work.tiling_all(&key);
+            self.boundary = Some((l, area));
+        }
+    }
+
+    /// Take a child's edges out of a tiling.
+    pub(super) fn leave_tiling(
+        &mut self,
+        key: &GroupKey,
+        edges: &[(EdgeKey, i32)],
+        env: Option<Rect<f64>>,
+        work: &mut Work,
+    ) {
+        if let Some(t) = self.tilings.get_mut(key) {
+            t.add(edges, -1);
+            t.members = t.members.saturating_sub(1);
+            if t.members == 0 {
+                work.tiling_all(key);
+            }
+        }
+        work.tiling(key, env);
+    }
+
+    /// The parent of a tiling: its id, label and area (None: no findings).
+    fn parent_info<'a>(&'a self, key: &GroupKey, look: Look<'a>) -> Option<ParentInfo<'a>> {
+        match key {
+            GroupKey::Grid(pid) => {
+                let p = look.grid(pid)?;
+                self.grids.get(pid).filter(|s| s.usable)?;
+                Some(ParentInfo {
+                    id: p.id.clone(),
+                    label: p.label().to_string(),
+                    geometry: Some(&p.geometry),
+                })
+            }
+            GroupKey::Boundary(level) => {
+                let first = look.project.boundary.first();
+                Some(ParentInfo {
+                    id: first
+                        .map(|b| b.id.clone())
+                        .unwrap_or_else(|| "boundary".into()),
+                    label: first
+                        .map(|b| b.name.clone())
+                        .unwrap_or_else(|| "行政边界".into()),
+                    geometry: self
+                        .boundary
+                        .as_ref()
+                        .filter(|(l, _)| l == level)
+                        .map(|(_, a)| a),
+                })
+            }
+        }
+    }
+
+    /// Usable children of the tiling `key` whose envelope meets `r`, sorted by id.
+    fn children_near<'a>(&'a self, key: &GroupKey, look: Look<'a>, r: Rect<f64>) -> Vec<&'a Grid> {
+        let level = match key {
+            GroupKey::Grid(pid) => match self.grids.get(pid) {
+                Some(p) => p.level.wrapping_add(1),
+                None => return Vec::new(),
+            },
+            GroupKey::Boundary(l) => *l,
+        };
+        let Some(tree) = self.trees.get(&level) else {
+            return Vec::new();
+        };
+        geom::ids_in(tree, r)
+            .into_iter()
+            .filter(|id| self.grids.get(*id).and_then(|s| s.member.as_ref()) == Some(key))
+            .filter_map(|id| look.grid(id))
+            .collect()
+    }
+
+    /// Measure again the pieces of the tilings `keys` near their areas (None: the whole
+    /// tiling), and drop the tilings left empty.
+    pub(super) fn refresh_tilings(
+        &mut self,
+        look: Look,
+        keys: Vec<(GroupKey, Option<Vec<Rect<f64>>>)>,
+        work: &mut Work,
+    ) {
+        type Job = (GroupKey, Piece, Vec<(Coord<f64>, Coord<f64>)>);
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut gone_all: Vec<u64> = Vec::new();
+        for (key, dirty) in keys {
+            let Some(t) = self.tilings.get_mut(&key) else {
+                continue;
+            };
+            let (gone, came) = t.refresh(&key, dirty.as_deref());
+            gone_all.extend(gone);
+            for p in came {
+                let edges = t.edges_of(&p.keys);
+                jobs.push((key.clone(), p, edges));
+            }
+        }
+        for id in gone_all {
+            self.set_area(Source::Tiling(id), Vec::new(), work);
+        }
+        let results: Vec<(u64, Vec<Finding>)> = {
+            use rayon::prelude::*;
+            let me = &*self;
+            jobs.par_iter()
+                .map(|(key, piece, edges)| {
+                    let has_children = me.tilings.get(key).is_some_and(|t| t.members > 0);
+                    let fs = match me.parent_info(key, look).filter(|_| has_children) {
+                        Some(parent) => piece_findings(
+                            &parent,
+                            edges,
+                            &|r| me.children_near(key, look, r),
+                            &me.config,
+                        ),
+                        None => Vec::new(),
+                    };
+                    (piece.id, fs)
+                })
+                .collect()
+        };
+        for (id, fs) in results {
+            self.set_area(Source::Tiling(id), fs, work);
+        }
+        self.tilings.retain(|_, t| !t.is_empty());
+    }
 }

@@ -1,13 +1,19 @@
 //! Geometry validity of one grid: non-finite coordinates, too few points, duplicate
-//! vertices, spikes, self-intersections, holes outside their shell, overlapping parts.
+//! vertices, spikes, self-intersections, holes outside their shell, overlapping parts; and
+//! each grid's new state (`Fresh`) as both audit paths take it in.
 //!
 //! # Performance
 //! Ring self-intersection uses a sweep over segments sorted by x, so a ring of n vertices
 //! costs about n log n rather than geo's n² pairwise test.
 
 use super::finding::{Finding, Kind, Severity};
+use super::store::Source;
+use super::tiling::EdgeKey;
+use super::{Auditor, Look};
+use crate::geom;
+use crate::model::Grid;
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
-use geo::{Coord, Line, LineString, MultiPolygon, Point};
+use geo::{Coord, Line, LineString, MultiPolygon, Point, Rect};
 
 /// Why a ring is unusable.
 enum RingProblem {
@@ -401,6 +407,58 @@ fn ring_relations(mp: &MultiPolygon<f64>) -> Option<(&'static str, &'static str,
         }
     }
     None
+}
+
+/// A grid's new state as the validity check leaves it, before it joins the indexes.
+pub(super) struct Fresh<'g> {
+    pub grid: &'g Grid,
+    pub findings: Vec<Finding>,
+    /// Valid enough for the coverage, tiling and river checks.
+    pub usable: bool,
+    pub env: Option<Rect<f64>>,
+    /// Its edges for its parent's tiling.
+    pub edges: Vec<(EdgeKey, i32)>,
+}
+
+/// The grids of `ids` that are in the project (the first with each id), checked in
+/// parallel: validity, envelope and tiling edges.
+pub(super) fn fresh_states<'g>(look: Look<'g>, ids: &[&str]) -> Vec<Fresh<'g>> {
+    use rayon::prelude::*;
+    ids.par_iter()
+        .filter_map(|id| look.grid(id))
+        .map(|g| {
+            let (findings, usable) = check_geometry(&g.id, g.label(), &g.geometry);
+            let env = geom::envelope(&g.geometry)
+                .filter(|e| e.min().x.is_finite() && e.max().y.is_finite());
+            let edges = super::tiling::child_edges(g, usable);
+            Fresh {
+                grid: g,
+                findings,
+                usable,
+                env,
+                edges,
+            }
+        })
+        .collect()
+}
+
+impl Auditor {
+    /// Drop the per-grid findings of the grids of `ids` that are no longer in the project.
+    pub(super) fn clear_gone(&mut self, look: Look, ids: &[&str]) {
+        for id in ids {
+            if look.grid(id).is_none() {
+                for s in [
+                    Source::Validity(id.to_string()),
+                    Source::Hierarchy(id.to_string()),
+                    Source::Record(id.to_string()),
+                    Source::RiverChief(id.to_string()),
+                    Source::Edges(id.to_string()),
+                ] {
+                    self.store.clear(&s);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

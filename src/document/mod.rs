@@ -4,12 +4,14 @@
 //! the derived structures (the id index, the audit, the snapping index, ...) use to update
 //! exactly what it names. Headless: the app shows it, tests and benchmarks drive it directly.
 
+mod error;
 mod views;
 
+pub use error::VerifyError;
 pub use views::{GridMesh, Keys, Slot};
 
 use crate::audit::{AuditConfig, Auditor, Report};
-use crate::edit::{ApplyError, History, Lookup, SnapIndex, Transaction};
+use crate::edit::{ApplyError, History, Lookup, Purpose, SnapIndex, Transaction};
 use crate::geom::{self, IdTree, Neighbours};
 use crate::model::{ChangeSet, Grid, IdIndex, Project};
 use geo::Rect;
@@ -387,21 +389,18 @@ impl Document {
         }
     }
 
-    /// Apply an edit through the history (stamped into the change log of the grids it
-    /// touches) and update everything derived from the project. A transaction that does
-    /// not fit the project is refused and nothing changes.
+    /// The one way in to change the project: apply `t` through the history and update
+    /// everything derived from the project. An edit ([`Purpose::Edit`]) is stamped into
+    /// the change log of the grids it touches; records taken as they are are not;
+    /// bookkeeping stays outside the undo history. A transaction that does not fit the
+    /// project is refused and nothing changes.
     pub fn commit(&mut self, mut t: Transaction) -> Result<(), ApplyError> {
-        t.stamp(
-            &self.user,
-            &crate::timing::local_stamp(crate::timing::unix_now()),
-        );
-        self.commit_as_is(t)
-    }
-
-    /// Apply an edit through the history without writing it into the grids' change logs:
-    /// for records taken as they are from elsewhere (the county database's versions, whose
-    /// logs already say who changed what).
-    pub fn commit_as_is(&mut self, mut t: Transaction) -> Result<(), ApplyError> {
+        if t.purpose() == Purpose::Edit {
+            t.stamp(
+                &self.user,
+                &crate::timing::local_stamp(crate::timing::unix_now()),
+            );
+        }
         // What is committed lies on the coordinate grid (edits snap their own output; this
         // catches any that did not), before a copy goes to the saver.
         t.snap(self.project.crs.precision());
@@ -417,21 +416,12 @@ impl Document {
     }
 
     /// Set a project setting that is bookkeeping rather than an edit (the county
-    /// database's sync state): saved with the project but outside the undo history, since
-    /// an undo must not bring back row versions the server has moved past.
+    /// database's sync state), committed as [`Purpose::Bookkeeping`]. Built against the
+    /// project as it is, it always fits.
     pub fn set_bookkeeping(&mut self, key: &str, value: Option<serde_json::Value>) {
-        let mut t = Transaction::new(key);
+        let mut t = Transaction::bookkeeping(key);
         t.set_setting(&self.project, key, value);
-        if t.is_empty() {
-            return;
-        }
-        let Ok(set) = t.apply(&mut self.project) else {
-            return;
-        };
-        if let Some(steps) = self.steps.as_mut() {
-            steps.push((t, true));
-        }
-        self.changed(set);
+        let _ = self.commit(t);
     }
 
     /// Start keeping the steps for [`Document::take_steps`].
@@ -502,73 +492,69 @@ impl Document {
     /// Compare every derived structure with one built from scratch for the project as it
     /// is now; the first difference, if any. For tests: after any sequence of edits, undos
     /// and redos the document must be as if it had just been opened.
-    pub fn verify(&self) -> Result<(), String> {
+    pub fn verify(&self) -> Result<(), VerifyError> {
         if self.ids != IdIndex::new(&self.project) {
-            return Err("id index differs from a fresh one".into());
+            return Err(VerifyError::IdIndex);
         }
         if self.snap.content() != SnapIndex::build(&self.project, &self.ids).content() {
-            return Err("snapping index differs from a fresh one".into());
+            return Err(VerifyError::SnapIndex);
         }
         for g in first_grids(&self.project, &self.ids) {
             let fresh = slot_of(g);
             let key = self
                 .keys
                 .get(&g.id)
-                .ok_or(format!("grid {} has no key", g.id))?;
+                .ok_or_else(|| VerifyError::NoKey(g.id.clone()))?;
             if self.slots.get(key as usize).and_then(Option::as_ref) != Some(&fresh) {
-                return Err(format!(
-                    "the mesh or record of grid {} differs from a fresh one",
-                    g.id
-                ));
+                return Err(VerifyError::Slot(g.id.clone()));
             }
         }
         let live = self.slots.iter().flatten().count();
         if live != self.ids.len() {
-            return Err(format!(
-                "{live} grids in the view, {} in the project",
-                self.ids.len()
-            ));
+            return Err(VerifyError::GridCount {
+                live,
+                project: self.ids.len(),
+            });
         }
         let (_, _, kids) = build_slots(&self.project, &self.ids);
         if kids != self.kids {
-            return Err("children counts differ from fresh ones".into());
+            return Err(VerifyError::Children);
         }
         if self.neighbours.graph() != build_neighbours(&self.project, &self.ids, &self.keys).graph()
         {
-            return Err("neighbour graph differs from a fresh one".into());
+            return Err(VerifyError::Neighbours);
         }
         if let Some((a, b)) = self.neighbours.clashes().first() {
-            return Err(format!(
-                "neighbours {:?} and {:?} have the same colour",
-                self.keys.id(*a),
-                self.keys.id(*b)
-            ));
+            return Err(VerifyError::SameColour {
+                a: self.keys.id(*a).map(str::to_string),
+                b: self.keys.id(*b).map(str::to_string),
+            });
         }
         if self.envs != envelopes(&self.project, &self.ids) || self.tree.size() != self.envs.len() {
-            return Err("grid envelopes differ from fresh ones".into());
+            return Err(VerifyError::Envelopes);
         }
         for (id, r) in &self.envs {
             if !self.tree.contains(&geom::id_item(*r, id)) {
-                return Err(format!("grid {id} is missing from the envelope tree"));
+                return Err(VerifyError::EnvelopeTree(id.clone()));
             }
         }
         let config = AuditConfig::from_settings(&self.project.settings);
         if self.auditor.config() != &config {
-            return Err("audit thresholds differ from the project's settings".into());
+            return Err(VerifyError::AuditConfig);
         }
         let fresh = crate::audit::audit(&self.project, &config);
-        if self.report() != fresh {
+        let live = self.report();
+        if live != fresh {
             let show = |r: &Report| {
                 r.findings
                     .iter()
                     .map(|f| format!("{:?} {:?} {:?}", f.kind, f.ids, f.area_m2))
                     .collect::<Vec<_>>()
             };
-            return Err(format!(
-                "report differs from a fresh audit:\nincremental {:?}\nfresh {:?}",
-                show(&self.report()),
-                show(&fresh)
-            ));
+            return Err(VerifyError::Report {
+                incremental: show(&live),
+                fresh: show(&fresh),
+            });
         }
         Ok(())
     }

@@ -42,18 +42,35 @@ pub struct ApplyError {
     pub en: &'static str,
 }
 
-/// A set of changes applied together, with a label for the undo menu.
+/// What a transaction is, which decides how the document commits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Purpose {
+    /// A user's edit: stamped into the change logs of the grids it touches, one undo step.
+    #[default]
+    Edit,
+    /// Records taken as they are from elsewhere (the county database's versions, whose
+    /// logs already say who changed what): an undo step, not stamped.
+    Taken,
+    /// Bookkeeping rather than an edit (the county database's sync state): saved with the
+    /// project but outside the undo history, since an undo must not bring back row
+    /// versions the server has moved past; not stamped.
+    Bookkeeping,
+}
+
+/// A set of changes applied together, with a label for the undo menu. The edit layer
+/// builds them; everyone else reads them through accessors and commits them whole.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Transaction {
-    pub label: String,
-    pub grids: Vec<Change<Grid>>,
-    pub rivers: Vec<Change<River>>,
-    pub reservoirs: Vec<Change<Reservoir>>,
-    pub villages: Vec<Change<Village>>,
-    pub boundary: Vec<Change<Boundary>>,
-    pub settings: Vec<SettingChange>,
+    pub(super) label: String,
+    pub(super) grids: Vec<Change<Grid>>,
+    pub(super) rivers: Vec<Change<River>>,
+    pub(super) reservoirs: Vec<Change<Reservoir>>,
+    pub(super) villages: Vec<Change<Village>>,
+    pub(super) boundary: Vec<Change<Boundary>>,
+    pub(super) settings: Vec<SettingChange>,
     /// Transactions with the same key that follow each other (a drag) merge into one step.
-    pub merge_key: Option<String>,
+    pub(super) merge_key: Option<String>,
+    purpose: Purpose,
 }
 
 /// Apply the changes of one layer in order (forward) or undo them in reverse order.
@@ -186,6 +203,80 @@ impl Transaction {
             label: label.into(),
             ..Default::default()
         }
+    }
+
+    /// An empty transaction of bookkeeping ([`Purpose::Bookkeeping`]).
+    pub fn bookkeeping(label: impl Into<String>) -> Self {
+        Transaction {
+            purpose: Purpose::Bookkeeping,
+            ..Self::new(label)
+        }
+    }
+
+    /// This transaction as records taken as they are ([`Purpose::Taken`]).
+    pub fn taken_as_is(self) -> Self {
+        Transaction {
+            purpose: Purpose::Taken,
+            ..self
+        }
+    }
+
+    pub fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+
+    /// The label the undo menu shows.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn grids(&self) -> &[Change<Grid>] {
+        &self.grids
+    }
+
+    pub fn rivers(&self) -> &[Change<River>] {
+        &self.rivers
+    }
+
+    pub fn reservoirs(&self) -> &[Change<Reservoir>] {
+        &self.reservoirs
+    }
+
+    pub fn villages(&self) -> &[Change<Village>] {
+        &self.villages
+    }
+
+    pub fn boundary(&self) -> &[Change<Boundary>] {
+        &self.boundary
+    }
+
+    pub fn settings(&self) -> &[SettingChange] {
+        &self.settings
+    }
+
+    /// The grids this transaction leaves in the project, to adjust before it is committed.
+    pub fn grids_after_mut(&mut self) -> impl Iterator<Item = &mut Grid> {
+        self.grids.iter_mut().filter_map(|c| c.after.as_mut())
+    }
+
+    pub fn merge_key(&self) -> Option<&str> {
+        self.merge_key.as_deref()
+    }
+
+    /// Merge with the transactions of the same key that follow (one drag, one undo step).
+    pub fn set_merge_key(&mut self, key: impl Into<String>) {
+        self.merge_key = Some(key.into());
+    }
+
+    /// Add a change of one feature as it is (nothing checks it against the project: a
+    /// change that does not fit is refused when the transaction is applied).
+    pub fn push<T: LayerChanges>(&mut self, change: Change<T>) {
+        T::changes(self).push(change);
+    }
+
+    /// Add a setting change as it is (see [`Transaction::push`]).
+    pub fn push_setting(&mut self, change: SettingChange) {
+        self.settings.push(change);
     }
 
     /// Replace the grid at `pos` by `after` (keeps its position). A grid this transaction
@@ -550,7 +641,8 @@ pub struct History {
 
 impl History {
     /// Apply `t` and record it. Returns what it touched; an empty transaction touches
-    /// nothing and is not recorded.
+    /// nothing and is not recorded, nor is bookkeeping ([`Purpose::Bookkeeping`]), which
+    /// leaves both stacks as they are.
     pub fn commit(
         &mut self,
         project: &mut Project,
@@ -560,6 +652,9 @@ impl History {
             return Ok(ChangeSet::default());
         }
         let set = t.apply(project)?;
+        if t.purpose == Purpose::Bookkeeping {
+            return Ok(set);
+        }
         self.redo.clear();
         if let (Some(last), Some(key)) = (self.undo.last_mut(), t.merge_key.as_ref())
             && last.merge_key.as_ref() == Some(key)

@@ -13,7 +13,7 @@ pub(crate) use features::on_layer;
 pub use features::{
     Shape, clip_river, move_vertex_of, new_feature_id, pick, rename, split_river, vertex_near,
 };
-pub use history::{ApplyError, Change, History, LayerChanges, SettingChange, Transaction};
+pub use history::{ApplyError, Change, History, LayerChanges, Purpose, SettingChange, Transaction};
 pub use lookup::Lookup;
 pub use ops::{
     Avoid, EditError, SNAP_EPS, add_feature, add_grid, delete, delete_feature, delete_vertex,

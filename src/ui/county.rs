@@ -214,7 +214,7 @@ fn poll(app: &mut GridmapApp) {
                     &p.take,
                     "从县级库更新 update from the county database",
                 );
-                if let Err(e) = app.doc.commit_as_is(t) {
+                if let Err(e) = app.doc.commit(t.taken_as_is()) {
                     app.message = e.to_string();
                 }
             }

@@ -146,7 +146,7 @@ pub fn properties(app: &mut GridmapApp, ui: &mut egui::Ui) {
         if r.changed() && text != name {
             let p = app.doc.project();
             if let Ok(mut t) = on_layer!(layer, T => edit::rename::<T>(p, &id, &text)) {
-                t.merge_key = Some(format!("feature-name:{id}"));
+                t.set_merge_key(format!("feature-name:{id}"));
                 app.commit(t);
             }
         }

@@ -369,9 +369,9 @@ pub fn show_roster(app: &mut GridmapApp, ctx: &egui::Context) {
         ui.label(format!(
             "{} 行，{matched} 行已匹配，{} 个网格的人员将更新 / {} rows, {matched} matched, {} grids to update",
             roster.rows.len(),
-            t.grids.len(),
+            t.grids().len(),
             roster.rows.len(),
-            t.grids.len()
+            t.grids().len()
         ));
         if !unmatched.is_empty() {
             ui.colored_label(
@@ -405,7 +405,7 @@ pub fn show_roster(app: &mut GridmapApp, ctx: &egui::Context) {
         });
     });
     if accept {
-        let n = t.grids.len();
+        let n = t.grids().len();
         app.message = match app.doc.commit(t) {
             Ok(()) => format!("已导入人员名单：{n} 个网格 / staff of {n} grids imported"),
             Err(e) => e.to_string(),

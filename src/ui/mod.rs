@@ -755,7 +755,7 @@ impl GridmapApp {
                 };
                 match crate::commands::propose_partition(self.doc.project(), &id, &opts) {
                     Ok(t) => {
-                        let n = t.grids.iter().filter(|c| c.before.is_none()).count();
+                        let n = t.grids().iter().filter(|c| c.before.is_none()).count();
                         self.message = match self.doc.commit(t) {
                             Ok(()) => format!("划分方案：{n} 个网格 / proposal: {n} grids"),
                             Err(e) => e.to_string(),
@@ -1090,7 +1090,7 @@ impl GridmapApp {
     pub fn apply(&mut self, r: Result<Transaction, crate::edit::EditError>) {
         match r {
             Ok(t) => {
-                let label = t.label.clone();
+                let label = t.label().to_string();
                 self.message = match self.doc.commit(t) {
                     Ok(()) => label,
                     Err(e) => e.to_string(),

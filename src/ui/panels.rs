@@ -674,7 +674,7 @@ fn field(
         let key = format!("record:{id}:{label}");
         let t = crate::edit::set_record(&app.doc, id, label, |g| set(g, text.clone()));
         if let Ok(mut t) = t {
-            t.merge_key = Some(key);
+            t.set_merge_key(key);
             app.commit(t);
         }
     }
@@ -995,7 +995,7 @@ fn staff_editor(app: &mut GridmapApp, ui: &mut egui::Ui, g: &crate::model::Grid)
         && let Ok(mut t) =
             crate::edit::set_record(&app.doc, &id, "人员 / Staff", |g| g.staff = staff)
     {
-        t.merge_key = Some(format!("staff:{id}"));
+        t.set_merge_key(format!("staff:{id}"));
         app.commit(t);
     }
 }

@@ -427,7 +427,7 @@ fn drop_grid_vertex(app: &mut GridmapApp, from: Coord<f64>, drag: u64) {
         && let SnapKind::Edge(a, b) = s.kind
     {
         let mut t = edit::insert_vertex(&app.doc, a, b, at);
-        t.merge_key = Some(format!("move:{drag}"));
+        t.set_merge_key(format!("move:{drag}"));
         app.commit(t);
     }
     app.doc.seal();
