@@ -682,7 +682,7 @@ impl GridmapApp {
     pub fn preview_roster(&mut self, path: &Path) {
         match crate::commands::import_staff(self.doc.project(), path) {
             Ok((t, r)) => self.roster = Some((path.to_path_buf(), r, t)),
-            Err(e) => self.message = e,
+            Err(e) => self.message = crate::error::report(&e),
         }
     }
 
@@ -760,7 +760,7 @@ impl GridmapApp {
                             Err(e) => e.to_string(),
                         };
                     }
-                    Err(e) => self.message = e,
+                    Err(e) => self.message = crate::error::report(&e),
                 }
             }
             UiCommand::Renumber(parents) => {
@@ -1111,7 +1111,7 @@ impl GridmapApp {
         {
             self.message = match crate::commands::ledger(self.doc.project(), path) {
                 Ok(files) => format!("已导出台账 ledger: {}", files[0].display()),
-                Err(e) => e,
+                Err(e) => crate::error::report(&e),
             };
             return;
         }

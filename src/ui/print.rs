@@ -212,9 +212,10 @@ fn refresh(app: &GridmapApp, d: &PrintDialog, pv: &mut Preview, ctx: &egui::Cont
 /// Write the print where the dialog says; the status bar tells what happened.
 pub fn export(app: &mut GridmapApp, d: &PrintDialog) {
     let path = std::path::PathBuf::from(d.out.trim());
-    let result = d
-        .options()
-        .and_then(|o| crate::commands::print(app.doc.project(), &o, &path, d.dpi));
+    let result = d.options().and_then(|o| {
+        crate::commands::print(app.doc.project(), &o, &path, d.dpi)
+            .map_err(|e| crate::error::report(&e))
+    });
     app.message = match result {
         Ok(done) => {
             // Remember office, hotline and duties with the project (saved with it), as
