@@ -5,14 +5,18 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+// The benchmark of `gridmap bench`, from the binaries' side of the crate.
+#[path = "../src/cli/bench/audit.rs"]
+mod audit;
+
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-data");
     let quick = std::env::args().any(|a| a == "--quick");
-    let sizes = gridmap::commands::bench_sizes(quick);
-    match gridmap::commands::bench(&dir, &sizes) {
-        Ok(rows) => print!("{}", gridmap::commands::render_bench(&rows)),
+    let sizes = audit::bench_sizes(quick);
+    match audit::bench(&dir, &sizes) {
+        Ok(rows) => print!("{}", audit::render_bench(&rows)),
         Err(e) => {
-            eprintln!("bench: {e}");
+            eprintln!("bench: {}", gridmap::error::report(&*e));
             std::process::exit(1);
         }
     }

@@ -90,46 +90,131 @@ pub fn hierarchy_order(project: &Project) -> Vec<usize> {
     out
 }
 
-/// The four tables of the ledger. River lengths and reservoir areas come from the audit
+/// Why the ledger's tables could not be encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The XLSX writer failed.
+    #[error("无法生成 XLSX 工作簿\ncannot make the XLSX workbook")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    /// The CSV writer failed.
+    #[error("无法生成 CSV\ncannot make the CSV")]
+    Csv(#[from] csv::Error),
+}
+
+/// The five tables of the ledger. River lengths and reservoir areas come from the audit
 /// report of the same project.
 pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
     let order = hierarchy_order(project);
-    let bounds = four_bounds_all(project);
     let index = crate::model::GridIndex::new(project);
-    let label_of = |id: &str| {
-        index
+    let names = GridNames { index: &index };
+    vec![
+        Table {
+            name: "网格",
+            file: "grids",
+            headers: GRID_HEADERS.to_vec(),
+            rows: grid_rows(project, &order, &names),
+        },
+        Table {
+            name: "河流",
+            file: "rivers",
+            headers: vec!["河流名称", "网格编码", "网格名称", "长度（米）", "界河"],
+            rows: river_rows(report, &names),
+        },
+        Table {
+            name: "水库",
+            file: "reservoirs",
+            headers: vec![
+                "水库名称",
+                "网格编码",
+                "网格名称",
+                "面积（平方米）",
+                "面积（亩）",
+            ],
+            rows: reservoir_rows(report, &names),
+        },
+        staff_table(project, &order),
+        Table {
+            name: "变更记录",
+            file: "changes",
+            headers: vec![
+                "时间（UTC）",
+                "网格编码",
+                "网格名称",
+                "修改人",
+                "修改内容",
+                "修改前后",
+            ],
+            rows: change_rows(project, &order),
+        },
+    ]
+}
+
+/// The columns of the 网格 sheet, in the order [`grid_rows`] fills them.
+const GRID_HEADERS: [&str; 20] = [
+    "序号",
+    "级别",
+    "上级网格",
+    "网格编码",
+    "网格名称",
+    "面积（亩）",
+    "面积（平方千米）",
+    "户数",
+    "人数",
+    "东至",
+    "南至",
+    "西至",
+    "北至",
+    "网格长",
+    "网格长电话",
+    "网格员",
+    "网格员电话",
+    "河长",
+    "河长电话",
+    "其他人员",
+];
+
+/// The label and code of a grid named by id in the report ("" for an id not in the
+/// project).
+struct GridNames<'a> {
+    index: &'a crate::model::GridIndex<'a>,
+}
+
+impl GridNames<'_> {
+    fn label(&self, id: &str) -> String {
+        self.index
             .get(id)
             .map(|g| g.label().to_string())
             .unwrap_or_default()
-    };
-    let code_of = |id: &str| index.get(id).map(|g| g.code.clone()).unwrap_or_default();
+    }
 
-    let mut grids = Vec::with_capacity(order.len());
+    fn code(&self, id: &str) -> String {
+        self.index
+            .get(id)
+            .map(|g| g.code.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A row per grid in `order`: place in the hierarchy, area, people, four bounds, staff.
+fn grid_rows(project: &Project, order: &[usize], names: &GridNames) -> Vec<Vec<Cell>> {
+    let bounds = four_bounds_all(project);
+    let mut rows = Vec::with_capacity(order.len());
     for (n, &i) in order.iter().enumerate() {
         let g = &project.grids[i];
         let area = crate::geom::area(&g.geometry);
         let (head, head_tel) = g.people(ROLE_GRID_HEAD);
         let (workers, worker_tel) = g.people(ROLE_GRID_WORKER);
         let (chief, chief_tel) = g.people(ROLE_RIVER_CHIEF);
-        let others = g
-            .staff
-            .iter()
-            .filter(|s| {
-                ![ROLE_GRID_HEAD, ROLE_GRID_WORKER, ROLE_RIVER_CHIEF].contains(&s.role.trim())
-                    && !s.name.trim().is_empty()
-            })
-            .map(|s| {
-                format!("{} {} {}", s.role.trim(), s.name.trim(), s.phone.trim())
-                    .trim()
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("；");
         let fb = &bounds[i];
-        grids.push(vec![
+        rows.push(vec![
             Cell::Number((n + 1) as f64),
             Cell::Number(f64::from(g.level)),
-            Cell::text(g.parent.as_deref().map(label_of).unwrap_or_default()),
+            Cell::text(
+                g.parent
+                    .as_deref()
+                    .map(|p| names.label(p))
+                    .unwrap_or_default(),
+            ),
             Cell::text(g.code.clone()),
             Cell::text(g.label()),
             Cell::Number((area / M2_PER_MU * 100.0).round() / 100.0),
@@ -146,22 +231,44 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
             Cell::text(worker_tel),
             Cell::text(chief),
             Cell::text(chief_tel),
-            Cell::text(others),
+            Cell::text(other_staff(g)),
         ]);
     }
-    let mut rivers = Vec::new();
+    rows
+}
+
+/// Staff in roles other than grid head, grid worker and river chief: "职务 姓名 电话；…".
+fn other_staff(g: &crate::model::Grid) -> String {
+    g.staff
+        .iter()
+        .filter(|s| {
+            ![ROLE_GRID_HEAD, ROLE_GRID_WORKER, ROLE_RIVER_CHIEF].contains(&s.role.trim())
+                && !s.name.trim().is_empty()
+        })
+        .map(|s| {
+            format!("{} {} {}", s.role.trim(), s.name.trim(), s.phone.trim())
+                .trim()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// A row per river and grid it runs through, and one for its length outside every grid.
+fn river_rows(report: &Report, names: &GridNames) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
     for r in &report.rivers {
         for gl in &r.by_grid {
-            rivers.push(vec![
+            rows.push(vec![
                 Cell::text(r.name.clone()),
-                Cell::text(code_of(&gl.grid)),
-                Cell::text(label_of(&gl.grid)),
+                Cell::text(names.code(&gl.grid)),
+                Cell::text(names.label(&gl.grid)),
                 Cell::Number((gl.length_m * 10.0).round() / 10.0),
                 Cell::text(if gl.boundary { "是" } else { "" }),
             ]);
         }
         if r.outside_m > 0.0 {
-            rivers.push(vec![
+            rows.push(vec![
                 Cell::text(r.name.clone()),
                 Cell::Empty,
                 Cell::text("（未入网格）"),
@@ -170,24 +277,34 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
             ]);
         }
     }
-    let mut reservoirs = Vec::new();
+    rows
+}
+
+/// A row per reservoir and grid it lies in.
+fn reservoir_rows(report: &Report, names: &GridNames) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
     for r in &report.reservoirs {
         for ga in &r.by_grid {
-            reservoirs.push(vec![
+            rows.push(vec![
                 Cell::text(r.name.clone()),
-                Cell::text(code_of(&ga.grid)),
-                Cell::text(label_of(&ga.grid)),
+                Cell::text(names.code(&ga.grid)),
+                Cell::text(names.label(&ga.grid)),
                 Cell::Number(ga.area_m2.round()),
                 Cell::Number((ga.area_m2 / M2_PER_MU * 100.0).round() / 100.0),
             ]);
         }
     }
-    let mut changes: Vec<Vec<Cell>> = Vec::new();
-    for &i in &order {
+    rows
+}
+
+/// A row per entry of every grid's change log, newest first.
+fn change_rows(project: &Project, order: &[usize]) -> Vec<Vec<Cell>> {
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    for &i in order {
         let g = &project.grids[i];
         for e in g.history() {
             let fields: Vec<String> = e.fields.iter().map(|f| f.describe()).collect();
-            changes.push(vec![
+            rows.push(vec![
                 Cell::text(e.time),
                 Cell::text(g.code.clone()),
                 Cell::text(g.label()),
@@ -198,68 +315,8 @@ pub fn tables(project: &Project, report: &Report) -> Vec<Table> {
         }
     }
     // Newest first, as the annual review reads them; the sort is stable for equal times.
-    changes.sort_by(|a, b| b[0].display().cmp(&a[0].display()));
-    vec![
-        Table {
-            name: "网格",
-            file: "grids",
-            headers: vec![
-                "序号",
-                "级别",
-                "上级网格",
-                "网格编码",
-                "网格名称",
-                "面积（亩）",
-                "面积（平方千米）",
-                "户数",
-                "人数",
-                "东至",
-                "南至",
-                "西至",
-                "北至",
-                "网格长",
-                "网格长电话",
-                "网格员",
-                "网格员电话",
-                "河长",
-                "河长电话",
-                "其他人员",
-            ],
-            rows: grids,
-        },
-        Table {
-            name: "河流",
-            file: "rivers",
-            headers: vec!["河流名称", "网格编码", "网格名称", "长度（米）", "界河"],
-            rows: rivers,
-        },
-        Table {
-            name: "水库",
-            file: "reservoirs",
-            headers: vec![
-                "水库名称",
-                "网格编码",
-                "网格名称",
-                "面积（平方米）",
-                "面积（亩）",
-            ],
-            rows: reservoirs,
-        },
-        staff_table(project, &order),
-        Table {
-            name: "变更记录",
-            file: "changes",
-            headers: vec![
-                "时间（UTC）",
-                "网格编码",
-                "网格名称",
-                "修改人",
-                "修改内容",
-                "修改前后",
-            ],
-            rows: changes,
-        },
-    ]
+    rows.sort_by(|a, b| b[0].display().cmp(&a[0].display()));
+    rows
 }
 
 /// Every staff member, grid by grid in `order`: the 人员 sheet, also the roster format that
@@ -287,51 +344,49 @@ pub fn staff_table(project: &Project, order: &[usize]) -> Table {
 }
 
 /// The tables as an XLSX workbook: bold frozen header row, columns sized to their text.
-pub fn to_xlsx(tables: &[Table], title: &str) -> Result<Vec<u8>, String> {
+pub fn to_xlsx(tables: &[Table], title: &str) -> Result<Vec<u8>, LedgerError> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| format!("XLSX: {e}");
     let mut wb = Workbook::new();
     // A fixed creation time keeps the file the same for the same project.
     let props = DocProperties::new()
         .set_title(title)
         .set_author("gridmap")
-        .set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1).map_err(err)?);
+        .set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?);
     wb.set_properties(&props);
     let bold = Format::new().set_bold();
     for t in tables {
         let ws = wb.add_worksheet();
-        ws.set_name(t.name).map_err(err)?;
+        ws.set_name(t.name)?;
         for (c, h) in t.headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)
-                .map_err(err)?;
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
         }
         for (r, row) in t.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 let (r, c) = (r as u32 + 1, c as u16);
                 match cell {
                     Cell::Text(s) => {
-                        ws.write_string(r, c, s).map_err(err)?;
+                        ws.write_string(r, c, s)?;
                     }
                     Cell::Number(n) => {
-                        ws.write_number(r, c, *n).map_err(err)?;
+                        ws.write_number(r, c, *n)?;
                     }
                     Cell::Empty => {}
                 }
             }
         }
-        ws.set_freeze_panes(1, 0).map_err(err)?;
+        ws.set_freeze_panes(1, 0)?;
         ws.autofit();
     }
-    wb.save_to_buffer().map_err(err)
+    Ok(wb.save_to_buffer()?)
 }
 
 /// One table as CSV (UTF-8 with BOM, so Excel opens the Chinese correctly).
-pub fn to_csv(t: &Table) -> Result<Vec<u8>, String> {
+pub fn to_csv(t: &Table) -> Result<Vec<u8>, LedgerError> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    w.write_record(&t.headers).map_err(|e| e.to_string())?;
+    w.write_record(&t.headers)?;
     for row in &t.rows {
-        w.write_record(row.iter().map(Cell::display))
-            .map_err(|e| e.to_string())?;
+        w.write_record(row.iter().map(Cell::display))?;
     }
-    w.into_inner().map_err(|e| e.to_string())
+    w.into_inner()
+        .map_err(|e| LedgerError::Csv(e.into_error().into()))
 }

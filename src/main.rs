@@ -1,4 +1,4 @@
-//! `gridmap`: the desktop app, or with a subcommand the command line (`src/cli.rs`). On
+//! `gridmap`: the desktop app, or with a subcommand the command line (`src/cli/`). On
 //! Windows it is a windowed program (no console opens when it is double-clicked); the
 //! console program there is `gridmap-cli` (`src/bin/gridmap-cli.rs`).
 

@@ -555,6 +555,7 @@ fn staff_rosters_import_by_code_or_name_and_export_back() {
     // No usable header: a clear error naming the file.
     std::fs::write(dir.path().join("x.csv"), "a,b\n1,2\n").unwrap();
     let e = gridmap::commands::import_staff(&p, &dir.path().join("x.csv")).unwrap_err();
+    let e = gridmap::error::report(&e);
     assert!(e.contains("x.csv") && e.contains("姓名"), "{e}");
 }
 

@@ -131,20 +131,6 @@ pub struct CodeSchemeSettings {
     pub digits: Vec<usize>,
 }
 
-/// Every setting gridmap keeps in a project.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProjectSettings {
-    pub audit: AuditSettings,
-    /// The interface language the project was last used in ("zh" or "en").
-    pub language: Option<String>,
-    pub print: PrintSettings,
-    /// The column mapping of the last import.
-    pub field_map: FieldMap,
-    /// The attribute encoding chosen at the last import ("GBK", ...).
-    pub import_encoding: Option<String>,
-    pub code_scheme: CodeSchemeSettings,
-}
-
 /// One key of the settings map: read leniently (a value that does not fit gives the
 /// default, without touching the other keys).
 fn read<T: for<'de> Deserialize<'de> + Default>(settings: &Extra, key: &str) -> T {
@@ -154,69 +140,58 @@ fn read<T: for<'de> Deserialize<'de> + Default>(settings: &Extra, key: &str) -> 
         .unwrap_or_default()
 }
 
-impl ProjectSettings {
-    pub const KEYS: [&'static str; 6] = [
-        "audit",
-        "language",
-        "print",
-        "field_map",
-        "import_encoding",
-        "code_scheme",
-    ];
+/// The value a setting is stored as: none for the default (a key that was never
+/// written stays absent).
+fn value<T: Serialize + Default + PartialEq>(setting: &T) -> Option<Value> {
+    if *setting == T::default() {
+        None
+    } else {
+        serde_json::to_value(setting).ok()
+    }
+}
 
-    pub fn of(settings: &Extra) -> Self {
-        ProjectSettings {
-            audit: read(settings, "audit"),
-            language: read(settings, "language"),
-            print: read(settings, "print"),
-            field_map: read(settings, "field_map"),
-            import_encoding: read(settings, "import_encoding"),
-            code_scheme: read(settings, "code_scheme"),
+/// [`ProjectSettings`] from one table: each field is a key of the settings map with
+/// the same name, read by [`read`] and written by [`value`].
+macro_rules! project_settings {
+    ($($(#[$doc:meta])* $key:ident: $ty:ty,)*) => {
+        /// Every setting gridmap keeps in a project.
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct ProjectSettings {
+            $($(#[$doc])* pub $key: $ty,)*
         }
-    }
 
-    /// The value each key should have in the map (None: absent, for a default that was
-    /// never written).
-    pub fn values(&self) -> Vec<(&'static str, Option<Value>)> {
-        let v = |x: Result<Value, serde_json::Error>| x.ok();
-        let unless_default = |x: Option<Value>, empty: bool| x.filter(|_| !empty);
-        vec![
-            (
-                "audit",
-                unless_default(
-                    v(serde_json::to_value(&self.audit)),
-                    self.audit == AuditSettings::default(),
-                ),
-            ),
-            ("language", self.language.clone().map(Value::from)),
-            (
-                "print",
-                unless_default(
-                    v(serde_json::to_value(&self.print)),
-                    self.print == PrintSettings::default(),
-                ),
-            ),
-            (
-                "field_map",
-                unless_default(
-                    v(serde_json::to_value(&self.field_map)),
-                    self.field_map.is_empty(),
-                ),
-            ),
-            (
-                "import_encoding",
-                self.import_encoding.clone().map(Value::from),
-            ),
-            (
-                "code_scheme",
-                unless_default(
-                    v(serde_json::to_value(&self.code_scheme)),
-                    self.code_scheme.digits.is_empty(),
-                ),
-            ),
-        ]
-    }
+        impl ProjectSettings {
+            /// The keys of the settings map that gridmap reads.
+            pub const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
 
+            pub fn of(settings: &Extra) -> Self {
+                ProjectSettings {
+                    $($key: read(settings, stringify!($key)),)*
+                }
+            }
+
+            /// The value each key should have in the map (None: absent, for a default
+            /// that was never written).
+            pub fn values(&self) -> Vec<(&'static str, Option<Value>)> {
+                vec![$((stringify!($key), value(&self.$key))),*]
+            }
+        }
+    };
+}
+
+project_settings! {
+    audit: AuditSettings,
+    /// The interface language the project was last used in ("zh" or "en").
+    language: Option<String>,
+    print: PrintSettings,
+    /// The column mapping of the last import.
+    field_map: FieldMap,
+    /// The attribute encoding chosen at the last import ("GBK", ...).
+    import_encoding: Option<String>,
+    code_scheme: CodeSchemeSettings,
+}
+
+impl ProjectSettings {
     /// The keys whose value in `settings` differs from these settings, with the new value.
     pub fn changes(&self, settings: &Extra) -> Vec<(&'static str, Option<Value>)> {
         let current = ProjectSettings::of(settings);

@@ -140,7 +140,7 @@ impl ImportDialog {
         let source_crs = if self.crs_text.trim().is_empty() {
             None
         } else {
-            Some(crate::commands::parse_crs(&self.crs_text)?)
+            Some(crate::commands::parse_crs(&self.crs_text).map_err(|e| crate::error::report(&e))?)
         };
         Ok(ReadOptions {
             working_crs: working,

@@ -683,7 +683,7 @@ impl GridmapApp {
     pub fn preview_roster(&mut self, path: &Path) {
         match crate::commands::import_staff(self.doc.project(), path) {
             Ok((t, r)) => self.roster = Some((path.to_path_buf(), r, t)),
-            Err(e) => self.message = e,
+            Err(e) => self.message = crate::error::report(&e),
         }
     }
 
@@ -761,7 +761,7 @@ impl GridmapApp {
                             Err(e) => e.to_string(),
                         };
                     }
-                    Err(e) => self.message = e,
+                    Err(e) => self.message = crate::error::report(&e),
                 }
             }
             UiCommand::Renumber(parents) => {
@@ -1112,7 +1112,7 @@ impl GridmapApp {
         {
             self.message = match crate::commands::ledger(self.doc.project(), path) {
                 Ok(files) => format!("已导出台账 ledger: {}", files[0].display()),
-                Err(e) => e,
+                Err(e) => crate::error::report(&e),
             };
             return;
         }

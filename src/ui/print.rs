@@ -248,7 +248,7 @@ pub fn export(app: &mut GridmapApp, d: &PrintDialog) {
             let files: Vec<String> = done.files.iter().map(|f| f.display().to_string()).collect();
             format!("{}: {}", app.t("printed"), files.join(", "))
         }
-        Err(e) => e,
+        Err(e) => crate::error::report(&e),
     };
 }
 

@@ -1,0 +1,208 @@
+//! `gridmap bench-edit`: edits as the app makes them, timed through the whole document
+//! pipeline (commit, history, audit, report and every derived structure).
+
+use anyhow::Context;
+use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
+use gridmap::document::Document;
+use gridmap::edit::{self, EditError, Transaction};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// One row of `bench-edit`: an edit as the app makes it, timed from building the
+/// transaction through the commit, the history, the audit, the report and every derived
+/// structure of the document.
+#[derive(Debug, Clone)]
+pub struct EditBenchRow {
+    pub edit: &'static str,
+    pub runs: usize,
+    pub median_ms: f64,
+    pub p95_ms: f64,
+}
+
+/// The document being edited and the times taken by each kind of edit (ms).
+struct Bench {
+    doc: Document,
+    times: BTreeMap<&'static str, Vec<f64>>,
+}
+
+impl Bench {
+    /// Run one edit `f` on the document and record how long it took under `name`.
+    fn timed(
+        &mut self,
+        name: &'static str,
+        f: impl FnOnce(&mut Document) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let t = Instant::now();
+        let r = f(&mut self.doc);
+        self.times
+            .entry(name)
+            .or_default()
+            .push(t.elapsed().as_secs_f64() * 1e3);
+        r.with_context(|| format!("bench-edit: {name}"))
+    }
+
+    /// A drag of a shared vertex of `ring`: 30 frames, one undo step.
+    fn drag(&mut self, ring: &[Coord], run: usize) -> anyhow::Result<()> {
+        let mut at = ring[0];
+        // Positions on the coordinate grid, where the edit puts them (as the canvas does).
+        let precision = self.doc.project().crs.precision();
+        for frame in 0..30 {
+            let to = precision.snap_coord(Coord {
+                x: at.x + 0.2,
+                y: at.y + if frame % 2 == 0 { 0.1 } else { -0.1 },
+            });
+            self.timed("vertex drag frame", |d| {
+                let t = edit::move_vertex(d, at, to, &format!("drag{run}"));
+                commit(d, Ok(t))
+            })?;
+            at = to;
+        }
+        self.doc.seal();
+        Ok(())
+    }
+
+    /// Insert a vertex in the middle of a shared edge of `ring`, then delete it.
+    fn insert_and_delete_vertex(&mut self, ring: &[Coord]) -> anyhow::Result<()> {
+        let precision = self.doc.project().crs.precision();
+        let (a, b) = (ring[1], ring[2]);
+        let mid = precision.snap_coord(Coord {
+            x: (a.x + b.x) / 2.0,
+            y: (a.y + b.y) / 2.0,
+        });
+        self.timed("vertex insert", |d| {
+            commit(d, Ok(edit::insert_vertex(d, a, b, mid)))
+        })?;
+        self.timed("vertex delete", |d| commit(d, edit::delete_vertex(d, mid)))
+    }
+
+    /// Split grid `id` (lying in `env`) across the middle, then merge the pieces back.
+    fn split_and_merge(&mut self, id: &str, env: Rect) -> anyhow::Result<()> {
+        let c = env.center();
+        let line = LineString(vec![
+            Coord {
+                x: env.min().x - 5.0,
+                y: c.y + 0.37,
+            },
+            Coord {
+                x: env.max().x + 5.0,
+                y: c.y + 0.37,
+            },
+        ]);
+        let n_before = self.doc.project().grids.len();
+        self.timed("split", |d| commit(d, edit::split(d, id, &line)))?;
+        let pieces: Vec<String> = std::iter::once(id.to_string())
+            .chain(
+                self.doc.project().grids[n_before..]
+                    .iter()
+                    .map(|g| g.id.clone()),
+            )
+            .collect();
+        self.timed("merge", |d| commit(d, edit::merge(d, &pieces)))
+    }
+
+    /// Delete grid `id`, then draw it again larger than the hole: avoid-overlap clips it
+    /// to the free space.
+    fn delete_and_redraw(&mut self, id: &str, env: Rect) -> anyhow::Result<()> {
+        self.timed("delete", |d| {
+            commit(d, edit::delete(d, std::slice::from_ref(&id.to_string())))
+        })?;
+        let r = gridmap::geom::expand(env, 20.0);
+        let corner = |x: f64, y: f64| Coord { x, y };
+        let shape = MultiPolygon(vec![Polygon::new(
+            LineString(vec![
+                corner(r.min().x, r.min().y),
+                corner(r.max().x, r.min().y),
+                corner(r.max().x, r.max().y),
+                corner(r.min().x, r.max().y),
+                corner(r.min().x, r.min().y),
+            ]),
+            vec![],
+        )]);
+        self.timed("draw with avoid-overlap", |d| {
+            let mut ng = gridmap::model::Grid::new(format!("{id}-new"), 2, shape);
+            ng.parent = Some("T".into());
+            commit(d, edit::add_grid(d, ng, true))
+        })
+    }
+
+    /// Undo the last edit and redo it.
+    fn undo_and_redo(&mut self) -> anyhow::Result<()> {
+        self.timed("undo", |d| Ok(d.undo().map(|_| ())?))?;
+        self.timed("redo", |d| Ok(d.redo().map(|_| ())?))
+    }
+
+    /// The median and 95th percentile of each kind of edit.
+    fn rows(self) -> Vec<EditBenchRow> {
+        self.times
+            .into_iter()
+            .map(|(edit, mut v)| {
+                v.sort_by(|a, b| a.total_cmp(b));
+                EditBenchRow {
+                    edit,
+                    runs: v.len(),
+                    median_ms: v[v.len() / 2],
+                    p95_ms: v[(v.len() * 95 / 100).min(v.len() - 1)],
+                }
+            })
+            .collect()
+    }
+}
+
+/// Commit an edit as the app does.
+fn commit(d: &mut Document, t: Result<Transaction, EditError>) -> anyhow::Result<()> {
+    Ok(d.commit(t?)?)
+}
+
+/// Replay edits on a synthetic coverage of `cells` grids through the document pipeline
+/// the app uses: open (every derived structure built), vertex drag frames, vertex insert
+/// and delete, split, merge, delete, draw with avoid-overlap, record edit, undo and redo.
+/// `runs` edits of each kind on cells spread over the map. Returns the time to open and a
+/// row per kind of edit.
+pub fn bench_edit(cells: usize, runs: usize) -> anyhow::Result<(f64, Vec<EditBenchRow>)> {
+    let project = gridmap::synth::synthetic_project(cells, 42, 1);
+    let t0 = Instant::now();
+    let doc = Document::new(project, None);
+    let open_s = t0.elapsed().as_secs_f64();
+    let mut bench = Bench {
+        doc,
+        times: BTreeMap::new(),
+    };
+    let mut rng = fastrand::Rng::with_seed(7);
+    for run in 0..runs {
+        // A cell away from the map's edge (the cells C000001.. lie on a lattice).
+        let id = format!("C{:06}", 1 + (cells / 4) + rng.usize(..cells / 2));
+        let g = bench
+            .doc
+            .grid(&id)
+            .with_context(|| format!("bench-edit: no cell {id}"))?
+            .clone();
+        let ring = g.geometry.0[0].exterior().0.clone();
+        bench.drag(&ring, run)?;
+        bench.insert_and_delete_vertex(&ring)?;
+        bench.timed("record edit", |d| {
+            commit(
+                d,
+                edit::set_record(d, &id, "名称 / Name", |g| g.name.push('*')),
+            )
+        })?;
+        let env = gridmap::geom::envelope(&g.geometry).context("bench-edit: empty cell")?;
+        bench.split_and_merge(&id, env)?;
+        bench.delete_and_redraw(&id, env)?;
+        bench.undo_and_redo()?;
+    }
+    Ok((open_s, bench.rows()))
+}
+
+/// The opening time and the rows as a Markdown table.
+pub fn render_edit_bench(cells: usize, open_s: f64, rows: &[EditBenchRow]) -> String {
+    let mut s = format!(
+        "{cells} grids: document opened (audit and every derived structure) in {open_s:.2} s\n\n| edit | runs | median ms | p95 ms |\n|---|---|---|---|\n"
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {:.2} | {:.2} |\n",
+            r.edit, r.runs, r.median_ms, r.p95_ms
+        ));
+    }
+    s
+}

@@ -1,0 +1,122 @@
+//! Subcommands that write a project out: `export`, `ledger`, `synth` and `make-sample`.
+
+use super::input::Input;
+use gridmap::commands::{self, DbfEncodingArg, ExportOptions};
+use std::path::PathBuf;
+
+/// `gridmap export`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    input: Input,
+    #[arg(long)]
+    out: PathBuf,
+    /// GeoJSON: keep the projected working CRS and write the legacy `crs` member.
+    #[arg(long)]
+    keep_crs: bool,
+    /// GeoJSON: one file per layer (OUT_grids.geojson, ...).
+    #[arg(long)]
+    per_layer: bool,
+    /// Shapefile attribute encoding: utf8 (default, with .cpg) or gbk for older software.
+    #[arg(long, value_enum, default_value_t = DbfEncodingArg::Utf8)]
+    dbf_encoding: DbfEncodingArg,
+    /// KML/KMZ: coordinates in GCJ-02 (to overlay commercial Chinese maps in 奥维)
+    /// instead of WGS 84.
+    #[arg(long)]
+    gcj02_out: bool,
+}
+
+impl ExportArgs {
+    pub fn run(self) -> anyhow::Result<i32> {
+        let project = self.input.load()?;
+        let opts = ExportOptions {
+            keep_crs: self.keep_crs,
+            per_layer: self.per_layer,
+            dbf_encoding: self.dbf_encoding.into(),
+            gcj02: self.gcj02_out,
+        };
+        let done = commands::export(&project, &self.out, &opts)?;
+        for f in &done.files {
+            println!("{}", f.display());
+        }
+        for n in &done.notes {
+            eprintln!("{n}");
+        }
+        Ok(0)
+    }
+}
+
+/// `gridmap ledger`.
+#[derive(clap::Args)]
+pub struct LedgerArgs {
+    #[command(flatten)]
+    input: Input,
+    #[arg(long)]
+    out: PathBuf,
+}
+
+impl LedgerArgs {
+    pub fn run(self) -> anyhow::Result<i32> {
+        let project = self.input.load()?;
+        for f in commands::ledger(&project, &self.out)? {
+            println!("{}", f.display());
+        }
+        Ok(0)
+    }
+}
+
+/// `gridmap synth`.
+#[derive(clap::Args)]
+pub struct SynthArgs {
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=2_000_000))]
+    cells: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Split every edge into this many pieces (more vertices per cell).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+    densify: u64,
+    /// Move one vertex in this many random cells (overlaps and gaps to find).
+    #[arg(long, default_value_t = 0)]
+    faults: usize,
+    #[arg(long)]
+    out: PathBuf,
+}
+
+impl SynthArgs {
+    pub fn run(self) -> anyhow::Result<i32> {
+        let mut p = gridmap::synth::synthetic_project(
+            self.cells as usize,
+            self.seed,
+            self.densify as usize,
+        );
+        gridmap::synth::plant_vertex_faults(&mut p, self.faults, self.seed);
+        let opts = ExportOptions {
+            keep_crs: true,
+            ..Default::default()
+        };
+        commands::export(&p, &self.out, &opts)?;
+        Ok(0)
+    }
+}
+
+/// `gridmap make-sample`.
+#[derive(clap::Args)]
+pub struct MakeSampleArgs {
+    #[arg(long, default_value = "sample-maps")]
+    out_dir: PathBuf,
+}
+
+impl MakeSampleArgs {
+    pub fn run(self) -> anyhow::Result<i32> {
+        let maps = gridmap::synth::sample_township();
+        std::fs::create_dir_all(&self.out_dir)?;
+        let clean = self.out_dir.join("jinping.geojson");
+        commands::export(&maps.clean, &clean, &Default::default())?;
+        let faulty = self.out_dir.join("jinping-faulty.geojson");
+        commands::export(&maps.faulty, &faulty, &Default::default())?;
+        for (kind, ids) in &maps.planted {
+            println!("planted {kind}: {}", ids.join(", "));
+        }
+        Ok(0)
+    }
+}

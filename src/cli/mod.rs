@@ -1,0 +1,186 @@
+//! The command line of both binaries (`gridmap`, the app, and `gridmap-cli`, the console
+//! program Windows needs): parse the arguments, call the library, print errors once, set
+//! the exit code: one function per subcommand, on its argument struct. Not part of the
+//! library: each binary includes this module.
+
+mod audit;
+mod bench;
+mod db;
+mod edit;
+mod export;
+mod georef;
+mod input;
+mod print;
+
+use clap::{Parser, Subcommand};
+use gridmap::commands::EXIT_BAD_INPUT;
+use gridmap::io::ReadOptions;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "gridmap",
+    version,
+    about = "Draw, audit and publish township grid maps (河长制网格化管理). Without a subcommand: open the desktop app.",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Project to open in the app (default: the bundled sample township).
+    file: Option<PathBuf>,
+    /// Open a real window, render the project, save a screenshot (PNG) here and exit.
+    #[arg(long, value_name = "OUT.png")]
+    screenshot: Option<PathBuf>,
+    /// Open the print dialog (打印) at start.
+    #[arg(long = "print")]
+    open_print: bool,
+}
+
+/// The sample township built into the binary, so the app opens on it from anywhere.
+const SAMPLE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/sample-maps/jinping.geojson"
+));
+
+/// Open the desktop app on `file`, or on the bundled sample.
+fn open_app(
+    file: Option<PathBuf>,
+    screenshot: Option<PathBuf>,
+    open_print: bool,
+) -> anyhow::Result<i32> {
+    let opts = ReadOptions::default();
+    let sample = || {
+        gridmap::io::geojson::read_bytes(
+            std::path::Path::new("sample-maps/jinping.geojson"),
+            SAMPLE.as_bytes(),
+            &opts,
+        )
+    };
+    // Shapefiles, GeoPackages from elsewhere and files without a CRS open through the
+    // import dialog, over the sample.
+    let mut import = None;
+    let loaded = match &file {
+        Some(f) if gridmap::ui::import::ImportDialog::wanted(f) => {
+            import = Some(f.clone());
+            sample()
+        }
+        Some(f) => match gridmap::io::open(&[f.as_path()], &opts) {
+            Err(e) if e.needs_crs => {
+                import = Some(f.clone());
+                sample()
+            }
+            other => other,
+        },
+        None => sample(),
+    };
+    let project = loaded?;
+    let path = if import.is_some() { None } else { file };
+    gridmap::ui::run(project, path, screenshot, import, open_print)?;
+    Ok(0)
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Audit a grid map: gaps, overlaps, slivers, hierarchy, rivers, records.
+    /// Exit 0: no errors; 1: errors found; 2: input could not be read.
+    Audit(audit::AuditArgs),
+    /// Write the project in the format of --out: .geojson (RFC 7946 unless --keep-crs),
+    /// .gpkg (GeoPackage project file), .shp (one shapefile per layer beside it,
+    /// OUT_grids.shp, OUT_rivers.shp, ...), .csv (grids with WKT geometry), .kml/.kmz
+    /// (WGS 84 for phones: 奥维互动地图, Google Earth), .dxf (CAD, one layer per level).
+    Export(export::ExportArgs),
+    /// River lengths by grid (河、库进网格).
+    Rivers(audit::RiversArgs),
+    /// Print a sheet: township wall map, village division map, display board (公示牌) or
+    /// the atlas of boards, to vector PDF, SVG or PNG (by the extension of --out).
+    Print(print::PrintArgs),
+    /// Write the grid ledger (网格台账): .xlsx (sheets 网格, 河流, 水库, 人员, 变更记录) or .csv
+    /// (one file per sheet).
+    Ledger(export::LedgerArgs),
+    /// Check grid codes against the project's layout (statistical code + 3-digit sequence
+    /// by default); with --renumber, number the children of every grid (or of --parent)
+    /// north to south, west to east, and write the project to --out.
+    /// Exit 1 when codes break the layout (without --renumber).
+    Codes(audit::CodesArgs),
+    /// Staff rosters: --import a spreadsheet or CSV (columns 网格编码/网格名称, 职务, 姓名,
+    /// 联系电话; matched by code, then name) and write the project to --out; or --export the
+    /// roster as .xlsx/.csv. Unmatched rows are listed; exit 1 when there are any.
+    Staff(edit::StaffArgs),
+    /// Propose level-3 grids for a village from its natural villages (Voronoi cells clipped
+    /// to the village, merged toward the household range), replacing its children; prints
+    /// them and writes the project to --out.
+    Propose(edit::ProposeArgs),
+    /// The four bounds (四至) of every grid: neighbours, rivers or the town edge to the
+    /// east, south, west and north (hand-written ones marked).
+    Bounds(audit::BoundsArgs),
+    /// Write a synthetic coverage (Voronoi cells in one parent) for tests and benchmarks.
+    Synth(export::SynthArgs),
+    /// Georeference a scanned map by control points: each point's residual in metres and
+    /// the RMS; --save writes IMAGE.points and (affine) the world file beside the image.
+    Georef(georef::GeorefArgs),
+    /// Benchmark the audit on synthetic coverages of 1k, 10k and 100k cells and a
+    /// densified 100k coverage (about 4 million vertices).
+    Bench(bench::BenchArgs),
+    /// Benchmark printing on a project (default: the bundled sample): A0 township map to
+    /// PDF and to 300 dpi PNG, and the atlas of boards.
+    BenchPrint(bench::BenchPrintArgs),
+    /// Benchmark editing through the document pipeline the app uses (commit, history,
+    /// audit, report and every derived structure) on a synthetic coverage.
+    BenchEdit(bench::BenchEditArgs),
+    /// The county database (县级数据库, PostgreSQL 15 + PostGIS 3): townships check out
+    /// (pull) and check in (push); the county audits and exports the whole county. The
+    /// database comes from --url (postgres://user@host:port/db or "host=... dbname=...")
+    /// or the PGSERVICE service (~/.pg_service.conf); passwords from ~/.pgpass or
+    /// PGPASSWORD, never the command line.
+    Db {
+        #[command(subcommand)]
+        command: db::DbCommand,
+    },
+    /// Benchmark the county database: a county of --townships townships of --cells grids
+    /// each: push of one township, pull, and the county audit against the same audit from
+    /// a local GeoPackage.
+    BenchDb(db::BenchDbArgs),
+    /// Regenerate the bundled sample maps (sample-maps/jinping*.geojson).
+    #[command(hide = true)]
+    MakeSample(export::MakeSampleArgs),
+}
+
+fn run() -> anyhow::Result<i32> {
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        return open_app(cli.file, cli.screenshot, cli.open_print);
+    };
+    match command {
+        Command::Audit(a) => a.run(),
+        Command::Export(a) => a.run(),
+        Command::Rivers(a) => a.run(),
+        Command::Print(a) => a.run(),
+        Command::Ledger(a) => a.run(),
+        Command::Codes(a) => a.run(),
+        Command::Staff(a) => a.run(),
+        Command::Propose(a) => a.run(),
+        Command::Bounds(a) => a.run(),
+        Command::Synth(a) => a.run(),
+        Command::Georef(a) => a.run(),
+        Command::Bench(a) => a.run(),
+        Command::BenchPrint(a) => a.run(),
+        Command::BenchEdit(a) => a.run(),
+        Command::Db { command } => command.run(),
+        Command::BenchDb(a) => a.run(),
+        Command::MakeSample(a) => a.run(),
+    }
+}
+
+/// Run the command line and end the process with its exit code.
+pub fn main() {
+    match run() {
+        Ok(code) => std::process::exit(code),
+        // The one place an error is reported: its chain said once in each language, exit
+        // code 2.
+        Err(e) => {
+            eprintln!("gridmap: {}", gridmap::error::report(&*e));
+            std::process::exit(EXIT_BAD_INPUT);
+        }
+    }
+}
