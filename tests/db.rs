@@ -208,9 +208,9 @@ fn init_is_versioned_and_keeps_its_crs(c: &Cluster) {
         .get(0);
     assert_eq!(n, i64::from(db::schema_version()));
     let e = db::init(&mut client, 4547).unwrap_err();
-    assert!(e.en.contains("EPSG:4546"), "{e}");
+    assert!(e.en().contains("EPSG:4546"), "{e}");
     let e = db::init(&mut client, 4490).unwrap_err();
-    assert!(e.en.contains("not a projected CRS"), "{e}");
+    assert!(e.en().contains("not a projected CRS"), "{e}");
     let postgis: String = client
         .query_one(
             "SELECT extversion FROM pg_extension WHERE extname = 'postgis'",
@@ -422,7 +422,7 @@ fn row_level_security_holds_for_any_client(c: &Cluster) {
         false,
     )
     .unwrap_err();
-    assert!(e.en.contains("belongs to township T01"), "{e}");
+    assert!(e.en().contains("belongs to township T01"), "{e}");
     // A viewer reads and writes nothing.
     let mut v = c.client(&viewer);
     let n: i64 = v
@@ -471,7 +471,7 @@ fn a_push_that_opens_the_seam_is_refused(c: &Cluster) {
     // Only the county may force it.
     let (t, mut cl) = ops::open(Some(&t1)).unwrap();
     let e = db::push(&mut cl, &gap, "T01", &t.display, &BTreeMap::new(), true).unwrap_err();
-    assert!(e.en.contains("only a county account"), "{e}");
+    assert!(e.en().contains("only a county account"), "{e}");
     // The township's outline is the county's.
     let mut moved = p.clone();
     let outline = &mut grid_mut(&mut moved, "T01").geometry;
@@ -1281,7 +1281,10 @@ fn a_failed_account_leaves_no_password_in_the_server_log(c: &Cluster) {
         &secret,
     )
     .unwrap_err();
-    assert!(e.en.contains("42501") || e.en.contains("permission"), "{e}");
+    assert!(
+        e.en().contains("42501") || e.en().contains("permission"),
+        "{e}"
+    );
     let log = std::fs::read_to_string(c.dir.join("server.log")).unwrap();
     assert!(
         log.contains("CREATE ROLE \"pwlog_new\""),
@@ -1372,7 +1375,7 @@ fn tls_with_the_countys_own_ca(c: &Cluster) {
         )
     };
     let encrypted = |u: &str| -> Result<bool, String> {
-        let (_, mut cl) = ops::open(Some(u)).map_err(|e| e.to_string())?;
+        let (_, mut cl) = ops::open(Some(u)).map_err(|e| gridmap::error::report(&e))?;
         Ok(cl
             .query_one(
                 "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -1406,7 +1409,7 @@ fn tls_with_the_countys_own_ca(c: &Cluster) {
     ))) else {
         panic!("connected without the root certificate")
     };
-    assert!(e.en.contains("root certificate"), "{e}");
+    assert!(e.en().contains("root certificate"), "{e}");
     // A self-signed server certificate listed as the root is trusted as itself.
     serve(&mut admin, "self.crt", "self.key");
     assert_eq!(
@@ -1436,7 +1439,7 @@ fn tls_with_the_countys_own_ca(c: &Cluster) {
         panic!("connected without TLS to a TLS-only server")
     };
     assert!(
-        e.en.contains("only encrypted connections") && !e.en.contains("wrong user or password"),
+        e.en().contains("only encrypted connections") && !e.en().contains("wrong user or password"),
         "{e}"
     );
     std::fs::write(&hba, old).unwrap();
