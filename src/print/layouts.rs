@@ -937,7 +937,8 @@ fn board_header(svg: &mut Svg, b: &BoardSheet, title: &str, grid: &str) -> f64 {
         &format!("网格：{grid}"),
         &ink(),
     );
-    y + name_size * text::line_height() + 2.0 * u
+    // Parenthesised as the `y +=` it was, so boards keep their exact coordinates.
+    y + (name_size * text::line_height() + 2.0 * u)
 }
 
 /// The rows of a board's tables for grid `gi`.
