@@ -208,9 +208,9 @@ fn init_is_versioned_and_keeps_its_crs(c: &Cluster) {
         .get(0);
     assert_eq!(n, i64::from(db::schema_version()));
     let e = db::init(&mut client, 4547).unwrap_err();
-    assert!(e.en.contains("EPSG:4546"), "{e}");
+    assert!(e.en().contains("EPSG:4546"), "{e}");
     let e = db::init(&mut client, 4490).unwrap_err();
-    assert!(e.en.contains("not a projected CRS"), "{e}");
+    assert!(e.en().contains("not a projected CRS"), "{e}");
     let postgis: String = client
         .query_one(
             "SELECT extversion FROM pg_extension WHERE extname = 'postgis'",
@@ -422,7 +422,7 @@ fn row_level_security_holds_for_any_client(c: &Cluster) {
         false,
     )
     .unwrap_err();
-    assert!(e.en.contains("belongs to township T01"), "{e}");
+    assert!(e.en().contains("belongs to township T01"), "{e}");
     // A viewer reads and writes nothing.
     let mut v = c.client(&viewer);
     let n: i64 = v
@@ -471,7 +471,7 @@ fn a_push_that_opens_the_seam_is_refused(c: &Cluster) {
     // Only the county may force it.
     let (t, mut cl) = ops::open(Some(&t1)).unwrap();
     let e = db::push(&mut cl, &gap, "T01", &t.display, &BTreeMap::new(), true).unwrap_err();
-    assert!(e.en.contains("only a county account"), "{e}");
+    assert!(e.en().contains("only a county account"), "{e}");
     // The township's outline is the county's.
     let mut moved = p.clone();
     let outline = &mut grid_mut(&mut moved, "T01").geometry;
@@ -669,19 +669,7 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
     let mut admin_c = c.client(&c.url("county", "gridmap_admin"));
     admin_c.batch_execute("CREATE DATABASE cli").unwrap();
     let admin = c.url("cli", "gridmap_admin");
-    let run = |args: &[&str], env: &[(&str, &str)]| {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
-    };
+    let run = run_cli_env;
     let (code, out, err) = run(
         &[
             "db",
@@ -697,32 +685,7 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
     );
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("EPSG:4546"));
-    // A password on the command line is refused.
-    let (code, _, err) = run(
-        &[
-            "db",
-            "status",
-            "--url",
-            &format!("postgres://gridmap_admin:secret@127.0.0.1:{}/cli", c.port),
-        ],
-        &[],
-    );
-    assert_eq!(code, Some(2));
-    assert!(err.contains("密码") && err.contains("password"), "{err}");
-    // No password anywhere: said so, not "invalid configuration".
-    let (code, _, err) = run(
-        &["db", "status", "--url", &c.url("cli", "someone")],
-        &[("PGPASSFILE", "/dev/null")],
-    );
-    assert_eq!(code, Some(2));
-    assert!(err.contains("a password is needed"), "{err}");
-    // TLS asked for where the server offers none: refused, not sent in the clear.
-    let (code, _, err) = run(
-        &["db", "status", "--url", &format!("{admin}?sslmode=require")],
-        &[],
-    );
-    assert_eq!(code, Some(2));
-    assert!(err.contains("TLS") || err.contains("tls"), "{err}");
+    cli_refuses_bad_connections(c, &admin);
     // The county loads a township from a GeoJSON file.
     let county = gridmap::synth::synthetic_county(2, 100, 3);
     let src = dir.path().join("t01.geojson");
@@ -818,17 +781,55 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
         2,
         "the file took the new version"
     );
-    // Status and export of the whole county; GDAL reads the export.
-    let (code, out, _) = run(&["db", "status", "--url", &admin], &[]);
+    cli_status_and_export(&admin, dir.path(), county[0].1.grids.len(), id);
+}
+
+/// The CLI refuses a password on the command line, says when a password is missing, and
+/// never sends in the clear what asked for TLS.
+fn cli_refuses_bad_connections(c: &Cluster, admin: &str) {
+    let run = run_cli_env;
+    // A password on the command line is refused.
+    let (code, _, err) = run(
+        &[
+            "db",
+            "status",
+            "--url",
+            &format!("postgres://gridmap_admin:secret@127.0.0.1:{}/cli", c.port),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("密码") && err.contains("password"), "{err}");
+    // No password anywhere: said so, not "invalid configuration".
+    let (code, _, err) = run(
+        &["db", "status", "--url", &c.url("cli", "someone")],
+        &[("PGPASSFILE", "/dev/null")],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("a password is needed"), "{err}");
+    // TLS asked for where the server offers none: refused, not sent in the clear.
+    let (code, _, err) = run(
+        &["db", "status", "--url", &format!("{admin}?sslmode=require")],
+        &[],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("TLS") || err.contains("tls"), "{err}");
+}
+
+/// Status and export of the whole county (T01's `grids` grids, among them `id`); GDAL
+/// reads the export.
+fn cli_status_and_export(admin: &str, dir: &Path, grids: usize, id: &str) {
+    let run = run_cli_env;
+    let (code, out, _) = run(&["db", "status", "--url", admin], &[]);
     assert_eq!(code, Some(0));
     assert!(out.contains("T01"), "{out}");
-    let geojson = dir.path().join("county.geojson");
+    let geojson = dir.join("county.geojson");
     let (code, out, err) = run(
         &[
             "db",
             "export",
             "--url",
-            &admin,
+            admin,
             "--out",
             geojson.to_str().unwrap(),
         ],
@@ -843,7 +844,7 @@ fn cli_init_account_pull_push_export(c: &Cluster) {
     let info = String::from_utf8_lossy(&info.stdout);
     // The grids and the county outline (the boundary layer of the county project).
     assert!(
-        info.contains(&format!("Feature Count: {}", county[0].1.grids.len() + 1)),
+        info.contains(&format!("Feature Count: {}", grids + 1)),
         "{info}"
     );
     let text = std::fs::read_to_string(&geojson).unwrap();
@@ -1005,7 +1006,17 @@ fn the_app_pulls_pushes_and_resolves_a_conflict_field_by_field(c: &Cluster) {
 // ---------------------------------------------------------------------------------------
 
 fn run_cli(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(BIN).args(args).output().unwrap();
+    run_cli_env(args, &[])
+}
+
+/// Run gridmap with `args` and the environment variables `env`: exit code, stdout, stderr.
+fn run_cli_env(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).to_string(),
@@ -1038,6 +1049,69 @@ fn a_township_login_is_held_to_the_rules_by_the_server(c: &Cluster) {
         county[0].1.grids[1].id.clone(),
         county[0].1.grids[2].id.clone(),
     );
+    refuses_bad_geometries_and_staff(&mut sql, &a);
+    keeps_the_log_and_stamps(&mut sql, &county, &a);
+    refuses_another_townships_territory(&mut sql, &county, &b);
+    // Rows from before the rules (NaN, bad staff) are left out and named, for everyone.
+    let mut adm = c.client(&admin);
+    force_bad_row(
+        &mut adm,
+        "grid",
+        "geom_ok",
+        &format!(
+            "UPDATE gridmap.grid SET geom = {NAN_SQUARE} WHERE township = 'T01' AND id = '{b}'"
+        ),
+    );
+    let c3 = county[0]
+        .1
+        .grids
+        .iter()
+        .filter(|g| g.level == 2)
+        .nth(20)
+        .unwrap()
+        .id
+        .clone();
+    force_bad_row(
+        &mut adm,
+        "grid",
+        "staff_ok",
+        &format!(
+            "UPDATE gridmap.grid SET staff = '\"just a string\"' WHERE township = 'T01' AND id = '{c3}'"
+        ),
+    );
+    let t2 = c.account("rules", "rules_t02", Account::Township("T02".into()));
+    let p2 = pull(&t2, "T02");
+    assert_eq!(p2.grids.len(), county[1].1.grids.len());
+    assert!(!db::neighbours(&p2).is_empty());
+    let p1 = pull(&t1, "T01");
+    let unusable: BTreeSet<&str> = p1
+        .input_notes
+        .iter()
+        .map(|n| n.feature_id.as_str())
+        .collect();
+    assert_eq!(unusable, BTreeSet::from([b.as_str(), c3.as_str()]));
+    assert!(p1.grid(&b).is_none() && p1.grid(&c3).is_none());
+    // A push from it leaves those rows as they are.
+    pushed(push(&t1, &p1, "T01"));
+    let left: i64 = adm
+        .query_one(
+            "SELECT count(*) FROM gridmap.grid WHERE township = 'T01' AND id = ANY($1)",
+            &[&vec![b.clone(), c3.clone()]],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 2);
+    // The county's audit runs and names them.
+    let (code, out, err) = run_cli(&["db", "audit", "--url", &admin, "--format", "json"]);
+    assert!(code.is_some_and(|c| c <= 1), "{code:?} {err}");
+    for id in [&b, &c3] {
+        assert!(out.contains(&format!("T01/{id}")), "{id} named: {out}");
+    }
+}
+
+/// 6, 7: NaN, bow-tie and empty geometries, and staff that is not a list of objects of
+/// texts, are refused on grid `a` of T01.
+fn refuses_bad_geometries_and_staff(sql: &mut postgres::Client, a: &str) {
     // 6: NaN, a bow-tie and an empty geometry are refused.
     for geom in [
         NAN_SQUARE.to_string(),
@@ -1064,6 +1138,11 @@ fn a_township_login_is_held_to_the_rules_by_the_server(c: &Cluster) {
             .unwrap_err();
         assert_eq!(sql_state(&e), "23514", "{staff}: {e}");
     }
+}
+
+/// 8: the change log and a row's stamps are the server's (grid `a` of T01 renamed, five
+/// level-2 grids deleted, by the login).
+fn keeps_the_log_and_stamps(sql: &mut postgres::Client, county: &[(String, Project)], a: &str) {
     // 8: the log and the stamps are the server's.
     let e = sql
         .execute(
@@ -1124,7 +1203,7 @@ fn a_township_login_is_held_to_the_rules_by_the_server(c: &Cluster) {
         .unwrap();
     let rows: Vec<(String, String, String)> =
         log.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-    let mut expected = vec![(a.clone(), "update".to_string(), "rules_t01".to_string())];
+    let mut expected = vec![(a.to_string(), "update".to_string(), "rules_t01".to_string())];
     expected.extend(
         deleted
             .iter()
@@ -1144,6 +1223,14 @@ fn a_township_login_is_held_to_the_rules_by_the_server(c: &Cluster) {
         ),
         (true, Some("renamed"))
     );
+}
+
+/// 9: a grid of T01 (under `b`) on another township's territory is refused at commit.
+fn refuses_another_townships_territory(
+    sql: &mut postgres::Client,
+    county: &[(String, Project)],
+    b: &str,
+) {
     // 9: another township's territory, at commit.
     let other = county[1].1.grids.iter().find(|g| g.level == 2).unwrap();
     let outline = county[1].1.grids.iter().find(|g| g.level == 1).unwrap();
@@ -1161,61 +1248,6 @@ fn a_township_login_is_held_to_the_rules_by_the_server(c: &Cluster) {
             e.as_db_error().is_some_and(|d| d.message().contains("T02")),
             "{e}"
         );
-    }
-    // Rows from before the rules (NaN, bad staff) are left out and named, for everyone.
-    let mut adm = c.client(&admin);
-    force_bad_row(
-        &mut adm,
-        "grid",
-        "geom_ok",
-        &format!(
-            "UPDATE gridmap.grid SET geom = {NAN_SQUARE} WHERE township = 'T01' AND id = '{b}'"
-        ),
-    );
-    let c3 = county[0]
-        .1
-        .grids
-        .iter()
-        .filter(|g| g.level == 2)
-        .nth(20)
-        .unwrap()
-        .id
-        .clone();
-    force_bad_row(
-        &mut adm,
-        "grid",
-        "staff_ok",
-        &format!(
-            "UPDATE gridmap.grid SET staff = '\"just a string\"' WHERE township = 'T01' AND id = '{c3}'"
-        ),
-    );
-    let t2 = c.account("rules", "rules_t02", Account::Township("T02".into()));
-    let p2 = pull(&t2, "T02");
-    assert_eq!(p2.grids.len(), county[1].1.grids.len());
-    assert!(!db::neighbours(&p2).is_empty());
-    let p1 = pull(&t1, "T01");
-    let unusable: BTreeSet<&str> = p1
-        .input_notes
-        .iter()
-        .map(|n| n.feature_id.as_str())
-        .collect();
-    assert_eq!(unusable, BTreeSet::from([b.as_str(), c3.as_str()]));
-    assert!(p1.grid(&b).is_none() && p1.grid(&c3).is_none());
-    // A push from it leaves those rows as they are.
-    pushed(push(&t1, &p1, "T01"));
-    let left: i64 = adm
-        .query_one(
-            "SELECT count(*) FROM gridmap.grid WHERE township = 'T01' AND id = ANY($1)",
-            &[&vec![b.clone(), c3.clone()]],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(left, 2);
-    // The county's audit runs and names them.
-    let (code, out, err) = run_cli(&["db", "audit", "--url", &admin, "--format", "json"]);
-    assert!(code.is_some_and(|c| c <= 1), "{code:?} {err}");
-    for id in [&b, &c3] {
-        assert!(out.contains(&format!("T01/{id}")), "{id} named: {out}");
     }
 }
 
@@ -1281,7 +1313,10 @@ fn a_failed_account_leaves_no_password_in_the_server_log(c: &Cluster) {
         &secret,
     )
     .unwrap_err();
-    assert!(e.en.contains("42501") || e.en.contains("permission"), "{e}");
+    assert!(
+        e.en().contains("42501") || e.en().contains("permission"),
+        "{e}"
+    );
     let log = std::fs::read_to_string(c.dir.join("server.log")).unwrap();
     assert!(
         log.contains("CREATE ROLE \"pwlog_new\""),
@@ -1372,7 +1407,7 @@ fn tls_with_the_countys_own_ca(c: &Cluster) {
         )
     };
     let encrypted = |u: &str| -> Result<bool, String> {
-        let (_, mut cl) = ops::open(Some(u)).map_err(|e| e.to_string())?;
+        let (_, mut cl) = ops::open(Some(u)).map_err(|e| gridmap::error::report(&e))?;
         Ok(cl
             .query_one(
                 "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -1406,7 +1441,7 @@ fn tls_with_the_countys_own_ca(c: &Cluster) {
     ))) else {
         panic!("connected without the root certificate")
     };
-    assert!(e.en.contains("root certificate"), "{e}");
+    assert!(e.en().contains("root certificate"), "{e}");
     // A self-signed server certificate listed as the root is trusted as itself.
     serve(&mut admin, "self.crt", "self.key");
     assert_eq!(
@@ -1436,7 +1471,7 @@ fn tls_with_the_countys_own_ca(c: &Cluster) {
         panic!("connected without TLS to a TLS-only server")
     };
     assert!(
-        e.en.contains("only encrypted connections") && !e.en.contains("wrong user or password"),
+        e.en().contains("only encrypted connections") && !e.en().contains("wrong user or password"),
         "{e}"
     );
     std::fs::write(&hba, old).unwrap();

@@ -136,13 +136,14 @@ pub fn run(
         t,
     );
 
-    std::fs::create_dir_all(dir).map_err(|e| DbError::new(e.to_string(), e.to_string()))?;
+    std::fs::create_dir_all(dir).map_err(|source| DbError::Folder {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let gpkg = dir.join("county.gpkg");
-    crate::io::gpkg::write(&whole, &gpkg)
-        .map_err(|e| DbError::new(e.to_string(), e.to_string()))?;
+    crate::io::gpkg::write(&whole, &gpkg)?;
     let t = Instant::now();
-    let local = crate::io::gpkg::read_native(&gpkg)
-        .map_err(|e| DbError::new(e.to_string(), e.to_string()))?;
+    let local = crate::io::gpkg::read_native(&gpkg)?;
     let load_local = t.elapsed().as_secs_f64();
     time(
         &mut rows,

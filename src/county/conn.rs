@@ -349,7 +349,7 @@ pub fn resolve(url: Option<&str>) -> Result<Target, DbError> {
         Some(t) if t.starts_with("postgres://") || t.starts_with("postgresql://") => {
             let (t, mode, root) = take_url_tls(t);
             tls = Tls::from_params(mode.as_deref(), root.as_deref())?;
-            postgres::Config::from_str(&t).map_err(|e| bad_url(&t, &e.to_string()))?
+            postgres::Config::from_str(&t).map_err(|e| bad_url(&t, e))?
         }
         _ => {
             let mut params = match text {
@@ -384,7 +384,7 @@ pub fn resolve(url: Option<&str>) -> Result<Target, DbError> {
                 .map(|(k, v)| format!("{k}={}", quote(v)))
                 .collect();
             let s = s.join(" ");
-            postgres::Config::from_str(&s).map_err(|e| bad_url(&s, &e.to_string()))?
+            postgres::Config::from_str(&s).map_err(|e| bad_url(&s, e))?
         }
     };
     if text.is_some_and(|t| t.starts_with("postgres")) && config.get_password().is_some() {
@@ -442,14 +442,11 @@ pub fn resolve(url: Option<&str>) -> Result<Target, DbError> {
     })
 }
 
-fn bad_url(url: &str, e: &str) -> DbError {
-    DbError::new(
-        format!("数据库地址无法识别：{}（{e}）", crate::error::quoted(url)),
-        format!(
-            "the database address cannot be read: {} ({e})",
-            crate::error::quoted(url)
-        ),
-    )
+fn bad_url(url: &str, source: postgres::Error) -> DbError {
+    DbError::Address {
+        url: url.to_string(),
+        source,
+    }
 }
 
 fn password_on_command_line() -> DbError {
@@ -460,7 +457,7 @@ fn password_on_command_line() -> DbError {
 }
 
 /// A PostgreSQL error as a message, with what gridmap was doing.
-pub fn pg_error(target: &str, e: &postgres::Error) -> DbError {
+pub fn pg_error(target: &str, e: postgres::Error) -> DbError {
     if let Some(db) = e.as_db_error() {
         let msg = db.message();
         let code = db.code().code();
@@ -493,71 +490,83 @@ pub fn pg_error(target: &str, e: &postgres::Error) -> DbError {
             ),
             _ => ("数据库报错", "the database reports an error"),
         };
-        return DbError::new(
-            format!("{target}：{zh}：{msg}（SQLSTATE {code}）"),
-            format!("{target}: {en}: {msg} (SQLSTATE {code})"),
-        );
+        return DbError::Server {
+            target: target.to_string(),
+            zh,
+            en,
+            message: msg.to_string(),
+            code: code.to_string(),
+            error: Box::new(e),
+        };
     }
+    let connection =
+        |zh: String, en: String, source: postgres::Error| DbError::Connection { zh, en, source };
     if e.is_closed() {
-        return DbError::new(
+        return connection(
             format!("{target}：与数据库的连接已断开。"),
             format!("{target}: the connection to the database was closed."),
+            e,
         );
     }
-    // "invalid configuration" alone says nothing: add the cause ("password missing").
+    // The whole chain, to recognise the failure ("invalid configuration" alone says
+    // nothing; its cause says "password missing").
     let mut what = e.to_string();
-    let mut cause = std::error::Error::source(e);
+    let mut cause = std::error::Error::source(&e);
     while let Some(c) = cause {
         what.push_str(&format!(": {c}"));
         cause = c.source();
     }
-    if let Some(tls) = tls_failure(e) {
-        return DbError::new(
+    if tls_failure(&e) {
+        return connection(
             format!(
-                "{target}：TLS 加密连接失败（服务器证书未通过验证，不是密码问题）：{tls}。县里的根证书用 sslrootcert=文件 指定；只加密不验证用 sslmode=require。"
+                "{target}：TLS 加密连接失败（服务器证书未通过验证，不是密码问题）。县里的根证书用 sslrootcert=文件 指定；只加密不验证用 sslmode=require。"
             ),
             format!(
-                "{target}: the TLS connection failed (the server's certificate was not accepted; not a password problem): {tls}. Name the county's root certificate with sslrootcert=FILE; sslmode=require encrypts without checking."
+                "{target}: the TLS connection failed (the server's certificate was not accepted; not a password problem). Name the county's root certificate with sslrootcert=FILE; sslmode=require encrypts without checking."
             ),
+            e,
         );
     }
     if what.contains("server does not support TLS") {
-        return DbError::new(
+        return connection(
             format!("{target}：服务器不支持加密连接，而 sslmode 要求加密。"),
             format!("{target}: the server does not support TLS and sslmode requires it."),
+            e,
         );
     }
     if what.contains("password missing") {
-        return DbError::new(
+        return connection(
             format!(
                 "{target}：需要密码：写入 ~/.pgpass（Windows：%APPDATA%\\postgresql\\pgpass.conf）、设置 PGPASSWORD，或在程序中输入。"
             ),
             format!(
                 "{target}: a password is needed: put it in ~/.pgpass (Windows: %APPDATA%\\postgresql\\pgpass.conf), set PGPASSWORD, or type it in the app."
             ),
+            e,
         );
     }
-    DbError::new(
-        format!("无法连接或访问数据库 {target}：{what}"),
-        format!("cannot reach the database {target}: {what}"),
+    connection(
+        format!("无法连接或访问数据库 {target}"),
+        format!("cannot reach the database {target}"),
+        e,
     )
 }
 
-/// The certificate problem in an error's chain, if the failure was TLS.
-fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+/// Whether the failure in an error's chain was the TLS certificate check.
+fn tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cur {
-        if let Some(r) = c.downcast_ref::<rustls::Error>() {
-            return Some(r.to_string());
+        if c.downcast_ref::<rustls::Error>().is_some() {
+            return true;
         }
         if let Some(io) = c.downcast_ref::<std::io::Error>()
-            && let Some(r) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+            && io.get_ref().is_some_and(|i| i.is::<rustls::Error>())
         {
-            return Some(r.to_string());
+            return true;
         }
         cur = c.source();
     }
-    None
+    false
 }
 
 /// The server certificate check of an `sslmode`.
@@ -654,18 +663,18 @@ const SYSTEM_BUNDLES: [&str; 3] = [
 
 fn read_pem(path: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, DbError> {
     use rustls::pki_types::pem::PemObject;
-    let bad = |e: &dyn std::fmt::Display| {
-        DbError::new(
-            format!("无法读取根证书 {}：{e}", path.display()),
-            format!("cannot read the root certificate {}: {e}", path.display()),
-        )
+    let bad = |source| DbError::Certificate {
+        path: path.to_path_buf(),
+        source,
     };
     let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(path)
-        .map_err(|e| bad(&e))?
+        .map_err(bad)?
         .collect::<Result<_, _>>()
-        .map_err(|e| bad(&e))?;
+        .map_err(bad)?;
     if certs.is_empty() {
-        return Err(bad(&"no certificate (PEM) in it"));
+        return Err(DbError::NoCertificate {
+            path: path.to_path_buf(),
+        });
     }
     Ok(certs)
 }
@@ -673,12 +682,6 @@ fn read_pem(path: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static
 /// The rustls client configuration of a target's `sslmode` and roots.
 fn tls_config(tls: &Tls) -> Result<rustls::ClientConfig, DbError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let setup = |e: &dyn std::fmt::Display| {
-        DbError::new(
-            format!("TLS 设置失败：{e}"),
-            format!("TLS setup failed: {e}"),
-        )
-    };
     let verify = match tls.mode {
         SslMode::Disable => false,
         SslMode::Prefer | SslMode::Require => tls.roots.is_some(),
@@ -691,7 +694,7 @@ fn tls_config(tls: &Tls) -> Result<rustls::ClientConfig, DbError> {
                 let certs = read_pem(path)?;
                 let (_, ignored) = store.add_parsable_certificates(certs.iter().cloned());
                 if store.is_empty() && ignored > 0 {
-                    return Err(setup(&format!("{}: no usable certificate", path.display())));
+                    return Err(DbError::UnusableCertificate { path: path.clone() });
                 }
                 certs
             }
@@ -710,7 +713,7 @@ fn tls_config(tls: &Tls) -> Result<rustls::ClientConfig, DbError> {
             provider.clone(),
         )
         .build()
-        .map_err(|e| setup(&e))?;
+        .map_err(|e| DbError::TlsSetup(Box::new(e)))?;
         (Some(chain), pinned)
     } else {
         (None, Vec::new())
@@ -723,7 +726,7 @@ fn tls_config(tls: &Tls) -> Result<rustls::ClientConfig, DbError> {
     };
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| setup(&e))?
+        .map_err(|e| DbError::TlsSetup(Box::new(e)))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth())
@@ -735,7 +738,7 @@ pub fn connect(target: &Target) -> Result<postgres::Client, DbError> {
     target
         .config
         .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
-        .map_err(|e| pg_error(&target.display, &e))
+        .map_err(|e| pg_error(&target.display, e))
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@
 
 use super::conn::pg_error;
 use super::{
-    Choice, Conflict, DbError, PushOutcome, Pushed, Row, ServerRow, SyncState, keyed_rows,
-    layer_name, layer_of, local_changes, outline_finding, seam_findings,
+    Choice, Conflict, DbError, PushOutcome, Pushed, Row, RowError, ServerRow, SyncState,
+    keyed_rows, layer_name, layer_of, local_changes, outline_finding, seam_findings,
 };
 use crate::audit::{AuditConfig, Finding};
 use crate::model::{Crs, Grid, InputNote, Layer, Project};
@@ -54,7 +54,7 @@ pub enum Account {
 }
 
 fn err(e: postgres::Error) -> DbError {
-    pg_error("县级数据库 county database", &e)
+    pg_error("县级数据库 county database", e)
 }
 
 /// Create or upgrade the schema, the PostGIS extension and the group roles. `srid` is the
@@ -289,33 +289,38 @@ fn count(v: Option<i32>) -> Option<u32> {
     v.and_then(|n| u32::try_from(n).ok())
 }
 
-fn unreadable(township: &str, id: &str, what: &str) -> DbError {
-    DbError::new(
-        format!("县级数据库中乡镇 {township} 的要素 {id} 无法读取：{what}"),
-        format!(
-            "feature {id} of township {township} in the county database cannot be read: {what}"
-        ),
-    )
+fn unreadable(township: &str, id: &str, source: RowError) -> DbError {
+    DbError::Unreadable {
+        township: township.to_string(),
+        id: id.to_string(),
+        source,
+    }
 }
 
-fn geometry(r: &postgres::Row, i: usize) -> Result<Geometry<f64>, String> {
+fn geometry(r: &postgres::Row, i: usize) -> Result<Geometry<f64>, RowError> {
     r.try_get::<_, wkb::Decode<Geometry<f64>>>(i)
-        .map_err(|e| e.to_string())?
+        .map_err(RowError::Decode)?
         .geometry
-        .ok_or_else(|| "no geometry".to_string())
+        .ok_or(RowError::NoGeometry)
 }
 
 /// A grid as stored (columns as in [`GRID_COLUMNS`]), with its township.
 fn grid_of(r: &postgres::Row) -> Result<(String, Grid, ServerMeta), DbError> {
     let township: String = r.get(0);
     let id: String = r.get(1);
-    let bad = |e: String| unreadable(&township, &id, &e);
+    let bad = |e: RowError| unreadable(&township, &id, e);
     let mp = match geometry(r, 14).map_err(bad)? {
         Geometry::MultiPolygon(mp) => mp,
-        g => return Err(bad(crate::io::features::geometry_kind(&g).to_string())),
+        g => {
+            return Err(bad(RowError::Kind {
+                layer: layer_name(Layer::Grids),
+                id: id.clone(),
+                kind: crate::io::features::geometry_kind(&g),
+            }));
+        }
     };
     if !finite(&mp) {
-        return Err(bad("NaN or infinite coordinates".into()));
+        return Err(bad(RowError::NotFinite));
     }
     let mut g = Grid::new(
         id.clone(),
@@ -328,8 +333,7 @@ fn grid_of(r: &postgres::Row) -> Result<(String, Grid, ServerMeta), DbError> {
     g.households = count(r.get(9));
     g.population = count(r.get(10));
     g.notes = r.get(11);
-    g.staff =
-        serde_json::from_value(r.get::<_, Value>(12)).map_err(|e| bad(format!("staff: {e}")))?;
+    g.staff = serde_json::from_value(r.get::<_, Value>(12)).map_err(|e| bad(RowError::Staff(e)))?;
     g.extra = match r.get::<_, Value>(13) {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -355,15 +359,15 @@ fn feature_of(r: &postgres::Row) -> Result<(String, Row, ServerMeta), DbError> {
     let township: String = r.get(0);
     let id: String = r.get(1);
     let layer: String = r.get(5);
-    let bad = |e: String| unreadable(&township, &id, &e);
-    let layer = layer_of(&layer).ok_or_else(|| bad(format!("layer {layer}")))?;
+    let bad = |e: RowError| unreadable(&township, &id, e);
+    let layer = layer_of(&layer).ok_or_else(|| bad(RowError::Layer(layer.clone())))?;
     let extra = match r.get::<_, Value>(9) {
         Value::Object(m) => m,
         _ => Map::new(),
     };
     let geometry = geometry(r, 10).map_err(bad)?;
     if !finite(&geometry) {
-        return Err(bad("NaN or infinite coordinates".into()));
+        return Err(bad(RowError::NotFinite));
     }
     let row = Row::of_feature(
         layer,
@@ -413,13 +417,14 @@ fn decode<T: Send>(
             f(r).map_err(|e| {
                 let township: String = r.try_get(0).unwrap_or_default();
                 let id: String = r.try_get(1).unwrap_or_default();
+                let (zh, en) = e.lines();
                 (
                     township,
                     InputNote {
                         feature_id: id,
                         layer: "county",
-                        zh: e.zh.clone(),
-                        en: e.en.clone(),
+                        zh,
+                        en,
                         fatal: true,
                     },
                 )
@@ -495,7 +500,7 @@ fn project_of<'a>(
         // changed behind gridmap's back; a row left out would be deleted by the next push.
         r.clone()
             .place(&mut p)
-            .map_err(|e| unreadable(name, &r.id, &e))?;
+            .map_err(|e| unreadable(name, &r.id, e))?;
     }
     Ok(p)
 }
@@ -629,6 +634,24 @@ fn shared_settings(project: &Project) -> Value {
     Value::Object(s)
 }
 
+/// One change-log entry of a push: key, action, old row, new row.
+type LogEntry = (String, &'static str, Option<Row>, Option<Row>);
+
+/// What a push does, worked out before anything is written.
+#[derive(Default)]
+struct PushPlan {
+    /// Rows to write, by key (None deletes).
+    writes: BTreeMap<String, Option<Row>>,
+    /// Rows the local project must take to match the server (None deletes).
+    take: Vec<(String, Option<Row>)>,
+    /// The change log: what each write or discarded version is for.
+    log: Vec<LogEntry>,
+    /// Conflicts without a choice: nothing is written while there are any.
+    conflicts: Vec<Conflict>,
+    /// Conflicts resolved by a choice.
+    resolved: usize,
+}
+
 /// Check a township's project in. `choices` resolves conflicts found by an earlier push;
 /// without a choice for each, nothing is written and the conflicts come back. A push that
 /// opens the township's seam (gaps or overlaps along its outline that were not there
@@ -657,8 +680,52 @@ pub fn push(
     }
     let local = keyed_rows(project)?;
     let mut tx = client.transaction().map_err(err)?;
-    check_schema(&mut tx)?;
-    let who = account(&mut tx)?;
+    let (who, srid) = check_push(&mut tx, project, township, force)?;
+    lock_township(&mut tx, project, township, &who)?;
+    // Rows the server holds but gridmap cannot use are left as they are.
+    let server_rows = load_rows(&mut tx, Some(township))?
+        .0
+        .remove(township)
+        .unwrap_or_default();
+    let plan = plan_push(&local, &sync, &server_rows, choices);
+    if !plan.conflicts.is_empty() {
+        return Ok(PushOutcome::Conflicts(plan.conflicts));
+    }
+    // The outline is the county's.
+    if who != Account::County
+        && let Some(id) = outline_written(&plan.writes, &server_rows)
+    {
+        return Ok(PushOutcome::Refused(vec![outline_finding(id)]));
+    }
+    let touches_geometry = plan.writes.keys().any(|k| k.starts_with("grids/"));
+    if touches_geometry && !force {
+        let new = new_seam_findings(project, township, srid, &server_rows, &plan.writes)?;
+        if !new.is_empty() {
+            return Ok(PushOutcome::Refused(new));
+        }
+    }
+    let versions = write_push(&mut tx, project, township, srid, &server_rows, &plan)?;
+    tx.commit().map_err(err)?;
+    Ok(PushOutcome::Pushed(pushed(
+        &sync,
+        township,
+        server,
+        &server_rows,
+        plan,
+        &versions,
+    )))
+}
+
+/// The schema is current, the account may push `township` (with `force`, only a county
+/// account) and the project is in the county's CRS; the account and the county's SRID.
+fn check_push(
+    tx: &mut Transaction,
+    project: &Project,
+    township: &str,
+    force: bool,
+) -> Result<(Account, u32), DbError> {
+    check_schema(tx)?;
+    let who = account(tx)?;
     match &who {
         Account::County => {}
         Account::Township(t) if t == township => {}
@@ -683,7 +750,7 @@ pub fn push(
             "only a county account may force a push.",
         ));
     }
-    let srid = county_srid(&mut tx)?;
+    let srid = county_srid(tx)?;
     if project.crs.epsg != srid {
         return Err(DbError::new(
             format!(
@@ -696,8 +763,17 @@ pub fn push(
             ),
         ));
     }
-    // The township row is the push's lock: pushes of one township take turns, pushes of
-    // different townships run side by side.
+    Ok((who, srid))
+}
+
+/// Lock the township's row, the push's lock: pushes of one township take turns, pushes of
+/// different townships run side by side. A county account's first push creates it.
+fn lock_township(
+    tx: &mut Transaction,
+    project: &Project,
+    township: &str,
+    who: &Account,
+) -> Result<(), DbError> {
     let locked = tx
         .query_opt(
             "SELECT name FROM gridmap.township WHERE code = $1 FOR UPDATE",
@@ -705,7 +781,7 @@ pub fn push(
         )
         .map_err(err)?;
     if locked.is_none() {
-        if who != Account::County {
+        if *who != Account::County {
             return Err(unknown_township(township));
         }
         tx.execute(
@@ -714,26 +790,25 @@ pub fn push(
         )
         .map_err(err)?;
     }
-    // Rows the server holds but gridmap cannot use are left as they are.
-    let server_rows = load_rows(&mut tx, Some(township))?
-        .0
-        .remove(township)
-        .unwrap_or_default();
-    let changes = local_changes(&local, &sync);
+    Ok(())
+}
+
+/// Compare every row here, as last pulled and on the server: what to write, what to take,
+/// what to log and the conflicts (resolved by `choices` where they have one).
+fn plan_push(
+    local: &BTreeMap<String, Row>,
+    sync: &SyncState,
+    server_rows: &BTreeMap<String, ServerRow>,
+    choices: &BTreeMap<String, Choice>,
+) -> PushPlan {
+    let changes = local_changes(local, sync);
     let changed: BTreeSet<String> = changes
         .changed
         .iter()
         .map(Row::key)
         .chain(changes.deleted.iter().cloned())
         .collect();
-
-    // What to write (key -> row, None deletes), what the local project must take, the
-    // change log, and the conflicts left.
-    let mut writes: BTreeMap<String, Option<Row>> = BTreeMap::new();
-    let mut take: Vec<(String, Option<Row>)> = Vec::new();
-    let mut log: Vec<(String, &'static str, Option<Row>, Option<Row>)> = Vec::new();
-    let mut conflicts = Vec::new();
-    let mut resolved = 0;
+    let mut plan = PushPlan::default();
     let keys: BTreeSet<&String> = local
         .keys()
         .chain(sync.base.keys())
@@ -752,7 +827,7 @@ pub fn push(
                 (None, None) => false,
             };
             if moved {
-                take.push((key.clone(), theirs.map(|s| s.row.clone())));
+                plan.take.push((key.clone(), theirs.map(|s| s.row.clone())));
             }
             continue;
         }
@@ -766,18 +841,33 @@ pub fn push(
             continue;
         }
         if same_base {
-            log.push((
+            plan.log.push((
                 key.clone(),
                 if mine.is_some() { "write" } else { "delete" },
                 theirs.map(|s| s.row.clone()),
                 mine.cloned(),
             ));
-            writes.insert(key.clone(), mine.cloned());
+            plan.writes.insert(key.clone(), mine.cloned());
             continue;
         }
-        match choices.get(key) {
-            None => conflicts.push(Conflict {
-                key: key.clone(),
+        plan.conflict(key, mine, theirs, choices.get(key));
+    }
+    plan
+}
+
+impl PushPlan {
+    /// A row changed here and on the server: a conflict left, or resolved by `choice`.
+    fn conflict(
+        &mut self,
+        key: &str,
+        mine: Option<&Row>,
+        theirs: Option<&ServerRow>,
+        choice: Option<&Choice>,
+    ) {
+        let key = key.to_string();
+        match choice {
+            None => self.conflicts.push(Conflict {
+                key,
                 mine: mine.cloned(),
                 theirs: theirs.map(|s| s.row.clone()),
                 their_version: theirs.map_or(0, |s| s.version),
@@ -785,118 +875,128 @@ pub fn push(
                 at: theirs.map(|s| s.at.clone()).unwrap_or_default(),
             }),
             Some(Choice::Mine) => {
-                resolved += 1;
-                log.push((
+                self.resolved += 1;
+                self.log.push((
                     key.clone(),
                     "conflict: mine",
                     theirs.map(|s| s.row.clone()),
                     mine.cloned(),
                 ));
-                writes.insert(key.clone(), mine.cloned());
+                self.writes.insert(key, mine.cloned());
             }
             Some(Choice::Theirs) => {
-                resolved += 1;
-                log.push((
+                self.resolved += 1;
+                self.log.push((
                     key.clone(),
                     "conflict: theirs",
                     mine.cloned(),
                     theirs.map(|s| s.row.clone()),
                 ));
-                take.push((key.clone(), theirs.map(|s| s.row.clone())));
+                self.take.push((key, theirs.map(|s| s.row.clone())));
             }
             Some(Choice::Merged(r)) => {
-                resolved += 1;
+                self.resolved += 1;
                 let mut r = r.clone();
                 r.id = key.split_once('/').map_or(r.id, |(_, id)| id.to_string());
-                log.push((
+                self.log.push((
                     key.clone(),
                     "conflict: merged (old = theirs)",
                     theirs.map(|s| s.row.clone()),
                     Some(r.clone()),
                 ));
-                log.push((
+                self.log.push((
                     key.clone(),
                     "conflict: merged (old = mine)",
                     mine.cloned(),
                     Some(r.clone()),
                 ));
-                writes.insert(key.clone(), Some(r.clone()));
-                take.push((key.clone(), Some(r)));
+                self.writes.insert(key.clone(), Some(r.clone()));
+                self.take.push((key, Some(r)));
             }
         }
     }
-    if !conflicts.is_empty() {
-        return Ok(PushOutcome::Conflicts(conflicts));
-    }
+}
 
-    // The outline is the county's.
-    if who != Account::County {
-        for (key, row) in &writes {
-            let before = server_rows.get(key).map(|s| &s.row);
-            let level1 = |r: Option<&Row>| {
-                r.is_some_and(|r| {
-                    r.layer == Layer::Grids && r.attrs.get("level") == Some(&Value::from(1))
-                })
-            };
-            if (level1(before) || level1(row.as_ref()))
-                && (before.map(|r| (&r.geometry, r.attrs.get("level")))
-                    != row.as_ref().map(|r| (&r.geometry, r.attrs.get("level"))))
-            {
-                let id = key.split_once('/').map_or(key.as_str(), |k| k.1);
-                return Ok(PushOutcome::Refused(vec![outline_finding(id)]));
+/// The id of a level-1 grid (the township's outline, the county's) whose geometry or level
+/// these writes would change.
+fn outline_written<'a>(
+    writes: &'a BTreeMap<String, Option<Row>>,
+    server_rows: &BTreeMap<String, ServerRow>,
+) -> Option<&'a str> {
+    let level1 = |r: Option<&Row>| {
+        r.is_some_and(|r| r.layer == Layer::Grids && r.attrs.get("level") == Some(&Value::from(1)))
+    };
+    writes.iter().find_map(|(key, row)| {
+        let before = server_rows.get(key).map(|s| &s.row);
+        ((level1(before) || level1(row.as_ref()))
+            && (before.map(|r| (&r.geometry, r.attrs.get("level")))
+                != row.as_ref().map(|r| (&r.geometry, r.attrs.get("level")))))
+        .then(|| key.split_once('/').map_or(key.as_str(), |k| k.1))
+    })
+}
+
+/// The seam: findings along the township's outline after these writes that were not
+/// there before.
+fn new_seam_findings(
+    project: &Project,
+    township: &str,
+    srid: u32,
+    server_rows: &BTreeMap<String, ServerRow>,
+    writes: &BTreeMap<String, Option<Row>>,
+) -> Result<Vec<Finding>, DbError> {
+    let config = AuditConfig::from_settings(&project.settings);
+    let crs = Crs::epsg(srid);
+    let before = project_of(township, crs, server_rows.values().map(|s| &s.row))?;
+    // The server's rows with this push's writes over them (references, no copies).
+    let mut after_rows: BTreeMap<&String, &Row> =
+        server_rows.iter().map(|(k, s)| (k, &s.row)).collect();
+    for (key, row) in writes {
+        match row {
+            Some(r) => {
+                after_rows.insert(key, r);
+            }
+            None => {
+                after_rows.remove(key);
             }
         }
     }
+    let after = project_of(township, crs, after_rows.into_values())?;
+    let seen: BTreeSet<(String, Vec<String>)> = seam_findings(&before, &config)
+        .into_iter()
+        .map(|f| (f.kind.as_str().to_string(), f.ids))
+        .collect();
+    Ok(seam_findings(&after, &config)
+        .into_iter()
+        .filter(|f| !seen.contains(&(f.kind.as_str().to_string(), f.ids.clone())))
+        .collect())
+}
 
-    // The seam: findings along the outline after the push that were not there before.
-    let touches_geometry = writes.keys().any(|k| k.starts_with("grids/"));
-    if touches_geometry && !force {
-        let config = AuditConfig::from_settings(&project.settings);
-        let crs = Crs::epsg(srid);
-        let before = project_of(township, crs, server_rows.values().map(|s| &s.row))?;
-        // The server's rows with this push's writes over them (references, no copies).
-        let mut after_rows: BTreeMap<&String, &Row> =
-            server_rows.iter().map(|(k, s)| (k, &s.row)).collect();
-        for (key, row) in &writes {
-            match row {
-                Some(r) => {
-                    after_rows.insert(key, r);
-                }
-                None => {
-                    after_rows.remove(key);
-                }
-            }
-        }
-        let after = project_of(township, crs, after_rows.into_values())?;
-        let seen: BTreeSet<(String, Vec<String>)> = seam_findings(&before, &config)
-            .into_iter()
-            .map(|f| (f.kind.as_str().to_string(), f.ids))
-            .collect();
-        let new: Vec<Finding> = seam_findings(&after, &config)
-            .into_iter()
-            .filter(|f| !seen.contains(&(f.kind.as_str().to_string(), f.ids.clone())))
-            .collect();
-        if !new.is_empty() {
-            return Ok(PushOutcome::Refused(new));
-        }
-    }
-
-    // Write.
+/// Write the plan's rows, log the versions it discards and stamp the township (not yet
+/// committed); every row's version after the writes.
+fn write_push(
+    tx: &mut Transaction,
+    project: &Project,
+    township: &str,
+    srid: u32,
+    server_rows: &BTreeMap<String, ServerRow>,
+    plan: &PushPlan,
+) -> Result<BTreeMap<String, i64>, DbError> {
     let mut versions: BTreeMap<String, i64> = server_rows
         .iter()
         .map(|(k, s)| (k.clone(), s.version))
         .collect();
-    check_geometries(&mut tx, srid, &writes)?;
+    check_geometries(tx, srid, &plan.writes)?;
     // The database logs every write itself (by session_user, at its own clock); what a
     // write is for goes with it as the reason (gridmap.reason), and a version this push
     // discards without writing it is logged through gridmap.log_discarded.
-    let reason_of: BTreeMap<&String, &str> = log
+    let reason_of: BTreeMap<&String, &str> = plan
+        .log
         .iter()
         .filter(|(_, a, _, _)| WRITTEN_REASONS.contains(a))
         .map(|(k, a, _, _)| (k, *a))
         .collect();
     let mut by_reason: BTreeMap<&str, BTreeMap<String, Option<Row>>> = BTreeMap::new();
-    for (k, row) in &writes {
+    for (k, row) in &plan.writes {
         by_reason
             .entry(reason_of.get(k).copied().unwrap_or(""))
             .or_default()
@@ -905,25 +1005,34 @@ pub fn push(
     for (reason, rows) in &by_reason {
         tx.execute("SELECT set_config('gridmap.reason', $1, true)", &[reason])
             .map_err(err)?;
-        write_rows(&mut tx, township, srid, rows, &mut versions)?;
+        write_rows(tx, township, srid, rows, &mut versions)?;
     }
     tx.execute("SELECT set_config('gridmap.reason', '', true)", &[])
         .map_err(err)?;
-    log_discarded(&mut tx, township, &log)?;
+    log_discarded(tx, township, &plan.log)?;
     tx.execute(
         "UPDATE gridmap.township SET version = version + 1, synced_at = now(), synced_by = session_user,
            settings = $2, name = CASE WHEN name = '' THEN $3 ELSE name END WHERE code = $1",
         &[&township, &shared_settings(project), &project.name],
     )
     .map_err(err)?;
-    tx.commit().map_err(err)?;
+    Ok(versions)
+}
 
-    // The new base: every row as the server now holds it.
+/// A committed push's outcome, with the new base: every row as the server now holds it.
+fn pushed(
+    sync: &SyncState,
+    township: &str,
+    server: &str,
+    server_rows: &BTreeMap<String, ServerRow>,
+    plan: PushPlan,
+    versions: &BTreeMap<String, i64>,
+) -> Pushed {
     let mut base: BTreeMap<String, (i64, String)> = BTreeMap::new();
-    for (k, s) in &server_rows {
+    for (k, s) in server_rows {
         base.insert(k.clone(), (s.version, s.row.hash()));
     }
-    for (k, row) in &writes {
+    for (k, row) in &plan.writes {
         match row {
             Some(r) => {
                 base.insert(k.clone(), (versions[k], r.hash()));
@@ -938,12 +1047,12 @@ pub fn push(
     } else {
         sync.pulled_at.clone()
     };
-    let deleted = writes.values().filter(|r| r.is_none()).count();
-    Ok(PushOutcome::Pushed(Pushed {
-        written: writes.len() - deleted,
+    let deleted = plan.writes.values().filter(|r| r.is_none()).count();
+    Pushed {
+        written: plan.writes.len() - deleted,
         deleted,
-        resolved,
-        take,
+        resolved: plan.resolved,
+        take: plan.take,
         sync: SyncState {
             township: township.to_string(),
             server: server.to_string(),
@@ -951,7 +1060,7 @@ pub fn push(
             pushed_at: now_text(),
             base,
         },
-    }))
+    }
 }
 
 fn opt_i32(v: Option<&Value>) -> Option<i32> {
@@ -1105,11 +1214,7 @@ fn write_rows(
     Ok(())
 }
 
-fn log_discarded(
-    tx: &mut Transaction,
-    township: &str,
-    log: &[(String, &'static str, Option<Row>, Option<Row>)],
-) -> Result<(), DbError> {
+fn log_discarded(tx: &mut Transaction, township: &str, log: &[LogEntry]) -> Result<(), DbError> {
     for (key, action, old, new) in log {
         if WRITTEN_REASONS.contains(action) || matches!(*action, "write" | "delete") {
             continue;
@@ -1215,6 +1320,7 @@ pub fn load_county(client: &mut Client) -> Result<Project, DbError> {
     for (t, row, _) in ok {
         let p = townships.entry(t).or_default();
         if let Err(e) = row.place(p) {
+            let e = crate::error::report(&e);
             p.input_notes.push(crate::model::InputNote {
                 feature_id: e.clone(),
                 layer: "features",

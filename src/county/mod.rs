@@ -11,7 +11,10 @@
 pub mod bench;
 pub mod conn;
 pub mod db;
+mod error;
 pub mod ops;
+
+pub use error::{DbError, RowError};
 
 use crate::audit::{AuditConfig, Finding, Kind, Severity};
 use crate::edit::{Change, LayerChanges, Transaction};
@@ -33,30 +36,6 @@ pub const NEIGHBOURS_KEY: &str = "county_neighbours";
 pub const NEIGHBOUR_STRIP_M: f64 = 500.0;
 /// A finding closer than this (metres) to a township's outline is at its seam.
 pub const SEAM_TOL_M: f64 = 1.0;
-
-/// A message in Chinese and English.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DbError {
-    pub zh: String,
-    pub en: String,
-}
-
-impl DbError {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        DbError {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::error::bilingual(&self.zh, &self.en))
-    }
-}
-
-impl std::error::Error for DbError {}
 
 /// The table name of a layer, as rows and keys name it.
 pub fn layer_name(layer: Layer) -> &'static str {
@@ -224,22 +203,30 @@ impl Row {
         }
     }
 
-    fn polygons(&self) -> Result<MultiPolygon<f64>, String> {
+    /// The row's geometry is of a kind its layer does not hold.
+    fn wrong_kind(&self, g: &Geometry<f64>) -> RowError {
+        RowError::Kind {
+            layer: layer_name(self.layer),
+            id: self.id.clone(),
+            kind: crate::io::features::geometry_kind(g),
+        }
+    }
+
+    fn polygons(&self) -> Result<MultiPolygon<f64>, RowError> {
         match &self.geometry {
             Geometry::MultiPolygon(mp) => Ok(mp.clone()),
             Geometry::Polygon(p) => Ok(MultiPolygon(vec![p.clone()])),
-            g => Err(format!(
-                "{} {}: {}",
-                layer_name(self.layer),
-                self.id,
-                crate::io::features::geometry_kind(g)
-            )),
+            g => Err(self.wrong_kind(g)),
         }
     }
 
     /// Add the feature to its layer of `project`.
-    pub fn place(self, project: &mut Project) -> Result<(), String> {
-        let bad = |e: serde_json::Error| format!("{} {}: {e}", layer_name(self.layer), self.id);
+    pub fn place(self, project: &mut Project) -> Result<(), RowError> {
+        let bad = |source: serde_json::Error| RowError::Attributes {
+            layer: layer_name(self.layer),
+            id: self.id.clone(),
+            source,
+        };
         if self.layer == Layer::Grids {
             let a: GridAttrs =
                 serde_json::from_value(Value::Object(self.attrs.clone())).map_err(bad)?;
@@ -262,13 +249,7 @@ impl Row {
                 let geometry = match &self.geometry {
                     Geometry::MultiLineString(m) => m.clone(),
                     Geometry::LineString(l) => geo::MultiLineString(vec![l.clone()]),
-                    g => {
-                        return Err(format!(
-                            "rivers {}: {}",
-                            self.id,
-                            crate::io::features::geometry_kind(g)
-                        ));
-                    }
+                    g => return Err(self.wrong_kind(g)),
                 };
                 project.rivers.push(River {
                     id: self.id,
@@ -291,11 +272,7 @@ impl Row {
             }),
             Layer::Villages => {
                 let Geometry::Point(location) = self.geometry else {
-                    return Err(format!(
-                        "villages {}: {}",
-                        self.id,
-                        crate::io::features::geometry_kind(&self.geometry)
-                    ));
+                    return Err(self.wrong_kind(&self.geometry));
                 };
                 project.villages.push(Village {
                     id: self.id,

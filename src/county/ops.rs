@@ -17,13 +17,6 @@ pub fn open(url: Option<&str>) -> Result<(Target, postgres::Client), DbError> {
     Ok((target, client))
 }
 
-/// A bilingual message (Chinese line, English line) as a [`DbError`].
-fn from_message(e: impl std::fmt::Display) -> DbError {
-    let m = e.to_string();
-    let (zh, en) = m.split_once('\n').unwrap_or((&m, &m));
-    DbError::new(zh, en)
-}
-
 /// Pull `township` into the project file `out` (a GeoPackage); the project. An existing
 /// file is replaced only with `replace` (`--force`, or the app's save dialog that asked),
 /// and only when it is a GeoPackage; never a project holding changes not yet pushed.
@@ -79,7 +72,7 @@ pub fn pull_to_file(
     }
     let mut client = conn::connect(target)?;
     let project = db::pull(&mut client, township, &target.display)?;
-    crate::io::gpkg::write(&project, out).map_err(from_message)?;
+    crate::io::gpkg::write(&project, out)?;
     Ok(project)
 }
 
@@ -110,7 +103,7 @@ pub fn push_file(
     take: Option<&Choice>,
     force: bool,
 ) -> Result<PushFile, DbError> {
-    let project = crate::io::open(&[file], &Default::default()).map_err(from_message)?;
+    let project = crate::io::open(&[file], &Default::default())?;
     let (target, mut client) = open(url)?;
     let mut outcome = db::push(
         &mut client,
@@ -138,7 +131,7 @@ pub fn push_file(
     if let PushOutcome::Pushed(p) = &outcome
         && crate::io::gpkg::is_native(file).unwrap_or(false)
     {
-        crate::io::gpkg::write(&after_push(&project, p), file).map_err(from_message)?;
+        crate::io::gpkg::write(&after_push(&project, p), file)?;
         wrote_back = true;
     }
     Ok(PushFile {

@@ -619,29 +619,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
         .filter(|g| g.parent.as_deref() == Some(v.id.as_str()))
         .count()
         .max(1);
-    let (w, h) = match (opts.orientation, extent) {
-        // Turn the sheet the way that gives the larger map beside or under the table.
-        (Orientation::Auto, Some(e)) => {
-            let p = opts.paper.unwrap_or(Paper::a(3));
-            [(p.width, p.height), (p.height, p.width)]
-                .into_iter()
-                .min_by(|a, b| {
-                    let scale = |(w, h): (f64, f64)| {
-                        let st = Style::new(w, h, opts.mono);
-                        let area = sheet_area(w, h, margin(opts, &st), &title, &st);
-                        let r = village_split(area, w > h, n_rows, 2.6 * st.u, st.u).0;
-                        Frame::fit(r, e, opts.scale, planar).scale
-                    };
-                    // Equal scales: the sheet shaped like the village.
-                    let wide = (e[2] - e[0]) > (e[3] - e[1]);
-                    scale(*a)
-                        .total_cmp(&scale(*b))
-                        .then(((a.0 > a.1) != wide).cmp(&((b.0 > b.1) != wide)))
-                })
-                .unwrap_or((p.width, p.height))
-        }
-        _ => sheet(opts, Paper::a(3), extent, false),
-    };
+    let (w, h) = village_sheet(opts, extent, &title, n_rows, planar);
     let style = Style::new(w, h, opts.mono);
     let u = style.u;
     let mut svg = Svg::new();
@@ -662,23 +640,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
     };
     // The table beside the map (landscape) or under it (portrait).
     let tsize = 2.6 * u;
-    let rows: Vec<Vec<String>> = std::iter::once(
-        ["序号", "网格名称", "网格编码", "网格员", "联系电话"]
-            .map(String::from)
-            .to_vec(),
-    )
-    .chain(members.iter().enumerate().map(|(k, &i)| {
-        let g = &project.grids[i];
-        let (names, phones) = g.people(ROLE_GRID_WORKER);
-        vec![
-            (k + 1).to_string(),
-            g.label().to_string(),
-            g.code.clone(),
-            names,
-            phones,
-        ]
-    }))
-    .collect();
+    let rows = village_rows(project, &members);
     let (map_rect, table_at, cols) = village_split(area, w > h, rows.len(), tsize, u);
     table(
         &mut svg,
@@ -697,33 +659,7 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
         planar,
     );
     let mut meta = PageMeta::of_frame(&frame);
-    let classes = colour_classes(project, &members);
-    let leaf = leaves(project);
-    let paints: Vec<GridPaint> = leaf
-        .iter()
-        .copied()
-        .filter(|&i| !members.contains(&i) && frame.visible(&project.grids[i].geometry))
-        .map(|i| GridPaint {
-            index: i,
-            fill: Some(format!(r#"fill="{FADED}""#)),
-        })
-        .chain(members.iter().enumerate().map(|(k, &i)| GridPaint {
-            index: i,
-            fill: Some(style.fill(classes[k])),
-        }))
-        .chain(
-            (0..project.grids.len())
-                .filter(|&i| {
-                    !leaf.contains(&i)
-                        && !members.contains(&i)
-                        && frame.visible(&project.grids[i].geometry)
-                })
-                .map(|i| GridPaint {
-                    index: i,
-                    fill: None,
-                }),
-        )
-        .collect();
+    let paints = village_paints(project, &members, &frame, &style);
     svg.clip_rect(frame.rect);
     map::draw_grids(&mut svg, &frame, project, &paints, &style, |i| {
         !members.contains(&i) && i != vi
@@ -782,6 +718,96 @@ fn village(project: &Project, opts: &PrintOptions, vi: usize) -> Page {
     }
 }
 
+/// The sheet of a village map: as the options say, else turned the way that gives the
+/// larger map beside or under its table of `n_rows` rows.
+fn village_sheet(
+    opts: &PrintOptions,
+    extent: Option<[f64; 4]>,
+    title: &str,
+    n_rows: usize,
+    planar: Planar,
+) -> (f64, f64) {
+    match (opts.orientation, extent) {
+        (Orientation::Auto, Some(e)) => {
+            let p = opts.paper.unwrap_or(Paper::a(3));
+            [(p.width, p.height), (p.height, p.width)]
+                .into_iter()
+                .min_by(|a, b| {
+                    let scale = |(w, h): (f64, f64)| {
+                        let st = Style::new(w, h, opts.mono);
+                        let area = sheet_area(w, h, margin(opts, &st), title, &st);
+                        let r = village_split(area, w > h, n_rows, 2.6 * st.u, st.u).0;
+                        Frame::fit(r, e, opts.scale, planar).scale
+                    };
+                    // Equal scales: the sheet shaped like the village.
+                    let wide = (e[2] - e[0]) > (e[3] - e[1]);
+                    scale(*a)
+                        .total_cmp(&scale(*b))
+                        .then(((a.0 > a.1) != wide).cmp(&((b.0 > b.1) != wide)))
+                })
+                .unwrap_or((p.width, p.height))
+        }
+        _ => sheet(opts, Paper::a(3), extent, false),
+    }
+}
+
+/// The village map's table: a header row and one row per member grid.
+fn village_rows(project: &Project, members: &[usize]) -> Vec<Vec<String>> {
+    std::iter::once(
+        ["序号", "网格名称", "网格编码", "网格员", "联系电话"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .chain(members.iter().enumerate().map(|(k, &i)| {
+        let g = &project.grids[i];
+        let (names, phones) = g.people(ROLE_GRID_WORKER);
+        vec![
+            (k + 1).to_string(),
+            g.label().to_string(),
+            g.code.clone(),
+            names,
+            phones,
+        ]
+    }))
+    .collect()
+}
+
+/// How a village map paints grids: other leaves faded, the members in their colour
+/// classes, the other visible grids as outlines only.
+fn village_paints(
+    project: &Project,
+    members: &[usize],
+    frame: &Frame,
+    style: &Style,
+) -> Vec<GridPaint> {
+    let classes = colour_classes(project, members);
+    let leaf = leaves(project);
+    leaf.iter()
+        .copied()
+        .filter(|&i| !members.contains(&i) && frame.visible(&project.grids[i].geometry))
+        .map(|i| GridPaint {
+            index: i,
+            fill: Some(format!(r#"fill="{FADED}""#)),
+        })
+        .chain(members.iter().enumerate().map(|(k, &i)| GridPaint {
+            index: i,
+            fill: Some(style.fill(classes[k])),
+        }))
+        .chain(
+            (0..project.grids.len())
+                .filter(|&i| {
+                    !leaf.contains(&i)
+                        && !members.contains(&i)
+                        && frame.visible(&project.grids[i].geometry)
+                })
+                .map(|i| GridPaint {
+                    index: i,
+                    fill: None,
+                }),
+        )
+        .collect()
+}
+
 /// Break text into lines no wider than `max` (CJK breaks anywhere; Latin words stay whole
 /// where they fit).
 fn wrap(s: &str, size: f64, max: f64) -> Vec<String> {
@@ -808,43 +834,117 @@ fn wrap(s: &str, size: f64, max: f64) -> Vec<String> {
 /// Body text of a display board in `u`: 14 pt on A3 (u = 297 / 210 mm).
 const BODY: f64 = 3.5;
 
+/// A display board's sheet as its drawing steps share it: size, margin, width inside the
+/// margins, style and the colour of its bands.
+struct BoardSheet {
+    w: f64,
+    h: f64,
+    m: f64,
+    inner: f64,
+    style: Style,
+    band: &'static str,
+}
+
+impl BoardSheet {
+    /// Height of a section heading and the gap under it.
+    fn heading(&self) -> f64 {
+        3.4 * self.style.u * text::line_height() + 1.5 * self.style.u
+    }
+
+    /// Height of the footer band.
+    fn footer_h(&self) -> f64 {
+        11.0 * self.style.u
+    }
+}
+
+/// The tables under a board's map: basic facts, the four bounds and the staff roster (with
+/// its header row).
+struct BoardTables {
+    info: Vec<Vec<String>>,
+    bounds: Vec<Vec<String>>,
+    staff: Vec<Vec<String>>,
+}
+
+/// The text sizes under a board's map (body and duties), the duties text broken into lines,
+/// and the height everything under the map takes.
+struct BoardText {
+    body: f64,
+    duties: f64,
+    duty_lines: Vec<String>,
+    below: f64,
+}
+
 fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usize>) -> Page {
     let g = &project.grids[gi];
     let (w, h) = sheet(opts, Paper::a(3), None, true);
     let style = Style::new(w, h, opts.mono);
-    let u = style.u;
-    let mut svg = Svg::new();
-    style.defs(&mut svg);
     let m = margin(opts, &style);
-    let inner = w - 2.0 * m;
-    let village = &project.grids[village_of(project, gi)];
+    let b = BoardSheet {
+        w,
+        h,
+        m,
+        inner: w - 2.0 * m,
+        band: if opts.mono { INK } else { "#1f5fa8" },
+        style,
+    };
+    let u = b.style.u;
+    let mut svg = Svg::new();
+    b.style.defs(&mut svg);
     let title = board_title(project, opts, gi);
-    // Header band.
+    let y = board_header(&mut svg, &b, &title, g.label());
+    // Everything under the map, measured first so the map takes what is left.
+    let tables = board_tables(project, gi);
+    let duties = opts.duties.as_deref().unwrap_or(DEFAULT_DUTIES);
+    let rows = tables.info.len() + tables.bounds.len() + tables.staff.len();
+    let text = board_text(&b, y, rows, duties);
+    let map_h = (h - y - text.below - m).max(h * 0.22);
+    let map_rect = [m, y, b.inner, map_h];
+    let meta = board_map(&mut svg, project, opts, gi, map_rect, &b.style);
+    let y = map_rect[1] + map_rect[3] + 3.0 * u;
+    board_sections(&mut svg, &b, y, &tables, &text, opts, g);
+    board_footer(&mut svg, &b, project, opts, page_no);
+    Page {
+        name: g.id.clone(),
+        width: w,
+        height: h,
+        svg: svg.finish(w, h),
+        meta,
+    }
+}
+
+/// The header band with the board's title and the grid's name under it; the height below
+/// them, where the map starts.
+fn board_header(svg: &mut Svg, b: &BoardSheet, title: &str, grid: &str) -> f64 {
+    let (m, u) = (b.m, b.style.u);
     let band_h = 16.0 * u;
-    let band = if opts.mono { INK } else { "#1f5fa8" };
-    svg.rect([m, m, inner, band_h], &format!(r#"fill="{band}""#));
-    let tsize = (8.0 * u).min((inner - 8.0 * u) / text::width(&title, 1.0).max(1.0));
+    svg.rect([m, m, b.inner, band_h], &format!(r#"fill="{}""#, b.band));
+    let tsize = (8.0 * u).min((b.inner - 8.0 * u) / text::width(title, 1.0).max(1.0));
     svg.text(
-        w / 2.0,
+        b.w / 2.0,
         m + (band_h - tsize * text::line_height()) / 2.0,
         tsize,
         Align::Middle,
-        &title,
+        title,
         r##"fill="#ffffff" stroke="#ffffff" stroke-width="0.1""##,
     );
-    let mut y = m + band_h + 3.0 * u;
+    let y = m + band_h + 3.0 * u;
     let name_size = 5.0 * u;
     svg.text(
-        w / 2.0,
+        b.w / 2.0,
         y,
         name_size,
         Align::Middle,
-        &format!("网格：{}", g.label()),
+        &format!("网格：{grid}"),
         &ink(),
     );
-    y += name_size * text::line_height() + 2.0 * u;
+    // Parenthesised as the `y +=` it was, so boards keep their exact coordinates.
+    y + (name_size * text::line_height() + 2.0 * u)
+}
 
-    // Everything under the map, measured first so the map takes what is left.
+/// The rows of a board's tables for grid `gi`.
+fn board_tables(project: &Project, gi: usize) -> BoardTables {
+    let g = &project.grids[gi];
+    let village = &project.grids[village_of(project, gi)];
     let area_m2 = crate::geom::area(&g.geometry);
     let info = vec![
         vec![
@@ -875,7 +975,7 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         ],
     ];
     let fb = four_bounds(project, gi);
-    let bounds_rows: Vec<Vec<String>> = vec![
+    let bounds = vec![
         vec![
             format!("{}：{}", fb.lines()[0].0, fb.lines()[0].1),
             format!("{}：{}", fb.lines()[1].0, fb.lines()[1].1),
@@ -892,20 +992,27 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         .filter(|s| !s.name.trim().is_empty())
         .collect();
     staff.sort_by_key(|s| crate::model::role_rank(&s.role));
-    let staff_rows: Vec<Vec<String>> =
-        std::iter::once(["职务", "姓名", "联系电话"].map(String::from).to_vec())
-            .chain(staff.iter().map(|s| {
-                vec![
-                    s.role.trim().to_string(),
-                    s.name.trim().to_string(),
-                    s.phone.trim().to_string(),
-                ]
-            }))
-            .collect();
-    let duties = opts.duties.as_deref().unwrap_or(DEFAULT_DUTIES);
-    let heading = 3.4 * u * text::line_height() + 1.5 * u;
-    let fh = 11.0 * u;
-    let rows = info.len() + bounds_rows.len() + staff_rows.len();
+    let staff = std::iter::once(["职务", "姓名", "联系电话"].map(String::from).to_vec())
+        .chain(staff.iter().map(|s| {
+            vec![
+                s.role.trim().to_string(),
+                s.name.trim().to_string(),
+                s.phone.trim().to_string(),
+            ]
+        }))
+        .collect();
+    BoardTables {
+        info,
+        bounds,
+        staff,
+    }
+}
+
+/// The text sizes under the map of a board whose map starts at `y`, for `rows` table rows
+/// and the `duties` text.
+fn board_text(b: &BoardSheet, y: f64, rows: usize, duties: &str) -> BoardText {
+    let u = b.style.u;
+    let (heading, fh) = (b.heading(), b.footer_h());
     // Under the map: a gap, four headed sections (tables and duties) and the footer band.
     // Body text is never under 14 pt on A3 (3.5 u; in proportion on other sheets), set
     // larger while the map keeps a third of the sheet; a long roster or duties text takes
@@ -913,7 +1020,7 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
     let measure = |f: f64| {
         let (bsize, dsize) = (BODY * u * f, BODY * u * f);
         let rh = bsize * text::line_height() + 1.6 * u;
-        let lines = wrap(duties, dsize, inner - 6.0 * u);
+        let lines = wrap(duties, dsize, b.inner - 6.0 * u);
         let below = 3.0 * u
             + heading * 4.0
             + rh * rows as f64
@@ -921,28 +1028,33 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
             + lines.len() as f64 * dsize * text::line_height() * 1.15
             + 3.0 * u
             + fh;
-        (bsize, dsize, lines, below)
+        BoardText {
+            body: bsize,
+            duties: dsize,
+            duty_lines: lines,
+            below,
+        }
     };
     // Only a roster or duties text too long for the sheet even with the map at its
     // smallest sets the text under 14 pt.
+    let (h, m) = (b.h, b.m);
     let sizes = [1.2, 1.1, 1.0, 0.9, 0.8, 0.7, 0.6];
-    let (bsize, dsize, duty_lines, below) = sizes
+    sizes
         .into_iter()
         .map(measure)
-        .find(|m4| h - y - m4.3 - m >= h / 3.0)
+        .find(|t| h - y - t.below - m >= h / 3.0)
         .or_else(|| {
             sizes
                 .into_iter()
                 .map(measure)
-                .find(|m4| h - y - m4.3 - m >= h * 0.22)
+                .find(|t| h - y - t.below - m >= h * 0.22)
         })
-        .unwrap_or_else(|| measure(0.6));
-    let map_h = (h - y - below - m).max(h * 0.22);
-    let map_rect = [m, y, inner, map_h];
+        .unwrap_or_else(|| measure(0.6))
+}
 
-    // The map: the grid coloured, its neighbours faded and named.
-    let planar = Planar::of(project);
-    // A grid not drawn yet shows where it belongs: its parent, else the whole map.
+/// What a board's map shows of grid `g`: its extent padded, else its parent's, else the
+/// whole map's (a grid not drawn yet shows where it belongs); and whether it has its own.
+fn board_extent(project: &Project, g: &crate::model::Grid, planar: Planar) -> ([f64; 4], bool) {
     let own = planar.extent(std::iter::once(&g.geometry));
     let extent = own
         .or_else(|| {
@@ -955,6 +1067,22 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
             [e[0] - pad, e[1] - pad, e[2] + pad, e[3] + pad]
         })
         .unwrap_or([0.0, 0.0, 1.0, 1.0]);
+    (extent, own.is_some())
+}
+
+/// A board's map in `map_rect`: the grid coloured, its neighbours faded and named.
+fn board_map(
+    svg: &mut Svg,
+    project: &Project,
+    opts: &PrintOptions,
+    gi: usize,
+    map_rect: [f64; 4],
+    style: &Style,
+) -> PageMeta {
+    let g = &project.grids[gi];
+    let u = style.u;
+    let planar = Planar::of(project);
+    let (extent, drawn) = board_extent(project, g, planar);
     let frame = Frame::fit(map_rect, extent, opts.scale, planar);
     let mut meta = PageMeta::of_frame(&frame);
     svg.rect(
@@ -986,7 +1114,7 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         )
         .collect();
     svg.clip_rect(frame.rect);
-    map::draw_grids(&mut svg, &frame, project, &paints, &style, |i| {
+    map::draw_grids(svg, &frame, project, &paints, style, |i| {
         i != gi && project.grids[i].level == g.level
     });
     // The grid's own outline on top, heavy and in the accent colour.
@@ -998,9 +1126,9 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
             0.8 * u
         ),
     );
-    map::draw_water(&mut svg, &frame, project, &opts.show, &style);
+    map::draw_water(svg, &frame, project, &opts.show, style);
     svg.close_group();
-    if own.is_none() {
+    if !drawn {
         svg.text(
             frame.rect[0] + frame.rect[2] / 2.0,
             frame.rect[1] + frame.rect[3] / 2.0,
@@ -1010,15 +1138,32 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
             &format!(r#"fill="{}""#, map::ACCENT),
         );
     }
+    board_map_marks(svg, project, opts, gi, &peers, &frame, style, &mut meta);
+    meta
+}
+
+/// Scale bar, north arrow, symbols and names on a board's map; the labels' facts in `meta`.
+#[allow(clippy::too_many_arguments)]
+fn board_map_marks(
+    svg: &mut Svg,
+    project: &Project,
+    opts: &PrintOptions,
+    gi: usize,
+    peers: &[usize],
+    frame: &Frame,
+    style: &Style,
+    meta: &mut PageMeta,
+) {
+    let u = style.u;
     let mut placer = Placer::new(frame.bbox(), 0.5 * u);
-    let (sw, sh) = map::scale_bar_size(&style);
+    let (sw, sh) = map::scale_bar_size(style);
     let sb = [
         frame.rect[0] + frame.rect[2] - sw - 2.0 * u,
         frame.rect[1] + frame.rect[3] - sh - 2.0 * u,
         frame.rect[0] + frame.rect[2] - 2.0 * u,
         frame.rect[1] + frame.rect[3] - 2.0 * u,
     ];
-    meta.scale_bar = Some(map::scale_bar(&mut svg, &frame, sb, &style));
+    meta.scale_bar = Some(map::scale_bar(svg, frame, sb, style));
     placer.take(&[sb]);
     let ab = [
         frame.rect[0] + frame.rect[2] - 14.0 * u,
@@ -1026,65 +1171,81 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         frame.rect[0] + frame.rect[2] - 2.0 * u,
         frame.rect[1] + 20.0 * u,
     ];
-    map::north_arrow(&mut svg, ab, &style);
+    map::north_arrow(svg, ab, style);
     placer.take(&[ab]);
     if opts.show.villages {
-        map::village_symbols(&mut svg, &frame, project, &style, &mut placer);
+        map::village_symbols(svg, frame, project, style, &mut placer);
     }
     if opts.show.rivers {
-        map::river_names(&mut svg, &frame, project, &style, &mut placer);
+        map::river_names(svg, frame, project, style, &mut placer);
     }
-    map::water_obstacles(&mut svg, &frame, project, &opts.show, &style, &mut placer);
+    map::water_obstacles(svg, frame, project, &opts.show, style, &mut placer);
     if opts.show.labels {
         let mut labels = vec![grid_label(project, gi, u, 4.2, false, "")];
-        for &i in &peers {
+        for &i in peers {
             if i != gi {
                 labels.push(faded_label(project, i, u, 2.8));
             }
         }
-        map::label_areas(&mut svg, &frame, project, &labels, &mut placer, &mut meta);
+        map::label_areas(svg, frame, project, &labels, &mut placer, meta);
     }
     if opts.show.villages {
-        map::village_names(&mut svg, &frame, project, &style, &mut placer, &mut meta);
+        map::village_names(svg, frame, project, style, &mut placer, meta);
     }
-    y = map_rect[1] + map_rect[3] + 3.0 * u;
+}
 
-    let section = |svg: &mut Svg, y: &mut f64, title: &str| {
-        svg.rect(
-            [
-                m,
-                *y + 0.4 * u,
-                1.2 * u,
-                3.4 * u * text::line_height() - 0.8 * u,
-            ],
-            &format!(r#"fill="{band}""#),
-        );
-        svg.text(m + 2.6 * u, *y, 3.4 * u, Align::Start, title, &ink());
-        *y += heading;
-    };
-    section(&mut svg, &mut y, "网格基本信息");
+/// A section heading at `y` (a bar in the band colour and the title); moves `y` under it.
+fn board_section(svg: &mut Svg, b: &BoardSheet, y: &mut f64, title: &str) {
+    let (m, u) = (b.m, b.style.u);
+    svg.rect(
+        [
+            m,
+            *y + 0.4 * u,
+            1.2 * u,
+            3.4 * u * text::line_height() - 0.8 * u,
+        ],
+        &format!(r#"fill="{}""#, b.band),
+    );
+    svg.text(m + 2.6 * u, *y, 3.4 * u, Align::Start, title, &ink());
+    *y += b.heading();
+}
+
+/// The four headed sections under a board's map from `y`: basic facts, four bounds, the
+/// staff with the QR code beside them, and the duties.
+fn board_sections(
+    svg: &mut Svg,
+    b: &BoardSheet,
+    mut y: f64,
+    tables: &BoardTables,
+    text: &BoardText,
+    opts: &PrintOptions,
+    g: &crate::model::Grid,
+) {
+    let (m, u, inner, style) = (b.m, b.style.u, b.inner, &b.style);
+    let bsize = text.body;
+    board_section(svg, b, &mut y, "网格基本信息");
     y = table(
-        &mut svg,
+        svg,
         m,
         y,
         &[0.17, 0.33, 0.17, 0.33].map(|f| f * inner),
-        &info,
+        &tables.info,
         bsize,
         false,
-        &style,
+        style,
     ) + 2.0 * u;
-    section(&mut svg, &mut y, "四至范围");
+    board_section(svg, b, &mut y, "四至范围");
     y = table(
-        &mut svg,
+        svg,
         m,
         y,
         &[0.5, 0.5].map(|f| f * inner),
-        &bounds_rows,
+        &tables.bounds,
         bsize,
         false,
-        &style,
+        style,
     ) + 2.0 * u;
-    section(&mut svg, &mut y, "网格工作人员");
+    board_section(svg, b, &mut y, "网格工作人员");
     // The QR code beside the staff table, at least 25 mm wide (A3) to scan from a step
     // away.
     let qr_side = if opts.show.qr { 18.0 * u } else { 0.0 };
@@ -1096,29 +1257,39 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         };
     let top = y;
     y = table(
-        &mut svg,
+        svg,
         m,
         y,
         &[0.28, 0.3, 0.42].map(|f| f * table_w),
-        &staff_rows,
+        &tables.staff,
         bsize,
         true,
-        &style,
+        style,
     ) + 2.0 * u;
     if qr_side > 0.0 {
-        let b = [m + inner - qr_side, top, m + inner, top + qr_side];
-        if map::qr_code(&mut svg, b, &opts.qr_text(g)) {
+        let qb = [m + inner - qr_side, top, m + inner, top + qr_side];
+        if map::qr_code(svg, qb, &opts.qr_text(g)) {
             y = y.max(top + qr_side + 2.0 * u);
         }
     }
-    section(&mut svg, &mut y, "工作职责");
-    for l in &duty_lines {
-        svg.text(m + 3.0 * u, y, dsize, Align::Start, l, &ink());
-        y += dsize * text::line_height() * 1.15;
+    board_section(svg, b, &mut y, "工作职责");
+    for l in &text.duty_lines {
+        svg.text(m + 3.0 * u, y, text.duties, Align::Start, l, &ink());
+        y += text.duties * text::line_height() * 1.15;
     }
-    // Footer band: supervision hotline, office and date.
-    let fy = h - m - fh;
-    svg.rect([m, fy, inner, fh], &format!(r#"fill="{band}""#));
+}
+
+/// The footer band: supervision hotline, office, date and the page number in an atlas.
+fn board_footer(
+    svg: &mut Svg,
+    b: &BoardSheet,
+    project: &Project,
+    opts: &PrintOptions,
+    page_no: Option<usize>,
+) {
+    let (m, u, fh) = (b.m, b.style.u, b.footer_h());
+    let fy = b.h - m - fh;
+    svg.rect([m, fy, b.inner, fh], &format!(r#"fill="{}""#, b.band));
     let hot = match &opts.hotline {
         Some(p) => format!("监督电话：{p}"),
         None => "监督电话：".to_string(),
@@ -1137,20 +1308,13 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
         None => format!("{} · {}", office(project, opts), opts.date.zh()),
     };
     svg.text(
-        w - m - 4.0 * u,
+        b.w - m - 4.0 * u,
         fy + (fh - 2.6 * u * text::line_height()) / 2.0,
         2.6 * u,
         Align::End,
         &right,
         r##"fill="#ffffff""##,
     );
-    Page {
-        name: g.id.clone(),
-        width: w,
-        height: h,
-        svg: svg.finish(w, h),
-        meta,
-    }
 }
 
 /// Cover, index and one board (or village map) per grid: every leaf grid below the town for

@@ -159,7 +159,7 @@ impl Show {
     ];
 
     /// Turn off the layer or mark called `name`.
-    pub fn hide(&mut self, name: &str) -> Result<(), String> {
+    pub fn hide(&mut self, name: &str) -> Result<(), PrintError> {
         let flag = match name.trim() {
             "rivers" => &mut self.rivers,
             "reservoirs" => &mut self.reservoirs,
@@ -168,15 +168,7 @@ impl Show {
             "codes" => &mut self.codes,
             "inset" => &mut self.inset,
             "qr" => &mut self.qr,
-            other => {
-                return Err(crate::error::bilingual(
-                    &format!("--hide {other}：无此项，可隐藏：{}", Show::NAMES.join("、")),
-                    &format!(
-                        "--hide {other}: unknown, use one of: {}",
-                        Show::NAMES.join(", ")
-                    ),
-                ));
-            }
+            other => return Err(PrintError::Hide(other.to_string())),
         };
         *flag = false;
         Ok(())
@@ -461,12 +453,29 @@ pub enum PrintError {
     Dpi(u32),
     #[error("图幅 {w}×{h} 像素过大\nthe image would be {w}×{h} pixels; lower the dpi or the paper")]
     TooLarge { w: u64, h: u64 },
-    #[error("SVG 生成失败\ninternal SVG error on page {page}: {msg}")]
-    Svg { page: String, msg: String },
-    #[error("PDF 生成失败\nPDF error: {0}")]
-    Pdf(String),
-    #[error("PNG 编码失败\nPNG error: {0}")]
-    Png(String),
+    #[error(
+        "--hide {0}：无此项，可隐藏：{zh}\n--hide {0}: unknown, use one of: {en}",
+        zh = Show::NAMES.join("、"),
+        en = Show::NAMES.join(", ")
+    )]
+    Hide(String),
+    #[error("SVG 生成失败\ninternal SVG error on page {page}")]
+    Svg {
+        page: String,
+        #[source]
+        source: resvg::usvg::Error,
+    },
+    #[error("PDF 生成失败\nPDF error: page {0} has no size")]
+    PageSize(String),
+    #[error("PDF 生成失败\nPDF error: page {0} could not be drawn")]
+    PageDrawing(String),
+    #[error("PDF 生成失败\nPDF error")]
+    Pdf(#[source] krilla::error::KrillaError),
+    #[error("PNG 编码失败\nPNG error")]
+    Png(#[source] png::EncodingError),
+    /// Writing the encoded rows failed.
+    #[error("PNG 编码失败\nPNG error")]
+    PngRows(#[source] std::io::Error),
 }
 
 /// Compose the sheets of `opts.layout`.

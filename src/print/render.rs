@@ -34,9 +34,9 @@ fn options(fallback: bool) -> &'static usvg::Options<'static> {
 
 fn tree(page: &Page) -> Result<usvg::Tree, PrintError> {
     let fallback = page.svg.chars().any(|c| !c.is_ascii() && !text::covers(c));
-    usvg::Tree::from_str(&page.svg, options(fallback)).map_err(|e| PrintError::Svg {
+    usvg::Tree::from_str(&page.svg, options(fallback)).map_err(|source| PrintError::Svg {
         page: page.name.clone(),
-        msg: e.to_string(),
+        source,
     })
 }
 
@@ -54,7 +54,7 @@ pub fn to_pdf(doc: &Document) -> Result<Vec<u8>, PrintError> {
             (page.width * PT_PER_MM) as f32,
             (page.height * PT_PER_MM) as f32,
         )
-        .ok_or_else(|| PrintError::Pdf(format!("page {} has no size", page.name)))?;
+        .ok_or_else(|| PrintError::PageSize(page.name.clone()))?;
         let mut p = pdf.start_page_with(krilla::page::PageSettings::new(size));
         let mut surface = p.surface();
         surface
@@ -66,7 +66,7 @@ pub fn to_pdf(doc: &Document) -> Result<Vec<u8>, PrintError> {
                     ..Default::default()
                 },
             )
-            .ok_or_else(|| PrintError::Pdf(format!("page {} could not be drawn", page.name)))?;
+            .ok_or_else(|| PrintError::PageDrawing(page.name.clone()))?;
         surface.finish();
         p.finish();
         if doc.pages.len() > 1 {
@@ -89,7 +89,7 @@ pub fn to_pdf(doc: &Document) -> Result<Vec<u8>, PrintError> {
                     .day(d.day),
             ),
     );
-    pdf.finish().map_err(|e| PrintError::Pdf(format!("{e:?}")))
+    pdf.finish().map_err(PrintError::Pdf)
 }
 
 fn page_title(page: &Page, i: usize) -> String {
@@ -137,9 +137,8 @@ pub fn to_png(page: &Page, dpi: u32) -> Result<Vec<u8>, PrintError> {
             yppu: ppm,
             unit: png::Unit::Meter,
         }));
-        let png_err = |e: png::EncodingError| PrintError::Png(e.to_string());
-        let mut writer = enc.write_header().map_err(png_err)?;
-        let mut stream = writer.stream_writer().map_err(png_err)?;
+        let mut writer = enc.write_header().map_err(PrintError::Png)?;
+        let mut stream = writer.stream_writer().map_err(PrintError::Png)?;
         // Render and encode in bands of rows, so an A0 sheet at 300 dpi never sits in memory
         // whole (nor the layers resvg makes for clipped groups).
         let mut band = tiny_skia::Pixmap::new(w as u32, BAND.min(h) as u32)
@@ -159,11 +158,10 @@ pub fn to_png(page: &Page, dpi: u32) -> Result<Vec<u8>, PrintError> {
             for px in band.data()[..(w * rows * 4) as usize].chunks_exact(4) {
                 rgb.extend_from_slice(&px[..3]);
             }
-            std::io::Write::write_all(&mut stream, &rgb)
-                .map_err(|e| PrintError::Png(e.to_string()))?;
+            std::io::Write::write_all(&mut stream, &rgb).map_err(PrintError::PngRows)?;
             top += rows;
         }
-        stream.finish().map_err(png_err)?;
+        stream.finish().map_err(PrintError::Png)?;
     }
     Ok(out)
 }

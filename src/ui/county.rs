@@ -169,7 +169,7 @@ fn poll(app: &mut GridmapApp) {
     w.rx = None;
     w.busy = None;
     match done {
-        Done::Pulled(Err(e)) | Done::Pushed(Err(e)) => w.message = e.to_string(),
+        Done::Pulled(Err(e)) | Done::Pushed(Err(e)) => w.message = crate::error::report(&e),
         Done::Pulled(Ok((p, path))) => {
             let n = p.grids.len();
             w.message = crate::error::bilingual(
