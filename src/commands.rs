@@ -174,7 +174,8 @@ pub fn write_audit(
     geometry: bool,
     out: &mut dyn std::io::Write,
 ) -> Result<(), String> {
-    let w = GeometryWriter::new(project.crs, &WriteOptions::default())?;
+    let w = GeometryWriter::new(project.crs, &WriteOptions::default())
+        .map_err(|e| crate::error::report(&e))?;
     let io = |e: std::io::Error| {
         crate::error::bilingual(
             &format!("写入报告失败：{e}"),
@@ -445,7 +446,7 @@ pub fn export(
     opts: &ExportOptions,
 ) -> Result<Exported, io::WriteError> {
     let cannot = |e: std::io::Error| io::WriteError::io(out, &e);
-    let convert = |e: String| io::WriteError::convert(out, &e);
+    let convert = |e: io::ExportError| io::WriteError::convert(out, &e);
     match io::Format::of(out) {
         Some(io::Format::GeoPackage) => {
             io::gpkg::write(project, out)?;
@@ -907,7 +908,7 @@ pub fn import_staff(
     project: &Project,
     roster: &Path,
 ) -> Result<(crate::edit::Transaction, io::roster::Roster), String> {
-    let r = io::roster::read(roster, project)?;
+    let r = io::roster::read(roster, project).map_err(|e| crate::error::report(&e))?;
     let mut t = crate::edit::Transaction::new("导入人员名单 / Import staff roster");
     for (i, staff) in r.staff_by_grid() {
         if project.grids[i].staff != staff {
@@ -1186,9 +1187,17 @@ pub fn georef(
 ) -> Result<Georeferenced, String> {
     let own = io::georef::points_path(image);
     let points = match points_file {
-        Some(f) => io::georef::read_points(f)?.0,
+        Some(f) => {
+            io::georef::read_points(f)
+                .map_err(|e| crate::error::report(&e))?
+                .0
+        }
         None if !given.is_empty() => given,
-        None if own.exists() => io::georef::read_points(&own)?.0,
+        None if own.exists() => {
+            io::georef::read_points(&own)
+                .map_err(|e| crate::error::report(&e))?
+                .0
+        }
         None => {
             return Err(crate::error::bilingual(
                 &format!("{}：没有控制点（--point 或 --points）", image.display()),
@@ -1199,7 +1208,7 @@ pub fn georef(
             ));
         }
     };
-    let fit = io::georef::fit(&points, method)?;
+    let fit = io::georef::fit(&points, method).map_err(|e| crate::error::report(&e))?;
     let written = if save {
         io::georef::save(image, &points, &fit).map_err(|e| e.to_string())?
     } else {

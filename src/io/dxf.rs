@@ -104,7 +104,7 @@ fn load(path: &Path, opts: &ReadOptions) -> Result<Drawing, LoadError> {
     let bytes = super::read_file(path)?;
     prescan(path, &bytes)?;
     let encoding = encoding_of(&bytes, opts.encoding);
-    let damaged = |e: &str| {
+    let damaged = |e: &dyn std::fmt::Display| {
         LoadError::new(
             path,
             format!("不是有效的 DXF 图纸（或已损坏）：{e}"),
@@ -125,9 +125,9 @@ fn load(path: &Path, opts: &ReadOptions) -> Result<Drawing, LoadError> {
     });
     match loaded {
         Ok(Ok(Ok(d))) => Ok(d),
-        Ok(Ok(Err(e))) => Err(damaged(&e.to_string())),
-        Ok(Err(_)) => Err(damaged("the reader failed")),
-        Err(e) => Err(damaged(&e.to_string())),
+        Ok(Ok(Err(e))) => Err(damaged(&e)),
+        Ok(Err(_)) => Err(damaged(&"the reader failed")),
+        Err(e) => Err(damaged(&e)),
     }
 }
 
@@ -1155,7 +1155,7 @@ fn lwpolyline(pts: &[Coord<f64>], closed: bool) -> de::LwPolyline {
 /// The project as a DXF drawing in the project's CRS: AutoCAD 2004 format in code page
 /// ANSI_936 (GBK, what 南方CASS and AutoCAD on Chinese Windows write; GDAL reads it by
 /// `$DWGCODEPAGE`), characters outside GBK as `\U+XXXX`.
-pub fn to_dxf(project: &Project) -> Result<Vec<u8>, String> {
+pub fn to_dxf(project: &Project) -> Result<Vec<u8>, super::ExportError> {
     let mut d = Drawing::new();
     d.header.version = AcadVersion::R2004;
     d.header.drawing_code_page = "ANSI_936".into();
@@ -1271,7 +1271,7 @@ pub fn to_dxf(project: &Project) -> Result<Vec<u8>, String> {
         }
     }
     let mut ascii = Vec::new();
-    d.save(&mut ascii).map_err(|e| e.to_string())?;
+    d.save(&mut ascii)?;
     Ok(to_code_page(&ascii))
 }
 

@@ -348,6 +348,16 @@ fn missing_crs_error(batch: &mut Batch) -> LoadError {
 
 /// Check each batch's coordinates against its CRS, reproject all of them into one working
 /// CRS and build the project.
+/// PROJ cannot take `path`'s coordinates where they must go.
+fn cannot_transform(path: &Path, e: &super::CrsError) -> LoadError {
+    let (zh, en) = super::error::zh_en(e);
+    LoadError::new(
+        path,
+        format!("无法转换坐标系：{zh}"),
+        format!("cannot transform the coordinates: {en}"),
+    )
+}
+
 pub(crate) fn assemble(
     mut batches: Vec<Batch>,
     notes: Vec<InputNote>,
@@ -508,9 +518,8 @@ pub(crate) fn assemble(
                     if let (SourceCrs::Definition { .. }, Some((_, c))) =
                         (s, first_coord(&mut b.pending))
                     {
-                        let to_ll = Reprojector::from_source(s, Crs::epsg(4490)).map_err(|e| {
-                            LoadError::new(&b.path, format!("无法转换坐标系：{e}"), e)
-                        })?;
+                        let to_ll = Reprojector::from_source(s, Crs::epsg(4490))
+                            .map_err(|e| cannot_transform(&b.path, &e))?;
                         centre = Some(to_ll.point(c).x);
                         break;
                     }
@@ -538,8 +547,8 @@ pub(crate) fn assemble(
         ..Default::default()
     };
     for (b, source) in batches.into_iter().zip(&sources) {
-        let rp = Reprojector::from_source(source, working)
-            .map_err(|e| LoadError::new(&b.path, format!("无法转换坐标系：{e}"), e))?;
+        let rp =
+            Reprojector::from_source(source, working).map_err(|e| cannot_transform(&b.path, &e))?;
         let mut pending = b.pending;
         // Reproject all coordinates of the batch in one PROJ call.
         let mut flat: Vec<Coord<f64>> = Vec::new();
@@ -551,8 +560,7 @@ pub(crate) fn assemble(
         if opts.gcj02 && source.is_geographic() {
             flat.iter_mut().for_each(|c| *c = gcj02::to_wgs84(*c));
         }
-        rp.apply(&mut flat)
-            .map_err(|e| LoadError::new(&b.path, format!("坐标转换失败：{e}"), e))?;
+        rp.apply(&mut flat);
         let mut flat = flat.into_iter();
         for p in &mut pending {
             if let Some(g) = &mut p.geometry {

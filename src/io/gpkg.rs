@@ -124,7 +124,10 @@ fn columns(layer: Layer) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-fn wkb(g: GeomRef, srs: i32) -> Result<(Vec<u8>, Option<geo::Rect<f64>>), String> {
+fn wkb(
+    g: GeomRef,
+    srs: i32,
+) -> Result<(Vec<u8>, Option<geo::Rect<f64>>), geozero::error::GeozeroError> {
     let (geom, rect) = match g {
         GeomRef::Polygons(mp) => (geo::Geometry::MultiPolygon(mp.clone()), mp.bounding_rect()),
         GeomRef::Lines(ml) => (
@@ -137,9 +140,7 @@ fn wkb(g: GeomRef, srs: i32) -> Result<(Vec<u8>, Option<geo::Rect<f64>>), String
         (GeomRef::Point(_), _) | (_, None) => Vec::new(),
         (_, Some(r)) => vec![r.min().x, r.max().x, r.min().y, r.max().y],
     };
-    let bytes = geom
-        .to_gpkg_wkb(CoordDimensions::xy(), Some(srs), envelope)
-        .map_err(|e| e.to_string())?;
+    let bytes = geom.to_gpkg_wkb(CoordDimensions::xy(), Some(srs), envelope)?;
     Ok((bytes, rect))
 }
 
@@ -176,7 +177,7 @@ fn to_sql(v: &Value) -> rusqlite::types::Value {
 fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
     let srs = project.crs.epsg as i32;
     let wkt = crsdef::crs_wkt(project.crs, false)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     let mut conn = Connection::open(path)?;
     conn.execute_batch(&format!(
         "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {USER_VERSION};
@@ -205,7 +206,7 @@ fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
            ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system');",
     )?;
     let wgs84 = crsdef::crs_wkt(Crs::epsg(4326), false)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.execute(
         "INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?1, 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
         params![wgs84],
@@ -244,7 +245,7 @@ fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
         let mut extent: Option<geo::Rect<f64>> = None;
         for f in out_features(project, Some(layer)) {
             let (blob, rect) = wkb(f.geometry, srs)
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             let mut values: Vec<rusqlite::types::Value> =
                 vec![blob.into(), f.id.to_string().into()];
             for (c, _) in columns(layer) {
@@ -726,10 +727,11 @@ fn srs_of(conn: &Connection, path: &Path, srs_id: i64) -> Result<Option<SourceCr
         }
         Some((_, _, def)) if def.trim() != "undefined" && !def.trim().is_empty() => {
             crsdef::crs_from_wkt(&def).map(Some).map_err(|err| {
+                let (zh, en) = super::error::zh_en(&err);
                 LoadError::new(
                     path,
-                    format!("无法识别坐标系 {srs_id}：{err}"),
-                    format!("the CRS with srs_id {srs_id} is not recognised: {err}"),
+                    format!("无法识别坐标系 {srs_id}：{zh}"),
+                    format!("the CRS with srs_id {srs_id} is not recognised: {en}"),
                 )
             })
         }

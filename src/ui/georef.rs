@@ -59,7 +59,7 @@ impl Georeferencer {
     }
 
     fn refit(&mut self) {
-        self.fit = georef::fit(&self.points, self.method);
+        self.fit = georef::fit(&self.points, self.method).map_err(|e| crate::error::report(&e));
     }
 
     /// The image position under screen position `pos` of the scan.
