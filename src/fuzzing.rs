@@ -170,8 +170,17 @@ pub fn gpkg(data: &[u8]) {
     }
 }
 
+/// Why the template project could not be made.
+#[derive(Debug, thiserror::Error)]
+enum TemplateError {
+    #[error(transparent)]
+    Load(#[from] io::LoadError),
+    #[error(transparent)]
+    Write(#[from] io::WriteError),
+}
+
 /// A small project file to damage: two grids, a river.
-fn template(path: &Path) -> Result<(), String> {
+fn template(path: &Path) -> Result<(), TemplateError> {
     let g = |x: f64| {
         format!(
             r#"{{"type":"Feature","properties":{{"name":"G{x}","code":"1{x}","level":3,"parent":null}},"geometry":{{"type":"Polygon","coordinates":[[[{x},0],[{x1},0],[{x1},100],[{x},100],[{x},0]]]}}}}"#,
@@ -183,9 +192,9 @@ fn template(path: &Path) -> Result<(), String> {
         g(500000.0),
         g(500100.0)
     );
-    let p = io::geojson::read_bytes(Path::new("template.geojson"), json.as_bytes(), &options())
-        .map_err(|e| e.to_string())?;
-    io::gpkg::write(&p, path).map_err(|e| e.to_string())
+    let p = io::geojson::read_bytes(Path::new("template.geojson"), json.as_bytes(), &options())?;
+    io::gpkg::write(&p, path)?;
+    Ok(())
 }
 
 /// A staff roster: XLSX/ODS when the input is a zip, else CSV, matched to a project of

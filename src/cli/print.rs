@@ -134,7 +134,7 @@ impl PrintArgs {
         opts.mono = marks.mono;
         opts.show.ticks = marks.ticks;
         for h in &marks.hide {
-            opts.show.hide(h).map_err(CommandError::PrintOption)?;
+            opts.show.hide(h)?;
         }
         opts.atlas_villages = marks.atlas_villages;
         if let Some(d) = self.date {

@@ -25,7 +25,7 @@ pub fn import_staff(
     project: &Project,
     roster: &Path,
 ) -> Result<(crate::edit::Transaction, io::roster::Roster), CommandError> {
-    let r = io::roster::read(roster, project).map_err(CommandError::Roster)?;
+    let r = io::roster::read(roster, project)?;
     let mut t = crate::edit::Transaction::new("导入人员名单 / Import staff roster");
     for (i, staff) in r.staff_by_grid() {
         if project.grids[i].staff != staff {

@@ -32,18 +32,15 @@ pub enum CommandError {
     /// An edit that does not fit the project.
     #[error(transparent)]
     Apply(#[from] crate::edit::ApplyError),
-    /// A staff roster that could not be read (the roster reader's message).
-    #[error("{0}")]
-    Roster(String),
-    /// Control points that could not be read, fitted or saved (the georeferencer's message).
-    #[error("{0}")]
-    Georef(String),
-    /// A print option the print layer rejects (its message).
-    #[error("{0}")]
-    PrintOption(String),
-    /// The report's geometry cannot be written in WGS 84 (the GeoJSON writer's message).
-    #[error("{0}")]
-    ReportGeometry(String),
+    /// A staff roster that could not be read.
+    #[error(transparent)]
+    Roster(#[from] crate::io::RosterError),
+    /// Control points that do not fit the method.
+    #[error(transparent)]
+    Georef(#[from] crate::io::FitError),
+    /// The report's geometry cannot be written in WGS 84.
+    #[error("无法以 WGS 84 写出报告的几何\ncannot write the report's geometry in WGS 84")]
+    ReportGeometry(#[source] crate::io::CrsError),
     /// The audit report could not be written (stdout closed, disk full).
     #[error("写入报告失败\ncannot write the report")]
     Report(#[source] std::io::Error),

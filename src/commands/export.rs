@@ -60,7 +60,7 @@ pub fn export(
     out: &Path,
     opts: &ExportOptions,
 ) -> Result<Exported, io::WriteError> {
-    let convert = |e: String| io::WriteError::convert(out, &e);
+    let convert = |e: io::ExportError| io::WriteError::convert(out, &e);
     match io::Format::of(out) {
         Some(io::Format::GeoPackage) => {
             io::gpkg::write(project, out)?;

@@ -55,16 +55,12 @@ pub fn georef(
 ) -> Result<Georeferenced, CommandError> {
     let own = io::georef::points_path(image);
     let points = match points_file {
-        Some(f) => io::georef::read_points(f).map_err(CommandError::Georef)?.0,
+        Some(f) => io::georef::read_points(f)?.0,
         None if !given.is_empty() => given,
-        None if own.exists() => {
-            io::georef::read_points(&own)
-                .map_err(CommandError::Georef)?
-                .0
-        }
+        None if own.exists() => io::georef::read_points(&own)?.0,
         None => return Err(CommandError::NoControlPoints(image.to_path_buf())),
     };
-    let fit = io::georef::fit(&points, method).map_err(CommandError::Georef)?;
+    let fit = io::georef::fit(&points, method)?;
     let written = if save {
         io::georef::save(image, &points, &fit)?
     } else {

@@ -2,6 +2,7 @@
 //! by one small visitor without an intermediate value per position, which makes reading a
 //! 100k-grid file several times faster than going through a generic JSON tree.
 
+use super::error::GeometryError;
 use geo::{Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
@@ -93,30 +94,28 @@ pub struct RawGeometry {
     pub coordinates: Option<Node>,
 }
 
-fn positions(n: &Node, what: &str) -> Result<Vec<Coord<f64>>, String> {
+fn positions(n: &Node, what: &'static str) -> Result<Vec<Coord<f64>>, GeometryError> {
     match n {
         Node::List(items) => items
             .iter()
             .map(|i| match i {
                 Node::Pos(c) => Ok(*c),
-                Node::List(_) => Err(format!("{what}: expected positions, found nested arrays")),
+                Node::List(_) => Err(GeometryError::NestedNotPositions { what }),
             })
             .collect(),
-        Node::Pos(_) => Err(format!(
-            "{what}: expected an array of positions, found one position"
-        )),
+        Node::Pos(_) => Err(GeometryError::OnePosition { what }),
     }
 }
 
-fn lists<'a>(n: &'a Node, what: &str) -> Result<&'a [Node], String> {
+fn lists<'a>(n: &'a Node, what: &'static str) -> Result<&'a [Node], GeometryError> {
     match n {
         Node::List(items) => Ok(items),
-        Node::Pos(_) => Err(format!("{what}: expected nested arrays, found a position")),
+        Node::Pos(_) => Err(GeometryError::PositionNotNested { what }),
     }
 }
 
 /// Convert a ring, closing it if needed (and noting that it was not closed).
-fn ring(n: &Node, unclosed: &mut bool) -> Result<LineString<f64>, String> {
+fn ring(n: &Node, unclosed: &mut bool) -> Result<LineString<f64>, GeometryError> {
     let mut pts = positions(n, "Polygon ring")?;
     if pts.len() >= 2 && pts.first() != pts.last() {
         *unclosed = true;
@@ -125,7 +124,7 @@ fn ring(n: &Node, unclosed: &mut bool) -> Result<LineString<f64>, String> {
     Ok(LineString(pts))
 }
 
-fn polygon(n: &Node, unclosed: &mut bool) -> Result<Polygon<f64>, String> {
+fn polygon(n: &Node, unclosed: &mut bool) -> Result<Polygon<f64>, GeometryError> {
     let rings = lists(n, "Polygon")?;
     let mut it = rings.iter().map(|r| ring(r, unclosed));
     let ext = it.next().transpose()?.unwrap_or_else(|| LineString(vec![]));
@@ -136,13 +135,13 @@ fn polygon(n: &Node, unclosed: &mut bool) -> Result<Polygon<f64>, String> {
 
 impl RawGeometry {
     /// The geometry as `geo` types; `unclosed` is set when a ring had to be closed.
-    pub fn to_geo(&self, unclosed: &mut bool) -> Result<geo::Geometry<f64>, String> {
+    pub fn to_geo(&self, unclosed: &mut bool) -> Result<geo::Geometry<f64>, GeometryError> {
         let empty = Node::List(Vec::new());
         let c = self.coordinates.as_ref().unwrap_or(&empty);
         Ok(match self.kind.as_str() {
             "Point" => match c {
                 Node::Pos(p) => geo::Geometry::Point(Point(*p)),
-                Node::List(_) => return Err("Point: expected one position".into()),
+                Node::List(_) => return Err(GeometryError::PointNotPosition),
             },
             "MultiPoint" => geo::Geometry::MultiPoint(geo::MultiPoint(
                 positions(c, "MultiPoint")?.into_iter().map(Point).collect(),
@@ -161,7 +160,7 @@ impl RawGeometry {
                     .map(|p| polygon(p, unclosed))
                     .collect::<Result<_, _>>()?,
             )),
-            other => return Err(format!("unsupported geometry type {other}")),
+            other => return Err(GeometryError::Unsupported(other.to_string())),
         })
     }
 }
@@ -190,6 +189,11 @@ mod tests {
         let g: RawGeometry =
             serde_json::from_str(r#"{"type":"Polygon","coordinates":[[1,2],[3,4]]}"#).unwrap();
         let mut unclosed = false;
-        assert!(g.to_geo(&mut unclosed).unwrap_err().contains("Polygon"));
+        assert!(
+            g.to_geo(&mut unclosed)
+                .unwrap_err()
+                .to_string()
+                .contains("Polygon")
+        );
     }
 }

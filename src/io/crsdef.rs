@@ -4,6 +4,7 @@
 //! module calls it through `proj-sys` (the only unsafe code in gridmap).
 
 use super::SourceCrs;
+use super::error::CrsError;
 use crate::model::Crs;
 use proj_sys as ffi;
 use std::ffi::{CStr, CString};
@@ -52,12 +53,12 @@ fn own_epsg(obj: *const ffi::PJ) -> Option<u32> {
 /// Interpret a WKT (WKT1 as GDAL or ESRI write it, or WKT2): the EPSG CRS it is, when
 /// PROJ finds one with confidence of at least 70%, else the definition itself. Errors
 /// when PROJ cannot read it or it is not a 2D geographic or projected CRS.
-pub fn crs_from_wkt(wkt: &str) -> Result<SourceCrs, String> {
+pub fn crs_from_wkt(wkt: &str) -> Result<SourceCrs, CrsError> {
     let text = wkt.trim().trim_start_matches('\u{feff}');
     if text.is_empty() {
-        return Err("the CRS definition is empty".into());
+        return Err(CrsError::Empty);
     }
-    let c_text = CString::new(text).map_err(|e| e.to_string())?;
+    let c_text = CString::new(text)?;
     // SAFETY: every PROJ object made here is owned by Ctx/Obj guards, lists are freed
     // before return, and pointers are only read while their owners live.
     unsafe {
@@ -66,13 +67,13 @@ pub fn crs_from_wkt(wkt: &str) -> Result<SourceCrs, String> {
         ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
         let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
         if obj.0.is_null() {
-            return Err("PROJ cannot read this CRS definition".into());
+            return Err(CrsError::Unreadable);
         }
         let kind = ffi::proj_get_type(obj.0);
         let geographic = match kind {
             ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS | ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => true,
             ffi::PJ_TYPE_PJ_TYPE_PROJECTED_CRS => false,
-            _ => return Err("not a geographic or projected CRS".into()),
+            _ => return Err(CrsError::NotGeographicOrProjected),
         };
         if let Some(code) = own_epsg(obj.0) {
             return Ok(SourceCrs::Epsg(Crs::epsg(code)));
@@ -122,9 +123,9 @@ pub fn crs_from_wkt(wkt: &str) -> Result<SourceCrs, String> {
 /// The WKT of an EPSG CRS: ESRI's WKT1 for `.prj` files (what ArcGIS and older QGIS
 /// read), else OGC WKT1 as GDAL writes it (GeoPackage `definition`). An error, not a
 /// panic, for a CRS that WKT1 cannot describe.
-pub fn crs_wkt(crs: Crs, esri: bool) -> Result<String, String> {
+pub fn crs_wkt(crs: Crs, esri: bool) -> Result<String, CrsError> {
     let what = crs.authority();
-    let c_text = CString::new(what.clone()).map_err(|e| e.to_string())?;
+    let c_text = CString::new(what.clone())?;
     let kind = if esri {
         ffi::PJ_WKT_TYPE_PJ_WKT1_ESRI
     } else {
@@ -137,11 +138,11 @@ pub fn crs_wkt(crs: Crs, esri: bool) -> Result<String, String> {
         ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
         let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
         if obj.0.is_null() {
-            return Err(format!("PROJ does not know {what}"));
+            return Err(CrsError::Unknown(what));
         }
         let wkt = ffi::proj_as_wkt(ctx.0, obj.0, kind, std::ptr::null());
         if wkt.is_null() {
-            return Err(format!("PROJ cannot write {what} as WKT1"));
+            return Err(CrsError::NoWkt1(what));
         }
         Ok(CStr::from_ptr(wkt).to_string_lossy().into_owned())
     }

@@ -104,7 +104,7 @@ fn load(path: &Path, opts: &ReadOptions) -> Result<Drawing, LoadError> {
     let bytes = super::read_file(path)?;
     prescan(path, &bytes)?;
     let encoding = encoding_of(&bytes, opts.encoding);
-    let damaged = |e: &str| {
+    let damaged = |e: &dyn std::fmt::Display| {
         LoadError::new(
             path,
             format!("不是有效的 DXF 图纸（或已损坏）：{e}"),
@@ -125,9 +125,9 @@ fn load(path: &Path, opts: &ReadOptions) -> Result<Drawing, LoadError> {
     });
     match loaded {
         Ok(Ok(Ok(d))) => Ok(d),
-        Ok(Ok(Err(e))) => Err(damaged(&e.to_string())),
-        Ok(Err(_)) => Err(damaged("the reader failed")),
-        Err(e) => Err(damaged(&e.to_string())),
+        Ok(Ok(Err(e))) => Err(damaged(&e)),
+        Ok(Err(_)) => Err(damaged(&"the reader failed")),
+        Err(e) => Err(damaged(&e)),
     }
 }
 
@@ -623,9 +623,75 @@ pub(crate) fn read_batch(
     base: usize,
 ) -> Result<Batch, LoadError> {
     let d = load(path, opts)?;
-    // A frame layer is read only when named; otherwise it is left out, with a note.
+    let frames = frames_left_out(&d, path, opts, notes);
+    let wanted = |layer: &str| {
+        !frames.iter().any(|f| f == layer)
+            && opts
+                .dxf_layers
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|x| x == layer))
+    };
+    let mut drawn = Drawn::new(arc_tolerance(&d));
+    for e in d.entities() {
+        if drawn.points_read > super::MAX_POINTS {
+            return Err(super::too_many_points(path));
+        }
+        if !e.common.is_in_paper_space && wanted(&e.common.layer) {
+            drawn.take(e);
+        }
+    }
+    if drawn.points_read > super::MAX_POINTS {
+        return Err(super::too_many_points(path));
+    }
+    let skipped = drawn.skipped_list();
+    if let Some(list) = &skipped {
+        notes.push(InputNote {
+            feature_id: String::new(),
+            layer: Layer::Grid.name(),
+            zh: format!("{}：未读取的图元（不是边界线）：{list}", path.display()),
+            en: format!(
+                "{}: entities not read (not outlines): {list}",
+                path.display()
+            ),
+            fatal: false,
+        });
+    }
+    let mut made = Assembly::new(&opts.fields, base);
+    made.polygons(drawn.polygons, drawn.labels);
+    made.lines(drawn.lines);
+    made.points(drawn.points);
+    if made.pending.is_empty() {
+        return Err(nothing_to_read(path, opts, skipped.as_deref()));
+    }
+    let mut batch = Batch {
+        path: path.to_path_buf(),
+        crs: made.named_crs.map(SourceCrs::Epsg),
+        crs_required: true,
+        name: path.file_stem().map(|s| s.to_string_lossy().to_string()),
+        pending: made.pending,
+        settings: made.settings,
+    };
+    // 8-digit eastings carry the 3-degree zone: the CRS is known.
+    if opts.source_crs.is_none()
+        && batch.crs.is_none()
+        && let Some((_, c)) = features::first_coord(&mut batch.pending)
+        && c.x >= 1.0e7
+        && let Some(crs) = suggest_crs(c)
+    {
+        batch.crs = Some(SourceCrs::Epsg(crs));
+    }
+    Ok(batch)
+}
+
+/// The frame layers not read (a frame layer is read only when named), each with a note.
+fn frames_left_out(
+    d: &Drawing,
+    path: &Path,
+    opts: &ReadOptions,
+    notes: &mut Vec<InputNote>,
+) -> Vec<String> {
     let frames = if opts.dxf_layers.is_none() {
-        frame_layers(&d)
+        frame_layers(d)
     } else {
         Vec::new()
     };
@@ -644,23 +710,12 @@ pub(crate) fn read_batch(
             fatal: false,
         });
     }
-    let wanted = |layer: &str| {
-        !frames.iter().any(|f| f == layer)
-            && opts
-                .dxf_layers
-                .as_ref()
-                .is_none_or(|l| l.iter().any(|x| x == layer))
-    };
-    // A first coordinate decides whether the drawing is in degrees (arc tolerance).
-    let mut polygons: Vec<Shape> = Vec::new();
-    let mut lines: Vec<Read<LineString<f64>>> = Vec::new();
-    let mut labels: Vec<Label> = Vec::new();
-    let mut points: Vec<Read<Coord<f64>>> = Vec::new();
-    let mut skipped: Vec<(&'static str, usize)> = Vec::new();
-    let mut skip = |kind: &'static str| match skipped.iter_mut().find(|(k, _)| *k == kind) {
-        Some((_, n)) => *n += 1,
-        None => skipped.push((kind, 1)),
-    };
+    frames
+}
+
+/// The chord tolerance of arcs and bulges: a first coordinate decides whether the drawing
+/// is in degrees.
+fn arc_tolerance(d: &Drawing) -> f64 {
     let degrees = d
         .entities()
         .find_map(|e| match &e.specific {
@@ -669,29 +724,107 @@ pub(crate) fn read_batch(
             _ => None,
         })
         .is_some_and(|c| c.x.abs() <= 180.0 && c.y.abs() <= 90.0);
-    let tol = if degrees { 1e-7 } else { ARC_TOLERANCE };
-    // Every point the drawing becomes counts against super::MAX_POINTS.
-    let mut points_read = 0usize;
-    for e in d.entities() {
-        if points_read > super::MAX_POINTS {
-            return Err(super::too_many_points(path));
+    if degrees { 1e-7 } else { ARC_TOLERANCE }
+}
+
+/// The error for a drawing with nothing to read, naming the chosen layers and what was
+/// skipped.
+fn nothing_to_read(path: &Path, opts: &ReadOptions, skipped: Option<&str>) -> LoadError {
+    let (zh_skipped, en_skipped) = match skipped {
+        None => (String::new(), String::new()),
+        Some(list) => (
+            format!("（有未读取的图元：{list}）"),
+            format!(" (entities not read: {list})"),
+        ),
+    };
+    let (zh_layers, en_layers) = match &opts.dxf_layers {
+        Some(l) => (
+            format!("所选图层 {} 中", l.join("、")),
+            format!(" on the chosen layers {}", l.join(", ")),
+        ),
+        None => (String::new(), String::new()),
+    };
+    LoadError::new(
+        path,
+        format!(
+            "图纸模型空间{zh_layers}没有多段线、直线、圆弧或点，没有可读入的网格、河流或其他要素{zh_skipped}。"
+        ),
+        format!(
+            "the drawing's model space{en_layers} holds no polylines, lines, arcs or points: no grids, rivers or other features to read{en_skipped}."
+        ),
+    )
+}
+
+/// What the model space's entities on the wanted layers became, by kind.
+struct Drawn {
+    /// Chord tolerance of arcs and bulges.
+    tol: f64,
+    polygons: Vec<Shape>,
+    lines: Vec<Read<LineString<f64>>>,
+    labels: Vec<Label>,
+    points: Vec<Read<Coord<f64>>>,
+    /// Entities that are not outlines: kind and count, in the order first met.
+    skipped: Vec<(&'static str, usize)>,
+    /// Every point the drawing becomes counts against super::MAX_POINTS.
+    points_read: usize,
+}
+
+impl Drawn {
+    fn new(tol: f64) -> Self {
+        Drawn {
+            tol,
+            polygons: Vec::new(),
+            lines: Vec::new(),
+            labels: Vec::new(),
+            points: Vec::new(),
+            skipped: Vec::new(),
+            points_read: 0,
         }
-        if e.common.is_in_paper_space || !wanted(&e.common.layer) {
-            continue;
+    }
+
+    fn skip(&mut self, kind: &'static str) {
+        match self.skipped.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => self.skipped.push((kind, 1)),
         }
+    }
+
+    /// The entities skipped, as a note lists them; None when none was.
+    fn skipped_list(&self) -> Option<String> {
+        (!self.skipped.is_empty()).then(|| {
+            self.skipped
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+
+    /// A polygon when closed with at least 4 points, else a line of 2 or more.
+    fn shape(&mut self, e: &Entity, pts: Vec<Coord<f64>>, closed: bool) {
+        self.points_read += pts.len();
         let layer = e.common.layer.clone();
-        let mut shape = |pts: Vec<Coord<f64>>, closed: bool| {
-            points_read += pts.len();
-            if closed && pts.len() >= 4 {
-                polygons.push((
-                    Polygon::new(LineString(pts), vec![]),
-                    layer.clone(),
-                    xdata_props(e),
-                ));
-            } else if pts.len() >= 2 {
-                lines.push((LineString(pts), layer.clone(), xdata_props(e)));
-            }
-        };
+        if closed && pts.len() >= 4 {
+            let p = Polygon::new(LineString(pts), vec![]);
+            self.polygons.push((p, layer, xdata_props(e)));
+        } else if pts.len() >= 2 {
+            self.lines.push((LineString(pts), layer, xdata_props(e)));
+        }
+    }
+
+    fn label(&mut self, e: &Entity, at: Coord<f64>, text: String, height: f64) {
+        self.labels.push(Label {
+            at,
+            text,
+            height,
+            tag: None,
+            layer: e.common.layer.clone(),
+        });
+    }
+
+    /// Take one entity of the model space.
+    fn take(&mut self, e: &Entity) {
+        let tol = self.tol;
         match &e.specific {
             EntityType::LwPolyline(l) => {
                 let v: Vec<(Coord<f64>, f64)> = l
@@ -700,68 +833,39 @@ pub(crate) fn read_batch(
                     .map(|v| (Coord { x: v.x, y: v.y }, v.bulge))
                     .collect();
                 let (pts, closed) = polyline(&v, l.is_closed(), tol);
-                shape(pts, closed);
+                self.shape(e, pts, closed);
             }
+            // Meshes and polyface meshes are not outlines.
+            EntityType::Polyline(p) if p.flags & (16 | 64) != 0 => self.skip("POLYLINE mesh"),
             EntityType::Polyline(p) => {
-                // Meshes and polyface meshes are not outlines.
-                if p.flags & (16 | 64) != 0 {
-                    skip("POLYLINE mesh");
-                    continue;
-                }
                 let v: Vec<(Coord<f64>, f64)> = p
                     .vertices()
                     .map(|v| (coord(&v.location), v.bulge))
                     .collect();
                 let (pts, closed) = polyline(&v, p.is_closed(), tol);
-                shape(pts, closed);
+                self.shape(e, pts, closed);
             }
-            EntityType::Line(l) => shape(vec![coord(&l.p1), coord(&l.p2)], false),
-            EntityType::Arc(a) => {
-                // Angles in degrees, any number of turns (1e20 is one angle too).
-                let start = a.start_angle.rem_euclid(360.0).to_radians();
-                let mut sweep = a.end_angle.rem_euclid(360.0).to_radians() - start;
-                if sweep <= 0.0 {
-                    sweep += 2.0 * std::f64::consts::PI;
-                }
-                let c = coord(&a.center);
-                let mut pts = vec![Coord {
-                    x: c.x + a.radius * start.cos(),
-                    y: c.y + a.radius * start.sin(),
-                }];
-                let arc = Chords {
-                    tol,
-                    most: MAX_ARC_SEGMENTS,
-                };
-                arc_points(c, a.radius, start, sweep, arc, &mut pts);
-                shape(pts, false);
-            }
-            EntityType::Text(t) => labels.push(Label {
-                at: if t.horizontal_text_justification as i32 != 0
+            EntityType::Line(l) => self.shape(e, vec![coord(&l.p1), coord(&l.p2)], false),
+            EntityType::Arc(a) => self.shape(e, arc_entity(a, tol), false),
+            EntityType::Text(t) => {
+                let at = if t.horizontal_text_justification as i32 != 0
                     || t.vertical_text_justification as i32 != 0
                 {
                     coord(&t.second_alignment_point)
                 } else {
                     coord(&t.location)
-                },
-                text: t.value.trim().to_string(),
-                height: t.text_height,
-                tag: None,
-                layer: layer.clone(),
-            }),
+                };
+                self.label(e, at, t.value.trim().to_string(), t.text_height);
+            }
             EntityType::MText(t) => {
                 let mut s = t.text.clone();
                 s.extend(t.extended_text.iter().map(String::as_str));
-                labels.push(Label {
-                    at: coord(&t.insertion_point),
-                    text: plain_mtext(&s),
-                    height: t.initial_text_height,
-                    tag: None,
-                    layer: layer.clone(),
-                });
+                let at = coord(&t.insertion_point);
+                self.label(e, at, plain_mtext(&s), t.initial_text_height);
             }
             EntityType::Insert(i) => {
                 for a in i.attributes() {
-                    labels.push(Label {
+                    self.labels.push(Label {
                         at: if a.location.x == 0.0 && a.location.y == 0.0 {
                             coord(&i.location)
                         } else {
@@ -770,193 +874,193 @@ pub(crate) fn read_batch(
                         text: a.value.trim().to_string(),
                         height: a.text_height,
                         tag: Some(a.attribute_tag.trim().to_string()),
-                        layer: layer.clone(),
+                        layer: e.common.layer.clone(),
                     });
                 }
             }
             EntityType::ModelPoint(p) => {
                 let props = xdata_props(e);
-                if props.is_some() || Layer::parse(&layer) == Some(Layer::Village) {
-                    points.push((coord(&p.location), layer.clone(), props));
+                let layer = &e.common.layer;
+                if props.is_some() || Layer::parse(layer) == Some(Layer::Village) {
+                    self.points.push((coord(&p.location), layer.clone(), props));
                 } else {
-                    skip("POINT");
+                    self.skip("POINT");
                 }
             }
-            EntityType::Circle(_) => skip("CIRCLE"),
-            EntityType::Spline(_) => skip("SPLINE"),
-            EntityType::Ellipse(_) => skip("ELLIPSE"),
+            EntityType::Circle(_) => self.skip("CIRCLE"),
+            EntityType::Spline(_) => self.skip("SPLINE"),
+            EntityType::Ellipse(_) => self.skip("ELLIPSE"),
             _ => {}
         }
     }
-    if points_read > super::MAX_POINTS {
-        return Err(super::too_many_points(path));
+}
+
+/// The points of an ARC entity: angles in degrees, any number of turns (1e20 is one angle
+/// too).
+fn arc_entity(a: &de::Arc, tol: f64) -> Vec<Coord<f64>> {
+    let start = a.start_angle.rem_euclid(360.0).to_radians();
+    let mut sweep = a.end_angle.rem_euclid(360.0).to_radians() - start;
+    if sweep <= 0.0 {
+        sweep += 2.0 * std::f64::consts::PI;
     }
-    labels.retain(|l| !l.text.is_empty() && l.at.x.is_finite() && l.at.y.is_finite());
-    let index = PolygonIndex::new(polygons.iter().map(|s| &s.0).collect());
-    let names = name_polygons(&polygons, &index, &labels);
-    // Other block attributes go to the smallest polygon that holds them.
-    let mut attributes: Vec<Map<String, Value>> = vec![Map::new(); polygons.len()];
-    for l in labels.iter().filter(|l| !l.is_name()) {
-        if let (Some(i), Some(tag)) = (index.smallest_holding(l.at), &l.tag) {
-            attributes[i].insert(tag.clone(), l.text.clone().into());
+    let c = coord(&a.center);
+    let mut pts = vec![Coord {
+        x: c.x + a.radius * start.cos(),
+        y: c.y + a.radius * start.sin(),
+    }];
+    let arc = Chords {
+        tol,
+        most: MAX_ARC_SEGMENTS,
+    };
+    arc_points(c, a.radius, start, sweep, arc, &mut pts);
+    pts
+}
+
+/// Features made from what a drawing holds, with the CRS and settings a drawing gridmap
+/// wrote names. Parts of one feature gridmap wrote (a multipolygon's parts, a river's
+/// lines) carry the same id and become one feature again.
+struct Assembly<'a> {
+    fields: &'a crate::model::FieldMap,
+    pending: Vec<Pending>,
+    by_id: std::collections::HashMap<String, usize>,
+    /// The number of the last feature (features of earlier files counted).
+    n: usize,
+    named_crs: Option<Crs>,
+    settings: Option<Map<String, Value>>,
+}
+
+impl<'a> Assembly<'a> {
+    fn new(fields: &'a crate::model::FieldMap, base: usize) -> Self {
+        Assembly {
+            fields,
+            pending: Vec::new(),
+            by_id: Default::default(),
+            n: base,
+            named_crs: None,
+            settings: None,
         }
     }
-    drop(index);
-    // A drawing gridmap wrote names its CRS and carries the project settings.
-    let mut named_crs = None;
-    let mut settings = None;
-    let mut take_crs = |props: &mut Map<String, Value>| {
+
+    /// Take the CRS and settings out of a feature's fields (the first ones found count).
+    fn take_crs(&mut self, props: &mut Map<String, Value>) {
         if let Some(c) = props.remove(CRS_KEY).and_then(|v| {
             v.as_str()
                 .and_then(|t| t.strip_prefix("EPSG:")?.parse().ok())
                 .map(Crs::epsg)
         }) {
-            named_crs.get_or_insert(c);
+            self.named_crs.get_or_insert(c);
         }
         if let Some(Value::Object(s)) = props.remove(features::SETTINGS_KEY) {
-            settings.get_or_insert(s);
+            self.settings.get_or_insert(s);
         }
-    };
-    let mut pending: Vec<Pending> = Vec::new();
-    let mut n = base;
-    // Parts of one feature gridmap wrote (a multipolygon's parts, a river's lines) carry
-    // the same id and become one feature again; holes name the feature they belong to.
-    let mut by_id: std::collections::HashMap<String, usize> = Default::default();
-    let mut holes: Vec<(String, LineString<f64>)> = Vec::new();
-    for ((poly, layer, xdata), (name, attrs)) in
-        polygons.into_iter().zip(names.into_iter().zip(attributes))
-    {
-        let mut props = xdata.unwrap_or_default();
-        take_crs(&mut props);
-        if let Some(Value::String(of)) = props.get(HOLE_KEY) {
-            holes.push((of.clone(), poly.into_inner().0));
-            continue;
-        }
-        let from_xdata = !props.is_empty();
-        if !from_xdata {
-            props = attrs;
-            if let Some(name) = name {
-                props.insert("name".into(), name.into());
+    }
+
+    fn next_id(&mut self, kind: Layer, props: &Map<String, Value>) -> String {
+        self.n += 1;
+        features::feature_id(kind, None, props, self.fields, self.n)
+    }
+
+    /// Closed outlines: named by the labels inside them, holes put into the feature they
+    /// name, nested into levels.
+    fn polygons(&mut self, polygons: Vec<Shape>, mut labels: Vec<Label>) {
+        labels.retain(|l| !l.text.is_empty() && l.at.x.is_finite() && l.at.y.is_finite());
+        let index = PolygonIndex::new(polygons.iter().map(|s| &s.0).collect());
+        let names = name_polygons(&polygons, &index, &labels);
+        // Other block attributes go to the smallest polygon that holds them.
+        let mut attributes: Vec<Map<String, Value>> = vec![Map::new(); polygons.len()];
+        for l in labels.iter().filter(|l| !l.is_name()) {
+            if let (Some(i), Some(tag)) = (index.smallest_holding(l.at), &l.tag) {
+                attributes[i].insert(tag.clone(), l.text.clone().into());
             }
-            props.insert("cad_layer".into(), layer.clone().into());
         }
-        let kind = props
-            .remove("layer")
-            .and_then(|v| v.as_str().and_then(Layer::parse))
-            .or_else(|| Layer::parse(&layer).filter(|l| *l != Layer::River))
-            .unwrap_or(Layer::Grid);
-        n += 1;
-        let id = features::feature_id(kind, None, &props, &opts.fields, n);
-        let read = (kind, id, props, geo::Geometry::Polygon(poly));
-        add_feature(&mut pending, &mut by_id, from_xdata, read);
-    }
-    for (of, ring) in holes {
-        let Some(geo::Geometry::MultiPolygon(mp)) =
-            by_id.get(&of).and_then(|&i| pending[i].geometry.as_mut())
-        else {
-            continue;
-        };
-        let Some(&first) = ring.0.first() else {
-            continue;
-        };
-        if let Some(part) =
-            mp.0.iter_mut()
-                .find(|p| p.contains(&Point::from(first)) || p.exterior().0.contains(&first))
+        drop(index);
+        let mut holes: Vec<(String, LineString<f64>)> = Vec::new();
+        for ((poly, layer, xdata), (name, attrs)) in
+            polygons.into_iter().zip(names.into_iter().zip(attributes))
         {
-            part.interiors_push(ring);
+            let mut props = xdata.unwrap_or_default();
+            self.take_crs(&mut props);
+            if let Some(Value::String(of)) = props.get(HOLE_KEY) {
+                holes.push((of.clone(), poly.into_inner().0));
+                continue;
+            }
+            let from_xdata = !props.is_empty();
+            if !from_xdata {
+                props = attrs;
+                if let Some(name) = name {
+                    props.insert("name".into(), name.into());
+                }
+                props.insert("cad_layer".into(), layer.clone().into());
+            }
+            let kind = props
+                .remove("layer")
+                .and_then(|v| v.as_str().and_then(Layer::parse))
+                .or_else(|| Layer::parse(&layer).filter(|l| *l != Layer::River))
+                .unwrap_or(Layer::Grid);
+            let id = self.next_id(kind, &props);
+            let read = (kind, id, props, geo::Geometry::Polygon(poly));
+            add_feature(&mut self.pending, &mut self.by_id, from_xdata, read);
+        }
+        self.holes(holes);
+        nest(&mut self.pending);
+    }
+
+    /// Holes gridmap wrote, each into the part of the feature it names that holds it.
+    fn holes(&mut self, holes: Vec<(String, LineString<f64>)>) {
+        for (of, ring) in holes {
+            let Some(geo::Geometry::MultiPolygon(mp)) = self
+                .by_id
+                .get(&of)
+                .and_then(|&i| self.pending[i].geometry.as_mut())
+            else {
+                continue;
+            };
+            let Some(&first) = ring.0.first() else {
+                continue;
+            };
+            if let Some(part) =
+                mp.0.iter_mut()
+                    .find(|p| p.contains(&Point::from(first)) || p.exterior().0.contains(&first))
+            {
+                part.interiors_push(ring);
+            }
         }
     }
-    nest(&mut pending);
-    for (line, layer, xdata) in lines {
-        let mut props = xdata.unwrap_or_default();
-        take_crs(&mut props);
-        let from_xdata = !props.is_empty();
-        if !from_xdata {
-            props.insert("cad_layer".into(), layer.into());
+
+    /// Open lines: rivers.
+    fn lines(&mut self, lines: Vec<Read<LineString<f64>>>) {
+        for (line, layer, xdata) in lines {
+            let mut props = xdata.unwrap_or_default();
+            self.take_crs(&mut props);
+            let from_xdata = !props.is_empty();
+            if !from_xdata {
+                props.insert("cad_layer".into(), layer.into());
+            }
+            props.remove("layer");
+            let id = self.next_id(Layer::River, &props);
+            let read = (Layer::River, id, props, geo::Geometry::LineString(line));
+            add_feature(&mut self.pending, &mut self.by_id, from_xdata, read);
         }
-        props.remove("layer");
-        n += 1;
-        let id = features::feature_id(Layer::River, None, &props, &opts.fields, n);
-        let read = (Layer::River, id, props, geo::Geometry::LineString(line));
-        add_feature(&mut pending, &mut by_id, from_xdata, read);
     }
-    for (at, layer, xdata) in points {
-        let mut props = xdata.unwrap_or_default();
-        take_crs(&mut props);
-        if props.is_empty() {
-            props.insert("cad_layer".into(), layer.into());
+
+    /// Points: villages.
+    fn points(&mut self, points: Vec<Read<Coord<f64>>>) {
+        for (at, layer, xdata) in points {
+            let mut props = xdata.unwrap_or_default();
+            self.take_crs(&mut props);
+            if props.is_empty() {
+                props.insert("cad_layer".into(), layer.into());
+            }
+            props.remove("layer");
+            let id = self.next_id(Layer::Village, &props);
+            self.pending.push(Pending {
+                layer: Layer::Village,
+                id,
+                props,
+                geometry: Some(geo::Geometry::Point(Point::from(at))),
+            });
         }
-        props.remove("layer");
-        n += 1;
-        let id = features::feature_id(Layer::Village, None, &props, &opts.fields, n);
-        pending.push(Pending {
-            layer: Layer::Village,
-            id,
-            props,
-            geometry: Some(geo::Geometry::Point(Point::from(at))),
-        });
     }
-    let list = skipped
-        .iter()
-        .map(|(k, n)| format!("{k} ×{n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if !skipped.is_empty() {
-        notes.push(InputNote {
-            feature_id: String::new(),
-            layer: Layer::Grid.name(),
-            zh: format!("{}：未读取的图元（不是边界线）：{list}", path.display()),
-            en: format!(
-                "{}: entities not read (not outlines): {list}",
-                path.display()
-            ),
-            fatal: false,
-        });
-    }
-    if pending.is_empty() {
-        let (zh_skipped, en_skipped) = if skipped.is_empty() {
-            (String::new(), String::new())
-        } else {
-            (
-                format!("（有未读取的图元：{list}）"),
-                format!(" (entities not read: {list})"),
-            )
-        };
-        let (zh_layers, en_layers) = match &opts.dxf_layers {
-            Some(l) => (
-                format!("所选图层 {} 中", l.join("、")),
-                format!(" on the chosen layers {}", l.join(", ")),
-            ),
-            None => (String::new(), String::new()),
-        };
-        return Err(LoadError::new(
-            path,
-            format!(
-                "图纸模型空间{zh_layers}没有多段线、直线、圆弧或点，没有可读入的网格、河流或其他要素{zh_skipped}。"
-            ),
-            format!(
-                "the drawing's model space{en_layers} holds no polylines, lines, arcs or points: no grids, rivers or other features to read{en_skipped}."
-            ),
-        ));
-    }
-    // 8-digit eastings carry the 3-degree zone: the CRS is known.
-    let mut batch = Batch {
-        path: path.to_path_buf(),
-        crs: named_crs.map(SourceCrs::Epsg),
-        crs_required: true,
-        name: path.file_stem().map(|s| s.to_string_lossy().to_string()),
-        pending,
-        settings,
-    };
-    if opts.source_crs.is_none()
-        && batch.crs.is_none()
-        && let Some((_, c)) = features::first_coord(&mut batch.pending)
-        && c.x >= 1.0e7
-        && let Some(crs) = suggest_crs(c)
-    {
-        batch.crs = Some(SourceCrs::Epsg(crs));
-    }
-    Ok(batch)
 }
 
 /// Add a feature read from the drawing: a new one, or (a part of a feature gridmap wrote,
@@ -1155,7 +1259,7 @@ fn lwpolyline(pts: &[Coord<f64>], closed: bool) -> de::LwPolyline {
 /// The project as a DXF drawing in the project's CRS: AutoCAD 2004 format in code page
 /// ANSI_936 (GBK, what 南方CASS and AutoCAD on Chinese Windows write; GDAL reads it by
 /// `$DWGCODEPAGE`), characters outside GBK as `\U+XXXX`.
-pub fn to_dxf(project: &Project) -> Result<Vec<u8>, String> {
+pub fn to_dxf(project: &Project) -> Result<Vec<u8>, super::ExportError> {
     let mut d = Drawing::new();
     d.header.version = AcadVersion::R2004;
     d.header.drawing_code_page = "ANSI_936".into();
@@ -1271,7 +1375,7 @@ pub fn to_dxf(project: &Project) -> Result<Vec<u8>, String> {
         }
     }
     let mut ascii = Vec::new();
-    d.save(&mut ascii).map_err(|e| e.to_string())?;
+    d.save(&mut ascii)?;
     Ok(to_code_page(&ascii))
 }
 

@@ -346,16 +346,66 @@ fn missing_crs_error(batch: &mut Batch) -> LoadError {
     e
 }
 
+/// PROJ cannot take `path`'s coordinates where they must go.
+fn cannot_transform(path: &Path, e: &super::CrsError) -> LoadError {
+    let (zh, en) = super::error::zh_en(e);
+    LoadError::new(
+        path,
+        format!("无法转换坐标系：{zh}"),
+        format!("cannot transform the coordinates: {en}"),
+    )
+}
+
 /// Check each batch's coordinates against its CRS, reproject all of them into one working
 /// CRS and build the project.
 pub(crate) fn assemble(
     mut batches: Vec<Batch>,
-    notes: Vec<InputNote>,
+    mut notes: Vec<InputNote>,
     opts: &ReadOptions,
 ) -> Result<Project, LoadError> {
-    // The CRS of each batch: its own, else the user's, else longitude/latitude.
+    let sources = source_crss(&mut batches, opts)?;
+    let extent = check_lon_lat(&mut batches, &sources, opts)?;
+    let working = working_crs(&mut batches, &sources, extent, opts, &mut notes)?;
+    let mut project = Project {
+        crs: working,
+        input_notes: notes,
+        ..Default::default()
+    };
+    for (b, source) in batches.into_iter().zip(&sources) {
+        let rp =
+            Reprojector::from_source(source, working).map_err(|e| cannot_transform(&b.path, &e))?;
+        let mut pending = b.pending;
+        reproject(&mut pending, &rp, opts.gcj02 && source.is_geographic());
+        for p in &mut pending {
+            keep_finite(
+                &b.path,
+                p.layer,
+                &p.id,
+                &mut p.geometry,
+                &mut project.input_notes,
+            );
+        }
+        if project.name.is_empty() {
+            project.name = b.name.unwrap_or_default();
+        }
+        if project.settings.is_empty()
+            && let Some(s) = b.settings
+        {
+            project.settings = s;
+        }
+        place_batch(&mut project, &b.path, pending, &opts.fields)?;
+    }
+    // Everything read lies on the working CRS's grid from here on (model::Precision).
+    let precision = project.crs.precision();
+    precision.snap_project(&mut project);
+    Ok(project)
+}
+
+/// The CRS of each batch: its own, else the user's, else longitude/latitude. A CRS named by
+/// code must be one PROJ knows, and one a map is drawn in.
+fn source_crss(batches: &mut [Batch], opts: &ReadOptions) -> Result<Vec<SourceCrs>, LoadError> {
     let mut sources: Vec<SourceCrs> = Vec::with_capacity(batches.len());
-    for b in &mut batches {
+    for b in batches.iter_mut() {
         let s = match (&b.crs, opts.source_crs) {
             (Some(c), _) => c.clone(),
             (None, Some(c)) => SourceCrs::Epsg(c),
@@ -366,7 +416,6 @@ pub(crate) fn assemble(
         };
         sources.push(s);
     }
-    // A CRS named by code must be one PROJ knows, and one a map is drawn in.
     for (b, s) in batches.iter().zip(&sources) {
         if let SourceCrs::Epsg(c) = s {
             let (zh, en) = match super::crs_kind(*c) {
@@ -387,137 +436,148 @@ pub(crate) fn assemble(
             ));
         }
     }
-    // Geographic input: check the range, and recognise projected data that lacks a CRS.
-    let mut min_x = f64::INFINITY;
-    let mut max_x = f64::NEG_INFINITY;
-    let (mut min_y, mut max_y) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (b, source) in batches.iter_mut().zip(&sources) {
+    Ok(sources)
+}
+
+/// The extent of longitude/latitude input (min x, max x, min y, max y; infinite when
+/// there is none). A coordinate out of range is an error: in a CRS the file or the user
+/// named, out of its range; else projected data that names no CRS.
+fn check_lon_lat(
+    batches: &mut [Batch],
+    sources: &[SourceCrs],
+    opts: &ReadOptions,
+) -> Result<[f64; 4], LoadError> {
+    let mut extent = [
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for (b, source) in batches.iter_mut().zip(sources) {
+        if !source.is_geographic() {
+            continue;
+        }
         let mut bad: Option<(String, Coord<f64>)> = None;
-        let geographic = source.is_geographic();
         for p in &mut b.pending {
             if let Some(g) = &mut p.geometry {
                 for_each_coord_mut(g, &mut |c| {
-                    if geographic && c.x.is_finite() && c.y.is_finite() {
-                        min_x = min_x.min(c.x);
-                        max_x = max_x.max(c.x);
-                        min_y = min_y.min(c.y);
-                        max_y = max_y.max(c.y);
-                    }
                     // Non-finite values are not a CRS question: the audit's vertex check
                     // removes them with a finding.
-                    if geographic
-                        && bad.is_none()
-                        && c.x.is_finite()
-                        && c.y.is_finite()
-                        && (c.x.abs() > 180.0 || c.y.abs() > 90.0)
-                    {
+                    if !(c.x.is_finite() && c.y.is_finite()) {
+                        return;
+                    }
+                    extent = [
+                        extent[0].min(c.x),
+                        extent[1].max(c.x),
+                        extent[2].min(c.y),
+                        extent[3].max(c.y),
+                    ];
+                    if bad.is_none() && (c.x.abs() > 180.0 || c.y.abs() > 90.0) {
                         bad = Some((p.id.clone(), *c));
                     }
                 });
             }
         }
         if let Some((fid, c)) = bad {
-            let at = format!(
-                "({}, {})",
-                crate::error::number(c.x),
-                crate::error::number(c.y)
-            );
-            // A CRS the file itself names (KML is always WGS 84) or the user named: the
-            // coordinate is out of its range, and --src-crs is no remedy.
-            let named = match (&b.crs, opts.source_crs) {
-                (Some(own), _) => Some((own.describe(), false)),
-                (None, Some(c)) => Some((SourceCrs::Epsg(c).describe(), true)),
-                (None, None) => None,
-            };
-            if let Some((crs, by_user)) = named {
-                let (zh_by, en_by) = if by_user {
-                    ("所指定的", "the named ")
-                } else {
-                    ("文件声明的", "the file's ")
-                };
-                return Err(LoadError::new(
-                    &b.path,
-                    format!("坐标 {at} 超出{zh_by}坐标系 {crs} 的经纬度范围。"),
-                    format!(
-                        "coordinate {at} is outside the longitude/latitude range of {en_by}CRS {crs}."
-                    ),
-                )
-                .in_feature(fid));
-            }
-            let hint = match suggest_crs(c) {
-                Some(s) => format!(
-                    " They look like {}: try --src-crs {}.",
-                    s.describe(),
-                    s.authority()
-                ),
-                None if c.x.abs() < 1.0e6 && c.y.abs() < 1.0e7 => " They look like projected metres without zone prefix (CGCS2000 GK: EPSG:4534-4554): name the CRS with --src-crs.".to_string(),
-                None => String::new(),
-            };
-            let mut e = LoadError::new(
-                &b.path,
-                format!("坐标 {at} 不是经纬度，文件也没有声明坐标系。请用 --src-crs 指定坐标系。"),
-                format!(
-                    "coordinate {at} is not longitude/latitude and the file names no CRS.{hint}"
-                ),
-            )
-            .in_feature(fid);
-            e.needs_crs = true;
-            e.suggested_crs = suggest_crs(c);
-            return Err(e);
+            return Err(out_of_lon_lat(b, opts, fid, c));
         }
     }
+    Ok(extent)
+}
+
+/// The error for coordinate `c` of feature `fid`, out of the longitude/latitude range.
+fn out_of_lon_lat(b: &Batch, opts: &ReadOptions, fid: String, c: Coord<f64>) -> LoadError {
+    let at = format!(
+        "({}, {})",
+        crate::error::number(c.x),
+        crate::error::number(c.y)
+    );
+    // A CRS the file itself names (KML is always WGS 84) or the user named: the
+    // coordinate is out of its range, and --src-crs is no remedy.
+    let named = match (&b.crs, opts.source_crs) {
+        (Some(own), _) => Some((own.describe(), false)),
+        (None, Some(c)) => Some((SourceCrs::Epsg(c).describe(), true)),
+        (None, None) => None,
+    };
+    if let Some((crs, by_user)) = named {
+        let (zh_by, en_by) = if by_user {
+            ("所指定的", "the named ")
+        } else {
+            ("文件声明的", "the file's ")
+        };
+        return LoadError::new(
+            &b.path,
+            format!("坐标 {at} 超出{zh_by}坐标系 {crs} 的经纬度范围。"),
+            format!("coordinate {at} is outside the longitude/latitude range of {en_by}CRS {crs}."),
+        )
+        .in_feature(fid);
+    }
+    let hint = match suggest_crs(c) {
+        Some(s) => format!(
+            " They look like {}: try --src-crs {}.",
+            s.describe(),
+            s.authority()
+        ),
+        None if c.x.abs() < 1.0e6 && c.y.abs() < 1.0e7 => " They look like projected metres without zone prefix (CGCS2000 GK: EPSG:4534-4554): name the CRS with --src-crs.".to_string(),
+        None => String::new(),
+    };
+    let mut e = LoadError::new(
+        &b.path,
+        format!("坐标 {at} 不是经纬度，文件也没有声明坐标系。请用 --src-crs 指定坐标系。"),
+        format!("coordinate {at} is not longitude/latitude and the file names no CRS.{hint}"),
+    )
+    .in_feature(fid);
+    e.needs_crs = true;
+    e.suggested_crs = suggest_crs(c);
+    e
+}
+
+/// The working CRS: the user's, else the first projected CRS named by code, else one for
+/// the longitude/latitude `extent` (with a note when it is not a GK zone), else the GK zone
+/// of the centre of data in a projected CRS known only by its definition. It must be
+/// projected.
+fn working_crs(
+    batches: &mut [Batch],
+    sources: &[SourceCrs],
+    [min_x, max_x, min_y, max_y]: [f64; 4],
+    opts: &ReadOptions,
+    notes: &mut Vec<InputNote>,
+) -> Result<Crs, LoadError> {
     let file0 = batches.first().map(|b| b.path.clone()).unwrap_or_default();
-    let mut notes = notes;
-    let working = match opts.working_crs {
-        Some(c) => c,
-        None => match sources.iter().find_map(|s| match s {
-            SourceCrs::Epsg(c) if super::crs_kind(*c) == Some(super::CrsKind::Projected) => {
-                Some(*c)
+    let projected = sources.iter().find_map(|s| match s {
+        SourceCrs::Epsg(c) if super::crs_kind(*c) == Some(super::CrsKind::Projected) => Some(*c),
+        _ => None,
+    });
+    let working = match (opts.working_crs, projected) {
+        (Some(c), _) | (None, Some(c)) => c,
+        (None, None) if min_x.is_finite() => {
+            let (crs, why) = working_crs_for(min_x, max_x, (min_y + max_y) / 2.0);
+            if let Some((zh, en)) = working_note(why) {
+                notes.push(InputNote {
+                    feature_id: String::new(),
+                    layer: Layer::Grid.name(),
+                    zh: format!("{}：{zh}：{}。", file0.display(), crs.describe()),
+                    en: format!("{}: {en}: {}.", file0.display(), crs.describe()),
+                    fatal: false,
+                });
             }
-            _ => None,
-        }) {
-            Some(c) => c,
-            None if min_x.is_finite() => {
-                let (crs, why) = working_crs_for(min_x, max_x, (min_y + max_y) / 2.0);
-                let (zh, en) = match why {
-                    WorkingChoice::GkZone => ("", ""),
-                    WorkingChoice::Utm => (
-                        "数据在中国 3 度带（东经 75°-135°）以外，工作坐标系取中心所在的 UTM 带",
-                        "the data lie outside China's 3-degree zones (75E-135E); the working CRS is the UTM zone of its centre",
-                    ),
-                    WorkingChoice::EqualArea => (
-                        "数据跨越多个投影带，工作坐标系取等积投影（面积不变，形状略有变形）",
-                        "the data span more than one zone; the working CRS is an equal-area projection (areas true, shapes slightly distorted)",
-                    ),
-                };
-                if !zh.is_empty() {
-                    notes.push(InputNote {
-                        feature_id: String::new(),
-                        layer: Layer::Grid.name(),
-                        zh: format!("{}：{zh}：{}。", file0.display(), crs.describe()),
-                        en: format!("{}: {en}: {}.", file0.display(), crs.describe()),
-                        fatal: false,
-                    });
+            crs
+        }
+        // A projected CRS known only by its definition: the GK zone of its centre.
+        (None, None) => {
+            let mut centre = None;
+            for (b, s) in batches.iter_mut().zip(sources) {
+                if let (SourceCrs::Definition { .. }, Some((_, c))) =
+                    (s, first_coord(&mut b.pending))
+                {
+                    let to_ll = Reprojector::from_source(s, Crs::epsg(4490))
+                        .map_err(|e| cannot_transform(&b.path, &e))?;
+                    centre = Some(to_ll.point(c).x);
+                    break;
                 }
-                crs
             }
-            // A projected CRS known only by its definition: the GK zone of its centre.
-            None => {
-                let mut centre = None;
-                for (b, s) in batches.iter_mut().zip(&sources) {
-                    if let (SourceCrs::Definition { .. }, Some((_, c))) =
-                        (s, first_coord(&mut b.pending))
-                    {
-                        let to_ll = Reprojector::from_source(s, Crs::epsg(4490)).map_err(|e| {
-                            LoadError::new(&b.path, format!("无法转换坐标系：{e}"), e)
-                        })?;
-                        centre = Some(to_ll.point(c).x);
-                        break;
-                    }
-                }
-                Crs::epsg(gk_zone_epsg_for_lon(centre.unwrap_or(111.0)))
-            }
-        },
+            Crs::epsg(gk_zone_epsg_for_lon(centre.unwrap_or(111.0)))
+        }
     };
     if super::crs_kind(working) != Some(super::CrsKind::Projected) {
         return Err(LoadError::new(
@@ -532,105 +592,103 @@ pub(crate) fn assemble(
             ),
         ));
     }
-    let mut project = Project {
-        crs: working,
-        input_notes: notes,
-        ..Default::default()
-    };
-    for (b, source) in batches.into_iter().zip(&sources) {
-        let rp = Reprojector::from_source(source, working)
-            .map_err(|e| LoadError::new(&b.path, format!("无法转换坐标系：{e}"), e))?;
-        let mut pending = b.pending;
-        // Reproject all coordinates of the batch in one PROJ call.
-        let mut flat: Vec<Coord<f64>> = Vec::new();
-        for p in &mut pending {
-            if let Some(g) = &mut p.geometry {
-                for_each_coord_mut(g, &mut |c| flat.push(*c));
-            }
-        }
-        if opts.gcj02 && source.is_geographic() {
-            flat.iter_mut().for_each(|c| *c = gcj02::to_wgs84(*c));
-        }
-        rp.apply(&mut flat)
-            .map_err(|e| LoadError::new(&b.path, format!("坐标转换失败：{e}"), e))?;
-        let mut flat = flat.into_iter();
-        for p in &mut pending {
-            if let Some(g) = &mut p.geometry {
-                for_each_coord_mut(g, &mut |c| {
-                    if let Some(t) = flat.next() {
-                        *c = t;
-                    }
-                });
-            }
-            keep_finite(
-                &b.path,
-                p.layer,
-                &p.id,
-                &mut p.geometry,
-                &mut project.input_notes,
-            );
-        }
-        if project.name.is_empty() {
-            project.name = b.name.unwrap_or_default();
-        }
-        if project.settings.is_empty()
-            && let Some(s) = b.settings
-        {
-            project.settings = s;
-        }
-        let mut placed = 0usize;
-        let mut first_skipped: Option<(String, &'static str, Layer)> = None;
-        for p in pending {
-            if let Some(kind) = p.geometry.as_ref().map(geometry_kind)
-                && !p.layer.takes(kind)
-            {
-                first_skipped.get_or_insert((p.id.clone(), kind, p.layer));
-                // A file that mixes polygons with lines or points (a district set with its
-                // border lines): the features that do not fit their layer are skipped.
-                project.input_notes.push(InputNote {
-                    feature_id: p.id.clone(),
-                    layer: p.layer.name(),
-                    zh: format!(
-                        "{}：要素 {} 的几何是 {kind}，不能作为{}，已跳过。",
-                        b.path.display(),
-                        crate::error::quoted(&p.id),
-                        p.layer.name()
-                    ),
-                    en: format!(
-                        "{}: feature {} is a {kind}, which a {} cannot be; skipped.",
-                        b.path.display(),
-                        crate::error::quoted(&p.id),
-                        p.layer.name()
-                    ),
-                    fatal: false,
-                });
-                continue;
-            }
-            place(&mut project, p, &opts.fields);
-            placed += 1;
-        }
-        // Mixed files are read; a file of which nothing fits is an error.
-        if placed == 0
-            && let Some((id, kind, layer)) = first_skipped
-        {
-            return Err(LoadError::new(
-                &b.path,
-                format!(
-                    "没有可用的要素：几何是 {kind}，不能作为 {} 图层的要素。",
-                    layer.name()
-                ),
-                format!(
-                    "no feature can be used: a {} cannot be a {kind}.",
-                    layer.name()
-                ),
-            )
-            .in_feature(format!("id={id}")));
+    Ok(working)
+}
+
+/// Why a working CRS other than a GK zone was chosen, for a note.
+fn working_note(why: WorkingChoice) -> Option<(&'static str, &'static str)> {
+    match why {
+        WorkingChoice::GkZone => None,
+        WorkingChoice::Utm => Some((
+            "数据在中国 3 度带（东经 75°-135°）以外，工作坐标系取中心所在的 UTM 带",
+            "the data lie outside China's 3-degree zones (75E-135E); the working CRS is the UTM zone of its centre",
+        )),
+        WorkingChoice::EqualArea => Some((
+            "数据跨越多个投影带，工作坐标系取等积投影（面积不变，形状略有变形）",
+            "the data span more than one zone; the working CRS is an equal-area projection (areas true, shapes slightly distorted)",
+        )),
+    }
+}
+
+/// Reproject all coordinates of a batch in one PROJ call (from GCJ-02 first when asked).
+fn reproject(pending: &mut [Pending], rp: &Reprojector, gcj02: bool) {
+    let mut flat: Vec<Coord<f64>> = Vec::new();
+    for p in pending.iter_mut() {
+        if let Some(g) = &mut p.geometry {
+            for_each_coord_mut(g, &mut |c| flat.push(*c));
         }
     }
-    // Everything read lies on the working CRS's grid from here on (model::Precision).
-    let precision = project.crs.precision();
-    precision.snap_project(&mut project);
-    Ok(project)
+    if gcj02 {
+        flat.iter_mut().for_each(|c| *c = gcj02::to_wgs84(*c));
+    }
+    rp.apply(&mut flat);
+    let mut flat = flat.into_iter();
+    for p in pending.iter_mut() {
+        if let Some(g) = &mut p.geometry {
+            for_each_coord_mut(g, &mut |c| {
+                if let Some(t) = flat.next() {
+                    *c = t;
+                }
+            });
+        }
+    }
+}
+
+/// Put a batch's features into their layers. A file that mixes polygons with lines or
+/// points (a district set with its border lines) is read, the features that do not fit
+/// their layer skipped with a note; a file of which nothing fits is an error.
+fn place_batch(
+    project: &mut Project,
+    path: &Path,
+    pending: Vec<Pending>,
+    fields: &FieldMap,
+) -> Result<(), LoadError> {
+    let mut placed = 0usize;
+    let mut first_skipped: Option<(String, &'static str, Layer)> = None;
+    for p in pending {
+        if let Some(kind) = p.geometry.as_ref().map(geometry_kind)
+            && !p.layer.takes(kind)
+        {
+            first_skipped.get_or_insert((p.id.clone(), kind, p.layer));
+            project.input_notes.push(InputNote {
+                feature_id: p.id.clone(),
+                layer: p.layer.name(),
+                zh: format!(
+                    "{}：要素 {} 的几何是 {kind}，不能作为{}，已跳过。",
+                    path.display(),
+                    crate::error::quoted(&p.id),
+                    p.layer.name()
+                ),
+                en: format!(
+                    "{}: feature {} is a {kind}, which a {} cannot be; skipped.",
+                    path.display(),
+                    crate::error::quoted(&p.id),
+                    p.layer.name()
+                ),
+                fatal: false,
+            });
+            continue;
+        }
+        place(project, p, fields);
+        placed += 1;
+    }
+    if placed == 0
+        && let Some((id, kind, layer)) = first_skipped
+    {
+        return Err(LoadError::new(
+            path,
+            format!(
+                "没有可用的要素：几何是 {kind}，不能作为 {} 图层的要素。",
+                layer.name()
+            ),
+            format!(
+                "no feature can be used: a {} cannot be a {kind}.",
+                layer.name()
+            ),
+        )
+        .in_feature(format!("id={id}")));
+    }
+    Ok(())
 }
 
 /// Property names read for each field, in order of preference: the documented English

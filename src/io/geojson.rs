@@ -6,7 +6,7 @@
 pub use super::ReadOptions;
 use super::SourceCrs;
 use super::coords::RawGeometry;
-use super::error::LoadError;
+use super::error::{ExportError, LoadError};
 use super::features::{
     Batch, GeomRef, LAYERS, Layer, Pending, SETTINGS_KEY, assemble, feature_id, out_features,
 };
@@ -185,11 +185,12 @@ fn read_one(
         let mut unclosed = false;
         let geometry = match &f.geometry {
             None => None,
-            Some(g) => Some(g.to_geo(&mut unclosed).map_err(|t| {
+            Some(g) => Some(g.to_geo(&mut unclosed).map_err(|e| {
+                let (zh, en) = super::error::zh_en(&e);
                 LoadError::new(
                     path,
-                    format!("几何无法读取：{t}。"),
-                    format!("cannot read the geometry: {t}."),
+                    format!("几何无法读取：{zh}。"),
+                    format!("cannot read the geometry: {en}."),
                 )
                 .in_feature(feature_name.clone())
             })?),
@@ -241,7 +242,7 @@ impl Out<'_> {
         // One PROJ call per line rather than one per vertex.
         let mut coords = ls.0.clone();
         if let Some(r) = self.rp {
-            let _ = r.apply(&mut coords);
+            r.apply(&mut coords);
         }
         let mut out: Vec<Position> = Vec::with_capacity(coords.len());
         for c in coords {
@@ -330,7 +331,7 @@ pub struct GeometryWriter {
 }
 
 impl GeometryWriter {
-    pub fn new(project_crs: Crs, opts: &WriteOptions) -> Result<Self, String> {
+    pub fn new(project_crs: Crs, opts: &WriteOptions) -> Result<Self, super::CrsError> {
         if opts.keep_crs {
             Ok(GeometryWriter {
                 rp: None,
@@ -366,7 +367,7 @@ impl GeometryWriter {
 }
 
 /// The project as one GeoJSON FeatureCollection; byte-identical for the same project.
-pub fn to_geojson(project: &Project, opts: &WriteOptions) -> Result<Vec<u8>, String> {
+pub fn to_geojson(project: &Project, opts: &WriteOptions) -> Result<Vec<u8>, ExportError> {
     collection(project, opts, None)
 }
 
@@ -375,7 +376,7 @@ pub fn to_geojson(project: &Project, opts: &WriteOptions) -> Result<Vec<u8>, Str
 pub fn to_geojson_layers(
     project: &Project,
     opts: &WriteOptions,
-) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+) -> Result<Vec<(&'static str, Vec<u8>)>, ExportError> {
     let mut out = Vec::new();
     for layer in LAYERS {
         let present = match layer {
@@ -396,7 +397,7 @@ fn collection(
     project: &Project,
     opts: &WriteOptions,
     only: Option<Layer>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, ExportError> {
     let w = GeometryWriter::new(project.crs, opts)?;
     let o = w.out();
     // Features are serialised as they are made: a large project never exists twice in
@@ -425,10 +426,10 @@ fn collection(
         doc.insert(SETTINGS_KEY.into(), Value::Object(project.settings.clone()));
     }
     if let Some(e) = features.error {
-        return Err(e);
+        return Err(e.into());
     }
     let mut out = Vec::with_capacity(features.buf.len() + 1024);
-    write_collection(&mut out, &doc, &features.buf).map_err(|e| e.to_string())?;
+    write_collection(&mut out, &doc, &features.buf)?;
     Ok(out)
 }
 
@@ -437,7 +438,7 @@ fn collection(
 struct FeatureSink {
     buf: Vec<u8>,
     n: usize,
-    error: Option<String>,
+    error: Option<serde_json::Error>,
 }
 
 impl FeatureSink {
@@ -445,7 +446,7 @@ impl FeatureSink {
         self.buf
             .extend_from_slice(if self.n == 0 { b"\n" } else { b",\n" });
         if let Err(e) = serde_json::to_writer(&mut self.buf, &f) {
-            self.error.get_or_insert(e.to_string());
+            self.error.get_or_insert(e);
         }
         self.n += 1;
     }

@@ -5,6 +5,7 @@
 //! (affine) beside the image and the points in QGIS's `.points` format (both methods; a
 //! projective fit is taken up again from the points).
 
+use super::error::{FitError, LoadError};
 use geo::Coord;
 use std::path::{Path, PathBuf};
 
@@ -107,21 +108,13 @@ fn least_squares(rows: &[(Vec<f64>, f64)], n: usize) -> Option<Vec<f64>> {
 }
 
 /// Fit `method` to the enabled points.
-pub fn fit(points: &[ControlPoint], method: Method) -> Result<Fit, String> {
+pub fn fit(points: &[ControlPoint], method: Method) -> Result<Fit, FitError> {
     let on: Vec<&ControlPoint> = points.iter().filter(|p| p.enabled).collect();
     if on.len() < method.min_points() {
-        return Err(crate::error::bilingual(
-            &format!(
-                "至少需要 {} 个控制点（现有 {} 个）",
-                method.min_points(),
-                on.len()
-            ),
-            &format!(
-                "at least {} control points are needed ({} so far)",
-                method.min_points(),
-                on.len()
-            ),
-        ));
+        return Err(FitError::TooFew {
+            needed: method.min_points(),
+            have: on.len(),
+        });
     }
     // Pixels within an image gridmap can open, map coordinates on the earth (degrees or
     // metres): anything else is a typo or a hostile file, and would fit to nonsense.
@@ -130,24 +123,18 @@ pub fn fit(points: &[ControlPoint], method: Method) -> Result<Fit, String> {
             c.x.is_finite() && c.y.is_finite() && c.x.abs() <= lim && c.y.abs() <= lim
         };
         if !sane(p.pixel, 1e7) || !sane(p.map, 1e9) {
-            return Err(crate::error::bilingual(
-                &format!(
-                    "第 {} 个控制点的坐标超出范围（像素 ({}, {})，地图 ({}, {})）",
-                    i + 1,
-                    crate::error::number(p.pixel.x),
-                    crate::error::number(p.pixel.y),
-                    crate::error::number(p.map.x),
-                    crate::error::number(p.map.y)
-                ),
-                &format!(
-                    "control point {} is out of range (pixel ({}, {}), map ({}, {}))",
-                    i + 1,
-                    crate::error::number(p.pixel.x),
-                    crate::error::number(p.pixel.y),
-                    crate::error::number(p.map.x),
-                    crate::error::number(p.map.y)
-                ),
-            ));
+            let pair = |c: Coord<f64>| {
+                format!(
+                    "({}, {})",
+                    crate::error::number(c.x),
+                    crate::error::number(c.y)
+                )
+            };
+            return Err(FitError::OutOfRange {
+                number: i + 1,
+                pixel: pair(p.pixel),
+                map: pair(p.map),
+            });
         }
     }
     let pixel_norm = normaliser(&on.iter().map(|p| p.pixel).collect::<Vec<_>>());
@@ -173,12 +160,7 @@ pub fn fit(points: &[ControlPoint], method: Method) -> Result<Fit, String> {
         }
     }
     let n = if method == Method::Affine { 6 } else { 8 };
-    let x = least_squares(&rows, n).ok_or_else(|| {
-        crate::error::bilingual(
-            "控制点共线或重合，无法求解；请在图上分散选点",
-            "the control points are in a line or on top of each other; spread them over the map",
-        )
-    })?;
+    let x = least_squares(&rows, n).ok_or(FitError::Degenerate)?;
     let mut params = [0.0; 8];
     params[..n].copy_from_slice(&x);
     let mut f = Fit {
@@ -211,16 +193,10 @@ pub fn fit(points: &[ControlPoint], method: Method) -> Result<Fit, String> {
     );
     let area = (ex.x - o.x) * (ey.y - o.y) - (ex.y - o.y) * (ey.x - o.x);
     if !(area.is_finite() && area.abs() > 1e-18) {
-        return Err(crate::error::bilingual(
-            "控制点的地图坐标重合或共线，变换会把图像压成一条线",
-            "the control points' map coordinates coincide or lie in a line; the transform would fold the image onto a line",
-        ));
+        return Err(FitError::Folded);
     }
     if !f.rms.is_finite() {
-        return Err(crate::error::bilingual(
-            "控制点无法给出有效的变换",
-            "the control points give no usable transform",
-        ));
+        return Err(FitError::Unusable);
     }
     Ok(f)
 }
@@ -347,8 +323,9 @@ pub fn points_text(points: &[ControlPoint], fit: Option<&Fit>, method: Method) -
 }
 
 /// Read a points file; the method named in it (affine unless it says projective).
-pub fn read_points(path: &Path) -> Result<(Vec<ControlPoint>, Method), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn read_points(path: &Path) -> Result<(Vec<ControlPoint>, Method), LoadError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LoadError::new(path, format!("无法读取：{e}"), format!("cannot read: {e}")))?;
     let method = if text.contains("method=projective") {
         Method::Projective
     } else {
@@ -366,19 +343,17 @@ pub fn read_points(path: &Path) -> Result<(Vec<ControlPoint>, Method), String> {
             .map(|t| t.trim().parse::<f64>())
             .collect::<Result<_, _>>()
             .map_err(|e| {
-                crate::error::bilingual(
-                    &format!("{}：第 {} 行不是控制点：{e}", path.display(), n + 1),
-                    &format!(
-                        "{}: line {} is not a control point: {e}",
-                        path.display(),
-                        n + 1
-                    ),
+                LoadError::new(
+                    path,
+                    format!("第 {} 行不是控制点：{e}", n + 1),
+                    format!("line {} is not a control point: {e}", n + 1),
                 )
             })?;
         if f.len() < 4 || f.iter().any(|v| !v.is_finite()) {
-            return Err(crate::error::bilingual(
-                &format!("{}：第 {} 行不完整", path.display(), n + 1),
-                &format!("{}: line {} is incomplete", path.display(), n + 1),
+            return Err(LoadError::new(
+                path,
+                format!("第 {} 行不完整", n + 1),
+                format!("line {} is incomplete", n + 1),
             ));
         }
         points.push(ControlPoint {
@@ -512,7 +487,7 @@ mod tests {
             at(1e308, 0.0, 500100.0, 2800000.0),
             at(0.0, 1e308, 500000.0, 2800100.0),
         ];
-        let e = fit(&far, Method::Affine).unwrap_err();
+        let e = fit(&far, Method::Affine).unwrap_err().to_string();
         assert!(e.contains("超出范围") && e.contains("out of range"), "{e}");
     }
 

@@ -124,7 +124,10 @@ fn columns(layer: Layer) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-fn wkb(g: GeomRef, srs: i32) -> Result<(Vec<u8>, Option<geo::Rect<f64>>), String> {
+fn wkb(
+    g: GeomRef,
+    srs: i32,
+) -> Result<(Vec<u8>, Option<geo::Rect<f64>>), geozero::error::GeozeroError> {
     let (geom, rect) = match g {
         GeomRef::Polygons(mp) => (geo::Geometry::MultiPolygon(mp.clone()), mp.bounding_rect()),
         GeomRef::Lines(ml) => (
@@ -137,9 +140,7 @@ fn wkb(g: GeomRef, srs: i32) -> Result<(Vec<u8>, Option<geo::Rect<f64>>), String
         (GeomRef::Point(_), _) | (_, None) => Vec::new(),
         (_, Some(r)) => vec![r.min().x, r.max().x, r.min().y, r.max().y],
     };
-    let bytes = geom
-        .to_gpkg_wkb(CoordDimensions::xy(), Some(srs), envelope)
-        .map_err(|e| e.to_string())?;
+    let bytes = geom.to_gpkg_wkb(CoordDimensions::xy(), Some(srs), envelope)?;
     Ok((bytes, rect))
 }
 
@@ -174,15 +175,27 @@ fn to_sql(v: &Value) -> rusqlite::types::Value {
 }
 
 fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
-    let srs = project.crs.epsg as i32;
-    let wkt = crsdef::crs_wkt(project.crs, false)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
     let mut conn = Connection::open(path)?;
     conn.execute_batch(&format!(
         "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {USER_VERSION};
          PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
     ))?;
     let tx = conn.transaction()?;
+    write_schema(&tx, project.crs)?;
+    for layer in LAYERS {
+        write_layer(&tx, project, layer)?;
+    }
+    write_staff_and_meta(&tx, project)?;
+    tx.commit()?;
+    conn.close().map_err(|(_, e)| e)?;
+    Ok(())
+}
+
+/// The GeoPackage's own tables, with the CRSs: WGS 84 and the project's.
+fn write_schema(tx: &rusqlite::Transaction, crs: Crs) -> rusqlite::Result<()> {
+    let srs = crs.epsg as i32;
+    let wkt = crsdef::crs_wkt(crs, false)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.execute_batch(
         "CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
            organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
@@ -205,7 +218,7 @@ fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
            ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system');",
     )?;
     let wgs84 = crsdef::crs_wkt(Crs::epsg(4326), false)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.execute(
         "INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?1, 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
         params![wgs84],
@@ -213,10 +226,20 @@ fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
     if srs != 4326 {
         tx.execute(
             "INSERT INTO gpkg_spatial_ref_sys VALUES (?1, ?2, 'EPSG', ?2, ?3, ?4)",
-            params![project.crs.describe(), srs, wkt, project.crs.describe()],
+            params![crs.describe(), srs, wkt, crs.describe()],
         )?;
     }
-    for layer in LAYERS {
+    Ok(())
+}
+
+/// One layer's feature table with its R-tree index, contents row and triggers.
+fn write_layer(
+    tx: &rusqlite::Transaction,
+    project: &Project,
+    layer: Layer,
+) -> rusqlite::Result<()> {
+    let srs = project.crs.epsg as i32;
+    {
         let t = table_name(layer);
         let mut cols = String::from("fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom ");
         cols.push_str(geometry_type(layer));
@@ -244,7 +267,7 @@ fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
         let mut extent: Option<geo::Rect<f64>> = None;
         for f in out_features(project, Some(layer)) {
             let (blob, rect) = wkb(f.geometry, srs)
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             let mut values: Vec<rusqlite::types::Value> =
                 vec![blob.into(), f.id.to_string().into()];
             for (c, _) in columns(layer) {
@@ -311,6 +334,11 @@ fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
         // Triggers last: they call ST_* functions that GDAL and QGIS provide.
         tx.execute_batch(&rtree_triggers(t, "geom", "fid"))?;
     }
+    Ok(())
+}
+
+/// The staff table (related to grids by grid_id) and gridmap's metadata.
+fn write_staff_and_meta(tx: &rusqlite::Transaction, project: &Project) -> rusqlite::Result<()> {
     // Staff, related to grids by grid_id.
     tx.execute_batch(
         "CREATE TABLE staff (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, grid_id TEXT NOT NULL,
@@ -344,8 +372,6 @@ fn write_db(project: &Project, path: &Path) -> rusqlite::Result<()> {
             Value::Object(project.settings.clone()).to_string()
         ])?;
     }
-    tx.commit()?;
-    conn.close().map_err(|(_, e)| e)?;
     Ok(())
 }
 
@@ -396,6 +422,20 @@ fn extra_of(text: Option<String>) -> Extra {
 /// Open a gridmap project file.
 pub fn read_native(path: &Path) -> Result<Project, LoadError> {
     let conn = open_read(path)?;
+    let mut project = native_project(&conn, path)?;
+    let staff = read_staff(&conn, path)?;
+    read_grids(&conn, path, &mut project, staff)?;
+    read_lines_and_areas(&conn, path, &mut project)?;
+    read_villages(&conn, path, &mut project)?;
+    // A file written before the precision model, or by hand, comes onto the grid too.
+    let precision = project.crs.precision();
+    precision.snap_project(&mut project);
+    Ok(project)
+}
+
+/// The project a gridmap project file describes (its format version checked), without
+/// features yet: name, CRS, settings.
+fn native_project(conn: &Connection, path: &Path) -> Result<Project, LoadError> {
     let e = |err: rusqlite::Error| sql_err(path, err);
     let meta = |key: &str| -> Option<String> {
         conn.query_row(
@@ -444,14 +484,22 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
             ),
         ));
     }
-    let mut project = Project {
+    Ok(Project {
         name: meta("name").unwrap_or_default(),
         crs: Crs::epsg(epsg),
         settings: meta("settings")
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default(),
         ..Default::default()
-    };
+    })
+}
+
+/// The staff of each grid, by grid id, in their order.
+fn read_staff(
+    conn: &Connection,
+    path: &Path,
+) -> Result<std::collections::HashMap<String, Vec<Staff>>, LoadError> {
+    let e = |err: rusqlite::Error| sql_err(path, err);
     let mut staff: std::collections::HashMap<String, Vec<Staff>> = Default::default();
     {
         let mut st = conn
@@ -474,7 +522,22 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
             staff.entry(id).or_default().push(s);
         }
     }
-    let u32_of = |v: Option<i64>| v.map(|x| x.clamp(0, u32::MAX as i64) as u32);
+    Ok(staff)
+}
+
+/// A count as stored (an integer, perhaps out of range) as the model keeps it.
+fn u32_of(v: Option<i64>) -> Option<u32> {
+    v.map(|x| x.clamp(0, u32::MAX as i64) as u32)
+}
+
+/// The grids, each with its staff.
+fn read_grids(
+    conn: &Connection,
+    path: &Path,
+    project: &mut Project,
+    mut staff: std::collections::HashMap<String, Vec<Staff>>,
+) -> Result<(), LoadError> {
+    let e = |err: rusqlite::Error| sql_err(path, err);
     {
         let mut st = conn
             .prepare("SELECT geom, id, code, name, level, parent, households, population, notes, extra FROM grids ORDER BY fid")
@@ -518,6 +581,16 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
             });
         }
     }
+    Ok(())
+}
+
+/// The boundary, rivers and reservoirs.
+fn read_lines_and_areas(
+    conn: &Connection,
+    path: &Path,
+    project: &mut Project,
+) -> Result<(), LoadError> {
+    let e = |err: rusqlite::Error| sql_err(path, err);
     for (table, layer) in [
         ("boundary", Layer::Boundary),
         ("rivers", Layer::River),
@@ -564,6 +637,12 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
             }
         }
     }
+    Ok(())
+}
+
+/// The villages (points).
+fn read_villages(conn: &Connection, path: &Path, project: &mut Project) -> Result<(), LoadError> {
+    let e = |err: rusqlite::Error| sql_err(path, err);
     {
         let mut st = conn
             .prepare(
@@ -592,10 +671,7 @@ pub fn read_native(path: &Path) -> Result<Project, LoadError> {
             });
         }
     }
-    // A file written before the precision model, or by hand, comes onto the grid too.
-    let precision = project.crs.precision();
-    precision.snap_project(&mut project);
-    Ok(project)
+    Ok(())
 }
 
 /// The feature tables of any GeoPackage, each as a batch of features in its own CRS;
@@ -726,10 +802,11 @@ fn srs_of(conn: &Connection, path: &Path, srs_id: i64) -> Result<Option<SourceCr
         }
         Some((_, _, def)) if def.trim() != "undefined" && !def.trim().is_empty() => {
             crsdef::crs_from_wkt(&def).map(Some).map_err(|err| {
+                let (zh, en) = super::error::zh_en(&err);
                 LoadError::new(
                     path,
-                    format!("无法识别坐标系 {srs_id}：{err}"),
-                    format!("the CRS with srs_id {srs_id} is not recognised: {err}"),
+                    format!("无法识别坐标系 {srs_id}：{zh}"),
+                    format!("the CRS with srs_id {srs_id} is not recognised: {en}"),
                 )
             })
         }

@@ -720,7 +720,7 @@ impl Lonlat {
     fn coords(&self, ls: &LineString<f64>) -> Vec<kml::types::Coord<f64>> {
         let mut pts: Vec<Coord<f64>> = ls.0.clone();
         // One PROJ call per ring.
-        let _ = self.rp.apply(&mut pts);
+        self.rp.apply(&mut pts);
         pts.into_iter()
             .map(|mut c| {
                 if self.gcj02 {
@@ -802,7 +802,7 @@ fn folder(name: &str, elements: Vec<Kml<f64>>) -> Kml<f64> {
 }
 
 /// The project as a KML document (bytes of the `.kml`).
-pub fn to_kml(project: &Project, opts: &KmlOptions) -> Result<Vec<u8>, String> {
+pub fn to_kml(project: &Project, opts: &KmlOptions) -> Result<Vec<u8>, super::ExportError> {
     let ll = Lonlat {
         rp: super::Reprojector::new(project.crs, Crs::epsg(4326))?,
         gcj02: opts.gcj02,
@@ -930,9 +930,7 @@ pub fn to_kml(project: &Project, opts: &KmlOptions) -> Result<Vec<u8>, String> {
         }],
     });
     let mut out = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".to_vec();
-    kml::KmlWriter::<_, f64>::from_writer(&mut out)
-        .write(&doc)
-        .map_err(|e| e.to_string())?;
+    kml::KmlWriter::<_, f64>::from_writer(&mut out).write(&doc)?;
     Ok(xml_chars_only(out))
 }
 

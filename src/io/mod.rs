@@ -20,7 +20,10 @@ pub mod tiles;
 pub mod worldfile;
 
 pub use crsdef::{CrsKind, crs_from_wkt, crs_kind, crs_wkt};
-pub use error::{LoadError, WriteError};
+pub use error::{
+    CrsError, ExportError, FitError, GeometryError, LoadError, RosterError, RosterProblem,
+    TileError, WriteError,
+};
 pub use features::suggest_crs;
 pub use reproject::Reprojector;
 

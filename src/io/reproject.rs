@@ -2,6 +2,7 @@
 //! embedded, so a user's machine needs no PROJ files).
 
 use super::SourceCrs;
+use super::error::CrsError;
 use crate::model::Crs;
 use geo::Coord;
 use proj::Proj;
@@ -12,30 +13,31 @@ pub struct Reprojector {
 }
 
 impl Reprojector {
-    pub fn new(from: Crs, to: Crs) -> Result<Self, String> {
+    pub fn new(from: Crs, to: Crs) -> Result<Self, CrsError> {
         if from == to {
             return Ok(Reprojector { proj: None });
         }
-        let p = Proj::new_known_crs(&from.authority(), &to.authority(), None).map_err(|e| {
-            format!(
-                "PROJ cannot transform {} to {}: {e}",
-                from.authority(),
-                to.authority()
-            )
-        })?;
+        let p =
+            Proj::new_known_crs(&from.authority(), &to.authority(), None).map_err(|source| {
+                CrsError::Transform {
+                    from: from.authority(),
+                    to: to.authority(),
+                    source,
+                }
+            })?;
         Ok(Reprojector { proj: Some(p) })
     }
 
     /// From a CRS as a file names it (an EPSG code or a WKT definition) to `to`.
-    pub fn from_source(from: &SourceCrs, to: Crs) -> Result<Self, String> {
+    pub fn from_source(from: &SourceCrs, to: Crs) -> Result<Self, CrsError> {
         match from {
             SourceCrs::Epsg(c) => Self::new(*c, to),
             SourceCrs::Definition { text, .. } => {
-                let p = Proj::new_known_crs(text, &to.authority(), None).map_err(|e| {
-                    format!(
-                        "PROJ cannot transform the file's CRS to {}: {e}",
-                        to.authority()
-                    )
+                let p = Proj::new_known_crs(text, &to.authority(), None).map_err(|source| {
+                    CrsError::TransformDefinition {
+                        to: to.authority(),
+                        source,
+                    }
                 })?;
                 Ok(Reprojector { proj: Some(p) })
             }
@@ -43,9 +45,10 @@ impl Reprojector {
     }
 
     /// Transform coordinates in place. Points PROJ cannot transform become NaN, so that
-    /// the validity check reports them instead of the load failing as a whole.
-    pub fn apply(&self, coords: &mut [Coord<f64>]) -> Result<(), String> {
-        let Some(p) = &self.proj else { return Ok(()) };
+    /// the validity check reports them instead of the load failing as a whole (so this
+    /// never fails).
+    pub fn apply(&self, coords: &mut [Coord<f64>]) {
+        let Some(p) = &self.proj else { return };
         let mut tmp: Vec<(f64, f64)> = coords.iter().map(|c| (c.x, c.y)).collect();
         if p.convert_array(&mut tmp).is_err() {
             // Retry point by point to keep the points that do transform.
@@ -57,12 +60,11 @@ impl Reprojector {
             c.x = t.0;
             c.y = t.1;
         }
-        Ok(())
     }
 
     pub fn point(&self, c: Coord<f64>) -> Coord<f64> {
         let mut v = [c];
-        let _ = self.apply(&mut v);
+        self.apply(&mut v);
         v[0]
     }
 }

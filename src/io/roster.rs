@@ -3,6 +3,7 @@
 //! grids by code, then by name. The same columns as the ledger's 人员 sheet, so a roster
 //! exported by gridmap comes back in.
 
+use super::error::{RosterError, RosterProblem as P};
 use crate::model::{Project, Staff};
 use std::io::Read;
 use std::path::Path;
@@ -61,15 +62,8 @@ const PHONE: &[&str] = &[
     "TEL",
 ];
 
-fn err(path: &Path, zh: &str, en: &str) -> String {
-    crate::error::bilingual(
-        &format!("{}：{zh}", path.display()),
-        &format!("{}: {en}", path.display()),
-    )
-}
-
 /// Cells of the file as text rows.
-fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, String> {
+fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, RosterError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -77,24 +71,18 @@ fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, String> {
         .unwrap_or_default();
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
-        return Err(err(
+        return Err(RosterError::new(
             path,
-            &format!(
-                "表格文件太大（{} MB，上限 {} MB）",
-                size >> 20,
-                MAX_FILE_BYTES >> 20
-            ),
-            &format!(
-                "the spreadsheet is too large ({} MB; the limit is {} MB)",
-                size >> 20,
-                MAX_FILE_BYTES >> 20
-            ),
+            P::TooLarge {
+                mb: size >> 20,
+                limit_mb: MAX_FILE_BYTES >> 20,
+            },
         ));
     }
     let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
     let mut cells = Cells::default();
     if ext == "csv" || ext == "txt" {
-        let bytes = std::fs::read(path).map_err(|e| err(path, "无法读取", &e.to_string()))?;
+        let bytes = std::fs::read(path).map_err(|e| RosterError::caused(path, P::Unreadable, e))?;
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         // Excel in China saves CSV as GBK: decode as GB18030 when it is not UTF-8.
         let text = match std::str::from_utf8(bytes) {
@@ -106,7 +94,7 @@ fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, String> {
             .flexible(true)
             .from_reader(text.as_bytes());
         for (row, rec) in r.records().enumerate() {
-            let rec = rec.map_err(|e| err(path, "CSV 格式错误", &e.to_string()))?;
+            let rec = rec.map_err(|e| RosterError::caused(path, P::Csv, e))?;
             for (col, v) in rec.iter().enumerate() {
                 cells.put(path, index(row), index(col), v.trim().to_string())?;
             }
@@ -124,48 +112,27 @@ fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, String> {
     };
     if matches!(ext.as_str(), "xlsx" | "xlsm") {
         // Cell by cell: one cell at XFD1048576 must not make a sheet of 17 billion cells.
-        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e| {
-            err(
-                path,
-                "无法读取 XLSX 表格",
-                &format!("cannot read the XLSX workbook: {e}"),
-            )
-        })?;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook(path).map_err(|e| RosterError::caused(path, P::Xlsx, e))?;
         let sheet = roster_sheet(path, wb.sheet_names())?;
-        let mut reader = wb.worksheet_cells_reader(&sheet).map_err(|e| {
-            err(
-                path,
-                "无法读取工作表",
-                &format!("cannot read the sheet: {e}"),
-            )
-        })?;
-        while let Some(cell) = reader.next_cell().map_err(|e| {
-            err(
-                path,
-                "无法读取工作表",
-                &format!("cannot read the sheet: {e}"),
-            )
-        })? {
+        let mut reader = wb
+            .worksheet_cells_reader(&sheet)
+            .map_err(|e| RosterError::caused(path, P::Sheet, e))?;
+        while let Some(cell) = reader
+            .next_cell()
+            .map_err(|e| RosterError::caused(path, P::Sheet, e))?
+        {
             let (r, c) = cell.get_position();
             let v = text(&Data::from(cell.get_value().clone()));
             cells.put(path, r, c, v)?;
         }
     } else {
-        let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
-            err(
-                path,
-                "无法读取表格（支持 xlsx、xls、ods、csv）",
-                &format!("cannot read the spreadsheet (xlsx, xls, ods, csv): {e}"),
-            )
-        })?;
+        let mut wb = calamine::open_workbook_auto(path)
+            .map_err(|e| RosterError::caused(path, P::Spreadsheet, e))?;
         let sheet = roster_sheet(path, wb.sheet_names())?;
-        let range = wb.worksheet_range(&sheet).map_err(|e| {
-            err(
-                path,
-                "无法读取工作表",
-                &format!("cannot read the sheet: {e}"),
-            )
-        })?;
+        let range = wb
+            .worksheet_range(&sheet)
+            .map_err(|e| RosterError::caused(path, P::Sheet, e))?;
         let (r0, c0) = range.start().unwrap_or((0, 0));
         for (r, c, v) in range.used_cells() {
             cells.put(
@@ -191,13 +158,13 @@ pub const MAX_COLUMNS: u32 = 256;
 const MAX_CELLS: usize = 1_000_000;
 
 /// The sheet that holds the roster: one named 人员 or 名单, else the first.
-fn roster_sheet(path: &Path, names: Vec<String>) -> Result<String, String> {
+fn roster_sheet(path: &Path, names: Vec<String>) -> Result<String, RosterError> {
     names
         .iter()
         .find(|n| n.contains("人员") || n.contains("名单"))
         .or(names.first())
         .cloned()
-        .ok_or_else(|| err(path, "表格中没有工作表", "the workbook has no sheet"))
+        .ok_or_else(|| RosterError::new(path, P::NoSheet))
 }
 
 /// A sheet's non-empty cells as rows of text, within the limits.
@@ -208,31 +175,24 @@ struct Cells {
 }
 
 impl Cells {
-    fn put(&mut self, path: &Path, r: u32, c: u32, v: String) -> Result<(), String> {
+    fn put(&mut self, path: &Path, r: u32, c: u32, v: String) -> Result<(), RosterError> {
         if v.is_empty() {
             return Ok(());
         }
         if r >= MAX_ROWS || c >= MAX_COLUMNS {
-            return Err(err(
+            return Err(RosterError::new(
                 path,
-                &format!(
-                    "单元格 {} 超出名单的范围（最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列）；请删除表格中多余的内容",
-                    cell_name(r, c)
-                ),
-                &format!(
-                    "cell {} is beyond what a roster may use ({MAX_ROWS} rows, {MAX_COLUMNS} columns); delete the stray content",
-                    cell_name(r, c)
-                ),
+                P::CellOutOfRange {
+                    cell: cell_name(r, c),
+                    rows: MAX_ROWS,
+                    columns: MAX_COLUMNS,
+                },
             ));
         }
         let (r, c) = (r as usize, c as usize);
         self.count += c + 1;
         if self.count > MAX_CELLS {
-            return Err(err(
-                path,
-                &format!("表格内容太多（上限 {MAX_CELLS} 个单元格）"),
-                &format!("the sheet holds too much (the limit is {MAX_CELLS} cells)"),
-            ));
+            return Err(RosterError::new(path, P::TooManyCells { limit: MAX_CELLS }));
         }
         if self.rows.len() <= r {
             self.rows.resize_with(r + 1, Vec::new);
@@ -260,47 +220,33 @@ fn cell_name(r: u32, c: u32) -> String {
 
 /// Refuse a zip container (XLSX, ODS) with too many parts or parts that unpack to too much:
 /// each part is unpacked into nothing and counted, whatever sizes the zip declares.
-fn check_zip(path: &Path) -> Result<(), String> {
-    let bad = |e: &dyn std::fmt::Display| {
-        err(
-            path,
-            &format!("表格文件已损坏（不是有效的 zip 容器）：{e}"),
-            &format!("the spreadsheet is damaged (not a valid zip container): {e}"),
-        )
-    };
-    let file = std::fs::File::open(path).map_err(|e| err(path, "无法读取", &e.to_string()))?;
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| bad(&e))?;
+fn check_zip(path: &Path) -> Result<(), RosterError> {
+    let bad = |e: zip::result::ZipError| RosterError::caused(path, P::DamagedZip, e);
+    let file =
+        std::fs::File::open(path).map_err(|e| RosterError::caused(path, P::Unreadable, e))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(bad)?;
     if zip.len() > MAX_ZIP_ENTRIES {
-        return Err(err(
+        return Err(RosterError::new(
             path,
-            &format!(
-                "表格文件包含 {} 个部件（上限 {MAX_ZIP_ENTRIES}）",
-                zip.len()
-            ),
-            &format!(
-                "the spreadsheet has {} parts (the limit is {MAX_ZIP_ENTRIES})",
-                zip.len()
-            ),
+            P::TooManyParts {
+                parts: zip.len(),
+                limit: MAX_ZIP_ENTRIES,
+            },
         ));
     }
     let mut total = 0u64;
     for i in 0..zip.len() {
-        let mut part = zip.by_index(i).map_err(|e| bad(&e))?;
+        let mut part = zip.by_index(i).map_err(bad)?;
         let left = MAX_UNZIPPED_BYTES - total;
         let n = std::io::copy(&mut (&mut part).take(left + 1), &mut std::io::sink())
-            .map_err(|e| bad(&e))?;
+            .map_err(|e| RosterError::caused(path, P::DamagedZip, e))?;
         total += n;
         if total > MAX_UNZIPPED_BYTES {
-            return Err(err(
+            return Err(RosterError::new(
                 path,
-                &format!(
-                    "表格文件解压后超过 {} MB（可能是压缩炸弹）",
-                    MAX_UNZIPPED_BYTES >> 20
-                ),
-                &format!(
-                    "the spreadsheet unpacks to more than {} MB (a zip bomb?)",
-                    MAX_UNZIPPED_BYTES >> 20
-                ),
+                P::ZipBomb {
+                    limit_mb: MAX_UNZIPPED_BYTES >> 20,
+                },
             ));
         }
     }
@@ -309,27 +255,17 @@ fn check_zip(path: &Path) -> Result<(), String> {
 
 /// Read a roster and match its rows to `project`'s grids: by code when the row has one that
 /// exists, otherwise by a grid name that is unique in the project.
-pub fn read(path: &Path, project: &Project) -> Result<Roster, String> {
+pub fn read(path: &Path, project: &Project) -> Result<Roster, RosterError> {
     let rows = rows_of(path)?;
     let (h, header) = rows
         .iter()
         .enumerate()
         .find(|(_, r)| r.iter().any(|c| NAME.contains(&c.as_str())))
-        .ok_or_else(|| {
-            err(
-                path,
-                "找不到表头（需要「姓名」列，以及「网格编码」或「网格名称」列）",
-                "no header row: a 姓名/name column and a 网格编码/code or 网格名称/grid column are needed",
-            )
-        })?;
+        .ok_or_else(|| RosterError::new(path, P::NoHeader))?;
     let col = |names: &[&str]| header.iter().position(|c| names.contains(&c.as_str()));
     let (code, grid, role, name, phone) = (col(CODE), col(GRID), col(ROLE), col(NAME), col(PHONE));
     if code.is_none() && grid.is_none() {
-        return Err(err(
-            path,
-            "需要「网格编码」或「网格名称」列",
-            "a 网格编码/code or 网格名称/grid column is needed",
-        ));
+        return Err(RosterError::new(path, P::NoGridColumn));
     }
     let by_code: std::collections::HashMap<&str, usize> = project
         .grids

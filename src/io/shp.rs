@@ -125,10 +125,11 @@ pub fn prj_crs(shp: &Path) -> Result<Option<SourceCrs>, LoadError> {
     let bytes = super::read_file(&prj)?;
     let text = String::from_utf8_lossy(&bytes);
     crsdef::crs_from_wkt(&text).map(Some).map_err(|e| {
+        let (zh, en) = super::error::zh_en(&e);
         LoadError::new(
             &prj,
-            format!("无法识别 .prj 中的坐标系（{e}）。请用 --src-crs 指定坐标系。"),
-            format!("the CRS in the .prj is not recognised ({e}); name it with --src-crs."),
+            format!("无法识别 .prj 中的坐标系（{zh}）。请用 --src-crs 指定坐标系。"),
+            format!("the CRS in the .prj is not recognised ({en}); name it with --src-crs."),
         )
     })
 }
@@ -658,8 +659,9 @@ fn shp_props(f: &OutFeature) -> Map<String, Value> {
     p
 }
 
-fn io_err(e: impl std::fmt::Display) -> std::io::Error {
-    std::io::Error::other(e.to_string())
+/// A writer's problem as an I/O error, its cause kept.
+fn io_err(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> std::io::Error {
+    std::io::Error::other(e)
 }
 
 /// The `.shp` and `.shx` of one layer, written here rather than by the `shapefile` crate,

@@ -7,7 +7,7 @@ use wkt::ToWkt;
 /// The grids as UTF-8 CSV (with a byte-order mark so that Excel shows Chinese): id, code,
 /// name, level, parent, households, population, area in m², staff roster, notes, and the
 /// geometry as WKT in the working CRS (named in the header of the last column).
-pub fn grids_csv(project: &Project) -> Result<Vec<u8>, String> {
+pub fn grids_csv(project: &Project) -> Result<Vec<u8>, super::ExportError> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::Writer::from_writer(&mut out);
@@ -24,8 +24,7 @@ pub fn grids_csv(project: &Project) -> Result<Vec<u8>, String> {
             "staff",
             "notes",
             wkt_header.as_str(),
-        ])
-        .map_err(|e| e.to_string())?;
+        ])?;
         for g in &project.grids {
             let opt = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
             w.write_record([
@@ -49,10 +48,9 @@ pub fn grids_csv(project: &Project) -> Result<Vec<u8>, String> {
                         .collect(),
                 )
                 .wkt_string(),
-            ])
-            .map_err(|e| e.to_string())?;
+            ])?;
         }
-        w.flush().map_err(|e| e.to_string())?;
+        w.flush().map_err(csv::Error::from)?;
     }
     Ok(out)
 }

@@ -7,6 +7,7 @@
 //! disk cache with a size limit, under a name that never holds the key; nothing is
 //! downloaded ahead of the view (Tianditu blocks bulk downloads).
 
+use super::error::TileError;
 use rusqlite::OpenFlags;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -273,31 +274,28 @@ pub struct MbTiles {
 }
 
 impl MbTiles {
-    pub fn open(path: &Path) -> Result<Self, String> {
-        let fail = |e: &dyn std::fmt::Display| {
-            crate::error::bilingual(
-                &format!("{}：不是可读的 MBTiles 文件：{e}", path.display()),
-                &format!("{}: not a readable MBTiles file: {e}", path.display()),
-            )
+    pub fn open(path: &Path) -> Result<Self, TileError> {
+        let fail = |source| TileError::NotMbTiles {
+            path: path.to_path_buf(),
+            source,
         };
         let conn = rusqlite::Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| fail(&e))?;
-        conn.query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'tiles'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .map_err(|e| fail(&e))
-        .and_then(|n| {
-            if n == 0 {
-                Err(fail(&"no `tiles` table"))
-            } else {
-                Ok(())
-            }
-        })?;
+        .map_err(fail)?;
+        let tables = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'tiles'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(fail)?;
+        if tables == 0 {
+            return Err(TileError::NoTilesTable {
+                path: path.to_path_buf(),
+            });
+        }
         Ok(MbTiles {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -306,9 +304,13 @@ impl MbTiles {
 
     /// Tile `id` (XYZ row numbering; MBTiles stores TMS rows), None where the file has
     /// none.
-    pub fn tile(&self, (z, x, y): TileId) -> Result<Option<Vec<u8>>, String> {
+    pub fn tile(&self, (z, x, y): TileId) -> Result<Option<Vec<u8>>, TileError> {
         let row = (1u32 << z) - 1 - y.min((1u32 << z) - 1);
-        let conn = self.conn.lock().map_err(|e| e.to_string())?;
+        let path = || self.path.clone();
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| TileError::Poisoned { path: path() })?;
         let r = conn.query_row(
             "SELECT tile_data FROM tiles WHERE zoom_level = ?1 AND tile_column = ?2 AND tile_row = ?3",
             (z, x, row),
@@ -316,18 +318,23 @@ impl MbTiles {
         );
         match r {
             Ok(b) if b.len() as u64 <= MAX_TILE_BYTES => Ok(Some(b)),
-            Ok(_) => Err(format!(
-                "{}: tile {z}/{x}/{y} too large",
-                self.path.display()
-            )),
+            Ok(_) => Err(TileError::TooLarge {
+                path: path(),
+                z,
+                x,
+                y,
+            }),
             Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-            Err(e) => Err(format!("{}: {e}", self.path.display())),
+            Err(source) => Err(TileError::Read {
+                path: path(),
+                source,
+            }),
         }
     }
 }
 
 /// Download `url` (15 s at most, 8 MB at most).
-pub fn download(url: &str) -> Result<Vec<u8>, String> {
+pub fn download(url: &str) -> Result<Vec<u8>, TileError> {
     // The key never appears in messages.
     let shown = url
         .split('?')
@@ -340,12 +347,16 @@ pub fn download(url: &str) -> Result<Vec<u8>, String> {
         .user_agent("gridmap/0.1 (township grid maps)")
         .build()
         .into();
-    let mut resp = agent.get(url).call().map_err(|e| format!("{shown}: {e}"))?;
+    let failed = |source| TileError::Download {
+        url: shown.clone(),
+        source,
+    };
+    let mut resp = agent.get(url).call().map_err(failed)?;
     resp.body_mut()
         .with_config()
         .limit(MAX_TILE_BYTES)
         .read_to_vec()
-        .map_err(|e| format!("{shown}: {e}"))
+        .map_err(failed)
 }
 
 /// The bytes of tile `id` of `layer`: from the file, else the cache, else the server (then
@@ -355,11 +366,11 @@ pub fn load(
     mbtiles: Option<&MbTiles>,
     cache: Option<&TileCache>,
     id: TileId,
-) -> Result<Option<Vec<u8>>, String> {
+) -> Result<Option<Vec<u8>>, TileError> {
     if layer.file.is_some() {
         return match mbtiles {
             Some(m) => m.tile(id),
-            None => Err("MBTiles file not open".into()),
+            None => Err(TileError::NotOpen),
         };
     }
     if let Some(c) = cache

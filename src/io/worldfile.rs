@@ -66,9 +66,11 @@ pub fn georeferencing(image_path: &Path) -> Result<super::georef::Fit, LoadError
     use super::georef;
     let pts = georef::points_path(image_path);
     if pts.exists() {
-        let (points, method) =
-            georef::read_points(&pts).map_err(|e| LoadError::new(&pts, e.clone(), e))?;
-        return georef::fit(&points, method).map_err(|e| LoadError::new(&pts, e.clone(), e));
+        let (points, method) = georef::read_points(&pts)?;
+        return georef::fit(&points, method).map_err(|e| {
+            let (zh, en) = super::error::zh_en(&e);
+            LoadError::new(&pts, zh, en)
+        });
     }
     let wf = world_file_for(image_path).ok_or_else(|| {
         LoadError::new(

@@ -64,7 +64,7 @@ impl Georeferencer {
     fn refit(&mut self) {
         (self.fit, self.fit_error) = match georef::fit(&self.points, self.method) {
             Ok(f) => (Some(f), String::new()),
-            Err(e) => (None, e),
+            Err(e) => (None, crate::error::report(&e)),
         };
     }
 

@@ -136,6 +136,7 @@ impl TileLayer {
                         job.cache.as_deref(),
                         (z, x, y),
                     )
+                    .map_err(|e| crate::error::report(&e))
                     .and_then(|b| b.map(|b| decode(&b)).transpose());
                     if tx.send((job.key, result)).is_err() {
                         return;
@@ -157,7 +158,7 @@ impl TileLayer {
             TileSource::MbTiles(p) => match MbTiles::open(p) {
                 Ok(m) => Some(Arc::new(m)),
                 Err(e) => {
-                    self.last_error = Some(e);
+                    self.last_error = Some(crate::error::report(&e));
                     None
                 }
             },
