@@ -22,27 +22,27 @@ run_step() {
     case $1 in
     audit)
         section "Audit" "gridmap bench" \
-            "Synthetic Voronoi coverages (\`gridmap synth\`) read from GeoJSON and fully audited (validity, invalid edges, overlaps, gaps, hierarchy, records, rivers), best of three runs." \
+            "synthetic Voronoi coverages (\`gridmap synth\`) read from GeoJSON and fully audited (validity, invalid edges, overlaps, gaps, hierarchy, records, rivers), best of three runs." \
             "$cargo" run --release --quiet -- bench ;;
     print)
         section "Printing" "gridmap bench-print" \
-            "The sample township: A0 township map to PDF and to 300 dpi PNG, and the atlas of boards, best of three." \
+            "the sample township: A0 township map to PDF and to 300 dpi PNG, and the atlas of boards, best of three." \
             "$cargo" run --release --quiet -- bench-print ;;
     edit-10k)
         section "Editing, 10,000 grids" "gridmap bench-edit --cells 10000" \
-            "Edits replayed through the document pipeline the app uses (transaction, commit, history, audit, every derived structure), per edit." \
+            "edits replayed through the document pipeline the app uses (transaction, commit, history, audit, every derived structure), per edit." \
             "$cargo" run --release --quiet -- bench-edit --cells 10000 ;;
     edit-100k)
         section "Editing, 100,000 grids" "gridmap bench-edit --cells 100000 --runs 10" \
-            "As above on 100,000 grids." \
+            "as above, on 100,000 grids." \
             "$cargo" run --release --quiet -- bench-edit --cells 100000 --runs 10 ;;
     canvas)
         section "The app's frames" "cargo bench --bench canvas" \
-            "The app driven as a user drives it (egui_kittest): every frame runs the whole UI and egui's tessellation (the CPU side; the GPU draw is not included)." \
+            "the app driven as a user drives it (egui_kittest): every frame runs the whole UI and egui's tessellation (the CPU side; the GPU draw is not included)." \
             "$cargo" bench --quiet --bench canvas ;;
     db)
         section "County database" "make bench-db" \
-            "A throwaway PostgreSQL cluster on loopback, 20 townships of about 5,000 grids." \
+            "a throwaway PostgreSQL cluster on loopback, 20 townships of about 5,000 grids." \
             "$make" --no-print-directory -s bench-db ;;
     *)
         echo "bench-report.sh: unknown step $1 (audit, print, edit-10k, edit-100k, canvas, db)" >&2
