@@ -5,7 +5,6 @@ use calamine::{Data, Reader, Xlsx};
 use gridmap::io::ReadOptions;
 use gridmap::records::{FOUR_BOUNDS, FourBounds, four_bounds, four_bounds_all};
 use gridmap::{AuditConfig, Project, audit};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
