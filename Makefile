@@ -34,13 +34,10 @@ run: deps
 test: test-deps
 	cargo test --release
 
+# Every benchmark (audit, printing, editing, the app's frames, the county database); their
+# tables go to docs/benchmarks.md with the date, the commit and the machine.
 bench: deps
-	cargo run --release -- bench
-	cargo run --release -- bench-print
-	cargo run --release -- bench-edit --cells 10000
-	cargo run --release -- bench-edit --cells 100000 --runs 10
-	cargo bench --bench canvas
-	$(MAKE) bench-db
+	bash scripts/bench-report.sh docs/benchmarks.md
 
 # The county database: 20 townships x 5,000 grids in a throwaway PostgreSQL cluster.
 bench-db: test-deps

@@ -1,7 +1,10 @@
 //! Clocks: phase timings for profiling (set `GRIDMAP_TIMING=1` to print them to stderr)
-//! and the civil date and time stamped on prints and change logs, in the local time zone:
-//! China Standard Time (UTC+8) unless `GRIDMAP_UTC_OFFSET` names another offset.
+//! and the civil date and time stamped on prints and change logs, in the machine's time zone
+//! (read by `jiff`: `TZ`, else `/etc/localtime` or the Windows setting, else UTC), unless
+//! `GRIDMAP_UTC_OFFSET` names a fixed offset.
 
+use jiff::Timestamp;
+use jiff::tz::{Offset, TimeZone};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -18,35 +21,59 @@ pub fn phase(label: &str, start: &mut Instant) {
     *start = Instant::now();
 }
 
-/// Civil date (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
-/// algorithm).
+/// Civil date (year, month, day) of a day count since 1970-01-01, clamped to the years
+/// -9999..=9999 that `jiff` covers.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
+    let date = Offset::UTC
+        .to_datetime(timestamp(z.saturating_mul(86_400)))
+        .date();
+    (
+        i64::from(date.year()),
+        date.month().unsigned_abs().into(),
+        date.day().unsigned_abs().into(),
+    )
 }
 
 /// Seconds since 1970 now (UTC).
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    Timestamp::now().as_second()
 }
 
-/// The offset from UTC, in minutes east, of the time zone times are stamped in:
-/// `GRIDMAP_UTC_OFFSET` ("+08:00", "-05:30", "+0530", "8", "0"), else China Standard Time.
-pub fn local_offset_minutes() -> i64 {
+/// The instant `secs` seconds after 1970 (UTC), clamped to the range `jiff` covers.
+fn timestamp(secs: i64) -> Timestamp {
+    Timestamp::from_second(secs).unwrap_or(if secs < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
+/// The time zone times are stamped in: the fixed offset `GRIDMAP_UTC_OFFSET` names ("+08:00",
+/// "-05:30", "+0530", "8", "0"), else the machine's zone (`TZ`, `/etc/localtime`, the
+/// Windows setting; UTC when none is found), daylight saving time included.
+pub fn local_zone() -> TimeZone {
     std::env::var("GRIDMAP_UTC_OFFSET")
         .ok()
         .and_then(|v| parse_offset(&v))
-        .unwrap_or(CHINA_STANDARD_TIME)
+        .map_or_else(TimeZone::system, |minutes| {
+            TimeZone::fixed(offset_of(minutes))
+        })
+}
+
+/// The offset from UTC, in minutes east, of the local time zone now.
+pub fn local_offset_minutes() -> i64 {
+    offset_at(&local_zone(), unix_now())
+}
+
+/// The offset in minutes east of UTC that `zone` has at the Unix time `secs`.
+fn offset_at(zone: &TimeZone, secs: i64) -> i64 {
+    i64::from(zone.to_offset(timestamp(secs)).seconds()).div_euclid(60)
+}
+
+/// A `jiff` offset of `minutes` east of UTC, clamped to the ±25:59 it allows.
+fn offset_of(minutes: i64) -> Offset {
+    let seconds = minutes.clamp(-(25 * 60 + 59), 25 * 60 + 59) * 60;
+    Offset::from_seconds(seconds as i32).unwrap_or(Offset::UTC)
 }
 
 /// UTC+8, in minutes.
@@ -85,24 +112,24 @@ pub fn offset_text(minutes: i64) -> String {
 
 /// The local day count since 1970-01-01 of a Unix time.
 pub fn local_days(secs: i64) -> i64 {
-    (secs + local_offset_minutes() * 60).div_euclid(86_400)
+    (secs + offset_at(&local_zone(), secs) * 60).div_euclid(86_400)
 }
 
-/// "YYYY-MM-DD HH:MM +08:00": a Unix time in the local time zone, which it names.
+/// "YYYY-MM-DD HH:MM +08:00": a Unix time in the local time zone, which it names (the
+/// offset in force at that time).
 pub fn local_stamp(secs: i64) -> String {
-    stamp_at(secs, local_offset_minutes())
+    stamp_at(secs, offset_at(&local_zone(), secs))
 }
 
-/// "YYYY-MM-DD HH:MM +HH:MM" at an offset of `minutes` east of UTC.
+/// "YYYY-MM-DD HH:MM +HH:MM" at an offset of `minutes` east of UTC (clamped to ±25:59).
 pub fn stamp_at(secs: i64, minutes: i64) -> String {
-    let local = secs + minutes * 60;
-    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
-    let t = local.rem_euclid(86_400);
+    let offset = offset_of(minutes);
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} {}",
-        t / 3600,
-        t % 3600 / 60,
-        offset_text(minutes)
+        "{} {}",
+        offset
+            .to_datetime(timestamp(secs))
+            .strftime("%Y-%m-%d %H:%M"),
+        offset_text(i64::from(offset.seconds()) / 60)
     )
 }
 
@@ -134,5 +161,27 @@ mod tests {
         assert_eq!(parse_offset("+15"), None);
         assert_eq!(parse_offset("abc"), None);
         assert_eq!(offset_text(-330), "-05:30");
+    }
+
+    #[test]
+    fn civil_dates_of_day_counts() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        // Far beyond jiff's range: clamped to its last instant, late in year 9999.
+        assert_eq!(civil_from_days(i64::MAX).0, 9999);
+    }
+
+    #[test]
+    fn a_zone_with_daylight_saving_names_the_offset_in_force() {
+        let zone = TimeZone::posix("EST5EDT,M3.2.0,M11.1.0").unwrap();
+        // 2024-01-15 and 2024-07-15 at 12:00 UTC.
+        let (winter, summer) = (1_705_320_000, 1_721_044_800);
+        assert_eq!(offset_at(&zone, winter), -300);
+        assert_eq!(offset_at(&zone, summer), -240);
+        assert_eq!(
+            stamp_at(summer, offset_at(&zone, summer)),
+            "2024-07-15 08:00 -04:00"
+        );
     }
 }

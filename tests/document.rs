@@ -7,17 +7,9 @@ use gridmap::edit::{self, Transaction};
 
 mod common;
 use common::edits::random_edit;
+use common::load;
 use gridmap::Project;
-use gridmap::io::geojson::ReadOptions;
 use gridmap::model::River;
-use std::path::Path;
-
-fn load(name: &str) -> Project {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-maps")
-        .join(name);
-    gridmap::io::open(&[p.as_path()], &ReadOptions::default()).expect("sample loads")
-}
 
 fn check(doc: &Document, what: &str) {
     if let Err(e) = doc.verify() {

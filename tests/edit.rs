@@ -4,16 +4,10 @@
 use geo::{Coord, LineString, MultiPolygon, polygon};
 use gridmap::audit::{AuditConfig, Kind, Severity, audit};
 use gridmap::edit::{self, History};
-use gridmap::io::geojson::ReadOptions;
 use gridmap::{Grid, Project, geom};
-use std::path::Path;
 
-fn load(name: &str) -> Project {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-maps")
-        .join(name);
-    gridmap::io::open(&[p.as_path()], &ReadOptions::default()).expect("sample loads")
-}
+mod common;
+use common::load;
 
 fn geometry_errors(p: &Project) -> Vec<(Kind, Vec<String>)> {
     audit(p, &AuditConfig::default())

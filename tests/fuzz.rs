@@ -1,6 +1,6 @@
 //! Every input the fuzz targets keep (tests/fuzz/corpus/<target>/) and every input that
 //! once crashed one (tests/fuzz/crashes/<target>/) runs through the same function the
-//! target calls (`gridmap::fuzzing`): none may panic. README, "Fuzzing".
+//! target calls (`gridmap::fuzzing`): none may panic. docs/reference.md, "Fuzzing".
 
 use std::path::Path;
 

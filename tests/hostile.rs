@@ -1,8 +1,10 @@
 //! Hostile and broken inputs, as a user meets them: each is read, audited, exported or
 //! printed through the command line, and the test checks what came out (the findings and
-//! their counts, the files GDAL reads back, the message and its file name). README,
-//! "Bad input".
+//! their counts, the files GDAL reads back, the message and its file name).
+//! docs/reference.md, "Bad input".
 
+mod common;
+use common::{s, sample, sample_path};
 use gridmap::io::{self, ReadOptions};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -14,10 +16,6 @@ fn run(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run gridmap")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 fn stderr(o: &Output) -> String {
@@ -216,7 +214,7 @@ fn identical_grids_are_one_finding_per_copy() {
 
 #[test]
 fn bad_numbers_on_the_command_line_are_refused() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
+    let sample = sample_path();
     for bad in ["NaN", "inf", "-1", "1e9", "abc"] {
         let o = run(&["audit", s(&sample), &format!("--gap-width={bad}")]);
         assert_eq!(o.status.code(), Some(2), "{bad}");
@@ -241,7 +239,7 @@ fn bad_numbers_on_the_command_line_are_refused() {
 #[test]
 fn project_file_with_a_bad_format_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
+    let sample = sample_path();
     let gpkg = dir.path().join("p.gpkg");
     assert_eq!(
         run(&["export", s(&sample), "--out", s(&gpkg)])
@@ -317,7 +315,7 @@ fn xlsx(path: &Path, cells: &[(&str, &str)], extra: Option<(&str, usize)>) {
 }
 
 fn roster_import(roster: &Path, dir: &Path) -> Output {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
+    let sample = sample_path();
     run(&[
         "staff",
         s(&sample),
@@ -378,7 +376,7 @@ fn spreadsheet_limits_are_enforced_with_clear_messages() {
 #[test]
 fn stale_temp_files_are_removed_and_replaced_layers_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
+    let sample = sample_path();
     // What a killed export leaves: a temp file of a process that no longer runs.
     let stale = dir.path().join(".out.geojson.4000000000.tmp");
     std::fs::write(&stale, b"{half").unwrap();
@@ -721,11 +719,6 @@ fn stacks_of_grids_are_one_finding_per_grid_not_per_pair() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["grids"].as_u64(), Some(20_000));
     assert!(stacked(&v) >= 19_900, "{}", stacked(&v));
-}
-
-fn sample() -> gridmap::Project {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson");
-    io::open(&[path.as_path()], &ReadOptions::default()).unwrap()
 }
 
 #[test]

@@ -10,19 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::rename_dbf_fields;
-
-fn sample_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson")
-}
-
-fn sample() -> Project {
-    io::open(&[sample_path().as_path()], &ReadOptions::default()).expect("sample loads")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use common::{rename_dbf_fields, s, sample, sample_path};
 
 /// Run a peer tool; its absence is a failure (make test and CI install it), not a skip.
 fn tool(name: &str, args: &[&str]) -> String {

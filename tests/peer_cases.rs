@@ -1,7 +1,7 @@
 //! The GEOS/JTS coverage test cases in tests/data/peer (test data extracted from GEOS,
 //! LGPL-2.1, and JTS, EPL-2.0/EDL-1.0; origin in tests/data/peer/README.md): invalid edges (CoverageValidator
 //! and CoveragePolygonValidator), gaps (CoverageGapFinder) and polygonal coverage union.
-//! Deviations are listed in README.md ("Peer cases") with the reason.
+//! Deviations are listed in docs/reference.md ("Peer cases") with the reason.
 
 use geo::{Geometry, LineString, MultiLineString, MultiPolygon};
 use gridmap::audit::validate_coverage;
@@ -176,7 +176,7 @@ fn polygon_union_matches_coverage_union() {
             .collect();
         let polys: Vec<MultiPolygon<f64>> = inputs.iter().filter_map(polygonal).collect();
         if polys.len() != inputs.len() {
-            lines += 1; // line coverages are not grids (README, "Peer cases")
+            lines += 1; // line coverages are not grids (docs/reference.md, "Peer cases")
             continue;
         }
         let union = coverage_union(&polys);

@@ -3,19 +3,12 @@
 //! and the PNG against the PDF.
 
 use geo::{Contains, Coord, Distance, Point};
-use gridmap::Project;
-use gridmap::io::ReadOptions;
 use gridmap::print::{self, Layout, PrintDate, PrintOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn sample_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson")
-}
-
-fn sample() -> Project {
-    gridmap::io::open(&[sample_path().as_path()], &ReadOptions::default()).expect("sample")
-}
+mod common;
+use common::{sample, sample_path};
 
 const DATE: PrintDate = PrintDate {
     year: 2026,

@@ -5,16 +5,10 @@ use calamine::{Data, Reader, Xlsx};
 use gridmap::io::ReadOptions;
 use gridmap::records::{FOUR_BOUNDS, FourBounds, four_bounds, four_bounds_all};
 use gridmap::{AuditConfig, Project, audit};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn sample_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson")
-}
-
-fn sample() -> Project {
-    gridmap::io::open(&[sample_path().as_path()], &ReadOptions::default()).expect("sample")
-}
+mod common;
+use common::{sample, sample_path};
 
 fn index(p: &Project, id: &str) -> usize {
     p.grids.iter().position(|g| g.id == id).unwrap()

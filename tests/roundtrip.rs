@@ -19,14 +19,6 @@ fn load(path: &Path) -> Project {
     gridmap::io::open(&[path], &ReadOptions::default()).expect("loads")
 }
 
-fn sample(name: &str) -> Project {
-    load(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("sample-maps")
-            .join(name),
-    )
-}
-
 /// The writers, by the file name they write and their options. All but shapefiles carry
 /// the project settings (the audit's thresholds among them); a shapefile set has no place
 /// for them.
@@ -167,7 +159,7 @@ fn round_trips(p: &Project, dir: &Path, what: &str) {
 fn the_samples_audit_the_same_after_every_writer() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["jinping.geojson", "jinping-faulty.geojson"] {
-        round_trips(&sample(name), dir.path(), name);
+        round_trips(&common::load(name), dir.path(), name);
     }
 }
 
@@ -180,7 +172,7 @@ fn randomly_edited_projects_audit_the_same_after_every_writer() {
     ] {
         for seed in seeds {
             let mut rng = fastrand::Rng::with_seed(seed);
-            let mut doc = Document::new(sample(name), None);
+            let mut doc = Document::new(common::load(name), None);
             for step in 0..12 {
                 if let Some(t) = random_edit(doc.project(), &mut rng, step) {
                     doc.commit(t).unwrap();

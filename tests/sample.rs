@@ -3,17 +3,12 @@
 //! makes.
 
 use geo::Coord;
-use gridmap::io::geojson::{ReadOptions, WriteOptions, to_geojson};
-use gridmap::{AuditConfig, Auditor, Kind, Project, Severity, audit, geom};
+use gridmap::io::geojson::{WriteOptions, to_geojson};
+use gridmap::{AuditConfig, Auditor, Kind, Severity, audit, geom};
 use std::collections::BTreeMap;
-use std::path::Path;
 
-fn load(name: &str) -> Project {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-maps")
-        .join(name);
-    gridmap::io::open(&[p.as_path()], &ReadOptions::default()).expect("sample loads")
-}
+mod common;
+use common::load;
 
 #[test]
 fn clean_sample_audits_clean() {
@@ -116,12 +111,7 @@ fn sample_files_are_what_the_generator_writes() {
         (&maps.faulty, "jinping-faulty.geojson"),
     ] {
         let bytes = to_geojson(project, &WriteOptions::default()).expect("write");
-        let on_disk = std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("sample-maps")
-                .join(name),
-        )
-        .expect("read");
+        let on_disk = std::fs::read(common::sample_file(name)).expect("read");
         assert!(
             bytes == on_disk,
             "{name} differs from the generator: run `gridmap make-sample`"

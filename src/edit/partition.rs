@@ -11,7 +11,7 @@ use super::ops::{
 };
 use crate::geom;
 use crate::model::{Grid, Project};
-use geo::{Contains, Coord, InteriorPoint, MultiPolygon};
+use geo::{Contains, Coord, InteriorPoint, MultiPolygon, Rect};
 
 /// What a proposal aims for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -111,6 +111,12 @@ fn onto_outline(mp: &MultiPolygon<f64>, outline: &MultiPolygon<f64>) -> MultiPol
     )
 }
 
+/// A straight piece of river: the cuts follow it and pieces keep to its side.
+type Segment = (Coord<f64>, Coord<f64>);
+
+/// Merged grids: the seeds each holds with their households, and the outlines.
+type Merged = (Vec<(Vec<usize>, u32)>, Vec<MultiPolygon<f64>>);
+
 /// Propose level-3 grids for village `id` (see the module docs). Errors when the village
 /// has no natural-village points.
 pub fn partition(
@@ -120,7 +126,31 @@ pub fn partition(
 ) -> Result<Transaction, EditError> {
     let vi = find(project, id)?;
     let v = &project.grids[vi];
-    // Natural villages inside, those at one spot taken together.
+    let seeds = seeds_in(project, v);
+    if seeds.is_empty() {
+        return Err(EditError::NoPoints);
+    }
+    let env = geom::envelope(&v.geometry).ok_or(EditError::Empty)?;
+    let env = geom::expand(env, env.width().max(env.height()) * 0.1 + 1.0);
+    let river_segments: Vec<Segment> = if opts.along_rivers {
+        project
+            .rivers
+            .iter()
+            .flat_map(|r| r.lines())
+            .flat_map(|l| l.0.windows(2).map(|w| (w[0], w[1])))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let paths = cutting_paths(&seeds, env, &river_segments);
+    let pieces = cut(v, env, &paths);
+    let groups = assign(&pieces, &seeds, &river_segments);
+    let (members, shapes) = merge_small(&groups, &pieces, &seeds, opts);
+    Ok(replace_children(project, v, &seeds, members, shapes))
+}
+
+/// The natural villages inside `v`, those at one spot taken together.
+fn seeds_in(project: &Project, v: &Grid) -> Vec<Seed> {
     let mut seeds: Vec<Seed> = Vec::new();
     for n in &project.villages {
         if !v.geometry.contains(&n.location) {
@@ -141,22 +171,12 @@ pub fn partition(
             }),
         }
     }
-    if seeds.is_empty() {
-        return Err(EditError::NoPoints);
-    }
-    let env = geom::envelope(&v.geometry).ok_or(EditError::Empty)?;
-    let env = geom::expand(env, env.width().max(env.height()) * 0.1 + 1.0);
-    let river_segments: Vec<(Coord<f64>, Coord<f64>)> = if opts.along_rivers {
-        project
-            .rivers
-            .iter()
-            .flat_map(|r| r.lines())
-            .flat_map(|l| l.0.windows(2).map(|w| (w[0], w[1])))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    // The cutting lines: every Voronoi edge once, and the rivers.
+    seeds
+}
+
+/// The cutting lines: every edge of the seeds' Voronoi cells within `env` once, and the
+/// rivers.
+fn cutting_paths(seeds: &[Seed], env: Rect<f64>, river_segments: &[Segment]) -> Vec<Vec<[f64; 2]>> {
     let mut paths: Vec<Vec<[f64; 2]>> = Vec::new();
     if seeds.len() > 1 {
         let at: Vec<Coord<f64>> = seeds.iter().map(|s| s.at).collect();
@@ -171,49 +191,62 @@ pub fn partition(
             }
         }
     }
-    for (a, b) in &river_segments {
+    for (a, b) in river_segments {
         paths.push(vec![[a.x, a.y], [b.x, b.y]]);
     }
-    let pieces: Vec<MultiPolygon<f64>> = if paths.is_empty() {
-        vec![v.geometry.clone()]
-    } else {
-        use i_overlay::core::fill_rule::FillRule;
-        use i_overlay::float::slice::FloatSlice;
-        let tree = vertex_tree(std::iter::once(v));
-        let outline_vertices: Vec<Coord<f64>> = all_coords(&v.geometry).collect();
-        // The overlay rounds to an integer grid scaled to the largest coordinate: work
-        // around a local origin so zone-prefixed eastings keep sub-millimetre precision.
-        let o = env.min();
-        let local = |p: &[f64; 2]| [p[0] - o.x, p[1] - o.y];
-        let contours: Vec<Vec<[f64; 2]>> = geom::polygon_contours(&v.geometry)
-            .iter()
-            .map(|c| c.iter().map(local).collect())
-            .collect();
-        let paths: Vec<Vec<[f64; 2]>> = paths
-            .iter()
-            .map(|p| p.iter().map(local).collect())
-            .collect();
-        contours
-            .slice_by(&paths, FillRule::NonZero)
-            .into_iter()
-            .map(|shape| {
-                shape
-                    .into_iter()
-                    .map(|c| c.into_iter().map(|p| [p[0] + o.x, p[1] + o.y]).collect())
-                    .collect::<Vec<Vec<[f64; 2]>>>()
-            })
-            // One overlay, one rounding: the pieces share every cut bit for bit.
-            .map(|s| snap_back(&geom::shapes_to_multipolygon(vec![s]), &tree))
-            // Where a cut meets the village's outline, put the new vertex on the outline
-            // (the overlay's rounding leaves it a fraction of a millimetre off).
-            .map(|mp| onto_outline(&mp, &v.geometry))
-            // The overlay drops vertices of the outline that its rounding made collinear:
-            // put them back.
-            .map(|mp| node(&mp, &outline_vertices).unwrap_or(mp))
-            .filter(|mp| geom::area(mp) > 1e-6)
-            .collect()
-    };
-    // Each piece to its nearest seed, on the same side of the rivers where there is one.
+    paths
+}
+
+/// The village `v` cut by `paths` in one overlay, the pieces noded alike and on the
+/// village's outline; the whole village when there is nothing to cut by.
+fn cut(v: &Grid, env: Rect<f64>, paths: &[Vec<[f64; 2]>]) -> Vec<MultiPolygon<f64>> {
+    use i_overlay::core::fill_rule::FillRule;
+    use i_overlay::float::slice::FloatSlice;
+    if paths.is_empty() {
+        return vec![v.geometry.clone()];
+    }
+    let tree = vertex_tree(std::iter::once(v));
+    let outline_vertices: Vec<Coord<f64>> = all_coords(&v.geometry).collect();
+    // The overlay rounds to an integer grid scaled to the largest coordinate: work
+    // around a local origin so zone-prefixed eastings keep sub-millimetre precision.
+    let o = env.min();
+    let local = |p: &[f64; 2]| [p[0] - o.x, p[1] - o.y];
+    let contours: Vec<Vec<[f64; 2]>> = geom::polygon_contours(&v.geometry)
+        .iter()
+        .map(|c| c.iter().map(local).collect())
+        .collect();
+    let paths: Vec<Vec<[f64; 2]>> = paths
+        .iter()
+        .map(|p| p.iter().map(local).collect())
+        .collect();
+    contours
+        .slice_by(&paths, FillRule::NonZero)
+        .into_iter()
+        .map(|shape| {
+            shape
+                .into_iter()
+                .map(|c| c.into_iter().map(|p| [p[0] + o.x, p[1] + o.y]).collect())
+                .collect::<Vec<Vec<[f64; 2]>>>()
+        })
+        // One overlay, one rounding: the pieces share every cut bit for bit.
+        .map(|s| snap_back(&geom::shapes_to_multipolygon(vec![s]), &tree))
+        // Where a cut meets the village's outline, put the new vertex on the outline
+        // (the overlay's rounding leaves it a fraction of a millimetre off).
+        .map(|mp| onto_outline(&mp, &v.geometry))
+        // The overlay drops vertices of the outline that its rounding made collinear:
+        // put them back.
+        .map(|mp| node(&mp, &outline_vertices).unwrap_or(mp))
+        .filter(|mp| geom::area(mp) > 1e-6)
+        .collect()
+}
+
+/// Each piece to its nearest seed, on the same side of the rivers where there is one: the
+/// pieces of each seed.
+fn assign(
+    pieces: &[MultiPolygon<f64>],
+    seeds: &[Seed],
+    river_segments: &[Segment],
+) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); seeds.len()];
     for (k, piece) in pieces.iter().enumerate() {
         let Some(p) = piece.interior_point() else {
@@ -225,11 +258,21 @@ pub fn partition(
         let owner = order
             .iter()
             .copied()
-            .find(|&i| !crosses(p.0, seeds[i].at, &river_segments))
+            .find(|&i| !crosses(p.0, seeds[i].at, river_segments))
             .unwrap_or(order[0]);
         groups[owner].push(k);
     }
-    // Merge grids below the household range into their smallest neighbour.
+    groups
+}
+
+/// The seeds' grids, those below the household range merged into their smallest
+/// neighbour (one that stays within the range first).
+fn merge_small(
+    groups: &[Vec<usize>],
+    pieces: &[MultiPolygon<f64>],
+    seeds: &[Seed],
+    opts: &PartitionOptions,
+) -> Merged {
     let mut members: Vec<(Vec<usize>, u32)> = groups
         .iter()
         .enumerate()
@@ -273,7 +316,17 @@ pub fn partition(
         members[keep].1 += moved.1;
         shapes[keep] = union;
     }
-    // The new grids replace the village's children, in one step.
+    (members, shapes)
+}
+
+/// The edit that replaces the children of `v` with the new grids, in one step.
+fn replace_children(
+    project: &Project,
+    v: &Grid,
+    seeds: &[Seed],
+    members: Vec<(Vec<usize>, u32)>,
+    shapes: Vec<MultiPolygon<f64>>,
+) -> Transaction {
     let old: Vec<usize> = (0..project.grids.len())
         .filter(|&i| project.grids[i].parent.as_deref() == Some(v.id.as_str()))
         .collect();
@@ -327,7 +380,7 @@ pub fn partition(
     }
     // The cells' new vertices go onto the coordinate grid, shared ones alike.
     t.snap(project.crs.precision());
-    Ok(t)
+    t
 }
 
 #[cfg(test)]

@@ -130,20 +130,104 @@ fn group(parts: &[MultiPolygon<f64>], centres: &[Coord<f64>], seeds: &[usize]) -
 
 /// Generate the sample township deterministically.
 pub fn sample_township() -> SampleMaps {
-    let (x0, y0) = (622_000.0, 2_806_000.0);
-    let (w, h) = (16_000.0, 13_000.0);
+    let frame = Frame {
+        x0: 622_000.0,
+        y0: 2_806_000.0,
+        w: 16_000.0,
+        h: 13_000.0,
+    };
     let mut seed = 7u64;
     loop {
-        if let Some(m) = try_township(seed, x0, y0, w, h) {
+        if let Some(m) = try_township(seed, frame) {
             return m;
         }
         seed += 1;
     }
 }
 
-fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMaps> {
+/// The frame the township is drawn in: its south-west corner and size, in metres.
+#[derive(Clone, Copy)]
+struct Frame {
+    x0: f64,
+    y0: f64,
+    w: f64,
+    h: f64,
+}
+
+impl Frame {
+    fn centre(self) -> Coord<f64> {
+        Coord {
+            x: self.x0 + self.w / 2.0,
+            y: self.y0 + self.h / 2.0,
+        }
+    }
+}
+
+/// The shapes of the hierarchy before it gets ids and names: level-3 grids (unions of
+/// atoms), villages (unions of level-3 grids) and the town.
+struct Layout {
+    l3_shapes: Vec<MultiPolygon<f64>>,
+    l3_centres: Vec<Coord<f64>>,
+    v_groups: Vec<Vec<usize>>,
+    v_shapes: Vec<MultiPolygon<f64>>,
+    town_shape: MultiPolygon<f64>,
+}
+
+/// One attempt at the township from `seed`; None when the shapes it drew do not make a
+/// usable hierarchy (the caller tries the next seed).
+fn try_township(seed: u64, frame: Frame) -> Option<SampleMaps> {
     let mut rng = fastrand::Rng::with_seed(seed);
-    // Atoms.
+    let atoms = atoms(&mut rng, frame);
+    let layout = layout(&mut rng, &atoms)?;
+    let (grids, natural) = hierarchy(seed, &layout, frame);
+    let rivers = rivers(&grids, &layout.town_shape, frame.centre())?;
+    let river_lines: Vec<LineString<f64>> = rivers
+        .iter()
+        .flat_map(|r| r.geometry.0.iter().cloned())
+        .collect();
+    let near_river = |c: Coord<f64>, d: f64| -> bool {
+        river_lines.iter().any(|l| {
+            l.0.windows(2)
+                .any(|w| geom::seg_dist2(c, w[0], w[1]) < d * d)
+        })
+    };
+    let reservoirs = reservoirs(&grids, &near_river)?;
+    let mut natural = natural;
+    // Natural villages must not sit in a reservoir.
+    natural.retain(|v| !reservoirs.iter().any(|r| r.geometry.contains(&v.location)));
+
+    let boundary = vec![Boundary {
+        id: "B1".into(),
+        name: "晋屏镇行政界线".into(),
+        geometry: layout.town_shape.clone(),
+        extra: Default::default(),
+    }];
+    let mut clean = Project {
+        name: "晋屏镇河长制网格化管理网格图（示例）".into(),
+        crs: Crs::epsg(4546),
+        boundary,
+        grids,
+        rivers,
+        reservoirs,
+        villages: natural,
+        input_notes: Vec::new(),
+        settings: Default::default(),
+    };
+    // On the coordinate grid, as the files it is written to read back.
+    let precision = clean.crs.precision();
+    precision.snap_project(&mut clean);
+    let (mut faulty, planted) = plant_faults(&clean, &near_river)?;
+    precision.snap_project(&mut faulty);
+    Some(SampleMaps {
+        clean,
+        faulty,
+        planted,
+    })
+}
+
+/// The Voronoi atoms of a jittered 30 x 24 lattice whose centroids fall inside a wavy oval.
+fn atoms(rng: &mut fastrand::Rng, frame: Frame) -> Vec<MultiPolygon<f64>> {
+    let Frame { x0, y0, w, h } = frame;
     let mut seeds = Vec::new();
     let (nx, ny) = (30usize, 24usize);
     for i in 0..nx {
@@ -155,7 +239,7 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
         }
     }
     let cells = voronoi_cells(&seeds, x0, y0, x0 + w, y0 + h);
-    let (cx, cy) = (x0 + w / 2.0, y0 + h / 2.0);
+    let Coord { x: cx, y: cy } = frame.centre();
     let (p1, p2) = (rng.f64() * 6.0, rng.f64() * 6.0);
     let inside = |c: Coord<f64>| {
         let (dx, dy) = ((c.x - cx) / (w * 0.45), (c.y - cy) / (h * 0.45));
@@ -163,15 +247,20 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
         let r = 1.0 + 0.10 * (3.0 * t + p1).sin() + 0.06 * (5.0 * t + p2).cos();
         (dx * dx + dy * dy).sqrt() < r * 0.95
     };
-    let atoms: Vec<MultiPolygon<f64>> = cells
+    cells
         .into_iter()
         .map(|p| MultiPolygon(vec![p]))
         .filter(|mp| inside(centroid(mp)))
-        .collect();
+        .collect()
+}
+
+/// Atoms grouped into 59 level-3 grids, those into 20 villages, and the town outline; None
+/// when a group is not one simple polygon or a village has too few or too many grids.
+fn layout(rng: &mut fastrand::Rng, atoms: &[MultiPolygon<f64>]) -> Option<Layout> {
     let centres: Vec<Coord<f64>> = atoms.iter().map(centroid).collect();
     let first = rng.usize(..atoms.len());
     let l3_seeds = spread(&centres, 59, first);
-    let (l3_groups, l3_shapes) = group(&atoms, &centres, &l3_seeds)?;
+    let (l3_groups, l3_shapes) = group(atoms, &centres, &l3_seeds)?;
     let l3_centres: Vec<Coord<f64>> = l3_shapes.iter().map(centroid).collect();
     let v_seeds = spread(&l3_centres, 20, rng.usize(..l3_shapes.len()));
     let (v_groups, v_shapes) = group(&l3_shapes, &l3_centres, &v_seeds)?;
@@ -189,12 +278,30 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
     if town_shape.0.len() != 1 || !town_shape.0[0].interiors().is_empty() {
         return None;
     }
+    Some(Layout {
+        l3_shapes,
+        l3_centres,
+        v_groups,
+        v_shapes,
+        town_shape,
+    })
+}
 
+/// The grids with codes, names, households and staff (town, villages, then their grids),
+/// and the natural villages of the level-3 grids.
+fn hierarchy(seed: u64, layout: &Layout, frame: Frame) -> (Vec<Grid>, Vec<Village>) {
+    let Layout {
+        l3_shapes,
+        l3_centres,
+        v_groups,
+        v_shapes,
+        town_shape,
+    } = layout;
     // Villages ordered west to east, north to south, for codes.
     let mut v_order: Vec<usize> = (0..v_shapes.len()).collect();
     let vc: Vec<Coord<f64>> = v_shapes.iter().map(centroid).collect();
     v_order.sort_by(|&a, &b| {
-        let row = |c: Coord<f64>| ((y0 + h - c.y) / 3000.0).floor() as i64;
+        let row = |c: Coord<f64>| ((frame.y0 + frame.h - c.y) / 3000.0).floor() as i64;
         row(vc[a])
             .cmp(&row(vc[b]))
             .then(vc[a].x.total_cmp(&vc[b].x))
@@ -215,7 +322,6 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
     ];
     grids.push(town);
     let mut natural = Vec::new();
-    let mut level3_ids = Vec::new();
     for (vi, &v) in v_order.iter().enumerate() {
         let vname = VILLAGES[vi];
         let vid = format!("JP{:02}", vi + 1);
@@ -235,11 +341,9 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
                 .total_cmp(&l3_centres[a].y)
                 .then(l3_centres[a].x.total_cmp(&l3_centres[b].x))
         });
-        let mut v_h = 0;
-        let mut v_p = 0;
+        let (mut v_h, mut v_p) = (0, 0);
         for (ki, &k) in kids.iter().enumerate() {
-            let gid = format!("{vid}-{:02}", ki + 1);
-            let mut g = Grid::new(gid.clone(), 3, l3_shapes[k].clone());
+            let mut g = Grid::new(format!("{vid}-{:02}", ki + 1), 3, l3_shapes[k].clone());
             g.code = format!("{}{:03}", vg.code, ki + 1);
             g.name = format!("{vname}{}", GROUPS[ki]);
             g.parent = Some(vid.clone());
@@ -254,51 +358,7 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
             ];
             v_h += households;
             v_p += population;
-            // One or two natural villages in each level-3 grid, sharing its households.
-            let (c, _) = max_inscribed_circle(&g.geometry, 1.0);
-            let n = 1 + (ki % 2);
-            for j in 0..n {
-                let hh = if n == 1 {
-                    households
-                } else if j == 0 {
-                    households / 2
-                } else {
-                    households - households / 2
-                };
-                let pp = if n == 1 {
-                    population
-                } else if j == 0 {
-                    population / 2
-                } else {
-                    population - population / 2
-                };
-                let mut loc = Coord {
-                    x: c.x + j as f64 * 120.0,
-                    y: c.y - j as f64 * 90.0,
-                };
-                if !g.geometry.contains(&Point(loc)) {
-                    loc = c;
-                }
-                natural.push(Village {
-                    id: format!("NV{:03}", natural.len() + 1),
-                    name: format!(
-                        "{}{}",
-                        g.name,
-                        if n == 1 {
-                            ""
-                        } else if j == 0 {
-                            "上屋"
-                        } else {
-                            "下屋"
-                        }
-                    ),
-                    location: Point(loc),
-                    households: Some(hh),
-                    population: Some(pp),
-                    extra: Default::default(),
-                });
-            }
-            level3_ids.push(gid);
+            natural_villages(&g, 1 + (ki % 2), &mut natural);
             grids.push(g);
         }
         vg.households = Some(v_h);
@@ -307,11 +367,67 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
     }
     // Keep the file order: town, villages, then their grids.
     grids.sort_by(|a, b| a.level.cmp(&b.level).then(a.id.cmp(&b.id)));
+    (grids, natural)
+}
 
-    // Rivers: a main river crossing west to east, a tributary from the north, and a
-    // stream along the boundary of two villages.
+/// `n` (one or two) natural villages in the level-3 grid `g`, sharing its households and
+/// population, appended to `natural`.
+fn natural_villages(g: &Grid, n: usize, natural: &mut Vec<Village>) {
+    let (households, population) = (g.households.unwrap_or(0), g.population.unwrap_or(0));
+    let (c, _) = max_inscribed_circle(&g.geometry, 1.0);
+    for j in 0..n {
+        let hh = if n == 1 {
+            households
+        } else if j == 0 {
+            households / 2
+        } else {
+            households - households / 2
+        };
+        let pp = if n == 1 {
+            population
+        } else if j == 0 {
+            population / 2
+        } else {
+            population - population / 2
+        };
+        let mut loc = Coord {
+            x: c.x + j as f64 * 120.0,
+            y: c.y - j as f64 * 90.0,
+        };
+        if !g.geometry.contains(&Point(loc)) {
+            loc = c;
+        }
+        natural.push(Village {
+            id: format!("NV{:03}", natural.len() + 1),
+            name: format!(
+                "{}{}",
+                g.name,
+                if n == 1 {
+                    ""
+                } else if j == 0 {
+                    "上屋"
+                } else {
+                    "下屋"
+                }
+            ),
+            location: Point(loc),
+            households: Some(hh),
+            population: Some(pp),
+            extra: Default::default(),
+        });
+    }
+}
+
+/// Rivers: a main river crossing west to east, a tributary from the north, and a stream
+/// along the longest boundary two villages share.
+fn rivers(
+    grids: &[Grid],
+    town_shape: &MultiPolygon<f64>,
+    centre: Coord<f64>,
+) -> Option<Vec<River>> {
+    let Coord { x: cx, y: cy } = centre;
     let town_poly = &town_shape.0[0];
-    let bb = geom::envelope(&town_shape)?;
+    let bb = geom::envelope(town_shape)?;
     let mut main = Vec::new();
     let steps = 80;
     for i in 0..=steps {
@@ -338,43 +454,42 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
     if let Some(l) = trib.last_mut() {
         *l = join;
     }
-    // The boundary stream: the longest shared boundary between two villages.
-    let vgrids: Vec<&Grid> = grids.iter().filter(|g| g.level == 2).collect();
-    let mut best: Option<(f64, Vec<Coord<f64>>, String, String)> = None;
-    for i in 0..vgrids.len() {
-        for j in i + 1..vgrids.len() {
-            if let Some(path) = shared_path(&vgrids[i].geometry, &vgrids[j].geometry) {
-                let l: f64 = path.windows(2).map(|w| d2(w[0], w[1]).sqrt()).sum();
-                if best.as_ref().is_none_or(|b| l > b.0) {
-                    best = Some((l, path, vgrids[i].id.clone(), vgrids[j].id.clone()));
-                }
-            }
-        }
-    }
-    let (_, stream, _, _) = best?;
+    let stream = boundary_stream(grids)?;
     let river = |id: &str, name: &str, pts: Vec<Coord<f64>>| River {
         id: id.into(),
         name: name.into(),
         geometry: MultiLineString(vec![LineString(pts)]),
         extra: Default::default(),
     };
-    let rivers = vec![
-        river("R1", "钟水河", main.clone()),
+    Some(vec![
+        river("R1", "钟水河", main),
         river("R2", "龙溪", trib),
         river("R3", "界溪", stream),
-    ];
-    let river_lines: Vec<LineString<f64>> = rivers
-        .iter()
-        .flat_map(|r| r.geometry.0.iter().cloned())
-        .collect();
-    let near_river = |c: Coord<f64>, d: f64| -> bool {
-        river_lines.iter().any(|l| {
-            l.0.windows(2)
-                .any(|w| geom::seg_dist2(c, w[0], w[1]) < d * d)
-        })
-    };
+    ])
+}
 
-    // Reservoirs: round ponds in roomy level-3 grids away from rivers.
+/// The longest shared boundary between two villages (the first of equal ones).
+fn boundary_stream(grids: &[Grid]) -> Option<Vec<Coord<f64>>> {
+    let vgrids: Vec<&Grid> = grids.iter().filter(|g| g.level == 2).collect();
+    let mut best: Option<(f64, Vec<Coord<f64>>)> = None;
+    for i in 0..vgrids.len() {
+        for j in i + 1..vgrids.len() {
+            if let Some(path) = shared_path(&vgrids[i].geometry, &vgrids[j].geometry) {
+                let l: f64 = path.windows(2).map(|w| d2(w[0], w[1]).sqrt()).sum();
+                if best.as_ref().is_none_or(|b| l > b.0) {
+                    best = Some((l, path));
+                }
+            }
+        }
+    }
+    best.map(|(_, path)| path)
+}
+
+/// Two round ponds in roomy level-3 grids away from rivers; None when fewer fit.
+fn reservoirs(
+    grids: &[Grid],
+    near_river: &dyn Fn(Coord<f64>, f64) -> bool,
+) -> Option<Vec<Reservoir>> {
     let mut reservoirs = Vec::new();
     for g in grids.iter().filter(|g| g.level == 3) {
         if reservoirs.len() == 2 {
@@ -400,39 +515,7 @@ fn try_township(seed: u64, x0: f64, y0: f64, w: f64, h: f64) -> Option<SampleMap
             });
         }
     }
-    if reservoirs.len() < 2 {
-        return None;
-    }
-    // Natural villages must not sit in a reservoir.
-    natural.retain(|v| !reservoirs.iter().any(|r| r.geometry.contains(&v.location)));
-
-    let boundary = vec![Boundary {
-        id: "B1".into(),
-        name: "晋屏镇行政界线".into(),
-        geometry: town_shape.clone(),
-        extra: Default::default(),
-    }];
-    let mut clean = Project {
-        name: "晋屏镇河长制网格化管理网格图（示例）".into(),
-        crs: Crs::epsg(4546),
-        boundary,
-        grids,
-        rivers,
-        reservoirs,
-        villages: natural,
-        input_notes: Vec::new(),
-        settings: Default::default(),
-    };
-    // On the coordinate grid, as the files it is written to read back.
-    let precision = clean.crs.precision();
-    precision.snap_project(&mut clean);
-    let (mut faulty, planted) = plant_faults(&clean, &near_river)?;
-    precision.snap_project(&mut faulty);
-    Some(SampleMaps {
-        clean,
-        faulty,
-        planted,
-    })
+    (reservoirs.len() == 2).then_some(reservoirs)
 }
 
 /// The run of `pts` inside `poly` at least `margin` from its boundary (first such run).

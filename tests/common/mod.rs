@@ -1,10 +1,40 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::Path;
+use gridmap::Project;
+use gridmap::io::ReadOptions;
+use std::path::{Path, PathBuf};
 
 pub mod edits;
 pub mod ui;
+
+/// The path of a bundled map in `sample-maps/`, e.g. "jinping-faulty.geojson".
+pub fn sample_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-maps")
+        .join(name)
+}
+
+/// The path of the clean sample township.
+pub fn sample_path() -> PathBuf {
+    sample_file("jinping.geojson")
+}
+
+/// A bundled map from `sample-maps/`, read with the default options.
+pub fn load(name: &str) -> Project {
+    gridmap::io::open(&[sample_file(name).as_path()], &ReadOptions::default())
+        .expect("sample loads")
+}
+
+/// The clean sample township.
+pub fn sample() -> Project {
+    load("jinping.geojson")
+}
+
+/// A path as the text a command line takes.
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
 
 /// Rename DBF columns in place (the header's 11-byte field names), as data from another
 /// office would name them.

@@ -5,18 +5,11 @@ use egui::{Event, Modifiers, PointerButton, Pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use geo::Coord;
-use gridmap::Project;
 use gridmap::audit::Kind;
-use gridmap::io::geojson::ReadOptions;
 use gridmap::ui::GridmapApp;
 use std::path::Path;
 
-pub fn load(name: &str) -> Project {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-maps")
-        .join(name);
-    gridmap::io::open(&[p.as_path()], &ReadOptions::default()).expect("sample loads")
-}
+pub use super::load;
 
 pub fn app(name: &str) -> Harness<'static, GridmapApp> {
     let project = load(name);
@@ -103,11 +96,7 @@ pub fn type_file_name(h: &mut Harness<GridmapApp>, path: &Path) {
 /// A copy of the sample township in `dir` under `name`.
 pub fn sample_copy(dir: &Path, name: &str) -> std::path::PathBuf {
     let file = dir.join(name);
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-maps/jinping.geojson"),
-        &file,
-    )
-    .unwrap();
+    std::fs::copy(super::sample_path(), &file).unwrap();
     file
 }
 
