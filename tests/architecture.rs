@@ -291,3 +291,134 @@ fn the_reader_sees_paths_not_prose() {
             .collect::<BTreeSet<_>>()
     );
 }
+
+/// The rules of the code's shape (issue 24), read from every file under `src/`: no
+/// function returns its error as a bare `String` (each layer has its typed error), and no
+/// struct holds more than 20 fields (group what belongs together). Function length is
+/// clippy's `too_many_lines` (150, clippy.toml), denied in CI.
+#[test]
+fn errors_are_typed_and_structs_stay_small() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let mut faults = Vec::new();
+    for (path, text) in &files {
+        let rel = path.split("/src/").nth(1).unwrap_or(path);
+        let code = code_only(text);
+        for args in generic_args(&code, "Result<") {
+            if args.len() == 2 && args[1] == "String" {
+                faults.push(format!("{rel}: Result<{}, String>", args[0]));
+            }
+        }
+        for (name, fields) in struct_fields(&code) {
+            if fields > 20 {
+                faults.push(format!("{rel}: struct {name} has {fields} fields"));
+            }
+        }
+    }
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+/// The top-level arguments of every use of the generic `open` (e.g. `Result<`), spaces
+/// removed.
+fn generic_args(code: &str, open: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(k) = code[from..].find(open) {
+        let at = from + k;
+        from = at + open.len();
+        if at > 0 && code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let (mut depth, mut args, mut cur) = (1, Vec::new(), String::new());
+        let mut prev = ' ';
+        for c in code[from..].chars() {
+            // `->` of a function type closes nothing.
+            let arrow = std::mem::replace(&mut prev, c) == '-' && c == '>';
+            match c {
+                '<' | '(' | '[' => depth += 1,
+                '>' | ')' | ']' if !arrow => depth -= 1,
+                ',' if depth == 1 => {
+                    args.push(std::mem::take(&mut cur));
+                    continue;
+                }
+                _ => {}
+            }
+            if depth == 0 {
+                break;
+            }
+            if !c.is_whitespace() {
+                cur.push(c);
+            }
+        }
+        args.push(cur);
+        out.push(args);
+    }
+    out
+}
+
+/// Every struct with named fields and how many it has.
+fn struct_fields(code: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(k) = code[from..].find("struct ") {
+        let at = from + k;
+        from = at + 7;
+        if at > 0 && code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = &code[from..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        // The body: the first `{` before any `;` or `(` (tuple and unit structs have none).
+        let Some(open) = rest.find(['{', ';', '(']) else {
+            continue;
+        };
+        if !rest[open..].starts_with('{') {
+            continue;
+        }
+        let (mut depth, mut fields, mut expect) = (0i32, 0, true);
+        let mut ident = String::new();
+        let mut prev = ' ';
+        for c in rest[open..].chars() {
+            let arrow = std::mem::replace(&mut prev, c) == '-' && c == '>';
+            match c {
+                '{' | '(' | '[' | '<' => depth += 1,
+                '}' | ')' | ']' | '>' if !arrow => depth -= 1,
+                ',' if depth == 1 => expect = true,
+                ':' if depth == 1 && expect && !ident.is_empty() => {
+                    fields += 1;
+                    expect = false;
+                }
+                _ => {}
+            }
+            if depth == 0 {
+                break;
+            }
+            if c.is_alphanumeric() || c == '_' {
+                ident.push(c);
+            } else if !c.is_whitespace() {
+                ident.clear();
+            }
+        }
+        out.push((name, fields));
+    }
+    out
+}
+
+#[test]
+fn the_shape_reader_counts_fields_and_error_types() {
+    let code = code_only(
+        "pub struct A { pub a: Vec<(u8, u8)>, b: HashMap<u8, u8>, #[serde(x)] c: fn(u8) -> u8 }\nstruct T(u8, u8);\nfn f() -> Result<Vec<u8>, String> {}\nfn g() -> io::Result<u8> {}",
+    );
+    assert_eq!(struct_fields(&code), vec![("A".to_string(), 3)]);
+    assert_eq!(
+        generic_args(&code, "Result<"),
+        vec![
+            vec!["Vec<u8>".to_string(), "String".to_string()],
+            vec!["u8".to_string()]
+        ]
+    );
+}

@@ -212,8 +212,8 @@ impl PrintDate {
         )
     }
 
-    /// Today in the local time zone (China Standard Time unless `GRIDMAP_UTC_OFFSET` says
-    /// otherwise: a sheet printed at 07:00 in Beijing carries that day, not yesterday's),
+    /// Today in the machine's time zone (or the fixed offset `GRIDMAP_UTC_OFFSET` names: a
+    /// sheet printed at 07:00 in Beijing carries that day, not yesterday's),
     /// or the day of `SOURCE_DATE_EPOCH` when set, for reproducible builds.
     pub fn today() -> PrintDate {
         let secs = std::env::var("SOURCE_DATE_EPOCH")
