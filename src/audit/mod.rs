@@ -51,28 +51,26 @@ pub enum AuditError {
     GapWidth { text: String, lo: f64, hi: f64 },
 }
 
-/// Thresholds of the audit.
+/// Thresholds of the audit: the project's `audit` setting ([`crate::model::AuditSettings`]),
+/// each value checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditConfig {
     /// Gaps narrower than this are slivers, and edges closer than this to a neighbour's
-    /// without matching it are near-miss edges (metres). Default 0.5.
+    /// without matching it are near-miss edges (metres).
     pub gap_width: f64,
-    /// Gaps, overlaps and outside parts smaller than this are ignored (m²). Default 0.01.
+    /// Gaps, overlaps and outside parts smaller than this are ignored (m²).
     pub min_area_m2: f64,
-    /// Expected households per level-3 grid. Default 200-300.
+    /// Expected households per level-3 grid.
     pub households: (u32, u32),
-    /// Expected population per level-3 grid. Default 500-1200 (about 1000).
+    /// Expected population per level-3 grid.
     pub population: (u32, u32),
 }
 
 impl Default for AuditConfig {
+    /// The defaults of the project's `audit` setting ([`crate::model::AuditSettings`]), the
+    /// one place they are written.
     fn default() -> Self {
-        AuditConfig {
-            gap_width: 0.5,
-            min_area_m2: 0.01,
-            households: (200, 300),
-            population: (500, 1200),
-        }
+        Self::checked(crate::model::AuditSettings::default())
     }
 }
 
@@ -105,10 +103,21 @@ impl AuditConfig {
     /// The thresholds kept in a project's settings (`audit`, saved in the project file),
     /// defaults for the rest and for values that make no sense.
     pub fn from_settings(settings: &crate::model::Extra) -> Self {
-        let a = crate::model::ProjectSettings::of(settings).audit;
-        let d = AuditConfig::default();
+        Self::checked(crate::model::ProjectSettings::of(settings).audit)
+    }
+
+    /// Thresholds from the setting's values, each value that makes no sense replaced by
+    /// its default.
+    fn checked(a: crate::model::AuditSettings) -> Self {
+        let d = crate::model::AuditSettings::default();
         let ok = |v: f64| v.is_finite() && v >= 0.0;
-        let range = |r: [u32; 2], d: (u32, u32)| if r[0] <= r[1] { (r[0], r[1]) } else { d };
+        let range = |r: [u32; 2], d: [u32; 2]| {
+            if r[0] <= r[1] {
+                (r[0], r[1])
+            } else {
+                (d[0], d[1])
+            }
+        };
         AuditConfig {
             gap_width: Some(a.gap_width)
                 .filter(|v| Self::GAP_WIDTH.contains(v))
