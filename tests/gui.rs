@@ -2080,3 +2080,46 @@ fn a_scan_is_georeferenced_with_four_control_points() {
         "{e:?}"
     );
 }
+
+/// Ctrl+Shift+P opens the command palette; a command found by part of its Chinese or
+/// English name runs through the same path as its menu entry (Enter or the arrows pick).
+#[test]
+fn the_command_palette_finds_commands_in_both_languages_and_runs_them() {
+    fn palette(h: &mut Harness<GridmapApp>, query: &str) {
+        h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::P);
+        h.run_steps(2);
+        h.event(egui::Event::Text(query.into()));
+        h.run_steps(2);
+    }
+    let mut h = app("jinping.geojson");
+    h.state_mut()
+        .execute(gridmap::ui::UiCommand::DeleteNow(vec!["JP05-01".into()]));
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project().grids.len(), 79);
+    // 撤销 (Undo) by its Chinese name.
+    palette(&mut h, "撤销");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state().doc.project().grids.len(), 80);
+    assert!(
+        h.state().print_dialog.is_none(),
+        "Ctrl+Shift+P is not Ctrl+P"
+    );
+    // "save" finds Save, then Save as…: the arrow picks the second, which asks for a file.
+    h.state_mut().native_dialogs = false;
+    palette(&mut h, "save");
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert!(h.state().file_chooser.is_some(), "Save as… asks for a file");
+    h.state_mut().file_chooser = None;
+    h.run_steps(2);
+    // The language switch by its English name.
+    palette(&mut h, "switch lang");
+    h.get_by_label_contains("切换界面语言");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state().lang, gridmap::ui::Lang::En);
+    h.get_by_label("File");
+}

@@ -84,20 +84,6 @@ fn start(ui: &mut egui::Ui, zh: bool) {
 
 fn keys(ui: &mut egui::Ui, lang: Lang) {
     let zh = lang == Lang::Zh;
-    let name = |c: &UiCommand| -> &'static str {
-        let key = match c {
-            UiCommand::Undo => "undo",
-            UiCommand::Redo => "redo",
-            UiCommand::Open => "open",
-            UiCommand::Save => "save",
-            UiCommand::SaveAs => "save_as",
-            UiCommand::Print => "print",
-            UiCommand::ZoomExtent => "zoom_extent",
-            UiCommand::ZoomSelection => "zoom_selection",
-            _ => "",
-        };
-        tr(lang, key)
-    };
     let canvas: [(&str, &str, &str); 7] = [
         (
             "滚轮 / + / -",
@@ -152,12 +138,10 @@ fn keys(ui: &mut egui::Ui, lang: Lang) {
         ),
     ];
     egui::Grid::new("help-keys").num_columns(2).show(ui, |ui| {
-        for c in UiCommand::with_shortcuts() {
-            if let Some(s) = c.shortcut() {
-                ui.monospace(ui.ctx().format_shortcut(&s));
-                ui.label(name(&c));
-                ui.end_row();
-            }
+        for (c, s) in UiCommand::with_shortcuts() {
+            ui.monospace(ui.ctx().format_shortcut(&s));
+            ui.label(c.label(lang));
+            ui.end_row();
         }
         for (kz, ke, what) in canvas {
             ui.monospace(if zh { kz } else { ke });

@@ -23,6 +23,7 @@ pub enum Lang {
 }
 
 /// Text for `key` in `lang`; the key itself when unknown.
+#[allow(clippy::too_many_lines)] // a table of words
 pub fn tr(lang: Lang, key: &'static str) -> &'static str {
     let (zh, en) = match key {
         "file" => ("文件", "File"),
@@ -214,6 +215,12 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "recover_yes" => ("恢复", "Recover"),
         "recover_no" => ("忽略", "Ignore"),
         "language" => ("English", "中文"),
+        "switch_language" => ("切换界面语言（English）", "Switch language (中文)"),
+        "command_palette" => ("命令面板…", "Command palette…"),
+        "palette_hint" => (
+            "输入命令名称（中文或英文）",
+            "Type a command's name (Chinese or English)",
+        ),
         "draw_hint" => (
             "单击添加节点，Backspace 撤回，Enter/双击完成，Esc 取消",
             "Click to add vertices, Backspace removes the last, Enter/double-click finishes, Esc cancels",

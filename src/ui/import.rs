@@ -36,7 +36,7 @@ pub struct ImportDialog {
     /// DXF: the drawing's CAD layers, how many entities each holds, and whether it is read.
     pub cad_layers: Vec<(String, usize, bool)>,
     /// What a read with the current choices gives: a summary, or the error.
-    pub preview: Result<String, String>,
+    pub preview: Result<String, super::UiError>,
     /// The project read with the current choices.
     loaded: Option<Project>,
     stale: bool,
@@ -95,7 +95,7 @@ impl ImportDialog {
             columns,
             fields,
             cad_layers: Vec::new(),
-            preview: Err(String::new()),
+            preview: Ok(String::new()),
             loaded: None,
             stale: true,
             encoding_changed: false,
@@ -136,11 +136,12 @@ impl ImportDialog {
             .collect();
     }
 
-    fn options(&self, working: Option<Crs>) -> Result<ReadOptions, String> {
+    fn options(&self, working: Option<Crs>) -> Result<ReadOptions, super::UiError> {
         let source_crs = if self.crs_text.trim().is_empty() {
             None
         } else {
-            Some(crate::commands::parse_crs(&self.crs_text).map_err(|e| crate::error::report(&e))?)
+            let crs = crate::commands::parse_crs(&self.crs_text);
+            Some(crs?)
         };
         Ok(ReadOptions {
             working_crs: working,
@@ -192,7 +193,7 @@ impl ImportDialog {
                     self.needs_crs = true;
                     self.suggested = e.suggested_crs;
                 }
-                self.preview = Err(format!("{}\n{}", e.zh, e.en));
+                self.preview = Err(super::UiError::Read(e));
             }
         }
     }
@@ -307,6 +308,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                 ui.label(s);
             }
             Err(e) => {
+                let e = crate::error::report(e);
                 ui.colored_label(egui::Color32::from_rgb(0xc0, 0x20, 0x20), e);
             }
         }

@@ -17,7 +17,7 @@ pub enum Loaded {
     Ready(Box<Document>, Box<Project>),
     /// The file names no CRS (or needs choices): open it through the import dialog.
     NeedsImport(PathBuf),
-    Failed(String),
+    Failed(super::UiError),
 }
 
 /// What to do with the document once it is ready.
@@ -78,7 +78,7 @@ impl Loading {
                     Loaded::Ready(Box::new(doc), Box::new(copy))
                 }
                 Err(e) if e.needs_crs => Loaded::NeedsImport(p),
-                Err(e) => Loaded::Failed(e.to_string()),
+                Err(e) => Loaded::Failed(e.into()),
             },
         )
         .with_after(after)
@@ -111,9 +111,9 @@ impl Loading {
         match self.rx.try_recv() {
             Ok(l) => Some(l),
             Err(std::sync::mpsc::TryRecvError::Empty) => None,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Loaded::Failed(
-                "打开失败：后台线程意外结束 / opening failed: the worker stopped".into(),
-            )),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                Some(Loaded::Failed(super::UiError::WorkerStopped))
+            }
         }
     }
 }

@@ -3,8 +3,10 @@
 //! invertible transactions (`crate::edit`), audited incrementally after each one.
 
 mod canvas;
+mod commands;
 pub mod county;
 mod dialogs;
+mod error;
 mod features;
 pub mod files;
 pub mod georef;
@@ -12,6 +14,7 @@ mod help;
 mod i18n;
 pub mod import;
 pub mod loading;
+mod palette;
 mod panels;
 pub mod print;
 mod saver;
@@ -20,6 +23,8 @@ mod tools;
 mod tree;
 mod view;
 
+pub use commands::{Tool, UiCommand};
+pub use error::UiError;
 pub use i18n::{Lang, in_language, tr};
 
 pub use tiles::TileLayer;
@@ -112,120 +117,6 @@ impl Settings {
         self.recent.retain(|r| r != p);
         self.recent.insert(0, p.to_path_buf());
         self.recent.truncate(8);
-    }
-}
-
-/// The active tool of the canvas.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Tool {
-    #[default]
-    Select,
-    /// Drawing a new grid: the vertices so far (world coordinates).
-    Draw(Vec<geo::Coord<f64>>),
-    /// Editing vertices; `dragging` is the vertex being moved and the drag's id.
-    Vertices {
-        dragging: Option<(geo::Coord<f64>, u64)>,
-    },
-    /// Drawing a cutting line for the selected grid.
-    Split(Vec<geo::Coord<f64>>),
-    /// Drawing a new shape for the selected grid.
-    Reshape(Vec<geo::Coord<f64>>),
-}
-
-/// Everything one action of the user can ask for; menus, toolbar and shortcuts all send
-/// these, and [`GridmapApp::execute`] carries them out in one place.
-#[derive(Debug, Clone, PartialEq)]
-pub enum UiCommand {
-    Undo,
-    Redo,
-    Save,
-    SaveAs,
-    Open,
-    Import,
-    /// Open the print dialog.
-    Print,
-    /// Export the ledger (asks for the file).
-    Ledger,
-    /// Export KML/KMZ for phones (asks for the file).
-    ExportKml,
-    /// Choose the MBTiles file of the offline background.
-    ChooseMbtiles,
-    /// Georeference a scanned map (asks for the image).
-    Georeference,
-    /// Export a DXF drawing (asks for the file).
-    ExportDxf,
-    /// Import a staff roster (asks for the file, then previews it).
-    ImportRoster,
-    /// Renumber the codes of the children of these grids (all when empty), one undo step.
-    Renumber(Vec<String>),
-    /// Replace a village's level-3 grids by a proposal from its natural villages.
-    Propose(String),
-    ZoomExtent,
-    ZoomSelection,
-    /// Zoom to the finding at this row of the audit list (errors first) and highlight it.
-    ZoomFinding(usize),
-    SetTool(Tool),
-    /// Merge the selected grids: asks whose name and code to keep.
-    Merge,
-    /// Merge these grids keeping the id, name and code of the second.
-    MergeKeeping(Vec<String>, String),
-    /// Delete the selected grids: asks first when they hold records.
-    Delete,
-    /// Delete these grids now.
-    DeleteNow(Vec<String>),
-    /// Delete a river, reservoir, natural village or boundary part (undoable).
-    DeleteFeature(crate::model::Layer, String),
-    /// Keep only the part of a river inside the township.
-    ClipRiver(String),
-    /// Turn a gap finding into a new grid.
-    FillGap(Arc<crate::audit::Finding>),
-    /// Merge the gap finding into the grid with this id.
-    FillGapInto(Arc<crate::audit::Finding>, String),
-    ToggleLanguage,
-    OpenRecent(PathBuf),
-    /// Save to this path (a project file, an export or the ledger by its extension).
-    SavePath(PathBuf),
-    /// Add the layers of the file at this path to the project (one undo step).
-    ImportPath(PathBuf),
-    /// Add a georeferenced image (PNG/JPEG with a world file) as a background.
-    AddBackground,
-    /// Open the county database window (连接县级数据库).
-    CountyDb,
-    /// Pull the township from the county database (asks where to keep it).
-    CountyPull,
-}
-
-impl UiCommand {
-    /// The keys that run this command, one table for the menus (which show them) and the
-    /// keyboard; keys without a modifier act only while no text field has the keyboard.
-    pub fn shortcut(&self) -> Option<egui::KeyboardShortcut> {
-        use egui::{Key, KeyboardShortcut, Modifiers};
-        let (m, k) = match self {
-            UiCommand::Undo => (Modifiers::COMMAND, Key::Z),
-            UiCommand::Redo => (Modifiers::COMMAND, Key::Y),
-            UiCommand::Open => (Modifiers::COMMAND, Key::O),
-            UiCommand::Save => (Modifiers::COMMAND, Key::S),
-            UiCommand::SaveAs => (Modifiers::COMMAND | Modifiers::SHIFT, Key::S),
-            UiCommand::Print => (Modifiers::COMMAND, Key::P),
-            UiCommand::ZoomExtent => (Modifiers::NONE, Key::Home),
-            UiCommand::ZoomSelection => (Modifiers::NONE, Key::F),
-            _ => return None,
-        };
-        Some(KeyboardShortcut::new(m, k))
-    }
-
-    /// The commands that have keys.
-    pub fn with_shortcuts() -> [UiCommand; 8] {
-        [
-            UiCommand::Undo,
-            UiCommand::Redo,
-            UiCommand::Open,
-            UiCommand::Save,
-            UiCommand::SaveAs,
-            UiCommand::Print,
-            UiCommand::ZoomExtent,
-            UiCommand::ZoomSelection,
-        ]
     }
 }
 
@@ -425,6 +316,8 @@ pub struct GridmapApp {
     bounds_cache: Option<(String, u64, crate::records::FourBounds)>,
     /// Where settings are kept; None in tests, so they never touch the user's files.
     settings_path: Option<PathBuf>,
+    /// The command palette (Ctrl+Shift+P).
+    palette: palette::Palette,
 }
 
 /// Where gridmap keeps its own files: `%APPDATA%\gridmap` on Windows,
@@ -539,6 +432,7 @@ impl GridmapApp {
             roster: None,
             bounds_cache: None,
             settings_path: None,
+            palette: Default::default(),
         }
     }
 
@@ -570,7 +464,7 @@ impl GridmapApp {
                     &format!("background: {}", path.display()),
                 );
             }
-            Err(e) => self.message = e.to_string(),
+            Err(e) => self.show_error(&e),
         }
     }
 
@@ -707,23 +601,23 @@ impl GridmapApp {
         fb
     }
 
-    /// Carry out one command.
+    /// Carry out one command: the one place menus, keys, the palette and the panels'
+    /// commands are executed.
     pub fn execute(&mut self, cmd: UiCommand) {
+        let Some(cmd) = self.file_command(cmd) else {
+            return;
+        };
+        let Some(cmd) = self.edit_command(cmd) else {
+            return;
+        };
+        self.view_command(cmd);
+    }
+
+    /// Commands that open, save, import or export files, or open a window for it; any
+    /// other command is given back.
+    fn file_command(&mut self, cmd: UiCommand) -> Option<UiCommand> {
+        use files::FilePurpose as F;
         match cmd {
-            UiCommand::Undo => {
-                // The tool stays; only a drag in progress ends (its vertex may be gone).
-                if let Tool::Vertices { dragging } = &mut self.tool {
-                    *dragging = None;
-                }
-                if let Err(e) = self.doc.undo() {
-                    self.message = e.to_string();
-                }
-            }
-            UiCommand::Redo => {
-                if let Err(e) = self.doc.redo() {
-                    self.message = e.to_string();
-                }
-            }
             // Save writes the document's own file when it is a project file (GeoPackage
             // or GeoJSON); a document opened from shapefiles is saved as a new GeoPackage.
             UiCommand::Save => match self.doc.path.clone().filter(|p| {
@@ -742,134 +636,84 @@ impl GridmapApp {
                     .as_ref()
                     .and_then(|p| p.file_stem())
                     .map(|s| format!("{}.gpkg", s.to_string_lossy()));
-                files::choose(self, files::FilePurpose::SaveAs, name);
+                files::choose(self, F::SaveAs, name);
             }
             UiCommand::SavePath(p) => self.save_to(&p),
             UiCommand::ImportPath(p) => self.import(&p),
-            UiCommand::Open => files::choose(self, files::FilePurpose::Open, None),
-            UiCommand::Propose(id) => {
-                let opts = crate::edit::PartitionOptions {
-                    households: crate::AuditConfig::from_settings(&self.doc.project().settings)
-                        .households,
-                    along_rivers: self.propose_along_rivers,
-                };
-                match crate::commands::propose_partition(self.doc.project(), &id, &opts) {
-                    Ok(t) => {
-                        let n = t.grids().iter().filter(|c| c.before.is_none()).count();
-                        self.message = match self.doc.commit(t) {
-                            Ok(()) => format!("划分方案：{n} 个网格 / proposal: {n} grids"),
-                            Err(e) => e.to_string(),
-                        };
-                    }
-                    Err(e) => self.message = crate::error::report(&e),
+            UiCommand::Open => files::choose(self, F::Open, None),
+            UiCommand::OpenRecent(p) => self.open(&p),
+            UiCommand::ImportRoster => files::choose(self, F::ImportRoster, None),
+            UiCommand::Ledger => files::choose(self, F::Ledger, Some("网格台账.xlsx".into())),
+            UiCommand::Print => {
+                self.print_dialog = Some(print::PrintDialog::new(self));
+                self.print_preview = None;
+            }
+            UiCommand::Import => files::choose(self, F::Import, None),
+            UiCommand::ExportKml => self.choose_export(F::ExportKml, "kmz"),
+            UiCommand::ExportDxf => self.choose_export(F::ExportDxf, "dxf"),
+            UiCommand::ChooseMbtiles => files::choose(self, F::Mbtiles, None),
+            UiCommand::Georeference => files::choose(self, F::Georeference, None),
+            UiCommand::AddBackground => files::choose(self, F::AddBackground, None),
+            UiCommand::CountyDb => {
+                if self.county.is_none() {
+                    self.county = Some(county::CountyWindow::new(self));
                 }
             }
+            UiCommand::CountyPull => self.county_pull(),
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// Pull the township from the county database, asking where to keep it; never over
+    /// unsaved work, since pulling opens another project.
+    fn county_pull(&mut self) {
+        if self.doc.dirty {
+            if let Some(w) = self.county.as_mut() {
+                w.message = "当前项目有未保存的修改：请先保存（文件 → 保存），再拉取。\nThe open project has unsaved changes: save it first (File → Save), then pull.".into();
+            }
+            return;
+        }
+        let name = self
+            .county
+            .as_ref()
+            .map(|w| w.township.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "county".into());
+        files::choose(
+            self,
+            files::FilePurpose::CountyPull,
+            Some(format!("{name}.gpkg")),
+        );
+    }
+
+    /// Commands that change the document (undo and redo too) or the tool; any other
+    /// command is given back.
+    fn edit_command(&mut self, cmd: UiCommand) -> Option<UiCommand> {
+        match cmd {
+            UiCommand::Undo => {
+                // The tool stays; only a drag in progress ends (its vertex may be gone).
+                if let Tool::Vertices { dragging } = &mut self.tool {
+                    *dragging = None;
+                }
+                if let Err(e) = self.doc.undo() {
+                    self.show_error(&e);
+                }
+            }
+            UiCommand::Redo => {
+                if let Err(e) = self.doc.redo() {
+                    self.show_error(&e);
+                }
+            }
+            UiCommand::Propose(id) => self.propose(&id),
             UiCommand::Renumber(parents) => {
                 let ps = (!parents.is_empty()).then_some(parents.as_slice());
                 let t = crate::commands::renumber_codes(self.doc.project(), ps);
                 let n = t.touched_ids().len();
                 self.message = match self.doc.commit(t) {
                     Ok(()) => format!("重新编码 {n} 个网格 / {n} codes renumbered"),
-                    Err(e) => e.to_string(),
+                    Err(e) => crate::error::report(&e),
                 };
-            }
-            UiCommand::ImportRoster => {
-                files::choose(self, files::FilePurpose::ImportRoster, None);
-            }
-            UiCommand::Ledger => files::choose(
-                self,
-                files::FilePurpose::Ledger,
-                Some("网格台账.xlsx".into()),
-            ),
-            UiCommand::Print => {
-                self.print_dialog = Some(print::PrintDialog::new(self));
-                self.print_preview = None;
-            }
-            UiCommand::Import => files::choose(self, files::FilePurpose::Import, None),
-            UiCommand::ExportKml => self.choose_export(files::FilePurpose::ExportKml, "kmz"),
-            UiCommand::ChooseMbtiles => files::choose(self, files::FilePurpose::Mbtiles, None),
-            UiCommand::Georeference => files::choose(self, files::FilePurpose::Georeference, None),
-            UiCommand::CountyDb => {
-                if self.county.is_none() {
-                    self.county = Some(county::CountyWindow::new(self));
-                }
-            }
-            UiCommand::CountyPull => {
-                if self.doc.dirty {
-                    // Pulling opens another project: never over unsaved work.
-                    if let Some(w) = self.county.as_mut() {
-                        w.message = "当前项目有未保存的修改：请先保存（文件 → 保存），再拉取。\nThe open project has unsaved changes: save it first (File → Save), then pull.".into();
-                    }
-                } else {
-                    let name = self
-                        .county
-                        .as_ref()
-                        .map(|w| w.township.trim().to_string())
-                        .filter(|t| !t.is_empty())
-                        .unwrap_or_else(|| "county".into());
-                    files::choose(
-                        self,
-                        files::FilePurpose::CountyPull,
-                        Some(format!("{name}.gpkg")),
-                    );
-                }
-            }
-            UiCommand::ExportDxf => self.choose_export(files::FilePurpose::ExportDxf, "dxf"),
-            UiCommand::ZoomExtent => {
-                if let Some(r) = project_extent(self.doc.project()) {
-                    self.view.fit(r);
-                }
-            }
-            UiCommand::ZoomSelection => {
-                let rects = self
-                    .selection
-                    .iter()
-                    .filter_map(|id| self.doc.project().grid(id))
-                    .filter_map(|g| crate::geom::envelope(&g.geometry));
-                if let Some(r) = union_rects(rects) {
-                    self.view.fit(r);
-                }
-            }
-            UiCommand::ZoomFinding(i) => {
-                self.highlight = self.doc.auditor().findings().nth(i).cloned();
-                if let Some(f) = self.highlight.clone() {
-                    // A finding selects its grids, so the properties show a record it
-                    // names and never one selected before: a gap or sliver selects the
-                    // grids around it (its parent, named last, stays unselected); a
-                    // finding of no grid (a river, a reservoir) clears the selection.
-                    let gap =
-                        matches!(f.kind, crate::audit::Kind::Gap | crate::audit::Kind::Sliver);
-                    let named = if gap {
-                        &f.ids[..f.ids.len().saturating_sub(1)]
-                    } else {
-                        &f.ids[..]
-                    };
-                    self.selection = named
-                        .iter()
-                        .filter(|id| self.doc.grid(id).is_some())
-                        .cloned()
-                        .collect();
-                    // Where the finding is an area or a line, it is shown; a finding of a
-                    // record (marked by a point) shows its grids whole.
-                    let grids = || {
-                        union_rects(
-                            f.ids
-                                .iter()
-                                .filter_map(|id| self.doc.grid(id))
-                                .filter_map(|g| crate::geom::envelope(&g.geometry)),
-                        )
-                    };
-                    let r = match &f.geometry {
-                        Some(geo::Geometry::Point(_)) | None => grids(),
-                        Some(g) => geo::BoundingRect::bounding_rect(g).or_else(grids),
-                    };
-                    if let Some(r) = r {
-                        self.view.fit(crate::geom::expand(
-                            r,
-                            (r.width().max(r.height()) * 0.5).max(30.0),
-                        ));
-                    }
-                }
             }
             UiCommand::SetTool(t) => self.tool = t,
             UiCommand::Merge => match crate::edit::merge_default(&self.doc, &self.selection) {
@@ -879,8 +723,8 @@ impl GridmapApp {
                         keep,
                     });
                 }
-                Ok(_) => self.message = crate::edit::EditError::MergeNeedsTwo.to_string(),
-                Err(e) => self.message = e.to_string(),
+                Ok(_) => self.show_error(&crate::edit::EditError::MergeNeedsTwo),
+                Err(e) => self.show_error(&e),
             },
             UiCommand::MergeKeeping(ids, keep) => {
                 let r = crate::edit::merge_keeping(&self.doc, &ids, &keep);
@@ -897,83 +741,180 @@ impl GridmapApp {
             }
             UiCommand::DeleteFeature(layer, id) => features::delete(self, layer, &id),
             UiCommand::ClipRiver(id) => features::clip(self, &id),
-            UiCommand::Delete => {
-                let ids = self.selection.clone();
-                let records = ids
-                    .iter()
-                    .filter_map(|id| self.doc.grid(id))
-                    .any(dialogs::has_records);
-                if records {
-                    self.delete_dialog = Some(ids);
-                } else if !ids.is_empty() {
-                    self.execute(UiCommand::DeleteNow(ids));
+            UiCommand::Delete => self.delete_selected(),
+            UiCommand::DeleteNow(ids) => self.delete_now(&ids),
+            UiCommand::FillGap(f) => self.fill_gap(&f, None),
+            UiCommand::FillGapInto(f, into) => self.fill_gap(&f, Some(into)),
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// Commands about what is shown and how: zoom, language, the palette.
+    fn view_command(&mut self, cmd: UiCommand) {
+        match cmd {
+            UiCommand::ZoomExtent => {
+                if let Some(r) = project_extent(self.doc.project()) {
+                    self.view.fit(r);
                 }
             }
-            UiCommand::DeleteNow(ids) => {
-                let names: Vec<String> = ids
+            UiCommand::ZoomSelection => {
+                let rects = self
+                    .selection
                     .iter()
-                    .filter_map(|id| self.doc.grid(id))
-                    .map(|g| g.label().to_string())
-                    .collect();
-                match crate::edit::delete(&self.doc, &ids) {
-                    Ok(t) => match self.doc.commit(t) {
-                        Ok(()) => {
-                            let names = names.join("、");
-                            self.message = format!(
-                                "已删除 {names}（Ctrl+Z 撤销）/ deleted {names} (Ctrl+Z undoes)"
-                            );
-                            self.selection.retain(|s| !ids.contains(s));
-                        }
-                        Err(e) => self.message = e.to_string(),
-                    },
-                    Err(e) => self.message = e.to_string(),
+                    .filter_map(|id| self.doc.project().grid(id))
+                    .filter_map(|g| crate::geom::envelope(&g.geometry));
+                if let Some(r) = union_rects(rects) {
+                    self.view.fit(r);
                 }
             }
-            UiCommand::FillGap(f) => {
-                let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry.clone() else {
-                    return;
+            UiCommand::ZoomFinding(i) => self.zoom_to_finding(i),
+            UiCommand::ToggleLanguage => self.toggle_language(),
+            UiCommand::CommandPalette => self.palette.open(),
+            // The file and edit commands were carried out before.
+            _ => {}
+        }
+    }
+
+    /// Replace a village's level-3 grids by a proposal from its natural villages.
+    fn propose(&mut self, id: &str) {
+        let opts = crate::edit::PartitionOptions {
+            households: crate::AuditConfig::from_settings(&self.doc.project().settings).households,
+            along_rivers: self.propose_along_rivers,
+        };
+        match crate::commands::propose_partition(self.doc.project(), id, &opts) {
+            Ok(t) => {
+                let n = t.grids().iter().filter(|c| c.before.is_none()).count();
+                self.message = match self.doc.commit(t) {
+                    Ok(()) => format!("划分方案：{n} 个网格 / proposal: {n} grids"),
+                    Err(e) => crate::error::report(&e),
                 };
+            }
+            Err(e) => self.show_error(&e),
+        }
+    }
+
+    /// Delete the selected grids, asking first when they hold records.
+    fn delete_selected(&mut self) {
+        let ids = self.selection.clone();
+        let records = ids
+            .iter()
+            .filter_map(|id| self.doc.grid(id))
+            .any(dialogs::has_records);
+        if records {
+            self.delete_dialog = Some(ids);
+        } else if !ids.is_empty() {
+            self.execute(UiCommand::DeleteNow(ids));
+        }
+    }
+
+    /// Delete grids `ids` now and say which went.
+    fn delete_now(&mut self, ids: &[String]) {
+        let names: Vec<String> = ids
+            .iter()
+            .filter_map(|id| self.doc.grid(id))
+            .map(|g| g.label().to_string())
+            .collect();
+        let t = match crate::edit::delete(&self.doc, ids) {
+            Ok(t) => t,
+            Err(e) => return self.show_error(&e),
+        };
+        match self.doc.commit(t) {
+            Ok(()) => {
+                let names = names.join("、");
+                self.message =
+                    format!("已删除 {names}（Ctrl+Z 撤销）/ deleted {names} (Ctrl+Z undoes)");
+                self.selection.retain(|s| !ids.contains(s));
+            }
+            Err(e) => self.show_error(&e),
+        }
+    }
+
+    /// Turn the gap finding `f` into a new grid (selected, so its records can be filled in
+    /// at once), or merge it into grid `into`.
+    fn fill_gap(&mut self, f: &crate::audit::Finding, into: Option<String>) {
+        let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry.clone() else {
+            return;
+        };
+        match into {
+            None => {
                 let parent = f.ids.last().cloned();
-                let level = self.gap_level(&f);
+                let level = self.gap_level(f);
                 let before = self.doc.project().grids.len();
                 let r = crate::edit::fill_gap(&self.doc, &gap, level, parent.as_deref(), None);
                 self.apply(r);
-                // The new grid is selected, so its records can be filled in at once.
                 if self.doc.project().grids.len() > before
                     && let Some(g) = self.doc.project().grids.last()
                 {
                     self.selection = vec![g.id.clone()];
                 }
-                self.highlight = None;
             }
-            UiCommand::FillGapInto(f, into) => {
-                let Some(geo::Geometry::MultiPolygon(gap)) = f.geometry.clone() else {
-                    return;
-                };
+            Some(into) => {
                 let level = self.doc.grid(&into).map(|g| g.level).unwrap_or(3);
                 let r = crate::edit::fill_gap(&self.doc, &gap, level, None, Some(&into));
                 self.apply(r);
                 self.selection = vec![into];
-                self.highlight = None;
             }
-            UiCommand::ToggleLanguage => {
-                self.lang = if self.lang == Lang::Zh {
-                    Lang::En
-                } else {
-                    Lang::Zh
-                };
-                self.store_settings();
-                // The language is also a project setting, kept in the project file.
-                let mut settings = self.doc.settings();
-                settings.language = Some(if self.lang == Lang::En { "en" } else { "zh" }.into());
-                if let Err(e) = self.doc.set_settings("界面语言 / Language", &settings) {
-                    self.message = e.to_string();
-                }
-            }
-            UiCommand::OpenRecent(p) => self.open(&p),
-            UiCommand::AddBackground => {
-                files::choose(self, files::FilePurpose::AddBackground, None);
-            }
+        }
+        self.highlight = None;
+    }
+
+    /// Zoom to the finding at row `i` of the audit list (errors first) and highlight it.
+    fn zoom_to_finding(&mut self, i: usize) {
+        self.highlight = self.doc.auditor().findings().nth(i).cloned();
+        let Some(f) = self.highlight.clone() else {
+            return;
+        };
+        // A finding selects its grids, so the properties show a record it names and never
+        // one selected before: a gap or sliver selects the grids around it (its parent,
+        // named last, stays unselected); a finding of no grid (a river, a reservoir)
+        // clears the selection.
+        let gap = matches!(f.kind, crate::audit::Kind::Gap | crate::audit::Kind::Sliver);
+        let named = if gap {
+            &f.ids[..f.ids.len().saturating_sub(1)]
+        } else {
+            &f.ids[..]
+        };
+        self.selection = named
+            .iter()
+            .filter(|id| self.doc.grid(id).is_some())
+            .cloned()
+            .collect();
+        // Where the finding is an area or a line, it is shown; a finding of a record
+        // (marked by a point) shows its grids whole.
+        let grids = || {
+            union_rects(
+                f.ids
+                    .iter()
+                    .filter_map(|id| self.doc.grid(id))
+                    .filter_map(|g| crate::geom::envelope(&g.geometry)),
+            )
+        };
+        let r = match &f.geometry {
+            Some(geo::Geometry::Point(_)) | None => grids(),
+            Some(g) => geo::BoundingRect::bounding_rect(g).or_else(grids),
+        };
+        if let Some(r) = r {
+            self.view.fit(crate::geom::expand(
+                r,
+                (r.width().max(r.height()) * 0.5).max(30.0),
+            ));
+        }
+    }
+
+    /// Switch between Chinese and English, for this computer and in the project file.
+    fn toggle_language(&mut self) {
+        self.lang = if self.lang == Lang::Zh {
+            Lang::En
+        } else {
+            Lang::Zh
+        };
+        self.store_settings();
+        // The language is also a project setting, kept in the project file.
+        let mut settings = self.doc.settings();
+        settings.language = Some(if self.lang == Lang::En { "en" } else { "zh" }.into());
+        if let Err(e) = self.doc.set_settings("界面语言 / Language", &settings) {
+            self.show_error(&e);
         }
     }
 
@@ -1077,12 +1018,18 @@ impl GridmapApp {
         files::choose(self, purpose, Some(format!("{stem}.{ext}")));
     }
 
+    /// Show an error in the status bar: the one place the app says what went wrong, its
+    /// causes said once through [`crate::error::report`].
+    pub fn show_error(&mut self, e: &(dyn std::error::Error + 'static)) {
+        self.message = crate::error::report(e);
+    }
+
     /// Commit an edit; the status bar says so if it could not be made.
     pub fn commit(&mut self, t: Transaction) {
         match self.doc.commit(t) {
             // What the status bar said is about an earlier step: it goes.
             Ok(()) => self.message.clear(),
-            Err(e) => self.message = e.to_string(),
+            Err(e) => self.show_error(&e),
         }
     }
 
@@ -1093,10 +1040,10 @@ impl GridmapApp {
                 let label = t.label().to_string();
                 self.message = match self.doc.commit(t) {
                     Ok(()) => label,
-                    Err(e) => e.to_string(),
+                    Err(e) => crate::error::report(&e),
                 };
             }
-            Err(e) => self.message = e.to_string(),
+            Err(e) => self.show_error(&e),
         }
     }
 
@@ -1137,7 +1084,7 @@ impl GridmapApp {
                 .chain(done.notes)
                 .collect::<Vec<_>>()
                 .join("\n"),
-                Err(e) => e.to_string(),
+                Err(e) => crate::error::report(&e),
             };
             return;
         }
@@ -1158,7 +1105,7 @@ impl GridmapApp {
         }
         match crate::commands::export(self.doc.project(), path, &opts) {
             Ok(_) => self.saved(path, self.doc.revision()),
-            Err(e) => self.message = e.to_string(),
+            Err(e) => self.show_error(&e),
         }
     }
 
@@ -1241,7 +1188,7 @@ impl GridmapApp {
                     Some(self.doc.project().crs),
                 ));
             }
-            Err(e) => self.message = e.to_string(),
+            Err(e) => self.show_error(&e),
         }
     }
 
@@ -1257,7 +1204,7 @@ impl GridmapApp {
         let n = t.len();
         self.message = match self.doc.commit(t) {
             Ok(()) => format!("已导入 {n} 项 / {n} features imported"),
-            Err(e) => e.to_string(),
+            Err(e) => crate::error::report(&e),
         };
     }
 
@@ -1304,7 +1251,7 @@ impl GridmapApp {
                             None,
                         ));
                     }
-                    loading::Loaded::Failed(e) => self.message = e,
+                    loading::Loaded::Failed(e) => self.show_error(&e),
                 }
             }
         }
@@ -1324,7 +1271,7 @@ impl GridmapApp {
         for w in self.saver.done() {
             match (w.kind, w.result) {
                 (saver::WriteKind::Save, Ok(())) => self.saved(&w.path, w.revision),
-                (_, Err(e)) => self.message = e,
+                (_, Err(e)) => self.show_error(&e),
                 // Saved meanwhile: the copy is already outdated.
                 (saver::WriteKind::Recovery, Ok(())) => {
                     if !self.doc.dirty {
@@ -1378,25 +1325,21 @@ impl GridmapApp {
         self.saver.pending > 0
     }
 
+    /// Run the commands whose keys were pressed this frame (from the one table).
     fn shortcuts(&mut self, ctx: &egui::Context) {
         let typing = ctx.egui_wants_keyboard_input();
         let cmds: Vec<UiCommand> = ctx.input_mut(|i| {
-            let mut v = Vec::new();
-            // Ctrl+Shift+S before Ctrl+S, so the longer chord wins.
-            let mut table = UiCommand::with_shortcuts();
-            table.sort_by_key(|c| {
-                std::cmp::Reverse(c.shortcut().map_or(0, |s| s.modifiers.shift as u8))
-            });
-            for c in table {
-                let Some(s) = c.shortcut() else { continue };
-                let plain = s.modifiers.is_none();
-                if (plain && !typing && i.key_pressed(s.logical_key))
-                    || (!plain && i.consume_shortcut(&s))
-                {
-                    v.push(c);
-                }
-            }
-            v
+            UiCommand::with_shortcuts()
+                .into_iter()
+                .filter(|(_, s)| {
+                    if s.modifiers.is_none() {
+                        !typing && i.key_pressed(s.logical_key)
+                    } else {
+                        i.consume_shortcut(s)
+                    }
+                })
+                .map(|(c, _)| c)
+                .collect()
         });
         for c in cmds {
             self.execute(c);
@@ -1505,7 +1448,10 @@ impl GridmapApp {
         }
         let image = self.shot.lock().ok().and_then(|mut s| s.take());
         if let Some(img) = image {
-            let saved = save_png(&out, &img).map_err(|e| format!("{}: {e}", out.display()));
+            let saved = save_png(&out, &img).map_err(|source| UiError::Screenshot {
+                path: out.display().to_string(),
+                source,
+            });
             if let Ok(mut o) = outcome.lock() {
                 *o = Some(saved);
             }
@@ -1515,8 +1461,8 @@ impl GridmapApp {
     }
 }
 
-fn save_png(path: &Path, img: &egui::ColorImage) -> Result<(), String> {
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+fn save_png(path: &Path, img: &egui::ColorImage) -> Result<(), png::EncodingError> {
+    let file = std::fs::File::create(path)?;
     let mut enc = png::Encoder::new(
         std::io::BufWriter::new(file),
         img.size[0] as u32,
@@ -1524,9 +1470,9 @@ fn save_png(path: &Path, img: &egui::ColorImage) -> Result<(), String> {
     );
     enc.set_color(png::ColorType::Rgba);
     enc.set_depth(png::BitDepth::Eight);
-    let mut w = enc.write_header().map_err(|e| e.to_string())?;
+    let mut w = enc.write_header()?;
     let bytes: Vec<u8> = img.pixels.iter().flat_map(|c| c.to_array()).collect();
-    w.write_image_data(&bytes).map_err(|e| e.to_string())
+    w.write_image_data(&bytes)
 }
 
 fn union_rects(rects: impl Iterator<Item = geo::Rect<f64>>) -> Option<geo::Rect<f64>> {
@@ -1553,6 +1499,10 @@ impl eframe::App for GridmapApp {
             self.shown_title = title;
         }
         self.shortcuts(&ctx);
+        // Before the canvas, which would read the palette's Enter and arrows.
+        if let Some(c) = self.palette.ui(&ctx, self.lang) {
+            self.execute(c);
+        }
         panels::menu_bar(self, ui);
         panels::toolbar(self, ui);
         panels::status_bar(self, ui);
@@ -1636,14 +1586,12 @@ pub fn run(
         let outcome = shot.lock().ok().and_then(|mut o| o.take());
         match outcome {
             Some(Ok(())) => {}
-            Some(Err(e)) => anyhow::bail!("截图未保存 / the screenshot was not saved: {e}"),
-            None => anyhow::bail!(
-                "截图未保存：窗口在截图前关闭 / the screenshot was not saved: the window closed before it was taken"
-            ),
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err(UiError::ScreenshotNotTaken.into()),
         }
     }
     Ok(())
 }
 
 /// Where `--screenshot` leaves whether the image was saved.
-pub type ScreenshotOutcome = Arc<std::sync::Mutex<Option<Result<(), String>>>>;
+pub type ScreenshotOutcome = Arc<std::sync::Mutex<Option<Result<(), UiError>>>>;

@@ -6,148 +6,14 @@ use crate::audit::{Kind, Severity, is_valid_phone};
 use crate::model::{STANDARD_ROLES, Staff};
 use egui::{Color32, RichText};
 
+/// The menu bar: File, Edit, View, Help and the language switch.
 pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
     let mut cmd = None;
     egui::Panel::top("menu").show(ui, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button(app.t("file"), |ui| {
-                for (key, c) in [
-                    ("open", UiCommand::Open),
-                    ("save", UiCommand::Save),
-                    ("save_as", UiCommand::SaveAs),
-                    ("import", UiCommand::Import),
-                    ("print", UiCommand::Print),
-                    ("ledger", UiCommand::Ledger),
-                    ("import_roster", UiCommand::ImportRoster),
-                    ("add_background", UiCommand::AddBackground),
-                    ("georeference", UiCommand::Georeference),
-                    ("export_kml", UiCommand::ExportKml),
-                    ("export_dxf", UiCommand::ExportDxf),
-                    ("county_db", UiCommand::CountyDb),
-                ] {
-                    if menu_item(ui, app.t(key), &c) {
-                        cmd = Some(c);
-                    }
-                }
-                let label = app.t("kml_gcj02");
-                if ui.checkbox(&mut app.settings.kml_gcj02, label).changed() {
-                    app.store_settings();
-                }
-                ui.menu_button(app.t("recent"), |ui| {
-                    for p in app.settings.recent.clone() {
-                        if ui.button(p.display().to_string()).clicked() {
-                            cmd = Some(UiCommand::OpenRecent(p));
-                        }
-                    }
-                });
-                if ui.button(app.t("quit")).clicked() {
-                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-                }
-            });
-            ui.menu_button(app.t("edit"), |ui| {
-                for (key, c) in [("undo", UiCommand::Undo), ("redo", UiCommand::Redo)] {
-                    if menu_item(ui, app.t(key), &c) {
-                        cmd = Some(c);
-                    }
-                }
-                if ui.button(app.t("renumber_all")).clicked() {
-                    cmd = Some(UiCommand::Renumber(Vec::new()));
-                }
-                ui.horizontal(|ui| {
-                    ui.label(app.t("user"));
-                    let r = ui.add(
-                        egui::TextEdit::singleline(&mut app.doc.user)
-                            .id_salt("user-name")
-                            .desired_width(120.0),
-                    );
-                    if r.lost_focus() {
-                        app.settings.user = app.doc.user.clone();
-                        app.store_settings();
-                    }
-                });
-                let label = app.t("avoid");
-                ui.checkbox(&mut app.avoid_overlap, label);
-            });
-            ui.menu_button(app.t("view"), |ui| {
-                let label = app.t("online_tiles");
-                ui.checkbox(&mut app.tiles.enabled, label);
-                let mut changed = false;
-                ui.horizontal(|ui| {
-                    ui.label(app.t("base_map"));
-                    let choices = [
-                        ("osm", "base_osm"),
-                        ("tianditu_vec", "base_tdt_vec"),
-                        ("tianditu_img", "base_tdt_img"),
-                        ("url", "base_url"),
-                        ("mbtiles", "base_mbtiles"),
-                    ];
-                    let current = choices
-                        .iter()
-                        .find(|c| c.0 == app.settings.base_map)
-                        .unwrap_or(&choices[0]);
-                    egui::ComboBox::from_id_salt("base-map")
-                        .selected_text(app.t(current.1))
-                        .show_ui(ui, |ui| {
-                            for (key, label) in choices {
-                                if ui
-                                    .selectable_label(current.0 == key, app.t(label))
-                                    .clicked()
-                                {
-                                    app.settings.base_map = key.into();
-                                    changed = true;
-                                }
-                            }
-                        });
-                });
-                match app.settings.base_map.as_str() {
-                    "tianditu_vec" | "tianditu_img" => {
-                        ui.horizontal(|ui| {
-                            ui.label(app.t("tianditu_key"));
-                            let r = ui.add(
-                                egui::TextEdit::singleline(&mut app.settings.tianditu_key)
-                                    .password(true)
-                                    .id_salt("tianditu-key")
-                                    .desired_width(300.0),
-                            );
-                            changed |= r.changed();
-                        });
-                    }
-                    "url" => {
-                        let r = ui.add(
-                            egui::TextEdit::singleline(&mut app.settings.tile_url)
-                                .id_salt("tile-url")
-                                .hint_text(app.tiles.url.clone())
-                                .desired_width(420.0),
-                        );
-                        changed |= r.changed();
-                    }
-                    "mbtiles" => {
-                        if let Some(p) = &app.settings.mbtiles {
-                            ui.label(p.display().to_string());
-                        }
-                        if ui.button(app.t("choose_mbtiles")).clicked() {
-                            cmd = Some(UiCommand::ChooseMbtiles);
-                        }
-                    }
-                    _ => {}
-                }
-                if changed {
-                    app.update_tile_source();
-                    app.store_settings();
-                }
-                if let Some(e) = &app.tiles.last_error {
-                    ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), e);
-                }
-                ui.separator();
-                for (key, c) in [
-                    ("zoom_extent", UiCommand::ZoomExtent),
-                    ("zoom_selection", UiCommand::ZoomSelection),
-                ] {
-                    if menu_item(ui, app.t(key), &c) {
-                        cmd = Some(c);
-                    }
-                }
-            });
+            ui.menu_button(app.t("file"), |ui| file_menu(app, ui, &mut cmd));
+            ui.menu_button(app.t("edit"), |ui| edit_menu(app, ui, &mut cmd));
+            ui.menu_button(app.t("view"), |ui| view_menu(app, ui, &mut cmd));
             ui.menu_button(app.t("help"), |ui| {
                 for (key, page) in [
                     ("help_start", super::help::Page::Start),
@@ -168,6 +34,162 @@ pub fn menu_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
     if let Some(c) = cmd {
         app.execute(c);
     }
+}
+
+/// Entries of the command table, each with its name and keys; the one clicked goes to
+/// `cmd`.
+fn command_items(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    cmds: impl IntoIterator<Item = UiCommand>,
+    cmd: &mut Option<UiCommand>,
+) {
+    for c in cmds {
+        if menu_item(ui, c.label(lang), &c) {
+            *cmd = Some(c);
+        }
+    }
+}
+
+fn file_menu(app: &mut GridmapApp, ui: &mut egui::Ui, cmd: &mut Option<UiCommand>) {
+    use UiCommand as C;
+    let file = [
+        C::Open,
+        C::Save,
+        C::SaveAs,
+        C::Import,
+        C::Print,
+        C::Ledger,
+        C::ImportRoster,
+        C::AddBackground,
+        C::Georeference,
+        C::ExportKml,
+        C::ExportDxf,
+        C::CountyDb,
+    ];
+    command_items(ui, app.lang, file, cmd);
+    let label = app.t("kml_gcj02");
+    if ui.checkbox(&mut app.settings.kml_gcj02, label).changed() {
+        app.store_settings();
+    }
+    ui.menu_button(app.t("recent"), |ui| {
+        for p in app.settings.recent.clone() {
+            if ui.button(p.display().to_string()).clicked() {
+                *cmd = Some(UiCommand::OpenRecent(p));
+            }
+        }
+    });
+    if ui.button(app.t("quit")).clicked() {
+        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+}
+
+fn edit_menu(app: &mut GridmapApp, ui: &mut egui::Ui, cmd: &mut Option<UiCommand>) {
+    let edit = [
+        UiCommand::Undo,
+        UiCommand::Redo,
+        UiCommand::Renumber(Vec::new()),
+    ];
+    command_items(ui, app.lang, edit, cmd);
+    ui.horizontal(|ui| {
+        ui.label(app.t("user"));
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut app.doc.user)
+                .id_salt("user-name")
+                .desired_width(120.0),
+        );
+        if r.lost_focus() {
+            app.settings.user = app.doc.user.clone();
+            app.store_settings();
+        }
+    });
+    let label = app.t("avoid");
+    ui.checkbox(&mut app.avoid_overlap, label);
+}
+
+fn view_menu(app: &mut GridmapApp, ui: &mut egui::Ui, cmd: &mut Option<UiCommand>) {
+    let label = app.t("online_tiles");
+    ui.checkbox(&mut app.tiles.enabled, label);
+    if base_map_settings(app, ui, cmd) {
+        app.update_tile_source();
+        app.store_settings();
+    }
+    if let Some(e) = &app.tiles.last_error {
+        ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), e);
+    }
+    ui.separator();
+    let view = [
+        UiCommand::ZoomExtent,
+        UiCommand::ZoomSelection,
+        UiCommand::CommandPalette,
+    ];
+    command_items(ui, app.lang, view, cmd);
+}
+
+/// The tile background's source and what it needs (a key, an address, a file); true when
+/// the user changed one of them.
+fn base_map_settings(app: &mut GridmapApp, ui: &mut egui::Ui, cmd: &mut Option<UiCommand>) -> bool {
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        ui.label(app.t("base_map"));
+        let choices = [
+            ("osm", "base_osm"),
+            ("tianditu_vec", "base_tdt_vec"),
+            ("tianditu_img", "base_tdt_img"),
+            ("url", "base_url"),
+            ("mbtiles", "base_mbtiles"),
+        ];
+        let current = choices
+            .iter()
+            .find(|c| c.0 == app.settings.base_map)
+            .unwrap_or(&choices[0]);
+        egui::ComboBox::from_id_salt("base-map")
+            .selected_text(app.t(current.1))
+            .show_ui(ui, |ui| {
+                for (key, label) in choices {
+                    if ui
+                        .selectable_label(current.0 == key, app.t(label))
+                        .clicked()
+                    {
+                        app.settings.base_map = key.into();
+                        changed = true;
+                    }
+                }
+            });
+    });
+    match app.settings.base_map.as_str() {
+        "tianditu_vec" | "tianditu_img" => {
+            ui.horizontal(|ui| {
+                ui.label(app.t("tianditu_key"));
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut app.settings.tianditu_key)
+                        .password(true)
+                        .id_salt("tianditu-key")
+                        .desired_width(300.0),
+                );
+                changed |= r.changed();
+            });
+        }
+        "url" => {
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut app.settings.tile_url)
+                    .id_salt("tile-url")
+                    .hint_text(app.tiles.url.clone())
+                    .desired_width(420.0),
+            );
+            changed |= r.changed();
+        }
+        "mbtiles" => {
+            if let Some(p) = &app.settings.mbtiles {
+                ui.label(p.display().to_string());
+            }
+            if ui.button(app.t("choose_mbtiles")).clicked() {
+                *cmd = Some(UiCommand::ChooseMbtiles);
+            }
+        }
+        _ => {}
+    }
+    changed
 }
 
 /// A menu entry that shows its keys (from [`UiCommand::shortcut`]); true when clicked.
@@ -202,15 +224,18 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
             }
             ui.separator();
             let tools = [
-                ("select", Tool::Select),
-                ("draw", Tool::Draw(Vec::new())),
-                ("vertices", Tool::Vertices { dragging: None }),
-                ("split", Tool::Split(Vec::new())),
-                ("reshape", Tool::Reshape(Vec::new())),
+                Tool::Select,
+                Tool::Draw(Vec::new()),
+                Tool::Vertices { dragging: None },
+                Tool::Split(Vec::new()),
+                Tool::Reshape(Vec::new()),
             ];
-            for (key, tool) in tools {
+            for tool in tools {
                 let active = std::mem::discriminant(&app.tool) == std::mem::discriminant(&tool);
-                if ui.selectable_label(active, app.t(key)).clicked() {
+                if ui
+                    .selectable_label(active, app.t(tool.label_key()))
+                    .clicked()
+                {
                     cmd = Some(UiCommand::SetTool(tool));
                 }
             }

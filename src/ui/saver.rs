@@ -18,13 +18,13 @@ pub enum WriteKind {
 }
 
 /// A write asked of the worker, and what came of it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Written {
     pub path: PathBuf,
     pub kind: WriteKind,
     /// The document's revision the copy was at.
     pub revision: u64,
-    pub result: Result<(), String>,
+    pub result: Result<(), super::UiError>,
 }
 
 enum Msg {
@@ -49,7 +49,7 @@ impl Saver {
         std::thread::spawn(move || {
             let mut copy = Project::default();
             // A step that does not fit means the copy lost track; it is not written.
-            let mut broken: Option<String> = None;
+            let mut broken: Option<crate::edit::ApplyError> = None;
             for msg in worker_rx {
                 match msg {
                     Msg::Reset(p) => {
@@ -63,17 +63,15 @@ impl Saver {
                             t.revert(&mut copy)
                         };
                         if let Err(e) = r {
-                            broken = Some(e.to_string());
+                            broken = Some(e);
                         }
                     }
                     Msg::Write(path, kind, revision) => {
                         let result = match &broken {
-                            Some(e) => Err(format!(
-                                "后台副本与文档不一致，未写入 / the background copy is out of step, not written: {e}"
-                            )),
+                            Some(e) => Err(super::UiError::OutOfStep(e.clone())),
                             None => crate::commands::export(&copy, &path, &Default::default())
                                 .map(|_| ())
-                                .map_err(|e| e.to_string()),
+                                .map_err(super::UiError::from),
                         };
                         let _ = worker_tx.send(Written {
                             path,

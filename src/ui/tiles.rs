@@ -26,7 +26,7 @@ enum TileState {
 }
 
 /// Decoded pixels coming back from a worker (None: the source has no such tile).
-type Fetched = (Key, Result<Option<egui::ColorImage>, String>);
+type Fetched = (Key, Result<Option<egui::ColorImage>, super::UiError>);
 
 /// What a worker needs to load tiles of the current source.
 struct Job {
@@ -103,9 +103,9 @@ pub fn tile_to_lonlat(x: f64, y: f64, z: u8) -> Coord<f64> {
     Coord { x: lon, y: lat }
 }
 
-fn decode(bytes: &[u8]) -> Result<egui::ColorImage, String> {
+fn decode(bytes: &[u8]) -> Result<egui::ColorImage, super::UiError> {
     let img = image::load_from_memory(bytes)
-        .map_err(|e| e.to_string())?
+        .map_err(super::UiError::TileImage)?
         .to_rgba8();
     Ok(egui::ColorImage::from_rgba_unmultiplied(
         [img.width() as usize, img.height() as usize],
@@ -136,7 +136,7 @@ impl TileLayer {
                         job.cache.as_deref(),
                         (z, x, y),
                     )
-                    .map_err(|e| crate::error::report(&e))
+                    .map_err(super::UiError::Tile)
                     .and_then(|b| b.map(|b| decode(&b)).transpose());
                     if tx.send((job.key, result)).is_err() {
                         return;
@@ -228,7 +228,7 @@ impl TileLayer {
                     )),
                     Ok(None) => TileState::Failed,
                     Err(e) => {
-                        self.last_error = Some(e);
+                        self.last_error = Some(crate::error::report(&e));
                         TileState::Failed
                     }
                 };

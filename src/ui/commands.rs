@@ -1,0 +1,217 @@
+//! The one table of what a user can ask the app for: every [`UiCommand`] with its name in
+//! both languages and its keys, so the menus, the keyboard, the Help page and the command
+//! palette all read the same entry.
+
+use super::{Lang, tr};
+use egui::{Key, KeyboardShortcut, Modifiers};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The active tool of the canvas.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Tool {
+    #[default]
+    Select,
+    /// Drawing a new grid: the vertices so far (world coordinates).
+    Draw(Vec<geo::Coord<f64>>),
+    /// Editing vertices; `dragging` is the vertex being moved and the drag's id.
+    Vertices {
+        dragging: Option<(geo::Coord<f64>, u64)>,
+    },
+    /// Drawing a cutting line for the selected grid.
+    Split(Vec<geo::Coord<f64>>),
+    /// Drawing a new shape for the selected grid.
+    Reshape(Vec<geo::Coord<f64>>),
+}
+
+/// Everything one action of the user can ask for; menus, toolbar and shortcuts all send
+/// these, and [`GridmapApp::execute`] carries them out in one place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UiCommand {
+    Undo,
+    Redo,
+    Save,
+    SaveAs,
+    Open,
+    Import,
+    /// Open the print dialog.
+    Print,
+    /// Export the ledger (asks for the file).
+    Ledger,
+    /// Export KML/KMZ for phones (asks for the file).
+    ExportKml,
+    /// Choose the MBTiles file of the offline background.
+    ChooseMbtiles,
+    /// Georeference a scanned map (asks for the image).
+    Georeference,
+    /// Export a DXF drawing (asks for the file).
+    ExportDxf,
+    /// Import a staff roster (asks for the file, then previews it).
+    ImportRoster,
+    /// Renumber the codes of the children of these grids (all when empty), one undo step.
+    Renumber(Vec<String>),
+    /// Replace a village's level-3 grids by a proposal from its natural villages.
+    Propose(String),
+    ZoomExtent,
+    ZoomSelection,
+    /// Zoom to the finding at this row of the audit list (errors first) and highlight it.
+    ZoomFinding(usize),
+    SetTool(Tool),
+    /// Merge the selected grids: asks whose name and code to keep.
+    Merge,
+    /// Merge these grids keeping the id, name and code of the second.
+    MergeKeeping(Vec<String>, String),
+    /// Delete the selected grids: asks first when they hold records.
+    Delete,
+    /// Delete these grids now.
+    DeleteNow(Vec<String>),
+    /// Delete a river, reservoir, natural village or boundary part (undoable).
+    DeleteFeature(crate::model::Layer, String),
+    /// Keep only the part of a river inside the township.
+    ClipRiver(String),
+    /// Turn a gap finding into a new grid.
+    FillGap(Arc<crate::audit::Finding>),
+    /// Merge the gap finding into the grid with this id.
+    FillGapInto(Arc<crate::audit::Finding>, String),
+    ToggleLanguage,
+    OpenRecent(PathBuf),
+    /// Save to this path (a project file, an export or the ledger by its extension).
+    SavePath(PathBuf),
+    /// Add the layers of the file at this path to the project (one undo step).
+    ImportPath(PathBuf),
+    /// Add a georeferenced image (PNG/JPEG with a world file) as a background.
+    AddBackground,
+    /// Open the county database window (连接县级数据库).
+    CountyDb,
+    /// Pull the township from the county database (asks where to keep it).
+    CountyPull,
+    /// Open the command palette (Ctrl+Shift+P).
+    CommandPalette,
+}
+
+impl UiCommand {
+    /// The commands a user can run by name, in the order the palette lists them (the order
+    /// of the menus). Commands that carry data (a path, ids, a finding) come from the
+    /// widgets that know it and are not here.
+    pub fn table() -> Vec<UiCommand> {
+        vec![
+            UiCommand::Open,
+            UiCommand::Save,
+            UiCommand::SaveAs,
+            UiCommand::Import,
+            UiCommand::Print,
+            UiCommand::Ledger,
+            UiCommand::ImportRoster,
+            UiCommand::AddBackground,
+            UiCommand::Georeference,
+            UiCommand::ExportKml,
+            UiCommand::ExportDxf,
+            UiCommand::CountyDb,
+            UiCommand::ChooseMbtiles,
+            UiCommand::Undo,
+            UiCommand::Redo,
+            UiCommand::Renumber(Vec::new()),
+            UiCommand::Merge,
+            UiCommand::Delete,
+            UiCommand::SetTool(Tool::Select),
+            UiCommand::SetTool(Tool::Draw(Vec::new())),
+            UiCommand::SetTool(Tool::Vertices { dragging: None }),
+            UiCommand::SetTool(Tool::Split(Vec::new())),
+            UiCommand::SetTool(Tool::Reshape(Vec::new())),
+            UiCommand::ZoomExtent,
+            UiCommand::ZoomSelection,
+            UiCommand::ToggleLanguage,
+            UiCommand::CommandPalette,
+        ]
+    }
+
+    /// The i18n key of the command's name (see [`tr`]); None for commands that carry data
+    /// and are not in the [`table`](Self::table).
+    pub fn label_key(&self) -> Option<&'static str> {
+        Some(match self {
+            UiCommand::Open => "open",
+            UiCommand::Save => "save",
+            UiCommand::SaveAs => "save_as",
+            UiCommand::Import => "import",
+            UiCommand::Print => "print",
+            UiCommand::Ledger => "ledger",
+            UiCommand::ImportRoster => "import_roster",
+            UiCommand::AddBackground => "add_background",
+            UiCommand::Georeference => "georeference",
+            UiCommand::ExportKml => "export_kml",
+            UiCommand::ExportDxf => "export_dxf",
+            UiCommand::CountyDb => "county_db",
+            UiCommand::ChooseMbtiles => "choose_mbtiles",
+            UiCommand::Undo => "undo",
+            UiCommand::Redo => "redo",
+            UiCommand::Renumber(p) if p.is_empty() => "renumber_all",
+            UiCommand::Merge => "merge",
+            UiCommand::Delete => "delete",
+            UiCommand::SetTool(t) => t.label_key(),
+            UiCommand::ZoomExtent => "zoom_extent",
+            UiCommand::ZoomSelection => "zoom_selection",
+            UiCommand::ToggleLanguage => "switch_language",
+            UiCommand::CommandPalette => "command_palette",
+            _ => return None,
+        })
+    }
+
+    /// The command's name in `lang` (empty for commands outside the table).
+    pub fn label(&self, lang: Lang) -> &'static str {
+        self.label_key().map_or("", |k| tr(lang, k))
+    }
+
+    /// The keys that run this command, one table for the menus (which show them) and the
+    /// keyboard; keys without a modifier act only while no text field has the keyboard.
+    pub fn shortcut(&self) -> Option<KeyboardShortcut> {
+        let (m, k) = match self {
+            UiCommand::Undo => (Modifiers::COMMAND, Key::Z),
+            UiCommand::Redo => (Modifiers::COMMAND, Key::Y),
+            UiCommand::Open => (Modifiers::COMMAND, Key::O),
+            UiCommand::Save => (Modifiers::COMMAND, Key::S),
+            UiCommand::SaveAs => (Modifiers::COMMAND | Modifiers::SHIFT, Key::S),
+            UiCommand::Print => (Modifiers::COMMAND, Key::P),
+            UiCommand::CommandPalette => (Modifiers::COMMAND | Modifiers::SHIFT, Key::P),
+            UiCommand::ZoomExtent => (Modifiers::NONE, Key::Home),
+            UiCommand::ZoomSelection => (Modifiers::NONE, Key::F),
+            _ => return None,
+        };
+        Some(KeyboardShortcut::new(m, k))
+    }
+
+    /// The commands of the table that have keys, the longer chords first (egui matches
+    /// Ctrl+S on Ctrl+Shift+S too, so Ctrl+Shift+S must be tried before it).
+    pub fn with_shortcuts() -> Vec<(UiCommand, KeyboardShortcut)> {
+        let mut v: Vec<_> = Self::table()
+            .into_iter()
+            .filter_map(|c| c.shortcut().map(|s| (c, s)))
+            .collect();
+        v.sort_by_key(|(_, s)| std::cmp::Reverse(s.modifiers.shift));
+        v
+    }
+
+    /// Whether the command's name in either language (or its key) contains `query`,
+    /// ignoring case and the "…" of names that ask something.
+    pub fn matches(&self, query: &str) -> bool {
+        let Some(key) = self.label_key() else {
+            return false;
+        };
+        let q = query.trim().to_lowercase();
+        [tr(Lang::Zh, key), tr(Lang::En, key), key]
+            .iter()
+            .any(|name| name.replace('…', "").to_lowercase().contains(&q))
+    }
+}
+
+impl Tool {
+    /// The i18n key of the tool's name (its toolbar button).
+    pub fn label_key(&self) -> &'static str {
+        match self {
+            Tool::Select => "select",
+            Tool::Draw(_) => "draw",
+            Tool::Vertices { .. } => "vertices",
+            Tool::Split(_) => "split",
+            Tool::Reshape(_) => "reshape",
+        }
+    }
+}
