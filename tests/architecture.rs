@@ -422,3 +422,44 @@ fn the_shape_reader_counts_fields_and_error_types() {
         ]
     );
 }
+
+/// The app's shape (issue 24): the shell (`src/ui/mod.rs`, `GridmapApp`) owns the document
+/// and is the only code that changes it or executes commands. Panels, tools and dialogs
+/// send commands (`execute`, defined only there) or go through the shell's commit; no
+/// other file under `src/ui` calls the document's changing methods itself. No module
+/// outside `src/ui` names `ui` (the table of [`allowed`] lists it nowhere).
+#[test]
+fn only_the_shell_changes_the_document() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root.join("ui"), &mut files);
+    assert!(files.len() > 5);
+    let changing = [
+        "doc.commit(",
+        "doc.set_settings(",
+        "doc.set_bookkeeping(",
+        "doc.undo(",
+        "doc.redo(",
+    ];
+    for (path, text) in &files {
+        let rel = path.split("/src/").nth(1).unwrap_or(path);
+        if rel == "ui/mod.rs" {
+            continue;
+        }
+        let code: String = code_only(text).split_whitespace().collect();
+        for c in changing {
+            assert!(!code.contains(c), "{rel} calls {c}...) outside the shell");
+        }
+        assert!(
+            !code.contains("fnexecute("),
+            "{rel} executes commands: only the shell does"
+        );
+    }
+    for m in [
+        "model", "geom", "records", "synth", "edit", "io", "audit", "print", "ledger", "document",
+        "commands", "county", "fuzzing", "cli", "bin", "timing", "error",
+    ] {
+        let ok = allowed(m).unwrap_or_else(|| panic!("{m} has no rule"));
+        assert!(!ok.contains(&"ui"), "{m} may not use the app");
+    }
+}

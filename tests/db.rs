@@ -886,7 +886,13 @@ fn type_beside(h: &mut App, left_of: &str, text: &str) {
 fn wait_county(h: &mut App) {
     let start = std::time::Instant::now();
     h.run_steps(1);
-    while h.state().county.as_ref().is_some_and(|w| w.busy.is_some()) || h.state().loading.is_some()
+    while h
+        .state()
+        .dialogs
+        .county
+        .as_ref()
+        .is_some_and(|w| w.busy.is_some())
+        || h.state().loading.is_some()
     {
         assert!(
             start.elapsed().as_secs() < 60,
@@ -912,24 +918,24 @@ fn the_app_pulls_pushes_and_resolves_a_conflict_field_by_field(c: &Cluster) {
         .with_size(egui::vec2(1400.0, 900.0))
         .build_eframe(move |cc| gridmap::ui::GridmapApp::new(&cc.egui_ctx, empty, None));
     h.run_steps(3);
-    h.state_mut().native_dialogs = false;
+    h.state_mut().dialogs.native_dialogs = false;
     h.get_by_label("文件").click();
     h.run_steps(2);
     h.get_by_label("连接县级数据库…").click();
     h.run_steps(3);
-    assert!(h.state().county.is_some(), "the window opens");
+    assert!(h.state().dialogs.county.is_some(), "the window opens");
     type_beside(&mut h, "地址 Address", &t1);
     type_beside(&mut h, "乡镇代码 Township", "T01");
     h.get_by_label("拉取本乡镇 Pull…").click();
     h.run_steps(3);
     assert!(
-        h.state().file_chooser.is_some(),
+        h.state().dialogs.file_chooser.is_some(),
         "asks where to keep the project"
     );
     type_beside(&mut h, "文件名：", &file.display().to_string());
     h.key_press(egui::Key::Enter);
     wait_county(&mut h);
-    let msg = h.state().county.as_ref().unwrap().message.clone();
+    let msg = h.state().dialogs.county.as_ref().unwrap().message.clone();
     assert_eq!(
         h.state().doc.project().grids.len(),
         county[0].1.grids.len(),
@@ -958,7 +964,10 @@ fn the_app_pulls_pushes_and_resolves_a_conflict_field_by_field(c: &Cluster) {
 
     h.get_by_label("推送 Push").click();
     wait_county(&mut h);
-    assert_eq!(h.state().county.as_ref().unwrap().conflicts.len(), 1);
+    assert_eq!(
+        h.state().dialogs.county.as_ref().unwrap().conflicts.len(),
+        1
+    );
     // Mine and theirs side by side in the name's row of the conflict.
     let row = h.get_by_label("名称 name").rect();
     let in_row = |h: &App, text: &str| {
@@ -980,7 +989,7 @@ fn the_app_pulls_pushes_and_resolves_a_conflict_field_by_field(c: &Cluster) {
     h.run_steps(2);
     h.get_by_label("按所选解决并推送 Resolve and push").click();
     wait_county(&mut h);
-    let w = h.state().county.as_ref().unwrap();
+    let w = h.state().dialogs.county.as_ref().unwrap();
     assert!(w.conflicts.is_empty(), "{}", w.message);
     let server = pull(&t1, "T01");
     assert_eq!(grid(&server, &x).name, "他人的名字");

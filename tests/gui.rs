@@ -196,6 +196,7 @@ fn split_by_a_line_then_merge_with_shift_selection() {
     h.run_steps(2);
     let keep = h
         .state()
+        .dialogs
         .merge_dialog
         .as_ref()
         .expect("merge asks")
@@ -419,7 +420,7 @@ fn the_layer_tree_expands_a_village_and_selects_a_grid() {
         .expect("expand button")
         .click();
     h.run_steps(2);
-    assert!(h.state().expanded.contains(&village));
+    assert!(h.state().audit_view.expanded.contains(&village));
     h.get_by_label(&child.1).click();
     h.run_steps(2);
     assert_eq!(h.state().selection, vec![child.0]);
@@ -442,8 +443,8 @@ fn a_georeferenced_scan_is_shown_under_the_grids() {
     h.state_mut().add_background(&img);
     h.run_steps(2);
     let app = h.state();
-    assert_eq!(app.backgrounds.len(), 1, "{}", app.message);
-    let e = app.backgrounds[0].extent;
+    assert_eq!(app.base.backgrounds.len(), 1, "{}", app.message);
+    let e = app.base.backgrounds[0].extent;
     assert_eq!(
         (e.min().x, e.max().x, e.min().y, e.max().y),
         (625_000.0, 625_400.0, 2_812_700.0, 2_813_000.0)
@@ -457,7 +458,7 @@ fn a_georeferenced_scan_is_shown_under_the_grids() {
         "{}",
         h.state().message
     );
-    assert_eq!(h.state().backgrounds.len(), 1);
+    assert_eq!(h.state().base.backgrounds.len(), 1);
 }
 
 #[test]
@@ -516,13 +517,13 @@ fn app_with_tiles(
 ) -> Harness<'static, GridmapApp> {
     let mut h = app("jinping.geojson");
     let state = h.state_mut();
-    state.tiles.cache = Some(std::sync::Arc::new(gridmap::io::tiles::TileCache::new(
+    state.base.tiles.cache = Some(std::sync::Arc::new(gridmap::io::tiles::TileCache::new(
         cache,
         50 << 20,
     )));
     choose(state);
     state.update_tile_source();
-    state.tiles.enabled = true;
+    state.base.tiles.enabled = true;
     h
 }
 
@@ -531,8 +532,8 @@ fn wait_for_tiles(h: &mut Harness<GridmapApp>) -> usize {
     let mut ready = 0;
     for _ in 0..400 {
         h.run_steps(1);
-        ready = h.state().tiles.ready();
-        if ready > 0 && h.state().tiles.loading() == 0 {
+        ready = h.state().base.tiles.ready();
+        if ready > 0 && h.state().base.tiles.loading() == 0 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -553,7 +554,7 @@ fn online_tiles_are_fetched_drawn_and_cached() {
     assert!(
         ready > 0,
         "no tile arrived: {:?}",
-        h.state().tiles.last_error
+        h.state().base.tiles.last_error
     );
     let fetched = requests.lock().unwrap().len();
     assert!(fetched >= ready);
@@ -584,7 +585,7 @@ fn wmts_url_templates_are_filled_in() {
     assert!(
         wait_for_tiles(&mut h) > 0,
         "{:?}",
-        h.state().tiles.last_error
+        h.state().base.tiles.last_error
     );
     let first = requests.lock().unwrap()[0].clone();
     assert!(
@@ -600,12 +601,12 @@ fn tianditu_background_from_a_loopback_server() {
     let (port, requests) = tile_server(400);
     let cache = tempfile::tempdir().unwrap();
     let mut h = app_with_tiles(cache.path(), |a| {
-        a.tianditu_host = format!("http://127.0.0.1:{port}/t{{s}}");
+        a.base.tianditu_host = format!("http://127.0.0.1:{port}/t{{s}}");
         a.settings.base_map = "tianditu_vec".into();
         a.settings.tianditu_key = "TESTKEY123".into();
     });
     let ready = wait_for_tiles(&mut h);
-    assert!(ready >= 2, "{:?}", h.state().tiles.last_error);
+    assert!(ready >= 2, "{:?}", h.state().base.tiles.last_error);
     let seen = requests.lock().unwrap().clone();
     for layer in ["vec", "cva"] {
         assert!(
@@ -652,7 +653,7 @@ fn tianditu_without_a_key_says_so() {
         a.settings.tianditu_key = String::new();
     });
     h.run_steps(3);
-    let e = h.state().tiles.last_error.clone().unwrap_or_default();
+    let e = h.state().base.tiles.last_error.clone().unwrap_or_default();
     assert!(e.contains("密钥") && e.contains("key"), "{e}");
 }
 
@@ -697,7 +698,7 @@ fn an_mbtiles_file_is_an_offline_background() {
     assert!(
         wait_for_tiles(&mut h) > 0,
         "{:?}",
-        h.state().tiles.last_error
+        h.state().base.tiles.last_error
     );
     assert!(h.query_by_label_contains("offline.mbtiles").is_some());
     // A file that is not MBTiles is a clear message.
@@ -706,7 +707,7 @@ fn an_mbtiles_file_is_an_offline_background() {
     h.state_mut().settings.mbtiles = Some(bad);
     h.state_mut().update_tile_source();
     h.run_steps(3);
-    let e = h.state().tiles.last_error.clone().unwrap_or_default();
+    let e = h.state().base.tiles.last_error.clone().unwrap_or_default();
     assert!(e.contains("bad.mbtiles") && e.contains("MBTiles"), "{e}");
 }
 
@@ -804,6 +805,7 @@ fn shapefile_import_dialog() {
     {
         let d = h
             .state()
+            .dialogs
             .import_dialog
             .as_ref()
             .expect("the import dialog opens");
@@ -826,7 +828,7 @@ fn shapefile_import_dialog() {
     h.get_by_label("确定").click();
     h.run_steps(3);
     let app_state = h.state();
-    assert!(app_state.import_dialog.is_none());
+    assert!(app_state.dialogs.import_dialog.is_none());
     let p = &app_state.doc.project();
     assert_eq!(p.crs, Crs::epsg(4525));
     assert_eq!(p.grids.len(), r.grids.len());
@@ -866,10 +868,14 @@ fn print_dialog_previews_the_sheet_and_exports_a_board() {
     h.run_steps(4);
     {
         let s = h.state();
-        let d = s.print_dialog.as_ref().expect("the print dialog opens");
+        let d = s
+            .dialogs
+            .print_dialog
+            .as_ref()
+            .expect("the print dialog opens");
         assert_eq!(d.layout, Layout::Board, "a selected grid prints its board");
         assert_eq!(d.grid.as_deref(), Some("JP01-01"));
-        let t = s.print_preview.as_ref().unwrap().texture.as_ref();
+        let t = s.dialogs.print_preview.as_ref().unwrap().texture.as_ref();
         // A3 portrait: 297 × 420 mm previewed 720 px tall.
         assert_eq!(t.expect("a preview").size(), [509, 720]);
     }
@@ -880,8 +886,18 @@ fn print_dialog_previews_the_sheet_and_exports_a_board() {
     h.run_steps(4);
     {
         let s = h.state();
-        assert_eq!(s.print_dialog.as_ref().unwrap().layout, Layout::Township);
-        let t = s.print_preview.as_ref().unwrap().texture.as_ref().unwrap();
+        assert_eq!(
+            s.dialogs.print_dialog.as_ref().unwrap().layout,
+            Layout::Township
+        );
+        let t = s
+            .dialogs
+            .print_preview
+            .as_ref()
+            .unwrap()
+            .texture
+            .as_ref()
+            .unwrap();
         assert_eq!(t.size(), [720, 509]);
     }
     // Back to the board; hotline and output typed; export.
@@ -892,7 +908,7 @@ fn print_dialog_previews_the_sheet_and_exports_a_board() {
     let out = dir.path().join("上村一组公示牌.pdf");
     {
         let s = h.state_mut();
-        let d = s.print_dialog.as_mut().unwrap();
+        let d = s.dialogs.print_dialog.as_mut().unwrap();
         d.hotline = "0739-7654321".into();
         d.out = out.display().to_string();
     }
@@ -1053,11 +1069,11 @@ fn a_staff_roster_opened_in_the_app_is_previewed_then_imported_as_one_step() {
     let mut h = app("jinping.geojson");
     file_menu(&mut h, "打开…", &roster);
     h.run_steps(3);
-    assert!(h.state().roster.is_some(), "{}", h.state().message);
+    assert!(h.state().dialogs.roster.is_some(), "{}", h.state().message);
     h.get_by_label("未匹配的行：1");
     h.get_by_label("导入").click();
     h.run_steps(3);
-    assert!(h.state().roster.is_none());
+    assert!(h.state().dialogs.roster.is_none());
     let staff = h
         .state()
         .doc
@@ -1265,7 +1281,12 @@ fn merging_asks_whose_name_survives_and_keeps_every_record() {
     h.run_steps(2);
     h.get_by_label("合并").click();
     h.run_steps(2);
-    let d = h.state().merge_dialog.clone().expect("merge asks first");
+    let d = h
+        .state()
+        .dialogs
+        .merge_dialog
+        .clone()
+        .expect("merge asks first");
     let area = |id: &str| geom::area(&before.grid(id).unwrap().geometry);
     let larger = if area("JP05-01") >= area("JP05-02") {
         "JP05-01"
@@ -1356,7 +1377,7 @@ fn delete_asks_names_what_went_and_undo_keeps_the_tool() {
     h.key_press(egui::Key::Delete);
     h.run_steps(2);
     assert!(
-        h.state().delete_dialog.is_some(),
+        h.state().dialogs.delete_dialog.is_some(),
         "a grid with records asks first"
     );
     assert!(h.state().doc.project().grid("JP05-01").is_some());
@@ -1517,7 +1538,7 @@ fn print_output_follows_layout_and_grid_and_warns_of_errors() {
     h.run_steps(2);
     h.get_by_label_contains("打印…").click();
     h.run_steps(3);
-    let township = h.state().print_dialog.as_ref().unwrap().out.clone();
+    let township = h.state().dialogs.print_dialog.as_ref().unwrap().out.clone();
     assert!(township.contains("全镇网格图"), "{township}");
     assert!(
         h.query_by_label_contains("检查仍有").is_some(),
@@ -1527,12 +1548,13 @@ fn print_output_follows_layout_and_grid_and_warns_of_errors() {
     h.run_steps(2);
     h.get_by_label("网格公示牌").click();
     h.run_steps(3);
-    let board = h.state().print_dialog.as_ref().unwrap().out.clone();
+    let board = h.state().dialogs.print_dialog.as_ref().unwrap().out.clone();
     assert_ne!(board, township);
     assert!(board.contains("网格公示牌"), "{board}");
     // Find 青山村二组 by typing part of its name.
     let shown = h
         .state()
+        .dialogs
         .print_dialog
         .as_ref()
         .and_then(|d| d.grid.clone())
@@ -1554,7 +1576,7 @@ fn print_output_follows_layout_and_grid_and_warns_of_errors() {
     h.run_steps(2);
     h.get_by_label_contains("青山村二组 (").click();
     h.run_steps(3);
-    let d = h.state().print_dialog.as_ref().unwrap();
+    let d = h.state().dialogs.print_dialog.as_ref().unwrap();
     let g = h.state().doc.grid(d.grid.as_deref().unwrap()).unwrap();
     assert_eq!(g.name, "青山村二组");
     assert!(d.out.contains("青山村二组"), "{}", d.out);
@@ -1825,6 +1847,7 @@ fn dxf_import_dialog_lists_layers_and_reads_the_chosen_ones() {
     {
         let d = h
             .state()
+            .dialogs
             .import_dialog
             .as_ref()
             .expect("the import dialog opens");
@@ -1841,7 +1864,7 @@ fn dxf_import_dialog_lists_layers_and_reads_the_chosen_ones() {
     h.get_by_label("井 (1)").click();
     h.run_steps(3);
     {
-        let d = h.state().import_dialog.as_ref().unwrap();
+        let d = h.state().dialogs.import_dialog.as_ref().unwrap();
         let preview = d.preview.as_ref().expect("a preview");
         assert!(preview.starts_with("4 个网格 grids, 0 条河流"), "{preview}");
     }
@@ -1849,7 +1872,7 @@ fn dxf_import_dialog_lists_layers_and_reads_the_chosen_ones() {
     h.run_steps(3);
     settle(&mut h);
     let p = h.state().doc.project();
-    assert!(h.state().import_dialog.is_none());
+    assert!(h.state().dialogs.import_dialog.is_none());
     assert_eq!(p.crs, Crs::epsg(4526));
     assert!(p.rivers.is_empty());
     let mut names: Vec<(&str, u8)> = p.grids.iter().map(|g| (g.name.as_str(), g.level)).collect();
@@ -1870,6 +1893,7 @@ fn dxf_without_a_zone_asks_for_the_crs_in_the_dialog() {
     {
         let d = h
             .state()
+            .dialogs
             .import_dialog
             .as_ref()
             .expect("the import dialog opens");
@@ -1896,7 +1920,7 @@ fn dxf_without_a_zone_asks_for_the_crs_in_the_dialog() {
         .expect("the EPSG field has the focus");
     field.type_text("4545");
     h.run_steps(3);
-    let d = h.state().import_dialog.as_ref().unwrap();
+    let d = h.state().dialogs.import_dialog.as_ref().unwrap();
     assert!(d.preview.is_ok(), "{:?} {:?}", d.crs_text, d.preview);
     h.get_by_label("确定").click();
     h.run_steps(3);
@@ -1974,11 +1998,12 @@ fn a_scan_is_georeferenced_with_four_control_points() {
     let mut h = app("jinping.geojson");
     file_menu(&mut h, "地理配准扫描图…", &img);
     h.run_steps(3);
-    assert!(h.state().georef.is_some(), "{}", h.state().message);
+    assert!(h.state().dialogs.georef.is_some(), "{}", h.state().message);
     let click_scan = |h: &mut Harness<GridmapApp>, pixel: Coord<f64>| -> Coord<f64> {
-        let at = h.state().georef.as_ref().unwrap().screen_of(pixel);
+        let at = h.state().dialogs.georef.as_ref().unwrap().screen_of(pixel);
         click_at(h, at, Modifiers::NONE);
         h.state()
+            .dialogs
             .georef
             .as_ref()
             .unwrap()
@@ -2019,7 +2044,7 @@ fn a_scan_is_georeferenced_with_four_control_points() {
         h.get_by_label("添加点").click();
         h.run_steps(2);
     }
-    assert_eq!(h.state().georef.as_ref().unwrap().points.len(), 3);
+    assert_eq!(h.state().dialogs.georef.as_ref().unwrap().points.len(), 3);
     // The fourth: picked on the scan, then clicked on the map (zoomed in to a few metres).
     let picked = click_scan(&mut h, Coord { x: 30.0, y: 270.0 });
     let target = known(picked);
@@ -2039,7 +2064,7 @@ fn a_scan_is_georeferenced_with_four_control_points() {
     h.run_steps(1);
     let on_map = screen(&h, target);
     click_at(&mut h, on_map, Modifiers::NONE);
-    let g = h.state().georef.as_ref().unwrap();
+    let g = h.state().dialogs.georef.as_ref().unwrap();
     assert_eq!(g.points.len(), 4, "the map click adds the point");
     let fit = g.fit.as_ref().expect("a fit");
     let worst = fit.residuals.iter().copied().fold(0.0, f64::max);
@@ -2068,8 +2093,8 @@ fn a_scan_is_georeferenced_with_four_control_points() {
     );
     assert!(dir.path().join("村图.png.points").exists());
     let app = h.state();
-    assert_eq!(app.backgrounds.len(), 1, "{}", app.message);
-    let e = app.backgrounds[0].extent;
+    assert_eq!(app.base.backgrounds.len(), 1, "{}", app.message);
+    let e = app.base.backgrounds[0].extent;
     // Corners of the known transform: x from 625000 to 629300, y from 2810000 to 2813400.
     assert!(
         (e.min().x - 625_000.0).abs() < 1.0 && (e.max().x - 629_300.0).abs() < 1.0,
@@ -2102,18 +2127,21 @@ fn the_command_palette_finds_commands_in_both_languages_and_runs_them() {
     h.run_steps(3);
     assert_eq!(h.state().doc.project().grids.len(), 80);
     assert!(
-        h.state().print_dialog.is_none(),
+        h.state().dialogs.print_dialog.is_none(),
         "Ctrl+Shift+P is not Ctrl+P"
     );
     // "save" finds Save, then Save as…: the arrow picks the second, which asks for a file.
-    h.state_mut().native_dialogs = false;
+    h.state_mut().dialogs.native_dialogs = false;
     palette(&mut h, "save");
     h.key_press(egui::Key::ArrowDown);
     h.run_steps(1);
     h.key_press(egui::Key::Enter);
     h.run_steps(3);
-    assert!(h.state().file_chooser.is_some(), "Save as… asks for a file");
-    h.state_mut().file_chooser = None;
+    assert!(
+        h.state().dialogs.file_chooser.is_some(),
+        "Save as… asks for a file"
+    );
+    h.state_mut().dialogs.file_chooser = None;
     h.run_steps(2);
     // The language switch by its English name.
     palette(&mut h, "switch lang");

@@ -198,13 +198,13 @@ fn the_faulty_sample_fixed_in_the_app_reopens_with_the_same_audit_from_every_for
         again.run_steps(3);
         file_menu(&mut again, "打开…", &opened);
         settle(&mut again);
-        if again.state().import_dialog.is_some() {
+        if again.state().dialogs.import_dialog.is_some() {
             // Shapefiles and CAD drawings open through the import dialog.
             again.get_by_label("确定").click();
             again.run_steps(3);
             settle(&mut again);
         }
-        assert!(again.state().import_dialog.is_none(), "{name}");
+        assert!(again.state().dialogs.import_dialog.is_none(), "{name}");
         assert_eq!(
             again.state().doc.project().grids.len(),
             project.grids.len(),
@@ -348,7 +348,7 @@ fn tracing_follows_a_hole_backspace_takes_back_the_run_and_esc_keeps_the_tool() 
         .with_size(egui::vec2(1400.0, 900.0))
         .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, None));
     h.run_steps(4);
-    assert!(h.state().trace, "沿边追踪 is on by default");
+    assert!(h.state().drawing.trace, "沿边追踪 is on by default");
     h.get_by_label("绘制网格").click();
     h.run_steps(2);
     let at = |x: f64, y: f64| Coord { x, y };
@@ -470,7 +470,7 @@ fn a_rectangle_drawn_around_a_hole_fills_it_with_no_sliver() {
     h.state_mut().view.fit(gridmap::geom::expand(env, 50.0));
     h.run_steps(2);
     // Inside the hole, under the parent: the new grid's level and parent come from there.
-    assert!(h.state().avoid_overlap, "避让重叠 is on by default");
+    assert!(h.state().drawing.avoid_overlap, "避让重叠 is on by default");
     h.get_by_label("绘制网格").click();
     h.run_steps(2);
     let px = 1.0 / h.state().view.scale;
@@ -566,7 +566,7 @@ fn the_newcomers_small_list() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::P);
     h.run_steps(3);
     assert!(
-        h.state().print_dialog.is_some(),
+        h.state().dialogs.print_dialog.is_some(),
         "Ctrl+P opens the print dialog"
     );
     assert!(h.query_by_label_contains("监督电话为空").is_some());
@@ -574,10 +574,10 @@ fn the_newcomers_small_list() {
         h.query_by_label_contains("仍是临时名称，将印在图上")
             .is_some()
     );
-    h.state_mut().print_dialog.as_mut().unwrap().hotline = "0735-5551234".into();
+    h.state_mut().dialogs.print_dialog.as_mut().unwrap().hotline = "0735-5551234".into();
     h.run_steps(3);
     assert!(h.query_by_label_contains("监督电话为空").is_none());
-    h.state_mut().print_dialog = None;
+    h.state_mut().dialogs.print_dialog = None;
     h.run_steps(2);
     // A person added and not yet typed in is no error.
     h.state_mut().selection = vec!["JP05-02".into()];

@@ -343,7 +343,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
     app.view.set_rect(whole.rect);
     painter.rect_filled(whole.rect, 0.0, Color32::from_rgb(0xfa, 0xfa, 0xf7));
     let ctx = ui.ctx().clone();
-    let mut cache = std::mem::take(&mut app.canvas);
+    let mut cache = std::mem::take(&mut app.caches.canvas);
     cache.refresh(&app.doc);
     let paint = Paint {
         ctx: &ctx,
@@ -388,7 +388,7 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
         }
     }
     super::features::paint_selected(app, &painter);
-    app.canvas = cache;
+    app.caches.canvas = cache;
     scale_bar(app, &painter);
     tile_credit(app, ui, whole.rect);
     super::tools::interact(app, ui, &response, &painter);
@@ -403,8 +403,8 @@ fn paint_background(app: &mut GridmapApp, paint: &Paint) {
         return;
     }
     let (view, crs) = (app.view, app.doc.project().crs);
-    app.tiles.paint(paint.ctx, paint.painter, &view, crs);
-    for b in &app.backgrounds {
+    app.base.tiles.paint(paint.ctx, paint.painter, &view, crs);
+    for b in &app.base.backgrounds {
         paint.painter.add(warped_image(b, &app.view));
     }
 }
@@ -414,7 +414,7 @@ fn paint_background(app: &mut GridmapApp, paint: &Paint) {
 fn paint_grids(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
     let (painter, visible) = (paint.painter, paint.visible);
     // Over a background image the fills turn translucent so the scan shows through.
-    let see_through = app.layers.background && !app.backgrounds.is_empty();
+    let see_through = app.layers.background && !app.base.backgrounds.is_empty();
     grid_fills(app, painter, visible, if see_through { 0.45 } else { 1.0 });
     outline_net(app, cache, paint.ctx, painter, visible);
     let min_width = OUTLINE_MIN_PX / app.view.scale;
@@ -571,7 +571,7 @@ fn tile_credit(app: &GridmapApp, ui: &egui::Ui, map: egui::Rect) {
     if !app.layers.background {
         return;
     }
-    let Some(credit) = app.tiles.attribution() else {
+    let Some(credit) = app.base.tiles.attribution() else {
         return;
     };
     let corner = map.right_bottom() - egui::vec2(6.0, 6.0);
@@ -603,7 +603,11 @@ fn paint_findings(
 ) {
     let mut fills = Mesh::default();
     for f in app.doc.auditor().findings() {
-        let strong = app.highlight.as_ref().is_some_and(|h| Arc::ptr_eq(h, f));
+        let strong = app
+            .audit_view
+            .highlight
+            .as_ref()
+            .is_some_and(|h| Arc::ptr_eq(h, f));
         if f.severity == crate::audit::Severity::Info && !strong {
             continue;
         }

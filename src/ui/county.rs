@@ -163,7 +163,9 @@ impl CountyWindow {
 
 /// Take in what a worker finished.
 fn poll(app: &mut GridmapApp) {
-    let Some(w) = app.county.as_mut() else { return };
+    let Some(w) = app.dialogs.county.as_mut() else {
+        return;
+    };
     let Some(rx) = &w.rx else { return };
     let Ok(done) = rx.try_recv() else { return };
     w.rx = None;
@@ -214,11 +216,11 @@ fn poll(app: &mut GridmapApp) {
                     &p.take,
                     "从县级库更新 update from the county database",
                 );
-                if let Err(e) = app.doc.commit(t.taken_as_is()) {
-                    app.message = e.to_string();
+                if let Err(e) = app.try_commit(t.taken_as_is()) {
+                    app.show_error(&e);
                 }
             }
-            app.doc.set_bookkeeping(SYNC_KEY, Some(p.sync.to_value()));
+            app.set_bookkeeping(SYNC_KEY, Some(p.sync.to_value()));
             app.message = ops::render_pushed(&p, false)
                 .lines()
                 .next()
@@ -252,7 +254,7 @@ fn field_label(f: &str) -> &str {
 /// Draw the window (and take in finished work).
 pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
     poll(app);
-    let Some(mut w) = app.county.take() else {
+    let Some(mut w) = app.dialogs.county.take() else {
         return;
     };
     let mut open = true;
@@ -334,7 +336,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
             }
         });
     if let Some(c) = cmd {
-        app.county = Some(w);
+        app.dialogs.county = Some(w);
         app.execute(c);
         return;
     }
@@ -347,7 +349,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
     // Closing waits for the work under way: a push's result must reach the project (its
     // new versions), or the next push would take this one's rows for someone else's.
     if open || w.busy.is_some() {
-        app.county = Some(w);
+        app.dialogs.county = Some(w);
     }
 }
 

@@ -47,7 +47,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
 }
 
 fn merge(app: &mut GridmapApp, ctx: &egui::Context) {
-    let Some(mut d) = app.merge_dialog.take() else {
+    let Some(mut d) = app.dialogs.merge_dialog.take() else {
         return;
     };
     let zh = app.lang == super::Lang::Zh;
@@ -80,12 +80,12 @@ fn merge(app: &mut GridmapApp, ctx: &egui::Context) {
     match done {
         Some(true) => app.execute(UiCommand::MergeKeeping(d.ids, d.keep)),
         Some(false) => {}
-        None => app.merge_dialog = Some(d),
+        None => app.dialogs.merge_dialog = Some(d),
     }
 }
 
 fn delete(app: &mut GridmapApp, ctx: &egui::Context) {
-    let Some(ids) = app.delete_dialog.take() else {
+    let Some(ids) = app.dialogs.delete_dialog.take() else {
         return;
     };
     let zh = app.lang == super::Lang::Zh;
@@ -131,6 +131,6 @@ fn delete(app: &mut GridmapApp, ctx: &egui::Context) {
     match done {
         Some(true) => app.execute(UiCommand::DeleteNow(ids)),
         Some(false) => {}
-        None => app.delete_dialog = Some(ids),
+        None => app.dialogs.delete_dialog = Some(ids),
     }
 }

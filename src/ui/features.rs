@@ -78,7 +78,7 @@ pub fn delete(app: &mut GridmapApp, layer: Layer, id: &str) {
     let p = app.doc.project();
     let name = on_layer!(layer, T => name_of::<T>(p, id)).unwrap_or_else(|| id.to_string());
     let r = on_layer!(layer, T => edit::delete_feature::<T>(p, id, "删除 / Delete"));
-    match r.map(|t| app.doc.commit(t)) {
+    match r.map(|t| app.try_commit(t)) {
         Ok(Ok(())) => {
             app.message = crate::error::bilingual(
                 &format!("已删除 {name}（Ctrl+Z 撤销）"),

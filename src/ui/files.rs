@@ -148,7 +148,7 @@ fn start_dir(app: &GridmapApp) -> Option<PathBuf> {
 /// it out with [`GridmapApp::file_chosen`].
 pub fn choose(app: &mut GridmapApp, purpose: FilePurpose, name: Option<String>) {
     let dir = start_dir(app);
-    if app.native_dialogs {
+    if app.dialogs.native_dialogs {
         let mut d = rfd::FileDialog::new().set_title(purpose.title(app.lang == super::Lang::Zh));
         for (what, exts) in purpose.filters() {
             d = d.add_filter(*what, exts);
@@ -207,12 +207,12 @@ pub fn choose(app: &mut GridmapApp, purpose: FilePurpose, name: Option<String>) 
         dialog = dialog.default_filename(n);
     }
     dialog.open();
-    app.file_chooser = Some(FileChooser { purpose, dialog });
+    app.dialogs.file_chooser = Some(FileChooser { purpose, dialog });
 }
 
 /// Show the in-window dialog while it is open; carry out the file once chosen.
 pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
-    let Some(chooser) = app.file_chooser.as_mut() else {
+    let Some(chooser) = app.dialogs.file_chooser.as_mut() else {
         return;
     };
     chooser.dialog.show(ctx);
@@ -221,11 +221,11 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         egui_file::State::Selected => {
             let purpose = chooser.purpose;
             let path = chooser.dialog.path().map(Path::to_path_buf);
-            app.file_chooser = None;
+            app.dialogs.file_chooser = None;
             if let Some(p) = path {
                 app.file_chosen(purpose, p);
             }
         }
-        egui_file::State::Cancelled | egui_file::State::Closed => app.file_chooser = None,
+        egui_file::State::Cancelled | egui_file::State::Closed => app.dialogs.file_chooser = None,
     }
 }

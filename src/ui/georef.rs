@@ -127,7 +127,7 @@ struct Asked {
 /// Draw the georeferencer while it is open; 保存并显示 saves the points and the world file
 /// and shows the scan under the grids.
 pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
-    let Some(mut g) = app.georef.take() else {
+    let Some(mut g) = app.dialogs.georef.take() else {
         return;
     };
     let w = Words {
@@ -161,7 +161,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         save_and_show(app, &mut g);
     }
     if open && !asked.close {
-        app.georef = Some(g);
+        app.dialogs.georef = Some(g);
     }
 }
 

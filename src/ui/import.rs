@@ -201,7 +201,7 @@ impl ImportDialog {
 
 /// Draw the dialog; on OK, open or add the layers read.
 pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
-    let Some(mut d) = app.import_dialog.take() else {
+    let Some(mut d) = app.dialogs.import_dialog.take() else {
         return;
     };
     let working = (d.mode == ImportMode::AddLayers).then_some(app.doc.project().crs);
@@ -350,14 +350,14 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         return;
     }
     if !close {
-        app.import_dialog = Some(d);
+        app.dialogs.import_dialog = Some(d);
     }
 }
 
 /// The staff roster preview: how many rows matched which grids, the rows that did not, and
 /// 导入 to give the matched grids their people (one undo step).
 pub fn show_roster(app: &mut GridmapApp, ctx: &egui::Context) {
-    let Some((path, roster, t)) = app.roster.take() else {
+    let Some((path, roster, t)) = app.dialogs.roster.take() else {
         return;
     };
     let mut close = false;
@@ -408,11 +408,11 @@ pub fn show_roster(app: &mut GridmapApp, ctx: &egui::Context) {
     });
     if accept {
         let n = t.grids().len();
-        app.message = match app.doc.commit(t) {
+        app.message = match app.try_commit(t) {
             Ok(()) => format!("已导入人员名单：{n} 个网格 / staff of {n} grids imported"),
-            Err(e) => e.to_string(),
+            Err(e) => crate::error::report(&e),
         };
     } else if !close {
-        app.roster = Some((path, roster, t));
+        app.dialogs.roster = Some((path, roster, t));
     }
 }

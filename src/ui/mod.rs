@@ -236,19 +236,35 @@ pub struct GridmapApp {
     pub tool: Tool,
     pub selection: Vec<String>,
     pub lang: Lang,
-    pub avoid_overlap: bool,
-    /// Drawing between two snapped vertices of one ring follows the ring.
-    pub trace: bool,
-    /// Snap tolerance in screen points.
-    pub snap_px: f32,
     pub layers: Layers,
-    /// Background images, drawn under the grids.
-    pub backgrounds: Vec<Background>,
-    /// The tile background under everything.
-    pub tiles: TileLayer,
-    /// The Tianditu servers (`{s}` = 0..7); a test points them at a local server.
-    pub tianditu_host: String,
-    shown_title: String,
+    /// The layer the map's tools edit: the grids, or rivers, reservoirs, natural villages
+    /// or the boundary.
+    pub edit_layer: crate::model::Layer,
+    /// The feature selected in that layer (not the grids).
+    pub feature: Option<String>,
+    /// A document being opened off the UI thread.
+    pub loading: Option<loading::Loading>,
+    /// Writes the recovery copy, and large projects when saved, off the UI thread.
+    saver: saver::Saver,
+    /// Last message for the status bar (errors of edits, saves).
+    pub message: String,
+    pub settings: Settings,
+    /// The dialogs and windows over the map, each while open, and the command palette.
+    pub dialogs: Dialogs,
+    /// How the map tools draw: overlap, tracing, snapping, the cursor.
+    pub drawing: Drawing,
+    /// What is drawn under the grids: images, tiles, and the way to longitude/latitude.
+    pub base: BaseMaps,
+    /// The audit list's state: gap targets, choices, the expanded tree, the highlight.
+    pub audit_view: AuditView,
+    /// The window's life: title, fitting, closing, autosave, recovery, screenshot.
+    pub session: Session,
+    /// What is kept between frames and derived on demand.
+    pub caches: Caches,
+}
+
+/// The dialogs and windows over the map, each while open, and the command palette.
+pub struct Dialogs {
     /// The system's file dialog is used (else the one drawn in the window).
     pub native_dialogs: bool,
     /// The in-window file dialog, while open.
@@ -257,49 +273,6 @@ pub struct GridmapApp {
     pub merge_dialog: Option<dialogs::MergeDialog>,
     /// Grids with records the user asked to delete, waiting for confirmation.
     pub delete_dialog: Option<Vec<String>>,
-    /// The layer the map's tools edit: the grids, or rivers, reservoirs, natural villages
-    /// or the boundary.
-    pub edit_layer: crate::model::Layer,
-    /// The feature selected in that layer (not the grids).
-    pub feature: Option<String>,
-    /// Where each gap finding of the audit list can be merged (see [`Self::gap_targets`]),
-    /// by the finding's address.
-    gap_targets: rustc_hash::FxHashMap<usize, (Arc<crate::audit::Finding>, GapTargets)>,
-    /// The neighbour picked in a gap's row, by the finding's address.
-    pub gap_choice: rustc_hash::FxHashMap<usize, String>,
-    /// The egui context, for loading textures outside a frame.
-    ctx: egui::Context,
-    /// Villages expanded in the layer tree.
-    pub expanded: std::collections::BTreeSet<String>,
-    /// Finding highlighted on the map and in the list.
-    pub highlight: Option<Arc<crate::audit::Finding>>,
-    /// What the canvas keeps between frames.
-    canvas: canvas::CanvasCache,
-    /// The layer tree's rows.
-    tree: tree::TreeRows,
-    /// A document being opened off the UI thread.
-    pub loading: Option<loading::Loading>,
-    /// Writes the recovery copy, and large projects when saved, off the UI thread.
-    saver: saver::Saver,
-    /// Last message for the status bar (errors of edits, saves).
-    pub message: String,
-    /// Cursor position in world coordinates.
-    pub cursor: Option<geo::Coord<f64>>,
-    to_lonlat: Option<Reprojector>,
-    fitted: bool,
-    confirm_close: bool,
-    allow_close: bool,
-    /// Saving before quitting: written at once.
-    closing: bool,
-    last_autosave: Instant,
-    recovery_offer: Option<PathBuf>,
-    /// `--screenshot`: where to save, frames left before taking it, and where the outcome
-    /// of the save goes (the process exits non-zero unless it was saved).
-    screenshot: Option<(PathBuf, u32, ScreenshotOutcome)>,
-    /// Where the screenshot callback leaves the image.
-    shot: Arc<std::sync::Mutex<Option<Arc<egui::ColorImage>>>>,
-    drag_counter: u64,
-    pub settings: Settings,
     /// The import dialog (shapefiles, GeoPackages from elsewhere), when open.
     pub import_dialog: Option<import::ImportDialog>,
     /// The georeferencer window, when open.
@@ -312,12 +285,75 @@ pub struct GridmapApp {
     pub propose_along_rivers: bool,
     /// A staff roster read and matched, waiting for the user to import it.
     pub roster: Option<(PathBuf, crate::io::roster::Roster, crate::edit::Transaction)>,
-    /// Four bounds of the selected grid at a document revision (derived on demand).
-    bounds_cache: Option<(String, u64, crate::records::FourBounds)>,
-    /// Where settings are kept; None in tests, so they never touch the user's files.
-    settings_path: Option<PathBuf>,
     /// The command palette (Ctrl+Shift+P).
     palette: palette::Palette,
+}
+
+/// How the map tools draw: overlap, tracing, snapping, the cursor.
+pub struct Drawing {
+    pub avoid_overlap: bool,
+    /// Drawing between two snapped vertices of one ring follows the ring.
+    pub trace: bool,
+    /// Snap tolerance in screen points.
+    pub snap_px: f32,
+    /// Cursor position in world coordinates.
+    pub cursor: Option<geo::Coord<f64>>,
+    drag_counter: u64,
+}
+
+/// What is drawn under the grids: images, tiles, and the way to longitude/latitude.
+pub struct BaseMaps {
+    /// Background images, drawn under the grids.
+    pub backgrounds: Vec<Background>,
+    /// The tile background under everything.
+    pub tiles: TileLayer,
+    /// The Tianditu servers (`{s}` = 0..7); a test points them at a local server.
+    pub tianditu_host: String,
+    to_lonlat: Option<Reprojector>,
+}
+
+/// The audit list's state: gap targets, choices, the expanded tree, the highlight.
+pub struct AuditView {
+    /// Where each gap finding of the audit list can be merged (see [`Self::gap_targets`]),
+    /// by the finding's address.
+    gap_targets: rustc_hash::FxHashMap<usize, (Arc<crate::audit::Finding>, GapTargets)>,
+    /// The neighbour picked in a gap's row, by the finding's address.
+    pub gap_choice: rustc_hash::FxHashMap<usize, String>,
+    /// Villages expanded in the layer tree.
+    pub expanded: std::collections::BTreeSet<String>,
+    /// Finding highlighted on the map and in the list.
+    pub highlight: Option<Arc<crate::audit::Finding>>,
+}
+
+/// The window's life: title, fitting, closing, autosave, recovery, screenshot.
+pub struct Session {
+    shown_title: String,
+    /// The egui context, for loading textures outside a frame.
+    ctx: egui::Context,
+    fitted: bool,
+    confirm_close: bool,
+    allow_close: bool,
+    /// Saving before quitting: written at once.
+    closing: bool,
+    last_autosave: Instant,
+    recovery_offer: Option<PathBuf>,
+    /// `--screenshot`: where to save, frames left before taking it, and where the outcome
+    /// of the save goes (the process exits non-zero unless it was saved).
+    screenshot: Option<(PathBuf, u32, ScreenshotOutcome)>,
+    /// Where the screenshot callback leaves the image.
+    shot: Arc<std::sync::Mutex<Option<Arc<egui::ColorImage>>>>,
+    /// Where settings are kept; None in tests, so they never touch the user's files.
+    settings_path: Option<PathBuf>,
+}
+
+/// What is kept between frames and derived on demand.
+pub struct Caches {
+    /// What the canvas keeps between frames.
+    canvas: canvas::CanvasCache,
+    /// The layer tree's rows.
+    tree: tree::TreeRows,
+    /// Four bounds of the selected grid at a document revision (derived on demand).
+    bounds_cache: Option<(String, u64, crate::records::FourBounds)>,
 }
 
 /// Where gridmap keeps its own files: `%APPDATA%\gridmap` on Windows,
@@ -387,52 +423,64 @@ impl GridmapApp {
             tool: Tool::Select,
             selection: Vec::new(),
             lang: Lang::Zh,
-            avoid_overlap: true,
-            trace: true,
-            snap_px: 10.0,
             layers: Layers::default(),
-            expanded: Default::default(),
-            backgrounds: Vec::new(),
-            tiles: TileLayer::default(),
-            tianditu_host: crate::io::tiles::TIANDITU_HOST.into(),
-            shown_title: String::new(),
-            native_dialogs: files::native_available(),
-            file_chooser: None,
-            merge_dialog: None,
-            delete_dialog: None,
             edit_layer: crate::model::Layer::Grids,
             feature: None,
-            gap_targets: Default::default(),
-            gap_choice: Default::default(),
-            ctx: ctx.clone(),
-            highlight: None,
-            canvas: Default::default(),
-            tree: Default::default(),
             loading,
             saver,
             message: String::new(),
-            cursor: None,
-            to_lonlat,
-            fitted: false,
-            confirm_close: false,
-            allow_close: false,
-            closing: false,
-            last_autosave: Instant::now(),
-            recovery_offer: None,
-            screenshot: None,
-            shot: Arc::default(),
-            drag_counter: 0,
             settings: Settings::default(),
-            import_dialog: None,
-            georef: None,
-            county: None,
-            print_dialog: None,
-            print_preview: None,
-            propose_along_rivers: false,
-            roster: None,
-            bounds_cache: None,
-            settings_path: None,
-            palette: Default::default(),
+            dialogs: Dialogs {
+                native_dialogs: files::native_available(),
+                file_chooser: None,
+                merge_dialog: None,
+                delete_dialog: None,
+                import_dialog: None,
+                georef: None,
+                county: None,
+                print_dialog: None,
+                print_preview: None,
+                propose_along_rivers: false,
+                roster: None,
+                palette: Default::default(),
+            },
+            drawing: Drawing {
+                avoid_overlap: true,
+                trace: true,
+                snap_px: 10.0,
+                cursor: None,
+                drag_counter: 0,
+            },
+            base: BaseMaps {
+                backgrounds: Vec::new(),
+                tiles: TileLayer::default(),
+                tianditu_host: crate::io::tiles::TIANDITU_HOST.into(),
+                to_lonlat,
+            },
+            audit_view: AuditView {
+                expanded: Default::default(),
+                gap_targets: Default::default(),
+                gap_choice: Default::default(),
+                highlight: None,
+            },
+            session: Session {
+                shown_title: String::new(),
+                ctx: ctx.clone(),
+                fitted: false,
+                confirm_close: false,
+                allow_close: false,
+                closing: false,
+                last_autosave: Instant::now(),
+                recovery_offer: None,
+                screenshot: None,
+                shot: Arc::default(),
+                settings_path: None,
+            },
+            caches: Caches {
+                canvas: Default::default(),
+                tree: Default::default(),
+                bounds_cache: None,
+            },
         }
     }
 
@@ -445,14 +493,14 @@ impl GridmapApp {
                     [img.width as usize, img.height as usize],
                     &img.rgba,
                 );
-                let texture = self.ctx.load_texture(
+                let texture = self.session.ctx.load_texture(
                     path.display().to_string(),
                     color,
                     egui::TextureOptions::LINEAR,
                 );
                 // Georeferenced again: the image replaces its earlier self.
-                self.backgrounds.retain(|b| b.path != path);
-                self.backgrounds.push(Background {
+                self.base.backgrounds.retain(|b| b.path != path);
+                self.base.backgrounds.push(Background {
                     path: path.to_path_buf(),
                     extent: img.extent,
                     texture,
@@ -485,7 +533,7 @@ impl GridmapApp {
         if outdated {
             let _ = std::fs::remove_file(&p);
         }
-        self.recovery_offer = p.exists().then_some(p);
+        self.session.recovery_offer = p.exists().then_some(p);
         self
     }
 
@@ -503,7 +551,7 @@ impl GridmapApp {
         if let Some(p) = &self.doc.path {
             self.settings.remember(p);
         }
-        self.settings_path = Some(path);
+        self.session.settings_path = Some(path);
         self.store_settings();
         self.update_tile_source();
         self
@@ -518,12 +566,12 @@ impl GridmapApp {
         } else {
             s.tile_url.clone()
         };
-        self.tiles.url = url.clone();
-        self.tiles.source = match s.base_map.as_str() {
+        self.base.tiles.url = url.clone();
+        self.base.tiles.source = match s.base_map.as_str() {
             "tianditu_vec" | "tianditu_img" => TileSource::Tianditu {
                 imagery: s.base_map == "tianditu_img",
                 key: s.tianditu_key.trim().to_string(),
-                host: self.tianditu_host.clone(),
+                host: self.base.tianditu_host.clone(),
             },
             "mbtiles" => match &s.mbtiles {
                 Some(p) => TileSource::MbTiles(p.clone()),
@@ -536,7 +584,7 @@ impl GridmapApp {
 
     pub fn store_settings(&mut self) {
         self.settings.english = self.lang == Lang::En;
-        if let Some(p) = &self.settings_path
+        if let Some(p) = &self.session.settings_path
             && let Err(e) = self.settings.save(p)
         {
             self.message = format!("{}: {e}", p.display());
@@ -546,7 +594,7 @@ impl GridmapApp {
     /// Save a screenshot to `out` after a few frames, then close (for `--screenshot`);
     /// whether it was saved goes to `outcome`.
     pub fn with_screenshot(mut self, out: PathBuf, outcome: ScreenshotOutcome) -> Self {
-        self.screenshot = Some((out, 5, outcome));
+        self.session.screenshot = Some((out, 5, outcome));
         self
     }
 
@@ -570,20 +618,20 @@ impl GridmapApp {
     }
 
     pub fn lonlat(&self, c: geo::Coord<f64>) -> Option<geo::Coord<f64>> {
-        self.to_lonlat.as_ref().map(|r| r.point(c))
+        self.base.to_lonlat.as_ref().map(|r| r.point(c))
     }
 
     /// Read a staff roster and show what it would change (applied from the preview).
     pub fn preview_roster(&mut self, path: &Path) {
         match crate::commands::import_staff(self.doc.project(), path) {
-            Ok((t, r)) => self.roster = Some((path.to_path_buf(), r, t)),
+            Ok((t, r)) => self.dialogs.roster = Some((path.to_path_buf(), r, t)),
             Err(e) => self.message = crate::error::report(&e),
         }
     }
 
     /// The four bounds of grid `id` as the records panel shows them.
     pub fn four_bounds_of(&mut self, id: &str) -> crate::records::FourBounds {
-        if let Some((cid, rev, fb)) = &self.bounds_cache
+        if let Some((cid, rev, fb)) = &self.caches.bounds_cache
             && cid == id
             && *rev == self.doc.revision()
         {
@@ -597,7 +645,7 @@ impl GridmapApp {
             .position(|g| g.id == id)
             .map(|i| crate::records::four_bounds(self.doc.project(), i))
             .unwrap_or_default();
-        self.bounds_cache = Some((id.to_string(), self.doc.revision(), fb.clone()));
+        self.caches.bounds_cache = Some((id.to_string(), self.doc.revision(), fb.clone()));
         fb
     }
 
@@ -645,8 +693,8 @@ impl GridmapApp {
             UiCommand::ImportRoster => files::choose(self, F::ImportRoster, None),
             UiCommand::Ledger => files::choose(self, F::Ledger, Some("网格台账.xlsx".into())),
             UiCommand::Print => {
-                self.print_dialog = Some(print::PrintDialog::new(self));
-                self.print_preview = None;
+                self.dialogs.print_dialog = Some(print::PrintDialog::new(self));
+                self.dialogs.print_preview = None;
             }
             UiCommand::Import => files::choose(self, F::Import, None),
             UiCommand::ExportKml => self.choose_export(F::ExportKml, "kmz"),
@@ -655,8 +703,8 @@ impl GridmapApp {
             UiCommand::Georeference => files::choose(self, F::Georeference, None),
             UiCommand::AddBackground => files::choose(self, F::AddBackground, None),
             UiCommand::CountyDb => {
-                if self.county.is_none() {
-                    self.county = Some(county::CountyWindow::new(self));
+                if self.dialogs.county.is_none() {
+                    self.dialogs.county = Some(county::CountyWindow::new(self));
                 }
             }
             UiCommand::CountyPull => self.county_pull(),
@@ -669,12 +717,13 @@ impl GridmapApp {
     /// unsaved work, since pulling opens another project.
     fn county_pull(&mut self) {
         if self.doc.dirty {
-            if let Some(w) = self.county.as_mut() {
+            if let Some(w) = self.dialogs.county.as_mut() {
                 w.message = "当前项目有未保存的修改：请先保存（文件 → 保存），再拉取。\nThe open project has unsaved changes: save it first (File → Save), then pull.".into();
             }
             return;
         }
         let name = self
+            .dialogs
             .county
             .as_ref()
             .map(|w| w.township.trim().to_string())
@@ -718,7 +767,7 @@ impl GridmapApp {
             UiCommand::SetTool(t) => self.tool = t,
             UiCommand::Merge => match crate::edit::merge_default(&self.doc, &self.selection) {
                 Ok(keep) if self.selection.len() >= 2 => {
-                    self.merge_dialog = Some(dialogs::MergeDialog {
+                    self.dialogs.merge_dialog = Some(dialogs::MergeDialog {
                         ids: self.selection.clone(),
                         keep,
                     });
@@ -770,7 +819,7 @@ impl GridmapApp {
             }
             UiCommand::ZoomFinding(i) => self.zoom_to_finding(i),
             UiCommand::ToggleLanguage => self.toggle_language(),
-            UiCommand::CommandPalette => self.palette.open(),
+            UiCommand::CommandPalette => self.dialogs.palette.open(),
             // The file and edit commands were carried out before.
             _ => {}
         }
@@ -780,7 +829,7 @@ impl GridmapApp {
     fn propose(&mut self, id: &str) {
         let opts = crate::edit::PartitionOptions {
             households: crate::AuditConfig::from_settings(&self.doc.project().settings).households,
-            along_rivers: self.propose_along_rivers,
+            along_rivers: self.dialogs.propose_along_rivers,
         };
         match crate::commands::propose_partition(self.doc.project(), id, &opts) {
             Ok(t) => {
@@ -802,7 +851,7 @@ impl GridmapApp {
             .filter_map(|id| self.doc.grid(id))
             .any(dialogs::has_records);
         if records {
-            self.delete_dialog = Some(ids);
+            self.dialogs.delete_dialog = Some(ids);
         } else if !ids.is_empty() {
             self.execute(UiCommand::DeleteNow(ids));
         }
@@ -856,13 +905,13 @@ impl GridmapApp {
                 self.selection = vec![into];
             }
         }
-        self.highlight = None;
+        self.audit_view.highlight = None;
     }
 
     /// Zoom to the finding at row `i` of the audit list (errors first) and highlight it.
     fn zoom_to_finding(&mut self, i: usize) {
-        self.highlight = self.doc.auditor().findings().nth(i).cloned();
-        let Some(f) = self.highlight.clone() else {
+        self.audit_view.highlight = self.doc.auditor().findings().nth(i).cloned();
+        let Some(f) = self.audit_view.highlight.clone() else {
             return;
         };
         // A finding selects its grids, so the properties show a record it names and never
@@ -920,14 +969,14 @@ impl GridmapApp {
 
     /// The snapping tolerance in world units (metres): `snap_px` at the current zoom.
     pub fn snap_tol(&self) -> f64 {
-        self.snap_px as f64 / self.view.scale
+        self.drawing.snap_px as f64 / self.view.scale
     }
 
     /// How a shape drawn now is fitted: 避让重叠 as set, and free space narrower than
     /// three pixels at this zoom (what a click cannot tell apart) taken in.
     pub fn avoid(&self) -> crate::edit::Avoid {
         crate::edit::Avoid {
-            overlap: self.avoid_overlap,
+            overlap: self.drawing.avoid_overlap,
             slack: 3.0 / self.view.scale,
         }
     }
@@ -944,10 +993,11 @@ impl GridmapApp {
     /// The grids a gap finding can be merged into, longest shared boundary first (kept
     /// while the finding lives).
     pub fn gap_targets(&mut self, f: &Arc<crate::audit::Finding>) -> GapTargets {
-        self.gap_targets
+        self.audit_view
+            .gap_targets
             .retain(|_, (held, _)| Arc::strong_count(held) > 1);
         let key = Arc::as_ptr(f) as usize;
-        if let Some((_, v)) = self.gap_targets.get(&key) {
+        if let Some((_, v)) = self.audit_view.gap_targets.get(&key) {
             return v.clone();
         }
         let v = match &f.geometry {
@@ -963,7 +1013,9 @@ impl GridmapApp {
             }
             _ => Vec::new(),
         };
-        self.gap_targets.insert(key, (f.clone(), v.clone()));
+        self.audit_view
+            .gap_targets
+            .insert(key, (f.clone(), v.clone()));
         v
     }
 
@@ -977,23 +1029,23 @@ impl GridmapApp {
             F::ImportRoster => self.preview_roster(&p),
             F::AddBackground => self.add_background(&p),
             F::CountyPull => {
-                if let Some(w) = self.county.as_mut() {
-                    w.start_pull(&self.ctx, p);
+                if let Some(w) = self.dialogs.county.as_mut() {
+                    w.start_pull(&self.session.ctx, p);
                 }
             }
-            F::Georeference => match georef::Georeferencer::open(&self.ctx, &p) {
-                Ok(g) => self.georef = Some(g),
+            F::Georeference => match georef::Georeferencer::open(&self.session.ctx, &p) {
+                Ok(g) => self.dialogs.georef = Some(g),
                 Err(e) => self.message = crate::error::report(&e),
             },
             F::Mbtiles => {
                 self.settings.mbtiles = Some(p);
                 self.settings.base_map = "mbtiles".into();
-                self.tiles.enabled = true;
+                self.base.tiles.enabled = true;
                 self.update_tile_source();
                 self.store_settings();
             }
             F::PrintOutput => {
-                if let Some(d) = self.print_dialog.as_mut() {
+                if let Some(d) = self.dialogs.print_dialog.as_mut() {
                     d.out = p.display().to_string();
                     d.out_auto = false;
                 }
@@ -1022,6 +1074,26 @@ impl GridmapApp {
     /// causes said once through [`crate::error::report`].
     pub fn show_error(&mut self, e: &(dyn std::error::Error + 'static)) {
         self.message = crate::error::report(e);
+    }
+
+    /// Commit a change to the document, saying nothing: the one door the panels and tools
+    /// change the document through (the shell's; `tests/architecture.rs`).
+    pub fn try_commit(&mut self, t: Transaction) -> Result<(), crate::edit::ApplyError> {
+        self.doc.commit(t)
+    }
+
+    /// Change the project's settings, one undo step.
+    pub fn set_settings(
+        &mut self,
+        label: &str,
+        settings: &crate::model::ProjectSettings,
+    ) -> Result<(), crate::edit::ApplyError> {
+        self.doc.set_settings(label, settings)
+    }
+
+    /// Keep a bookkeeping value in the project's settings (not an undo step).
+    pub fn set_bookkeeping(&mut self, key: &str, value: Option<serde_json::Value>) {
+        self.doc.set_bookkeeping(key, value);
     }
 
     /// Commit an edit; the status bar says so if it could not be made.
@@ -1089,7 +1161,7 @@ impl GridmapApp {
             return;
         }
         // A large project is written off the UI thread from the saver's copy.
-        if self.doc.project().grids.len() >= loading::SYNC_LIMIT && !self.closing {
+        if self.doc.project().grids.len() >= loading::SYNC_LIMIT && !self.session.closing {
             let steps = self.doc.take_steps();
             self.saver.steps(steps);
             self.saver.write(
@@ -1121,7 +1193,7 @@ impl GridmapApp {
             return;
         }
         if ImportDialog::wanted(path) {
-            self.import_dialog = Some(ImportDialog::new(
+            self.dialogs.import_dialog = Some(ImportDialog::new(
                 path,
                 ImportMode::Open,
                 &self.doc.project().settings,
@@ -1149,24 +1221,24 @@ impl GridmapApp {
         self.saver.reset(copy);
         doc.record_steps();
         let p = doc.project();
-        self.to_lonlat = Reprojector::new(p.crs, Crs::epsg(4326)).ok();
+        self.base.to_lonlat = Reprojector::new(p.crs, Crs::epsg(4326)).ok();
         if let Some(lang) = crate::model::ProjectSettings::of(&p.settings).language {
             self.lang = if lang == "en" { Lang::En } else { Lang::Zh };
         }
         doc.user = std::mem::take(&mut self.doc.user);
         self.doc = doc;
         self.selection.clear();
-        self.highlight = None;
-        self.canvas = Default::default();
-        self.tree = Default::default();
-        self.fitted = false;
+        self.audit_view.highlight = None;
+        self.caches.canvas = Default::default();
+        self.caches.tree = Default::default();
+        self.session.fitted = false;
     }
 
     /// Add the layers of another file to the project, as one undoable step for the grids.
     fn import(&mut self, path: &Path) {
         use import::{ImportDialog, ImportMode};
         if ImportDialog::wanted(path) {
-            self.import_dialog = Some(ImportDialog::new(
+            self.dialogs.import_dialog = Some(ImportDialog::new(
                 path,
                 ImportMode::AddLayers,
                 &self.doc.project().settings,
@@ -1181,7 +1253,7 @@ impl GridmapApp {
         match crate::io::open(&[path], &opts) {
             Ok(other) => self.add_layers(other),
             Err(e) if e.needs_crs => {
-                self.import_dialog = Some(ImportDialog::new(
+                self.dialogs.import_dialog = Some(ImportDialog::new(
                     path,
                     ImportMode::AddLayers,
                     &self.doc.project().settings,
@@ -1244,7 +1316,7 @@ impl GridmapApp {
                         }
                     },
                     loading::Loaded::NeedsImport(p) => {
-                        self.import_dialog = Some(import::ImportDialog::new(
+                        self.dialogs.import_dialog = Some(import::ImportDialog::new(
                             &p,
                             import::ImportMode::Open,
                             &self.doc.project().settings,
@@ -1264,7 +1336,7 @@ impl GridmapApp {
         self.saver.steps(steps);
         if self.doc.dirty
             && self.saver.pending == 0
-            && self.last_autosave.elapsed() >= Duration::from_secs(60)
+            && self.session.last_autosave.elapsed() >= Duration::from_secs(60)
         {
             self.write_recovery();
         }
@@ -1285,7 +1357,7 @@ impl GridmapApp {
     /// Write the recovery copy of the work now (off the UI thread; the autosave does it
     /// every minute while there is unsaved work).
     pub fn write_recovery(&mut self) {
-        self.last_autosave = Instant::now();
+        self.session.last_autosave = Instant::now();
         let steps = self.doc.take_steps();
         self.saver.steps(steps);
         let p = recovery_path(self.doc.path.as_deref());
@@ -1347,11 +1419,14 @@ impl GridmapApp {
     }
 
     fn handle_close(&mut self, ctx: &egui::Context) {
-        if ctx.input(|i| i.viewport().close_requested()) && self.doc.dirty && !self.allow_close {
+        if ctx.input(|i| i.viewport().close_requested())
+            && self.doc.dirty
+            && !self.session.allow_close
+        {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-            self.confirm_close = true;
+            self.session.confirm_close = true;
         }
-        if self.confirm_close {
+        if self.session.confirm_close {
             let mut choice = None;
             egui::Modal::new(egui::Id::unique("confirm-close")).show(ctx, |ui| {
                 ui.label(self.t("unsaved"));
@@ -1369,29 +1444,29 @@ impl GridmapApp {
             });
             match choice {
                 Some(0) => {
-                    self.closing = true;
+                    self.session.closing = true;
                     self.execute(UiCommand::Save);
-                    self.closing = false;
+                    self.session.closing = false;
                     if !self.doc.dirty {
-                        self.allow_close = true;
+                        self.session.allow_close = true;
                         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                     }
-                    self.confirm_close = false;
+                    self.session.confirm_close = false;
                 }
                 Some(1) => {
-                    self.allow_close = true;
-                    self.confirm_close = false;
+                    self.session.allow_close = true;
+                    self.session.confirm_close = false;
                     self.discard_recovery();
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
-                Some(_) => self.confirm_close = false,
+                Some(_) => self.session.confirm_close = false,
                 None => {}
             }
         }
     }
 
     fn offer_recovery(&mut self, ctx: &egui::Context) {
-        let Some(p) = self.recovery_offer.clone() else {
+        let Some(p) = self.session.recovery_offer.clone() else {
             return;
         };
         let mut done = None;
@@ -1408,7 +1483,7 @@ impl GridmapApp {
             });
         });
         if let Some(yes) = done {
-            self.recovery_offer = None;
+            self.session.recovery_offer = None;
             if yes {
                 // Read off the UI thread; the copy goes once it is taken in.
                 self.loading = Some(loading::Loading::file(
@@ -1425,7 +1500,7 @@ impl GridmapApp {
     }
 
     fn take_screenshot(&mut self, ctx: &egui::Context) {
-        let Some((out, frames, outcome)) = self.screenshot.clone() else {
+        let Some((out, frames, outcome)) = self.session.screenshot.clone() else {
             return;
         };
         ctx.request_repaint();
@@ -1433,9 +1508,9 @@ impl GridmapApp {
             return;
         }
         if frames > 0 {
-            self.screenshot = Some((out, frames - 1, outcome));
+            self.session.screenshot = Some((out, frames - 1, outcome));
             if frames == 1 {
-                let slot = self.shot.clone();
+                let slot = self.session.shot.clone();
                 let ctx2 = ctx.clone();
                 ctx.request_screenshot(move |img| {
                     if let Ok(mut s) = slot.lock() {
@@ -1446,7 +1521,7 @@ impl GridmapApp {
             }
             return;
         }
-        let image = self.shot.lock().ok().and_then(|mut s| s.take());
+        let image = self.session.shot.lock().ok().and_then(|mut s| s.take());
         if let Some(img) = image {
             let saved = save_png(&out, &img).map_err(|source| UiError::Screenshot {
                 path: out.display().to_string(),
@@ -1455,7 +1530,7 @@ impl GridmapApp {
             if let Ok(mut o) = outcome.lock() {
                 *o = Some(saved);
             }
-            self.screenshot = None;
+            self.session.screenshot = None;
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }
@@ -1494,13 +1569,13 @@ impl eframe::App for GridmapApp {
         let ctx = ui.ctx().clone();
         // Only when it changes: every viewport command asks for another frame.
         let title = self.title();
-        if self.shown_title != title {
+        if self.session.shown_title != title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
-            self.shown_title = title;
+            self.session.shown_title = title;
         }
         self.shortcuts(&ctx);
         // Before the canvas, which would read the palette's Enter and arrows.
-        if let Some(c) = self.palette.ui(&ctx, self.lang) {
+        if let Some(c) = self.dialogs.palette.ui(&ctx, self.lang) {
             self.execute(c);
         }
         panels::menu_bar(self, ui);
@@ -1514,8 +1589,8 @@ impl eframe::App for GridmapApp {
             .show(ui, |ui| {
                 canvas::canvas(self, ui);
             });
-        if !self.fitted && self.view.rect.width() > 10.0 {
-            self.fitted = true;
+        if !self.session.fitted && self.view.rect.width() > 10.0 {
+            self.session.fitted = true;
             self.execute(UiCommand::ZoomExtent);
         }
         self.poll_loading(&ctx);
@@ -1559,7 +1634,7 @@ pub fn run(
         Box::new(move |cc| {
             let mut app = GridmapApp::new(&cc.egui_ctx, project, path);
             if let Some(f) = &import {
-                app.import_dialog = Some(import::ImportDialog::new(
+                app.dialogs.import_dialog = Some(import::ImportDialog::new(
                     f,
                     import::ImportMode::Open,
                     &Default::default(),
@@ -1567,7 +1642,7 @@ pub fn run(
                 ));
             }
             if open_print {
-                app.print_dialog = Some(print::PrintDialog::new(&app));
+                app.dialogs.print_dialog = Some(print::PrintDialog::new(&app));
             }
             match screenshot {
                 Some(out) => app = app.with_screenshot(out, shot_in),

@@ -104,17 +104,17 @@ fn edit_menu(app: &mut GridmapApp, ui: &mut egui::Ui, cmd: &mut Option<UiCommand
         }
     });
     let label = app.t("avoid");
-    ui.checkbox(&mut app.avoid_overlap, label);
+    ui.checkbox(&mut app.drawing.avoid_overlap, label);
 }
 
 fn view_menu(app: &mut GridmapApp, ui: &mut egui::Ui, cmd: &mut Option<UiCommand>) {
     let label = app.t("online_tiles");
-    ui.checkbox(&mut app.tiles.enabled, label);
+    ui.checkbox(&mut app.base.tiles.enabled, label);
     if base_map_settings(app, ui, cmd) {
         app.update_tile_source();
         app.store_settings();
     }
-    if let Some(e) = &app.tiles.last_error {
+    if let Some(e) = &app.base.tiles.last_error {
         ui.colored_label(Color32::from_rgb(0xc0, 0x20, 0x20), e);
     }
     ui.separator();
@@ -174,7 +174,7 @@ fn base_map_settings(app: &mut GridmapApp, ui: &mut egui::Ui, cmd: &mut Option<U
             let r = ui.add(
                 egui::TextEdit::singleline(&mut app.settings.tile_url)
                     .id_salt("tile-url")
-                    .hint_text(app.tiles.url.clone())
+                    .hint_text(app.base.tiles.url.clone())
                     .desired_width(420.0),
             );
             changed |= r.changed();
@@ -258,6 +258,7 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 cmd = Some(UiCommand::Delete);
             }
             let gap = app
+                .audit_view
                 .highlight
                 .clone()
                 .filter(|f| matches!(f.kind, Kind::Gap | Kind::Sliver));
@@ -288,9 +289,9 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 cmd = Some(UiCommand::Redo);
             }
             let label = app.t("avoid");
-            ui.checkbox(&mut app.avoid_overlap, label);
+            ui.checkbox(&mut app.drawing.avoid_overlap, label);
             let label = app.t("trace");
-            ui.checkbox(&mut app.trace, label);
+            ui.checkbox(&mut app.drawing.trace, label);
             let feature_hint = super::features::tool_hint(app);
             let hint = match app.tool {
                 _ if !feature_hint.is_empty() => feature_hint,
@@ -311,7 +312,7 @@ pub fn toolbar(app: &mut GridmapApp, ui: &mut egui::Ui) {
 pub fn status_bar(app: &mut GridmapApp, ui: &mut egui::Ui) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
-            if let Some(c) = app.cursor {
+            if let Some(c) = app.drawing.cursor {
                 if let Some(ll) = app.lonlat(c) {
                     ui.label(format!("{:.5}°E {:.5}°N", ll.x, ll.y));
                 }
@@ -412,6 +413,7 @@ fn finding_row(
     let mut cmd = None;
     let zh = app.lang == super::Lang::Zh;
     let picked = app
+        .audit_view
         .highlight
         .as_ref()
         .is_some_and(|h| std::sync::Arc::ptr_eq(h, f));
@@ -426,6 +428,7 @@ fn finding_row(
         let key = std::sync::Arc::as_ptr(f) as usize;
         if let Some(first) = targets.first() {
             let mut chosen = app
+                .audit_view
                 .gap_choice
                 .get(&key)
                 .filter(|c| targets.iter().any(|t| &t.0 == *c))
@@ -464,7 +467,7 @@ fn finding_row(
                         }
                     },
                 );
-                app.gap_choice.insert(key, chosen);
+                app.audit_view.gap_choice.insert(key, chosen);
             }
         }
         // A sliver is merged, never made a grid of its own: a grid a few centimetres
@@ -584,8 +587,8 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
             // zooms. Rows are virtualised, so a map of 10,000 grids costs only what shows.
             let mut select = None;
             let mut toggle = None;
-            app.tree.refresh(&app.doc);
-            let rows = app.tree.rows(&app.doc, &app.expanded);
+            app.caches.tree.refresh(&app.doc);
+            let rows = app.caches.tree.rows(&app.doc, &app.audit_view.expanded);
             let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
             egui::ScrollArea::vertical().show_rows(ui, row_height, rows.len(), |ui, range| {
                 for (depth, id, has_kids) in rows.slice(&app.doc, range) {
@@ -598,7 +601,7 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     ui.horizontal(|ui| {
                         ui.add_space(12.0 * *depth as f32);
                         if *has_kids && *depth == 1 {
-                            let open = app.expanded.contains(id);
+                            let open = app.audit_view.expanded.contains(id);
                             if ui.small_button(if open { "-" } else { "+" }).clicked() {
                                 toggle = Some(id.clone());
                             }
@@ -613,9 +616,9 @@ pub fn layers_panel(app: &mut GridmapApp, ui: &mut egui::Ui) {
                 }
             });
             if let Some(id) = toggle
-                && !app.expanded.remove(&id)
+                && !app.audit_view.expanded.remove(&id)
             {
-                app.expanded.insert(id);
+                app.audit_view.expanded.insert(id);
             }
             if let Some(id) = select {
                 app.selection = vec![id];
@@ -835,7 +838,10 @@ fn grid_actions(app: &mut GridmapApp, ui: &mut egui::Ui, g: &crate::model::Grid)
             if ui.button(super::tr(l, "propose")).clicked() {
                 app.execute(UiCommand::Propose(g.id.clone()));
             }
-            ui.checkbox(&mut app.propose_along_rivers, super::tr(l, "along_rivers"));
+            ui.checkbox(
+                &mut app.dialogs.propose_along_rivers,
+                super::tr(l, "along_rivers"),
+            );
         });
     }
 }

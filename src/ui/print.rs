@@ -242,7 +242,7 @@ pub fn export(app: &mut GridmapApp, d: &PrintDialog) {
             settings.print = crate::model::PrintSettings::from_texts([
                 &d.office, &d.hotline, &d.duties, &d.qr_url,
             ]);
-            if let Err(e) = app.doc.set_settings("打印设置 / Print settings", &settings) {
+            if let Err(e) = app.set_settings("打印设置 / Print settings", &settings) {
                 return app.message = crate::error::report(&e);
             }
             let files: Vec<String> = done.files.iter().map(|f| f.display().to_string()).collect();
@@ -276,10 +276,10 @@ struct Asked {
 
 /// Draw the dialog while it is open.
 pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
-    let Some(mut d) = app.print_dialog.take() else {
+    let Some(mut d) = app.dialogs.print_dialog.take() else {
         return;
     };
-    let mut pv = app.print_preview.take().unwrap_or(Preview {
+    let mut pv = app.dialogs.print_preview.take().unwrap_or(Preview {
         key: None,
         texture: None,
         pages: 0,
@@ -322,8 +322,8 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         let name = std::path::Path::new(d.out.trim())
             .file_name()
             .map(|n| n.to_string_lossy().to_string());
-        app.print_dialog = Some(d);
-        app.print_preview = Some(pv);
+        app.dialogs.print_dialog = Some(d);
+        app.dialogs.print_preview = Some(pv);
         if asked.choose_out {
             super::files::choose(app, super::files::FilePurpose::PrintOutput, name);
         }

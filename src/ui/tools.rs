@@ -96,11 +96,11 @@ pub(super) fn interact(
     painter: &egui::Painter,
 ) {
     let mut input = Input::read(ui, response);
-    app.cursor = input.hover.map(|p| app.view.to_world(p));
+    app.drawing.cursor = input.hover.map(|p| app.view.to_world(p));
     navigate(app, response, &input);
     // The georeferencer waits for the map position of a point picked on the scan.
     if let Some(p) = input.click
-        && let Some(g) = app.georef.as_mut().filter(|g| g.pending.is_some())
+        && let Some(g) = app.dialogs.georef.as_mut().filter(|g| g.pending.is_some())
     {
         g.add(app.view.to_world(p));
         input.click = None;
@@ -244,7 +244,7 @@ fn add_click(
     polygon: bool,
 ) {
     let (w, is_snap) = snapped(app, p);
-    let traced = if polygon && app.trace && is_snap {
+    let traced = if polygon && app.drawing.trace && is_snap {
         pts.last()
             .and_then(|&prev| trace_between(&app.doc, prev, w))
     } else {
@@ -358,9 +358,9 @@ fn grid_vertices(
     if response.drag_started_by(egui::PointerButton::Primary)
         && let Some(p) = origin.or(response.interact_pointer_pos())
     {
-        app.drag_counter += 1;
+        app.drawing.drag_counter += 1;
         app.tool = Tool::Vertices {
-            dragging: vertex_near(app, p).map(|v| (v, app.drag_counter)),
+            dragging: vertex_near(app, p).map(|v| (v, app.drawing.drag_counter)),
         };
     } else if let Some((from, drag)) = dragging {
         if response.dragged_by(egui::PointerButton::Primary) {
@@ -465,13 +465,13 @@ fn feature_vertices(
     if response.drag_started_by(egui::PointerButton::Primary)
         && let Some(p) = origin.or(response.interact_pointer_pos())
     {
-        app.drag_counter += 1;
+        app.drawing.drag_counter += 1;
         let hit = feature_vertex_at(app, p);
         if let Some((id, _)) = &hit {
             app.feature = Some(id.clone());
         }
         app.tool = Tool::Vertices {
-            dragging: hit.map(|(_, v)| (v, app.drag_counter)),
+            dragging: hit.map(|(_, v)| (v, app.drawing.drag_counter)),
         };
     } else if let Some((from, drag)) = dragging {
         if response.dragged_by(egui::PointerButton::Primary)

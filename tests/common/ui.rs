@@ -60,15 +60,21 @@ pub fn click_at(h: &mut Harness<GridmapApp>, pos: Pos2, modifiers: Modifiers) {
 /// Pick `item` in the File menu and choose `path` in the file dialog drawn in the window,
 /// as a user without a system file dialog does: type the path as the file name, Enter.
 pub fn file_menu(h: &mut Harness<GridmapApp>, item: &str, path: &Path) {
-    h.state_mut().native_dialogs = false;
+    h.state_mut().dialogs.native_dialogs = false;
     h.get_by_label("文件").click();
     h.run_steps(2);
     // The entry's label carries its keys where it has them (另存为… Ctrl+Shift+S).
     h.get_by_label_contains(item).click();
     h.run_steps(3);
-    assert!(h.state().file_chooser.is_some(), "the file dialog opens");
+    assert!(
+        h.state().dialogs.file_chooser.is_some(),
+        "the file dialog opens"
+    );
     type_file_name(h, path);
-    assert!(h.state().file_chooser.is_none(), "the file dialog closes");
+    assert!(
+        h.state().dialogs.file_chooser.is_none(),
+        "the file dialog closes"
+    );
 }
 
 /// Type `path` into the file name field of the open in-window file dialog, then Enter.
@@ -136,7 +142,7 @@ pub fn zoom_to_gap(h: &mut Harness<GridmapApp>) -> gridmap::Finding {
     h.state_mut()
         .execute(gridmap::ui::UiCommand::ZoomFinding(row));
     h.run_steps(2);
-    let f = h.state().highlight.clone().expect("highlighted");
+    let f = h.state().audit_view.highlight.clone().expect("highlighted");
     assert_eq!(f.kind, Kind::Gap);
     (*f).clone()
 }
