@@ -1,0 +1,99 @@
+//! The window itself: language, the layer tree and order, the command palette.
+
+use crate::common::ui::*;
+use egui::Modifiers;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gridmap::ui::GridmapApp;
+
+#[test]
+fn the_interface_switches_to_english() {
+    let mut h = app("jinping.geojson");
+    assert!(h.query_by_label("绘制网格").is_some());
+    h.get_by_label("English").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Draw grid").is_some());
+    assert!(h.query_by_label("绘制网格").is_none());
+}
+
+#[test]
+fn the_layer_tree_expands_a_village_and_selects_a_grid() {
+    let mut h = app("jinping.geojson");
+    let (village, child) = {
+        let p = &h.state().doc.project();
+        let v = p.grids.iter().find(|g| g.level == 2).unwrap();
+        let c = p.children_of(&v.id).next().unwrap();
+        (v.id.clone(), (c.id.clone(), c.name.clone()))
+    };
+    assert!(h.query_by_label(&child.1).is_none(), "collapsed at first");
+    h.get_all_by_label("+")
+        .next()
+        .expect("expand button")
+        .click();
+    h.run_steps(2);
+    assert!(h.state().audit_view.expanded.contains(&village));
+    h.get_by_label(&child.1).click();
+    h.run_steps(2);
+    assert_eq!(h.state().selection, vec![child.0]);
+}
+
+#[test]
+fn layer_order_can_be_changed() {
+    let mut h = app("jinping.geojson");
+    let before = h.state().layers.order.clone();
+    h.get_by_label("图层顺序").click();
+    h.run_steps(2);
+    // The list shows the top layer first; its "down" button moves it under the next one.
+    h.get_all_by_label("↓").next().expect("down button").click();
+    h.run_steps(2);
+    let after = &h.state().layers.order;
+    let n = before.len();
+    assert_eq!(after[n - 1], before[n - 2]);
+    assert_eq!(after[n - 2], before[n - 1]);
+}
+
+/// Ctrl+Shift+P opens the command palette; a command found by part of its Chinese or
+/// English name runs through the same path as its menu entry (Enter or the arrows pick).
+#[test]
+fn the_command_palette_finds_commands_in_both_languages_and_runs_them() {
+    fn palette(h: &mut Harness<GridmapApp>, query: &str) {
+        h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::P);
+        h.run_steps(2);
+        h.event(egui::Event::Text(query.into()));
+        h.run_steps(2);
+    }
+    let mut h = app("jinping.geojson");
+    h.state_mut()
+        .execute(gridmap::ui::UiCommand::DeleteNow(vec!["JP05-01".into()]));
+    h.run_steps(2);
+    assert_eq!(h.state().doc.project().grids.len(), 79);
+    // 撤销 (Undo) by its Chinese name.
+    palette(&mut h, "撤销");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state().doc.project().grids.len(), 80);
+    assert!(
+        h.state().dialogs.print_dialog.is_none(),
+        "Ctrl+Shift+P is not Ctrl+P"
+    );
+    // "save" finds Save, then Save as…: the arrow picks the second, which asks for a file.
+    h.state_mut().dialogs.native_dialogs = false;
+    palette(&mut h, "save");
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert!(
+        h.state().dialogs.file_chooser.is_some(),
+        "Save as… asks for a file"
+    );
+    h.state_mut().dialogs.file_chooser = None;
+    h.run_steps(2);
+    // The language switch by its English name.
+    palette(&mut h, "switch lang");
+    h.get_by_label_contains("切换界面语言");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state().lang, gridmap::ui::Lang::En);
+    h.get_by_label("File");
+}
