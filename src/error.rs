@@ -32,6 +32,16 @@ pub fn report(e: &(dyn std::error::Error + 'static)) -> String {
     bilingual(&zh.join("："), &en.join(": "))
 }
 
+/// An error's chain as [`report`] says it, split into its Chinese and its English line
+/// (the same text twice when it has only one), to embed in a message of each language.
+pub fn report_lines(e: &(dyn std::error::Error + 'static)) -> (String, String) {
+    let text = report(e);
+    match text.split_once('\n') {
+        Some((zh, en)) => (zh.to_string(), en.to_string()),
+        None => (text.clone(), text),
+    }
+}
+
 /// Text taken from a file, for a message: at most `MAX` characters (a name of 100 MB stays
 /// a line), control characters shown as escapes.
 pub fn quoted(s: &str) -> String {

@@ -105,11 +105,7 @@ impl DbError {
 
     /// The whole chain in Chinese and in English, as [`crate::error::report`] says it.
     pub fn lines(&self) -> (String, String) {
-        let text = crate::error::report(self);
-        match text.split_once('\n') {
-            Some((zh, en)) => (zh.to_string(), en.to_string()),
-            None => (text.clone(), text),
-        }
+        crate::error::report_lines(self)
     }
 
     /// The whole chain in English.

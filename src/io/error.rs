@@ -6,16 +6,6 @@
 use std::error::Error as StdError;
 use std::path::PathBuf;
 
-/// An error's chain as [`crate::error::report`] says it, split into its Chinese and English
-/// lines (the same text twice when it has only one), to embed in a message of each language.
-pub(crate) fn zh_en(e: &(dyn StdError + 'static)) -> (String, String) {
-    let text = crate::error::report(e);
-    match text.split_once('\n') {
-        Some((zh, en)) => (zh.to_string(), en.to_string()),
-        None => (text.clone(), text),
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}", self.message())]
 pub struct LoadError {
@@ -91,7 +81,7 @@ impl WriteError {
 
     /// The project could not be turned into the format (a CRS PROJ cannot describe, ...).
     pub fn convert(file: impl Into<PathBuf>, e: &(dyn StdError + 'static)) -> Self {
-        let (zh, en) = zh_en(e);
+        let (zh, en) = crate::error::report_lines(e);
         WriteError::new(
             file,
             format!("无法转换为此格式：{zh}"),

@@ -348,7 +348,7 @@ fn missing_crs_error(batch: &mut Batch) -> LoadError {
 
 /// PROJ cannot take `path`'s coordinates where they must go.
 fn cannot_transform(path: &Path, e: &super::CrsError) -> LoadError {
-    let (zh, en) = super::error::zh_en(e);
+    let (zh, en) = crate::error::report_lines(e);
     LoadError::new(
         path,
         format!("无法转换坐标系：{zh}"),

@@ -186,7 +186,7 @@ fn read_one(
         let geometry = match &f.geometry {
             None => None,
             Some(g) => Some(g.to_geo(&mut unclosed).map_err(|e| {
-                let (zh, en) = super::error::zh_en(&e);
+                let (zh, en) = crate::error::report_lines(&e);
                 LoadError::new(
                     path,
                     format!("几何无法读取：{zh}。"),

@@ -802,7 +802,7 @@ fn srs_of(conn: &Connection, path: &Path, srs_id: i64) -> Result<Option<SourceCr
         }
         Some((_, _, def)) if def.trim() != "undefined" && !def.trim().is_empty() => {
             crsdef::crs_from_wkt(&def).map(Some).map_err(|err| {
-                let (zh, en) = super::error::zh_en(&err);
+                let (zh, en) = crate::error::report_lines(&err);
                 LoadError::new(
                     path,
                     format!("无法识别坐标系 {srs_id}：{zh}"),

@@ -125,7 +125,7 @@ pub fn prj_crs(shp: &Path) -> Result<Option<SourceCrs>, LoadError> {
     let bytes = super::read_file(&prj)?;
     let text = String::from_utf8_lossy(&bytes);
     crsdef::crs_from_wkt(&text).map(Some).map_err(|e| {
-        let (zh, en) = super::error::zh_en(&e);
+        let (zh, en) = crate::error::report_lines(&e);
         LoadError::new(
             &prj,
             format!("无法识别 .prj 中的坐标系（{zh}）。请用 --src-crs 指定坐标系。"),

@@ -68,7 +68,7 @@ pub fn georeferencing(image_path: &Path) -> Result<super::georef::Fit, LoadError
     if pts.exists() {
         let (points, method) = georef::read_points(&pts)?;
         return georef::fit(&points, method).map_err(|e| {
-            let (zh, en) = super::error::zh_en(&e);
+            let (zh, en) = crate::error::report_lines(&e);
             LoadError::new(&pts, zh, en)
         });
     }
