@@ -50,8 +50,9 @@ pub enum UiCommand {
     ImportRoster,
     /// Renumber the codes of the children of these grids (all when empty), one undo step.
     Renumber(Vec<String>),
-    /// Replace a village's level-3 grids by a proposal from its natural villages.
-    Propose(String),
+    /// Replace a village's level-3 grids by a proposal from its natural villages (true:
+    /// the new boundaries follow rivers).
+    Propose(String, bool),
     ZoomExtent,
     ZoomSelection,
     /// Zoom to the finding at this row of the audit list (errors first) and highlight it.
@@ -87,6 +88,88 @@ pub enum UiCommand {
     CountyPull,
     /// Open the command palette (Ctrl+Shift+P).
     CommandPalette,
+    /// Open a page of the Help menu.
+    Help(super::help::Page),
+    /// Make these grids the selection.
+    Select(Vec<String>),
+    /// Choose the feature of the edited layer (None: none).
+    SelectFeature(Option<String>),
+    /// Edit this layer with the map's tools.
+    SetEditLayer(crate::model::Layer),
+    /// Which layers show, their order and colours.
+    SetLayers(Box<super::Layers>),
+    /// This computer's settings as the menus changed them (kept in the settings file).
+    SetSettings(Box<super::Settings>),
+    /// The name written into change logs (kept in the settings).
+    SetUser(String),
+    /// How drawing fits shapes: avoid overlaps, trace shared outlines.
+    SetDrawing {
+        avoid_overlap: bool,
+        trace: bool,
+    },
+    /// Show the online tiles under the map.
+    ShowTiles(bool),
+    /// Change one field of a grid's record (undoable).
+    EditRecord(Box<RecordEdit>),
+    /// Rename a river, reservoir, natural village or boundary part (undoable; typing in
+    /// the name is one step).
+    RenameFeature(crate::model::Layer, String, String),
+    /// A field let go of the keyboard: the next typing is a new undo step.
+    Seal,
+}
+
+/// One change of a grid's record, as the properties panel asks for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordEdit {
+    pub id: String,
+    /// The change's name in the history and the change log.
+    pub label: String,
+    /// Changes with the same key in a row are one undo step (typing in one field).
+    pub merge_key: Option<String>,
+    pub field: RecordField,
+}
+
+/// A field of a grid's record and its new value; numbers as typed (text that is not a
+/// number leaves the level as it was and empties households and population).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordField {
+    Name(String),
+    Code(String),
+    Level(String),
+    Parent(Option<String>),
+    Households(String),
+    Population(String),
+    Notes(String),
+    /// Four bounds written by hand, or None to derive them from the map again.
+    FourBounds(Option<crate::records::FourBounds>),
+    Staff(Vec<crate::model::Staff>),
+}
+
+impl RecordField {
+    /// Write the value into grid `g`.
+    pub fn apply(self, g: &mut crate::model::Grid) {
+        use crate::records::FOUR_BOUNDS;
+        match self {
+            RecordField::Name(v) => g.name = v,
+            RecordField::Code(v) => g.code = v,
+            RecordField::Level(v) => {
+                if let Ok(n) = v.trim().parse() {
+                    g.level = n;
+                }
+            }
+            RecordField::Parent(p) => g.parent = p,
+            RecordField::Households(v) => g.households = v.trim().parse().ok(),
+            RecordField::Population(v) => g.population = v.trim().parse().ok(),
+            RecordField::Notes(v) => g.notes = v,
+            RecordField::FourBounds(Some(f)) => {
+                g.extra.insert(FOUR_BOUNDS.into(), f.to_value());
+            }
+            RecordField::FourBounds(None) => {
+                g.extra.remove(FOUR_BOUNDS);
+            }
+            RecordField::Staff(s) => g.staff = s,
+        }
+    }
 }
 
 impl UiCommand {

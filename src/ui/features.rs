@@ -3,7 +3,7 @@
 //! commands (the clicks of the tools on these layers are in `tools.rs`). Every change is a
 //! transaction of the document's history, like a grid's.
 
-use super::{GridmapApp, Tool, UiCommand};
+use super::{GridmapApp, Tool};
 use crate::edit::on_layer;
 use crate::edit::{self, Shape};
 use crate::model::{Layer, Project};
@@ -91,37 +91,22 @@ pub fn delete(app: &mut GridmapApp, layer: Layer, id: &str) {
     }
 }
 
-fn name_of<T: Shape>(p: &Project, id: &str) -> Option<String> {
+/// The name of feature `id` of layer `T`, if it is there.
+pub fn name_of<T: Shape>(p: &Project, id: &str) -> Option<String> {
     T::layer(p)
         .iter()
         .find(|f| f.id() == id)
         .map(|f| f.name().to_string())
 }
 
-/// The properties of the selected feature: name (each edit undoable, typing one step),
-/// size, and its commands.
-pub fn properties(app: &mut GridmapApp, ui: &mut egui::Ui) {
-    let layer = app.edit_layer;
-    let Some(id) = app.feature.clone() else {
-        ui.label(app.t("no_feature"));
-        return;
-    };
-    let p = app.doc.project();
-    let Some(name) = on_layer!(layer, T => name_of::<T>(p, &id)) else {
-        app.feature = None;
-        return;
-    };
-    let size = match layer {
+/// The size of feature `id` of `layer` as the properties panel shows it: a river's length,
+/// a reservoir's or boundary part's area.
+pub fn size_of(p: &Project, layer: Layer, id: &str) -> Option<String> {
+    match layer {
         Layer::Rivers => p.rivers.iter().find(|r| r.id == id).map(|r| {
             use geo::{Euclidean, Length};
-            format!(
-                "{:.0} m",
-                r.geometry
-                    .0
-                    .iter()
-                    .map(|l| Euclidean.length(l))
-                    .sum::<f64>()
-            )
+            let m: f64 = r.geometry.0.iter().map(|l| Euclidean.length(l)).sum();
+            format!("{m:.0} m")
         }),
         Layer::Reservoirs => p
             .reservoirs
@@ -134,43 +119,6 @@ pub fn properties(app: &mut GridmapApp, ui: &mut egui::Ui) {
             .find(|b| b.id == id)
             .map(|b| format!("{:.2} km²", crate::geom::area(&b.geometry) / 1e6)),
         _ => None,
-    };
-    ui.label(format!(
-        "{} · {id}",
-        app.t(LAYERS.iter().find(|l| l.0 == layer).map_or("", |l| l.1))
-    ));
-    let mut text = name.clone();
-    ui.horizontal(|ui| {
-        ui.label(app.t("name"));
-        let r = ui.add(egui::TextEdit::singleline(&mut text).id_salt(("feature-name", &id)));
-        if r.changed() && text != name {
-            let p = app.doc.project();
-            if let Ok(mut t) = on_layer!(layer, T => edit::rename::<T>(p, &id, &text)) {
-                t.set_merge_key(format!("feature-name:{id}"));
-                app.commit(t);
-            }
-        }
-        if r.lost_focus() {
-            app.doc.seal();
-        }
-    });
-    if let Some(s) = size {
-        ui.label(s);
-    }
-    let mut cmd = None;
-    ui.horizontal(|ui| {
-        if ui.button(app.t("delete")).clicked() {
-            cmd = Some(UiCommand::DeleteFeature(layer, id.clone()));
-        }
-        if layer == Layer::Rivers && ui.button(app.t("clip_river")).clicked() {
-            cmd = Some(UiCommand::ClipRiver(id.clone()));
-        }
-    });
-    if layer == Layer::Rivers {
-        ui.label(egui::RichText::new(app.t("split_river_hint")).weak());
-    }
-    if let Some(c) = cmd {
-        app.execute(c);
     }
 }
 

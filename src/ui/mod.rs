@@ -23,7 +23,7 @@ mod tools;
 mod tree;
 mod view;
 
-pub use commands::{Tool, UiCommand};
+pub use commands::{RecordEdit, RecordField, Tool, UiCommand};
 pub use error::UiError;
 pub use i18n::{Lang, in_language, tr};
 
@@ -261,6 +261,8 @@ pub struct GridmapApp {
     pub session: Session,
     /// What is kept between frames and derived on demand.
     pub caches: Caches,
+    /// The panels around the map, each with its own state; they see the app read-only.
+    pub panels: panels::Panels,
 }
 
 /// The dialogs and windows over the map, each while open, and the command palette.
@@ -281,8 +283,6 @@ pub struct Dialogs {
     pub county: Option<county::CountyWindow>,
     pub print_dialog: Option<print::PrintDialog>,
     pub print_preview: Option<print::Preview>,
-    /// Partition proposals let grid boundaries follow rivers.
-    pub propose_along_rivers: bool,
     /// A staff roster read and matched, waiting for the user to import it.
     pub roster: Option<(PathBuf, crate::io::roster::Roster, crate::edit::Transaction)>,
     /// The command palette (Ctrl+Shift+P).
@@ -314,13 +314,6 @@ pub struct BaseMaps {
 
 /// The audit list's state: gap targets, choices, the expanded tree, the highlight.
 pub struct AuditView {
-    /// Where each gap finding of the audit list can be merged (see [`Self::gap_targets`]),
-    /// by the finding's address.
-    gap_targets: rustc_hash::FxHashMap<usize, (Arc<crate::audit::Finding>, GapTargets)>,
-    /// The neighbour picked in a gap's row, by the finding's address.
-    pub gap_choice: rustc_hash::FxHashMap<usize, String>,
-    /// Villages expanded in the layer tree.
-    pub expanded: std::collections::BTreeSet<String>,
     /// Finding highlighted on the map and in the list.
     pub highlight: Option<Arc<crate::audit::Finding>>,
 }
@@ -350,10 +343,6 @@ pub struct Session {
 pub struct Caches {
     /// What the canvas keeps between frames.
     canvas: canvas::CanvasCache,
-    /// The layer tree's rows.
-    tree: tree::TreeRows,
-    /// Four bounds of the selected grid at a document revision (derived on demand).
-    bounds_cache: Option<(String, u64, crate::records::FourBounds)>,
 }
 
 /// Where gridmap keeps its own files: `%APPDATA%\gridmap` on Windows,
@@ -440,7 +429,6 @@ impl GridmapApp {
                 county: None,
                 print_dialog: None,
                 print_preview: None,
-                propose_along_rivers: false,
                 roster: None,
                 palette: Default::default(),
             },
@@ -457,12 +445,7 @@ impl GridmapApp {
                 tianditu_host: crate::io::tiles::TIANDITU_HOST.into(),
                 to_lonlat,
             },
-            audit_view: AuditView {
-                expanded: Default::default(),
-                gap_targets: Default::default(),
-                gap_choice: Default::default(),
-                highlight: None,
-            },
+            audit_view: AuditView { highlight: None },
             session: Session {
                 shown_title: String::new(),
                 ctx: ctx.clone(),
@@ -478,9 +461,8 @@ impl GridmapApp {
             },
             caches: Caches {
                 canvas: Default::default(),
-                tree: Default::default(),
-                bounds_cache: None,
             },
+            panels: Default::default(),
         }
     }
 
@@ -630,23 +612,14 @@ impl GridmapApp {
     }
 
     /// The four bounds of grid `id` as the records panel shows them.
-    pub fn four_bounds_of(&mut self, id: &str) -> crate::records::FourBounds {
-        if let Some((cid, rev, fb)) = &self.caches.bounds_cache
-            && cid == id
-            && *rev == self.doc.revision()
-        {
-            return fb.clone();
-        }
-        let fb = self
-            .doc
+    pub fn four_bounds_of(&self, id: &str) -> crate::records::FourBounds {
+        self.doc
             .project()
             .grids
             .iter()
             .position(|g| g.id == id)
             .map(|i| crate::records::four_bounds(self.doc.project(), i))
-            .unwrap_or_default();
-        self.caches.bounds_cache = Some((id.to_string(), self.doc.revision(), fb.clone()));
-        fb
+            .unwrap_or_default()
     }
 
     /// Carry out one command: the one place menus, keys, the palette and the panels'
@@ -658,7 +631,85 @@ impl GridmapApp {
         let Some(cmd) = self.edit_command(cmd) else {
             return;
         };
+        let Some(cmd) = self.record_command(cmd) else {
+            return;
+        };
+        let Some(cmd) = self.state_command(cmd) else {
+            return;
+        };
         self.view_command(cmd);
+    }
+
+    /// Commands of the properties panel that change a record or a feature's name; any
+    /// other command is given back.
+    fn record_command(&mut self, cmd: UiCommand) -> Option<UiCommand> {
+        match cmd {
+            UiCommand::EditRecord(e) => {
+                let RecordEdit {
+                    id,
+                    label,
+                    merge_key,
+                    field,
+                } = *e;
+                match crate::edit::set_record(&self.doc, &id, &label, |g| field.apply(g)) {
+                    Ok(mut t) => {
+                        if let Some(k) = merge_key {
+                            t.set_merge_key(k);
+                        }
+                        self.commit(t);
+                    }
+                    Err(e) => self.show_error(&e),
+                }
+            }
+            UiCommand::RenameFeature(layer, id, name) => {
+                let p = self.doc.project();
+                match crate::edit::on_layer!(layer, T => crate::edit::rename::<T>(p, &id, &name)) {
+                    Ok(mut t) => {
+                        t.set_merge_key(format!("feature-name:{id}"));
+                        self.commit(t);
+                    }
+                    Err(e) => self.show_error(&e),
+                }
+            }
+            UiCommand::Seal => self.doc.seal(),
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// Commands that change what the app shows or how its tools work, not the document;
+    /// any other command is given back.
+    fn state_command(&mut self, cmd: UiCommand) -> Option<UiCommand> {
+        match cmd {
+            UiCommand::Select(ids) => self.selection = ids,
+            UiCommand::SelectFeature(id) => self.feature = id,
+            UiCommand::SetEditLayer(layer) => {
+                self.edit_layer = layer;
+                self.feature = None;
+            }
+            UiCommand::SetLayers(layers) => self.layers = *layers,
+            UiCommand::SetSettings(s) => {
+                self.settings = *s;
+                self.update_tile_source();
+                self.store_settings();
+            }
+            UiCommand::SetUser(user) => {
+                self.doc.user = user.clone();
+                self.settings.user = user;
+                self.store_settings();
+            }
+            UiCommand::SetDrawing {
+                avoid_overlap,
+                trace,
+            } => {
+                self.drawing.avoid_overlap = avoid_overlap;
+                self.drawing.trace = trace;
+            }
+            UiCommand::ShowTiles(on) => self.base.tiles.enabled = on,
+            UiCommand::Help(page) => help::open(&self.session.ctx, page),
+            other => return Some(other),
+        }
+        None
     }
 
     /// Commands that open, save, import or export files, or open a window for it; any
@@ -754,7 +805,7 @@ impl GridmapApp {
                     self.show_error(&e);
                 }
             }
-            UiCommand::Propose(id) => self.propose(&id),
+            UiCommand::Propose(id, along_rivers) => self.propose(&id, along_rivers),
             UiCommand::Renumber(parents) => {
                 let ps = (!parents.is_empty()).then_some(parents.as_slice());
                 let t = crate::commands::renumber_codes(self.doc.project(), ps);
@@ -826,10 +877,10 @@ impl GridmapApp {
     }
 
     /// Replace a village's level-3 grids by a proposal from its natural villages.
-    fn propose(&mut self, id: &str) {
+    fn propose(&mut self, id: &str, along_rivers: bool) {
         let opts = crate::edit::PartitionOptions {
             households: crate::AuditConfig::from_settings(&self.doc.project().settings).households,
-            along_rivers: self.dialogs.propose_along_rivers,
+            along_rivers,
         };
         match crate::commands::propose_partition(self.doc.project(), id, &opts) {
             Ok(t) => {
@@ -990,17 +1041,10 @@ impl GridmapApp {
             .unwrap_or(2)
     }
 
-    /// The grids a gap finding can be merged into, longest shared boundary first (kept
-    /// while the finding lives).
-    pub fn gap_targets(&mut self, f: &Arc<crate::audit::Finding>) -> GapTargets {
-        self.audit_view
-            .gap_targets
-            .retain(|_, (held, _)| Arc::strong_count(held) > 1);
-        let key = Arc::as_ptr(f) as usize;
-        if let Some((_, v)) = self.audit_view.gap_targets.get(&key) {
-            return v.clone();
-        }
-        let v = match &f.geometry {
+    /// The grids a gap finding can be merged into, longest shared boundary first (the
+    /// audit list keeps them while the finding lives).
+    pub fn gap_targets(&self, f: &crate::audit::Finding) -> GapTargets {
+        match &f.geometry {
             Some(geo::Geometry::MultiPolygon(gap)) => {
                 // Only the children of the parent the gap lies in.
                 let parent = f.ids.last().filter(|p| self.doc.grid(p).is_some());
@@ -1012,11 +1056,7 @@ impl GridmapApp {
                 )
             }
             _ => Vec::new(),
-        };
-        self.audit_view
-            .gap_targets
-            .insert(key, (f.clone(), v.clone()));
-        v
+        }
     }
 
     /// Carry out what a file chosen in a file dialog was for.
@@ -1230,7 +1270,7 @@ impl GridmapApp {
         self.selection.clear();
         self.audit_view.highlight = None;
         self.caches.canvas = Default::default();
-        self.caches.tree = Default::default();
+        self.panels.layers.forget_rows();
         self.session.fitted = false;
     }
 
@@ -1578,12 +1618,13 @@ impl eframe::App for GridmapApp {
         if let Some(c) = self.dialogs.palette.ui(&ctx, self.lang) {
             self.execute(c);
         }
-        panels::menu_bar(self, ui);
-        panels::toolbar(self, ui);
-        panels::status_bar(self, ui);
-        panels::audit_panel(self, ui);
-        panels::layers_panel(self, ui);
-        panels::properties_panel(self, ui);
+        // The panels see the app read-only; what they ask for is done after them.
+        let mut panels = std::mem::take(&mut self.panels);
+        let cmds = panels.ui(ui, self);
+        self.panels = panels;
+        for c in cmds {
+            self.execute(c);
+        }
         egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
             .show(ui, |ui| {

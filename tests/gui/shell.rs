@@ -31,7 +31,7 @@ fn the_layer_tree_expands_a_village_and_selects_a_grid() {
         .expect("expand button")
         .click();
     h.run_steps(2);
-    assert!(h.state().audit_view.expanded.contains(&village));
+    assert!(h.state().panels.layers.expanded.contains(&village));
     h.get_by_label(&child.1).click();
     h.run_steps(2);
     assert_eq!(h.state().selection, vec![child.0]);
