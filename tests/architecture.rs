@@ -424,8 +424,9 @@ fn the_shape_reader_counts_fields_and_error_types() {
 }
 
 /// The app's shape (issue 24): the shell (`src/ui/mod.rs`, `GridmapApp`) owns the document
-/// and is the only code that changes it or executes commands. Panels, tools and dialogs
-/// send commands (`execute`, defined only there) or go through the shell's commit; no
+/// and is the only code that changes it or executes commands (`execute` is defined and
+/// called only there). Panels (`src/ui/panels/`) see the app read-only and give back
+/// commands; tools and dialogs give back commands or go through the shell's commit; no
 /// other file under `src/ui` calls the document's changing methods itself. No module
 /// outside `src/ui` names `ui` (the table of [`allowed`] lists it nowhere).
 #[test]
@@ -451,9 +452,19 @@ fn only_the_shell_changes_the_document() {
             assert!(!code.contains(c), "{rel} calls {c}...) outside the shell");
         }
         assert!(
-            !code.contains("fnexecute("),
+            !code.contains("fnexecute(") && !code.contains(".execute("),
             "{rel} executes commands: only the shell does"
         );
+        // Panels see the app (and the document in it) read-only and give back commands.
+        if rel.starts_with("ui/panels/") {
+            for c in ["&mutGridmapApp", "&mutDocument", ".seal(", "set_record("] {
+                assert!(!code.contains(c), "{rel} has {c}: panels only read");
+            }
+            assert!(
+                code.contains("->Vec<UiCommand>"),
+                "{rel}: a panel gives back its commands"
+            );
+        }
     }
     for m in [
         "model", "geom", "records", "synth", "edit", "io", "audit", "print", "ledger", "document",

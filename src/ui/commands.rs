@@ -116,6 +116,38 @@ pub enum UiCommand {
     RenameFeature(crate::model::Layer, String, String),
     /// A field let go of the keyboard: the next typing is a new undo step.
     Seal,
+    /// Zoom in or out one step around the map's centre.
+    ZoomIn,
+    ZoomOut,
+    /// Move the map one step (the map moves, the view looks the other way).
+    Pan(Pan),
+    /// Esc: drop the sketch being drawn, or with none leave the tool.
+    Cancel,
+    /// Enter: finish the sketch being drawn.
+    Finish,
+    /// Backspace: take back the sketch's last click (a traced run too).
+    TakeBack,
+}
+
+/// A direction the arrow keys pan the map in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pan {
+    Left,
+    Right,
+    Up,
+    Down,
+}
+
+impl Pan {
+    /// How far the content moves, in screen points.
+    pub fn delta(self) -> egui::Vec2 {
+        match self {
+            Pan::Left => egui::vec2(60.0, 0.0),
+            Pan::Right => egui::vec2(-60.0, 0.0),
+            Pan::Up => egui::vec2(0.0, 60.0),
+            Pan::Down => egui::vec2(0.0, -60.0),
+        }
+    }
 }
 
 /// One change of a grid's record, as the properties panel asks for it.
@@ -201,8 +233,17 @@ impl UiCommand {
             UiCommand::SetTool(Tool::Vertices { dragging: None }),
             UiCommand::SetTool(Tool::Split(Vec::new())),
             UiCommand::SetTool(Tool::Reshape(Vec::new())),
+            UiCommand::Finish,
+            UiCommand::TakeBack,
+            UiCommand::Cancel,
             UiCommand::ZoomExtent,
             UiCommand::ZoomSelection,
+            UiCommand::ZoomIn,
+            UiCommand::ZoomOut,
+            UiCommand::Pan(Pan::Left),
+            UiCommand::Pan(Pan::Right),
+            UiCommand::Pan(Pan::Up),
+            UiCommand::Pan(Pan::Down),
             UiCommand::ToggleLanguage,
             UiCommand::CommandPalette,
         ]
@@ -235,6 +276,15 @@ impl UiCommand {
             UiCommand::ZoomSelection => "zoom_selection",
             UiCommand::ToggleLanguage => "switch_language",
             UiCommand::CommandPalette => "command_palette",
+            UiCommand::ZoomIn => "zoom_in",
+            UiCommand::ZoomOut => "zoom_out",
+            UiCommand::Pan(Pan::Left) => "pan_left",
+            UiCommand::Pan(Pan::Right) => "pan_right",
+            UiCommand::Pan(Pan::Up) => "pan_up",
+            UiCommand::Pan(Pan::Down) => "pan_down",
+            UiCommand::Cancel => "cancel_sketch",
+            UiCommand::Finish => "finish_sketch",
+            UiCommand::TakeBack => "take_back",
             _ => return None,
         })
     }
@@ -244,30 +294,49 @@ impl UiCommand {
         self.label_key().map_or("", |k| tr(lang, k))
     }
 
-    /// The keys that run this command, one table for the menus (which show them) and the
-    /// keyboard; keys without a modifier act only while no text field has the keyboard.
-    pub fn shortcut(&self) -> Option<KeyboardShortcut> {
-        let (m, k) = match self {
-            UiCommand::Undo => (Modifiers::COMMAND, Key::Z),
-            UiCommand::Redo => (Modifiers::COMMAND, Key::Y),
-            UiCommand::Open => (Modifiers::COMMAND, Key::O),
-            UiCommand::Save => (Modifiers::COMMAND, Key::S),
-            UiCommand::SaveAs => (Modifiers::COMMAND | Modifiers::SHIFT, Key::S),
-            UiCommand::Print => (Modifiers::COMMAND, Key::P),
-            UiCommand::CommandPalette => (Modifiers::COMMAND | Modifiers::SHIFT, Key::P),
-            UiCommand::ZoomExtent => (Modifiers::NONE, Key::Home),
-            UiCommand::ZoomSelection => (Modifiers::NONE, Key::F),
-            _ => return None,
+    /// The keys that run this command, one table for the menus (which show the first), the
+    /// keyboard, the map's keys and Help; keys without a modifier act only while no text
+    /// field has the keyboard (Esc always).
+    pub fn shortcuts(&self) -> Vec<KeyboardShortcut> {
+        let (c, s, n) = (Modifiers::COMMAND, Modifiers::SHIFT, Modifiers::NONE);
+        let keys: &[(Modifiers, Key)] = match self {
+            UiCommand::Undo => &[(c, Key::Z)],
+            UiCommand::Redo => &[(c, Key::Y)],
+            UiCommand::Open => &[(c, Key::O)],
+            UiCommand::Save => &[(c, Key::S)],
+            UiCommand::SaveAs => &[(c.plus(s), Key::S)],
+            UiCommand::Print => &[(c, Key::P)],
+            UiCommand::CommandPalette => &[(c.plus(s), Key::P)],
+            UiCommand::ZoomExtent => &[(n, Key::Home)],
+            UiCommand::ZoomSelection => &[(n, Key::F)],
+            UiCommand::Delete => &[(n, Key::Delete)],
+            UiCommand::ZoomIn => &[(n, Key::Plus), (n, Key::Equals)],
+            UiCommand::ZoomOut => &[(n, Key::Minus)],
+            UiCommand::Pan(Pan::Left) => &[(n, Key::ArrowLeft)],
+            UiCommand::Pan(Pan::Right) => &[(n, Key::ArrowRight)],
+            UiCommand::Pan(Pan::Up) => &[(n, Key::ArrowUp)],
+            UiCommand::Pan(Pan::Down) => &[(n, Key::ArrowDown)],
+            UiCommand::Cancel => &[(n, Key::Escape)],
+            UiCommand::Finish => &[(n, Key::Enter)],
+            UiCommand::TakeBack => &[(n, Key::Backspace)],
+            _ => &[],
         };
-        Some(KeyboardShortcut::new(m, k))
+        keys.iter()
+            .map(|&(m, k)| KeyboardShortcut::new(m, k))
+            .collect()
     }
 
-    /// The commands of the table that have keys, the longer chords first (egui matches
-    /// Ctrl+S on Ctrl+Shift+S too, so Ctrl+Shift+S must be tried before it).
+    /// The command's first keys, as a menu shows them.
+    pub fn shortcut(&self) -> Option<KeyboardShortcut> {
+        self.shortcuts().first().copied()
+    }
+
+    /// The commands of the table with each of their keys, the longer chords first (egui
+    /// matches Ctrl+S on Ctrl+Shift+S too, so Ctrl+Shift+S must be tried before it).
     pub fn with_shortcuts() -> Vec<(UiCommand, KeyboardShortcut)> {
         let mut v: Vec<_> = Self::table()
             .into_iter()
-            .filter_map(|c| c.shortcut().map(|s| (c, s)))
+            .flat_map(|c| c.shortcuts().into_iter().map(move |s| (c.clone(), s)))
             .collect();
         v.sort_by_key(|(_, s)| std::cmp::Reverse(s.modifiers.shift));
         v

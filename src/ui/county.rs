@@ -251,12 +251,11 @@ fn field_label(f: &str) -> &str {
     }
 }
 
-/// Draw the window (and take in finished work).
-pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
+/// Draw the window (and take in finished work); the command it gives (pull), for the
+/// shell.
+pub fn show(app: &mut GridmapApp, ctx: &egui::Context) -> Option<UiCommand> {
     poll(app);
-    let Some(mut w) = app.dialogs.county.take() else {
-        return;
-    };
+    let mut w = app.dialogs.county.take()?;
     let mut open = true;
     let mut cmd = None;
     let mut push = false;
@@ -337,8 +336,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         });
     if let Some(c) = cmd {
         app.dialogs.county = Some(w);
-        app.execute(c);
-        return;
+        return Some(c);
     }
     if push {
         let mut project = app.doc.project().clone();
@@ -351,6 +349,7 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
     if open || w.busy.is_some() {
         app.dialogs.county = Some(w);
     }
+    None
 }
 
 fn conflict_ui(ui: &mut egui::Ui, k: usize, row: &mut ConflictRow) {

@@ -41,15 +41,16 @@ fn summary(g: &Grid, lang: super::Lang) -> String {
     s
 }
 
-pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
-    merge(app, ctx);
-    delete(app, ctx);
+/// The merge and delete questions, while asked; the command the answer gives.
+pub fn show(app: &mut GridmapApp, ctx: &egui::Context) -> Vec<UiCommand> {
+    merge(app, ctx)
+        .into_iter()
+        .chain(delete(app, ctx))
+        .collect()
 }
 
-fn merge(app: &mut GridmapApp, ctx: &egui::Context) {
-    let Some(mut d) = app.dialogs.merge_dialog.take() else {
-        return;
-    };
+fn merge(app: &mut GridmapApp, ctx: &egui::Context) -> Option<UiCommand> {
+    let mut d = app.dialogs.merge_dialog.take()?;
     let zh = app.lang == super::Lang::Zh;
     let mut done = None;
     egui::Modal::new(egui::Id::unique("merge-dialog")).show(ctx, |ui| {
@@ -78,16 +79,15 @@ fn merge(app: &mut GridmapApp, ctx: &egui::Context) {
         });
     });
     match done {
-        Some(true) => app.execute(UiCommand::MergeKeeping(d.ids, d.keep)),
+        Some(true) => return Some(UiCommand::MergeKeeping(d.ids, d.keep)),
         Some(false) => {}
         None => app.dialogs.merge_dialog = Some(d),
     }
+    None
 }
 
-fn delete(app: &mut GridmapApp, ctx: &egui::Context) {
-    let Some(ids) = app.dialogs.delete_dialog.take() else {
-        return;
-    };
+fn delete(app: &mut GridmapApp, ctx: &egui::Context) -> Option<UiCommand> {
+    let ids = app.dialogs.delete_dialog.take()?;
     let zh = app.lang == super::Lang::Zh;
     let mut done = None;
     egui::Modal::new(egui::Id::unique("delete-dialog")).show(ctx, |ui| {
@@ -129,8 +129,9 @@ fn delete(app: &mut GridmapApp, ctx: &egui::Context) {
         });
     });
     match done {
-        Some(true) => app.execute(UiCommand::DeleteNow(ids)),
+        Some(true) => return Some(UiCommand::DeleteNow(ids)),
         Some(false) => {}
         None => app.dialogs.delete_dialog = Some(ids),
     }
+    None
 }

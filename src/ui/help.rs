@@ -84,47 +84,21 @@ fn start(ui: &mut egui::Ui, zh: bool) {
 
 fn keys(ui: &mut egui::Ui, lang: Lang) {
     let zh = lang == Lang::Zh;
-    let canvas: [(&str, &str, &str); 7] = [
+    // The pointer's gestures; the keys come from the command table below.
+    let canvas: [(&str, &str, &str); 4] = [
+        ("滚轮", "Wheel", if zh { "缩放" } else { "zoom" }),
         (
-            "滚轮 / + / -",
-            "Wheel / + / -",
-            if zh { "缩放" } else { "zoom" },
-        ),
-        (
-            "方向键 / 右键拖动",
-            "Arrows / right drag",
+            "右键或中键拖动",
+            "Right or middle drag",
             if zh { "平移" } else { "pan" },
         ),
         (
-            "Delete",
-            "Delete",
+            "双击",
+            "Double-click",
             if zh {
-                "删除所选网格或节点"
+                "完成绘制；节点编辑时在边上加节点"
             } else {
-                "delete the selected grids or vertex"
-            },
-        ),
-        (
-            "Enter / 双击",
-            "Enter / double-click",
-            if zh { "完成绘制" } else { "finish drawing" },
-        ),
-        (
-            "Backspace",
-            "Backspace",
-            if zh {
-                "撤回上一次单击（含追踪的一段）"
-            } else {
-                "take back the last click (a traced run too)"
-            },
-        ),
-        (
-            "Esc",
-            "Esc",
-            if zh {
-                "放弃当前草图；再按一次退出工具"
-            } else {
-                "drop the sketch; again to leave the tool"
+                "finish drawing; on an edge in the vertex tool, add a vertex"
             },
         ),
         (

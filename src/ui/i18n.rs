@@ -217,6 +217,18 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "language" => ("English", "中文"),
         "switch_language" => ("切换界面语言（English）", "Switch language (中文)"),
         "command_palette" => ("命令面板…", "Command palette…"),
+        "zoom_in" => ("放大", "Zoom in"),
+        "zoom_out" => ("缩小", "Zoom out"),
+        "pan_left" => ("向左平移", "Pan left"),
+        "pan_right" => ("向右平移", "Pan right"),
+        "pan_up" => ("向上平移", "Pan up"),
+        "pan_down" => ("向下平移", "Pan down"),
+        "cancel_sketch" => (
+            "放弃草图（再按退出工具）",
+            "Drop the sketch (again: leave the tool)",
+        ),
+        "finish_sketch" => ("完成绘制", "Finish drawing"),
+        "take_back" => ("撤回上一次单击", "Take back the last click"),
         "palette_hint" => (
             "输入命令名称（中文或英文）",
             "Type a command's name (Chinese or English)",

@@ -289,6 +289,13 @@ pub struct Dialogs {
     palette: palette::Palette,
 }
 
+impl Dialogs {
+    /// Whether the command palette is showing.
+    pub fn palette_open(&self) -> bool {
+        self.palette.is_open()
+    }
+}
+
 /// How the map tools draw: overlap, tracing, snapping, the cursor.
 pub struct Drawing {
     pub avoid_overlap: bool,
@@ -635,6 +642,9 @@ impl GridmapApp {
             return;
         };
         let Some(cmd) = self.state_command(cmd) else {
+            return;
+        };
+        let Some(cmd) = tools::key_command(self, cmd) else {
             return;
         };
         self.view_command(cmd);
@@ -1440,12 +1450,15 @@ impl GridmapApp {
     /// Run the commands whose keys were pressed this frame (from the one table).
     fn shortcuts(&mut self, ctx: &egui::Context) {
         let typing = ctx.egui_wants_keyboard_input();
+        // The open palette answers the arrows, Enter and Esc itself.
+        let palette = self.dialogs.palette.is_open();
         let cmds: Vec<UiCommand> = ctx.input_mut(|i| {
             UiCommand::with_shortcuts()
                 .into_iter()
                 .filter(|(_, s)| {
                     if s.modifiers.is_none() {
-                        !typing && i.key_pressed(s.logical_key)
+                        let free = !typing || s.logical_key == egui::Key::Escape;
+                        free && !palette && i.key_pressed(s.logical_key)
                     } else {
                         i.consume_shortcut(s)
                     }
@@ -1637,11 +1650,15 @@ impl eframe::App for GridmapApp {
         self.poll_loading(&ctx);
         self.offer_recovery(&ctx);
         files::show(self, &ctx);
-        dialogs::show(self, &ctx);
+        for c in dialogs::show(self, &ctx) {
+            self.execute(c);
+        }
         help::show(&ctx, self.lang);
         import::show(self, &ctx);
         georef::show(self, &ctx);
-        county::show(self, &ctx);
+        if let Some(c) = county::show(self, &ctx) {
+            self.execute(c);
+        }
         print::show(self, &ctx);
         import::show_roster(self, &ctx);
         self.handle_close(&ctx);

@@ -12,6 +12,11 @@ pub struct Palette {
 }
 
 impl Palette {
+    /// Whether it is showing (it then has the keyboard's arrows, Enter and Esc).
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
     /// Open it with an empty query (the text field takes the keyboard).
     pub fn open(&mut self) {
         *self = Palette {

@@ -15,77 +15,107 @@ const SNAP: Color32 = Color32::from_rgb(0xe0, 0x80, 0x00);
 /// The sketch being drawn.
 const SKETCH: Color32 = Color32::from_rgb(0x10, 0x60, 0xe0);
 
-/// What the user did on the map this frame, read once.
+/// What the pointer did on the map this frame, read once. The keys (Esc, Enter,
+/// Backspace, Delete, arrows, +/-) are commands of the table ([`UiCommand::shortcuts`]),
+/// carried out by [`key_command`].
 struct Input {
     hover: Option<Pos2>,
     /// A primary click on the map (not one the georeferencer took).
     click: Option<Pos2>,
     double: bool,
     scroll: f32,
-    zoom_in: bool,
-    zoom_out: bool,
-    esc: bool,
-    enter: bool,
-    backspace: bool,
-    delete: bool,
     shift: bool,
-    /// A text field has the keyboard: keys other than Esc are its.
-    typing: bool,
-    /// The pan the arrow keys ask for, in points.
-    arrows: egui::Vec2,
 }
 
 impl Input {
     fn read(ui: &egui::Ui, response: &egui::Response) -> Self {
-        let mut input = ui.input(|i| {
-            let mut arrows = egui::Vec2::ZERO;
-            if i.key_pressed(egui::Key::ArrowLeft) {
-                arrows.x += 60.0;
-            }
-            if i.key_pressed(egui::Key::ArrowRight) {
-                arrows.x -= 60.0;
-            }
-            if i.key_pressed(egui::Key::ArrowUp) {
-                arrows.y += 60.0;
-            }
-            if i.key_pressed(egui::Key::ArrowDown) {
-                arrows.y -= 60.0;
-            }
-            Input {
-                hover: None,
-                click: None,
-                double: false,
-                scroll: i.smooth_scroll_delta.y,
-                zoom_in: i.key_pressed(egui::Key::Plus) || i.key_pressed(egui::Key::Equals),
-                zoom_out: i.key_pressed(egui::Key::Minus),
-                esc: i.key_pressed(egui::Key::Escape),
-                enter: i.key_pressed(egui::Key::Enter),
-                backspace: i.key_pressed(egui::Key::Backspace),
-                delete: i.key_pressed(egui::Key::Delete),
-                shift: i.modifiers.shift,
-                typing: false,
-                arrows,
-            }
-        });
-        input.typing = ui.ctx().egui_wants_keyboard_input();
-        input.hover = response.hover_pos();
-        input.click = response
-            .clicked()
-            .then(|| response.interact_pointer_pos())
-            .flatten();
-        input.double = response.double_clicked();
-        input
+        let (scroll, shift) = ui.input(|i| (i.smooth_scroll_delta.y, i.modifiers.shift));
+        Input {
+            hover: response.hover_pos(),
+            click: response
+                .clicked()
+                .then(|| response.interact_pointer_pos())
+                .flatten(),
+            double: response.double_clicked(),
+            scroll,
+            shift,
+        }
     }
+}
 
-    /// Enter, unless a text field takes it.
-    fn enter(&self) -> bool {
-        self.enter && !self.typing
+/// The commands of the map's keys, carried out on the active tool: zoom and pan steps;
+/// Esc drops the sketch (with none, leaves the tool; the vertex tool is left); Enter
+/// finishes the sketch; Backspace takes back its last click; Delete deletes the grid
+/// vertex under the pointer in the vertex tool, and otherwise (no sketch under way) the
+/// selection. Any other command is given back.
+pub(super) fn key_command(app: &mut GridmapApp, cmd: UiCommand) -> Option<UiCommand> {
+    let sketch = match &app.tool {
+        Tool::Draw(pts) | Tool::Split(pts) | Tool::Reshape(pts) => Some(pts.clone()),
+        _ => None,
+    };
+    match cmd {
+        UiCommand::ZoomIn => app.view.zoom_at(app.view.rect.center(), 1.25),
+        UiCommand::ZoomOut => app.view.zoom_at(app.view.rect.center(), 0.8),
+        UiCommand::Pan(dir) => app.view.pan(dir.delta()),
+        UiCommand::Cancel => match sketch {
+            Some(pts) => {
+                sketch_runs(&app.session.ctx, Vec::clear);
+                app.tool = match (pts.is_empty(), &app.tool) {
+                    (true, _) => Tool::Select,
+                    (false, Tool::Draw(_)) => Tool::Draw(Vec::new()),
+                    (false, Tool::Reshape(_)) => Tool::Reshape(Vec::new()),
+                    (false, _) => Tool::Split(Vec::new()),
+                };
+            }
+            None => app.tool = Tool::Select,
+        },
+        UiCommand::Finish => {
+            if let Some(pts) = sketch {
+                finish_sketch(app, pts);
+            }
+        }
+        UiCommand::TakeBack => {
+            if let Some(mut pts) = sketch {
+                take_back_click(&app.session.ctx, &mut pts);
+                app.tool = with_points(&app.tool, pts);
+            }
+        }
+        UiCommand::Delete if matches!(app.tool, Tool::Vertices { .. }) => {
+            if !delete_vertex_at_cursor(app) {
+                return Some(UiCommand::Delete);
+            }
+        }
+        UiCommand::Delete if sketch.is_some_and(|p| !p.is_empty()) => {}
+        other => return Some(other),
     }
+    None
+}
 
-    /// Delete, unless a text field takes it.
-    fn delete(&self) -> bool {
-        self.delete && !self.typing
+/// The sketch tool `tool` with the points `pts`.
+fn with_points(tool: &Tool, pts: Vec<Coord<f64>>) -> Tool {
+    match tool {
+        Tool::Draw(_) => Tool::Draw(pts),
+        Tool::Reshape(_) => Tool::Reshape(pts),
+        _ => Tool::Split(pts),
     }
+}
+
+/// Delete the grid vertex under the pointer (the vertex tool on grids); false when there
+/// is none.
+fn delete_vertex_at_cursor(app: &mut GridmapApp) -> bool {
+    if app.edit_layer != Layer::Grids {
+        return false;
+    }
+    let Some(v) = app
+        .drawing
+        .cursor
+        .and_then(|c| vertex_near(app, app.view.to_screen(c)))
+    else {
+        return false;
+    };
+    let r = edit::delete_vertex(&app.doc, v);
+    app.apply(r);
+    true
 }
 
 /// Turn this frame's input on the map into view changes and the active tool's edits.
@@ -126,15 +156,6 @@ fn navigate(app: &mut GridmapApp, response: &egui::Response, input: &Input) {
         && input.scroll != 0.0
     {
         app.view.zoom_at(p, (input.scroll as f64 / 200.0).exp());
-    }
-    if !input.typing {
-        if input.zoom_in {
-            app.view.zoom_at(app.view.rect.center(), 1.25);
-        }
-        if input.zoom_out {
-            app.view.zoom_at(app.view.rect.center(), 0.8);
-        }
-        app.view.pan(input.arrows);
     }
     if response.dragged_by(egui::PointerButton::Secondary)
         || response.dragged_by(egui::PointerButton::Middle)
@@ -180,9 +201,6 @@ fn select_tool(app: &mut GridmapApp, response: &egui::Response, input: &Input) {
         let text = format!("{}  {}  L{}  ↑{}", g.label(), g.code, g.level, parent);
         response.clone().on_hover_text_at_pointer(text);
     }
-    if input.delete() {
-        app.execute(UiCommand::Delete);
-    }
 }
 
 /// The draw, split and reshape tools: clicks add points (tracing along a shared outline
@@ -200,9 +218,6 @@ fn sketch_tool(
     if let Some(p) = input.click {
         add_click(app, ui, &mut pts, p, polygon);
     }
-    if input.backspace && !input.typing {
-        take_back_click(ui, &mut pts);
-    }
     // A natural village is one point: placed by the click.
     if app.edit_layer == Layer::Villages && matches!(app.tool, Tool::Draw(_)) {
         if !pts.is_empty() {
@@ -211,27 +226,12 @@ fn sketch_tool(
         app.tool = Tool::Draw(pts);
         return;
     }
-    // Esc drops the sketch and keeps the tool; Esc with no sketch leaves the tool.
-    if input.esc {
-        sketch_runs(ui, Vec::clear);
-        app.tool = match (pts.is_empty(), &app.tool) {
-            (true, _) => Tool::Select,
-            (false, Tool::Draw(_)) => Tool::Draw(Vec::new()),
-            (false, Tool::Reshape(_)) => Tool::Reshape(Vec::new()),
-            (false, _) => Tool::Split(Vec::new()),
-        };
-        return;
-    }
-    if input.enter() || input.double {
+    if input.double {
         finish_sketch(app, pts);
         return;
     }
     paint_sketch(app, painter, input.hover, &pts, polygon);
-    app.tool = match app.tool {
-        Tool::Draw(_) => Tool::Draw(pts),
-        Tool::Reshape(_) => Tool::Reshape(pts),
-        _ => Tool::Split(pts),
-    };
+    app.tool = with_points(&app.tool, pts);
 }
 
 /// Add the clicked point to the sketch, snapped; on a polygon with tracing on, a click on
@@ -260,7 +260,7 @@ fn add_click(
         }
     }
     if pts.len() > before {
-        sketch_runs(ui, |runs| {
+        sketch_runs(ui.ctx(), |runs| {
             runs.retain(|&n| n < before);
             runs.push(before);
         });
@@ -268,9 +268,9 @@ fn add_click(
 }
 
 /// Back to where the sketch was before the last click.
-fn take_back_click(ui: &egui::Ui, pts: &mut Vec<Coord<f64>>) {
+fn take_back_click(ctx: &egui::Context, pts: &mut Vec<Coord<f64>>) {
     let mut to = pts.len().saturating_sub(1);
-    sketch_runs(ui, |runs| {
+    sketch_runs(ctx, |runs| {
         runs.retain(|&n| n < pts.len());
         if let Some(n) = runs.pop() {
             to = n;
@@ -348,10 +348,6 @@ fn grid_vertices(
         && let Some(v) = vertex_near(app, h)
     {
         painter.circle_stroke(app.view.to_screen(v), 6.0, Stroke::new(2.0, SNAP));
-        if input.delete() {
-            let r = edit::delete_vertex(&app.doc, v);
-            app.apply(r);
-        }
     }
     // The vertex under the press, not under the pointer once the drag is recognised.
     let origin = ui.input(|i| i.pointer.press_origin());
@@ -374,9 +370,6 @@ fn grid_vertices(
         && let Some(p) = response.interact_pointer_pos()
     {
         insert_vertex_at(app, p);
-    }
-    if input.esc {
-        app.tool = Tool::Select;
     }
 }
 
@@ -498,9 +491,6 @@ fn feature_vertices(
             app.tool = Tool::Vertices { dragging: None };
         }
     }
-    if input.esc {
-        app.tool = Tool::Select;
-    }
 }
 
 /// The grids whose area holds the point, found through the document's envelope index.
@@ -562,8 +552,8 @@ fn trace_between(doc: &Document, from: Coord<f64>, to: Coord<f64>) -> Option<Vec
 /// How many points the sketch had after each click, so that Backspace takes back a whole
 /// click (a traced run of many vertices at once). Kept in the canvas's memory, not in the
 /// app: it lives and dies with the sketch.
-fn sketch_runs(ui: &egui::Ui, f: impl FnOnce(&mut Vec<usize>)) {
-    ui.data_mut(|d| f(d.get_temp_mut_or_default::<Vec<usize>>(egui::Id::unique("sketch-runs"))));
+fn sketch_runs(ctx: &egui::Context, f: impl FnOnce(&mut Vec<usize>)) {
+    ctx.data_mut(|d| f(d.get_temp_mut_or_default::<Vec<usize>>(egui::Id::unique("sketch-runs"))));
 }
 
 /// The nearest vertex of any grid within the snap tolerance.

@@ -97,3 +97,51 @@ fn the_command_palette_finds_commands_in_both_languages_and_runs_them() {
     assert_eq!(h.state().lang, gridmap::ui::Lang::En);
     h.get_by_label("File");
 }
+
+#[test]
+fn a_palette_row_clicked_runs_its_command_and_map_keys_are_commands() {
+    let mut h = app("jinping.geojson");
+    h.run_steps(3);
+    let scale = h.state().view.scale;
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::P);
+    h.run_steps(2);
+    h.event(egui::Event::Text("放大".into()));
+    h.run_steps(2);
+    // The row names the command and shows its keys from the same table.
+    // The pointer comes over the row, then clicks (as a hand does: egui hit-tests
+    // against where the widgets were the frame before).
+    h.get_by_label_contains("放大").hover();
+    h.run_steps(2);
+    h.get_by_label_contains("放大").click();
+    h.run_steps(3);
+    let zoomed = h.state().view.scale;
+    assert!(
+        (zoomed / scale - 1.25).abs() < 1e-9,
+        "clicking 放大 zooms in one step: {scale} -> {zoomed}"
+    );
+    assert!(!h.state().dialogs.palette_open(), "the palette closes");
+    // The map's keys go through the same commands: '-' zooms back out, an arrow pans
+    // the centre by the step the table's Pan command gives.
+    h.key_press(egui::Key::Minus);
+    h.run_steps(2);
+    assert!((h.state().view.scale / scale - 1.0).abs() < 1e-9);
+    let c = h.state().view.rect.center();
+    let before = h.state().view.to_world(c);
+    h.key_press(egui::Key::ArrowLeft);
+    h.run_steps(2);
+    let after = h.state().view.to_world(c);
+    let moved = (before.x - after.x) * h.state().view.scale;
+    assert!(
+        (moved - 60.0).abs() < 1e-6,
+        "the content moves 60 points right: {moved}"
+    );
+    // Esc with the draw tool and no sketch leaves the tool (Cancel from the table).
+    h.state_mut()
+        .execute(gridmap::ui::UiCommand::SetTool(gridmap::ui::Tool::Draw(
+            vec![],
+        )));
+    h.run_steps(1);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert_eq!(h.state().tool, gridmap::ui::Tool::Select);
+}
