@@ -23,9 +23,12 @@ pub struct PartitionOptions {
 }
 
 impl Default for PartitionOptions {
+    /// The households a level-3 grid should have by default: the audit's default range
+    /// ([`crate::model::AuditSettings`], the one place it is written).
     fn default() -> Self {
+        let [lo, hi] = crate::model::AuditSettings::default().households;
         PartitionOptions {
-            households: (200, 300),
+            households: (lo, hi),
             along_rivers: false,
         }
     }
