@@ -75,6 +75,10 @@ pub struct SynthArgs {
     /// Split every edge into this many pieces (more vertices per cell).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
     densify: u64,
+    /// Make every edge a wiggly line of up to this many vertices, like a boundary traced
+    /// along a river bank (grids of thousands of vertices; shared edges stay shared).
+    #[arg(long, conflicts_with = "densify", value_parser = clap::value_parser!(u64).range(2..=20_000))]
+    dense: Option<u64>,
     /// Move one vertex in this many random cells (overlaps and gaps to find).
     #[arg(long, default_value_t = 0)]
     faults: usize,
@@ -84,11 +88,11 @@ pub struct SynthArgs {
 
 impl SynthArgs {
     pub fn run(self) -> anyhow::Result<i32> {
-        let mut p = gridmap::synth::synthetic_project(
-            self.cells as usize,
-            self.seed,
-            self.densify as usize,
-        );
+        let cells = self.cells as usize;
+        let mut p = match self.dense {
+            Some(n) => gridmap::synth::synthetic_dense(cells, self.seed, n as usize),
+            None => gridmap::synth::synthetic_project(cells, self.seed, self.densify as usize),
+        };
         gridmap::synth::plant_vertex_faults(&mut p, self.faults, self.seed);
         let opts = ExportOptions {
             keep_crs: true,

@@ -51,10 +51,99 @@ pub fn densify(mp: &MultiPolygon<f64>, k: usize) -> MultiPolygon<f64> {
     )
 }
 
+/// Replace every edge by a wiggly line of up to `n` vertices, like a boundary traced along a
+/// river bank or a field edge: a smooth meander and a little noise across the edge, tapered
+/// to nothing at its ends. Each edge is a function graph over its own axis (it never
+/// crosses itself) and is computed from its endpoints in a fixed order, so a shared edge
+/// gets the same vertices in both grids. Short edges get fewer vertices (at least 5 cm
+/// apart), so the coordinate grid never folds them.
+pub fn wiggle(mp: &MultiPolygon<f64>, n: usize) -> MultiPolygon<f64> {
+    if n <= 1 {
+        return mp.clone();
+    }
+    let ring = |ls: &LineString<f64>| {
+        let mut out = Vec::with_capacity(ls.0.len() * n);
+        for w in ls.0.windows(2) {
+            out.push(w[0]);
+            out.extend(wiggly_edge(w[0], w[1], n));
+        }
+        if let Some(&l) = ls.0.last() {
+            out.push(l);
+        }
+        LineString(out)
+    };
+    MultiPolygon(
+        mp.0.iter()
+            .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
+            .collect(),
+    )
+}
+
+/// The inner vertices of edge `a`-`b` made wiggly (see [`wiggle`]), from `a` to `b`.
+fn wiggly_edge(a: Coord<f64>, b: Coord<f64>, n: usize) -> Vec<Coord<f64>> {
+    let flip = geom::coord_cmp(a, b).is_gt();
+    let (p, q) = if flip { (b, a) } else { (a, b) };
+    let (dx, dy) = (q.x - p.x, q.y - p.y);
+    let len = dx.hypot(dy);
+    let k = n.min((len / 0.05) as usize);
+    if k <= 1 {
+        return Vec::new();
+    }
+    // The same edge gives the same numbers, from either side.
+    let mut rng = fastrand::Rng::with_seed(
+        p.x.to_bits()
+            ^ p.y.to_bits().rotate_left(17)
+            ^ q.x.to_bits().rotate_left(31)
+            ^ q.y.to_bits().rotate_left(47),
+    );
+    let (f1, f2) = (2.0 + rng.f64() * 2.0, 5.0 + rng.f64() * 4.0);
+    let (ph1, ph2) = (
+        rng.f64() * std::f64::consts::TAU,
+        rng.f64() * std::f64::consts::TAU,
+    );
+    let amp = 0.035 * len;
+    let (nx, ny) = (-dy / len, dx / len);
+    let mut mids: Vec<Coord<f64>> = (1..k)
+        .map(|i| {
+            let t = i as f64 / k as f64;
+            let taper = (std::f64::consts::PI * t).sin();
+            let meander = 0.6 * (std::f64::consts::TAU * f1 * t + ph1).sin()
+                + 0.3 * (std::f64::consts::TAU * f2 * t + ph2).sin()
+                + 0.1 * (rng.f64() * 2.0 - 1.0);
+            let off = amp * taper * meander;
+            Coord {
+                x: p.x + dx * t + nx * off,
+                y: p.y + dy * t + ny * off,
+            }
+        })
+        .collect();
+    if flip {
+        mids.reverse();
+    }
+    mids
+}
+
 /// A synthetic coverage: one level-1 grid (id `T`) tiled by `cells` level-2 Voronoi cells
 /// in CGCS2000 / GK CM 111E, about 95 m apart for 100k cells. `densify` splits every edge
 /// into that many pieces.
 pub fn synthetic_project(cells: usize, seed: u64, densify_k: usize) -> Project {
+    synthetic_with(cells, seed, |mp| densify(mp, densify_k))
+}
+
+/// A synthetic coverage as [`synthetic_project`] whose edges are wiggly lines of up to
+/// `n` vertices each (see [`wiggle`]): grids of thousands of vertices, like boundaries
+/// traced along rivers and field edges.
+pub fn synthetic_dense(cells: usize, seed: u64, n: usize) -> Project {
+    synthetic_with(cells, seed, |mp| wiggle(mp, n))
+}
+
+/// A synthetic coverage whose cells' edges are shaped by `shape` (applied to each cell on
+/// the coordinate grid; shared edges must come out the same from both cells).
+fn synthetic_with(
+    cells: usize,
+    seed: u64,
+    shape: impl Fn(&MultiPolygon<f64>) -> MultiPolygon<f64>,
+) -> Project {
     let mut rng = fastrand::Rng::with_seed(seed);
     let spacing = 95.0;
     let side = spacing * (cells as f64).sqrt();
@@ -86,9 +175,8 @@ pub fn synthetic_project(cells: usize, seed: u64, densify_k: usize) -> Project {
             let mut g = Grid::new(
                 format!("C{:06}", i + 1),
                 2,
-                precision.snap_multipolygon(&densify(
+                precision.snap_multipolygon(&shape(
                     &precision.snap_multipolygon(&MultiPolygon(vec![p])),
-                    densify_k,
                 )),
             );
             g.code = format!("T{:06}", i + 1);

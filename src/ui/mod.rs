@@ -1348,6 +1348,9 @@ impl GridmapApp {
             Some(done) => {
                 let after = l.after.clone();
                 self.loading = None;
+                // The map (or the error) shows now, not at the next mouse move: this frame
+                // drew the map before the document came in.
+                ctx.request_repaint();
                 match done {
                     loading::Loaded::Ready(mut doc, project) => match after {
                         loading::After::Open => {
@@ -1646,6 +1649,8 @@ impl eframe::App for GridmapApp {
         if !self.session.fitted && self.view.rect.width() > 10.0 {
             self.session.fitted = true;
             self.execute(UiCommand::ZoomExtent);
+            // This frame's map was drawn before the view was fitted.
+            ctx.request_repaint();
         }
         self.poll_loading(&ctx);
         self.offer_recovery(&ctx);

@@ -557,3 +557,62 @@ fn kml_kmz_and_dxf_are_exported_from_the_file_menu() {
         "exports leave the document's file as it was"
     );
 }
+
+/// Triangles of the meshes the last frame drew (grid fills are meshes; panels and text are
+/// not), nested shapes included.
+fn mesh_triangles(h: &Harness<GridmapApp>) -> usize {
+    fn count(s: &egui::Shape) -> usize {
+        match s {
+            egui::Shape::Mesh(m) => m.indices.len() / 3,
+            egui::Shape::Vec(v) => v.iter().map(count).sum(),
+            _ => 0,
+        }
+    }
+    h.output().shapes.iter().map(|c| count(&c.shape)).sum()
+}
+
+/// Issue 25: a file opened off the UI thread showed an empty map until the mouse moved (no
+/// frame was asked for when the document came in). Frames with no input at all, as an
+/// idle window gets them, draw the whole new map.
+#[test]
+fn an_opened_project_is_drawn_without_any_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("open.gpkg");
+    let big = gridmap::synth::synthetic_project(6_000, 5, 1);
+    gridmap::commands::export(&big, &file, &Default::default()).unwrap();
+    let mut h = app("jinping.geojson");
+    let before = mesh_triangles(&h);
+    file_menu(&mut h, "打开…", &file);
+    h.run_steps(1);
+    assert!(h.state().loading.is_some(), "opened off the UI thread");
+    // Only frames, no event: each step is what the window would draw when asked.
+    let start = std::time::Instant::now();
+    while h.state().loading.is_some() {
+        assert!(start.elapsed().as_secs() < 60, "opening took over a minute");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // The frames the app asks for itself, and no more: an idle window draws again only
+    // when asked.
+    let wants_frame = |h: &Harness<GridmapApp>| {
+        h.output()
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .is_some_and(|v| v.repaint_delay.is_zero())
+    };
+    let mut asked = 0;
+    while wants_frame(&h) && asked < 50 {
+        h.step();
+        asked += 1;
+    }
+    let after = mesh_triangles(&h);
+    assert_eq!(h.state().doc.project().grids.len(), 6_001);
+    assert!(
+        after >= 6_000 && after > 10 * before,
+        "the new map's 6,000 grids are drawn ({after} triangles; the sample had {before})"
+    );
+    let app = h.state();
+    let c = app.view.to_world(app.view.rect.center());
+    let env = geom::envelope(&app.doc.project().grids[0].geometry).unwrap();
+    assert!(geom::rects_intersect(&env, &geo::Rect::new(c, c)), "fitted");
+}

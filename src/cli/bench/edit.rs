@@ -100,9 +100,10 @@ impl Bench {
         self.timed("merge", |d| commit(d, edit::merge(d, &pieces)))
     }
 
-    /// Delete grid `id`, then draw it again larger than the hole: avoid-overlap clips it
+    /// Delete grid `g`, then draw it again larger than the hole: avoid-overlap clips it
     /// to the free space.
-    fn delete_and_redraw(&mut self, id: &str, env: Rect) -> anyhow::Result<()> {
+    fn delete_and_redraw(&mut self, g: &gridmap::model::Grid, env: Rect) -> anyhow::Result<()> {
+        let id = g.id.as_str();
         self.timed("delete", |d| {
             commit(d, edit::delete(d, std::slice::from_ref(&id.to_string())))
         })?;
@@ -119,8 +120,8 @@ impl Bench {
             vec![],
         )]);
         self.timed("draw with avoid-overlap", |d| {
-            let mut ng = gridmap::model::Grid::new(format!("{id}-new"), 2, shape);
-            ng.parent = Some("T".into());
+            let mut ng = gridmap::model::Grid::new(format!("{id}-new"), g.level, shape);
+            ng.parent = g.parent.clone();
             commit(d, edit::add_grid(d, ng, true))
         })
     }
@@ -153,13 +154,29 @@ fn commit(d: &mut Document, t: Result<Transaction, EditError>) -> anyhow::Result
     Ok(d.commit(t?)?)
 }
 
-/// Replay edits on a synthetic coverage of `cells` grids through the document pipeline
-/// the app uses: open (every derived structure built), vertex drag frames, vertex insert
-/// and delete, split, merge, delete, draw with avoid-overlap, record edit, undo and redo.
-/// `runs` edits of each kind on cells spread over the map. Returns the time to open and a
-/// row per kind of edit.
-pub fn bench_edit(cells: usize, runs: usize) -> anyhow::Result<(f64, Vec<EditBenchRow>)> {
-    let project = gridmap::synth::synthetic_project(cells, 42, 1);
+/// What one `bench-edit` run measured.
+pub struct EditBench {
+    /// Seconds to open the document (audit and every derived structure).
+    pub open_s: f64,
+    /// Vertices of the grids edited: median and most.
+    pub vertices: (usize, usize),
+    /// Edits that the project did not allow (a split line that misses, a vertex that
+    /// cannot go), left out of the times.
+    pub refused: usize,
+    pub rows: Vec<EditBenchRow>,
+}
+
+/// Replay edits on `project` through the document pipeline the app uses: open (every
+/// derived structure built), vertex drag frames, vertex insert and delete, split, merge,
+/// delete, draw with avoid-overlap, record edit, undo and redo. `runs` rounds, each on a
+/// grid of level 2 or below picked at random (on a synthetic coverage, away from its
+/// edge), at its first vertex (shared with the neighbours on a coverage).
+pub fn bench_edit(project: gridmap::model::Project, runs: usize) -> anyhow::Result<EditBench> {
+    let candidates = edit_candidates(&project);
+    anyhow::ensure!(
+        !candidates.is_empty(),
+        "bench-edit: no grid of level 2 or below with a ring to edit"
+    );
     let t0 = Instant::now();
     let doc = Document::new(project, None);
     let open_s = t0.elapsed().as_secs_f64();
@@ -168,37 +185,89 @@ pub fn bench_edit(cells: usize, runs: usize) -> anyhow::Result<(f64, Vec<EditBen
         times: BTreeMap::new(),
     };
     let mut rng = fastrand::Rng::with_seed(7);
+    let (mut sizes, mut refused) = (Vec::new(), 0);
     for run in 0..runs {
-        // A cell away from the map's edge (the cells C000001.. lie on a lattice).
-        let id = format!("C{:06}", 1 + (cells / 4) + rng.usize(..cells / 2));
-        let g = bench
-            .doc
-            .grid(&id)
-            .with_context(|| format!("bench-edit: no cell {id}"))?
-            .clone();
-        let ring = g.geometry.0[0].exterior().0.clone();
-        bench.drag(&ring, run)?;
-        bench.insert_and_delete_vertex(&ring)?;
-        bench.timed("record edit", |d| {
-            commit(
-                d,
-                edit::set_record(d, &id, "名称 / Name", |g| g.name.push('*')),
-            )
-        })?;
-        let env = gridmap::geom::envelope(&g.geometry).context("bench-edit: empty cell")?;
-        bench.split_and_merge(&id, env)?;
-        bench.delete_and_redraw(&id, env)?;
-        bench.undo_and_redo()?;
+        let id = &candidates[rng.usize(..candidates.len())];
+        let Some(g) = bench.doc.grid(id).cloned() else {
+            continue;
+        };
+        sizes.push(geo::CoordsIter::coords_count(&g.geometry));
+        match bench.round(&g, run) {
+            Ok(()) => {}
+            Err(e) if bench.doc.grid(id).is_some() => {
+                eprintln!("bench-edit: {id}: {e:#} (left out)");
+                refused += 1;
+            }
+            Err(e) => return Err(e),
+        }
     }
-    Ok((open_s, bench.rows()))
+    sizes.sort_unstable();
+    Ok(EditBench {
+        open_s,
+        vertices: (sizes[sizes.len() / 2], *sizes.last().unwrap_or(&0)),
+        refused,
+        rows: bench.rows(),
+    })
 }
 
-/// The opening time and the rows as a Markdown table.
-pub fn render_edit_bench(cells: usize, open_s: f64, rows: &[EditBenchRow]) -> String {
+/// The grids `bench-edit` edits: level 2 and below with a ring of at least 4 vertices;
+/// on a synthetic coverage (ids C000001..) the middle half, away from the map's edge.
+fn edit_candidates(project: &gridmap::model::Project) -> Vec<String> {
+    let ok: Vec<&gridmap::model::Grid> = project
+        .grids
+        .iter()
+        .filter(|g| g.level >= 2)
+        .filter(|g| {
+            g.geometry
+                .0
+                .first()
+                .is_some_and(|p| p.exterior().0.len() >= 5)
+        })
+        .collect();
+    let synthetic = ok.iter().all(|g| g.id.starts_with('C'));
+    let n = ok.len();
+    let range = if synthetic && n >= 8 {
+        n / 4..n * 3 / 4
+    } else {
+        0..n
+    };
+    ok[range].iter().map(|g| g.id.clone()).collect()
+}
+
+impl Bench {
+    /// One round of every kind of edit on grid `g`.
+    fn round(&mut self, g: &gridmap::model::Grid, run: usize) -> anyhow::Result<()> {
+        let id = g.id.as_str();
+        let ring = g.geometry.0[0].exterior().0.clone();
+        self.drag(&ring, run)?;
+        self.insert_and_delete_vertex(&ring)?;
+        self.timed("record edit", |d| {
+            commit(
+                d,
+                edit::set_record(d, id, "名称 / Name", |g| g.name.push('*')),
+            )
+        })?;
+        let env = gridmap::geom::envelope(&g.geometry).context("bench-edit: empty grid")?;
+        self.split_and_merge(id, env)?;
+        self.delete_and_redraw(g, env)?;
+        self.undo_and_redo()
+    }
+}
+
+/// The opening time, the grids' sizes and the rows as a Markdown table.
+pub fn render_edit_bench(title: &str, b: &EditBench) -> String {
     let mut s = format!(
-        "{cells} grids: document opened (audit and every derived structure) in {open_s:.2} s\n\n| edit | runs | median ms | p95 ms |\n|---|---|---|---|\n"
+        "{title}: document opened (audit and every derived structure) in {:.2} s; grids edited: {} vertices median, {} most\n",
+        b.open_s, b.vertices.0, b.vertices.1
     );
-    for r in rows {
+    if b.refused > 0 {
+        s.push_str(&format!(
+            "{} rounds refused by the project (left out)\n",
+            b.refused
+        ));
+    }
+    s.push_str("\n| edit | runs | median ms | p95 ms |\n|---|---|---|---|\n");
+    for r in &b.rows {
         s.push_str(&format!(
             "| {} | {} | {:.2} | {:.2} |\n",
             r.edit, r.runs, r.median_ms, r.p95_ms

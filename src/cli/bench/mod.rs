@@ -53,6 +53,13 @@ pub struct BenchEditArgs {
     /// Number of grids (Voronoi cells).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=2_000_000))]
     cells: u64,
+    /// Wiggly edges of up to this many vertices each (`gridmap synth --dense`): grids of
+    /// thousands of vertices, like boundaries traced along rivers.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..=20_000))]
+    dense: Option<u64>,
+    /// Edit this project (any file gridmap opens) instead of a synthetic coverage.
+    #[arg(long, conflicts_with_all = ["cells", "dense"])]
+    file: Option<PathBuf>,
     /// Edits of each kind.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     runs: u64,
@@ -60,9 +67,23 @@ pub struct BenchEditArgs {
 
 impl BenchEditArgs {
     pub fn run(self) -> anyhow::Result<i32> {
-        let (cells, runs) = (self.cells as usize, self.runs as usize);
-        let (open_s, rows) = edit::bench_edit(cells, runs)?;
-        print!("{}", edit::render_edit_bench(cells, open_s, &rows));
+        let runs = self.runs as usize;
+        let (title, project) = match (&self.file, self.dense) {
+            (Some(f), _) => (
+                f.display().to_string(),
+                gridmap::commands::load(std::slice::from_ref(f), &ReadOptions::default())?,
+            ),
+            (None, Some(n)) => (
+                format!("{} grids, edges of up to {n} vertices", self.cells),
+                gridmap::synth::synthetic_dense(self.cells as usize, 42, n as usize),
+            ),
+            (None, None) => (
+                format!("{} grids", self.cells),
+                gridmap::synth::synthetic_project(self.cells as usize, 42, 1),
+            ),
+        };
+        let run = edit::bench_edit(project, runs)?;
+        print!("{}", edit::render_edit_bench(&title, &run));
         Ok(0)
     }
 }
