@@ -243,3 +243,16 @@ fn a_vertex_dragged_onto_a_neighbours_edge_keeps_the_live_audit_fresh() {
         }
     }
 }
+
+/// Issue 25: grids of thousands of vertices (wiggly shared edges, like boundaries traced
+/// along rivers), where the indexes update only the vertices and edges an edit moved:
+/// after every edit, undo and redo each derived structure equals a fresh one and the live
+/// audit equals a full one.
+#[test]
+fn random_edits_on_a_dense_coverage() {
+    let mut p = gridmap::synth::synthetic_dense(40, 9, 250);
+    let most = p.grids.iter().map(|g| geo::CoordsIter::coords_count(&g.geometry)).max();
+    assert!(most.unwrap_or(0) > 1_000, "dense grids: {most:?} vertices");
+    gridmap::synth::plant_vertex_faults(&mut p, 3, 2);
+    random_sequences(&p, 300..304, 12);
+}

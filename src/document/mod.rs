@@ -316,10 +316,27 @@ impl Document {
     }
 
     /// Bring every derived structure up to date with `set`.
-    fn changed(&mut self, set: ChangeSet) {
+    /// The geometry the grids `t` replaces in place had before it (`forward`) or before
+    /// its undo, for the indexes that update only what moved; a grid whose id is not the
+    /// one indexed (an id used twice) is left out and indexed again whole.
+    fn old_shapes(&self, t: &Transaction, forward: bool) -> crate::edit::OldShapes {
+        t.grids()
+            .iter()
+            .filter_map(|c| {
+                let old = if forward { &c.before } else { &c.after };
+                let new = if forward { &c.after } else { &c.before };
+                let (old, new) = (old.as_ref()?, new.as_ref()?);
+                (old.id == new.id && self.ids.position(&old.id) == Some(c.pos))
+                    .then(|| (old.id.clone(), old.geometry.clone()))
+            })
+            .collect()
+    }
+
+    fn changed(&mut self, set: ChangeSet, old: &crate::edit::OldShapes) {
         if set.is_empty() {
             return;
         }
+        let mut clock = std::time::Instant::now();
         self.ids.update(&self.project, &set);
         for id in set.grids.keys() {
             if let Some(old) = self.envs.remove(id) {
@@ -330,7 +347,9 @@ impl Document {
                 self.envs.insert(id.clone(), e);
             }
         }
-        self.snap.update(&self.project, &self.ids, &set);
+        crate::timing::phase("document: ids and envelopes", &mut clock);
+        self.snap.update(&self.project, &self.ids, &set, old);
+        crate::timing::phase("document: snap index", &mut clock);
         for (id, how) in &set.grids {
             let key = self.keys.key(id);
             let old = self.slots.get_mut(key as usize).and_then(Option::take);
@@ -380,7 +399,9 @@ impl Document {
             }
             self.slots[key as usize] = slot;
         }
+        crate::timing::phase("document: slots, meshes, neighbours", &mut clock);
         self.auditor.update(&self.project, &self.ids, &set);
+        crate::timing::phase("document: audit", &mut clock);
         self.dirty = true;
         self.revision += 1;
         self.journal.push_back((self.revision, set));
@@ -405,13 +426,14 @@ impl Document {
         // catches any that did not), before a copy goes to the saver.
         t.snap(self.project.crs.precision());
         let copy = self.steps.is_some().then(|| t.clone());
+        let old = self.old_shapes(&t, true);
         let set = self.history.commit(&mut self.project, t)?;
         if let (Some(steps), Some(t)) = (self.steps.as_mut(), copy)
             && !set.is_empty()
         {
             steps.push((t, true));
         }
-        self.changed(set);
+        self.changed(set, &old);
         Ok(())
     }
 
@@ -461,10 +483,13 @@ impl Document {
         } else {
             self.history.last_undone()
         };
+        let old = taken
+            .map(|t| self.old_shapes(t, forward))
+            .unwrap_or_default();
         if let (Some(steps), Some(t)) = (self.steps.as_mut(), taken) {
             steps.push((t.clone(), forward));
         }
-        self.changed(set);
+        self.changed(set, &old);
         Ok(true)
     }
 

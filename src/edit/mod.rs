@@ -21,4 +21,4 @@ pub use ops::{
     move_vertex, new_id, reshape, set_feature, set_record, split,
 };
 pub use partition::{PartitionOptions, node_boundary, partition};
-pub use snap::{Snap, SnapIndex, SnapKind, trace};
+pub use snap::{OldShapes, Snap, SnapIndex, SnapKind, trace};

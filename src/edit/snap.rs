@@ -36,6 +36,11 @@ type EdgeItem = GeomWithData<Line<[f64; 2]>, u32>;
 /// The items of one owner and their envelope.
 type OwnerItems = (Vec<VertexItem>, Vec<EdgeItem>, Option<Rect<f64>>);
 
+/// The geometry grids had before a change replaced them in place, by id: the index then
+/// takes out and puts in only the vertices and edges that differ (a vertex dragged on a
+/// grid of 10,000 vertices moves two edges, not 10,000).
+pub type OldShapes = FxHashMap<String, geo::MultiPolygon<f64>>;
+
 /// The targets of one owner: vertex bits and edge bits, sorted.
 pub type OwnerContent = (Owner, Vec<(u64, u64)>, Vec<[u64; 4]>);
 
@@ -71,12 +76,7 @@ pub struct SnapIndex {
 
 /// The rings or lines of a feature, and their envelope.
 fn lines_of(project: &Project, ids: &IdIndex, owner: &Owner) -> Vec<Vec<Coord<f64>>> {
-    let rings = |mp: &geo::MultiPolygon<f64>| -> Vec<Vec<Coord<f64>>> {
-        mp.0.iter()
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .map(|r| r.0.clone())
-            .collect()
-    };
+    let rings = rings_of;
     match owner {
         Owner::Grid(id) => ids
             .get(project, id)
@@ -99,6 +99,45 @@ fn lines_of(project: &Project, ids: &IdIndex, owner: &Owner) -> Vec<Vec<Coord<f6
 
 fn finite(c: &Coord<f64>) -> bool {
     c.x.is_finite() && c.y.is_finite()
+}
+
+/// The rings of a multipolygon, as the index takes a grid's.
+fn rings_of(mp: &geo::MultiPolygon<f64>) -> Vec<Vec<Coord<f64>>> {
+    mp.0.iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .map(|r| r.0.clone())
+        .collect()
+}
+
+/// Take `old` out of `tree` and put `new` in, leaving the items both have (by `bits`,
+/// counted: a vertex twice in one owner is two items) where they are.
+fn swap_items<T, K>(tree: &mut RTree<T>, old: Vec<T>, new: Vec<T>, bits: impl Fn(&T) -> K)
+where
+    T: rstar::RTreeObject + PartialEq,
+    K: std::hash::Hash + Eq,
+{
+    let mut count: FxHashMap<K, usize> = FxHashMap::default();
+    for item in &old {
+        *count.entry(bits(item)).or_default() += 1;
+    }
+    let mut added = Vec::new();
+    for item in new {
+        match count.get_mut(&bits(&item)) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => added.push(item),
+        }
+    }
+    for item in old {
+        if let Some(n) = count.get_mut(&bits(&item))
+            && *n > 0
+        {
+            *n -= 1;
+            tree.remove(&item);
+        }
+    }
+    for item in added {
+        tree.insert(item);
+    }
 }
 
 fn items(key: u32, lines: &[Vec<Coord<f64>>]) -> OwnerItems {
@@ -182,7 +221,7 @@ impl SnapIndex {
     }
 
     /// Replace the items of the features `set` names with what the project has now.
-    pub fn update(&mut self, project: &Project, ids: &IdIndex, set: &ChangeSet) {
+    pub fn update(&mut self, project: &Project, ids: &IdIndex, set: &ChangeSet, old: &OldShapes) {
         let owners = set
             .grids
             .keys()
@@ -190,6 +229,18 @@ impl SnapIndex {
             .chain(set.boundary.iter().map(|id| Owner::Boundary(id.clone())))
             .chain(set.rivers.iter().map(|id| Owner::River(id.clone())));
         for o in owners {
+            if let Owner::Grid(id) = &o
+                && let Some(before) = old.get(id)
+                && let Some(&(key, _)) = self.owners.get(&o)
+            {
+                self.replace_items(
+                    o.clone(),
+                    key,
+                    &rings_of(before),
+                    &lines_of(project, ids, &o),
+                );
+                continue;
+            }
             if let Some((key, env)) = self.owners.remove(&o) {
                 let sel = || OwnedBy {
                     env: geom::aabb(env),
@@ -209,6 +260,39 @@ impl SnapIndex {
                     self.edges.insert(e);
                 }
                 self.owners.insert(o, (key, env));
+            }
+        }
+    }
+
+    /// Owner `o` (indexed under `key` from `before`) now has `after`: only the vertices and
+    /// edges that differ go out and in.
+    fn replace_items(
+        &mut self,
+        o: Owner,
+        key: u32,
+        before: &[Vec<Coord<f64>>],
+        after: &[Vec<Coord<f64>>],
+    ) {
+        let (ov, oe, _) = items(key, before);
+        let (nv, ne, env) = items(key, after);
+        swap_items(&mut self.vertices, ov, nv, |v| {
+            (v.geom()[0].to_bits(), v.geom()[1].to_bits())
+        });
+        swap_items(&mut self.edges, oe, ne, |e| {
+            let (a, b) = (e.geom().from, e.geom().to);
+            [
+                a[0].to_bits(),
+                a[1].to_bits(),
+                b[0].to_bits(),
+                b[1].to_bits(),
+            ]
+        });
+        match env {
+            Some(env) => {
+                self.owners.insert(o, (key, env));
+            }
+            None => {
+                self.owners.remove(&o);
             }
         }
     }
