@@ -251,7 +251,11 @@ fn a_vertex_dragged_onto_a_neighbours_edge_keeps_the_live_audit_fresh() {
 #[test]
 fn random_edits_on_a_dense_coverage() {
     let mut p = gridmap::synth::synthetic_dense(40, 9, 250);
-    let most = p.grids.iter().map(|g| geo::CoordsIter::coords_count(&g.geometry)).max();
+    let most = p
+        .grids
+        .iter()
+        .map(|g| geo::CoordsIter::coords_count(&g.geometry))
+        .max();
     assert!(most.unwrap_or(0) > 1_000, "dense grids: {most:?} vertices");
     gridmap::synth::plant_vertex_faults(&mut p, 3, 2);
     random_sequences(&p, 300..304, 12);

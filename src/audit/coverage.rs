@@ -28,25 +28,26 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-const UNKNOWN: u8 = 0;
-const MATCHED: u8 = 1;
-const INVALID: u8 = 2;
+pub(super) const UNKNOWN: u8 = 0;
+pub(super) const MATCHED: u8 = 1;
+pub(super) const INVALID: u8 = 2;
 /// More neighbours by envelope than this: the polygon lies in a stack, and its unmatched
 /// edges are taken as invalid (a coverage's polygons have tens).
-const NEIGHBOURS_AT_MOST: usize = 4096;
+pub(super) const NEIGHBOURS_AT_MOST: usize = 4096;
 /// Segments per section when filtering long rings by envelope.
-const SECTION: usize = 16;
+pub(super) const SECTION: usize = 16;
 
 /// One ring with its interior on the right (shell clockwise, hole counter-clockwise), as
 /// JTS's `CoverageRing`, without repeated or non-finite points.
-struct Ring {
-    pts: Vec<Coord<f64>>,
+#[derive(Clone)]
+pub(super) struct Ring {
+    pub(super) pts: Vec<Coord<f64>>,
     /// Envelope of each run of `SECTION` segments.
-    sections: Vec<Rect<f64>>,
+    pub(super) sections: Vec<Rect<f64>>,
 }
 
 impl Ring {
-    fn new(ls: &LineString<f64>, is_shell: bool) -> Option<Ring> {
+    pub(super) fn new(ls: &LineString<f64>, is_shell: bool) -> Option<Ring> {
         let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
         for &c in &ls.0 {
             if !(c.x.is_finite() && c.y.is_finite()) {
@@ -83,12 +84,12 @@ impl Ring {
         Some(Ring { pts, sections })
     }
 
-    fn nseg(&self) -> usize {
+    pub(super) fn nseg(&self) -> usize {
         self.pts.len() - 1
     }
 }
 
-fn seg_rect(a: Coord<f64>, b: Coord<f64>, d: f64) -> Rect<f64> {
+pub(super) fn seg_rect(a: Coord<f64>, b: Coord<f64>, d: f64) -> Rect<f64> {
     crate::geom::expand(Rect::new(a, b), d)
 }
 
@@ -327,7 +328,13 @@ fn check_target(
     }
 }
 
-fn is_invalid_interaction(t0: Coord<f64>, t1: Coord<f64>, adj: &Ring, k: usize, tol: f64) -> bool {
+pub(super) fn is_invalid_interaction(
+    t0: Coord<f64>,
+    t1: Coord<f64>,
+    adj: &Ring,
+    k: usize,
+    tol: f64,
+) -> bool {
     let (a0, a1) = (adj.pts[k], adj.pts[k + 1]);
     if a0 == a1 {
         return false;
@@ -519,7 +526,7 @@ fn is_nearly_parallel(
 }
 
 /// The runs of invalid segments of a ring as lines (JTS `CoverageRing.createInvalidLines`).
-fn invalid_lines(ring: &Ring, st: &[u8], out: &mut Vec<LineString<f64>>) {
+pub(super) fn invalid_lines(ring: &Ring, st: &[u8], out: &mut Vec<LineString<f64>>) {
     let n = st.len();
     if !st.contains(&INVALID) {
         return;
@@ -634,11 +641,25 @@ impl Auditor {
     }
 
     /// Update path: the usable grids near what changed, level by level, each checked with
-    /// all of its neighbours.
-    pub(super) fn check_coverage_near(&mut self, look: Look, work: &mut Work) {
+    /// all of its neighbours; for an edit made in place, only the segments in the window
+    /// of what it moved ([`super::window`]).
+    pub(super) fn check_coverage_near(
+        &mut self,
+        look: Look,
+        work: &mut Work,
+        window: Option<&super::window::Window>,
+    ) {
         let gw = self.config.gap_width;
         let levels: Vec<Level> = work.coverage.keys().copied().collect();
         for level in levels {
+            if let Some(w) = window {
+                let moved = w.moved.get(&level).map_or(&[][..], Vec::as_slice);
+                if let Some(edges) = self.window_edges(look, level, moved, &w.before) {
+                    let affected: BTreeSet<String> = edges.iter().map(|e| e.0.clone()).collect();
+                    self.check_level(level, look, &affected, edges, work);
+                    continue;
+                }
+            }
             let Some(tree) = self.trees.get(&level) else {
                 continue;
             };

@@ -22,6 +22,7 @@ mod rivers;
 mod store;
 mod tiling;
 mod validity;
+mod window;
 
 pub use coverage::{CoverageResult, validate_coverage};
 pub use finding::{Finding, Kind, Message, Severity};
@@ -324,6 +325,18 @@ impl Auditor {
     /// Check again what `set` names, after it was applied to `project` (`ids`: the
     /// project's id index, up to date).
     pub fn update(&mut self, project: &Project, ids: &IdIndex, set: &ChangeSet) {
+        self.update_in_place(project, ids, set, &Default::default());
+    }
+
+    /// [`Self::update`] knowing the shapes the grids replaced in place had before (`old`):
+    /// the coverage is then checked again only in the window of the segments that moved.
+    pub fn update_in_place(
+        &mut self,
+        project: &Project,
+        ids: &IdIndex,
+        set: &ChangeSet,
+        old: &crate::model::OldShapes,
+    ) {
         let config = AuditConfig::from_settings(&project.settings);
         let scheme = CodeScheme::from_settings(&project.settings);
         if config != self.config || scheme != self.scheme {
@@ -331,7 +344,7 @@ impl Auditor {
             *self = Auditor::new(project, config);
             return;
         }
-        self.apply_change(project, ids, set);
+        self.apply_change(project, ids, set, old);
     }
 
     /// The build path: every grid's state and indexes made at once in an empty auditor,
@@ -374,10 +387,17 @@ impl Auditor {
 
     /// The update path: the old states of the grids `set` names leave every index, their
     /// new ones come in, and each check runs again only near what moved.
-    fn apply_change(&mut self, project: &Project, ids: &IdIndex, set: &ChangeSet) {
+    fn apply_change(
+        &mut self,
+        project: &Project,
+        ids: &IdIndex,
+        set: &ChangeSet,
+        old: &crate::model::OldShapes,
+    ) {
         let mut clock = std::time::Instant::now();
         let look = Look { project, ids };
         let mut work = Work::default();
+        let window = window::Window::of(self, look, set, old);
         let old_levels: BTreeSet<Level> = self.levels.keys().copied().collect();
         let old_top = self.top();
         let changed: Vec<&str> = set.grids.keys().map(String::as_str).collect();
@@ -409,7 +429,8 @@ impl Auditor {
         self.update_tilings(project, set, &changed, old_top, &mut work);
         self.levels_changed(&old_levels, &mut work);
         crate::timing::phase("tiling edges", &mut clock);
-        self.check_coverage_near(look, &mut work);
+        let window = window.filter(|w| w.holds(self));
+        self.check_coverage_near(look, &mut work, window.as_ref());
         crate::timing::phase("coverage", &mut clock);
         let dirty = work.tilings.drain().collect();
         self.refresh_tilings(look, dirty, &mut work);

@@ -400,7 +400,8 @@ impl Document {
             self.slots[key as usize] = slot;
         }
         crate::timing::phase("document: slots, meshes, neighbours", &mut clock);
-        self.auditor.update(&self.project, &self.ids, &set);
+        self.auditor
+            .update_in_place(&self.project, &self.ids, &set, old);
         crate::timing::phase("document: audit", &mut clock);
         self.dirty = true;
         self.revision += 1;

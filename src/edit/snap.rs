@@ -36,10 +36,7 @@ type EdgeItem = GeomWithData<Line<[f64; 2]>, u32>;
 /// The items of one owner and their envelope.
 type OwnerItems = (Vec<VertexItem>, Vec<EdgeItem>, Option<Rect<f64>>);
 
-/// The geometry grids had before a change replaced them in place, by id: the index then
-/// takes out and puts in only the vertices and edges that differ (a vertex dragged on a
-/// grid of 10,000 vertices moves two edges, not 10,000).
-pub type OldShapes = FxHashMap<String, geo::MultiPolygon<f64>>;
+pub use crate::model::OldShapes;
 
 /// The targets of one owner: vertex bits and edge bits, sorted.
 pub type OwnerContent = (Owner, Vec<(u64, u64)>, Vec<[u64; 4]>);

@@ -179,3 +179,8 @@ impl ChangeSet {
         self.grid_counts.retain(|_, d| *d != 0);
     }
 }
+
+/// The geometry grids had before a change replaced them in place, by id: the snap index
+/// and the coverage check then update only what differs (a vertex dragged on a grid of
+/// 10,000 vertices moves two edges, not 10,000).
+pub type OldShapes = rustc_hash::FxHashMap<String, geo::MultiPolygon<f64>>;

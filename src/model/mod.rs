@@ -8,7 +8,7 @@ mod ids;
 mod precision;
 mod settings;
 
-pub use change::{ChangeSet, Feature, GridChange, Layer};
+pub use change::{ChangeSet, Feature, GridChange, Layer, OldShapes};
 pub use ids::IdIndex;
 pub use precision::Precision;
 pub use settings::{AuditSettings, CodeSchemeSettings, FieldMap, PrintSettings, ProjectSettings};

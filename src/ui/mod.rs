@@ -635,6 +635,10 @@ impl GridmapApp {
         let Some(cmd) = self.file_command(cmd) else {
             return;
         };
+        // Before the edit commands: Delete on a vertex under the pointer deletes the vertex.
+        let Some(cmd) = tools::key_command(self, cmd) else {
+            return;
+        };
         let Some(cmd) = self.edit_command(cmd) else {
             return;
         };
@@ -642,9 +646,6 @@ impl GridmapApp {
             return;
         };
         let Some(cmd) = self.state_command(cmd) else {
-            return;
-        };
-        let Some(cmd) = tools::key_command(self, cmd) else {
             return;
         };
         self.view_command(cmd);

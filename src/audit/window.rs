@@ -1,0 +1,331 @@
+//! The coverage check of an edit made in place, in the window of what it moved.
+//!
+//! A segment's coverage state (JTS `CoverageValidator`, see `coverage.rs`) depends only on
+//! what lies near it: the segments equal to it (matching), the neighbours' segments within
+//! the gap width (interaction), whether its ends lie inside a neighbour, and its successor
+//! along the ring (a vertex inside a neighbour marks the segment before it too). An edit
+//! that replaces a grid in place (a vertex dragged, inserted or deleted, a record changed)
+//! moves a few segments; every segment farther than the gap width from them, whose
+//! successor is too, keeps the state it had. Those states are taken from the grid's invalid
+//! edges before the edit and only the segments in the window are decided again, exactly as
+//! the whole check decides them: a grid of 10,000 vertices costs what its moved segments
+//! cost, not a check of it and its neighbours whole.
+
+use super::coverage::{
+    INVALID, NEIGHBOURS_AT_MOST, Ring, SECTION, UNKNOWN, invalid_lines, is_invalid_interaction,
+    seg_rect,
+};
+use super::{Auditor, Look};
+use crate::geom;
+use crate::model::{ChangeSet, Level, OldShapes};
+use geo::coordinate_position::CoordPos;
+use geo::{Coord, CoordinatePosition, MultiLineString, MultiPolygon, Rect};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// More moved segments than this: the edit is checked the whole way.
+const MOST_MOVED: usize = 512;
+
+/// Where an edit made in place moved segments, per level, and the invalid edges the grids
+/// it changed had before it.
+pub(super) struct Window {
+    /// The moved segments' envelopes (taken out or put in), per level.
+    pub(super) moved: FxHashMap<Level, Vec<Rect<f64>>>,
+    /// The grids changed, each with its invalid edges before the edit.
+    pub(super) before: FxHashMap<String, Option<MultiLineString<f64>>>,
+}
+
+/// An unordered segment, by its ends' bits (-0.0 taken as 0.0).
+type SegKey = [u64; 4];
+
+fn seg_key(a: Coord<f64>, b: Coord<f64>) -> SegKey {
+    let (p, q) = if geom::coord_cmp(a, b).is_le() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    [
+        (p.x + 0.0).to_bits(),
+        (p.y + 0.0).to_bits(),
+        (q.x + 0.0).to_bits(),
+        (q.y + 0.0).to_bits(),
+    ]
+}
+
+/// The segments of a multipolygon's rings as the coverage check sees them (no repeated
+/// or non-finite points, closed).
+fn segments(mp: &MultiPolygon<f64>) -> Vec<(Coord<f64>, Coord<f64>)> {
+    let mut out = Vec::new();
+    for p in &mp.0 {
+        for (k, r) in std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .enumerate()
+        {
+            if let Some(ring) = Ring::new(r, k == 0) {
+                out.extend(ring.pts.windows(2).map(|w| (w[0], w[1])));
+            }
+        }
+    }
+    out
+}
+
+impl Window {
+    /// The window of `set` when every grid it changes was replaced in place (its old shape
+    /// in `old`), stays at its level and was usable; None when the edit must be checked
+    /// the whole way (a grid added, removed, moved to another level, or many segments).
+    pub(super) fn of(
+        auditor: &Auditor,
+        look: Look,
+        set: &ChangeSet,
+        old: &OldShapes,
+    ) -> Option<Window> {
+        let mut moved: FxHashMap<Level, Vec<Rect<f64>>> = FxHashMap::default();
+        let mut before = FxHashMap::default();
+        let mut count = 0;
+        for id in set.grids.keys() {
+            let st = auditor.grids.get(id).filter(|s| s.usable)?;
+            let now = look.grid(id).filter(|g| g.level == st.level)?;
+            let was = old.get(id)?;
+            let mut diff: FxHashMap<SegKey, (i64, Coord<f64>, Coord<f64>)> = FxHashMap::default();
+            for (a, b) in segments(was) {
+                diff.entry(seg_key(a, b)).or_insert((0, a, b)).0 -= 1;
+            }
+            for (a, b) in segments(&now.geometry) {
+                diff.entry(seg_key(a, b)).or_insert((0, a, b)).0 += 1;
+            }
+            let rects = moved.entry(st.level).or_default();
+            for (n, a, b) in diff.into_values().filter(|d| d.0 != 0) {
+                count += n.unsigned_abs() as usize;
+                if count > MOST_MOVED {
+                    return None;
+                }
+                rects.push(Rect::new(a, b));
+            }
+            before.insert(id.clone(), auditor.raw_edges.get(id).cloned());
+        }
+        Some(Window { moved, before })
+    }
+
+    /// Whether the grids changed are still usable (checked after their new states are
+    /// in): a grid that became unusable leaves its level's tree, and the whole way is
+    /// taken.
+    pub(super) fn holds(&self, auditor: &Auditor) -> bool {
+        self.before
+            .keys()
+            .all(|id| auditor.grids.get(id).is_some_and(|s| s.usable))
+    }
+}
+
+/// The rings of the grids looked at, made once each.
+struct Rings<'a> {
+    look: Look<'a>,
+    made: FxHashMap<String, Vec<Ring>>,
+}
+
+impl<'a> Rings<'a> {
+    fn of(&mut self, id: &str) -> &[Ring] {
+        if !self.made.contains_key(id) {
+            let rings = self
+                .look
+                .grid(id)
+                .map(|g| rings_of(&g.geometry))
+                .unwrap_or_default();
+            self.made.insert(id.to_string(), rings);
+        }
+        &self.made[id]
+    }
+}
+
+/// A multipolygon's rings in the order the whole check takes them.
+fn rings_of(mp: &MultiPolygon<f64>) -> Vec<Ring> {
+    let mut out = Vec::new();
+    for p in &mp.0 {
+        if let Some(r) = Ring::new(p.exterior(), true) {
+            out.push(r);
+            out.extend(p.interiors().iter().filter_map(|h| Ring::new(h, false)));
+        }
+    }
+    out
+}
+
+/// The segments `k` of `ring` whose section meets `r`.
+fn near_segments(ring: &Ring, r: &Rect<f64>) -> impl Iterator<Item = usize> {
+    ring.sections
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| geom::rects_intersect(s, r))
+        .flat_map(move |(sec, _)| sec * SECTION..((sec + 1) * SECTION).min(ring.nseg()))
+}
+
+/// Deciding segments of the grids in a window, as the whole check decides them.
+struct Decide<'a, 'b> {
+    tree: &'b geom::IdTree,
+    rings: &'b mut Rings<'a>,
+    look: Look<'a>,
+    gap_width: f64,
+}
+
+impl Decide<'_, '_> {
+    /// A segment's state after matching and the neighbours' segments (before the
+    /// vertices inside a neighbour): INVALID, UNKNOWN, or anything else for matched.
+    fn pre(&mut self, t: &str, a: Coord<f64>, b: Coord<f64>) -> u8 {
+        let r = seg_rect(a, b, 0.0);
+        let (mut same, mut other) = (0, 0);
+        for id in geom::ids_in(self.tree, r) {
+            for ring in self.rings.of(id) {
+                for k in near_segments(ring, &r) {
+                    let (p, q) = (ring.pts[k], ring.pts[k + 1]);
+                    if p == a && q == b {
+                        same += 1;
+                    } else if p == b && q == a {
+                        other += 1;
+                    }
+                }
+            }
+        }
+        if same >= 2 {
+            return INVALID;
+        }
+        if other >= 1 {
+            return super::coverage::MATCHED;
+        }
+        if a == b {
+            return UNKNOWN;
+        }
+        let env = seg_rect(a, b, self.gap_width);
+        for id in geom::ids_in(self.tree, env) {
+            if id == t {
+                continue;
+            }
+            for ring in self.rings.of(id) {
+                for k in near_segments(ring, &env) {
+                    if is_invalid_interaction(a, b, ring, k, self.gap_width) {
+                        return INVALID;
+                    }
+                }
+            }
+        }
+        UNKNOWN
+    }
+
+    /// Whether `p` lies inside a neighbour of grid `t`.
+    fn inside(&self, t: &str, p: Coord<f64>) -> bool {
+        geom::ids_in(self.tree, Rect::new(p, p))
+            .into_iter()
+            .filter(|id| *id != t)
+            .filter_map(|id| self.look.grid(id))
+            .any(|g| g.geometry.coordinate_position(&p) == CoordPos::Inside)
+    }
+
+    /// Whether segment `i` of `ring` (of grid `t`) is invalid, as `check_target` decides
+    /// it: invalid before the vertex step; or unknown and its start vertex inside a
+    /// neighbour; or unknown and the next segment, unknown when its turn comes, starts
+    /// inside a neighbour (the first vertex's turn comes first and marks the last segment).
+    fn invalid(&mut self, t: &str, ring: &Ring, i: usize) -> bool {
+        let n = ring.nseg();
+        let pts = &ring.pts;
+        let pre_i = self.pre(t, pts[i], pts[i + 1]);
+        if pre_i != UNKNOWN {
+            return pre_i == INVALID;
+        }
+        // The first vertex's turn: inside, it marks the last segment if unknown.
+        let mut first = None;
+        let mut first_marks = |d: &mut Self| -> bool {
+            *first.get_or_insert_with(|| {
+                n > 1 && d.pre(t, pts[0], pts[1]) == UNKNOWN && d.inside(t, pts[0])
+            })
+        };
+        if i == n - 1 && n > 1 && first_marks(self) {
+            return true;
+        }
+        if self.inside(t, pts[i]) {
+            return true;
+        }
+        let j = i + 1;
+        if j < n {
+            let unknown_then =
+                self.pre(t, pts[j], pts[j + 1]) == UNKNOWN && !(j == n - 1 && first_marks(self));
+            if unknown_then && self.inside(t, pts[j]) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+impl Auditor {
+    /// The invalid edges of the grids of `level` near the moved segments `moved`: each
+    /// segment in the window decided again, every other one as it was. None when a grid
+    /// there lies in a stack (the whole check decides those its own way).
+    pub(super) fn window_edges(
+        &self,
+        look: Look,
+        level: Level,
+        moved: &[Rect<f64>],
+        before: &FxHashMap<String, Option<MultiLineString<f64>>>,
+    ) -> Option<Vec<(String, Option<MultiLineString<f64>>)>> {
+        let gw = self.config.gap_width;
+        let tree = self.trees.get(&level)?;
+        let window: Vec<Rect<f64>> = moved.iter().map(|r| geom::expand(*r, gw)).collect();
+        // The grids changed (their states went with the edit) and those in the window.
+        let mut affected: Vec<&str> = window
+            .iter()
+            .flat_map(|r| geom::ids_in(tree, *r))
+            .chain(
+                before
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|id| self.grids.get(*id).is_some_and(|s| s.level == level)),
+            )
+            .collect();
+        affected.sort_unstable();
+        affected.dedup();
+        let mut rings = Rings {
+            look,
+            made: FxHashMap::default(),
+        };
+        let mut out = Vec::with_capacity(affected.len());
+        for t in affected {
+            let env = self.grids.get(t).and_then(|s| s.env)?;
+            // A grid in a stack is decided the whole check's way.
+            geom::ids_in_capped(tree, geom::expand(env, gw), NEIGHBOURS_AT_MOST + 1)?;
+            let was: FxHashSet<SegKey> = match before.get(t) {
+                Some(b) => b.as_ref(),
+                None => self.raw_edges.get(t),
+            }
+            .into_iter()
+            .flat_map(|m| m.0.iter())
+            .flat_map(|l| l.0.windows(2).map(|w| seg_key(w[0], w[1])))
+            .collect();
+            let own = rings.of(t).to_vec();
+            let mut decide = Decide {
+                tree,
+                rings: &mut rings,
+                look,
+                gap_width: gw,
+            };
+            let mut lines = Vec::new();
+            for ring in &own {
+                let n = ring.nseg();
+                let near = |i: usize| {
+                    let r = seg_rect(ring.pts[i], ring.pts[i + 1], 0.0);
+                    window.iter().any(|w| geom::rects_intersect(w, &r))
+                };
+                let st: Vec<u8> = (0..n)
+                    .map(|i| {
+                        let again = near(i) || near((i + 1) % n) || (i == n - 1 && near(0));
+                        let bad = if again {
+                            decide.invalid(t, ring, i)
+                        } else {
+                            was.contains(&seg_key(ring.pts[i], ring.pts[i + 1]))
+                        };
+                        if bad { INVALID } else { UNKNOWN }
+                    })
+                    .collect();
+                invalid_lines(ring, &st, &mut lines);
+            }
+            let lines = (!lines.is_empty()).then_some(MultiLineString(lines));
+            out.push((t.to_string(), lines));
+        }
+        Some(out)
+    }
+}
