@@ -993,3 +993,61 @@ fn village_names_sit_inside_one_of_their_level3_grids() {
     }
     assert!(checked >= 15, "{checked} village names found");
 }
+
+/// Issue 25: the township map of 100,000 grids failed after 27 s (one SVG of more nodes
+/// than usvg takes). It prints: the grids drawn as a few paths (fills by colour, outlines
+/// by level, thin enough to show the grids), no label where none fits, the villages'
+/// staff that fit beside the map and a line saying how many more the ledger has; the
+/// village and board sheets of one grid print from the same project.
+#[test]
+fn a_township_of_100000_grids_prints() {
+    let p = gridmap::synth::synthetic_project(100_000, 7, 1);
+    let doc = print::compose(&p, &opts(Layout::Township)).unwrap();
+    assert_eq!(doc.pages.len(), 1);
+    let svg = &doc.pages[0].svg;
+    let paths = svg.matches("<path").count();
+    assert!(paths < 100, "{paths} paths for 100,000 grids");
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write_pdf(&doc, dir.path(), "town100k.pdf");
+    let text = pdftotext(&pdf);
+    assert!(
+        text.contains("synthetic town河长制网格化管理网格图"),
+        "title"
+    );
+    // Every village (level 2) is counted: those listed plus those the line names.
+    // Each listed village's row has its grid head's phone (the synthetic cells all have
+    // one); the map's labels have no phone.
+    let listed = text.matches("13900000000").count();
+    let more: usize = text
+        .split("另有 ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the line of villages not listed");
+    assert!(listed > 10, "{listed} villages listed");
+    assert_eq!(
+        listed + more,
+        100_000,
+        "{listed} listed + {more} not listed"
+    );
+    // The map is not ink: at 20 dpi the grids' fills show through their outlines.
+    let r = rasterise(&pdf, 20, 1);
+    let meta = &doc.pages[0].meta;
+    let c = to_page(
+        meta,
+        geo::Coord {
+            x: 500_000.0,
+            y: 2_800_000.0,
+        },
+    );
+    let px = r.at((c[0] / 25.4 * 20.0) as usize, (c[1] / 25.4 * 20.0) as usize);
+    let lum = px.iter().map(|&v| u32::from(v)).sum::<u32>() / 3;
+    assert!(lum > 120, "the map's middle is {px:?}, not ink");
+    // One grid's sheets.
+    for layout in [Layout::Village, Layout::Board] {
+        let mut o = opts(layout);
+        o.grid = Some("C050000".into());
+        let doc = print::compose(&p, &o).unwrap();
+        assert!(!print::to_pdf(&doc).unwrap().is_empty());
+    }
+}

@@ -483,8 +483,13 @@ fn staff_column(
             &format!(r#"fill="{INK}" stroke="{INK}" stroke-width="{}""#, 0.05 * u),
         );
         y += heading * text::line_height() + 1.5 * u;
-        // As large as 2.8 u, smaller when many villages must fit above the QR code.
+        // As large as 2.8 u, smaller when many villages must fit above the QR code; at the
+        // smallest size, the rows that fit and a line saying how many more the ledger has.
         let room = area[1] + area[3] - y - qr_side - 4.0 * u;
+        let row_h = |size: f64| size * text::line_height() + 1.6 * u;
+        let fit = ((room - row_h(1.4 * u)) / row_h(1.4 * u)).floor().max(2.0) as usize;
+        let more = rows.len().saturating_sub(fit);
+        rows.truncate(fit);
         let size =
             ((room / rows.len() as f64 - 1.6 * u) / text::line_height()).clamp(1.4 * u, 2.8 * u);
         y = table(
@@ -497,6 +502,17 @@ fn staff_column(
             true,
             style,
         ) + 3.0 * u;
+        if more > 0 {
+            svg.text(
+                x,
+                y,
+                size,
+                Align::Start,
+                &format!("另有 {more} 个村未列出，见网格台账。"),
+                &format!(r#"fill="{INK}""#),
+            );
+            y += size * text::line_height() + 2.0 * u;
+        }
     }
     if let Some(t) = town.filter(|_| qr) {
         let b = [

@@ -7,6 +7,7 @@ use super::svg::{Align, Svg};
 use super::{PageMeta, PlacedLabel, Show, text};
 use crate::model::Project;
 use geo::{Coord, MultiPolygon};
+use rustc_hash::FxHashMap;
 
 /// Pastel fills for colour prints; neighbours get different ones.
 pub const PALETTE: [&str; 8] = [
@@ -268,8 +269,10 @@ pub struct GridPaint {
     pub fill: Option<String>,
 }
 
-/// Outline of a grid by level: the township edge heaviest, villages, then level-3 grids.
-fn outline_attrs(level: u8, style: &Style, faded: bool) -> String {
+/// Outline of a grid by level: the township edge heaviest, villages, then level-3 grids;
+/// villages and grids no wider than `most` (millimetres) so that grids small on the page
+/// show as a fine net over their fills, not as ink.
+fn outline_attrs(level: u8, style: &Style, faded: bool, most: f64) -> String {
     let u = style.u;
     let colour = if faded { FADED_INK } else { INK };
     match level {
@@ -283,16 +286,63 @@ fn outline_attrs(level: u8, style: &Style, faded: bool) -> String {
         ),
         2 => format!(
             r#"fill="none" stroke="{colour}" stroke-width="{}""#,
-            0.5 * u
+            (0.5 * u).min(most)
         ),
         _ => format!(
             r#"fill="none" stroke="{colour}" stroke-width="{}""#,
-            0.18 * u
+            (0.18 * u).min(most)
         ),
     }
 }
 
-/// Fills, then outlines from the finest level up so heavier lines sit on top.
+/// The widest outline each level's grids take: a 25th of their median size on the page.
+fn outline_caps(frame: &Frame, project: &Project, paints: &[GridPaint]) -> FxHashMap<u8, f64> {
+    let mut sizes: FxHashMap<u8, Vec<f64>> = FxHashMap::default();
+    for p in paints {
+        let g = &project.grids[p.index];
+        sizes
+            .entry(g.level)
+            .or_default()
+            .push(crate::geom::area(&g.geometry).sqrt() * frame.k);
+    }
+    sizes
+        .into_iter()
+        .map(|(level, mut v)| {
+            v.sort_by(f64::total_cmp);
+            (level, v[v.len() / 2] / 25.0)
+        })
+        .collect()
+}
+
+/// Paths that share their attributes, drawn as one path each in the order each first
+/// appears.
+#[derive(Default)]
+struct Grouped {
+    order: Vec<(String, String)>,
+    at: FxHashMap<String, usize>,
+}
+
+impl Grouped {
+    fn add(&mut self, attrs: String, d: &str) {
+        let k = *self.at.entry(attrs.clone()).or_insert_with(|| {
+            self.order.push((attrs, String::new()));
+            self.order.len() - 1
+        });
+        self.order[k].1.push_str(d);
+    }
+
+    fn draw(self, svg: &mut Svg) {
+        for (attrs, d) in self.order {
+            svg.path(&d, &attrs);
+        }
+    }
+}
+
+/// Fills, then outlines from the finest level up so heavier lines sit on top. The grids
+/// of one fill are one path, and the outlines of one level another (each grid's rings
+/// turned so that the non-zero rule fills the grid and keeps its holes): a sheet of
+/// 100,000 grids is a handful of elements, not 200,000 (usvg takes at most a million
+/// per page).
 pub fn draw_grids(
     svg: &mut Svg,
     frame: &Frame,
@@ -301,22 +351,33 @@ pub fn draw_grids(
     style: &Style,
     faded: impl Fn(usize) -> bool,
 ) {
+    use geo::orient::{Direction, Orient};
+    let mut fills = Grouped::default();
     for p in paints {
         if let Some(fill) = &p.fill {
-            let d = frame.path(&project.grids[p.index].geometry);
-            svg.path(&d, &format!(r#"{fill} fill-rule="evenodd" stroke="none""#));
+            let mp = project.grids[p.index].geometry.orient(Direction::Default);
+            let attrs = format!(r#"{fill} fill-rule="nonzero" stroke="none""#);
+            fills.add(attrs, &frame.path(&mp));
         }
     }
+    fills.draw(svg);
     let mut order: Vec<&GridPaint> = paints.iter().collect();
     order.sort_by_key(|p| std::cmp::Reverse(project.grids[p.index].level));
+    let caps = outline_caps(frame, project, paints);
+    let mut outlines = Grouped::default();
     for p in order {
         let g = &project.grids[p.index];
-        let d = frame.path(&g.geometry);
-        svg.path(&d, &outline_attrs(g.level, style, faded(p.index)));
+        let most = caps.get(&g.level).copied().unwrap_or(f64::INFINITY);
+        let attrs = outline_attrs(g.level, style, faded(p.index), most);
+        outlines.add(attrs, &frame.path(&g.geometry));
     }
+    outlines.draw(svg);
     for b in &project.boundary {
         if frame.visible(&b.geometry) {
-            svg.path(&frame.path(&b.geometry), &outline_attrs(1, style, false));
+            svg.path(
+                &frame.path(&b.geometry),
+                &outline_attrs(1, style, false, f64::INFINITY),
+            );
         }
     }
 }
@@ -464,22 +525,32 @@ pub fn label_areas(
             _ => vec![&g.geometry],
         };
         areas.sort_by(|a, b| crate::geom::area(b).total_cmp(&crate::geom::area(a)));
-        // Each area's rings on the page and the label positions to try in it.
-        type Spot = (Vec<Vec<[f64; 2]>>, Vec<[f64; 2]>);
-        let spots: Vec<Spot> = areas
-            .iter()
-            .filter(|a| frame.visible(a))
-            .map(|a| {
-                let rings = frame.rings(a);
-                let cands = candidates(&rings, page_pole(frame, a));
-                (rings, cands)
-            })
-            .collect();
         let variants: Vec<&[Line]> = if l.droppable && l.lines.len() > 1 {
             vec![&l.lines[..], &l.lines[..1]]
         } else {
             vec![&l.lines[..]]
         };
+        // The smallest block tried: an area narrower or lower on the page holds no label
+        // (most grids of a township of 100,000 seen whole), and no spot is searched in it.
+        let least = variants.last().map_or((0.0, 0.0), |v| block_size(v, 0.5));
+        // Each area's rings on the page and the label positions to try in it.
+        type Spot = (Vec<Vec<[f64; 2]>>, Vec<[f64; 2]>);
+        let spots: Vec<Spot> = areas
+            .iter()
+            .filter(|a| frame.visible(a))
+            .map(|a| (frame.rings(a), a))
+            .filter(|(rings, _)| {
+                let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+                for p in rings.iter().flatten() {
+                    (x0, y0, x1, y1) = (x0.min(p[0]), y0.min(p[1]), x1.max(p[0]), y1.max(p[1]));
+                }
+                x1 - x0 >= least.0 && y1 - y0 >= least.1
+            })
+            .map(|(rings, a)| {
+                let cands = candidates(&rings, page_pole(frame, a));
+                (rings, cands)
+            })
+            .collect();
         let mut done = false;
         'search: for lines in &variants {
             for f in [1.0, 0.85, 0.7, 0.6, 0.5] {
@@ -1007,7 +1078,7 @@ pub fn legend(svg: &mut Svg, b: Bbox, entries: &[(Symbol, &str)], style: &Style)
             Symbol::Outline(level) => svg.line(
                 [sx, y + sh / 2.0],
                 [sx + sw, y + sh / 2.0],
-                &outline_attrs(level, style, false),
+                &outline_attrs(level, style, false, f64::INFINITY),
             ),
             Symbol::Fill(k) => svg.rect(
                 [sx, y, sw, sh],
@@ -1144,6 +1215,20 @@ pub fn inset(
         .map(|g| g.level)
         .filter(|l| *l > top)
         .min();
+    // One path per look (the highlighted grids filled): an inset of 100,000 grids is a
+    // few elements.
+    let mut paths = Grouped::default();
+    // The second level's lines no wider than a 25th of its grids' median size there.
+    let mut sizes: Vec<f64> = project
+        .grids
+        .iter()
+        .filter(|g| Some(g.level) == second)
+        .map(|g| crate::geom::area(&g.geometry).sqrt() * f.k)
+        .collect();
+    sizes.sort_by(f64::total_cmp);
+    let fine = sizes
+        .get(sizes.len() / 2)
+        .map_or(0.08 * u, |m| (0.08 * u).min(m / 25.0));
     for (i, g) in project.grids.iter().enumerate() {
         let hl = highlight.contains(&i);
         if g.level == top || Some(g.level) == second || hl {
@@ -1152,15 +1237,14 @@ pub fn inset(
             } else {
                 "none"
             };
-            svg.path(
-                &f.path(&g.geometry),
-                &format!(
-                    r#"fill="{fill}" stroke="{INK}" stroke-width="{}""#,
-                    if g.level == top { 0.25 * u } else { 0.08 * u }
-                ),
+            let attrs = format!(
+                r#"fill="{fill}" fill-rule="evenodd" stroke="{INK}" stroke-width="{}""#,
+                if g.level == top { 0.25 * u } else { fine }
             );
+            paths.add(attrs, &f.path(&g.geometry));
         }
     }
+    paths.draw(svg);
     if let Some(w) = shown
         && (w[0] > extent[0] || w[1] > extent[1] || w[2] < extent[2] || w[3] < extent[3])
     {
