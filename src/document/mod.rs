@@ -332,7 +332,7 @@ impl Document {
             .collect()
     }
 
-    fn changed(&mut self, set: ChangeSet, old: &crate::edit::OldShapes) {
+    fn changed(&mut self, set: ChangeSet, shapes: &crate::edit::OldShapes) {
         if set.is_empty() {
             return;
         }
@@ -348,7 +348,7 @@ impl Document {
             }
         }
         crate::timing::phase("document: ids and envelopes", &mut clock);
-        self.snap.update(&self.project, &self.ids, &set, old);
+        self.snap.update(&self.project, &self.ids, &set, shapes);
         crate::timing::phase("document: snap index", &mut clock);
         for (id, how) in &set.grids {
             let key = self.keys.key(id);
@@ -383,6 +383,11 @@ impl Document {
                     parent: g.parent.clone().filter(|p| !p.is_empty()),
                     mesh: o.mesh,
                 }),
+                (Some(g), Some(o)) if shapes.contains_key(id) && o.level == g.level => {
+                    self.neighbours
+                        .replace(key, g.level, &shapes[id], &g.geometry);
+                    Some(slot_of(g))
+                }
                 (Some(g), _) => {
                     let colour = self.neighbours.colour(key);
                     self.neighbours.remove(key);
@@ -401,7 +406,7 @@ impl Document {
         }
         crate::timing::phase("document: slots, meshes, neighbours", &mut clock);
         self.auditor
-            .update_in_place(&self.project, &self.ids, &set, old);
+            .update_in_place(&self.project, &self.ids, &set, shapes);
         crate::timing::phase("document: audit", &mut clock);
         self.dirty = true;
         self.revision += 1;

@@ -159,6 +159,10 @@ fn segments(key: u32, mp: &MultiPolygon<f64>) -> Vec<SegItem> {
         .collect()
 }
 
+fn xy(p: [f64; 2]) -> Coord<f64> {
+    Coord { x: p[0], y: p[1] }
+}
+
 fn midpoint(l: &Line<[f64; 2]>) -> [f64; 2] {
     [(l.from[0] + l.to[0]) / 2.0, (l.from[1] + l.to[1]) / 2.0]
 }
@@ -267,6 +271,142 @@ impl Neighbours {
             }
         }
         self.colour.remove(&key);
+    }
+
+    /// Grid `key` (placed at `level` with shape `before`) now has shape `after`, at the
+    /// same level: only the segments that differ go out of and into the tree, and only the
+    /// grids near them can gain or lose the grid as a neighbour (one that was near a
+    /// segment taken out stays a neighbour when any other segment still touches it). The
+    /// graph is the one [`Self::remove`] and [`Self::insert`] would give; the colour is
+    /// kept where it still fits.
+    pub fn replace(
+        &mut self,
+        key: u32,
+        level: u8,
+        before: &MultiPolygon<f64>,
+        after: &MultiPolygon<f64>,
+    ) {
+        let placed_at = self.placed.get(&key).map(|p| p.0);
+        let env = super::envelope(after).filter(|e| e.min().x.is_finite());
+        let (Some(env), Some(true)) = (env, placed_at.map(|l| l == level)) else {
+            let colour = self.colour(key);
+            self.remove(key);
+            self.insert(key, level, after, colour);
+            return;
+        };
+        let bits = |s: &SegItem| {
+            let (a, b) = (s.geom().from, s.geom().to);
+            [
+                a[0].to_bits(),
+                a[1].to_bits(),
+                b[0].to_bits(),
+                b[1].to_bits(),
+            ]
+        };
+        let mut count: FxHashMap<[u64; 4], i64> = FxHashMap::default();
+        let old = segments(key, before);
+        for s in &old {
+            *count.entry(bits(s)).or_default() -= 1;
+        }
+        let new = segments(key, after);
+        for s in &new {
+            *count.entry(bits(s)).or_default() += 1;
+        }
+        let mut gone = Vec::new();
+        for s in old {
+            if let Some(n) = count.get_mut(&bits(&s))
+                && *n < 0
+            {
+                *n += 1;
+                gone.push(s);
+            }
+        }
+        let mut came = Vec::new();
+        for s in new {
+            if let Some(n) = count.get_mut(&bits(&s))
+                && *n > 0
+            {
+                *n -= 1;
+                came.push(s);
+            }
+        }
+        let tree = self.trees.entry(level).or_default();
+        for s in &gone {
+            tree.remove(s);
+        }
+        for s in &came {
+            tree.insert(s.clone());
+        }
+        self.placed.insert(key, (level, env));
+        let near_gone: BTreeSet<u32> = gone
+            .iter()
+            .flat_map(|s| self.near_segment(level, key, s))
+            .collect();
+        let near_came: BTreeSet<u32> = came
+            .iter()
+            .flat_map(|s| self.near_segment(level, key, s))
+            .collect();
+        let before_adj = self.adj.get(&key).cloned().unwrap_or_default();
+        let mut after_adj = before_adj.clone();
+        after_adj.extend(near_came.iter().copied());
+        for j in near_gone.difference(&near_came) {
+            if before_adj.contains(j) && !self.touches(level, key, *j) {
+                after_adj.remove(j);
+            }
+        }
+        for j in before_adj.difference(&after_adj) {
+            if let Some(s) = self.adj.get_mut(j) {
+                s.remove(&key);
+            }
+        }
+        for j in after_adj.difference(&before_adj) {
+            self.adj.entry(*j).or_default().insert(key);
+        }
+        let changed = before_adj != after_adj;
+        self.adj.insert(key, after_adj);
+        if changed {
+            let colour = self.colour(key);
+            self.recolour(key, colour);
+        }
+    }
+
+    /// The other grids of `level` one of whose segments is near segment `s` of `key`
+    /// (either midpoint within the tolerance of the other segment).
+    fn near_segment(&self, level: u8, key: u32, s: &SegItem) -> Vec<u32> {
+        let Some(tree) = self.trees.get(&level) else {
+            return Vec::new();
+        };
+        let r = super::expand(seg_rect(s.geom()), self.tol);
+        let m = midpoint(s.geom());
+        let tol2 = self.tol * self.tol;
+        tree.locate_in_envelope_intersecting(&super::aabb(r))
+            .filter(|hit| hit.data != key)
+            .filter(|hit| {
+                let h = hit.geom();
+                let hm = midpoint(h);
+                super::seg_dist2(xy(m), xy(h.from), xy(h.to)) <= tol2
+                    || super::seg_dist2(xy(hm), xy(s.geom().from), xy(s.geom().to)) <= tol2
+            })
+            .map(|hit| hit.data)
+            .collect()
+    }
+
+    /// Whether any segment of `key` is near any of `j`'s, both of `level`.
+    fn touches(&self, level: u8, key: u32, j: u32) -> bool {
+        let (Some(tree), Some(ek), Some(ej)) = (
+            self.trees.get(&level),
+            self.placed.get(&key).map(|p| p.1),
+            self.placed.get(&j).map(|p| p.1),
+        ) else {
+            return false;
+        };
+        let both = super::expand(ek, self.tol);
+        if !super::rects_intersect(&both, &super::expand(ej, self.tol)) {
+            return false;
+        }
+        tree.locate_in_envelope_intersecting(&super::aabb(both))
+            .filter(|u| u.data == j)
+            .any(|u| self.near_segment(level, j, u).contains(&key))
     }
 
     /// Put grid `key` in with its shape: neighbours found both ways, and a colour that
