@@ -335,7 +335,7 @@ impl Neighbours {
             tree.remove(s);
         }
         for s in &came {
-            tree.insert(s.clone());
+            tree.insert(*s);
         }
         self.placed.insert(key, (level, env));
         let near_gone: BTreeSet<u32> = gone
