@@ -4,7 +4,8 @@
 #
 #   scripts/bench-report.sh [OUT.md] [STEP...]
 #
-# STEP: audit, print, edit-10k, edit-100k, canvas, db (default: all, in that order).
+# STEP: audit, print, edit-10k, edit-100k, edit-dense, canvas, db (default: all, in that
+# order).
 # CARGO names the cargo to call (default: cargo). The report is written to a temporary
 # file and moved into place only when every step succeeded.
 set -euo pipefail
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 out=${1:-docs/benchmarks.md}
 shift || true
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(audit print edit-10k edit-100k canvas db)
+[ ${#steps[@]} -gt 0 ] || steps=(audit print edit-10k edit-100k edit-dense canvas db)
 cargo=${CARGO:-cargo}
 make=${MAKE:-make}
 
@@ -36,6 +37,10 @@ run_step() {
         section "Editing, 100,000 grids" "gridmap bench-edit --cells 100000 --runs 10" \
             "as above, on 100,000 grids." \
             "$cargo" run --release --quiet -- bench-edit --cells 100000 --runs 10 ;;
+    edit-dense)
+        section "Editing dense grids" "gridmap bench-edit --cells 400 --dense 1500 --runs 5" \
+            "as above, on 400 grids whose shared edges are wiggly lines of up to 1,500 vertices (\`gridmap synth --dense\`), like boundaries traced along rivers: the grids edited have about 6,000 vertices each." \
+            "$cargo" run --release --quiet -- bench-edit --cells 400 --dense 1500 --runs 5 ;;
     canvas)
         section "The app's frames" "cargo bench --bench canvas" \
             "the app driven as a user drives it (egui_kittest): every frame runs the whole UI and egui's tessellation (the CPU side; the GPU draw is not included)." \
@@ -45,7 +50,7 @@ run_step() {
             "a throwaway PostgreSQL cluster on loopback, 20 townships of about 5,000 grids." \
             "$make" --no-print-directory -s bench-db ;;
     *)
-        echo "bench-report.sh: unknown step $1 (audit, print, edit-10k, edit-100k, canvas, db)" >&2
+        echo "bench-report.sh: unknown step $1 (audit, print, edit-10k, edit-100k, edit-dense, canvas, db)" >&2
         return 2 ;;
     esac
 }
