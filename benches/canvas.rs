@@ -1,5 +1,6 @@
 //! `cargo bench --bench canvas`: the app as a user drives it, on synthetic coverages of
-//! 10,000 and 100,000 grids. Each frame runs the whole app UI and egui's tessellation (the
+//! 10,000 and 100,000 grids and on 400 grids of about 7,000 vertices each (wiggly edges,
+//! `gridmap synth --dense 1500`). Each frame runs the whole app UI and egui's tessellation (the
 //! CPU side of a frame; the GPU draw is not included):
 //! - opening: the document (audit and every derived structure) to the first full frame;
 //! - panning and zooming at the full extent and zoomed in;
@@ -29,19 +30,34 @@ fn stats(mut v: Vec<f64>) -> (f64, f64) {
     (v[v.len() / 2], v[(v.len() * 95 / 100).min(v.len() - 1)])
 }
 
-fn row(what: &str, cells: usize, v: Vec<f64>) {
+fn row(what: &str, coverage: &str, v: Vec<f64>) {
     let n = v.len();
     let (median, p95) = stats(v);
-    println!("| {cells} grids | {what} | {n} | {median:.1} ms | {p95:.1} ms |");
+    println!("| {coverage} | {what} | {n} | {median:.1} ms | {p95:.1} ms |");
 }
 
-fn measure(cells: usize) {
+/// Measure on `cells` Voronoi cells; with `dense`, their edges wiggly lines of up to that
+/// many vertices (`gridmap synth --dense`), grids of thousands of vertices.
+fn measure(cells: usize, dense: Option<usize>) {
     // The coverage as a GeoPackage project file, opened from the File menu's typed path.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-data");
-    let file = dir.join(format!("synth-{cells}.gpkg"));
+    let (file, coverage) = match dense {
+        Some(n) => (
+            dir.join(format!("synth-{cells}-dense{n}.gpkg")),
+            format!("{cells} grids, edges of up to {n} vertices"),
+        ),
+        None => (
+            dir.join(format!("synth-{cells}.gpkg")),
+            format!("{cells} grids"),
+        ),
+    };
+    let coverage = coverage.as_str();
     if !file.exists() {
         let _ = std::fs::create_dir_all(&dir);
-        let project = gridmap::synth::synthetic_project(cells, 7, 1);
+        let project = match dense {
+            Some(n) => gridmap::synth::synthetic_dense(cells, 7, n),
+            None => gridmap::synth::synthetic_project(cells, 7, 1),
+        };
         gridmap::commands::export(&project, &file, &Default::default()).expect("export");
     }
     let mut h = Harness::builder()
@@ -59,7 +75,7 @@ fn measure(cells: usize) {
     let open = t.elapsed().as_secs_f64();
     assert_eq!(h.state().doc.project().grids.len(), cells + 1);
     println!(
-        "| {cells} grids | open a GeoPackage to the first full frame | 1 | {:.0} ms | |",
+        "| {coverage} | open a GeoPackage to the first full frame | 1 | {:.0} ms | |",
         open * 1e3
     );
     h.run_steps(3);
@@ -78,7 +94,7 @@ fn measure(cells: usize) {
         }
         times.push(frame(&mut h));
     }
-    row("pan/zoom, full extent", cells, times);
+    row("pan/zoom, full extent", coverage, times);
 
     // Zoomed in on the middle (about 300 grids on screen), panning.
     let centre = {
@@ -92,7 +108,7 @@ fn measure(cells: usize) {
         h.state_mut().view.pan(egui::vec2(9.0, -4.0));
         times.push(frame(&mut h));
     }
-    row("pan, zoomed in", cells, times);
+    row("pan, zoomed in", coverage, times);
 
     // A vertex drag through the document, each frame drawn.
     let id = {
@@ -133,7 +149,7 @@ fn measure(cells: usize) {
         at = to;
     }
     h.state_mut().doc.seal();
-    row("vertex drag frame (commit + frame)", cells, times);
+    row("vertex drag frame (commit + frame)", coverage, times);
 
     // Split the cell and undo, each with the next frame.
     let env = gridmap::geom::envelope(&h.state().doc.grid(&id).unwrap().geometry).unwrap();
@@ -163,15 +179,16 @@ fn measure(cells: usize) {
         frame(&mut h);
         undo.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    row("split (commit + frame)", cells, split);
-    row("undo (commit + frame)", cells, undo);
+    row("split (commit + frame)", coverage, split);
+    row("undo (commit + frame)", coverage, undo);
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     println!("| coverage | what | frames | median | 95th percentile |\n|---|---|---|---|---|");
-    measure(10_000);
+    measure(10_000, None);
     if !quick {
-        measure(100_000);
+        measure(100_000, None);
+        measure(400, Some(1500));
     }
 }
