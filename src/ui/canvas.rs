@@ -38,6 +38,68 @@ pub struct CanvasCache {
     neighbours: Option<Vec<MultiPolygon<f64>>>,
     /// The outlines of grids too small to outline one by one, drawn into a texture.
     net: Option<OutlineNet>,
+    /// Coarser fills of grids of many vertices, by key, at a zoom step.
+    coarse: FxHashMap<u32, CoarseFill>,
+}
+
+/// A grid's fill with the vertices closer than half a point at a zoom step left out, for
+/// grids of thousands of vertices seen small: what shows is the same to the pixel, at a
+/// fraction of the triangles. Made again when the zoom step changes; forgotten when the
+/// grid changes (the document's change journal).
+struct CoarseFill {
+    step: i32,
+    vertices: Vec<[f32; 2]>,
+    triangles: Vec<u32>,
+}
+
+/// Meshes of more vertices than this get a coarse fill where their grid is small on the
+/// screen.
+const COARSE_FROM: usize = 256;
+
+/// The zoom step of a scale (points per metre): powers of two.
+fn zoom_step(scale: f64) -> i32 {
+    scale.log2().floor() as i32
+}
+
+impl CoarseFill {
+    /// The polygons of `mp` (whose mesh is `gm`) without the vertices closer than half a
+    /// point at the finest scale of zoom step `step`, triangulated, relative to the
+    /// mesh's origin.
+    fn of(gm: &crate::document::GridMesh, mp: &MultiPolygon<f64>, step: i32) -> CoarseFill {
+        use geo::TriangulateEarcut;
+        let tol = 0.5 / 2f64.powi(step);
+        let thin = |ls: &LineString<f64>| {
+            let mut out: Vec<Coord<f64>> = Vec::new();
+            for (k, c) in ls.0.iter().enumerate() {
+                let far = out
+                    .last()
+                    .is_none_or(|q| (c.x - q.x).powi(2) + (c.y - q.y).powi(2) >= tol * tol);
+                if far || k + 1 == ls.0.len() {
+                    out.push(*c);
+                }
+            }
+            LineString(out)
+        };
+        let mut vertices = Vec::new();
+        let mut triangles = Vec::new();
+        for p in &mp.0 {
+            let poly =
+                geo::Polygon::new(thin(p.exterior()), p.interiors().iter().map(thin).collect());
+            let raw = poly.earcut_triangles_raw();
+            let base = vertices.len() as u32;
+            vertices.extend(
+                raw.vertices
+                    .iter()
+                    .map(|v| [(v[0] - gm.origin.x) as f32, (v[1] - gm.origin.y) as f32]),
+            );
+            triangles.extend(raw.triangle_indices.iter().map(|&i| base + i as u32));
+        }
+        CoarseFill {
+            step,
+            vertices,
+            triangles,
+        }
+    }
 }
 
 /// The outlines of every small grid rasterised once for a zoom level (one pixel wide), so a
@@ -74,6 +136,7 @@ impl CanvasCache {
                 for id in set.grids.keys() {
                     if let Some(k) = doc.key(id) {
                         self.labels.remove(&k);
+                        self.coarse.remove(&k);
                     }
                 }
                 if !set.reservoirs.is_empty() {
@@ -85,6 +148,7 @@ impl CanvasCache {
             }
             None => {
                 self.labels.clear();
+                self.coarse.clear();
                 self.reservoirs = None;
                 self.neighbours = None;
             }
@@ -104,8 +168,20 @@ fn level_visible(app: &GridmapApp, level: u8) -> bool {
         .unwrap_or(true)
 }
 
+/// A line on the screen, without the points closer than half a point to the last one kept
+/// (a boundary of thousands of vertices seen whole is a few hundred points; what shows is
+/// the same to the pixel). The last point is always kept.
 fn ring_points(app: &GridmapApp, ls: &LineString<f64>) -> Vec<Pos2> {
-    ls.0.iter().map(|&c| app.view.to_screen(c)).collect()
+    let mut out: Vec<Pos2> = Vec::with_capacity(ls.0.len().min(4096));
+    let n = ls.0.len();
+    for (k, &c) in ls.0.iter().enumerate() {
+        let p = app.view.to_screen(c);
+        match out.last() {
+            Some(last) if k + 1 < n && last.distance_sq(p) < 0.25 => {}
+            _ => out.push(p),
+        }
+    }
+    out
 }
 
 fn outline(app: &GridmapApp, painter: &egui::Painter, mp: &MultiPolygon<f64>, stroke: Stroke) {
@@ -139,11 +215,18 @@ const LABEL_MIN_PX: f64 = 60.0;
 
 /// Fill the leaf grids of visible levels from the document's meshes: one mesh, one
 /// transform from each grid's own origin to the screen.
-fn grid_fills(app: &GridmapApp, painter: &egui::Painter, visible: geo::Rect<f64>, alpha: f32) {
+fn grid_fills(
+    app: &GridmapApp,
+    cache: &mut CanvasCache,
+    painter: &egui::Painter,
+    visible: geo::Rect<f64>,
+    alpha: f32,
+) {
     let doc = &app.doc;
     let view = &app.view;
     let m = view.rect.center();
     let s = view.scale as f32;
+    let step = zoom_step(view.scale);
     let mut mesh = Mesh::default();
     for (key, slot) in doc.slots().iter().enumerate() {
         let Some(slot) = slot else { continue };
@@ -160,14 +243,32 @@ fn grid_fills(app: &GridmapApp, painter: &egui::Painter, visible: geo::Rect<f64>
         }
         let ox = m.x + ((gm.origin.x - view.center.x) * view.scale) as f32;
         let oy = m.y - ((gm.origin.y - view.center.y) * view.scale) as f32;
+        // A grid of many vertices small on the screen: its coarse fill at this zoom step.
+        let small = gm.envelope.width().max(gm.envelope.height()) * view.scale < 400.0;
+        let coarse = small && gm.vertices.len() > COARSE_FROM;
+        let (vertices, triangles) = match coarse.then(|| doc.grid(&slot.id)).flatten() {
+            Some(g) => {
+                let c = cache
+                    .coarse
+                    .entry(key as u32)
+                    .and_modify(|c| {
+                        if c.step != step {
+                            *c = CoarseFill::of(gm, &g.geometry, step);
+                        }
+                    })
+                    .or_insert_with(|| CoarseFill::of(gm, &g.geometry, step));
+                (c.vertices.as_slice(), c.triangles.as_slice())
+            }
+            _ => (gm.vertices.as_slice(), gm.triangles.as_slice()),
+        };
         let base = mesh.vertices.len() as u32;
         mesh.vertices
-            .extend(gm.vertices.iter().map(|v| egui::epaint::Vertex {
+            .extend(vertices.iter().map(|v| egui::epaint::Vertex {
                 pos: Pos2::new(ox + v[0] * s, oy - v[1] * s),
                 uv: egui::epaint::WHITE_UV,
                 color,
             }));
-        mesh.indices.extend(gm.triangles.iter().map(|i| base + i));
+        mesh.indices.extend(triangles.iter().map(|i| base + i));
     }
     painter.add(Shape::mesh(mesh));
 }
@@ -415,7 +516,13 @@ fn paint_grids(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
     let (painter, visible) = (paint.painter, paint.visible);
     // Over a background image the fills turn translucent so the scan shows through.
     let see_through = app.layers.background && !app.base.backgrounds.is_empty();
-    grid_fills(app, painter, visible, if see_through { 0.45 } else { 1.0 });
+    grid_fills(
+        app,
+        cache,
+        painter,
+        visible,
+        if see_through { 0.45 } else { 1.0 },
+    );
     outline_net(app, cache, paint.ctx, painter, visible);
     let min_width = OUTLINE_MIN_PX / app.view.scale;
     let mut wide: Vec<(u8, &str)> = app

@@ -145,3 +145,60 @@ fn a_palette_row_clicked_runs_its_command_and_map_keys_are_commands() {
     h.run_steps(2);
     assert_eq!(h.state().tool, gridmap::ui::Tool::Select);
 }
+
+/// Issue 25: grids of thousands of vertices seen whole are filled from a coarser mesh (the
+/// vertices closer than half a point left out): far fewer triangles, the same area to a
+/// fraction of a percent, and the fine mesh again when zoomed in close.
+#[test]
+fn dense_grids_seen_whole_are_filled_from_fewer_triangles_of_the_same_area() {
+    fn fill(h: &Harness<GridmapApp>) -> (usize, f64) {
+        // The grids' fills are one mesh, the largest the frame has.
+        let mut best = (0, 0.0);
+        for c in &h.output().shapes {
+            if let egui::Shape::Mesh(m) = &c.shape {
+                let area: f64 = m
+                    .indices
+                    .chunks_exact(3)
+                    .map(|t| {
+                        let [a, b, c] = [0, 1, 2].map(|k| m.vertices[t[k] as usize].pos);
+                        (((b.x - a.x) * (c.y - a.y) - (c.x - a.x) * (b.y - a.y)) / 2.0).abs()
+                            as f64
+                    })
+                    .sum();
+                if m.indices.len() / 3 > best.0 {
+                    best = (m.indices.len() / 3, area);
+                }
+            }
+        }
+        best
+    }
+    let p = gridmap::synth::synthetic_dense(30, 4, 600);
+    let leaves: Vec<&gridmap::model::Grid> = p.grids.iter().filter(|g| g.level == 2).collect();
+    let vertices: usize = leaves
+        .iter()
+        .map(|g| geo::CoordsIter::coords_count(&g.geometry))
+        .sum();
+    assert!(vertices > 30 * 1_000, "{vertices} vertices");
+    let area: f64 = leaves.iter().map(|g| gridmap::geom::area(&g.geometry)).sum();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, p, None));
+    h.run_steps(4);
+    let s = h.state().view.scale;
+    let (triangles, drawn) = fill(&h);
+    let expected = area * s * s;
+    assert!(
+        triangles * 3 < vertices,
+        "{triangles} triangles for {vertices} vertices seen whole"
+    );
+    assert!(
+        (drawn - expected).abs() < 0.005 * expected,
+        "filled {drawn:.0} px² of {expected:.0}"
+    );
+    // Close in, the fine mesh: about a triangle per vertex of what is on screen.
+    let c = h.state().view.rect.center();
+    h.state_mut().view.zoom_at(c, 16.0);
+    h.run_steps(2);
+    let (close, _) = fill(&h);
+    assert!(close > 0);
+}
