@@ -1470,6 +1470,9 @@ impl GridmapApp {
                 .map(|(c, _)| c)
                 .collect()
         });
+        // A command of two keys pressed together (+ and = on one key) runs once.
+        let mut cmds = cmds;
+        cmds.dedup();
         for c in cmds {
             self.execute(c);
         }

@@ -161,8 +161,7 @@ fn dense_grids_seen_whole_are_filled_from_fewer_triangles_of_the_same_area() {
                     .chunks_exact(3)
                     .map(|t| {
                         let [a, b, c] = [0, 1, 2].map(|k| m.vertices[t[k] as usize].pos);
-                        (((b.x - a.x) * (c.y - a.y) - (c.x - a.x) * (b.y - a.y)) / 2.0).abs()
-                            as f64
+                        (((b.x - a.x) * (c.y - a.y) - (c.x - a.x) * (b.y - a.y)) / 2.0).abs() as f64
                     })
                     .sum();
                 if m.indices.len() / 3 > best.0 {
@@ -179,7 +178,10 @@ fn dense_grids_seen_whole_are_filled_from_fewer_triangles_of_the_same_area() {
         .map(|g| geo::CoordsIter::coords_count(&g.geometry))
         .sum();
     assert!(vertices > 30 * 1_000, "{vertices} vertices");
-    let area: f64 = leaves.iter().map(|g| gridmap::geom::area(&g.geometry)).sum();
+    let area: f64 = leaves
+        .iter()
+        .map(|g| gridmap::geom::area(&g.geometry))
+        .sum();
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, p, None));
