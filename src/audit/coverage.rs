@@ -89,6 +89,19 @@ impl Ring {
     }
 }
 
+/// A multipolygon's rings as the check takes them: each shell, then its holes (none when
+/// the shell is degenerate).
+pub(super) fn rings_of(mp: &MultiPolygon<f64>) -> Vec<Ring> {
+    let mut out = Vec::new();
+    for p in &mp.0 {
+        if let Some(r) = Ring::new(p.exterior(), true) {
+            out.push(r);
+            out.extend(p.interiors().iter().filter_map(|h| Ring::new(h, false)));
+        }
+    }
+    out
+}
+
 pub(super) fn seg_rect(a: Coord<f64>, b: Coord<f64>, d: f64) -> Rect<f64> {
     crate::geom::expand(Rect::new(a, b), d)
 }
@@ -116,16 +129,7 @@ pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -
     for p in polys {
         let start = rings.len();
         if let Some(mp) = p {
-            for poly in &mp.0 {
-                if let Some(r) = Ring::new(poly.exterior(), true) {
-                    rings.push(r);
-                    for h in poly.interiors() {
-                        if let Some(r) = Ring::new(h, false) {
-                            rings.push(r);
-                        }
-                    }
-                }
-            }
+            rings.extend(rings_of(mp));
         }
         poly_rings.push(start..rings.len());
     }

@@ -13,7 +13,7 @@
 
 use super::coverage::{
     INVALID, NEIGHBOURS_AT_MOST, Ring, SECTION, UNKNOWN, invalid_lines, is_invalid_interaction,
-    seg_rect,
+    rings_of, seg_rect,
 };
 use super::{Auditor, Look};
 use crate::geom;
@@ -54,18 +54,10 @@ fn seg_key(a: Coord<f64>, b: Coord<f64>) -> SegKey {
 /// The segments of a multipolygon's rings as the coverage check sees them (no repeated
 /// or non-finite points, closed).
 fn segments(mp: &MultiPolygon<f64>) -> Vec<(Coord<f64>, Coord<f64>)> {
-    let mut out = Vec::new();
-    for p in &mp.0 {
-        for (k, r) in std::iter::once(p.exterior())
-            .chain(p.interiors())
-            .enumerate()
-        {
-            if let Some(ring) = Ring::new(r, k == 0) {
-                out.extend(ring.pts.windows(2).map(|w| (w[0], w[1])));
-            }
-        }
-    }
-    out
+    rings_of(mp)
+        .iter()
+        .flat_map(|r| r.pts.windows(2).map(|w| (w[0], w[1])))
+        .collect()
 }
 
 impl Window {
@@ -133,18 +125,6 @@ impl<'a> Rings<'a> {
         }
         &self.made[id]
     }
-}
-
-/// A multipolygon's rings in the order the whole check takes them.
-fn rings_of(mp: &MultiPolygon<f64>) -> Vec<Ring> {
-    let mut out = Vec::new();
-    for p in &mp.0 {
-        if let Some(r) = Ring::new(p.exterior(), true) {
-            out.push(r);
-            out.extend(p.interiors().iter().filter_map(|h| Ring::new(h, false)));
-        }
-    }
-    out
 }
 
 /// The segments `k` of `ring` whose section meets `r`.

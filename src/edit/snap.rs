@@ -113,26 +113,11 @@ where
     T: rstar::RTreeObject + PartialEq,
     K: std::hash::Hash + Eq,
 {
-    let mut count: FxHashMap<K, usize> = FxHashMap::default();
-    for item in &old {
-        *count.entry(bits(item)).or_default() += 1;
+    let (gone, came) = geom::changed_items(old, new, bits);
+    for item in &gone {
+        tree.remove(item);
     }
-    let mut added = Vec::new();
-    for item in new {
-        match count.get_mut(&bits(&item)) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => added.push(item),
-        }
-    }
-    for item in old {
-        if let Some(n) = count.get_mut(&bits(&item))
-            && *n > 0
-        {
-            *n -= 1;
-            tree.remove(&item);
-        }
-    }
-    for item in added {
+    for item in came {
         tree.insert(item);
     }
 }

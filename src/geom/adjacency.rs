@@ -303,33 +303,7 @@ impl Neighbours {
                 b[1].to_bits(),
             ]
         };
-        let mut count: FxHashMap<[u64; 4], i64> = FxHashMap::default();
-        let old = segments(key, before);
-        for s in &old {
-            *count.entry(bits(s)).or_default() -= 1;
-        }
-        let new = segments(key, after);
-        for s in &new {
-            *count.entry(bits(s)).or_default() += 1;
-        }
-        let mut gone = Vec::new();
-        for s in old {
-            if let Some(n) = count.get_mut(&bits(&s))
-                && *n < 0
-            {
-                *n += 1;
-                gone.push(s);
-            }
-        }
-        let mut came = Vec::new();
-        for s in new {
-            if let Some(n) = count.get_mut(&bits(&s))
-                && *n > 0
-            {
-                *n -= 1;
-                came.push(s);
-            }
-        }
+        let (gone, came) = super::changed_items(segments(key, before), segments(key, after), bits);
         let tree = self.trees.entry(level).or_default();
         for s in &gone {
             tree.remove(s);

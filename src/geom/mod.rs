@@ -164,6 +164,38 @@ pub fn ids_in(tree: &IdTree, r: Rect<f64>) -> Vec<&str> {
     v
 }
 
+/// What differs between two lists of index items, counted by `key` (an item twice in `old`
+/// and once in `new` went once): the items only `old` has and those only `new` has. An
+/// index changed in place takes out the first and puts in the second, leaving the rest.
+pub fn changed_items<T, K: std::hash::Hash + Eq>(
+    old: Vec<T>,
+    new: Vec<T>,
+    key: impl Fn(&T) -> K,
+) -> (Vec<T>, Vec<T>) {
+    let mut count: rustc_hash::FxHashMap<K, i64> = Default::default();
+    for item in &old {
+        *count.entry(key(item)).or_default() -= 1;
+    }
+    for item in &new {
+        *count.entry(key(item)).or_default() += 1;
+    }
+    let mut pick = |items: Vec<T>, sign: i64| -> Vec<T> {
+        items
+            .into_iter()
+            .filter(|item| match count.get_mut(&key(item)) {
+                Some(n) if *n * sign > 0 => {
+                    *n -= sign;
+                    true
+                }
+                _ => false,
+            })
+            .collect()
+    };
+    let gone = pick(old, -1);
+    let came = pick(new, 1);
+    (gone, came)
+}
+
 /// Ids in `tree` whose envelope meets `r`, sorted; None when there are more than `cap`
 /// (found without visiting the rest: a stack of copies costs the cap, not its size).
 pub fn ids_in_capped(tree: &IdTree, r: Rect<f64>, cap: usize) -> Option<Vec<&str>> {

@@ -135,16 +135,24 @@ pub fn box_inside(b: &Bbox, rings: &[Vec<[f64; 2]>]) -> bool {
             .any(|r| r.windows(2).any(|w| segment_hits_box(w[0], w[1], b)))
 }
 
+/// The box [x0, y0, x1, y1] around `rings` (inverted when they have no point).
+pub fn rings_bbox(rings: &[Vec<[f64; 2]>]) -> Bbox {
+    let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for p in rings.iter().flatten() {
+        b = [
+            b[0].min(p[0]),
+            b[1].min(p[1]),
+            b[2].max(p[0]),
+            b[3].max(p[1]),
+        ];
+    }
+    b
+}
+
 /// Candidate centres for a label inside `rings`, best first: the pole of inaccessibility,
 /// then points of a lattice over the area ordered by their distance from the boundary.
 pub fn candidates(rings: &[Vec<[f64; 2]>], pole: [f64; 2]) -> Vec<[f64; 2]> {
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for p in rings.iter().flatten() {
-        x0 = x0.min(p[0]);
-        y0 = y0.min(p[1]);
-        x1 = x1.max(p[0]);
-        y1 = y1.max(p[1]);
-    }
+    let [x0, y0, x1, y1] = rings_bbox(rings);
     let mut out = vec![(f64::INFINITY, pole)];
     const N: usize = 20;
     for i in 0..N {

@@ -5,7 +5,7 @@
 use super::labels::{Bbox, Placer, bbox_of, box_inside, candidates, clip_segment};
 use super::svg::{Align, Svg};
 use super::{PageMeta, PlacedLabel, Show, text};
-use crate::model::Project;
+use crate::model::{Grid, Project};
 use geo::{Coord, MultiPolygon};
 use rustc_hash::FxHashMap;
 
@@ -295,23 +295,28 @@ fn outline_attrs(level: u8, style: &Style, faded: bool, most: f64) -> String {
     }
 }
 
-/// The widest outline each level's grids take: a 25th of their median size on the page.
+/// The widest outline each level's grids take (see [`line_cap`]).
 fn outline_caps(frame: &Frame, project: &Project, paints: &[GridPaint]) -> FxHashMap<u8, f64> {
-    let mut sizes: FxHashMap<u8, Vec<f64>> = FxHashMap::default();
+    let mut by_level: FxHashMap<u8, Vec<&Grid>> = FxHashMap::default();
     for p in paints {
         let g = &project.grids[p.index];
-        sizes
-            .entry(g.level)
-            .or_default()
-            .push(crate::geom::area(&g.geometry).sqrt() * frame.k);
+        by_level.entry(g.level).or_default().push(g);
     }
-    sizes
+    by_level
         .into_iter()
-        .map(|(level, mut v)| {
-            v.sort_by(f64::total_cmp);
-            (level, v[v.len() / 2] / 25.0)
-        })
+        .filter_map(|(level, grids)| Some((level, line_cap(frame.k, grids)?)))
         .collect()
+}
+
+/// The widest line that leaves `grids` (at `k` millimetres per metre) readable: a 25th
+/// of their median size on the page; None for no grids.
+fn line_cap<'a>(k: f64, grids: impl IntoIterator<Item = &'a Grid>) -> Option<f64> {
+    let mut sizes: Vec<f64> = grids
+        .into_iter()
+        .map(|g| crate::geom::area(&g.geometry).sqrt() * k)
+        .collect();
+    sizes.sort_by(f64::total_cmp);
+    sizes.get(sizes.len() / 2).map(|m| m / 25.0)
 }
 
 /// Paths that share their attributes, drawn as one path each in the order each first
@@ -540,11 +545,8 @@ pub fn label_areas(
             .filter(|a| frame.visible(a))
             .map(|a| (frame.rings(a), a))
             .filter(|(rings, _)| {
-                let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-                for p in rings.iter().flatten() {
-                    (x0, y0, x1, y1) = (x0.min(p[0]), y0.min(p[1]), x1.max(p[0]), y1.max(p[1]));
-                }
-                x1 - x0 >= least.0 && y1 - y0 >= least.1
+                let b = super::labels::rings_bbox(rings);
+                b[2] - b[0] >= least.0 && b[3] - b[1] >= least.1
             })
             .map(|(rings, a)| {
                 let cands = candidates(&rings, page_pole(frame, a));
@@ -1218,17 +1220,9 @@ pub fn inset(
     // One path per look (the highlighted grids filled): an inset of 100,000 grids is a
     // few elements.
     let mut paths = Grouped::default();
-    // The second level's lines no wider than a 25th of its grids' median size there.
-    let mut sizes: Vec<f64> = project
-        .grids
-        .iter()
-        .filter(|g| Some(g.level) == second)
-        .map(|g| crate::geom::area(&g.geometry).sqrt() * f.k)
-        .collect();
-    sizes.sort_by(f64::total_cmp);
-    let fine = sizes
-        .get(sizes.len() / 2)
-        .map_or(0.08 * u, |m| (0.08 * u).min(m / 25.0));
+    // The second level's lines no wider than its grids leave readable there.
+    let second_grids = project.grids.iter().filter(|g| Some(g.level) == second);
+    let fine = line_cap(f.k, second_grids).map_or(0.08 * u, |m| (0.08 * u).min(m));
     for (i, g) in project.grids.iter().enumerate() {
         let hl = highlight.contains(&i);
         if g.level == top || Some(g.level) == second || hl {

@@ -12,28 +12,21 @@ use crate::geom;
 use crate::model::{Crs, Grid, Project, Staff};
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
-/// Insert `k - 1` evenly spaced vertices into every edge; shared edges get identical
-/// vertices because they are computed from the edge's endpoints in a fixed order.
-pub fn densify(mp: &MultiPolygon<f64>, k: usize) -> MultiPolygon<f64> {
-    if k <= 1 {
-        return mp.clone();
-    }
+/// Every edge of `mp` with inner vertices put in by `inner(p, q)`, which gets the edge's
+/// endpoints in a fixed order (`p` before `q` by coordinates) and gives the vertices from
+/// `p` to `q`: a shared edge gets the same vertices in both grids, whichever way round its
+/// rings run.
+fn reshape_edges(
+    mp: &MultiPolygon<f64>,
+    inner: impl Fn(Coord<f64>, Coord<f64>) -> Vec<Coord<f64>>,
+) -> MultiPolygon<f64> {
     let ring = |ls: &LineString<f64>| {
-        let mut out = Vec::with_capacity(ls.0.len() * k);
+        let mut out = Vec::with_capacity(ls.0.len());
         for w in ls.0.windows(2) {
             let (a, b) = (w[0], w[1]);
             out.push(a);
             let flip = geom::coord_cmp(a, b).is_gt();
-            let (p, q) = if flip { (b, a) } else { (a, b) };
-            let mut mids: Vec<Coord<f64>> = (1..k)
-                .map(|i| {
-                    let t = i as f64 / k as f64;
-                    Coord {
-                        x: p.x + (q.x - p.x) * t,
-                        y: p.y + (q.y - p.y) * t,
-                    }
-                })
-                .collect();
+            let mut mids = if flip { inner(b, a) } else { inner(a, b) };
             if flip {
                 mids.reverse();
             }
@@ -51,6 +44,25 @@ pub fn densify(mp: &MultiPolygon<f64>, k: usize) -> MultiPolygon<f64> {
     )
 }
 
+/// Insert `k - 1` evenly spaced vertices into every edge; shared edges get identical
+/// vertices because they are computed from the edge's endpoints in a fixed order.
+pub fn densify(mp: &MultiPolygon<f64>, k: usize) -> MultiPolygon<f64> {
+    if k <= 1 {
+        return mp.clone();
+    }
+    reshape_edges(mp, |p, q| {
+        (1..k)
+            .map(|i| {
+                let t = i as f64 / k as f64;
+                Coord {
+                    x: p.x + (q.x - p.x) * t,
+                    y: p.y + (q.y - p.y) * t,
+                }
+            })
+            .collect()
+    })
+}
+
 /// Replace every edge by a wiggly line of up to `n` vertices, like a boundary traced along a
 /// river bank or a field edge: a smooth meander and a little noise across the edge, tapered
 /// to nothing at its ends. Each edge is a function graph over its own axis (it never
@@ -61,28 +73,11 @@ pub fn wiggle(mp: &MultiPolygon<f64>, n: usize) -> MultiPolygon<f64> {
     if n <= 1 {
         return mp.clone();
     }
-    let ring = |ls: &LineString<f64>| {
-        let mut out = Vec::with_capacity(ls.0.len() * n);
-        for w in ls.0.windows(2) {
-            out.push(w[0]);
-            out.extend(wiggly_edge(w[0], w[1], n));
-        }
-        if let Some(&l) = ls.0.last() {
-            out.push(l);
-        }
-        LineString(out)
-    };
-    MultiPolygon(
-        mp.0.iter()
-            .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
-            .collect(),
-    )
+    reshape_edges(mp, |p, q| wiggly_edge(p, q, n))
 }
 
-/// The inner vertices of edge `a`-`b` made wiggly (see [`wiggle`]), from `a` to `b`.
-fn wiggly_edge(a: Coord<f64>, b: Coord<f64>, n: usize) -> Vec<Coord<f64>> {
-    let flip = geom::coord_cmp(a, b).is_gt();
-    let (p, q) = if flip { (b, a) } else { (a, b) };
+/// The inner vertices of edge `p`-`q` (in the fixed order) made wiggly (see [`wiggle`]).
+fn wiggly_edge(p: Coord<f64>, q: Coord<f64>, n: usize) -> Vec<Coord<f64>> {
     let (dx, dy) = (q.x - p.x, q.y - p.y);
     let len = dx.hypot(dy);
     let k = n.min((len / 0.05) as usize);
@@ -103,7 +98,7 @@ fn wiggly_edge(a: Coord<f64>, b: Coord<f64>, n: usize) -> Vec<Coord<f64>> {
     );
     let amp = 0.035 * len;
     let (nx, ny) = (-dy / len, dx / len);
-    let mut mids: Vec<Coord<f64>> = (1..k)
+    (1..k)
         .map(|i| {
             let t = i as f64 / k as f64;
             let taper = (std::f64::consts::PI * t).sin();
@@ -116,11 +111,7 @@ fn wiggly_edge(a: Coord<f64>, b: Coord<f64>, n: usize) -> Vec<Coord<f64>> {
                 y: p.y + dy * t + ny * off,
             }
         })
-        .collect();
-    if flip {
-        mids.reverse();
-    }
-    mids
+        .collect()
 }
 
 /// A synthetic coverage: one level-1 grid (id `T`) tiled by `cells` level-2 Voronoi cells

@@ -69,16 +69,12 @@ impl CoarseFill {
         use geo::TriangulateEarcut;
         let tol = 0.5 / 2f64.powi(step);
         let thin = |ls: &LineString<f64>| {
-            let mut out: Vec<Coord<f64>> = Vec::new();
-            for (k, c) in ls.0.iter().enumerate() {
-                let far = out
-                    .last()
-                    .is_none_or(|q| (c.x - q.x).powi(2) + (c.y - q.y).powi(2) >= tol * tol);
-                if far || k + 1 == ls.0.len() {
-                    out.push(*c);
-                }
-            }
-            LineString(out)
+            LineString(thinned(
+                ls.0.iter().copied(),
+                |q: Coord<f64>, c: Coord<f64>| {
+                    (c.x - q.x).powi(2) + (c.y - q.y).powi(2) < tol * tol
+                },
+            ))
         };
         let mut vertices = Vec::new();
         let mut triangles = Vec::new();
@@ -172,12 +168,18 @@ fn level_visible(app: &GridmapApp, level: u8) -> bool {
 /// (a boundary of thousands of vertices seen whole is a few hundred points; what shows is
 /// the same to the pixel). The last point is always kept.
 fn ring_points(app: &GridmapApp, ls: &LineString<f64>) -> Vec<Pos2> {
-    let mut out: Vec<Pos2> = Vec::with_capacity(ls.0.len().min(4096));
-    let n = ls.0.len();
-    for (k, &c) in ls.0.iter().enumerate() {
-        let p = app.view.to_screen(c);
+    let pts = ls.0.iter().map(|&c| app.view.to_screen(c));
+    thinned(pts, |a, b| a.distance_sq(b) < 0.25)
+}
+
+/// The points of a line without those `near` the last one kept; the last point is always
+/// kept, so a ring stays closed.
+fn thinned<P: Copy>(pts: impl ExactSizeIterator<Item = P>, near: impl Fn(P, P) -> bool) -> Vec<P> {
+    let n = pts.len();
+    let mut out: Vec<P> = Vec::with_capacity(n.min(4096));
+    for (k, p) in pts.enumerate() {
         match out.last() {
-            Some(last) if k + 1 < n && last.distance_sq(p) < 0.25 => {}
+            Some(&last) if k + 1 < n && near(last, p) => {}
             _ => out.push(p),
         }
     }
