@@ -10,6 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod audit;
 
 fn main() {
+    gridmap::process::small_pages();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-data");
     let quick = std::env::args().any(|a| a == "--quick");
     let sizes = audit::bench_sizes(quick);

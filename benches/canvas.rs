@@ -184,6 +184,7 @@ fn measure(cells: usize, dense: Option<usize>) {
 }
 
 fn main() {
+    gridmap::process::small_pages();
     let quick = std::env::args().any(|a| a == "--quick");
     println!("| coverage | what | frames | median | 95th percentile |\n|---|---|---|---|---|");
     measure(10_000, None);

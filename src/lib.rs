@@ -19,6 +19,7 @@ pub mod io;
 pub mod ledger;
 pub mod model;
 pub mod print;
+pub mod process;
 pub mod records;
 pub mod synth;
 pub mod timing;

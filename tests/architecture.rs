@@ -14,7 +14,7 @@ use std::path::Path;
 fn allowed(module: &str) -> Option<&'static [&'static str]> {
     Some(match module {
         // The binaries' command line reaches the library as `gridmap::`, never `crate::`.
-        "model" | "timing" | "error" | "cli" | "bin" => &[],
+        "model" | "timing" | "error" | "process" | "cli" | "bin" => &[],
         "geom" => &["model", "error"],
         "records" | "synth" => &["model", "geom", "error"],
         "edit" => &["model", "geom", "records", "timing", "error"],
@@ -468,7 +468,7 @@ fn only_the_shell_changes_the_document() {
     }
     for m in [
         "model", "geom", "records", "synth", "edit", "io", "audit", "print", "ledger", "document",
-        "commands", "county", "fuzzing", "cli", "bin", "timing", "error",
+        "commands", "county", "fuzzing", "cli", "bin", "timing", "error", "process",
     ] {
         let ok = allowed(m).unwrap_or_else(|| panic!("{m} has no rule"));
         assert!(!ok.contains(&"ui"), "{m} may not use the app");

@@ -1253,3 +1253,174 @@ fn mixed_geometry_files_and_data_outside_china() {
         "the audit runs and shows the skipped features"
     );
 }
+
+/// A GeoJSON of polygons (one ring each, in offsets of 1/1024 degree from `origin`) named
+/// by id, in longitude/latitude or in `crs` when given.
+fn rings_file(
+    path: &Path,
+    rings: &[(&str, Vec<(f64, f64)>)],
+    origin: (f64, f64),
+    crs: Option<&str>,
+) {
+    let features: Vec<serde_json::Value> = rings
+        .iter()
+        .map(|(id, ring)| {
+            let mut coords: Vec<[f64; 2]> = ring
+                .iter()
+                .map(|&(x, y)| [origin.0 + x / 1024.0, origin.1 + y / 1024.0])
+                .collect();
+            coords.push(coords[0]);
+            serde_json::json!({"type": "Feature", "properties": {"id": id, "name": id},
+                "geometry": {"type": "Polygon", "coordinates": [coords]}})
+        })
+        .collect();
+    let mut fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    if let Some(c) = crs {
+        fc["crs"] = serde_json::json!({"type": "name", "properties": {"name": c}});
+    }
+    std::fs::write(path, fc.to_string()).unwrap();
+}
+
+/// What GEOS (through GDAL's SQLite dialect) says of each feature's validity.
+fn geos_validity(path: &Path) -> String {
+    tool(
+        "ogrinfo",
+        &[
+            "-q",
+            "-dialect",
+            "SQLite",
+            "-sql",
+            "SELECT id, ST_IsValid(geometry) AS valid, ST_IsValidReason(geometry) AS reason FROM \"source\"",
+            s(path),
+        ],
+    )
+}
+
+#[test]
+fn validity_is_checked_where_the_data_was_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("source.geojson");
+    // Offsets in 1/1024 degree (exact in binary, so collinear is exactly collinear).
+    // "spike": a square whose top edge runs on past its corner and comes straight back (a
+    // zero-width spike along the parallel).
+    let spike = vec![(0.0, 0.0), (8.0, 0.0), (8.0, 8.0), (-5.0, 8.0), (0.0, 8.0)];
+    // "touch": a ring touching itself: its vertex (20, 0) lies inside its first edge.
+    let touch = vec![
+        (16.0, 0.0),
+        (24.0, 0.0),
+        (24.0, 8.0),
+        (20.0, 0.0),
+        (16.0, 8.0),
+    ];
+    // "clean": the square without the spike, for the area.
+    let clean = vec![(0.0, 16.0), (8.0, 16.0), (8.0, 24.0), (0.0, 24.0)];
+    let origin = (110.0, 30.0);
+    rings_file(
+        &src,
+        &[
+            ("spike", spike.clone()),
+            ("touch", touch.clone()),
+            ("clean", clean),
+        ],
+        origin,
+        None,
+    );
+    // GEOS calls both invalid where they were drawn.
+    let geos = geos_validity(&src);
+    for id in ["spike", "touch"] {
+        let at = geos.find(&format!("id (String) = {id}")).unwrap();
+        assert!(
+            geos[at..].contains("valid (Integer) = 0"),
+            "GEOS finds {id} invalid: {geos}"
+        );
+    }
+    let p = io::open(&[src.as_path()], &ReadOptions::default()).unwrap();
+    let working = p.crs;
+    let report = gridmap::audit(&p, &Default::default());
+    let finding = |id: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.kind == gridmap::Kind::InvalidGeometry && f.ids == vec![id.to_string()])
+            .unwrap_or_else(|| panic!("{id} has a validity finding: {:#?}", report.findings))
+    };
+    // The spike is named where it was (its tip) and taken out.
+    let tip = finding("spike");
+    assert_eq!(tip.severity, gridmap::Severity::Warning);
+    assert!(
+        tip.message.en.contains("spike") && tip.message.en.contains("109.9951172, 30.0078125"),
+        "{}",
+        tip.message.en
+    );
+    let grid = |id: &str| p.grids.iter().find(|g| g.id == id).unwrap();
+    let to_working = io::Reprojector::new(Crs::epsg(4326), working).unwrap();
+    let tip_at = to_working.point(Coord {
+        x: origin.0 - 5.0 / 1024.0,
+        y: origin.1 + 8.0 / 1024.0,
+    });
+    let marker = match &tip.geometry {
+        Some(geo::Geometry::Point(pt)) => pt.0,
+        g => panic!("the finding is marked at a point: {g:?}"),
+    };
+    assert!((marker.x - tip_at.x).abs() < 1e-3 && (marker.y - tip_at.y).abs() < 1e-3);
+    use geo::CoordsIter;
+    let nearest = grid("spike")
+        .geometry
+        .coords_iter()
+        .map(|c| ((c.x - tip_at.x).powi(2) + (c.y - tip_at.y).powi(2)).sqrt())
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        nearest > 100.0,
+        "the tip is gone: nearest vertex {nearest} m"
+    );
+    let (a, b) = (
+        gridmap::geom::area(&grid("spike").geometry),
+        gridmap::geom::area(&grid("clean").geometry),
+    );
+    assert!(
+        (a - b).abs() / b < 1e-3,
+        "the square keeps its area: {a} vs {b}"
+    );
+    // The ring touching itself is an error, whichever way the projection moved the vertex.
+    assert_eq!(finding("touch").severity, gridmap::Severity::Error);
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.ids == vec!["clean".to_string()] && f.kind == gridmap::Kind::InvalidGeometry),
+        "the clean square is valid"
+    );
+
+    // The fault this guards against: the same rings projected, then read in the working CRS
+    // where they were not drawn, pass the working-CRS check (the spike became a thin
+    // triangle, the touch came apart or crossed).
+    let projected = dir.path().join("projected.geojson");
+    let proj_ring = |ring: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        ring.iter()
+            .map(|&(x, y)| {
+                let c = to_working.point(Coord {
+                    x: origin.0 + x / 1024.0,
+                    y: origin.1 + y / 1024.0,
+                });
+                (c.x * 1024.0, c.y * 1024.0)
+            })
+            .collect()
+    };
+    rings_file(
+        &projected,
+        &[("spike", proj_ring(&spike)), ("touch", proj_ring(&touch))],
+        (0.0, 0.0),
+        Some(&working.urn()),
+    );
+    let q = io::open(&[projected.as_path()], &ReadOptions::default()).unwrap();
+    assert_eq!(q.crs, working);
+    let seen = gridmap::audit(&q, &Default::default());
+    assert!(
+        !seen
+            .findings
+            .iter()
+            .any(|f| f.kind == gridmap::Kind::InvalidGeometry && f.ids == vec!["spike".to_string()]),
+        "projected, the spike no longer shows: {:#?}",
+        seen.findings
+    );
+}

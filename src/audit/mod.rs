@@ -355,7 +355,7 @@ impl Auditor {
         let mut work = Work::default();
         let everything = ChangeSet::everything(project);
         let all: Vec<&str> = everything.grids.keys().map(String::as_str).collect();
-        let fresh = validity::fresh_states(look, &all);
+        let fresh = validity::fresh_states(look, &all, &FxHashMap::default());
         crate::timing::phase("validity", &mut clock);
         let mut bulk: BTreeMap<Level, Vec<IdItem>> = BTreeMap::new();
         for f in fresh {
@@ -401,13 +401,23 @@ impl Auditor {
         let old_levels: BTreeSet<Level> = self.levels.keys().copied().collect();
         let old_top = self.top();
         let changed: Vec<&str> = set.grids.keys().map(String::as_str).collect();
+        // Grids valid without a finding before the change, with the shape they had: their
+        // validity is decided near what moved (`geom::validity::still_clean`).
+        let clean: FxHashMap<&str, &geo::MultiPolygon<f64>> = changed
+            .iter()
+            .filter(|id| {
+                self.grids.get(**id).is_some_and(|s| s.usable)
+                    && self.store.get(&Source::Validity(id.to_string())).is_empty()
+            })
+            .filter_map(|id| old.get(*id).map(|mp| (*id, mp)))
+            .collect();
         for id in &changed {
             if let Some(old) = self.grids.remove(*id) {
                 self.forget(id, old, &mut work);
             }
         }
         crate::timing::phase("forget", &mut clock);
-        let fresh = validity::fresh_states(look, &changed);
+        let fresh = validity::fresh_states(look, &changed, &clean);
         crate::timing::phase("validity", &mut clock);
         self.clear_gone(look, &changed);
         for f in fresh {
@@ -431,7 +441,14 @@ impl Auditor {
         crate::timing::phase("tiling edges", &mut clock);
         let window = window.filter(|w| w.holds(self));
         self.check_coverage_near(look, &mut work, window.as_ref());
-        crate::timing::phase("coverage", &mut clock);
+        crate::timing::phase(
+            if window.is_some() {
+                "coverage (window)"
+            } else {
+                "coverage (whole)"
+            },
+            &mut clock,
+        );
         let dirty = work.tilings.drain().collect();
         self.refresh_tilings(look, dirty, &mut work);
         crate::timing::phase("gaps and tiling", &mut clock);
@@ -742,7 +759,7 @@ fn input_notes(project: &Project) -> Vec<Finding> {
         .input_notes
         .iter()
         .map(|n| {
-            Finding::new(
+            let f = Finding::new(
                 Kind::InvalidGeometry,
                 if n.fatal {
                     Severity::Error
@@ -752,7 +769,11 @@ fn input_notes(project: &Project) -> Vec<Finding> {
                 vec![n.feature_id.clone()],
                 n.zh.clone(),
                 n.en.clone(),
-            )
+            );
+            match n.at {
+                Some(c) => f.with_geometry(geo::Point(c)),
+                None => f,
+            }
         })
         .collect()
 }

@@ -174,6 +174,7 @@ fn run() -> anyhow::Result<i32> {
 
 /// Run the command line and end the process with its exit code.
 pub fn main() {
+    gridmap::process::small_pages();
     match run() {
         Ok(code) => std::process::exit(code),
         // The one place an error is reported: its chain said once in each language, exit

@@ -60,7 +60,7 @@ struct FindingOut<'a> {
 }
 
 impl<'a> FindingOut<'a> {
-    fn of(f: &'a Finding, w: &GeometryWriter, geometry: bool) -> Self {
+    fn of(f: &'a Finding, geometry: Value) -> Self {
         FindingOut {
             kind: f.kind.as_str(),
             severity: f.severity,
@@ -68,17 +68,14 @@ impl<'a> FindingOut<'a> {
             area_m2: f.area_m2,
             width_m: f.width_m,
             length_m: f.length_m,
-            geometry: match (&f.geometry, geometry) {
-                (Some(g), true) => w.geometry(g),
-                _ => Value::Null,
-            },
+            geometry,
             message: &f.message,
         }
     }
 }
 
-/// One finding as a JSON object (its geometry in WGS 84 through `w`, or null).
-pub fn finding_json(f: &Finding, w: &GeometryWriter) -> Value {
+/// One finding as a JSON object, with its `geometry` already converted (or null).
+pub fn finding_json(f: &Finding, geometry: Value) -> Value {
     let mut m = Map::new();
     m.insert("kind".into(), f.kind.as_str().into());
     m.insert(
@@ -95,18 +92,54 @@ pub fn finding_json(f: &Finding, w: &GeometryWriter) -> Value {
             m.insert(k.into(), json!(v));
         }
     }
-    m.insert(
-        "geometry".into(),
-        f.geometry
-            .as_ref()
-            .map(|g| w.geometry(g))
-            .unwrap_or(Value::Null),
-    );
+    m.insert("geometry".into(), geometry);
     m.insert(
         "message".into(),
         json!({"zh": f.message.zh, "en": f.message.en}),
     );
     Value::Object(m)
+}
+
+/// Write every finding of `report` in its order, `first` before the first and `between`
+/// before each other: their geometries go through PROJ in one call, then `one` (a
+/// finding and its converted geometry as text) runs on every core, a block of findings at
+/// a time so the text of a large report is never held whole.
+fn write_findings(
+    report: &Report,
+    w: &GeometryWriter,
+    geometry: bool,
+    (first, between): (&str, &str),
+    out: &mut dyn std::io::Write,
+    one: impl Fn(&Finding, Value) -> serde_json::Result<Vec<u8>> + Sync,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    const BLOCK: usize = 1 << 16;
+    const PIECE: usize = 1 << 11;
+    let shapes = w.convert_all(
+        report
+            .findings
+            .iter()
+            .map(|f| f.geometry.as_ref().filter(|_| geometry)),
+    );
+    for (b, block) in report.findings.chunks(BLOCK).enumerate() {
+        let pieces: Vec<serde_json::Result<Vec<u8>>> = block
+            .par_chunks(PIECE)
+            .enumerate()
+            .map(|(p, piece)| {
+                let mut text = Vec::new();
+                for (i, f) in piece.iter().enumerate() {
+                    let k = b * BLOCK + p * PIECE + i;
+                    text.extend_from_slice(if k == 0 { first } else { between }.as_bytes());
+                    text.extend(one(f, shapes.geometry(k))?);
+                }
+                Ok(text)
+            })
+            .collect();
+        for piece in pieces {
+            out.write_all(&piece?)?;
+        }
+    }
+    Ok(())
 }
 
 /// Render an audit report in the chosen format.
@@ -204,11 +237,9 @@ fn write_json(
         "infos": report.count(Severity::Info),
     });
     write!(out, "{{\n  \"summary\": {summary},\n  \"findings\": [")?;
-    for (k, f) in report.findings.iter().enumerate() {
-        let sep = if k == 0 { "" } else { "," };
-        write!(out, "{sep}\n    ")?;
-        serde_json::to_writer(&mut *out, &FindingOut::of(f, w, geometry))?;
-    }
+    write_findings(report, w, geometry, ("\n    ", ",\n    "), out, |f, g| {
+        serde_json::to_vec(&FindingOut::of(f, g))
+    })?;
     let end = if report.findings.is_empty() {
         ""
     } else {
@@ -226,14 +257,12 @@ fn write_geojson(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     write!(out, "{{\"type\":\"FeatureCollection\",\"features\":[")?;
-    for (k, f) in report.findings.iter().enumerate() {
-        let mut v = finding_json(f, w);
-        let shape = v
-            .as_object_mut()
-            .and_then(|m| m.remove("geometry"))
-            .filter(|_| geometry)
-            .unwrap_or(Value::Null);
-        let mut props = v.as_object().cloned().unwrap_or_default();
+    write_findings(report, w, geometry, ("", ","), out, |f, shape| {
+        let mut props = match finding_json(f, Value::Null) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        props.remove("geometry");
         let msg = props.remove("message").unwrap_or(Value::Null);
         props.insert("ids".into(), Value::String(f.ids.join(",")));
         props.insert(
@@ -244,10 +273,8 @@ fn write_geojson(
             "message_en".into(),
             msg.get("en").cloned().unwrap_or(Value::Null),
         );
-        let feature = json!({"type": "Feature", "properties": props, "geometry": shape});
-        let sep = if k == 0 { "" } else { "," };
-        write!(out, "{sep}{feature}")?;
-    }
+        serde_json::to_vec(&json!({"type": "Feature", "properties": props, "geometry": shape}))
+    })?;
     writeln!(out, "]}}")
 }
 

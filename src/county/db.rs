@@ -411,14 +411,14 @@ fn decode<T: Send>(
     f: impl Fn(&postgres::Row) -> Result<T, DbError> + Sync + Send,
 ) -> (Vec<T>, Vec<(String, InputNote)>) {
     use rayon::prelude::*;
-    let all: Vec<Result<T, (String, InputNote)>> = rows
+    let all: Vec<Result<T, Box<(String, InputNote)>>> = rows
         .par_iter()
         .map(|r| {
             f(r).map_err(|e| {
                 let township: String = r.try_get(0).unwrap_or_default();
                 let id: String = r.try_get(1).unwrap_or_default();
                 let (zh, en) = e.lines();
-                (
+                Box::new((
                     township,
                     InputNote {
                         feature_id: id,
@@ -426,8 +426,9 @@ fn decode<T: Send>(
                         zh,
                         en,
                         fatal: true,
+                        at: None,
                     },
-                )
+                ))
             })
         })
         .collect();
@@ -436,7 +437,7 @@ fn decode<T: Send>(
     for r in all {
         match r {
             Ok(v) => ok.push(v),
-            Err(n) => notes.push(n),
+            Err(n) => notes.push(*n),
         }
     }
     (ok, notes)
@@ -1327,6 +1328,7 @@ pub fn load_county(client: &mut Client) -> Result<Project, DbError> {
                 zh: format!("县级库中的要素无法使用：{e}"),
                 en: format!("a feature in the county database cannot be used: {e}"),
                 fatal: true,
+                at: None,
             });
         }
     }

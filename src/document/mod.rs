@@ -75,7 +75,7 @@ fn slot_of(g: &Grid) -> Slot {
         id: g.id.clone(),
         level: g.level,
         parent: g.parent.clone().filter(|p| !p.is_empty()),
-        mesh: GridMesh::of(&g.geometry),
+        mesh: GridMesh::of(&g.geometry).map(std::sync::Arc::new),
     }
 }
 

@@ -68,7 +68,8 @@ pub struct Slot {
     pub id: String,
     pub level: u8,
     pub parent: Option<String>,
-    pub mesh: Option<GridMesh>,
+    /// Shared, so a view can hand the meshes to a thread of its own.
+    pub mesh: Option<std::sync::Arc<GridMesh>>,
 }
 
 /// A small number per grid id, never reused while the document is open, so views keep

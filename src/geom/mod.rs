@@ -5,6 +5,7 @@ mod adjacency;
 mod mic;
 mod overlay;
 mod shapes;
+pub(crate) mod validity;
 mod voronoi;
 
 pub use adjacency::{BoundarySegment, Neighbours, boundary_segments, colouring, neighbours};
@@ -106,6 +107,14 @@ pub fn rects_intersect(a: &Rect<f64>, b: &Rect<f64>) -> bool {
         && b.min().x <= a.max().x
         && a.min().y <= b.max().y
         && b.min().y <= a.max().y
+}
+
+/// Whether `outer` holds all of `inner` (edges may touch).
+pub fn rect_contains(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
+    outer.min().x <= inner.min().x
+        && outer.min().y <= inner.min().y
+        && outer.max().x >= inner.max().x
+        && outer.max().y >= inner.max().y
 }
 
 /// The rings of a polygon with exterior counter-clockwise and holes clockwise (the

@@ -1,7 +1,8 @@
 //! CRS definitions in files: naming the EPSG code of a WKT (an ESRI `.prj`, a GeoPackage
 //! `gpkg_spatial_ref_sys` row) and writing the WKT of an EPSG code. PROJ does both from
 //! its embedded database; `proj_identify` is not wrapped by the `proj` crate, so this
-//! module calls it through `proj-sys` (the only unsafe code in gridmap).
+//! module calls it through `proj-sys` (the only unsafe code in gridmap besides one `prctl` at
+//! start-up in `src/process.rs`).
 
 use super::SourceCrs;
 use super::error::CrsError;

@@ -654,6 +654,7 @@ pub(crate) fn read_batch(
                 path.display()
             ),
             fatal: false,
+            at: None,
         });
     }
     let mut made = Assembly::new(&opts.fields, base);
@@ -708,6 +709,7 @@ fn frames_left_out(
                 path.display()
             ),
             fatal: false,
+            at: None,
         });
     }
     frames

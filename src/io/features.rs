@@ -16,7 +16,7 @@ use geo::{Coord, CoordsIter, LineString, MultiLineString, MultiPolygon, Point, P
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Layer {
     Boundary,
     Grid,
@@ -240,6 +240,7 @@ pub(crate) fn keep_finite(
             if gone { " and no usable geometry is left" } else { "" }
         ),
         fatal: gone,
+        at: None,
     });
 }
 
@@ -371,11 +372,25 @@ pub(crate) fn assemble(
         input_notes: notes,
         ..Default::default()
     };
+    let mut defects = Vec::new();
     for (b, source) in batches.into_iter().zip(&sources) {
         let rp =
             Reprojector::from_source(source, working).map_err(|e| cannot_transform(&b.path, &e))?;
         let mut pending = b.pending;
-        reproject(&mut pending, &rp, opts.gcj02 && source.is_geographic());
+        let gcj02 = opts.gcj02 && source.is_geographic();
+        if !rp.is_identity() || gcj02 {
+            let mut clock = std::time::Instant::now();
+            defects.extend(super::source_validity::check_source(
+                &b.path,
+                &mut pending,
+                &rp,
+                gcj02,
+                source.is_geographic(),
+                &mut project.input_notes,
+            ));
+            crate::timing::phase("validity in source coordinates", &mut clock);
+        }
+        reproject(&mut pending, &rp, gcj02);
         for p in &mut pending {
             keep_finite(
                 &b.path,
@@ -398,6 +413,7 @@ pub(crate) fn assemble(
     // Everything read lies on the working CRS's grid from here on (model::Precision).
     let precision = project.crs.precision();
     precision.snap_project(&mut project);
+    super::source_validity::hidden_defects(&mut project, defects);
     Ok(project)
 }
 
@@ -559,6 +575,7 @@ fn working_crs(
                     zh: format!("{}：{zh}：{}。", file0.display(), crs.describe()),
                     en: format!("{}: {en}: {}.", file0.display(), crs.describe()),
                     fatal: false,
+                    at: None,
                 });
             }
             crs
@@ -666,6 +683,7 @@ fn place_batch(
                     p.layer.name()
                 ),
                 fatal: false,
+                at: None,
             });
             continue;
         }

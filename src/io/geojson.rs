@@ -8,7 +8,8 @@ use super::SourceCrs;
 use super::coords::RawGeometry;
 use super::error::{ExportError, LoadError};
 use super::features::{
-    Batch, GeomRef, LAYERS, Layer, Pending, SETTINGS_KEY, assemble, feature_id, out_features,
+    Batch, GeomRef, LAYERS, Layer, Pending, SETTINGS_KEY, assemble, feature_id, for_each_coord_mut,
+    out_features,
 };
 use super::reproject::Reprojector;
 use crate::geom::ring_signed_area2;
@@ -202,6 +203,7 @@ fn read_one(
                 zh: format!("{}：要素 {feature_name} 的环没有闭合，已自动闭合。", path.display()),
                 en: format!("{}: feature {feature_name} has a ring that is not closed; it was closed automatically.", path.display()),
                 fatal: false,
+                at: None,
             });
         }
         pending.push(Pending {
@@ -359,10 +361,58 @@ impl GeometryWriter {
         self.out().geometry(g)
     }
 
+    /// Many geometries taken to the output CRS in one PROJ call (a call for each costs
+    /// more than the conversion), ready to be written as GeoJSON on any thread.
+    pub fn convert_all<'g>(
+        &self,
+        gs: impl Iterator<Item = Option<&'g geo::Geometry<f64>>>,
+    ) -> Converted {
+        let mut gs: Vec<Option<geo::Geometry<f64>>> = gs.map(|g| g.cloned()).collect();
+        if let Some(rp) = &self.rp {
+            let mut flat: Vec<Coord<f64>> = Vec::new();
+            for g in gs.iter_mut().flatten() {
+                for_each_coord_mut(g, &mut |c| flat.push(*c));
+            }
+            rp.apply(&mut flat);
+            let mut flat = flat.into_iter();
+            for g in gs.iter_mut().flatten() {
+                for_each_coord_mut(g, &mut |c| {
+                    if let Some(t) = flat.next() {
+                        *c = t;
+                    }
+                });
+            }
+        }
+        Converted {
+            gs,
+            scale: self.scale,
+        }
+    }
+
     /// The `crs` member to write, when the CRS is kept.
     pub fn crs_member(&self) -> Option<Value> {
         self.crs
             .map(|c| json!({"type": "name", "properties": {"name": c.urn()}}))
+    }
+}
+
+/// Geometries already in the output CRS ([`GeometryWriter::convert_all`]).
+pub struct Converted {
+    gs: Vec<Option<geo::Geometry<f64>>>,
+    scale: f64,
+}
+
+impl Converted {
+    /// The `k`th geometry as a GeoJSON geometry object (null for none).
+    pub fn geometry(&self, k: usize) -> Value {
+        match self.gs.get(k) {
+            Some(Some(g)) => Out {
+                rp: None,
+                scale: self.scale,
+            }
+            .geometry(g),
+            _ => Value::Null,
+        }
     }
 }
 

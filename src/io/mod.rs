@@ -15,6 +15,7 @@ pub mod kml;
 pub mod reproject;
 pub mod roster;
 pub mod shp;
+mod source_validity;
 pub mod table;
 pub mod tiles;
 pub mod worldfile;

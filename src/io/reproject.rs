@@ -62,6 +62,11 @@ impl Reprojector {
         }
     }
 
+    /// True when it leaves coordinates as they are (the same CRS on both sides).
+    pub fn is_identity(&self) -> bool {
+        self.proj.is_none()
+    }
+
     pub fn point(&self, c: Coord<f64>) -> Coord<f64> {
         let mut v = [c];
         self.apply(&mut v);

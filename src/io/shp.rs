@@ -484,6 +484,7 @@ pub(crate) fn read_batch(
                     },
                 ),
                 fatal: empty,
+                at: None,
             });
         }
         pending.push(Pending {

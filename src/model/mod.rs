@@ -78,8 +78,11 @@ pub struct InputNote {
     pub layer: &'static str,
     pub zh: String,
     pub en: String,
-    /// True when the feature's geometry could not be used at all.
+    /// True when the note is an error: the feature's geometry could not be used at all,
+    /// or it is invalid where it was drawn.
     pub fatal: bool,
+    /// Where on the map (working CRS), when the note is about one place.
+    pub at: Option<geo::Coord<f64>>,
 }
 
 /// One grid map project: all layers in one working CRS (metres).

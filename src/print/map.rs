@@ -759,16 +759,7 @@ pub fn water_obstacles(
             if !frame.visible(&r.geometry) {
                 continue;
             }
-            let rings = frame.rings(&r.geometry);
-            let mut e = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-            for p in rings.iter().flatten() {
-                e = [
-                    e[0].min(p[0]),
-                    e[1].min(p[1]),
-                    e[2].max(p[0]),
-                    e[3].max(p[1]),
-                ];
-            }
+            let e = super::labels::rings_bbox(&frame.rings(&r.geometry));
             placer.take(&[e]);
             let w = text::width(&r.name, size);
             let gap = placer.gap + 0.2 * style.u;

@@ -38,8 +38,36 @@ pub struct CanvasCache {
     neighbours: Option<Vec<MultiPolygon<f64>>>,
     /// The outlines of grids too small to outline one by one, drawn into a texture.
     net: Option<OutlineNet>,
+    net_job: Option<NetJob>,
     /// Coarser fills of grids of many vertices, by key, at a zoom step.
     coarse: FxHashMap<u32, CoarseFill>,
+    /// The fills as last made, for frames that pan or zoom within a step.
+    fills: Option<Fills>,
+    /// The outlines of the wide grids as last made, for frames that only pan, and the
+    /// document revision they were last made for.
+    outlines: Option<Outlines>,
+    outlines_seen: u64,
+}
+
+/// The outlines of the wide grids made for one zoom with a margin around the view.
+struct Outlines {
+    key: (u64, [bool; 4], f64, Color32),
+    covers: geo::Rect<f64>,
+    at: Coord<f64>,
+    screen: Pos2,
+    shapes: Vec<Shape>,
+}
+
+/// The grids' fills made for one zoom step, covering the view with a margin: a frame that
+/// pans or zooms within them moves and scales the mesh instead of making it again.
+struct Fills {
+    key: (u64, [bool; 4], u32, i32),
+    scale: f64,
+    covers: geo::Rect<f64>,
+    /// Where the world point `at` was on the screen when the mesh was made.
+    at: Coord<f64>,
+    screen: Pos2,
+    mesh: Arc<Mesh>,
 }
 
 /// A grid's fill with the vertices closer than half a point at a zoom step left out, for
@@ -101,14 +129,51 @@ impl CoarseFill {
 /// The outlines of every small grid rasterised once for a zoom level (one pixel wide), so a
 /// map of 100,000 grids seen whole shows its cells, and panning costs one textured quad.
 struct OutlineNet {
-    revision: u64,
-    scale: f64,
-    levels: [bool; 4],
-    /// World position of the texture's top left corner, and the area it covers.
+    key: NetKey,
+    place: NetPlace,
+    texture: egui::TextureHandle,
+}
+
+impl OutlineNet {
+    fn new(ctx: &egui::Context, key: NetKey, place: NetPlace, image: egui::ColorImage) -> Self {
+        let texture = ctx.load_texture("grid-outline-net", image, egui::TextureOptions::NEAREST);
+        OutlineNet {
+            key,
+            place,
+            texture,
+        }
+    }
+}
+
+/// Where a net's image lies: the world position of its top left corner, the area it
+/// covers, its size in pixels.
+#[derive(Clone, Copy)]
+struct NetPlace {
     origin: Coord<f64>,
     covers: geo::Rect<f64>,
     size: [usize; 2],
-    texture: egui::TextureHandle,
+}
+
+/// What a net was drawn for: the document's revision, the zoom and the visible levels.
+#[derive(Clone, Copy, PartialEq)]
+struct NetKey {
+    revision: u64,
+    scale: f64,
+    levels: [bool; 4],
+}
+
+/// What to rasterise: the meshes of the small grids, and where the image lies.
+struct NetPlan {
+    key: NetKey,
+    meshes: Vec<Arc<crate::document::GridMesh>>,
+    place: NetPlace,
+}
+
+/// A net being drawn on a thread of its own after a zoom or a pan past its margin, while
+/// the frames show the one before, scaled; it asks for a frame when it is done.
+struct NetJob {
+    key: NetKey,
+    done: std::sync::mpsc::Receiver<(NetPlace, egui::ColorImage)>,
 }
 
 /// The net is drawn while the whole map is at most this wide on screen (points); zoomed in
@@ -226,9 +291,32 @@ fn grid_fills(
 ) {
     let doc = &app.doc;
     let view = &app.view;
+    let step = zoom_step(view.scale);
+    let key = (doc.revision(), app.layers.levels, alpha.to_bits(), step);
+    let here = |at: Coord<f64>| view.to_screen(at);
+    if let Some(f) = cache
+        .fills
+        .as_ref()
+        .filter(|f| f.key == key && crate::geom::rect_contains(&f.covers, &visible))
+    {
+        let (to, k) = (here(f.at), (view.scale / f.scale) as f32);
+        let mesh = if to == f.screen && k == 1.0 {
+            f.mesh.clone()
+        } else {
+            let mut moved = (*f.mesh).clone();
+            for v in &mut moved.vertices {
+                v.pos = to + (v.pos - f.screen) * k;
+            }
+            Arc::new(moved)
+        };
+        painter.add(Shape::mesh(mesh));
+        return;
+    }
+    // Made for the view and a margin around it, for the frames that pan.
+    let covers = crate::geom::expand(visible, visible.width().max(visible.height()) * 0.25);
+    let visible = covers;
     let m = view.rect.center();
     let s = view.scale as f32;
-    let step = zoom_step(view.scale);
     let mut mesh = Mesh::default();
     for (key, slot) in doc.slots().iter().enumerate() {
         let Some(slot) = slot else { continue };
@@ -272,6 +360,16 @@ fn grid_fills(
             }));
         mesh.indices.extend(triangles.iter().map(|i| base + i));
     }
+    let mesh = Arc::new(mesh);
+    let at = view.center;
+    cache.fills = Some(Fills {
+        key,
+        scale: view.scale,
+        covers,
+        at,
+        screen: here(at),
+        mesh: mesh.clone(),
+    });
     painter.add(Shape::mesh(mesh));
 }
 
@@ -286,7 +384,11 @@ fn outline_net(
 ) {
     let doc = &app.doc;
     let scale = app.view.scale;
-    let levels = app.layers.levels;
+    let key = NetKey {
+        revision: doc.revision(),
+        scale,
+        levels: app.layers.levels,
+    };
     let Some(map) = doc.grids_extent() else {
         return;
     };
@@ -299,119 +401,166 @@ fn outline_net(
     let Some(shown) = crate::geom::rect_overlap(map, visible) else {
         return;
     };
-    let fresh = cache.net.as_ref().is_some_and(|n| {
-        n.revision == doc.revision()
-            && n.scale == scale
-            && n.levels == levels
-            && n.covers.min().x <= shown.min().x
-            && n.covers.min().y <= shown.min().y
-            && n.covers.max().x >= shown.max().x
-            && n.covers.max().y >= shown.max().y
-    });
+    let holds = |covers: &geo::Rect<f64>| crate::geom::rect_contains(covers, &shown);
+    // A net finished on its thread is taken when it is still what is wanted.
+    let finished = cache.net_job.as_ref().map(|job| job.done.try_recv());
+    if let Some(Err(std::sync::mpsc::TryRecvError::Disconnected)) = finished {
+        // Its thread ended without a net: another is started below.
+        cache.net_job = None;
+    }
+    if let (Some(job), Some(Ok((place, image)))) = (&cache.net_job, finished) {
+        if job.key == key && holds(&place.covers) {
+            cache.net = Some(OutlineNet::new(ctx, key, place, image));
+        }
+        cache.net_job = None;
+    }
+    let fresh = cache
+        .net
+        .as_ref()
+        .is_some_and(|n| n.key == key && holds(&n.place.covers));
     if !fresh {
-        cache.net = None;
-        let margin = visible.width().max(visible.height()) * 0.25;
-        let Some(extent) = crate::geom::rect_overlap(map, crate::geom::expand(visible, margin))
-        else {
-            return;
-        };
-        let (w, h) = (extent.width() * scale, extent.height() * scale);
-        let size = [w.ceil() as usize + 2, h.ceil() as usize + 2];
-        let origin = Coord {
-            x: extent.min().x - 1.0 / scale,
-            y: extent.max().y + 1.0 / scale,
-        };
-        let ink = Color32::from_rgba_unmultiplied(60, 60, 60, 150);
-        let min_width = OUTLINE_MIN_PX / scale;
-        let small: Vec<&crate::document::GridMesh> = doc
-            .slots()
-            .iter()
-            .flatten()
-            .filter(|s| level_visible(app, s.level) && !doc.has_children(&s.id))
-            .filter_map(|s| s.mesh.as_ref())
-            .filter(|m| {
-                crate::geom::rects_intersect(&m.envelope, &extent)
-                    && m.envelope.width().max(m.envelope.height()) <= min_width
-            })
-            .collect();
-        // Each thread draws its share of the grids into a bit per pixel; the shares are
-        // merged into the image.
-        let bits = {
-            use rayon::prelude::*;
-            let words = (size[0] * size[1]).div_ceil(64);
-            small
-                .par_chunks(4096)
-                .map(|chunk| {
-                    let mut b = vec![0u64; words];
-                    for m in chunk {
-                        let ox = (m.origin.x - origin.x) * scale;
-                        let oy = (origin.y - m.origin.y) * scale;
-                        let s = scale as f32;
-                        for ring in &m.rings {
-                            for seg in ring.windows(2) {
-                                let (x0, y0) =
-                                    (ox as f32 + seg[0][0] * s, oy as f32 - seg[0][1] * s);
-                                let (x1, y1) =
-                                    (ox as f32 + seg[1][0] * s, oy as f32 - seg[1][1] * s);
-                                // Step along the longer axis, one pixel at a time.
-                                let n = (x1 - x0).abs().max((y1 - y0).abs()).ceil().max(1.0) as i32;
-                                for k in 0..=n {
-                                    let t = k as f32 / n as f32;
-                                    let (x, y) = (
-                                        (x0 + (x1 - x0) * t).floor() as i64,
-                                        (y0 + (y1 - y0) * t).floor() as i64,
-                                    );
-                                    if x >= 0
-                                        && y >= 0
-                                        && (x as usize) < size[0]
-                                        && (y as usize) < size[1]
-                                    {
-                                        let i = y as usize * size[0] + x as usize;
-                                        b[i / 64] |= 1 << (i % 64);
-                                    }
+        // The same map drawn at another zoom or place: shown scaled until the new one is
+        // drawn off the frame. Anything else (an edit, other levels) is drawn now.
+        let stale = cache
+            .net
+            .as_ref()
+            .is_some_and(|n| n.key.revision == key.revision && n.key.levels == key.levels);
+        let running = cache.net_job.is_some();
+        if !stale {
+            cache.net = None;
+        }
+        if !(stale && running)
+            && let Some(plan) = net_plan(app, key, map, visible)
+        {
+            if stale {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let ctx = ctx.clone();
+                std::thread::spawn(move || {
+                    let image = rasterise(&plan);
+                    if tx.send((plan.place, image)).is_ok() {
+                        ctx.request_repaint();
+                    }
+                });
+                cache.net_job = Some(NetJob { key, done: rx });
+            } else {
+                let image = rasterise(&plan);
+                cache.net = Some(OutlineNet::new(ctx, key, plan.place, image));
+            }
+        }
+    }
+    if let Some(n) = &cache.net {
+        let (min, size) = (app.view.to_screen(n.place.origin), n.place.size);
+        let k = (scale / n.key.scale) as f32;
+        let rect =
+            egui::Rect::from_min_size(min, egui::vec2(size[0] as f32 * k, size[1] as f32 * k));
+        let uv = egui::Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+        painter.image(n.texture.id(), rect, uv, Color32::WHITE);
+    }
+}
+
+/// The net to draw for `key`: the small grids near what is visible, and the image's place.
+fn net_plan(
+    app: &GridmapApp,
+    key: NetKey,
+    map: geo::Rect<f64>,
+    visible: geo::Rect<f64>,
+) -> Option<NetPlan> {
+    let scale = key.scale;
+    let margin = visible.width().max(visible.height()) * 0.25;
+    let extent = crate::geom::rect_overlap(map, crate::geom::expand(visible, margin))?;
+    let (w, h) = (extent.width() * scale, extent.height() * scale);
+    let size = [w.ceil() as usize + 2, h.ceil() as usize + 2];
+    let origin = Coord {
+        x: extent.min().x - 1.0 / scale,
+        y: extent.max().y + 1.0 / scale,
+    };
+    let doc = &app.doc;
+    let min_width = OUTLINE_MIN_PX / scale;
+    let meshes = doc
+        .slots()
+        .iter()
+        .flatten()
+        .filter(|s| level_visible(app, s.level) && !doc.has_children(&s.id))
+        .filter_map(|s| s.mesh.clone())
+        .filter(|m| {
+            crate::geom::rects_intersect(&m.envelope, &extent)
+                && m.envelope.width().max(m.envelope.height()) <= min_width
+        })
+        .collect();
+    Some(NetPlan {
+        key,
+        meshes,
+        place: NetPlace {
+            origin,
+            covers: extent,
+            size,
+        },
+    })
+}
+
+/// The outlines of a plan's meshes, one pixel wide, as an image.
+fn rasterise(plan: &NetPlan) -> egui::ColorImage {
+    let (size, origin, scale) = (plan.place.size, plan.place.origin, plan.key.scale);
+    let ink = Color32::from_rgba_unmultiplied(60, 60, 60, 150);
+    // Each thread draws its share of the grids into a bit per pixel; the shares are
+    // merged into the image.
+    let bits = {
+        use rayon::prelude::*;
+        let words = (size[0] * size[1]).div_ceil(64);
+        plan.meshes
+            .par_chunks(4096)
+            .map(|chunk| {
+                let mut b = vec![0u64; words];
+                for m in chunk {
+                    let ox = (m.origin.x - origin.x) * scale;
+                    let oy = (origin.y - m.origin.y) * scale;
+                    let s = scale as f32;
+                    for ring in &m.rings {
+                        for seg in ring.windows(2) {
+                            let (x0, y0) = (ox as f32 + seg[0][0] * s, oy as f32 - seg[0][1] * s);
+                            let (x1, y1) = (ox as f32 + seg[1][0] * s, oy as f32 - seg[1][1] * s);
+                            // Step along the longer axis, one pixel at a time.
+                            let n = (x1 - x0).abs().max((y1 - y0).abs()).ceil().max(1.0) as i32;
+                            for k in 0..=n {
+                                let t = k as f32 / n as f32;
+                                let (x, y) = (
+                                    (x0 + (x1 - x0) * t).floor() as i64,
+                                    (y0 + (y1 - y0) * t).floor() as i64,
+                                );
+                                if x >= 0
+                                    && y >= 0
+                                    && (x as usize) < size[0]
+                                    && (y as usize) < size[1]
+                                {
+                                    let i = y as usize * size[0] + x as usize;
+                                    b[i / 64] |= 1 << (i % 64);
                                 }
                             }
                         }
                     }
-                    b
-                })
-                .reduce(
-                    || vec![0u64; words],
-                    |mut a, b| {
-                        for (x, y) in a.iter_mut().zip(b) {
-                            *x |= y;
-                        }
-                        a
-                    },
-                )
-        };
-        let pixels: Vec<Color32> = (0..size[0] * size[1])
-            .map(|i| {
-                if bits[i / 64] & (1 << (i % 64)) != 0 {
-                    ink
-                } else {
-                    Color32::TRANSPARENT
                 }
+                b
             })
-            .collect();
-        let image = egui::ColorImage::new(size, pixels);
-        let texture = ctx.load_texture("grid-outline-net", image, egui::TextureOptions::NEAREST);
-        cache.net = Some(OutlineNet {
-            revision: doc.revision(),
-            scale,
-            levels,
-            origin,
-            covers: extent,
-            size,
-            texture,
-        });
-    }
-    if let Some(n) = &cache.net {
-        let min = app.view.to_screen(n.origin);
-        let rect = egui::Rect::from_min_size(min, egui::vec2(n.size[0] as f32, n.size[1] as f32));
-        let uv = egui::Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
-        painter.image(n.texture.id(), rect, uv, Color32::WHITE);
-    }
+            .reduce(
+                || vec![0u64; words],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        *x |= y;
+                    }
+                    a
+                },
+            )
+    };
+    let pixels: Vec<Color32> = (0..size[0] * size[1])
+        .map(|i| {
+            if bits[i / 64] & (1 << (i % 64)) != 0 {
+                ink
+            } else {
+                Color32::TRANSPARENT
+            }
+        })
+        .collect();
+    egui::ColorImage::new(size, pixels)
 }
 
 /// The label point of grid `key`: a point inside it, found once and kept.
@@ -518,6 +667,7 @@ fn paint_grids(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
     let (painter, visible) = (paint.painter, paint.visible);
     // Over a background image the fills turn translucent so the scan shows through.
     let see_through = app.layers.background && !app.base.backgrounds.is_empty();
+    let mut clock = std::time::Instant::now();
     grid_fills(
         app,
         cache,
@@ -525,7 +675,50 @@ fn paint_grids(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
         visible,
         if see_through { 0.45 } else { 1.0 },
     );
+    crate::timing::phase("canvas: fills", &mut clock);
     outline_net(app, cache, paint.ctx, painter, visible);
+    crate::timing::phase("canvas: outline net", &mut clock);
+    wide_outlines(app, cache, painter, visible);
+    crate::timing::phase("canvas: outlines", &mut clock);
+}
+
+/// The outlines of the grids wide enough on screen to have their own, made for one zoom
+/// with a margin around the view: a frame that only pans within it moves them.
+fn wide_outlines(
+    app: &GridmapApp,
+    cache: &mut CanvasCache,
+    painter: &egui::Painter,
+    visible: geo::Rect<f64>,
+) {
+    let colour = app.layers.style.outline;
+    let key = (
+        app.doc.revision(),
+        app.layers.levels,
+        app.view.scale,
+        colour,
+    );
+    if let Some(o) = cache
+        .outlines
+        .as_ref()
+        .filter(|o| o.key == key && crate::geom::rect_contains(&o.covers, &visible))
+    {
+        let delta = app.view.to_screen(o.at) - o.screen;
+        for shape in &o.shapes {
+            let mut shape = shape.clone();
+            shape.translate(delta);
+            painter.add(shape);
+        }
+        return;
+    }
+    // While the document changes from frame to frame (a vertex being dragged) the outlines
+    // are made for the view alone and not kept; once it stands still, with a margin.
+    let still = std::mem::replace(&mut cache.outlines_seen, key.0) == key.0;
+    let covers = if still {
+        crate::geom::expand(visible, visible.width().max(visible.height()) * 0.25)
+    } else {
+        cache.outlines = None;
+        visible
+    };
     let min_width = OUTLINE_MIN_PX / app.view.scale;
     let mut wide: Vec<(u8, &str)> = app
         .doc
@@ -535,7 +728,7 @@ fn paint_grids(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
         .filter(|s| level_visible(app, s.level))
         .filter(|s| {
             s.mesh.as_ref().is_some_and(|m| {
-                crate::geom::rects_intersect(&m.envelope, &visible)
+                crate::geom::rects_intersect(&m.envelope, &covers)
                     && m.envelope.width().max(m.envelope.height()) > min_width
             })
         })
@@ -553,7 +746,7 @@ fn paint_grids(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
         1 => 2,
         _ => 3,
     });
-    let colour = app.layers.style.outline;
+    let mut shapes = Vec::new();
     for (level, id) in wide {
         let width = match level {
             1 => 3.0,
@@ -561,9 +754,28 @@ fn paint_grids(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
             _ => 0.8,
         };
         if let Some(g) = app.doc.grid(id) {
-            outline(app, painter, &g.geometry, Stroke::new(width, colour));
+            for p in &g.geometry.0 {
+                for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                    shapes.push(Shape::line(ring_points(app, r), Stroke::new(width, colour)));
+                }
+            }
         }
     }
+    if !still {
+        painter.extend(shapes);
+        return;
+    }
+    for shape in &shapes {
+        painter.add(shape.clone());
+    }
+    let at = app.view.center;
+    cache.outlines = Some(Outlines {
+        key,
+        covers,
+        at,
+        screen: app.view.to_screen(at),
+        shapes,
+    });
 }
 
 /// The reservoirs filled from their triangles (kept until a reservoir changes).

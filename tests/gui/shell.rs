@@ -204,3 +204,197 @@ fn dense_grids_seen_whole_are_filled_from_fewer_triangles_of_the_same_area() {
     let (close, _) = fill(&h);
     assert!(close > 0);
 }
+
+/// The app on `p` in a 1200 x 800 window.
+fn map_app(p: gridmap::Project) -> Harness<'static, GridmapApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, p, None))
+}
+
+/// The textured quads of a frame (the outline net), each with its texture and on-screen size.
+fn textured(h: &Harness<GridmapApp>) -> Vec<(egui::TextureId, egui::Vec2)> {
+    h.output()
+        .shapes
+        .iter()
+        .filter_map(|c| match &c.shape {
+            egui::Shape::Mesh(m) if m.texture_id != egui::TextureId::default() => {
+                let r =
+                    egui::Rect::from_points(&m.vertices.iter().map(|v| v.pos).collect::<Vec<_>>());
+                Some((m.texture_id, r.size()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn after_a_zoom_the_outline_net_is_shown_scaled_until_it_is_drawn_again() {
+    // 20,000 cells seen whole: too small to outline one by one, so the net draws them.
+    let p = gridmap::synth::synthetic_project(20_000, 3, 1);
+    let mut h = map_app(p);
+    // A map this size is read off the frame; the app asks for frames until it is in.
+    for _ in 0..1000 {
+        if !h.state().doc.project().grids.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        h.run_steps(1);
+    }
+    h.run_steps(4);
+    let size_of = |h: &Harness<GridmapApp>, id: egui::TextureId| {
+        let m = h.ctx.tex_manager().read().meta(id).map(|m| m.size).unwrap();
+        egui::vec2(m[0] as f32, m[1] as f32)
+    };
+    let before = textured(&h);
+    assert_eq!(before.len(), 1, "one net: {before:?}");
+    let (net, shown) = before[0];
+    assert!(
+        (shown - size_of(&h, net)).length() < 1.0,
+        "drawn pixel for pixel"
+    );
+    // Zoom in one step: the next frame shows the same net 1.3 times larger at once.
+    let c = h.state().view.rect.center();
+    h.state_mut().view.zoom_at(c, 1.3);
+    h.run_steps(1);
+    let scaled = textured(&h);
+    assert_eq!(
+        scaled[0].0, net,
+        "the net drawn before, while the new one is made"
+    );
+    assert!(
+        (scaled[0].1 - shown * 1.3).length() < 2.0,
+        "{:?} is the old net scaled 1.3 times",
+        scaled[0].1
+    );
+    // Its own thread draws the new one and asks for a frame.
+    let mut fresh = None;
+    for _ in 0..500 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        h.run_steps(1);
+        let t = textured(&h);
+        if t[0].0 != net {
+            fresh = Some(t[0]);
+            break;
+        }
+    }
+    let (new, drawn) = fresh.expect("the net is drawn again at the new zoom");
+    assert!(
+        (drawn - size_of(&h, new)).length() < 1.0,
+        "pixel for pixel again"
+    );
+    assert!(drawn.x > shown.x * 1.2, "{drawn:?} covers the zoomed map");
+}
+
+/// The outlines a frame strokes: each path's points.
+fn stroked(h: &Harness<GridmapApp>) -> Vec<Vec<egui::Pos2>> {
+    h.output()
+        .shapes
+        .iter()
+        .filter_map(|c| match &c.shape {
+            egui::Shape::Path(p) if p.stroke.width > 0.0 && p.points.len() > 10 => {
+                Some(p.points.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn outlines_moved_on_a_pan_are_the_outlines_drawn_anew_there() {
+    let p = gridmap::synth::synthetic_dense(30, 4, 300);
+    let mut h = map_app(p.clone());
+    h.run_steps(4);
+    let c = h.state().view.rect.center();
+    h.state_mut().view.zoom_at(c, 2.0);
+    h.run_steps(3);
+    // Pan twice: the outlines kept from the frames before are moved.
+    for d in [egui::vec2(37.0, -21.0), egui::vec2(-12.5, 44.0)] {
+        h.state_mut().view.pan(d);
+        h.run_steps(1);
+    }
+    let moved = stroked(&h);
+    assert!(moved.len() > 20, "{} outlines", moved.len());
+    // The same view in an app that has drawn nothing before.
+    let mut fresh = map_app(p);
+    fresh.run_steps(2);
+    let (centre, scale) = (h.state().view.center, h.state().view.scale);
+    fresh.state_mut().view.center = centre;
+    fresh.state_mut().view.scale = scale;
+    fresh.run_steps(2);
+    let canvas = fresh.state().view.rect;
+    let anew: Vec<Vec<egui::Pos2>> = stroked(&fresh)
+        .into_iter()
+        .filter(|pts| pts.iter().any(|q| canvas.contains(*q)))
+        .collect();
+    assert!(anew.len() > 20, "{} outlines", anew.len());
+    for pts in &anew {
+        let same = moved
+            .iter()
+            .any(|m| m.len() == pts.len() && m.iter().zip(pts).all(|(a, b)| a.distance(*b) < 0.01));
+        assert!(
+            same,
+            "an outline at {:?} is drawn where it is drawn anew",
+            pts[0]
+        );
+    }
+}
+
+#[test]
+fn fills_moved_and_scaled_within_a_zoom_step_are_the_fills_made_anew_there() {
+    let p = gridmap::synth::synthetic_project(2_000, 9, 1);
+    let fill = |h: &Harness<GridmapApp>| -> Vec<egui::Pos2> {
+        h.output()
+            .shapes
+            .iter()
+            .filter_map(|c| match &c.shape {
+                egui::Shape::Mesh(m) if m.texture_id == egui::TextureId::default() => {
+                    Some(m.vertices.iter().map(|v| v.pos).collect::<Vec<_>>())
+                }
+                _ => None,
+            })
+            .max_by_key(Vec::len)
+            .unwrap_or_default()
+    };
+    let mut h = map_app(p.clone());
+    h.run_steps(4);
+    // A zoom that stays within its step (scales by a power of two bound the steps), then pans.
+    let s = h.state().view.scale;
+    let k = (2f64.powf(s.log2().floor() + 1.0) / s).min(1.25) * 0.98;
+    let c = h.state().view.rect.center();
+    h.state_mut().view.zoom_at(c, k);
+    h.run_steps(1);
+    for d in [egui::vec2(31.0, 17.0), egui::vec2(-8.5, -40.0)] {
+        h.state_mut().view.pan(d);
+        h.run_steps(1);
+    }
+    let moved = fill(&h);
+    let mut fresh = map_app(p);
+    fresh.run_steps(2);
+    // Three zoom steps in first, so its fills for the view below are made anew.
+    let (centre, scale) = (h.state().view.center, h.state().view.scale);
+    fresh.state_mut().view.scale = scale * 8.0;
+    fresh.run_steps(1);
+    fresh.state_mut().view.center = centre;
+    fresh.state_mut().view.scale = scale;
+    fresh.run_steps(2);
+    let canvas = fresh.state().view.rect;
+    let anew: Vec<egui::Pos2> = fill(&fresh)
+        .into_iter()
+        .filter(|q| canvas.contains(*q))
+        .collect();
+    assert!(anew.len() > 1000, "{} vertices", anew.len());
+    let mut xs: Vec<egui::Pos2> = moved;
+    xs.sort_by(|a, b| a.x.total_cmp(&b.x));
+    for q in anew.iter().step_by(5) {
+        let from = xs.partition_point(|m| m.x < q.x - 0.02);
+        let found = xs[from..]
+            .iter()
+            .take_while(|m| m.x <= q.x + 0.02)
+            .any(|m| m.distance(*q) < 0.02);
+        assert!(
+            found,
+            "a fill vertex at {q:?} is drawn where it is drawn anew"
+        );
+    }
+}
