@@ -260,3 +260,117 @@ fn random_edits_on_a_dense_coverage() {
     gridmap::synth::plant_vertex_faults(&mut p, 3, 2);
     random_sequences(&p, 300..304, 12);
 }
+
+/// A shared corner of a dense grid dragged frame by frame across the wiggles of its edges:
+/// the grids it moves cross themselves after a few frames and stay so (the coverage check
+/// no longer sees them) while the others keep being decided near the moved segments; then
+/// back the same way until they are whole again. After every frame, the live audit equals
+/// a full one; undo gives back the original.
+#[test]
+fn a_dense_grid_dragged_through_states_that_cross_themselves() {
+    use geo::Coord;
+    let p = gridmap::synth::synthetic_dense(40, 11, 250);
+    let invalid = |doc: &Document| {
+        doc.report()
+            .findings
+            .iter()
+            .filter(|f| f.kind == gridmap::audit::Kind::InvalidGeometry)
+            .count()
+    };
+    let mut crossed = 0;
+    for g in p.grids.iter().filter(|g| g.level == 2).take(4) {
+        let mut doc = Document::new(p.clone(), None);
+        assert_eq!(invalid(&doc), 0, "the synthetic coverage starts clean");
+        let mut at = g.geometry.0[0].exterior().0[0];
+        let mut path = vec![at];
+        let mut frames_invalid = 0;
+        for frame in 0..30 {
+            let to = doc.project().crs.precision().snap_coord(Coord {
+                x: at.x + 0.2,
+                y: at.y + if frame % 2 == 0 { 0.1 } else { -0.1 },
+            });
+            doc.commit(edit::move_vertex(doc.project(), at, to, "drag"))
+                .unwrap();
+            at = to;
+            check(&doc, &format!("{} frame {frame}", g.id));
+            if invalid(&doc) > 0 {
+                frames_invalid += 1;
+            }
+            path.push(at);
+        }
+        // And back the same way: the grids come out of crossing themselves.
+        for (k, &to) in path.iter().rev().skip(1).enumerate() {
+            doc.commit(edit::move_vertex(doc.project(), at, to, "drag"))
+                .unwrap();
+            at = to;
+            check(&doc, &format!("{} back {k}", g.id));
+        }
+        assert_eq!(invalid(&doc), 0, "{}: back where it started", g.id);
+        doc.seal();
+        crossed += usize::from(frames_invalid > 1);
+        doc.undo().unwrap();
+        check(&doc, &format!("{} undo", g.id));
+        assert_eq!(doc.project(), &p, "{}: one undo step", g.id);
+    }
+    assert!(
+        crossed > 0,
+        "no drag made a grid cross itself for two frames"
+    );
+}
+
+/// A grid that crossed itself and comes out of it with a fault far from the vertices that
+/// moved (it overlaps or leaves a gap by a neighbour there): the coverage check decides
+/// it whole again, as a fresh audit does, rather than only near what moved.
+#[test]
+fn a_grid_whole_again_is_checked_whole() {
+    use geo::{Coord, LineString, MultiPolygon, Polygon};
+    let p = gridmap::synth::synthetic_dense(40, 11, 250);
+    let pos = p.grids.iter().position(|g| g.level == 2).unwrap();
+    let id = p.grids[pos].id.clone();
+    let ring = p.grids[pos].geometry.0[0].exterior().0.clone();
+    let n = ring.len() - 1;
+    let shaped = |moves: &[(usize, Coord<f64>)]| {
+        let mut pts = ring.clone();
+        for &(k, c) in moves {
+            pts[k] = c;
+        }
+        pts[n] = pts[0];
+        let mut g = p.grids[pos].clone();
+        g.geometry = MultiPolygon(vec![Polygon::new(LineString(pts), vec![])]);
+        g
+    };
+    let coverage_faults = |doc: &Document| {
+        doc.report()
+            .findings
+            .iter()
+            .filter(|f| f.kind != gridmap::audit::Kind::InvalidGeometry)
+            .filter(|f| f.ids.contains(&id))
+            .count()
+    };
+    let mut doc = Document::new(p.clone(), None);
+    let step = |doc: &mut Document, g: gridmap::model::Grid, what: &str| {
+        let mut t = gridmap::edit::Transaction::new(what);
+        t.replace(doc.project(), pos, g);
+        doc.commit(t).unwrap();
+        check(doc, what);
+    };
+    // 1: a vertex a quarter of the way round moved 3 m: a fault by a neighbour there.
+    let k1 = n / 4;
+    let far = (k1, ring[k1] + Coord { x: 3.0, y: 3.0 });
+    step(&mut doc, shaped(&[far]), "fault");
+    assert!(coverage_faults(&doc) > 0, "the moved vertex made no fault");
+    // 2: three quarters of the way round two vertices swap: the ring crosses itself.
+    let k2 = 3 * n / 4;
+    let crossed = [far, (k2, ring[k2 + 3]), (k2 + 3, ring[k2])];
+    step(&mut doc, shaped(&crossed), "crossed");
+    assert!(
+        doc.report()
+            .findings
+            .iter()
+            .any(|f| f.kind == gridmap::audit::Kind::InvalidGeometry && f.ids.contains(&id)),
+        "the swapped vertices made the ring cross itself"
+    );
+    // 3: they swap back; the fault a quarter of the way round is found again.
+    step(&mut doc, shaped(&[far]), "whole again");
+    assert!(coverage_faults(&doc) > 0, "the fault is found again");
+}

@@ -32,6 +32,11 @@ pub(super) struct Window {
     pub(super) moved: FxHashMap<Level, Vec<Rect<f64>>>,
     /// The grids changed, each with its invalid edges before the edit.
     pub(super) before: FxHashMap<String, Option<MultiLineString<f64>>>,
+    /// The grids changed that were not usable before the edit (in no level's tree: the
+    /// coverage check never saw them). While they stay so, their change moves nothing the
+    /// check sees: a grid dragged through states that cross themselves costs its neighbours
+    /// nothing.
+    pub(super) unusable: Vec<String>,
 }
 
 /// An unordered segment, by its ends' bits (-0.0 taken as 0.0).
@@ -62,8 +67,9 @@ fn segments(mp: &MultiPolygon<f64>) -> Vec<(Coord<f64>, Coord<f64>)> {
 
 impl Window {
     /// The window of `set` when every grid it changes was replaced in place (its old shape
-    /// in `old`), stays at its level and was usable; None when the edit must be checked
-    /// the whole way (a grid added, removed, moved to another level, or many segments).
+    /// in `old`) and either was usable and stays at its level, or was not usable; None
+    /// when the edit must be checked the whole way (a grid added, removed, moved to
+    /// another level, or many segments).
     pub(super) fn of(
         auditor: &Auditor,
         look: Look,
@@ -72,9 +78,15 @@ impl Window {
     ) -> Option<Window> {
         let mut moved: FxHashMap<Level, Vec<Rect<f64>>> = FxHashMap::default();
         let mut before = FxHashMap::default();
+        let mut unusable = Vec::new();
         let mut count = 0;
         for id in set.grids.keys() {
-            let st = auditor.grids.get(id).filter(|s| s.usable)?;
+            let st = auditor.grids.get(id)?;
+            if !st.usable {
+                look.grid(id)?;
+                unusable.push(id.clone());
+                continue;
+            }
             let now = look.grid(id).filter(|g| g.level == st.level)?;
             let was = old.get(id)?;
             let mut diff: FxHashMap<SegKey, (i64, Coord<f64>, Coord<f64>)> = FxHashMap::default();
@@ -94,16 +106,24 @@ impl Window {
             }
             before.insert(id.clone(), auditor.raw_edges.get(id).cloned());
         }
-        Some(Window { moved, before })
+        Some(Window {
+            moved,
+            before,
+            unusable,
+        })
     }
 
-    /// Whether the grids changed are still usable (checked after their new states are
-    /// in): a grid that became unusable leaves its level's tree, and the whole way is
-    /// taken.
+    /// Whether the grids changed are as usable as they were (checked after their new
+    /// states are in): a grid that became unusable leaves its level's tree, one that
+    /// became usable enters it, and the whole way is taken.
     pub(super) fn holds(&self, auditor: &Auditor) -> bool {
         self.before
             .keys()
             .all(|id| auditor.grids.get(id).is_some_and(|s| s.usable))
+            && self
+                .unusable
+                .iter()
+                .all(|id| auditor.grids.get(id).is_some_and(|s| !s.usable))
     }
 }
 
