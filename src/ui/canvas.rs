@@ -313,7 +313,7 @@ fn grid_fills(
         return;
     }
     // Made for the view and a margin around it, for the frames that pan.
-    let covers = crate::geom::expand(visible, visible.width().max(visible.height()) * 0.25);
+    let covers = with_margin(visible);
     let visible = covers;
     let m = view.rect.center();
     let s = view.scale as f32;
@@ -458,6 +458,12 @@ fn outline_net(
     }
 }
 
+/// What a frame makes its fills, outline net or outlines for, so that the frames after
+/// it can pan within: the view and a quarter of its longer side around it.
+fn with_margin(visible: geo::Rect<f64>) -> geo::Rect<f64> {
+    crate::geom::expand(visible, visible.width().max(visible.height()) * 0.25)
+}
+
 /// The net to draw for `key`: the small grids near what is visible, and the image's place.
 fn net_plan(
     app: &GridmapApp,
@@ -466,8 +472,7 @@ fn net_plan(
     visible: geo::Rect<f64>,
 ) -> Option<NetPlan> {
     let scale = key.scale;
-    let margin = visible.width().max(visible.height()) * 0.25;
-    let extent = crate::geom::rect_overlap(map, crate::geom::expand(visible, margin))?;
+    let extent = crate::geom::rect_overlap(map, with_margin(visible))?;
     let (w, h) = (extent.width() * scale, extent.height() * scale);
     let size = [w.ceil() as usize + 2, h.ceil() as usize + 2];
     let origin = Coord {
@@ -714,7 +719,7 @@ fn wide_outlines(
     // are made for the view alone and not kept; once it stands still, with a margin.
     let still = std::mem::replace(&mut cache.outlines_seen, key.0) == key.0;
     let covers = if still {
-        crate::geom::expand(visible, visible.width().max(visible.height()) * 0.25)
+        with_margin(visible)
     } else {
         cache.outlines = None;
         visible
