@@ -211,19 +211,24 @@ fn weld(
 /// [`SNAP_EPS`]) and is not already a vertex. Returns None when nothing changed.
 pub(super) fn node(mp: &MultiPolygon<f64>, vertices: &[Coord<f64>]) -> Option<MultiPolygon<f64>> {
     let env = geom::envelope(mp)?;
-    let near: Vec<Coord<f64>> = vertices
+    let mut near: Vec<[f64; 2]> = vertices
         .iter()
-        .copied()
         .filter(|v| {
             v.x >= env.min().x - SNAP_EPS
                 && v.x <= env.max().x + SNAP_EPS
                 && v.y >= env.min().y - SNAP_EPS
                 && v.y <= env.max().y + SNAP_EPS
         })
+        .map(|v| [v.x, v.y])
         .collect();
     if near.is_empty() {
         return None;
     }
+    near.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    near.dedup();
+    // Each edge looks only at the vertices in its own box: a grid of thousands of
+    // vertices noded against thousands is not their product.
+    let near: RTree<[f64; 2]> = RTree::bulk_load(near);
     let mut changed = false;
     let ring = |ls: &LineString<f64>, changed: &mut bool| -> LineString<f64> {
         let mut out = Vec::with_capacity(ls.0.len());
@@ -235,13 +240,18 @@ pub(super) fn node(mp: &MultiPolygon<f64>, vertices: &[Coord<f64>]) -> Option<Mu
             if len2 == 0.0 {
                 continue;
             }
+            let around = rstar::AABB::from_corners(
+                [a.x.min(b.x) - SNAP_EPS, a.y.min(b.y) - SNAP_EPS],
+                [a.x.max(b.x) + SNAP_EPS, a.y.max(b.y) + SNAP_EPS],
+            );
             let mut on: Vec<(f64, Coord<f64>)> = near
-                .iter()
-                .filter(|&&v| v != a && v != b && geom::seg_dist2(v, a, b) <= SNAP_EPS * SNAP_EPS)
-                .map(|&v| (((v.x - a.x) * dx + (v.y - a.y) * dy) / len2, v))
+                .locate_in_envelope(&around)
+                .map(|&[x, y]| Coord { x, y })
+                .filter(|&v| v != a && v != b && geom::seg_dist2(v, a, b) <= SNAP_EPS * SNAP_EPS)
+                .map(|v| (((v.x - a.x) * dx + (v.y - a.y) * dy) / len2, v))
                 .filter(|(t, _)| *t > 0.0 && *t < 1.0)
                 .collect();
-            on.sort_by(|x, y| x.0.total_cmp(&y.0));
+            on.sort_by(|x, y| x.0.total_cmp(&y.0).then(geom::coord_cmp(x.1, y.1)));
             for (_, v) in on {
                 if out.last() != Some(&v) {
                     out.push(v);
