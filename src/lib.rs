@@ -2,7 +2,7 @@
 //! (河长制网格化管理).
 //!
 //! The headless core: the project [`model`], file [`io`], the [`audit`] engine, invertible
-//! [`edit`]s, derived [`records`], printed sheets ([`print`]), synthetic data ([`synth`]) and
+//! [`edit`]s, derived [`records`], printed sheets ([`print`]), the residents' website ([`publish`]), synthetic data ([`synth`]) and
 //! the county database on PostgreSQL/PostGIS ([`county`]). The desktop app ([`ui`]) builds on these and
 //! nothing else depends on it.
 
@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod model;
 pub mod print;
 pub mod process;
+pub mod publish;
 pub mod records;
 pub mod synth;
 pub mod timing;

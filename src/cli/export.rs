@@ -46,6 +46,58 @@ impl ExportArgs {
     }
 }
 
+/// `gridmap publish`.
+#[derive(clap::Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    input: Input,
+    /// The site's folder (created, or an earlier publication there replaced).
+    #[arg(long)]
+    out: PathBuf,
+    /// The address the site will be served at: each grid's page address goes into
+    /// OUT/links.csv, for the boards' QR codes.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// The site's title (default: "<township>河长制网格").
+    #[arg(long)]
+    title: Option<String>,
+    /// The supervision hotline (default: the project's print setting).
+    #[arg(long)]
+    hotline: Option<String>,
+    /// Publish the staff's own phone numbers (by default residents are given the hotline).
+    #[arg(long)]
+    public_phones: bool,
+    /// Publish although the audit finds errors.
+    #[arg(long)]
+    allow_errors: bool,
+}
+
+impl PublishArgs {
+    pub fn run(self) -> anyhow::Result<i32> {
+        let project = self.input.load()?;
+        let (y, m, d) = gridmap::timing::civil_from_days(gridmap::timing::local_days(
+            gridmap::timing::unix_now(),
+        ));
+        let opts = commands::PublishOptions {
+            pages: gridmap::publish::PageOptions {
+                title: self.title,
+                hotline: self.hotline,
+                public_phones: self.public_phones,
+                date: format!("{y:04}-{m:02}-{d:02}"),
+            },
+            allow_errors: self.allow_errors,
+            base_url: self.base_url,
+        };
+        let done = commands::publish(&project, &self.out, &opts)?;
+        println!(
+            "{}（{} 个文件 / files）",
+            done.dir.join("index.html").display(),
+            done.files.len()
+        );
+        Ok(0)
+    }
+}
+
 /// `gridmap ledger`.
 #[derive(clap::Args)]
 pub struct LedgerArgs {

@@ -90,6 +90,11 @@ enum Command {
     /// OUT_grids.shp, OUT_rivers.shp, ...), .csv (grids with WKT geometry), .kml/.kmz
     /// (WGS 84 for phones: 奥维互动地图, Google Earth), .dxf (CAD, one layer per level).
     Export(export::ExportArgs),
+    /// Publish the residents' website (a folder of static pages): one page per grid at
+    /// OUT/g/<code>/index.html (what a board's QR code opens), the township's index with a
+    /// search. Staff phones only with --public-phones; refused while the audit finds errors
+    /// unless --allow-errors; replaces only an earlier publication, never another folder.
+    Publish(export::PublishArgs),
     /// River lengths by grid (河、库进网格).
     Rivers(audit::RiversArgs),
     /// Print a sheet: township wall map, village division map, display board (公示牌) or
@@ -154,6 +159,7 @@ fn run() -> anyhow::Result<i32> {
     match command {
         Command::Audit(a) => a.run(),
         Command::Export(a) => a.run(),
+        Command::Publish(a) => a.run(),
         Command::Rivers(a) => a.run(),
         Command::Print(a) => a.run(),
         Command::Ledger(a) => a.run(),

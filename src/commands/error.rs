@@ -61,6 +61,15 @@ pub enum CommandError {
         .0.display()
     )]
     NoControlPoints(PathBuf),
+    /// A site that could not be written.
+    #[error(transparent)]
+    Publish(#[from] crate::publish::PublishError),
+    /// A publication refused while the audit finds errors.
+    #[error(
+        "审核发现 {0} 个错误：请先修正，或确认后用 --allow-errors 发布
+the audit finds {0} errors: fix them first, or publish anyway with --allow-errors"
+    )]
+    PublishWithErrors(usize),
     /// An argument that does not parse.
     #[error(transparent)]
     Arg(#[from] ArgError),

@@ -7,6 +7,7 @@ mod error;
 mod export;
 mod georef;
 mod print;
+mod publish;
 mod report;
 
 pub use edits::{import_staff, propose_partition, renumber_codes};
@@ -14,6 +15,7 @@ pub use error::{ArgError, CommandError};
 pub use export::{DbfEncodingArg, ExportOptions, Exported, export, export_staff, ledger};
 pub use georef::{GeorefMethod, Georeferenced, georef, parse_control_point, render_georef};
 pub use print::{Printed, print};
+pub use publish::{PublishOptions, publish};
 pub use report::{
     audit_exit_code, finding_json, render_audit, render_bounds, render_rivers, summary_line,
     write_audit,

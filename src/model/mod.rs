@@ -113,6 +113,17 @@ impl Project {
         self.grids.iter_mut().find(|g| g.id == id)
     }
 
+    /// The township's name: the first named grid of the top level, else the project's
+    /// title.
+    pub fn town_name(&self) -> String {
+        let top = self.grids.iter().map(|g| g.level).min().unwrap_or(1);
+        self.grids
+            .iter()
+            .find(|g| g.level == top && !g.name.trim().is_empty())
+            .map(|g| g.name.trim().to_string())
+            .unwrap_or_else(|| self.name.clone())
+    }
+
     /// Index of every grid by id (the first one wins where ids repeat).
     pub fn grid_index(&self) -> std::collections::HashMap<&str, usize> {
         GridIndex::new(self).by_id

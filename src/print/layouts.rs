@@ -60,27 +60,17 @@ fn board_title(project: &Project, opts: &PrintOptions, g: usize) -> String {
     })
 }
 
-fn town_name(project: &Project) -> String {
-    let top = project.grids.iter().map(|g| g.level).min().unwrap_or(1);
-    project
-        .grids
-        .iter()
-        .find(|g| g.level == top && !g.name.trim().is_empty())
-        .map(|g| g.name.trim().to_string())
-        .unwrap_or_else(|| project.name.clone())
-}
-
 fn document_title(project: &Project, opts: &PrintOptions) -> String {
     opts.title.clone().unwrap_or_else(|| match opts.layout {
-        Layout::Atlas => format!("{}河长制网格公示牌图集", town_name(project)),
-        _ => format!("{}河长制网格化管理网格图", town_name(project)),
+        Layout::Atlas => format!("{}河长制网格公示牌图集", project.town_name()),
+        _ => format!("{}河长制网格化管理网格图", project.town_name()),
     })
 }
 
 fn office(project: &Project, opts: &PrintOptions) -> String {
     opts.office
         .clone()
-        .unwrap_or_else(|| format!("{}人民政府", town_name(project)))
+        .unwrap_or_else(|| format!("{}人民政府", project.town_name()))
 }
 
 /// The sheet size for a layout, turned to suit the area when the orientation is automatic.

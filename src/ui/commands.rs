@@ -38,6 +38,8 @@ pub enum UiCommand {
     Print,
     /// Export the ledger (asks for the file).
     Ledger,
+    /// Open the publish dialog (the residents' website).
+    Publish,
     /// Export KML/KMZ for phones (asks for the file).
     ExportKml,
     /// Choose the MBTiles file of the offline background.
@@ -216,6 +218,7 @@ impl UiCommand {
             UiCommand::Import,
             UiCommand::Print,
             UiCommand::Ledger,
+            UiCommand::Publish,
             UiCommand::ImportRoster,
             UiCommand::AddBackground,
             UiCommand::Georeference,
@@ -259,6 +262,7 @@ impl UiCommand {
             UiCommand::Import => "import",
             UiCommand::Print => "print",
             UiCommand::Ledger => "ledger",
+            UiCommand::Publish => "publish",
             UiCommand::ImportRoster => "import_roster",
             UiCommand::AddBackground => "add_background",
             UiCommand::Georeference => "georeference",

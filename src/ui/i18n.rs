@@ -50,6 +50,7 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "renumber_all" => ("全部按位置重新编码", "Renumber all codes by position"),
         "renumber_children" => ("下级网格按位置重新编码", "Renumber the children's codes"),
         "ledger" => ("导出台账…", "Export ledger…"),
+        "publish" => ("发布网页…", "Publish website…"),
         "edited_by_hand" => ("（手工填写）", "(written by hand)"),
         "derived" => ("（按地图自动生成）", "(derived from the map)"),
         "rederive" => ("恢复自动", "Derive again"),

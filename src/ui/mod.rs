@@ -17,6 +17,7 @@ pub mod loading;
 mod palette;
 mod panels;
 pub mod print;
+pub mod publish;
 mod saver;
 pub mod tiles;
 mod tools;
@@ -282,6 +283,8 @@ pub struct Dialogs {
     /// The county database window, when open.
     pub county: Option<county::CountyWindow>,
     pub print_dialog: Option<print::PrintDialog>,
+    /// The publish dialog (the residents' website), when open.
+    pub publish_dialog: Option<publish::PublishDialog>,
     pub print_preview: Option<print::Preview>,
     /// A staff roster read and matched, waiting for the user to import it.
     pub roster: Option<(PathBuf, crate::io::roster::Roster, crate::edit::Transaction)>,
@@ -435,6 +438,7 @@ impl GridmapApp {
                 georef: None,
                 county: None,
                 print_dialog: None,
+                publish_dialog: None,
                 print_preview: None,
                 roster: None,
                 palette: Default::default(),
@@ -754,6 +758,9 @@ impl GridmapApp {
             UiCommand::OpenRecent(p) => self.open(&p),
             UiCommand::ImportRoster => files::choose(self, F::ImportRoster, None),
             UiCommand::Ledger => files::choose(self, F::Ledger, Some("网格台账.xlsx".into())),
+            UiCommand::Publish => {
+                self.dialogs.publish_dialog = Some(publish::PublishDialog::new(self));
+            }
             UiCommand::Print => {
                 self.dialogs.print_dialog = Some(print::PrintDialog::new(self));
                 self.dialogs.print_preview = None;
@@ -1664,6 +1671,7 @@ impl eframe::App for GridmapApp {
         }
         help::show(&ctx, self.lang);
         import::show(self, &ctx);
+        publish::show(self, &ctx);
         georef::show(self, &ctx);
         if let Some(c) = county::show(self, &ctx) {
             self.execute(c);

@@ -616,3 +616,56 @@ fn an_opened_project_is_drawn_without_any_input() {
     let env = geom::envelope(&app.doc.project().grids[0].geometry).unwrap();
     assert!(geom::rects_intersect(&env, &geo::Rect::new(c, c)), "fitted");
 }
+
+#[test]
+fn publish_from_the_file_menu_asks_about_audit_errors_then_writes_the_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("网站");
+    let mut h = app("jinping-faulty.geojson");
+    h.get_by_label("文件").click();
+    h.run_steps(2);
+    h.get_by_label_contains("发布网页").click();
+    h.run_steps(3);
+    h.state_mut()
+        .dialogs
+        .publish_dialog
+        .as_mut()
+        .expect("the publish dialog opens")
+        .folder = site.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("发布").click();
+    h.run_steps(3);
+    // The faulty sample has audit errors: nothing is written before the user confirms.
+    let seen = h
+        .state()
+        .dialogs
+        .publish_dialog
+        .as_ref()
+        .unwrap()
+        .errors_seen;
+    assert!(seen.is_some_and(|n| n > 0), "{seen:?}");
+    assert!(!site.exists());
+    h.get_by_label("仍然发布").click();
+    h.run_steps(3);
+    assert!(
+        h.state().dialogs.publish_dialog.is_none(),
+        "the dialog closes"
+    );
+    assert!(
+        h.state().message.contains("已发布网页"),
+        "{}",
+        h.state().message
+    );
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    let project = h.state().doc.project();
+    let dirs = gridmap::publish::page_dir(project);
+    for (g, d) in project.grids.iter().zip(&dirs) {
+        assert!(index.contains(&format!("g/{d}/index.html")), "{}", g.id);
+        let page = std::fs::read_to_string(site.join("g").join(d).join("index.html")).unwrap();
+        assert!(
+            page.contains(&format!("<h1>{}</h1>", g.label())),
+            "{}",
+            g.id
+        );
+    }
+}

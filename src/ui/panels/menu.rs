@@ -111,6 +111,7 @@ fn file_menu(app: &GridmapApp, ui: &mut egui::Ui, cmds: &mut Vec<UiCommand>) {
         C::Import,
         C::Print,
         C::Ledger,
+        C::Publish,
         C::ImportRoster,
         C::AddBackground,
         C::Georeference,

@@ -1,0 +1,372 @@
+//! The site's pages: one per grid at a stable address, the township's index with a search,
+//! and the style sheet they share. Plain HTML first (a page is whole with scripts off);
+//! the index's search is a few lines of ES5 for old phone browsers.
+
+use super::html;
+use crate::model::{Grid, Project, ProjectSettings, role_rank};
+use std::collections::HashMap;
+
+/// What a publication says beyond the project's records.
+#[derive(Debug, Clone, Default)]
+pub struct PageOptions {
+    /// The site's title (default: "<township>河长制网格").
+    pub title: Option<String>,
+    /// The supervision hotline (default: the project's print setting).
+    pub hotline: Option<String>,
+    /// Publish the staff's own phone numbers (otherwise residents are given the hotline).
+    pub public_phones: bool,
+    /// The date of the data, as printed on every page.
+    pub date: String,
+}
+
+/// A folder name for `key` that is safe on every file system and in a URL: ASCII letters,
+/// digits and `-` as they are, every other byte as `_XX` (hex). Distinct keys give
+/// distinct names; "." and ".." cannot come out.
+fn slug(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("_{b:02X}"));
+        }
+    }
+    if out.is_empty() { "_".into() } else { out }
+}
+
+/// Each grid's folder under `g/`, in project order: its code where it has one that no
+/// other grid has taken, else `_id_` and its id ("_i" never comes out of [`slug`], so the
+/// two kinds never meet), numbered where ids repeat.
+pub fn page_dir(project: &Project) -> Vec<String> {
+    let mut codes: HashMap<&str, usize> = HashMap::new();
+    for g in &project.grids {
+        *codes.entry(g.code.trim()).or_default() += 1;
+    }
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    project
+        .grids
+        .iter()
+        .map(|g| {
+            let code = g.code.trim();
+            let base = if !code.is_empty() && codes[code] == 1 {
+                slug(code)
+            } else {
+                format!("_id_{}", slug(&g.id))
+            };
+            let n = taken.entry(base.clone()).or_default();
+            *n += 1;
+            if *n == 1 { base } else { format!("{base}~{n}") }
+        })
+        .collect()
+}
+
+/// "一级网格" ... for levels 1-9.
+fn level_name(level: u8) -> String {
+    const DIGITS: [&str; 9] = ["一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match DIGITS.get(usize::from(level).wrapping_sub(1)) {
+        Some(d) => format!("{d}级网格"),
+        None => format!("{level}级网格"),
+    }
+}
+
+/// A phone number as a `tel:` address: digits, `+` and `-` only.
+fn tel(phone: &str) -> String {
+    phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+' || *c == '-')
+        .collect()
+}
+
+fn phone_link(phone: &str) -> String {
+    let t = tel(phone);
+    if t.is_empty() {
+        html(phone)
+    } else {
+        format!("<a href=\"tel:{t}\">{}</a>", html(phone))
+    }
+}
+
+/// The head every page shares: UTF-8, phone viewport, kept out of search engines.
+fn head(title: &str, css: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"robots\" content=\"noindex, nofollow\">\n<title>{}</title>\n\
+         <link rel=\"stylesheet\" href=\"{css}\">\n</head>\n<body>\n",
+        html(title)
+    )
+}
+
+const CSS: &str = "body{font-family:sans-serif;margin:0 auto;max-width:40em;padding:0 1em 2em;\
+line-height:1.5;color:#222}header{padding:.6em 0;border-bottom:1px solid #ccc}\
+h1{font-size:1.5em;margin:.5em 0 .2em}h2{font-size:1.15em;margin:1.2em 0 .3em}\
+.sub{color:#555}dl{margin:0}dt{font-weight:bold;float:left;clear:left;width:5em}\
+dd{margin:0 0 .3em 5.5em}ul{padding-left:1.2em}li{margin:.2em 0}\
+.staff li{list-style:none;margin-left:-1.2em}.role{display:inline-block;min-width:6em;color:#555}\
+a{color:#0645ad}.hotline{font-size:1.2em}footer{margin-top:2em;color:#777;font-size:.85em}\
+#q{width:100%;box-sizing:border-box;font-size:1.1em;padding:.4em;margin:.5em 0}\
+.l3,.l4{margin-left:1.2em}.none{display:none;color:#777}\n";
+
+/// Every file of the site: `index.html` (the township), `g/<dir>/index.html` for each
+/// grid ([`page_dir`]) and `site.css`.
+pub fn pages(project: &Project, opts: &PageOptions) -> Vec<(String, Vec<u8>)> {
+    let dirs = page_dir(project);
+    let settings = ProjectSettings::of(&project.settings).print;
+    let hotline = opts
+        .hotline
+        .clone()
+        .or(settings.hotline)
+        .filter(|h| !h.trim().is_empty());
+    let site = Site {
+        project,
+        dirs: &dirs,
+        by_id: project.grid_index(),
+        title: opts
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("{}河长制网格", project.town_name())),
+        hotline,
+        duties: settings.duties,
+        bounds: crate::records::four_bounds_all(project),
+        opts,
+    };
+    let mut files = vec![
+        ("site.css".to_string(), CSS.as_bytes().to_vec()),
+        ("index.html".to_string(), site.index().into_bytes()),
+    ];
+    for (i, dir) in dirs.iter().enumerate() {
+        files.push((
+            format!("g/{dir}/index.html"),
+            site.grid_page(i).into_bytes(),
+        ));
+    }
+    files
+}
+
+/// What every page is made from.
+struct Site<'a> {
+    project: &'a Project,
+    dirs: &'a [String],
+    by_id: HashMap<&'a str, usize>,
+    title: String,
+    hotline: Option<String>,
+    duties: Option<String>,
+    bounds: Vec<crate::records::FourBounds>,
+    opts: &'a PageOptions,
+}
+
+impl Site<'_> {
+    fn parent_of(&self, g: &Grid) -> Option<usize> {
+        g.parent.as_deref().and_then(|p| self.by_id.get(p).copied())
+    }
+
+    fn hotline_html(&self) -> String {
+        match &self.hotline {
+            Some(h) => format!(
+                "<h2>监督电话</h2>\n<p class=\"hotline\">{}</p>\n",
+                phone_link(h)
+            ),
+            None => String::new(),
+        }
+    }
+
+    fn footer(&self) -> String {
+        format!(
+            "<footer>数据日期：{} · 由 gridmap 发布</footer>\n</body>\n</html>\n",
+            html(&self.opts.date)
+        )
+    }
+
+    /// One grid's page: what it is, where it lies, who looks after it and whom to call.
+    fn grid_page(&self, i: usize) -> String {
+        let g = &self.project.grids[i];
+        let up = "../../";
+        let mut s = head(&format!("{} · {}", g.label(), self.title), "../../site.css");
+        s.push_str(&format!(
+            "<header><a href=\"{up}index.html\">{}</a></header>\n<h1>{}</h1>\n<p class=\"sub\">{}",
+            html(&self.title),
+            html(g.label()),
+            level_name(g.level)
+        ));
+        if !g.code.trim().is_empty() {
+            s.push_str(&format!(" · 编码 {}", html(g.code.trim())));
+        }
+        s.push_str("</p>\n<dl>\n");
+        if let Some(p) = self.parent_of(g) {
+            s.push_str(&format!(
+                "<dt>上级网格</dt><dd><a href=\"{up}g/{}/index.html\">{}</a></dd>\n",
+                self.dirs[p],
+                html(self.project.grids[p].label())
+            ));
+        }
+        let fb = &self.bounds[i];
+        for (k, v) in fb.lines() {
+            if !v.trim().is_empty() {
+                s.push_str(&format!("<dt>{}</dt><dd>{}</dd>\n", html(k), html(v)));
+            }
+        }
+        if let Some(h) = g.households {
+            s.push_str(&format!("<dt>户数</dt><dd>{h}</dd>\n"));
+        }
+        if let Some(p) = g.population {
+            s.push_str(&format!("<dt>人口</dt><dd>{p}</dd>\n"));
+        }
+        s.push_str("</dl>\n");
+        s.push_str(&self.staff_html(g));
+        if let Some(d) = self.duties.as_deref().filter(|d| !d.trim().is_empty()) {
+            s.push_str("<h2>工作职责</h2>\n");
+            for line in d.lines().filter(|l| !l.trim().is_empty()) {
+                s.push_str(&format!("<p>{}</p>\n", html(line.trim())));
+            }
+        }
+        s.push_str(&self.hotline_html());
+        let children: Vec<usize> = self
+            .project
+            .grids
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.parent.as_deref() == Some(g.id.as_str()))
+            .map(|(k, _)| k)
+            .collect();
+        if !children.is_empty() {
+            s.push_str("<h2>下级网格</h2>\n<ul>\n");
+            for k in children {
+                s.push_str(&format!(
+                    "<li><a href=\"{up}g/{}/index.html\">{}</a></li>\n",
+                    self.dirs[k],
+                    html(self.project.grids[k].label())
+                ));
+            }
+            s.push_str("</ul>\n");
+        }
+        s.push_str(&self.footer());
+        s
+    }
+
+    /// The staff by role: 网格长 and 河长 first. Their own phones only when published
+    /// (`public_phones`); otherwise the hotline stands for them.
+    fn staff_html(&self, g: &Grid) -> String {
+        let mut staff: Vec<&crate::model::Staff> =
+            g.staff.iter().filter(|p| !p.is_blank()).collect();
+        if staff.is_empty() {
+            return String::new();
+        }
+        staff.sort_by_key(|p| role_rank(&p.role));
+        let mut s = String::from("<h2>网格人员</h2>\n<ul class=\"staff\">\n");
+        for p in staff {
+            let phone = if self.opts.public_phones && !p.phone.trim().is_empty() {
+                format!(" {}", phone_link(p.phone.trim()))
+            } else {
+                String::new()
+            };
+            s.push_str(&format!(
+                "<li><span class=\"role\">{}</span>{}{phone}</li>\n",
+                html(p.role.trim()),
+                html(p.name.trim())
+            ));
+        }
+        s.push_str("</ul>\n");
+        if !self.opts.public_phones && self.hotline.is_some() {
+            s.push_str("<p class=\"sub\">联系网格人员请拨打监督电话。</p>\n");
+        }
+        s
+    }
+
+    /// The township's page: every grid in the order of the hierarchy (each under its
+    /// parent), with a search over names, codes and staff names.
+    fn index(&self) -> String {
+        let mut s = head(&self.title, "site.css");
+        s.push_str(&format!("<h1>{}</h1>\n", html(&self.title)));
+        s.push_str(&self.hotline_html());
+        s.push_str(
+            "<h2>网格</h2>\n<input id=\"q\" type=\"search\" style=\"display:none\" \
+             placeholder=\"搜索网格、村或人员姓名\" aria-label=\"搜索\">\n\
+             <p id=\"none\" class=\"none\">没有找到。</p>\n<ul id=\"grids\">\n",
+        );
+        for i in self.hierarchy_order() {
+            let g = &self.project.grids[i];
+            let mut key = format!("{} {} {}", g.label(), g.code.trim(), g.id);
+            for p in &g.staff {
+                key.push(' ');
+                key.push_str(p.name.trim());
+            }
+            s.push_str(&format!(
+                "<li class=\"l{}\" data-k=\"{}\"><a href=\"g/{}/index.html\">{}</a> <span class=\"sub\">{}</span></li>\n",
+                g.level.min(4),
+                html(&key.to_lowercase()),
+                self.dirs[i],
+                html(g.label()),
+                level_name(g.level)
+            ));
+        }
+        s.push_str("</ul>\n");
+        s.push_str(SEARCH_JS);
+        s.push_str(&self.footer());
+        s
+    }
+
+    /// Grids depth first from those without a parent in the project, children in
+    /// project order; every grid exactly once (a cycle of parents is cut).
+    fn hierarchy_order(&self) -> Vec<usize> {
+        let n = self.project.grids.len();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut roots = Vec::new();
+        for (i, g) in self.project.grids.iter().enumerate() {
+            match self.parent_of(g).filter(|&p| p != i) {
+                Some(p) => children[p].push(i),
+                None => roots.push(i),
+            }
+        }
+        let mut seen = vec![false; n];
+        let mut out = Vec::with_capacity(n);
+        let visit = |start: usize, out: &mut Vec<usize>, seen: &mut Vec<bool>| {
+            let mut stack = vec![start];
+            while let Some(i) = stack.pop() {
+                if std::mem::replace(&mut seen[i], true) {
+                    continue;
+                }
+                out.push(i);
+                stack.extend(children[i].iter().rev());
+            }
+        };
+        for r in roots {
+            visit(r, &mut out, &mut seen);
+        }
+        for i in 0..n {
+            visit(i, &mut out, &mut seen);
+        }
+        out
+    }
+}
+
+/// The index's search: shows the box (hidden without scripts) and keeps the grids whose
+/// names, codes or staff names hold what is typed. ES5, for old WebViews.
+const SEARCH_JS: &str = "<script>\n(function(){var q=document.getElementById('q');\
+var none=document.getElementById('none');if(!q||!document.querySelectorAll)return;\
+q.style.display='';var items=document.querySelectorAll('#grids li');\
+function run(){var v=q.value.replace(/^\\s+|\\s+$/g,'').toLowerCase();var shown=0;\
+for(var i=0;i<items.length;i++){var k=items[i].getAttribute('data-k')||'';\
+var on=!v||k.indexOf(v)>=0;items[i].style.display=on?'':'none';if(on)shown++;}\
+none.style.display=shown?'none':'block';}\
+q.oninput=run;q.onkeyup=run;})();\n</script>\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_are_safe_and_distinct() {
+        assert_eq!(slug("430481101"), "430481101");
+        assert_eq!(slug("../x"), "_2E_2E_2Fx");
+        assert_eq!(slug("a_b"), "a_5Fb");
+        assert_eq!(slug("上村"), "_E4_B8_8A_E6_9D_91");
+        assert_eq!(slug(""), "_");
+        assert_ne!(slug("a/b"), slug("a_2Fb"));
+    }
+
+    #[test]
+    fn a_phone_is_called_by_its_digits() {
+        assert_eq!(tel("0735-555 0000"), "0735-5550000");
+        assert_eq!(tel("\"><script>"), "");
+    }
+}

@@ -1,0 +1,166 @@
+//! `gridmap publish`: the residents' website. Pages name their grid, its people and the
+//! hotline; phones stay private unless asked; markup in names is text; codes that are not
+//! safe as paths stay inside the site; a project with audit errors is refused unless allowed.
+
+mod common;
+
+use gridmap::commands::{CommandError, PublishOptions, publish};
+use gridmap::publish::{PageOptions, page_dir};
+
+fn options(public_phones: bool) -> PublishOptions {
+    PublishOptions {
+        pages: PageOptions {
+            title: None,
+            hotline: Some("0735-1234567".into()),
+            public_phones,
+            date: "2026-12-05".into(),
+        },
+        allow_errors: false,
+        base_url: Some("https://example.gov.cn/wg".into()),
+    }
+}
+
+fn page(site: &std::path::Path, dir: &str) -> String {
+    std::fs::read_to_string(site.join("g").join(dir).join("index.html")).unwrap()
+}
+
+#[test]
+fn each_grid_page_names_the_grid_its_people_and_the_hotline_and_hides_phones() {
+    let project = common::sample();
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let done = publish(&project, &site, &options(false)).unwrap();
+    assert_eq!(
+        done.files.len(),
+        project.grids.len() + 3,
+        "pages, index, css, links"
+    );
+    let dirs = page_dir(&project);
+    let with_staff = project
+        .grids
+        .iter()
+        .position(|g| g.staff.iter().any(|p| !p.phone.is_empty()))
+        .expect("the sample has staff with phones");
+    for (g, d) in project.grids.iter().zip(&dirs) {
+        let p = page(&site, d);
+        assert!(p.contains(&format!("<h1>{}</h1>", g.label())), "{}", g.id);
+        assert!(p.contains("noindex"));
+        assert!(p.contains("tel:0735-1234567"), "the hotline is a call link");
+        for person in &g.staff {
+            assert!(p.contains(person.name.trim()), "{}: {}", g.id, person.name);
+            if !person.phone.trim().is_empty() {
+                assert!(
+                    !p.contains(person.phone.trim()),
+                    "{}: phone published",
+                    g.id
+                );
+            }
+        }
+    }
+    // No file of the site holds the staff's phones.
+    let phone = project.grids[with_staff].staff[0].phone.trim().to_string();
+    for f in &done.files {
+        let text = std::fs::read_to_string(site.join(f)).unwrap();
+        assert!(!text.contains(&phone), "{f} holds a phone");
+    }
+    // The addresses for the boards' QR codes.
+    let links = std::fs::read_to_string(site.join("links.csv")).unwrap();
+    let g = &project.grids[with_staff];
+    assert!(links.contains(&format!(
+        "\"{}\",\"{}\",\"{}\",\"https://example.gov.cn/wg/g/{}/\"",
+        g.id,
+        g.code,
+        g.label(),
+        dirs[with_staff]
+    )));
+    // With --public-phones each phone is a call link.
+    publish(&project, &site, &options(true)).unwrap();
+    let p = page(&site, &dirs[with_staff]);
+    let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    assert!(p.contains(&format!("tel:{digits}")), "{p}");
+}
+
+#[test]
+fn markup_in_names_and_codes_unsafe_as_paths_stay_text_inside_the_site() {
+    let mut project = common::sample();
+    project.grids[1].name = "<script>alert('x')</script>".into();
+    project.grids[2].code = "../../../evil".into();
+    project.grids[2].staff[0].name = "\"><img src=x onerror=alert(1)>".into();
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("a").join("site");
+    let mut opts = options(false);
+    opts.allow_errors = true;
+    publish(&project, &site, &opts).unwrap();
+    let dirs = page_dir(&project);
+    let p1 = page(&site, &dirs[1]);
+    assert!(
+        p1.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+        "{p1}"
+    );
+    assert!(!p1.contains("<script>alert"));
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(!index.contains("<script>alert") && !index.contains("<img src=x"));
+    assert!(dirs[2].starts_with("_2E_2E_2F"), "{}", dirs[2]);
+    let p2 = page(&site, &dirs[2]);
+    assert!(
+        p2.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"),
+        "{p2}"
+    );
+    // Nothing was written outside the site's folder.
+    let beside: Vec<_> = std::fs::read_dir(tmp.path().join("a")).unwrap().collect();
+    assert_eq!(beside.len(), 1);
+    assert!(!tmp.path().join("evil").exists());
+}
+
+#[test]
+fn a_project_with_audit_errors_is_published_only_when_allowed() {
+    let project = common::load("jinping-faulty.geojson");
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let e = publish(&project, &site, &options(false)).unwrap_err();
+    assert!(
+        matches!(e, CommandError::PublishWithErrors(n) if n > 0),
+        "{e}"
+    );
+    assert!(e.to_string().contains("--allow-errors"));
+    assert!(!site.exists());
+    let mut opts = options(false);
+    opts.allow_errors = true;
+    publish(&project, &site, &opts).unwrap();
+    assert!(site.join("index.html").is_file());
+}
+
+#[test]
+fn the_cli_publishes_and_refuses_a_folder_that_is_not_a_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let bin = env!("CARGO_BIN_EXE_gridmap");
+    let sample = common::sample_path();
+    let out = std::process::Command::new(bin)
+        .args(["publish", common::s(&sample), "--out", common::s(&site)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(site.join("index.html").is_file());
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("notes.txt"), "keep").unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["publish", common::s(&sample), "--out", common::s(&docs)])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("不会覆盖") && err.contains("not overwritten"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(docs.join("notes.txt")).unwrap(),
+        "keep"
+    );
+}
