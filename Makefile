@@ -11,7 +11,8 @@ deps:
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq cmake sqlite3 g++ pkg-config >/dev/null; }
 
 # The peer tools the tests run: GDAL (ogrinfo, ogr2ogr), PROJ (cs2cs, projinfo),
-# poppler (pdftotext, pdffonts, pdfinfo, pdftoppm) for the printed PDFs, openssl (the
+# poppler (pdftotext, pdffonts, pdfinfo, pdftoppm) for the printed PDFs, Chromium for the
+# published website, openssl (the
 # county CA of the TLS test), and PostgreSQL 15
 # with PostGIS 3 for the county database (tests/db.rs starts a throwaway cluster on a
 # loopback port with scripts/pg-cluster.sh; nothing is started at boot).
@@ -23,6 +24,9 @@ test-deps: deps
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
 	  { echo "installing PostgreSQL 15 and PostGIS 3 (postgresql, postgresql-15-postgis-3) with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql postgresql-15-postgis-3 >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || \
+	  { echo "installing Chromium (chromium) with apt-get: the published website is tested in a real browser"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@command -v xvfb-run >/dev/null 2>&1 || \
 	  { echo "installing Xvfb and Mesa (xvfb, libgl1-mesa-dri, libegl-mesa0) with apt-get: the app's --screenshot test opens a real window"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq xvfb xauth libgl1 libglx-mesa0 libgl1-mesa-dri libegl1 libegl-mesa0 >/dev/null; }

@@ -164,3 +164,82 @@ fn the_cli_publishes_and_refuses_a_folder_that_is_not_a_site() {
         "keep"
     );
 }
+
+/// The township page as Chromium leaves it after its scripts ran, opened at `query`.
+fn browser_dom(index: &std::path::Path, query: &str) -> String {
+    let url = format!("file://{}?q={query}", index.display());
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            &url,
+        ])
+        .output()
+        .expect("chromium runs (make test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The grid names the page shows (list items not hidden by the search).
+fn shown(dom: &str) -> Vec<String> {
+    dom.split("<li ")
+        .skip(1)
+        .filter(|li| !li.split('>').next().unwrap_or("").contains("display: none"))
+        .filter_map(|li| {
+            let a = li.split("index.html\">").nth(1)?;
+            Some(a.split("</a>").next()?.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_search_finds_grids_by_name_and_staff_in_a_real_browser() {
+    let mut project = common::sample();
+    project.grids[3].name = "<script>document.title='x'</script>".into();
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let mut opts = options(false);
+    opts.allow_errors = true;
+    publish(&project, &site, &opts).unwrap();
+    let index = site.join("index.html");
+    // By part of a name: every grid whose name holds it, and no other.
+    let part = "一组";
+    let want: Vec<String> = project
+        .grids
+        .iter()
+        .filter(|g| g.label().contains(part))
+        .map(|g| g.label().to_string())
+        .collect();
+    assert!(want.len() >= 2);
+    assert_eq!(shown(&browser_dom(&index, part)), want);
+    // By a staff member's name: that person's grids.
+    let person = project.grids[5].staff[0].name.trim().to_string();
+    let want: Vec<String> = project
+        .grids
+        .iter()
+        .filter(|g| g.staff.iter().any(|p| p.name.trim() == person))
+        .map(|g| g.label().to_string())
+        .collect();
+    assert_eq!(shown(&browser_dom(&index, &person)), want, "{person}");
+    // Nothing found: the page says so.
+    let dom = browser_dom(&index, "no-such-grid");
+    assert!(shown(&dom).is_empty());
+    assert!(
+        dom.contains("id=\"none\" class=\"none\" style=\"display: block;\""),
+        "{dom}"
+    );
+    // Without a query every grid shows; the name with a script is text and did not run.
+    let dom = browser_dom(&index, "");
+    assert_eq!(shown(&dom).len(), project.grids.len());
+    assert!(
+        dom.contains("&lt;script&gt;document.title='x'&lt;/script&gt;"),
+        "{dom}"
+    );
+    assert!(!dom.contains("<title>x</title>"));
+}

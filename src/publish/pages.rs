@@ -117,10 +117,13 @@ pub fn pages(project: &Project, opts: &PageOptions) -> Vec<(String, Vec<u8>)> {
         .clone()
         .or(settings.hotline)
         .filter(|h| !h.trim().is_empty());
+    let by_id = project.grid_index();
+    let children = children_of(project, &by_id);
     let site = Site {
         project,
         dirs: &dirs,
-        by_id: project.grid_index(),
+        by_id,
+        children,
         title: opts
             .title
             .clone()
@@ -134,13 +137,27 @@ pub fn pages(project: &Project, opts: &PageOptions) -> Vec<(String, Vec<u8>)> {
         ("site.css".to_string(), CSS.as_bytes().to_vec()),
         ("index.html".to_string(), site.index().into_bytes()),
     ];
-    for (i, dir) in dirs.iter().enumerate() {
-        files.push((
+    use rayon::prelude::*;
+    files.par_extend(dirs.par_iter().enumerate().map(|(i, dir)| {
+        (
             format!("g/{dir}/index.html"),
             site.grid_page(i).into_bytes(),
-        ));
-    }
+        )
+    }));
     files
+}
+
+/// Each grid's children (in project order): the grids whose parent is it, itself excepted.
+fn children_of(project: &Project, by_id: &HashMap<&str, usize>) -> Vec<Vec<usize>> {
+    let mut children = vec![Vec::new(); project.grids.len()];
+    for (i, g) in project.grids.iter().enumerate() {
+        if let Some(&p) = g.parent.as_deref().and_then(|p| by_id.get(p))
+            && p != i
+        {
+            children[p].push(i);
+        }
+    }
+    children
 }
 
 /// What every page is made from.
@@ -148,6 +165,7 @@ struct Site<'a> {
     project: &'a Project,
     dirs: &'a [String],
     by_id: HashMap<&'a str, usize>,
+    children: Vec<Vec<usize>>,
     title: String,
     hotline: Option<String>,
     duties: Option<String>,
@@ -220,17 +238,10 @@ impl Site<'_> {
             }
         }
         s.push_str(&self.hotline_html());
-        let children: Vec<usize> = self
-            .project
-            .grids
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.parent.as_deref() == Some(g.id.as_str()))
-            .map(|(k, _)| k)
-            .collect();
+        let children = &self.children[i];
         if !children.is_empty() {
             s.push_str("<h2>下级网格</h2>\n<ul>\n");
-            for k in children {
+            for &k in children {
                 s.push_str(&format!(
                     "<li><a href=\"{up}g/{}/index.html\">{}</a></li>\n",
                     self.dirs[k],
@@ -309,14 +320,10 @@ impl Site<'_> {
     /// project order; every grid exactly once (a cycle of parents is cut).
     fn hierarchy_order(&self) -> Vec<usize> {
         let n = self.project.grids.len();
-        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut roots = Vec::new();
-        for (i, g) in self.project.grids.iter().enumerate() {
-            match self.parent_of(g).filter(|&p| p != i) {
-                Some(p) => children[p].push(i),
-                None => roots.push(i),
-            }
-        }
+        let roots = (0..n).filter(|&i| {
+            self.parent_of(&self.project.grids[i])
+                .is_none_or(|p| p == i)
+        });
         let mut seen = vec![false; n];
         let mut out = Vec::with_capacity(n);
         let visit = |start: usize, out: &mut Vec<usize>, seen: &mut Vec<bool>| {
@@ -326,7 +333,7 @@ impl Site<'_> {
                     continue;
                 }
                 out.push(i);
-                stack.extend(children[i].iter().rev());
+                stack.extend(self.children[i].iter().rev());
             }
         };
         for r in roots {
@@ -340,7 +347,8 @@ impl Site<'_> {
 }
 
 /// The index's search: shows the box (hidden without scripts) and keeps the grids whose
-/// names, codes or staff names hold what is typed. ES5, for old WebViews.
+/// names, codes or staff names hold what is typed (or what `?q=` in the address says).
+/// ES5, for old WebViews.
 const SEARCH_JS: &str = "<script>\n(function(){var q=document.getElementById('q');\
 var none=document.getElementById('none');if(!q||!document.querySelectorAll)return;\
 q.style.display='';var items=document.querySelectorAll('#grids li');\
@@ -348,7 +356,9 @@ function run(){var v=q.value.replace(/^\\s+|\\s+$/g,'').toLowerCase();var shown=
 for(var i=0;i<items.length;i++){var k=items[i].getAttribute('data-k')||'';\
 var on=!v||k.indexOf(v)>=0;items[i].style.display=on?'':'none';if(on)shown++;}\
 none.style.display=shown?'none':'block';}\
-q.oninput=run;q.onkeyup=run;})();\n</script>\n";
+q.oninput=run;q.onkeyup=run;\
+var m=/[?&]q=([^&]*)/.exec(location.search);\
+if(m){try{q.value=decodeURIComponent(m[1].replace(/\\+/g,' '));}catch(e){}run();}})();\n</script>\n";
 
 #[cfg(test)]
 mod tests {

@@ -101,14 +101,14 @@ fn write_all(root: &Path, files: &[(String, Vec<u8>)]) -> Result<(), PublishErro
     std::fs::create_dir_all(root).map_err(write_err(root))?;
     let marker = root.join(MARKER);
     std::fs::write(&marker, b"gridmap publish\n").map_err(write_err(&marker))?;
-    for (rel, bytes) in files {
+    use rayon::prelude::*;
+    files.par_iter().try_for_each(|(rel, bytes)| {
         let path = root.join(rel);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p).map_err(write_err(p))?;
         }
-        std::fs::write(&path, bytes).map_err(write_err(&path))?;
-    }
-    Ok(())
+        std::fs::write(&path, bytes).map_err(write_err(&path))
+    })
 }
 
 #[cfg(test)]
