@@ -1051,3 +1051,62 @@ fn a_township_of_100000_grids_prints() {
         assert!(!print::to_pdf(&doc).unwrap().is_empty());
     }
 }
+
+/// The QR code of a board printed with the website's address opens that grid's page in the
+/// site `gridmap publish` wrote (issue 26), and is the address `links.csv` gives it.
+#[test]
+fn a_boards_qr_code_opens_its_grids_published_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let pdf = dir.path().join("board.pdf");
+    let base = "https://hzz.example.cn/wangge/";
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gridmap"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let sample = sample_path();
+    let (sample, site_s, pdf_s) = (
+        sample.to_str().unwrap(),
+        site.to_str().unwrap(),
+        pdf.to_str().unwrap(),
+    );
+    run(&["publish", sample, "--out", site_s, "--base-url", base]);
+    run(&[
+        "print",
+        sample,
+        "--layout",
+        "board",
+        "--grid",
+        "JP01-01",
+        "--base-url",
+        base,
+        "--out",
+        pdf_s,
+    ]);
+    let codes = qr_codes(&rasterise(&pdf, 150, 1));
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    let url = &codes[0];
+    let rel = url.strip_prefix(base).unwrap_or_else(|| panic!("{url}"));
+    let page = std::fs::read_to_string(site.join(rel).join("index.html")).unwrap();
+    let g = sample_grid("JP01-01");
+    assert!(page.contains(&format!("<h1>{}</h1>", g.name)), "{page}");
+    let links = std::fs::read_to_string(site.join("links.csv")).unwrap();
+    assert!(
+        links.contains(&format!(
+            "\"JP01-01\",\"{}\",\"{}\",\"{url}\"",
+            g.code, g.name
+        )),
+        "{links}"
+    );
+}
+
+fn sample_grid(id: &str) -> gridmap::Grid {
+    sample().grids.into_iter().find(|g| g.id == id).unwrap()
+}

@@ -5,7 +5,7 @@
 mod common;
 
 use gridmap::commands::{CommandError, PublishOptions, publish};
-use gridmap::publish::{PageOptions, page_dir};
+use gridmap::publish::{PageOptions, page_dirs};
 
 fn options(public_phones: bool) -> PublishOptions {
     PublishOptions {
@@ -35,7 +35,7 @@ fn each_grid_page_names_the_grid_its_people_and_the_hotline_and_hides_phones() {
         project.grids.len() + 3,
         "pages, index, css, links"
     );
-    let dirs = page_dir(&project);
+    let dirs = page_dirs(&project);
     let with_staff = project
         .grids
         .iter()
@@ -91,7 +91,7 @@ fn markup_in_names_and_codes_unsafe_as_paths_stay_text_inside_the_site() {
     let mut opts = options(false);
     opts.allow_errors = true;
     publish(&project, &site, &opts).unwrap();
-    let dirs = page_dir(&project);
+    let dirs = page_dirs(&project);
     let p1 = page(&site, &dirs[1]);
     assert!(
         p1.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),

@@ -60,6 +60,10 @@ struct SheetTexts {
     /// grid's (default: the grid's code; `--hide qr` leaves them out).
     #[arg(long)]
     qr_url: Option<String>,
+    /// The address the website of `gridmap publish` is served at: each QR code opens its
+    /// grid's page there (the same as --qr-url URL/g/{page}/).
+    #[arg(long, conflicts_with = "qr_url")]
+    base_url: Option<String>,
 }
 
 /// How the map is drawn and what is left out.
@@ -130,7 +134,10 @@ impl PrintArgs {
             }
             None => None,
         };
-        opts.qr_url = texts.qr_url.clone();
+        opts.qr_url = match &texts.base_url {
+            Some(base) => Some(format!("{}/g/{{page}}/", base.trim().trim_end_matches('/'))),
+            None => texts.qr_url.clone(),
+        };
         opts.mono = marks.mono;
         opts.show.ticks = marks.ticks;
         for h in &marks.hide {

@@ -4,7 +4,7 @@
 use super::CommandError;
 use crate::audit::{AuditConfig, Severity, audit};
 use crate::model::Project;
-use crate::publish::{PageOptions, Published, page_dir, pages, write_site};
+use crate::publish::{PageOptions, Published, page_dirs, pages, write_site};
 use std::path::Path;
 
 /// How to publish.
@@ -28,7 +28,7 @@ fn links_csv(project: &Project, base: &str) -> String {
     };
     let field = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut out = String::from("\u{feff}id,code,name,url\n");
-    for (g, dir) in project.grids.iter().zip(page_dir(project)) {
+    for (g, dir) in project.grids.iter().zip(page_dirs(project)) {
         out.push_str(&format!(
             "{},{},{},{}\n",
             field(&g.id),

@@ -511,7 +511,7 @@ fn staff_column(
             x + (tw + qr_side) / 2.0,
             y + qr_side,
         ];
-        map::qr_code(svg, b, &opts.qr_text(t));
+        map::qr_code(svg, b, &opts.qr_text(project, t));
     }
     [area[0], area[1], area[2] - tw - 4.0 * u, area[3]]
 }
@@ -907,7 +907,15 @@ fn board(project: &Project, opts: &PrintOptions, gi: usize, page_no: Option<usiz
     let map_rect = [m, y, b.inner, map_h];
     let meta = board_map(&mut svg, project, opts, gi, map_rect, &b.style);
     let y = map_rect[1] + map_rect[3] + 3.0 * u;
-    board_sections(&mut svg, &b, y, &tables, &text, opts, g);
+    board_sections(
+        &mut svg,
+        &b,
+        y,
+        &tables,
+        &text,
+        opts,
+        &opts.qr_text(project, g),
+    );
     board_footer(&mut svg, &b, project, opts, page_no);
     Page {
         name: g.id.clone(),
@@ -1225,7 +1233,7 @@ fn board_sections(
     tables: &BoardTables,
     text: &BoardText,
     opts: &PrintOptions,
-    g: &crate::model::Grid,
+    qr_text: &str,
 ) {
     let (m, u, inner, style) = (b.m, b.style.u, b.inner, &b.style);
     let bsize = text.body;
@@ -1274,7 +1282,7 @@ fn board_sections(
     ) + 2.0 * u;
     if qr_side > 0.0 {
         let qb = [m + inner - qr_side, top, m + inner, top + qr_side];
-        if map::qr_code(svg, qb, &opts.qr_text(g)) {
+        if map::qr_code(svg, qb, qr_text) {
             y = y.max(top + qr_side + 2.0 * u);
         }
     }

@@ -347,8 +347,10 @@ impl PrintOptions {
         self
     }
 
-    /// The text of the QR code for grid `g`.
-    pub fn qr_text(&self, g: &crate::model::Grid) -> String {
+    /// The text of the QR code for grid `g` (one of `project`'s): the address `qr_url`
+    /// with `{code}`, `{id}`, `{name}` and `{page}` (the folder of the grid's page in the
+    /// published website, `records::page_dir_of`) put in, else the grid's code.
+    pub fn qr_text(&self, project: &Project, g: &crate::model::Grid) -> String {
         let code = if g.code.trim().is_empty() {
             g.id.as_str()
         } else {
@@ -360,10 +362,17 @@ impl PrintOptions {
             .map(str::trim)
             .filter(|u| !u.is_empty())
         {
-            Some(u) if u.contains('{') => u
-                .replace("{code}", code)
-                .replace("{id}", &g.id)
-                .replace("{name}", g.label()),
+            Some(u) if u.contains('{') => {
+                let page = if u.contains("{page}") {
+                    crate::records::page_dir_of(project, g)
+                } else {
+                    String::new()
+                };
+                u.replace("{code}", code)
+                    .replace("{id}", &g.id)
+                    .replace("{name}", g.label())
+                    .replace("{page}", &page)
+            }
             Some(u) => u.to_string(),
             None => code.to_string(),
         }

@@ -8,7 +8,8 @@
 mod pages;
 mod site;
 
-pub use pages::{PageOptions, page_dir, pages};
+pub use crate::records::page_dirs;
+pub use pages::{PageOptions, pages};
 pub use site::{MARKER, Published, write_site};
 
 /// What could not be published.

@@ -4,6 +4,7 @@
 
 use super::html;
 use crate::model::{Grid, Project, ProjectSettings, role_rank};
+use crate::records::page_dirs;
 use std::collections::HashMap;
 
 /// What a publication says beyond the project's records.
@@ -17,47 +18,6 @@ pub struct PageOptions {
     pub public_phones: bool,
     /// The date of the data, as printed on every page.
     pub date: String,
-}
-
-/// A folder name for `key` that is safe on every file system and in a URL: ASCII letters,
-/// digits and `-` as they are, every other byte as `_XX` (hex). Distinct keys give
-/// distinct names; "." and ".." cannot come out.
-fn slug(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'-' {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("_{b:02X}"));
-        }
-    }
-    if out.is_empty() { "_".into() } else { out }
-}
-
-/// Each grid's folder under `g/`, in project order: its code where it has one that no
-/// other grid has taken, else `_id_` and its id ("_i" never comes out of [`slug`], so the
-/// two kinds never meet), numbered where ids repeat.
-pub fn page_dir(project: &Project) -> Vec<String> {
-    let mut codes: HashMap<&str, usize> = HashMap::new();
-    for g in &project.grids {
-        *codes.entry(g.code.trim()).or_default() += 1;
-    }
-    let mut taken: HashMap<String, usize> = HashMap::new();
-    project
-        .grids
-        .iter()
-        .map(|g| {
-            let code = g.code.trim();
-            let base = if !code.is_empty() && codes[code] == 1 {
-                slug(code)
-            } else {
-                format!("_id_{}", slug(&g.id))
-            };
-            let n = taken.entry(base.clone()).or_default();
-            *n += 1;
-            if *n == 1 { base } else { format!("{base}~{n}") }
-        })
-        .collect()
 }
 
 /// "一级网格" ... for levels 1-9.
@@ -108,9 +68,9 @@ a{color:#0645ad}.hotline{font-size:1.2em}footer{margin-top:2em;color:#777;font-s
 .l3,.l4{margin-left:1.2em}.none{display:none;color:#777}\n";
 
 /// Every file of the site: `index.html` (the township), `g/<dir>/index.html` for each
-/// grid ([`page_dir`]) and `site.css`.
+/// grid ([`page_dirs`]) and `site.css`.
 pub fn pages(project: &Project, opts: &PageOptions) -> Vec<(String, Vec<u8>)> {
-    let dirs = page_dir(project);
+    let dirs = page_dirs(project);
     let settings = ProjectSettings::of(&project.settings).print;
     let hotline = opts
         .hotline
@@ -363,16 +323,6 @@ if(m){try{q.value=decodeURIComponent(m[1].replace(/\\+/g,' '));}catch(e){}run();
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folder_names_are_safe_and_distinct() {
-        assert_eq!(slug("430481101"), "430481101");
-        assert_eq!(slug("../x"), "_2E_2E_2Fx");
-        assert_eq!(slug("a_b"), "a_5Fb");
-        assert_eq!(slug("上村"), "_E4_B8_8A_E6_9D_91");
-        assert_eq!(slug(""), "_");
-        assert_ne!(slug("a/b"), slug("a_2Fb"));
-    }
 
     #[test]
     fn a_phone_is_called_by_its_digits() {

@@ -2,6 +2,9 @@
 //! bounds (四至) printed on display boards and written in the ledger.
 
 pub mod codes;
+mod pages;
+
+pub use pages::{page_dir_of, page_dirs};
 
 use crate::geom::{boundary_segments, canonical_polygon};
 use crate::model::Project;

@@ -658,7 +658,7 @@ fn publish_from_the_file_menu_asks_about_audit_errors_then_writes_the_site() {
     );
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
     let project = h.state().doc.project();
-    let dirs = gridmap::publish::page_dir(project);
+    let dirs = gridmap::publish::page_dirs(project);
     for (g, d) in project.grids.iter().zip(&dirs) {
         assert!(index.contains(&format!("g/{d}/index.html")), "{}", g.id);
         let page = std::fs::read_to_string(site.join("g").join(d).join("index.html")).unwrap();

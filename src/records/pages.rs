@@ -1,0 +1,128 @@
+//! Where each grid's page lies in the published website (`g/<dir>/`): the one rule the
+//! site (`publish`) and the boards' QR codes (`print`) share.
+
+use crate::model::{Grid, Project};
+use std::collections::HashMap;
+
+/// A folder name for `key` that is safe on every file system and in a URL: ASCII letters,
+/// digits and `-` as they are, every other byte as `_XX` (hex). Distinct keys give
+/// distinct names; "." and ".." cannot come out.
+fn slug(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("_{b:02X}"));
+        }
+    }
+    if out.is_empty() { "_".into() } else { out }
+}
+
+/// Each grid's folder under `g/`, in project order: its code where it has one that no
+/// other grid has taken, else `_id_` and its id ("_i" never comes out of [`slug`], so the
+/// two kinds never meet), numbered where ids repeat.
+pub fn page_dirs(project: &Project) -> Vec<String> {
+    let mut codes: HashMap<&str, usize> = HashMap::new();
+    for g in &project.grids {
+        *codes.entry(g.code.trim()).or_default() += 1;
+    }
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    project
+        .grids
+        .iter()
+        .map(|g| {
+            let code = g.code.trim();
+            let base = if !code.is_empty() && codes[code] == 1 {
+                slug(code)
+            } else {
+                format!("_id_{}", slug(&g.id))
+            };
+            let n = taken.entry(base.clone()).or_default();
+            *n += 1;
+            if *n == 1 { base } else { format!("{base}~{n}") }
+        })
+        .collect()
+}
+
+/// The folder of `g`'s page (as [`page_dirs`] gives it), without making every grid's: for
+/// a board's QR code. `g` is one of the project's grids.
+pub fn page_dir_of(project: &Project, g: &Grid) -> String {
+    let unique_code = |o: &Grid| {
+        let c = o.code.trim();
+        !c.is_empty()
+            && project
+                .grids
+                .iter()
+                .filter(|x| x.code.trim() == c)
+                .nth(1)
+                .is_none()
+    };
+    if unique_code(g) {
+        return slug(g.code.trim());
+    }
+    let base = format!("_id_{}", slug(&g.id));
+    let mut n = 0;
+    for o in &project.grids {
+        if o.id == g.id && !unique_code(o) {
+            n += 1;
+        }
+        if std::ptr::eq(o, g) {
+            break;
+        }
+    }
+    if n <= 1 { base } else { format!("{base}~{n}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_are_safe_and_distinct() {
+        assert_eq!(slug("430481101"), "430481101");
+        assert_eq!(slug("../x"), "_2E_2E_2Fx");
+        assert_eq!(slug("a_b"), "a_5Fb");
+        assert_eq!(slug("上村"), "_E4_B8_8A_E6_9D_91");
+        assert_eq!(slug(""), "_");
+        assert_ne!(slug("a/b"), slug("a_2Fb"));
+    }
+
+    #[test]
+    fn one_grids_folder_is_the_one_the_site_gives_it() {
+        let square = geo::MultiPolygon(vec![]);
+        let grid = |id: &str, code: &str| {
+            let mut g = Grid::new(id, 2, square.clone());
+            g.code = code.into();
+            g
+        };
+        let project = Project {
+            grids: vec![
+                grid("a", "001"),
+                grid("b", "002"),
+                grid("c", "002"),
+                grid("d", ""),
+                grid("d", " "),
+                grid("e", "../x"),
+                grid("d", "003"),
+            ],
+            ..Project::default()
+        };
+        let all = page_dirs(&project);
+        assert_eq!(
+            all,
+            [
+                "001",
+                "_id_b",
+                "_id_c",
+                "_id_d",
+                "_id_d~2",
+                "_2E_2E_2Fx",
+                "003"
+            ]
+        );
+        for (g, d) in project.grids.iter().zip(&all) {
+            assert_eq!(&page_dir_of(&project, g), d, "{}", g.id);
+        }
+    }
+}
