@@ -108,6 +108,14 @@ if diff -r "$dir/lin/xlsx" "$dir/win/xlsx" > /dev/null; then ok "ledger XLSX (co
 both ledger-csv.out ledger ../晋屏镇.geojson --out 台账.csv
 for f in "$dir"/lin/台账*.csv; do same "ledger CSV $(basename "$f")" "$(basename "$f")"; done
 
+# The residents' website, twice: the second replaces the first whole (renames of folders).
+for n in 1 2; do
+    both publish-$n.out publish ../晋屏镇.geojson --out 网站 --hotline 0735-5550000 --base-url https://example.gov.cn/wg/
+done
+same "publish again, exit code" publish-2.out.code
+if diff -r "$dir/lin/网站" "$dir/win/网站" > /dev/null; then ok "published website (every page)"; else bad "published website differs"; fi
+if ls -a "$dir/win" | grep -q gridmap-; then bad "publish left a folder beside the site"; else ok "publish leaves nothing beside the site"; fi
+
 both staff.out staff ../晋屏镇.geojson --import ../名单.csv --out 人员.geojson
 same "staff import (GBK, CRLF)" 人员.geojson
 grep -q 王测试 "$dir/win/人员.geojson" && ok "the roster's name is in the Windows result" || bad "roster not imported on Windows"

@@ -4,19 +4,48 @@
 use crate::model::{Grid, Project};
 use std::collections::HashMap;
 
-/// A folder name for `key` that is safe on every file system and in a URL: ASCII letters,
-/// digits and `-` as they are, every other byte as `_XX` (hex). Distinct keys give
-/// distinct names; "." and ".." cannot come out.
+/// Longest folder name kept whole; longer keys are cut and given a hash of the whole.
+const LONGEST: usize = 96;
+
+/// Names Windows reserves in any case and with any extension.
+const RESERVED: [&str; 22] = [
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// A folder name for `key` that is safe on every file system (case-insensitive ones and
+/// Windows' reserved names included) and in a URL: lowercase ASCII letters, digits and `-`
+/// as they are, every other byte as `_XX` (uppercase hex: a literal `_` or an uppercase
+/// letter never comes out otherwise, so distinct keys give names distinct in any case);
+/// "." and ".." cannot come out.
 fn slug(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'-' {
+        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("_{b:02X}"));
         }
     }
-    if out.is_empty() { "_".into() } else { out }
+    if RESERVED.contains(&out.as_str()) {
+        let first = out.remove(0);
+        out.insert_str(0, &format!("_{:02X}", first as u32));
+    }
+    if out.is_empty() {
+        return "_".into();
+    }
+    if out.len() > LONGEST {
+        // FNV-1a of the whole key: the cut names of two long keys differ.
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let mut cut = LONGEST - 17;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out = format!("{}~{hash:016x}", &out[..cut]);
+    }
+    out
 }
 
 /// Each grid's folder under `g/`, in project order: its code where it has one that no
@@ -83,6 +112,13 @@ mod tests {
         assert_eq!(slug("430481101"), "430481101");
         assert_eq!(slug("../x"), "_2E_2E_2Fx");
         assert_eq!(slug("a_b"), "a_5Fb");
+        assert_eq!(slug("Ab"), "_41b", "no two names differ only in case");
+        assert_eq!(slug("CON"), "_43_4F_4E");
+        assert_eq!(slug("con"), "_63on", "a name Windows reserves");
+        assert_eq!(slug("com1"), "_63om1");
+        let long = "长".repeat(100);
+        assert!(slug(&long).len() <= LONGEST);
+        assert_ne!(slug(&long), slug(&format!("{long}x")));
         assert_eq!(slug("上村"), "_E4_B8_8A_E6_9D_91");
         assert_eq!(slug(""), "_");
         assert_ne!(slug("a/b"), slug("a_2Fb"));
