@@ -1060,25 +1060,14 @@ fn a_boards_qr_code_opens_its_grids_published_page() {
     let site = dir.path().join("site");
     let pdf = dir.path().join("board.pdf");
     let base = "https://hzz.example.cn/wangge/";
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_gridmap"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     let sample = sample_path();
     let (sample, site_s, pdf_s) = (
         sample.to_str().unwrap(),
         site.to_str().unwrap(),
         pdf.to_str().unwrap(),
     );
-    run(&["publish", sample, "--out", site_s, "--base-url", base]);
-    run(&[
+    common::gridmap_ok(&["publish", sample, "--out", site_s, "--base-url", base]);
+    common::gridmap_ok(&[
         "print",
         sample,
         "--layout",

@@ -134,22 +134,13 @@ fn a_project_with_audit_errors_is_published_only_when_allowed() {
 fn the_cli_publishes_and_refuses_a_folder_that_is_not_a_site() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    let bin = env!("CARGO_BIN_EXE_gridmap");
     let sample = common::sample_path();
-    let out = std::process::Command::new(bin)
-        .args(["publish", common::s(&sample), "--out", common::s(&site)])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::gridmap_ok(&["publish", common::s(&sample), "--out", common::s(&site)]);
     assert!(site.join("index.html").is_file());
     let docs = tmp.path().join("docs");
     std::fs::create_dir(&docs).unwrap();
     std::fs::write(docs.join("notes.txt"), "keep").unwrap();
-    let out = std::process::Command::new(bin)
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gridmap"))
         .args(["publish", common::s(&sample), "--out", common::s(&docs)])
         .output()
         .unwrap();

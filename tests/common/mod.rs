@@ -57,3 +57,18 @@ pub fn rename_dbf_fields(dbf: &Path, renames: &[(&str, &str)]) {
     }
     std::fs::write(dbf, b).unwrap();
 }
+
+/// Run the `gridmap` binary with `args`; its output, after asserting it succeeded (its
+/// stderr in the message when not).
+pub fn gridmap_ok(args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gridmap"))
+        .args(args)
+        .output()
+        .expect("gridmap runs");
+    assert!(
+        out.status.success(),
+        "gridmap {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
