@@ -81,8 +81,8 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "show_qr" => ("二维码", "QR code"),
         "qr_url" => ("二维码网址", "QR address"),
         "qr_hint" => (
-            "留空则为网格编码；{code} 代入编码",
-            "empty: the grid code; {code} is replaced",
+            "留空则为网格编码；{code} 代入编码；发布的网页：网址/g/{page}/",
+            "empty: the grid code; {code} is replaced; the published website: URL/g/{page}/",
         ),
         "duties" => ("工作职责", "Duties"),
         "choose_file" => ("选择文件…", "Choose file…"),

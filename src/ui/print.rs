@@ -21,7 +21,8 @@ pub struct PrintDialog {
     pub office: String,
     pub hotline: String,
     pub duties: String,
-    /// What the QR code says (an address with {code}); empty prints the grid's code.
+    /// What the QR code says (an address with {code}, or {page} for the published
+    /// website); empty prints the grid's code.
     pub qr_url: String,
     pub dpi: u32,
     /// Output path typed by the user (.pdf, .svg, .png).
