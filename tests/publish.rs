@@ -57,6 +57,34 @@ fn each_grid_page_names_the_grid_its_people_and_the_hotline_and_hides_phones() {
             }
         }
     }
+    // Each page draws its grid, and links the grids of its level around it from the map;
+    // it needs no script.
+    for (i, (g, d)) in project.grids.iter().zip(&dirs).enumerate() {
+        let p = page(&site, d);
+        assert!(
+            p.contains("<svg class=\"map\"") && p.contains("<path class=\"g\""),
+            "{}",
+            g.id
+        );
+        assert!(!p.contains("<script"), "{}", g.id);
+        let svg = &p[p.find("<svg").unwrap()..];
+        for (k, n) in project.grids.iter().enumerate() {
+            let touches = k != i
+                && n.level == g.level
+                && geo::Intersects::intersects(&n.geometry, &g.geometry);
+            if touches {
+                assert!(
+                    svg.contains(&format!(
+                        "<a href=\"../../g/{}/index.html\"><path class=\"n\"",
+                        dirs[k]
+                    )),
+                    "{}: neighbour {} not on its map",
+                    g.id,
+                    n.id
+                );
+            }
+        }
+    }
     // No file of the site holds the staff's phones.
     let phone = project.grids[with_staff].staff[0].phone.trim().to_string();
     for f in &done.files {

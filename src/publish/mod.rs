@@ -5,6 +5,7 @@
 //! grid by village with a search. Staff mobile numbers are published only when asked for:
 //! otherwise a page gives the supervision hotline. Pages carry `noindex`.
 
+mod map;
 mod pages;
 mod site;
 

@@ -65,7 +65,13 @@ dd{margin:0 0 .3em 5.5em}ul{padding-left:1.2em}li{margin:.2em 0}\
 .staff li{list-style:none;margin-left:-1.2em}.role{display:inline-block;min-width:6em;color:#555}\
 a{color:#0645ad}.hotline{font-size:1.2em}footer{margin-top:2em;color:#777;font-size:.85em}\
 #q{width:100%;box-sizing:border-box;font-size:1.1em;padding:.4em;margin:.5em 0}\
-.l3,.l4{margin-left:1.2em}.none{display:none;color:#777}\n";
+.l3,.l4{margin-left:1.2em}.none{display:none;color:#777}\
+.map{width:100%;height:auto;background:#f6f6f3;border:1px solid #ddd}\
+.map .n{fill:#ececec;stroke:#999;stroke-width:1}\
+.map .g{fill:#f4c27a;fill-opacity:.75;stroke:#c0392b;stroke-width:2.5}\
+.map .r{fill:none;stroke:#3a86ff;stroke-width:2.5}\
+.map text{font-size:24px;fill:#555;text-anchor:middle}\
+.map .t{font-size:30px;font-weight:bold;fill:#222}\n";
 
 /// Every file of the site: `index.html` (the township), `g/<dir>/index.html` for each
 /// grid ([`page_dirs`]) and `site.css`.
@@ -91,6 +97,7 @@ pub fn pages(project: &Project, opts: &PageOptions) -> Vec<(String, Vec<u8>)> {
         hotline,
         duties: settings.duties,
         bounds: crate::records::four_bounds_all(project),
+        map: super::map::MapIndex::new(project),
         opts,
     };
     let mut files = vec![
@@ -130,6 +137,7 @@ struct Site<'a> {
     hotline: Option<String>,
     duties: Option<String>,
     bounds: Vec<crate::records::FourBounds>,
+    map: super::map::MapIndex,
     opts: &'a PageOptions,
 }
 
@@ -210,6 +218,7 @@ impl Site<'_> {
             }
             s.push_str("</ul>\n");
         }
+        s.push_str(&super::map::grid_map(self.project, &self.map, self.dirs, i));
         s.push_str(&self.footer());
         s
     }

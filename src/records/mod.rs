@@ -223,6 +223,9 @@ fn derive(project: &Project, level: u8, only: Option<usize>) -> Vec<(usize, Four
             })
             .collect(),
     );
+    // Each polygon beyond made ready for the many points stepped out of the edges.
+    let located: Vec<std::cell::OnceCell<crate::geom::AreaLocator>> =
+        beyond.iter().map(|_| std::cell::OnceCell::new()).collect();
     let mut inside_point: Vec<Option<Option<Coord<f64>>>> = vec![None; peers.len()];
     // Weight per grid, per side (0 east, 1 north, 2 west, 3 south), per thing on that side.
     let mut sides: Vec<[Vec<(String, f64)>; 4]> = vec![Default::default(); peers.len()];
@@ -248,19 +251,24 @@ fn derive(project: &Project, level: u8, only: Option<usize>) -> Vec<(usize, Four
             Some(j) => add(project.grids[peers[j]].label()),
             None => {
                 // A step outward across the edge: the township there, if any is known.
-                use geo::{Contains, InteriorPoint};
+                use geo::InteriorPoint;
                 let inner = *inside_point[s.owner]
                     .get_or_insert_with(|| canon[s.owner].interior_point().map(|p| p.0));
                 let q = Coord {
                     x: m.x + (s.b.y - s.a.y) / len * OUTSIDE_STEP,
                     y: m.y - (s.b.x - s.a.x) / len * OUTSIDE_STEP,
                 };
+                let inside = |k: usize, p: Coord<f64>| {
+                    located[k]
+                        .get_or_init(|| crate::geom::AreaLocator::new(beyond[k].0))
+                        .contains(p)
+                };
                 let name = beyond_tree
                     .locate_all_at_point(&[q.x, q.y])
-                    .map(|e| beyond[e.data])
-                    .filter(|(mp, _)| mp.contains(&q))
-                    .find(|(mp, _)| !inner.is_some_and(|p| mp.contains(&p)))
-                    .map(|(_, name)| township_name(name));
+                    .map(|e| e.data)
+                    .filter(|&k| inside(k, q))
+                    .find(|&k| !inner.is_some_and(|p| inside(k, p)))
+                    .map(|k| township_name(beyond[k].1));
                 add(name.as_deref().unwrap_or(OUTER));
             }
         }
