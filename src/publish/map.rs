@@ -10,6 +10,8 @@ use std::fmt::Write;
 
 /// Width of the drawing in SVG units (the page scales it to the screen).
 const WIDTH: f64 = 600.0;
+/// Lines are simplified to this many units: under a pixel on a phone's 360-pixel-wide map.
+const TOLERANCE: f64 = 1.0;
 
 /// The grids' envelopes, indexed once for every page.
 pub(super) struct MapIndex {
@@ -44,11 +46,11 @@ impl Frame {
         )
     }
 
-    /// SVG path data of rings or lines, simplified to half a unit.
+    /// SVG path data of rings or lines, simplified to [`TOLERANCE`].
     fn path<'a>(&self, lines: impl Iterator<Item = &'a LineString<f64>>, close: bool) -> String {
         let mut d = String::new();
         for ls in lines {
-            let ls = ls.simplify(0.5 / self.scale);
+            let ls = ls.simplify(TOLERANCE / self.scale);
             for (k, c) in ls.0.iter().enumerate() {
                 let (x, y) = self.pt(*c);
                 let _ = write!(d, "{}{x:.1} {y:.1}", if k == 0 { "M" } else { "L" });
@@ -93,17 +95,17 @@ pub(super) fn grid_map(project: &Project, index: &MapIndex, dirs: &[String], i: 
     around.sort_unstable();
     for k in around {
         let n = &project.grids[k];
+        // Only its part inside the view is drawn, and named where it shows.
+        let shown = n
+            .geometry
+            .simplify(TOLERANCE / f.scale)
+            .intersection(&view.to_polygon());
         let _ = writeln!(
             s,
             "<a href=\"../../g/{}/index.html\"><path class=\"n\" d=\"{}\"/></a>",
             dirs[k],
-            f.path(rings(&n.geometry), true)
+            f.path(rings(&shown), true)
         );
-        // Named where it shows: at a point of its part inside the view.
-        let shown = n
-            .geometry
-            .simplify(0.5 / f.scale)
-            .intersection(&view.to_polygon());
         if let Some(c) = geom::label_point(&shown) {
             let (x, y) = f.pt(c);
             // Kept whole inside the drawing (24-unit characters, centred).
