@@ -45,7 +45,7 @@ impl AreaLocator {
 
     /// Whether `p` lies in the interior (on the boundary: false, as geo's `Contains`).
     pub fn contains(&self, p: Coord<f64>) -> bool {
-        if !(p.x <= self.max_x) {
+        if p.x.is_nan() || p.y.is_nan() || p.x > self.max_x {
             return false;
         }
         let ray = rstar::AABB::from_corners([p.x, p.y], [self.max_x, p.y]);
