@@ -75,15 +75,12 @@ pub struct PublishArgs {
 impl PublishArgs {
     pub fn run(self) -> anyhow::Result<i32> {
         let project = self.input.load()?;
-        let (y, m, d) = gridmap::timing::civil_from_days(gridmap::timing::local_days(
-            gridmap::timing::unix_now(),
-        ));
         let opts = commands::PublishOptions {
             pages: gridmap::publish::PageOptions {
                 title: self.title,
                 hotline: self.hotline,
                 public_phones: self.public_phones,
-                date: format!("{y:04}-{m:02}-{d:02}"),
+                date: gridmap::print::PrintDate::today().iso(),
             },
             allow_errors: self.allow_errors,
             base_url: self.base_url,

@@ -235,6 +235,11 @@ impl PrintDate {
     pub fn zh(&self) -> String {
         format!("{}年{}月{}日", self.year, self.month, self.day)
     }
+
+    /// "YYYY-MM-DD", as [`Self::parse`] reads it.
+    pub fn iso(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
 }
 
 /// What would print wrong, said before printing (Chinese, English): an empty supervision

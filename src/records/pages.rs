@@ -74,33 +74,16 @@ pub fn page_dirs(project: &Project) -> Vec<String> {
         .collect()
 }
 
-/// The folder of `g`'s page (as [`page_dirs`] gives it), without making every grid's: for
-/// a board's QR code. `g` is one of the project's grids.
+/// The folder of `g`'s page (one of the project's grids), as [`page_dirs`] gives it: for
+/// a board's QR code.
 pub fn page_dir_of(project: &Project, g: &Grid) -> String {
-    let unique_code = |o: &Grid| {
-        let c = o.code.trim();
-        !c.is_empty()
-            && project
-                .grids
-                .iter()
-                .filter(|x| x.code.trim() == c)
-                .nth(1)
-                .is_none()
-    };
-    if unique_code(g) {
-        return slug(g.code.trim());
-    }
-    let base = format!("_id_{}", slug(&g.id));
-    let mut n = 0;
-    for o in &project.grids {
-        if o.id == g.id && !unique_code(o) {
-            n += 1;
-        }
-        if std::ptr::eq(o, g) {
-            break;
-        }
-    }
-    if n <= 1 { base } else { format!("{base}~{n}") }
+    let at = project
+        .grids
+        .iter()
+        .position(|o| std::ptr::eq(o, g))
+        .or_else(|| project.grids.iter().position(|o| o.id == g.id));
+    at.map(|i| page_dirs(project).swap_remove(i))
+        .unwrap_or_else(|| format!("_id_{}", slug(&g.id)))
 }
 
 #[cfg(test)]

@@ -41,15 +41,13 @@ impl PublishDialog {
 /// Publish as the dialog says; the message for the status line, or the dialog back when
 /// the audit's errors must be confirmed first.
 fn run(app: &GridmapApp, d: &PublishDialog) -> Result<String, (String, Option<usize>)> {
-    let (y, m, day) =
-        crate::timing::civil_from_days(crate::timing::local_days(crate::timing::unix_now()));
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let opts = PublishOptions {
         pages: crate::publish::PageOptions {
             title: None,
             hotline: text(&d.hotline),
             public_phones: d.public_phones,
-            date: format!("{y:04}-{m:02}-{day:02}"),
+            date: crate::print::PrintDate::today().iso(),
         },
         allow_errors: d.errors_seen.is_some(),
         base_url: text(&d.base_url),
