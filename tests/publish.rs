@@ -14,6 +14,7 @@ fn options(public_phones: bool) -> PublishOptions {
             hotline: Some("0735-1234567".into()),
             public_phones,
             date: "2026-12-05".into(),
+            tianditu_key: None,
         },
         allow_errors: false,
         base_url: Some("https://example.gov.cn/wg".into()),
@@ -32,8 +33,9 @@ fn each_grid_page_names_the_grid_its_people_and_the_hotline_and_hides_phones() {
     let done = publish(&project, &site, &options(false)).unwrap();
     assert_eq!(
         done.files.len(),
-        project.grids.len() + 3,
-        "pages, index, css, links"
+        project.grids.len() + 10,
+        "pages, index, css, links; the map's data and script, Leaflet's script, style, \
+         licence and two images"
     );
     let dirs = page_dirs(&project);
     let with_staff = project
@@ -88,8 +90,11 @@ fn each_grid_page_names_the_grid_its_people_and_the_hotline_and_hides_phones() {
     // No file of the site holds the staff's phones.
     let phone = project.grids[with_staff].staff[0].phone.trim().to_string();
     for f in &done.files {
-        let text = std::fs::read_to_string(site.join(f)).unwrap();
-        assert!(!text.contains(&phone), "{f} holds a phone");
+        let bytes = std::fs::read(site.join(f)).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&phone),
+            "{f} holds a phone"
+        );
     }
     // The addresses for the boards' QR codes.
     let links = std::fs::read_to_string(site.join("links.csv")).unwrap();
@@ -261,4 +266,209 @@ fn the_search_finds_grids_by_name_and_staff_in_a_real_browser() {
         "{dom}"
     );
     assert!(!dom.contains("<title>x</title>"));
+}
+
+#[test]
+fn the_search_finds_grids_and_villages_by_pinyin_initials_in_a_real_browser() {
+    let project = common::sample();
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    publish(&project, &site, &options(false)).unwrap();
+    let index = site.join("index.html");
+    assert!(project.grids.iter().any(|g| g.label() == "柏树村三组"));
+    // Initials are ambiguous (三 and 四 are both s): 柏树村三组 and the grids that read alike.
+    assert_eq!(
+        shown(&browser_dom(&index, "bscsz")),
+        vec!["白沙村三组", "柏树村三组", "柏树村四组"]
+    );
+    // A village's initials find the village and its grids: 柏树村 and 白沙村 are both bsc.
+    let parent = |g: &gridmap::model::Grid| {
+        let p = g.parent.as_deref()?;
+        project.grids.iter().find(|q| q.id == p).map(|q| q.label())
+    };
+    let villages = ["柏树村", "白沙村"];
+    let mut want: Vec<String> = project
+        .grids
+        .iter()
+        .filter(|g| {
+            villages.contains(&g.label()) || parent(g).is_some_and(|p| villages.contains(&p))
+        })
+        .map(|g| g.label().to_string())
+        .collect();
+    assert!(want.len() > 2, "{want:?}");
+    want.sort();
+    let mut got = shown(&browser_dom(&index, "bsc"));
+    got.sort();
+    assert_eq!(got, want);
+}
+
+/// Runs `tests/browser/cdp.py` (Chromium over its DevTools pipe, the site on a loopback
+/// port) with these steps; the values of its "eval" steps.
+fn in_browser(site: &std::path::Path, steps: serde_json::Value) -> Vec<serde_json::Value> {
+    let file = site.with_extension("steps.json");
+    std::fs::write(&file, steps.to_string()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/cdp.py");
+    let out = std::process::Command::new("python3")
+        .args([script, common::s(site), common::s(&file)])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A point well inside grid `g`, as longitude and latitude.
+fn inside_lonlat(project: &gridmap::model::Project, g: usize) -> (f64, f64) {
+    use geo::InteriorPoint;
+    let p = project.grids[g].geometry.interior_point().unwrap();
+    let rp = gridmap::io::Reprojector::new(project.crs, gridmap::model::Crs::epsg(4326)).unwrap();
+    let c = rp.point(p.0);
+    (c.x, c.y)
+}
+
+#[test]
+fn where_am_i_names_the_grid_at_the_phones_location_or_a_tap_in_a_real_browser() {
+    let project = common::sample();
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    publish(&project, &site, &options(false)).unwrap();
+    let dirs = page_dirs(&project);
+    let by_id = project.grid_index();
+    // Finest grids of four different villages.
+    let mut picked: Vec<usize> = Vec::new();
+    for (i, g) in project.grids.iter().enumerate() {
+        if g.level == 3 && picked.iter().all(|&k| project.grids[k].parent != g.parent) {
+            picked.push(i);
+        }
+    }
+    assert!(picked.len() >= 4);
+    let picked = [
+        picked[0],
+        picked[picked.len() / 2],
+        picked[picked.len() - 1],
+        picked[1],
+    ];
+    let mut steps = vec![
+        serde_json::json!({"viewport": [390, 844]}),
+        serde_json::json!({"open": "index.html"}),
+        serde_json::json!({"wait": "window.GRIDMAP_MAP"}),
+    ];
+    let here = "document.getElementById('here')";
+    let ask = |steps: &mut Vec<serde_json::Value>| {
+        steps.push(serde_json::json!({"run": format!("{here}.removeAttribute('data-grid')")}));
+        steps.push(serde_json::json!({"click": "#where"}));
+    };
+    let answer = |steps: &mut Vec<serde_json::Value>| {
+        steps.push(
+            serde_json::json!({"wait": format!("{here}.getAttribute('data-grid') !== null")}),
+        );
+        steps.push(serde_json::json!({
+            "eval": format!("[{here}.getAttribute('data-grid'), {here}.innerText]")
+        }));
+    };
+    // The phone's location inside three grids, then outside the township.
+    let outside = {
+        let env = project
+            .grids
+            .iter()
+            .filter_map(|g| gridmap::geom::envelope(&g.geometry))
+            .reduce(|a, b| gridmap::geom::union_rect(a, b))
+            .unwrap();
+        let rp =
+            gridmap::io::Reprojector::new(project.crs, gridmap::model::Crs::epsg(4326)).unwrap();
+        let c = rp.point(geo::coord! { x: env.min().x - 3000.0, y: env.center().y });
+        (c.x, c.y)
+    };
+    let places: Vec<(f64, f64)> = picked[..3]
+        .iter()
+        .map(|&g| inside_lonlat(&project, g))
+        .chain([outside])
+        .collect();
+    for &(lng, lat) in &places {
+        steps.push(serde_json::json!({"geo": [lat, lng]}));
+        ask(&mut steps);
+        answer(&mut steps);
+    }
+    // Location refused: the page says so; a tap on the map answers instead.
+    steps.push(serde_json::json!({"run": format!("{here}.innerText = ''")}));
+    steps.push(serde_json::json!({"deny_geo": true}));
+    steps.push(serde_json::json!({"click": "#where"}));
+    steps.push(serde_json::json!({"wait": format!("{here}.innerText.indexOf('没能取得') >= 0")}));
+    steps.push(serde_json::json!({"run": format!("{here}.removeAttribute('data-grid')")}));
+    let (lng, lat) = inside_lonlat(&project, picked[3]);
+    steps.push(serde_json::json!({"tap_at": [lat, lng]}));
+    answer(&mut steps);
+    let got = in_browser(&site, serde_json::Value::Array(steps));
+    // What the page said each time: the grid's page folder, and its text.
+    let answers: Vec<(String, String)> = got
+        .iter()
+        .map(|v| {
+            let s = |k: usize| v[k].as_str().unwrap_or_default().to_string();
+            (s(0), s(1))
+        })
+        .collect();
+    assert_eq!(answers.len(), 5, "{got:?}");
+    for (k, g) in [
+        (0, picked[0]),
+        (1, picked[1]),
+        (2, picked[2]),
+        (4, picked[3]),
+    ] {
+        let (dir, text) = &answers[k];
+        let grid = &project.grids[g];
+        assert_eq!(dir, &dirs[g], "{}: {text}", grid.label());
+        let village = &project.grids[by_id[grid.parent.as_deref().unwrap()]];
+        assert!(
+            text.contains(grid.label()) && text.contains(village.label()),
+            "{text}"
+        );
+    }
+    let (dir, text) = &answers[3];
+    assert_eq!(dir, "", "outside: {text}");
+    assert!(
+        text.contains("不在") && text.contains(project.town_name().as_str()),
+        "{text}"
+    );
+}
+
+#[test]
+fn markup_in_names_is_text_on_the_township_map_in_a_real_browser() {
+    let mut project = common::sample();
+    let fine = project.grids.iter().position(|g| g.level == 3).unwrap();
+    let village = project.grid_index()[project.grids[fine].parent.as_deref().unwrap()];
+    project.grids[fine].name = "<img src=x onerror=\"window.pwned=1\">".into();
+    project.grids[village].name = "</script><script>window.pwned=2</script>\u{2028}村".into();
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let mut opts = options(false);
+    opts.allow_errors = true;
+    publish(&project, &site, &opts).unwrap();
+    let (lng, lat) = inside_lonlat(&project, fine);
+    let got = in_browser(
+        &site,
+        serde_json::json!([
+            {"open": "index.html"},
+            {"wait": "window.GRIDMAP_MAP"},
+            {"tap_at": [lat, lng]},
+            {"wait": "document.getElementById('here').getAttribute('data-grid')"},
+            {"eval": "document.getElementById('here').innerText"},
+            {"eval": "[window.pwned === undefined, document.querySelectorAll('#here img').length]"},
+            {"eval": "document.querySelectorAll('.lbl span').length"},
+        ]),
+    );
+    let text = got[0].as_str().unwrap();
+    assert!(
+        text.contains(&project.grids[fine].name) && text.contains("window.pwned=2"),
+        "{text}"
+    );
+    assert_eq!(got[1], serde_json::json!([true, 0]), "no markup ran");
+    let villages = project.grids.iter().filter(|g| g.level == 2).count();
+    assert_eq!(
+        got[2],
+        serde_json::json!(villages),
+        "every village named on the map"
+    );
 }

@@ -70,6 +70,10 @@ pub struct PublishArgs {
     /// Publish although the audit finds errors.
     #[arg(long)]
     allow_errors: bool,
+    /// A 天地图 browser key (浏览器端): the township map gets 天地图's base maps; without
+    /// one it shows the grids on a plain background.
+    #[arg(long)]
+    tianditu_key: Option<String>,
 }
 
 impl PublishArgs {
@@ -81,6 +85,7 @@ impl PublishArgs {
                 hotline: self.hotline,
                 public_phones: self.public_phones,
                 date: gridmap::print::PrintDate::today().iso(),
+                tianditu_key: self.tianditu_key,
             },
             allow_errors: self.allow_errors,
             base_url: self.base_url,

@@ -58,7 +58,19 @@ pub fn publish(
             return Err(CommandError::PublishWithErrors(errors));
         }
     }
-    let mut files = pages(project, &opts.pages);
+    // The township map needs longitude and latitude; a working CRS that PROJ cannot
+    // transform publishes the pages without it.
+    let rp = crate::io::Reprojector::new(project.crs, crate::model::Crs::epsg(4326)).ok();
+    let lonlat = |c: &mut [geo::Coord<f64>]| {
+        if let Some(rp) = &rp {
+            rp.apply(c)
+        }
+    };
+    let mut files = pages(
+        project,
+        &opts.pages,
+        rp.is_some().then_some(&lonlat as crate::publish::ToLonLat),
+    );
     if let Some(base) = opts
         .base_url
         .as_deref()

@@ -8,10 +8,15 @@
 mod map;
 mod pages;
 mod site;
+mod township;
 
 pub use crate::records::page_dirs;
 pub use pages::{PageOptions, pages};
 pub use site::{MARKER, Published, write_site};
+
+/// Turns coordinates of the working CRS into longitude and latitude (WGS 84 / CGCS2000)
+/// in place; a point it cannot transform becomes NaN.
+pub type ToLonLat<'a> = &'a dyn Fn(&mut [geo::Coord<f64>]);
 
 /// What could not be published.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 //! and the style sheet they share. Plain HTML first (a page is whole with scripts off);
 //! the index's search is a few lines of ES5 for old phone browsers.
 
-use super::html;
+use super::{ToLonLat, html};
 use crate::model::{Grid, Project, ProjectSettings, role_rank};
 use crate::records::page_dirs;
 use std::collections::HashMap;
@@ -18,6 +18,9 @@ pub struct PageOptions {
     pub public_phones: bool,
     /// The date of the data, as printed on every page.
     pub date: String,
+    /// A 天地图 browser key: the township map gets 天地图's vector and imagery base maps
+    /// (without one it draws the grids on a plain background).
+    pub tianditu_key: Option<String>,
 }
 
 /// "一级网格" ... for levels 1-9.
@@ -47,14 +50,18 @@ fn phone_link(phone: &str) -> String {
 }
 
 /// The head every page shares: UTF-8, phone viewport, kept out of search engines.
-fn head(title: &str, css: &str) -> String {
-    format!(
+fn head(title: &str, css: &[&str]) -> String {
+    let mut s = format!(
         "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"robots\" content=\"noindex, nofollow\">\n<title>{}</title>\n\
-         <link rel=\"stylesheet\" href=\"{css}\">\n</head>\n<body>\n",
+         <meta name=\"robots\" content=\"noindex, nofollow\">\n<title>{}</title>\n",
         html(title)
-    )
+    );
+    for c in css {
+        s.push_str(&format!("<link rel=\"stylesheet\" href=\"{c}\">\n"));
+    }
+    s.push_str("</head>\n<body>\n");
+    s
 }
 
 const CSS: &str = "body{font-family:sans-serif;margin:0 auto;max-width:40em;padding:0 1em 2em;\
@@ -71,11 +78,21 @@ a{color:#0645ad}.hotline{font-size:1.2em}footer{margin-top:2em;color:#777;font-s
 .map .g{fill:#f4c27a;fill-opacity:.75;stroke:#c0392b;stroke-width:2.5}\
 .map .r{fill:none;stroke:#3a86ff;stroke-width:2.5}\
 .map text{font-size:24px;fill:#555;text-anchor:middle}\
-.map .t{font-size:30px;font-weight:bold;fill:#222}\n";
+.map .t{font-size:30px;font-weight:bold;fill:#222}\
+#tmap{display:none;height:60vh;min-height:16em;margin:.5em 0;border:1px solid #ccc;background:#f6f6f3}\
+.lbl span{display:inline-block;transform:translate(-50%,-50%);-webkit-transform:translate(-50%,-50%);\
+white-space:nowrap;font-size:13px;color:#4a235a;text-shadow:0 0 3px #fff,0 0 3px #fff}\
+#where{font-size:1.1em;padding:.4em 1em}#here{font-size:1.1em;min-height:1.5em}\n";
 
 /// Every file of the site: `index.html` (the township), `g/<dir>/index.html` for each
-/// grid ([`page_dirs`]) and `site.css`.
-pub fn pages(project: &Project, opts: &PageOptions) -> Vec<(String, Vec<u8>)> {
+/// grid ([`page_dirs`]) and `site.css`; with `lonlat` (the working CRS to longitude and
+/// latitude) also the township map: `data/grids.js`, `site.js` and the map library in
+/// `lib/`.
+pub fn pages(
+    project: &Project,
+    opts: &PageOptions,
+    lonlat: Option<ToLonLat>,
+) -> Vec<(String, Vec<u8>)> {
     let dirs = page_dirs(project);
     let settings = ProjectSettings::of(&project.settings).print;
     let hotline = opts
@@ -102,8 +119,46 @@ pub fn pages(project: &Project, opts: &PageOptions) -> Vec<(String, Vec<u8>)> {
     };
     let mut files = vec![
         ("site.css".to_string(), CSS.as_bytes().to_vec()),
-        ("index.html".to_string(), site.index().into_bytes()),
+        (
+            "index.html".to_string(),
+            site.index(lonlat.is_some()).into_bytes(),
+        ),
     ];
+    if let Some(lonlat) = lonlat {
+        use super::township as t;
+        let parents: Vec<Option<usize>> = project
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| site.parent_of(g).filter(|&p| p != i))
+            .collect();
+        let key = opts.tianditu_key.as_deref().map(str::trim);
+        let data = t::data_js(
+            project,
+            &dirs,
+            &parents,
+            key.filter(|k| !k.is_empty()),
+            lonlat,
+        );
+        files.extend([
+            ("data/grids.js".to_string(), data.into_bytes()),
+            ("site.js".to_string(), t::TOWNSHIP_JS.as_bytes().to_vec()),
+            ("lib/leaflet.js".to_string(), t::LEAFLET_JS.to_vec()),
+            ("lib/leaflet.css".to_string(), t::LEAFLET_CSS.to_vec()),
+            (
+                "lib/LICENSE-leaflet.txt".to_string(),
+                t::LEAFLET_LICENSE.to_vec(),
+            ),
+            (
+                "lib/images/layers.png".to_string(),
+                t::LEAFLET_LAYERS.to_vec(),
+            ),
+            (
+                "lib/images/layers-2x.png".to_string(),
+                t::LEAFLET_LAYERS_2X.to_vec(),
+            ),
+        ]);
+    }
     use rayon::prelude::*;
     files.par_extend(dirs.par_iter().enumerate().map(|(i, dir)| {
         (
@@ -167,7 +222,10 @@ impl Site<'_> {
     fn grid_page(&self, i: usize) -> String {
         let g = &self.project.grids[i];
         let up = "../../";
-        let mut s = head(&format!("{} · {}", g.label(), self.title), "../../site.css");
+        let mut s = head(
+            &format!("{} · {}", g.label(), self.title),
+            &["../../site.css"],
+        );
         s.push_str(&format!(
             "<header><a href=\"{up}index.html\">{}</a></header>\n<h1>{}</h1>\n<p class=\"sub\">{}",
             html(&self.title),
@@ -252,11 +310,24 @@ impl Site<'_> {
         s
     }
 
-    /// The township's page: every grid in the order of the hierarchy (each under its
-    /// parent), with a search over names, codes and staff names.
-    fn index(&self) -> String {
-        let mut s = head(&self.title, "site.css");
+    /// The township's page: the map with 我在哪个网格 (when there is one; shown only with
+    /// scripts on), then every grid in the order of the hierarchy (each under its parent),
+    /// with a search over names, codes, staff and village names and their pinyin initials.
+    fn index(&self, with_map: bool) -> String {
+        let css: &[&str] = if with_map {
+            &["lib/leaflet.css", "site.css"]
+        } else {
+            &["site.css"]
+        };
+        let mut s = head(&self.title, css);
         s.push_str(&format!("<h1>{}</h1>\n", html(&self.title)));
+        if with_map {
+            s.push_str(
+                "<p><button id=\"where\" type=\"button\" style=\"display:none\">我在哪个网格</button></p>\n\
+                 <p id=\"here\" aria-live=\"polite\"></p>\n<div id=\"tmap\"></div>\n\
+                 <p id=\"tap\" class=\"sub\" style=\"display:none\">在地图上点一个位置，也能查到它所在的网格。</p>\n",
+            );
+        }
         s.push_str(&self.hotline_html());
         s.push_str(
             "<h2>网格</h2>\n<input id=\"q\" type=\"search\" style=\"display:none\" \
@@ -265,10 +336,14 @@ impl Site<'_> {
         );
         for i in self.hierarchy_order() {
             let g = &self.project.grids[i];
-            let mut key = format!("{} {} {}", g.label(), g.code.trim(), g.id);
-            for p in &g.staff {
-                key.push(' ');
-                key.push_str(p.name.trim());
+            // The grid's names, its village's (a village's name finds its grids) and its
+            // people's, each also by pinyin initials.
+            let mut names = vec![g.label()];
+            names.extend(self.parent_of(g).map(|p| self.project.grids[p].label()));
+            names.extend(g.staff.iter().map(|p| p.name.trim()));
+            let mut key = format!("{} {}", g.code.trim(), g.id);
+            for n in names.iter().filter(|n| !n.is_empty()) {
+                key.push_str(&format!(" {n} {}", super::township::initials(n)));
             }
             s.push_str(&format!(
                 "<li class=\"l{}\" data-k=\"{}\"><a href=\"g/{}/index.html\">{}</a> <span class=\"sub\">{}</span></li>\n",
@@ -281,6 +356,12 @@ impl Site<'_> {
         }
         s.push_str("</ul>\n");
         s.push_str(SEARCH_JS);
+        if with_map {
+            s.push_str(
+                "<script src=\"lib/leaflet.js\"></script>\n<script src=\"data/grids.js\"></script>\n\
+                 <script src=\"site.js\"></script>\n",
+            );
+        }
         s.push_str(&self.footer());
         s
     }

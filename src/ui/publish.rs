@@ -13,6 +13,8 @@ pub struct PublishDialog {
     pub base_url: String,
     pub hotline: String,
     pub public_phones: bool,
+    /// A 天地图 browser key (浏览器端) for the township map's base map; empty: none.
+    pub tianditu_key: String,
     /// The audit's error count, once the user was told and may publish anyway.
     pub errors_seen: Option<usize>,
 }
@@ -48,6 +50,7 @@ fn run(app: &GridmapApp, d: &PublishDialog) -> Result<String, (String, Option<us
             hotline: text(&d.hotline),
             public_phones: d.public_phones,
             date: crate::print::PrintDate::today().iso(),
+            tianditu_key: text(&d.tianditu_key),
         },
         allow_errors: d.errors_seen.is_some(),
         base_url: text(&d.base_url),
@@ -75,9 +78,9 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         ui.set_min_width(480.0);
         ui.heading(if zh { "发布网页" } else { "Publish website" });
         ui.label(if zh {
-            "生成一个静态网站文件夹：每个网格一页（公示牌二维码指向的地址），镇首页可搜索网格和人员。可放在任何网站服务器上。"
+            "生成一个静态网站文件夹：每个网格一页（公示牌二维码指向的地址），镇首页有网格地图（可查“我在哪个网格”）并可搜索网格和人员。可放在任何网站服务器上。"
         } else {
-            "Writes a folder of static pages: one per grid (the address a board's QR code opens) and the township's page with a search. Any web server can serve it."
+            "Writes a folder of static pages: one per grid (the address a board's QR code opens) and the township's page with the map of grids (\"which grid am I in\") and a search. Any web server can serve it."
         });
         egui::Grid::new("publish-fields").num_columns(2).show(ui, |ui| {
             ui.label(if zh { "文件夹" } else { "Folder" });
@@ -91,6 +94,13 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
             ui.end_row();
             ui.label(if zh { "监督电话" } else { "Hotline" });
             ui.text_edit_singleline(&mut d.hotline);
+            ui.end_row();
+            ui.label(if zh { "天地图密钥" } else { "Tianditu key" });
+            ui.add(egui::TextEdit::singleline(&mut d.tianditu_key).hint_text(if zh {
+                "浏览器端密钥，可不填（无底图）"
+            } else {
+                "browser key, optional (no base map)"
+            }));
             ui.end_row();
         });
         ui.checkbox(
