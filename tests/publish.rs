@@ -13,9 +13,9 @@ fn options(public_phones: bool) -> PublishOptions {
             title: None,
             hotline: Some("0735-1234567".into()),
             public_phones,
-            date: "2026-12-05".into(),
             tianditu_key: None,
         },
+        date: "2026-12-05".into(),
         allow_errors: false,
         base_url: Some("https://example.gov.cn/wg".into()),
     }
@@ -470,5 +470,66 @@ fn markup_in_names_is_text_on_the_township_map_in_a_real_browser() {
         got[2],
         serde_json::json!(villages),
         "every village named on the map"
+    );
+}
+
+#[test]
+fn publishing_again_after_an_edit_rewrites_only_the_pages_it_touched() {
+    let mut project = common::sample();
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let mut opts = options(false);
+    let first = publish(&project, &site, &opts).unwrap();
+    assert_eq!(first.changed.len(), first.files.len());
+    let dirs = page_dirs(&project);
+    // A finest grid renamed on a later day.
+    let g = project.grids.iter().position(|g| g.level == 3).unwrap();
+    let parent = project.grid_index()[project.grids[g].parent.as_deref().unwrap()];
+    project.grids[g].name = "新名字组".into();
+    opts.date = "2026-12-24".into();
+    let second = publish(&project, &site, &opts).unwrap();
+    let changed: std::collections::BTreeSet<&str> =
+        second.changed.iter().map(String::as_str).collect();
+    let page_of = |k: usize| format!("g/{}/index.html", dirs[k]);
+    for f in [
+        page_of(g),
+        page_of(parent),
+        "index.html".into(),
+        "data/grids.js".into(),
+    ] {
+        assert!(
+            changed.contains(f.as_str()),
+            "{f} not rewritten: {changed:?}"
+        );
+    }
+    // Pages that do not show the grid's name: same file, same date.
+    let untouched: Vec<usize> = (0..project.grids.len())
+        .filter(|&k| k != g && k != parent && project.grids[k].level == 3)
+        .filter(|&k| {
+            !geo::Intersects::intersects(
+                &gridmap::geom::envelope(&project.grids[k].geometry)
+                    .unwrap()
+                    .to_polygon(),
+                &gridmap::geom::expand(
+                    gridmap::geom::envelope(&project.grids[g].geometry).unwrap(),
+                    2000.0,
+                )
+                .to_polygon(),
+            )
+        })
+        .collect();
+    assert!(untouched.len() > 10);
+    for &k in &untouched {
+        let p = page(&site, &dirs[k]);
+        assert!(!changed.contains(page_of(k).as_str()), "{}", page_of(k));
+        assert!(p.contains("更新日期：2026-12-05"), "{p}");
+    }
+    let renamed = page(&site, &dirs[g]);
+    assert!(renamed.contains("新名字组") && renamed.contains("更新日期：2026-12-24"));
+    assert!(
+        changed.len() < 20,
+        "{} of {} files rewritten: {changed:?}",
+        changed.len(),
+        second.files.len()
     );
 }

@@ -84,17 +84,19 @@ impl PublishArgs {
                 title: self.title,
                 hotline: self.hotline,
                 public_phones: self.public_phones,
-                date: gridmap::print::PrintDate::today().iso(),
                 tianditu_key: self.tianditu_key,
             },
+            date: gridmap::print::PrintDate::today().iso(),
             allow_errors: self.allow_errors,
             base_url: self.base_url,
         };
         let done = commands::publish(&project, &self.out, &opts)?;
         println!(
-            "{}（{} 个文件 / files）",
+            "{}（{} 个文件，{} 个有变化 / files, {} changed）",
             done.dir.join("index.html").display(),
-            done.files.len()
+            done.files.len(),
+            done.changed.len(),
+            done.changed.len()
         );
         Ok(0)
     }

@@ -11,6 +11,8 @@ use std::path::Path;
 #[derive(Debug, Clone, Default)]
 pub struct PublishOptions {
     pub pages: PageOptions,
+    /// The date a page that changed shows (`YYYY-MM-DD`); an unchanged page keeps its own.
+    pub date: String,
     /// Publish although the audit finds errors.
     pub allow_errors: bool,
     /// Where the site will be served: each grid's address goes into `links.csv` (what the
@@ -79,5 +81,5 @@ pub fn publish(
     {
         files.push(("links.csv".into(), links_csv(project, base).into_bytes()));
     }
-    Ok(write_site(out, &files)?)
+    Ok(write_site(out, &files, &opts.date)?)
 }

@@ -124,15 +124,6 @@ fn canonical(v: &Value, out: &mut String) {
     }
 }
 
-/// FNV-1a, 64 bits: stable across builds and platforms (std's hasher is not).
-fn fnv(bytes: &[u8], mut h: u64) -> u64 {
-    for b in bytes {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 impl Row {
     pub fn key(&self) -> String {
         row_key(self.layer, &self.id)
@@ -149,7 +140,8 @@ impl Row {
     pub fn hash(&self) -> String {
         let mut text = String::new();
         canonical(&Value::Object(self.attrs.clone()), &mut text);
-        let mut h = fnv(self.key().as_bytes(), 0xcbf2_9ce4_8422_2325);
+        use crate::model::{FNV_OFFSET, fnv1a as fnv};
+        let mut h = fnv(self.key().as_bytes(), FNV_OFFSET);
         h = fnv(&[0], h);
         h = fnv(text.as_bytes(), h);
         h = fnv(&[0], h);

@@ -4,11 +4,13 @@
 mod change;
 mod crs;
 mod grid;
+mod hash;
 mod ids;
 mod precision;
 mod settings;
 
 pub use change::{ChangeSet, Feature, GridChange, Layer, OldShapes};
+pub use hash::{FNV_OFFSET, fnv1a};
 pub use ids::IdIndex;
 pub use precision::Precision;
 pub use settings::{AuditSettings, CodeSchemeSettings, FieldMap, PrintSettings, ProjectSettings};

@@ -12,7 +12,7 @@ mod township;
 
 pub use crate::records::page_dirs;
 pub use pages::{PageOptions, pages};
-pub use site::{MARKER, Published, write_site};
+pub use site::{DATE_MARK, MARKER, Published, write_site};
 
 /// Turns coordinates of the working CRS into longitude and latitude (WGS 84 / CGCS2000)
 /// in place; a point it cannot transform becomes NaN.

@@ -16,8 +16,6 @@ pub struct PageOptions {
     pub hotline: Option<String>,
     /// Publish the staff's own phone numbers (otherwise residents are given the hotline).
     pub public_phones: bool,
-    /// The date of the data, as printed on every page.
-    pub date: String,
     /// A 天地图 browser key: the township map gets 天地图's vector and imagery base maps
     /// (without one it draws the grids on a plain background).
     pub tianditu_key: Option<String>,
@@ -213,8 +211,8 @@ impl Site<'_> {
 
     fn footer(&self) -> String {
         format!(
-            "<footer>数据日期：{} · 由 gridmap 发布</footer>\n</body>\n</html>\n",
-            html(&self.opts.date)
+            "<footer>更新日期：{} · 由 gridmap 发布</footer>\n</body>\n</html>\n",
+            super::DATE_MARK
         )
     }
 

@@ -36,9 +36,7 @@ fn slug(key: &str) -> String {
     }
     if out.len() > LONGEST {
         // FNV-1a of the whole key: the cut names of two long keys differ.
-        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let hash = crate::model::fnv1a(key.as_bytes(), crate::model::FNV_OFFSET);
         let mut cut = LONGEST - 17;
         while !out.is_char_boundary(cut) {
             cut -= 1;

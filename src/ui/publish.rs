@@ -49,17 +49,19 @@ fn run(app: &GridmapApp, d: &PublishDialog) -> Result<String, (String, Option<us
             title: None,
             hotline: text(&d.hotline),
             public_phones: d.public_phones,
-            date: crate::print::PrintDate::today().iso(),
             tianditu_key: text(&d.tianditu_key),
         },
+        date: crate::print::PrintDate::today().iso(),
         allow_errors: d.errors_seen.is_some(),
         base_url: text(&d.base_url),
     };
     match crate::commands::publish(app.doc.project(), &PathBuf::from(d.folder.trim()), &opts) {
         Ok(p) => Ok(format!(
-            "已发布网页 published: {} ({} 个文件 / files)",
+            "已发布网页 published: {} ({} 个文件，{} 个有变化 / files, {} changed)",
             p.dir.join("index.html").display(),
-            p.files.len()
+            p.files.len(),
+            p.changed.len(),
+            p.changed.len()
         )),
         Err(CommandError::PublishWithErrors(n)) => Err((String::new(), Some(n))),
         Err(e) => Err((crate::error::report(&e), None)),
