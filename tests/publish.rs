@@ -33,9 +33,9 @@ fn each_grid_page_names_the_grid_its_people_and_the_hotline_and_hides_phones() {
     let done = publish(&project, &site, &options(false)).unwrap();
     assert_eq!(
         done.files.len(),
-        project.grids.len() + 10,
-        "pages, index, css, links; the map's data and script, Leaflet's script, style, \
-         licence and two images"
+        project.grids.len() + 11,
+        "pages, index, css, search, links; the map's data and script, Leaflet's script, \
+         style, licence and two images"
     );
     let dirs = page_dirs(&project);
     let with_staff = project
@@ -401,7 +401,9 @@ fn where_am_i_names_the_grid_at_the_phones_location_or_a_tap_in_a_real_browser()
     let (lng, lat) = inside_lonlat(&project, picked[3]);
     steps.push(serde_json::json!({"tap_at": [lat, lng]}));
     answer(&mut steps);
-    let got = in_browser(&site, serde_json::Value::Array(steps));
+    steps.push(serde_json::json!({"errors": true}));
+    let mut got = in_browser(&site, serde_json::Value::Array(steps));
+    assert_eq!(got.pop(), Some(serde_json::json!([])), "no script failed");
     // What the page said each time: the grid's page folder, and its text.
     let answers: Vec<(String, String)> = got
         .iter()
@@ -457,6 +459,7 @@ fn markup_in_names_is_text_on_the_township_map_in_a_real_browser() {
             {"eval": "document.getElementById('here').innerText"},
             {"eval": "[window.pwned === undefined, document.querySelectorAll('#here img').length]"},
             {"eval": "document.querySelectorAll('.lbl span').length"},
+            {"errors": true},
         ]),
     );
     let text = got[0].as_str().unwrap();
@@ -532,4 +535,71 @@ fn publishing_again_after_an_edit_rewrites_only_the_pages_it_touched() {
         changed.len(),
         second.files.len()
     );
+}
+
+#[test]
+fn a_large_site_loads_by_tiles_and_searches_every_grid_in_a_real_browser() {
+    // 4,000 grids: more than a site lists and maps whole.
+    let project = gridmap::synth::synthetic_project(4000, 11, 1);
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let mut opts = options(false);
+    opts.allow_errors = true;
+    let done = publish(&project, &site, &opts).unwrap();
+    let dirs = page_dirs(&project);
+    // The index lists the town only; the map's overview holds it, the rest is in tiles.
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert_eq!(index.matches("<li class=").count(), 1, "{index}");
+    assert!(index.contains("共 4001 个网格"));
+    let tiles: Vec<&String> = done
+        .files
+        .iter()
+        .filter(|f| f.starts_with("data/t/"))
+        .collect();
+    assert!(tiles.len() >= 4, "{tiles:?}");
+    let mut in_tiles = 0;
+    for f in &done.files {
+        let size = std::fs::metadata(site.join(f)).unwrap().len();
+        assert!(size < 1_000_000, "{f}: {size} bytes");
+        if f.starts_with("data/t/") {
+            in_tiles += std::fs::read_to_string(site.join(f))
+                .unwrap()
+                .matches("\"n\":")
+                .count();
+        }
+    }
+    assert_eq!(in_tiles, 4000, "every grid below the town in one tile");
+    // Located in two grids far apart (tiles loaded on demand); a cell found by search.
+    let (a, b) = (5, 3990);
+    let mut steps = vec![serde_json::json!({"open": "index.html"})];
+    for g in [a, b] {
+        let (lng, lat) = inside_lonlat(&project, g);
+        steps.push(serde_json::json!({"run": "document.getElementById('here').removeAttribute('data-grid')"}));
+        steps.push(serde_json::json!({"tap_at": [lat, lng]}));
+        steps.push(serde_json::json!({"wait": "document.getElementById('here').getAttribute('data-grid')"}));
+        steps.push(serde_json::json!({"eval": "document.getElementById('here').getAttribute('data-grid')"}));
+    }
+    let name = project.grids[b].label().to_string();
+    steps.push(serde_json::json!({"open": format!("index.html?q={}", name.replace(' ', "+"))}));
+    steps.push(
+        serde_json::json!({"wait": "document.getElementById('found').getAttribute('data-done')"}),
+    );
+    steps.push(serde_json::json!({
+        "eval": "(function(){var a=document.querySelectorAll('#found a'),o=[];\
+                 for(var i=0;i<a.length;i++)o.push([a[i].textContent,a[i].getAttribute('href')]);return o;})()"
+    }));
+    steps.push(serde_json::json!({"errors": true}));
+    let got = in_browser(&site, serde_json::Value::Array(steps));
+    assert_eq!(got[0], serde_json::json!(dirs[a]));
+    assert_eq!(got[1], serde_json::json!(dirs[b]));
+    let want: Vec<serde_json::Value> = project
+        .grids
+        .iter()
+        .zip(&dirs)
+        .filter(|(g, _)| g.label().to_lowercase().contains(&name.to_lowercase()))
+        .map(|(g, d)| serde_json::json!([g.label(), format!("g/{d}/index.html")]))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got[2], serde_json::Value::Array(want));
+    assert_eq!(got[3], serde_json::json!([]), "no script failed");
 }

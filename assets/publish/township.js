@@ -1,13 +1,16 @@
 /* gridmap: the township's map on the published site. ES5 for old phone browsers.
    Draws window.GRIDMAP_DATA (data/grids.js) with Leaflet and answers 我在哪个网格:
-   the phone's location, or a tap on the map, found in the grids by point-in-polygon. */
+   the phone's location, or a tap on the map, found in the grids by point-in-polygon.
+   A large site (a county, a city) carries its upper levels there and the rest in tiles
+   (data/t/K.js), loaded only where the map looks or a point is asked about. */
 (function () {
   var D = window.GRIDMAP_DATA, L = window.L;
   var box = document.getElementById('tmap');
   var btn = document.getElementById('where');
   var out = document.getElementById('here');
-  if (!D || !L || !box || !btn || !out || !document.createElement) return;
-  var S = 1e6, grids = D.grids, deepest = 0, i, j;
+  var hint = document.getElementById('tap');
+  if (!D || !L || !box || !btn || !out || !D.b || !document.createElement) return;
+  var S = 1e6, i, j;
 
   function decode(a) {
     var x = a[0], y = a[1], xs = [x], ys = [y], ll = [[y / S, x / S]];
@@ -17,19 +20,16 @@
     }
     return { xs: xs, ys: ys, ll: ll };
   }
-  var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (i = 0; i < grids.length; i++) {
-    var g = grids[i];
-    g.i = i;
-    g.rings = [];
-    for (j = 0; j < g.r.length; j++) g.rings.push(decode(g.r[j]));
-    if (g.l > deepest) deepest = g.l;
-    if (g.b) {
-      x0 = Math.min(x0, g.b[0]); y0 = Math.min(y0, g.b[1]);
-      x1 = Math.max(x1, g.b[2]); y1 = Math.max(y1, g.b[3]);
+  function prepare(list) {
+    for (var k = 0; k < list.length; k++) {
+      var g = list[k];
+      g.rings = [];
+      for (var m = 0; m < g.r.length; m++) g.rings.push(decode(g.r[m]));
+      g.r = null;
     }
+    return list;
   }
-  if (x0 > x1) return;
+  var grids = prepare(D.grids), tiles = D.tiles || [];
 
   box.style.display = 'block';
   var map = L.map(box, { preferCanvas: true, zoomSnap: 0.25, attributionControl: !!D.tk });
@@ -51,17 +51,26 @@
     for (var k = 0; k < g.rings.length; k++) r.push(g.rings[k].ll);
     return r;
   }
+  // The view first: a layer added to a map without one cannot be drawn.
+  var whole = [[D.b[1] / S, D.b[0] / S], [D.b[3] / S, D.b[2] / S]], moved = false;
+  map.fitBounds(whole);
+
   // The finest grids filled, the villages and the town outlined over them.
-  var order = grids.slice().sort(function (a, b) { return b.l - a.l || a.i - b.i; });
-  for (i = 0; i < order.length; i++) {
-    var o = order[i];
-    if (!o.rings.length) continue;
-    var top = o.l < deepest;
-    L.polygon(ringsOf(o), top ?
-      { color: o.l <= 1 ? '#c0392b' : '#7d3c98', weight: o.l <= 1 ? 3 : 2, fill: false, interactive: false } :
-      { color: '#555', weight: 1, fillColor: '#f4c27a', fillOpacity: 0.3, interactive: false }
-    ).addTo(map);
+  var fine = L.layerGroup().addTo(map), upper = L.layerGroup().addTo(map);
+  function draw(list) {
+    var order = list.slice().sort(function (a, b) { return b.l - a.l; });
+    for (var k = 0; k < order.length; k++) {
+      var o = order[k];
+      if (!o.rings.length) continue;
+      if (o.l < D.deepest) {
+        L.polygon(ringsOf(o), { color: o.l <= 1 ? '#c0392b' : '#7d3c98', weight: o.l <= 1 ? 3 : 2, fill: false, interactive: false }).addTo(upper);
+      } else {
+        L.polygon(ringsOf(o), { color: '#555', weight: 1, fillColor: '#f4c27a', fillOpacity: 0.3, interactive: false }).addTo(fine);
+      }
+    }
+    upper.eachLayer(function (l) { l.bringToFront(); });
   }
+  draw(grids);
   for (i = 0; i < D.rivers.length; i++) {
     var rl = [];
     for (j = 0; j < D.rivers[i].r.length; j++) rl.push(decode(D.rivers[i].r[j]).ll);
@@ -80,8 +89,46 @@
       }).addTo(map);
     }
   }
-  var whole = [[y0 / S, x0 / S], [y1 / S, x1 / S]], moved = false;
-  map.fitBounds(whole);
+
+  // Tiles: each loaded once, by a script element (works from a server and from a folder).
+  var waiting = {};
+  window.GRIDMAP_TILE = function (k, list) {
+    tiles[k].grids = prepare(list);
+    draw(list);
+    var cbs = waiting[k] || [];
+    waiting[k] = null;
+    for (var m = 0; m < cbs.length; m++) cbs[m]();
+  };
+  function load(k, done) {
+    if (tiles[k].grids) { done(); return; }
+    if (waiting[k]) { waiting[k].push(done); return; }
+    waiting[k] = [done];
+    var sc = document.createElement('script');
+    sc.src = 'data/' + tiles[k].f;
+    sc.onerror = function () { tiles[k].grids = []; window.GRIDMAP_TILE(k, []); };
+    document.body.appendChild(sc);
+  }
+  function loadAll(ks, done) {
+    var left = ks.length;
+    if (!left) { done(); return; }
+    for (var m = 0; m < ks.length; m++) load(ks[m], function () { if (--left === 0) done(); });
+  }
+  function meets(b, x0, y0, x1, y1) { return b[0] <= x1 && b[2] >= x0 && b[1] <= y1 && b[3] >= y0; }
+  var MOST_TILES = 6;
+  function showTiles() {
+    if (!tiles.length) return;
+    var v = map.getBounds(), ks = [];
+    var x0 = v.getWest() * S, y0 = v.getSouth() * S, x1 = v.getEast() * S, y1 = v.getNorth() * S;
+    for (var k = 0; k < tiles.length; k++) if (meets(tiles[k].b, x0, y0, x1, y1)) ks.push(k);
+    if (ks.length > MOST_TILES) {
+      hint.firstChild.nodeValue = '放大地图可看到各个网格；在地图上点一个位置，也能查到它所在的网格。';
+      return;
+    }
+    hint.firstChild.nodeValue = hint.getAttribute('data-text');
+    loadAll(ks, function () {});
+  }
+  map.on('moveend', showTiles);
+
   // The page may settle to its width after this ran (fonts, a phone's viewport): fit again
   // once it has loaded, unless the map was used by then.
   map.on('mousedown touchstart', function () { moved = true; });
@@ -103,10 +150,10 @@
     }
     return c;
   }
-  function link(g) {
+  function link(name, dir) {
     var a = document.createElement('a');
-    a.href = 'g/' + g.d + '/index.html';
-    a.appendChild(document.createTextNode(g.n));
+    a.href = 'g/' + dir + '/index.html';
+    a.appendChild(document.createTextNode(name));
     return a;
   }
   var mark = null, shape = null;
@@ -116,36 +163,43 @@
       out.appendChild(typeof parts[k] === 'string' ? document.createTextNode(parts[k]) : parts[k]);
     }
   }
-  // The finest grid at a point, named with the grids above it.
-  function locate(lat, lng) {
-    var x = Math.round(lng * S), y = Math.round(lat * S), best = null;
-    for (var k = 0; k < grids.length; k++) {
-      if ((!best || grids[k].l > best.l) && inside(grids[k], x, y)) best = grids[k];
+  function finest(list, x, y, best) {
+    for (var k = 0; k < list.length; k++) {
+      if ((!best || list[k].l > best.l) && inside(list[k], x, y)) best = list[k];
     }
-    if (mark) map.removeLayer(mark);
-    if (shape) map.removeLayer(shape);
-    mark = L.circleMarker([lat, lng], { radius: 7, color: '#fff', weight: 2, fillColor: '#1a73e8', fillOpacity: 1 }).addTo(map);
-    shape = null;
-    if (!best) {
-      out.setAttribute('data-grid', '');
-      say(['这个位置不在' + D.town + '的网格范围内。']);
-      return null;
-    }
-    shape = L.polygon(ringsOf(best), { color: '#c0392b', weight: 3, fillOpacity: 0.15, interactive: false }).addTo(map);
-    out.setAttribute('data-grid', best.d);
-    var parts = ['您在：', link(best)], up = best.p, seen = 0;
-    while (up >= 0 && up < grids.length && seen++ < 16) {
-      parts.push(' · ');
-      parts.push(link(grids[up]));
-      up = grids[up].p;
-    }
-    say(parts);
     return best;
+  }
+  // The finest grid at a point, named with the grids above it (tiles there loaded first).
+  function locate(lat, lng) {
+    var x = Math.round(lng * S), y = Math.round(lat * S), ks = [];
+    for (var k = 0; k < tiles.length; k++) if (meets(tiles[k].b, x, y, x, y)) ks.push(k);
+    if (mark) map.removeLayer(mark);
+    mark = L.circleMarker([lat, lng], { radius: 7, color: '#fff', weight: 2, fillColor: '#1a73e8', fillOpacity: 1 }).addTo(map);
+    loadAll(ks, function () {
+      var best = finest(grids, x, y, null);
+      for (var m = 0; m < ks.length; m++) best = finest(tiles[ks[m]].grids, x, y, best);
+      if (shape) map.removeLayer(shape);
+      shape = null;
+      if (!best) {
+        say(['这个位置不在' + D.town + '的网格范围内。']);
+        out.setAttribute('data-grid', '');
+        return;
+      }
+      shape = L.polygon(ringsOf(best), { color: '#c0392b', weight: 3, fillOpacity: 0.15, interactive: false }).addTo(map);
+      var parts = ['您在：', link(best.n, best.d)];
+      for (var u = 0; u < best.u.length; u++) {
+        parts.push(' · ');
+        parts.push(link(best.u[u][0], best.u[u][1]));
+      }
+      say(parts);
+      out.setAttribute('data-grid', best.d);
+    });
   }
   map.on('click', function (e) { locate(e.latlng.lat, e.latlng.lng); });
 
   btn.style.display = '';
-  document.getElementById('tap').style.display = '';
+  hint.style.display = '';
+  hint.setAttribute('data-text', hint.firstChild.nodeValue);
   btn.onclick = function () {
     if (!navigator.geolocation) {
       say(['这个浏览器不能定位。请在地图上点您所在的位置。']);

@@ -32,6 +32,9 @@ print("  PROJ 9 (bundled by proj-sys)  MIT  https://proj.org")
 print("  SQLite 3 (bundled by libsqlite3-sys)  Public domain  https://sqlite.org")
 print("  Noto Sans CJK SC (subset)  SIL Open Font License 1.1  see OFL.txt")
 print()
+print("Written into every published website / 写入发布的网站:")
+print("  Leaflet 1.9.4  BSD-2-Clause  https://leafletjs.com (lib/LICENSE-leaflet.txt in the site)")
+print()
 print("Rust crates / Rust 组件:")
 for i in sorted(seen - {root}, key=lambda i: (packages[i]["name"], packages[i]["version"])):
     p = packages[i]

@@ -2,7 +2,11 @@
 //! and the style sheet they share. Plain HTML first (a page is whole with scripts off);
 //! the index's search is a few lines of ES5 for old phone browsers.
 
+use super::township::js_str;
 use super::{ToLonLat, html};
+
+/// Grids per file of a large site's search index.
+const NAMES_PER_CHUNK: usize = 2000;
 use crate::model::{Grid, Project, ProjectSettings, role_rank};
 use crate::records::page_dirs;
 use std::collections::HashMap;
@@ -114,6 +118,7 @@ pub fn pages(
         bounds: crate::records::four_bounds_all(project),
         map: super::map::MapIndex::new(project),
         opts,
+        overview: super::township::in_overview(project),
     };
     let mut files = vec![
         ("site.css".to_string(), CSS.as_bytes().to_vec()),
@@ -121,7 +126,14 @@ pub fn pages(
             "index.html".to_string(),
             site.index(lonlat.is_some()).into_bytes(),
         ),
+        (
+            "search.js".to_string(),
+            super::township::SEARCH_JS.as_bytes().to_vec(),
+        ),
     ];
+    if site.overview.contains(&false) {
+        files.extend(site.name_chunks());
+    }
     if let Some(lonlat) = lonlat {
         use super::township as t;
         let parents: Vec<Option<usize>> = project
@@ -131,15 +143,14 @@ pub fn pages(
             .map(|(i, g)| site.parent_of(g).filter(|&p| p != i))
             .collect();
         let key = opts.tianditu_key.as_deref().map(str::trim);
-        let data = t::data_js(
+        files.extend(t::map_files(
             project,
             &dirs,
             &parents,
             key.filter(|k| !k.is_empty()),
             lonlat,
-        );
+        ));
         files.extend([
-            ("data/grids.js".to_string(), data.into_bytes()),
             ("site.js".to_string(), t::TOWNSHIP_JS.as_bytes().to_vec()),
             ("lib/leaflet.js".to_string(), t::LEAFLET_JS.to_vec()),
             ("lib/leaflet.css".to_string(), t::LEAFLET_CSS.to_vec()),
@@ -192,6 +203,9 @@ struct Site<'a> {
     bounds: Vec<crate::records::FourBounds>,
     map: super::map::MapIndex,
     opts: &'a PageOptions,
+    /// The grids the index lists (every grid of a small site; the upper levels of a large
+    /// one, whose search then reads [`Site::name_chunks`]).
+    overview: Vec<bool>,
 }
 
 impl Site<'_> {
@@ -327,33 +341,39 @@ impl Site<'_> {
             );
         }
         s.push_str(&self.hotline_html());
-        s.push_str(
+        let listed = self.overview.iter().filter(|&&o| o).count();
+        let chunks = if listed < self.project.grids.len() {
+            self.project.grids.len().div_ceil(NAMES_PER_CHUNK)
+        } else {
+            0
+        };
+        s.push_str(&format!(
             "<h2>网格</h2>\n<input id=\"q\" type=\"search\" style=\"display:none\" \
-             placeholder=\"搜索网格、村或人员姓名\" aria-label=\"搜索\">\n\
-             <p id=\"none\" class=\"none\">没有找到。</p>\n<ul id=\"grids\">\n",
-        );
+             placeholder=\"搜索：网格、村、人名或拼音首字母\" aria-label=\"搜索\" data-chunks=\"{chunks}\">\n\
+             <p id=\"none\" class=\"none\">没有找到。</p>\n<ul id=\"found\" style=\"display:none\"></ul>\n"
+        ));
+        if chunks > 0 {
+            s.push_str(&format!(
+                "<p class=\"sub\">共 {} 个网格；这里列出上面 {listed} 个，其余的见各网格页面的“下级网格”，或用搜索。</p>\n",
+                self.project.grids.len()
+            ));
+        }
+        s.push_str("<ul id=\"grids\">\n");
         for i in self.hierarchy_order() {
-            let g = &self.project.grids[i];
-            // The grid's names, its village's (a village's name finds its grids) and its
-            // people's, each also by pinyin initials.
-            let mut names = vec![g.label()];
-            names.extend(self.parent_of(g).map(|p| self.project.grids[p].label()));
-            names.extend(g.staff.iter().map(|p| p.name.trim()));
-            let mut key = format!("{} {}", g.code.trim(), g.id);
-            for n in names.iter().filter(|n| !n.is_empty()) {
-                key.push_str(&format!(" {n} {}", super::township::initials(n)));
+            if !self.overview[i] {
+                continue;
             }
+            let g = &self.project.grids[i];
             s.push_str(&format!(
                 "<li class=\"l{}\" data-k=\"{}\"><a href=\"g/{}/index.html\">{}</a> <span class=\"sub\">{}</span></li>\n",
                 g.level.min(4),
-                html(&key.to_lowercase()),
+                html(&self.search_key(i)),
                 self.dirs[i],
                 html(g.label()),
                 level_name(g.level)
             ));
         }
-        s.push_str("</ul>\n");
-        s.push_str(SEARCH_JS);
+        s.push_str("</ul>\n<script src=\"search.js\"></script>\n");
         if with_map {
             s.push_str(
                 "<script src=\"lib/leaflet.js\"></script>\n<script src=\"data/grids.js\"></script>\n\
@@ -362,6 +382,50 @@ impl Site<'_> {
         }
         s.push_str(&self.footer());
         s
+    }
+
+    /// What the search looks in for grid `i` (lower case): its code and id, its name, its
+    /// village's (a village's name finds its grids) and its people's, each also by pinyin
+    /// initials.
+    fn search_key(&self, i: usize) -> String {
+        let g = &self.project.grids[i];
+        let mut names = vec![g.label()];
+        names.extend(self.parent_of(g).map(|p| self.project.grids[p].label()));
+        names.extend(g.staff.iter().map(|p| p.name.trim()));
+        let mut key = format!("{} {}", g.code.trim(), g.id);
+        for n in names.iter().filter(|n| !n.is_empty()) {
+            key.push_str(&format!(" {n} {}", super::township::initials(n)));
+        }
+        key.to_lowercase()
+    }
+
+    /// A large site's search index: every grid's `[key, name, page folder, level]` in the
+    /// order of the hierarchy, [`NAMES_PER_CHUNK`] to a file `data/names/<k>.js`.
+    fn name_chunks(&self) -> Vec<(String, Vec<u8>)> {
+        let order = self.hierarchy_order();
+        order
+            .chunks(NAMES_PER_CHUNK)
+            .enumerate()
+            .map(|(k, part)| {
+                let rows: Vec<String> = part
+                    .iter()
+                    .map(|&i| {
+                        let g = &self.project.grids[i];
+                        format!(
+                            "[{},{},{},{}]",
+                            js_str(&self.search_key(i)),
+                            js_str(g.label()),
+                            js_str(&self.dirs[i]),
+                            js_str(&level_name(g.level))
+                        )
+                    })
+                    .collect();
+                (
+                    format!("data/names/{k}.js"),
+                    format!("GRIDMAP_NAMES({k},[\n{}]);\n", rows.join(",\n")).into_bytes(),
+                )
+            })
+            .collect()
     }
 
     /// Grids depth first from those without a parent in the project, children in
@@ -393,20 +457,6 @@ impl Site<'_> {
         out
     }
 }
-
-/// The index's search: shows the box (hidden without scripts) and keeps the grids whose
-/// names, codes or staff names hold what is typed (or what `?q=` in the address says).
-/// ES5, for old WebViews.
-const SEARCH_JS: &str = "<script>\n(function(){var q=document.getElementById('q');\
-var none=document.getElementById('none');if(!q||!document.querySelectorAll)return;\
-q.style.display='';var items=document.querySelectorAll('#grids li');\
-function run(){var v=q.value.replace(/^\\s+|\\s+$/g,'').toLowerCase();var shown=0;\
-for(var i=0;i<items.length;i++){var k=items[i].getAttribute('data-k')||'';\
-var on=!v||k.indexOf(v)>=0;items[i].style.display=on?'':'none';if(on)shown++;}\
-none.style.display=shown?'none':'block';}\
-q.oninput=run;q.onkeyup=run;\
-var m=/[?&]q=([^&]*)/.exec(location.search);\
-if(m){try{q.value=decodeURIComponent(m[1].replace(/\\+/g,' '));}catch(e){}run();}})();\n</script>\n";
 
 #[cfg(test)]
 mod tests {

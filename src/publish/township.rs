@@ -26,6 +26,8 @@ pub(super) const LEAFLET_LAYERS_2X: &[u8] =
     include_bytes!("../../assets/leaflet/images/layers-2x.png");
 /// The page's own script (ES5): draws the data, finds the grid at a point.
 pub(super) const TOWNSHIP_JS: &str = include_str!("../../assets/publish/township.js");
+/// The index's search (ES5), also over a large site's chunked names.
+pub(super) const SEARCH_JS: &str = include_str!("../../assets/publish/search.js");
 
 /// A string as a JSON (and ES5) literal: U+2028 and U+2029 end a line in an ES5 string.
 pub(super) fn js_str(s: &str) -> String {
@@ -70,68 +72,210 @@ fn ints(v: &[i64]) -> String {
     s
 }
 
-/// A grid's rings, simplified (a ring that collapses is kept whole).
-fn rings(mp: &MultiPolygon<f64>, lonlat: ToLonLat) -> Vec<Vec<i64>> {
-    mp.0.iter()
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .filter_map(|r| {
-            let s = r.simplify(TOLERANCE);
-            quantised(&s, lonlat, 4).or_else(|| quantised(r, lonlat, 4))
-        })
+/// Sites of at most this many grids carry every grid in `data/grids.js` and list every grid
+/// on the index page; larger ones (a county, a city) carry the upper levels there (as many
+/// levels as fit under this count) and the rest in tiles loaded where the map looks.
+pub(super) const WHOLE_AT_MOST: usize = 3000;
+/// Grids in one tile file, at most.
+const TILE_AT_MOST: usize = 1000;
+
+/// Which grids the overview (`data/grids.js`, the index page's list) holds: every grid of a
+/// small site; of a large one, the levels from the top down while they fit in
+/// [`WHOLE_AT_MOST`].
+pub(super) fn in_overview(project: &Project) -> Vec<bool> {
+    let n = project.grids.len();
+    if n <= WHOLE_AT_MOST {
+        return vec![true; n];
+    }
+    let mut per_level = std::collections::BTreeMap::<u8, usize>::new();
+    for g in &project.grids {
+        *per_level.entry(g.level).or_default() += 1;
+    }
+    let mut upto = None;
+    let mut count = 0;
+    for (level, k) in per_level {
+        count += k;
+        if count > WHOLE_AT_MOST {
+            break;
+        }
+        upto = Some(level);
+    }
+    project
+        .grids
+        .iter()
+        .map(|g| upto.is_some_and(|u| g.level <= u))
         .collect()
 }
 
-/// `data/grids.js`: `window.GRIDMAP_DATA = {town, tk, grids: [{n name, l level, d page
-/// folder, p parent's index or -1, b box, c label point, r rings}], rivers: [{n, r}]}`,
-/// coordinates in millionths of a degree, each ring's first point whole and the rest as
-/// steps. Grids are in project order (`dirs` and `parents` in that order too).
-pub(super) fn data_js(
+/// A grid's outline and label point, simplified in the working CRS (a ring that collapses
+/// is kept whole).
+struct Shape {
+    rings: Vec<LineString<f64>>,
+    label: Option<Coord<f64>>,
+}
+
+fn shape(mp: &MultiPolygon<f64>) -> Shape {
+    let rings =
+        mp.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .map(|r| {
+                let s = r.simplify(TOLERANCE);
+                if s.0.len() >= 4 { s } else { r.clone() }
+            })
+            .collect();
+    Shape {
+        rings,
+        label: geom::label_point(mp),
+    }
+}
+
+/// A grid as the map's script reads it: `{n name, l level, d page folder, u [[name,
+/// folder], ...] the grids above it, b box, c label point, r rings}`, and its box.
+fn grid_json(
+    project: &Project,
+    dirs: &[String],
+    parents: &[Option<usize>],
+    i: usize,
+    shape: &Shape,
+    lonlat: ToLonLat,
+) -> (String, Option<[i64; 4]>) {
+    let g = &project.grids[i];
+    let rs: Vec<Vec<i64>> = shape
+        .rings
+        .iter()
+        .filter_map(|r| quantised(r, lonlat, 4))
+        .collect();
+    let mut bx: Option<[i64; 4]> = None;
+    for r in &rs {
+        let (mut x, mut y) = (0, 0);
+        for d in r.chunks(2) {
+            x += d[0];
+            y += d[1];
+            let b = bx.get_or_insert([x, y, x, y]);
+            *b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+        }
+    }
+    let label = shape
+        .label
+        .and_then(|c| quantised(&LineString(vec![c]), lonlat, 1))
+        .unwrap_or_default();
+    let mut up = Vec::new();
+    let mut at = parents[i];
+    while let Some(p) = at.filter(|_| up.len() < 16) {
+        up.push(format!(
+            "[{},{}]",
+            js_str(project.grids[p].label()),
+            js_str(&dirs[p])
+        ));
+        at = parents[p];
+    }
+    let json = format!(
+        "{{\"n\":{},\"l\":{},\"d\":{},\"u\":[{}],\"b\":{},\"c\":{},\"r\":[{}]}}",
+        js_str(g.label()),
+        g.level,
+        js_str(&dirs[i]),
+        up.join(","),
+        bx.map_or_else(|| "null".to_string(), |b| ints(&b)),
+        ints(&label),
+        rs.iter().map(|r| ints(r)).collect::<Vec<_>>().join(",")
+    );
+    (json, bx)
+}
+
+fn union(a: Option<[i64; 4]>, b: [i64; 4]) -> [i64; 4] {
+    match a {
+        None => b,
+        Some(a) => [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ],
+    }
+}
+
+/// Split grids (index, box) into tiles of at most [`TILE_AT_MOST`], halving at the median
+/// of the boxes' centres along the longer side: neighbours share a tile, and every tile is
+/// about as full.
+fn tiles(mut items: Vec<(usize, [i64; 4])>, out: &mut Vec<Vec<(usize, [i64; 4])>>) {
+    if items.len() <= TILE_AT_MOST {
+        if !items.is_empty() {
+            out.push(items);
+        }
+        return;
+    }
+    let b = items
+        .iter()
+        .fold(None, |a, (_, b)| Some(union(a, *b)))
+        .unwrap_or_default();
+    let k = usize::from(b[3] - b[1] > b[2] - b[0]);
+    let mid = items.len() / 2;
+    items.select_nth_unstable_by_key(mid, |(_, b)| b[k] + b[k + 2]);
+    let right = items.split_off(mid);
+    tiles(items, out);
+    tiles(right, out);
+}
+
+/// The map's files: `data/grids.js` (`window.GRIDMAP_DATA = {town, tk, deepest, b, grids:
+/// [overview grids], tiles: [{f file, b box}], rivers: [{n, r}]}`) and, for a large site,
+/// `data/t/<k>.js` (`GRIDMAP_TILE(k, [grids])`). Coordinates in millionths of a degree,
+/// each ring's first point whole and the rest as steps.
+pub(super) fn map_files(
     project: &Project,
     dirs: &[String],
     parents: &[Option<usize>],
     tianditu_key: Option<&str>,
     lonlat: ToLonLat,
-) -> String {
-    let mut s = format!(
-        "window.GRIDMAP_DATA={{\"town\":{},\"tk\":{},\"grids\":[\n",
-        js_str(&project.town_name()),
-        tianditu_key.map_or_else(|| "null".into(), js_str)
-    );
-    let mut first = true;
-    for (i, g) in project.grids.iter().enumerate() {
-        let rs = rings(&g.geometry, lonlat);
-        let (mut x0, mut y0, mut x1, mut y1) = (i64::MAX, i64::MAX, i64::MIN, i64::MIN);
-        for r in &rs {
-            let (mut x, mut y) = (0, 0);
-            for d in r.chunks(2) {
-                x += d[0];
-                y += d[1];
-                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-            }
+) -> Vec<(String, Vec<u8>)> {
+    use rayon::prelude::*;
+    let shapes: Vec<Shape> = project
+        .grids
+        .par_iter()
+        .map(|g| shape(&g.geometry))
+        .collect();
+    let over = in_overview(project);
+    let mut overview = Vec::new();
+    let mut rest = Vec::new();
+    let mut jsons = vec![String::new(); project.grids.len()];
+    let mut all: Option<[i64; 4]> = None;
+    for (i, sh) in shapes.iter().enumerate() {
+        let (json, bx) = grid_json(project, dirs, parents, i, sh, lonlat);
+        if let Some(b) = bx {
+            all = Some(union(all, b));
         }
-        let label = geom::label_point(&g.geometry)
-            .and_then(|c| quantised(&LineString(vec![c]), lonlat, 1))
-            .unwrap_or_default();
-        if !first {
-            s.push_str(",\n");
+        match (over[i], bx) {
+            (true, _) => overview.push(i),
+            (false, Some(b)) => rest.push((i, b)),
+            (false, None) => {}
         }
-        first = false;
-        let _ = write!(
-            s,
-            "{{\"n\":{},\"l\":{},\"d\":{},\"p\":{},\"b\":{},\"c\":{},\"r\":[{}]}}",
-            js_str(g.label()),
-            g.level,
-            js_str(&dirs[i]),
-            parents[i].map_or(-1, |p| p as i64),
-            if rs.is_empty() {
-                "null".to_string()
-            } else {
-                ints(&[x0, y0, x1, y1])
-            },
-            ints(&label),
-            rs.iter().map(|r| ints(r)).collect::<Vec<_>>().join(",")
-        );
+        jsons[i] = json;
     }
+    let mut parts = Vec::new();
+    tiles(rest, &mut parts);
+    let mut files = Vec::new();
+    let mut tile_list = Vec::new();
+    for (k, part) in parts.iter().enumerate() {
+        let b = part
+            .iter()
+            .fold(None, |a, (_, b)| Some(union(a, *b)))
+            .unwrap_or_default();
+        tile_list.push(format!("{{\"f\":\"t/{k}.js\",\"b\":{}}}", ints(&b)));
+        let body: Vec<&str> = part.iter().map(|(i, _)| jsons[*i].as_str()).collect();
+        files.push((
+            format!("data/t/{k}.js"),
+            format!("GRIDMAP_TILE({k},[\n{}]);\n", body.join(",\n")).into_bytes(),
+        ));
+    }
+    let mut s = format!(
+        "window.GRIDMAP_DATA={{\"town\":{},\"tk\":{},\"deepest\":{},\"b\":{},\"tiles\":[{}],\"grids\":[\n",
+        js_str(&project.town_name()),
+        tianditu_key.map_or_else(|| "null".into(), js_str),
+        project.grids.iter().map(|g| g.level).max().unwrap_or(1),
+        all.map_or_else(|| "null".to_string(), |b| ints(&b)),
+        tile_list.join(",")
+    );
+    let body: Vec<&str> = overview.iter().map(|&i| jsons[i].as_str()).collect();
+    s.push_str(&body.join(",\n"));
     s.push_str("],\"rivers\":[\n");
     let mut first = true;
     for r in &project.rivers {
@@ -155,7 +299,8 @@ pub(super) fn data_js(
         );
     }
     s.push_str("]};\n");
-    s
+    files.push(("data/grids.js".to_string(), s.into_bytes()));
+    files
 }
 
 /// A name's pinyin initials, lower case (三家村1组 → sjc1z): Chinese characters by their

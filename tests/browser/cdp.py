@@ -19,6 +19,7 @@ STEPS is a JSON list; each step is one of
     {"click": "css selector"}                click the element's centre
     {"tap_at": [lat, lng]}                   click the township map where that point is
     {"screenshot": "file.png"}               save what the window shows
+    {"errors": true}                         the scripts' uncaught errors so far, to the output
 The output (stdout) is a JSON list of the values of the "eval" steps, in order.
 """
 
@@ -78,6 +79,7 @@ class Browser:
         self.buf = b""
         self.next_id = 0
         self.session = None
+        self.errors = []
 
     def send(self, method, params=None, session=True, timeout=30):
         self.next_id += 1
@@ -88,6 +90,17 @@ class Browser:
         deadline = time.time() + timeout
         while time.time() < deadline:
             reply = self.read()
+            if reply.get("method") == "Runtime.exceptionThrown":
+                d = reply["params"]["exceptionDetails"]
+                self.errors.append(
+                    "%s (%s:%s:%s)"
+                    % (
+                        d.get("exception", {}).get("description", d.get("text")),
+                        d.get("url", ""),
+                        d.get("lineNumber"),
+                        d.get("columnNumber"),
+                    )
+                )
             if reply.get("id") == self.next_id:
                 if "error" in reply:
                     raise RuntimeError("%s: %s" % (method, reply["error"]))
@@ -114,10 +127,10 @@ class Browser:
         self.send("Page.enable")
         self.send("Runtime.enable")
 
-    def eval(self, expr):
+    def eval(self, expr, keep=True):
         r = self.send(
             "Runtime.evaluate",
-            {"expression": expr, "returnByValue": True, "awaitPromise": True},
+            {"expression": expr, "returnByValue": keep, "awaitPromise": True},
         )
         if "exceptionDetails" in r:
             raise RuntimeError("%s: %s" % (expr, r["exceptionDetails"]))
@@ -203,7 +216,7 @@ def main():
             elif "eval" in step:
                 values.append(b.eval(step["eval"]))
             elif "run" in step:
-                b.eval(step["run"])
+                b.eval(step["run"], keep=False)
             elif "click" in step:
                 rect = b.eval(
                     "(function(){var r=document.querySelector(%s).getBoundingClientRect();"
@@ -220,6 +233,8 @@ def main():
                     "return [r.left+p.x, r.top+p.y];})()" % (lat, lng, lat, lng)
                 )
                 b.click_at(xy[0], xy[1])
+            elif "errors" in step:
+                values.append(list(b.errors))
             elif "screenshot" in step:
                 shot = b.send("Page.captureScreenshot", {"format": "png"})
                 with open(step["screenshot"], "wb") as f:
