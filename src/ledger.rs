@@ -332,13 +332,21 @@ pub fn staff_table(project: &Project, order: &[usize]) -> Table {
                 Cell::text(s.role.trim()),
                 Cell::text(s.name.trim()),
                 Cell::text(s.phone.trim()),
+                Cell::text(if s.public { "公开" } else { "" }),
             ]);
         }
     }
     Table {
         name: "人员",
         file: "staff",
-        headers: vec!["网格编码", "网格名称", "职务", "姓名", "联系电话"],
+        headers: vec![
+            "网格编码",
+            "网格名称",
+            "职务",
+            "姓名",
+            "联系电话",
+            "公开电话",
+        ],
         rows,
     }
 }

@@ -15,6 +15,7 @@ fn person(role: &str, n: u32) -> Staff {
         role: role.into(),
         name: format!("张{n}"),
         phone: format!("1390000{n:04}"),
+        public: false,
     }
 }
 

@@ -748,6 +748,7 @@ fn a_board_with_a_long_roster_keeps_its_text_apart_and_the_village_atlas_has_eve
             role: "网格协助员".into(),
             name: format!("协助员{k}"),
             phone: format!("139000099{k:02}"),
+            public: false,
         });
     }
     let mut o = opts(Layout::Board);
@@ -809,6 +810,7 @@ fn boards_order_staff_by_role_in_14_pt_with_a_qr_code_that_reads_back() {
         role: role.into(),
         name: name.into(),
         phone: phone.into(),
+        public: false,
     };
     p.grids[i].staff = vec![
         person("网格协助员", "甲协助", "13900000101"),

@@ -603,3 +603,42 @@ fn a_large_site_loads_by_tiles_and_searches_every_grid_in_a_real_browser() {
     assert_eq!(got[2], serde_json::Value::Array(want));
     assert_eq!(got[3], serde_json::json!([]), "no script failed");
 }
+
+#[test]
+fn a_person_marked_public_has_their_phone_published_and_no_one_else() {
+    let mut project = common::sample();
+    let g = project
+        .grids
+        .iter()
+        .position(|g| {
+            g.staff
+                .iter()
+                .filter(|p| !p.phone.trim().is_empty())
+                .count()
+                >= 2
+        })
+        .expect("a grid with two phones");
+    project.grids[g].staff[0].public = true;
+    let (shown, hidden) = (
+        project.grids[g].staff[0].phone.trim().to_string(),
+        project.grids[g].staff[1].phone.trim().to_string(),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let done = publish(&project, &site, &options(false)).unwrap();
+    let p = page(&site, &page_dirs(&project)[g]);
+    assert!(p.contains(&format!("href=\"tel:{shown}\"")), "{p}");
+    assert!(!p.contains(&hidden), "{p}");
+    assert!(
+        p.contains("联系网格人员请拨打监督电话"),
+        "the others: the hotline"
+    );
+    // Only that page holds the public phone; no file holds any other.
+    for f in &done.files {
+        let text = String::from_utf8_lossy(&std::fs::read(site.join(f)).unwrap()).into_owned();
+        assert!(!text.contains(&hidden), "{f}");
+        if *f != format!("g/{}/index.html", page_dirs(&project)[g]) {
+            assert!(!text.contains(&shown), "{f}");
+        }
+    }
+}

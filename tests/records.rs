@@ -685,3 +685,57 @@ fn four_bounds_name_the_neighbouring_township_across_the_edge() {
     // Sides that face other grids keep their names.
     assert!(after.text().contains("枫林村二组"), "{}", after.text());
 }
+
+#[test]
+fn a_public_phone_comes_in_with_a_roster_and_survives_every_project_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sample();
+    // A roster with a 公开 column: 是 marks the person, anything else does not.
+    let csv = dir.path().join("名单.csv");
+    std::fs::write(
+        &csv,
+        "网格编码,职务,姓名,联系电话,公开电话\n\
+         431099101001001,网格长,周新,13911112222,是\n\
+         431099101001001,网格员,吴明,13911113333,\n\
+         431099101001001,河长,郑红,13911114444,否\n",
+    )
+    .unwrap();
+    let (t, roster) = gridmap::commands::import_staff(&p, &csv).unwrap();
+    assert_eq!(roster.unmatched().count(), 0);
+    let mut q = p.clone();
+    t.apply(&mut q).unwrap();
+    let flags = |q: &Project| -> Vec<(String, bool)> {
+        q.grid("JP01-01")
+            .unwrap()
+            .staff
+            .iter()
+            .map(|s| (s.name.clone(), s.public))
+            .collect()
+    };
+    let want = vec![
+        ("周新".to_string(), true),
+        ("吴明".to_string(), false),
+        ("郑红".to_string(), false),
+    ];
+    assert_eq!(flags(&q), want);
+    // Saved and opened again in each project format, and as the roster gridmap exports.
+    for name in ["p.geojson", "p.gpkg", "p.shp"] {
+        let out = dir.path().join(name);
+        let written = gridmap::commands::export(&q, &out, &Default::default()).unwrap();
+        let files: Vec<&std::path::Path> = written.files.iter().map(|f| f.as_path()).collect();
+        let back = gridmap::io::open(&files, &ReadOptions::default()).unwrap();
+        assert_eq!(flags(&back), want, "{name}");
+    }
+    let exported = dir.path().join("导出名单.xlsx");
+    gridmap::commands::export_staff(&q, &exported).unwrap();
+    let (t, roster) = gridmap::commands::import_staff(&q, &exported).unwrap();
+    assert_eq!(roster.unmatched().count(), 0);
+    assert!(
+        t.is_empty(),
+        "the exported roster brings the flags back as they are"
+    );
+    // A file written before the flag existed: a GeoJSON without it reads as not public.
+    let plain = dir.path().join("plain.geojson");
+    gridmap::commands::export(&p, &plain, &Default::default()).unwrap();
+    assert!(!std::fs::read_to_string(&plain).unwrap().contains("public"));
+}

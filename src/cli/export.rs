@@ -64,7 +64,9 @@ pub struct PublishArgs {
     /// The supervision hotline (default: the project's print setting).
     #[arg(long)]
     hotline: Option<String>,
-    /// Publish the staff's own phone numbers (by default residents are given the hotline).
+    /// Publish every staff member's own phone number (by default only those marked public in
+    /// the records or the roster's 公开电话 column; residents are given the hotline for the
+    /// others).
     #[arg(long)]
     public_phones: bool,
     /// Publish although the audit finds errors.

@@ -342,7 +342,8 @@ fn write_staff_and_meta(tx: &rusqlite::Transaction, project: &Project) -> rusqli
     // Staff, related to grids by grid_id.
     tx.execute_batch(
         "CREATE TABLE staff (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, grid_id TEXT NOT NULL,
-           seq INTEGER NOT NULL, role TEXT, name TEXT, phone TEXT);
+           seq INTEGER NOT NULL, role TEXT, name TEXT, phone TEXT,
+           public INTEGER NOT NULL DEFAULT 0);
          CREATE INDEX staff_grid ON staff (grid_id);
          INSERT INTO gpkg_contents (table_name, data_type, identifier, description)
            VALUES ('staff', 'attributes', 'staff', 'grid staff (网格人员), grid_id = grids.id');
@@ -352,11 +353,19 @@ fn write_staff_and_meta(tx: &rusqlite::Transaction, project: &Project) -> rusqli
     )?;
     {
         let mut st = tx.prepare(
-            "INSERT INTO staff (grid_id, seq, role, name, phone) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO staff (grid_id, seq, role, name, phone, public)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for g in &project.grids {
             for (i, s) in g.staff.iter().enumerate() {
-                st.execute(params![g.id, i as i64, s.role, s.name, s.phone])?;
+                st.execute(params![
+                    g.id,
+                    i as i64,
+                    s.role,
+                    s.name,
+                    s.phone,
+                    i64::from(s.public)
+                ])?;
             }
         }
         let mut meta = tx.prepare("INSERT INTO gridmap_meta VALUES (?1, ?2)")?;
@@ -501,9 +510,17 @@ fn read_staff(
 ) -> Result<std::collections::HashMap<String, Vec<Staff>>, LoadError> {
     let e = |err: rusqlite::Error| sql_err(path, err);
     let mut staff: std::collections::HashMap<String, Vec<Staff>> = Default::default();
+    // Files written before the public flag have no such column: nobody's phone is public.
+    let has_public = conn
+        .prepare("SELECT 1 FROM pragma_table_info('staff') WHERE name = 'public'")
+        .and_then(|mut st| st.exists([]))
+        .map_err(e)?;
+    let public = if has_public { "public" } else { "0" };
     {
         let mut st = conn
-            .prepare("SELECT grid_id, role, name, phone FROM staff ORDER BY grid_id, seq")
+            .prepare(&format!(
+                "SELECT grid_id, role, name, phone, {public} FROM staff ORDER BY grid_id, seq"
+            ))
             .map_err(e)?;
         let rows = st
             .query_map([], |r| {
@@ -513,6 +530,7 @@ fn read_staff(
                         role: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
                         name: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
                         phone: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                        public: r.get::<_, Option<i64>>(4)?.unwrap_or(0) != 0,
                     },
                 ))
             })

@@ -62,6 +62,9 @@ const PHONE: &[&str] = &[
     "TEL",
 ];
 
+/// Whether the person's phone may be published (公开, 是, 1, yes ...).
+const PUBLIC: &[&str] = &["公开电话", "电话公开", "公开", "public", "PUBLIC"];
+
 /// Cells of the file as text rows.
 fn rows_of(path: &Path) -> Result<Vec<Vec<String>>, RosterError> {
     let ext = path
@@ -264,6 +267,7 @@ pub fn read(path: &Path, project: &Project) -> Result<Roster, RosterError> {
         .ok_or_else(|| RosterError::new(path, P::NoHeader))?;
     let col = |names: &[&str]| header.iter().position(|c| names.contains(&c.as_str()));
     let (code, grid, role, name, phone) = (col(CODE), col(GRID), col(ROLE), col(NAME), col(PHONE));
+    let public = col(PUBLIC);
     if code.is_none() && grid.is_none() {
         return Err(RosterError::new(path, P::NoGridColumn));
     }
@@ -286,6 +290,7 @@ pub fn read(path: &Path, project: &Project) -> Result<Roster, RosterError> {
             role: get(r, role),
             name: get(r, name),
             phone: get(r, phone),
+            public: Staff::says_public(&get(r, public)),
         };
         if staff.name.is_empty() && staff.phone.is_empty() {
             continue;

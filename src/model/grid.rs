@@ -106,6 +106,11 @@ pub struct Staff {
     pub name: String,
     #[serde(default)]
     pub phone: String,
+    /// The person agreed that their phone is published on the residents' website
+    /// (`gridmap publish`); otherwise residents are given the hotline. Written only when
+    /// set, so files without it read and write as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
 }
 
 /// The names the app gives a grid until someone names it: a piece split off (`…（分）`), a
@@ -306,13 +311,30 @@ impl Grid {
 
 impl Staff {
     /// The roster as one line of text, `role:name:phone` joined by `;` (the shapefile
-    /// `STAFF` field and spreadsheet cells). [`Staff::parse_roster`] reads it back.
+    /// `STAFF` field and spreadsheet cells), `role:name:phone:公开` for a person whose phone
+    /// is public. [`Staff::parse_roster`] reads it back.
     pub fn roster_text(staff: &[Staff]) -> String {
         staff
             .iter()
-            .map(|s| format!("{}:{}:{}", s.role.trim(), s.name.trim(), s.phone.trim()))
+            .map(|s| {
+                let public = if s.public { ":公开" } else { "" };
+                format!(
+                    "{}:{}:{}{public}",
+                    s.role.trim(),
+                    s.name.trim(),
+                    s.phone.trim()
+                )
+            })
             .collect::<Vec<_>>()
             .join(";")
+    }
+
+    /// Whether a roster cell says a phone may be published: 公开, 是, 1, yes, true, y, √.
+    pub fn says_public(cell: &str) -> bool {
+        matches!(
+            cell.trim().to_lowercase().as_str(),
+            "公开" | "是" | "1" | "yes" | "y" | "true" | "√" | "✓" | "public"
+        )
     }
 
     /// Read a roster written by [`Staff::roster_text`]; also accepts the full-width
@@ -326,6 +348,7 @@ impl Staff {
                     role: parts.next().unwrap_or_default(),
                     name: parts.next().unwrap_or_default(),
                     phone: parts.next().unwrap_or_default(),
+                    public: parts.next().is_some_and(|p| Staff::says_public(&p)),
                 }
             })
             .collect()
@@ -343,22 +366,34 @@ mod tests {
                 role: "网格长".into(),
                 name: "张三".into(),
                 phone: "13900000001".into(),
+                public: false,
             },
             Staff {
                 role: "网格员".into(),
                 name: "李四".into(),
                 phone: String::new(),
+                ..Default::default()
+            },
+            Staff {
+                role: "河长".into(),
+                name: "赵六".into(),
+                phone: "13900000002".into(),
+                public: true,
             },
         ];
         let text = Staff::roster_text(&staff);
-        assert_eq!(text, "网格长:张三:13900000001;网格员:李四:");
+        assert_eq!(
+            text,
+            "网格长:张三:13900000001;网格员:李四:;河长:赵六:13900000002:公开"
+        );
         assert_eq!(Staff::parse_roster(&text), staff);
         assert_eq!(
             Staff::parse_roster("网格长：王五；"),
             vec![Staff {
                 role: "网格长".into(),
                 name: "王五".into(),
-                phone: String::new()
+                phone: String::new(),
+                public: false,
             }]
         );
     }

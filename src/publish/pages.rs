@@ -18,7 +18,8 @@ pub struct PageOptions {
     pub title: Option<String>,
     /// The supervision hotline (default: the project's print setting).
     pub hotline: Option<String>,
-    /// Publish the staff's own phone numbers (otherwise residents are given the hotline).
+    /// Publish every staff member's own phone number (otherwise only those of the people
+    /// marked public; residents are given the hotline for the others).
     pub public_phones: bool,
     /// A 天地图 browser key: the township map gets 天地图's vector and imagery base maps
     /// (without one it draws the grids on a plain background).
@@ -293,8 +294,9 @@ impl Site<'_> {
         s
     }
 
-    /// The staff by role: 网格长 and 河长 first. Their own phones only when published
-    /// (`public_phones`); otherwise the hotline stands for them.
+    /// The staff by role: 网格长 and 河长 first. Their own phones only when published (the
+    /// person marked public, or `public_phones` for all); otherwise the hotline stands for
+    /// them.
     fn staff_html(&self, g: &Grid) -> String {
         let mut staff: Vec<&crate::model::Staff> =
             g.staff.iter().filter(|p| !p.is_blank()).collect();
@@ -303,10 +305,13 @@ impl Site<'_> {
         }
         staff.sort_by_key(|p| role_rank(&p.role));
         let mut s = String::from("<h2>网格人员</h2>\n<ul class=\"staff\">\n");
+        let mut withheld = false;
         for p in staff {
-            let phone = if self.opts.public_phones && !p.phone.trim().is_empty() {
+            let public = self.opts.public_phones || p.public;
+            let phone = if public && !p.phone.trim().is_empty() {
                 format!(" {}", phone_link(p.phone.trim()))
             } else {
+                withheld |= !p.phone.trim().is_empty();
                 String::new()
             };
             s.push_str(&format!(
@@ -316,7 +321,7 @@ impl Site<'_> {
             ));
         }
         s.push_str("</ul>\n");
-        if !self.opts.public_phones && self.hotline.is_some() {
+        if withheld && self.hotline.is_some() {
             s.push_str("<p class=\"sub\">联系网格人员请拨打监督电话。</p>\n");
         }
         s

@@ -177,6 +177,7 @@ fn synthetic_with(
                 role: "网格长".into(),
                 name: "张三".into(),
                 phone: "13900000000".into(),
+                public: false,
             });
             g
         })
@@ -192,6 +193,7 @@ fn synthetic_with(
         role: "网格长".into(),
         name: "李四".into(),
         phone: "13900000001".into(),
+        public: false,
     });
     grids.insert(0, town);
     Project {
@@ -276,6 +278,7 @@ pub fn synthetic_county(townships: usize, cells: usize, seed: u64) -> Vec<(Strin
             role: "网格长".into(),
             name: "李四".into(),
             phone: "13900000001".into(),
+            public: false,
         });
         p.grids.insert(0, town);
     }

@@ -66,6 +66,7 @@ impl Names {
             ),
             // An obviously fictional range: 139-0000-xxxx.
             phone: format!("1390000{:04}", self.phone),
+            public: false,
         }
     }
 }

@@ -188,6 +188,11 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "role" => ("角色", "Role"),
         "phone" => ("电话", "Phone"),
         "add_staff" => ("添加人员", "Add person"),
+        "public_phone" => ("公开", "Public"),
+        "public_phone_tip" => (
+            "电话公开：发布网页时显示此人的电话（须本人同意）；不勾选则只显示监督电话",
+            "Public phone: the published website shows this person's phone (with their consent); otherwise only the hotline",
+        ),
         "remove" => ("移除", "Remove"),
         "area" => ("面积", "Area"),
         "bad_phone" => ("电话格式无效", "Invalid phone number"),

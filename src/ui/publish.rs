@@ -108,9 +108,9 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         ui.checkbox(
             &mut d.public_phones,
             if zh {
-                "公开网格人员的手机号（默认只显示监督电话）"
+                "公开所有网格人员的手机号（默认只公开人员表中勾选“公开”的人，其他人显示监督电话）"
             } else {
-                "Publish the staff's phone numbers (by default only the hotline)"
+                "Publish every staff member's phone (by default only those marked Public in the staff table; the hotline for the others)"
             },
         );
         if let Some(n) = d.errors_seen {

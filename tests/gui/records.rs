@@ -37,6 +37,35 @@ fn an_invalid_staff_phone_shows_a_warning() {
 }
 
 #[test]
+fn a_persons_phone_is_made_public_in_the_panel_as_one_undoable_step() {
+    let mut h = app("jinping.geojson");
+    h.state_mut().selection = vec!["JP05-01".into()];
+    h.run_steps(2);
+    let public = |h: &egui_kittest::Harness<gridmap::ui::GridmapApp>| -> Vec<bool> {
+        h.state()
+            .doc
+            .project()
+            .grid("JP05-01")
+            .unwrap()
+            .staff
+            .iter()
+            .map(|s| s.public)
+            .collect()
+    };
+    assert!(public(&h).iter().all(|p| !p));
+    let boxes: Vec<_> = h.get_all_by_label("公开").collect();
+    assert_eq!(boxes.len(), public(&h).len(), "a checkbox per person");
+    boxes[1].click();
+    h.run_steps(3);
+    let mut want = vec![false; public(&h).len()];
+    want[1] = true;
+    assert_eq!(public(&h), want);
+    h.state_mut().execute(gridmap::ui::UiCommand::Undo);
+    h.run_steps(2);
+    assert!(public(&h).iter().all(|p| !p), "one step undone");
+}
+
+#[test]
 fn four_bounds_are_shown_edited_by_hand_and_the_ledger_saved_from_the_app() {
     use gridmap::records::{FOUR_BOUNDS, four_bounds};
     let dir = tempfile::tempdir().unwrap();

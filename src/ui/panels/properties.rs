@@ -306,8 +306,8 @@ fn record_problems(app: &GridmapApp, ui: &mut egui::Ui, id: &str) {
     }
 }
 
-/// The roster: role, name, phone and a remove button per person; the audit's record
-/// problems of this grid above it.
+/// The roster: role, name, phone, whether the phone is public (on the residents' website)
+/// and a remove button per person; the audit's record problems of this grid above it.
 fn staff_editor(app: &GridmapApp, ui: &mut egui::Ui, g: &Grid, cmds: &mut Vec<UiCommand>) {
     let l = app.lang;
     let id = g.id.as_str();
@@ -315,18 +315,22 @@ fn staff_editor(app: &GridmapApp, ui: &mut egui::Ui, g: &Grid, cmds: &mut Vec<Ui
     record_problems(app, ui, id);
     let mut staff = g.staff.clone();
     let mut changed = false;
+    let mut toggled = false;
     let mut remove = None;
     // Name and phone share the panel's width left by the role and the remove button
     // (measured in the language shown: "Remove" is wider than 删除): a full name and an
     // 11-digit phone always show, and both widen with the panel.
     let sp = ui.spacing().item_spacing.x;
-    let remove_w = {
-        let text = tr(l, "remove").to_string();
+    let text_w = |key: &'static str| {
         let font = egui::TextStyle::Button.resolve(ui.style());
-        let galley = ui.painter().layout_no_wrap(text, font, Color32::WHITE);
-        galley.size().x + 2.0 * ui.spacing().button_padding.x
+        let galley = ui
+            .painter()
+            .layout_no_wrap(tr(l, key).to_string(), font, Color32::WHITE);
+        galley.size().x
     };
-    let free = (ui.available_width() - ROLE_W - remove_w - 4.0 * sp).max(170.0);
+    let remove_w = text_w("remove") + 2.0 * ui.spacing().button_padding.x;
+    let public_w = text_w("public_phone") + ui.spacing().icon_width + ui.spacing().icon_spacing;
+    let free = (ui.available_width() - ROLE_W - remove_w - public_w - 5.0 * sp).max(170.0);
     let (name_w, phone_w) = (free * 0.4, free * 0.6);
     let h = ui.spacing().interact_size.y;
     ui.horizontal(|ui| {
@@ -363,6 +367,10 @@ fn staff_editor(app: &GridmapApp, ui: &mut egui::Ui, g: &Grid, cmds: &mut Vec<Ui
             if !ok {
                 r.on_hover_text(tr(l, "bad_phone"));
             }
+            let c = ui
+                .checkbox(&mut s.public, tr(l, "public_phone"))
+                .on_hover_text(tr(l, "public_phone_tip"));
+            toggled |= c.changed();
             if ui.small_button(tr(l, "remove")).clicked() {
                 remove = Some(k);
             }
@@ -385,11 +393,12 @@ fn staff_editor(app: &GridmapApp, ui: &mut egui::Ui, g: &Grid, cmds: &mut Vec<Ui
         });
         changed = true;
     }
-    if changed {
+    if changed || toggled {
         cmds.push(UiCommand::EditRecord(Box::new(RecordEdit {
             id: id.to_string(),
             label: "人员 / Staff".into(),
-            merge_key: Some(format!("staff:{id}")),
+            // Typing is one step; a person made public (or not) is a step of its own.
+            merge_key: (!toggled).then(|| format!("staff:{id}")),
             field: RecordField::Staff(staff),
         })));
     }
