@@ -26,6 +26,8 @@ pub enum FilePurpose {
     Georeference,
     /// Where a township pulled from the county database is kept (a new project file).
     CountyPull,
+    /// The folder of the residents' website (File → 发布网页…).
+    PublishFolder,
 }
 
 impl FilePurpose {
@@ -39,6 +41,11 @@ impl FilePurpose {
                 | FilePurpose::ExportDxf
                 | FilePurpose::CountyPull
         )
+    }
+
+    /// Whether a folder is chosen rather than a file.
+    fn folder(self) -> bool {
+        matches!(self, FilePurpose::PublishFolder)
     }
 
     /// The dialog's filters: a description and the extensions it takes.
@@ -67,6 +74,7 @@ impl FilePurpose {
             FilePurpose::ExportDxf => &[("DXF (CAD)", &["dxf"])],
             FilePurpose::Mbtiles => &[("MBTiles", &["mbtiles"])],
             FilePurpose::CountyPull => &[("gridmap 项目 project (GeoPackage)", &["gpkg"])],
+            FilePurpose::PublishFolder => &[],
             FilePurpose::Georeference => &[("PNG/JPEG", &["png", "jpg", "jpeg"])],
             FilePurpose::ImportRoster => &[("Excel / CSV", &["xlsx", "xls", "ods", "csv"])],
             FilePurpose::Ledger => &[("Excel", &["xlsx"])],
@@ -88,6 +96,7 @@ impl FilePurpose {
             FilePurpose::ExportDxf => ("导出 CAD 图（DXF）", "Export CAD drawing (DXF)"),
             FilePurpose::Mbtiles => ("离线底图（MBTiles）", "Offline base map (MBTiles)"),
             FilePurpose::CountyPull => ("拉取到项目文件", "Pull into project file"),
+            FilePurpose::PublishFolder => ("网站文件夹", "Website folder"),
             FilePurpose::Georeference => ("地理配准扫描图", "Georeference a scanned map"),
         };
         if zh { z } else { e }
@@ -148,6 +157,16 @@ fn start_dir(app: &GridmapApp) -> Option<PathBuf> {
 /// it out with [`GridmapApp::file_chosen`].
 pub fn choose(app: &mut GridmapApp, purpose: FilePurpose, name: Option<String>) {
     let dir = start_dir(app);
+    choose_in(app, purpose, name, dir);
+}
+
+/// [`choose`] starting in `dir`.
+pub fn choose_in(
+    app: &mut GridmapApp,
+    purpose: FilePurpose,
+    name: Option<String>,
+    dir: Option<PathBuf>,
+) {
     if app.dialogs.native_dialogs {
         let mut d = rfd::FileDialog::new().set_title(purpose.title(app.lang == super::Lang::Zh));
         for (what, exts) in purpose.filters() {
@@ -159,7 +178,9 @@ pub fn choose(app: &mut GridmapApp, purpose: FilePurpose, name: Option<String>) 
         if let Some(n) = &name {
             d = d.set_file_name(n);
         }
-        let picked = if purpose.saves() {
+        let picked = if purpose.folder() {
+            d.pick_folder()
+        } else if purpose.saves() {
             d.save_file()
         } else {
             d.pick_file()
@@ -177,7 +198,9 @@ pub fn choose(app: &mut GridmapApp, purpose: FilePurpose, name: Option<String>) 
         .flat_map(|f| f.1.iter().map(|e| e.to_string()))
         .collect();
     let shown = exts.clone();
-    let mut dialog = if purpose.saves() {
+    let mut dialog = if purpose.folder() {
+        egui_file::FileDialog::select_folder()
+    } else if purpose.saves() {
         egui_file::FileDialog::save_file()
     } else {
         egui_file::FileDialog::open_file()

@@ -214,6 +214,7 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "save_and_quit" => ("保存并退出", "Save and quit"),
         "discard" => ("不保存退出", "Quit without saving"),
         "cancel" => ("取消", "Cancel"),
+        "close" => ("关闭", "Close"),
         "recover" => (
             "发现上次未保存的恢复文件，是否恢复？",
             "A recovery file from an unsaved session was found. Recover it?",

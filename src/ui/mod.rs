@@ -1102,6 +1102,11 @@ impl GridmapApp {
                 self.update_tile_source();
                 self.store_settings();
             }
+            F::PublishFolder => {
+                if let Some(d) = self.dialogs.publish_dialog.as_mut() {
+                    d.folder = p.display().to_string();
+                }
+            }
             F::PrintOutput => {
                 if let Some(d) = self.dialogs.print_dialog.as_mut() {
                     d.out = p.display().to_string();

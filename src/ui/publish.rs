@@ -1,12 +1,22 @@
 //! File → 发布网页…: the residents' website of the open project (`gridmap publish`), with
-//! the same options, asking first when the audit finds errors.
+//! the same options, asking first when the audit finds errors. The site is written on a
+//! worker thread (a city's 100,000 grids take seconds) while the dialog shows that it runs;
+//! then it says what was written and opens the site in the browser on request.
 
 use super::GridmapApp;
 use crate::commands::{CommandError, PublishOptions};
-use std::path::PathBuf;
+use crate::publish::Published;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+/// A publication running on a worker thread.
+#[derive(Debug)]
+pub struct PublishJob {
+    rx: Receiver<Result<Published, CommandError>>,
+}
 
 /// The publish dialog's fields.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct PublishDialog {
     /// The site's folder.
     pub folder: String,
@@ -17,6 +27,21 @@ pub struct PublishDialog {
     pub tianditu_key: String,
     /// The audit's error count, once the user was told and may publish anyway.
     pub errors_seen: Option<usize>,
+    /// The publication running, if one is.
+    pub job: Option<PublishJob>,
+    /// What the last publication wrote.
+    pub published: Option<Published>,
+}
+
+/// A file's address for the browser (`file:///C:/…` on Windows).
+fn file_url(p: &Path) -> String {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let text = abs.display().to_string().replace('\\', "/");
+    if text.starts_with('/') {
+        format!("file://{text}")
+    } else {
+        format!("file:///{text}")
+    }
 }
 
 impl PublishDialog {
@@ -40,9 +65,8 @@ impl PublishDialog {
     }
 }
 
-/// Publish as the dialog says; the message for the status line, or the dialog back when
-/// the audit's errors must be confirmed first.
-fn run(app: &GridmapApp, d: &PublishDialog) -> Result<String, (String, Option<usize>)> {
+/// Start publishing as the dialog says, on a worker thread with a copy of the project.
+fn start(app: &GridmapApp, ctx: &egui::Context, d: &mut PublishDialog) {
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let opts = PublishOptions {
         pages: crate::publish::PageOptions {
@@ -55,16 +79,46 @@ fn run(app: &GridmapApp, d: &PublishDialog) -> Result<String, (String, Option<us
         allow_errors: d.errors_seen.is_some(),
         base_url: text(&d.base_url),
     };
-    match crate::commands::publish(app.doc.project(), &PathBuf::from(d.folder.trim()), &opts) {
-        Ok(p) => Ok(format!(
-            "已发布网页 published: {} ({} 个文件，{} 个有变化 / files, {} changed)",
-            p.dir.join("index.html").display(),
-            p.files.len(),
-            p.changed.len(),
-            p.changed.len()
-        )),
-        Err(CommandError::PublishWithErrors(n)) => Err((String::new(), Some(n))),
-        Err(e) => Err((crate::error::report(&e), None)),
+    let project = app.doc.project().clone();
+    let out = PathBuf::from(d.folder.trim());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let ctx = ctx.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(crate::commands::publish(&project, &out, &opts));
+        ctx.request_repaint();
+    });
+    d.job = Some(PublishJob { rx });
+    d.published = None;
+}
+
+/// Take in a finished publication: what was written, the audit's errors to confirm, or
+/// the error for the status line.
+fn poll(app: &mut GridmapApp, d: &mut PublishDialog) {
+    let Some(job) = &d.job else { return };
+    let done = match job.rx.try_recv() {
+        Ok(r) => r,
+        Err(TryRecvError::Empty) => return,
+        Err(TryRecvError::Disconnected) => {
+            d.job = None;
+            app.message = "发布中断（内部错误）/ publishing stopped (internal error)".into();
+            return;
+        }
+    };
+    d.job = None;
+    match done {
+        Ok(p) => {
+            app.message = format!(
+                "已发布网页 published: {} ({} 个文件，{} 个有变化 / files, {} changed)",
+                p.dir.join("index.html").display(),
+                p.files.len(),
+                p.changed.len(),
+                p.changed.len()
+            );
+            d.errors_seen = None;
+            d.published = Some(p);
+        }
+        Err(CommandError::PublishWithErrors(n)) => d.errors_seen = Some(n),
+        Err(e) => app.message = crate::error::report(&e),
     }
 }
 
@@ -73,6 +127,15 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
     let Some(mut d) = app.dialogs.publish_dialog.take() else {
         return;
     };
+    poll(app, &mut d);
+    if app.dialogs.file_chooser.is_some() {
+        // Choosing the folder: the in-window folder dialog would sit under this modal.
+        app.dialogs.publish_dialog = Some(d);
+        return;
+    }
+    let running = d.job.is_some();
+    let mut open = false;
+    let mut pick = false;
     let zh = app.lang == super::Lang::Zh;
     let mut go = false;
     let mut close = false;
@@ -86,7 +149,10 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
         });
         egui::Grid::new("publish-fields").num_columns(2).show(ui, |ui| {
             ui.label(if zh { "文件夹" } else { "Folder" });
-            ui.text_edit_singleline(&mut d.folder);
+            ui.horizontal(|ui| {
+                ui.text_edit_singleline(&mut d.folder);
+                pick = ui.button(if zh { "选择…" } else { "Choose…" }).clicked();
+            });
             ui.end_row();
             ui.label(if zh { "网址" } else { "Address" });
             ui.add(
@@ -123,6 +189,29 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                 },
             );
         }
+        if running {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(if zh { "正在发布…" } else { "Publishing…" });
+            });
+        }
+        if let Some(p) = &d.published {
+            ui.label(if zh {
+                format!(
+                    "已发布：{}（{} 个文件，{} 个有变化）",
+                    p.dir.display(),
+                    p.files.len(),
+                    p.changed.len()
+                )
+            } else {
+                format!(
+                    "Published: {} ({} files, {} changed)",
+                    p.dir.display(),
+                    p.files.len(),
+                    p.changed.len()
+                )
+            });
+        }
         ui.horizontal(|ui| {
             let label = match (d.errors_seen.is_some(), zh) {
                 (false, true) => "发布",
@@ -130,25 +219,47 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
                 (true, true) => "仍然发布",
                 (true, false) => "Publish anyway",
             };
-            go = ui.button(label).clicked();
-            close = ui.button(app.t("cancel")).clicked();
+            go = ui.add_enabled(!running, egui::Button::new(label)).clicked();
+            if d.published.is_some() {
+                open = ui
+                    .button(if zh { "打开网页" } else { "Open the site" })
+                    .clicked();
+            }
+            let done = if d.published.is_some() {
+                app.t("close")
+            } else {
+                app.t("cancel")
+            };
+            close = ui.add_enabled(!running, egui::Button::new(done)).clicked();
         });
     });
+    if open && let Some(p) = &d.published {
+        ctx.open_url(egui::OpenUrl::new_tab(file_url(&p.dir.join("index.html"))));
+    }
     if close {
         return;
     }
-    if !go {
-        app.dialogs.publish_dialog = Some(d);
-        return;
+    if go {
+        start(app, ctx, &mut d);
     }
-    match run(app, &d) {
-        Ok(msg) => app.message = msg,
-        Err((msg, errors)) => {
-            if !msg.is_empty() {
-                app.message = msg;
-            }
-            d.errors_seen = errors.or(d.errors_seen);
-            app.dialogs.publish_dialog = Some(d);
+    let parent = Path::new(d.folder.trim())
+        .parent()
+        .filter(|p| p.is_dir())
+        .map(Path::to_path_buf);
+    app.dialogs.publish_dialog = Some(d);
+    if pick {
+        // The folder chosen lands in the dialog ([`GridmapApp::file_chosen`]); the dialog
+        // starts beside the folder named now.
+        use super::files::{FilePurpose, choose, choose_in};
+        match parent {
+            Some(dir) => choose_in(app, FilePurpose::PublishFolder, None, Some(dir)),
+            None => choose(app, FilePurpose::PublishFolder, None),
         }
+    }
+    let Some(d) = app.dialogs.publish_dialog.as_ref() else {
+        return;
+    };
+    if d.job.is_some() {
+        ctx.request_repaint_after(std::time::Duration::from_millis(100));
     }
 }

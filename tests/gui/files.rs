@@ -626,15 +626,50 @@ fn publish_from_the_file_menu_asks_about_audit_errors_then_writes_the_site() {
     h.run_steps(2);
     h.get_by_label_contains("发布网页").click();
     h.run_steps(3);
+    // The folder field names one in the temporary folder: the dialog starts there.
     h.state_mut()
         .dialogs
         .publish_dialog
         .as_mut()
-        .expect("the publish dialog opens")
-        .folder = site.display().to_string();
-    h.run_steps(1);
-    h.get_by_label("发布").click();
+        .unwrap()
+        .folder = dir.path().join("旧网站").display().to_string();
+    assert!(
+        h.state().dialogs.publish_dialog.is_some(),
+        "the publish dialog opens"
+    );
+    // The folder chosen with the folder dialog (a new, empty folder).
+    std::fs::create_dir(&site).unwrap();
+    h.state_mut().dialogs.native_dialogs = false;
+    h.get_by_label("选择…").click();
     h.run_steps(3);
+    assert!(
+        h.state().dialogs.file_chooser.is_some(),
+        "the folder dialog opens"
+    );
+    // It starts beside the folder the dialog named (the project's): choose 网站 there.
+    h.get_by_label("🗀 网站").click();
+    h.run_steps(2);
+    h.get_by_label("打开").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().dialogs.publish_dialog.as_ref().unwrap().folder,
+        site.display().to_string()
+    );
+    // The site is written on a worker thread: frames go on until it is done.
+    let finish = |h: &mut egui_kittest::Harness<gridmap::ui::GridmapApp>| {
+        for _ in 0..400 {
+            h.run_steps(1);
+            let d = h.state().dialogs.publish_dialog.as_ref();
+            if d.is_none_or(|d| d.job.is_none()) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("publishing did not finish");
+    };
+    h.get_by_label("发布").click();
+    h.run_steps(1);
+    finish(&mut h);
     // The faulty sample has audit errors: nothing is written before the user confirms.
     let seen = h
         .state()
@@ -644,17 +679,52 @@ fn publish_from_the_file_menu_asks_about_audit_errors_then_writes_the_site() {
         .unwrap()
         .errors_seen;
     assert!(seen.is_some_and(|n| n > 0), "{seen:?}");
-    assert!(!site.exists());
-    h.get_by_label("仍然发布").click();
-    h.run_steps(3);
-    assert!(
-        h.state().dialogs.publish_dialog.is_none(),
-        "the dialog closes"
+    assert_eq!(
+        std::fs::read_dir(&site).unwrap().count(),
+        0,
+        "nothing written"
     );
+    h.get_by_label("仍然发布").click();
+    h.run_steps(1);
+    assert!(
+        h.state()
+            .dialogs
+            .publish_dialog
+            .as_ref()
+            .unwrap()
+            .job
+            .is_some(),
+        "publishing runs off the UI thread"
+    );
+    finish(&mut h);
+    h.run_steps(2);
     assert!(
         h.state().message.contains("已发布网页"),
         "{}",
         h.state().message
+    );
+    // The dialog says what was written and offers to open it, then closes.
+    let files = h
+        .state()
+        .dialogs
+        .publish_dialog
+        .as_ref()
+        .unwrap()
+        .published
+        .as_ref()
+        .unwrap()
+        .files
+        .len();
+    h.get_by_label_contains(&format!(
+        "已发布：{}（{files} 个文件，{files} 个有变化）",
+        site.display()
+    ));
+    h.get_by_label("打开网页");
+    h.get_by_label("关闭").click();
+    h.run_steps(2);
+    assert!(
+        h.state().dialogs.publish_dialog.is_none(),
+        "the dialog closes"
     );
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
     let project = h.state().doc.project();
