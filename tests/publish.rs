@@ -579,6 +579,14 @@ fn a_large_site_loads_by_tiles_and_searches_every_grid_in_a_real_browser() {
         steps.push(serde_json::json!({"wait": "document.getElementById('here').getAttribute('data-grid')"}));
         steps.push(serde_json::json!({"eval": "document.getElementById('here').getAttribute('data-grid')"}));
     }
+    // A grid in a tile, opened from its page: its tiles load and the map shows it.
+    steps.push(serde_json::json!({"open": map_link(&site, &dirs[b])}));
+    steps.push(
+        serde_json::json!({"wait": "document.getElementById('here').getAttribute('data-grid')"}),
+    );
+    steps.push(
+        serde_json::json!({"eval": "document.getElementById('here').getAttribute('data-grid')"}),
+    );
     let name = project.grids[b].label().to_string();
     steps.push(serde_json::json!({"open": format!("index.html?q={}", name.replace(' ', "+"))}));
     steps.push(
@@ -592,6 +600,7 @@ fn a_large_site_loads_by_tiles_and_searches_every_grid_in_a_real_browser() {
     let got = in_browser(&site, serde_json::Value::Array(steps));
     assert_eq!(got[0], serde_json::json!(dirs[a]));
     assert_eq!(got[1], serde_json::json!(dirs[b]));
+    assert_eq!(got[2], serde_json::json!(dirs[b]), "opened from its page");
     let want: Vec<serde_json::Value> = project
         .grids
         .iter()
@@ -600,8 +609,8 @@ fn a_large_site_loads_by_tiles_and_searches_every_grid_in_a_real_browser() {
         .map(|(g, d)| serde_json::json!([g.label(), format!("g/{d}/index.html")]))
         .collect();
     assert!(!want.is_empty());
-    assert_eq!(got[2], serde_json::Value::Array(want));
-    assert_eq!(got[3], serde_json::json!([]), "no script failed");
+    assert_eq!(got[3], serde_json::Value::Array(want));
+    assert_eq!(got[4], serde_json::json!([]), "no script failed");
 }
 
 #[test]
@@ -641,4 +650,57 @@ fn a_person_marked_public_has_their_phone_published_and_no_one_else() {
             assert!(!text.contains(&shown), "{f}");
         }
     }
+}
+
+/// The address of the township map that grid page `dir` links to, relative to the site.
+fn map_link(site: &std::path::Path, dir: &str) -> String {
+    let p = page(site, dir);
+    let href = p
+        .split("<a class=\"onmap\" href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("{dir}: no link to the map"));
+    href.trim_start_matches("../../").replace("&amp;", "&")
+}
+
+#[test]
+fn a_grid_page_opens_the_township_map_at_its_grid_and_a_tianditu_key_adds_base_maps() {
+    let project = common::sample();
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let mut opts = options(false);
+    opts.pages.tianditu_key = Some(" k&<key> ".into());
+    publish(&project, &site, &opts).unwrap();
+    let dirs = page_dirs(&project);
+    let g = project.grids.iter().rposition(|g| g.level == 3).unwrap();
+    let got = in_browser(
+        &site,
+        serde_json::json!([
+            {"open": map_link(&site, &dirs[g])},
+            {"wait": "document.getElementById('here').getAttribute('data-grid')"},
+            {"eval": "[document.getElementById('here').getAttribute('data-grid'), document.getElementById('here').innerText]"},
+            {"eval": "GRIDMAP_MAP.getZoom() > 13"},
+            {"eval": "document.querySelectorAll('.leaflet-control-layers').length"},
+            {"eval": "(function(){var t=document.querySelectorAll('img.leaflet-tile');return t.length ? t[0].getAttribute('src') : ''})()"},
+            {"errors": true},
+        ]),
+    );
+    assert_eq!(got[0][0], serde_json::json!(dirs[g]));
+    let text = got[0][1].as_str().unwrap();
+    assert!(
+        text.starts_with("地图上是：") && text.contains(project.grids[g].label()),
+        "{text}"
+    );
+    assert_eq!(got[1], serde_json::json!(true), "zoomed to the grid");
+    assert_eq!(
+        got[2],
+        serde_json::json!(1),
+        "vector and imagery to choose from"
+    );
+    let tile = got[3].as_str().unwrap();
+    assert!(
+        tile.contains("tianditu.gov.cn/vec_w/wmts") && tile.ends_with("&tk=k%26%3Ckey%3E"),
+        "{tile}"
+    );
+    assert_eq!(got[4], serde_json::json!([]), "no script failed");
 }

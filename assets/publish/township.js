@@ -169,33 +169,62 @@
     }
     return best;
   }
-  // The finest grid at a point, named with the grids above it (tiles there loaded first).
-  function locate(lat, lng) {
-    var x = Math.round(lng * S), y = Math.round(lat * S), ks = [];
-    for (var k = 0; k < tiles.length; k++) if (meets(tiles[k].b, x, y, x, y)) ks.push(k);
+  function tilesMeeting(x0, y0, x1, y1) {
+    var ks = [];
+    for (var k = 0; k < tiles.length; k++) if (meets(tiles[k].b, x0, y0, x1, y1)) ks.push(k);
+    return ks;
+  }
+  // Grid g outlined and named with the grids above it, after `lead`.
+  function answer(g, lead, fit) {
+    if (shape) map.removeLayer(shape);
+    shape = L.polygon(ringsOf(g), { color: '#c0392b', weight: 3, fillOpacity: 0.15, interactive: false }).addTo(map);
+    if (fit) map.fitBounds(shape.getBounds(), { maxZoom: 17 });
+    var parts = [lead, link(g.n, g.d)];
+    for (var u = 0; u < g.u.length; u++) {
+      parts.push(' · ');
+      parts.push(link(g.u[u][0], g.u[u][1]));
+    }
+    say(parts);
+    out.setAttribute('data-grid', g.d);
+  }
+  // The finest grid at a point, named with the grids above it (tiles there loaded first);
+  // `fit`: the map shows that grid.
+  function locate(lat, lng, fit) {
+    var x = Math.round(lng * S), y = Math.round(lat * S), ks = tilesMeeting(x, y, x, y);
     if (mark) map.removeLayer(mark);
     mark = L.circleMarker([lat, lng], { radius: 7, color: '#fff', weight: 2, fillColor: '#1a73e8', fillOpacity: 1 }).addTo(map);
     loadAll(ks, function () {
       var best = finest(grids, x, y, null);
       for (var m = 0; m < ks.length; m++) best = finest(tiles[ks[m]].grids, x, y, best);
-      if (shape) map.removeLayer(shape);
-      shape = null;
       if (!best) {
+        if (shape) map.removeLayer(shape);
+        shape = null;
+        if (fit) map.setView([lat, lng], Math.max(map.getZoom(), 13));
         say(['这个位置不在' + D.town + '的网格范围内。']);
         out.setAttribute('data-grid', '');
         return;
       }
-      shape = L.polygon(ringsOf(best), { color: '#c0392b', weight: 3, fillOpacity: 0.15, interactive: false }).addTo(map);
-      var parts = ['您在：', link(best.n, best.d)];
-      for (var u = 0; u < best.u.length; u++) {
-        parts.push(' · ');
-        parts.push(link(best.u[u][0], best.u[u][1]));
-      }
-      say(parts);
-      out.setAttribute('data-grid', best.d);
+      answer(best, '您在：', fit);
     });
   }
-  map.on('click', function (e) { locate(e.latlng.lat, e.latlng.lng); });
+  // Opened from a grid's page (index.html?g=DIR&b=BOX): the map shows that grid.
+  var qg = /[?&]g=([^&#]*)/.exec(location.search);
+  var qb = /[?&]b=(-?\d+),(-?\d+),(-?\d+),(-?\d+)/.exec(location.search);
+  if (qg && qb) {
+    var gb = [+qb[1], +qb[2], +qb[3], +qb[4]], want = qg[1], ks0 = tilesMeeting(gb[0], gb[1], gb[2], gb[3]);
+    moved = true;
+    map.fitBounds([[gb[1] / S, gb[0] / S], [gb[3] / S, gb[2] / S]], { maxZoom: 17 });
+    loadAll(ks0, function () {
+      var lists = [grids];
+      for (var m = 0; m < ks0.length; m++) lists.push(tiles[ks0[m]].grids);
+      for (var a = 0; a < lists.length; a++) {
+        for (var b = 0; b < lists[a].length; b++) {
+          if (lists[a][b].d === want) { answer(lists[a][b], '地图上是：', false); return; }
+        }
+      }
+    });
+  }
+  map.on('click', function (e) { locate(e.latlng.lat, e.latlng.lng, false); });
 
   btn.style.display = '';
   hint.style.display = '';
@@ -207,10 +236,8 @@
     }
     say(['正在定位…']);
     navigator.geolocation.getCurrentPosition(function (p) {
-      var lat = p.coords.latitude, lng = p.coords.longitude;
       moved = true;
-      locate(lat, lng);
-      map.setView([lat, lng], Math.max(map.getZoom(), 15));
+      locate(p.coords.latitude, p.coords.longitude, true);
     }, function () {
       say(['没能取得您的位置（没有允许定位，或没有信号）。请在地图上点您所在的位置。']);
     }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });

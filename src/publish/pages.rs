@@ -105,7 +105,7 @@ pub fn pages(
         .filter(|h| !h.trim().is_empty());
     let by_id = project.grid_index();
     let children = children_of(project, &by_id);
-    let site = Site {
+    let mut site = Site {
         project,
         dirs: &dirs,
         by_id,
@@ -120,7 +120,29 @@ pub fn pages(
         map: super::map::MapIndex::new(project),
         opts,
         overview: super::township::in_overview(project),
+        boxes: Vec::new(),
     };
+    // The map first: each grid's page links to its place on it.
+    let mut map_files = Vec::new();
+    if let Some(lonlat) = lonlat {
+        use super::township as t;
+        let parents: Vec<Option<usize>> = project
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| site.parent_of(g).filter(|&p| p != i))
+            .collect();
+        let key = opts.tianditu_key.as_deref().map(str::trim);
+        let map = t::map_files(
+            project,
+            &dirs,
+            &parents,
+            key.filter(|k| !k.is_empty()),
+            lonlat,
+        );
+        site.boxes = map.boxes;
+        map_files = map.files;
+    }
     let mut files = vec![
         ("site.css".to_string(), CSS.as_bytes().to_vec()),
         (
@@ -135,22 +157,9 @@ pub fn pages(
     if site.overview.contains(&false) {
         files.extend(site.name_chunks());
     }
-    if let Some(lonlat) = lonlat {
+    if lonlat.is_some() {
         use super::township as t;
-        let parents: Vec<Option<usize>> = project
-            .grids
-            .iter()
-            .enumerate()
-            .map(|(i, g)| site.parent_of(g).filter(|&p| p != i))
-            .collect();
-        let key = opts.tianditu_key.as_deref().map(str::trim);
-        files.extend(t::map_files(
-            project,
-            &dirs,
-            &parents,
-            key.filter(|k| !k.is_empty()),
-            lonlat,
-        ));
+        files.extend(map_files);
         files.extend([
             ("site.js".to_string(), t::TOWNSHIP_JS.as_bytes().to_vec()),
             ("lib/leaflet.js".to_string(), t::LEAFLET_JS.to_vec()),
@@ -207,6 +216,8 @@ struct Site<'a> {
     /// The grids the index lists (every grid of a small site; the upper levels of a large
     /// one, whose search then reads [`Site::name_chunks`]).
     overview: Vec<bool>,
+    /// Each grid's box on the township map (none without a map).
+    boxes: Vec<Option<[i64; 4]>>,
 }
 
 impl Site<'_> {
@@ -290,6 +301,12 @@ impl Site<'_> {
             s.push_str("</ul>\n");
         }
         s.push_str(&super::map::grid_map(self.project, &self.map, self.dirs, i));
+        if let Some(Some(b)) = self.boxes.get(i) {
+            s.push_str(&format!(
+                "<p><a class=\"onmap\" href=\"{up}index.html?g={}&amp;b={},{},{},{}#tmap\">在全镇地图上查看 · 查我在哪个网格</a></p>\n",
+                self.dirs[i], b[0], b[1], b[2], b[3]
+            ));
+        }
         s.push_str(&self.footer());
         s
     }

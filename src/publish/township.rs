@@ -226,7 +226,7 @@ pub(super) fn map_files(
     parents: &[Option<usize>],
     tianditu_key: Option<&str>,
     lonlat: ToLonLat,
-) -> Vec<(String, Vec<u8>)> {
+) -> MapFiles {
     use rayon::prelude::*;
     let shapes: Vec<Shape> = project
         .grids
@@ -237,9 +237,11 @@ pub(super) fn map_files(
     let mut overview = Vec::new();
     let mut rest = Vec::new();
     let mut jsons = vec![String::new(); project.grids.len()];
+    let mut boxes = vec![None; project.grids.len()];
     let mut all: Option<[i64; 4]> = None;
     for (i, sh) in shapes.iter().enumerate() {
         let (json, bx) = grid_json(project, dirs, parents, i, sh, lonlat);
+        boxes[i] = bx;
         if let Some(b) = bx {
             all = Some(union(all, b));
         }
@@ -300,7 +302,14 @@ pub(super) fn map_files(
     }
     s.push_str("]};\n");
     files.push(("data/grids.js".to_string(), s.into_bytes()));
-    files
+    MapFiles { files, boxes }
+}
+
+/// The map's files, and each grid's box on it (millionths of a degree) for the link from
+/// its page to the township map.
+pub(super) struct MapFiles {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub boxes: Vec<Option<[i64; 4]>>,
 }
 
 /// A name's pinyin initials, lower case (三家村1组 → sjc1z): Chinese characters by their
