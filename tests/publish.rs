@@ -375,7 +375,7 @@ fn where_am_i_names_the_grid_at_the_phones_location_or_a_tap_in_a_real_browser()
             .grids
             .iter()
             .filter_map(|g| gridmap::geom::envelope(&g.geometry))
-            .reduce(|a, b| gridmap::geom::union_rect(a, b))
+            .reduce(gridmap::geom::union_rect)
             .unwrap();
         let rp =
             gridmap::io::Reprojector::new(project.crs, gridmap::model::Crs::epsg(4326)).unwrap();
