@@ -1,9 +1,12 @@
 //! Publication for residents: a folder of static pages that any web server, object store or
 //! USB stick can serve, with no code running behind it. Each grid has a page at a stable
 //! address (`g/<code>/index.html`, what a board's QR code points to) that reads as text
-//! first (works with scripts off on a slow phone); the township's `index.html` lists every
-//! grid by village with a search. Staff mobile numbers are published only when asked for:
-//! otherwise a page gives the supervision hotline. Pages carry `noindex`.
+//! first (works with scripts off on a slow phone); the township's `index.html` has the map
+//! of grids with 我在哪个网格 (`township.rs`) and lists every grid by village with a search
+//! (large sites: their upper levels, the rest in tiles and name chunks). Staff mobile
+//! numbers are published only for people marked public (or all when asked): otherwise a
+//! page gives the supervision hotline. Pages carry `noindex`. Publishing again rewrites
+//! only the files that changed (`site.rs`).
 
 mod map;
 mod pages;
