@@ -114,12 +114,16 @@
     for (var m = 0; m < ks.length; m++) load(ks[m], function () { if (--left === 0) done(); });
   }
   function meets(b, x0, y0, x1, y1) { return b[0] <= x1 && b[2] >= x0 && b[1] <= y1 && b[3] >= y0; }
+  function tilesMeeting(x0, y0, x1, y1) {
+    var ks = [];
+    for (var k = 0; k < tiles.length; k++) if (meets(tiles[k].b, x0, y0, x1, y1)) ks.push(k);
+    return ks;
+  }
   var MOST_TILES = 6;
   function showTiles() {
     if (!tiles.length) return;
-    var v = map.getBounds(), ks = [];
-    var x0 = v.getWest() * S, y0 = v.getSouth() * S, x1 = v.getEast() * S, y1 = v.getNorth() * S;
-    for (var k = 0; k < tiles.length; k++) if (meets(tiles[k].b, x0, y0, x1, y1)) ks.push(k);
+    var v = map.getBounds();
+    var ks = tilesMeeting(v.getWest() * S, v.getSouth() * S, v.getEast() * S, v.getNorth() * S);
     if (ks.length > MOST_TILES) {
       hint.firstChild.nodeValue = '放大地图可看到各个网格；在地图上点一个位置，也能查到它所在的网格。';
       return;
@@ -168,11 +172,6 @@
       if ((!best || list[k].l > best.l) && inside(list[k], x, y)) best = list[k];
     }
     return best;
-  }
-  function tilesMeeting(x0, y0, x1, y1) {
-    var ks = [];
-    for (var k = 0; k < tiles.length; k++) if (meets(tiles[k].b, x0, y0, x1, y1)) ks.push(k);
-    return ks;
   }
   // Grid g outlined and named with the grids above it, after `lead`.
   function answer(g, lead, fit) {

@@ -142,25 +142,7 @@ pub fn pages(
         );
         site.boxes = map.boxes;
         map_files = map.files;
-    }
-    let mut files = vec![
-        ("site.css".to_string(), CSS.as_bytes().to_vec()),
-        (
-            "index.html".to_string(),
-            site.index(lonlat.is_some()).into_bytes(),
-        ),
-        (
-            "search.js".to_string(),
-            super::township::SEARCH_JS.as_bytes().to_vec(),
-        ),
-    ];
-    if site.overview.contains(&false) {
-        files.extend(site.name_chunks());
-    }
-    if lonlat.is_some() {
-        use super::township as t;
-        files.extend(map_files);
-        files.extend([
+        map_files.extend([
             ("site.js".to_string(), t::TOWNSHIP_JS.as_bytes().to_vec()),
             ("lib/leaflet.js".to_string(), t::LEAFLET_JS.to_vec()),
             ("lib/leaflet.css".to_string(), t::LEAFLET_CSS.to_vec()),
@@ -178,6 +160,21 @@ pub fn pages(
             ),
         ]);
     }
+    let mut files = vec![
+        ("site.css".to_string(), CSS.as_bytes().to_vec()),
+        (
+            "index.html".to_string(),
+            site.index(lonlat.is_some()).into_bytes(),
+        ),
+        (
+            "search.js".to_string(),
+            super::township::SEARCH_JS.as_bytes().to_vec(),
+        ),
+    ];
+    if site.overview.contains(&false) {
+        files.extend(site.name_chunks());
+    }
+    files.extend(map_files);
     use rayon::prelude::*;
     files.par_extend(dirs.par_iter().enumerate().map(|(i, dir)| {
         (

@@ -194,6 +194,14 @@ fn union(a: Option<[i64; 4]>, b: [i64; 4]) -> [i64; 4] {
     }
 }
 
+/// The box covering grids (index, box).
+fn cover(items: &[(usize, [i64; 4])]) -> [i64; 4] {
+    items
+        .iter()
+        .fold(None, |a, (_, b)| Some(union(a, *b)))
+        .unwrap_or_default()
+}
+
 /// Split grids (index, box) into tiles of at most [`TILE_AT_MOST`], halving at the median
 /// of the boxes' centres along the longer side: neighbours share a tile, and every tile is
 /// about as full.
@@ -204,10 +212,7 @@ fn tiles(mut items: Vec<(usize, [i64; 4])>, out: &mut Vec<Vec<(usize, [i64; 4])>
         }
         return;
     }
-    let b = items
-        .iter()
-        .fold(None, |a, (_, b)| Some(union(a, *b)))
-        .unwrap_or_default();
+    let b = cover(&items);
     let k = usize::from(b[3] - b[1] > b[2] - b[0]);
     let mid = items.len() / 2;
     items.select_nth_unstable_by_key(mid, |(_, b)| b[k] + b[k + 2]);
@@ -257,10 +262,7 @@ pub(super) fn map_files(
     let mut files = Vec::new();
     let mut tile_list = Vec::new();
     for (k, part) in parts.iter().enumerate() {
-        let b = part
-            .iter()
-            .fold(None, |a, (_, b)| Some(union(a, *b)))
-            .unwrap_or_default();
+        let b = cover(part);
         tile_list.push(format!("{{\"f\":\"t/{k}.js\",\"b\":{}}}", ints(&b)));
         let body: Vec<&str> = part.iter().map(|(i, _)| jsons[*i].as_str()).collect();
         files.push((
