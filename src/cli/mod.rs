@@ -91,9 +91,10 @@ enum Command {
     /// (WGS 84 for phones: 奥维互动地图, Google Earth), .dxf (CAD, one layer per level).
     Export(export::ExportArgs),
     /// Publish the residents' website (a folder of static pages): one page per grid at
-    /// OUT/g/<code>/index.html (what a board's QR code opens), the township's index with a
-    /// search. Staff phones only with --public-phones; refused while the audit finds errors
-    /// unless --allow-errors; replaces only an earlier publication, never another folder.
+    /// OUT/g/<code>/index.html (what a board's QR code opens), the township's index with the
+    /// map (我在哪个网格) and a search. Staff phones only of people marked public, or all with
+    /// --public-phones; refused while the audit finds errors unless --allow-errors; replaces
+    /// only an earlier publication (rewriting only what changed), never another folder.
     Publish(export::PublishArgs),
     /// River lengths by grid (河、库进网格).
     Rivers(audit::RiversArgs),
