@@ -607,17 +607,24 @@ fn invalid_edges(
 }
 
 /// The overlap and duplicate findings of each pair (a grid paired with itself: a stack).
+/// Measure the overlap of each pair, where the invalid edges of the two (`edges`) lie.
 fn measure_pairs(
     look: Look,
     pairs: BTreeSet<Pair>,
+    edges: &FxHashMap<String, MultiLineString<f64>>,
     cfg: &AuditConfig,
 ) -> Vec<(Pair, Vec<Finding>)> {
+    let envelope = |id: &str| edges.get(id).and_then(geo::BoundingRect::bounding_rect);
     pairs
         .into_par_iter()
         .map(|(a, b)| {
+            let within = match (envelope(&a), envelope(&b)) {
+                (Some(x), Some(y)) => Some(geom::union_rect(x, y)),
+                (x, y) => x.or(y),
+            };
             let fs = match (look.grid(&a), look.grid(&b)) {
                 (Some(ga), Some(_)) if a == b => super::tiling::stacked(ga, STACK),
-                (Some(ga), Some(gb)) => super::tiling::overlap(ga, gb, cfg),
+                (Some(ga), Some(gb)) => super::tiling::overlap(ga, gb, within, cfg),
                 _ => Vec::new(),
             };
             ((a, b), fs)
@@ -706,7 +713,7 @@ impl Auditor {
             old_pairs.extend(self.pairs_of.get(id).into_iter().flatten().cloned());
         }
         let pairs = self.candidate_pairs(level, look, affected);
-        let results = measure_pairs(look, pairs, &self.config);
+        let results = measure_pairs(look, pairs, &self.raw_edges, &self.config);
         self.keep_pairs(old_pairs, results, work);
     }
 

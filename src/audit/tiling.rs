@@ -27,7 +27,6 @@ fn level_zh(level: u8) -> &'static str {
     }
 }
 
-/// Overlap (or duplicate) of two grids of the same level.
 /// A grid in a stack: more grids than can be paired one by one lie on top of it (copies
 /// pasted many times, outlines drawn inside one another). One finding for the grid, at its
 /// envelope, instead of one per pair.
@@ -53,8 +52,27 @@ pub(super) fn stacked(g: &Grid, at_least: usize) -> Vec<Finding> {
     }]
 }
 
-pub(super) fn overlap(a: &Grid, b: &Grid, cfg: &AuditConfig) -> Vec<Finding> {
-    let inter = geom::wider_than(a.geometry.intersection(&b.geometry), cfg.noise_width());
+/// The margin around an area of interest when a polygon is cut down to it before an exact
+/// boolean operation ([`geom::clip_to_rect`]): what lies within it is the polygon as it is.
+const CLIP_MARGIN: f64 = 1.0;
+
+/// Overlap (or duplicate) of grids `a` and `b`, which can only meet inside `within` (the
+/// envelope of their invalid edges: every edge bounding an overlap is invalid; None: look
+/// at them whole).
+pub(super) fn overlap(
+    a: &Grid,
+    b: &Grid,
+    within: Option<Rect<f64>>,
+    cfg: &AuditConfig,
+) -> Vec<Finding> {
+    let inter = match within {
+        Some(r) => {
+            let r = geom::expand(r, CLIP_MARGIN);
+            geom::clip_to_rect(&a.geometry, r).intersection(&geom::clip_to_rect(&b.geometry, r))
+        }
+        None => a.geometry.intersection(&b.geometry),
+    };
+    let inter = geom::wider_than(inter, cfg.noise_width());
     let area = geom::area(&inter);
     if area < cfg.min_area_m2 {
         return Vec::new();
@@ -476,6 +494,12 @@ pub(super) fn piece_findings<'g>(
         return out;
     }
     let cycles = geom::edges_to_cycles(edges);
+    // Every gap and outside part is at least the smallest area reported: a field that
+    // covers less in all (a parent drawn along its children to within rounding, its
+    // boundary one long chain of specks) has nothing to find, and is not overlaid.
+    if geom::winding_area_bound(&cycles).is_some_and(|a| a < cfg.min_area_m2) {
+        return out;
+    }
     // Gap polygons: inside the parent and covered by no child.
     let gaps: Vec<geo::Polygon<f64>> = match parent.geometry {
         Some(_) => geom::fill_cycles(&cycles, WindingRule::Negative).0,
@@ -569,7 +593,13 @@ pub(super) fn piece_findings<'g>(
         if positive.0.is_empty() {
             return out;
         }
-        let outside_all = geom::wider_than(positive.difference(parent_geom), cfg.noise_width());
+        // Only the parent near the positive parts matters: cut it to them (with a margin)
+        // so a village boundary of 10,000 vertices is not overlaid whole for one speck.
+        let near_parent = match geom::envelope(&positive) {
+            Some(e) => geom::clip_to_rect(parent_geom, geom::expand(e, CLIP_MARGIN)),
+            None => return out,
+        };
+        let outside_all = geom::wider_than(positive.difference(&near_parent), cfg.noise_width());
         let Some(env) = geom::envelope(&outside_all) else {
             return out;
         };
@@ -589,10 +619,12 @@ pub(super) fn piece_findings<'g>(
             if near.is_empty() {
                 continue;
             }
-            let outside = geom::wider_than(
-                c.geometry.intersection(&MultiPolygon(near)),
-                cfg.noise_width(),
-            );
+            let near = MultiPolygon(near);
+            let Some(ne) = geom::envelope(&near) else {
+                continue;
+            };
+            let child = geom::clip_to_rect(&c.geometry, geom::expand(ne, CLIP_MARGIN));
+            let outside = geom::wider_than(child.intersection(&near), cfg.noise_width());
             let area = geom::area(&outside);
             if area < cfg.min_area_m2 {
                 continue;

@@ -2,6 +2,7 @@
 //! overlays, and the maximum inscribed circle.
 
 mod adjacency;
+mod clip;
 mod locate;
 mod mic;
 mod overlay;
@@ -10,6 +11,7 @@ pub(crate) mod validity;
 mod voronoi;
 
 pub use adjacency::{BoundarySegment, Neighbours, boundary_segments, colouring, neighbours};
+pub use clip::{clip_to_rect, winding_area_bound};
 pub use locate::AreaLocator;
 pub(crate) use mic::seg_dist2;
 pub use mic::{closest_on_segment, max_inscribed_circle};

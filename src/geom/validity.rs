@@ -127,7 +127,7 @@ fn sweep(
 
 /// First point where two non-adjacent segments of the closed ring `pts` (not repeating the
 /// first point) meet.
-fn self_intersection(pts: &[Coord<f64>]) -> Option<Coord<f64>> {
+pub(crate) fn self_intersection(pts: &[Coord<f64>]) -> Option<Coord<f64>> {
     let n = pts.len();
     let segs: Vec<Seg> = (0..n)
         .map(|i| Seg {
