@@ -374,3 +374,79 @@ fn a_grid_whole_again_is_checked_whole() {
     step(&mut doc, shaped(&[far]), "whole again");
     assert!(coverage_faults(&doc) > 0, "the fault is found again");
 }
+
+/// Issue 25: a split, a merge and their undos are checked near what they moved, not over
+/// the grids whole. The two halves of a U split across its base keep every segment of
+/// the U, but their arms, 0.3 m apart (under the 0.5 m gap width), now belong to two
+/// grids: those edges become near-miss edges far from the cut. Live equals full after
+/// every step, and the halves' edges are found.
+#[test]
+fn a_split_whose_pieces_meet_far_from_the_cut() {
+    use geo::{Coord, LineString, MultiPolygon};
+    use gridmap::model::Grid;
+    // The arms' inner edges zigzag with a vertex every metre: only those near the cut are
+    // near what moved.
+    let zig = |k: i32| 0.01 * f64::from(k % 2);
+    let mut ring = vec![(0.0, 0.0), (40.0, 0.0), (40.0, 30.0)];
+    ring.extend((0..=25).map(|k| (20.15 + zig(k), 30.0 - f64::from(k))));
+    ring.extend((0..=25).map(|k| (19.85 - zig(k), 5.0 + f64::from(k))));
+    ring.extend([(0.0, 30.0), (0.0, 0.0)]);
+    // On the coordinate grid, as edits leave them: what the split does not move keeps
+    // its bits.
+    let precision = Project::default().crs.precision();
+    let on_grid = |pts: Vec<(f64, f64)>| {
+        let ring: Vec<Coord> = pts
+            .into_iter()
+            .map(|(x, y)| precision.snap_coord(Coord { x, y }))
+            .collect();
+        MultiPolygon(vec![geo::Polygon::new(ring.into(), vec![])])
+    };
+    let u = on_grid(ring);
+    let beside = on_grid(vec![
+        (40.0, 0.0),
+        (60.0, 0.0),
+        (60.0, 30.0),
+        (40.0, 30.0),
+        (40.0, 0.0),
+    ]);
+    let p = Project {
+        grids: vec![Grid::new("U", 2, u), Grid::new("B", 2, beside)],
+        ..Default::default()
+    };
+    let mut doc = Document::new(p.clone(), None);
+    let edges_of = |doc: &Document| -> Vec<Vec<String>> {
+        doc.report()
+            .findings
+            .iter()
+            .filter(|f| f.kind == gridmap::audit::Kind::InvalidEdge)
+            .map(|f| f.ids.clone())
+            .collect()
+    };
+    assert!(edges_of(&doc).is_empty(), "{:?}", edges_of(&doc));
+    let cut = LineString(vec![Coord { x: 20.0, y: -5.0 }, Coord { x: 20.0, y: 40.0 }]);
+    doc.commit(edit::split(doc.project(), "U", &cut).unwrap())
+        .unwrap();
+    check(&doc, "split");
+    assert_eq!(doc.project().grids.len(), 3);
+    let found = edges_of(&doc);
+    let other = doc.project().grids[2].id.clone();
+    for id in ["U", other.as_str()] {
+        assert!(
+            found.iter().any(|ids| ids.contains(&id.to_string())),
+            "near-miss edges of {id}: {found:?}"
+        );
+    }
+    doc.undo().unwrap();
+    check(&doc, "undo split");
+    assert_eq!(doc.project(), &p);
+    assert!(edges_of(&doc).is_empty());
+    doc.redo().unwrap();
+    check(&doc, "redo split");
+    doc.commit(edit::merge(doc.project(), &["U".to_string(), other.clone()]).unwrap())
+        .unwrap();
+    check(&doc, "merge");
+    assert!(edges_of(&doc).is_empty(), "{:?}", edges_of(&doc));
+    doc.undo().unwrap();
+    check(&doc, "undo merge");
+    assert_eq!(edges_of(&doc).len(), found.len());
+}

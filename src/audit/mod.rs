@@ -325,17 +325,19 @@ impl Auditor {
     /// Check again what `set` names, after it was applied to `project` (`ids`: the
     /// project's id index, up to date).
     pub fn update(&mut self, project: &Project, ids: &IdIndex, set: &ChangeSet) {
-        self.update_in_place(project, ids, set, &Default::default());
+        self.update_in_place(project, ids, set, &Default::default(), &Default::default());
     }
 
-    /// [`Self::update`] knowing the shapes the grids replaced in place had before (`old`):
-    /// the coverage is then checked again only in the window of the segments that moved.
+    /// [`Self::update`] knowing the shapes the grids replaced in place had before (`old`)
+    /// and those of the grids removed (`removed`): the coverage is then checked again only
+    /// in the window of the segments that moved.
     pub fn update_in_place(
         &mut self,
         project: &Project,
         ids: &IdIndex,
         set: &ChangeSet,
         old: &crate::model::OldShapes,
+        removed: &crate::model::OldShapes,
     ) {
         let config = AuditConfig::from_settings(&project.settings);
         let scheme = CodeScheme::from_settings(&project.settings);
@@ -344,7 +346,7 @@ impl Auditor {
             *self = Auditor::new(project, config);
             return;
         }
-        self.apply_change(project, ids, set, old);
+        self.apply_change(project, ids, set, old, removed);
     }
 
     /// The build path: every grid's state and indexes made at once in an empty auditor,
@@ -393,11 +395,12 @@ impl Auditor {
         ids: &IdIndex,
         set: &ChangeSet,
         old: &crate::model::OldShapes,
+        removed: &crate::model::OldShapes,
     ) {
         let mut clock = std::time::Instant::now();
         let look = Look { project, ids };
         let mut work = Work::default();
-        let window = window::Window::of(self, look, set, old);
+        let window = window::Window::of(self, look, set, old, removed);
         let old_levels: BTreeSet<Level> = self.levels.keys().copied().collect();
         let old_top = self.top();
         let changed: Vec<&str> = set.grids.keys().map(String::as_str).collect();

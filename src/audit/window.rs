@@ -10,6 +10,13 @@
 //! edges before the edit and only the segments in the window are decided again, exactly as
 //! the whole check decides them: a grid of 10,000 vertices costs what its moved segments
 //! cost, not a check of it and its neighbours whole.
+//!
+//! A split, a merge, a grid deleted or drawn, and their undos take grids out and put grids
+//! in: the segments taken out and put in are counted together, so a segment that stays
+//! where it was under another grid has not moved; its state changes only towards the
+//! segments that were its grid's and are not, or are and were not (the two halves of a
+//! split meeting elsewhere), and those pairs join the window. A split of a grid of 10,000
+//! vertices costs its cut, not its boundary.
 
 use super::coverage::{
     INVALID, NEIGHBOURS_AT_MOST, Ring, SECTION, UNKNOWN, invalid_lines, is_invalid_interaction,
@@ -22,16 +29,20 @@ use geo::coordinate_position::CoordPos;
 use geo::{Coord, CoordinatePosition, MultiLineString, MultiPolygon, Rect};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-/// More moved segments than this: the edit is checked the whole way.
-const MOST_MOVED: usize = 512;
+/// More moved segments than this: the edit is checked the whole way (deciding a segment
+/// alone costs several times its share of the whole check).
+const MOST_MOVED: usize = 4096;
 
-/// Where an edit made in place moved segments, per level, and the invalid edges the grids
-/// it changed had before it.
+/// Where an edit moved segments, per level, and the invalid edges the grids it changed or
+/// made had before it.
 pub(super) struct Window {
-    /// The moved segments' envelopes (taken out or put in), per level.
+    /// The moved segments' envelopes (taken out or put in, or near a segment that went to
+    /// another grid), per level.
     pub(super) moved: FxHashMap<Level, Vec<Rect<f64>>>,
-    /// The grids changed, each with its invalid edges before the edit.
-    pub(super) before: FxHashMap<String, Option<MultiLineString<f64>>>,
+    /// The grids changed or made (each must be usable after the edit), with the invalid
+    /// edges their segments had before it: a grid's own, and those of the grids any of its
+    /// segments came from (the pieces of a split, a merge).
+    pub(super) before: FxHashMap<String, Vec<MultiLineString<f64>>>,
     /// The grids changed that were not usable before the edit (in no level's tree: the
     /// coverage check never saw them). While they stay so, their change moves nothing the
     /// check sees: a grid dragged through states that cross themselves costs its neighbours
@@ -65,46 +76,162 @@ fn segments(mp: &MultiPolygon<f64>) -> Vec<(Coord<f64>, Coord<f64>)> {
         .collect()
 }
 
+/// A segment as an edit changes it at one level: how many times it was put in less taken
+/// out, and the grids that had it and have it.
+struct Change<'a> {
+    net: i64,
+    ends: (Coord<f64>, Coord<f64>),
+    from: Vec<&'a str>,
+    to: Vec<&'a str>,
+}
+
+/// The segments of one level an edit takes out and puts in, with their grids.
+#[derive(Default)]
+struct Sides<'a> {
+    taken: Vec<(Coord<f64>, Coord<f64>, &'a str)>,
+    put: Vec<(Coord<f64>, Coord<f64>, &'a str)>,
+}
+
 impl Window {
-    /// The window of `set` when every grid it changes was replaced in place (its old shape
-    /// in `old`) and either was usable and stays at its level, or was not usable; None
-    /// when the edit must be checked the whole way (a grid added, removed, moved to
-    /// another level, or many segments).
+    /// The window of `set`: every grid it changes was usable and stays at its level with
+    /// its old shape in `old`, or was removed with its old shape in `removed`, or is new,
+    /// or was not usable. None when the edit must be checked the whole way (a grid moved
+    /// to another level, a shape not known, or many segments).
+    ///
+    /// A segment's state depends on which of the segments near it are another grid's. A
+    /// segment that stays where it was but goes to another grid (a split, a merge, a grid
+    /// redrawn under another id) changes that only towards the segments whose grid it
+    /// shared before and not after, or after and not before: those pairs within the gap
+    /// width are in the window with the segments that moved.
     pub(super) fn of(
         auditor: &Auditor,
         look: Look,
         set: &ChangeSet,
         old: &OldShapes,
+        removed: &OldShapes,
     ) -> Option<Window> {
-        let mut moved: FxHashMap<Level, Vec<Rect<f64>>> = FxHashMap::default();
-        let mut before = FxHashMap::default();
+        let mut sides: FxHashMap<Level, Sides> = FxHashMap::default();
+        let mut before: FxHashMap<String, Vec<MultiLineString<f64>>> = FxHashMap::default();
         let mut unusable = Vec::new();
-        let mut count = 0;
+        let mut shapes: Vec<(Level, &str, &MultiPolygon<f64>, bool)> = Vec::new();
         for id in set.grids.keys() {
-            let st = auditor.grids.get(id)?;
-            if !st.usable {
-                look.grid(id)?;
-                unusable.push(id.clone());
-                continue;
+            let now = look.grid(id);
+            match auditor.grids.get(id) {
+                Some(st) if !st.usable => {
+                    if now.is_some() {
+                        unusable.push(id.clone());
+                    }
+                }
+                Some(st) => {
+                    let was = match now {
+                        Some(_) => old.get(id)?,
+                        None => removed.get(id)?,
+                    };
+                    shapes.push((st.level, id, was, false));
+                    if let Some(g) = now {
+                        if g.level != st.level {
+                            return None;
+                        }
+                        shapes.push((g.level, id, &g.geometry, true));
+                        before.insert(
+                            id.clone(),
+                            auditor.raw_edges.get(id).cloned().into_iter().collect(),
+                        );
+                    }
+                }
+                None => {
+                    if let Some(g) = now {
+                        shapes.push((g.level, id, &g.geometry, true));
+                        before.insert(id.clone(), Vec::new());
+                    }
+                }
             }
-            let now = look.grid(id).filter(|g| g.level == st.level)?;
-            let was = old.get(id)?;
-            let mut diff: FxHashMap<SegKey, (i64, Coord<f64>, Coord<f64>)> = FxHashMap::default();
-            for (a, b) in segments(was) {
-                diff.entry(seg_key(a, b)).or_insert((0, a, b)).0 -= 1;
+        }
+        for (level, id, mp, put) in shapes {
+            let side = sides.entry(level).or_default();
+            let to = if put { &mut side.put } else { &mut side.taken };
+            to.extend(segments(mp).into_iter().map(|(a, b)| (a, b, id)));
+        }
+        let gw = auditor.config.gap_width;
+        let mut moved: FxHashMap<Level, Vec<Rect<f64>>> = FxHashMap::default();
+        let mut count = 0;
+        let mut origins: FxHashSet<(&str, &str)> = FxHashSet::default();
+        for (level, side) in &sides {
+            let mut diff: FxHashMap<SegKey, Change> = FxHashMap::default();
+            for (sign, list) in [(-1, &side.taken), (1, &side.put)] {
+                for &(a, b, id) in list {
+                    let c = diff.entry(seg_key(a, b)).or_insert_with(|| Change {
+                        net: 0,
+                        ends: (a, b),
+                        from: Vec::new(),
+                        to: Vec::new(),
+                    });
+                    c.net += sign;
+                    if sign < 0 {
+                        c.from.push(id);
+                    } else {
+                        c.to.push(id);
+                    }
+                }
             }
-            for (a, b) in segments(&now.geometry) {
-                diff.entry(seg_key(a, b)).or_insert((0, a, b)).0 += 1;
+            let rects = moved.entry(*level).or_default();
+            // Segments that stayed but went from grid x to grid y.
+            let mut transfers: FxHashMap<(&str, &str), Vec<Rect<f64>>> = FxHashMap::default();
+            for c in diff.values() {
+                let r = Rect::new(c.ends.0, c.ends.1);
+                if c.net != 0 {
+                    count += c.net.unsigned_abs() as usize;
+                    if count > MOST_MOVED {
+                        return None;
+                    }
+                    rects.push(r);
+                    continue;
+                }
+                for x in c.from.iter().filter(|x| !c.to.contains(x)) {
+                    for y in c.to.iter().filter(|y| !c.from.contains(y)) {
+                        transfers.entry((*x, *y)).or_default().push(r);
+                    }
+                }
             }
-            let rects = moved.entry(st.level).or_default();
-            for (n, a, b) in diff.into_values().filter(|d| d.0 != 0) {
-                count += n.unsigned_abs() as usize;
+            for ((x, y), segs) in transfers {
+                origins.insert((x, y));
+                // The segments whose relation to these changed: put in by a grid other
+                // than y where x had them, or by y where x did not.
+                let partners: Vec<Rect<f64>> = side
+                    .put
+                    .iter()
+                    .filter(|(a, b, owner)| {
+                        let had_x = diff
+                            .get(&seg_key(*a, *b))
+                            .is_some_and(|c| c.from.contains(&x));
+                        (*owner != y) == had_x
+                    })
+                    .map(|(a, b, _)| Rect::new(*a, *b))
+                    .collect();
+                let tree = geom::envelope_tree(partners.iter().copied().map(Some).enumerate());
+                let mut near: FxHashSet<usize> = FxHashSet::default();
+                for r in segs {
+                    let mut found = tree
+                        .locate_in_envelope_intersecting(&geom::aabb(geom::expand(r, gw)))
+                        .map(|p| p.data)
+                        .peekable();
+                    if found.peek().is_some() {
+                        near.extend(found);
+                        rects.push(r);
+                        count += 1;
+                    }
+                }
+                count += near.len();
                 if count > MOST_MOVED {
                     return None;
                 }
-                rects.push(Rect::new(a, b));
+                rects.extend(near.into_iter().map(|i| partners[i]));
             }
-            before.insert(id.clone(), auditor.raw_edges.get(id).cloned());
+        }
+        for (x, y) in origins {
+            if let (Some(edges), Some(b)) = (auditor.raw_edges.get(x), before.get_mut(y)) {
+                b.push(edges.clone());
+            }
         }
         Some(Window {
             moved,
@@ -261,11 +388,12 @@ impl Auditor {
         look: Look,
         level: Level,
         moved: &[Rect<f64>],
-        before: &FxHashMap<String, Option<MultiLineString<f64>>>,
+        before: &FxHashMap<String, Vec<MultiLineString<f64>>>,
     ) -> Option<Vec<(String, Option<MultiLineString<f64>>)>> {
         let gw = self.config.gap_width;
         let tree = self.trees.get(&level)?;
         let window: Vec<Rect<f64>> = moved.iter().map(|r| geom::expand(*r, gw)).collect();
+        let areas = geom::envelope_tree(window.iter().copied().map(Some).enumerate());
         // The grids changed (their states went with the edit) and those in the window.
         let mut affected: Vec<&str> = window
             .iter()
@@ -289,8 +417,8 @@ impl Auditor {
             // A grid in a stack is decided the whole check's way.
             geom::ids_in_capped(tree, geom::expand(env, gw), NEIGHBOURS_AT_MOST + 1)?;
             let was: FxHashSet<SegKey> = match before.get(t) {
-                Some(b) => b.as_ref(),
-                None => self.raw_edges.get(t),
+                Some(b) => b.iter().collect(),
+                None => self.raw_edges.get(t).into_iter().collect::<Vec<_>>(),
             }
             .into_iter()
             .flat_map(|m| m.0.iter())
@@ -308,7 +436,10 @@ impl Auditor {
                 let n = ring.nseg();
                 let near = |i: usize| {
                     let r = seg_rect(ring.pts[i], ring.pts[i + 1], 0.0);
-                    window.iter().any(|w| geom::rects_intersect(w, &r))
+                    areas
+                        .locate_in_envelope_intersecting(&geom::aabb(r))
+                        .next()
+                        .is_some()
                 };
                 let st: Vec<u8> = (0..n)
                     .map(|i| {

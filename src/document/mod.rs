@@ -28,6 +28,14 @@ pub const PALETTE_SIZE: usize = 8;
 /// Grids closer than this (metres) along a boundary are neighbours for the colours.
 const NEIGHBOUR_TOL: f64 = 1e-3;
 
+/// The shapes grids had before a change: those replaced in place (same id, same place)
+/// and those removed.
+#[derive(Default)]
+struct Shapes {
+    replaced: crate::edit::OldShapes,
+    removed: crate::edit::OldShapes,
+}
+
 pub struct Document {
     project: Project,
     history: History,
@@ -318,21 +326,32 @@ impl Document {
     /// Bring every derived structure up to date with `set`.
     /// The geometry the grids `t` replaces in place had before it (`forward`) or before
     /// its undo, for the indexes that update only what moved; a grid whose id is not the
-    /// one indexed (an id used twice) is left out and indexed again whole.
-    fn old_shapes(&self, t: &Transaction, forward: bool) -> crate::edit::OldShapes {
-        t.grids()
-            .iter()
-            .filter_map(|c| {
-                let old = if forward { &c.before } else { &c.after };
-                let new = if forward { &c.after } else { &c.before };
-                let (old, new) = (old.as_ref()?, new.as_ref()?);
-                (old.id == new.id && self.ids.position(&old.id) == Some(c.pos))
-                    .then(|| (old.id.clone(), old.geometry.clone()))
-            })
-            .collect()
+    /// one indexed (an id used twice) is left out and indexed again whole. Also those of
+    /// the grids it removes, for the audit. Taken while the id index is the one before.
+    fn old_shapes(&self, t: &Transaction, forward: bool) -> Shapes {
+        let mut shapes = Shapes::default();
+        for c in t.grids() {
+            let old = if forward { &c.before } else { &c.after };
+            let new = if forward { &c.after } else { &c.before };
+            let Some(old) = old.as_ref() else { continue };
+            if self.ids.position(&old.id) != Some(c.pos) {
+                continue;
+            }
+            match new {
+                Some(new) if new.id == old.id => {
+                    shapes.replaced.insert(old.id.clone(), old.geometry.clone());
+                }
+                Some(_) => {}
+                None => {
+                    shapes.removed.insert(old.id.clone(), old.geometry.clone());
+                }
+            }
+        }
+        shapes
     }
 
-    fn changed(&mut self, set: ChangeSet, shapes: &crate::edit::OldShapes) {
+    fn changed(&mut self, set: ChangeSet, old: &Shapes) {
+        let shapes = &old.replaced;
         if set.is_empty() {
             return;
         }
@@ -406,7 +425,7 @@ impl Document {
         }
         crate::timing::phase("document: slots, meshes, neighbours", &mut clock);
         self.auditor
-            .update_in_place(&self.project, &self.ids, &set, shapes);
+            .update_in_place(&self.project, &self.ids, &set, shapes, &old.removed);
         crate::timing::phase("document: audit", &mut clock);
         self.dirty = true;
         self.revision += 1;
