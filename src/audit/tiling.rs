@@ -493,11 +493,11 @@ pub(super) fn piece_findings<'g>(
     if edges.is_empty() {
         return out;
     }
-    let cycles = geom::edges_to_cycles(edges);
-    // Every gap and outside part is at least the smallest area reported: a field that
-    // covers less in all (a parent drawn along its children to within rounding, its
-    // boundary one long chain of specks) has nothing to find, and is not overlaid.
-    if geom::winding_area_bound(&cycles).is_some_and(|a| a < cfg.min_area_m2) {
+    // Every gap and outside part is at least the smallest area reported: the loops that
+    // cannot enclose as much (a parent drawn along its children to within rounding, its
+    // boundary one long chain of specks) are not overlaid.
+    let cycles = geom::loops_enclosing(&geom::edges_to_cycles(edges), cfg.min_area_m2);
+    if cycles.is_empty() {
         return out;
     }
     // Gap polygons: inside the parent and covered by no child.

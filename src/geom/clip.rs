@@ -1,7 +1,7 @@
 //! Cheap, local stand-ins for whole-polygon work: a polygon cut down to a rectangle before
 //! an exact boolean operation that only concerns what lies inside it, and a bound on the
-//! area a set of cycles can enclose, so a winding field that cannot hold a finding is not
-//! overlaid at all. Both keep the cost of an edit proportional to what lies near it, not
+//! area a set of cycles can enclose, so the parts of a winding field that cannot hold a
+//! finding are not overlaid at all. Both keep the cost of an edit proportional to what lies near it, not
 //! to the size of the grids (a village boundary of 10,000 vertices).
 
 use super::validity::self_intersection;
@@ -111,13 +111,16 @@ fn cross(a: Coord<f64>, b: Coord<f64>, axis_x: bool, limit: f64) -> Coord<f64> {
     }
 }
 
-/// An upper bound of the area that the winding field of `cycles` covers (the integral of
-/// |winding number|), or None when it cannot be bounded cheaply. Each cycle is cut into
-/// loops at the vertices it passes twice; a loop that does not cross or touch itself is a
-/// simple polygon, whose field covers exactly its area, and the field of the cycles is the
-/// sum of the loops' fields. A loop that crosses itself gives None.
-pub fn winding_area_bound(cycles: &[Vec<[f64; 2]>]) -> Option<f64> {
-    let mut total = 0.0;
+/// The loops of `cycles` that may enclose `least` area together: each cycle is cut into
+/// loops at the vertices it passes twice, and loops whose envelopes meet are grouped.
+/// A loop that does not cross or touch itself is a simple polygon, whose field covers
+/// exactly its area; the field of the cycles is the sum of the loops' fields, and a
+/// connected region where it is not zero lies in the loops of one group. So a group whose
+/// loops' areas add up to less than `least` (none crossing itself) holds no region of
+/// `least` area, and leaving its loops out changes the field nowhere else (the groups'
+/// envelopes do not meet). Returns the loops of the other groups, each closed, in order.
+pub fn loops_enclosing(cycles: &[Vec<[f64; 2]>], least: f64) -> Vec<Vec<[f64; 2]>> {
+    let mut loops: Vec<(Vec<Coord<f64>>, Option<f64>)> = Vec::new();
     for cycle in cycles {
         let mut stack: Vec<Coord<f64>> = Vec::with_capacity(cycle.len());
         let mut at: HashMap<(u64, u64), usize> = HashMap::with_capacity(cycle.len());
@@ -126,18 +129,39 @@ pub fn winding_area_bound(cycles: &[Vec<[f64; 2]>]) -> Option<f64> {
             let key = super::coord_key(c);
             if let Some(&i) = at.get(&key) {
                 // A loop closes: from its first visit of `c` to now.
-                total += simple_loop_area(&stack[i..])?;
+                let pts = stack[i..].to_vec();
                 for q in &stack[i + 1..] {
                     at.remove(&super::coord_key(*q));
                 }
                 stack.truncate(i + 1);
+                if pts.len() >= 3 {
+                    let area = simple_loop_area(&pts);
+                    loops.push((pts, area));
+                }
             } else {
                 at.insert(key, stack.len());
                 stack.push(c);
             }
         }
     }
-    Some(total)
+    let boxes: Vec<Rect<f64>> = loops
+        .iter()
+        .map(|(pts, _)| {
+            pts.iter()
+                .fold(Rect::new(pts[0], pts[0]), |r, &c| super::extend_rect(r, c))
+        })
+        .collect();
+    let group = super::overlapping_groups(&boxes);
+    let mut total: HashMap<usize, f64> = HashMap::new();
+    for (k, (_, area)) in loops.iter().enumerate() {
+        *total.entry(group[k]).or_insert(0.0) += area.unwrap_or(f64::INFINITY);
+    }
+    loops
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| total[&group[*k]] >= least)
+        .map(|(_, (pts, _))| pts.iter().map(|c| [c.x, c.y]).collect())
+        .collect()
 }
 
 /// The area of the loop through `pts` (distinct points, closing edge implied), or None
@@ -206,27 +230,30 @@ mod tests {
     }
 
     #[test]
-    fn area_bound_of_loops() {
+    fn loops_that_cannot_enclose_the_least_area_are_left_out() {
+        let sq = |x0: f64, s: f64| vec![[x0, 0.0], [x0 + s, 0.0], [x0 + s, s], [x0, s]];
         // Two unit squares of opposite orientation chained through a shared vertex: their
-        // signed areas cancel, the bound does not.
-        let a = square(0.0, 0.0, 1.0);
-        let mut figure8 = a.clone();
-        // From (0,0) round the first square back to (0,0), then round a clockwise square
-        // below-left of it.
+        // signed areas cancel, their loops do not.
+        let mut figure8 = sq(0.0, 1.0);
         figure8.push([0.0, 0.0]);
         figure8.extend([[0.0, -1.0], [-1.0, -1.0], [-1.0, 0.0]]);
-        let b = winding_area_bound(&[figure8]).unwrap();
-        assert!((b - 2.0).abs() < 1e-12, "{b}");
-        assert!(
-            (winding_area_bound(&[a.clone(), square(5.0, 5.0, 2.0)]).unwrap() - 5.0).abs() < 1e-12
-        );
-        // A bow tie crosses itself: no bound.
-        let bow = vec![[0.0, 0.0], [2.0, 2.0], [2.0, 0.0], [0.0, 2.0]];
-        assert_eq!(winding_area_bound(&[bow]), None);
-        // A back-and-forth edge encloses nothing.
         assert_eq!(
-            winding_area_bound(&[vec![[0.0, 0.0], [1.0, 0.0]]]),
-            Some(0.0)
+            loops_enclosing(std::slice::from_ref(&figure8), 1.5).len(),
+            2
         );
+        assert!(loops_enclosing(&[figure8], 2.5).is_empty());
+        // Specks apart are judged one by one; specks whose envelopes meet, together.
+        let specks = vec![sq(0.0, 0.5), sq(10.0, 0.5), sq(10.2, 0.5)];
+        assert_eq!(loops_enclosing(&specks, 0.2).len(), 3);
+        let kept = loops_enclosing(&specks, 0.3);
+        assert_eq!(kept.len(), 2, "the two that meet: {kept:?}");
+        assert!(kept.iter().all(|l| l[0][0] >= 10.0));
+        assert_eq!(loops_enclosing(&specks, 0.45).len(), 2);
+        assert!(loops_enclosing(&specks, 0.6).is_empty());
+        // A bow tie crosses itself: kept whatever its signed area.
+        let bow = vec![[0.0, 0.0], [2.0, 2.0], [2.0, 0.0], [0.0, 2.0]];
+        assert_eq!(loops_enclosing(&[bow], 100.0).len(), 1);
+        // A back-and-forth edge encloses nothing.
+        assert!(loops_enclosing(&[vec![[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]], 0.0).is_empty());
     }
 }

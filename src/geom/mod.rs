@@ -11,7 +11,7 @@ pub(crate) mod validity;
 mod voronoi;
 
 pub use adjacency::{BoundarySegment, Neighbours, boundary_segments, colouring, neighbours};
-pub use clip::{clip_to_rect, winding_area_bound};
+pub use clip::{clip_to_rect, loops_enclosing};
 pub use locate::AreaLocator;
 pub(crate) use mic::seg_dist2;
 pub use mic::{closest_on_segment, max_inscribed_circle};
@@ -245,6 +245,29 @@ pub fn more_hold_than(tree: &IdTree, c: Coord<f64>, n: usize) -> bool {
 /// The R-tree box of a rectangle.
 pub fn aabb(r: Rect<f64>) -> rstar::AABB<[f64; 2]> {
     rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+/// Which group each rectangle falls in when rectangles that meet, directly or through
+/// others, form one group: a group number per rectangle (the smallest index in it).
+pub fn overlapping_groups(boxes: &[Rect<f64>]) -> Vec<usize> {
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let tree = envelope_tree(boxes.iter().copied().map(Some).enumerate());
+    let mut parent: Vec<usize> = (0..boxes.len()).collect();
+    for (i, b) in boxes.iter().enumerate() {
+        for other in tree.locate_in_envelope_intersecting(&aabb(*b)) {
+            let (x, y) = (root(&mut parent, i), root(&mut parent, other.data));
+            if x != y {
+                parent[x.max(y)] = x.min(y);
+            }
+        }
+    }
+    (0..boxes.len()).map(|i| root(&mut parent, i)).collect()
 }
 
 /// Index envelopes by the number they come with (empty geometry is left out).
