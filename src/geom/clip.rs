@@ -183,10 +183,6 @@ mod tests {
     use super::*;
     use geo::{Area, BooleanOps, polygon};
 
-    fn square(x0: f64, y0: f64, s: f64) -> Vec<[f64; 2]> {
-        vec![[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s]]
-    }
-
     #[test]
     fn clip_keeps_what_lies_inside_the_rectangle() {
         // A U shape (not convex) cut by a rectangle through both arms.
