@@ -606,8 +606,8 @@ fn invalid_edges(
         .collect()
 }
 
-/// The overlap and duplicate findings of each pair (a grid paired with itself: a stack).
-/// Measure the overlap of each pair, where the invalid edges of the two (`edges`) lie.
+/// The overlap and duplicate findings of each pair (a grid paired with itself: a stack),
+/// measured where the invalid edges of the two (`edges`) lie.
 fn measure_pairs(
     look: Look,
     pairs: BTreeSet<Pair>,

@@ -323,7 +323,6 @@ impl Document {
         Some(set)
     }
 
-    /// Bring every derived structure up to date with `set`.
     /// The geometry the grids `t` replaces in place had before it (`forward`) or before
     /// its undo, for the indexes that update only what moved; a grid whose id is not the
     /// one indexed (an id used twice) is left out and indexed again whole. Also those of
@@ -350,6 +349,7 @@ impl Document {
         shapes
     }
 
+    /// Bring every derived structure up to date with `set` (`old`: the shapes before it).
     fn changed(&mut self, set: ChangeSet, old: &Shapes) {
         let shapes = &old.replaced;
         if set.is_empty() {
