@@ -422,27 +422,12 @@ fn cluster_near(keys: &[EdgeKey]) -> Vec<(Vec<EdgeKey>, Rect<f64>)> {
         return Vec::new();
     }
     let rects: Vec<Rect<f64>> = keys.iter().map(key_rect).collect();
-    let mut parent: Vec<usize> = (0..keys.len()).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    let tree = geom::envelope_tree(rects.iter().enumerate().map(|(i, r)| (i, Some(*r))));
-    for (i, r) in rects.iter().enumerate() {
-        for hit in tree.locate_in_envelope_intersecting(&geom::aabb(*r)) {
-            let (a, b) = (root(&mut parent, i), root(&mut parent, hit.data));
-            if a != b {
-                parent[a.max(b)] = a.min(b);
-            }
-        }
-    }
+    let group = geom::overlapping_groups(&rects);
     let mut groups: FxHashMap<usize, (Vec<EdgeKey>, Rect<f64>)> = FxHashMap::default();
     for (i, k) in keys.iter().enumerate() {
-        let r = root(&mut parent, i);
-        let e = groups.entry(r).or_insert_with(|| (Vec::new(), rects[i]));
+        let e = groups
+            .entry(group[i])
+            .or_insert_with(|| (Vec::new(), rects[i]));
         e.0.push(*k);
         e.1 = geom::union_rect(e.1, rects[i]);
     }

@@ -113,8 +113,12 @@ impl Window {
         let mut sides: FxHashMap<Level, Sides> = FxHashMap::default();
         let mut before: FxHashMap<String, Vec<MultiLineString<f64>>> = FxHashMap::default();
         let mut unusable = Vec::new();
-        let mut shapes: Vec<(Level, &str, &MultiPolygon<f64>, bool)> = Vec::new();
         for id in set.grids.keys() {
+            let mut add = |level: Level, mp: &MultiPolygon<f64>, put: bool| {
+                let side = sides.entry(level).or_default();
+                let to = if put { &mut side.put } else { &mut side.taken };
+                to.extend(segments(mp).into_iter().map(|(a, b)| (a, b, id.as_str())));
+            };
             let now = look.grid(id);
             match auditor.grids.get(id) {
                 Some(st) if !st.usable => {
@@ -127,12 +131,12 @@ impl Window {
                         Some(_) => old.get(id)?,
                         None => removed.get(id)?,
                     };
-                    shapes.push((st.level, id, was, false));
+                    add(st.level, was, false);
                     if let Some(g) = now {
                         if g.level != st.level {
                             return None;
                         }
-                        shapes.push((g.level, id, &g.geometry, true));
+                        add(g.level, &g.geometry, true);
                         before.insert(
                             id.clone(),
                             auditor.raw_edges.get(id).cloned().into_iter().collect(),
@@ -141,16 +145,11 @@ impl Window {
                 }
                 None => {
                     if let Some(g) = now {
-                        shapes.push((g.level, id, &g.geometry, true));
+                        add(g.level, &g.geometry, true);
                         before.insert(id.clone(), Vec::new());
                     }
                 }
             }
-        }
-        for (level, id, mp, put) in shapes {
-            let side = sides.entry(level).or_default();
-            let to = if put { &mut side.put } else { &mut side.taken };
-            to.extend(segments(mp).into_iter().map(|(a, b)| (a, b, id)));
         }
         let gw = auditor.config.gap_width;
         let mut moved: FxHashMap<Level, Vec<Rect<f64>>> = FxHashMap::default();

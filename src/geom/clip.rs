@@ -31,7 +31,7 @@ pub fn clip_to_rect(mp: &MultiPolygon<f64>, r: Rect<f64>) -> MultiPolygon<f64> {
 }
 
 fn clip_ring(ring: &LineString<f64>, r: Rect<f64>) -> Option<LineString<f64>> {
-    let env = super::envelope(&MultiPolygon(vec![Polygon::new(ring.clone(), vec![])]))?;
+    let env = geo::BoundingRect::bounding_rect(ring)?;
     if !super::rects_intersect(&env, &r) {
         return None;
     }
