@@ -276,6 +276,10 @@ struct Work {
     edges: FxHashSet<String>,
     codes: FxHashSet<String>,
     leaves: FxHashSet<String>,
+    /// The tiling each changed grid left in `forget` with the edges it had there, not yet
+    /// taken out of the field: a grid that comes back to the same tiling gives only the
+    /// edges that changed (a drag of one vertex of a grid of 10,000).
+    left: FxHashMap<String, (GroupKey, Vec<(EdgeKey, i32)>)>,
 }
 
 impl Work {
@@ -580,9 +584,6 @@ impl Auditor {
                 work,
             );
         }
-        if let Some(g) = &old.member {
-            self.leave_tiling(g, &old.edges, old.env, work);
-        }
         // As a parent: its edges leave its children's tiling.
         let own = GroupKey::Grid(id.to_string());
         if let Some(t) = self.tilings.get_mut(&own)
@@ -590,6 +591,10 @@ impl Auditor {
         {
             t.add(&old.edges, 1);
             t.parent_in = false;
+        }
+        if let Some(g) = old.member {
+            self.member_left(&g, old.env, work);
+            work.left.insert(id.to_string(), (g, old.edges));
         }
         work.tiling_all(&own);
         if let Some(p) = &old.parent {

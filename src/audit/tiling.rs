@@ -161,6 +161,16 @@ pub(super) fn child_edges(g: &Grid, usable: bool) -> Vec<(EdgeKey, i32)> {
         return Vec::new();
     }
     let repaired = geom::fill_cycles(&geom::polygon_contours(&g.geometry), WindingRule::NonZero);
+    // The overlay rounds every coordinate to its integer grid (a step of about 2^-30 of the
+    // extent): put the vertices that did not move back, so the outline keeps the edges
+    // it shares with its neighbours, and what changes as the grid is edited stays where the
+    // edit is.
+    let extent = geom::envelope(&g.geometry).map_or(0.0, |e| e.width().max(e.height()));
+    let repaired = geom::snap_back(
+        &repaired,
+        &geom::vertex_tree(std::iter::once(&g.geometry)),
+        extent * (-22f64).exp2(),
+    );
     signed_edges(&repaired, false)
 }
 
@@ -192,6 +202,10 @@ pub(super) struct Piece {
     /// Sorted edge keys.
     pub keys: Vec<EdgeKey>,
     pub bbox: Rect<f64>,
+    /// Where its findings can lie: the envelopes of its loops that can enclose a reported
+    /// area (set when it is measured). A change elsewhere in its bbox that leaves its edges
+    /// as they were cannot change its findings.
+    pub hot: Vec<Rect<f64>>,
 }
 
 /// The winding field of one parent and its children: the net count of every edge that did
@@ -199,6 +213,9 @@ pub(super) struct Piece {
 #[derive(Debug, Default)]
 pub(super) struct Tiling {
     net: FxHashMap<EdgeKey, i32>,
+    /// The net count, before the first change since the last refresh, of every edge
+    /// changed since.
+    was: FxHashMap<EdgeKey, i32>,
     pub pieces: Vec<Piece>,
     /// Number of children: a parent without children has nothing to tile.
     pub members: usize,
@@ -227,6 +244,7 @@ impl Tiling {
         }
         Tiling {
             net,
+            was: FxHashMap::default(),
             pieces: Vec::new(),
             members: 0,
             parent_in: false,
@@ -242,6 +260,7 @@ impl Tiling {
     pub fn add(&mut self, edges: &[(EdgeKey, i32)], sign: i32) {
         for (k, s) in edges {
             let e = self.net.entry(*k).or_insert(0);
+            self.was.entry(*k).or_insert(*e);
             *e += s * sign;
             if *e == 0 {
                 self.net.remove(k);
@@ -262,52 +281,55 @@ impl Tiling {
         out
     }
 
-    /// Rebuild the pieces that meet any of `dirty` (every piece when `dirty` is None) from
-    /// the field as it is now. Returns the ids of the pieces that went and the pieces that
-    /// came.
+    /// Rebuild the pieces whose edges changed or which meet an edge that changed, and the
+    /// pieces whose findings lie near any of `dirty` (the grids changed: their names and
+    /// shapes are in the findings); every piece when `dirty` is None. Returns the ids of
+    /// the pieces that went and the pieces that came.
     pub fn refresh(
         &mut self,
         group: &impl std::hash::Hash,
         dirty: Option<&[Rect<f64>]>,
     ) -> (Vec<u64>, Vec<Piece>) {
-        // The dirty areas as a tree: a stack of grids makes as many pieces and edges as
-        // it has grids, and testing each against each area would be quadratic.
-        let areas = dirty.map(|rects| {
+        let net = &self.net;
+        let changed: Vec<EdgeKey> = self
+            .was
+            .drain()
+            .filter(|(k, n)| net.get(k).copied().unwrap_or(0) != *n)
+            .map(|(k, _)| k)
+            .collect();
+        // As trees: a stack of grids makes as many pieces and edges as it has grids, and
+        // testing each against each would be quadratic.
+        let tree = |rects: &mut dyn Iterator<Item = Rect<f64>>| {
             geom::envelope_tree(
                 rects
-                    .iter()
                     .enumerate()
-                    .map(|(i, r)| (i, Some(geom::expand(*r, 1e-6)))),
+                    .map(|(i, r)| (i, Some(geom::expand(r, 1e-6)))),
             )
-        });
-        let in_dirty = |r: &Rect<f64>| {
-            areas.as_ref().is_none_or(|t| {
-                t.locate_in_envelope_intersecting(&geom::aabb(*r))
-                    .next()
-                    .is_some()
-            })
+        };
+        let meets = |t: &geom::EnvelopeTree, r: &Rect<f64>| {
+            t.locate_in_envelope_intersecting(&geom::aabb(*r))
+                .next()
+                .is_some()
         };
         let (mut gone, mut keep): (Vec<Piece>, Vec<Piece>) = match dirty {
             None => (std::mem::take(&mut self.pieces), Vec::new()),
-            Some(_) => std::mem::take(&mut self.pieces)
-                .into_iter()
-                .partition(|p| in_dirty(&p.bbox)),
+            Some(rects) => {
+                let edges = tree(&mut changed.iter().map(key_rect));
+                let areas = tree(&mut rects.iter().copied());
+                std::mem::take(&mut self.pieces).into_iter().partition(|p| {
+                    meets(&edges, &p.bbox)
+                        || p.hot
+                            .iter()
+                            .any(|h| meets(&areas, &geom::expand(*h, ADJACENT)))
+                })
+            }
         };
-        // The edges to regroup: those of the pieces that go, and every edge of the field
-        // inside a dirty area (new edges are where the change was).
+        // The edges to regroup: those of the pieces that go and those that changed (every
+        // edge of the field when all is measured again).
         let mut keys: Vec<EdgeKey> = gone.iter().flat_map(|p| p.keys.iter().copied()).collect();
         match dirty {
             None => keys.extend(self.net.keys().copied()),
-            Some(_) => {
-                let kept: FxHashSet<EdgeKey> =
-                    keep.iter().flat_map(|p| p.keys.iter().copied()).collect();
-                keys.extend(
-                    self.net
-                        .keys()
-                        .copied()
-                        .filter(|k| !kept.contains(k) && in_dirty(&key_rect(k))),
-                );
-            }
+            Some(_) => keys.extend(changed),
         }
         keys.retain(|k| self.net.contains_key(k));
         keys.sort_unstable();
@@ -332,7 +354,12 @@ impl Tiling {
                         ks.hash(&mut h);
                         h.finish()
                     };
-                    came.push(Piece { id, keys: ks, bbox });
+                    came.push(Piece {
+                        id,
+                        keys: ks,
+                        bbox,
+                        hot: Vec::new(),
+                    });
                 }
                 break;
             }
@@ -466,31 +493,52 @@ pub(super) struct ParentInfo<'a> {
     pub geometry: Option<&'a MultiPolygon<f64>>,
 }
 
+/// A piece's findings and where they can lie ([`Piece::hot`]).
+type Measured = (Vec<Finding>, Vec<Rect<f64>>);
+
 /// Gaps, slivers and outside-parent parts of one piece of a parent's tiling. `children`
-/// gives the usable children whose envelope meets a rectangle, sorted by id.
+/// gives the usable children whose envelope meets a rectangle, sorted by id. With them,
+/// the envelopes of the loops that can hold a finding (see [`Piece::hot`]).
 pub(super) fn piece_findings<'g>(
     parent: &ParentInfo,
     edges: &[(Coord<f64>, Coord<f64>)],
     children: &dyn Fn(Rect<f64>) -> Vec<&'g Grid>,
     cfg: &AuditConfig,
-) -> Vec<Finding> {
-    let mut out = Vec::new();
-    if edges.is_empty() {
-        return out;
-    }
+) -> Measured {
     // Every gap and outside part is at least the smallest area reported: the loops that
     // cannot enclose as much (a parent drawn along its children to within rounding, its
     // boundary one long chain of specks) are not overlaid.
     let cycles = geom::loops_enclosing(&geom::edges_to_cycles(edges), cfg.min_area_m2);
+    let hot = cycles
+        .iter()
+        .filter_map(|c| {
+            let mut pts = c.iter().map(|p| Coord { x: p[0], y: p[1] });
+            let first = pts.next()?;
+            Some(pts.fold(Rect::new(first, first), |r, p| {
+                geom::union_rect(r, Rect::new(p, p))
+            }))
+        })
+        .collect();
+    (measure_piece(parent, &cycles, children, cfg), hot)
+}
+
+/// The findings of a piece's loops that can enclose a reported area.
+fn measure_piece<'g>(
+    parent: &ParentInfo,
+    cycles: &[Vec<[f64; 2]>],
+    children: &dyn Fn(Rect<f64>) -> Vec<&'g Grid>,
+    cfg: &AuditConfig,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
     if cycles.is_empty() {
         return out;
     }
     // Gap polygons: inside the parent and covered by no child.
     let gaps: Vec<geo::Polygon<f64>> = match parent.geometry {
-        Some(_) => geom::fill_cycles(&cycles, WindingRule::Negative).0,
+        Some(_) => geom::fill_cycles(cycles, WindingRule::Negative).0,
         None => {
             // Without a parent, the holes of the children's union are the gaps.
-            let union = geom::fill_cycles(&cycles, WindingRule::Positive);
+            let union = geom::fill_cycles(cycles, WindingRule::Positive);
             union
                 .0
                 .iter()
@@ -574,7 +622,7 @@ pub(super) fn piece_findings<'g>(
     // Children reaching outside their parent: where the winding number is positive
     // (children overlap each other or leave the parent), minus the parent.
     if let Some(parent_geom) = parent.geometry {
-        let positive = geom::fill_cycles(&cycles, WindingRule::Positive);
+        let positive = geom::fill_cycles(cycles, WindingRule::Positive);
         if positive.0.is_empty() {
             return out;
         }
@@ -648,7 +696,10 @@ fn segment_tree(g: &Grid) -> SegmentTree {
     )
 }
 
-/// Children whose boundary touches the area (within 1 mm), in id order. `trees` keeps the
+/// A child this close to a gap (m) lies along it.
+const ADJACENT: f64 = 1e-3;
+
+/// Children whose boundary touches the area (within [`ADJACENT`]), in id order. `trees` keeps the
 /// segment index of each child met so far.
 fn adjacent<'a>(
     area: &MultiPolygon<f64>,
@@ -658,7 +709,7 @@ fn adjacent<'a>(
     let Some(env) = geom::envelope(area) else {
         return Vec::new();
     };
-    let env = geom::expand(env, 1e-3);
+    let env = geom::expand(env, ADJACENT);
     let pts: Vec<Coord<f64>> = area
         .0
         .iter()
@@ -672,13 +723,13 @@ fn adjacent<'a>(
                 .or_insert_with(|| segment_tree(c));
             pts.iter().any(|&p| {
                 tree.locate_in_envelope_intersecting(&rstar::AABB::from_corners(
-                    [p.x - 1e-3, p.y - 1e-3],
-                    [p.x + 1e-3, p.y + 1e-3],
+                    [p.x - ADJACENT, p.y - ADJACENT],
+                    [p.x + ADJACENT, p.y + ADJACENT],
                 ))
                 .any(|l| {
                     let (a, b) = (l.geom().from, l.geom().to);
                     geom::seg_dist2(p, Coord { x: a[0], y: a[1] }, Coord { x: b[0], y: b[1] })
-                        <= 1e-6
+                        <= ADJACENT * ADJACENT
                 })
             })
         })
@@ -880,9 +931,32 @@ impl Auditor {
                 self.leave_tiling(&old, &edges, env, work);
             }
             let st = &self.grids[id];
+            // Back where it left in `forget`: only what changed; else out there, in here.
+            let back = match work.left.remove(id) {
+                Some((was, edges)) if new.as_ref() == Some(&was) => Some(edges),
+                Some((was, edges)) => {
+                    if let Some(t) = self.tilings.get_mut(&was) {
+                        t.add(&edges, -1);
+                    }
+                    None
+                }
+                None => None,
+            };
             if let Some(g) = &new {
                 let t = self.tilings.entry(g.clone()).or_default();
-                t.add(&st.edges, 1);
+                match back {
+                    Some(old) => {
+                        let (h, tail) = geom::common_ends(&old, &st.edges, |a, b| a == b);
+                        let (gone, came) = geom::changed_items(
+                            old[h..old.len() - tail].to_vec(),
+                            st.edges[h..st.edges.len() - tail].to_vec(),
+                            |e| *e,
+                        );
+                        t.add(&gone, -1);
+                        t.add(&came, 1);
+                    }
+                    None => t.add(&st.edges, 1),
+                }
                 t.members += 1;
                 if t.members == 1 {
                     work.tiling_all(g);
@@ -891,6 +965,12 @@ impl Auditor {
             }
             if let Some(st) = self.grids.get_mut(id) {
                 st.member = new;
+            }
+        }
+        // The grids that left and did not come back (removed).
+        for (_, (was, edges)) in work.left.drain() {
+            if let Some(t) = self.tilings.get_mut(&was) {
+                t.add(&edges, -1);
             }
         }
     }
@@ -966,6 +1046,13 @@ impl Auditor {
     ) {
         if let Some(t) = self.tilings.get_mut(key) {
             t.add(edges, -1);
+        }
+        self.member_left(key, env, work);
+    }
+
+    /// One child (lying in `env`) fewer in a tiling; its edges are taken out by the caller.
+    pub(super) fn member_left(&mut self, key: &GroupKey, env: Option<Rect<f64>>, work: &mut Work) {
+        if let Some(t) = self.tilings.get_mut(key) {
             t.members = t.members.saturating_sub(1);
             if t.members == 0 {
                 work.tiling_all(key);
@@ -1049,26 +1136,31 @@ impl Auditor {
         for id in gone_all {
             self.set_area(Source::Tiling(id), Vec::new(), work);
         }
-        let results: Vec<(u64, Vec<Finding>)> = {
+        let results: Vec<(&GroupKey, u64, Measured)> = {
             use rayon::prelude::*;
             let me = &*self;
             jobs.par_iter()
                 .map(|(key, piece, edges)| {
                     let has_children = me.tilings.get(key).is_some_and(|t| t.members > 0);
-                    let fs = match me.parent_info(key, look).filter(|_| has_children) {
+                    let measured = match me.parent_info(key, look).filter(|_| has_children) {
                         Some(parent) => piece_findings(
                             &parent,
                             edges,
                             &|r| me.children_near(key, look, r),
                             &me.config,
                         ),
-                        None => Vec::new(),
+                        None => (Vec::new(), Vec::new()),
                     };
-                    (piece.id, fs)
+                    (key, piece.id, measured)
                 })
                 .collect()
         };
-        for (id, fs) in results {
+        for (key, id, (fs, hot)) in results {
+            if let Some(t) = self.tilings.get_mut(key)
+                && let Ok(i) = t.pieces.binary_search_by_key(&id, |p| p.id)
+            {
+                t.pieces[i].hot = hot;
+            }
             self.set_area(Source::Tiling(id), fs, work);
         }
         self.tilings.retain(|_, t| !t.is_empty());

@@ -70,9 +70,9 @@ fn seg_key(a: Coord<f64>, b: Coord<f64>) -> SegKey {
 /// The segments of a multipolygon's rings as the coverage check sees them (no repeated
 /// or non-finite points, closed).
 fn segments(mp: &MultiPolygon<f64>) -> Vec<(Coord<f64>, Coord<f64>)> {
-    rings_of(mp)
-        .iter()
-        .flat_map(|r| r.pts.windows(2).map(|w| (w[0], w[1])))
+    mp.0.iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.0.windows(2).map(|w| (w[0], w[1])))
         .collect()
 }
 
@@ -90,6 +90,9 @@ struct Change<'a> {
 struct Sides<'a> {
     taken: Vec<(Coord<f64>, Coord<f64>, &'a str)>,
     put: Vec<(Coord<f64>, Coord<f64>, &'a str)>,
+    /// Segments a grid has before and after, at the same place in its rings (a drag
+    /// leaves all but a few so): not counted, only looked at for partners.
+    stayed: Vec<(Coord<f64>, Coord<f64>, &'a str)>,
 }
 
 impl Window {
@@ -114,10 +117,10 @@ impl Window {
         let mut before: FxHashMap<String, Vec<MultiLineString<f64>>> = FxHashMap::default();
         let mut unusable = Vec::new();
         for id in set.grids.keys() {
-            let mut add = |level: Level, mp: &MultiPolygon<f64>, put: bool| {
-                let side = sides.entry(level).or_default();
-                let to = if put { &mut side.put } else { &mut side.taken };
-                to.extend(segments(mp).into_iter().map(|(a, b)| (a, b, id.as_str())));
+            let tag = |s: &[(Coord<f64>, Coord<f64>)]| {
+                s.iter()
+                    .map(|&(a, b)| (a, b, id.as_str()))
+                    .collect::<Vec<_>>()
             };
             let now = look.grid(id);
             match auditor.grids.get(id) {
@@ -131,12 +134,23 @@ impl Window {
                         Some(_) => old.get(id)?,
                         None => removed.get(id)?,
                     };
-                    add(st.level, was, false);
-                    if let Some(g) = now {
-                        if g.level != st.level {
-                            return None;
+                    let was = segments(was);
+                    let side = sides.entry(st.level).or_default();
+                    match now {
+                        None => side.taken.extend(tag(&was)),
+                        Some(g) => {
+                            if g.level != st.level {
+                                return None;
+                            }
+                            let is = segments(&g.geometry);
+                            let (head, tail) = geom::common_ends(&was, &is, |x, y| x == y);
+                            side.taken.extend(tag(&was[head..was.len() - tail]));
+                            side.put.extend(tag(&is[head..is.len() - tail]));
+                            side.stayed.extend(tag(&is[..head]));
+                            side.stayed.extend(tag(&is[is.len() - tail..]));
                         }
-                        add(g.level, &g.geometry, true);
+                    }
+                    if now.is_some() {
                         before.insert(
                             id.clone(),
                             auditor.raw_edges.get(id).cloned().into_iter().collect(),
@@ -145,7 +159,8 @@ impl Window {
                 }
                 None => {
                     if let Some(g) = now {
-                        add(g.level, &g.geometry, true);
+                        let side = sides.entry(g.level).or_default();
+                        side.put.extend(tag(&segments(&g.geometry)));
                         before.insert(id.clone(), Vec::new());
                     }
                 }
@@ -199,13 +214,16 @@ impl Window {
                 let partners: Vec<Rect<f64>> = side
                     .put
                     .iter()
-                    .filter(|(a, b, owner)| {
-                        let had_x = diff
-                            .get(&seg_key(*a, *b))
-                            .is_some_and(|c| c.from.contains(&x));
+                    .map(|s| (s, false))
+                    .chain(side.stayed.iter().map(|s| (s, true)))
+                    .filter(|((a, b, owner), stayed)| {
+                        let had_x = (*stayed && *owner == x)
+                            || diff
+                                .get(&seg_key(*a, *b))
+                                .is_some_and(|c| c.from.contains(&x));
                         (*owner != y) == had_x
                     })
-                    .map(|(a, b, _)| Rect::new(*a, *b))
+                    .map(|((a, b, _), _)| Rect::new(*a, *b))
                     .collect();
                 let tree = geom::envelope_tree(partners.iter().copied().map(Some).enumerate());
                 let mut near: FxHashSet<usize> = FxHashSet::default();

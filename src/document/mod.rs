@@ -80,10 +80,18 @@ fn first_grids<'a>(project: &'a Project, ids: &'a IdIndex) -> impl Iterator<Item
 
 fn slot_of(g: &Grid) -> Slot {
     Slot {
+        mesh: GridMesh::of(&g.geometry).map(std::sync::Arc::new),
+        ..slot_of_record(g)
+    }
+}
+
+/// A grid's slot without its mesh.
+fn slot_of_record(g: &Grid) -> Slot {
+    Slot {
         id: g.id.clone(),
         level: g.level,
         parent: g.parent.clone().filter(|p| !p.is_empty()),
-        mesh: GridMesh::of(&g.geometry).map(std::sync::Arc::new),
+        mesh: None,
     }
 }
 
@@ -397,15 +405,20 @@ impl Document {
                     .is_some_and(|(o, g)| o.level == g.level);
             let slot = match (new, old) {
                 (Some(g), Some(o)) if same_shape => Some(Slot {
-                    id: g.id.clone(),
-                    level: g.level,
-                    parent: g.parent.clone().filter(|p| !p.is_empty()),
                     mesh: o.mesh,
+                    ..slot_of_record(g)
                 }),
                 (Some(g), Some(o)) if shapes.contains_key(id) && o.level == g.level => {
                     self.neighbours
                         .replace(key, g.level, &shapes[id], &g.geometry);
-                    Some(slot_of(g))
+                    Some(Slot {
+                        mesh: match o.mesh {
+                            Some(m) => m.moved(&shapes[id], &g.geometry),
+                            None => GridMesh::of(&g.geometry),
+                        }
+                        .map(std::sync::Arc::new),
+                        ..slot_of_record(g)
+                    })
                 }
                 (Some(g), _) => {
                     let colour = self.neighbours.colour(key);
@@ -555,7 +568,23 @@ impl Document {
                 .keys
                 .get(&g.id)
                 .ok_or_else(|| VerifyError::NoKey(g.id.clone()))?;
-            if self.slots.get(key as usize).and_then(Option::as_ref) != Some(&fresh) {
+            // A mesh kept through a drag has other triangles than a fresh one: it must
+            // fill the grid as well.
+            let same = self
+                .slots
+                .get(key as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|s| {
+                    s == &fresh
+                        || (Slot {
+                            mesh: None,
+                            ..s.clone()
+                        } == Slot {
+                            mesh: None,
+                            ..fresh.clone()
+                        } && s.mesh.as_ref().is_some_and(|m| m.fills(&g.geometry)))
+                });
+            if !same {
                 return Err(VerifyError::Slot(g.id.clone()));
             }
         }

@@ -17,7 +17,6 @@ use crate::geom;
 use crate::model::{Feature, Grid, Level, Project};
 use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
 use rstar::RTree;
-use rstar::primitives::GeomWithData;
 
 /// Vertices closer than this (metres) are the same vertex, and a vertex this close to an
 /// edge lies on it: the tolerance of the coordinate grid ([`crate::model::Precision`]), the
@@ -44,52 +43,20 @@ pub enum EditError {
     NoPoints,
 }
 
-type VertexTree = RTree<GeomWithData<[f64; 2], ()>>;
-
 pub(super) fn all_coords(mp: &MultiPolygon<f64>) -> impl Iterator<Item = Coord<f64>> + '_ {
     mp.0.iter()
         .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
         .flat_map(|r| r.0.iter().copied())
 }
 
-pub(super) fn vertex_tree<'a>(grids: impl Iterator<Item = &'a Grid>) -> VertexTree {
-    let mut pts: Vec<[f64; 2]> = grids
-        .flat_map(|g| all_coords(&g.geometry))
-        .map(|c| [c.x, c.y])
-        .collect();
-    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
-    pts.dedup();
-    RTree::bulk_load(pts.into_iter().map(|p| GeomWithData::new(p, ())).collect())
+pub(super) fn vertex_tree<'a>(grids: impl Iterator<Item = &'a Grid>) -> geom::VertexTree {
+    geom::vertex_tree(grids.map(|g| &g.geometry))
 }
 
 /// Move every vertex within [`SNAP_EPS`] of an existing vertex onto it, and drop the
 /// repeated points that this may create.
-pub(super) fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree) -> MultiPolygon<f64> {
-    let snap = |c: Coord<f64>| -> Coord<f64> {
-        match tree.nearest_neighbor(&[c.x, c.y]) {
-            Some(n) if (n.geom()[0] - c.x).hypot(n.geom()[1] - c.y) <= SNAP_EPS => Coord {
-                x: n.geom()[0],
-                y: n.geom()[1],
-            },
-            _ => c,
-        }
-    };
-    let ring = |ls: &LineString<f64>| {
-        let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
-        for &c in &ls.0 {
-            let s = snap(c);
-            if pts.last() != Some(&s) {
-                pts.push(s);
-            }
-        }
-        LineString(pts)
-    };
-    MultiPolygon(
-        mp.0.iter()
-            .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
-            .filter(|p| p.exterior().0.len() >= 4)
-            .collect(),
-    )
+pub(super) fn snap_back(mp: &MultiPolygon<f64>, tree: &geom::VertexTree) -> MultiPolygon<f64> {
+    geom::snap_back(mp, tree, SNAP_EPS)
 }
 
 /// A boolean result brought onto the coordinate grid as one piece: snapped, then vertices
@@ -100,7 +67,7 @@ pub(super) fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree) -> MultiPolyg
 pub(super) fn tidy(
     mp: &MultiPolygon<f64>,
     precision: crate::model::Precision,
-    anchors: &VertexTree,
+    anchors: &geom::VertexTree,
 ) -> MultiPolygon<f64> {
     let snapped = precision.snap_multipolygon(mp);
     let cell = |c: Coord<f64>| {
@@ -185,7 +152,7 @@ pub(super) fn tidy(
 fn weld(
     mp: MultiPolygon<f64>,
     precision: crate::model::Precision,
-    anchors: &VertexTree,
+    anchors: &geom::VertexTree,
 ) -> MultiPolygon<f64> {
     if mp.0.len() < 2 {
         return mp;

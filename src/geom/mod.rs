@@ -149,6 +149,55 @@ pub fn canonical_polygon(p: &Polygon<f64>) -> Polygon<f64> {
     Polygon::new(ext, rings.collect())
 }
 
+/// The distinct vertices of some shapes, to move computed points back onto.
+pub type VertexTree = rstar::RTree<rstar::primitives::GeomWithData<[f64; 2], ()>>;
+
+/// The vertices of `shapes`, each once.
+pub fn vertex_tree<'a>(shapes: impl Iterator<Item = &'a MultiPolygon<f64>>) -> VertexTree {
+    let mut pts: Vec<[f64; 2]> = shapes
+        .flat_map(|mp| mp.0.iter())
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.0.iter().map(|c| [c.x, c.y]))
+        .collect();
+    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    pts.dedup();
+    rstar::RTree::bulk_load(
+        pts.into_iter()
+            .map(|p| rstar::primitives::GeomWithData::new(p, ()))
+            .collect(),
+    )
+}
+
+/// `mp` with every vertex within `eps` of a vertex of `tree` moved onto it, and the
+/// repeated points and rings of fewer than three points this leaves dropped.
+pub fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree, eps: f64) -> MultiPolygon<f64> {
+    let snap = |c: Coord<f64>| -> Coord<f64> {
+        match tree.nearest_neighbor(&[c.x, c.y]) {
+            Some(n) if (n.geom()[0] - c.x).hypot(n.geom()[1] - c.y) <= eps => Coord {
+                x: n.geom()[0],
+                y: n.geom()[1],
+            },
+            _ => c,
+        }
+    };
+    let ring = |ls: &LineString<f64>| {
+        let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
+        for &c in &ls.0 {
+            let s = snap(c);
+            if pts.last() != Some(&s) {
+                pts.push(s);
+            }
+        }
+        LineString(pts)
+    };
+    MultiPolygon(
+        mp.0.iter()
+            .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
+            .filter(|p| p.exterior().0.len() >= 4)
+            .collect(),
+    )
+}
+
 /// An R-tree of envelopes, each tagged with an index.
 pub type EnvelopeTree =
     rstar::RTree<rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>>;
@@ -177,14 +226,33 @@ pub fn ids_in(tree: &IdTree, r: Rect<f64>) -> Vec<&str> {
     v
 }
 
+/// How many items two lists share at their start, and then at their end (not counting
+/// those at the start again).
+pub fn common_ends<T>(a: &[T], b: &[T], same: impl Fn(&T, &T) -> bool) -> (usize, usize) {
+    let head = a.iter().zip(b).take_while(|(x, y)| same(x, y)).count();
+    let tail = a[head..]
+        .iter()
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| same(x, y))
+        .count();
+    (head, tail)
+}
+
 /// What differs between two lists of index items, counted by `key` (an item twice in `old`
 /// and once in `new` went once): the items only `old` has and those only `new` has. An
 /// index changed in place takes out the first and puts in the second, leaving the rest.
+/// The lists' common start and end (a ring with a vertex moved) are set aside unhashed.
 pub fn changed_items<T, K: std::hash::Hash + Eq>(
-    old: Vec<T>,
-    new: Vec<T>,
+    mut old: Vec<T>,
+    mut new: Vec<T>,
     key: impl Fn(&T) -> K,
 ) -> (Vec<T>, Vec<T>) {
+    let (head, tail) = common_ends(&old, &new, |a, b| key(a) == key(b));
+    old.truncate(old.len() - tail);
+    new.truncate(new.len() - tail);
+    old.drain(..head);
+    new.drain(..head);
     let mut count: rustc_hash::FxHashMap<K, i64> = Default::default();
     for item in &old {
         *count.entry(key(item)).or_default() -= 1;
