@@ -166,11 +166,7 @@ pub(super) fn child_edges(g: &Grid, usable: bool) -> Vec<(EdgeKey, i32)> {
     // it shares with its neighbours, and what changes as the grid is edited stays where the
     // edit is.
     let extent = geom::envelope(&g.geometry).map_or(0.0, |e| e.width().max(e.height()));
-    let repaired = geom::snap_back(
-        &repaired,
-        &geom::vertex_tree(std::iter::once(&g.geometry)),
-        extent * (-22f64).exp2(),
-    );
+    let repaired = geom::snap_to(&repaired, &g.geometry, extent * (-22f64).exp2());
     signed_edges(&repaired, false)
 }
 

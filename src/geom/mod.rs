@@ -16,8 +16,9 @@ pub use locate::AreaLocator;
 pub(crate) use mic::seg_dist2;
 pub use mic::{closest_on_segment, max_inscribed_circle};
 pub use overlay::{
-    WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, grid_overlay, polygon_contours,
-    push_directed_edges, shapes_to_multipolygon, union_outline,
+    VertexTree, WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, grid_overlay,
+    polygon_contours, push_directed_edges, shapes_to_multipolygon, snap_back, snap_to,
+    union_outline, vertex_tree,
 };
 pub use shapes::{path_length, polygon_from, rect_overlap, triangulate};
 pub use voronoi::voronoi_cells;
@@ -147,55 +148,6 @@ pub fn canonical_polygon(p: &Polygon<f64>) -> Polygon<f64> {
     let mut rings = canonical_rings(p).into_iter().map(LineString::from);
     let ext = rings.next().unwrap_or_else(|| LineString::new(vec![]));
     Polygon::new(ext, rings.collect())
-}
-
-/// The distinct vertices of some shapes, to move computed points back onto.
-pub type VertexTree = rstar::RTree<rstar::primitives::GeomWithData<[f64; 2], ()>>;
-
-/// The vertices of `shapes`, each once.
-pub fn vertex_tree<'a>(shapes: impl Iterator<Item = &'a MultiPolygon<f64>>) -> VertexTree {
-    let mut pts: Vec<[f64; 2]> = shapes
-        .flat_map(|mp| mp.0.iter())
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .flat_map(|r| r.0.iter().map(|c| [c.x, c.y]))
-        .collect();
-    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
-    pts.dedup();
-    rstar::RTree::bulk_load(
-        pts.into_iter()
-            .map(|p| rstar::primitives::GeomWithData::new(p, ()))
-            .collect(),
-    )
-}
-
-/// `mp` with every vertex within `eps` of a vertex of `tree` moved onto it, and the
-/// repeated points and rings of fewer than three points this leaves dropped.
-pub fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree, eps: f64) -> MultiPolygon<f64> {
-    let snap = |c: Coord<f64>| -> Coord<f64> {
-        match tree.nearest_neighbor(&[c.x, c.y]) {
-            Some(n) if (n.geom()[0] - c.x).hypot(n.geom()[1] - c.y) <= eps => Coord {
-                x: n.geom()[0],
-                y: n.geom()[1],
-            },
-            _ => c,
-        }
-    };
-    let ring = |ls: &LineString<f64>| {
-        let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
-        for &c in &ls.0 {
-            let s = snap(c);
-            if pts.last() != Some(&s) {
-                pts.push(s);
-            }
-        }
-        LineString(pts)
-    };
-    MultiPolygon(
-        mp.0.iter()
-            .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
-            .filter(|p| p.exterior().0.len() >= 4)
-            .collect(),
-    )
 }
 
 /// An R-tree of envelopes, each tagged with an index.

@@ -288,9 +288,132 @@ pub fn grid_overlay(
     shapes_to_multipolygon(on_grid)
 }
 
+/// The distinct vertices of some shapes, to move computed points back onto.
+pub type VertexTree = rstar::RTree<rstar::primitives::GeomWithData<[f64; 2], ()>>;
+
+/// The vertices of `shapes`, each once.
+pub fn vertex_tree<'a>(shapes: impl Iterator<Item = &'a MultiPolygon<f64>>) -> VertexTree {
+    let mut pts: Vec<[f64; 2]> = shapes
+        .flat_map(|mp| mp.0.iter())
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.0.iter().map(|c| [c.x, c.y]))
+        .collect();
+    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    pts.dedup();
+    rstar::RTree::bulk_load(
+        pts.into_iter()
+            .map(|p| rstar::primitives::GeomWithData::new(p, ()))
+            .collect(),
+    )
+}
+
+/// `mp` with every vertex within `eps` of a vertex of `tree` moved onto it, and the
+/// repeated points and rings of fewer than three points this leaves dropped.
+pub fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree, eps: f64) -> MultiPolygon<f64> {
+    move_vertices(mp, |c| match tree.nearest_neighbor(&[c.x, c.y]) {
+        Some(n) if (n.geom()[0] - c.x).hypot(n.geom()[1] - c.y) <= eps => Coord {
+            x: n.geom()[0],
+            y: n.geom()[1],
+        },
+        _ => c,
+    })
+}
+
+/// `mp` with every vertex within `eps` of one of `to` moved onto the nearest such (a
+/// hash of cells `eps` wide: many points, one pass).
+pub fn snap_to(mp: &MultiPolygon<f64>, to: &MultiPolygon<f64>, eps: f64) -> MultiPolygon<f64> {
+    if !(eps > 0.0 && eps.is_finite()) {
+        return mp.clone();
+    }
+    let cell = |c: Coord<f64>| ((c.x / eps).floor() as i64, (c.y / eps).floor() as i64);
+    let mut cells: rustc_hash::FxHashMap<(i64, i64), Vec<Coord<f64>>> = Default::default();
+    for p in &to.0 {
+        for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for &c in &r.0 {
+                cells.entry(cell(c)).or_default().push(c);
+            }
+        }
+    }
+    move_vertices(mp, |c| {
+        let (i, j) = cell(c);
+        let mut best: Option<(f64, Coord<f64>)> = None;
+        for di in -1..=1 {
+            for dj in -1..=1 {
+                for &v in cells.get(&(i + di, j + dj)).into_iter().flatten() {
+                    let d = (v.x - c.x).hypot(v.y - c.y);
+                    if d <= eps && best.is_none_or(|(b, _)| d < b) {
+                        best = Some((d, v));
+                    }
+                }
+            }
+        }
+        best.map_or(c, |(_, v)| v)
+    })
+}
+
+/// `mp` with each vertex moved by `to`, and the repeated points and rings of fewer than
+/// three points this leaves dropped.
+fn move_vertices(
+    mp: &MultiPolygon<f64>,
+    to: impl Fn(Coord<f64>) -> Coord<f64>,
+) -> MultiPolygon<f64> {
+    let ring = |ls: &LineString<f64>| {
+        let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
+        for &c in &ls.0 {
+            let s = to(c);
+            if pts.last() != Some(&s) {
+                pts.push(s);
+            }
+        }
+        LineString(pts)
+    };
+    MultiPolygon(
+        mp.0.iter()
+            .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
+            .filter(|p| p.exterior().0.len() >= 4)
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_overlay_result_goes_back_onto_the_vertices_it_came_from() {
+        let at = |x: f64, y: f64| Coord {
+            x: 500_000.0 + x,
+            y: 3_000_000.0 + y,
+        };
+        let ring = |pts: &[Coord<f64>]| {
+            let mut v = pts.to_vec();
+            v.push(pts[0]);
+            MultiPolygon(vec![Polygon::new(LineString(v), vec![])])
+        };
+        let original = ring(&[at(0.0, 0.0), at(10.0, 0.0), at(10.0, 10.0), at(0.0, 10.0)]);
+        // Rounded a little (two corners), one point new, two landing on one vertex.
+        let d = 1e-7;
+        let computed = ring(&[
+            at(d, -d),
+            at(5.0, 0.0),
+            at(10.0 - d, 0.0),
+            at(10.0, 0.0),
+            at(10.0, 10.0),
+            at(0.0, 10.0 + d),
+        ]);
+        let want = ring(&[
+            at(0.0, 0.0),
+            at(5.0, 0.0),
+            at(10.0, 0.0),
+            at(10.0, 10.0),
+            at(0.0, 10.0),
+        ]);
+        assert_eq!(snap_to(&computed, &original, 1e-6), want);
+        let tree = vertex_tree(std::iter::once(&original));
+        assert_eq!(snap_back(&computed, &tree, 1e-6), want);
+        // Nothing moves farther than eps.
+        assert_eq!(snap_to(&computed, &original, 1e-9), computed);
+    }
 
     fn sq(x0: f64, y0: f64, s: f64) -> Vec<[f64; 2]> {
         vec![[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s]]

@@ -65,25 +65,80 @@ struct Seg {
     n: usize,
 }
 
-/// First point where two segments meet in a way `bad` rejects: each segment is tested only
-/// against the segments whose envelopes meet its own (an R-tree), so a ring of a million
-/// vertices or a shell with a hundred thousand holes stays near-linear. Segments are taken
-/// in order of their smallest x, each against those before it, so the point reported does
-/// not depend on the tree.
+/// First point where two segments meet in a way `bad` rejects. Segments are taken in
+/// order of their smallest x, each against those before it whose envelopes meet its own
+/// (in that order), so the point reported does not depend on how they are found: by a
+/// sweep over the segments still reaching the current x while they are few (a ring of
+/// thousands of vertices has a handful at any x), else through an R-tree, so a ring of a
+/// million vertices, a shell with a hundred thousand holes or a comb of long teeth stays
+/// near-linear.
 fn sweep(
     segs: &[Seg],
     bad: impl Fn(&Seg, &Seg, LineIntersection<f64>) -> Option<Coord<f64>>,
 ) -> Option<Coord<f64>> {
-    use rstar::primitives::{GeomWithData, Rectangle};
-    let minx = |s: &Seg| s.line.start.x.min(s.line.end.x);
+    let corners = |s: &Seg| {
+        (
+            [
+                s.line.start.x.min(s.line.end.x),
+                s.line.start.y.min(s.line.end.y),
+            ],
+            [
+                s.line.start.x.max(s.line.end.x),
+                s.line.start.y.max(s.line.end.y),
+            ],
+        )
+    };
     let mut order: Vec<usize> = (0..segs.len()).collect();
-    order.sort_by(|&a, &b| minx(&segs[a]).total_cmp(&minx(&segs[b])));
+    order.sort_by(|&a, &b| corners(&segs[a]).0[0].total_cmp(&corners(&segs[b]).0[0]));
+    let first_bad = |i: usize, earlier: &[usize]| {
+        earlier.iter().find_map(|&j| {
+            line_intersection(segs[i].line, segs[j].line).and_then(|li| bad(&segs[i], &segs[j], li))
+        })
+    };
+    // The sweep: the earlier segments whose x-range still reaches the current one's, in
+    // order; those that also meet it in y are the tree's answer.
+    let mut active: Vec<usize> = Vec::new();
+    let mut earlier: Vec<usize> = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        let (lo, hi) = corners(&segs[i]);
+        active.retain(|&j| corners(&segs[j]).1[0] >= lo[0]);
+        if active.len() > SWEEP_MOST {
+            return sweep_tree(segs, &order[k..], &order, &first_bad);
+        }
+        earlier.clear();
+        earlier.extend(active.iter().copied().filter(|&j| {
+            let (jlo, jhi) = corners(&segs[j]);
+            jlo[1] <= hi[1] && jhi[1] >= lo[1]
+        }));
+        if let Some(c) = first_bad(i, &earlier) {
+            return Some(c);
+        }
+        active.push(i);
+    }
+    None
+}
+
+/// More segments than this reaching one x: the sweep goes on through an R-tree.
+const SWEEP_MOST: usize = 256;
+
+/// The first point where segment `i` meets one of `earlier` badly.
+type FirstBad<'a> = dyn Fn(usize, &[usize]) -> Option<Coord<f64>> + 'a;
+
+/// The rest of [`sweep`] from the segments `rest` on (`order`: all, by smallest x).
+fn sweep_tree(
+    segs: &[Seg],
+    rest: &[usize],
+    order: &[usize],
+    first_bad: &FirstBad,
+) -> Option<Coord<f64>> {
+    use rstar::RTreeObject;
+    use rstar::primitives::{GeomWithData, Rectangle};
     let mut rank = vec![0usize; segs.len()];
     for (k, &i) in order.iter().enumerate() {
         rank[i] = k;
     }
-    let corners = |s: &Seg| {
-        (
+    let rect = |s: &Seg| {
+        Rectangle::from_corners(
             [
                 s.line.start.x.min(s.line.end.x),
                 s.line.start.y.min(s.line.end.y),
@@ -97,29 +152,21 @@ fn sweep(
     let tree = rstar::RTree::bulk_load(
         segs.iter()
             .enumerate()
-            .map(|(i, s)| {
-                let (lo, hi) = corners(s);
-                GeomWithData::new(Rectangle::from_corners(lo, hi), i)
-            })
+            .map(|(i, s)| GeomWithData::new(rect(s), i))
             .collect(),
     );
     let mut earlier: Vec<usize> = Vec::new();
-    for &i in &order {
-        let si = &segs[i];
-        let (lo, hi) = corners(si);
+    for &i in rest {
+        let r = rect(&segs[i]);
         earlier.clear();
         earlier.extend(
-            tree.locate_in_envelope_intersecting(&rstar::AABB::from_corners(lo, hi))
+            tree.locate_in_envelope_intersecting(&r.envelope())
                 .map(|c| c.data)
                 .filter(|&j| rank[j] < rank[i]),
         );
         earlier.sort_unstable_by_key(|&j| rank[j]);
-        for &j in &earlier {
-            if let Some(li) = line_intersection(si.line, segs[j].line)
-                && let Some(c) = bad(si, &segs[j], li)
-            {
-                return Some(c);
-            }
+        if let Some(c) = first_bad(i, &earlier) {
+            return Some(c);
         }
     }
     None
@@ -606,6 +653,78 @@ fn winding_off(q: Coord<f64>, pts: &[Coord<f64>]) -> Option<i32> {
 mod tests {
     use super::*;
     use geo::{coord, polygon};
+
+    /// The first crossing as the sweep defines it, found by testing every pair.
+    fn first_crossing_by_pairs(pts: &[Coord<f64>]) -> Option<Coord<f64>> {
+        let n = pts.len();
+        let seg = |i: usize| Line::new(pts[i], pts[(i + 1) % n]);
+        let minx = |i: usize| pts[i].x.min(pts[(i + 1) % n].x);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| minx(a).total_cmp(&minx(b)));
+        for (k, &i) in order.iter().enumerate() {
+            for &j in &order[..k] {
+                let Some(li) = line_intersection(seg(i), seg(j)) else {
+                    continue;
+                };
+                let adjacent = (i + 1) % n == j || (j + 1) % n == i;
+                let found = match li {
+                    LineIntersection::Collinear { intersection } => Some(intersection.start),
+                    LineIntersection::SinglePoint { intersection, .. } if !adjacent => {
+                        Some(intersection)
+                    }
+                    LineIntersection::SinglePoint { intersection, .. } => {
+                        let shared = if (i + 1) % n == j { pts[j] } else { pts[i] };
+                        (intersection != shared).then_some(intersection)
+                    }
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn the_sweep_finds_the_crossing_every_pair_would() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        // Wiggly rings with a few vertices thrown out of place (crossings), and combs whose
+        // long teeth keep hundreds of segments reaching every x (the R-tree way).
+        for case in 0..60 {
+            let mut pts: Vec<Coord<f64>> = if case % 3 == 2 {
+                let teeth = 300 + case;
+                let mut p = Vec::new();
+                for t in 0..teeth {
+                    let y = t as f64 * 2.0;
+                    p.push(coord! { x: 0.0, y: y });
+                    p.push(coord! { x: 1000.0, y: y });
+                    p.push(coord! { x: 1000.0, y: y + 1.0 });
+                    p.push(coord! { x: 0.5, y: y + 1.0 });
+                }
+                p.push(coord! { x: -1.0, y: teeth as f64 * 2.0 });
+                p.push(coord! { x: -1.0, y: 0.0 });
+                p
+            } else {
+                (0..2000)
+                    .map(|k| {
+                        let a = k as f64 / 2000.0 * std::f64::consts::TAU;
+                        let r = 1000.0 + 5.0 * (k as f64 * 0.7).sin() + rng.f64();
+                        coord! { x: r * a.cos(), y: r * a.sin() }
+                    })
+                    .collect()
+            };
+            let n = pts.len();
+            for _ in 0..case % 4 {
+                let (i, j) = (rng.usize(..n), rng.usize(..n));
+                pts[i] = pts[j] + coord! { x: rng.f64() * 3.0, y: rng.f64() * 3.0 };
+            }
+            assert_eq!(
+                self_intersection(&pts),
+                first_crossing_by_pairs(&pts),
+                "case {case}"
+            );
+        }
+    }
 
     #[test]
     fn spikes_come_out_and_the_rest_stays() {
