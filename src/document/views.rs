@@ -204,15 +204,36 @@ impl Keys {
 mod tests {
     use super::*;
 
-    fn dense() -> crate::model::Project {
-        crate::synth::synthetic_dense(12, 5, 200)
+    /// A wiggly ring of `n` vertices around a point far from the origin (as projected
+    /// grids are), radius `r`, counter-clockwise or not.
+    fn wiggly(n: usize, r: f64, ccw: bool) -> geo::LineString<f64> {
+        let mut pts: Vec<Coord<f64>> = (0..n)
+            .map(|k| {
+                let a = k as f64 / n as f64 * std::f64::consts::TAU;
+                let r = r * (1.0 + 0.05 * (k as f64 * 0.9).sin());
+                Coord {
+                    x: 500_000.0 + r * a.cos(),
+                    y: 3_000_000.0 + r * a.sin(),
+                }
+            })
+            .collect();
+        if !ccw {
+            pts.reverse();
+        }
+        pts.push(pts[0]);
+        geo::LineString(pts)
     }
 
     #[test]
     fn an_ear_clipped_mesh_fills_its_grid() {
-        for g in &dense().grids {
-            let m = GridMesh::of(&g.geometry).expect("a mesh");
-            assert!(m.fills(&g.geometry), "{}", g.id);
+        // Thousands of vertices, holes drawn either way round.
+        for (n, hole_ccw) in [(3000, false), (5000, true)] {
+            let g = MultiPolygon(vec![geo::Polygon::new(
+                wiggly(n, 1000.0, true),
+                vec![wiggly(n / 10, 300.0, hole_ccw)],
+            )]);
+            let m = GridMesh::of(&g).expect("a mesh");
+            assert!(m.fills(&g), "{n}");
         }
     }
 
