@@ -47,27 +47,7 @@ pub(super) struct Ring {
 }
 
 impl Ring {
-    pub(super) fn new(ls: &LineString<f64>, is_shell: bool) -> Option<Ring> {
-        let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
-        for &c in &ls.0 {
-            if !(c.x.is_finite() && c.y.is_finite()) {
-                continue;
-            }
-            if pts.last() != Some(&c) {
-                pts.push(c);
-            }
-        }
-        if pts.len() >= 2 && pts.first() != pts.last() {
-            pts.push(pts[0]);
-        }
-        if pts.len() < 2 {
-            return None;
-        }
-        let ccw = ring_signed_area2(&pts) > 0.0;
-        // Interior on the right: shells clockwise, holes counter-clockwise.
-        if ccw == is_shell {
-            pts.reverse();
-        }
+    fn new(pts: Vec<Coord<f64>>) -> Ring {
         let sections = pts
             .windows(2)
             .collect::<Vec<_>>()
@@ -81,7 +61,7 @@ impl Ring {
                 r
             })
             .collect();
-        Some(Ring { pts, sections })
+        Ring { pts, sections }
     }
 
     pub(super) fn nseg(&self) -> usize {
@@ -92,14 +72,46 @@ impl Ring {
 /// A multipolygon's rings as the check takes them: each shell, then its holes (none when
 /// the shell is degenerate).
 pub(super) fn rings_of(mp: &MultiPolygon<f64>) -> Vec<Ring> {
+    ring_points(mp).into_iter().map(Ring::new).collect()
+}
+
+/// The points of a multipolygon's rings as the check takes them (see [`rings_of`]): closed,
+/// without repeated or non-finite points, interior on the right.
+pub(super) fn ring_points(mp: &MultiPolygon<f64>) -> Vec<Vec<Coord<f64>>> {
     let mut out = Vec::new();
     for p in &mp.0 {
-        if let Some(r) = Ring::new(p.exterior(), true) {
+        if let Some(r) = clean_ring(p.exterior(), true) {
             out.push(r);
-            out.extend(p.interiors().iter().filter_map(|h| Ring::new(h, false)));
+            out.extend(p.interiors().iter().filter_map(|h| clean_ring(h, false)));
         }
     }
     out
+}
+
+/// A ring's points closed, without repeated or non-finite points, a shell clockwise and a
+/// hole counter-clockwise; None when fewer than two remain.
+fn clean_ring(ls: &LineString<f64>, is_shell: bool) -> Option<Vec<Coord<f64>>> {
+    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
+    for &c in &ls.0 {
+        if !(c.x.is_finite() && c.y.is_finite()) {
+            continue;
+        }
+        if pts.last() != Some(&c) {
+            pts.push(c);
+        }
+    }
+    if pts.len() >= 2 && pts.first() != pts.last() {
+        pts.push(pts[0]);
+    }
+    if pts.len() < 2 {
+        return None;
+    }
+    let ccw = ring_signed_area2(&pts) > 0.0;
+    // Interior on the right: shells clockwise, holes counter-clockwise.
+    if ccw == is_shell {
+        pts.reverse();
+    }
+    Some(pts)
 }
 
 pub(super) fn seg_rect(a: Coord<f64>, b: Coord<f64>, d: f64) -> Rect<f64> {

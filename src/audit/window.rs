@@ -20,7 +20,7 @@
 
 use super::coverage::{
     INVALID, NEIGHBOURS_AT_MOST, Ring, SECTION, UNKNOWN, invalid_lines, is_invalid_interaction,
-    rings_of, seg_rect,
+    ring_points, rings_of, seg_rect,
 };
 use super::{Auditor, Look};
 use crate::geom;
@@ -70,9 +70,9 @@ fn seg_key(a: Coord<f64>, b: Coord<f64>) -> SegKey {
 /// The segments of a multipolygon's rings as the coverage check sees them (no repeated
 /// or non-finite points, closed).
 fn segments(mp: &MultiPolygon<f64>) -> Vec<(Coord<f64>, Coord<f64>)> {
-    mp.0.iter()
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .flat_map(|r| r.0.windows(2).map(|w| (w[0], w[1])))
+    ring_points(mp)
+        .iter()
+        .flat_map(|r| r.windows(2).map(|w| (w[0], w[1])))
         .collect()
 }
 
