@@ -695,8 +695,11 @@ fn segment_tree(g: &Grid) -> SegmentTree {
 /// A child this close to a gap (m) lies along it.
 const ADJACENT: f64 = 1e-3;
 
-/// Children whose boundary touches the area (within [`ADJACENT`]), in id order. `trees` keeps the
-/// segment index of each child met so far.
+/// Children whose boundary touches the area (within [`ADJACENT`]), in id order. A child
+/// with as many segments as the area has points, or fewer, is scanned against an index of
+/// the area's points (a deleted grid's gap beside its neighbours: nothing of theirs is
+/// indexed); a larger one is indexed once, in `trees`, and the area's points looked up in
+/// it (a child with 100,000 holes beside 100,000 gaps stays near-linear).
 fn adjacent<'a>(
     area: &MultiPolygon<f64>,
     children: &dyn Fn(Rect<f64>) -> Vec<&'a Grid>,
@@ -711,9 +714,41 @@ fn adjacent<'a>(
         .iter()
         .flat_map(|p| p.exterior().0.iter().copied())
         .collect();
+    let near = |p: Coord<f64>, a: Coord<f64>, b: Coord<f64>| {
+        geom::seg_dist2(p, a, b) <= ADJACENT * ADJACENT
+    };
+    let mut points: Option<rstar::RTree<[f64; 2]>> = None;
     children(env)
         .into_iter()
         .filter(|c| {
+            let segments = || {
+                c.geometry
+                    .0
+                    .iter()
+                    .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                    .flat_map(|r| r.0.windows(2))
+            };
+            if !trees.contains_key(c.id.as_str()) && segments().count() <= pts.len() {
+                let points = points.get_or_insert_with(|| {
+                    rstar::RTree::bulk_load(pts.iter().map(|p| [p.x, p.y]).collect())
+                });
+                return segments().any(|w| {
+                    let (lo, hi) = (
+                        [w[0].x.min(w[1].x), w[0].y.min(w[1].y)],
+                        [w[0].x.max(w[1].x), w[0].y.max(w[1].y)],
+                    );
+                    lo[0] <= env.max().x
+                        && hi[0] >= env.min().x
+                        && lo[1] <= env.max().y
+                        && hi[1] >= env.min().y
+                        && points
+                            .locate_in_envelope(&rstar::AABB::from_corners(
+                                [lo[0] - ADJACENT, lo[1] - ADJACENT],
+                                [hi[0] + ADJACENT, hi[1] + ADJACENT],
+                            ))
+                            .any(|q| near(Coord { x: q[0], y: q[1] }, w[0], w[1]))
+                });
+            }
             let tree = trees
                 .entry(c.id.as_str())
                 .or_insert_with(|| segment_tree(c));
@@ -724,8 +759,7 @@ fn adjacent<'a>(
                 ))
                 .any(|l| {
                     let (a, b) = (l.geom().from, l.geom().to);
-                    geom::seg_dist2(p, Coord { x: a[0], y: a[1] }, Coord { x: b[0], y: b[1] })
-                        <= ADJACENT * ADJACENT
+                    near(p, Coord { x: a[0], y: a[1] }, Coord { x: b[0], y: b[1] })
                 })
             })
         })
@@ -1160,5 +1194,109 @@ impl Auditor {
             self.set_area(Source::Tiling(id), fs, work);
         }
         self.tilings.retain(|_, t| !t.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A closed ring of `n` points on a wiggly circle around `c`.
+    fn wiggly(rng: &mut fastrand::Rng, c: Coord<f64>, r: f64, n: usize) -> LineString<f64> {
+        let mut pts: Vec<Coord<f64>> = (0..n)
+            .map(|i| {
+                let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                let rr = r * (1.0 + 0.1 * rng.f64());
+                Coord {
+                    x: c.x + rr * a.cos(),
+                    y: c.y + rr * a.sin(),
+                }
+            })
+            .collect();
+        pts.push(pts[0]);
+        LineString(pts)
+    }
+
+    /// Whether some point of the area's exterior lies within [`ADJACENT`] of a segment of
+    /// the child: every pair tested.
+    fn touches(area: &MultiPolygon<f64>, c: &Grid) -> bool {
+        area.0.iter().flat_map(|p| p.exterior().0.iter()).any(|&p| {
+            c.geometry
+                .0
+                .iter()
+                .flat_map(|q| std::iter::once(q.exterior()).chain(q.interiors()))
+                .flat_map(|r| r.0.windows(2))
+                .any(|w| geom::seg_dist2(p, w[0], w[1]) <= ADJACENT * ADJACENT)
+        })
+    }
+
+    /// Children of few and of many segments, on the area's vertices, a fraction of a
+    /// millimetre off them, two millimetres off and far away: both ways of looking (the
+    /// child's segments against the area's points, the area's points in the child's index)
+    /// find exactly the children every pair would.
+    #[test]
+    fn the_children_along_an_area_are_those_within_a_millimetre() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for round in 0..40 {
+            let n_area = [4, 30, 300][round % 3];
+            let area_ring = wiggly(&mut rng, Coord { x: 0.0, y: 0.0 }, 100.0, n_area);
+            let area = MultiPolygon(vec![geo::Polygon::new(area_ring.clone(), vec![])]);
+            let mut grids = Vec::new();
+            for k in 0..8 {
+                // A child through one of the area's vertices, moved by `off` metres.
+                let v = area_ring.0[rng.usize(0..n_area)];
+                let off = [0.0, 4e-4, 2e-3, 50.0][k % 4];
+                let n_child = [3, 12, 1_000][rng.usize(0..3)];
+                let centre = Coord {
+                    x: v.x * 1.3,
+                    y: v.y * 1.3,
+                };
+                let mut ring = wiggly(&mut rng, centre, 30.0, n_child);
+                ring.0[0] = Coord {
+                    x: v.x + off,
+                    y: v.y,
+                };
+                let last = ring.0.len() - 1;
+                ring.0[last] = ring.0[0];
+                grids.push(Grid::new(
+                    format!("c{k}"),
+                    3,
+                    MultiPolygon(vec![geo::Polygon::new(ring, vec![])]),
+                ));
+            }
+            let children = |r: Rect<f64>| -> Vec<&Grid> {
+                grids
+                    .iter()
+                    .filter(|g| {
+                        geom::envelope(&g.geometry).is_some_and(|e| geom::rects_intersect(&e, &r))
+                    })
+                    .collect()
+            };
+            let expected: Vec<&str> = grids
+                .iter()
+                .filter(|g| touches(&area, g))
+                .map(|g| g.id.as_str())
+                .collect();
+            assert!(
+                expected.contains(&"c0"),
+                "a child on a vertex of the area touches it"
+            );
+            let ids = |v: Vec<&Grid>| v.into_iter().map(|g| g.id.clone()).collect::<Vec<_>>();
+            let mut fresh = FxHashMap::default();
+            assert_eq!(
+                ids(adjacent(&area, &children, &mut fresh)),
+                expected,
+                "round {round}"
+            );
+            let mut indexed: FxHashMap<&str, SegmentTree> = grids
+                .iter()
+                .map(|g| (g.id.as_str(), segment_tree(g)))
+                .collect();
+            assert_eq!(
+                ids(adjacent(&area, &children, &mut indexed)),
+                expected,
+                "round {round}"
+            );
+        }
     }
 }
