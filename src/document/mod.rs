@@ -559,7 +559,8 @@ impl Document {
         if self.ids != IdIndex::new(&self.project) {
             return Err(VerifyError::IdIndex);
         }
-        if self.snap.content() != SnapIndex::build(&self.project, &self.ids).content() {
+        let fresh_snap = SnapIndex::build(&self.project, &self.ids);
+        if self.snap.content() != fresh_snap.content() || self.snap.sizes() != fresh_snap.sizes() {
             return Err(VerifyError::SnapIndex);
         }
         for g in first_grids(&self.project, &self.ids) {

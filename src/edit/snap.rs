@@ -106,20 +106,27 @@ fn rings_of(mp: &geo::MultiPolygon<f64>) -> Vec<Vec<Coord<f64>>> {
         .collect()
 }
 
-/// Take `old` out of `tree` and put `new` in, leaving the items both have (by `bits`,
-/// counted: a vertex twice in one owner is two items) where they are.
-fn swap_items<T, K>(tree: &mut RTree<T>, old: Vec<T>, new: Vec<T>, bits: impl Fn(&T) -> K)
-where
-    T: rstar::RTreeObject + PartialEq,
-    K: std::hash::Hash + Eq,
-{
-    let (gone, came) = geom::changed_items(old, new, bits);
-    for item in &gone {
-        tree.remove(item);
-    }
-    for item in came {
-        tree.insert(item);
-    }
+/// A vertex's identity in the index: its coordinates' bits.
+fn vertex_bits_of(p: &[f64; 2]) -> (u64, u64) {
+    (p[0].to_bits(), p[1].to_bits())
+}
+
+fn vertex_bits(v: &VertexItem) -> (u64, u64) {
+    vertex_bits_of(v.geom())
+}
+
+/// An edge's identity in the index: its ends' bits, in order.
+fn edge_bits_of(l: &Line<[f64; 2]>) -> [u64; 4] {
+    [
+        l.from[0].to_bits(),
+        l.from[1].to_bits(),
+        l.to[0].to_bits(),
+        l.to[1].to_bits(),
+    ]
+}
+
+fn edge_bits(e: &EdgeItem) -> [u64; 4] {
+    edge_bits_of(e.geom())
 }
 
 fn items(key: u32, lines: &[Vec<Coord<f64>>]) -> OwnerItems {
@@ -202,7 +209,9 @@ impl SnapIndex {
         }
     }
 
-    /// Replace the items of the features `set` names with what the project has now.
+    /// Replace the items of the features `set` names with what the project has now. Items
+    /// that pass from one feature to another (the halves of a split, the parts of a merge)
+    /// change owner where they lie.
     pub fn update(&mut self, project: &Project, ids: &IdIndex, set: &ChangeSet, old: &OldShapes) {
         let owners = set
             .grids
@@ -210,73 +219,63 @@ impl SnapIndex {
             .map(|id| Owner::Grid(id.clone()))
             .chain(set.boundary.iter().map(|id| Owner::Boundary(id.clone())))
             .chain(set.rivers.iter().map(|id| Owner::River(id.clone())));
+        let (mut gone_v, mut came_v, mut gone_e, mut came_e) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for o in owners {
-            if let Owner::Grid(id) = &o
-                && let Some(before) = old.get(id)
-                && let Some(&(key, _)) = self.owners.get(&o)
-            {
-                self.replace_items(
-                    o.clone(),
-                    key,
-                    &rings_of(before),
-                    &lines_of(project, ids, &o),
-                );
-                continue;
-            }
-            if let Some((key, env)) = self.owners.remove(&o) {
-                let sel = || OwnedBy {
-                    env: geom::aabb(env),
-                    key,
-                };
-                let _ = self.vertices.drain_with_selection_function(sel()).count();
-                let _ = self.edges.drain_with_selection_function(sel()).count();
-            }
-            let key = self.next_key;
-            let (vs, es, env) = items(key, &lines_of(project, ids, &o));
-            if let Some(env) = env {
-                self.next_key += 1;
-                for v in vs {
-                    self.vertices.insert(v);
+            let kept = self.owners.get(&o).copied();
+            let before = match (&o, kept) {
+                (Owner::Grid(id), Some((key, _))) => old.get(id).map(|b| items(key, &rings_of(b))),
+                _ => None,
+            };
+            let (key, (ov, oe)) = match (before, kept) {
+                (Some((ov, oe, _)), Some((key, _))) => (key, (ov, oe)),
+                (None, Some((key, env))) => {
+                    // Indexed under a shape not at hand: what the trees hold for it.
+                    let sel = || OwnedBy {
+                        env: geom::aabb(env),
+                        key,
+                    };
+                    let ov = self
+                        .vertices
+                        .locate_with_selection_function(sel())
+                        .copied()
+                        .collect();
+                    let oe = self
+                        .edges
+                        .locate_with_selection_function(sel())
+                        .copied()
+                        .collect();
+                    (key, (ov, oe))
                 }
-                for e in es {
-                    self.edges.insert(e);
+                _ => (self.next_key, (Vec::new(), Vec::new())),
+            };
+            let (nv, ne, env) = items(key, &lines_of(project, ids, &o));
+            match env {
+                Some(env) => {
+                    if key == self.next_key {
+                        self.next_key += 1;
+                    }
+                    self.owners.insert(o, (key, env));
                 }
-                self.owners.insert(o, (key, env));
+                None => {
+                    self.owners.remove(&o);
+                }
             }
+            let (gv, cv) = geom::changed_items(ov, nv, vertex_bits);
+            let (ge, ce) = geom::changed_items(oe, ne, edge_bits);
+            gone_v.extend(gv);
+            came_v.extend(cv);
+            gone_e.extend(ge);
+            came_e.extend(ce);
         }
+        geom::rekey_items(&mut self.vertices, gone_v, came_v, vertex_bits_of);
+        geom::rekey_items(&mut self.edges, gone_e, came_e, edge_bits_of);
     }
 
-    /// Owner `o` (indexed under `key` from `before`) now has `after`: only the vertices and
-    /// edges that differ go out and in.
-    fn replace_items(
-        &mut self,
-        o: Owner,
-        key: u32,
-        before: &[Vec<Coord<f64>>],
-        after: &[Vec<Coord<f64>>],
-    ) {
-        let (ov, oe, _) = items(key, before);
-        let (nv, ne, env) = items(key, after);
-        swap_items(&mut self.vertices, ov, nv, |v| {
-            (v.geom()[0].to_bits(), v.geom()[1].to_bits())
-        });
-        swap_items(&mut self.edges, oe, ne, |e| {
-            let (a, b) = (e.geom().from, e.geom().to);
-            [
-                a[0].to_bits(),
-                a[1].to_bits(),
-                b[0].to_bits(),
-                b[1].to_bits(),
-            ]
-        });
-        match env {
-            Some(env) => {
-                self.owners.insert(o, (key, env));
-            }
-            None => {
-                self.owners.remove(&o);
-            }
-        }
+    /// How many vertices and edges the trees hold, whoever owns them (items left behind
+    /// under a key no owner has would not show in [`Self::content`]).
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.vertices.size(), self.edges.size())
     }
 
     /// The targets as (owner, vertex bits, edge bits), sorted: two indexes with the same

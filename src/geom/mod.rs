@@ -229,6 +229,121 @@ pub fn changed_items<T, K: std::hash::Hash + Eq>(
     (gone, came)
 }
 
+/// Take the items `gone` out of `tree` and put `came` in, where both are items of owners
+/// (keyed by their `u32`) and an item may pass from one owner to another: a `came` item
+/// whose shape (by `bits`, counted) some `gone` item has takes that item's place, its key
+/// changed in the tree; the rest go out and come in. A split or merge hands thousands of
+/// vertices and segments from one grid to another, and changing their keys where they lie
+/// costs a lookup each instead of a removal and an insertion.
+pub fn rekey_items<G, K>(
+    tree: &mut rstar::RTree<rstar::primitives::GeomWithData<G, u32>>,
+    gone: Vec<rstar::primitives::GeomWithData<G, u32>>,
+    came: Vec<rstar::primitives::GeomWithData<G, u32>>,
+    bits: impl Fn(&G) -> K,
+) where
+    G: rstar::RTreeObject + PartialEq,
+    K: std::hash::Hash + Eq,
+{
+    let mut by_shape: rustc_hash::FxHashMap<K, Vec<u32>> = Default::default();
+    for item in &gone {
+        by_shape
+            .entry(bits(item.geom()))
+            .or_default()
+            .push(item.data);
+    }
+    let mut stays: rustc_hash::FxHashMap<K, Vec<u32>> = Default::default();
+    for item in came {
+        let b = bits(item.geom());
+        let from = by_shape.get_mut(&b).and_then(Vec::pop);
+        let moved = from.is_some_and(|from| {
+            tree.locate_in_envelope_mut(&item.geom().envelope())
+                .find(|t| t.data == from && t.geom() == item.geom())
+                .map(|t| t.data = item.data)
+                .is_some()
+        });
+        match (moved, from) {
+            (true, Some(from)) => stays.entry(b).or_default().push(from),
+            _ => {
+                tree.insert(item);
+            }
+        }
+    }
+    // The items whose place a `came` item took are not taken out.
+    let out: Vec<_> = gone
+        .into_iter()
+        .filter(|item| {
+            match stays
+                .get_mut(&bits(item.geom()))
+                .and_then(|keys| keys.iter().position(|&k| k == item.data).map(|i| (keys, i)))
+            {
+                Some((keys, i)) => {
+                    keys.swap_remove(i);
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect();
+    if out.len() <= REMOVE_ONE_BY_ONE {
+        for item in &out {
+            tree.remove(item);
+        }
+        return;
+    }
+    // Many (a deleted grid's): one pass over the tree within their envelope, each taken
+    // out as often as it is listed.
+    use rstar::Envelope;
+    let env = out
+        .iter()
+        .map(|i| i.geom().envelope())
+        .reduce(|a, b| a.merged(&b));
+    let mut left: rustc_hash::FxHashMap<(u32, K), usize> = Default::default();
+    for item in &out {
+        *left.entry((item.data, bits(item.geom()))).or_default() += 1;
+    }
+    if let Some(env) = env {
+        let left = std::cell::RefCell::new(left);
+        let _ = tree
+            .drain_with_selection_function(Listed {
+                env,
+                take: |t: &rstar::primitives::GeomWithData<G, u32>| {
+                    let mut left = left.borrow_mut();
+                    match left.get_mut(&(t.data, bits(t.geom()))) {
+                        Some(n) if *n > 0 => {
+                            *n -= 1;
+                            true
+                        }
+                        _ => false,
+                    }
+                },
+            })
+            .count();
+    }
+}
+
+/// Past this many items to take out of a tree, [`rekey_items`] drains them in one pass.
+const REMOVE_ONE_BY_ONE: usize = 64;
+
+/// Selects the leaves `take` accepts inside `env`.
+struct Listed<E, F> {
+    env: E,
+    take: F,
+}
+
+impl<T, F> rstar::SelectionFunction<T> for Listed<T::Envelope, F>
+where
+    T: rstar::RTreeObject,
+    F: Fn(&T) -> bool,
+{
+    fn should_unpack_parent(&self, envelope: &T::Envelope) -> bool {
+        use rstar::Envelope;
+        envelope.intersects(&self.env)
+    }
+    fn should_unpack_leaf(&self, leaf: &T) -> bool {
+        (self.take)(leaf)
+    }
+}
+
 /// Ids in `tree` whose envelope meets `r`, sorted; None when there are more than `cap`
 /// (found without visiting the rest: a stack of copies costs the cap, not its size).
 pub fn ids_in_capped(tree: &IdTree, r: Rect<f64>, cap: usize) -> Option<Vec<&str>> {
