@@ -12,7 +12,7 @@ pub use views::{GridMesh, Keys, Slot};
 
 use crate::audit::{AuditConfig, Auditor, Report};
 use crate::edit::{ApplyError, History, Lookup, Purpose, SnapIndex, Transaction};
-use crate::geom::{self, IdTree, Neighbours};
+use crate::geom::{self, IdTree, NeighbourChange as Change, Neighbours};
 use crate::model::{ChangeSet, Grid, IdIndex, Project};
 use geo::Rect;
 use rustc_hash::FxHashMap;
@@ -377,6 +377,7 @@ impl Document {
         crate::timing::phase("document: ids and envelopes", &mut clock);
         self.snap.update(&self.project, &self.ids, &set, shapes);
         crate::timing::phase("document: snap index", &mut clock);
+        let mut moves = Vec::new();
         for (id, how) in &set.grids {
             let key = self.keys.key(id);
             let old = self.slots.get_mut(key as usize).and_then(Option::take);
@@ -409,8 +410,12 @@ impl Document {
                     ..slot_of_record(g)
                 }),
                 (Some(g), Some(o)) if shapes.contains_key(id) && o.level == g.level => {
-                    self.neighbours
-                        .replace(key, g.level, &shapes[id], &g.geometry);
+                    moves.push(Change::Moved {
+                        key,
+                        level: g.level,
+                        before: &shapes[id],
+                        after: &g.geometry,
+                    });
                     Some(Slot {
                         mesh: match o.mesh {
                             Some(m) => m.moved(&shapes[id], &g.geometry),
@@ -421,13 +426,16 @@ impl Document {
                     })
                 }
                 (Some(g), _) => {
-                    let colour = self.neighbours.colour(key);
-                    self.neighbours.remove(key);
-                    self.neighbours.insert(key, g.level, &g.geometry, colour);
+                    moves.push(Change::Placed {
+                        key,
+                        level: g.level,
+                        shape: &g.geometry,
+                        colour: self.neighbours.colour(key),
+                    });
                     Some(slot_of(g))
                 }
                 (None, _) => {
-                    self.neighbours.remove(key);
+                    moves.push(Change::Gone { key });
                     None
                 }
             };
@@ -436,6 +444,7 @@ impl Document {
             }
             self.slots[key as usize] = slot;
         }
+        self.neighbours.apply(&moves);
         crate::timing::phase("document: slots, meshes, neighbours", &mut clock);
         self.auditor
             .update_in_place(&self.project, &self.ids, &set, shapes, &old.removed);

@@ -180,6 +180,43 @@ fn seg_rect(l: &Line<[f64; 2]>) -> Rect<f64> {
     )
 }
 
+/// One grid's change, for [`Neighbours::apply`].
+#[derive(Clone, Copy)]
+pub enum Change<'a> {
+    /// Placed at `level` with shape `before`, now `after` at the same level: only the
+    /// segments that differ go out of and into the tree (else it is taken out and placed
+    /// again, keeping its colour where it fits).
+    Moved {
+        key: u32,
+        level: u8,
+        before: &'a MultiPolygon<f64>,
+        after: &'a MultiPolygon<f64>,
+    },
+    /// Taken out (if it was in) and put in at `level` with `shape`, with a colour that
+    /// differs from its neighbours' (`colour` kept when it still fits).
+    Placed {
+        key: u32,
+        level: u8,
+        shape: &'a MultiPolygon<f64>,
+        colour: Option<u8>,
+    },
+    /// Taken out: its segments, its edges in the graph and its colour.
+    Gone { key: u32 },
+}
+
+/// What [`Neighbours::apply`] does for a change, in order.
+enum Step<'a> {
+    Moved {
+        key: u32,
+        level: u8,
+        env: Rect<f64>,
+        gone: Vec<SegItem>,
+        came: Vec<SegItem>,
+    },
+    Gone(u32),
+    Placed(u32, u8, &'a MultiPolygon<f64>, Option<u8>),
+}
+
 impl Neighbours {
     /// The graph of `grids` (key, level, shape) at once, coloured with DSATUR.
     pub fn build(grids: &[(u32, u8, &MultiPolygon<f64>)], tol: f64, colours: usize) -> Self {
@@ -252,18 +289,127 @@ impl Neighbours {
         out
     }
 
-    /// Take grid `key` out: its segments, its edges in the graph and its colour.
-    pub fn remove(&mut self, key: u32) {
-        let Some((level, env)) = self.placed.remove(&key) else {
-            return;
+    /// Bring the graph up to date with the changes of one edit at once. The trees change
+    /// first, for all of them together: segments that pass from one grid to another (the
+    /// halves of a split, the parts of a merge) change owner where they lie
+    /// ([`super::rekey_items`]) instead of going out and in. Then each grid's neighbours are
+    /// found again near what changed, in the trees as they are now; a pair is decided
+    /// from the final shapes whichever of its grids is looked at first, so the graph is
+    /// the one [`Self::build`] gives.
+    pub fn apply(&mut self, changes: &[Change]) {
+        let bits = |s: &Line<[f64; 2]>| {
+            [
+                s.from[0].to_bits(),
+                s.from[1].to_bits(),
+                s.to[0].to_bits(),
+                s.to[1].to_bits(),
+            ]
         };
-        if let Some(tree) = self.trees.get_mut(&level) {
-            let _ = tree
-                .drain_with_selection_function(Owned {
-                    env: super::aabb(super::expand(env, 1e-9)),
+        // A move to another level, or to no usable shape, is a removal and a placing.
+        let mut steps: Vec<Step> = Vec::new();
+        for c in changes {
+            match *c {
+                Change::Moved {
                     key,
-                })
-                .count();
+                    level,
+                    before,
+                    after,
+                } => {
+                    let env = super::envelope(after).filter(|e| e.min().x.is_finite());
+                    match (env, self.placed.get(&key)) {
+                        (Some(env), Some(&(l, _))) if l == level => {
+                            let (gone, came) = super::changed_items(
+                                segments(key, before),
+                                segments(key, after),
+                                |s| bits(s.geom()),
+                            );
+                            steps.push(Step::Moved {
+                                key,
+                                level,
+                                env,
+                                gone,
+                                came,
+                            });
+                        }
+                        _ => {
+                            let colour = self.colour(key);
+                            steps.push(Step::Gone(key));
+                            steps.push(Step::Placed(key, level, after, colour));
+                        }
+                    }
+                }
+                Change::Placed {
+                    key,
+                    level,
+                    shape,
+                    colour,
+                } => {
+                    steps.push(Step::Gone(key));
+                    steps.push(Step::Placed(key, level, shape, colour));
+                }
+                Change::Gone { key } => steps.push(Step::Gone(key)),
+            }
+        }
+        // The trees: every level's segments out and in at once.
+        let mut out_in: BTreeMap<u8, (Vec<SegItem>, Vec<SegItem>)> = BTreeMap::new();
+        for step in &steps {
+            match step {
+                Step::Moved {
+                    level, gone, came, ..
+                } => {
+                    let e = out_in.entry(*level).or_default();
+                    e.0.extend(gone.iter().copied());
+                    e.1.extend(came.iter().copied());
+                }
+                Step::Gone(key) => {
+                    if let Some(&(level, env)) = self.placed.get(key)
+                        && let Some(tree) = self.trees.get(&level)
+                    {
+                        out_in.entry(level).or_default().0.extend(
+                            tree.locate_with_selection_function(Owned {
+                                env: super::aabb(super::expand(env, 1e-9)),
+                                key: *key,
+                            })
+                            .copied(),
+                        );
+                    }
+                }
+                Step::Placed(key, level, shape, _) => {
+                    if super::envelope(shape).is_some_and(|e| e.min().x.is_finite()) {
+                        out_in
+                            .entry(*level)
+                            .or_default()
+                            .1
+                            .extend(segments(*key, shape));
+                    }
+                }
+            }
+        }
+        for (level, (gone, came)) in out_in {
+            let tree = self.trees.entry(level).or_default();
+            super::rekey_items(tree, gone, came, bits);
+        }
+        // The graph, near what changed.
+        for step in steps {
+            match step {
+                Step::Gone(key) => self.forget(key),
+                Step::Placed(key, level, shape, colour) => self.place(key, level, shape, colour),
+                Step::Moved {
+                    key,
+                    level,
+                    env,
+                    gone,
+                    came,
+                } => self.moved(key, level, env, &gone, &came),
+            }
+        }
+    }
+
+    /// Grid `key`'s place, edges in the graph and colour taken out (its segments are out
+    /// of the trees).
+    fn forget(&mut self, key: u32) {
+        if self.placed.remove(&key).is_none() {
+            return;
         }
         for j in self.adj.remove(&key).unwrap_or_default() {
             if let Some(s) = self.adj.get_mut(&j) {
@@ -273,44 +419,11 @@ impl Neighbours {
         self.colour.remove(&key);
     }
 
-    /// Grid `key` (placed at `level` with shape `before`) now has shape `after`, at the
-    /// same level: only the segments that differ go out of and into the tree, and only the
-    /// grids near them can gain or lose the grid as a neighbour (one that was near a
+    /// Grid `key`, whose segments `gone` went out of the tree of `level` and `came` in:
+    /// only the grids near them can gain or lose it as a neighbour (one that was near a
     /// segment taken out stays a neighbour when any other segment still touches it). The
-    /// graph is the one [`Self::remove`] and [`Self::insert`] would give; the colour is
-    /// kept where it still fits.
-    pub fn replace(
-        &mut self,
-        key: u32,
-        level: u8,
-        before: &MultiPolygon<f64>,
-        after: &MultiPolygon<f64>,
-    ) {
-        let placed_at = self.placed.get(&key).map(|p| p.0);
-        let env = super::envelope(after).filter(|e| e.min().x.is_finite());
-        let (Some(env), Some(true)) = (env, placed_at.map(|l| l == level)) else {
-            let colour = self.colour(key);
-            self.remove(key);
-            self.insert(key, level, after, colour);
-            return;
-        };
-        let bits = |s: &SegItem| {
-            let (a, b) = (s.geom().from, s.geom().to);
-            [
-                a[0].to_bits(),
-                a[1].to_bits(),
-                b[0].to_bits(),
-                b[1].to_bits(),
-            ]
-        };
-        let (gone, came) = super::changed_items(segments(key, before), segments(key, after), bits);
-        let tree = self.trees.entry(level).or_default();
-        for s in &gone {
-            tree.remove(s);
-        }
-        for s in &came {
-            tree.insert(*s);
-        }
+    /// colour is kept where it still fits.
+    fn moved(&mut self, key: u32, level: u8, env: Rect<f64>, gone: &[SegItem], came: &[SegItem]) {
         self.placed.insert(key, (level, env));
         let near_gone: BTreeSet<u32> = gone
             .iter()
@@ -383,35 +496,26 @@ impl Neighbours {
             .any(|u| self.near_segment(level, j, u).contains(&key))
     }
 
-    /// Put grid `key` in with its shape: neighbours found both ways, and a colour that
-    /// differs from theirs (keeping its old one when that still fits).
-    pub fn insert(&mut self, key: u32, level: u8, mp: &MultiPolygon<f64>, old_colour: Option<u8>) {
+    /// Grid `key` (its segments in the tree of `level`) placed with its shape: neighbours
+    /// found both ways, and a colour that differs from theirs (keeping its old one when
+    /// that still fits).
+    fn place(&mut self, key: u32, level: u8, mp: &MultiPolygon<f64>, old_colour: Option<u8>) {
         let Some(env) = super::envelope(mp).filter(|e| e.min().x.is_finite()) else {
             return;
         };
         let mut near = self.near_own_midpoints(key, level, mp);
         // Others' midpoints near this grid's segments.
-        let segs = segments(key, mp);
         if let Some(tree) = self.trees.get(&level) {
-            for s in &segs {
+            for s in &segments(key, mp) {
                 let r = super::expand(seg_rect(s.geom()), self.tol);
                 for hit in tree.locate_in_envelope_intersecting(&super::aabb(r)) {
                     if hit.data == key {
                         continue;
                     }
                     let m = midpoint(hit.geom());
-                    let d2 = super::seg_dist2(
-                        Coord { x: m[0], y: m[1] },
-                        Coord {
-                            x: s.geom().from[0],
-                            y: s.geom().from[1],
-                        },
-                        Coord {
-                            x: s.geom().to[0],
-                            y: s.geom().to[1],
-                        },
-                    );
-                    if d2 <= self.tol * self.tol {
+                    if super::seg_dist2(xy(m), xy(s.geom().from), xy(s.geom().to))
+                        <= self.tol * self.tol
+                    {
                         near.push(hit.data);
                     }
                 }
@@ -419,10 +523,6 @@ impl Neighbours {
         }
         near.sort_unstable();
         near.dedup();
-        let tree = self.trees.entry(level).or_default();
-        for s in segs {
-            tree.insert(s);
-        }
         self.placed.insert(key, (level, env));
         let set = self.adj.entry(key).or_default();
         set.extend(near.iter().copied());

@@ -10,7 +10,10 @@ mod shapes;
 pub(crate) mod validity;
 mod voronoi;
 
-pub use adjacency::{BoundarySegment, Neighbours, boundary_segments, colouring, neighbours};
+pub use adjacency::{
+    BoundarySegment, Change as NeighbourChange, Neighbours, boundary_segments, colouring,
+    neighbours,
+};
 pub use clip::{clip_to_rect, loops_enclosing};
 pub use locate::AreaLocator;
 pub(crate) use mic::seg_dist2;
