@@ -514,3 +514,64 @@ pub fn wider_than(mp: MultiPolygon<f64>, width: f64) -> MultiPolygon<f64> {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use rstar::RTree;
+    use rstar::primitives::GeomWithData;
+
+    type Item = GeomWithData<[f64; 2], u32>;
+
+    /// The tree's items, sorted.
+    fn content(tree: &RTree<Item>) -> Vec<(u32, u64, u64)> {
+        let mut v: Vec<_> = tree
+            .iter()
+            .map(|i| (i.data, i.geom()[0].to_bits(), i.geom()[1].to_bits()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Owners handing points to each other (some twice over, some taken out, some new),
+    /// few and many at a time: the tree ends with exactly the items it should hold.
+    #[test]
+    fn items_passing_between_owners_end_where_they_belong() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for round in 0..200 {
+            let n = [5, 40, 400][round % 3];
+            let point =
+                |rng: &mut fastrand::Rng| [f64::from(rng.u8(0..20)), f64::from(rng.u8(0..20))];
+            let before: Vec<Item> = (0..n)
+                .map(|_| GeomWithData::new(point(&mut rng), rng.u32(0..4)))
+                .collect();
+            let mut tree = RTree::bulk_load(before.clone());
+            // Each item stays, goes to another owner, or goes; some new ones come.
+            let mut after: Vec<Item> = Vec::new();
+            let (mut gone, mut came) = (Vec::new(), Vec::new());
+            for &i in &before {
+                match rng.u8(0..3) {
+                    0 => after.push(i),
+                    1 => {
+                        let moved = GeomWithData::new(*i.geom(), rng.u32(0..6));
+                        gone.push(i);
+                        came.push(moved);
+                        after.push(moved);
+                    }
+                    _ => gone.push(i),
+                }
+            }
+            for _ in 0..rng.usize(0..n) {
+                let new = GeomWithData::new(point(&mut rng), rng.u32(0..6));
+                came.push(new);
+                after.push(new);
+            }
+            rng.shuffle(&mut came);
+            super::rekey_items(&mut tree, gone, came, |p| (p[0].to_bits(), p[1].to_bits()));
+            assert_eq!(
+                content(&tree),
+                content(&RTree::bulk_load(after)),
+                "round {round}"
+            );
+        }
+    }
+}
