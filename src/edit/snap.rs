@@ -42,6 +42,7 @@ pub use crate::model::OldShapes;
 pub type OwnerContent = (Owner, Vec<(u64, u64)>, Vec<[u64; 4]>);
 
 /// Selects the items of one owner inside its envelope, to take them out of a tree.
+#[derive(Clone)]
 struct OwnedBy {
     env: rstar::AABB<[f64; 2]>,
     key: u32,
@@ -221,35 +222,33 @@ impl SnapIndex {
             .chain(set.rivers.iter().map(|id| Owner::River(id.clone())));
         let (mut gone_v, mut came_v, mut gone_e, mut came_e) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Owners gone whole: listed only when something comes in that may take their items.
+        let mut vanished: Vec<OwnedBy> = Vec::new();
         for o in owners {
             let kept = self.owners.get(&o).copied();
             let before = match (&o, kept) {
                 (Owner::Grid(id), Some((key, _))) => old.get(id).map(|b| items(key, &rings_of(b))),
                 _ => None,
             };
-            let (key, (ov, oe)) = match (before, kept) {
-                (Some((ov, oe, _)), Some((key, _))) => (key, (ov, oe)),
+            let key = kept.map_or(self.next_key, |k| k.0);
+            let (nv, ne, env) = items(key, &lines_of(project, ids, &o));
+            let (ov, oe) = match (before, kept) {
+                (Some((ov, oe, _)), _) => (ov, oe),
                 (None, Some((key, env))) => {
                     // Indexed under a shape not at hand: what the trees hold for it.
-                    let sel = || OwnedBy {
+                    let sel = OwnedBy {
                         env: geom::aabb(env),
                         key,
                     };
-                    let ov = self
-                        .vertices
-                        .locate_with_selection_function(sel())
-                        .copied()
-                        .collect();
-                    let oe = self
-                        .edges
-                        .locate_with_selection_function(sel())
-                        .copied()
-                        .collect();
-                    (key, (ov, oe))
+                    if nv.is_empty() && ne.is_empty() {
+                        vanished.push(sel);
+                        (Vec::new(), Vec::new())
+                    } else {
+                        self.owned(&sel)
+                    }
                 }
-                _ => (self.next_key, (Vec::new(), Vec::new())),
+                (None, None) => (Vec::new(), Vec::new()),
             };
-            let (nv, ne, env) = items(key, &lines_of(project, ids, &o));
             match env {
                 Some(env) => {
                     if key == self.next_key {
@@ -268,8 +267,35 @@ impl SnapIndex {
             gone_e.extend(ge);
             came_e.extend(ce);
         }
+        for sel in vanished {
+            if came_v.is_empty() && came_e.is_empty() {
+                let _ = self
+                    .vertices
+                    .drain_with_selection_function(sel.clone())
+                    .count();
+                let _ = self.edges.drain_with_selection_function(sel).count();
+            } else {
+                let (ov, oe) = self.owned(&sel);
+                gone_v.extend(ov);
+                gone_e.extend(oe);
+            }
+        }
         geom::rekey_items(&mut self.vertices, gone_v, came_v, vertex_bits_of);
         geom::rekey_items(&mut self.edges, gone_e, came_e, edge_bits_of);
+    }
+
+    /// The vertices and edges `sel` selects.
+    fn owned(&self, sel: &OwnedBy) -> (Vec<VertexItem>, Vec<EdgeItem>) {
+        (
+            self.vertices
+                .locate_with_selection_function(sel.clone())
+                .copied()
+                .collect(),
+            self.edges
+                .locate_with_selection_function(sel.clone())
+                .copied()
+                .collect(),
+        )
     }
 
     /// How many vertices and edges the trees hold, whoever owns them (items left behind
@@ -287,21 +313,12 @@ impl SnapIndex {
         let mut m: std::collections::BTreeMap<&Owner, Bits> = Default::default();
         for v in self.vertices.iter() {
             if let Some(o) = by_key.get(&v.data) {
-                m.entry(o)
-                    .or_default()
-                    .0
-                    .push((v.geom()[0].to_bits(), v.geom()[1].to_bits()));
+                m.entry(o).or_default().0.push(vertex_bits(v));
             }
         }
         for e in self.edges.iter() {
             if let Some(o) = by_key.get(&e.data) {
-                let (a, b) = (e.geom().from, e.geom().to);
-                m.entry(o).or_default().1.push([
-                    a[0].to_bits(),
-                    a[1].to_bits(),
-                    b[0].to_bits(),
-                    b[1].to_bits(),
-                ]);
+                m.entry(o).or_default().1.push(edge_bits(e));
             }
         }
         m.into_iter()
