@@ -679,14 +679,19 @@ fn measure_piece<'g>(
 type SegmentTree =
     rstar::RTree<rstar::primitives::GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>>;
 
+/// The segments of a grid's rings, as pairs of points.
+fn ring_segments(g: &Grid) -> impl Iterator<Item = &[Coord<f64>]> {
+    g.geometry
+        .0
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.0.windows(2))
+}
+
 fn segment_tree(g: &Grid) -> SegmentTree {
     use rstar::primitives::{GeomWithData, Line};
     rstar::RTree::bulk_load(
-        g.geometry
-            .0
-            .iter()
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .flat_map(|r| r.0.windows(2))
+        ring_segments(g)
             .map(|w| GeomWithData::new(Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]), ()))
             .collect(),
     )
@@ -721,31 +726,15 @@ fn adjacent<'a>(
     children(env)
         .into_iter()
         .filter(|c| {
-            let segments = || {
-                c.geometry
-                    .0
-                    .iter()
-                    .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-                    .flat_map(|r| r.0.windows(2))
-            };
-            if !trees.contains_key(c.id.as_str()) && segments().count() <= pts.len() {
+            if !trees.contains_key(c.id.as_str()) && ring_segments(c).count() <= pts.len() {
                 let points = points.get_or_insert_with(|| {
                     rstar::RTree::bulk_load(pts.iter().map(|p| [p.x, p.y]).collect())
                 });
-                return segments().any(|w| {
-                    let (lo, hi) = (
-                        [w[0].x.min(w[1].x), w[0].y.min(w[1].y)],
-                        [w[0].x.max(w[1].x), w[0].y.max(w[1].y)],
-                    );
-                    lo[0] <= env.max().x
-                        && hi[0] >= env.min().x
-                        && lo[1] <= env.max().y
-                        && hi[1] >= env.min().y
+                return ring_segments(c).any(|w| {
+                    let seg = Rect::new(w[0], w[1]);
+                    geom::rects_intersect(&seg, &env)
                         && points
-                            .locate_in_envelope(&rstar::AABB::from_corners(
-                                [lo[0] - ADJACENT, lo[1] - ADJACENT],
-                                [hi[0] + ADJACENT, hi[1] + ADJACENT],
-                            ))
+                            .locate_in_envelope(&geom::aabb(geom::expand(seg, ADJACENT)))
                             .any(|q| near(Coord { x: q[0], y: q[1] }, w[0], w[1]))
                 });
             }

@@ -2,7 +2,7 @@
 //! boundary and the rivers, within a tolerance; and tracing along a ring between two
 //! snapped points. The index follows the document's change sets.
 
-use crate::geom;
+use crate::geom::{self, OwnedBy};
 use crate::model::{ChangeSet, IdIndex, Project};
 use geo::{Coord, Rect};
 use rstar::RTree;
@@ -40,26 +40,6 @@ pub use crate::model::OldShapes;
 
 /// The targets of one owner: vertex bits and edge bits, sorted.
 pub type OwnerContent = (Owner, Vec<(u64, u64)>, Vec<[u64; 4]>);
-
-/// Selects the items of one owner inside its envelope, to take them out of a tree.
-#[derive(Clone)]
-struct OwnedBy {
-    env: rstar::AABB<[f64; 2]>,
-    key: u32,
-}
-
-impl<T> rstar::SelectionFunction<GeomWithData<T, u32>> for OwnedBy
-where
-    T: rstar::RTreeObject<Envelope = rstar::AABB<[f64; 2]>>,
-{
-    fn should_unpack_parent(&self, envelope: &rstar::AABB<[f64; 2]>) -> bool {
-        use rstar::Envelope;
-        envelope.intersects(&self.env)
-    }
-    fn should_unpack_leaf(&self, leaf: &GeomWithData<T, u32>) -> bool {
-        leaf.data == self.key
-    }
-}
 
 /// Spatial index of everything one can snap to: the vertices and edges of the grids, the
 /// boundary and the rivers. Kept up to date from change sets: a change replaces only the
@@ -116,18 +96,8 @@ fn vertex_bits(v: &VertexItem) -> (u64, u64) {
     vertex_bits_of(v.geom())
 }
 
-/// An edge's identity in the index: its ends' bits, in order.
-fn edge_bits_of(l: &Line<[f64; 2]>) -> [u64; 4] {
-    [
-        l.from[0].to_bits(),
-        l.from[1].to_bits(),
-        l.to[0].to_bits(),
-        l.to[1].to_bits(),
-    ]
-}
-
 fn edge_bits(e: &EdgeItem) -> [u64; 4] {
-    edge_bits_of(e.geom())
+    geom::line_bits(e.geom())
 }
 
 fn items(key: u32, lines: &[Vec<Coord<f64>>]) -> OwnerItems {
@@ -281,7 +251,7 @@ impl SnapIndex {
             }
         }
         geom::rekey_items(&mut self.vertices, gone_v, came_v, vertex_bits_of);
-        geom::rekey_items(&mut self.edges, gone_e, came_e, edge_bits_of);
+        geom::rekey_items(&mut self.edges, gone_e, came_e, geom::line_bits);
     }
 
     /// The vertices and edges `sel` selects.

@@ -297,14 +297,6 @@ impl Neighbours {
     /// from the final shapes whichever of its grids is looked at first, so the graph is
     /// the one [`Self::build`] gives.
     pub fn apply(&mut self, changes: &[Change]) {
-        let bits = |s: &Line<[f64; 2]>| {
-            [
-                s.from[0].to_bits(),
-                s.from[1].to_bits(),
-                s.to[0].to_bits(),
-                s.to[1].to_bits(),
-            ]
-        };
         // A move to another level, or to no usable shape, is a removal and a placing.
         let mut steps: Vec<Step> = Vec::new();
         for c in changes {
@@ -321,7 +313,7 @@ impl Neighbours {
                             let (gone, came) = super::changed_items(
                                 segments(key, before),
                                 segments(key, after),
-                                |s| bits(s.geom()),
+                                |s| super::line_bits(s.geom()),
                             );
                             steps.push(Step::Moved {
                                 key,
@@ -366,7 +358,7 @@ impl Neighbours {
                         && let Some(tree) = self.trees.get(&level)
                     {
                         out_in.entry(level).or_default().0.extend(
-                            tree.locate_with_selection_function(Owned {
+                            tree.locate_with_selection_function(super::OwnedBy {
                                 env: super::aabb(super::expand(env, 1e-9)),
                                 key: *key,
                             })
@@ -387,7 +379,7 @@ impl Neighbours {
         }
         for (level, (gone, came)) in out_in {
             let tree = self.trees.entry(level).or_default();
-            super::rekey_items(tree, gone, came, bits);
+            super::rekey_items(tree, gone, came, super::line_bits);
         }
         // The graph, near what changed.
         for step in steps {
@@ -605,22 +597,6 @@ impl Neighbours {
         }
         v.sort_unstable();
         v
-    }
-}
-
-/// Selects the segments of one grid inside its envelope.
-struct Owned {
-    env: rstar::AABB<[f64; 2]>,
-    key: u32,
-}
-
-impl rstar::SelectionFunction<SegItem> for Owned {
-    fn should_unpack_parent(&self, envelope: &rstar::AABB<[f64; 2]>) -> bool {
-        use rstar::Envelope;
-        envelope.intersects(&self.env)
-    }
-    fn should_unpack_leaf(&self, leaf: &SegItem) -> bool {
-        leaf.data == self.key
     }
 }
 

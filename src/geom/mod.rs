@@ -247,46 +247,26 @@ pub fn rekey_items<G, K>(
     G: rstar::RTreeObject + PartialEq,
     K: std::hash::Hash + Eq,
 {
-    let mut by_shape: rustc_hash::FxHashMap<K, Vec<u32>> = Default::default();
-    for item in &gone {
-        by_shape
-            .entry(bits(item.geom()))
-            .or_default()
-            .push(item.data);
+    // The gone items by shape; those no `came` item takes are taken out at the end.
+    let mut by_shape: rustc_hash::FxHashMap<K, Vec<rstar::primitives::GeomWithData<G, u32>>> =
+        Default::default();
+    for item in gone {
+        by_shape.entry(bits(item.geom())).or_default().push(item);
     }
-    let mut stays: rustc_hash::FxHashMap<K, Vec<u32>> = Default::default();
     for item in came {
-        let b = bits(item.geom());
-        let from = by_shape.get_mut(&b).and_then(Vec::pop);
-        let moved = from.is_some_and(|from| {
+        let from = by_shape.get_mut(&bits(item.geom())).and_then(Vec::pop);
+        // An item listed as gone but not in the tree has nothing to change or take out.
+        let rekeyed = from.is_some_and(|from| {
             tree.locate_in_envelope_mut(&item.geom().envelope())
-                .find(|t| t.data == from && t.geom() == item.geom())
+                .find(|t| **t == from)
                 .map(|t| t.data = item.data)
                 .is_some()
         });
-        match (moved, from) {
-            (true, Some(from)) => stays.entry(b).or_default().push(from),
-            _ => {
-                tree.insert(item);
-            }
+        if !rekeyed {
+            tree.insert(item);
         }
     }
-    // The items whose place a `came` item took are not taken out.
-    let out: Vec<_> = gone
-        .into_iter()
-        .filter(|item| {
-            match stays
-                .get_mut(&bits(item.geom()))
-                .and_then(|keys| keys.iter().position(|&k| k == item.data).map(|i| (keys, i)))
-            {
-                Some((keys, i)) => {
-                    keys.swap_remove(i);
-                    false
-                }
-                None => true,
-            }
-        })
-        .collect();
+    let out: Vec<_> = by_shape.into_values().flatten().collect();
     if out.len() <= REMOVE_ONE_BY_ONE {
         for item in &out {
             tree.remove(item);
@@ -321,6 +301,36 @@ pub fn rekey_items<G, K>(
                 },
             })
             .count();
+    }
+}
+
+/// An edge's identity in an index: its ends' bits, in order.
+pub fn line_bits(l: &rstar::primitives::Line<[f64; 2]>) -> [u64; 4] {
+    [
+        l.from[0].to_bits(),
+        l.from[1].to_bits(),
+        l.to[0].to_bits(),
+        l.to[1].to_bits(),
+    ]
+}
+
+/// Selects the items of one owner (keyed by their `u32`) inside its envelope.
+#[derive(Clone)]
+pub(crate) struct OwnedBy {
+    pub env: rstar::AABB<[f64; 2]>,
+    pub key: u32,
+}
+
+impl<T> rstar::SelectionFunction<rstar::primitives::GeomWithData<T, u32>> for OwnedBy
+where
+    T: rstar::RTreeObject<Envelope = rstar::AABB<[f64; 2]>>,
+{
+    fn should_unpack_parent(&self, envelope: &rstar::AABB<[f64; 2]>) -> bool {
+        use rstar::Envelope;
+        envelope.intersects(&self.env)
+    }
+    fn should_unpack_leaf(&self, leaf: &rstar::primitives::GeomWithData<T, u32>) -> bool {
+        leaf.data == self.key
     }
 }
 
