@@ -24,7 +24,7 @@ use geo::{
     coordinate_position::CoordPos,
 };
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -130,6 +130,18 @@ pub struct CoverageResult {
 /// Validate `polys` as a coverage with the given gap width (metres). Empty or missing
 /// polygons (None) have no invalid edges and take part in nothing.
 pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -> CoverageResult {
+    validate_targets(polys, &vec![true; polys.len()], gap_width)
+}
+
+/// Validate the polygons `polys[i]` with `is_target[i]` set, against all of `polys`: the
+/// others are only neighbours (their own results are empty and not unmatched), so a
+/// few grids are checked in the company of their neighbours for what those cost as
+/// neighbours, not as targets.
+fn validate_targets(
+    polys: &[Option<&MultiPolygon<f64>>],
+    is_target: &[bool],
+    gap_width: f64,
+) -> CoverageResult {
     let gap_width = if gap_width.is_finite() {
         gap_width.max(0.0)
     } else {
@@ -138,15 +150,17 @@ pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -
     // Rings of every polygon.
     let mut rings: Vec<Ring> = Vec::new();
     let mut poly_rings: Vec<std::ops::Range<usize>> = Vec::with_capacity(polys.len());
-    for p in polys {
+    let mut target_ring: Vec<bool> = Vec::new();
+    for (p, &t) in polys.iter().zip(is_target) {
         let start = rings.len();
         if let Some(mp) = p {
             rings.extend(rings_of(mp));
         }
+        target_ring.resize(rings.len(), t);
         poly_rings.push(start..rings.len());
     }
     let mut state: Vec<Vec<u8>> = rings.iter().map(|r| vec![UNKNOWN; r.nseg()]).collect();
-    match_segments(&rings, &mut state);
+    match_segments(&rings, &target_ring, &mut state);
 
     // Envelope index of the polygons.
     let envs: Vec<Option<Rect<f64>>> = polys
@@ -157,7 +171,8 @@ pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -
 
     let has_unmatched: Vec<bool> = poly_rings
         .iter()
-        .map(|rr| rr.clone().any(|ri| state[ri].contains(&UNKNOWN)))
+        .zip(is_target)
+        .map(|(rr, &t)| t && rr.clone().any(|ri| state[ri].contains(&UNKNOWN)))
         .collect();
 
     // Check the polygons with unmatched segments against their neighbours, in parallel.
@@ -208,7 +223,11 @@ pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -
 
     let invalid_edges = poly_rings
         .iter()
-        .map(|rr| {
+        .zip(is_target)
+        .map(|(rr, &t)| {
+            if !t {
+                return None;
+            }
             let mut lines = Vec::new();
             for ri in rr.clone() {
                 invalid_lines(&rings[ri], &state[ri], &mut lines);
@@ -228,23 +247,40 @@ pub fn validate_coverage(polys: &[Option<&MultiPolygon<f64>>], gap_width: f64) -
 
 /// Mark segments matched by exactly one neighbour segment of opposite direction; mark
 /// segments duplicated in the same direction (duplicate or overlapping polygons) invalid.
-fn match_segments(rings: &[Ring], state: &mut [Vec<u8>]) {
+/// Only the segments of the rings `target` marks are decided; another ring's segment
+/// takes part where it equals one of theirs.
+fn match_segments(rings: &[Ring], target: &[bool], state: &mut [Vec<u8>]) {
+    let entry = |ri: usize, si: usize, a: Coord<f64>, b: Coord<f64>| {
+        let forward = coord_cmp(a, b).is_le();
+        let (p, q) = if forward { (a, b) } else { (b, a) };
+        let key = [
+            (p.x + 0.0).to_bits(),
+            (p.y + 0.0).to_bits(),
+            (q.x + 0.0).to_bits(),
+            (q.y + 0.0).to_bits(),
+        ];
+        (key, ri as u32, si as u32, forward)
+    };
+    let segments = |ri: usize| {
+        rings[ri]
+            .pts
+            .windows(2)
+            .enumerate()
+            .map(move |(si, w)| entry(ri, si, w[0], w[1]))
+    };
     // (normalized endpoints, ring, segment, forward)
-    let mut table: Vec<([u64; 4], u32, u32, bool)> =
-        Vec::with_capacity(rings.iter().map(|r| r.nseg()).sum());
-    for (ri, r) in rings.iter().enumerate() {
-        for (si, w) in r.pts.windows(2).enumerate() {
-            let (a, b) = (w[0], w[1]);
-            let forward = coord_cmp(a, b).is_le();
-            let (p, q) = if forward { (a, b) } else { (b, a) };
-            let key = [
-                (p.x + 0.0).to_bits(),
-                (p.y + 0.0).to_bits(),
-                (q.x + 0.0).to_bits(),
-                (q.y + 0.0).to_bits(),
-            ];
-            table.push((key, ri as u32, si as u32, forward));
-        }
+    let mut table: Vec<([u64; 4], u32, u32, bool)> = (0..rings.len())
+        .filter(|&ri| target[ri])
+        .flat_map(segments)
+        .collect();
+    if table.len() < rings.iter().map(Ring::nseg).sum() {
+        let keys: FxHashSet<[u64; 4]> = table.iter().map(|e| e.0).collect();
+        let others: Vec<_> = (0..rings.len())
+            .filter(|&ri| !target[ri])
+            .flat_map(segments)
+            .filter(|e| keys.contains(&e.0))
+            .collect();
+        table.extend(others);
     }
     table.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let mut i = 0;
@@ -610,7 +646,8 @@ fn invalid_edges(
         .iter()
         .map(|id| look.grid(id).map(|g| &g.geometry))
         .collect();
-    let res = validate_coverage(&polys, gap_width);
+    let targets: Vec<bool> = sub.iter().map(|id| affected.contains(*id)).collect();
+    let res = validate_targets(&polys, &targets, gap_width);
     sub.iter()
         .enumerate()
         .filter(|(_, id)| affected.contains(**id))
@@ -965,5 +1002,63 @@ mod tests {
         ]);
         let r = validate_coverage(&[Some(&a), Some(&b)], 0.5);
         assert!(r.invalid_edges.iter().all(|e| e.is_none()));
+    }
+
+    /// A few grids checked among their neighbours get the edges the whole check gives
+    /// them, on a coverage with overlaps, gaps, slivers and a duplicate.
+    #[test]
+    fn targets_among_neighbours_get_what_the_whole_check_gives() {
+        let mut seed = 7u64;
+        let mut rnd = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        // 5 x 5 squares of 10 m, each edge with a middle vertex; some cells have a
+        // corner or a middle vertex moved by up to 2 m (their neighbours keep theirs).
+        let mut cells = Vec::new();
+        for i in 0..5 {
+            for j in 0..5 {
+                let (x, y) = (i as f64 * 10.0, j as f64 * 10.0);
+                let mut pts = vec![
+                    (x, y),
+                    (x + 5.0, y),
+                    (x + 10.0, y),
+                    (x + 10.0, y + 5.0),
+                    (x + 10.0, y + 10.0),
+                    (x + 5.0, y + 10.0),
+                    (x, y + 10.0),
+                    (x, y + 5.0),
+                ];
+                if rnd() < 0.4 {
+                    let k = (rnd() * 8.0) as usize % 8;
+                    pts[k].0 += rnd() * 4.0 - 2.0;
+                    pts[k].1 += rnd() * 4.0 - 2.0;
+                }
+                cells.push(MultiPolygon(vec![geo::Polygon::new(
+                    geo::LineString::from(pts),
+                    vec![],
+                )]));
+            }
+        }
+        cells.push(cells[12].clone());
+        let polys: Vec<Option<&MultiPolygon<f64>>> = cells.iter().map(Some).collect();
+        for gap in [0.0, 0.5, 3.0] {
+            let whole = validate_coverage(&polys, gap);
+            assert!(whole.invalid_edges.iter().any(Option::is_some));
+            for _ in 0..30 {
+                let is_target: Vec<bool> = polys.iter().map(|_| rnd() < 0.3).collect();
+                let some = validate_targets(&polys, &is_target, gap);
+                for (k, &t) in is_target.iter().enumerate() {
+                    if t {
+                        assert_eq!(some.invalid_edges[k], whole.invalid_edges[k], "cell {k}");
+                        assert_eq!(some.has_unmatched[k], whole.has_unmatched[k], "cell {k}");
+                    } else {
+                        assert!(some.invalid_edges[k].is_none() && !some.has_unmatched[k]);
+                    }
+                }
+            }
+        }
     }
 }
