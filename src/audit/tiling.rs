@@ -547,7 +547,7 @@ fn measure_piece<'g>(
         }
     };
     let (parent_id, parent_label) = (&parent.id, &parent.label);
-    let mut trees = FxHashMap::default();
+    let mut index = FxHashMap::default();
     for gap in gaps {
         let mp = MultiPolygon(vec![gap]);
         let area = geom::area(&mp);
@@ -568,7 +568,7 @@ fn measure_piece<'g>(
         let tolerance = (cfg.gap_width / 100.0).max(radius_guess / 100.0).max(1e-4);
         let (_, r) = geom::max_inscribed_circle(&mp, tolerance);
         let width = 2.0 * r;
-        let near = adjacent(&mp, children, &mut trees);
+        let near = adjacent(&mp, children, &mut index);
         let mut ids: Vec<String> = near.iter().map(|g| g.id.clone()).collect();
         ids.sort();
         let names: Vec<&str> = near.iter().map(|g| g.label()).collect();
@@ -700,15 +700,64 @@ fn segment_tree(g: &Grid) -> SegmentTree {
 /// A child this close to a gap (m) lies along it.
 const ADJACENT: f64 = 1e-3;
 
-/// Children whose boundary touches the area (within [`ADJACENT`]), in id order. A child
-/// with as many segments as the area has points, or fewer, is scanned against an index of
-/// the area's points (a deleted grid's gap beside its neighbours: nothing of theirs is
-/// indexed); a larger one is indexed once, in `trees`, and the area's points looked up in
-/// it (a child with 100,000 holes beside 100,000 gaps stays near-linear).
+/// Points hashed into square cells of [`ADJACENT`], one kept per cell: a point within
+/// that of a kept point is found in nine lookups. A sufficient test of nearness only (a
+/// point near a dropped one is not found).
+struct Cells(FxHashMap<(i64, i64), Coord<f64>>);
+
+impl Cells {
+    fn cell(c: Coord<f64>) -> (i64, i64) {
+        (
+            (c.x / ADJACENT).floor() as i64,
+            (c.y / ADJACENT).floor() as i64,
+        )
+    }
+
+    fn of(pts: impl Iterator<Item = Coord<f64>>) -> Self {
+        let mut cells = FxHashMap::default();
+        for p in pts {
+            cells.entry(Self::cell(p)).or_insert(p);
+        }
+        Cells(cells)
+    }
+
+    fn near(&self, v: Coord<f64>) -> bool {
+        let (i, j) = Self::cell(v);
+        (-1..=1).any(|di| {
+            (-1..=1).any(|dj| {
+                self.0
+                    .get(&(i.saturating_add(di), j.saturating_add(dj)))
+                    .is_some_and(|p| {
+                        let (dx, dy) = (p.x - v.x, p.y - v.y);
+                        dx * dx + dy * dy <= ADJACENT * ADJACENT
+                    })
+            })
+        })
+    }
+}
+
+/// A child of no more than this many segments per point of the area is looked at
+/// segment by segment (bounded by the area's size), a larger one indexed.
+const SMALL_CHILD: usize = 4;
+
+/// A large child's vertices hashed, and its segments indexed once an area comes that
+/// none of its vertices is near.
+type ChildIndex = (Cells, Option<SegmentTree>);
+
+/// Children whose boundary touches the area (within [`ADJACENT`]), in id order.
+///
+/// A vertex of the child that near a point of the area settles it (the usual case: the
+/// area is traced along its children's vertices, to the overlay's rounding): a child of
+/// at most [`SMALL_CHILD`] segments per point of the area has its vertices looked up in
+/// the area's points hashed; a larger one is hashed once, in `index`, and the area's points
+/// looked up in it. Otherwise the distances decide: the small child's segments against an
+/// index of the area's points (a deleted grid's gap beside its neighbours: nothing of
+/// theirs is indexed), the area's points against the large child's segments, indexed
+/// once (a child with 100,000 holes beside 100,000 gaps stays near-linear).
 fn adjacent<'a>(
     area: &MultiPolygon<f64>,
     children: &dyn Fn(Rect<f64>) -> Vec<&'a Grid>,
-    trees: &mut FxHashMap<&'a str, SegmentTree>,
+    index: &mut FxHashMap<&'a str, ChildIndex>,
 ) -> Vec<&'a Grid> {
     let Some(env) = geom::envelope(area) else {
         return Vec::new();
@@ -722,11 +771,17 @@ fn adjacent<'a>(
     let near = |p: Coord<f64>, a: Coord<f64>, b: Coord<f64>| {
         geom::seg_dist2(p, a, b) <= ADJACENT * ADJACENT
     };
+    let mut cells: Option<Cells> = None;
     let mut points: Option<rstar::RTree<[f64; 2]>> = None;
     children(env)
         .into_iter()
         .filter(|c| {
-            if !trees.contains_key(c.id.as_str()) && ring_segments(c).count() <= pts.len() {
+            let small = ring_segments(c).count() <= SMALL_CHILD * pts.len();
+            if !index.contains_key(c.id.as_str()) && small {
+                let cells = cells.get_or_insert_with(|| Cells::of(pts.iter().copied()));
+                if ring_segments(c).any(|w| cells.near(w[0])) {
+                    return true;
+                }
                 let points = points.get_or_insert_with(|| {
                     rstar::RTree::bulk_load(pts.iter().map(|p| [p.x, p.y]).collect())
                 });
@@ -738,9 +793,13 @@ fn adjacent<'a>(
                             .any(|q| near(Coord { x: q[0], y: q[1] }, w[0], w[1]))
                 });
             }
-            let tree = trees
+            let (vertices, tree) = index
                 .entry(c.id.as_str())
-                .or_insert_with(|| segment_tree(c));
+                .or_insert_with(|| (Cells::of(ring_segments(c).map(|w| w[0])), None));
+            if pts.iter().any(|&p| vertices.near(p)) {
+                return true;
+            }
+            let tree = tree.get_or_insert_with(|| segment_tree(c));
             pts.iter().any(|&p| {
                 tree.locate_in_envelope_intersecting(&rstar::AABB::from_corners(
                     [p.x - ADJACENT, p.y - ADJACENT],
@@ -1220,9 +1279,10 @@ mod tests {
     }
 
     /// Children of few and of many segments, on the area's vertices, a fraction of a
-    /// millimetre off them, two millimetres off and far away: both ways of looking (the
-    /// child's segments against the area's points, the area's points in the child's index)
-    /// find exactly the children every pair would.
+    /// millimetre off them, two millimetres off and far away: every way of looking (the
+    /// child's vertices in the area's hashed points, then its segments against the area's
+    /// points; the area's points in the child's hashed vertices, then in its segments; its
+    /// segments alone) finds exactly the children every pair would.
     #[test]
     fn the_children_along_an_area_are_those_within_a_millimetre() {
         let mut rng = fastrand::Rng::with_seed(11);
@@ -1277,9 +1337,26 @@ mod tests {
                 expected,
                 "round {round}"
             );
-            let mut indexed: FxHashMap<&str, SegmentTree> = grids
+            // Every child taken as large: its vertices hashed, then its segments.
+            let mut hashed: FxHashMap<&str, ChildIndex> = grids
                 .iter()
-                .map(|g| (g.id.as_str(), segment_tree(g)))
+                .map(|g| {
+                    let cells = Cells::of(ring_segments(g).map(|w| w[0]));
+                    (g.id.as_str(), (cells, None))
+                })
+                .collect();
+            assert_eq!(
+                ids(adjacent(&area, &children, &mut hashed)),
+                expected,
+                "round {round}"
+            );
+            // The segments alone deciding (no vertex hashed).
+            let mut indexed: FxHashMap<&str, ChildIndex> = grids
+                .iter()
+                .map(|g| {
+                    let none = Cells(FxHashMap::default());
+                    (g.id.as_str(), (none, Some(segment_tree(g))))
+                })
                 .collect();
             assert_eq!(
                 ids(adjacent(&area, &children, &mut indexed)),
