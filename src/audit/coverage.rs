@@ -274,11 +274,19 @@ fn match_segments(rings: &[Ring], target: &[bool], state: &mut [Vec<u8>]) {
         .flat_map(segments)
         .collect();
     if table.len() < rings.iter().map(Ring::nseg).sum() {
-        let keys: FxHashSet<[u64; 4]> = table.iter().map(|e| e.0).collect();
+        // The targets' keys by a hash of them: another key of the same hash comes in
+        // too and forms a group of others only, which decides nothing.
+        let hash = |k: &[u64; 4]| {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            k.hash(&mut h);
+            h.finish()
+        };
+        let keys: FxHashSet<u64> = table.iter().map(|e| hash(&e.0)).collect();
         let others: Vec<_> = (0..rings.len())
             .filter(|&ri| !target[ri])
             .flat_map(segments)
-            .filter(|e| keys.contains(&e.0))
+            .filter(|e| keys.contains(&hash(&e.0)))
             .collect();
         table.extend(others);
     }
