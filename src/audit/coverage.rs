@@ -1016,13 +1016,8 @@ mod tests {
     /// them, on a coverage with overlaps, gaps, slivers and a duplicate.
     #[test]
     fn targets_among_neighbours_get_what_the_whole_check_gives() {
-        let mut seed = 7u64;
-        let mut rnd = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut rnd = || rng.f64();
         // 5 x 5 squares of 10 m, each edge with a middle vertex; some cells have a
         // corner or a middle vertex moved by up to 2 m (their neighbours keep theirs).
         let mut cells = Vec::new();
