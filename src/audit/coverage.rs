@@ -245,20 +245,27 @@ fn validate_targets(
     }
 }
 
+/// An unordered segment by its ends' bits, lesser end first (-0.0 taken as 0.0), and
+/// whether it runs from its lesser end.
+pub(super) fn segment_key(a: Coord<f64>, b: Coord<f64>) -> ([u64; 4], bool) {
+    let forward = coord_cmp(a, b).is_le();
+    let (p, q) = if forward { (a, b) } else { (b, a) };
+    let key = [
+        (p.x + 0.0).to_bits(),
+        (p.y + 0.0).to_bits(),
+        (q.x + 0.0).to_bits(),
+        (q.y + 0.0).to_bits(),
+    ];
+    (key, forward)
+}
+
 /// Mark segments matched by exactly one neighbour segment of opposite direction; mark
 /// segments duplicated in the same direction (duplicate or overlapping polygons) invalid.
 /// Only the segments of the rings `target` marks are decided; another ring's segment
 /// takes part where it equals one of theirs.
 fn match_segments(rings: &[Ring], target: &[bool], state: &mut [Vec<u8>]) {
     let entry = |ri: usize, si: usize, a: Coord<f64>, b: Coord<f64>| {
-        let forward = coord_cmp(a, b).is_le();
-        let (p, q) = if forward { (a, b) } else { (b, a) };
-        let key = [
-            (p.x + 0.0).to_bits(),
-            (p.y + 0.0).to_bits(),
-            (q.x + 0.0).to_bits(),
-            (q.y + 0.0).to_bits(),
-        ];
+        let (key, forward) = segment_key(a, b);
         (key, ri as u32, si as u32, forward)
     };
     let segments = |ri: usize| {

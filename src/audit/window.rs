@@ -50,21 +50,11 @@ pub(super) struct Window {
     pub(super) unusable: Vec<String>,
 }
 
-/// An unordered segment, by its ends' bits (-0.0 taken as 0.0).
+/// An unordered segment, by its ends' bits.
 type SegKey = [u64; 4];
 
 fn seg_key(a: Coord<f64>, b: Coord<f64>) -> SegKey {
-    let (p, q) = if geom::coord_cmp(a, b).is_le() {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    [
-        (p.x + 0.0).to_bits(),
-        (p.y + 0.0).to_bits(),
-        (q.x + 0.0).to_bits(),
-        (q.y + 0.0).to_bits(),
-    ]
+    super::coverage::segment_key(a, b).0
 }
 
 /// The segments of a multipolygon's rings as the coverage check sees them (no repeated
