@@ -1337,32 +1337,26 @@ mod tests {
                 expected,
                 "round {round}"
             );
-            // Every child taken as large: its vertices hashed, then its segments.
-            let mut hashed: FxHashMap<&str, ChildIndex> = grids
-                .iter()
-                .map(|g| {
-                    let cells = Cells::of(ring_segments(g).map(|w| w[0]));
-                    (g.id.as_str(), (cells, None))
-                })
-                .collect();
-            assert_eq!(
-                ids(adjacent(&area, &children, &mut hashed)),
-                expected,
-                "round {round}"
-            );
-            // The segments alone deciding (no vertex hashed).
-            let mut indexed: FxHashMap<&str, ChildIndex> = grids
-                .iter()
-                .map(|g| {
-                    let none = Cells(FxHashMap::default());
-                    (g.id.as_str(), (none, Some(segment_tree(g))))
-                })
-                .collect();
-            assert_eq!(
-                ids(adjacent(&area, &children, &mut indexed)),
-                expected,
-                "round {round}"
-            );
+            // Every child taken as large: its vertices hashed, then its segments; or its
+            // segments alone deciding (no vertex hashed).
+            for (hash, tree) in [(true, false), (false, true)] {
+                let mut index: FxHashMap<&str, ChildIndex> = grids
+                    .iter()
+                    .map(|g| {
+                        let cells = if hash {
+                            Cells::of(ring_segments(g).map(|w| w[0]))
+                        } else {
+                            Cells(FxHashMap::default())
+                        };
+                        (g.id.as_str(), (cells, tree.then(|| segment_tree(g))))
+                    })
+                    .collect();
+                assert_eq!(
+                    ids(adjacent(&area, &children, &mut index)),
+                    expected,
+                    "round {round}, hashed {hash}"
+                );
+            }
         }
     }
 }
