@@ -338,7 +338,16 @@ pub fn free_part(
         result = geom::grid_overlay(&result, &others, OverlayRule::Difference, resolution);
         result = take_slivers(project, result, &others, parent_grid, slack);
     }
-    let tree = vertex_tree(near.iter().map(|(_, g)| *g).chain(parent_grid));
+    // The vertices near the result only: the neighbours and the parent may carry
+    // thousands each.
+    let around = rect_of(&result).map(|r| geom::expand(r, 2.0 * SNAP_EPS));
+    let tree = geom::vertex_tree_in(
+        near.iter()
+            .map(|(_, g)| *g)
+            .chain(parent_grid)
+            .map(|g| &g.geometry),
+        |c| around.is_some_and(|r| geom::rects_intersect(&r, &Rect::new(c, c))),
+    );
     // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
     let precision = project.crs.precision();
     let snapped = weld(tidy(&result, precision, &tree), precision, &tree);

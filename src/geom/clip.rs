@@ -111,6 +111,269 @@ fn cross(a: Coord<f64>, b: Coord<f64>, axis_x: bool, limit: f64) -> Coord<f64> {
     }
 }
 
+/// One contour edge, as two points.
+type Edge = ([f64; 2], [f64; 2]);
+
+/// At most this many tests of a way out against the kept edges (the number of runs times
+/// the number of kept edges): beyond it, a contour set that winds in and out of the window
+/// that often is overlaid as it is.
+const MOST_TESTS: usize = 4_000_000;
+
+/// i_overlay contours (not closed) as an exact overlay sees them inside `window`: every
+/// edge whose box meets the window kept as it is, bit for bit, and every run of edges that
+/// misses it replaced by a few edges around the window (out from the run's ends to a box
+/// around everything, along that box) that wind round the window as often and the same way
+/// as the run did. So the winding number at every point of the window is unchanged, no new
+/// edge enters the window, and no kept edge meets a new one (the way out from an end is
+/// tested against every kept edge): an overlay with a shape inside the window gives the
+/// same result, vertex for vertex, at the cost of what lies near the window. Contours that
+/// miss the window become as many loops of the box as they wound round it (none for most).
+/// The box lies `pad` beyond the window and every point. None when some end has no clear
+/// way out: use the contours as they are.
+pub fn contours_near(
+    contours: &[Vec<[f64; 2]>],
+    window: Rect<f64>,
+    pad: f64,
+) -> Option<Vec<Vec<[f64; 2]>>> {
+    let (lo, hi) = (window.min(), window.max());
+    let meets = |a: [f64; 2], b: [f64; 2]| {
+        a[0].min(b[0]) <= hi.x
+            && a[0].max(b[0]) >= lo.x
+            && a[1].min(b[1]) <= hi.y
+            && a[1].max(b[1]) >= lo.y
+    };
+    let kept: Vec<Vec<bool>> = contours
+        .iter()
+        .map(|c| {
+            (0..c.len())
+                .map(|i| meets(c[i], c[(i + 1) % c.len()]))
+                .collect()
+        })
+        .collect();
+    let edges: Vec<Edge> = contours
+        .iter()
+        .zip(&kept)
+        .flat_map(|(c, k)| {
+            (0..c.len())
+                .filter(|&i| k[i])
+                .map(|i| (c[i], c[(i + 1) % c.len()]))
+        })
+        .collect();
+    // The box the runs are led around: `pad` beyond every point and the window.
+    let outer = contours.iter().flatten().fold(window, |r, p| {
+        super::extend_rect(r, Coord { x: p[0], y: p[1] })
+    });
+    let outer = super::expand(outer, pad);
+    let around = Around {
+        window,
+        outer,
+        centre: [(lo.x + hi.x) / 2.0, (lo.y + hi.y) / 2.0],
+        edges: &edges,
+        tests: std::cell::Cell::new(0),
+    };
+    let mut out = Vec::with_capacity(contours.len());
+    for (c, k) in contours.iter().zip(&kept) {
+        let n = c.len();
+        if k.iter().all(|&b| b) {
+            out.push(c.clone());
+            continue;
+        }
+        let Some(start) = (0..n).find(|&i| k[i] && !k[(i + n - 1) % n]) else {
+            // Nothing of it near the window: only how often it winds round it counts.
+            let turns = around.turns(c, 0, n);
+            let w = (turns / std::f64::consts::TAU).round() as i64;
+            for _ in 0..w.unsigned_abs() {
+                out.push(around.loop_of_box(w > 0));
+            }
+            continue;
+        };
+        let mut pts = Vec::new();
+        let mut i = 0;
+        while i < n {
+            let at = (start + i) % n;
+            pts.push(c[at]);
+            if k[at] {
+                i += 1;
+                continue;
+            }
+            // A run from c[at] to the start of the next kept edge.
+            let mut j = i;
+            while !k[(start + j) % n] {
+                j += 1;
+            }
+            let (a, b) = (c[at], c[(start + j) % n]);
+            let turns = around.turns(c, start + i, j - i);
+            pts.extend(around.way_round(a, b, turns)?);
+            i = j;
+        }
+        out.push(pts);
+    }
+    Some(out)
+}
+
+/// What [`contours_near`] leads runs around.
+struct Around<'a> {
+    window: Rect<f64>,
+    outer: Rect<f64>,
+    centre: [f64; 2],
+    edges: &'a [Edge],
+    tests: std::cell::Cell<usize>,
+}
+
+impl Around<'_> {
+    /// The angle the window's centre sees an edge under (signed, counter-clockwise
+    /// positive; less than a half turn, as the edge misses the window).
+    fn angle(&self, a: [f64; 2], b: [f64; 2]) -> f64 {
+        let (ax, ay) = (a[0] - self.centre[0], a[1] - self.centre[1]);
+        let (bx, by) = (b[0] - self.centre[0], b[1] - self.centre[1]);
+        (ax * by - ay * bx).atan2(ax * bx + ay * by)
+    }
+
+    /// The direction of `p` from the centre.
+    fn bearing(&self, p: [f64; 2]) -> f64 {
+        (p[1] - self.centre[1]).atan2(p[0] - self.centre[0])
+    }
+
+    /// The angle swept by `count` edges of `c` from index `from` on (indices wrap).
+    fn turns(&self, c: &[[f64; 2]], from: usize, count: usize) -> f64 {
+        let n = c.len();
+        (from..from + count)
+            .map(|i| self.angle(c[i % n], c[(i + 1) % n]))
+            .sum()
+    }
+
+    fn corners(&self) -> [[f64; 2]; 4] {
+        let (lo, hi) = (self.outer.min(), self.outer.max());
+        [[lo.x, lo.y], [hi.x, lo.y], [hi.x, hi.y], [lo.x, hi.y]]
+    }
+
+    /// The outer box as a contour, counter-clockwise or not.
+    fn loop_of_box(&self, ccw: bool) -> Vec<[f64; 2]> {
+        let mut c = self.corners().to_vec();
+        if !ccw {
+            c.reverse();
+        }
+        c
+    }
+
+    /// The points after `a` and before `b` of a path from `a` to `b` outside the window
+    /// that sweeps `turns` round its centre: straight out to the outer box, along it, and
+    /// straight in. None when neither end has a way out clear of every kept edge.
+    fn way_round(&self, a: [f64; 2], b: [f64; 2], turns: f64) -> Option<Vec<[f64; 2]>> {
+        use std::f64::consts::TAU;
+        let a_out = self.way_out(a)?;
+        let b_out = self.way_out(b)?;
+        let along = turns - self.angle(a, a_out) - self.angle(b_out, b);
+        // Counter-clockwise from a_out to b_out: `base`, in [0, a whole turn).
+        let base = (self.bearing(b_out) - self.bearing(a_out)).rem_euclid(TAU);
+        let whole = ((along - base) / TAU).round() as i64;
+        // Each corner's angle from a_out, counter-clockwise or clockwise, in (0, a turn].
+        let from_a = |p: [f64; 2], ccw: bool| {
+            let d = self.bearing(p) - self.bearing(a_out);
+            let d = if ccw { d } else { -d }.rem_euclid(TAU);
+            if d == 0.0 { TAU } else { d }
+        };
+        let (ccw, loops, partial) = if whole >= 0 {
+            (true, whole, base)
+        } else {
+            let back = if base > 0.0 { TAU - base } else { 0.0 };
+            (false, -whole - i64::from(base > 0.0), back)
+        };
+        let mut corners: Vec<([f64; 2], f64)> = self
+            .corners()
+            .into_iter()
+            .map(|c| (c, from_a(c, ccw)))
+            .collect();
+        corners.sort_by(|x, y| x.1.total_cmp(&y.1));
+        let mut path = vec![a_out];
+        for _ in 0..loops {
+            path.extend(corners.iter().map(|c| c.0));
+        }
+        path.extend(corners.iter().filter(|c| c.1 < partial).map(|c| c.0));
+        path.push(b_out);
+        path.dedup();
+        Some(path)
+    }
+
+    /// Where a straight way from `p` (outside the window) away from the window meets the
+    /// outer box, along an axis on which `p` lies beyond the window, and which no kept
+    /// edge meets (other than at `p`, where it starts).
+    fn way_out(&self, p: [f64; 2]) -> Option<[f64; 2]> {
+        let (lo, hi) = (self.window.min(), self.window.max());
+        let (olo, ohi) = (self.outer.min(), self.outer.max());
+        let mut ways = [
+            (lo.x - p[0], [olo.x, p[1]]),
+            (p[0] - hi.x, [ohi.x, p[1]]),
+            (lo.y - p[1], [p[0], olo.y]),
+            (p[1] - hi.y, [p[0], ohi.y]),
+        ];
+        ways.sort_by(|x, y| y.0.total_cmp(&x.0));
+        ways.into_iter()
+            .filter(|w| w.0 > 0.0)
+            .map(|w| w.1)
+            .find(|&q| self.clear(p, q))
+    }
+
+    /// Whether the segment p-q meets no kept edge, but for a kept edge that starts or
+    /// ends at `p` and leaves it in another direction.
+    fn clear(&self, p: [f64; 2], q: [f64; 2]) -> bool {
+        self.tests.set(self.tests.get() + self.edges.len());
+        if self.tests.get() > MOST_TESTS {
+            return false;
+        }
+        let (x0, x1) = (p[0].min(q[0]), p[0].max(q[0]));
+        let (y0, y1) = (p[1].min(q[1]), p[1].max(q[1]));
+        self.edges.iter().all(|&(a, b)| {
+            if a[0].max(b[0]) < x0
+                || a[0].min(b[0]) > x1
+                || a[1].max(b[1]) < y0
+                || a[1].min(b[1]) > y1
+            {
+                return true;
+            }
+            let other = if a == p {
+                b
+            } else if b == p {
+                a
+            } else {
+                return !segments_meet(p, q, a, b);
+            };
+            // Sharing `p`: clear unless the edge runs along the way out.
+            let cross = (q[0] - p[0]) * (other[1] - p[1]) - (q[1] - p[1]) * (other[0] - p[0]);
+            let dot = (q[0] - p[0]) * (other[0] - p[0]) + (q[1] - p[1]) * (other[1] - p[1]);
+            cross != 0.0 || dot < 0.0
+        })
+    }
+}
+
+/// Whether segments p-q and a-b meet (cross, touch or overlap), with exact orientation
+/// tests.
+fn segments_meet(p: [f64; 2], q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> bool {
+    use geo::kernels::{Kernel, Orientation, RobustKernel};
+    let c = |v: [f64; 2]| Coord { x: v[0], y: v[1] };
+    let o = |u, v, w| RobustKernel::orient2d(c(u), c(v), c(w));
+    let (d1, d2) = (o(p, q, a), o(p, q, b));
+    let (d3, d4) = (o(a, b, p), o(a, b, q));
+    let on = |u: [f64; 2], v: [f64; 2], w: [f64; 2]| {
+        w[0] >= u[0].min(v[0])
+            && w[0] <= u[0].max(v[0])
+            && w[1] >= u[1].min(v[1])
+            && w[1] <= u[1].max(v[1])
+    };
+    let straddle = |x: Orientation, y: Orientation| {
+        matches!(
+            (x, y),
+            (Orientation::Clockwise, Orientation::CounterClockwise)
+                | (Orientation::CounterClockwise, Orientation::Clockwise)
+        )
+    };
+    (straddle(d1, d2) && straddle(d3, d4))
+        || (d1 == Orientation::Collinear && on(p, q, a))
+        || (d2 == Orientation::Collinear && on(p, q, b))
+        || (d3 == Orientation::Collinear && on(a, b, p))
+        || (d4 == Orientation::Collinear && on(a, b, q))
+}
+
 /// The loops of `cycles` that may enclose `least` area together: each cycle is cut into
 /// loops at the vertices it passes twice, and loops whose envelopes meet are grouped.
 /// A loop that does not cross or touch itself is a simple polygon, whose field covers

@@ -14,14 +14,14 @@ pub use adjacency::{
     BoundarySegment, Change as NeighbourChange, Neighbours, boundary_segments, colouring,
     neighbours,
 };
-pub use clip::{clip_to_rect, loops_enclosing};
+pub use clip::{clip_to_rect, contours_near, loops_enclosing};
 pub use locate::AreaLocator;
 pub(crate) use mic::seg_dist2;
 pub use mic::{closest_on_segment, max_inscribed_circle};
 pub use overlay::{
     VertexTree, WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, grid_overlay,
     polygon_contours, push_directed_edges, shapes_to_multipolygon, snap_back, snap_to,
-    union_outline, vertex_tree,
+    union_outline, vertex_tree, vertex_tree_in,
 };
 pub use shapes::{path_length, polygon_from, rect_overlap, triangulate};
 pub use voronoi::voronoi_cells;
