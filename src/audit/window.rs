@@ -20,13 +20,13 @@
 
 use super::coverage::{
     INVALID, NEIGHBOURS_AT_MOST, Ring, SECTION, UNKNOWN, invalid_lines, is_invalid_interaction,
-    ring_points, rings_of, seg_rect,
+    position, ring_points, rings_of, seg_rect,
 };
 use super::{Auditor, Look};
 use crate::geom;
 use crate::model::{ChangeSet, Level, OldShapes};
 use geo::coordinate_position::CoordPos;
-use geo::{Coord, CoordinatePosition, MultiLineString, MultiPolygon, Rect};
+use geo::{Coord, MultiLineString, MultiPolygon, Rect};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// More moved segments than this: the edit is checked the whole way (deciding a segment
@@ -62,7 +62,7 @@ fn seg_key(a: Coord<f64>, b: Coord<f64>) -> SegKey {
 fn segments(mp: &MultiPolygon<f64>) -> Vec<(Coord<f64>, Coord<f64>)> {
     ring_points(mp)
         .iter()
-        .flat_map(|r| r.windows(2).map(|w| (w[0], w[1])))
+        .flat_map(|(r, _)| r.windows(2).map(|w| (w[0], w[1])))
         .collect()
 }
 
@@ -294,7 +294,6 @@ fn near_segments(ring: &Ring, r: &Rect<f64>) -> impl Iterator<Item = usize> {
 struct Decide<'a, 'b> {
     tree: &'b geom::IdTree,
     rings: &'b mut Rings<'a>,
-    look: Look<'a>,
     gap_width: f64,
 }
 
@@ -342,12 +341,11 @@ impl Decide<'_, '_> {
     }
 
     /// Whether `p` lies inside a neighbour of grid `t`.
-    fn inside(&self, t: &str, p: Coord<f64>) -> bool {
+    fn inside(&mut self, t: &str, p: Coord<f64>) -> bool {
         geom::ids_in(self.tree, Rect::new(p, p))
             .into_iter()
             .filter(|id| *id != t)
-            .filter_map(|id| self.look.grid(id))
-            .any(|g| g.geometry.coordinate_position(&p) == CoordPos::Inside)
+            .any(|id| position(self.rings.of(id), p) == CoordPos::Inside)
     }
 
     /// Whether segment `i` of `ring` (of grid `t`) is invalid, as `check_target` decides
@@ -435,7 +433,6 @@ impl Auditor {
             let mut decide = Decide {
                 tree,
                 rings: &mut rings,
-                look,
                 gap_width: gw,
             };
             let mut lines = Vec::new();
