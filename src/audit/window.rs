@@ -207,10 +207,14 @@ impl Window {
                     .map(|s| (s, false))
                     .chain(side.stayed.iter().map(|s| (s, true)))
                     .filter(|((a, b, owner), stayed)| {
-                        let had_x = (*stayed && *owner == x)
-                            || diff
-                                .get(&seg_key(*a, *b))
-                                .is_some_and(|c| c.from.contains(&x));
+                        // A segment that stayed was its owner's; one put in was x's
+                        // if x took out a segment of its key.
+                        let had_x = if *stayed {
+                            *owner == x
+                        } else {
+                            diff.get(&seg_key(*a, *b))
+                                .is_some_and(|c| c.from.contains(&x))
+                        };
                         (*owner != y) == had_x
                     })
                     .map(|((a, b, _), _)| Rect::new(*a, *b))
@@ -438,12 +442,17 @@ impl Auditor {
             let mut lines = Vec::new();
             for ring in &own {
                 let n = ring.nseg();
-                let near = |i: usize| {
-                    let r = seg_rect(ring.pts[i], ring.pts[i + 1], 0.0);
+                let meets = |r: Rect<f64>| {
                     areas
                         .locate_in_envelope_intersecting(&geom::aabb(r))
                         .next()
                         .is_some()
+                };
+                // A segment meets the window only if its section does: a grid of 10,000
+                // vertices beside a small window asks 600 boxes, not 10,000.
+                let sections: Vec<bool> = ring.sections.iter().map(|r| meets(*r)).collect();
+                let near = |i: usize| {
+                    sections[i / SECTION] && meets(seg_rect(ring.pts[i], ring.pts[i + 1], 0.0))
                 };
                 let st: Vec<u8> = (0..n)
                     .map(|i| {

@@ -274,17 +274,22 @@ fn grids_at(ctx: &impl Lookup, a: Coord<f64>, b: Coord<f64>) -> Vec<usize> {
     ctx.grids_in(Rect::new(a, b))
 }
 
-/// Add to `t` the noding of the neighbours of `mp`: its new vertices that lie on their
-/// edges become their vertices too.
+/// Add to `t` the noding of the neighbours near `vertices` (a shape's new vertices): those
+/// that lie on their edges become their vertices too.
 pub(super) fn node_neighbours(
     project: &impl Lookup,
     t: &mut Transaction,
-    mp: &MultiPolygon<f64>,
+    vertices: &[Coord<f64>],
     level: Level,
     exclude: &[&str],
 ) {
-    let Some(env) = rect_of(mp) else { return };
-    let vertices: Vec<Coord<f64>> = all_coords(mp).collect();
+    let Some(&first) = vertices.first() else {
+        return;
+    };
+    let env = vertices
+        .iter()
+        .fold(Rect::new(first, first), |r, &c| geom::extend_rect(r, c));
+    let env = geom::expand(env, SNAP_EPS);
     for (pos, g) in neighbours(project, level, env, exclude) {
         let current = t
             .grids
@@ -293,7 +298,7 @@ pub(super) fn node_neighbours(
             .find(|c| c.pos == pos)
             .and_then(|c| c.after.clone())
             .unwrap_or_else(|| g.clone());
-        if let Some(noded) = node(&current.geometry, &vertices) {
+        if let Some(noded) = node(&current.geometry, vertices) {
             let mut ng = current;
             ng.geometry = noded;
             t.replace(project.project(), pos, ng);
@@ -495,7 +500,8 @@ pub fn add_grid(
     }
     let mut t = Transaction::new("绘制网格 / Draw grid");
     if avoid_overlap {
-        node_neighbours(project, &mut t, &grid.geometry, grid.level, &[]);
+        let vertices: Vec<Coord<f64>> = all_coords(&grid.geometry).collect();
+        node_neighbours(project, &mut t, &vertices, grid.level, &[]);
     }
     t.push_grid(project.project(), grid);
     Ok(t)
@@ -538,7 +544,8 @@ pub fn reshape(
     let geometry = g.geometry.clone();
     t.replace(project, pos, g);
     if avoid_overlap {
-        node_neighbours(ctx, &mut t, &geometry, project.grids[pos].level, &[id]);
+        let vertices: Vec<Coord<f64>> = all_coords(&geometry).collect();
+        node_neighbours(ctx, &mut t, &vertices, project.grids[pos].level, &[id]);
     }
     Ok(t)
 }
@@ -711,18 +718,25 @@ pub fn split(
         t.push_grid(project, ng);
     }
     // The pieces share the cut; the cut's ends land on the old boundary, which the
-    // neighbours share.
-    let all = MultiPolygon(parts.iter().flat_map(|p| p.0.clone()).collect());
-    node_neighbours(ctx, &mut t, &all, g.level, &[id]);
+    // neighbours share. Only the cut's vertices are new: the rest were the grid's.
+    let old: rustc_hash::FxHashSet<(u64, u64)> =
+        all_coords(&g.geometry).map(geom::coord_key).collect();
+    let mut cut: Vec<Coord<f64>> = parts
+        .iter()
+        .flat_map(all_coords)
+        .filter(|&c| !old.contains(&geom::coord_key(c)))
+        .collect();
+    cut.sort_by(|a, b| geom::coord_cmp(*a, *b));
+    cut.dedup();
+    node_neighbours(ctx, &mut t, &cut, g.level, &[id]);
     // The pieces themselves must carry each other's cut vertices.
-    let piece_vertices: Vec<Coord<f64>> = all_coords(&all).collect();
     for c in t.grids.iter_mut().filter(|c| {
         c.after
             .as_ref()
             .is_some_and(|a| a.id == id || a.id.starts_with(&format!("{id}-")))
     }) {
         if let Some(a) = c.after.as_mut()
-            && let Some(noded) = node(&a.geometry, &piece_vertices)
+            && let Some(noded) = node(&a.geometry, &cut)
         {
             a.geometry = noded;
         }

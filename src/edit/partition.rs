@@ -335,7 +335,7 @@ fn replace_children(
         .collect();
     let old_ids: Vec<&str> = old.iter().map(|&i| project.grids[i].id.as_str()).collect();
     let mut t = Transaction::new("网格划分方案 / Partition proposal");
-    let all = MultiPolygon(shapes.iter().flat_map(|s| s.0.clone()).collect());
+    let all: Vec<Coord<f64>> = shapes.iter().flat_map(all_coords).collect();
     // New vertices on the village's outline go into every grid that has that edge, at
     // every level (the village itself, its neighbours, the town, and their level-3
     // grids), so the coverage stays noded after any rounding on export.
