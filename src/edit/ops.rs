@@ -718,13 +718,19 @@ pub fn split(
         t.push_grid(project, ng);
     }
     // The pieces share the cut; the cut's ends land on the old boundary, which the
-    // neighbours share. Only the cut's vertices are new: the rest were the grid's.
+    // neighbours share. Only the cut's vertices are new, or the grid's vertices that the
+    // line passes (within a few millimetres); the rest were the grid's, as they were.
     let old: rustc_hash::FxHashSet<(u64, u64)> =
         all_coords(&g.geometry).map(geom::coord_key).collect();
+    let on_line = |c: Coord<f64>| {
+        line.0
+            .windows(2)
+            .any(|w| geom::seg_dist2(c, w[0], w[1]) <= (4.0 * SNAP_EPS).powi(2))
+    };
     let mut cut: Vec<Coord<f64>> = parts
         .iter()
         .flat_map(all_coords)
-        .filter(|&c| !old.contains(&geom::coord_key(c)))
+        .filter(|&c| !old.contains(&geom::coord_key(c)) || on_line(c))
         .collect();
     cut.sort_by(|a, b| geom::coord_cmp(*a, *b));
     cut.dedup();
