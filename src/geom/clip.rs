@@ -5,7 +5,8 @@
 //! to the size of the grids (a village boundary of 10,000 vertices).
 
 use super::validity::self_intersection;
-use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
+use geo::algorithm::line_intersection::line_intersection;
+use geo::{Coord, Line, LineString, MultiPolygon, Polygon, Rect};
 use std::collections::HashMap;
 
 /// `mp` cut to the rectangle `r` (Sutherland–Hodgman, ring by ring): the same point set
@@ -336,7 +337,9 @@ impl Around<'_> {
             } else if b == p {
                 a
             } else {
-                return !segments_meet(p, q, a, b);
+                // Crossing, touching or overlapping (exact orientation tests).
+                let c = |v: [f64; 2]| Coord { x: v[0], y: v[1] };
+                return line_intersection(Line::new(c(p), c(q)), Line::new(c(a), c(b))).is_none();
             };
             // Sharing `p`: clear unless the edge runs along the way out.
             let cross = (q[0] - p[0]) * (other[1] - p[1]) - (q[1] - p[1]) * (other[0] - p[0]);
@@ -344,34 +347,6 @@ impl Around<'_> {
             cross != 0.0 || dot < 0.0
         })
     }
-}
-
-/// Whether segments p-q and a-b meet (cross, touch or overlap), with exact orientation
-/// tests.
-fn segments_meet(p: [f64; 2], q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> bool {
-    use geo::kernels::{Kernel, Orientation, RobustKernel};
-    let c = |v: [f64; 2]| Coord { x: v[0], y: v[1] };
-    let o = |u, v, w| RobustKernel::orient2d(c(u), c(v), c(w));
-    let (d1, d2) = (o(p, q, a), o(p, q, b));
-    let (d3, d4) = (o(a, b, p), o(a, b, q));
-    let on = |u: [f64; 2], v: [f64; 2], w: [f64; 2]| {
-        w[0] >= u[0].min(v[0])
-            && w[0] <= u[0].max(v[0])
-            && w[1] >= u[1].min(v[1])
-            && w[1] <= u[1].max(v[1])
-    };
-    let straddle = |x: Orientation, y: Orientation| {
-        matches!(
-            (x, y),
-            (Orientation::Clockwise, Orientation::CounterClockwise)
-                | (Orientation::CounterClockwise, Orientation::Clockwise)
-        )
-    };
-    (straddle(d1, d2) && straddle(d3, d4))
-        || (d1 == Orientation::Collinear && on(p, q, a))
-        || (d2 == Orientation::Collinear && on(p, q, b))
-        || (d3 == Orientation::Collinear && on(a, b, p))
-        || (d4 == Orientation::Collinear && on(a, b, q))
 }
 
 /// The loops of `cycles` that may enclose `least` area together: each cycle is cut into
