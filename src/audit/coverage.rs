@@ -35,6 +35,9 @@ pub(super) const INVALID: u8 = 2;
 pub(super) const NEIGHBOURS_AT_MOST: usize = 4096;
 /// Segments per section when filtering long rings by envelope.
 pub(super) const SECTION: usize = 16;
+/// Sections per block: a ring of 10,000 vertices is looked at through 40 block boxes and
+/// the sections of the blocks that meet what is asked, not its 600 section boxes.
+const BLOCK: usize = 16;
 
 /// One ring with its interior on the right (shell clockwise, hole counter-clockwise), as
 /// JTS's `CoverageRing`, without repeated or non-finite points.
@@ -43,6 +46,8 @@ pub(super) struct Ring {
     pub(super) pts: Vec<Coord<f64>>,
     /// Envelope of each run of `SECTION` segments.
     pub(super) sections: Vec<Rect<f64>>,
+    /// Envelope of each run of `BLOCK` sections.
+    blocks: Vec<Rect<f64>>,
     /// A polygon's shell (the holes that follow it are its own).
     shell: bool,
 }
@@ -61,16 +66,46 @@ impl Ring {
                 }
                 r
             })
+            .collect::<Vec<_>>();
+        let blocks = sections
+            .chunks(BLOCK)
+            .map(|ch| ch.iter().copied().reduce(crate::geom::union_rect))
+            .map(|r| r.expect("a chunk is not empty"))
             .collect();
         Ring {
             pts,
             sections,
+            blocks,
             shell,
         }
     }
 
     pub(super) fn nseg(&self) -> usize {
         self.pts.len() - 1
+    }
+
+    /// The sections whose box `meets` (and whose block's box does: `meets` must hold for
+    /// a box that holds one it holds for), in order.
+    pub(super) fn sections_where(
+        &self,
+        meets: impl Fn(&Rect<f64>) -> bool + Copy,
+    ) -> impl Iterator<Item = usize> {
+        self.blocks
+            .iter()
+            .enumerate()
+            .filter(move |(_, b)| meets(b))
+            .flat_map(|(blk, _)| blk * BLOCK..((blk + 1) * BLOCK).min(self.sections.len()))
+            .filter(move |&sec| meets(&self.sections[sec]))
+    }
+
+    /// The segments of the sections whose box `meets` (see [`Ring::sections_where`]).
+    pub(super) fn segments_where(
+        &self,
+        meets: impl Fn(&Rect<f64>) -> bool + Copy,
+    ) -> impl Iterator<Item = usize> {
+        let n = self.nseg();
+        self.sections_where(meets)
+            .flat_map(move |sec| sec * SECTION..((sec + 1) * SECTION).min(n))
     }
 }
 
@@ -143,28 +178,25 @@ fn ring_position(ring: &Ring, p: Coord<f64>) -> CoordPos {
     use geo::kernels::{Kernel, Orientation, RobustKernel};
     let between = |v: f64, a: f64, b: f64| v >= a.min(b) && v <= a.max(b);
     let mut winding = 0i64;
-    for (sec, r) in ring.sections.iter().enumerate() {
-        if r.min().y > p.y || r.max().y < p.y || r.max().x < p.x {
-            continue;
-        }
-        for k in sec * SECTION..((sec + 1) * SECTION).min(ring.nseg()) {
-            let (a, b) = (ring.pts[k], ring.pts[k + 1]);
-            if a.y <= p.y {
-                if b.y >= p.y {
-                    let o = RobustKernel::orient2d(a, b, p);
-                    if o == Orientation::CounterClockwise && b.y != p.y {
-                        winding += 1;
-                    } else if o == Orientation::Collinear && between(p.x, a.x, b.x) {
-                        return CoordPos::OnBoundary;
-                    }
-                }
-            } else if b.y <= p.y {
+    // Sections that reach the ray east of p.
+    let reach = |r: &Rect<f64>| r.min().y <= p.y && r.max().y >= p.y && r.max().x >= p.x;
+    for k in ring.segments_where(reach) {
+        let (a, b) = (ring.pts[k], ring.pts[k + 1]);
+        if a.y <= p.y {
+            if b.y >= p.y {
                 let o = RobustKernel::orient2d(a, b, p);
-                if o == Orientation::Clockwise {
-                    winding -= 1;
+                if o == Orientation::CounterClockwise && b.y != p.y {
+                    winding += 1;
                 } else if o == Orientation::Collinear && between(p.x, a.x, b.x) {
                     return CoordPos::OnBoundary;
                 }
+            }
+        } else if b.y <= p.y {
+            let o = RobustKernel::orient2d(a, b, p);
+            if o == Orientation::Clockwise {
+                winding -= 1;
+            } else if o == Orientation::Collinear && between(p.x, a.x, b.x) {
+                return CoordPos::OnBoundary;
             }
         }
     }
@@ -338,6 +370,10 @@ pub(super) fn segment_key(a: Coord<f64>, b: Coord<f64>) -> ([u64; 4], bool) {
     (key, forward)
 }
 
+/// More target rings than this: every other ring's segments are looked up in the targets'
+/// keys, without asking whether they lie near a target first.
+const TARGET_BOXES: usize = 64;
+
 /// Mark segments matched by exactly one neighbour segment of opposite direction; mark
 /// segments duplicated in the same direction (duplicate or overlapping polygons) invalid.
 /// Only the segments of the rings `target` marks are decided; another ring's segment
@@ -362,29 +398,49 @@ fn match_segments(rings: &[Ring], target: &[bool], state: &mut [Vec<u8>]) {
     if table.len() < rings.iter().map(Ring::nseg).sum() {
         // The targets' keys by a hash of them: another key of the same hash comes in
         // too and forms a group of others only, which decides nothing.
-        let hash = |k: &[u64; 4]| {
-            use std::hash::{Hash, Hasher};
-            let mut h = rustc_hash::FxHasher::default();
-            k.hash(&mut h);
-            h.finish()
-        };
+        let hash = key_hash;
         let keys: FxHashSet<u64> = table.iter().map(|e| hash(&e.0)).collect();
+        // A segment equal to a target's lies in that target ring's box: another ring's
+        // sections away from every target box are not looked at (few targets; many: all).
+        let boxes: Vec<Rect<f64>> = (0..rings.len())
+            .filter(|&ri| target[ri])
+            .filter_map(|ri| {
+                rings[ri]
+                    .blocks
+                    .iter()
+                    .copied()
+                    .reduce(crate::geom::union_rect)
+            })
+            .collect();
+        let near_target = |r: &Rect<f64>| {
+            boxes.len() > TARGET_BOXES || boxes.iter().any(|b| crate::geom::rects_intersect(r, b))
+        };
         let others: Vec<_> = (0..rings.len())
             .filter(|&ri| !target[ri])
-            .flat_map(segments)
+            .flat_map(|ri| {
+                let pts = &rings[ri].pts;
+                rings[ri]
+                    .segments_where(near_target)
+                    .map(move |si| entry(ri, si, pts[si], pts[si + 1]))
+            })
             .filter(|e| keys.contains(&hash(&e.0)))
             .collect();
         table.extend(others);
     }
-    table.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let mut i = 0;
-    while i < table.len() {
-        let mut j = i + 1;
-        while j < table.len() && table[j].0 == table[i].0 {
-            j += 1;
-        }
-        if j - i > 1 {
-            let group = &table[i..j];
+    // Equal keys together: sorted by a hash of the key (16 bytes an entry, not 40), then
+    // the few entries of one hash by their keys.
+    let mut order: Vec<(u64, u32)> = table
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (key_hash(&e.0), i as u32))
+        .collect();
+    order.par_sort_unstable();
+    let mut run: Vec<&([u64; 4], u32, u32, bool)> = Vec::new();
+    for same_hash in order.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        run.clear();
+        run.extend(same_hash.iter().map(|&(_, i)| &table[i as usize]));
+        run.sort_unstable_by_key(|e| e.0);
+        for group in run.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
             let nf = group.iter().filter(|e| e.3).count();
             let no = group.len() - nf;
             for e in group {
@@ -398,8 +454,15 @@ fn match_segments(rings: &[Ring], target: &[bool], state: &mut [Vec<u8>]) {
                 }
             }
         }
-        i = j;
     }
+}
+
+/// A hash of a segment key.
+fn key_hash(k: &[u64; 4]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    k.hash(&mut h);
+    h.finish()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -430,16 +493,10 @@ fn check_target(
                 }
                 for ar in poly_rings[a].clone() {
                     let aring = &rings[ar];
-                    for (sec, senv) in aring.sections.iter().enumerate() {
-                        if !crate::geom::rects_intersect(senv, &env) {
-                            continue;
-                        }
-                        let end = ((sec + 1) * SECTION).min(aring.nseg());
-                        for k in sec * SECTION..end {
-                            if is_invalid_interaction(t0, t1, aring, k, tol) {
-                                *state = INVALID;
-                                break 'adj;
-                            }
+                    for k in aring.segments_where(|r| crate::geom::rects_intersect(r, &env)) {
+                        if is_invalid_interaction(t0, t1, aring, k, tol) {
+                            *state = INVALID;
+                            break 'adj;
                         }
                     }
                 }

@@ -438,41 +438,64 @@ fn cut(idx: &[usize], rects: &[Rect<f64>], along_x: bool) -> Vec<Vec<usize>> {
     parts
 }
 
-/// Group edges whose envelopes meet (union-find through an R-tree), then merge groups
-/// until no two envelopes meet.
+/// Group edges into the pieces whose envelopes do not meet: edges joined end to end
+/// (union-find over their end points: a ring's edges are one group without a tree), then
+/// groups whose envelopes meet merged until none do (each round through an R-tree of the
+/// groups' envelopes). Two edges whose envelopes meet end in one piece, as when they are
+/// grouped by their envelopes first: their groups' envelopes meet.
 fn cluster_near(keys: &[EdgeKey]) -> Vec<(Vec<EdgeKey>, Rect<f64>)> {
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
     if keys.is_empty() {
         return Vec::new();
     }
-    let rects: Vec<Rect<f64>> = keys.iter().map(key_rect).collect();
-    let group = geom::overlapping_groups(&rects);
+    let mut parent: Vec<usize> = (0..keys.len()).collect();
+    let mut at_end: FxHashMap<[u64; 2], usize> = FxHashMap::default();
+    for (i, k) in keys.iter().enumerate() {
+        for end in [[k[0], k[1]], [k[2], k[3]]] {
+            let j = *at_end.entry(end).or_insert(i);
+            let (x, y) = (root(&mut parent, i), root(&mut parent, j));
+            if x != y {
+                parent[x.max(y)] = x.min(y);
+            }
+        }
+    }
     let mut groups: FxHashMap<usize, (Vec<EdgeKey>, Rect<f64>)> = FxHashMap::default();
     for (i, k) in keys.iter().enumerate() {
+        let r = key_rect(k);
         let e = groups
-            .entry(group[i])
-            .or_insert_with(|| (Vec::new(), rects[i]));
+            .entry(root(&mut parent, i))
+            .or_insert_with(|| (Vec::new(), r));
         e.0.push(*k);
-        e.1 = geom::union_rect(e.1, rects[i]);
+        e.1 = geom::union_rect(e.1, r);
     }
     let mut pieces: Vec<(Vec<EdgeKey>, Rect<f64>)> = groups.into_values().collect();
     // Merge pieces whose envelopes meet until none do.
     loop {
-        let mut merged = false;
-        let mut out: Vec<(Vec<EdgeKey>, Rect<f64>)> = Vec::with_capacity(pieces.len());
-        for p in pieces {
-            match out.iter_mut().find(|q| geom::rects_intersect(&q.1, &p.1)) {
-                Some(q) => {
-                    q.0.extend(p.0);
-                    q.1 = geom::union_rect(q.1, p.1);
-                    merged = true;
-                }
-                None => out.push(p),
-            }
-        }
-        pieces = out;
-        if !merged {
+        let boxes: Vec<Rect<f64>> = pieces.iter().map(|p| p.1).collect();
+        let group = geom::overlapping_groups(&boxes);
+        if group.iter().enumerate().all(|(i, &g)| g == i) {
             break;
         }
+        let mut merged: FxHashMap<usize, (Vec<EdgeKey>, Rect<f64>)> = FxHashMap::default();
+        for (p, g) in pieces.into_iter().zip(group) {
+            match merged.entry(g) {
+                std::collections::hash_map::Entry::Occupied(mut q) => {
+                    let q = q.get_mut();
+                    q.0.extend(p.0);
+                    q.1 = geom::union_rect(q.1, p.1);
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(p);
+                }
+            }
+        }
+        pieces = merged.into_values().collect();
     }
     for p in &mut pieces {
         p.0.sort_unstable();
@@ -1283,6 +1306,88 @@ mod tests {
     /// child's vertices in the area's hashed points, then its segments against the area's
     /// points; the area's points in the child's hashed vertices, then in its segments; its
     /// segments alone) finds exactly the children every pair would.
+    /// Edges grouped the slow way: every two whose envelopes meet together, then groups
+    /// whose envelopes meet, one pair at a time.
+    fn pieces_by_envelopes(keys: &[EdgeKey]) -> Vec<Vec<EdgeKey>> {
+        let rects: Vec<Rect<f64>> = keys.iter().map(key_rect).collect();
+        let mut pieces: Vec<(Vec<EdgeKey>, Rect<f64>)> = keys
+            .iter()
+            .zip(&rects)
+            .map(|(k, r)| (vec![*k], *r))
+            .collect();
+        'merge: loop {
+            for i in 0..pieces.len() {
+                for j in i + 1..pieces.len() {
+                    if geom::rects_intersect(&pieces[i].1, &pieces[j].1) {
+                        let (ks, r) = pieces.swap_remove(j);
+                        pieces[i].0.extend(ks);
+                        pieces[i].1 = geom::union_rect(pieces[i].1, r);
+                        continue 'merge;
+                    }
+                }
+            }
+            break;
+        }
+        let mut out: Vec<Vec<EdgeKey>> = pieces
+            .into_iter()
+            .map(|(mut ks, _)| {
+                ks.sort_unstable();
+                ks
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn edges_are_grouped_into_the_pieces_their_envelopes_make() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let key = |a: Coord<f64>, b: Coord<f64>| -> EdgeKey {
+            [a.x.to_bits(), a.y.to_bits(), b.x.to_bits(), b.y.to_bits()]
+        };
+        for round in 0..40 {
+            let mut keys: Vec<EdgeKey> = Vec::new();
+            // Rings (edges end to end), loose edges (crossing, touching, apart) and
+            // edges on a coarse lattice, so that envelopes touch at their sides.
+            for _ in 0..rng.usize(0..4) {
+                let c = Coord {
+                    x: rng.f64() * 100.0,
+                    y: rng.f64() * 100.0,
+                };
+                let (r, n) = (1.0 + rng.f64() * 10.0, 3 + rng.usize(0..30));
+                let ring = wiggly(&mut rng, c, r, n);
+                keys.extend(ring.0.windows(2).map(|w| key(w[0], w[1])));
+            }
+            let step = if round % 2 == 0 { 1.0 } else { 0.37 };
+            for _ in 0..rng.usize(0..60) {
+                let at = |rng: &mut fastrand::Rng| Coord {
+                    x: rng.usize(0..40) as f64 * step * 2.5,
+                    y: rng.usize(0..40) as f64 * step * 2.5,
+                };
+                let a = at(&mut rng);
+                let b = Coord {
+                    x: a.x + rng.usize(0..3) as f64 * step,
+                    y: a.y + rng.usize(0..3) as f64 * step,
+                };
+                if a != b {
+                    keys.push(key(a, b));
+                }
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            let mut got: Vec<Vec<EdgeKey>> = cluster_near(&keys).into_iter().map(|p| p.0).collect();
+            got.sort();
+            assert_eq!(got, pieces_by_envelopes(&keys), "round {round}");
+            // The pieces' envelopes are apart.
+            let pieces = cluster_near(&keys);
+            for (i, p) in pieces.iter().enumerate() {
+                for q in &pieces[i + 1..] {
+                    assert!(!geom::rects_intersect(&p.1, &q.1));
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_children_along_an_area_are_those_within_a_millimetre() {
         let mut rng = fastrand::Rng::with_seed(11);

@@ -287,11 +287,7 @@ impl<'a> Rings<'a> {
 
 /// The segments `k` of `ring` whose section meets `r`.
 fn near_segments(ring: &Ring, r: &Rect<f64>) -> impl Iterator<Item = usize> {
-    ring.sections
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| geom::rects_intersect(s, r))
-        .flat_map(move |(sec, _)| sec * SECTION..((sec + 1) * SECTION).min(ring.nseg()))
+    ring.segments_where(move |s| geom::rects_intersect(s, r))
 }
 
 /// Deciding segments of the grids in a window, as the whole check decides them.

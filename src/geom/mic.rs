@@ -4,29 +4,86 @@
 //! order of the best distance they could still hold, so the search stops as soon as no cell
 //! can beat the best centre by more than `tolerance`.
 
-use geo::{Coord, MultiPolygon, Polygon};
+use geo::{Coord, MultiPolygon, Polygon, Rect};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// Signed distance from `p` to the polygon's boundary: positive inside, negative outside.
-fn signed_distance(p: Coord<f64>, poly: &Polygon<f64>) -> f64 {
-    let mut inside = false;
-    let mut min_d2 = f64::INFINITY;
-    for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-        let pts = &ring.0;
-        if pts.len() < 2 {
-            continue;
-        }
-        for w in pts.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
-                inside = !inside;
+/// Segments per section of a ring: the distance of a point to the boundary looks at a
+/// section's segments only where its box could hold a nearer one.
+const SECTION: usize = 16;
+
+/// A polygon's rings cut into runs of [`SECTION`] segments, each with its box.
+struct Boundary<'a> {
+    sections: Vec<(&'a [Coord<f64>], Rect<f64>)>,
+}
+
+impl<'a> Boundary<'a> {
+    fn of(poly: &'a Polygon<f64>) -> Self {
+        let mut sections = Vec::new();
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            let pts = &ring.0;
+            if pts.len() < 2 {
+                continue;
             }
-            min_d2 = min_d2.min(seg_dist2(p, a, b));
+            // Runs sharing their end points: SECTION segments each.
+            let mut start = 0;
+            while start + 1 < pts.len() {
+                let end = (start + SECTION).min(pts.len() - 1);
+                let run = &pts[start..=end];
+                let mut r = Rect::new(run[0], run[0]);
+                for &c in &run[1..] {
+                    r = super::extend_rect(r, c);
+                }
+                sections.push((run, r));
+                start = end;
+            }
         }
+        Boundary { sections }
     }
-    let d = min_d2.sqrt();
-    if inside { d } else { -d }
+
+    /// Signed distance from `p` to the boundary: positive inside, negative outside (the
+    /// crossing rule of polylabel, every segment that straddles the height of `p`; the
+    /// nearest segment looked for only in the sections whose box could hold it).
+    fn signed_distance(&self, p: Coord<f64>) -> f64 {
+        let mut inside = false;
+        for (run, r) in &self.sections {
+            // No segment of the run has one end above p and the other not.
+            if r.max().y <= p.y || r.min().y > p.y {
+                continue;
+            }
+            for w in run.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x
+                {
+                    inside = !inside;
+                }
+            }
+        }
+        let box_d2 = |r: &Rect<f64>| {
+            let dx = (r.min().x - p.x).max(p.x - r.max().x).max(0.0);
+            let dy = (r.min().y - p.y).max(p.y - r.max().y).max(0.0);
+            dx * dx + dy * dy
+        };
+        let run_d2 = |run: &[Coord<f64>]| {
+            run.windows(2)
+                .map(|w| seg_dist2(p, w[0], w[1]))
+                .fold(f64::INFINITY, f64::min)
+        };
+        // The nearest box first, then every section whose box is not farther than the
+        // nearest segment found.
+        let lower: Vec<f64> = self.sections.iter().map(|(_, r)| box_d2(r)).collect();
+        let Some(first) = (0..lower.len()).min_by(|&i, &j| lower[i].total_cmp(&lower[j])) else {
+            return f64::NEG_INFINITY;
+        };
+        let mut min_d2 = run_d2(self.sections[first].0);
+        for (k, (run, _)) in self.sections.iter().enumerate() {
+            if k != first && lower[k] <= min_d2 {
+                min_d2 = min_d2.min(run_d2(run));
+            }
+        }
+        let d = min_d2.sqrt();
+        if inside { d } else { -d }
+    }
 }
 
 /// The point of segment `a`-`b` nearest to `p` (an end exactly when the nearest is an end).
@@ -62,8 +119,8 @@ struct Cell {
 }
 
 impl Cell {
-    fn new(c: Coord<f64>, h: f64, poly: &Polygon<f64>) -> Self {
-        let d = signed_distance(c, poly);
+    fn new(c: Coord<f64>, h: f64, poly: &Boundary) -> Self {
+        let d = poly.signed_distance(c);
         Cell {
             c,
             h,
@@ -104,6 +161,8 @@ fn polygon_mic(poly: &Polygon<f64>, tolerance: f64) -> (Coord<f64>, f64) {
     let size = w.min(h).max(w.max(h) / 1000.0);
     let tolerance = tolerance.max(size * 1e-9);
     let half = size / 2.0;
+    let centroid = poly.centroid();
+    let poly = &Boundary::of(poly);
     let mut heap = BinaryHeap::new();
     let mut x = bb.min().x;
     while x < bb.max().x {
@@ -121,7 +180,7 @@ fn polygon_mic(poly: &Polygon<f64>, tolerance: f64) -> (Coord<f64>, f64) {
         }
         x += size;
     }
-    let mut best = match poly.centroid() {
+    let mut best = match centroid {
         Some(c) => Cell::new(c.0, 0.0, poly),
         None => Cell::new(bb.center(), 0.0, poly),
     };
@@ -168,6 +227,78 @@ pub fn max_inscribed_circle(mp: &MultiPolygon<f64>, tolerance: f64) -> (Coord<f6
 mod tests {
     use super::*;
     use geo::polygon;
+
+    /// Every segment looked at, as polylabel does.
+    fn brute_signed_distance(p: Coord<f64>, poly: &Polygon<f64>) -> f64 {
+        let mut inside = false;
+        let mut min_d2 = f64::INFINITY;
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            for w in ring.0.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x
+                {
+                    inside = !inside;
+                }
+                min_d2 = min_d2.min(seg_dist2(p, a, b));
+            }
+        }
+        if inside {
+            min_d2.sqrt()
+        } else {
+            -min_d2.sqrt()
+        }
+    }
+
+    #[test]
+    fn the_distance_by_sections_is_the_distance_to_every_segment() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let wiggly = |rng: &mut fastrand::Rng, cx: f64, r: f64, n: usize| {
+            let mut pts: Vec<Coord<f64>> = (0..n)
+                .map(|i| {
+                    let t = i as f64 / n as f64 * std::f64::consts::TAU;
+                    let rr = r * (1.0 + 0.2 * rng.f64());
+                    Coord {
+                        x: cx + rr * t.cos(),
+                        y: rr * t.sin(),
+                    }
+                })
+                .collect();
+            pts.push(pts[0]);
+            geo::LineString(pts)
+        };
+        for n in [3, 17, 40, 1000] {
+            let shell = wiggly(&mut rng, 0.0, 100.0, n);
+            let hole = wiggly(&mut rng, 10.0, 30.0, n.max(4));
+            let poly = Polygon::new(shell, vec![hole]);
+            let b = Boundary::of(&poly);
+            for _ in 0..2000 {
+                let p = Coord {
+                    x: rng.f64() * 300.0 - 150.0,
+                    y: rng.f64() * 300.0 - 150.0,
+                };
+                assert_eq!(
+                    b.signed_distance(p),
+                    brute_signed_distance(p, &poly),
+                    "{p:?}"
+                );
+            }
+            // The vertices, and points at their heights west of them (the ray passes
+            // through a vertex).
+            for &v in poly.exterior().0.iter().chain(&poly.interiors()[0].0) {
+                for dx in [0.0, -1.0, -40.0] {
+                    let p = Coord {
+                        x: v.x + dx,
+                        y: v.y,
+                    };
+                    assert_eq!(
+                        b.signed_distance(p),
+                        brute_signed_distance(p, &poly),
+                        "{p:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn width_of_a_long_strip_is_its_short_side() {
