@@ -54,19 +54,7 @@ pub(super) struct Ring {
 
 impl Ring {
     fn new((pts, shell): (Vec<Coord<f64>>, bool)) -> Ring {
-        let sections = pts
-            .windows(2)
-            .collect::<Vec<_>>()
-            .chunks(SECTION)
-            .map(|ch| {
-                let mut r = Rect::new(ch[0][0], ch[0][1]);
-                for w in ch {
-                    r = crate::geom::extend_rect(r, w[0]);
-                    r = crate::geom::extend_rect(r, w[1]);
-                }
-                r
-            })
-            .collect::<Vec<_>>();
+        let sections: Vec<Rect<f64>> = crate::geom::runs(&pts, SECTION).map(|(_, r)| r).collect();
         let blocks = sections
             .chunks(BLOCK)
             .map(|ch| ch.iter().copied().reduce(crate::geom::union_rect))
@@ -398,8 +386,7 @@ fn match_segments(rings: &[Ring], target: &[bool], state: &mut [Vec<u8>]) {
     if table.len() < rings.iter().map(Ring::nseg).sum() {
         // The targets' keys by a hash of them: another key of the same hash comes in
         // too and forms a group of others only, which decides nothing.
-        let hash = key_hash;
-        let keys: FxHashSet<u64> = table.iter().map(|e| hash(&e.0)).collect();
+        let keys: FxHashSet<u64> = table.iter().map(|e| key_hash(&e.0)).collect();
         // A segment equal to a target's lies in that target ring's box: another ring's
         // sections away from every target box are not looked at (few targets; many: all).
         let boxes: Vec<Rect<f64>> = (0..rings.len())
@@ -423,7 +410,7 @@ fn match_segments(rings: &[Ring], target: &[bool], state: &mut [Vec<u8>]) {
                     .segments_where(near_target)
                     .map(move |si| entry(ri, si, pts[si], pts[si + 1]))
             })
-            .filter(|e| keys.contains(&hash(&e.0)))
+            .filter(|e| keys.contains(&key_hash(&e.0)))
             .collect();
         table.extend(others);
     }

@@ -530,13 +530,7 @@ pub(super) fn piece_findings<'g>(
     let cycles = geom::loops_enclosing(&geom::edges_to_cycles(edges), cfg.min_area_m2);
     let hot = cycles
         .iter()
-        .filter_map(|c| {
-            let mut pts = c.iter().map(|p| Coord { x: p[0], y: p[1] });
-            let first = pts.next()?;
-            Some(pts.fold(Rect::new(first, first), |r, p| {
-                geom::union_rect(r, Rect::new(p, p))
-            }))
-        })
+        .filter_map(|c| geom::coords_envelope(c.iter().map(|p| Coord { x: p[0], y: p[1] })))
         .collect();
     (measure_piece(parent, &cycles, children, cfg), hot)
 }

@@ -283,12 +283,9 @@ pub(super) fn node_neighbours(
     level: Level,
     exclude: &[&str],
 ) {
-    let Some(&first) = vertices.first() else {
+    let Some(env) = geom::coords_envelope(vertices.iter().copied()) else {
         return;
     };
-    let env = vertices
-        .iter()
-        .fold(Rect::new(first, first), |r, &c| geom::extend_rect(r, c));
     let env = geom::expand(env, SNAP_EPS);
     for (pos, g) in neighbours(project, level, env, exclude) {
         let current = t

@@ -384,10 +384,7 @@ pub fn loops_enclosing(cycles: &[Vec<[f64; 2]>], least: f64) -> Vec<Vec<[f64; 2]
     }
     let boxes: Vec<Rect<f64>> = loops
         .iter()
-        .map(|(pts, _)| {
-            pts.iter()
-                .fold(Rect::new(pts[0], pts[0]), |r, &c| super::extend_rect(r, c))
-        })
+        .map(|(pts, _)| super::coords_envelope(pts.iter().copied()).expect("a loop has points"))
         .collect();
     let group = super::overlapping_groups(&boxes);
     let mut total: HashMap<usize, f64> = HashMap::new();

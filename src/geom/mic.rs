@@ -21,22 +21,7 @@ impl<'a> Boundary<'a> {
     fn of(poly: &'a Polygon<f64>) -> Self {
         let mut sections = Vec::new();
         for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-            let pts = &ring.0;
-            if pts.len() < 2 {
-                continue;
-            }
-            // Runs sharing their end points: SECTION segments each.
-            let mut start = 0;
-            while start + 1 < pts.len() {
-                let end = (start + SECTION).min(pts.len() - 1);
-                let run = &pts[start..=end];
-                let mut r = Rect::new(run[0], run[0]);
-                for &c in &run[1..] {
-                    r = super::extend_rect(r, c);
-                }
-                sections.push((run, r));
-                start = end;
-            }
+            sections.extend(super::runs(&ring.0, SECTION));
         }
         Boundary { sections }
     }

@@ -110,6 +110,24 @@ pub fn extend_rect(r: Rect<f64>, c: Coord<f64>) -> Rect<f64> {
     union_rect(r, Rect::new(c, c))
 }
 
+/// The smallest rectangle holding the points (None for none).
+pub fn coords_envelope(pts: impl IntoIterator<Item = Coord<f64>>) -> Option<Rect<f64>> {
+    let mut pts = pts.into_iter();
+    let first = pts.next()?;
+    Some(pts.fold(Rect::new(first, first), extend_rect))
+}
+
+/// The points of each run of `len` segments of the path `pts`, in order (a run's last
+/// point is the next one's first; the last run may be shorter; none for fewer than two
+/// points), with its envelope.
+pub fn runs(pts: &[Coord<f64>], len: usize) -> impl Iterator<Item = (&[Coord<f64>], Rect<f64>)> {
+    let last = pts.len().saturating_sub(1);
+    (0..last).step_by(len.max(1)).filter_map(move |s| {
+        let run = &pts[s..=(s + len.max(1)).min(last)];
+        Some((run, coords_envelope(run.iter().copied())?))
+    })
+}
+
 pub fn rects_intersect(a: &Rect<f64>, b: &Rect<f64>) -> bool {
     a.min().x <= b.max().x
         && b.min().x <= a.max().x
