@@ -6,8 +6,8 @@
 //! exactly noded coverages and for real data whose neighbours do not share every vertex.
 
 use geo::{Coord, MultiPolygon, Rect};
-use rstar::RTree;
 use rstar::primitives::{GeomWithData, Line};
+use rstar::{AABB, Envelope, PointDistance, RTree, RTreeObject};
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -180,6 +180,42 @@ fn seg_rect(l: &Line<[f64; 2]>) -> Rect<f64> {
     )
 }
 
+/// Consecutive segments of a ring lie together: [`each_near`] asks the tree once for a
+/// run of this many.
+const RUN: usize = 16;
+
+/// Each segment of `segs` with every item of `tree` whose envelope meets the segment's
+/// envelope grown by `reach` (as a query of the tree with that box finds them): one
+/// query for each run of consecutive segments, then a box test for each segment.
+fn each_near<'t>(
+    tree: &'t RTree<SegItem>,
+    segs: &[SegItem],
+    reach: f64,
+    mut f: impl FnMut(&SegItem, &'t SegItem),
+) {
+    let mut found: Vec<&SegItem> = Vec::new();
+    let mut boxes: Vec<AABB<[f64; 2]>> = Vec::with_capacity(RUN);
+    for run in segs.chunks(RUN) {
+        boxes.clear();
+        boxes.extend(
+            run.iter()
+                .map(|s| super::aabb(super::expand(seg_rect(s.geom()), reach))),
+        );
+        let Some(all) = boxes.iter().copied().reduce(|a, b| a.merged(&b)) else {
+            continue;
+        };
+        found.clear();
+        found.extend(tree.locate_in_envelope_intersecting(&all));
+        for (s, b) in run.iter().zip(&boxes) {
+            for hit in &found {
+                if b.intersects(&hit.envelope()) {
+                    f(s, hit);
+                }
+            }
+        }
+    }
+}
+
 /// One grid's change, for [`Neighbours::apply`].
 #[derive(Clone, Copy)]
 pub enum Change<'a> {
@@ -277,13 +313,18 @@ impl Neighbours {
             return Vec::new();
         };
         let mut out: Vec<u32> = Vec::new();
-        for s in segments(key, mp) {
-            for hit in tree.locate_within_distance(midpoint(s.geom()), self.tol * self.tol) {
-                if hit.data != key {
-                    out.push(hit.data);
-                }
+        let tol2 = self.tol * self.tol;
+        // A segment within the tolerance of a midpoint (as `locate_within_distance` decides
+        // it) has its envelope within twice the tolerance of the midpoint's segment.
+        each_near(tree, &segments(key, mp), 2.0 * self.tol, |s, hit| {
+            if hit.data != key
+                && hit
+                    .distance_2_if_less_or_equal(&midpoint(s.geom()), tol2)
+                    .is_some()
+            {
+                out.push(hit.data);
             }
-        }
+        });
         out.sort_unstable();
         out.dedup();
         out
@@ -417,20 +458,17 @@ impl Neighbours {
     /// colour is kept where it still fits.
     fn moved(&mut self, key: u32, level: u8, env: Rect<f64>, gone: &[SegItem], came: &[SegItem]) {
         self.placed.insert(key, (level, env));
-        let near_gone: BTreeSet<u32> = gone
-            .iter()
-            .flat_map(|s| self.near_segment(level, key, s))
-            .collect();
-        let near_came: BTreeSet<u32> = came
-            .iter()
-            .flat_map(|s| self.near_segment(level, key, s))
-            .collect();
+        let near_came = self.near_segments(level, key, came);
         let before_adj = self.adj.get(&key).cloned().unwrap_or_default();
         let mut after_adj = before_adj.clone();
         after_adj.extend(near_came.iter().copied());
-        for j in near_gone.difference(&near_came) {
-            if before_adj.contains(j) && !self.touches(level, key, *j) {
-                after_adj.remove(j);
+        // Only a neighbour no segment that came is near may have been lost.
+        if before_adj.iter().any(|j| !near_came.contains(j)) {
+            let near_gone = self.near_segments(level, key, gone);
+            for j in near_gone.difference(&near_came) {
+                if before_adj.contains(j) && !self.touches(level, key, *j) {
+                    after_adj.remove(j);
+                }
             }
         }
         for j in before_adj.difference(&after_adj) {
@@ -449,25 +487,27 @@ impl Neighbours {
         }
     }
 
-    /// The other grids of `level` one of whose segments is near segment `s` of `key`
-    /// (either midpoint within the tolerance of the other segment).
-    fn near_segment(&self, level: u8, key: u32, s: &SegItem) -> Vec<u32> {
-        let Some(tree) = self.trees.get(&level) else {
-            return Vec::new();
-        };
-        let r = super::expand(seg_rect(s.geom()), self.tol);
-        let m = midpoint(s.geom());
+    /// Whether segments `s` and `hit` are near: either's midpoint within the tolerance of
+    /// the other.
+    fn near(&self, s: &SegItem, hit: &SegItem) -> bool {
         let tol2 = self.tol * self.tol;
-        tree.locate_in_envelope_intersecting(&super::aabb(r))
-            .filter(|hit| hit.data != key)
-            .filter(|hit| {
-                let h = hit.geom();
-                let hm = midpoint(h);
-                super::seg_dist2(xy(m), xy(h.from), xy(h.to)) <= tol2
-                    || super::seg_dist2(xy(hm), xy(s.geom().from), xy(s.geom().to)) <= tol2
-            })
-            .map(|hit| hit.data)
-            .collect()
+        let (s, h) = (s.geom(), hit.geom());
+        super::seg_dist2(xy(midpoint(s)), xy(h.from), xy(h.to)) <= tol2
+            || super::seg_dist2(xy(midpoint(h)), xy(s.from), xy(s.to)) <= tol2
+    }
+
+    /// The other grids of `level` one of whose segments is near one of `segs` of `key`
+    /// (within the tolerance grown box of it, and [`Self::near`]).
+    fn near_segments(&self, level: u8, key: u32, segs: &[SegItem]) -> BTreeSet<u32> {
+        let mut out = BTreeSet::new();
+        if let Some(tree) = self.trees.get(&level) {
+            each_near(tree, segs, self.tol, |s, hit| {
+                if hit.data != key && self.near(s, hit) {
+                    out.insert(hit.data);
+                }
+            });
+        }
+        out
     }
 
     /// Whether any segment of `key` is near any of `j`'s, both of `level`.
@@ -483,9 +523,19 @@ impl Neighbours {
         if !super::rects_intersect(&both, &super::expand(ej, self.tol)) {
             return false;
         }
-        tree.locate_in_envelope_intersecting(&super::aabb(both))
+        let js: Vec<SegItem> = tree
+            .locate_in_envelope_intersecting(&super::aabb(both))
             .filter(|u| u.data == j)
-            .any(|u| self.near_segment(level, j, u).contains(&key))
+            .copied()
+            .collect();
+        // A few runs at a time, to stop at the first pair found.
+        js.chunks(RUN * RUN).any(|part| {
+            let mut found = false;
+            each_near(tree, part, self.tol, |u, hit| {
+                found = found || (hit.data == key && self.near(u, hit));
+            });
+            found
+        })
     }
 
     /// Grid `key` (its segments in the tree of `level`) placed with its shape: neighbours
@@ -498,20 +548,15 @@ impl Neighbours {
         let mut near = self.near_own_midpoints(key, level, mp);
         // Others' midpoints near this grid's segments.
         if let Some(tree) = self.trees.get(&level) {
-            for s in &segments(key, mp) {
-                let r = super::expand(seg_rect(s.geom()), self.tol);
-                for hit in tree.locate_in_envelope_intersecting(&super::aabb(r)) {
-                    if hit.data == key {
-                        continue;
-                    }
-                    let m = midpoint(hit.geom());
-                    if super::seg_dist2(xy(m), xy(s.geom().from), xy(s.geom().to))
-                        <= self.tol * self.tol
-                    {
-                        near.push(hit.data);
-                    }
+            let tol2 = self.tol * self.tol;
+            each_near(tree, &segments(key, mp), self.tol, |s, hit| {
+                let s = s.geom();
+                if hit.data != key
+                    && super::seg_dist2(xy(midpoint(hit.geom())), xy(s.from), xy(s.to)) <= tol2
+                {
+                    near.push(hit.data);
                 }
-            }
+            });
         }
         near.sort_unstable();
         near.dedup();

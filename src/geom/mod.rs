@@ -271,18 +271,56 @@ pub fn rekey_items<G, K>(
     for item in gone {
         by_shape.entry(bits(item.geom())).or_default().push(item);
     }
+    let mut fresh = Vec::new();
+    let mut moves = Vec::new();
     for item in came {
-        let from = by_shape.get_mut(&bits(item.geom())).and_then(Vec::pop);
-        // An item listed as gone but not in the tree has nothing to change or take out.
-        let rekeyed = from.is_some_and(|from| {
-            tree.locate_in_envelope_mut(&item.geom().envelope())
-                .find(|t| **t == from)
-                .map(|t| t.data = item.data)
-                .is_some()
-        });
-        if !rekeyed {
-            tree.insert(item);
+        match by_shape.get_mut(&bits(item.geom())).and_then(Vec::pop) {
+            Some(from) => moves.push((from, item)),
+            None => fresh.push(item),
         }
+    }
+    // The items that change owner, a run at a time: one lookup in the envelope of a run
+    // (consecutive items of a ring lie together) finds them by owner and shape.
+    let mut done = vec![false; moves.len()];
+    for (run, done) in moves.chunks(REKEY_RUN).zip(done.chunks_mut(REKEY_RUN)) {
+        let Some(env) = run
+            .iter()
+            .map(|(from, _)| from.geom().envelope())
+            .reduce(|a, b| a.merged(&b))
+        else {
+            continue;
+        };
+        let mut want: rustc_hash::FxHashMap<(u32, K), Vec<usize>> = Default::default();
+        for (i, (from, _)) in run.iter().enumerate().rev() {
+            want.entry((from.data, bits(from.geom())))
+                .or_default()
+                .push(i);
+        }
+        for t in tree.locate_in_envelope_mut(&env) {
+            if let Some(i) = want.get_mut(&(t.data, bits(t.geom()))).and_then(Vec::pop) {
+                t.data = run[i].1.data;
+                done[i] = true;
+            }
+        }
+    }
+    // The rest one by one (an item equal to its gone one but for its bits, or whose
+    // owner another move gave it); an item listed as gone but not in the tree has
+    // nothing to change or take out, and comes in.
+    for ((from, item), done) in moves.into_iter().zip(done) {
+        if done {
+            continue;
+        }
+        let rekeyed = tree
+            .locate_in_envelope_mut(&item.geom().envelope())
+            .find(|t| **t == from)
+            .map(|t| t.data = item.data)
+            .is_some();
+        if !rekeyed {
+            fresh.push(item);
+        }
+    }
+    for item in fresh {
+        tree.insert(item);
     }
     let out: Vec<_> = by_shape.into_values().flatten().collect();
     if out.len() <= REMOVE_ONE_BY_ONE {
@@ -351,6 +389,9 @@ where
         leaf.data == self.key
     }
 }
+
+/// Items that change owner in [`rekey_items`] are looked for this many at a time.
+const REKEY_RUN: usize = 16;
 
 /// Past this many items to take out of a tree, [`rekey_items`] drains them in one pass.
 const REMOVE_ONE_BY_ONE: usize = 64;
