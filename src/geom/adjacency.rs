@@ -284,7 +284,12 @@ impl Neighbours {
         let found: Vec<(u32, Vec<u32>)> = grids
             .par_iter()
             .filter(|(k, _, _)| g.placed.contains_key(k))
-            .map(|(key, level, mp)| (*key, g.near_own_midpoints(*key, *level, mp)))
+            .map(|(key, level, mp)| {
+                (
+                    *key,
+                    g.near_own_midpoints(*key, *level, &segments(*key, mp)),
+                )
+            })
             .collect();
         for (k, near) in found {
             g.adj.entry(k).or_default();
@@ -307,8 +312,9 @@ impl Neighbours {
         g
     }
 
-    /// Grids whose segments lie within the tolerance of the midpoint of one of `key`'s.
-    fn near_own_midpoints(&self, key: u32, level: u8, mp: &MultiPolygon<f64>) -> Vec<u32> {
+    /// Grids whose segments lie within the tolerance of the midpoint of one of `key`'s
+    /// segments `own`.
+    fn near_own_midpoints(&self, key: u32, level: u8, own: &[SegItem]) -> Vec<u32> {
         let Some(tree) = self.trees.get(&level) else {
             return Vec::new();
         };
@@ -316,7 +322,7 @@ impl Neighbours {
         let tol2 = self.tol * self.tol;
         // A segment within the tolerance of a midpoint (as `locate_within_distance` decides
         // it) has its envelope within twice the tolerance of the midpoint's segment.
-        each_near(tree, &segments(key, mp), 2.0 * self.tol, |s, hit| {
+        each_near(tree, own, 2.0 * self.tol, |s, hit| {
             if hit.data != key
                 && hit
                     .distance_2_if_less_or_equal(&midpoint(s.geom()), tol2)
@@ -545,11 +551,12 @@ impl Neighbours {
         let Some(env) = super::envelope(mp).filter(|e| e.min().x.is_finite()) else {
             return;
         };
-        let mut near = self.near_own_midpoints(key, level, mp);
+        let own = segments(key, mp);
+        let mut near = self.near_own_midpoints(key, level, &own);
         // Others' midpoints near this grid's segments.
         if let Some(tree) = self.trees.get(&level) {
             let tol2 = self.tol * self.tol;
-            each_near(tree, &segments(key, mp), self.tol, |s, hit| {
+            each_near(tree, &own, self.tol, |s, hit| {
                 let s = s.geom();
                 if hit.data != key
                     && super::seg_dist2(xy(midpoint(hit.geom())), xy(s.from), xy(s.to)) <= tol2

@@ -255,7 +255,8 @@ pub fn changed_items<T, K: std::hash::Hash + Eq>(
 /// whose shape (by `bits`, counted) some `gone` item has takes that item's place, its key
 /// changed in the tree; the rest go out and come in. A split or merge hands thousands of
 /// vertices and segments from one grid to another, and changing their keys where they lie
-/// costs a lookup each instead of a removal and an insertion.
+/// costs one lookup for each run of them (they come in ring order) instead of a removal
+/// and an insertion each.
 pub fn rekey_items<G, K>(
     tree: &mut rstar::RTree<rstar::primitives::GeomWithData<G, u32>>,
     gone: Vec<rstar::primitives::GeomWithData<G, u32>>,
