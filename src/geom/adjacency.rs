@@ -529,19 +529,28 @@ impl Neighbours {
         if !super::rects_intersect(&both, &super::expand(ej, self.tol)) {
             return false;
         }
-        let js: Vec<SegItem> = tree
-            .locate_in_envelope_intersecting(&super::aabb(both))
-            .filter(|u| u.data == j)
-            .copied()
-            .collect();
-        // A few runs at a time, to stop at the first pair found.
-        js.chunks(RUN * RUN).any(|part| {
+        let near_key = |part: &[SegItem]| {
             let mut found = false;
             each_near(tree, part, self.tol, |u, hit| {
                 found = found || (hit.data == key && self.near(u, hit));
             });
             found
-        })
+        };
+        // A run at a time as the tree gives them, to stop at the first pair found.
+        let mut part: Vec<SegItem> = Vec::with_capacity(RUN);
+        for u in tree
+            .locate_in_envelope_intersecting(&super::aabb(both))
+            .filter(|u| u.data == j)
+        {
+            part.push(*u);
+            if part.len() == RUN {
+                if near_key(&part) {
+                    return true;
+                }
+                part.clear();
+            }
+        }
+        near_key(&part)
     }
 
     /// Grid `key` (its segments in the tree of `level`) placed with its shape: neighbours
