@@ -133,6 +133,20 @@ impl Ord for Cell {
 }
 
 fn polygon_mic(poly: &Polygon<f64>, tolerance: f64) -> (Coord<f64>, f64) {
+    search(poly, tolerance, None)
+}
+
+/// Whether the largest circle inside `poly` (found to within `tolerance`) has a radius
+/// above `radius`: the same answer as comparing [`polygon_mic`]'s, but the search stops
+/// as soon as a cell's centre lies deeper than `radius` or no cell left can.
+pub fn reaches(poly: &Polygon<f64>, tolerance: f64, radius: f64) -> bool {
+    search(poly, tolerance, Some(radius)).1 > radius
+}
+
+/// The cell search of the largest inscribed circle (polylabel's): the best centre and
+/// its distance. With `enough`, it stops once the best lies deeper than that, or once no
+/// cell can (its centre then is whatever was best so far).
+fn search(poly: &Polygon<f64>, tolerance: f64, enough: Option<f64>) -> (Coord<f64>, f64) {
     use geo::{BoundingRect, Centroid};
     let Some(bb) = poly.bounding_rect() else {
         return (Coord { x: 0.0, y: 0.0 }, 0.0);
@@ -180,8 +194,19 @@ fn polygon_mic(poly: &Polygon<f64>, tolerance: f64) -> (Coord<f64>, f64) {
             best = Cell { ..cell };
             best.h = 0.0;
         }
+        if enough.is_some_and(|r| best.d > r || cell.max <= r) {
+            break;
+        }
         if cell.max - best.d <= tolerance || budget == 0 {
-            continue;
+            // The heap gives cells by their bound, largest first: none left is worth
+            // dividing (nor, the budget spent, may be), so the best of their centres is
+            // the answer.
+            for rest in heap.iter() {
+                if rest.d > best.d {
+                    best = Cell { ..*rest };
+                }
+            }
+            break;
         }
         budget -= 1;
         let h = cell.h / 2.0;
@@ -291,5 +316,49 @@ mod tests {
             polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 0.3), (x: 0.0, y: 0.3)];
         let (_, r) = max_inscribed_circle(&MultiPolygon(vec![p]), 1e-4);
         assert!((2.0 * r - 0.3).abs() < 1e-3, "width {}", 2.0 * r);
+    }
+
+    /// The early-stopping question gives the answer of the full search, on shapes whose
+    /// circle sits in a corner, a neck or a bulge, for radii on both sides of theirs.
+    #[test]
+    fn reaching_a_radius_agrees_with_the_full_search() {
+        let shapes = [
+            polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 0.3), (x: 0.0, y: 0.3)],
+            // An L: two arms of width 10 and 4.
+            polygon![(x: 0.0, y: 0.0), (x: 40.0, y: 0.0), (x: 40.0, y: 10.0), (x: 4.0, y: 10.0),
+                     (x: 4.0, y: 50.0), (x: 0.0, y: 50.0)],
+            // Two rooms joined by a neck.
+            polygon![(x: 0.0, y: 0.0), (x: 20.0, y: 0.0), (x: 20.0, y: 9.0), (x: 30.0, y: 9.0),
+                     (x: 30.0, y: 0.0), (x: 37.0, y: 0.0), (x: 37.0, y: 20.0), (x: 30.0, y: 20.0),
+                     (x: 30.0, y: 11.0), (x: 20.0, y: 11.0), (x: 20.0, y: 20.0), (x: 0.0, y: 20.0)],
+            // A wiggly band.
+            Polygon::new(
+                geo::LineString::from(
+                    (0..=60)
+                        .map(|i| (i as f64, (i as f64 * 0.7).sin() * 3.0))
+                        .chain(
+                            (0..=60)
+                                .rev()
+                                .map(|i| (i as f64, (i as f64 * 0.7).sin() * 3.0 + 2.5)),
+                        )
+                        .collect::<Vec<_>>(),
+                ),
+                vec![],
+            ),
+        ];
+        for p in &shapes {
+            for tolerance in [1e-3, 0.05, 0.5] {
+                let (_, r) = polygon_mic(p, tolerance);
+                assert!(r > 0.0);
+                for f in [0.5, 0.9, 0.99, 0.999, 1.0, 1.001, 1.01, 1.1, 2.0] {
+                    assert_eq!(
+                        reaches(p, tolerance, r * f),
+                        r > r * f,
+                        "radius {r}, asked {}, tolerance {tolerance}",
+                        r * f
+                    );
+                }
+            }
+        }
     }
 }

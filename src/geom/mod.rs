@@ -572,8 +572,7 @@ pub fn is_wider_than(p: &Polygon<f64>, width: f64) -> bool {
     if 2.0 * a / perimeter > width {
         return true;
     }
-    let (_, r) = max_inscribed_circle(&MultiPolygon(vec![p.clone()]), width / 10.0);
-    2.0 * r > width
+    mic::reaches(p, width / 10.0, width / 2.0)
 }
 
 /// The polygons of `mp` wider than `width` ([`is_wider_than`]); the others are dropped.

@@ -8,7 +8,31 @@ use super::SourceCrs;
 use super::error::CrsError;
 use crate::model::Crs;
 use proj_sys as ffi;
+use std::collections::HashMap;
 use std::ffi::{CStr, CString};
+use std::hash::Hash;
+use std::sync::{Mutex, OnceLock};
+
+/// Answers PROJ gave, kept for the life of the process: a file of a million features, or
+/// an export after a read, asks once.
+type Memo<K, V> = OnceLock<Mutex<HashMap<K, V>>>;
+
+/// The answer kept for `key`, else `make`'s (kept when it is not an error).
+fn remembered<K: Hash + Eq, V: Clone, E>(
+    memo: &Memo<K, V>,
+    key: K,
+    make: impl FnOnce() -> Result<V, E>,
+) -> Result<V, E> {
+    let memo = memo.get_or_init(Default::default);
+    if let Some(v) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(v);
+    }
+    let v = make()?;
+    if let Ok(mut m) = memo.lock() {
+        m.insert(key, v.clone());
+    }
+    Ok(v)
+}
 
 /// Owns a PROJ context and the objects made in it.
 struct Ctx(*mut ffi::PJ_CONTEXT);
@@ -125,28 +149,31 @@ pub fn crs_from_wkt(wkt: &str) -> Result<SourceCrs, CrsError> {
 /// read), else OGC WKT1 as GDAL writes it (GeoPackage `definition`). An error, not a
 /// panic, for a CRS that WKT1 cannot describe.
 pub fn crs_wkt(crs: Crs, esri: bool) -> Result<String, CrsError> {
-    let what = crs.authority();
-    let c_text = CString::new(what.clone())?;
-    let kind = if esri {
-        ffi::PJ_WKT_TYPE_PJ_WKT1_ESRI
-    } else {
-        ffi::PJ_WKT_TYPE_PJ_WKT1_GDAL
-    };
-    // SAFETY: the context and object are owned by guards; the WKT string belongs to the
-    // object and is copied before the guards drop.
-    unsafe {
-        let ctx = Ctx(ffi::proj_context_create());
-        ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
-        let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
-        if obj.0.is_null() {
-            return Err(CrsError::Unknown(what));
+    static KNOWN: Memo<(u32, bool), String> = OnceLock::new();
+    remembered(&KNOWN, (crs.epsg, esri), || {
+        let what = crs.authority();
+        let c_text = CString::new(what.clone())?;
+        let kind = if esri {
+            ffi::PJ_WKT_TYPE_PJ_WKT1_ESRI
+        } else {
+            ffi::PJ_WKT_TYPE_PJ_WKT1_GDAL
+        };
+        // SAFETY: the context and object are owned by guards; the WKT string belongs to the
+        // object and is copied before the guards drop.
+        unsafe {
+            let ctx = Ctx(ffi::proj_context_create());
+            ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
+            let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
+            if obj.0.is_null() {
+                return Err(CrsError::Unknown(what));
+            }
+            let wkt = ffi::proj_as_wkt(ctx.0, obj.0, kind, std::ptr::null());
+            if wkt.is_null() {
+                return Err(CrsError::NoWkt1(what));
+            }
+            Ok(CStr::from_ptr(wkt).to_string_lossy().into_owned())
         }
-        let wkt = ffi::proj_as_wkt(ctx.0, obj.0, kind, std::ptr::null());
-        if wkt.is_null() {
-            return Err(CrsError::NoWkt1(what));
-        }
-        Ok(CStr::from_ptr(wkt).to_string_lossy().into_owned())
-    }
+    })
 }
 
 /// What PROJ knows an EPSG code as.
@@ -162,36 +189,30 @@ pub enum CrsKind {
 /// The kind of an EPSG CRS; None when PROJ does not know the code. Answers are kept, so a
 /// file of a million features asks PROJ once.
 pub fn crs_kind(crs: Crs) -> Option<CrsKind> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static KNOWN: OnceLock<Mutex<HashMap<u32, Option<CrsKind>>>> = OnceLock::new();
-    let known = KNOWN.get_or_init(Default::default);
-    if let Some(k) = known.lock().ok().and_then(|m| m.get(&crs.epsg).copied()) {
-        return k;
-    }
-    let kind = (|| {
-        let c_text = CString::new(crs.authority()).ok()?;
-        // SAFETY: the context and object are owned by guards.
-        unsafe {
-            let ctx = Ctx(ffi::proj_context_create());
-            ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
-            let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
-            if obj.0.is_null() {
-                return None;
-            }
-            Some(match ffi::proj_get_type(obj.0) {
-                ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS | ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => {
-                    CrsKind::Geographic
-                }
-                ffi::PJ_TYPE_PJ_TYPE_PROJECTED_CRS => CrsKind::Projected,
-                _ => CrsKind::Other,
-            })
+    static KNOWN: Memo<u32, Option<CrsKind>> = OnceLock::new();
+    let kind: Result<_, std::convert::Infallible> =
+        remembered(&KNOWN, crs.epsg, || Ok(ask_kind(crs)));
+    kind.unwrap_or_else(|never| match never {})
+}
+
+fn ask_kind(crs: Crs) -> Option<CrsKind> {
+    let c_text = CString::new(crs.authority()).ok()?;
+    // SAFETY: the context and object are owned by guards.
+    unsafe {
+        let ctx = Ctx(ffi::proj_context_create());
+        ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
+        let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
+        if obj.0.is_null() {
+            return None;
         }
-    })();
-    if let Ok(mut m) = known.lock() {
-        m.insert(crs.epsg, kind);
+        Some(match ffi::proj_get_type(obj.0) {
+            ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS | ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => {
+                CrsKind::Geographic
+            }
+            ffi::PJ_TYPE_PJ_TYPE_PROJECTED_CRS => CrsKind::Projected,
+            _ => CrsKind::Other,
+        })
     }
-    kind
 }
 
 #[cfg(test)]
