@@ -144,6 +144,8 @@ mod tests {
             x: 349000.0,
             y: 2800000.0,
         };
+        // Whatever an earlier test on this thread left.
+        KEPT.with(|k| k.borrow_mut().clear());
         let first = Reprojector::new(Crs::epsg(4547), Crs::epsg(4326)).unwrap();
         let p1 = first.point(at);
         drop(first);
