@@ -98,13 +98,18 @@ fn slot_of_record(g: &Grid) -> Slot {
 /// Keys, slots and parent counts of every grid, built at once.
 type Kids = FxHashMap<String, BTreeSet<String>>;
 
-fn build_slots(project: &Project, ids: &IdIndex) -> (Keys, Vec<Option<Slot>>, Kids) {
-    use rayon::prelude::*;
-    let grids: Vec<&Grid> = first_grids(project, ids).collect();
+/// A key for every grid, in the order of the project (the slots' order).
+fn build_keys(project: &Project, ids: &IdIndex) -> Keys {
     let mut keys = Keys::default();
-    for g in &grids {
+    for g in first_grids(project, ids) {
         keys.key(&g.id);
     }
+    keys
+}
+
+fn build_slots(project: &Project, ids: &IdIndex) -> (Vec<Option<Slot>>, Kids) {
+    use rayon::prelude::*;
+    let grids: Vec<&Grid> = first_grids(project, ids).collect();
     let slots: Vec<Option<Slot>> = grids.par_iter().map(|g| Some(slot_of(g))).collect();
     let mut kids = Kids::default();
     for s in slots.iter().flatten() {
@@ -112,7 +117,7 @@ fn build_slots(project: &Project, ids: &IdIndex) -> (Keys, Vec<Option<Slot>>, Ki
             kids.entry(p.clone()).or_default().insert(s.id.clone());
         }
     }
-    (keys, slots, kids)
+    (slots, kids)
 }
 
 fn build_neighbours(project: &Project, ids: &IdIndex, keys: &Keys) -> Neighbours {
@@ -169,7 +174,9 @@ impl Document {
         let ids = IdIndex::new(&project);
         let envs = envelopes(&project, &ids);
         step(5);
-        let ((auditor, snap), ((keys, slots, kids), tree)) = rayon::join(
+        // The neighbours graph needs only the keys: it is built alongside the rest.
+        let keys = build_keys(&project, &ids);
+        let ((auditor, snap), (((slots, kids), tree), (neighbours, copy))) = rayon::join(
             || {
                 rayon::join(
                     || {
@@ -188,23 +195,32 @@ impl Document {
             || {
                 rayon::join(
                     || {
-                        let s = build_slots(&project, &ids);
-                        step(15);
-                        s
+                        rayon::join(
+                            || {
+                                let s = build_slots(&project, &ids);
+                                step(15);
+                                s
+                            },
+                            || {
+                                IdTree::bulk_load(
+                                    envs.iter().map(|(id, r)| geom::id_item(*r, id)).collect(),
+                                )
+                            },
+                        )
                     },
                     || {
-                        IdTree::bulk_load(
-                            envs.iter().map(|(id, r)| geom::id_item(*r, id)).collect(),
+                        rayon::join(
+                            || {
+                                let n = build_neighbours(&project, &ids, &keys);
+                                step(20);
+                                n
+                            },
+                            || copy.then(|| project.clone()),
                         )
                     },
                 )
             },
         );
-        let (neighbours, copy) = rayon::join(
-            || build_neighbours(&project, &ids, &keys),
-            || copy.then(|| project.clone()),
-        );
-        step(20);
         let doc = Document {
             ids,
             envs,
@@ -605,7 +621,7 @@ impl Document {
                 project: self.ids.len(),
             });
         }
-        let (_, _, kids) = build_slots(&self.project, &self.ids);
+        let (_, kids) = build_slots(&self.project, &self.ids);
         if kids != self.kids {
             return Err(VerifyError::Children);
         }
