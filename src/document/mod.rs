@@ -95,7 +95,7 @@ fn slot_of_record(g: &Grid) -> Slot {
     }
 }
 
-/// Keys, slots and parent counts of every grid, built at once.
+/// The children of every parent grid, by id.
 type Kids = FxHashMap<String, BTreeSet<String>>;
 
 /// A key for every grid, in the order of the project (the slots' order).
