@@ -190,9 +190,10 @@ pub enum CrsKind {
 /// file of a million features asks PROJ once.
 pub fn crs_kind(crs: Crs) -> Option<CrsKind> {
     static KNOWN: Memo<u32, Option<CrsKind>> = OnceLock::new();
-    let kind: Result<_, std::convert::Infallible> =
-        remembered(&KNOWN, crs.epsg, || Ok(ask_kind(crs)));
-    kind.unwrap_or_else(|never| match never {})
+    let Ok(kind) = remembered(&KNOWN, crs.epsg, || {
+        Ok::<_, std::convert::Infallible>(ask_kind(crs))
+    });
+    kind
 }
 
 fn ask_kind(crs: Crs) -> Option<CrsKind> {
