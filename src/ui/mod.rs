@@ -402,14 +402,14 @@ impl GridmapApp {
         let to_lonlat = Reprojector::new(project.crs, Crs::epsg(4326)).ok();
         // A large project is prepared on a worker thread; the window opens at once.
         let mut saver = saver::Saver::new();
-        let (mut doc, loading) = if project.grids.len() >= loading::SYNC_LIMIT {
+        let (mut doc, loading) = if loading::is_large(&project) {
             let empty = Project {
                 crs: project.crs,
                 ..Default::default()
             };
             (
                 Document::new(empty, None),
-                Some(loading::Loading::project(project, path)),
+                Some(loading::Loading::project(project, path, ctx)),
             )
         } else {
             saver.reset(project.clone());
@@ -1224,7 +1224,7 @@ impl GridmapApp {
             return;
         }
         // A large project is written off the UI thread from the saver's copy.
-        if self.doc.project().grids.len() >= loading::SYNC_LIMIT && !self.session.closing {
+        if loading::is_large(self.doc.project()) && !self.session.closing {
             let steps = self.doc.take_steps();
             self.saver.steps(steps);
             self.saver.write(
@@ -1265,14 +1265,18 @@ impl GridmapApp {
             return;
         }
         // Read and prepared on a worker thread; the window stays live meanwhile.
-        self.loading = Some(loading::Loading::file(path, loading::After::Open));
+        self.loading = Some(loading::Loading::file(
+            path,
+            loading::After::Open,
+            &self.session.ctx,
+        ));
     }
 
     /// Make `p` the open document (from `path`, None for an import not yet saved). A large
     /// project is prepared on a worker thread.
     pub fn load_project(&mut self, p: Project, path: Option<PathBuf>) {
-        if p.grids.len() >= loading::SYNC_LIMIT {
-            self.loading = Some(loading::Loading::project(p, path));
+        if loading::is_large(&p) {
+            self.loading = Some(loading::Loading::project(p, path, &self.session.ctx));
             return;
         }
         let copy = p.clone();
@@ -1356,7 +1360,7 @@ impl GridmapApp {
                     ui.label(format!("{} {what}", self.t("opening")));
                     ui.add(egui::ProgressBar::new(f).show_percentage());
                 });
-                ctx.request_repaint_after(Duration::from_millis(50));
+                ctx.request_repaint_after(loading::PROGRESS_REPAINT);
             }
             Some(done) => {
                 let after = l.after.clone();
@@ -1564,6 +1568,7 @@ impl GridmapApp {
                         keep: self.doc.path.clone(),
                         copy: p.clone(),
                     },
+                    &self.session.ctx,
                 ));
             } else {
                 let _ = std::fs::remove_file(&p);
@@ -1575,10 +1580,11 @@ impl GridmapApp {
         let Some((out, frames, outcome)) = self.session.screenshot.clone() else {
             return;
         };
-        ctx.request_repaint();
+        // While a document opens, the progress dialog asks for its own (rarer) frames.
         if self.loading.is_some() {
             return;
         }
+        ctx.request_repaint();
         if frames > 0 {
             self.session.screenshot = Some((out, frames - 1, outcome));
             if frames == 1 {

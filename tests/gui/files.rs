@@ -585,8 +585,26 @@ fn an_opened_project_is_drawn_without_any_input() {
     file_menu(&mut h, "打开…", &file);
     h.run_steps(1);
     assert!(h.state().loading.is_some(), "opened off the UI thread");
-    // Only frames, no event: each step is what the window would draw when asked.
+    // The window sleeps between the progress dialog's frames: the worker wakes it for a
+    // frame at once when the document is ready (no frame runs meanwhile here, so only the
+    // worker can ask).
+    let woken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let w = woken.clone();
+    h.ctx.set_request_repaint_callback(move |info| {
+        if info.delay.is_zero() {
+            w.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
     let start = std::time::Instant::now();
+    while !woken.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(start.elapsed().as_secs() < 60, "opening took over a minute");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(
+        h.state().loading.as_ref().unwrap().fraction() >= 0.999,
+        "woken when the document is ready, not before"
+    );
+    // Only frames, no event: each step is what the window would draw when asked.
     while h.state().loading.is_some() {
         assert!(start.elapsed().as_secs() < 60, "opening took over a minute");
         h.step();
@@ -615,6 +633,34 @@ fn an_opened_project_is_drawn_without_any_input() {
     let c = app.view.to_world(app.view.rect.center());
     let env = geom::envelope(&app.doc.project().grids[0].geometry).unwrap();
     assert!(geom::rects_intersect(&env, &geo::Rect::new(c, c)), "fitted");
+}
+
+/// A few hundred grids traced along rivers carry millions of vertices: such a project
+/// (here given on the command line, which opens small projects at once) is prepared off
+/// the UI thread too, the window live, whatever its number of grids.
+#[test]
+fn a_project_of_few_dense_grids_opens_off_the_ui_thread() {
+    let dense = gridmap::synth::synthetic_dense(40, 5, 2000);
+    let vertices: usize = dense
+        .grids
+        .iter()
+        .map(|g| geo::CoordsIter::coords_count(&g.geometry))
+        .sum();
+    assert!(
+        dense.grids.len() < gridmap::ui::loading::SYNC_LIMIT
+            && vertices >= gridmap::ui::loading::SYNC_VERTICES,
+        "few grids ({}), many vertices ({vertices})",
+        dense.grids.len()
+    );
+    let n = dense.grids.len();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, dense, None));
+    assert!(h.state().loading.is_some(), "prepared off the UI thread");
+    settle(&mut h);
+    h.run_steps(3);
+    assert_eq!(h.state().doc.project().grids.len(), n);
+    assert!(mesh_triangles(&h) >= n, "the dense grids are drawn");
 }
 
 #[test]
