@@ -395,4 +395,23 @@ fn a_screenshot_is_saved_or_the_run_fails() {
             && e.contains("no-such-folder"),
         "{e}"
     );
+    // The file given is read once the window is up (on a worker thread): one that cannot
+    // be read fails the run too, the file and the problem named in both languages.
+    let broken = dir.path().join("坏.gpkg");
+    std::fs::write(&broken, b"not a geopackage").unwrap();
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1400x900x24"])
+        .arg(env!("CARGO_BIN_EXE_gridmap"))
+        .arg("--screenshot")
+        .arg(dir.path().join("broken.png"))
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("坏.gpkg") && e.contains("GeoPackage") && e.contains("不是"),
+        "{e}"
+    );
+    assert!(!dir.path().join("broken.png").exists());
 }

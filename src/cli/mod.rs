@@ -49,34 +49,18 @@ fn open_app(
     screenshot: Option<PathBuf>,
     open_print: bool,
 ) -> anyhow::Result<i32> {
-    let opts = ReadOptions::default();
-    let sample = || {
-        gridmap::io::geojson::read_bytes(
+    // A file given opens as from the File menu once the window is up: read and prepared
+    // on a worker thread while the window comes up (its errors shown there), or through
+    // the import dialog (shapefiles, GeoPackages from elsewhere, files naming no CRS).
+    let project = match &file {
+        Some(_) => gridmap::model::Project::default(),
+        None => gridmap::io::geojson::read_bytes(
             std::path::Path::new("sample-maps/jinping.geojson"),
             SAMPLE.as_bytes(),
-            &opts,
-        )
+            &ReadOptions::default(),
+        )?,
     };
-    // Shapefiles, GeoPackages from elsewhere and files without a CRS open through the
-    // import dialog, over the sample.
-    let mut import = None;
-    let loaded = match &file {
-        Some(f) if gridmap::ui::import::ImportDialog::wanted(f) => {
-            import = Some(f.clone());
-            sample()
-        }
-        Some(f) => match gridmap::io::open(&[f.as_path()], &opts) {
-            Err(e) if e.needs_crs => {
-                import = Some(f.clone());
-                sample()
-            }
-            other => other,
-        },
-        None => sample(),
-    };
-    let project = loaded?;
-    let path = if import.is_some() { None } else { file };
-    gridmap::ui::run(project, path, screenshot, import, open_print)?;
+    gridmap::ui::run(project, file, screenshot, open_print)?;
     Ok(0)
 }
 

@@ -61,6 +61,8 @@ pub struct Loading {
     /// The file (or "untitled") shown in the progress dialog.
     pub what: String,
     pub after: After,
+    /// What to do once the document is in (the print dialog asked for at start).
+    pub then: Option<super::UiCommand>,
     /// Share of the work done, 0 to 1000 (reading the file is the first tenth).
     done: Arc<AtomicU32>,
     rx: Receiver<Loaded>,
@@ -88,6 +90,7 @@ impl Loading {
         Loading {
             what,
             after: After::Open,
+            then: None,
             done,
             rx,
         }

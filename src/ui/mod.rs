@@ -1363,7 +1363,7 @@ impl GridmapApp {
                 ctx.request_repaint_after(loading::PROGRESS_REPAINT);
             }
             Some(done) => {
-                let after = l.after.clone();
+                let (after, then) = (l.after.clone(), l.then.clone());
                 self.loading = None;
                 // The map (or the error) shows now, not at the next mouse move: this frame
                 // drew the map before the document came in.
@@ -1393,7 +1393,20 @@ impl GridmapApp {
                             None,
                         ));
                     }
-                    loading::Loaded::Failed(e) => self.show_error(&e),
+                    loading::Loaded::Failed(e) => {
+                        self.show_error(&e);
+                        // A screenshot run fails on a file that could not be opened.
+                        if let Some((_, _, outcome)) = self.session.screenshot.take() {
+                            if let Ok(mut o) = outcome.lock() {
+                                *o = Some(Err(e));
+                            }
+                            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                        }
+                        return;
+                    }
+                }
+                if let Some(c) = then {
+                    self.execute(c);
                 }
             }
         }
@@ -1695,14 +1708,14 @@ impl eframe::App for GridmapApp {
     }
 }
 
-/// Open the app on `file` (the bundled sample when None); with `screenshot`, save a
-/// screenshot of the first frames there and exit.
-/// `import`: a file to open through the import dialog once the window is up.
+/// Open the app on `project` (the bundled sample, or an empty one), then `file` if given,
+/// as from the File menu (read on a worker thread while the window comes up, or through
+/// the import dialog); with `screenshot`, save a screenshot of the first frames (once the
+/// file is in) there and exit; with `open_print`, the print dialog (once the file is in).
 pub fn run(
     project: Project,
-    path: Option<PathBuf>,
+    file: Option<PathBuf>,
     screenshot: Option<PathBuf>,
-    import: Option<PathBuf>,
     open_print: bool,
 ) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
@@ -1718,17 +1731,15 @@ pub fn run(
         "gridmap",
         options,
         Box::new(move |cc| {
-            let mut app = GridmapApp::new(&cc.egui_ctx, project, path);
-            if let Some(f) = &import {
-                app.dialogs.import_dialog = Some(import::ImportDialog::new(
-                    f,
-                    import::ImportMode::Open,
-                    &Default::default(),
-                    None,
-                ));
+            let mut app = GridmapApp::new(&cc.egui_ctx, project, None);
+            if let Some(f) = &file {
+                app.open(f);
             }
             if open_print {
-                app.dialogs.print_dialog = Some(print::PrintDialog::new(&app));
+                match &mut app.loading {
+                    Some(l) => l.then = Some(UiCommand::Print),
+                    None => app.execute(UiCommand::Print),
+                }
             }
             match screenshot {
                 Some(out) => app = app.with_screenshot(out, shot_in),

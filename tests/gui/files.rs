@@ -653,14 +653,32 @@ fn a_project_of_few_dense_grids_opens_off_the_ui_thread() {
         dense.grids.len()
     );
     let n = dense.grids.len();
+    let mut dense = dense;
+    dense.settings.insert(
+        "print".into(),
+        serde_json::json!({ "office": "密集镇人民政府" }),
+    );
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, dense, None));
     assert!(h.state().loading.is_some(), "prepared off the UI thread");
+    // `gridmap --print FILE`: the print dialog opens once the document is in, for it.
+    h.state_mut().loading.as_mut().unwrap().then = Some(gridmap::ui::UiCommand::Print);
     settle(&mut h);
     h.run_steps(3);
     assert_eq!(h.state().doc.project().grids.len(), n);
     assert!(mesh_triangles(&h) >= n, "the dense grids are drawn");
+    let office = h
+        .state()
+        .dialogs
+        .print_dialog
+        .as_ref()
+        .map(|d| d.office.clone());
+    assert_eq!(
+        office.expect("the print dialog is open"),
+        "密集镇人民政府",
+        "the dialog is the opened project's (its saved print settings)"
+    );
 }
 
 #[test]
