@@ -15,7 +15,9 @@ use super::features::{
     Batch, GeomRef, LAYERS, Layer, Pending, feature_id, keep_finite, out_features,
 };
 use super::{LoadError, SourceCrs, crsdef};
-use crate::model::{Boundary, Crs, Extra, Grid, Project, Reservoir, River, Staff, Village};
+use crate::model::{
+    Boundary, Crs, Extra, Grid, InputNote, Project, Reservoir, River, Staff, Village,
+};
 use geo::{BoundingRect, MultiLineString, MultiPolygon, Point};
 use geozero::{CoordDimensions, ToGeo, ToWkb};
 use rusqlite::{Connection, OpenFlags, params, types::ValueRef};
@@ -430,15 +432,18 @@ fn extra_of(text: Option<String>) -> Extra {
 
 /// Open a gridmap project file.
 pub fn read_native(path: &Path) -> Result<Project, LoadError> {
+    let mut clock = std::time::Instant::now();
     let conn = open_read(path)?;
     let mut project = native_project(&conn, path)?;
     let staff = read_staff(&conn, path)?;
     read_grids(&conn, path, &mut project, staff)?;
+    crate::timing::phase("project file: grids", &mut clock);
     read_lines_and_areas(&conn, path, &mut project)?;
     read_villages(&conn, path, &mut project)?;
     // A file written before the precision model, or by hand, comes onto the grid too.
     let precision = project.crs.precision();
     precision.snap_project(&mut project);
+    crate::timing::phase("project file: the rest", &mut clock);
     Ok(project)
 }
 
@@ -548,56 +553,86 @@ fn u32_of(v: Option<i64>) -> Option<u32> {
     v.map(|x| x.clamp(0, u32::MAX as i64) as u32)
 }
 
-/// The grids, each with its staff.
+/// One row of the grids table as SQLite gives it, decoded apart (in parallel).
+struct GridRow {
+    geom: Option<Vec<u8>>,
+    id: String,
+    code: Option<String>,
+    name: Option<String>,
+    level: Option<i64>,
+    parent: Option<String>,
+    households: Option<i64>,
+    population: Option<i64>,
+    notes: Option<String>,
+    extra: Option<String>,
+}
+
+impl GridRow {
+    /// The grid (without its staff), and what was dropped from its geometry.
+    fn decode(self, path: &Path) -> Result<(Grid, Vec<InputNote>), LoadError> {
+        let mut notes = Vec::new();
+        let mut g = geometry_of(path, self.geom, &self.id)?;
+        keep_finite(path, Layer::Grid, &self.id, &mut g, &mut notes);
+        let mut extra = extra_of(self.extra);
+        // The project file keeps only hand-written four bounds.
+        crate::records::drop_derived(&mut extra);
+        let grid = Grid {
+            staff: Vec::new(),
+            code: self.code.unwrap_or_default(),
+            name: self.name.unwrap_or_default(),
+            level: self.level.unwrap_or(3).clamp(0, 255) as u8,
+            parent: self.parent,
+            households: u32_of(self.households),
+            population: u32_of(self.population),
+            notes: self.notes.unwrap_or_default(),
+            extra,
+            geometry: polygons(g),
+            id: self.id,
+        };
+        Ok((grid, notes))
+    }
+}
+
+/// The grids, each with its staff. SQLite gives the rows; their geometries and records
+/// are decoded in parallel, kept in the table's order.
 fn read_grids(
     conn: &Connection,
     path: &Path,
     project: &mut Project,
     mut staff: std::collections::HashMap<String, Vec<Staff>>,
 ) -> Result<(), LoadError> {
+    use rayon::prelude::*;
     let e = |err: rusqlite::Error| sql_err(path, err);
+    let mut rows = Vec::new();
     {
         let mut st = conn
             .prepare("SELECT geom, id, code, name, level, parent, households, population, notes, extra FROM grids ORDER BY fid")
             .map_err(e)?;
-        let mut rows = st.query([]).map_err(e)?;
-        while let Some(r) = rows.next().map_err(e)? {
-            let id: String = r.get(1).map_err(e)?;
-            let mut g = geometry_of(path, r.get(0).map_err(e)?, &id)?;
-            keep_finite(path, Layer::Grid, &id, &mut g, &mut project.input_notes);
-            let geometry = polygons(g);
-            project.grids.push(Grid {
-                staff: staff.remove(&id).unwrap_or_default(),
-                code: r
-                    .get::<_, Option<String>>(2)
-                    .map_err(e)?
-                    .unwrap_or_default(),
-                name: r
-                    .get::<_, Option<String>>(3)
-                    .map_err(e)?
-                    .unwrap_or_default(),
-                level: r
-                    .get::<_, Option<i64>>(4)
-                    .map_err(e)?
-                    .unwrap_or(3)
-                    .clamp(0, 255) as u8,
+        let mut q = st.query([]).map_err(e)?;
+        while let Some(r) = q.next().map_err(e)? {
+            rows.push(GridRow {
+                geom: r.get(0).map_err(e)?,
+                id: r.get(1).map_err(e)?,
+                code: r.get(2).map_err(e)?,
+                name: r.get(3).map_err(e)?,
+                level: r.get(4).map_err(e)?,
                 parent: r.get(5).map_err(e)?,
-                households: u32_of(r.get(6).map_err(e)?),
-                population: u32_of(r.get(7).map_err(e)?),
-                notes: r
-                    .get::<_, Option<String>>(8)
-                    .map_err(e)?
-                    .unwrap_or_default(),
-                extra: {
-                    // The project file keeps only hand-written four bounds.
-                    let mut x = extra_of(r.get(9).map_err(e)?);
-                    crate::records::drop_derived(&mut x);
-                    x
-                },
-                geometry,
-                id,
+                households: r.get(6).map_err(e)?,
+                population: r.get(7).map_err(e)?,
+                notes: r.get(8).map_err(e)?,
+                extra: r.get(9).map_err(e)?,
             });
         }
+    }
+    let decoded: Vec<Result<(Grid, Vec<InputNote>), LoadError>> =
+        rows.into_par_iter().map(|r| r.decode(path)).collect();
+    project.grids.reserve(decoded.len());
+    // The first row that fails, as a row-by-row reading would name it.
+    for d in decoded {
+        let (mut grid, notes) = d?;
+        grid.staff = staff.remove(&grid.id).unwrap_or_default();
+        project.input_notes.extend(notes);
+        project.grids.push(grid);
     }
     Ok(())
 }
