@@ -1369,22 +1369,27 @@ impl GridmapApp {
                 // drew the map before the document came in.
                 ctx.request_repaint();
                 match done {
-                    loading::Loaded::Ready(mut doc, project) => match after {
-                        loading::After::Open => {
-                            if let Some(p) = doc.path.clone() {
-                                self.message = format!("{}", p.display());
-                                self.settings.remember(&p);
-                                self.store_settings();
+                    loading::Loaded::Ready(mut doc, project) => {
+                        match after {
+                            loading::After::Open => {
+                                if let Some(p) = doc.path.clone() {
+                                    self.message = format!("{}", p.display());
+                                    self.settings.remember(&p);
+                                    self.store_settings();
+                                }
+                                self.install(*doc, *project);
                             }
-                            self.install(*doc, *project);
+                            loading::After::Recover { keep, copy } => {
+                                doc.path = keep;
+                                doc.dirty = true;
+                                self.install(*doc, *project);
+                                let _ = std::fs::remove_file(&copy);
+                            }
                         }
-                        loading::After::Recover { keep, copy } => {
-                            doc.path = keep;
-                            doc.dirty = true;
-                            self.install(*doc, *project);
-                            let _ = std::fs::remove_file(&copy);
+                        if let Some(c) = then {
+                            self.execute(c);
                         }
-                    },
+                    }
                     loading::Loaded::NeedsImport(p) => {
                         self.dialogs.import_dialog = Some(import::ImportDialog::new(
                             &p,
@@ -1402,11 +1407,7 @@ impl GridmapApp {
                             }
                             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                         }
-                        return;
                     }
-                }
-                if let Some(c) = then {
-                    self.execute(c);
                 }
             }
         }
