@@ -153,16 +153,10 @@ impl PrintArgs {
 
 /// The note for a page whose labels found no room: how many, the first ten names.
 fn omitted_labels(page: &str, names: &[String]) -> String {
-    let shown: Vec<&str> = names.iter().take(10).map(String::as_str).collect();
-    let more = if names.len() > shown.len() {
-        " …"
-    } else {
-        ""
-    };
-    let (n, shown) = (names.len(), shown.join("、"));
+    let (n, shown) = (names.len(), gridmap::print::first_names(names, 10));
     gridmap::error::bilingual(
-        &format!("{page}：{n} 个标注放不下：{shown}{more}"),
-        &format!("{page}: {n} labels found no room: {shown}{more}"),
+        &format!("{page}：{n} 个标注放不下：{shown}"),
+        &format!("{page}: {n} labels found no room: {shown}"),
     )
 }
 

@@ -397,6 +397,19 @@ pub struct PlacedLabel {
     pub rect: [f64; 4],
 }
 
+/// The first `k` of `names` joined for a note (「、」), with " …" when there are more: a
+/// township map of thousands of grids too small to label names them all in its
+/// [`PageMeta::omitted`].
+pub fn first_names(names: &[String], k: usize) -> String {
+    let shown: Vec<&str> = names.iter().take(k).map(String::as_str).collect();
+    let more = if names.len() > shown.len() {
+        " …"
+    } else {
+        ""
+    };
+    format!("{}{more}", shown.join("、"))
+}
+
 /// Facts about a composed page that tests and the preview check against the pixels.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PageMeta {

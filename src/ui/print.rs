@@ -546,10 +546,12 @@ fn preview_ui(app: &GridmapApp, d: &mut PrintDialog, pv: &mut Preview, ui: &mut 
         ui.colored_label(ERROR, e);
     }
     if !pv.omitted.is_empty() {
+        // Named so the user can act, but not all of thousands: the preview stays in view.
         ui.label(format!(
-            "{}: {}",
+            "{} ({}): {}",
             app.t("labels_omitted"),
-            pv.omitted.join("、")
+            pv.omitted.len(),
+            crate::print::first_names(&pv.omitted, 10)
         ));
     }
     if let Some(t) = &pv.texture {

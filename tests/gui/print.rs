@@ -138,3 +138,48 @@ fn print_output_follows_layout_and_grid_and_warns_of_errors() {
     assert_eq!(g.name, "青山村二组");
     assert!(d.out.contains("青山村二组"), "{}", d.out);
 }
+
+/// A township map of thousands of grids too small to label: the preview names the first
+/// ten labels without room and how many there are, not all of them (the list pushed the
+/// preview out of the dialog).
+#[test]
+fn the_preview_names_a_few_of_thousands_of_labels_without_room() {
+    let project = gridmap::synth::synthetic_project(3_000, 5, 1);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, None));
+    h.run_steps(2);
+    h.state_mut().execute(gridmap::ui::UiCommand::Print);
+    h.run_steps(4);
+    let omitted = h
+        .state()
+        .dialogs
+        .print_preview
+        .as_ref()
+        .expect("a preview")
+        .omitted
+        .clone();
+    assert!(omitted.len() > 10, "{} labels without room", omitted.len());
+    let note = {
+        use egui_kittest::kittest::NodeT;
+        let node = h.get_by_label_contains("放不下的标注");
+        node.accesskit_node().value().unwrap_or_default()
+    };
+    assert!(
+        note.starts_with(&format!("放不下的标注 ({}): ", omitted.len())),
+        "{note}"
+    );
+    assert_eq!(note.matches('、').count(), 9, "ten names: {note}");
+    assert!(note.contains(&omitted[0]) && note.ends_with(" …"), "{note}");
+    assert!(!note.contains(&format!("{}、", omitted[10])), "{note}");
+    // The preview image is in view below the note.
+    assert!(
+        h.state()
+            .dialogs
+            .print_preview
+            .as_ref()
+            .unwrap()
+            .texture
+            .is_some()
+    );
+}
