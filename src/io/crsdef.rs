@@ -59,6 +59,25 @@ impl Drop for Obj {
     }
 }
 
+/// An object PROJ made, with the context of its own it was made in. Fields drop in
+/// order: the object before its context.
+struct Made {
+    obj: Obj,
+    ctx: Ctx,
+}
+
+/// PROJ's object for `text` (an authority code such as `EPSG:4547`, or a WKT), in a new
+/// context that logs nothing (errors go to the caller); None when PROJ cannot make it.
+fn make(text: &CStr) -> Option<Made> {
+    // SAFETY: the context and the object are owned by their guards from the start.
+    unsafe {
+        let ctx = Ctx(ffi::proj_context_create());
+        ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
+        let obj = Obj(ffi::proj_create(ctx.0, text.as_ptr()));
+        (!obj.0.is_null()).then_some(Made { obj, ctx })
+    }
+}
+
 /// The EPSG code an object carries itself (`AUTHORITY["EPSG","4546"]`, `ID["EPSG",4546]`).
 fn own_epsg(obj: *const ffi::PJ) -> Option<u32> {
     // SAFETY: obj is a live PJ; the returned strings belong to it and are copied at once.
@@ -84,16 +103,11 @@ pub fn crs_from_wkt(wkt: &str) -> Result<SourceCrs, CrsError> {
         return Err(CrsError::Empty);
     }
     let c_text = CString::new(text)?;
+    let made = make(&c_text).ok_or(CrsError::Unreadable)?;
+    let (ctx, obj) = (&made.ctx, &made.obj);
     // SAFETY: every PROJ object made here is owned by Ctx/Obj guards, lists are freed
     // before return, and pointers are only read while their owners live.
     unsafe {
-        let ctx = Ctx(ffi::proj_context_create());
-        // The error is returned to the caller; PROJ need not print it too.
-        ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
-        let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
-        if obj.0.is_null() {
-            return Err(CrsError::Unreadable);
-        }
         let kind = ffi::proj_get_type(obj.0);
         let geographic = match kind {
             ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS | ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => true,
@@ -158,16 +172,13 @@ pub fn crs_wkt(crs: Crs, esri: bool) -> Result<String, CrsError> {
         } else {
             ffi::PJ_WKT_TYPE_PJ_WKT1_GDAL
         };
+        let Some(made) = make(&c_text) else {
+            return Err(CrsError::Unknown(what));
+        };
         // SAFETY: the context and object are owned by guards; the WKT string belongs to the
         // object and is copied before the guards drop.
         unsafe {
-            let ctx = Ctx(ffi::proj_context_create());
-            ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
-            let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
-            if obj.0.is_null() {
-                return Err(CrsError::Unknown(what));
-            }
-            let wkt = ffi::proj_as_wkt(ctx.0, obj.0, kind, std::ptr::null());
+            let wkt = ffi::proj_as_wkt(made.ctx.0, made.obj.0, kind, std::ptr::null());
             if wkt.is_null() {
                 return Err(CrsError::NoWkt1(what));
             }
@@ -198,15 +209,10 @@ pub fn crs_kind(crs: Crs) -> Option<CrsKind> {
 
 fn ask_kind(crs: Crs) -> Option<CrsKind> {
     let c_text = CString::new(crs.authority()).ok()?;
-    // SAFETY: the context and object are owned by guards.
+    let made = make(&c_text)?;
+    // SAFETY: the object is live, owned by its guard.
     unsafe {
-        let ctx = Ctx(ffi::proj_context_create());
-        ffi::proj_log_level(ctx.0, ffi::PJ_LOG_LEVEL_PJ_LOG_NONE);
-        let obj = Obj(ffi::proj_create(ctx.0, c_text.as_ptr()));
-        if obj.0.is_null() {
-            return None;
-        }
-        Some(match ffi::proj_get_type(obj.0) {
+        Some(match ffi::proj_get_type(made.obj.0) {
             ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_2D_CRS | ffi::PJ_TYPE_PJ_TYPE_GEOGRAPHIC_3D_CRS => {
                 CrsKind::Geographic
             }
