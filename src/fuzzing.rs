@@ -11,16 +11,16 @@ use crate::io::{self, ReadOptions};
 use crate::model::{Crs, Project};
 use std::path::{Path, PathBuf};
 
-/// A folder of this thread's own for the files an input is turned into, removed when
-/// dropped.
+/// A folder of this input's own for the files it is turned into, removed when dropped.
+/// Numbered, not named by thread: the regression test runs inputs on rayon's threads, and
+/// a thread waiting inside one input's audit may take up another input.
 struct Scratch(PathBuf);
 
 impl Scratch {
     fn new() -> Self {
-        let thread = format!("{:?}", std::thread::current().id());
-        let thread: String = thread.chars().filter(char::is_ascii_digit).collect();
-        let dir =
-            std::env::temp_dir().join(format!("gridmap-fuzz-{}-{thread}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("gridmap-fuzz-{}-{n}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         Scratch(dir)
     }
