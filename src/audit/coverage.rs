@@ -27,6 +27,14 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+/// The coverage check's answer at one level: the grids it looked at, and the invalid
+/// edges of each (None: none).
+pub(super) type LevelEdges = (
+    Level,
+    BTreeSet<String>,
+    Vec<(String, Option<MultiLineString<f64>>)>,
+);
+
 pub(super) const UNKNOWN: u8 = 0;
 pub(super) const MATCHED: u8 = 1;
 pub(super) const INVALID: u8 = 2;
@@ -837,23 +845,24 @@ impl Auditor {
         }
     }
 
-    /// Update path: the usable grids near what changed, level by level, each checked with
-    /// all of its neighbours; for an edit made in place, only the segments in the window
-    /// of what it moved ([`super::window`]).
-    pub(super) fn check_coverage_near(
-        &mut self,
+    /// The invalid edges of the grids near the envelopes `work.coverage` names, per level:
+    /// those in `window` decided segment by segment where the window holds, else every
+    /// grid within the gap width checked whole. Only reads: the audit measures the tilings
+    /// beside it; [`Self::keep_coverage`] takes the result in.
+    pub(super) fn coverage_near(
+        &self,
         look: Look,
-        work: &mut Work,
+        work: &Work,
         window: Option<&super::window::Window>,
-    ) {
+    ) -> Vec<LevelEdges> {
         let gw = self.config.gap_width;
-        let levels: Vec<Level> = work.coverage.keys().copied().collect();
-        for level in levels {
+        let mut out = Vec::new();
+        for &level in work.coverage.keys() {
             if let Some(w) = window {
                 let moved = w.moved.get(&level).map_or(&[][..], Vec::as_slice);
                 if let Some(edges) = self.window_edges(look, level, moved, &w.before) {
                     let affected: BTreeSet<String> = edges.iter().map(|e| e.0.clone()).collect();
-                    self.check_level(level, look, &affected, edges, work);
+                    out.push((level, affected, edges));
                     continue;
                 }
             }
@@ -879,6 +888,14 @@ impl Auditor {
             }
             let sub: Vec<&str> = sub.into_iter().collect();
             let edges = invalid_edges(look, &sub, &affected, gw);
+            out.push((level, affected, edges));
+        }
+        out
+    }
+
+    /// Take in what [`Self::coverage_near`] found, level by level.
+    pub(super) fn keep_coverage(&mut self, look: Look, found: Vec<LevelEdges>, work: &mut Work) {
+        for (level, affected, edges) in found {
             self.check_level(level, look, &affected, edges, work);
         }
     }

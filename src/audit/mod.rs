@@ -447,18 +447,38 @@ impl Auditor {
         self.levels_changed(&old_levels, &mut work);
         crate::timing::phase("tiling edges", &mut clock);
         let window = window.filter(|w| w.holds(self));
-        self.check_coverage_near(look, &mut work, window.as_ref());
-        crate::timing::phase(
-            if window.is_some() {
-                "coverage (window)"
-            } else {
-                "coverage (whole)"
-            },
-            &mut clock,
-        );
         let dirty = work.tilings.drain().collect();
-        self.refresh_tilings(look, dirty, &mut work);
-        crate::timing::phase("gaps and tiling", &mut clock);
+        let jobs = self.regroup_tilings(dirty, &mut work);
+        crate::timing::phase("tiling pieces", &mut clock);
+        // The coverage near what moved and the tilings' pieces read the auditor and each
+        // other's findings not at all: both are found side by side, then taken in.
+        let (coverage, pieces) = {
+            let (me, work) = (&*self, &work);
+            rayon::join(
+                || {
+                    let mut clock = std::time::Instant::now();
+                    let found = me.coverage_near(look, work, window.as_ref());
+                    crate::timing::phase(
+                        if window.is_some() {
+                            "coverage (window)"
+                        } else {
+                            "coverage (whole)"
+                        },
+                        &mut clock,
+                    );
+                    found
+                },
+                || {
+                    let mut clock = std::time::Instant::now();
+                    let measured = me.measure_pieces(look, &jobs);
+                    crate::timing::phase("gaps and tiling", &mut clock);
+                    measured
+                },
+            )
+        };
+        self.keep_coverage(look, coverage, &mut work);
+        self.keep_pieces(pieces, &mut work);
+        crate::timing::phase("coverage and tiling kept", &mut clock);
         self.explain_edges(look, &work);
         crate::timing::phase("near-miss edges", &mut clock);
         self.update_records(look, set, &mut work);

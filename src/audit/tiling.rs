@@ -513,7 +513,13 @@ pub(super) struct ParentInfo<'a> {
 }
 
 /// A piece's findings and where they can lie ([`Piece::hot`]).
-type Measured = (Vec<Finding>, Vec<Rect<f64>>);
+pub(super) type Measured = (Vec<Finding>, Vec<Rect<f64>>);
+
+/// A piece of a tiling to measure: its tiling, its id and its edges.
+pub(super) type PieceJob = (GroupKey, u64, Vec<(Coord<f64>, Coord<f64>)>);
+
+/// A piece measured: its tiling, its id, its findings and the envelopes of its loops.
+pub(super) type MeasuredPiece = (GroupKey, u64, Measured);
 
 /// Gaps, slivers and outside-parent parts of one piece of a parent's tiling. `children`
 /// gives the usable children whose envelope meets a rectangle, sorted by id. With them,
@@ -1214,8 +1220,20 @@ impl Auditor {
         keys: Vec<(GroupKey, Option<Vec<Rect<f64>>>)>,
         work: &mut Work,
     ) {
-        type Job = (GroupKey, Piece, Vec<(Coord<f64>, Coord<f64>)>);
-        let mut jobs: Vec<Job> = Vec::new();
+        let jobs = self.regroup_tilings(keys, work);
+        let measured = self.measure_pieces(look, &jobs);
+        self.keep_pieces(measured, work);
+    }
+
+    /// The first step of [`Self::refresh_tilings`]: the pieces of the tilings `keys` near
+    /// their areas made again (the findings of those that went dropped), and those that
+    /// came returned with their edges, to measure.
+    pub(super) fn regroup_tilings(
+        &mut self,
+        keys: Vec<(GroupKey, Option<Vec<Rect<f64>>>)>,
+        work: &mut Work,
+    ) -> Vec<PieceJob> {
+        let mut jobs: Vec<PieceJob> = Vec::new();
         let mut gone_all: Vec<u64> = Vec::new();
         for (key, dirty) in keys {
             let Some(t) = self.tilings.get_mut(&key) else {
@@ -1225,33 +1243,40 @@ impl Auditor {
             gone_all.extend(gone);
             for p in came {
                 let edges = t.edges_of(&p.keys);
-                jobs.push((key.clone(), p, edges));
+                jobs.push((key.clone(), p.id, edges));
             }
         }
         for id in gone_all {
             self.set_area(Source::Tiling(id), Vec::new(), work);
         }
-        let results: Vec<(&GroupKey, u64, Measured)> = {
-            use rayon::prelude::*;
-            let me = &*self;
-            jobs.par_iter()
-                .map(|(key, piece, edges)| {
-                    let has_children = me.tilings.get(key).is_some_and(|t| t.members > 0);
-                    let measured = match me.parent_info(key, look).filter(|_| has_children) {
-                        Some(parent) => piece_findings(
-                            &parent,
-                            edges,
-                            &|r| me.children_near(key, look, r),
-                            &me.config,
-                        ),
-                        None => (Vec::new(), Vec::new()),
-                    };
-                    (key, piece.id, measured)
-                })
-                .collect()
-        };
-        for (key, id, (fs, hot)) in results {
-            if let Some(t) = self.tilings.get_mut(key)
+        jobs
+    }
+
+    /// The findings of each piece to measure, on every core. Only reads: the update path
+    /// checks the coverage beside it.
+    pub(super) fn measure_pieces(&self, look: Look, jobs: &[PieceJob]) -> Vec<MeasuredPiece> {
+        use rayon::prelude::*;
+        jobs.par_iter()
+            .map(|(key, id, edges)| {
+                let has_children = self.tilings.get(key).is_some_and(|t| t.members > 0);
+                let measured = match self.parent_info(key, look).filter(|_| has_children) {
+                    Some(parent) => piece_findings(
+                        &parent,
+                        edges,
+                        &|r| self.children_near(key, look, r),
+                        &self.config,
+                    ),
+                    None => (Vec::new(), Vec::new()),
+                };
+                (key.clone(), *id, measured)
+            })
+            .collect()
+    }
+
+    /// Take in what [`Self::measure_pieces`] found, and drop the tilings left empty.
+    pub(super) fn keep_pieces(&mut self, measured: Vec<MeasuredPiece>, work: &mut Work) {
+        for (key, id, (fs, hot)) in measured {
+            if let Some(t) = self.tilings.get_mut(&key)
                 && let Ok(i) = t.pieces.binary_search_by_key(&id, |p| p.id)
             {
                 t.pieces[i].hot = hot;

@@ -98,6 +98,136 @@ fn slot_of_record(g: &Grid) -> Slot {
 /// The children of every parent grid, by id.
 type Kids = FxHashMap<String, BTreeSet<String>>;
 
+/// The parts of the document the map view draws from (the grids' keys and slots, the
+/// children by parent, the neighbours graph), borrowed together so that they are brought
+/// up to date beside the audit.
+struct Views<'d> {
+    keys: &'d mut Keys,
+    slots: &'d mut Vec<Option<Slot>>,
+    kids: &'d mut Kids,
+    neighbours: &'d mut Neighbours,
+}
+
+/// What a changed grid's slot becomes.
+enum Next<'a> {
+    Gone,
+    /// Its record changed, not its shape: the mesh stays.
+    Record(&'a Grid, Option<std::sync::Arc<GridMesh>>),
+    /// Its shape changed in place (`before`): the mesh is updated where it can be.
+    Moved(
+        &'a Grid,
+        Option<std::sync::Arc<GridMesh>>,
+        &'a geo::MultiPolygon<f64>,
+    ),
+    /// New, or moved to another level: meshed afresh.
+    Placed(&'a Grid),
+}
+
+impl Views<'_> {
+    /// Bring the slots, the children and the neighbours up to date with `set` (`shapes`:
+    /// the grids replaced in place, as they were). The grids' meshes are made on every
+    /// core, beside the neighbours graph.
+    fn update(
+        &mut self,
+        project: &Project,
+        ids: &IdIndex,
+        set: &ChangeSet,
+        shapes: &crate::edit::OldShapes,
+    ) {
+        use rayon::prelude::*;
+        let mut moves = Vec::new();
+        let mut next = Vec::with_capacity(set.grids.len());
+        for (id, how) in &set.grids {
+            let key = self.keys.key(id);
+            let old = self.slots.get_mut(key as usize).and_then(Option::take);
+            if let Some(p) = old.as_ref().and_then(|s| s.parent.as_ref())
+                && let Some(n) = self.kids.get_mut(p)
+            {
+                n.remove(id);
+                if n.is_empty() {
+                    self.kids.remove(p);
+                }
+            }
+            let new = ids.get(project, id);
+            if let Some(p) = new
+                .and_then(|g| g.parent.as_deref())
+                .filter(|p| !p.is_empty())
+            {
+                self.kids
+                    .entry(p.to_string())
+                    .or_default()
+                    .insert(id.clone());
+            }
+            let same_shape = !how.geometry
+                && old
+                    .as_ref()
+                    .zip(new)
+                    .is_some_and(|(o, g)| o.level == g.level);
+            next.push((
+                key,
+                match (new, old) {
+                    (Some(g), Some(o)) if same_shape => Next::Record(g, o.mesh),
+                    (Some(g), Some(o)) if shapes.contains_key(id) && o.level == g.level => {
+                        moves.push(Change::Moved {
+                            key,
+                            level: g.level,
+                            before: &shapes[id],
+                            after: &g.geometry,
+                        });
+                        Next::Moved(g, o.mesh, &shapes[id])
+                    }
+                    (Some(g), _) => {
+                        moves.push(Change::Placed {
+                            key,
+                            level: g.level,
+                            shape: &g.geometry,
+                            colour: self.neighbours.colour(key),
+                        });
+                        Next::Placed(g)
+                    }
+                    (None, _) => {
+                        moves.push(Change::Gone { key });
+                        Next::Gone
+                    }
+                },
+            ));
+        }
+        let neighbours = &mut *self.neighbours;
+        let (made, ()) = rayon::join(
+            || {
+                next.into_par_iter()
+                    .map(|(key, n)| {
+                        let slot = match n {
+                            Next::Gone => None,
+                            Next::Record(g, mesh) => Some(Slot {
+                                mesh,
+                                ..slot_of_record(g)
+                            }),
+                            Next::Moved(g, mesh, before) => Some(Slot {
+                                mesh: match mesh {
+                                    Some(m) => m.moved(before, &g.geometry),
+                                    None => GridMesh::of(&g.geometry),
+                                }
+                                .map(std::sync::Arc::new),
+                                ..slot_of_record(g)
+                            }),
+                            Next::Placed(g) => Some(slot_of(g)),
+                        };
+                        (key, slot)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || neighbours.apply(&moves),
+        );
+        for (key, slot) in made {
+            if self.slots.len() <= key as usize {
+                self.slots.resize(key as usize + 1, None);
+            }
+            self.slots[key as usize] = slot;
+        }
+    }
+}
+
 /// A key for every grid, in the order of the project (the slots' order).
 fn build_keys(project: &Project, ids: &IdIndex) -> Keys {
     let mut keys = Keys::default();
@@ -391,80 +521,32 @@ impl Document {
             }
         }
         crate::timing::phase("document: ids and envelopes", &mut clock);
-        self.snap.update(&self.project, &self.ids, &set, shapes);
-        crate::timing::phase("document: snap index", &mut clock);
-        let mut moves = Vec::new();
-        for (id, how) in &set.grids {
-            let key = self.keys.key(id);
-            let old = self.slots.get_mut(key as usize).and_then(Option::take);
-            if let Some(p) = old.as_ref().and_then(|s| s.parent.as_ref())
-                && let Some(n) = self.kids.get_mut(p)
-            {
-                n.remove(id);
-                if n.is_empty() {
-                    self.kids.remove(p);
-                }
-            }
-            let new = self.ids.get(&self.project, id);
-            if let Some(p) = new
-                .and_then(|g| g.parent.as_deref())
-                .filter(|p| !p.is_empty())
-            {
-                self.kids
-                    .entry(p.to_string())
-                    .or_default()
-                    .insert(id.clone());
-            }
-            let same_shape = !how.geometry
-                && old
-                    .as_ref()
-                    .zip(new)
-                    .is_some_and(|(o, g)| o.level == g.level);
-            let slot = match (new, old) {
-                (Some(g), Some(o)) if same_shape => Some(Slot {
-                    mesh: o.mesh,
-                    ..slot_of_record(g)
-                }),
-                (Some(g), Some(o)) if shapes.contains_key(id) && o.level == g.level => {
-                    moves.push(Change::Moved {
-                        key,
-                        level: g.level,
-                        before: &shapes[id],
-                        after: &g.geometry,
-                    });
-                    Some(Slot {
-                        mesh: match o.mesh {
-                            Some(m) => m.moved(&shapes[id], &g.geometry),
-                            None => GridMesh::of(&g.geometry),
-                        }
-                        .map(std::sync::Arc::new),
-                        ..slot_of_record(g)
-                    })
-                }
-                (Some(g), _) => {
-                    moves.push(Change::Placed {
-                        key,
-                        level: g.level,
-                        shape: &g.geometry,
-                        colour: self.neighbours.colour(key),
-                    });
-                    Some(slot_of(g))
-                }
-                (None, _) => {
-                    moves.push(Change::Gone { key });
-                    None
-                }
-            };
-            if self.slots.len() <= key as usize {
-                self.slots.resize(key as usize + 1, None);
-            }
-            self.slots[key as usize] = slot;
-        }
-        self.neighbours.apply(&moves);
-        crate::timing::phase("document: slots, meshes, neighbours", &mut clock);
-        self.auditor
-            .update_in_place(&self.project, &self.ids, &set, shapes, &old.removed);
-        crate::timing::phase("document: audit", &mut clock);
+        // The snap index, the map view's slots with the neighbours graph, and the audit
+        // each read the project and change only themselves: they are brought up to date
+        // side by side.
+        let (project, ids) = (&self.project, &self.ids);
+        let (snap, auditor) = (&mut self.snap, &mut self.auditor);
+        let mut views = Views {
+            keys: &mut self.keys,
+            slots: &mut self.slots,
+            kids: &mut self.kids,
+            neighbours: &mut self.neighbours,
+        };
+        rayon::join(
+            || {
+                let mut clock = std::time::Instant::now();
+                auditor.update_in_place(project, ids, &set, shapes, &old.removed);
+                crate::timing::phase("document: audit", &mut clock);
+            },
+            || {
+                let mut clock = std::time::Instant::now();
+                snap.update(project, ids, &set, shapes);
+                crate::timing::phase("document: snap index", &mut clock);
+                views.update(project, ids, &set, shapes);
+                crate::timing::phase("document: slots, meshes, neighbours", &mut clock);
+            },
+        );
+        crate::timing::phase("document: derived structures", &mut clock);
         self.dirty = true;
         self.revision += 1;
         self.journal.push_back((self.revision, set));
