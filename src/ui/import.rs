@@ -42,6 +42,8 @@ pub struct ImportDialog {
     stale: bool,
     /// The encoding was changed: a drawing's layer names are read again.
     encoding_changed: bool,
+    /// What to run once the project opened is in (`gridmap --print FILE`).
+    pub then: Option<super::UiCommand>,
 }
 
 impl ImportDialog {
@@ -99,6 +101,7 @@ impl ImportDialog {
             loaded: None,
             stale: true,
             encoding_changed: false,
+            then: None,
         };
         d.refresh(None);
         if d.needs_crs
@@ -324,33 +327,41 @@ pub fn show(app: &mut GridmapApp, ctx: &egui::Context) {
             }
         });
     });
-    if accept && let Some(mut p) = d.loaded.take() {
-        // The field mapping and encoding are remembered in the project's settings.
-        let remember = |s: &mut crate::model::ProjectSettings| {
-            s.field_map = d.fields.clone();
-            s.import_encoding = d.encoding.map(str::to_string);
-        };
-        match d.mode {
-            ImportMode::Open => {
-                let mut s = crate::model::ProjectSettings::of(&p.settings);
-                remember(&mut s);
-                s.store(&mut p.settings);
-                app.load_project(p, None);
-                app.message = format!("{}", d.path.display());
-            }
-            ImportMode::AddLayers => {
-                // One undo step: the layers and the remembered choices.
-                let mut t = crate::edit::Transaction::new("导入图层 / Import layer");
-                let mut s = app.doc.settings();
-                remember(&mut s);
-                t.set_settings(app.doc.project(), &s);
-                app.add_layers_with(p, t);
-            }
-        }
+    if accept && let Some(p) = d.loaded.take() {
+        take(app, d, p);
         return;
     }
     if !close {
         app.dialogs.import_dialog = Some(d);
+    }
+}
+
+/// The dialog's 确定: the project read (`p`) opens, or its layers are added, with the
+/// field mapping and encoding remembered in the project's settings.
+fn take(app: &mut GridmapApp, mut d: ImportDialog, mut p: crate::model::Project) {
+    let remember = |s: &mut crate::model::ProjectSettings| {
+        s.field_map = d.fields.clone();
+        s.import_encoding = d.encoding.map(str::to_string);
+    };
+    match d.mode {
+        ImportMode::Open => {
+            let mut s = crate::model::ProjectSettings::of(&p.settings);
+            remember(&mut s);
+            s.store(&mut p.settings);
+            app.load_project(p, None);
+            app.message = format!("{}", d.path.display());
+            if let Some(c) = d.then.take() {
+                app.when_opened(c);
+            }
+        }
+        ImportMode::AddLayers => {
+            // One undo step: the layers and the remembered choices.
+            let mut t = crate::edit::Transaction::new("导入图层 / Import layer");
+            let mut s = app.doc.settings();
+            remember(&mut s);
+            t.set_settings(app.doc.project(), &s);
+            app.add_layers_with(p, t);
+        }
     }
 }
 

@@ -1272,6 +1272,32 @@ impl GridmapApp {
         ));
     }
 
+    /// [`Self::open`] `path`, then run `then` once it is in: after the worker's read, or
+    /// after the import dialog's 确定 (a shapefile, a drawing, a foreign GeoPackage); not
+    /// at all if the file cannot be read or the dialog is cancelled.
+    pub fn open_then(&mut self, path: &Path, then: Option<UiCommand>) {
+        self.open(path);
+        if let Some(c) = then {
+            self.when_opened(c);
+        }
+    }
+
+    /// Run `c` once the file being opened is in, at once when none is being opened.
+    fn when_opened(&mut self, c: UiCommand) {
+        if let Some(l) = &mut self.loading {
+            l.then = Some(c);
+        } else if let Some(d) = self
+            .dialogs
+            .import_dialog
+            .as_mut()
+            .filter(|d| d.mode == import::ImportMode::Open)
+        {
+            d.then = Some(c);
+        } else {
+            self.execute(c);
+        }
+    }
+
     /// Make `p` the open document (from `path`, None for an import not yet saved). A large
     /// project is prepared on a worker thread.
     pub fn load_project(&mut self, p: Project, path: Option<PathBuf>) {
@@ -1391,12 +1417,14 @@ impl GridmapApp {
                         }
                     }
                     loading::Loaded::NeedsImport(p) => {
-                        self.dialogs.import_dialog = Some(import::ImportDialog::new(
+                        let mut d = import::ImportDialog::new(
                             &p,
                             import::ImportMode::Open,
                             &self.doc.project().settings,
                             None,
-                        ));
+                        );
+                        d.then = then;
+                        self.dialogs.import_dialog = Some(d);
                     }
                     loading::Loaded::Failed(e) => {
                         self.show_error(&e);
@@ -1733,13 +1761,13 @@ pub fn run(
         options,
         Box::new(move |cc| {
             let mut app = GridmapApp::new(&cc.egui_ctx, project, None);
-            if let Some(f) = &file {
-                app.open(f);
-            }
-            if open_print {
-                match &mut app.loading {
-                    Some(l) => l.then = Some(UiCommand::Print),
-                    None => app.execute(UiCommand::Print),
+            let then = open_print.then_some(UiCommand::Print);
+            match &file {
+                Some(f) => app.open_then(f, then),
+                None => {
+                    if let Some(c) = then {
+                        app.execute(c);
+                    }
                 }
             }
             match screenshot {

@@ -176,6 +176,86 @@ fn shapefile_import_dialog() {
 /// Issue 11: importing layers other than grids bypassed the undo history. Rivers imported
 /// from a typed path are one undo step: Ctrl+Z takes them away exactly, Ctrl+Y brings them
 /// back, and the audit follows.
+/// `gridmap --print FILE`: the print dialog opens once FILE is in, after the worker's read
+/// or after the import dialog's 确定, not over the document open before it.
+#[test]
+fn print_on_start_waits_for_the_file_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = load("jinping.geojson");
+    let rp = gridmap::io::Reprojector::new(Crs::epsg(4546), Crs::epsg(4525)).unwrap();
+    for g in &mut r.grids {
+        use geo::MapCoordsInPlace;
+        g.geometry.map_coords_in_place(|c| rp.point(c));
+    }
+    r.crs = Crs::epsg(4525);
+    r.grids.truncate(5);
+    gridmap::io::shp::write(
+        &r,
+        &dir.path().join("五格.shp"),
+        gridmap::io::shp::DbfEncoding::Utf8,
+    )
+    .unwrap();
+    let shp = dir.path().join("五格_grids.shp");
+    let mut h = app("jinping.geojson");
+    let before = h.state().doc.project().grids.len();
+    assert_ne!(before, 5);
+    h.state_mut()
+        .open_then(&shp, Some(gridmap::ui::UiCommand::Print));
+    h.run_steps(3);
+    assert!(
+        h.state().dialogs.import_dialog.is_some(),
+        "a shapefile opens through the import dialog"
+    );
+    assert!(
+        h.state().dialogs.print_dialog.is_none(),
+        "the print dialog waits for the import"
+    );
+    h.get_by_label("确定").click();
+    h.run_steps(3);
+    settle(&mut h);
+    assert!(h.state().dialogs.import_dialog.is_none());
+    assert_eq!(
+        h.state().doc.project().grids.len(),
+        5,
+        "{}",
+        h.state().message
+    );
+    assert_eq!(h.state().doc.project().crs.epsg, 4525);
+    assert!(
+        h.state().dialogs.print_dialog.is_some(),
+        "the print dialog opens on the imported project"
+    );
+
+    // A file read on the worker: the dialog opens once the document is in.
+    let json = dir.path().join("五格.geojson");
+    let opts = gridmap::io::geojson::WriteOptions { keep_crs: true };
+    std::fs::write(&json, gridmap::io::geojson::to_geojson(&r, &opts).unwrap()).unwrap();
+    h.state_mut().dialogs.print_dialog = None;
+    h.state_mut()
+        .open_then(&json, Some(gridmap::ui::UiCommand::Print));
+    assert!(h.state().loading.is_some());
+    assert!(h.state().dialogs.print_dialog.is_none());
+    settle(&mut h);
+    assert_eq!(
+        h.state().doc.project().grids.len(),
+        5,
+        "{}",
+        h.state().message
+    );
+    assert_eq!(h.state().doc.path.as_deref(), Some(json.as_path()));
+    assert!(h.state().dialogs.print_dialog.is_some());
+
+    // A file that cannot be read: no dialog over the document that stays.
+    let broken = dir.path().join("坏.geojson");
+    std::fs::write(&broken, "{ not json").unwrap();
+    h.state_mut().dialogs.print_dialog = None;
+    h.state_mut()
+        .open_then(&broken, Some(gridmap::ui::UiCommand::Print));
+    settle(&mut h);
+    assert_eq!(h.state().doc.project().grids.len(), 5);
+    assert!(h.state().dialogs.print_dialog.is_none());
+}
+
 #[test]
 fn imported_rivers_are_one_undo_step() {
     let dir = tempfile::tempdir().unwrap();
