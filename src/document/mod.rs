@@ -532,18 +532,30 @@ impl Document {
             kids: &mut self.kids,
             neighbours: &mut self.neighbours,
         };
+        let timed = |label: &str, f: &mut dyn FnMut()| {
+            let mut clock = std::time::Instant::now();
+            f();
+            crate::timing::phase(label, &mut clock);
+        };
         rayon::join(
             || {
-                let mut clock = std::time::Instant::now();
-                auditor.update_in_place(project, ids, &set, shapes, &old.removed);
-                crate::timing::phase("document: audit", &mut clock);
+                timed("document: audit", &mut || {
+                    auditor.update_in_place(project, ids, &set, shapes, &old.removed);
+                });
             },
             || {
-                let mut clock = std::time::Instant::now();
-                snap.update(project, ids, &set, shapes);
-                crate::timing::phase("document: snap index", &mut clock);
-                views.update(project, ids, &set, shapes);
-                crate::timing::phase("document: slots, meshes, neighbours", &mut clock);
+                rayon::join(
+                    || {
+                        timed("document: snap index", &mut || {
+                            snap.update(project, ids, &set, shapes)
+                        })
+                    },
+                    || {
+                        timed("document: slots, meshes, neighbours", &mut || {
+                            views.update(project, ids, &set, shapes);
+                        });
+                    },
+                )
             },
         );
         crate::timing::phase("document: derived structures", &mut clock);

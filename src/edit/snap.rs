@@ -250,8 +250,12 @@ impl SnapIndex {
                 gone_e.extend(oe);
             }
         }
-        geom::rekey_items(&mut self.vertices, gone_v, came_v, vertex_bits_of);
-        geom::rekey_items(&mut self.edges, gone_e, came_e, geom::line_bits);
+        // The two trees are apart: each is brought up to date on a core of its own.
+        let (vertices, edges) = (&mut self.vertices, &mut self.edges);
+        rayon::join(
+            || geom::rekey_items(vertices, gone_v, came_v, vertex_bits_of),
+            || geom::rekey_items(edges, gone_e, came_e, geom::line_bits),
+        );
     }
 
     /// The vertices and edges `sel` selects.
