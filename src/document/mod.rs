@@ -295,6 +295,12 @@ impl Document {
         // coordinate grid like one read from a file; one read already is, and stays as it is.
         let precision = project.crs.precision();
         precision.snap_project(&mut project);
+        // Room for the grids edits add, made here off the frame: growing the list of
+        // 100,000 grids past its capacity in an edit copies it whole (~20 ms).
+        let room = project.grids.len() / 4 + 16;
+        if project.grids.capacity() - project.grids.len() < room {
+            project.grids.reserve_exact(room);
+        }
         // Rough shares of the time each part takes.
         let done = std::sync::atomic::AtomicU32::new(0);
         let step = |share: u32| {
@@ -581,10 +587,13 @@ impl Document {
         }
         // What is committed lies on the coordinate grid (edits snap their own output; this
         // catches any that did not), before a copy goes to the saver.
+        let mut clock = std::time::Instant::now();
         t.snap(self.project.crs.precision());
         let copy = self.steps.is_some().then(|| t.clone());
         let old = self.old_shapes(&t, true);
+        crate::timing::phase("document: transaction snapped and copied", &mut clock);
         let set = self.history.commit(&mut self.project, t)?;
+        crate::timing::phase("document: applied to the project", &mut clock);
         if let (Some(steps), Some(t)) = (self.steps.as_mut(), copy)
             && !set.is_empty()
         {

@@ -2,7 +2,7 @@
 //! change sets instead of being rebuilt, so a lookup by id costs one hash probe at any size.
 
 use super::{ChangeSet, Grid, Layer, Project};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 /// Position of the first grid with each id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,24 +64,24 @@ impl IdIndex {
         let Some(&from) = set.moved_from.get(&Layer::Grids) else {
             return;
         };
-        let grids = &project.grids;
-        // Positions before `from` did not move; renumber the rest.
-        let mut seen: FxHashSet<&str> = FxHashSet::default();
-        for (k, g) in grids.iter().enumerate().skip(from) {
-            let id = g.id.as_str();
-            if !seen.insert(id) {
-                continue;
+        // Positions before `from` did not move; the rest are marked stale, then renumbered
+        // by the grids at or after `from` (the first of each id wins: one marked stale, or
+        // one not indexed yet), and what stays stale is gone. One probe per grid.
+        const STALE: usize = usize::MAX;
+        for p in self.pos.values_mut() {
+            if *p >= from {
+                *p = STALE;
             }
-            match self.pos.get_mut(id) {
-                Some(p) if *p < from => {}
-                Some(p) => *p = k,
+        }
+        for (k, g) in project.grids.iter().enumerate().skip(from) {
+            match self.pos.get_mut(g.id.as_str()) {
+                Some(p) if *p == STALE => *p = k,
+                Some(_) => {}
                 None => {
-                    self.pos.insert(id.to_string(), k);
+                    self.pos.insert(g.id.clone(), k);
                 }
             }
         }
-        // Entries at or after `from` that were not renumbered are gone.
-        self.pos
-            .retain(|id, p| *p < from || seen.contains(id.as_str()));
+        self.pos.retain(|_, p| *p != STALE);
     }
 }
