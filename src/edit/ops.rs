@@ -677,26 +677,21 @@ pub fn split(
 ) -> Result<Transaction, EditError> {
     use i_overlay::core::fill_rule::FillRule;
     use i_overlay::float::slice::FloatSlice;
-    use rayon::prelude::*;
     let project = ctx.project();
     let pos = find(ctx, id)?;
     let g = &project.grids[pos];
     let shapes = geom::polygon_contours(&g.geometry);
     let path: Vec<[f64; 2]> = line.0.iter().map(|c| [c.x, c.y]).collect();
-    let mut clock = std::time::Instant::now();
     let pieces = shapes.slice_by(&path, FillRule::NonZero);
-    crate::timing::phase("split: cut", &mut clock);
     let tree = vertex_tree(std::iter::once(g));
     let precision = project.crs.precision();
-    // Each piece on a core of its own (in order).
     let mut parts: Vec<MultiPolygon<f64>> = pieces
-        .into_par_iter()
+        .into_iter()
         // One overlay, one rounding: the pieces share the cut bit for bit.
         .map(|s| geom::shapes_to_multipolygon(vec![s]))
         .map(|mp| tidy(&mp, precision, &tree))
         .filter(|mp| geom::area(mp) > 1e-6)
         .collect();
-    crate::timing::phase("split: pieces tidied", &mut clock);
     if parts.len() < 2 {
         return Err(EditError::NoSplit);
     }
@@ -736,9 +731,7 @@ pub fn split(
         .collect();
     cut.sort_by(|a, b| geom::coord_cmp(*a, *b));
     cut.dedup();
-    crate::timing::phase("split: pieces made", &mut clock);
     node_neighbours(ctx, &mut t, &cut, g.level, &[id]);
-    crate::timing::phase("split: neighbours noded", &mut clock);
     // The pieces themselves must carry each other's cut vertices.
     for c in t.grids.iter_mut().filter(|c| {
         c.after
@@ -751,7 +744,6 @@ pub fn split(
             a.geometry = noded;
         }
     }
-    crate::timing::phase("split: pieces noded", &mut clock);
     Ok(t)
 }
 
