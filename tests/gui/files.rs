@@ -88,12 +88,9 @@ fn a_file_opens_through_the_in_window_file_dialog() {
     );
 }
 
-/// A county shapefile without .prj or .cpg, GBK text, zone-prefixed GK coordinates and an
-/// unusual code column: the import dialog suggests the zone, takes the encoding and the
-/// code column chosen, and the result saves as a GeoPackage that remembers the mapping.
-#[test]
-fn shapefile_import_dialog() {
-    let dir = tempfile::tempdir().unwrap();
+/// The sample township in EPSG:4525 (3-degree Gauss-Krüger zone 25, zone-prefixed
+/// eastings), as a county office's shapefile has it.
+fn jinping_in_zone_25() -> gridmap::model::Project {
     let mut r = load("jinping.geojson");
     let rp = gridmap::io::Reprojector::new(Crs::epsg(4546), Crs::epsg(4525)).unwrap();
     for g in &mut r.grids {
@@ -101,6 +98,16 @@ fn shapefile_import_dialog() {
         g.geometry.map_coords_in_place(|c| rp.point(c));
     }
     r.crs = Crs::epsg(4525);
+    r
+}
+
+/// A county shapefile without .prj or .cpg, GBK text, zone-prefixed GK coordinates and an
+/// unusual code column: the import dialog suggests the zone, takes the encoding and the
+/// code column chosen, and the result saves as a GeoPackage that remembers the mapping.
+#[test]
+fn shapefile_import_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = jinping_in_zone_25();
     gridmap::io::shp::write(
         &r,
         &dir.path().join("县发.shp"),
@@ -173,21 +180,12 @@ fn shapefile_import_dialog() {
     assert_eq!(saved.settings["field_map"]["code"], "BIANMA");
 }
 
-/// Issue 11: importing layers other than grids bypassed the undo history. Rivers imported
-/// from a typed path are one undo step: Ctrl+Z takes them away exactly, Ctrl+Y brings them
-/// back, and the audit follows.
 /// `gridmap --print FILE`: the print dialog opens once FILE is in, after the worker's read
 /// or after the import dialog's 确定, not over the document open before it.
 #[test]
 fn print_on_start_waits_for_the_file_to_open() {
     let dir = tempfile::tempdir().unwrap();
-    let mut r = load("jinping.geojson");
-    let rp = gridmap::io::Reprojector::new(Crs::epsg(4546), Crs::epsg(4525)).unwrap();
-    for g in &mut r.grids {
-        use geo::MapCoordsInPlace;
-        g.geometry.map_coords_in_place(|c| rp.point(c));
-    }
-    r.crs = Crs::epsg(4525);
+    let mut r = jinping_in_zone_25();
     r.grids.truncate(5);
     gridmap::io::shp::write(
         &r,
@@ -256,6 +254,9 @@ fn print_on_start_waits_for_the_file_to_open() {
     assert!(h.state().dialogs.print_dialog.is_none());
 }
 
+/// Issue 11: importing layers other than grids bypassed the undo history. Rivers imported
+/// from a typed path are one undo step: Ctrl+Z takes them away exactly, Ctrl+Y brings them
+/// back, and the audit follows.
 #[test]
 fn imported_rivers_are_one_undo_step() {
     let dir = tempfile::tempdir().unwrap();
