@@ -21,6 +21,15 @@ pub fn phase(label: &str, start: &mut Instant) {
     *start = Instant::now();
 }
 
+/// Run `f` as the phase `label` (printed as [`phase`] does): for work done on a thread of
+/// its own, where no clock runs from the phase before.
+pub fn timed<R>(label: &str, f: impl FnOnce() -> R) -> R {
+    let mut clock = Instant::now();
+    let r = f();
+    phase(label, &mut clock);
+    r
+}
+
 /// Civil date (year, month, day) of a day count since 1970-01-01, clamped to the years
 /// -9999..=9999 that `jiff` covers.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {

@@ -454,26 +454,14 @@ impl Auditor {
         // other's findings not at all: both are found side by side, then taken in.
         let (coverage, pieces) = {
             let (me, work) = (&*self, &work);
+            let coverage = if window.is_some() {
+                "coverage (window)"
+            } else {
+                "coverage (whole)"
+            };
             rayon::join(
-                || {
-                    let mut clock = std::time::Instant::now();
-                    let found = me.coverage_near(look, work, window.as_ref());
-                    crate::timing::phase(
-                        if window.is_some() {
-                            "coverage (window)"
-                        } else {
-                            "coverage (whole)"
-                        },
-                        &mut clock,
-                    );
-                    found
-                },
-                || {
-                    let mut clock = std::time::Instant::now();
-                    let measured = me.measure_pieces(look, &jobs);
-                    crate::timing::phase("gaps and tiling", &mut clock);
-                    measured
-                },
+                || crate::timing::timed(coverage, || me.coverage_near(look, work, window.as_ref())),
+                || crate::timing::timed("gaps and tiling", || me.measure_pieces(look, &jobs)),
             )
         };
         self.keep_coverage(look, coverage, &mut work);

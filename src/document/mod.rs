@@ -538,26 +538,22 @@ impl Document {
             kids: &mut self.kids,
             neighbours: &mut self.neighbours,
         };
-        let timed = |label: &str, f: &mut dyn FnMut()| {
-            let mut clock = std::time::Instant::now();
-            f();
-            crate::timing::phase(label, &mut clock);
-        };
+        use crate::timing::timed;
         rayon::join(
             || {
-                timed("document: audit", &mut || {
+                timed("document: audit", || {
                     auditor.update_in_place(project, ids, &set, shapes, &old.removed);
                 });
             },
             || {
                 rayon::join(
                     || {
-                        timed("document: snap index", &mut || {
+                        timed("document: snap index", || {
                             snap.update(project, ids, &set, shapes)
                         })
                     },
                     || {
-                        timed("document: slots, meshes, neighbours", &mut || {
+                        timed("document: slots, meshes, neighbours", || {
                             views.update(project, ids, &set, shapes);
                         });
                     },
