@@ -1272,18 +1272,11 @@ impl GridmapApp {
         ));
     }
 
-    /// [`Self::open`] `path`, then run `then` once it is in: after the worker's read, or
-    /// after the import dialog's 确定 (a shapefile, a drawing, a foreign GeoPackage); not
-    /// at all if the file cannot be read or the dialog is cancelled.
-    pub fn open_then(&mut self, path: &Path, then: Option<UiCommand>) {
-        self.open(path);
-        if let Some(c) = then {
-            self.when_opened(c);
-        }
-    }
-
-    /// Run `c` once the file being opened is in, at once when none is being opened.
-    fn when_opened(&mut self, c: UiCommand) {
+    /// Run `c` once the file being opened ([`Self::open`]) is in: after the worker's read,
+    /// or after the import dialog's 确定 (a shapefile, a drawing, a foreign GeoPackage); not
+    /// at all if the file cannot be read or the dialog is cancelled; at once when no file
+    /// is being opened.
+    pub fn when_opened(&mut self, c: UiCommand) {
         if let Some(l) = &mut self.loading {
             l.then = Some(c);
         } else if let Some(d) = self
@@ -1761,14 +1754,11 @@ pub fn run(
         options,
         Box::new(move |cc| {
             let mut app = GridmapApp::new(&cc.egui_ctx, project, None);
-            let then = open_print.then_some(UiCommand::Print);
-            match &file {
-                Some(f) => app.open_then(f, then),
-                None => {
-                    if let Some(c) = then {
-                        app.execute(c);
-                    }
-                }
+            if let Some(f) = &file {
+                app.open(f);
+            }
+            if open_print {
+                app.when_opened(UiCommand::Print);
             }
             match screenshot {
                 Some(out) => app = app.with_screenshot(out, shot_in),

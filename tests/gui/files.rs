@@ -197,8 +197,8 @@ fn print_on_start_waits_for_the_file_to_open() {
     let mut h = app("jinping.geojson");
     let before = h.state().doc.project().grids.len();
     assert_ne!(before, 5);
-    h.state_mut()
-        .open_then(&shp, Some(gridmap::ui::UiCommand::Print));
+    h.state_mut().open(&shp);
+    h.state_mut().when_opened(gridmap::ui::UiCommand::Print);
     h.run_steps(3);
     assert!(
         h.state().dialogs.import_dialog.is_some(),
@@ -229,8 +229,8 @@ fn print_on_start_waits_for_the_file_to_open() {
     let opts = gridmap::io::geojson::WriteOptions { keep_crs: true };
     std::fs::write(&json, gridmap::io::geojson::to_geojson(&r, &opts).unwrap()).unwrap();
     h.state_mut().dialogs.print_dialog = None;
-    h.state_mut()
-        .open_then(&json, Some(gridmap::ui::UiCommand::Print));
+    h.state_mut().open(&json);
+    h.state_mut().when_opened(gridmap::ui::UiCommand::Print);
     assert!(h.state().loading.is_some());
     assert!(h.state().dialogs.print_dialog.is_none());
     settle(&mut h);
@@ -247,8 +247,8 @@ fn print_on_start_waits_for_the_file_to_open() {
     let broken = dir.path().join("坏.geojson");
     std::fs::write(&broken, "{ not json").unwrap();
     h.state_mut().dialogs.print_dialog = None;
-    h.state_mut()
-        .open_then(&broken, Some(gridmap::ui::UiCommand::Print));
+    h.state_mut().open(&broken);
+    h.state_mut().when_opened(gridmap::ui::UiCommand::Print);
     settle(&mut h);
     assert_eq!(h.state().doc.project().grids.len(), 5);
     assert!(h.state().dialogs.print_dialog.is_none());
