@@ -377,14 +377,16 @@ fn a_screenshot_is_saved_or_the_run_fails() {
     };
     let good = dir.path().join("shot.png");
     let out = shot(&good);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{e}");
     let png = std::fs::read(&good).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+    // It says what draws: Xvfb has no GPU, so Mesa's software renderer.
+    let renderer = e
+        .lines()
+        .find_map(|l| l.strip_prefix("gridmap: OpenGL "))
+        .unwrap_or_else(|| panic!("no renderer line: {e}"));
+    assert!(gridmap::ui::is_software_renderer(renderer), "{renderer}");
     let bad = dir.path().join("no-such-folder").join("shot.png");
     let out = shot(&bad);
     assert_eq!(out.status.code(), Some(2));
@@ -414,4 +416,38 @@ fn a_screenshot_is_saved_or_the_run_fails() {
         "{e}"
     );
     assert!(!dir.path().join("broken.png").exists());
+}
+
+/// A graphics driver that cannot give the window an OpenGL context (here Mesa pointed at a
+/// folder with no drivers, so not even its software one loads): the app starts again once
+/// on Mesa's software
+/// renderer, says so in both languages, and when that fails too ends with a message and
+/// exit 2, no panic and no third try.
+#[test]
+fn a_failed_opengl_context_is_retried_once_in_software() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1400x900x24"])
+        .arg(env!("CARGO_BIN_EXE_gridmap"))
+        .arg("--screenshot")
+        .arg(dir.path().join("shot.png"))
+        .arg(sample("jinping.geojson"))
+        .env("LIBGL_DRIVERS_PATH", dir.path().join("no-drivers"))
+        .env_remove("LIBGL_ALWAYS_SOFTWARE")
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(e.matches("改用软件渲染重新启动").count(), 1, "{e}");
+    assert_eq!(
+        e.matches("starting again with software rendering").count(),
+        1,
+        "{e}"
+    );
+    assert!(
+        e.contains("无法打开窗口") && e.contains("cannot open a window"),
+        "{e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(!dir.path().join("shot.png").exists());
 }

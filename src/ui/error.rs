@@ -39,6 +39,10 @@ pub enum UiError {
     /// The file being opened could not be read.
     #[error(transparent)]
     Open(#[from] crate::io::LoadError),
+    /// No window could be opened (no display, or no OpenGL context the app can draw with,
+    /// software rendering included).
+    #[error("无法打开窗口：{0}\ncannot open a window: {0}")]
+    NoWindow(String),
     /// The worker opening a file stopped without an answer.
     #[error("打开失败：后台线程意外结束\nopening failed: the worker stopped")]
     WorkerStopped,

@@ -209,6 +209,7 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         "labels" => ("标注", "Labels"),
         "errors" => ("错误", "errors"),
         "warnings" => ("警告", "warnings"),
+        "software_rendering" => ("软件渲染", "software rendering"),
         "zoom" => ("定位", "Zoom"),
         "unsaved" => ("有未保存的修改。", "There are unsaved changes."),
         "save_and_quit" => ("保存并退出", "Save and quit"),

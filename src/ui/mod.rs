@@ -347,6 +347,9 @@ pub struct Session {
     shot: Arc<std::sync::Mutex<Option<Arc<egui::ColorImage>>>>,
     /// Where settings are kept; None in tests, so they never touch the user's files.
     settings_path: Option<PathBuf>,
+    /// What the window draws with, as the driver names it (OpenGL's renderer and version);
+    /// None without a window (tests).
+    pub renderer: Option<String>,
 }
 
 /// What is kept between frames and derived on demand.
@@ -469,6 +472,7 @@ impl GridmapApp {
                 screenshot: None,
                 shot: Arc::default(),
                 settings_path: None,
+                renderer: None,
             },
             caches: Caches {
                 canvas: Default::default(),
@@ -588,6 +592,12 @@ impl GridmapApp {
     /// whether it was saved goes to `outcome`.
     pub fn with_screenshot(mut self, out: PathBuf, outcome: ScreenshotOutcome) -> Self {
         self.session.screenshot = Some((out, 5, outcome));
+        self
+    }
+
+    /// The graphics the window draws with (shown in the status bar).
+    pub fn with_renderer(mut self, renderer: String) -> Self {
+        self.session.renderer = Some(renderer);
         self
     }
 
@@ -1734,6 +1744,11 @@ impl eframe::App for GridmapApp {
 /// as from the File menu (read on a worker thread while the window comes up, or through
 /// the import dialog); with `screenshot`, save a screenshot of the first frames (once the
 /// file is in) there and exit; with `open_print`, the print dialog (once the file is in).
+///
+/// Where the graphics driver cannot give the window an OpenGL context it can draw with
+/// (an old or missing GPU driver, as on many office PCs of the domestic desktops), the
+/// program starts again on Mesa's software renderer (`LIBGL_ALWAYS_SOFTWARE=1`) instead of
+/// failing; the status bar says which renderer draws.
 pub fn run(
     project: Project,
     file: Option<PathBuf>,
@@ -1749,11 +1764,15 @@ pub fn run(
     let shot: ScreenshotOutcome = Default::default();
     let shot_in = shot.clone();
     let wanted = screenshot.is_some();
-    eframe::run_native(
+    let opened = eframe::run_native(
         "gridmap",
         options,
         Box::new(move |cc| {
             let mut app = GridmapApp::new(&cc.egui_ctx, project, None);
+            if let Some(r) = renderer_of(cc) {
+                eprintln!("gridmap: OpenGL {r}");
+                app = app.with_renderer(r);
+            }
             if let Some(f) = &file {
                 app.open(f);
             }
@@ -1771,8 +1790,14 @@ pub fn run(
             }
             Ok(Box::new(app))
         }),
-    )
-    .map_err(|e| anyhow::anyhow!("cannot open a window: {e}"))?;
+    );
+    if let Err(e) = opened {
+        let software = std::env::var_os(SOFTWARE_GL).is_some();
+        if is_graphics_error(&e) && cfg!(target_os = "linux") && !software {
+            return again_in_software(&e);
+        }
+        return Err(UiError::NoWindow(e.to_string()).into());
+    }
     if wanted {
         let outcome = shot.lock().ok().and_then(|mut o| o.take());
         match outcome {
@@ -1782,6 +1807,66 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// Mesa's switch to its software renderer (llvmpipe).
+const SOFTWARE_GL: &str = "LIBGL_ALWAYS_SOFTWARE";
+
+/// Whether the window failed for want of a usable OpenGL context (not for want of a
+/// display, or in the app's own start).
+fn is_graphics_error(e: &eframe::Error) -> bool {
+    matches!(
+        e,
+        eframe::Error::Glutin(_) | eframe::Error::NoGlutinConfigs(..) | eframe::Error::OpenGL(_)
+    )
+}
+
+/// Run this program again, with the same arguments, on Mesa's software renderer, and end
+/// with its exit code. The driver's libraries are loaded in this process already, so the
+/// switch takes a new one.
+fn again_in_software(e: &eframe::Error) -> anyhow::Result<()> {
+    eprintln!(
+        "gridmap: 显卡驱动无法打开 OpenGL 窗口（{e}），改用软件渲染重新启动 / \
+         the graphics driver cannot open an OpenGL window ({e}); starting again with software rendering"
+    );
+    let exe = std::env::current_exe().map_err(|io| UiError::NoWindow(format!("{e}; {io}")))?;
+    let status = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env(SOFTWARE_GL, "1")
+        .status()
+        .map_err(|io| UiError::NoWindow(format!("{e}; {io}")))?;
+    std::process::exit(status.code().unwrap_or(1));
+}
+
+/// The renderer and version OpenGL reports for the window's context.
+fn renderer_of(cc: &eframe::CreationContext) -> Option<String> {
+    use eframe::glow::HasContext;
+    let gl = cc.gl.as_ref()?;
+    // SAFETY: eframe made this context current on this thread to create the app;
+    // glGetString only reads the driver's strings.
+    let (name, version) = unsafe {
+        (
+            gl.get_parameter_string(eframe::glow::RENDERER),
+            gl.get_parameter_string(eframe::glow::VERSION),
+        )
+    };
+    Some(format!("{name}, {version}"))
+}
+
+/// Whether a renderer draws on the CPU: Mesa's llvmpipe, softpipe or swrast, Windows'
+/// GDI Generic or Basic Render Driver.
+pub fn is_software_renderer(renderer: &str) -> bool {
+    let r = renderer.to_lowercase();
+    [
+        "llvmpipe",
+        "softpipe",
+        "swrast",
+        "software rasterizer",
+        "gdi generic",
+        "basic render",
+    ]
+    .iter()
+    .any(|s| r.contains(s))
 }
 
 /// Where `--screenshot` leaves whether the image was saved.

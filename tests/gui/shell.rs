@@ -398,3 +398,39 @@ fn fills_moved_and_scaled_within_a_zoom_step_are_the_fills_made_anew_there() {
         );
     }
 }
+
+/// The status bar says what draws the map: the renderer's short name, marked 软件渲染 /
+/// software rendering when it is Mesa's llvmpipe (the window's fallback on machines whose
+/// graphics driver cannot open it), the driver's whole description on hover.
+#[test]
+fn the_status_bar_names_the_renderer() {
+    let project = load("jinping.geojson");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            GridmapApp::new(&cc.egui_ctx, project, None).with_renderer(
+                "llvmpipe (LLVM 15.0.6, 256 bits), 4.5 (Core Profile) Mesa 22.3.6".into(),
+            )
+        });
+    h.run_steps(4);
+    assert!(h.query_by_label("OpenGL: llvmpipe (软件渲染)").is_some());
+    h.get_by_label("English").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("OpenGL: llvmpipe (software rendering)")
+            .is_some()
+    );
+    // A GPU's own driver: no mark; without a window (no renderer) no label at all.
+    let project = load("jinping.geojson");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            GridmapApp::new(&cc.egui_ctx, project, None)
+                .with_renderer("Mali-G52 (Panfrost), 3.1 Mesa 23.2.1".into())
+        });
+    h.run_steps(4);
+    assert!(h.query_by_label("OpenGL: Mali-G52").is_some());
+    assert!(h.query_by_label_contains("软件渲染").is_none());
+    let h = app("jinping.geojson");
+    assert!(h.query_by_label_contains("OpenGL").is_none());
+}

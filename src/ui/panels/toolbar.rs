@@ -170,6 +170,23 @@ pub fn status_bar(ui: &mut egui::Ui, app: &GridmapApp) {
             }
             ui.separator();
             ui.label(super::super::in_language(&app.message, app.lang));
+            if let Some(r) = &app.session.renderer {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    renderer_label(ui, app, r);
+                });
+            }
         });
     });
+}
+
+/// The renderer at the status bar's right end, by its short name ("OpenGL: llvmpipe
+/// (软件渲染)"); its whole description on hover.
+fn renderer_label(ui: &mut egui::Ui, app: &GridmapApp, renderer: &str) {
+    let name = renderer.split([',', '(']).next().unwrap_or(renderer).trim();
+    let text = if super::super::is_software_renderer(renderer) {
+        format!("OpenGL: {name} ({})", app.t("software_rendering"))
+    } else {
+        format!("OpenGL: {name}")
+    };
+    ui.label(RichText::new(text).weak()).on_hover_text(renderer);
 }
