@@ -360,10 +360,15 @@ fn georef_fits_control_points_and_writes_the_world_file() {
     assert!(e.contains("控制点") && e.contains("control points"), "{e}");
 }
 
+/// One test at a time runs `xvfb-run -a`: two started together can pick the same display
+/// number, and the second's X server fails to start.
+static XVFB: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The app's `--screenshot` in a real window (Xvfb): saved, exit 0; not saved, a message
 /// and exit 2 (a smoke run must not pass on a screenshot that was never written).
 #[test]
 fn a_screenshot_is_saved_or_the_run_fails() {
+    let _xvfb = XVFB.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let shot = |out: &Path| {
         Command::new("xvfb-run")
@@ -420,11 +425,11 @@ fn a_screenshot_is_saved_or_the_run_fails() {
 
 /// A graphics driver that cannot give the window an OpenGL context (here Mesa pointed at a
 /// folder with no drivers, so not even its software one loads): the app starts again once
-/// on Mesa's software
-/// renderer, says so in both languages, and when that fails too ends with a message and
-/// exit 2, no panic and no third try.
+/// on Mesa's software renderer, says so in both languages, and when that fails too ends
+/// with a message and exit 2, no panic and no third try.
 #[test]
 fn a_failed_opengl_context_is_retried_once_in_software() {
+    let _xvfb = XVFB.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1400x900x24"])
