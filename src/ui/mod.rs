@@ -1829,12 +1829,13 @@ fn again_in_software(e: &eframe::Error) -> anyhow::Result<()> {
         "gridmap: 显卡驱动无法打开 OpenGL 窗口（{e}），改用软件渲染重新启动 / \
          the graphics driver cannot open an OpenGL window ({e}); starting again with software rendering"
     );
-    let exe = std::env::current_exe().map_err(|io| UiError::NoWindow(format!("{e}; {io}")))?;
+    let not_started = |io: std::io::Error| UiError::NoWindow(format!("{e}; {io}"));
+    let exe = std::env::current_exe().map_err(not_started)?;
     let status = std::process::Command::new(exe)
         .args(std::env::args_os().skip(1))
         .env(SOFTWARE_GL, "1")
         .status()
-        .map_err(|io| UiError::NoWindow(format!("{e}; {io}")))?;
+        .map_err(not_started)?;
     std::process::exit(status.code().unwrap_or(1));
 }
 

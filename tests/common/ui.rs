@@ -13,11 +13,18 @@ pub use super::load;
 
 pub fn app(name: &str) -> Harness<'static, GridmapApp> {
     let project = load(name);
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, None));
+    let mut h = window(move |ctx| GridmapApp::new(ctx, project, None));
     h.run_steps(4);
     h
+}
+
+/// The app `make` builds, in a window of 1400 x 900 points, before its first frame.
+pub fn window(
+    make: impl FnOnce(&egui::Context) -> GridmapApp + 'static,
+) -> Harness<'static, GridmapApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| make(&cc.egui_ctx))
 }
 
 /// Run frames until a document being opened off the UI thread is taken in.

@@ -127,9 +127,7 @@ fn a_dragged_vertex_snaps_onto_a_neighbours_edge() {
         ..Default::default()
     };
     let before = project.clone();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, None));
+    let mut h = window(move |ctx| GridmapApp::new(ctx, project, None));
     h.run_steps(4);
     h.get_by_label("节点编辑").click();
     h.run_steps(2);
@@ -542,9 +540,7 @@ fn a_river_is_clipped_to_the_township() {
         ])]),
         extra: Default::default(),
     });
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, p, None));
+    let mut h = window(move |ctx| GridmapApp::new(ctx, p, None));
     h.run_steps(4);
     edit_layer(&mut h, "河流");
     let on = screen(

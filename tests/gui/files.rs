@@ -43,9 +43,7 @@ fn a_recovery_copy_is_offered_and_restored() {
     .unwrap();
     let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
     let path = file.clone();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, Some(path)).with_recovery());
+    let mut h = window(move |ctx| GridmapApp::new(ctx, project, Some(path)).with_recovery());
     h.run_steps(3);
     h.get_by_label("恢复").click();
     h.run_steps(1);
@@ -361,9 +359,7 @@ fn a_large_project_is_saved_off_the_ui_thread() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("big.gpkg");
     let big = gridmap::synth::synthetic_project(6_000, 12, 1);
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, big, None));
+    let mut h = window(move |ctx| GridmapApp::new(ctx, big, None));
     settle(&mut h);
     let id = h.state().doc.project().grids[10].id.clone();
     {
@@ -402,9 +398,7 @@ fn saving_retires_recovery_copies() {
     gridmap::commands::export(&load("jinping.geojson"), &copy, &Default::default()).unwrap();
     let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
     let path = file.clone();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, Some(path)));
+    let mut h = window(move |ctx| GridmapApp::new(ctx, project, Some(path)));
     h.run_steps(3);
     let out = dir.path().join("晋屏镇 新.gpkg");
     file_menu(&mut h, "另存为…", &out);
@@ -422,9 +416,7 @@ fn saving_retires_recovery_copies() {
     std::fs::write(&file, std::fs::read(&file).unwrap()).unwrap();
     let project = gridmap::io::open(&[file.as_path()], &ReadOptions::default()).unwrap();
     let path = file.clone();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, Some(path)).with_recovery());
+    let mut h = window(move |ctx| GridmapApp::new(ctx, project, Some(path)).with_recovery());
     h.run_steps(3);
     assert!(h.query_by_label("恢复").is_none(), "not offered");
     assert!(!copy.exists());
@@ -465,9 +457,7 @@ fn saving_shapefiles_over_an_earlier_export_says_what_was_replaced() {
     grids_only.reservoirs.clear();
     grids_only.villages.clear();
     grids_only.boundary.clear();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, grids_only, None));
+    let mut h = window(move |ctx| GridmapApp::new(ctx, grids_only, None));
     h.run_steps(4);
     file_menu(&mut h, "另存为…", &out);
     h.run_steps(3);
@@ -739,9 +729,7 @@ fn a_project_of_few_dense_grids_opens_off_the_ui_thread() {
         "print".into(),
         serde_json::json!({ "office": "密集镇人民政府" }),
     );
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, dense, None));
+    let mut h = window(move |ctx| GridmapApp::new(ctx, dense, None));
     assert!(h.state().loading.is_some(), "prepared off the UI thread");
     // `gridmap --print FILE`: the print dialog opens once the document is in, for it.
     h.state_mut().loading.as_mut().unwrap().then = Some(gridmap::ui::UiCommand::Print);

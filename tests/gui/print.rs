@@ -145,9 +145,7 @@ fn print_output_follows_layout_and_grid_and_warns_of_errors() {
 #[test]
 fn the_preview_names_a_few_of_thousands_of_labels_without_room() {
     let project = gridmap::synth::synthetic_project(3_000, 5, 1);
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, project, None));
+    let mut h = window(move |ctx| GridmapApp::new(ctx, project, None));
     h.run_steps(2);
     h.state_mut().execute(gridmap::ui::UiCommand::Print);
     h.run_steps(4);

@@ -182,9 +182,7 @@ fn dense_grids_seen_whole_are_filled_from_fewer_triangles_of_the_same_area() {
         .iter()
         .map(|g| gridmap::geom::area(&g.geometry))
         .sum();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| GridmapApp::new(&cc.egui_ctx, p, None));
+    let mut h = window(move |ctx| GridmapApp::new(ctx, p, None));
     h.run_steps(4);
     let s = h.state().view.scale;
     let (triangles, drawn) = fill(&h);
@@ -405,13 +403,11 @@ fn fills_moved_and_scaled_within_a_zoom_step_are_the_fills_made_anew_there() {
 #[test]
 fn the_status_bar_names_the_renderer() {
     let project = load("jinping.geojson");
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            GridmapApp::new(&cc.egui_ctx, project, None).with_renderer(
-                "llvmpipe (LLVM 15.0.6, 256 bits), 4.5 (Core Profile) Mesa 22.3.6".into(),
-            )
-        });
+    let mut h = window(move |ctx| {
+        GridmapApp::new(ctx, project, None).with_renderer(
+            "llvmpipe (LLVM 15.0.6, 256 bits), 4.5 (Core Profile) Mesa 22.3.6".into(),
+        )
+    });
     h.run_steps(4);
     assert!(h.query_by_label("OpenGL: llvmpipe (软件渲染)").is_some());
     h.get_by_label("English").click();
@@ -422,12 +418,10 @@ fn the_status_bar_names_the_renderer() {
     );
     // A GPU's own driver: no mark; without a window (no renderer) no label at all.
     let project = load("jinping.geojson");
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            GridmapApp::new(&cc.egui_ctx, project, None)
-                .with_renderer("Mali-G52 (Panfrost), 3.1 Mesa 23.2.1".into())
-        });
+    let mut h = window(move |ctx| {
+        GridmapApp::new(ctx, project, None)
+            .with_renderer("Mali-G52 (Panfrost), 3.1 Mesa 23.2.1".into())
+    });
     h.run_steps(4);
     assert!(h.query_by_label("OpenGL: Mali-G52").is_some());
     assert!(h.query_by_label_contains("软件渲染").is_none());
