@@ -1,7 +1,7 @@
 # The two commands of README.md. Both install the system tools the build needs
 # (cmake for the bundled PROJ) when they are missing, then call cargo.
 
-.PHONY: run test deps test-deps bench bench-db windows windows-deps windows-test
+.PHONY: run test deps test-deps bench bench-db windows windows-deps windows-test linux linux-deps linux-test
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -35,8 +35,9 @@ test-deps: deps
 run: deps
 	cargo run --release
 
-test: test-deps
-	cargo test --release
+# The tests run the Linux build as shipped: glibc 2.28, linked by zig (see `linux` below).
+test: test-deps linux-deps
+	$(ZIG_TEST)
 
 # Every benchmark (audit, printing, editing, the app's frames, the county database); their
 # tables go to docs/benchmarks.md with the date, the commit and the machine.
@@ -80,11 +81,51 @@ windows: windows-deps
 	sh scripts/windows/package.sh $(VERSION) target/windows/$(WIN_TARGET)/release
 
 # The Windows smoke suite under Wine (and the app's screenshot under Xvfb).
-windows-test: windows
+windows-test: windows linux-deps
 	@command -v wine >/dev/null 2>&1 && command -v xvfb-run >/dev/null 2>&1 && command -v convert >/dev/null 2>&1 && command -v unzip >/dev/null 2>&1 || \
 	  { echo "installing wine, xvfb, imagemagick with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wine xvfb imagemagick unzip libgl1-mesa-dri >/dev/null; }
-	# The Linux build to compare with, as make test builds it (the test build's features:
-	# a plain `cargo build` unifies fewer of them and builds the library again, ~5 min).
-	cargo test --release --no-run
-	bash scripts/windows/smoke.sh
+	# The Linux build to compare with: the one make test runs.
+	$(ZIG_TEST) --no-run
+	bash scripts/smoke.sh windows
+
+# Linux for UOS, Kylin and Debian/Ubuntu since 2019 (README, "Linux: UOS, Kylin"): linked
+# by zig (cargo-zigbuild) against glibc 2.28, the oldest of them, with PROJ and SQLite
+# built by zig's C/C++ compiler and its C++ runtime (libc++) linked in. `make test` tests
+# this build, the one shipped; `make linux` packages it as .deb twice, the UOS app store's
+# layout and a generic one (scripts/linux/package.sh).
+LINUX_GLIBC := 2.28
+LINUX_X64 := x86_64-unknown-linux-gnu
+ZIG_VERSION := 0.17.1
+ZIGBUILD_VERSION := 0.24.1
+# zig comes from PyPI (the `ziglang` wheel, into target/tools with pip's --target: no
+# Python environment is touched), cargo-zigbuild from crates.io.
+ZIG_DIR := $(CURDIR)/target/tools/zig-$(ZIG_VERSION)
+ZIG_TEST := PATH="$(ZIG_DIR)/ziglang:$$PATH" cargo-zigbuild test --release --target $(LINUX_X64).$(LINUX_GLIBC)
+
+linux-deps: deps
+	@[ -x "$(ZIG_DIR)/ziglang/zig" ] || { \
+	  python3 -m pip --version >/dev/null 2>&1 || { echo "installing pip (python3-pip) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-pip >/dev/null; }; \
+	  echo "installing zig $(ZIG_VERSION) (ziglang from PyPI) into $(ZIG_DIR)"; \
+	  python3 -m pip install -q --target "$(ZIG_DIR)" ziglang==$(ZIG_VERSION); }
+	@command -v cargo-zigbuild >/dev/null 2>&1 || \
+	  { echo "installing cargo-zigbuild $(ZIGBUILD_VERSION)"; cargo install -q --locked cargo-zigbuild --version $(ZIGBUILD_VERSION); }
+
+# dist/gridmap_VERSION_amd64.deb and dist/org.gridmap.gridmap_VERSION_amd64.deb, from the
+# program `make test` ran (packed again only when it or the packaging changed).
+LINUX_DEBS := dist/gridmap_$(VERSION)_amd64.deb dist/org.gridmap.gridmap_$(VERSION)_amd64.deb
+linux: linux-deps
+	$(ZIG_TEST) --no-run
+	@$(MAKE) --no-print-directory $(LINUX_DEBS)
+
+$(LINUX_DEBS) &: target/$(LINUX_X64)/release/gridmap scripts/linux/package.sh $(wildcard assets/linux/* assets/linux/icons/*) Cargo.lock
+	bash scripts/linux/package.sh $(VERSION) amd64 target/$(LINUX_X64)/release
+
+# The packages: readelf (glibc 2.28, no shared C++ runtime), dpkg-deb, lintian, desktop
+# entries, and an install, run and remove in a fresh Debian 12 (debootstrap; root only).
+linux-test: linux
+	@command -v lintian >/dev/null 2>&1 && command -v desktop-file-validate >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1 || \
+	  { echo "installing lintian, desktop-file-utils, debootstrap with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq lintian desktop-file-utils debootstrap >/dev/null; }
+	bash scripts/linux/deb-test.sh $(VERSION) amd64 $(LINUX_GLIBC)

@@ -13,7 +13,7 @@ cp "$bin/gridmap.exe" "$bin/gridmap-cli.exe" "$stage/"
 cp scripts/windows/使用说明.txt "$stage/"
 cp LICENSE-MIT LICENSE-APACHE assets/fonts/OFL.txt "$stage/"
 cp sample-maps/jinping.geojson sample-maps/jinping-faulty.geojson "$stage/sample-maps/"
-python3 scripts/windows/third_party.py > "$stage/THIRD-PARTY.txt"
+python3 scripts/third_party.py > "$stage/THIRD-PARTY.txt"
 # Text files with Windows line ends, so Notepad on older Windows shows them right.
 for f in "$stage/使用说明.txt" "$stage/LICENSE-MIT" "$stage/LICENSE-APACHE" "$stage/OFL.txt" "$stage/THIRD-PARTY.txt"; do
     sed -i 's/\r*$/\r/' "$f"

@@ -1,11 +1,15 @@
-"""List the crates built into the Windows binaries with their licences (THIRD-PARTY.txt of
-the Windows zip), from `cargo metadata`, plus the C libraries that come with them."""
+"""List the crates built into the binaries for a target (default: Windows x64) with their
+licences (THIRD-PARTY.txt of the Windows zip and the Linux packages), from `cargo metadata`,
+plus the C libraries that come with them. Usage: third_party.py [TARGET-TRIPLE]"""
 import json
 import subprocess
+import sys
+
+target = sys.argv[1] if len(sys.argv) > 1 else "x86_64-pc-windows-gnu"
 
 meta = json.loads(
     subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--filter-platform", "x86_64-pc-windows-gnu"],
+        ["cargo", "metadata", "--format-version", "1", "--filter-platform", target],
         check=True,
         capture_output=True,
         text=True,
