@@ -1,7 +1,7 @@
 # The two commands of README.md. Both install the system tools the build needs
 # (cmake for the bundled PROJ) when they are missing, then call cargo.
 
-.PHONY: run test deps test-deps bench bench-db windows windows-deps windows-test linux linux-deps linux-test
+.PHONY: run test clippy deps test-deps bench bench-db windows windows-deps windows-test linux linux-deps linux-test
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -111,6 +111,11 @@ linux-deps: deps
 	  python3 -m pip install -q --target "$(ZIG_DIR)" ziglang==$(ZIG_VERSION); }
 	@command -v cargo-zigbuild >/dev/null 2>&1 || \
 	  { echo "installing cargo-zigbuild $(ZIGBUILD_VERSION)"; cargo install -q --locked cargo-zigbuild --version $(ZIGBUILD_VERSION); }
+
+# Clippy on the same build: its build scripts' outputs (PROJ's, compiled by cmake) are the
+# tests' (a plain `cargo clippy` would build PROJ again, with g++, for the host).
+clippy: linux-deps
+	PATH="$(ZIG_DIR)/ziglang:$$PATH" cargo-zigbuild clippy --release --all-targets --target $(LINUX_X64).$(LINUX_GLIBC) -- -D warnings
 
 # dist/gridmap_VERSION_amd64.deb and dist/org.gridmap.gridmap_VERSION_amd64.deb, from the
 # program `make test` ran (packed again only when it or the packaging changed).
