@@ -21,7 +21,16 @@ for f in "$lin" "$other_bin/gridmap$exe" "$other_bin/gridmap-cli$exe"; do
 done
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# Wine's server outlives the last program by seconds and writes its registry into the
+# prefix as it ends: stop it and wait for it before the folder goes.
+cleanup() {
+    if [ "$platform" = windows ]; then
+        wineserver -k > /dev/null 2>&1 || true
+        wineserver -w > /dev/null 2>&1 || true
+    fi
+    rm -rf "$work" 2> /dev/null || { sleep 2; rm -rf "$work"; }
+}
+trap cleanup EXIT
 # Wine turns the arguments into UTF-16 by the locale: without a UTF-8 one, Chinese file
 # names would not reach the programs intact.
 export LANG=C.UTF-8
