@@ -89,9 +89,9 @@ windows-test: windows linux-deps
 	$(ZIG_TEST) --no-run
 	bash scripts/smoke.sh windows
 
-# Linux for UOS, Kylin and Debian/Ubuntu since 2019 (README, "Linux: UOS, Kylin"): linked
-# by zig (cargo-zigbuild) against glibc 2.28, the oldest of them, with PROJ and SQLite
-# built by zig's C/C++ compiler and its C++ runtime (libc++) linked in. `make test` tests
+# Linux for UOS, Kylin and Debian/Ubuntu since 2019 (README, "Linux: UOS, Kylin, Debian"):
+# linked by zig (cargo-zigbuild) against glibc 2.28, the oldest of them, with PROJ and
+# SQLite built by zig's C/C++ compiler and its C++ runtime (libc++) linked in. `make test` tests
 # this build, the one shipped; `make linux` packages it as .deb twice, the UOS app store's
 # layout and a generic one (scripts/linux/package.sh).
 LINUX_GLIBC := 2.28

@@ -57,9 +57,8 @@ cp sample-maps/jinping-faulty.geojson "$dir/有问题的镇.geojson"
 printf '网格编码,网格名称,职务,姓名,联系电话\r\n431099101001001,,网格长,王测试,13900000999\r\n' \
     | iconv -f UTF-8 -t GBK > "$dir/名单.csv"
 
-fails=0
-ok() { echo "  ok    $1"; }
-bad() { echo "  FAIL  $1"; fails=$((fails + 1)); }
+# shellcheck source=scripts/checks.sh
+. scripts/checks.sh
 
 # Run the same command line with both builds, in $dir/lin and $dir/win; stdout to OUT.
 both() {
@@ -179,8 +178,4 @@ if [ "$platform" = windows ]; then
     fi
 fi
 
-if [ "$fails" -gt 0 ]; then
-    echo "$name smoke suite: $fails failed"
-    exit 1
-fi
-echo "$name smoke suite: all passed"
+summary "$name smoke suite"

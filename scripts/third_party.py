@@ -35,6 +35,11 @@ print("C libraries built in / 内置 C 库:")
 print("  PROJ 9 (bundled by proj-sys)  MIT  https://proj.org")
 print("  SQLite 3 (bundled by libsqlite3-sys)  Public domain  https://sqlite.org")
 print("  Noto Sans CJK SC (subset)  SIL Open Font License 1.1  see OFL.txt")
+if "linux" in target:
+    print("  libc++, libc++abi, libunwind, compiler-rt (LLVM, linked in by zig)  Apache-2.0 WITH LLVM-exception  https://llvm.org")
+elif "windows" in target:
+    print("  libstdc++, libgcc (GCC, linked in by MinGW)  GPL-3.0-or-later WITH GCC-exception-3.1  https://gcc.gnu.org")
+    print("  winpthreads (MinGW-w64)  MIT  https://www.mingw-w64.org")
 print()
 print("Written into every published website / 写入发布的网站:")
 print("  Leaflet 1.9.4  BSD-2-Clause  https://leafletjs.com (lib/LICENSE-leaflet.txt in the site)")

@@ -13,14 +13,8 @@ glibc_max=${3:-2.28}
 appid=org.gridmap.gridmap
 generic="dist/gridmap_${version}_$arch.deb"
 uos="dist/${appid}_${version}_$arch.deb"
-fails=0
-ok() { echo "  ok    $1"; }
-bad() { echo "  FAIL  $1"; fails=$((fails + 1)); }
-check() {
-    local what=$1
-    shift
-    if "$@" > /dev/null 2>&1; then ok "$what"; else bad "$what"; fi
-}
+# shellcheck source=scripts/checks.sh
+. scripts/checks.sh
 for f in "$generic" "$uos"; do
     [ -f "$f" ] || { echo "deb-test: missing $f (make linux)"; exit 2; }
 done
@@ -140,9 +134,4 @@ else
     rm -rf "$chroot_dir"
 fi
 
-if [ "$fails" = 0 ]; then
-    echo "Linux packages ($arch): all passed"
-else
-    echo "Linux packages ($arch): $fails failed"
-    exit 1
-fi
+summary "Linux packages ($arch)"

@@ -1,0 +1,19 @@
+# shellcheck shell=bash
+# The pass/fail lines of the test scripts (scripts/smoke.sh, scripts/linux/deb-test.sh),
+# sourced by them: `ok WHAT`, `bad WHAT`, `check WHAT COMMAND...` (ok when it exits 0),
+# and `summary NAME`, which says how it went and exits 1 if anything failed.
+fails=0
+ok() { echo "  ok    $1"; }
+bad() { echo "  FAIL  $1"; fails=$((fails + 1)); }
+check() {
+    local what=$1
+    shift
+    if "$@" > /dev/null 2>&1; then ok "$what"; else bad "$what"; fi
+}
+summary() {
+    if [ "$fails" -gt 0 ]; then
+        echo "$1: $fails failed"
+        exit 1
+    fi
+    echo "$1: all passed"
+}
