@@ -124,7 +124,7 @@ linux: linux-deps
 	$(ZIG_TEST) --no-run
 	@$(MAKE) --no-print-directory $(LINUX_DEBS)
 
-$(LINUX_DEBS) &: target/$(LINUX_X64)/release/gridmap scripts/linux/package.sh $(wildcard assets/linux/* assets/linux/icons/*) Cargo.lock
+$(LINUX_DEBS) &: target/$(LINUX_X64)/release/gridmap scripts/linux/package.sh scripts/third_party.py $(wildcard assets/linux/* assets/linux/icons/*) Cargo.lock
 	bash scripts/linux/package.sh $(VERSION) amd64 target/$(LINUX_X64)/release
 
 # The packages: readelf (glibc 2.28, no shared C++ runtime), dpkg-deb, lintian, desktop
