@@ -87,7 +87,7 @@ windows-test: windows linux-deps
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wine xvfb imagemagick unzip libgl1-mesa-dri >/dev/null; }
 	# The Linux build to compare with: the one make test runs.
 	$(ZIG_TEST) --no-run
-	bash scripts/smoke.sh windows
+	bash scripts/windows/smoke.sh
 
 # Linux for UOS, Kylin and Debian/Ubuntu since 2019 (README, "Linux: UOS, Kylin, Debian"):
 # linked by zig (cargo-zigbuild) against glibc 2.28, the oldest of them, with PROJ and

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The pass/fail lines of the test scripts (scripts/smoke.sh, scripts/linux/deb-test.sh),
+# The pass/fail lines of the test scripts (scripts/windows/smoke.sh, scripts/linux/deb-test.sh),
 # sourced by them: `ok WHAT`, `bad WHAT`, `check WHAT COMMAND...` (ok when it exits 0),
 # and `summary NAME`, which says how it went and exits 1 if anything failed.
 fails=0

@@ -1,56 +1,43 @@
 #!/bin/bash
-# The smoke suite of a build for another platform (make windows-test): it does what the
-# Linux x86-64 build that `make test` ran does, on the sample, in a folder whose path has Chinese
-# characters and spaces. Outputs must equal the test build's: byte for byte where the format
+# The Windows smoke suite (make windows-test): the Windows build under Wine does what the
+# Linux build that `make test` ran does, on the sample, in a folder whose path has Chinese
+# characters and spaces. Outputs must equal the Linux build's: byte for byte where the format
 # is deterministic (reports, GeoJSON, CSV, shapefiles, PDF, PNG), by content otherwise
 # (GeoPackage: its GeoJSON export; XLSX: every part but the creation time). Then the app
 # itself opens the sample in a window under Xvfb and its screenshot must show the map.
-# Usage: smoke.sh windows         the Windows x64 build under Wine
-# (the platform is a parameter for the ARM64 build under qemu-aarch64 to come, issue 27)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 root=$PWD
-platform=${1:?usage: smoke.sh windows}
 lin="$root/target/x86_64-unknown-linux-gnu/release/gridmap"
-case "$platform" in
-    windows) other_bin="$root/target/windows/x86_64-pc-windows-gnu/release"; exe=.exe; name=Windows ;;
-    *) echo "smoke: unknown platform $platform"; exit 2 ;;
-esac
-for f in "$lin" "$other_bin/gridmap$exe" "$other_bin/gridmap-cli$exe"; do
-    [ -f "$f" ] || { echo "smoke: missing $f (make test; make $platform)"; exit 2; }
+win_bin="$root/target/windows/x86_64-pc-windows-gnu/release"
+for f in "$lin" "$win_bin/gridmap.exe" "$win_bin/gridmap-cli.exe"; do
+    [ -x "$f" ] || [ -f "$f" ] || { echo "smoke: missing $f (make test; make windows)"; exit 2; }
 done
 
 work=$(mktemp -d)
 # Wine's server outlives the last program by seconds and writes its registry into the
 # prefix as it ends: stop it and wait for it before the folder goes.
 cleanup() {
-    if [ "$platform" = windows ]; then
-        wineserver -k > /dev/null 2>&1 || true
-        wineserver -w > /dev/null 2>&1 || true
-    fi
+    wineserver -k > /dev/null 2>&1 || true
+    wineserver -w > /dev/null 2>&1 || true
     rm -rf "$work" 2> /dev/null || { sleep 2; rm -rf "$work"; }
 }
 trap cleanup EXIT
 # Wine turns the arguments into UTF-16 by the locale: without a UTF-8 one, Chinese file
 # names would not reach the programs intact.
 export LANG=C.UTF-8
+export WINEPREFIX="$work/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+wineboot --init >/dev/null 2>&1 || true
+# Wait for the new prefix to settle: a window opened before it has may hang.
+wineserver -w
 
-# The other side works in a folder with Chinese characters and a space in its path.
+# The Windows side works in a folder with Chinese characters and a space in its path.
 dir="$work/测试 目录/晋屏镇"
 mkdir -p "$dir/lin" "$dir/win"
-cp "$other_bin/gridmap$exe" "$other_bin/gridmap-cli$exe" "$dir/"
-case "$platform" in
-    windows)
-        export WINEPREFIX="$work/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-        wineboot --init >/dev/null 2>&1 || true
-        # Wait for the new prefix to settle: a window opened before it has may hang.
-        wineserver -w
-        # Wine 8.0 lacks bcryptprimitives.dll (ProcessPrng): a shim beside the exe, for tests only.
-        x86_64-w64-mingw32-gcc-posix -shared -O2 -o "$dir/bcryptprimitives.dll" \
-            scripts/windows/bcryptprimitives.c scripts/windows/bcryptprimitives.def -ladvapi32
-        other() { wine "$dir/gridmap-cli.exe" "$@" 2>/dev/null | tr -d '\r'; return "${PIPESTATUS[0]}"; }
-        ;;
-esac
+cp "$win_bin/gridmap.exe" "$win_bin/gridmap-cli.exe" "$dir/"
+# Wine 8.0 lacks bcryptprimitives.dll (ProcessPrng): a shim beside the exe, for tests only.
+x86_64-w64-mingw32-gcc-posix -shared -O2 -o "$dir/bcryptprimitives.dll" \
+    scripts/windows/bcryptprimitives.c scripts/windows/bcryptprimitives.def -ladvapi32
 cp sample-maps/jinping.geojson "$dir/晋屏镇.geojson"
 cp sample-maps/jinping-faulty.geojson "$dir/有问题的镇.geojson"
 # A staff roster as Excel in China writes it: GBK, CRLF line ends.
@@ -65,7 +52,7 @@ both() {
     local out=$1
     shift
     (cd "$dir/lin" && set +e; "$lin" "$@" > "$out"; echo $? > "$out.code")
-    (cd "$dir/win" && set +e; other "$@" > "$out"; echo $? > "$out.code")
+    (cd "$dir/win" && set +e; wine "$dir/gridmap-cli.exe" "$@" 2>/dev/null | tr -d '\r' > "$out"; echo "${PIPESTATUS[0]}" > "$out.code")
 }
 same() {
     local what=$1 file=$2
@@ -74,7 +61,7 @@ same() {
 # Equal up to the last digits of numbers (projected coordinates at full precision).
 close() {
     local what=$1 file=$2
-    if python3 "$root/scripts/same_numbers.py" "$dir/lin/$file" "$dir/win/$file"; then
+    if python3 "$root/scripts/windows/same_numbers.py" "$dir/lin/$file" "$dir/win/$file"; then
         ok "$what"
     else
         bad "$what"
@@ -90,14 +77,14 @@ read_back() {
 }
 
 cd "$dir"
-echo "$name smoke suite in $dir"
+echo "Windows smoke suite in $dir"
 both audit.txt audit ../晋屏镇.geojson --lang zh
 same "audit, text" audit.txt
 same "audit, exit code" audit.txt.code
 both audit-faulty.json audit ../有问题的镇.geojson --format json
 same "audit of the faulty sample, JSON" audit-faulty.json
 same "audit of the faulty sample, exit code 1" audit-faulty.json.code
-grep -q '"kind":"gap"' "$dir/win/audit-faulty.json" && ok "the $name report names the gap" || bad "no gap in the $name report"
+grep -q '"kind":"gap"' "$dir/win/audit-faulty.json" && ok "the Windows report names the gap" || bad "no gap in the Windows report"
 
 both export-geojson.out export ../晋屏镇.geojson --out 导出.geojson
 same "export GeoJSON" 导出.geojson
@@ -137,14 +124,12 @@ if ls -a "$dir/win" | grep -q gridmap-; then bad "publish left a folder beside t
 
 both staff.out staff ../晋屏镇.geojson --import ../名单.csv --out 人员.geojson
 same "staff import (GBK, CRLF)" 人员.geojson
-grep -q 王测试 "$dir/win/人员.geojson" && ok "the roster's name is in the $name result" || bad "roster not imported on $name"
+grep -q 王测试 "$dir/win/人员.geojson" && ok "the roster's name is in the Windows result" || bad "roster not imported on Windows"
 
-if [ "$platform" = windows ]; then
-    # A drive-letter path: Wine maps Z: to /.
-    zpath="Z:$(echo "$dir/晋屏镇.geojson" | tr '/' '\\')"
-    (cd "$dir/win" && other audit "$zpath" --lang en > drive.txt) || true
-    grep -q "Ready to publish" "$dir/win/drive.txt" && ok "audit of a Z:\\ path" || bad "audit of a Z:\\ path"
-fi
+# A drive-letter path: Wine maps Z: to /.
+zpath="Z:$(echo "$dir/晋屏镇.geojson" | tr '/' '\\')"
+(cd "$dir/win" && wine "$dir/gridmap-cli.exe" audit "$zpath" --lang en 2>/dev/null | tr -d '\r' > drive.txt) || true
+grep -q "Ready to publish" "$dir/win/drive.txt" && ok "audit of a Z:\\ path" || bad "audit of a Z:\\ path"
 
 # The app in a window under Xvfb: the screenshot shows the map (grid fill colours). Without
 # Xvfb (and ImageMagick's convert, which counts the pixels) the check fails: a smoke run
@@ -169,13 +154,11 @@ else
     fi
 fi
 
-if [ "$platform" = windows ]; then
-    # Everything linked statically: no MinGW DLL needed beside the exe.
-    if x86_64-w64-mingw32-objdump -p "$dir/gridmap.exe" | grep -iE 'DLL Name: (libstdc|libgcc|libwinpthread)'; then
-        bad "gridmap.exe needs MinGW DLLs"
-    else
-        ok "gridmap.exe needs no MinGW DLL"
-    fi
+# Everything linked statically: no MinGW DLL needed beside the exe.
+if x86_64-w64-mingw32-objdump -p "$dir/gridmap.exe" | grep -iE 'DLL Name: (libstdc|libgcc|libwinpthread)'; then
+    bad "gridmap.exe needs MinGW DLLs"
+else
+    ok "gridmap.exe needs no MinGW DLL"
 fi
 
-summary "$name smoke suite"
+summary "Windows smoke suite"
