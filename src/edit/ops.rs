@@ -16,7 +16,6 @@ use super::lookup::Lookup;
 use crate::geom;
 use crate::model::{Feature, Grid, Level, Project};
 use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
-use rstar::RTree;
 
 /// Vertices closer than this (metres) are the same vertex, and a vertex this close to an
 /// edge lies on it: the tolerance of the coordinate grid ([`crate::model::Precision`]), the
@@ -177,25 +176,26 @@ fn weld(
 /// Insert into `mp` each of `vertices` that lies on one of its edges (within
 /// [`SNAP_EPS`]) and is not already a vertex. Returns None when nothing changed.
 pub(super) fn node(mp: &MultiPolygon<f64>, vertices: &[Coord<f64>]) -> Option<MultiPolygon<f64>> {
-    let env = geom::envelope(mp)?;
-    let mut near: Vec<[f64; 2]> = vertices
-        .iter()
-        .filter(|v| {
-            v.x >= env.min().x - SNAP_EPS
-                && v.x <= env.max().x + SNAP_EPS
-                && v.y >= env.min().y - SNAP_EPS
-                && v.y <= env.max().y + SNAP_EPS
-        })
-        .map(|v| [v.x, v.y])
-        .collect();
-    if near.is_empty() {
+    let env = geom::expand(geom::envelope(mp)?, SNAP_EPS);
+    let near = geom::point_tree(
+        vertices
+            .iter()
+            .copied()
+            .filter(|&v| geom::rects_intersect(&env, &Rect::new(v, v))),
+    );
+    node_with(mp, &near)
+}
+
+/// [`node`] with the vertices given as a tree: one tree for many grids (or one built
+/// already). Each edge looks only at the vertices in its own box: a grid of thousands of
+/// vertices noded against thousands is not their product.
+pub(super) fn node_with(
+    mp: &MultiPolygon<f64>,
+    near: &geom::VertexTree,
+) -> Option<MultiPolygon<f64>> {
+    if near.size() == 0 {
         return None;
     }
-    near.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
-    near.dedup();
-    // Each edge looks only at the vertices in its own box: a grid of thousands of
-    // vertices noded against thousands is not their product.
-    let near: RTree<[f64; 2]> = RTree::bulk_load(near);
     let mut changed = false;
     let ring = |ls: &LineString<f64>, changed: &mut bool| -> LineString<f64> {
         let mut out = Vec::with_capacity(ls.0.len());
@@ -213,7 +213,10 @@ pub(super) fn node(mp: &MultiPolygon<f64>, vertices: &[Coord<f64>]) -> Option<Mu
             );
             let mut on: Vec<(f64, Coord<f64>)> = near
                 .locate_in_envelope(&around)
-                .map(|&[x, y]| Coord { x, y })
+                .map(|p| Coord {
+                    x: p.geom()[0],
+                    y: p.geom()[1],
+                })
                 .filter(|&v| v != a && v != b && geom::seg_dist2(v, a, b) <= SNAP_EPS * SNAP_EPS)
                 .map(|v| (((v.x - a.x) * dx + (v.y - a.y) * dy) / len2, v))
                 .filter(|(t, _)| *t > 0.0 && *t < 1.0)
@@ -287,6 +290,7 @@ pub(super) fn node_neighbours(
         return;
     };
     let env = geom::expand(env, SNAP_EPS);
+    let tree = geom::point_tree(vertices.iter().copied());
     for (pos, g) in neighbours(project, level, env, exclude) {
         let current = t
             .grids
@@ -295,7 +299,7 @@ pub(super) fn node_neighbours(
             .find(|c| c.pos == pos)
             .and_then(|c| c.after.clone())
             .unwrap_or_else(|| g.clone());
-        if let Some(noded) = node(&current.geometry, vertices) {
+        if let Some(noded) = node_with(&current.geometry, &tree) {
             let mut ng = current;
             ng.geometry = noded;
             t.replace(project.project(), pos, ng);
@@ -322,24 +326,33 @@ pub fn free_part(
     use i_overlay::core::overlay_rule::OverlayRule;
     // On the coordinate grid, so the edges the shape shares with the parent and the
     // neighbours stay exactly theirs through every step.
-    let resolution = project.crs.precision().resolution();
-    let mut result = project.crs.precision().snap_multipolygon(shape);
-    if let Some(p) = parent_grid {
-        result = geom::grid_overlay(&result, &p.geometry, OverlayRule::Intersect, resolution);
-    }
-    let Some(env) = rect_of(&result) else {
-        return result;
+    let precision = project.crs.precision();
+    let resolution = precision.resolution();
+    let mut clock = std::time::Instant::now();
+    let shape = precision.snap_multipolygon(shape);
+    // Where the result can lie: within the shape's envelope and the parent's.
+    let env = rect_of(&shape).and_then(|r| match parent_grid {
+        Some(p) => rect_of(&p.geometry).and_then(|q| geom::rect_overlap(r, q)),
+        None => Some(r),
+    });
+    let Some(env) = env else {
+        return MultiPolygon(Vec::new());
     };
     let near = neighbours(ctx, level, env, exclude);
-    if !near.is_empty() {
+    let result = if near.is_empty() {
+        match parent_grid {
+            Some(p) => geom::grid_overlay(&shape, &p.geometry, OverlayRule::Intersect, resolution),
+            None => shape,
+        }
+    } else {
         let others = MultiPolygon(
             near.iter()
                 .flat_map(|(_, g)| g.geometry.0.iter().cloned())
                 .collect(),
         );
-        result = geom::grid_overlay(&result, &others, OverlayRule::Difference, resolution);
-        result = take_slivers(project, result, &others, parent_grid, slack);
-    }
+        fit_between(project, &shape, env, &others, parent_grid, slack)
+    };
+    crate::timing::phase("fit: overlays", &mut clock);
     // The vertices near the result only: the neighbours and the parent may carry
     // thousands each.
     let around = rect_of(&result).map(|r| geom::expand(r, 2.0 * SNAP_EPS));
@@ -351,18 +364,15 @@ pub fn free_part(
         |c| around.is_some_and(|r| geom::rects_intersect(&r, &Rect::new(c, c))),
     );
     // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
-    let precision = project.crs.precision();
+    crate::timing::phase("fit: vertex tree", &mut clock);
     let snapped = weld(tidy(&result, precision, &tree), precision, &tree);
+    crate::timing::phase("fit: weld", &mut clock);
     // The neighbours' and the parent's vertices that lie on the new edges become vertices
     // of the shape too (the other way round, the neighbours take the shape's vertices:
-    // [`node_neighbours`]), so the shared boundary matches vertex for vertex.
-    let theirs: Vec<Coord<f64>> = near
-        .iter()
-        .map(|(_, g)| *g)
-        .chain(parent_grid)
-        .flat_map(|g| all_coords(&g.geometry))
-        .collect();
-    let noded = node(&snapped, &theirs).unwrap_or(snapped);
+    // [`node_neighbours`]), so the shared boundary matches vertex for vertex. The tree
+    // holds all of theirs near the result, so near every new edge.
+    let noded = node_with(&snapped, &tree).unwrap_or(snapped);
+    crate::timing::phase("fit: node", &mut clock);
     MultiPolygon(
         noded
             .0
@@ -372,12 +382,15 @@ pub fn free_part(
     )
 }
 
-/// `result` with the pieces of free space around it (inside the parent, outside `others`)
-/// that are narrower than the gap width (or `slack`, if wider) and touch it: the slivers a
-/// drawn side leaves.
-fn take_slivers(
+/// The part of `shape` (lying within `env`) inside the parent and outside `others`, with
+/// the pieces of free space around it (inside the parent, outside `others`) that are
+/// narrower than the gap width (or `slack`, if wider) and touch it: the slivers a drawn
+/// side leaves. The free space in a window around `env` is overlaid once, then the shape's
+/// part of it and the rest come from one overlay graph.
+fn fit_between(
     project: &Project,
-    result: MultiPolygon<f64>,
+    shape: &MultiPolygon<f64>,
+    env: Rect<f64>,
     others: &MultiPolygon<f64>,
     parent: Option<&Grid>,
     slack: f64,
@@ -387,15 +400,14 @@ fn take_slivers(
         .audit
         .gap_width
         .max(slack);
-    let Some(env) = geom::envelope(&result) else {
-        return result;
-    };
-    if width.is_nan() || width <= 0.0 {
-        return result;
-    }
+    let slivers_wanted = width.is_finite() && width > 0.0;
     let resolution = project.crs.precision().resolution();
     // A window around the shape: pieces cut by its edge are no slivers of this shape.
-    let margin = (4.0 * width).max(5.0);
+    let margin = if slivers_wanted {
+        (4.0 * width).max(5.0)
+    } else {
+        5.0
+    };
     let window = geom::expand(env, margin);
     let window_mp = MultiPolygon(vec![window.to_polygon()]);
     let mut free = match parent {
@@ -403,7 +415,16 @@ fn take_slivers(
         None => window_mp,
     };
     free = geom::grid_overlay(&free, others, OverlayRule::Difference, resolution);
-    let left = geom::grid_overlay(&free, &result, OverlayRule::Difference, resolution);
+    let rules: &[OverlayRule] = if slivers_wanted {
+        &[OverlayRule::Intersect, OverlayRule::Difference]
+    } else {
+        &[OverlayRule::Intersect]
+    };
+    let mut parts = geom::grid_overlays(&free, shape, rules, resolution).into_iter();
+    let result = parts.next().unwrap_or_else(|| MultiPolygon(Vec::new()));
+    let Some(left) = parts.next() else {
+        return result;
+    };
     let inner = geom::expand(window, -resolution);
     let touching = |p: &Polygon<f64>| {
         let pe = geom::envelope(&MultiPolygon(vec![p.clone()]));
@@ -498,7 +519,9 @@ pub fn add_grid(
     let mut t = Transaction::new("绘制网格 / Draw grid");
     if avoid_overlap {
         let vertices: Vec<Coord<f64>> = all_coords(&grid.geometry).collect();
-        node_neighbours(project, &mut t, &vertices, grid.level, &[]);
+        crate::timing::timed("fit: node neighbours", || {
+            node_neighbours(project, &mut t, &vertices, grid.level, &[])
+        });
     }
     t.push_grid(project.project(), grid);
     Ok(t)

@@ -298,6 +298,36 @@ pub fn grid_overlay(
     overlay_on_grid(&subj, &clips, rule, resolution)
 }
 
+/// Several boolean operations of the same two operands on the coordinate grid, as
+/// [`grid_overlay`] computes each, from one overlay graph: the operands are noded once.
+/// The operands are taken whole (no cut: the rules may need all of both).
+pub fn grid_overlays(
+    subject: &MultiPolygon<f64>,
+    clip: &MultiPolygon<f64>,
+    rules: &[i_overlay::core::overlay_rule::OverlayRule],
+    resolution: f64,
+) -> Vec<MultiPolygon<f64>> {
+    use i_overlay::core::extract::BooleanExtractionBuffer;
+    use i_overlay::core::fill_rule::FillRule;
+    use i_overlay::core::overlay::ShapeType;
+    let (subj, clips) = (polygon_contours(subject), polygon_contours(clip));
+    let empty = || rules.iter().map(|_| MultiPolygon(Vec::new())).collect();
+    let Some(mut overlay) = grid_float_overlay(&subj, &clips, resolution) else {
+        return empty();
+    };
+    overlay = overlay
+        .unsafe_add_source(&subj, ShapeType::Subject)
+        .unsafe_add_source(&clips, ShapeType::Clip);
+    let Some(graph) = overlay.build_graph_view(FillRule::NonZero) else {
+        return empty();
+    };
+    let mut buffer = BooleanExtractionBuffer::default();
+    rules
+        .iter()
+        .map(|&rule| off_grid(graph.extract_shapes(rule, &mut buffer), resolution))
+        .collect()
+}
+
 /// [`grid_overlay`] of two operands given as contours, as they are.
 fn overlay_on_grid(
     subj: &[Vec<[f64; 2]>],
@@ -307,12 +337,27 @@ fn overlay_on_grid(
 ) -> MultiPolygon<f64> {
     use i_overlay::core::fill_rule::FillRule;
     use i_overlay::core::overlay::ShapeType;
+    let Some(overlay) = grid_float_overlay(subj, clips, resolution) else {
+        return MultiPolygon(Vec::new());
+    };
+    let shapes = overlay
+        .unsafe_add_source(subj, ShapeType::Subject)
+        .unsafe_add_source(clips, ShapeType::Clip)
+        .overlay(rule, FillRule::NonZero);
+    off_grid(shapes, resolution)
+}
+
+/// An empty overlay on the coordinate grid of `resolution` that fits both operands (see
+/// [`grid_overlay`]); None when they have no points.
+fn grid_float_overlay(
+    subj: &[Vec<[f64; 2]>],
+    clips: &[Vec<[f64; 2]>],
+    resolution: f64,
+) -> Option<i_overlay::float::overlay::FloatOverlay<[f64; 2], f64>> {
     use i_overlay::float::overlay::{FloatOverlay, OverlayOptions};
     use i_overlay::i_float::adapter::FloatPointAdapter;
     use i_overlay::i_float::float::rect::FloatRect;
-    let Some(rect) = FloatRect::with_iter(subj.iter().chain(clips).flatten()) else {
-        return MultiPolygon(Vec::new());
-    };
+    let rect = FloatRect::with_iter(subj.iter().chain(clips).flatten())?;
     let scale = 1.0 / resolution;
     let half = (rect.max_x - rect.min_x).max(rect.max_y - rect.min_y) / 2.0 + 1.0;
     let adapter = if half * scale < f64::from(1u32 << 30) {
@@ -338,10 +383,17 @@ fn overlay_on_grid(
         ..Default::default()
     };
     let cap = subj.iter().chain(clips).map(Vec::len).sum();
-    let shapes = FloatOverlay::new_custom(adapter, options, Default::default(), cap)
-        .unsafe_add_source(subj, ShapeType::Subject)
-        .unsafe_add_source(clips, ShapeType::Clip)
-        .overlay(rule, FillRule::NonZero);
+    Some(FloatOverlay::new_custom(
+        adapter,
+        options,
+        Default::default(),
+        cap,
+    ))
+}
+
+/// An overlay's shapes as a multipolygon, every point on the grid of `resolution`.
+fn off_grid(shapes: Vec<Vec<Vec<[f64; 2]>>>, resolution: f64) -> MultiPolygon<f64> {
+    let scale = 1.0 / resolution;
     let snap = |v: f64| (v * scale).round() / scale;
     let on_grid: Vec<Vec<Vec<[f64; 2]>>> = shapes
         .into_iter()
@@ -368,11 +420,17 @@ pub fn vertex_tree_in<'a>(
     shapes: impl Iterator<Item = &'a MultiPolygon<f64>>,
     keep: impl Fn(Coord<f64>) -> bool,
 ) -> VertexTree {
-    let mut pts: Vec<[f64; 2]> = shapes
-        .flat_map(|mp| mp.0.iter())
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .flat_map(|r| r.0.iter().filter(|&&c| keep(c)).map(|c| [c.x, c.y]))
-        .collect();
+    point_tree(
+        shapes
+            .flat_map(|mp| mp.0.iter())
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .flat_map(|r| r.0.iter().copied().filter(|&c| keep(c))),
+    )
+}
+
+/// The points `pts`, each once, as a [`VertexTree`].
+pub fn point_tree(pts: impl Iterator<Item = Coord<f64>>) -> VertexTree {
+    let mut pts: Vec<[f64; 2]> = pts.map(|c| [c.x, c.y]).collect();
     pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
     pts.dedup();
     rstar::RTree::bulk_load(
