@@ -705,8 +705,11 @@ pub fn split(
     let g = &project.grids[pos];
     let shapes = geom::polygon_contours(&g.geometry);
     let path: Vec<[f64; 2]> = line.0.iter().map(|c| [c.x, c.y]).collect();
+    let mut clock = std::time::Instant::now();
     let pieces = shapes.slice_by(&path, FillRule::NonZero);
+    crate::timing::phase("split: slice", &mut clock);
     let tree = vertex_tree(std::iter::once(g));
+    crate::timing::phase("split: tree", &mut clock);
     let precision = project.crs.precision();
     let mut parts: Vec<MultiPolygon<f64>> = pieces
         .into_iter()
@@ -718,6 +721,7 @@ pub fn split(
     if parts.len() < 2 {
         return Err(EditError::NoSplit);
     }
+    crate::timing::phase("split: tidy", &mut clock);
     parts.sort_by(|a, b| geom::area(b).total_cmp(&geom::area(a)));
     let mut t = Transaction::new("分割网格 / Split grid");
     let mut keep = g.clone();
@@ -754,7 +758,9 @@ pub fn split(
         .collect();
     cut.sort_by(|a, b| geom::coord_cmp(*a, *b));
     cut.dedup();
+    crate::timing::phase("split: cut", &mut clock);
     node_neighbours(ctx, &mut t, &cut, g.level, &[id]);
+    crate::timing::phase("split: node neighbours", &mut clock);
     // The pieces themselves must carry each other's cut vertices.
     for c in t.grids.iter_mut().filter(|c| {
         c.after
@@ -767,6 +773,7 @@ pub fn split(
             a.geometry = noded;
         }
     }
+    crate::timing::phase("split: node pieces", &mut clock);
     Ok(t)
 }
 
