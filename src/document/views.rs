@@ -59,13 +59,10 @@ impl GridMesh {
         })
     }
 
-    /// The mesh of `after`, this being the mesh of `before`, where `after` has the same
-    /// rings with some vertices moved (a drag) or vertices inserted between its own (a
-    /// neighbour's new vertex taken onto a shared edge): these triangles are kept (the
-    /// triangle on an edge that took vertices split into a fan from its third corner) when
-    /// they still fill `after` as its rings wind ([`Self::fills`]), else `after` is
-    /// triangulated again. A drag of one vertex of a grid of 10,000, or a vertex put on its
-    /// edge, does not ear-clip 10,000.
+    /// The mesh of `after`, this being the mesh of `before` and `after` having the same
+    /// rings with some vertices moved (a drag): these triangles are kept when they still
+    /// fill `after` as its rings wind ([`Self::fills`]), else `after` is triangulated again.
+    /// A drag of one vertex of a grid of 10,000 does not ear-clip 10,000.
     pub fn moved(&self, before: &MultiPolygon<f64>, after: &MultiPolygon<f64>) -> Option<GridMesh> {
         let ring_lengths = |mp: &MultiPolygon<f64>| -> Vec<usize> {
             mp.0.iter()
@@ -73,111 +70,13 @@ impl GridMesh {
                 .map(|r| r.0.len())
                 .collect()
         };
-        let triangles = if ring_lengths(before) == ring_lengths(after) {
-            Some(self.triangles.clone())
-        } else {
-            self.with_inserted(before, after)
-        };
-        if let Some(kept) = triangles.and_then(|t| Self::with_triangles(after, t))
+        if ring_lengths(before) == ring_lengths(after)
+            && let Some(kept) = Self::with_triangles(after, self.triangles.clone())
             && kept.winds_as(after)
         {
             return Some(kept);
         }
         Self::of(after)
-    }
-
-    /// These triangles (of `before`) renumbered for `after`, which has `before`'s rings
-    /// with vertices inserted between their own: the triangle on each edge that took
-    /// vertices split into a fan from its third corner. None when `after` is not that.
-    fn with_inserted(
-        &self,
-        before: &MultiPolygon<f64>,
-        after: &MultiPolygon<f64>,
-    ) -> Option<Vec<u32>> {
-        let rings = |mp: &MultiPolygon<f64>| -> Vec<Vec<usize>> {
-            mp.0.iter()
-                .map(|p| {
-                    std::iter::once(p.exterior())
-                        .chain(p.interiors())
-                        .map(|r| r.0.len().saturating_sub(1))
-                        .collect()
-                })
-                .collect()
-        };
-        let (shape_before, shape_after) = (rings(before), rings(after));
-        if shape_before.len() != shape_after.len()
-            || shape_before
-                .iter()
-                .zip(&shape_after)
-                .any(|(b, a)| b.len() != a.len() || b.iter().zip(a).any(|(x, y)| x > y))
-        {
-            return None;
-        }
-        let (old, new) = (corners(before), corners(after));
-        // A few vertices taken onto edges, not a shape grown by a merge.
-        if new.len() - old.len() > MOST_INSERTED {
-            return None;
-        }
-        // Where each old corner went, and the corners inserted on each old edge, in order.
-        let mut to_new = vec![0u32; old.len()];
-        let mut inserted: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
-        let (mut i0, mut j0) = (0usize, 0usize);
-        for (b, a) in shape_before
-            .iter()
-            .flatten()
-            .zip(shape_after.iter().flatten())
-        {
-            let (n, m) = (*b, *a);
-            if n == 0 || old[i0] != new[j0] {
-                return None;
-            }
-            let mut i = 0;
-            for j in 0..m {
-                if i < n && new[j0 + j] == old[i0 + i] {
-                    to_new[i0 + i] = (j0 + j) as u32;
-                    i += 1;
-                } else {
-                    // On the edge from the old corner before it to the next one.
-                    let edge = ((i0 + i - 1) as u32, (i0 + i % n) as u32);
-                    inserted.entry(edge).or_default().push((j0 + j) as u32);
-                }
-            }
-            if i != n {
-                return None;
-            }
-            (i0, j0) = (i0 + n, j0 + m);
-        }
-        let mut out = Vec::with_capacity(self.triangles.len() + 3 * (new.len() - old.len()));
-        for t in self.triangles.chunks_exact(3) {
-            // The edge of this triangle that took vertices, as it runs round the triangle.
-            let split = (0..3).find_map(|k| {
-                let (p, q) = (t[k], t[(k + 1) % 3]);
-                let r = t[(k + 2) % 3];
-                if let Some(v) = inserted.remove(&(p, q)) {
-                    Some((p, v, q, r))
-                } else {
-                    inserted.remove(&(q, p)).map(|mut v| {
-                        v.reverse();
-                        (p, v, q, r)
-                    })
-                }
-            });
-            let renum = |k: u32| to_new[k as usize];
-            match split {
-                None => out.extend(t.iter().map(|&k| renum(k))),
-                Some((p, v, q, r)) => {
-                    let chain: Vec<u32> = std::iter::once(renum(p))
-                        .chain(v)
-                        .chain(std::iter::once(renum(q)))
-                        .collect();
-                    for w in chain.windows(2) {
-                        out.extend([w[0], w[1], renum(r)]);
-                    }
-                }
-            }
-        }
-        // Every inserted vertex found its triangle.
-        inserted.is_empty().then_some(out)
     }
 
     /// Whether this is a mesh of `mp` whose triangles fill it as its rings wind: its
@@ -244,10 +143,6 @@ impl GridMesh {
         })
     }
 }
-
-/// More vertices inserted into a grid's rings than this: it is ear-clipped again (see
-/// [`GridMesh::moved`]).
-const MOST_INSERTED: usize = 256;
 
 /// The points the triangles index: each ring of each polygon without its closing point, in
 /// order (as ear clipping numbers them).
@@ -390,81 +285,15 @@ mod tests {
             at(0., 10.),
         ]);
         assert_eq!(m.moved(&before, &through), GridMesh::of(&through));
-        // A vertex more, off the old rings (the rings themselves changed): clipped again.
+        // A vertex more: clipped again.
         let more = shape(&[
             at(0., 0.),
             at(10., 0.),
             at(10., 10.),
             at(5., 2.),
-            at(-3., 10.),
+            at(0., 10.),
             at(0., 5.),
         ]);
         assert_eq!(m.moved(&before, &more), GridMesh::of(&more));
-    }
-
-    /// A ring of thousands with vertices put on its edges (a neighbour's split ends taken
-    /// onto the shared edge), in the shell and in a hole: the triangles are kept, the one on
-    /// each such edge split into a fan, and they fill the new shape.
-    #[test]
-    fn vertices_put_on_edges_keep_the_triangles() {
-        let shell = wiggly(3000, 1000.0, true);
-        let hole = wiggly(300, 300.0, false);
-        let before = MultiPolygon(vec![geo::Polygon::new(shell.clone(), vec![hole.clone()])]);
-        let m = GridMesh::of(&before).unwrap();
-        let mid = |r: &geo::LineString<f64>, k: usize, t: f64| Coord {
-            x: r.0[k].x + t * (r.0[k + 1].x - r.0[k].x),
-            y: r.0[k].y + t * (r.0[k + 1].y - r.0[k].y),
-        };
-        // Two vertices on one shell edge, one on the shell's closing edge, one in the hole.
-        let mut s = shell.0.clone();
-        let last = s.len() - 2;
-        let (a, b, c) = (
-            mid(&shell, 10, 0.25),
-            mid(&shell, 10, 0.75),
-            mid(&shell, last, 0.5),
-        );
-        s.insert(last + 1, c);
-        s.insert(11, b);
-        s.insert(11, a);
-        let mut h = hole.0.clone();
-        h.insert(51, mid(&hole, 50, 0.5));
-        let after = MultiPolygon(vec![geo::Polygon::new(
-            geo::LineString(s),
-            vec![geo::LineString(h)],
-        )]);
-        let kept = m.moved(&before, &after).unwrap();
-        assert!(kept.fills(&after));
-        assert_eq!(kept.triangles.len(), m.triangles.len() + 3 * 4);
-        // Every triangle of the old mesh that took no vertex is there, renumbered.
-        let old_tris: std::collections::BTreeSet<[u64; 6]> = tri_keys(&m);
-        let new_tris = tri_keys(&kept);
-        assert_eq!(old_tris.difference(&new_tris).count(), 3);
-        // Not the mesh ear clipping would make afresh: the triangles were kept.
-        assert_ne!(Some(&kept), GridMesh::of(&after).as_ref());
-    }
-
-    /// Each triangle by its corners' bits, turned to start at its least corner.
-    fn tri_keys(m: &GridMesh) -> std::collections::BTreeSet<[u64; 6]> {
-        m.triangles
-            .chunks_exact(3)
-            .map(|t| {
-                let c = |k: usize| {
-                    let v = m.vertices[t[k] as usize];
-                    let o = [m.origin.x + f64::from(v[0]), m.origin.y + f64::from(v[1])];
-                    [o[0].to_bits(), o[1].to_bits()]
-                };
-                let mut corners = [c(0), c(1), c(2)];
-                let least = (0..3).min_by_key(|&k| corners[k]).unwrap_or(0);
-                corners.rotate_left(least);
-                [
-                    corners[0][0],
-                    corners[0][1],
-                    corners[1][0],
-                    corners[1][1],
-                    corners[2][0],
-                    corners[2][1],
-                ]
-            })
-            .collect()
     }
 }
