@@ -101,7 +101,11 @@ ZIGBUILD_VERSION := 0.24.1
 # zig comes from PyPI (the `ziglang` wheel, into target/tools with pip's --target: no
 # Python environment is touched), cargo-zigbuild from crates.io.
 ZIG_DIR := $(CURDIR)/target/tools/zig-$(ZIG_VERSION)
-ZIG_TEST := PATH="$(ZIG_DIR)/ziglang:$$PATH" cargo-zigbuild test --release --target $(LINUX_X64).$(LINUX_GLIBC)
+# Without the line tables Cargo.toml keeps for profiling a native build: this build is the
+# one shipped (the packages strip it, but rustc's .debug_gdb_scripts section stays in a
+# program built with them), and CI builds it so too.
+ZIG_ENV := CARGO_PROFILE_RELEASE_DEBUG=false PATH="$(ZIG_DIR)/ziglang:$$PATH"
+ZIG_TEST := $(ZIG_ENV) cargo-zigbuild test --release --target $(LINUX_X64).$(LINUX_GLIBC)
 
 linux-deps: deps
 	@[ -x "$(ZIG_DIR)/ziglang/zig" ] || { \
@@ -115,7 +119,7 @@ linux-deps: deps
 # Clippy on the same build: its build scripts' outputs (PROJ's, compiled by cmake) are the
 # tests' (a plain `cargo clippy` would build PROJ again, with g++, for the host).
 clippy: linux-deps
-	PATH="$(ZIG_DIR)/ziglang:$$PATH" cargo-zigbuild clippy --release --all-targets --target $(LINUX_X64).$(LINUX_GLIBC) -- -D warnings
+	$(ZIG_ENV) cargo-zigbuild clippy --release --all-targets --target $(LINUX_X64).$(LINUX_GLIBC) -- -D warnings
 
 # dist/gridmap_VERSION_amd64.deb and dist/org.gridmap.gridmap_VERSION_amd64.deb, from the
 # program `make test` ran (packed again only when it or the packaging changed).

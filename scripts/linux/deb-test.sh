@@ -45,7 +45,8 @@ done
 
 # --- Metadata and contents -------------------------------------------------------------
 info=$(dpkg-deb --info "$generic")
-check "generic: Package gridmap, Architecture $arch" grep -q "Architecture: $arch" <<< "$info"
+check "generic: Package gridmap" grep -q "^ Package: gridmap$" <<< "$info"
+check "generic: Architecture $arch" grep -q "^ Architecture: $arch$" <<< "$info"
 check "generic: Depends on libc6 >= the programs' glibc" grep -q "Depends: libc6 (>= " <<< "$info"
 check "generic: no maintainer scripts" sh -c "! dpkg-deb --info '$generic' | grep -q 'preinst\|postinst\|prerm\|postrm'"
 contents=$(dpkg-deb --contents "$generic" | awk '{print $6}')

@@ -363,8 +363,8 @@ pub fn free_part(
             .map(|g| &g.geometry),
         |c| around.is_some_and(|r| geom::rects_intersect(&r, &Rect::new(c, c))),
     );
-    // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
     crate::timing::phase("fit: vertex tree", &mut clock);
+    // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
     let snapped = weld(tidy(&result, precision, &tree), precision, &tree);
     crate::timing::phase("fit: weld", &mut clock);
     // The neighbours' and the parent's vertices that lie on the new edges become vertices
