@@ -16,7 +16,10 @@ fn enabled() -> bool {
 /// Print how long the phase `label` took since `start`, and restart the clock.
 pub fn phase(label: &str, start: &mut Instant) {
     if enabled() {
-        eprintln!("[timing] {label}: {:.3} s", start.elapsed().as_secs_f64());
+        eprintln!(
+            "[timing] {label}: {:.2} ms",
+            start.elapsed().as_secs_f64() * 1000.0
+        );
     }
     *start = Instant::now();
 }

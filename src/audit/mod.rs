@@ -405,6 +405,7 @@ impl Auditor {
         let look = Look { project, ids };
         let mut work = Work::default();
         let window = window::Window::of(self, look, set, old, removed);
+        crate::timing::phase("window of the change", &mut clock);
         let old_levels: BTreeSet<Level> = self.levels.keys().copied().collect();
         let old_top = self.top();
         let changed: Vec<&str> = set.grids.keys().map(String::as_str).collect();

@@ -195,29 +195,31 @@ impl Views<'_> {
         let neighbours = &mut *self.neighbours;
         let (made, ()) = rayon::join(
             || {
-                next.into_par_iter()
-                    .map(|(key, n)| {
-                        let slot = match n {
-                            Next::Gone => None,
-                            Next::Record(g, mesh) => Some(Slot {
-                                mesh,
-                                ..slot_of_record(g)
-                            }),
-                            Next::Moved(g, mesh, before) => Some(Slot {
-                                mesh: match mesh {
-                                    Some(m) => m.moved(before, &g.geometry),
-                                    None => GridMesh::of(&g.geometry),
-                                }
-                                .map(std::sync::Arc::new),
-                                ..slot_of_record(g)
-                            }),
-                            Next::Placed(g) => Some(slot_of(g)),
-                        };
-                        (key, slot)
-                    })
-                    .collect::<Vec<_>>()
+                crate::timing::timed("slots: meshes", || {
+                    next.into_par_iter()
+                        .map(|(key, n)| {
+                            let slot = match n {
+                                Next::Gone => None,
+                                Next::Record(g, mesh) => Some(Slot {
+                                    mesh,
+                                    ..slot_of_record(g)
+                                }),
+                                Next::Moved(g, mesh, before) => Some(Slot {
+                                    mesh: match mesh {
+                                        Some(m) => m.moved(before, &g.geometry),
+                                        None => GridMesh::of(&g.geometry),
+                                    }
+                                    .map(std::sync::Arc::new),
+                                    ..slot_of_record(g)
+                                }),
+                                Next::Placed(g) => Some(slot_of(g)),
+                            };
+                            (key, slot)
+                        })
+                        .collect::<Vec<_>>()
+                })
             },
-            || neighbours.apply(&moves),
+            || crate::timing::timed("slots: neighbours graph", || neighbours.apply(&moves)),
         );
         for (key, slot) in made {
             if self.slots.len() <= key as usize {
