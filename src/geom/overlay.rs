@@ -309,15 +309,11 @@ pub fn grid_overlays(
 ) -> Vec<MultiPolygon<f64>> {
     use i_overlay::core::extract::BooleanExtractionBuffer;
     use i_overlay::core::fill_rule::FillRule;
-    use i_overlay::core::overlay::ShapeType;
     let (subj, clips) = (polygon_contours(subject), polygon_contours(clip));
     let empty = || rules.iter().map(|_| MultiPolygon(Vec::new())).collect();
     let Some(mut overlay) = grid_float_overlay(&subj, &clips, resolution) else {
         return empty();
     };
-    overlay = overlay
-        .unsafe_add_source(&subj, ShapeType::Subject)
-        .unsafe_add_source(&clips, ShapeType::Clip);
     let Some(graph) = overlay.build_graph_view(FillRule::NonZero) else {
         return empty();
     };
@@ -336,24 +332,20 @@ fn overlay_on_grid(
     resolution: f64,
 ) -> MultiPolygon<f64> {
     use i_overlay::core::fill_rule::FillRule;
-    use i_overlay::core::overlay::ShapeType;
-    let Some(overlay) = grid_float_overlay(subj, clips, resolution) else {
+    let Some(mut overlay) = grid_float_overlay(subj, clips, resolution) else {
         return MultiPolygon(Vec::new());
     };
-    let shapes = overlay
-        .unsafe_add_source(subj, ShapeType::Subject)
-        .unsafe_add_source(clips, ShapeType::Clip)
-        .overlay(rule, FillRule::NonZero);
-    off_grid(shapes, resolution)
+    off_grid(overlay.overlay(rule, FillRule::NonZero), resolution)
 }
 
-/// An empty overlay on the coordinate grid of `resolution` that fits both operands (see
-/// [`grid_overlay`]); None when they have no points.
+/// The overlay of the two operands (subject and clip) on the coordinate grid of
+/// `resolution` (see [`grid_overlay`]); None when they have no points.
 fn grid_float_overlay(
     subj: &[Vec<[f64; 2]>],
     clips: &[Vec<[f64; 2]>],
     resolution: f64,
 ) -> Option<i_overlay::float::overlay::FloatOverlay<[f64; 2], f64>> {
+    use i_overlay::core::overlay::ShapeType;
     use i_overlay::float::overlay::{FloatOverlay, OverlayOptions};
     use i_overlay::i_float::adapter::FloatPointAdapter;
     use i_overlay::i_float::float::rect::FloatRect;
@@ -383,12 +375,11 @@ fn grid_float_overlay(
         ..Default::default()
     };
     let cap = subj.iter().chain(clips).map(Vec::len).sum();
-    Some(FloatOverlay::new_custom(
-        adapter,
-        options,
-        Default::default(),
-        cap,
-    ))
+    Some(
+        FloatOverlay::new_custom(adapter, options, Default::default(), cap)
+            .unsafe_add_source(subj, ShapeType::Subject)
+            .unsafe_add_source(clips, ShapeType::Clip),
+    )
 }
 
 /// An overlay's shapes as a multipolygon, every point on the grid of `resolution`.
