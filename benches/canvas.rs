@@ -7,7 +7,8 @@
 //! - editing: a vertex drag, frame by frame, each frame committing the move through the
 //!   document and drawing the next frame; then a split and its undo.
 //!
-//! `cargo bench --bench canvas -- --quick` runs 10,000 grids only.
+//! `cargo bench --bench canvas -- --quick` runs 10,000 grids only, `-- --dense` the dense
+//! grids only.
 
 use egui_kittest::Harness;
 use gridmap::ui::GridmapApp;
@@ -18,10 +19,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn frame(h: &mut Harness<GridmapApp>) -> f64 {
     let t = Instant::now();
+    let mut clock = t;
     h.step();
+    gridmap::timing::phase("frame: the app", &mut clock);
     let shapes = h.output().shapes.clone();
     let primitives = h.ctx.tessellate(shapes, 1.0);
     std::hint::black_box(primitives);
+    gridmap::timing::phase("frame: tessellation", &mut clock);
     t.elapsed().as_secs_f64() * 1e3
 }
 
@@ -197,7 +201,12 @@ fn measure(cells: usize, dense: Option<usize>) {
 fn main() {
     gridmap::process::small_pages();
     let quick = std::env::args().any(|a| a == "--quick");
+    let dense = std::env::args().any(|a| a == "--dense");
     println!("| coverage | what | frames | median | 95th percentile |\n|---|---|---|---|---|");
+    if dense {
+        measure(400, Some(1500));
+        return;
+    }
     measure(10_000, None);
     if !quick {
         measure(100_000, None);

@@ -39,8 +39,8 @@ pub struct CanvasCache {
     /// The outlines of grids too small to outline one by one, drawn into a texture.
     net: Option<OutlineNet>,
     net_job: Option<NetJob>,
-    /// Coarser fills of grids of many vertices, by key, at a zoom step.
-    coarse: FxHashMap<u32, CoarseFill>,
+    /// Grids of many vertices thinned for a zoom step, by key.
+    thin: FxHashMap<u32, Thin>,
     /// The fills as last made, for frames that pan or zoom within a step.
     fills: Option<Fills>,
     /// The outlines of the wide grids as last made, for frames that only pan, and the
@@ -70,59 +70,82 @@ struct Fills {
     mesh: Arc<Mesh>,
 }
 
-/// A grid's fill with the vertices closer than half a point at a zoom step left out, for
-/// grids of thousands of vertices seen small: what shows is the same to the pixel, at a
-/// fraction of the triangles. Made again when the zoom step changes; forgotten when the
-/// grid changes (the document's change journal).
-struct CoarseFill {
+/// A grid's polygons without the vertices closer than half a point at the finest scale of a
+/// zoom step, for grids of thousands of vertices: what shows is the same to the pixel, at a
+/// fraction of the points. The grid's outline is drawn from them at every scale of the step
+/// (a zoom within the step or a pan transforms a few hundred points instead of thinning
+/// thousands again) and, where the grid is small on the screen, its fill. Made again when
+/// the zoom step changes; forgotten when the grid changes (the document's change journal).
+struct Thin {
     step: i32,
+    polygons: Vec<geo::Polygon<f64>>,
+    /// The polygons triangulated, relative to the grid mesh's origin (made on first use).
+    fill: Option<CoarseFill>,
+}
+
+struct CoarseFill {
     vertices: Vec<[f32; 2]>,
     triangles: Vec<u32>,
 }
 
-/// Meshes of more vertices than this get a coarse fill where their grid is small on the
-/// screen.
-const COARSE_FROM: usize = 256;
+/// Grids whose mesh has more vertices than this are drawn from their [`Thin`] polygons.
+const THIN_FROM: usize = 256;
 
 /// The zoom step of a scale (points per metre): powers of two.
 fn zoom_step(scale: f64) -> i32 {
     scale.log2().floor() as i32
 }
 
-impl CoarseFill {
-    /// The polygons of `mp` (whose mesh is `gm`) without the vertices closer than half a
-    /// point at the finest scale of zoom step `step`, triangulated, relative to the
-    /// mesh's origin.
-    fn of(gm: &crate::document::GridMesh, mp: &MultiPolygon<f64>, step: i32) -> CoarseFill {
-        use geo::TriangulateEarcut;
-        let tol = 0.5 / 2f64.powi(step);
-        let thin = |ls: &LineString<f64>| {
-            LineString(thinned(
-                ls.0.iter().copied(),
-                |q: Coord<f64>, c: Coord<f64>| {
-                    (c.x - q.x).powi(2) + (c.y - q.y).powi(2) < tol * tol
-                },
-            ))
-        };
-        let mut vertices = Vec::new();
-        let mut triangles = Vec::new();
-        for p in &mp.0 {
-            let poly =
-                geo::Polygon::new(thin(p.exterior()), p.interiors().iter().map(thin).collect());
-            let raw = poly.earcut_triangles_raw();
-            let base = vertices.len() as u32;
-            vertices.extend(
-                raw.vertices
-                    .iter()
-                    .map(|v| [(v[0] - gm.origin.x) as f32, (v[1] - gm.origin.y) as f32]),
-            );
-            triangles.extend(raw.triangle_indices.iter().map(|&i| base + i as u32));
-        }
-        CoarseFill {
+/// A ring without the vertices closer than `tol` to the last one kept.
+fn thin_ring(ls: &LineString<f64>, tol: f64) -> LineString<f64> {
+    LineString(thinned(ls.0.iter().copied(), |q: Coord<f64>, c| {
+        (c.x - q.x).powi(2) + (c.y - q.y).powi(2) < tol * tol
+    }))
+}
+
+/// The polygon without the vertices closer than `tol` to the last one kept.
+fn thin_polygon(p: &geo::Polygon<f64>, tol: f64) -> geo::Polygon<f64> {
+    geo::Polygon::new(
+        thin_ring(p.exterior(), tol),
+        p.interiors().iter().map(|r| thin_ring(r, tol)).collect(),
+    )
+}
+
+impl Thin {
+    fn of(mp: &MultiPolygon<f64>, step: i32) -> Thin {
+        // Half a point at the step's finest scale, 2^(step + 1) points a metre.
+        let tol = 0.25 / 2f64.powi(step);
+        Thin {
             step,
-            vertices,
-            triangles,
+            polygons: mp.0.iter().map(|p| thin_polygon(p, tol)).collect(),
+            fill: None,
         }
+    }
+
+    /// The fill, relative to `origin` (the grid mesh's): the polygons thinned again to half
+    /// a point at the step's coarsest scale (under the outline's stroke, a fill needs no
+    /// more), triangulated.
+    fn fill(&mut self, origin: Coord<f64>) -> &CoarseFill {
+        let tol = 0.5 / 2f64.powi(self.step);
+        self.fill.get_or_insert_with(|| {
+            use geo::TriangulateEarcut;
+            let mut vertices = Vec::new();
+            let mut triangles = Vec::new();
+            for poly in &self.polygons {
+                let raw = thin_polygon(poly, tol).earcut_triangles_raw();
+                let base = vertices.len() as u32;
+                vertices.extend(
+                    raw.vertices
+                        .iter()
+                        .map(|v| [(v[0] - origin.x) as f32, (v[1] - origin.y) as f32]),
+                );
+                triangles.extend(raw.triangle_indices.iter().map(|&i| base + i as u32));
+            }
+            CoarseFill {
+                vertices,
+                triangles,
+            }
+        })
     }
 }
 
@@ -187,6 +210,15 @@ struct FindingShape {
 }
 
 impl CanvasCache {
+    /// The grid `key` (of polygons `mp`) thinned for zoom step `step`.
+    fn thin(&mut self, key: u32, mp: &MultiPolygon<f64>, step: i32) -> &mut Thin {
+        let t = self.thin.entry(key).or_insert_with(|| Thin::of(mp, step));
+        if t.step != step {
+            *t = Thin::of(mp, step);
+        }
+        t
+    }
+
     /// Forget what the changes since the last frame touched.
     fn refresh(&mut self, doc: &crate::document::Document) {
         if doc.revision() == self.revision && self.revision != 0 {
@@ -197,7 +229,7 @@ impl CanvasCache {
                 for id in set.grids.keys() {
                     if let Some(k) = doc.key(id) {
                         self.labels.remove(&k);
-                        self.coarse.remove(&k);
+                        self.thin.remove(&k);
                     }
                 }
                 if !set.reservoirs.is_empty() {
@@ -209,7 +241,7 @@ impl CanvasCache {
             }
             None => {
                 self.labels.clear();
-                self.coarse.clear();
+                self.thin.clear();
                 self.reservoirs = None;
                 self.neighbours = None;
             }
@@ -333,20 +365,12 @@ fn grid_fills(
         }
         let ox = m.x + ((gm.origin.x - view.center.x) * view.scale) as f32;
         let oy = m.y - ((gm.origin.y - view.center.y) * view.scale) as f32;
-        // A grid of many vertices small on the screen: its coarse fill at this zoom step.
+        // A grid of many vertices small on the screen: its thinned fill at this zoom step.
         let small = gm.envelope.width().max(gm.envelope.height()) * view.scale < 400.0;
-        let coarse = small && gm.vertices.len() > COARSE_FROM;
+        let coarse = small && gm.vertices.len() > THIN_FROM;
         let (vertices, triangles) = match coarse.then(|| doc.grid(&slot.id)).flatten() {
             Some(g) => {
-                let c = cache
-                    .coarse
-                    .entry(key as u32)
-                    .and_modify(|c| {
-                        if c.step != step {
-                            *c = CoarseFill::of(gm, &g.geometry, step);
-                        }
-                    })
-                    .or_insert_with(|| CoarseFill::of(gm, &g.geometry, step));
+                let c = cache.thin(key as u32, &g.geometry, step).fill(gm.origin);
                 (c.vertices.as_slice(), c.triangles.as_slice())
             }
             _ => (gm.vertices.as_slice(), gm.triangles.as_slice()),
@@ -725,19 +749,25 @@ fn wide_outlines(
         visible
     };
     let min_width = OUTLINE_MIN_PX / app.view.scale;
-    let mut wide: Vec<(u8, &str)> = app
+    // (level, key, id, whether it is drawn thinned)
+    let mut wide: Vec<(u8, u32, &str, bool)> = app
         .doc
         .slots()
         .iter()
-        .flatten()
-        .filter(|s| level_visible(app, s.level))
-        .filter(|s| {
-            s.mesh.as_ref().is_some_and(|m| {
-                crate::geom::rects_intersect(&m.envelope, &covers)
-                    && m.envelope.width().max(m.envelope.height()) > min_width
-            })
+        .enumerate()
+        .filter_map(|(k, s)| {
+            let s = s.as_ref()?;
+            let m = s.mesh.as_ref()?;
+            (level_visible(app, s.level)
+                && crate::geom::rects_intersect(&m.envelope, &covers)
+                && m.envelope.width().max(m.envelope.height()) > min_width)
+                .then_some((
+                    s.level,
+                    k as u32,
+                    s.id.as_str(),
+                    m.vertices.len() > THIN_FROM,
+                ))
         })
-        .map(|s| (s.level, s.id.as_str()))
         .collect();
     if wide.len() > OUTLINE_BUDGET
         && let Some(finest) = wide.iter().map(|w| w.0).max()
@@ -745,25 +775,35 @@ fn wide_outlines(
         wide.retain(|w| w.0 != finest);
     }
     // Finer levels first, so the heavier outlines of their parents stay on top.
-    wide.sort_by_key(|(l, _)| match l {
+    wide.sort_by_key(|w| match w.0 {
         3 => 0,
         2 => 1,
         1 => 2,
         _ => 3,
     });
+    let step = zoom_step(app.view.scale);
     let mut shapes = Vec::new();
-    for (level, id) in wide {
+    for (level, key, id, thin) in wide {
         let width = match level {
             1 => 3.0,
             2 => 2.0,
             _ => 0.8,
         };
-        if let Some(g) = app.doc.grid(id) {
-            for p in &g.geometry.0 {
-                for r in std::iter::once(p.exterior()).chain(p.interiors()) {
-                    shapes.push(Shape::line(ring_points(app, r), Stroke::new(width, colour)));
-                }
+        let Some(g) = app.doc.grid(id) else { continue };
+        let stroke = Stroke::new(width, colour);
+        let mut add = |p: &geo::Polygon<f64>| {
+            for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                shapes.push(Shape::line(ring_points(app, r), stroke));
             }
+        };
+        if thin {
+            cache
+                .thin(key, &g.geometry, step)
+                .polygons
+                .iter()
+                .for_each(&mut add);
+        } else {
+            g.geometry.0.iter().for_each(&mut add);
         }
     }
     if !still {

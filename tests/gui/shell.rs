@@ -203,6 +203,80 @@ fn dense_grids_seen_whole_are_filled_from_fewer_triangles_of_the_same_area() {
     assert!(close > 0);
 }
 
+/// Issue 25: the outlines of grids of thousands of vertices are drawn from their rings
+/// thinned once for the zoom step (not thinned again at every frame): far fewer points than
+/// the rings have, and every vertex of every ring within a point of a drawn point, at the
+/// scale they were made for and after a zoom within or across steps.
+#[test]
+fn dense_outlines_are_drawn_from_fewer_points_within_a_point_of_every_vertex() {
+    use std::collections::HashMap;
+    let p = gridmap::synth::synthetic_dense(30, 4, 600);
+    let rings: Vec<Vec<geo::Coord<f64>>> = p
+        .grids
+        .iter()
+        .filter(|g| g.level == 2)
+        .flat_map(|g| g.geometry.0.iter())
+        .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+        .map(|r| r.0.clone())
+        .collect();
+    let vertices: usize = rings.iter().map(Vec::len).sum();
+    let mut h = window(move |ctx| GridmapApp::new(ctx, p, None));
+    h.run_steps(4);
+    let check = |h: &Harness<GridmapApp>, what: &str| {
+        let colour = h.state().layers.style.outline;
+        // The points of the grids' outlines, in cells of one point.
+        let mut cells: HashMap<(i32, i32), Vec<egui::Pos2>> = HashMap::new();
+        let mut drawn = 0;
+        for c in &h.output().shapes {
+            if let egui::Shape::Path(path) = &c.shape
+                && path.stroke.color == egui::epaint::ColorMode::Solid(colour)
+            {
+                for &q in &path.points {
+                    drawn += 1;
+                    let cell = (q.x.floor() as i32, q.y.floor() as i32);
+                    cells.entry(cell).or_default().push(q);
+                }
+            }
+        }
+        let view = h.state().view;
+        let mut seen = 0;
+        let mut worst = 0f32;
+        for v in rings.iter().flatten() {
+            let at = view.to_screen(*v);
+            if !view.rect.contains(at) {
+                continue;
+            }
+            seen += 1;
+            let (x, y) = (at.x.floor() as i32, at.y.floor() as i32);
+            let nearest = (x - 1..=x + 1)
+                .flat_map(|i| (y - 1..=y + 1).map(move |j| (i, j)))
+                .filter_map(|k| cells.get(&k))
+                .flatten()
+                .map(|q| q.distance(at))
+                .fold(f32::INFINITY, f32::min);
+            worst = worst.max(nearest);
+        }
+        assert!(seen > 0, "{what}: vertices on screen");
+        assert!(
+            worst <= 1.0,
+            "{what}: a vertex {worst} points from the drawn outline"
+        );
+        drawn
+    };
+    let whole = check(&h, "seen whole");
+    assert!(
+        whole * 3 < vertices,
+        "{whole} points drawn for {vertices} vertices seen whole"
+    );
+    // A zoom within a step or across one: the rings thinned for the new scale's step.
+    let c = h.state().view.rect.center();
+    for k in [1.3, 1.3, 4.0] {
+        h.state_mut().view.zoom_at(c, k);
+        h.run_steps(2);
+        check(&h, &format!("zoomed to {}", h.state().view.scale));
+    }
+}
+
 /// The app on `p` in a 1200 x 800 window.
 fn map_app(p: gridmap::Project) -> Harness<'static, GridmapApp> {
     Harness::builder()
