@@ -1,7 +1,7 @@
 # The two commands of README.md. Both install the system tools the build needs
 # (cmake for the bundled PROJ) when they are missing, then call cargo.
 
-.PHONY: run test clippy deps test-deps bench bench-db windows windows-deps windows-test linux linux-deps linux-test
+.PHONY: run test clippy deps test-deps bench bench-db windows windows-deps windows-test linux linux-deps linux-test linux-arm64 linux-arm64-deps linux-arm64-test
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -138,3 +138,38 @@ linux-test: linux
 	  { echo "installing lintian, desktop-file-utils, debootstrap with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq lintian desktop-file-utils debootstrap >/dev/null; }
 	bash scripts/linux/deb-test.sh $(VERSION) amd64 $(LINUX_GLIBC)
+
+# Linux ARM64 for UOS and Kylin on Kunpeng (鲲鹏) and Phytium (飞腾) (README, "Linux: UOS,
+# Kylin, Debian"): the same build as `linux` (zig, glibc 2.28, PROJ and SQLite compiled for
+# the target, the C++ runtime linked in) for aarch64. Rustup here cannot fetch the target's
+# standard library, so Debian's Rust (rustc-web, cargo-web, rust-web-src: first on PATH)
+# builds it, as for Windows. Packed as the two .deb files for arm64.
+LINUX_ARM64 := aarch64-unknown-linux-gnu
+ARM64_DIR := target/arm64/$(LINUX_ARM64)/release
+ARM64_DEBS := dist/gridmap_$(VERSION)_arm64.deb dist/org.gridmap.gridmap_$(VERSION)_arm64.deb
+ARM64_ENV := RUSTC_BOOTSTRAP=1 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=true \
+	PATH="$(ZIG_DIR)/ziglang:/usr/bin:$$HOME/.cargo/bin:$$PATH"
+
+linux-arm64-deps: linux-deps
+	@[ -x /usr/bin/cargo ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v aarch64-linux-gnu-strip >/dev/null 2>&1 || \
+	  { echo "installing the ARM64 build tools (rustc-web, cargo-web, rust-web-src, binutils-aarch64-linux-gnu) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq rustc-web cargo-web rust-web-src binutils-aarch64-linux-gnu >/dev/null; }
+
+linux-arm64: linux-arm64-deps
+	$(ARM64_ENV) cargo-zigbuild build --release -Zbuild-std=std,panic_abort --target $(LINUX_ARM64).$(LINUX_GLIBC) --target-dir target/arm64 --bins
+	@$(MAKE) --no-print-directory $(ARM64_DEBS)
+
+$(ARM64_DEBS) &: $(ARM64_DIR)/gridmap scripts/linux/package.sh scripts/third_party.py $(wildcard assets/linux/* assets/linux/icons/*) Cargo.lock
+	bash scripts/linux/package.sh $(VERSION) arm64 $(ARM64_DIR)
+
+# The ARM64 build under qemu-aarch64: its outputs equal the x86-64 build's (the one `make
+# test` ran), then its packages checked as `linux-test` checks the x86-64 ones (the install
+# into a fresh Debian is for the machine's own architecture).
+linux-arm64-test: linux-arm64
+	@command -v qemu-aarch64 >/dev/null 2>&1 && [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] && \
+	  command -v lintian >/dev/null 2>&1 && command -v desktop-file-validate >/dev/null 2>&1 || \
+	  { echo "installing qemu-user, libc6-arm64-cross, lintian, desktop-file-utils with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross lintian desktop-file-utils >/dev/null; }
+	$(ZIG_TEST) --no-run
+	bash scripts/linux/smoke-arm64.sh $(ARM64_DIR)
+	bash scripts/linux/deb-test.sh $(VERSION) arm64 $(LINUX_GLIBC)

@@ -1,7 +1,8 @@
 """Compare two text files whose numbers may differ in the last digits: the text between the
 numbers must be equal, and each pair of numbers within 1e-6 (absolute or relative). The
-Windows build's maths library (MinGW) and Linux's (glibc) round transcendental functions
-differently in the last bit, so projected coordinates written at full precision can differ
+Windows build's maths library (MinGW), the ARM64 build's (glibc's for AArch64, with fused
+multiply-adds) and x86-64 Linux's may round transcendental functions differently in the
+last bit, so projected coordinates written at full precision can differ
 by about 1e-10 m."""
 import re
 import sys
