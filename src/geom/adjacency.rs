@@ -561,14 +561,20 @@ impl Neighbours {
             return;
         };
         let own = segments(key, mp);
-        let mut near = self.near_own_midpoints(key, level, &own);
-        // Others' midpoints near this grid's segments.
+        // Both ways in one pass over the tree: this grid's midpoints near others' segments
+        // (as [`Self::near_own_midpoints`] decides it) and others' midpoints near this
+        // grid's segments; the box grown by twice the tolerance holds the candidates of
+        // both.
+        let mut near = Vec::new();
         if let Some(tree) = self.trees.get(&level) {
             let tol2 = self.tol * self.tol;
-            each_near(tree, &own, self.tol, |s, hit| {
-                let s = s.geom();
+            each_near(tree, &own, 2.0 * self.tol, |s, hit| {
+                let g = s.geom();
                 if hit.data != key
-                    && super::seg_dist2(xy(midpoint(hit.geom())), xy(s.from), xy(s.to)) <= tol2
+                    && (hit
+                        .distance_2_if_less_or_equal(&midpoint(g), tol2)
+                        .is_some()
+                        || super::seg_dist2(xy(midpoint(hit.geom())), xy(g.from), xy(g.to)) <= tol2)
                 {
                     near.push(hit.data);
                 }
