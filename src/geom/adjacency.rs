@@ -287,7 +287,7 @@ impl Neighbours {
             .map(|(key, level, mp)| {
                 (
                     *key,
-                    g.near_own_midpoints(*key, *level, &segments(*key, mp)),
+                    g.near_own_midpoints(*key, *level, &segments(*key, mp), false),
                 )
             })
             .collect();
@@ -313,20 +313,32 @@ impl Neighbours {
     }
 
     /// Grids whose segments lie within the tolerance of the midpoint of one of `key`'s
-    /// segments `own`.
-    fn near_own_midpoints(&self, key: u32, level: u8, own: &[SegItem]) -> Vec<u32> {
+    /// segments `own`; with `both_ways`, also those with a segment whose midpoint lies
+    /// within the tolerance of one of `own` (one pass over the tree for both).
+    fn near_own_midpoints(
+        &self,
+        key: u32,
+        level: u8,
+        own: &[SegItem],
+        both_ways: bool,
+    ) -> Vec<u32> {
         let Some(tree) = self.trees.get(&level) else {
             return Vec::new();
         };
         let mut out: Vec<u32> = Vec::new();
         let tol2 = self.tol * self.tol;
         // A segment within the tolerance of a midpoint (as `locate_within_distance` decides
-        // it) has its envelope within twice the tolerance of the midpoint's segment.
+        // it) has its envelope within twice the tolerance of the midpoint's segment; so
+        // has a segment whose midpoint is within the tolerance of the other.
         each_near(tree, own, 2.0 * self.tol, |s, hit| {
+            let g = s.geom();
             if hit.data != key
-                && hit
-                    .distance_2_if_less_or_equal(&midpoint(s.geom()), tol2)
+                && (hit
+                    .distance_2_if_less_or_equal(&midpoint(g), tol2)
                     .is_some()
+                    || (both_ways
+                        && super::seg_dist2(xy(midpoint(hit.geom())), xy(g.from), xy(g.to))
+                            <= tol2))
             {
                 out.push(hit.data);
             }
@@ -560,28 +572,7 @@ impl Neighbours {
         let Some(env) = super::envelope(mp).filter(|e| e.min().x.is_finite()) else {
             return;
         };
-        let own = segments(key, mp);
-        // Both ways in one pass over the tree: this grid's midpoints near others' segments
-        // (as [`Self::near_own_midpoints`] decides it) and others' midpoints near this
-        // grid's segments; the box grown by twice the tolerance holds the candidates of
-        // both.
-        let mut near = Vec::new();
-        if let Some(tree) = self.trees.get(&level) {
-            let tol2 = self.tol * self.tol;
-            each_near(tree, &own, 2.0 * self.tol, |s, hit| {
-                let g = s.geom();
-                if hit.data != key
-                    && (hit
-                        .distance_2_if_less_or_equal(&midpoint(g), tol2)
-                        .is_some()
-                        || super::seg_dist2(xy(midpoint(hit.geom())), xy(g.from), xy(g.to)) <= tol2)
-                {
-                    near.push(hit.data);
-                }
-            });
-        }
-        near.sort_unstable();
-        near.dedup();
+        let near = self.near_own_midpoints(key, level, &segments(key, mp), true);
         self.placed.insert(key, (level, env));
         let set = self.adj.entry(key).or_default();
         set.extend(near.iter().copied());
