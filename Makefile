@@ -132,11 +132,16 @@ $(LINUX_DEBS) &: target/$(LINUX_X64)/release/gridmap scripts/linux/package.sh sc
 	bash scripts/linux/package.sh $(VERSION) amd64 target/$(LINUX_X64)/release
 
 # The packages: readelf (glibc 2.28, no shared C++ runtime), dpkg-deb, lintian, desktop
-# entries, and an install, run and remove in a fresh Debian 12 (debootstrap; root only).
+# entries, and an install, run (the command line, and the window under Xvfb) and remove in
+# a fresh Debian 12 (debootstrap; root only).
+LINUX_TEST_PKGS := lintian desktop-file-utils debootstrap xvfb imagemagick poppler-utils
+LINUX_TEST_TOOLS := command -v lintian >/dev/null 2>&1 && command -v desktop-file-validate >/dev/null 2>&1 && \
+	  command -v debootstrap >/dev/null 2>&1 && command -v Xvfb >/dev/null 2>&1 && \
+	  command -v convert >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1
 linux-test: linux
-	@command -v lintian >/dev/null 2>&1 && command -v desktop-file-validate >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1 || \
-	  { echo "installing lintian, desktop-file-utils, debootstrap with apt-get"; \
-	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq lintian desktop-file-utils debootstrap >/dev/null; }
+	@$(LINUX_TEST_TOOLS) || \
+	  { echo "installing $(LINUX_TEST_PKGS) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(LINUX_TEST_PKGS) >/dev/null; }
 	bash scripts/linux/deb-test.sh $(VERSION) amd64 $(LINUX_GLIBC)
 
 # Linux ARM64 for UOS and Kylin on Kunpeng (鲲鹏) and Phytium (飞腾) (README, "Linux: UOS,
@@ -163,13 +168,14 @@ $(ARM64_DEBS) &: $(ARM64_DIR)/gridmap scripts/linux/package.sh scripts/third_par
 	bash scripts/linux/package.sh $(VERSION) arm64 $(ARM64_DIR)
 
 # The ARM64 build under qemu-aarch64: its outputs equal the x86-64 build's (the one `make
-# test` ran), then its packages checked as `linux-test` checks the x86-64 ones (the install
-# into a fresh Debian is for the machine's own architecture).
+# test` ran), then its packages checked as `linux-test` checks the x86-64 ones, the install
+# into a fresh Debian and the window included (Debian's multiarch: the chroot gets arm64
+# libraries and qemu-user, and runs the installed programs under qemu).
 linux-arm64-test: linux-arm64
 	@command -v qemu-aarch64 >/dev/null 2>&1 && [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] && \
-	  command -v lintian >/dev/null 2>&1 && command -v desktop-file-validate >/dev/null 2>&1 || \
-	  { echo "installing qemu-user, libc6-arm64-cross, lintian, desktop-file-utils with apt-get"; \
-	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross lintian desktop-file-utils >/dev/null; }
+	  $(LINUX_TEST_TOOLS) || \
+	  { echo "installing qemu-user, libc6-arm64-cross, $(LINUX_TEST_PKGS) with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross $(LINUX_TEST_PKGS) >/dev/null; }
 	$(ZIG_TEST) --no-run
 	bash scripts/linux/smoke-arm64.sh $(ARM64_DIR)
 	bash scripts/linux/deb-test.sh $(VERSION) arm64 $(LINUX_GLIBC)

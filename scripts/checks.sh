@@ -17,3 +17,8 @@ summary() {
     fi
     echo "$1: all passed"
 }
+# How many pixels of an app screenshot (PNG) have the first two fill colours of the map's
+# palette (#f4d6a0, #bfe3b4): the grids drawn. Needs ImageMagick's convert.
+fill_pixels() {
+    convert "$1" -format %c histogram:info:- | grep -iE '#(F4D6A0|BFE3B4)' | awk '{s+=$1} END {print s+0}'
+}

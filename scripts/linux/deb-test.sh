@@ -1,10 +1,13 @@
 #!/bin/bash
 # Check the Linux packages of one architecture (make linux-test): the programs' glibc and
 # libraries (readelf), the packages' metadata and contents (dpkg-deb), lintian, and an
-# install into a fresh Debian system (a debootstrap chroot, kept in target/linux/chroot):
-# dpkg -i, the command runs (version, audits of the samples, exports, prints: the built-in
-# PROJ database and fonts, nothing of the system's), dpkg -r leaves nothing behind.
-# Usage: deb-test.sh VERSION ARCH [GLIBC_MAX]   (run as root: debootstrap and chroot)
+# install into a fresh Debian system (a debootstrap chroot, kept in target/linux/chroot;
+# arm64 packages through multiarch and qemu-user on an x86-64 machine): dpkg -i, the
+# command runs (version, audits of the samples, exports, prints: the built-in PROJ
+# database and fonts, nothing of the system's), the window opens under Xvfb with Mesa's
+# software renderer and shows the map, dpkg -r leaves nothing behind.
+# Usage: deb-test.sh VERSION ARCH [GLIBC_MAX]   (run as root: debootstrap and chroot; the
+# chroot fetches the Recommends and, for arm64, libc6:arm64 and qemu-user from Debian)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 version=$1
@@ -100,34 +103,88 @@ else
 fi
 
 # --- Install into a fresh Debian ----------------------------------------------------------
+# The machine's own architecture natively; arm64 on an x86-64 machine through Debian's
+# multiarch: the chroot gets the arm64 architecture, the arm64 C library from Debian's
+# archive (so dpkg checks the package's Depends against a real arm64 system) and qemu-user,
+# and the installed programs run under `qemu-aarch64` inside it (no binfmt_misc needed).
+# The package's Recommends (OpenGL, Mesa, X11, Wayland) come first too, for the window.
 host_arch=$(dpkg --print-architecture)
-if [ "$arch" != "$host_arch" ]; then
+case $arch in
+    "$host_arch") emu= ;;
+    arm64) emu=qemu-aarch64 ;;
+    *) emu=none ;;
+esac
+if [ "$emu" = none ]; then
     echo "  (install test skipped: $arch packages on a $host_arch machine)"
 else
     chroot_dir=$(bash scripts/linux/chroot.sh)
+    in_root() { chroot "$chroot_dir" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root DEBIAN_FRONTEND=noninteractive "$@"; }
+    libs=$(dpkg-deb -f "$generic" Recommends | tr ',' '\n' | sed 's/[|(].*//; s/ //g' | grep .)
+    setup="apt-get update -qq"
+    if [ -n "$emu" ]; then
+        libs="libc6 $libs"
+        setup="dpkg --add-architecture $arch && $setup"
+    fi
+    # shellcheck disable=SC2001 # a suffix on every line
+    libs=$(sed "s/\$/:$arch/" <<< "$libs" | tr '\n' ' ')
+    [ -z "$emu" ] || libs="$libs qemu-user"
+    what="the package's Recommends for $arch"
+    [ -z "$emu" ] || what="$what, libc6:$arch and qemu-user"
+    check "the chroot: $what installed from Debian" in_root sh -c \
+        "$setup && apt-get install -y -qq --no-install-recommends $libs > /dev/null"
+    # The commands as a user types them; for a foreign architecture the same programs,
+    # each started by qemu.
+    gm=gridmap cli=gridmap-cli
+    [ -z "$emu" ] || { gm="$emu /usr/bin/gridmap"; cli="$emu /usr/bin/gridmap-cli"; }
     rm -rf "$chroot_dir/tmp/debs" && mkdir -p "$chroot_dir/tmp/debs"
     cp "$generic" "$uos" "$chroot_dir/tmp/debs/"
     cp sample-maps/jinping-faulty.geojson "$chroot_dir/tmp/debs/"
-    in_root() { chroot "$chroot_dir" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root "$@"; }
     before=$(in_root find / -xdev -not -path '/tmp/*' -not -path '/var/lib/dpkg/*' -not -path '/var/log/*' -not -path '/var/cache/*' -not -path '/proc/*' | sort)
     check "dpkg -i the generic package" in_root dpkg -i "/tmp/debs/$(basename "$generic")"
-    check "gridmap-cli --version prints $version" sh -c "chroot '$chroot_dir' gridmap-cli --version | grep -qx 'gridmap $version'"
+    check "installed for $arch (dpkg -s)" sh -c "chroot '$chroot_dir' dpkg -s gridmap:$arch | grep -qx 'Status: install ok installed'"
+    check "gridmap-cli --version prints $version" sh -c "chroot '$chroot_dir' $cli --version | grep -qx 'gridmap $version'"
     # The audit of the sample reprojects (the built-in PROJ database): clean, exit 0.
-    check "gridmap audit of the sample: exit 0" in_root gridmap audit /opt/gridmap/sample-maps/jinping.geojson
-    in_root gridmap audit /tmp/debs/jinping-faulty.geojson > /dev/null 2>&1 && rc=0 || rc=$?
+    check "gridmap audit of the sample: exit 0" in_root $gm audit /opt/gridmap/sample-maps/jinping.geojson
+    in_root $gm audit /tmp/debs/jinping-faulty.geojson > /dev/null 2>&1 && rc=0 || rc=$?
     if [ "$rc" = 1 ]; then ok "gridmap audit of the faulty sample: exit 1"; else bad "gridmap audit of the faulty sample: exit $rc"; fi
     check "gridmap export to GeoPackage and KML" in_root sh -c \
-        "cd /tmp/debs && gridmap export /opt/gridmap/sample-maps/jinping.geojson --out t.gpkg && gridmap export t.gpkg --out t.kml && test -s t.kml"
+        "cd /tmp/debs && $gm export /opt/gridmap/sample-maps/jinping.geojson --out t.gpkg && $gm export t.gpkg --out t.kml && test -s t.kml"
     # A system without a single font (minbase): the sheets take the embedded one.
     check "gridmap print of a display board and the township map (no font on the system)" in_root sh -c \
-        "cd /tmp/debs && gridmap print /opt/gridmap/sample-maps/jinping.geojson --layout board --grid JP05-01 --out b.pdf &&
-         gridmap print /opt/gridmap/sample-maps/jinping.geojson --layout township --paper A3 --out t.png && test -s t.png"
+        "cd /tmp/debs && $gm print /opt/gridmap/sample-maps/jinping.geojson --layout board --grid JP05-01 --out b.pdf &&
+         $gm print /opt/gridmap/sample-maps/jinping.geojson --layout township --paper A3 --out t.png && test -s t.png"
     check "the board's PDF has the grid's name as text (青山村一组), in the embedded font" sh -c \
         "pdftotext '$chroot_dir/tmp/debs/b.pdf' - | grep -q 青山村一组 && pdffonts '$chroot_dir/tmp/debs/b.pdf' | grep -q 'Noto'"
+    # The window from the installed package under Xvfb (reached through its abstract
+    # socket, which the chroot shares), software rendering: the screenshot shows the map. A
+    # user's home under /tmp (and Mesa's cache, which takes the home from the password file
+    # unless XDG_CACHE_HOME says): what the window leaves there is the user's, not the
+    # package's.
+    if command -v Xvfb > /dev/null && command -v convert > /dev/null; then
+        Xvfb -displayfd 3 -screen 0 1280x800x24 3> "$work/display" > /dev/null 2>&1 &
+        xvfb=$!
+        for _ in $(seq 50); do [ -s "$work/display" ] && break; sleep 0.2; done
+        mkdir -p "$chroot_dir/tmp/home"
+        in_root env HOME=/tmp/home XDG_CACHE_HOME=/tmp/home/.cache DISPLAY=":$(cat "$work/display")" LIBGL_ALWAYS_SOFTWARE=1 timeout 300 $gm \
+            /opt/gridmap/sample-maps/jinping.geojson --screenshot /tmp/debs/shot.png > "$work/window.log" 2>&1 && rc=0 || rc=$?
+        kill "$xvfb" 2> /dev/null || true
+        wait "$xvfb" 2> /dev/null || true
+        px=0
+        [ ! -f "$chroot_dir/tmp/debs/shot.png" ] || px=$(fill_pixels "$chroot_dir/tmp/debs/shot.png")
+        renderer=$(grep -o 'OpenGL .*' "$work/window.log" | head -n 1 || true)
+        if [ "$rc" = 0 ] && [ "$px" -gt 20000 ]; then
+            ok "the app's window shows the map ($px fill pixels; ${renderer:-renderer not named})"
+        else
+            bad "the app's window: exit $rc, $px fill pixels: $(tail -n 3 "$work/window.log")"
+        fi
+        mkdir -p target/linux && cp "$chroot_dir/tmp/debs/shot.png" "target/linux/screenshot-$arch.png" 2> /dev/null || true
+    else
+        bad "Xvfb or convert missing (apt-get install xvfb imagemagick): the app's window was not checked"
+    fi
     check "dpkg -r gridmap" in_root dpkg -r gridmap
     check "dpkg -i the UOS package" in_root dpkg -i "/tmp/debs/$(basename "$uos")"
     check "the UOS package's gridmap-cli --version" sh -c \
-        "chroot '$chroot_dir' /opt/apps/$appid/files/bin/gridmap-cli --version | grep -qx 'gridmap $version'"
+        "chroot '$chroot_dir' $emu /opt/apps/$appid/files/bin/gridmap-cli --version | grep -qx 'gridmap $version'"
     check "dpkg -r $appid" in_root dpkg -r "$appid"
     after=$(in_root find / -xdev -not -path '/tmp/*' -not -path '/var/lib/dpkg/*' -not -path '/var/log/*' -not -path '/var/cache/*' -not -path '/proc/*' | sort)
     left=$(comm -13 <(echo "$before") <(echo "$after"))

@@ -70,10 +70,8 @@ else
     (cd "$dir" && timeout 180 xvfb-run -a -s "-screen 0 1400x900x24" wine "$dir/gridmap.exe" --screenshot 截图.png 晋屏镇.geojson > /dev/null 2>&1) && shot_rc=0 || shot_rc=$?
     [ "$shot_rc" = 0 ] && ok "the app exits 0 after saving its screenshot" || bad "the app exited $shot_rc taking its screenshot"
     if [ -f "$dir/截图.png" ]; then
-        # Pixels of the first two fill colours of the map palette (#f4d6a0, #bfe3b4).
-        n=$(convert "$dir/截图.png" -format %c histogram:info:- | grep -ciE '#(F4D6A0|BFE3B4)' || true)
-        px=$(convert "$dir/截图.png" -format %c histogram:info:- | grep -iE '#(F4D6A0|BFE3B4)' | awk '{s+=$1} END {print s+0}')
-        if [ "${px:-0}" -gt 20000 ]; then ok "app screenshot shows the grids ($px fill pixels)"; else bad "app screenshot shows no grid fills ($n colours, $px pixels)"; fi
+        px=$(fill_pixels "$dir/截图.png")
+        if [ "${px:-0}" -gt 20000 ]; then ok "app screenshot shows the grids ($px fill pixels)"; else bad "app screenshot shows no grid fills ($px pixels)"; fi
         cp "$dir/截图.png" "$root/target/windows/screenshot.png"
     else
         bad "app screenshot not written"
