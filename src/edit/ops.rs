@@ -341,7 +341,16 @@ pub fn free_part(
     let near = neighbours(ctx, level, env, exclude);
     let result = if near.is_empty() {
         match parent_grid {
-            Some(p) => geom::grid_overlay(&shape, &p.geometry, OverlayRule::Intersect, resolution),
+            // The parent cut to a rectangle around the whole shape first (see fit_between).
+            Some(p) => geom::grid_overlay(
+                &shape,
+                &geom::clip_to_rect(
+                    &p.geometry,
+                    geom::expand(rect_of(&shape).unwrap_or(env), 5.0),
+                ),
+                OverlayRule::Intersect,
+                resolution,
+            ),
             None => shape,
         }
     } else {
@@ -410,11 +419,25 @@ fn fit_between(
     };
     let window = geom::expand(env, margin);
     let window_mp = MultiPolygon(vec![window.to_polygon()]);
+    // Only what lies in the window counts: the parent and the neighbours (thousands of
+    // vertices each, most of them far away) are cut to a rectangle a little larger first,
+    // the same point set within the window.
+    let cut = geom::expand(window, margin);
     let mut free = match parent {
-        Some(p) => geom::grid_overlay(&window_mp, &p.geometry, OverlayRule::Intersect, resolution),
+        Some(p) => geom::grid_overlay(
+            &window_mp,
+            &geom::clip_to_rect(&p.geometry, cut),
+            OverlayRule::Intersect,
+            resolution,
+        ),
         None => window_mp,
     };
-    free = geom::grid_overlay(&free, others, OverlayRule::Difference, resolution);
+    free = geom::grid_overlay(
+        &free,
+        &geom::clip_to_rect(others, cut),
+        OverlayRule::Difference,
+        resolution,
+    );
     let rules: &[OverlayRule] = if slivers_wanted {
         &[OverlayRule::Intersect, OverlayRule::Difference]
     } else {
