@@ -22,7 +22,7 @@ for f in "$generic" "$uos"; do
     [ -f "$f" ] || { echo "deb-test: missing $f (make linux)"; exit 2; }
 done
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; [ -z "${xvfb:-}" ] || kill "$xvfb" 2> /dev/null || true' EXIT
 echo "Linux packages ($arch): $generic, $uos"
 
 # --- The programs ----------------------------------------------------------------------
