@@ -858,24 +858,64 @@ fn paint_boundary(app: &GridmapApp, cache: &mut CanvasCache, painter: &egui::Pai
     }
 }
 
-/// The rivers, each named at the middle vertex of its longest line when labels are shown.
+/// The rivers' lines (their names go with the labels: [`river_names`]).
 fn paint_rivers(app: &GridmapApp, painter: &egui::Painter) {
     let colour = app.layers.style.river;
     for r in &app.doc.project().rivers {
         for l in r.lines() {
             painter.add(Shape::line(ring_points(app, l), Stroke::new(2.5, colour)));
         }
-        if app.layers.labels
-            && let Some(l) = r.lines().max_by_key(|l| l.0.len())
-            && let Some(&mid) = l.0.get(l.0.len() / 2)
-        {
-            painter.text(
-                app.view.to_screen(mid) + egui::vec2(0.0, -10.0),
-                egui::Align2::CENTER_BOTTOM,
-                &r.name,
-                egui::FontId::proportional(13.0),
-                colour,
-            );
+    }
+}
+
+/// How many places along a river's line on screen its name tries, from the middle out.
+const RIVER_NAME_TRIES: usize = 32;
+
+/// The rivers' names, after the grids' labels: each just above its line where the name
+/// covers no label already placed, trying the line's vertices on screen from the middle of
+/// its longest line outwards; left out where nothing is free (a zoom makes room, as for
+/// the grids' labels). Longer rivers first.
+fn river_names(app: &GridmapApp, painter: &egui::Painter, placed: &mut Vec<egui::Rect>) {
+    let colour = app.layers.style.river;
+    let map = app.view.rect;
+    let mut rivers: Vec<(&crate::model::River, usize)> = app
+        .doc
+        .project()
+        .rivers
+        .iter()
+        .filter(|r| !r.name.trim().is_empty())
+        .map(|r| (r, r.lines().map(|l| l.0.len()).sum()))
+        .collect();
+    rivers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.name.cmp(&b.0.name)));
+    for (r, _) in rivers {
+        let galley =
+            painter.layout_no_wrap(r.name.clone(), egui::FontId::proportional(13.0), colour);
+        let mut lines: Vec<&geo::LineString<f64>> = r.lines().collect();
+        lines.sort_by_key(|l| std::cmp::Reverse(l.0.len()));
+        let spot = lines.into_iter().find_map(|l| {
+            let on_screen: Vec<egui::Pos2> =
+                l.0.iter()
+                    .map(|&c| app.view.to_screen(c))
+                    .filter(|p| map.contains(*p))
+                    .collect();
+            let step = (on_screen.len() / RIVER_NAME_TRIES).max(1);
+            let mid = on_screen.len() / 2;
+            // The middle, then one step either side of it, two steps, ...
+            (0..=mid / step + 1)
+                .flat_map(|k| [mid + k * step, mid.wrapping_sub(k * step)])
+                .skip(1)
+                .filter_map(|i| on_screen.get(i))
+                .map(|&at| {
+                    egui::Align2::CENTER_BOTTOM
+                        .anchor_size(at + egui::vec2(0.0, -6.0), galley.size())
+                })
+                .find(|rect| {
+                    map.contains_rect(*rect) && !placed.iter().any(|p| p.intersects(*rect))
+                })
+        });
+        if let Some(rect) = spot {
+            placed.push(rect);
+            painter.galley(rect.min, galley, colour);
         }
     }
 }
@@ -929,6 +969,9 @@ fn paint_labels(app: &GridmapApp, cache: &mut CanvasCache, paint: &Paint) {
         }
         placed.push(rect);
         painter.galley(rect.min, galley, Color32::from_gray(30));
+    }
+    if app.layers.rivers {
+        river_names(app, painter, &mut placed);
     }
 }
 

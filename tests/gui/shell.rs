@@ -203,6 +203,71 @@ fn dense_grids_seen_whole_are_filled_from_fewer_triangles_of_the_same_area() {
     assert!(close > 0);
 }
 
+/// The map's text as drawn this frame: (text, its rectangle on screen, colour).
+fn drawn_text(h: &Harness<GridmapApp>) -> Vec<(String, egui::Rect, egui::Color32)> {
+    h.output()
+        .shapes
+        .iter()
+        .filter_map(|c| match &c.shape {
+            egui::Shape::Text(t) => Some((
+                t.galley.text().to_string(),
+                t.galley.rect.translate(t.pos.to_vec2()),
+                t.fallback_color,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every river of the sample is named on the map, in the river colour, and no name covers
+/// a grid's label (the names used to sit at each river's middle vertex whatever lay there:
+/// 「龙溪」 over 「龙潭村一组」, 「界溪」 over 「东湖村二组」); after a zoom too.
+#[test]
+fn river_names_are_drawn_where_they_cover_no_grid_label() {
+    let mut h = app("jinping.geojson");
+    let project = h.state().doc.project().clone();
+    let rivers: Vec<&str> = project.rivers.iter().map(|r| r.name.as_str()).collect();
+    assert!(rivers.len() >= 3, "the sample's rivers: {rivers:?}");
+    let grids: std::collections::HashSet<&str> =
+        project.grids.iter().map(|g| g.name.as_str()).collect();
+    let check = |h: &Harness<GridmapApp>, what: &str| {
+        let colour = h.state().layers.style.river;
+        let text = drawn_text(h);
+        let labels: Vec<&(String, egui::Rect, egui::Color32)> = text
+            .iter()
+            .filter(|(t, _, _)| t.lines().next().is_some_and(|l| grids.contains(l)))
+            .collect();
+        assert!(labels.len() > 20, "{what}: {} grid labels", labels.len());
+        let map = h.state().view.rect;
+        for name in &rivers {
+            let river = project.rivers.iter().find(|r| r.name == *name).unwrap();
+            let on_screen = river
+                .lines()
+                .flat_map(|l| l.0.iter())
+                .any(|&c| map.contains(h.state().view.to_screen(c)));
+            let drawn: Vec<_> = text.iter().filter(|(t, _, _)| t == name).collect();
+            if !on_screen {
+                continue;
+            }
+            assert_eq!(drawn.len(), 1, "{what}: {name} drawn {} times", drawn.len());
+            let (_, rect, c) = drawn[0];
+            assert_eq!(*c, colour, "{what}: {name} in the river colour");
+            assert!(map.contains_rect(*rect), "{what}: {name} inside the map");
+            for (label, r, _) in &labels {
+                assert!(
+                    !rect.intersects(*r),
+                    "{what}: {name} at {rect:?} covers the label {label:?} at {r:?}"
+                );
+            }
+        }
+    };
+    check(&h, "the whole township");
+    let centre = h.state().view.rect.center();
+    h.state_mut().view.zoom_at(centre, 2.0);
+    h.run_steps(2);
+    check(&h, "zoomed in twice");
+}
+
 /// Issue 25: the outlines of grids of thousands of vertices are drawn from their rings
 /// thinned once for the zoom step (not thinned again at every frame): far fewer points than
 /// the rings have, and every vertex of every ring within a point of a drawn point, at the
