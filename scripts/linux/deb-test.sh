@@ -130,7 +130,9 @@ else
     [ -z "$emu" ] || libs="$libs qemu-user"
     what="the package's Recommends for $arch"
     [ -z "$emu" ] || what="$what, libc6:$arch and qemu-user"
-    check "the chroot: $what installed from Debian" in_root sh -c \
+    # (A proxy the machine's downloads go through is passed on.)
+    check "the chroot: $what installed from Debian" in_root \
+        env ${http_proxy:+"http_proxy=$http_proxy"} ${https_proxy:+"https_proxy=$https_proxy"} sh -c \
         "$setup && apt-get install -y -qq --no-install-recommends $libs > /dev/null"
     # The commands as a user types them; for a foreign architecture the same programs,
     # each started by qemu.
