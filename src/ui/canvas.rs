@@ -871,8 +871,8 @@ fn paint_rivers(app: &GridmapApp, painter: &egui::Painter) {
 /// How many places along a river's line on screen its name tries, from the middle out.
 const RIVER_NAME_TRIES: usize = 32;
 
-/// The rivers' names, after the grids' labels: each just above its line where the name
-/// covers no label already placed, trying the line's vertices on screen from the middle of
+/// The rivers' names, after the grids' labels: each just above its line, on a light ground,
+/// where the name covers no label already placed, trying the line's vertices on screen from the middle of
 /// its longest line outwards; left out where nothing is free (a zoom makes room, as for
 /// the grids' labels). Longer rivers first.
 fn river_names(app: &GridmapApp, painter: &egui::Painter, placed: &mut Vec<egui::Rect>) {
@@ -915,6 +915,9 @@ fn river_names(app: &GridmapApp, painter: &egui::Painter, placed: &mut Vec<egui:
         });
         if let Some(rect) = spot {
             placed.push(rect);
+            // On a light ground of its own: the outlines and fills under it do not cross
+            // the name.
+            painter.rect_filled(rect.expand(1.5), 3.0, Color32::from_white_alpha(190));
             painter.galley(rect.min, galley, colour);
         }
     }
