@@ -872,9 +872,9 @@ fn paint_rivers(app: &GridmapApp, painter: &egui::Painter) {
 const RIVER_NAME_TRIES: usize = 32;
 
 /// The rivers' names, after the grids' labels: each just above its line, on a light ground,
-/// where the name covers no label already placed, trying the line's vertices on screen from the middle of
-/// its longest line outwards; left out where nothing is free (a zoom makes room, as for
-/// the grids' labels). Longer rivers first.
+/// where the name covers no label already placed, trying the line's vertices on screen
+/// from the middle of its longest line outwards; left out where nothing is free (a zoom
+/// makes room, as for the grids' labels). Longer rivers first.
 fn river_names(app: &GridmapApp, painter: &egui::Painter, placed: &mut Vec<egui::Rect>) {
     let colour = app.layers.style.river;
     let map = app.view.rect;
