@@ -98,23 +98,31 @@ LINUX_GLIBC := 2.28
 LINUX_X64 := x86_64-unknown-linux-gnu
 ZIG_VERSION := 0.17.1
 ZIGBUILD_VERSION := 0.24.1
-# zig comes from PyPI (the `ziglang` wheel, into target/tools with pip's --target: no
-# Python environment is touched), cargo-zigbuild from crates.io.
+# Both come from PyPI into target/tools with pip's --target (no Python environment is
+# touched): zig as the `ziglang` wheel, cargo-zigbuild as its own wheel, which carries the
+# program built (compiling it with `cargo install` took ~80 s of CPU, at the start of CI
+# where the builds wait for it). Where no wheel fits the machine, it is compiled.
 ZIG_DIR := $(CURDIR)/target/tools/zig-$(ZIG_VERSION)
+ZIGBUILD_DIR := $(CURDIR)/target/tools/cargo-zigbuild-$(ZIGBUILD_VERSION)
 # Without the line tables Cargo.toml keeps for profiling a native build: this build is the
 # one shipped (the packages strip it, but rustc's .debug_gdb_scripts section stays in a
 # program built with them), and CI builds it so too.
-ZIG_ENV := CARGO_PROFILE_RELEASE_DEBUG=false PATH="$(ZIG_DIR)/ziglang:$$PATH"
+ZIG_ENV := CARGO_PROFILE_RELEASE_DEBUG=false PATH="$(ZIG_DIR)/ziglang:$(ZIGBUILD_DIR)/bin:$$PATH"
 ZIG_TEST := $(ZIG_ENV) cargo-zigbuild test --release --target $(LINUX_X64).$(LINUX_GLIBC)
 
 linux-deps: deps
-	@[ -x "$(ZIG_DIR)/ziglang/zig" ] || { \
+	@[ -x "$(ZIG_DIR)/ziglang/zig" ] && [ -x "$(ZIGBUILD_DIR)/bin/cargo-zigbuild" ] || \
 	  python3 -m pip --version >/dev/null 2>&1 || { echo "installing pip (python3-pip) with apt-get"; \
-	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-pip >/dev/null; }; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-pip >/dev/null; }
+	@[ -x "$(ZIG_DIR)/ziglang/zig" ] || { \
 	  echo "installing zig $(ZIG_VERSION) (ziglang from PyPI) into $(ZIG_DIR)"; \
 	  python3 -m pip install -q --target "$(ZIG_DIR)" ziglang==$(ZIG_VERSION); }
-	@command -v cargo-zigbuild >/dev/null 2>&1 || \
-	  { echo "installing cargo-zigbuild $(ZIGBUILD_VERSION)"; cargo install -q --locked cargo-zigbuild --version $(ZIGBUILD_VERSION); }
+	@[ -x "$(ZIGBUILD_DIR)/bin/cargo-zigbuild" ] || { \
+	  echo "installing cargo-zigbuild $(ZIGBUILD_VERSION) (PyPI) into $(ZIGBUILD_DIR)"; \
+	  python3 -m pip install -q --no-deps --target "$(ZIGBUILD_DIR)" cargo-zigbuild==$(ZIGBUILD_VERSION) && \
+	    [ -x "$(ZIGBUILD_DIR)/bin/cargo-zigbuild" ] || { \
+	    echo "no cargo-zigbuild wheel for this machine: compiling it (cargo install)"; \
+	    cargo install -q --locked cargo-zigbuild --version $(ZIGBUILD_VERSION) --root "$(ZIGBUILD_DIR)"; }; }
 
 # Clippy on the same build: its build scripts' outputs (PROJ's, compiled by cmake) are the
 # tests' (a plain `cargo clippy` would build PROJ again, with g++, for the host).
@@ -153,7 +161,7 @@ LINUX_ARM64 := aarch64-unknown-linux-gnu
 ARM64_DIR := target/arm64/$(LINUX_ARM64)/release
 ARM64_DEBS := dist/gridmap_$(VERSION)_arm64.deb dist/org.gridmap.gridmap_$(VERSION)_arm64.deb
 ARM64_ENV := RUSTC_BOOTSTRAP=1 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=true \
-	PATH="$(ZIG_DIR)/ziglang:/usr/bin:$$HOME/.cargo/bin:$$PATH"
+	PATH="$(ZIG_DIR)/ziglang:$(ZIGBUILD_DIR)/bin:/usr/bin:$$HOME/.cargo/bin:$$PATH"
 
 linux-arm64-deps: linux-deps
 	@[ -x /usr/bin/cargo ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v aarch64-linux-gnu-strip >/dev/null 2>&1 || \
