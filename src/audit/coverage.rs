@@ -806,9 +806,19 @@ fn measure_pairs(
     look: Look,
     pairs: BTreeSet<Pair>,
     edges: &FxHashMap<String, MultiLineString<f64>>,
+    grids: &FxHashMap<String, super::GridState>,
     cfg: &AuditConfig,
 ) -> Vec<(Pair, Vec<Finding>)> {
     let envelope = |id: &str| edges.get(id).and_then(geo::BoundingRect::bounding_rect);
+    // A grid whose envelope misses the area where the two can meet leaves nothing of
+    // itself there to overlap: a grid with a few invalid edges is paired with every
+    // neighbour by envelope, and most of them lie elsewhere.
+    let misses = |id: &str, within: Rect<f64>| {
+        grids
+            .get(id)
+            .and_then(|s| s.env)
+            .is_some_and(|e| !geom::rects_intersect(&e, &super::tiling::clip_rect(within)))
+    };
     pairs
         .into_par_iter()
         .map(|(a, b)| {
@@ -818,6 +828,7 @@ fn measure_pairs(
             };
             let fs = match (look.grid(&a), look.grid(&b)) {
                 (Some(ga), Some(_)) if a == b => super::tiling::stacked(ga, STACK),
+                _ if within.is_some_and(|w| misses(&a, w) || misses(&b, w)) => Vec::new(),
                 (Some(ga), Some(gb)) => super::tiling::overlap(ga, gb, within, cfg),
                 _ => Vec::new(),
             };
@@ -916,7 +927,7 @@ impl Auditor {
             old_pairs.extend(self.pairs_of.get(id).into_iter().flatten().cloned());
         }
         let pairs = self.candidate_pairs(level, look, affected);
-        let results = measure_pairs(look, pairs, &self.raw_edges, &self.config);
+        let results = measure_pairs(look, pairs, &self.raw_edges, &self.grids, &self.config);
         self.keep_pairs(old_pairs, results, work);
     }
 

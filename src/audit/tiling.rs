@@ -56,6 +56,11 @@ pub(super) fn stacked(g: &Grid, at_least: usize) -> Vec<Finding> {
 /// boolean operation ([`geom::clip_to_rect`]): what lies within it is the polygon as it is.
 const CLIP_MARGIN: f64 = 1.0;
 
+/// The rectangle a polygon is cut down to for an exact boolean operation within `r`.
+pub(super) fn clip_rect(r: Rect<f64>) -> Rect<f64> {
+    geom::expand(r, CLIP_MARGIN)
+}
+
 /// Overlap (or duplicate) of grids `a` and `b`, which can only meet inside `within` (the
 /// envelope of their invalid edges: every edge bounding an overlap is invalid; None: look
 /// at them whole).
@@ -67,7 +72,7 @@ pub(super) fn overlap(
 ) -> Vec<Finding> {
     let inter = match within {
         Some(r) => {
-            let r = geom::expand(r, CLIP_MARGIN);
+            let r = clip_rect(r);
             geom::clip_to_rect(&a.geometry, r).intersection(&geom::clip_to_rect(&b.geometry, r))
         }
         None => a.geometry.intersection(&b.geometry),
@@ -648,7 +653,7 @@ fn measure_piece<'g>(
         // Only the parent near the positive parts matters: cut it to them (with a margin)
         // so a village boundary of 10,000 vertices is not overlaid whole for one speck.
         let near_parent = match geom::envelope(&positive) {
-            Some(e) => geom::clip_to_rect(parent_geom, geom::expand(e, CLIP_MARGIN)),
+            Some(e) => geom::clip_to_rect(parent_geom, clip_rect(e)),
             None => return out,
         };
         let outside_all = geom::wider_than(positive.difference(&near_parent), cfg.noise_width());
@@ -675,7 +680,7 @@ fn measure_piece<'g>(
             let Some(ne) = geom::envelope(&near) else {
                 continue;
             };
-            let child = geom::clip_to_rect(&c.geometry, geom::expand(ne, CLIP_MARGIN));
+            let child = geom::clip_to_rect(&c.geometry, clip_rect(ne));
             let outside = geom::wider_than(child.intersection(&near), cfg.noise_width());
             let area = geom::area(&outside);
             if area < cfg.min_area_m2 {

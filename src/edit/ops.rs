@@ -48,14 +48,8 @@ pub(super) fn all_coords(mp: &MultiPolygon<f64>) -> impl Iterator<Item = Coord<f
         .flat_map(|r| r.0.iter().copied())
 }
 
-pub(super) fn vertex_tree<'a>(grids: impl Iterator<Item = &'a Grid>) -> geom::VertexTree {
-    geom::vertex_tree(grids.map(|g| &g.geometry))
-}
-
-/// Move every vertex within [`SNAP_EPS`] of an existing vertex onto it, and drop the
-/// repeated points that this may create.
-pub(super) fn snap_back(mp: &MultiPolygon<f64>, tree: &geom::VertexTree) -> MultiPolygon<f64> {
-    geom::snap_back(mp, tree, SNAP_EPS)
+pub(super) fn vertex_cells<'a>(grids: impl Iterator<Item = &'a Grid>) -> geom::PointCells {
+    geom::PointCells::of_vertices(grids.map(|g| &g.geometry), |_| true, SNAP_EPS)
 }
 
 /// A boolean result brought onto the coordinate grid as one piece: snapped, then vertices
@@ -66,7 +60,7 @@ pub(super) fn snap_back(mp: &MultiPolygon<f64>, tree: &geom::VertexTree) -> Mult
 pub(super) fn tidy(
     mp: &MultiPolygon<f64>,
     precision: crate::model::Precision,
-    anchors: &geom::VertexTree,
+    anchors: &geom::PointCells,
 ) -> MultiPolygon<f64> {
     let snapped = precision.snap_multipolygon(mp);
     let cell = |c: Coord<f64>| {
@@ -80,13 +74,7 @@ pub(super) fn tidy(
     let mut seen: rustc_hash::FxHashMap<(i64, i64), Vec<Coord<f64>>> = Default::default();
     for p in &snapped.0 {
         let mut merge = |c: Coord<f64>| -> Coord<f64> {
-            let c = match anchors.nearest_neighbor(&[c.x, c.y]) {
-                Some(a) if (a.geom()[0] - c.x).hypot(a.geom()[1] - c.y) <= SNAP_EPS => Coord {
-                    x: a.geom()[0],
-                    y: a.geom()[1],
-                },
-                _ => c,
-            };
+            let c = anchors.nearest_within(c).unwrap_or(c);
             let (i, j) = cell(c);
             for di in -1..=1 {
                 for dj in -1..=1 {
@@ -151,7 +139,7 @@ pub(super) fn tidy(
 fn weld(
     mp: MultiPolygon<f64>,
     precision: crate::model::Precision,
-    anchors: &geom::VertexTree,
+    anchors: &geom::PointCells,
 ) -> MultiPolygon<f64> {
     if mp.0.len() < 2 {
         return mp;
@@ -365,16 +353,20 @@ pub fn free_part(
     // The vertices near the result only: the neighbours and the parent may carry
     // thousands each.
     let around = rect_of(&result).map(|r| geom::expand(r, 2.0 * SNAP_EPS));
-    let tree = geom::vertex_tree_in(
-        near.iter()
-            .map(|(_, g)| *g)
-            .chain(parent_grid)
-            .map(|g| &g.geometry),
-        |c| around.is_some_and(|r| geom::rects_intersect(&r, &Rect::new(c, c))),
-    );
+    let vertices: Vec<Coord<f64>> = near
+        .iter()
+        .map(|(_, g)| *g)
+        .chain(parent_grid)
+        .flat_map(|g| all_coords(&g.geometry))
+        .filter(|&c| around.is_some_and(|r| geom::rects_intersect(&r, &Rect::new(c, c))))
+        .collect();
+    // In cells to move the result's points onto (one lookup a point), in a tree for the
+    // noding's box queries along edges.
+    let anchors = geom::PointCells::new(vertices.iter().copied(), SNAP_EPS);
+    let tree = geom::point_tree(vertices.into_iter());
     crate::timing::phase("fit: vertex tree", &mut clock);
     // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
-    let snapped = weld(tidy(&result, precision, &tree), precision, &tree);
+    let snapped = weld(tidy(&result, precision, &anchors), precision, &anchors);
     crate::timing::phase("fit: weld", &mut clock);
     // The neighbours' and the parent's vertices that lie on the new edges become vertices
     // of the shape too (the other way round, the neighbours take the shape's vertices:
@@ -731,14 +723,14 @@ pub fn split(
     let mut clock = std::time::Instant::now();
     let pieces = shapes.slice_by(&path, FillRule::NonZero);
     crate::timing::phase("split: slice", &mut clock);
-    let tree = vertex_tree(std::iter::once(g));
-    crate::timing::phase("split: tree", &mut clock);
+    let anchors = vertex_cells(std::iter::once(g));
+    crate::timing::phase("split: anchors", &mut clock);
     let precision = project.crs.precision();
     let mut parts: Vec<MultiPolygon<f64>> = pieces
         .into_iter()
         // One overlay, one rounding: the pieces share the cut bit for bit.
         .map(|s| geom::shapes_to_multipolygon(vec![s]))
-        .map(|mp| tidy(&mp, precision, &tree))
+        .map(|mp| tidy(&mp, precision, &anchors))
         .filter(|mp| geom::area(mp) > 1e-6)
         .collect();
     if parts.len() < 2 {
@@ -1002,8 +994,8 @@ pub fn fill_gap(
     let gap = &{
         let project = ctx.project();
         let near = rect_of(gap).map(|r| ctx.grids_in(r)).unwrap_or_default();
-        let tree = vertex_tree(near.iter().map(|&i| &project.grids[i]));
-        tidy(gap, project.crs.precision(), &tree)
+        let anchors = vertex_cells(near.iter().map(|&i| &project.grids[i]));
+        tidy(gap, project.crs.precision(), &anchors)
     };
     match into {
         Some(id) => {

@@ -6,9 +6,7 @@
 //! children in one invertible edit and tiles the village exactly.
 
 use super::history::{Change, Transaction};
-use super::ops::{
-    EditError, all_coords, find, new_id, node, node_neighbours, snap_back, vertex_tree,
-};
+use super::ops::{EditError, all_coords, find, new_id, node, node_neighbours, vertex_cells};
 use crate::geom;
 use crate::model::{Grid, Project};
 use geo::{Contains, Coord, InteriorPoint, MultiPolygon, Rect};
@@ -208,7 +206,7 @@ fn cut(v: &Grid, env: Rect<f64>, paths: &[Vec<[f64; 2]>]) -> Vec<MultiPolygon<f6
     if paths.is_empty() {
         return vec![v.geometry.clone()];
     }
-    let tree = vertex_tree(std::iter::once(v));
+    let anchors = vertex_cells(std::iter::once(v));
     let outline_vertices: Vec<Coord<f64>> = all_coords(&v.geometry).collect();
     // The overlay rounds to an integer grid scaled to the largest coordinate: work
     // around a local origin so zone-prefixed eastings keep sub-millimetre precision.
@@ -232,7 +230,7 @@ fn cut(v: &Grid, env: Rect<f64>, paths: &[Vec<[f64; 2]>]) -> Vec<MultiPolygon<f6
                 .collect::<Vec<Vec<[f64; 2]>>>()
         })
         // One overlay, one rounding: the pieces share every cut bit for bit.
-        .map(|s| snap_back(&geom::shapes_to_multipolygon(vec![s]), &tree))
+        .map(|s| geom::snap_back(&geom::shapes_to_multipolygon(vec![s]), &anchors))
         // Where a cut meets the village's outline, put the new vertex on the outline
         // (the overlay's rounding leaves it a fraction of a millimetre off).
         .map(|mp| onto_outline(&mp, &v.geometry))

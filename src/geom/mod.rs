@@ -19,9 +19,9 @@ pub use locate::AreaLocator;
 pub(crate) use mic::seg_dist2;
 pub use mic::{closest_on_segment, max_inscribed_circle};
 pub use overlay::{
-    VertexTree, WindingRule, cancel_opposite, edges_to_cycles, fill_cycles, grid_overlay,
-    grid_overlays, point_tree, polygon_contours, push_directed_edges, shapes_to_multipolygon,
-    snap_back, snap_to, union_outline, vertex_tree, vertex_tree_in,
+    PointCells, VertexTree, WindingRule, cancel_opposite, edges_to_cycles, fill_cycles,
+    grid_overlay, grid_overlays, point_tree, polygon_contours, push_directed_edges,
+    shapes_to_multipolygon, snap_back, snap_to, union_outline,
 };
 pub use shapes::{path_length, polygon_from, rect_overlap, triangulate};
 pub use voronoi::voronoi_cells;

@@ -397,27 +397,9 @@ fn off_grid(shapes: Vec<Vec<Vec<[f64; 2]>>>, resolution: f64) -> MultiPolygon<f6
     shapes_to_multipolygon(on_grid)
 }
 
-/// The distinct vertices of some shapes, to move computed points back onto.
+/// Distinct vertices of some shapes, for box queries (those along an edge); to move many
+/// points onto the nearest of them, [`PointCells`].
 pub type VertexTree = rstar::RTree<rstar::primitives::GeomWithData<[f64; 2], ()>>;
-
-/// The vertices of `shapes`, each once.
-pub fn vertex_tree<'a>(shapes: impl Iterator<Item = &'a MultiPolygon<f64>>) -> VertexTree {
-    vertex_tree_in(shapes, |_| true)
-}
-
-/// The vertices of `shapes` for which `keep` holds, each once: those within a window
-/// around a small result, where the shapes are whole village boundaries.
-pub fn vertex_tree_in<'a>(
-    shapes: impl Iterator<Item = &'a MultiPolygon<f64>>,
-    keep: impl Fn(Coord<f64>) -> bool,
-) -> VertexTree {
-    point_tree(
-        shapes
-            .flat_map(|mp| mp.0.iter())
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .flat_map(|r| r.0.iter().copied().filter(|&c| keep(c))),
-    )
-}
 
 /// The points `pts`, each once, as a [`VertexTree`].
 pub fn point_tree(pts: impl Iterator<Item = Coord<f64>>) -> VertexTree {
@@ -431,48 +413,87 @@ pub fn point_tree(pts: impl Iterator<Item = Coord<f64>>) -> VertexTree {
     )
 }
 
-/// `mp` with every vertex within `eps` of a vertex of `tree` moved onto it, and the
-/// repeated points and rings of fewer than three points this leaves dropped.
-pub fn snap_back(mp: &MultiPolygon<f64>, tree: &VertexTree, eps: f64) -> MultiPolygon<f64> {
-    move_vertices(mp, |c| match tree.nearest_neighbor(&[c.x, c.y]) {
-        Some(n) if (n.geom()[0] - c.x).hypot(n.geom()[1] - c.y) <= eps => Coord {
-            x: n.geom()[0],
-            y: n.geom()[1],
-        },
-        _ => c,
-    })
+/// Points hashed in square cells `eps` wide, to move many points onto the nearest of them
+/// within `eps`: nine cells looked up a point, where a tree walks its levels for each.
+pub struct PointCells {
+    eps: f64,
+    cells: rustc_hash::FxHashMap<(i64, i64), Vec<Coord<f64>>>,
 }
 
-/// `mp` with every vertex within `eps` of one of `to` moved onto the nearest such (a
-/// hash of cells `eps` wide: many points, one pass).
-pub fn snap_to(mp: &MultiPolygon<f64>, to: &MultiPolygon<f64>, eps: f64) -> MultiPolygon<f64> {
-    if !(eps > 0.0 && eps.is_finite()) {
-        return mp.clone();
-    }
-    let cell = |c: Coord<f64>| ((c.x / eps).floor() as i64, (c.y / eps).floor() as i64);
-    let mut cells: rustc_hash::FxHashMap<(i64, i64), Vec<Coord<f64>>> = Default::default();
-    for p in &to.0 {
-        for r in std::iter::once(p.exterior()).chain(p.interiors()) {
-            for &c in &r.0 {
-                cells.entry(cell(c)).or_default().push(c);
+impl PointCells {
+    /// `pts` in cells `eps` wide (an `eps` that is not positive and finite finds nothing).
+    pub fn new(pts: impl Iterator<Item = Coord<f64>>, eps: f64) -> Self {
+        let mut me = PointCells {
+            eps,
+            cells: Default::default(),
+        };
+        if eps > 0.0 && eps.is_finite() {
+            for c in pts {
+                let v = me.cells.entry(me.cell(c)).or_default();
+                if !v.contains(&c) {
+                    v.push(c);
+                }
             }
         }
+        me
     }
-    move_vertices(mp, |c| {
-        let (i, j) = cell(c);
+
+    /// The vertices of `shapes` for which `keep` holds.
+    pub fn of_vertices<'a>(
+        shapes: impl Iterator<Item = &'a MultiPolygon<f64>>,
+        keep: impl Fn(Coord<f64>) -> bool,
+        eps: f64,
+    ) -> Self {
+        Self::new(
+            shapes
+                .flat_map(|mp| mp.0.iter())
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                .flat_map(|r| r.0.iter().copied().filter(|&c| keep(c))),
+            eps,
+        )
+    }
+
+    fn cell(&self, c: Coord<f64>) -> (i64, i64) {
+        (
+            (c.x / self.eps).floor() as i64,
+            (c.y / self.eps).floor() as i64,
+        )
+    }
+
+    /// The point nearest to `c` within `eps` (the first found of equally near ones).
+    pub fn nearest_within(&self, c: Coord<f64>) -> Option<Coord<f64>> {
+        if self.cells.is_empty() {
+            return None;
+        }
+        let (i, j) = self.cell(c);
         let mut best: Option<(f64, Coord<f64>)> = None;
         for di in -1..=1 {
             for dj in -1..=1 {
-                for &v in cells.get(&(i + di, j + dj)).into_iter().flatten() {
+                for &v in self.cells.get(&(i + di, j + dj)).into_iter().flatten() {
                     let d = (v.x - c.x).hypot(v.y - c.y);
-                    if d <= eps && best.is_none_or(|(b, _)| d < b) {
+                    if d <= self.eps && best.is_none_or(|(b, _)| d < b) {
                         best = Some((d, v));
                     }
                 }
             }
         }
-        best.map_or(c, |(_, v)| v)
-    })
+        best.map(|(_, v)| v)
+    }
+}
+
+/// `mp` with every vertex within the cells' `eps` of one of their points moved onto the
+/// nearest such, and the repeated points and rings of fewer than three points this leaves
+/// dropped.
+pub fn snap_back(mp: &MultiPolygon<f64>, to: &PointCells) -> MultiPolygon<f64> {
+    move_vertices(mp, |c| to.nearest_within(c).unwrap_or(c))
+}
+
+/// [`snap_back`] onto the vertices of `to`.
+pub fn snap_to(mp: &MultiPolygon<f64>, to: &MultiPolygon<f64>, eps: f64) -> MultiPolygon<f64> {
+    snap_back(
+        mp,
+        &PointCells::of_vertices(std::iter::once(to), |_| true, eps),
+    )
 }
 
 /// `mp` with each vertex moved by `to`, and the repeated points and rings of fewer than
@@ -533,10 +554,22 @@ mod tests {
             at(0.0, 10.0),
         ]);
         assert_eq!(snap_to(&computed, &original, 1e-6), want);
-        let tree = vertex_tree(std::iter::once(&original));
-        assert_eq!(snap_back(&computed, &tree, 1e-6), want);
         // Nothing moves farther than eps.
         assert_eq!(snap_to(&computed, &original, 1e-9), computed);
+    }
+
+    #[test]
+    fn the_nearest_point_within_eps_is_found_across_cell_borders() {
+        let c = |x: f64, y: f64| Coord { x, y };
+        // Cells 1.0 wide: the query at 2.05 lies in the cell of 2.0 but its nearest is
+        // 1.98 in the cell before it; nothing lies within 1.0 of 3.95.
+        let cells = PointCells::new([c(1.98, 0.5), c(2.9, 0.5), c(1.98, 0.5)].into_iter(), 1.0);
+        assert_eq!(cells.nearest_within(c(2.05, 0.5)), Some(c(1.98, 0.5)));
+        assert_eq!(cells.nearest_within(c(2.5, 0.5)), Some(c(2.9, 0.5)));
+        assert_eq!(cells.nearest_within(c(3.95, 0.5)), None);
+        assert_eq!(cells.nearest_within(c(-1.0, -1.0)), None);
+        let none = PointCells::new([c(0.0, 0.0)].into_iter(), f64::NAN);
+        assert_eq!(none.nearest_within(c(0.0, 0.0)), None);
     }
 
     fn sq(x0: f64, y0: f64, s: f64) -> Vec<[f64; 2]> {
