@@ -184,6 +184,9 @@ pub(super) fn node_with(
     if near.size() == 0 {
         return None;
     }
+    // The box of all the vertices: most edges of a neighbour of thousands lie outside it,
+    // and one comparison passes them where a query would walk the tree's top level.
+    let all = near.root().envelope();
     let mut changed = false;
     let ring = |ls: &LineString<f64>, changed: &mut bool| -> LineString<f64> {
         let mut out = Vec::with_capacity(ls.0.len());
@@ -199,6 +202,9 @@ pub(super) fn node_with(
                 [a.x.min(b.x) - SNAP_EPS, a.y.min(b.y) - SNAP_EPS],
                 [a.x.max(b.x) + SNAP_EPS, a.y.max(b.y) + SNAP_EPS],
             );
+            if !rstar::Envelope::intersects(&around, &all) {
+                continue;
+            }
             let mut on: Vec<(f64, Coord<f64>)> = near
                 .locate_in_envelope(&around)
                 .map(|p| Coord {
