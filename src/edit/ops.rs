@@ -49,7 +49,7 @@ pub(super) fn all_coords(mp: &MultiPolygon<f64>) -> impl Iterator<Item = Coord<f
 }
 
 pub(super) fn vertex_cells<'a>(grids: impl Iterator<Item = &'a Grid>) -> geom::PointCells {
-    geom::PointCells::of_vertices(grids.map(|g| &g.geometry), |_| true, SNAP_EPS)
+    geom::PointCells::of_vertices(grids.map(|g| &g.geometry), SNAP_EPS)
 }
 
 /// A boolean result brought onto the coordinate grid as one piece: snapped, then vertices

@@ -438,17 +438,13 @@ impl PointCells {
         me
     }
 
-    /// The vertices of `shapes` for which `keep` holds.
-    pub fn of_vertices<'a>(
-        shapes: impl Iterator<Item = &'a MultiPolygon<f64>>,
-        keep: impl Fn(Coord<f64>) -> bool,
-        eps: f64,
-    ) -> Self {
+    /// The vertices of `shapes`.
+    pub fn of_vertices<'a>(shapes: impl Iterator<Item = &'a MultiPolygon<f64>>, eps: f64) -> Self {
         Self::new(
             shapes
                 .flat_map(|mp| mp.0.iter())
                 .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-                .flat_map(|r| r.0.iter().copied().filter(|&c| keep(c))),
+                .flat_map(|r| r.0.iter().copied()),
             eps,
         )
     }
@@ -469,7 +465,12 @@ impl PointCells {
         let mut best: Option<(f64, Coord<f64>)> = None;
         for di in -1..=1 {
             for dj in -1..=1 {
-                for &v in self.cells.get(&(i + di, j + dj)).into_iter().flatten() {
+                for &v in self
+                    .cells
+                    .get(&(i.saturating_add(di), j.saturating_add(dj)))
+                    .into_iter()
+                    .flatten()
+                {
                     let d = (v.x - c.x).hypot(v.y - c.y);
                     if d <= self.eps && best.is_none_or(|(b, _)| d < b) {
                         best = Some((d, v));
@@ -490,10 +491,7 @@ pub fn snap_back(mp: &MultiPolygon<f64>, to: &PointCells) -> MultiPolygon<f64> {
 
 /// [`snap_back`] onto the vertices of `to`.
 pub fn snap_to(mp: &MultiPolygon<f64>, to: &MultiPolygon<f64>, eps: f64) -> MultiPolygon<f64> {
-    snap_back(
-        mp,
-        &PointCells::of_vertices(std::iter::once(to), |_| true, eps),
-    )
+    snap_back(mp, &PointCells::of_vertices(std::iter::once(to), eps))
 }
 
 /// `mp` with each vertex moved by `to`, and the repeated points and rings of fewer than
