@@ -63,30 +63,16 @@ pub(super) fn tidy(
     anchors: &geom::PointCells,
 ) -> MultiPolygon<f64> {
     let snapped = precision.snap_multipolygon(mp);
-    let cell = |c: Coord<f64>| {
-        (
-            (c.x / SNAP_EPS).floor() as i64,
-            (c.y / SNAP_EPS).floor() as i64,
-        )
-    };
     let mut polys = Vec::with_capacity(snapped.0.len());
     // Across all parts: a vertex of one part 1 mm from another part's is the same vertex.
-    let mut seen: rustc_hash::FxHashMap<(i64, i64), Vec<Coord<f64>>> = Default::default();
+    let mut seen = geom::PointCells::new(std::iter::empty(), SNAP_EPS);
     for p in &snapped.0 {
         let mut merge = |c: Coord<f64>| -> Coord<f64> {
             let c = anchors.nearest_within(c).unwrap_or(c);
-            let (i, j) = cell(c);
-            for di in -1..=1 {
-                for dj in -1..=1 {
-                    if let Some(v) = seen.get(&(i + di, j + dj))
-                        && let Some(&r) =
-                            v.iter().find(|r| (r.x - c.x).hypot(r.y - c.y) <= SNAP_EPS)
-                    {
-                        return r;
-                    }
-                }
+            if let Some(r) = seen.first_within(c) {
+                return r;
             }
-            seen.entry((i, j)).or_default().push(c);
+            seen.insert(c);
             c
         };
         let mut ring = |ls: &LineString<f64>| -> Option<LineString<f64>> {

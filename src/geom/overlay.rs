@@ -427,12 +427,9 @@ impl PointCells {
             eps,
             cells: Default::default(),
         };
-        if eps > 0.0 && eps.is_finite() {
-            for c in pts {
-                let v = me.cells.entry(me.cell(c)).or_default();
-                if !v.contains(&c) {
-                    v.push(c);
-                }
+        for c in pts {
+            if !me.cells.get(&me.cell(c)).is_some_and(|v| v.contains(&c)) {
+                me.insert(c);
             }
         }
         me
@@ -449,6 +446,14 @@ impl PointCells {
         )
     }
 
+    /// Put `c` in (nothing, if `eps` is not positive and finite).
+    pub fn insert(&mut self, c: Coord<f64>) {
+        if self.eps > 0.0 && self.eps.is_finite() {
+            let cell = self.cell(c);
+            self.cells.entry(cell).or_default().push(c);
+        }
+    }
+
     fn cell(&self, c: Coord<f64>) -> (i64, i64) {
         (
             (c.x / self.eps).floor() as i64,
@@ -456,29 +461,35 @@ impl PointCells {
         )
     }
 
+    /// The points within `eps` of `c`, cell by cell (the nine around `c`'s, row by row).
+    fn around(&self, c: Coord<f64>) -> impl Iterator<Item = Coord<f64>> + '_ {
+        let (i, j) = self.cell(c);
+        (-1..=1)
+            .flat_map(move |di| {
+                (-1..=1).map(move |dj| (i.saturating_add(di), j.saturating_add(dj)))
+            })
+            .filter_map(|k| self.cells.get(&k))
+            .flatten()
+            .copied()
+            .filter(move |v| (v.x - c.x).hypot(v.y - c.y) <= self.eps)
+    }
+
     /// The point nearest to `c` within `eps` (the first found of equally near ones).
     pub fn nearest_within(&self, c: Coord<f64>) -> Option<Coord<f64>> {
-        if self.cells.is_empty() {
-            return None;
-        }
-        let (i, j) = self.cell(c);
         let mut best: Option<(f64, Coord<f64>)> = None;
-        for di in -1..=1 {
-            for dj in -1..=1 {
-                for &v in self
-                    .cells
-                    .get(&(i.saturating_add(di), j.saturating_add(dj)))
-                    .into_iter()
-                    .flatten()
-                {
-                    let d = (v.x - c.x).hypot(v.y - c.y);
-                    if d <= self.eps && best.is_none_or(|(b, _)| d < b) {
-                        best = Some((d, v));
-                    }
-                }
+        for v in self.around(c) {
+            let d = (v.x - c.x).hypot(v.y - c.y);
+            if best.is_none_or(|(b, _)| d < b) {
+                best = Some((d, v));
             }
         }
         best.map(|(_, v)| v)
+    }
+
+    /// The first point within `eps` of `c` found (not the nearest): where points go in one
+    /// by one when none is found, the first of a cluster stands for it.
+    pub fn first_within(&self, c: Coord<f64>) -> Option<Coord<f64>> {
+        self.around(c).next()
     }
 }
 
