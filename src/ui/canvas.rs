@@ -39,6 +39,9 @@ pub struct CanvasCache {
     /// The outlines of grids too small to outline one by one, drawn into a texture.
     net: Option<OutlineNet>,
     net_job: Option<NetJob>,
+    /// The meshes of the leaf grids of the visible levels, for the nets, and the document
+    /// revision and levels they are of.
+    leaves: Option<((u64, [bool; 4]), Leaves)>,
     /// Grids of many vertices thinned for a zoom step, by key.
     thin: FxHashMap<u32, Thin>,
     /// The fills as last made, for frames that pan or zoom within a step.
@@ -58,10 +61,14 @@ struct Outlines {
     shapes: Vec<Shape>,
 }
 
-/// The grids' fills made for one zoom step, covering the view with a margin: a frame that
-/// pans or zooms within them moves and scales the mesh instead of making it again.
+/// The grids' fills made for one view, covering it with a margin: a frame that pans or
+/// zooms within them moves and scales the mesh instead of making it again.
 struct Fills {
-    key: (u64, [bool; 4], u32, i32),
+    key: (u64, [bool; 4], u32),
+    /// The zoom step they were made for, when they hold a grid of more than [`THIN_FROM`]
+    /// vertices (drawn thinned at some steps); fills of small grids only are exact at any
+    /// scale.
+    step: Option<i32>,
     scale: f64,
     covers: geo::Rect<f64>,
     /// Where the world point `at` was on the screen when the mesh was made.
@@ -90,6 +97,13 @@ struct CoarseFill {
 
 /// Grids whose mesh has more vertices than this are drawn from their [`Thin`] polygons.
 const THIN_FROM: usize = 256;
+
+/// Fills made for one scale are scaled up for views zoomed in at most this much further.
+const FILLS_ZOOM_IN: f64 = 2.0;
+
+/// A view showing at least this part of the map's area (its inverse) gets fills of the
+/// whole map.
+const FILLS_WHOLE_MAP: f64 = 4.0;
 
 /// The zoom step of a scale (points per metre): powers of two.
 fn zoom_step(scale: f64) -> i32 {
@@ -185,10 +199,15 @@ struct NetKey {
     levels: [bool; 4],
 }
 
-/// What to rasterise: the meshes of the small grids, and where the image lies.
+/// The meshes of the leaf grids of the visible levels.
+type Leaves = Arc<Vec<Arc<crate::document::GridMesh>>>;
+
+/// What to rasterise: the leaf grids, and where the image lies.
 struct NetPlan {
     key: NetKey,
-    meshes: Vec<Arc<crate::document::GridMesh>>,
+    /// The leaf grids of the visible levels: those near the place and narrower than
+    /// [`OUTLINE_MIN_PX`] are drawn.
+    leaves: Leaves,
     place: NetPlace,
 }
 
@@ -324,13 +343,15 @@ fn grid_fills(
     let doc = &app.doc;
     let view = &app.view;
     let step = zoom_step(view.scale);
-    let key = (doc.revision(), app.layers.levels, alpha.to_bits(), step);
+    let key = (doc.revision(), app.layers.levels, alpha.to_bits());
     let here = |at: Coord<f64>| view.to_screen(at);
-    if let Some(f) = cache
-        .fills
-        .as_ref()
-        .filter(|f| f.key == key && crate::geom::rect_contains(&f.covers, &visible))
-    {
+    if let Some(f) = cache.fills.as_ref().filter(|f| {
+        f.key == key
+            && f.step.is_none_or(|s| s == step)
+            && crate::geom::rect_contains(&f.covers, &visible)
+            // Zoomed in further than this, most of the mesh would be off the screen.
+            && view.scale <= f.scale * FILLS_ZOOM_IN
+    }) {
         let (to, k) = (here(f.at), (view.scale / f.scale) as f32);
         let mesh = if to == f.screen && k == 1.0 {
             f.mesh.clone()
@@ -344,12 +365,20 @@ fn grid_fills(
         painter.add(Shape::mesh(mesh));
         return;
     }
-    // Made for the view and a margin around it, for the frames that pan.
-    let covers = with_margin(visible);
+    // Made for the view and a margin around it, for the frames that pan; for the whole
+    // map when the view shows much of it, so that panning over it and zooming out never
+    // make them again.
+    let mut covers = with_margin(visible);
+    if let Some(map) = doc.grids_extent()
+        && visible.width() * visible.height() * FILLS_WHOLE_MAP >= map.width() * map.height()
+    {
+        covers = crate::geom::union_rect(covers, map);
+    }
     let visible = covers;
     let m = view.rect.center();
     let s = view.scale as f32;
     let mut mesh = Mesh::default();
+    let mut has_dense = false;
     for (key, slot) in doc.slots().iter().enumerate() {
         let Some(slot) = slot else { continue };
         let Some(gm) = &slot.mesh else { continue };
@@ -367,6 +396,7 @@ fn grid_fills(
         let oy = m.y - ((gm.origin.y - view.center.y) * view.scale) as f32;
         // A grid of many vertices small on the screen: its thinned fill at this zoom step.
         let small = gm.envelope.width().max(gm.envelope.height()) * view.scale < 400.0;
+        has_dense |= gm.vertices.len() > THIN_FROM;
         let coarse = small && gm.vertices.len() > THIN_FROM;
         let (vertices, triangles) = match coarse.then(|| doc.grid(&slot.id)).flatten() {
             Some(g) => {
@@ -388,6 +418,7 @@ fn grid_fills(
     let at = view.center;
     cache.fills = Some(Fills {
         key,
+        step: has_dense.then_some(step),
         scale: view.scale,
         covers,
         at,
@@ -419,6 +450,7 @@ fn outline_net(
     // Zoomed in this far, every grid is wide enough to be outlined on its own.
     if map.width().max(map.height()) * scale > NET_MAX_PX {
         cache.net = None;
+        cache.leaves = None;
         return;
     }
     // The part of the map on screen; the texture covers it with a margin for panning.
@@ -454,7 +486,7 @@ fn outline_net(
             cache.net = None;
         }
         if !(stale && running)
-            && let Some(plan) = net_plan(app, key, map, visible)
+            && let Some(plan) = net_plan(app, cache, key, map, visible)
         {
             if stale {
                 let (tx, rx) = std::sync::mpsc::channel();
@@ -488,9 +520,11 @@ fn with_margin(visible: geo::Rect<f64>) -> geo::Rect<f64> {
     crate::geom::expand(visible, visible.width().max(visible.height()) * 0.25)
 }
 
-/// The net to draw for `key`: the small grids near what is visible, and the image's place.
+/// The net to draw for `key`: the leaf grids (the small ones near what is visible are drawn)
+/// and the image's place.
 fn net_plan(
     app: &GridmapApp,
+    cache: &mut CanvasCache,
     key: NetKey,
     map: geo::Rect<f64>,
     visible: geo::Rect<f64>,
@@ -504,21 +538,25 @@ fn net_plan(
         y: extent.max().y + 1.0 / scale,
     };
     let doc = &app.doc;
-    let min_width = OUTLINE_MIN_PX / scale;
-    let meshes = doc
-        .slots()
-        .iter()
-        .flatten()
-        .filter(|s| level_visible(app, s.level) && !doc.has_children(&s.id))
-        .filter_map(|s| s.mesh.clone())
-        .filter(|m| {
-            crate::geom::rects_intersect(&m.envelope, &extent)
-                && m.envelope.width().max(m.envelope.height()) <= min_width
-        })
-        .collect();
+    let of = (key.revision, key.levels);
+    let leaves = match &cache.leaves {
+        Some((k, leaves)) if *k == of => leaves.clone(),
+        _ => {
+            let leaves: Leaves = Arc::new(
+                doc.slots()
+                    .iter()
+                    .flatten()
+                    .filter(|s| level_visible(app, s.level) && !doc.has_children(&s.id))
+                    .filter_map(|s| s.mesh.clone())
+                    .collect(),
+            );
+            cache.leaves = Some((of, leaves.clone()));
+            leaves
+        }
+    };
     Some(NetPlan {
         key,
-        meshes,
+        leaves,
         place: NetPlace {
             origin,
             covers: extent,
@@ -531,16 +569,21 @@ fn net_plan(
 fn rasterise(plan: &NetPlan) -> egui::ColorImage {
     let (size, origin, scale) = (plan.place.size, plan.place.origin, plan.key.scale);
     let ink = Color32::from_rgba_unmultiplied(60, 60, 60, 150);
+    let (extent, min_width) = (plan.place.covers, OUTLINE_MIN_PX / scale);
     // Each thread draws its share of the grids into a bit per pixel; the shares are
     // merged into the image.
     let bits = {
         use rayon::prelude::*;
         let words = (size[0] * size[1]).div_ceil(64);
-        plan.meshes
+        plan.leaves
             .par_chunks(4096)
             .map(|chunk| {
                 let mut b = vec![0u64; words];
-                for m in chunk {
+                let small = chunk.iter().filter(|m| {
+                    crate::geom::rects_intersect(&m.envelope, &extent)
+                        && m.envelope.width().max(m.envelope.height()) <= min_width
+                });
+                for m in small {
                     let ox = (m.origin.x - origin.x) * scale;
                     let oy = (origin.y - m.origin.y) * scale;
                     let s = scale as f32;

@@ -477,22 +477,58 @@ fn outlines_moved_on_a_pan_are_the_outlines_drawn_anew_there() {
     }
 }
 
+/// The vertices of the largest untextured mesh of a frame: the grids' fills.
+fn fill_vertices(h: &Harness<GridmapApp>) -> Vec<egui::Pos2> {
+    h.output()
+        .shapes
+        .iter()
+        .filter_map(|c| match &c.shape {
+            egui::Shape::Mesh(m) if m.texture_id == egui::TextureId::default() => {
+                Some(m.vertices.iter().map(|v| v.pos).collect::<Vec<_>>())
+            }
+            _ => None,
+        })
+        .max_by_key(Vec::len)
+        .unwrap_or_default()
+}
+
+/// Every fill vertex that a new app on `p` draws in `h`'s view is drawn by `h` as well
+/// (whose fills may be moved and scaled from other views).
+fn fills_as_made_anew(h: &Harness<GridmapApp>, p: gridmap::Project, what: &str) {
+    let moved = fill_vertices(h);
+    let mut fresh = map_app(p);
+    fresh.run_steps(2);
+    // Three zoom steps in first, so its fills for the view below are made anew.
+    let (centre, scale) = (h.state().view.center, h.state().view.scale);
+    fresh.state_mut().view.scale = scale * 8.0;
+    fresh.run_steps(1);
+    fresh.state_mut().view.center = centre;
+    fresh.state_mut().view.scale = scale;
+    fresh.run_steps(2);
+    let canvas = fresh.state().view.rect;
+    let anew: Vec<egui::Pos2> = fill_vertices(&fresh)
+        .into_iter()
+        .filter(|q| canvas.contains(*q))
+        .collect();
+    assert!(anew.len() > 1000, "{what}: {} vertices", anew.len());
+    let mut xs: Vec<egui::Pos2> = moved;
+    xs.sort_by(|a, b| a.x.total_cmp(&b.x));
+    for q in anew.iter().step_by(5) {
+        let from = xs.partition_point(|m| m.x < q.x - 0.02);
+        let found = xs[from..]
+            .iter()
+            .take_while(|m| m.x <= q.x + 0.02)
+            .any(|m| m.distance(*q) < 0.02);
+        assert!(
+            found,
+            "{what}: a fill vertex at {q:?} is drawn where it is drawn anew"
+        );
+    }
+}
+
 #[test]
 fn fills_moved_and_scaled_within_a_zoom_step_are_the_fills_made_anew_there() {
     let p = gridmap::synth::synthetic_project(2_000, 9, 1);
-    let fill = |h: &Harness<GridmapApp>| -> Vec<egui::Pos2> {
-        h.output()
-            .shapes
-            .iter()
-            .filter_map(|c| match &c.shape {
-                egui::Shape::Mesh(m) if m.texture_id == egui::TextureId::default() => {
-                    Some(m.vertices.iter().map(|v| v.pos).collect::<Vec<_>>())
-                }
-                _ => None,
-            })
-            .max_by_key(Vec::len)
-            .unwrap_or_default()
-    };
     let mut h = map_app(p.clone());
     h.run_steps(4);
     // A zoom that stays within its step (scales by a power of two bound the steps), then pans.
@@ -505,35 +541,35 @@ fn fills_moved_and_scaled_within_a_zoom_step_are_the_fills_made_anew_there() {
         h.state_mut().view.pan(d);
         h.run_steps(1);
     }
-    let moved = fill(&h);
-    let mut fresh = map_app(p);
-    fresh.run_steps(2);
-    // Three zoom steps in first, so its fills for the view below are made anew.
-    let (centre, scale) = (h.state().view.center, h.state().view.scale);
-    fresh.state_mut().view.scale = scale * 8.0;
-    fresh.run_steps(1);
-    fresh.state_mut().view.center = centre;
-    fresh.state_mut().view.scale = scale;
-    fresh.run_steps(2);
-    let canvas = fresh.state().view.rect;
-    let anew: Vec<egui::Pos2> = fill(&fresh)
-        .into_iter()
-        .filter(|q| canvas.contains(*q))
-        .collect();
-    assert!(anew.len() > 1000, "{} vertices", anew.len());
-    let mut xs: Vec<egui::Pos2> = moved;
-    xs.sort_by(|a, b| a.x.total_cmp(&b.x));
-    for q in anew.iter().step_by(5) {
-        let from = xs.partition_point(|m| m.x < q.x - 0.02);
-        let found = xs[from..]
-            .iter()
-            .take_while(|m| m.x <= q.x + 0.02)
-            .any(|m| m.distance(*q) < 0.02);
-        assert!(
-            found,
-            "a fill vertex at {q:?} is drawn where it is drawn anew"
-        );
+    fills_as_made_anew(&h, p, "within a step");
+}
+
+/// A map of small grids only (none drawn thinned) seen whole: its fills are kept across
+/// zoom steps and for pans over the whole map; what shows is still what a fresh draw shows.
+#[test]
+fn fills_of_the_whole_map_kept_across_zoom_steps_and_long_pans_are_the_fills_made_anew() {
+    let p = gridmap::synth::synthetic_project(2_000, 9, 1);
+    let mut h = map_app(p.clone());
+    h.run_steps(4);
+    let c = h.state().view.rect.center();
+    // Out across a step (a power of two), back in across it, then pans of more than the
+    // quarter of the view a view's own fills keep around it.
+    let s = h.state().view.scale;
+    let out = 2f64.powf(s.log2().floor()) / s * 0.9;
+    h.state_mut().view.zoom_at(c, out);
+    h.run_steps(1);
+    fills_as_made_anew(&h, p.clone(), "zoomed out");
+    let s = h.state().view.scale;
+    h.state_mut()
+        .view
+        .zoom_at(c, 2f64.powf(s.log2().floor() + 1.0) / s * 1.05);
+    h.run_steps(1);
+    fills_as_made_anew(&h, p.clone(), "zoomed in");
+    for _ in 0..4 {
+        h.state_mut().view.pan(egui::vec2(60.0, -25.0));
+        h.run_steps(1);
     }
+    fills_as_made_anew(&h, p, "panned far");
 }
 
 /// The status bar says what draws the map: the renderer's short name, marked 软件渲染 /
