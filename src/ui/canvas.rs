@@ -345,10 +345,15 @@ fn grid_fills(
     let step = zoom_step(view.scale);
     let key = (doc.revision(), app.layers.levels, alpha.to_bits());
     let here = |at: Coord<f64>| view.to_screen(at);
+    // Grids lie inside the map's extent: fills hold every grid in view when they cover the
+    // part of the view over the map.
+    let over_map = doc
+        .grids_extent()
+        .and_then(|map| crate::geom::rect_overlap(map, visible));
     if let Some(f) = cache.fills.as_ref().filter(|f| {
         f.key == key
             && f.step.is_none_or(|s| s == step)
-            && crate::geom::rect_contains(&f.covers, &visible)
+            && over_map.is_none_or(|v| crate::geom::rect_contains(&f.covers, &v))
             // Zoomed in further than this, most of the mesh would be off the screen.
             && view.scale <= f.scale * FILLS_ZOOM_IN
     }) {
@@ -694,13 +699,19 @@ pub fn canvas(app: &mut GridmapApp, ui: &mut egui::Ui) {
                     painter.circle_filled(at, 3.0, app.layers.style.village);
                 }
             }
-            LayerKind::Labels if app.layers.labels => paint_labels(app, &mut cache, &paint),
+            LayerKind::Labels if app.layers.labels => {
+                let mut clock = std::time::Instant::now();
+                paint_labels(app, &mut cache, &paint);
+                crate::timing::phase("canvas: labels", &mut clock);
+            }
             LayerKind::Findings if app.layers.findings => {
                 let visible = paint.visible;
                 let on_screen = |env: &Option<geo::Rect<f64>>| {
                     env.is_some_and(|e| crate::geom::rects_intersect(&e, &visible))
                 };
+                let mut clock = std::time::Instant::now();
                 paint_findings(app, &mut cache, &painter, &on_screen);
+                crate::timing::phase("canvas: findings", &mut clock);
             }
             _ => {}
         }
