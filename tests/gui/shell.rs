@@ -544,8 +544,9 @@ fn fills_moved_and_scaled_within_a_zoom_step_are_the_fills_made_anew_there() {
     fills_as_made_anew(&h, p, "within a step");
 }
 
-/// A map of small grids only (none drawn thinned) seen whole: its fills are kept across
-/// zoom steps and for pans over the whole map; what shows is still what a fresh draw shows.
+/// A map of small grids only (none drawn thinned) seen whole, then zoomed across steps and
+/// panned far: its fills, kept across zoom steps and made for the whole map, show what a
+/// fresh draw shows.
 #[test]
 fn fills_of_the_whole_map_kept_across_zoom_steps_and_long_pans_are_the_fills_made_anew() {
     let p = gridmap::synth::synthetic_project(2_000, 9, 1);
