@@ -98,6 +98,12 @@ struct CoarseFill {
 /// Grids whose mesh has more vertices than this are drawn from their [`Thin`] polygons.
 const THIN_FROM: usize = 256;
 
+/// Whether a grid is drawn from its [`Thin`] polygons (at the scales where it is small on
+/// the screen, for its fill).
+fn drawn_thinned(m: &crate::document::GridMesh) -> bool {
+    m.vertices.len() > THIN_FROM
+}
+
 /// Fills made for one scale are scaled up for views zoomed in at most this much further.
 const FILLS_ZOOM_IN: f64 = 2.0;
 
@@ -347,9 +353,8 @@ fn grid_fills(
     let here = |at: Coord<f64>| view.to_screen(at);
     // Grids lie inside the map's extent: fills hold every grid in view when they cover the
     // part of the view over the map.
-    let over_map = doc
-        .grids_extent()
-        .and_then(|map| crate::geom::rect_overlap(map, visible));
+    let map = doc.grids_extent();
+    let over_map = map.and_then(|map| crate::geom::rect_overlap(map, visible));
     if let Some(f) = cache.fills.as_ref().filter(|f| {
         f.key == key
             && f.step.is_none_or(|s| s == step)
@@ -374,7 +379,7 @@ fn grid_fills(
     // map when the view shows much of it, so that panning over it and zooming out never
     // make them again.
     let mut covers = with_margin(visible);
-    if let Some(map) = doc.grids_extent()
+    if let Some(map) = map
         && visible.width() * visible.height() * FILLS_WHOLE_MAP >= map.width() * map.height()
     {
         covers = crate::geom::union_rect(covers, map);
@@ -401,8 +406,9 @@ fn grid_fills(
         let oy = m.y - ((gm.origin.y - view.center.y) * view.scale) as f32;
         // A grid of many vertices small on the screen: its thinned fill at this zoom step.
         let small = gm.envelope.width().max(gm.envelope.height()) * view.scale < 400.0;
-        has_dense |= gm.vertices.len() > THIN_FROM;
-        let coarse = small && gm.vertices.len() > THIN_FROM;
+        let dense = drawn_thinned(gm);
+        has_dense |= dense;
+        let coarse = small && dense;
         let (vertices, triangles) = match coarse.then(|| doc.grid(&slot.id)).flatten() {
             Some(g) => {
                 let c = cache.thin(key as u32, &g.geometry, step).fill(gm.origin);
@@ -815,12 +821,7 @@ fn wide_outlines(
             (level_visible(app, s.level)
                 && crate::geom::rects_intersect(&m.envelope, &covers)
                 && m.envelope.width().max(m.envelope.height()) > min_width)
-                .then_some((
-                    s.level,
-                    k as u32,
-                    s.id.as_str(),
-                    m.vertices.len() > THIN_FROM,
-                ))
+                .then_some((s.level, k as u32, s.id.as_str(), drawn_thinned(m)))
         })
         .collect();
     if wide.len() > OUTLINE_BUDGET
