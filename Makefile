@@ -1,7 +1,7 @@
 # The two commands of README.md. Both install the system tools the build needs
 # (cmake for the bundled PROJ) when they are missing, then call cargo.
 
-.PHONY: run test clippy deps test-deps bench bench-db windows windows-deps windows-test linux linux-deps linux-test linux-arm64 linux-arm64-deps linux-arm64-test
+.PHONY: run test clippy deps test-deps bench bench-db windows windows-deps windows-test linux linux-deps linux-test linux-arm64 linux-arm64-deps linux-arm64-test linux-arm64-cli linux-arm64-smoke
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -126,8 +126,11 @@ linux-deps: deps
 
 # Clippy on the same build: its build scripts' outputs (PROJ's, compiled by cmake) are the
 # tests' (a plain `cargo clippy` would build PROJ again, with g++, for the host).
+# Then the command line and the core without the desktop app (`--no-default-features`, as
+# the ARM64 smoke build compiles them): ~40 s of CPU more, the crates whose features differ.
 clippy: linux-deps
 	$(ZIG_ENV) cargo-zigbuild clippy --release --all-targets --target $(LINUX_X64).$(LINUX_GLIBC) -- -D warnings
+	$(ZIG_ENV) cargo-zigbuild clippy --release --no-default-features --lib --bins --target $(LINUX_X64).$(LINUX_GLIBC) -- -D warnings
 
 # dist/gridmap_VERSION_amd64.deb and dist/org.gridmap.gridmap_VERSION_amd64.deb, from the
 # program `make test` ran (packed again only when it or the packaging changed).
@@ -187,3 +190,26 @@ linux-arm64-test: linux-arm64
 	$(ZIG_TEST) --no-run
 	bash scripts/linux/smoke-arm64.sh $(ARM64_DIR)
 	bash scripts/linux/deb-test.sh $(VERSION) arm64 $(LINUX_GLIBC)
+
+# The ARM64 smoke suite on a cheaper build, the one CI runs (.ci/run): the same code, target,
+# toolchain and C parts (PROJ at -Os, SQLite) as `linux-arm64`, but the command line alone
+# (`--no-default-features`: no desktop app, a third fewer crates) at opt-level 1 (LLVM's
+# work about halved). Three full release builds do not fit CI's hour on two cores; this one
+# does, beside the other two (docs/measurements.md, stop 56). Its outputs must equal the
+# x86-64 build's as the shipped ARM64 build's must. No packages: `make linux-arm64-test`
+# builds, checks and installs those.
+ARM64_SMOKE_DIR := target/arm64-smoke/$(LINUX_ARM64)/release
+linux-arm64-cli: linux-arm64-deps
+	$(ARM64_ENV) CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo-zigbuild build --release -Zbuild-std=std,panic_abort \
+	  --target $(LINUX_ARM64).$(LINUX_GLIBC) --target-dir target/arm64-smoke --no-default-features --bin gridmap-cli
+
+linux-arm64-smoke: linux-arm64-cli
+	@command -v qemu-aarch64 >/dev/null 2>&1 && [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || \
+	  { echo "installing qemu-user, libc6-arm64-cross with apt-get"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross >/dev/null; }
+	$(ZIG_TEST) --no-run
+	bash scripts/linux/smoke-arm64.sh $(ARM64_SMOKE_DIR)
+	@out=$$(qemu-aarch64 -L /usr/aarch64-linux-gnu $(ARM64_SMOKE_DIR)/gridmap-cli 2>&1; echo "exit $$?"); \
+	  echo "$$out" | grep -q "no desktop app" && echo "$$out" | grep -qx "exit 2" && \
+	  echo "  ok    without a subcommand, the command line alone says it has no desktop app (exit 2)" || \
+	  { echo "$$out"; echo "  FAIL  gridmap-cli without a subcommand (built without the desktop app)"; exit 1; }

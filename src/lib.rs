@@ -3,8 +3,9 @@
 //!
 //! The headless core: the project [`model`], file [`io`], the [`audit`] engine, invertible
 //! [`edit`]s, derived [`records`], printed sheets ([`print`]), the residents' website ([`publish`]), synthetic data ([`synth`]) and
-//! the county database on PostgreSQL/PostGIS ([`county`]). The desktop app ([`ui`]) builds on these and
-//! nothing else depends on it.
+//! the county database on PostgreSQL/PostGIS ([`county`]). The desktop app (`ui`, the
+//! default feature `gui`) builds on these and nothing else depends on it: without the
+//! feature the core and the command line build alone.
 
 pub mod audit;
 pub mod commands;
@@ -24,6 +25,7 @@ pub mod publish;
 pub mod records;
 pub mod synth;
 pub mod timing;
+#[cfg(feature = "gui")]
 pub mod ui;
 
 pub use audit::{AuditConfig, Auditor, Finding, Kind, Report, Severity, audit};

@@ -367,6 +367,7 @@ static XVFB: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// The app's `--screenshot` in a real window (Xvfb): saved, exit 0; not saved, a message
 /// and exit 2 (a smoke run must not pass on a screenshot that was never written).
 #[test]
+#[cfg(feature = "gui")]
 fn a_screenshot_is_saved_or_the_run_fails() {
     let _xvfb = XVFB.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();

@@ -14,7 +14,6 @@ mod print;
 
 use clap::{Parser, Subcommand};
 use gridmap::commands::EXIT_BAD_INPUT;
-use gridmap::io::ReadOptions;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -38,12 +37,14 @@ struct Cli {
 }
 
 /// The sample township built into the binary, so the app opens on it from anywhere.
+#[cfg(feature = "gui")]
 const SAMPLE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/sample-maps/jinping.geojson"
 ));
 
 /// Open the desktop app on `file`, or on the bundled sample.
+#[cfg(feature = "gui")]
 fn open_app(
     file: Option<PathBuf>,
     screenshot: Option<PathBuf>,
@@ -57,11 +58,29 @@ fn open_app(
         None => gridmap::io::geojson::read_bytes(
             std::path::Path::new("sample-maps/jinping.geojson"),
             SAMPLE.as_bytes(),
-            &ReadOptions::default(),
+            &gridmap::io::ReadOptions::default(),
         )?,
     };
     gridmap::ui::run(project, file, screenshot, open_print)?;
     Ok(0)
+}
+
+/// A build without the desktop app (`--no-default-features`, the command line alone): say
+/// so and which subcommands there are, instead of opening nothing.
+#[cfg(not(feature = "gui"))]
+fn open_app(
+    _file: Option<PathBuf>,
+    _screenshot: Option<PathBuf>,
+    _open_print: bool,
+) -> anyhow::Result<i32> {
+    use clap::CommandFactory;
+    eprintln!(
+        "gridmap: 这个版本只有命令行，没有桌面程序（编译时未启用 gui 功能）；请使用子命令。\n\
+         gridmap: this build has the command line only, no desktop app (built without the \
+         `gui` feature); use a subcommand.\n"
+    );
+    Cli::command().write_help(&mut std::io::stderr())?;
+    Ok(EXIT_BAD_INPUT)
 }
 
 #[derive(Subcommand)]

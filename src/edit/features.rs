@@ -68,7 +68,9 @@ impl Shape for Village {
 }
 
 /// Evaluate `$e` with the type name `$T` standing for the feature type of `$layer` (not
-/// the grids): `on_layer!(layer, T => edit::pick::<T>(project, p, tol))`.
+/// the grids): `on_layer!(layer, T => edit::pick::<T>(project, p, tol))`. Used by the app
+/// only, so built with it.
+#[cfg(feature = "gui")]
 macro_rules! on_layer {
     ($layer:expr, $T:ident => $e:expr) => {
         match $layer {
@@ -91,6 +93,7 @@ macro_rules! on_layer {
         }
     };
 }
+#[cfg(feature = "gui")]
 pub(crate) use on_layer;
 
 /// The feature of type `T` nearest to `p` within `tol` (areas: inside, or near the edge).

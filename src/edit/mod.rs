@@ -9,6 +9,7 @@ mod ops;
 mod partition;
 mod snap;
 
+#[cfg(feature = "gui")]
 pub(crate) use features::on_layer;
 pub use features::{
     Shape, clip_river, move_vertex_of, new_feature_id, pick, rename, split_river, vertex_near,

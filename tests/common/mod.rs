@@ -6,6 +6,7 @@ use gridmap::io::ReadOptions;
 use std::path::{Path, PathBuf};
 
 pub mod edits;
+#[cfg(feature = "gui")]
 pub mod ui;
 
 /// The path of a bundled map in `sample-maps/`, e.g. "jinping-faulty.geojson".
