@@ -193,9 +193,9 @@ linux-arm64-test: linux-arm64
 
 # The ARM64 smoke suite on a cheaper build, the one CI runs (.ci/run): the same code, target,
 # toolchain and C parts (PROJ at -Os, SQLite) as `linux-arm64`, but the command line alone
-# (`--no-default-features`: no desktop app, a third fewer crates) at opt-level 1 (LLVM's
-# work about halved). Three full release builds do not fit CI's hour on two cores; this one
-# does, beside the other two (docs/measurements.md, stop 56). Its outputs must equal the
+# (`--no-default-features`: no desktop app, 36% fewer crates) at opt-level 1: 57% of the
+# full build's CPU (docs/measurements.md, stop 56), for CI's hour on two cores, where a
+# third full release build beside the other two did not fit. Its outputs must equal the
 # x86-64 build's as the shipped ARM64 build's must. No packages: `make linux-arm64-test`
 # builds, checks and installs those.
 ARM64_SMOKE_DIR := target/arm64-smoke/$(LINUX_ARM64)/release
