@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The outputs a foreign build must give as the Linux x86-64 build does (make windows-test:
-# the Windows build under Wine; make linux-arm64-test: the ARM64 build under qemu), sourced by
+# the Windows build under Wine; make linux-arm64-test and make linux-arm64-smoke: the ARM64 build under qemu), sourced by
 # scripts/windows/smoke.sh and scripts/linux/smoke-arm64.sh. They set `lin` (the Linux
 # program), `dir` (a folder with the inputs, and `lin` and `$side` folders for the two
 # builds' outputs), `side` and `foreign` (a function running the foreign command-line

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The ARM64 smoke suite (make linux-arm64-test): the arm64 build (glibc 2.28, for UOS and Kylin on
+# The ARM64 smoke suite (make linux-arm64-test; make linux-arm64-smoke in CI, on the command
+# line built alone): the arm64 build (glibc 2.28, for UOS and Kylin on
 # Kunpeng and Phytium) run by qemu-aarch64 in user mode, with Debian's arm64 C library as
 # its root, gives the outputs that the x86-64 build `make test` ran gives
 # (scripts/smoke-outputs.sh: audits, every export format, a board and the township map
@@ -13,7 +14,7 @@ lin="$root/target/x86_64-unknown-linux-gnu/release/gridmap"
 arm="$root/${1:-target/arm64/aarch64-unknown-linux-gnu/release}/gridmap-cli"
 sysroot=/usr/aarch64-linux-gnu
 for f in "$lin" "$arm"; do
-    [ -x "$f" ] || { echo "smoke-arm64: missing $f (make test; make linux-arm64)"; exit 2; }
+    [ -x "$f" ] || { echo "smoke-arm64: missing $f (make test; make linux-arm64 or make linux-arm64-cli)"; exit 2; }
 done
 if ! command -v qemu-aarch64 > /dev/null || [ ! -e "$sysroot/lib/ld-linux-aarch64.so.1" ]; then
     echo "smoke-arm64: qemu-aarch64 or $sysroot missing (apt-get install qemu-user libc6-arm64-cross)"
