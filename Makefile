@@ -182,9 +182,11 @@ $(ARM64_DEBS) &: $(ARM64_DIR)/gridmap scripts/linux/package.sh scripts/third_par
 # test` ran), then its packages checked as `linux-test` checks the x86-64 ones, the install
 # into a fresh Debian and the window included (Debian's multiarch: the chroot gets arm64
 # libraries and qemu-user, and runs the installed programs under qemu).
+# qemu-aarch64 and Debian's arm64 C library, the root the ARM64 programs run on here.
+ARM64_ROOT := /usr/aarch64-linux-gnu
+ARM64_QEMU := command -v qemu-aarch64 >/dev/null 2>&1 && [ -e $(ARM64_ROOT)/lib/ld-linux-aarch64.so.1 ]
 linux-arm64-test: linux-arm64
-	@command -v qemu-aarch64 >/dev/null 2>&1 && [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] && \
-	  $(LINUX_TEST_TOOLS) || \
+	@$(ARM64_QEMU) && $(LINUX_TEST_TOOLS) || \
 	  { echo "installing qemu-user, libc6-arm64-cross, $(LINUX_TEST_PKGS) with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross $(LINUX_TEST_PKGS) >/dev/null; }
 	$(ZIG_TEST) --no-run
@@ -204,12 +206,12 @@ linux-arm64-cli: linux-arm64-deps
 	  --target $(LINUX_ARM64).$(LINUX_GLIBC) --target-dir target/arm64-smoke --no-default-features --bin gridmap-cli
 
 linux-arm64-smoke: linux-arm64-cli
-	@command -v qemu-aarch64 >/dev/null 2>&1 && [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || \
+	@$(ARM64_QEMU) || \
 	  { echo "installing qemu-user, libc6-arm64-cross with apt-get"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross >/dev/null; }
 	$(ZIG_TEST) --no-run
 	bash scripts/linux/smoke-arm64.sh $(ARM64_SMOKE_DIR)
-	@out=$$(qemu-aarch64 -L /usr/aarch64-linux-gnu $(ARM64_SMOKE_DIR)/gridmap-cli 2>&1; echo "exit $$?"); \
+	@out=$$(qemu-aarch64 -L $(ARM64_ROOT) $(ARM64_SMOKE_DIR)/gridmap-cli 2>&1; echo "exit $$?"); \
 	  echo "$$out" | grep -q "no desktop app" && echo "$$out" | grep -qx "exit 2" && \
 	  echo "  ok    without a subcommand, the command line alone says it has no desktop app (exit 2)" || \
 	  { echo "$$out"; echo "  FAIL  gridmap-cli without a subcommand (built without the desktop app)"; exit 1; }
