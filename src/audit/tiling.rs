@@ -538,7 +538,9 @@ pub(super) fn piece_findings<'g>(
     // Every gap and outside part is at least the smallest area reported: the loops that
     // cannot enclose as much (a parent drawn along its children to within rounding, its
     // boundary one long chain of specks) are not overlaid.
-    let cycles = geom::loops_enclosing(&geom::edges_to_cycles(edges), cfg.min_area_m2);
+    let cycles = crate::timing::timed("tiling: loops", || {
+        geom::loops_enclosing(&geom::edges_to_cycles(edges), cfg.min_area_m2)
+    });
     let hot = cycles
         .iter()
         .filter_map(|c| geom::coords_envelope(c.iter().map(|p| Coord { x: p[0], y: p[1] })))
@@ -558,6 +560,7 @@ fn measure_piece<'g>(
         return out;
     }
     // Gap polygons: inside the parent and covered by no child.
+    let mut clock = std::time::Instant::now();
     let gaps: Vec<geo::Polygon<f64>> = match parent.geometry {
         Some(_) => geom::fill_cycles(cycles, WindingRule::Negative).0,
         None => {
@@ -574,6 +577,7 @@ fn measure_piece<'g>(
                 .collect()
         }
     };
+    crate::timing::phase("tiling: gaps filled", &mut clock);
     let (parent_id, parent_label) = (&parent.id, &parent.label);
     let mut index = FxHashMap::default();
     for gap in gaps {
@@ -594,9 +598,12 @@ fn measure_piece<'g>(
             0.0
         };
         let tolerance = (cfg.gap_width / 100.0).max(radius_guess / 100.0).max(1e-4);
+        crate::timing::phase("tiling: gap area and wider", &mut clock);
         let (_, r) = geom::max_inscribed_circle(&mp, tolerance);
         let width = 2.0 * r;
+        crate::timing::phase("tiling: gap width", &mut clock);
         let near = adjacent(&mp, children, &mut index);
+        crate::timing::phase("tiling: gap neighbours", &mut clock);
         let mut ids: Vec<String> = near.iter().map(|g| g.id.clone()).collect();
         ids.sort();
         let names: Vec<&str> = near.iter().map(|g| g.label()).collect();
@@ -647,6 +654,7 @@ fn measure_piece<'g>(
     // (children overlap each other or leave the parent), minus the parent.
     if let Some(parent_geom) = parent.geometry {
         let positive = geom::fill_cycles(cycles, WindingRule::Positive);
+        crate::timing::phase("tiling: positive filled", &mut clock);
         if positive.0.is_empty() {
             return out;
         }

@@ -7,7 +7,7 @@
 use super::validity::self_intersection;
 use geo::algorithm::line_intersection::line_intersection;
 use geo::{Coord, Line, LineString, MultiPolygon, Polygon, Rect};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// `mp` cut to the rectangle `r` (Sutherland–Hodgman, ring by ring): the same point set
 /// inside `r`, the same winding number at every point strictly inside `r`. Where a ring is
@@ -358,10 +358,15 @@ impl Around<'_> {
 /// `least` area, and leaving its loops out changes the field nowhere else (the groups'
 /// envelopes do not meet). Returns the loops of the other groups, each closed, in order.
 pub fn loops_enclosing(cycles: &[Vec<[f64; 2]>], least: f64) -> Vec<Vec<[f64; 2]>> {
-    let mut loops: Vec<(Vec<Coord<f64>>, Option<f64>)> = Vec::new();
+    // Each loop with its shoelace area, its area if it is simple. Whether it is simple
+    // (a sweep over its segments, the dear part) is asked only in a group whose shoelace
+    // areas add up to less than `least`: a group that adds up to as much is kept either
+    // way (all simple, it encloses that much; one not simple counts as unbounded).
+    let mut loops: Vec<(Vec<Coord<f64>>, f64)> = Vec::new();
     for cycle in cycles {
         let mut stack: Vec<Coord<f64>> = Vec::with_capacity(cycle.len());
-        let mut at: HashMap<(u64, u64), usize> = HashMap::with_capacity(cycle.len());
+        let mut at: FxHashMap<(u64, u64), usize> =
+            FxHashMap::with_capacity_and_hasher(cycle.len(), Default::default());
         for p in cycle.iter().chain(cycle.first()) {
             let c = Coord { x: p[0], y: p[1] };
             let key = super::coord_key(c);
@@ -373,7 +378,7 @@ pub fn loops_enclosing(cycles: &[Vec<[f64; 2]>], least: f64) -> Vec<Vec<[f64; 2]
                 }
                 stack.truncate(i + 1);
                 if pts.len() >= 3 {
-                    let area = simple_loop_area(&pts);
+                    let area = shoelace_area(&pts);
                     loops.push((pts, area));
                 }
             } else {
@@ -387,9 +392,19 @@ pub fn loops_enclosing(cycles: &[Vec<[f64; 2]>], least: f64) -> Vec<Vec<[f64; 2]
         .map(|(pts, _)| super::coords_envelope(pts.iter().copied()).expect("a loop has points"))
         .collect();
     let group = super::overlapping_groups(&boxes);
-    let mut total: HashMap<usize, f64> = HashMap::new();
+    let mut shoelace: FxHashMap<usize, f64> = FxHashMap::default();
     for (k, (_, area)) in loops.iter().enumerate() {
-        *total.entry(group[k]).or_insert(0.0) += area.unwrap_or(f64::INFINITY);
+        *shoelace.entry(group[k]).or_insert(0.0) += area;
+    }
+    let mut total: FxHashMap<usize, f64> = FxHashMap::default();
+    for (k, (pts, area)) in loops.iter().enumerate() {
+        let g = group[k];
+        let area = if shoelace[&g] >= least || is_simple_loop(pts) {
+            *area
+        } else {
+            f64::INFINITY
+        };
+        *total.entry(g).or_insert(0.0) += area;
     }
     loops
         .into_iter()
@@ -399,18 +414,18 @@ pub fn loops_enclosing(cycles: &[Vec<[f64; 2]>], least: f64) -> Vec<Vec<[f64; 2]
         .collect()
 }
 
-/// The area of the loop through `pts` (distinct points, closing edge implied), or None
-/// when it crosses or touches itself.
-fn simple_loop_area(pts: &[Coord<f64>]) -> Option<f64> {
-    if pts.len() < 3 {
-        return Some(0.0);
-    }
-    if pts.len() > 3 && self_intersection(pts).is_some() {
-        return None;
-    }
+/// The shoelace area of the loop through `pts` (closing edge implied), unsigned: the
+/// area it encloses when it is simple.
+fn shoelace_area(pts: &[Coord<f64>]) -> f64 {
     let mut ring = pts.to_vec();
     ring.push(pts[0]);
-    Some((super::ring_signed_area2(&ring) / 2.0).abs())
+    (super::ring_signed_area2(&ring) / 2.0).abs()
+}
+
+/// Whether the loop through `pts` (distinct points, closing edge implied) neither crosses
+/// nor touches itself.
+fn is_simple_loop(pts: &[Coord<f64>]) -> bool {
+    pts.len() <= 3 || self_intersection(pts).is_none()
 }
 
 #[cfg(test)]

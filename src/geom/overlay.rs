@@ -10,7 +10,7 @@ use super::coord_key;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::float::simplify::SimplifyShape;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// The rings of a multipolygon as i_overlay contours (exterior CCW, holes CW, not closed).
 pub fn polygon_contours(mp: &MultiPolygon<f64>) -> Vec<Vec<[f64; 2]>> {
@@ -31,7 +31,8 @@ pub fn polygon_contours(mp: &MultiPolygon<f64>) -> Vec<Vec<[f64; 2]>> {
 /// (true after cancelling opposite pairs from closed rings) every edge ends up in a cycle;
 /// edges that cannot be closed are dropped.
 pub fn edges_to_cycles(edges: &[(Coord<f64>, Coord<f64>)]) -> Vec<Vec<[f64; 2]>> {
-    let mut by_start: HashMap<(u64, u64), Vec<usize>> = HashMap::with_capacity(edges.len());
+    let mut by_start: FxHashMap<(u64, u64), Vec<usize>> =
+        FxHashMap::with_capacity_and_hasher(edges.len(), Default::default());
     // Reverse order so that pop() takes edges in input order: deterministic cycles.
     for (i, e) in edges.iter().enumerate().rev() {
         by_start.entry(coord_key(e.0)).or_default().push(i);
