@@ -262,6 +262,7 @@ fn validate_targets(
     } else {
         0.0
     };
+    let mut clock = std::time::Instant::now();
     // Rings of every polygon.
     let mut rings: Vec<Ring> = Vec::new();
     let mut poly_rings: Vec<std::ops::Range<usize>> = Vec::with_capacity(polys.len());
@@ -274,8 +275,10 @@ fn validate_targets(
         target_ring.resize(rings.len(), t);
         poly_rings.push(start..rings.len());
     }
+    crate::timing::phase("coverage: rings", &mut clock);
     let mut state: Vec<Vec<u8>> = rings.iter().map(|r| vec![UNKNOWN; r.nseg()]).collect();
     match_segments(&rings, &target_ring, &mut state);
+    crate::timing::phase("coverage: matching", &mut clock);
 
     // Envelope index of the polygons.
     let envs: Vec<Option<Rect<f64>>> = polys
@@ -327,6 +330,7 @@ fn validate_targets(
     for (ri, st) in updates {
         state[ri] = st;
     }
+    crate::timing::phase("coverage: unmatched segments", &mut clock);
 
     let invalid_edges = poly_rings
         .iter()

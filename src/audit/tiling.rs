@@ -815,7 +815,13 @@ fn adjacent<'a>(
             let small = ring_segments(c).count() <= SMALL_CHILD * pts.len();
             if !index.contains_key(c.id.as_str()) && small {
                 let cells = cells.get_or_insert_with(|| Cells::of(pts.iter().copied()));
-                if ring_segments(c).any(|w| cells.near(w[0])) {
+                // A vertex outside the area's envelope (grown by ADJACENT) is near
+                // none of its points: the hash is asked only for those inside.
+                let inside = |v: Coord<f64>| {
+                    (env.min().x..=env.max().x).contains(&v.x)
+                        && (env.min().y..=env.max().y).contains(&v.y)
+                };
+                if ring_segments(c).any(|w| inside(w[0]) && cells.near(w[0])) {
                     return true;
                 }
                 let points = points.get_or_insert_with(|| {
