@@ -415,11 +415,10 @@ pub fn loops_enclosing(cycles: &[Vec<[f64; 2]>], least: f64) -> Vec<Vec<[f64; 2]
 }
 
 /// The shoelace area of the loop through `pts` (closing edge implied), unsigned: the
-/// area it encloses when it is simple.
+/// area it encloses when it is simple. `ring_signed_area2` measures from the first point,
+/// so the closing edge back to it adds nothing: the loop needs no closed copy.
 fn shoelace_area(pts: &[Coord<f64>]) -> f64 {
-    let mut ring = pts.to_vec();
-    ring.push(pts[0]);
-    (super::ring_signed_area2(&ring) / 2.0).abs()
+    (super::ring_signed_area2(pts) / 2.0).abs()
 }
 
 /// Whether the loop through `pts` (distinct points, closing edge implied) neither crosses
