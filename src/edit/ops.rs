@@ -271,19 +271,37 @@ pub(super) fn node_neighbours(
     };
     let env = geom::expand(env, SNAP_EPS);
     let tree = geom::point_tree(vertices.iter().copied());
-    for (pos, g) in neighbours(project, level, env, exclude) {
-        let current = t
-            .grids
-            .iter()
-            .rev()
-            .find(|c| c.pos == pos)
-            .and_then(|c| c.after.clone())
-            .unwrap_or_else(|| g.clone());
-        if let Some(noded) = node_with(&current.geometry, &tree) {
-            let mut ng = current;
-            ng.geometry = noded;
-            t.replace(project.project(), pos, ng);
-        }
+    // Each neighbour as the transaction has it so far, noded on the cores at hand (a
+    // dense neighbour's thousands of edges each), then replaced in order.
+    let current: Vec<(usize, &Grid)> = neighbours(project, level, env, exclude)
+        .into_iter()
+        .map(|(pos, g)| {
+            let now = t
+                .grids
+                .iter()
+                .rev()
+                .find(|c| c.pos == pos)
+                .and_then(|c| c.after.as_ref())
+                .unwrap_or(g);
+            (pos, now)
+        })
+        .collect();
+    use rayon::prelude::*;
+    let noded: Vec<(usize, Grid)> = current
+        .par_iter()
+        .filter_map(|&(pos, g)| {
+            let geometry = node_with(&g.geometry, &tree)?;
+            Some((
+                pos,
+                Grid {
+                    geometry,
+                    ..g.clone()
+                },
+            ))
+        })
+        .collect();
+    for (pos, ng) in noded {
+        t.replace(project.project(), pos, ng);
     }
 }
 
@@ -354,8 +372,10 @@ pub fn free_part(
         .collect();
     // In cells to move the result's points onto (one lookup a point), in a tree for the
     // noding's box queries along edges.
-    let anchors = geom::PointCells::new(vertices.iter().copied(), SNAP_EPS);
-    let tree = geom::point_tree(vertices.into_iter());
+    let (anchors, tree) = rayon::join(
+        || geom::PointCells::new(vertices.iter().copied(), SNAP_EPS),
+        || geom::point_tree(vertices.iter().copied()),
+    );
     crate::timing::phase("fit: vertex tree", &mut clock);
     // Onto the neighbours' vertices, then the new ones onto the coordinate grid.
     let snapped = weld(tidy(&result, precision, &anchors), precision, &anchors);
@@ -713,13 +733,16 @@ pub fn split(
     let shapes = geom::polygon_contours(&g.geometry);
     let path: Vec<[f64; 2]> = line.0.iter().map(|c| [c.x, c.y]).collect();
     let mut clock = std::time::Instant::now();
-    let pieces = shapes.slice_by(&path, FillRule::NonZero);
-    crate::timing::phase("split: slice", &mut clock);
-    let anchors = vertex_cells(std::iter::once(g));
-    crate::timing::phase("split: anchors", &mut clock);
+    // The cut on one core, the grid's vertices put in cells on another.
+    let (pieces, anchors) = rayon::join(
+        || shapes.slice_by(&path, FillRule::NonZero),
+        || vertex_cells(std::iter::once(g)),
+    );
+    crate::timing::phase("split: slice and anchors", &mut clock);
     let precision = project.crs.precision();
+    use rayon::prelude::*;
     let mut parts: Vec<MultiPolygon<f64>> = pieces
-        .into_iter()
+        .into_par_iter()
         // One overlay, one rounding: the pieces share the cut bit for bit.
         .map(|s| geom::shapes_to_multipolygon(vec![s]))
         .map(|mp| tidy(&mp, precision, &anchors))
