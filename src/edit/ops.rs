@@ -15,7 +15,7 @@ use super::history::{Change, LayerChanges, Transaction};
 use super::lookup::Lookup;
 use crate::geom;
 use crate::model::{Feature, Grid, Level, Project};
-use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
+use geo::{Coord, CoordsIter, LineString, MultiPolygon, Polygon, Rect};
 
 /// Vertices closer than this (metres) are the same vertex, and a vertex this close to an
 /// edge lies on it: the tolerance of the coordinate grid ([`crate::model::Precision`]), the
@@ -46,6 +46,19 @@ pub(super) fn all_coords(mp: &MultiPolygon<f64>) -> impl Iterator<Item = Coord<f
     mp.0.iter()
         .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
         .flat_map(|r| r.0.iter().copied())
+}
+
+/// Vertices past which an edit's steps go to two cores: waking a second core costs tens of
+/// microseconds, more than a small grid's whole edit (a split of a 7-vertex cell: 0.3 ms).
+const TWO_CORES_AT: usize = 2_000;
+
+/// `a` and `b`, side by side on two cores when `big`, else one after the other.
+fn join_if<RA: Send, RB: Send>(
+    big: bool,
+    a: impl FnOnce() -> RA + Send,
+    b: impl FnOnce() -> RB + Send,
+) -> (RA, RB) {
+    if big { rayon::join(a, b) } else { (a(), b()) }
 }
 
 pub(super) fn vertex_cells<'a>(grids: impl Iterator<Item = &'a Grid>) -> geom::PointCells {
@@ -286,20 +299,27 @@ pub(super) fn node_neighbours(
             (pos, now)
         })
         .collect();
-    use rayon::prelude::*;
-    let noded: Vec<(usize, Grid)> = current
-        .par_iter()
-        .filter_map(|&(pos, g)| {
-            let geometry = node_with(&g.geometry, &tree)?;
-            Some((
-                pos,
-                Grid {
-                    geometry,
-                    ..g.clone()
-                },
-            ))
-        })
-        .collect();
+    let noded_one = |&(pos, g): &(usize, &Grid)| {
+        let geometry = node_with(&g.geometry, &tree)?;
+        Some((
+            pos,
+            Grid {
+                geometry,
+                ..g.clone()
+            },
+        ))
+    };
+    let big = current
+        .iter()
+        .map(|(_, g)| g.geometry.coords_count())
+        .sum::<usize>()
+        > TWO_CORES_AT;
+    let noded: Vec<(usize, Grid)> = if big {
+        use rayon::prelude::*;
+        current.par_iter().filter_map(noded_one).collect()
+    } else {
+        current.iter().filter_map(noded_one).collect()
+    };
     for (pos, ng) in noded {
         t.replace(project.project(), pos, ng);
     }
@@ -372,7 +392,8 @@ pub fn free_part(
         .collect();
     // In cells to move the result's points onto (one lookup a point), in a tree for the
     // noding's box queries along edges.
-    let (anchors, tree) = rayon::join(
+    let (anchors, tree) = join_if(
+        vertices.len() > TWO_CORES_AT,
         || geom::PointCells::new(vertices.iter().copied(), SNAP_EPS),
         || geom::point_tree(vertices.iter().copied()),
     );
@@ -733,21 +754,24 @@ pub fn split(
     let shapes = geom::polygon_contours(&g.geometry);
     let path: Vec<[f64; 2]> = line.0.iter().map(|c| [c.x, c.y]).collect();
     let mut clock = std::time::Instant::now();
-    // The cut on one core, the grid's vertices put in cells on another.
-    let (pieces, anchors) = rayon::join(
+    // A dense grid's cut on one core, its vertices put in cells on another.
+    let big = g.geometry.coords_count() > TWO_CORES_AT;
+    let (pieces, anchors) = join_if(
+        big,
         || shapes.slice_by(&path, FillRule::NonZero),
         || vertex_cells(std::iter::once(g)),
     );
     crate::timing::phase("split: slice and anchors", &mut clock);
     let precision = project.crs.precision();
-    use rayon::prelude::*;
-    let mut parts: Vec<MultiPolygon<f64>> = pieces
-        .into_par_iter()
-        // One overlay, one rounding: the pieces share the cut bit for bit.
-        .map(|s| geom::shapes_to_multipolygon(vec![s]))
-        .map(|mp| tidy(&mp, precision, &anchors))
-        .filter(|mp| geom::area(mp) > 1e-6)
-        .collect();
+    // One overlay, one rounding: the pieces share the cut bit for bit.
+    let tidy_one = |s| tidy(&geom::shapes_to_multipolygon(vec![s]), precision, &anchors);
+    let mut parts: Vec<MultiPolygon<f64>> = if big {
+        use rayon::prelude::*;
+        pieces.into_par_iter().map(tidy_one).collect()
+    } else {
+        pieces.into_iter().map(tidy_one).collect()
+    };
+    parts.retain(|mp| geom::area(mp) > 1e-6);
     if parts.len() < 2 {
         return Err(EditError::NoSplit);
     }
