@@ -61,6 +61,16 @@ fn join_if<RA: Send, RB: Send>(
     if big { rayon::join(a, b) } else { (a(), b()) }
 }
 
+/// `f` of each of `0..n`, in order: on the cores at hand past [`TWO_CORES_AT`].
+fn map_indices<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec<R> {
+    if n > TWO_CORES_AT {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().map(f).collect()
+    } else {
+        (0..n).map(f).collect()
+    }
+}
+
 pub(super) fn vertex_cells<'a>(grids: impl Iterator<Item = &'a Grid>) -> geom::PointCells {
     geom::PointCells::of_vertices(grids.map(|g| &g.geometry), SNAP_EPS)
 }
@@ -80,8 +90,9 @@ pub(super) fn tidy(
     // Across all parts: a vertex of one part 1 mm from another part's is the same vertex.
     let mut seen = geom::PointCells::new(std::iter::empty(), SNAP_EPS);
     for p in &snapped.0 {
+        // Each point onto its anchor (apart from the others: a dense ring's on both
+        // cores), then merged with the points before it, one by one in order.
         let mut merge = |c: Coord<f64>| -> Coord<f64> {
-            let c = anchors.nearest_within(c).unwrap_or(c);
             if let Some(r) = seen.first_within(c) {
                 return r;
             }
@@ -89,8 +100,11 @@ pub(super) fn tidy(
             c
         };
         let mut ring = |ls: &LineString<f64>| -> Option<LineString<f64>> {
+            let anchored = map_indices(ls.0.len(), |i| {
+                anchors.nearest_within(ls.0[i]).unwrap_or(ls.0[i])
+            });
             let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ls.0.len());
-            for &c in &ls.0 {
+            for c in anchored {
                 let m = merge(c);
                 if pts.last() != Some(&m) {
                     pts.push(m);
