@@ -817,10 +817,7 @@ fn adjacent<'a>(
                 let cells = cells.get_or_insert_with(|| Cells::of(pts.iter().copied()));
                 // A vertex outside the area's envelope (grown by ADJACENT) is near
                 // none of its points: the hash is asked only for those inside.
-                let inside = |v: Coord<f64>| {
-                    (env.min().x..=env.max().x).contains(&v.x)
-                        && (env.min().y..=env.max().y).contains(&v.y)
-                };
+                let inside = |v: Coord<f64>| geom::rect_contains(&env, &Rect::new(v, v));
                 if ring_segments(c).any(|w| inside(w[0]) && cells.near(w[0])) {
                     return true;
                 }
