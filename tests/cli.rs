@@ -457,3 +457,81 @@ fn a_failed_opengl_context_is_retried_once_in_software() {
     assert_eq!(out.status.code(), Some(2), "{e}");
     assert!(!dir.path().join("shot.png").exists());
 }
+
+/// A reader that goes away (`gridmap audit … | head`): the command does not panic
+/// (`print!` did: exit 101, "failed printing to stdout: Broken pipe") nor report an error;
+/// it finishes with the exit code it has without the reader.
+#[test]
+fn a_closed_pipe_ends_no_command_in_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("faults.geojson");
+    let made = run(&[
+        "synth",
+        "--cells",
+        "3000",
+        "--faults",
+        "300",
+        "--out",
+        s(&map),
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    // The report through its buffered writer, and a table printed line by line.
+    for args in [
+        vec!["audit", s(&map), "--format", "json"],
+        vec!["bounds", s(&map)],
+    ] {
+        let whole = run(&args);
+        // More than a pipe holds (64 KiB on Linux): with no reader, writing must fail.
+        assert!(
+            whole.stdout.len() > 4 * 65536,
+            "{args:?}: {} bytes",
+            whole.stdout.len()
+        );
+        let mut child = bin()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), whole.status.code(), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// Standard output that cannot take the report (a full disk under `> report.txt`) is an
+/// error in both languages, exit 2, not a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stdout_is_an_error_in_both_languages() {
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    for args in [
+        vec![
+            "audit",
+            s(&sample("jinping-faulty.geojson")),
+            "--format",
+            "json",
+        ],
+        vec!["bounds", s(&sample("jinping.geojson"))],
+    ] {
+        let out = bin()
+            .args(&args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("写到标准输出失败") && err.contains("writing to standard output failed"),
+            "{args:?}: {err}"
+        );
+    }
+}

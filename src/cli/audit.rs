@@ -41,7 +41,7 @@ pub struct RiversArgs {
 impl RiversArgs {
     pub fn run(self) -> anyhow::Result<i32> {
         let (_, report) = self.input.audit(self.gap_width)?;
-        print!("{}", commands::render_rivers(&report, self.format)?);
+        out!("{}", commands::render_rivers(&report, self.format)?)?;
         Ok(0)
     }
 }
@@ -58,7 +58,7 @@ pub struct BoundsArgs {
 impl BoundsArgs {
     pub fn run(self) -> anyhow::Result<i32> {
         let project = self.input.load()?;
-        print!("{}", commands::render_bounds(&project, self.format)?);
+        out!("{}", commands::render_bounds(&project, self.format)?)?;
         Ok(0)
     }
 }
@@ -83,7 +83,7 @@ impl CodesArgs {
         if self.renumber {
             self.renumber(project)
         } else {
-            Ok(check_codes(&project))
+            check_codes(&project)
         }
     }
 
@@ -95,7 +95,7 @@ impl CodesArgs {
         t.apply(&mut project)?;
         for (g, old) in project.grids.iter().zip(&before) {
             if &g.code != old {
-                println!("{}\t{} → {}", g.label(), old, g.code);
+                outln!("{}\t{} → {}", g.label(), old, g.code)?;
             }
         }
         if let Some(out) = self.out {
@@ -106,7 +106,7 @@ impl CodesArgs {
 }
 
 /// Print the codes that break the project's layout; the exit code (1 when any do).
-fn check_codes(project: &gridmap::Project) -> i32 {
+fn check_codes(project: &gridmap::Project) -> anyhow::Result<i32> {
     let report = audit(project, &AuditConfig::from_settings(&project.settings));
     let bad: Vec<_> = report
         .findings
@@ -119,16 +119,16 @@ fn check_codes(project: &gridmap::Project) -> i32 {
         })
         .collect();
     for f in &bad {
-        println!(
+        outln!(
             "{}",
             gridmap::error::bilingual(&f.message.zh, &f.message.en)
-        );
+        )?;
     }
     if bad.is_empty() {
-        println!(
+        outln!(
             "{}",
             gridmap::error::bilingual("编码全部符合规则", "every code fits the layout")
-        );
+        )?;
     }
-    i32::from(!bad.is_empty())
+    Ok(i32::from(!bad.is_empty()))
 }

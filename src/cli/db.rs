@@ -82,10 +82,11 @@ impl InitArgs {
             db::set_county_name(&mut client, &n)?;
         }
         let epsg = self.crs.epsg;
-        println!(
+        outln!(
             "县级数据库已就绪（结构版本 {v}，EPSG:{epsg}）：{}\nCounty database ready (schema {v}, EPSG:{epsg}): {}",
-            target.display, target.display
-        );
+            target.display,
+            target.display
+        )?;
         Ok(0)
     }
 }
@@ -118,7 +119,7 @@ impl AccountArgs {
         let (_, mut client) = ops::open(self.db.url.as_deref())?;
         db::add_account(&mut client, &self.name, &kind, &password)?;
         let name = &self.name;
-        println!("账号 {name} 已设置。 Account {name} is set.");
+        outln!("账号 {name} 已设置。 Account {name} is set.")?;
         Ok(0)
     }
 }
@@ -152,15 +153,15 @@ impl PushArgs {
         )?;
         match &done.outcome {
             PushOutcome::Pushed(p) => {
-                print!("{}", ops::render_pushed(p, done.wrote_back));
+                out!("{}", ops::render_pushed(p, done.wrote_back))?;
                 Ok(0)
             }
             PushOutcome::Conflicts(list) => {
-                print!("{}", ops::render_conflicts(list));
+                out!("{}", ops::render_conflicts(list))?;
                 Ok(commands::EXIT_FINDINGS)
             }
             PushOutcome::Refused(findings) => {
-                print!("{}", ops::render_refused(findings));
+                out!("{}", ops::render_refused(findings))?;
                 Ok(commands::EXIT_FINDINGS)
             }
         }
@@ -190,9 +191,9 @@ impl PullArgs {
         let p = ops::pull_to_file(&target, township, &self.out, self.force)?;
         let n = db::neighbours(&p).len();
         let (grids, rivers, out) = (p.grids.len(), p.rivers.len(), self.out.display());
-        println!(
+        outln!(
             "已拉取乡镇 {township}：{grids} 个网格，{rivers} 条河流，邻乡镇接边网格 {n} 个 → {out}\nPulled township {township}: {grids} grids, {rivers} rivers, {n} neighbouring grids along the border -> {out}"
-        );
+        )?;
         Ok(0)
     }
 }
@@ -228,7 +229,7 @@ impl CountyExportArgs {
         let project = db::load_county(&mut client)?;
         let done = commands::export(&project, &self.out, &Default::default())?;
         for f in &done.files {
-            println!("{}", f.display());
+            outln!("{}", f.display())?;
         }
         Ok(0)
     }
@@ -244,9 +245,9 @@ pub struct StatusArgs {
 impl StatusArgs {
     fn run(self) -> anyhow::Result<i32> {
         let (target, mut client) = ops::open(self.db.url.as_deref())?;
-        println!("{}", target.display);
+        outln!("{}", target.display)?;
         for (code, name, grids, synced) in db::townships(&mut client)? {
-            println!("{code}\t{name}\t{grids}\t{synced}");
+            outln!("{code}\t{name}\t{grids}\t{synced}")?;
         }
         Ok(0)
     }
@@ -274,7 +275,7 @@ impl BenchDbArgs {
             self.cells as usize,
             &self.dir,
         )?;
-        print!("{}", gridmap::county::bench::render(&rows));
+        out!("{}", gridmap::county::bench::render(&rows))?;
         Ok(0)
     }
 }

@@ -24,7 +24,7 @@ impl StaffArgs {
         let mut project = self.input.load()?;
         if let Some(path) = self.export {
             commands::export_staff(&project, &path)?;
-            println!("{}", path.display());
+            outln!("{}", path.display())?;
             return Ok(0);
         }
         let Some(path) = self.import else {
@@ -32,16 +32,22 @@ impl StaffArgs {
         };
         let (t, roster) = commands::import_staff(&project, &path)?;
         let matched = roster.rows.len() - roster.unmatched().count();
-        println!(
+        outln!(
             "{matched} 行已匹配，{} 个网格更新 / {matched} rows matched, {} grids updated",
             t.grids().len(),
             t.grids().len()
-        );
+        )?;
         for r in roster.unmatched() {
-            println!(
+            outln!(
                 "未匹配 unmatched: 第 {} 行 line {}: {} {} {} {} {}",
-                r.line, r.line, r.code, r.grid_name, r.staff.role, r.staff.name, r.staff.phone
-            );
+                r.line,
+                r.line,
+                r.code,
+                r.grid_name,
+                r.staff.role,
+                r.staff.name,
+                r.staff.phone
+            )?;
         }
         t.apply(&mut project)?;
         if let Some(out) = self.out {
@@ -89,13 +95,13 @@ impl ProposeArgs {
         let t = commands::propose_partition(&project, &id, &opts)?;
         t.apply(&mut project)?;
         for g in project.children_of(&id) {
-            println!(
+            outln!(
                 "{}\t{}\t{} 户\t{:.2} km²",
                 g.code,
                 g.name,
                 g.households.unwrap_or(0),
                 gridmap::geom::area(&g.geometry) / 1e6
-            );
+            )?;
         }
         if let Some(out) = self.out {
             commands::export(&project, &out, &Default::default())?;

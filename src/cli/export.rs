@@ -37,7 +37,7 @@ impl ExportArgs {
         };
         let done = commands::export(&project, &self.out, &opts)?;
         for f in &done.files {
-            println!("{}", f.display());
+            outln!("{}", f.display())?;
         }
         for n in &done.notes {
             eprintln!("{n}");
@@ -93,13 +93,13 @@ impl PublishArgs {
             base_url: self.base_url,
         };
         let done = commands::publish(&project, &self.out, &opts)?;
-        println!(
+        outln!(
             "{}（{} 个文件，{} 个有变化 / files, {} changed）",
             done.dir.join("index.html").display(),
             done.files.len(),
             done.changed.len(),
             done.changed.len()
-        );
+        )?;
         Ok(0)
     }
 }
@@ -117,7 +117,7 @@ impl LedgerArgs {
     pub fn run(self) -> anyhow::Result<i32> {
         let project = self.input.load()?;
         for f in commands::ledger(&project, &self.out)? {
-            println!("{}", f.display());
+            outln!("{}", f.display())?;
         }
         Ok(0)
     }
@@ -177,7 +177,7 @@ impl MakeSampleArgs {
         let faulty = self.out_dir.join("jinping-faulty.geojson");
         commands::export(&maps.faulty, &faulty, &Default::default())?;
         for (kind, ids) in &maps.planted {
-            println!("planted {kind}: {}", ids.join(", "));
+            outln!("planted {kind}: {}", ids.join(", "))?;
         }
         Ok(0)
     }

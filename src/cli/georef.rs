@@ -30,7 +30,7 @@ impl GeorefArgs {
             self.method.into(),
             self.save,
         )?;
-        print!("{}", commands::render_georef(&done));
+        out!("{}", commands::render_georef(&done))?;
         Ok(0)
     }
 }

@@ -88,8 +88,7 @@ impl ReportArgs {
     /// Write the report to stdout; the exit code.
     pub fn write(&self, project: &Project, report: &Report) -> anyhow::Result<i32> {
         let mut clock = std::time::Instant::now();
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, super::Stdout);
         commands::write_audit(
             project,
             report,

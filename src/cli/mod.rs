@@ -3,6 +3,17 @@
 //! the exit code: one function per subcommand, on its argument struct. Not part of the
 //! library: each binary includes this module.
 
+/// `print!` to [`Stdout`]: an error only when standard output fails otherwise than by its
+/// reader going away.
+macro_rules! out {
+    ($($t:tt)*) => { std::io::Write::write_fmt(&mut $crate::cli::Stdout, format_args!($($t)*)) };
+}
+
+/// `println!` to [`Stdout`], as [`out!`].
+macro_rules! outln {
+    ($($t:tt)*) => { out!("{}\n", format_args!($($t)*)) };
+}
+
 mod audit;
 mod bench;
 mod db;
@@ -179,6 +190,57 @@ fn run() -> anyhow::Result<i32> {
         Command::Db { command } => command.run(),
         Command::BenchDb(a) => a.run(),
         Command::MakeSample(a) => a.run(),
+    }
+}
+
+/// Standard output for a command's results. A reader that went away (`gridmap audit … |
+/// head`) is not an error: the command finishes its work (files it writes are written
+/// whole) and the rest of its output goes nowhere, where `print!` would panic. Any other
+/// failure (a full disk under `> report.txt`) is an error.
+pub struct Stdout;
+
+/// Whether the reader of standard output has gone away.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl Stdout {
+    fn quiet<T>(r: std::io::Result<T>, gone: T) -> std::io::Result<T> {
+        use std::sync::atomic::Ordering;
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                Ok(gone)
+            }
+            r => r.map_err(|e| {
+                let (zh, en) = gridmap::error::report_lines(&e);
+                std::io::Error::new(
+                    e.kind(),
+                    gridmap::error::bilingual(
+                        &format!("写到标准输出失败：{zh}"),
+                        &format!("writing to standard output failed: {en}"),
+                    ),
+                )
+            }),
+        }
+    }
+
+    fn closed() -> bool {
+        STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if Self::closed() {
+            return Ok(buf.len());
+        }
+        Self::quiet(std::io::stdout().lock().write(buf), buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if Self::closed() {
+            return Ok(());
+        }
+        Self::quiet(std::io::stdout().lock().flush(), ())
     }
 }
 

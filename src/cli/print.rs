@@ -99,7 +99,7 @@ impl PrintArgs {
             eprintln!("{}", omitted_labels(page, names));
         }
         for f in printed.files {
-            println!("{}", f.display());
+            outln!("{}", f.display())?;
         }
         Ok(0)
     }

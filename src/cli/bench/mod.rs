@@ -24,7 +24,7 @@ impl BenchArgs {
     pub fn run(self) -> anyhow::Result<i32> {
         let sizes = audit::bench_sizes(self.quick);
         let rows = audit::bench(&self.dir, &sizes)?;
-        print!("{}", audit::render_bench(&rows));
+        out!("{}", audit::render_bench(&rows))?;
         Ok(0)
     }
 }
@@ -42,7 +42,7 @@ impl BenchPrintArgs {
     pub fn run(self) -> anyhow::Result<i32> {
         let project = gridmap::commands::load(&[self.file], &ReadOptions::default())?;
         let rows = print::bench_print(&project, &self.dir)?;
-        print!("{}", print::render_print_bench(&rows));
+        out!("{}", print::render_print_bench(&rows))?;
         Ok(0)
     }
 }
@@ -83,7 +83,7 @@ impl BenchEditArgs {
             ),
         };
         let run = edit::bench_edit(project, runs)?;
-        print!("{}", edit::render_edit_bench(&title, &run));
+        out!("{}", edit::render_edit_bench(&title, &run))?;
         Ok(0)
     }
 }
