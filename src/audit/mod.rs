@@ -361,7 +361,7 @@ impl Auditor {
         let mut work = Work::default();
         let everything = ChangeSet::everything(project);
         let all: Vec<&str> = everything.grids.keys().map(String::as_str).collect();
-        let fresh = validity::fresh_states(look, &all, &FxHashMap::default());
+        let fresh = validity::fresh_states(look, &all, &validity::Before::default());
         crate::timing::phase("validity", &mut clock);
         let mut bulk: BTreeMap<Level, Vec<IdItem>> = BTreeMap::new();
         for f in fresh {
@@ -411,21 +411,28 @@ impl Auditor {
         let changed: Vec<&str> = set.grids.keys().map(String::as_str).collect();
         // Grids valid without a finding before the change, with the shape they had: their
         // validity is decided near what moved (`geom::validity::still_clean`).
-        let clean: FxHashMap<&str, &geo::MultiPolygon<f64>> = changed
-            .iter()
-            .filter(|id| {
-                self.grids.get(**id).is_some_and(|s| s.usable)
-                    && self.store.get(&Source::Validity(id.to_string())).is_empty()
-            })
-            .filter_map(|id| old.get(*id).map(|mp| (*id, mp)))
-            .collect();
+        let before = validity::Before {
+            clean: changed
+                .iter()
+                .filter(|id| {
+                    self.grids.get(**id).is_some_and(|s| s.usable)
+                        && self.store.get(&Source::Validity(id.to_string())).is_empty()
+                })
+                .filter_map(|id| old.get(*id).map(|mp| (*id, mp)))
+                .collect(),
+            unusable: changed
+                .iter()
+                .copied()
+                .filter(|id| self.grids.get(*id).is_some_and(|s| !s.usable))
+                .collect(),
+        };
         for id in &changed {
             if let Some(old) = self.grids.remove(*id) {
                 self.forget(id, old, &mut work);
             }
         }
         crate::timing::phase("forget", &mut clock);
-        let fresh = validity::fresh_states(look, &changed, &clean);
+        let fresh = validity::fresh_states(look, &changed, &before);
         crate::timing::phase("validity", &mut clock);
         self.clear_gone(look, &changed);
         for f in fresh {

@@ -13,7 +13,7 @@ use super::store::Source;
 use super::{AuditConfig, Auditor, GroupKey, Look, Work};
 use crate::geom::{self, WindingRule};
 use crate::model::{ChangeSet, Grid, Level, Project};
-use geo::{BooleanOps, Coord, LineString, MultiLineString, MultiPolygon, Rect};
+use geo::{BooleanOps, Coord, CoordsIter, LineString, MultiLineString, MultiPolygon, Rect};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 
@@ -154,8 +154,14 @@ pub(super) fn signed_edges(mp: &MultiPolygon<f64>, reverse: bool) -> Vec<(EdgeKe
 /// and is not also reported as a gap), nothing when it has non-finite coordinates.
 pub(super) fn child_edges(g: &Grid, usable: bool) -> Vec<(EdgeKey, i32)> {
     if usable {
-        return signed_edges(&g.geometry, false);
+        signed_edges(&g.geometry, false)
+    } else {
+        repaired_edges(g)
     }
+}
+
+/// [`child_edges`] of a grid that is not usable: the outline of its repaired rings.
+pub(super) fn repaired_edges(g: &Grid) -> Vec<(EdgeKey, i32)> {
     let finite = g.geometry.0.iter().all(|p| {
         p.exterior()
             .0
@@ -165,14 +171,17 @@ pub(super) fn child_edges(g: &Grid, usable: bool) -> Vec<(EdgeKey, i32)> {
     if !finite {
         return Vec::new();
     }
-    let repaired = geom::fill_cycles(&geom::polygon_contours(&g.geometry), WindingRule::NonZero);
     // The overlay rounds every coordinate to its integer grid (a step of about 2^-30 of the
     // extent): put the vertices that did not move back, so the outline keeps the edges
     // it shares with its neighbours, and what changes as the grid is edited stays where the
-    // edit is.
+    // edit is. The vertices to put back are put in cells while the overlay runs.
     let extent = geom::envelope(&g.geometry).map_or(0.0, |e| e.width().max(e.height()));
-    let repaired = geom::snap_to(&repaired, &g.geometry, extent * (-22f64).exp2());
-    signed_edges(&repaired, false)
+    let (repaired, anchors) = geom::par::join_if(
+        g.geometry.coords_count() > geom::par::TWO_CORES_AT,
+        || geom::fill_cycles(&geom::polygon_contours(&g.geometry), WindingRule::NonZero),
+        || geom::PointCells::of_vertices(std::iter::once(&g.geometry), extent * (-22f64).exp2()),
+    );
+    signed_edges(&geom::snap_back(&repaired, &anchors), false)
 }
 
 fn key_coords(k: &EdgeKey) -> (Coord<f64>, Coord<f64>) {

@@ -10,8 +10,8 @@ use super::{Auditor, Look};
 use crate::geom;
 use crate::geom::validity::{RingProblem, ring_problem, ring_relations};
 use crate::model::Grid;
-use geo::{Coord, LineString, MultiPolygon, Point, Rect};
-use rustc_hash::FxHashMap;
+use geo::{Coord, CoordsIter, LineString, MultiPolygon, Point, Rect};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Findings for one grid's geometry, and whether the geometry can be used by the checks
 /// that need validity (coverage, gaps, rivers).
@@ -158,25 +158,48 @@ pub(super) struct Fresh<'g> {
     pub edges: Vec<(EdgeKey, i32)>,
 }
 
+/// What the audit knew of the grids an edit changed before it.
+#[derive(Default)]
+pub(super) struct Before<'a> {
+    /// Grids valid without a finding, in the shape given: their validity is first decided
+    /// near what changed.
+    pub clean: FxHashMap<&'a str, &'a MultiPolygon<f64>>,
+    /// Grids that were not usable: likely still not (a vertex dragged on through a
+    /// crossing), so a dense one's repaired outline is made beside its check.
+    pub unusable: FxHashSet<&'a str>,
+}
+
 /// The grids of `ids` that are in the project (the first with each id), checked in
-/// parallel: validity, envelope and tiling edges. A grid in `clean` was valid without a
-/// finding in the shape given there; its validity is first decided near what changed.
-pub(super) fn fresh_states<'g>(
-    look: Look<'g>,
-    ids: &[&str],
-    clean: &FxHashMap<&str, &MultiPolygon<f64>>,
-) -> Vec<Fresh<'g>> {
+/// parallel: validity, envelope and tiling edges, given what was known of them `before`.
+pub(super) fn fresh_states<'g>(look: Look<'g>, ids: &[&str], before: &Before) -> Vec<Fresh<'g>> {
     use rayon::prelude::*;
     ids.par_iter()
         .filter_map(|id| look.grid(id))
         .map(|g| {
-            let (findings, usable) = match clean.get(g.id.as_str()) {
-                Some(old) if geom::validity::still_clean(old, &g.geometry) => (Vec::new(), true),
-                _ => check_geometry(&g.id, g.label(), &g.geometry),
+            let check = || check_geometry(&g.id, g.label(), &g.geometry);
+            let ((findings, usable), edges) = match before.clean.get(g.id.as_str()) {
+                Some(old) if geom::validity::still_clean(old, &g.geometry) => {
+                    ((Vec::new(), true), super::tiling::child_edges(g, true))
+                }
+                _ if before.unusable.contains(g.id.as_str())
+                    && g.geometry.coords_count() > geom::par::TWO_CORES_AT =>
+                {
+                    let ((findings, usable), repaired) =
+                        rayon::join(check, || super::tiling::repaired_edges(g));
+                    let edges = if usable {
+                        super::tiling::child_edges(g, true)
+                    } else {
+                        repaired
+                    };
+                    ((findings, usable), edges)
+                }
+                _ => {
+                    let (findings, usable) = check();
+                    ((findings, usable), super::tiling::child_edges(g, usable))
+                }
             };
             let env = geom::envelope(&g.geometry)
                 .filter(|e| e.min().x.is_finite() && e.max().y.is_finite());
-            let edges = super::tiling::child_edges(g, usable);
             Fresh {
                 grid: g,
                 findings,

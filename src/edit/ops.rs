@@ -14,6 +14,7 @@
 use super::history::{Change, LayerChanges, Transaction};
 use super::lookup::Lookup;
 use crate::geom;
+use crate::geom::par::{TWO_CORES_AT, join_if, map_indices};
 use crate::model::{Feature, Grid, Level, Project};
 use geo::{Coord, CoordsIter, LineString, MultiPolygon, Polygon, Rect};
 
@@ -46,29 +47,6 @@ pub(super) fn all_coords(mp: &MultiPolygon<f64>) -> impl Iterator<Item = Coord<f
     mp.0.iter()
         .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
         .flat_map(|r| r.0.iter().copied())
-}
-
-/// Vertices past which an edit's steps go to two cores: handing work to the second core
-/// cost a split of a 7-vertex cell about 0.1 ms of its 0.3, and gains nothing that small.
-const TWO_CORES_AT: usize = 2_000;
-
-/// `a` and `b`, side by side on two cores when `big`, else one after the other.
-fn join_if<RA: Send, RB: Send>(
-    big: bool,
-    a: impl FnOnce() -> RA + Send,
-    b: impl FnOnce() -> RB + Send,
-) -> (RA, RB) {
-    if big { rayon::join(a, b) } else { (a(), b()) }
-}
-
-/// `f` of each of `0..n`, in order: on the cores at hand past [`TWO_CORES_AT`].
-fn map_indices<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec<R> {
-    if n > TWO_CORES_AT {
-        use rayon::prelude::*;
-        (0..n).into_par_iter().map(f).collect()
-    } else {
-        (0..n).map(f).collect()
-    }
 }
 
 pub(super) fn vertex_cells<'a>(grids: impl Iterator<Item = &'a Grid>) -> geom::PointCells {

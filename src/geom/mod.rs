@@ -6,6 +6,7 @@ mod clip;
 mod locate;
 mod mic;
 mod overlay;
+pub mod par;
 mod shapes;
 pub(crate) mod validity;
 mod voronoi;
@@ -21,7 +22,7 @@ pub use mic::{closest_on_segment, max_inscribed_circle};
 pub use overlay::{
     PointCells, VertexTree, WindingRule, cancel_opposite, edges_to_cycles, fill_cycles,
     grid_overlay, grid_overlays, point_tree, polygon_contours, push_directed_edges,
-    shapes_to_multipolygon, snap_back, snap_to, union_outline,
+    shapes_to_multipolygon, snap_back, union_outline,
 };
 pub use shapes::{path_length, polygon_from, rect_overlap, triangulate};
 pub use voronoi::voronoi_cells;

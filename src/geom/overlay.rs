@@ -501,11 +501,6 @@ pub fn snap_back(mp: &MultiPolygon<f64>, to: &PointCells) -> MultiPolygon<f64> {
     move_vertices(mp, |c| to.nearest_within(c).unwrap_or(c))
 }
 
-/// [`snap_back`] onto the vertices of `to`.
-pub fn snap_to(mp: &MultiPolygon<f64>, to: &MultiPolygon<f64>, eps: f64) -> MultiPolygon<f64> {
-    snap_back(mp, &PointCells::of_vertices(std::iter::once(to), eps))
-}
-
 /// `mp` with each vertex moved by `to`, and the repeated points and rings of fewer than
 /// three points this leaves dropped.
 fn move_vertices(
@@ -563,9 +558,10 @@ mod tests {
             at(10.0, 10.0),
             at(0.0, 10.0),
         ]);
-        assert_eq!(snap_to(&computed, &original, 1e-6), want);
+        let onto = |eps| PointCells::of_vertices(std::iter::once(&original), eps);
+        assert_eq!(snap_back(&computed, &onto(1e-6)), want);
         // Nothing moves farther than eps.
-        assert_eq!(snap_to(&computed, &original, 1e-9), computed);
+        assert_eq!(snap_back(&computed, &onto(1e-9)), computed);
     }
 
     #[test]
