@@ -380,6 +380,78 @@ fn a_grid_whole_again_is_checked_whole() {
     assert!(coverage_faults(&doc) > 0, "the fault is found again");
 }
 
+/// One step that makes a grid cross itself (it leaves the coverage check) and renames a
+/// grid far from it that has a coverage fault: the far grid's fault is not near what the
+/// step moved, yet it is kept (found again for the grid the step changed), as a full
+/// audit finds it; the other grids near neither are not checked again.
+#[test]
+fn a_grid_renamed_while_another_crosses_itself_keeps_its_faults() {
+    use geo::{Coord, LineString, MultiPolygon, Polygon};
+    let p = gridmap::synth::synthetic_dense(40, 11, 250);
+    let level2: Vec<usize> = (0..p.grids.len())
+        .filter(|&i| p.grids[i].level == 2)
+        .collect();
+    let env = |i: usize| gridmap::geom::envelope(&p.grids[i].geometry).unwrap();
+    let a = level2[0];
+    let b = *level2
+        .iter()
+        .find(|&&i| !gridmap::geom::rects_intersect(&gridmap::geom::expand(env(a), 20.0), &env(i)))
+        .expect("a grid far from the first");
+    let reshaped = |pos: usize, moves: &[(usize, Coord<f64>)]| {
+        let mut pts = p.grids[pos].geometry.0[0].exterior().0.clone();
+        let n = pts.len() - 1;
+        for &(k, c) in moves {
+            pts[k] = c;
+        }
+        pts[n] = pts[0];
+        let mut g = p.grids[pos].clone();
+        g.geometry = MultiPolygon(vec![Polygon::new(LineString(pts), vec![])]);
+        g
+    };
+    let faults_of = |doc: &Document, id: &str| {
+        doc.report()
+            .findings
+            .iter()
+            .filter(|f| f.kind != gridmap::audit::Kind::InvalidGeometry)
+            .filter(|f| f.ids.iter().any(|i| i == id))
+            .count()
+    };
+    let (id_a, id_b) = (p.grids[a].id.clone(), p.grids[b].id.clone());
+    let mut doc = Document::new(p.clone(), None);
+    // A fault on the first grid: a vertex a quarter of the way round moved 3 m.
+    let ring_a = &p.grids[a].geometry.0[0].exterior().0;
+    let k = (ring_a.len() - 1) / 4;
+    let faulty = reshaped(a, &[(k, ring_a[k] + Coord { x: 3.0, y: 3.0 })]);
+    let mut t = Transaction::new("fault");
+    t.replace(doc.project(), a, faulty.clone());
+    doc.commit(t).unwrap();
+    check(&doc, "fault");
+    let before = faults_of(&doc, &id_a);
+    assert!(before > 0, "the moved vertex made no fault");
+    // One step: the far grid crosses itself, the first is renamed.
+    let ring_b = &p.grids[b].geometry.0[0].exterior().0;
+    let k2 = 3 * (ring_b.len() - 1) / 4;
+    let crossed = reshaped(b, &[(k2, ring_b[k2 + 3]), (k2 + 3, ring_b[k2])]);
+    let mut renamed = faulty;
+    renamed.name = format!("{} (renamed)", renamed.name);
+    let mut t = Transaction::new("crossed and renamed");
+    t.replace(doc.project(), b, crossed);
+    t.replace(doc.project(), a, renamed);
+    doc.commit(t).unwrap();
+    check(&doc, "crossed and renamed");
+    assert!(
+        doc.report()
+            .findings
+            .iter()
+            .any(|f| f.kind == gridmap::audit::Kind::InvalidGeometry && f.ids.contains(&id_b)),
+        "the swapped vertices made the far grid cross itself"
+    );
+    assert_eq!(faults_of(&doc, &id_a), before, "the renamed grid's faults");
+    doc.undo().unwrap();
+    check(&doc, "undo");
+    assert_eq!(faults_of(&doc, &id_a), before);
+}
+
 /// Issue 25: a split, a merge and their undos are checked near what they moved, not over
 /// the grids whole. The two halves of a U split across its base keep every segment of
 /// the U, but their arms, 0.3 m apart (under the 0.5 m gap width), now belong to two

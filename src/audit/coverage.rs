@@ -894,13 +894,15 @@ impl Auditor {
 
     /// The invalid edges of the grids near the envelopes `work.coverage` names, per level:
     /// those in `window` decided segment by segment where the window holds, else every
-    /// grid within the gap width checked whole. Only reads: the audit measures the tilings
+    /// grid within the gap width checked whole (of where the change reaches, `reach`,
+    /// when a window was found but does not hold). Only reads: the audit measures the tilings
     /// beside it; [`Self::keep_coverage`] takes the result in.
     pub(super) fn coverage_near(
         &self,
         look: Look,
         work: &Work,
         window: Option<&super::window::Window>,
+        reach: Option<&super::window::Reach>,
     ) -> Vec<LevelEdges> {
         let gw = self.config.gap_width;
         let mut out = Vec::new();
@@ -917,7 +919,14 @@ impl Auditor {
                 continue;
             };
             let mut affected = BTreeSet::new();
-            for e in work.coverage.get(&level).into_iter().flatten() {
+            let near = match reach {
+                Some(r) => {
+                    affected.extend(r.grids.get(&level).into_iter().flatten().cloned());
+                    r.near.get(&level)
+                }
+                None => work.coverage.get(&level),
+            };
+            for e in near.into_iter().flatten() {
                 affected.extend(
                     geom::ids_in(tree, geom::expand(*e, gw * 2.0))
                         .into_iter()

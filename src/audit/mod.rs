@@ -454,7 +454,12 @@ impl Auditor {
         self.update_tilings(project, set, &changed, old_top, &mut work);
         self.levels_changed(&old_levels, &mut work);
         crate::timing::phase("tiling edges", &mut clock);
-        let window = window.filter(|w| w.holds(self));
+        // A window that does not hold still tells where the change reaches.
+        let (window, reach) = match window {
+            Some(w) if w.holds(self) => (Some(w), None),
+            Some(w) => (None, Some(w.reach(self, old))),
+            None => (None, None),
+        };
         let dirty = work.tilings.drain().collect();
         let jobs = self.regroup_tilings(dirty, &mut work);
         crate::timing::phase("tiling pieces", &mut clock);
@@ -468,7 +473,11 @@ impl Auditor {
                 "coverage (whole)"
             };
             rayon::join(
-                || crate::timing::timed(coverage, || me.coverage_near(look, work, window.as_ref())),
+                || {
+                    crate::timing::timed(coverage, || {
+                        me.coverage_near(look, work, window.as_ref(), reach.as_ref())
+                    })
+                },
                 || crate::timing::timed("gaps and tiling", || me.measure_pieces(look, &jobs)),
             )
         };

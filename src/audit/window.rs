@@ -50,6 +50,14 @@ pub(super) struct Window {
     pub(super) unusable: Vec<String>,
 }
 
+/// Where a change reaches, per level, when its window does not hold ([`Window::reach`]).
+pub(super) struct Reach {
+    /// Every grid within the gap width of these is checked whole.
+    pub(super) near: FxHashMap<Level, Vec<Rect<f64>>>,
+    /// And these grids.
+    pub(super) grids: FxHashMap<Level, Vec<String>>,
+}
+
 /// An unordered segment, by its ends' bits.
 type SegKey = [u64; 4];
 
@@ -249,6 +257,39 @@ impl Window {
             before,
             unusable,
         })
+    }
+
+    /// Where a change this window does not hold must be checked again: near the segments
+    /// that moved, over the whole of each grid that became usable or stopped being so
+    /// (all its segments enter or leave the check, by the shape it has now or had
+    /// before), and each grid changed that is usable (its invalid edges were let go when
+    /// it changed). A grid no segment of which lies near these keeps the states it had:
+    /// a vertex dragged further beside a grid that crossed itself does not check the
+    /// neighbours of the other grid it moves whole.
+    pub(super) fn reach(&self, auditor: &Auditor, old: &OldShapes) -> Reach {
+        let mut reach = Reach {
+            near: self.moved.clone(),
+            grids: FxHashMap::default(),
+        };
+        for id in self.before.keys() {
+            match auditor.grids.get(id) {
+                Some(st) if st.usable => reach.grids.entry(st.level).or_default().push(id.clone()),
+                Some(st) => {
+                    if let Some(e) = old.get(id).and_then(geom::envelope) {
+                        reach.near.entry(st.level).or_default().push(e);
+                    }
+                }
+                None => {}
+            }
+        }
+        for id in &self.unusable {
+            if let Some(st) = auditor.grids.get(id).filter(|s| s.usable)
+                && let Some(e) = st.env
+            {
+                reach.near.entry(st.level).or_default().push(e);
+            }
+        }
+        reach
     }
 
     /// Whether the grids changed are as usable as they were (checked after their new
