@@ -193,10 +193,13 @@ impl Views<'_> {
             ));
         }
         let neighbours = &mut *self.neighbours;
-        let (made, ()) = rayon::join(
+        let split = geom::par::beside_the_audit();
+        let (made, ()) = geom::par::join_if(
+            split,
             || {
                 crate::timing::timed("slots: meshes", || {
                     next.into_par_iter()
+                        .with_min_len(if split { 1 } else { usize::MAX })
                         .map(|(key, n)| {
                             let slot = match n {
                                 Next::Gone => None,

@@ -250,9 +250,11 @@ impl SnapIndex {
                 gone_e.extend(oe);
             }
         }
-        // The two trees are apart: each is brought up to date on a core of its own.
+        // The two trees are apart: each is brought up to date on a core of its own where
+        // there are cores beside the audit's.
         let (vertices, edges) = (&mut self.vertices, &mut self.edges);
-        rayon::join(
+        geom::par::join_if(
+            geom::par::beside_the_audit(),
             || geom::rekey_items(vertices, gone_v, came_v, vertex_bits_of),
             || geom::rekey_items(edges, gone_e, came_e, geom::line_bits),
         );

@@ -24,3 +24,10 @@ pub fn map_indices<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> V
         (0..n).map(f).collect()
     }
 }
+
+/// Whether work beside the audit may split itself further: on two cores, one takes the
+/// audit and the other the indexes; a core waiting on a half of its own split takes one
+/// of the audit's long tasks meanwhile, and the edit waits for both.
+pub fn beside_the_audit() -> bool {
+    rayon::current_num_threads() > 2
+}
