@@ -323,35 +323,53 @@ fn a_dense_grid_dragged_through_states_that_cross_themselves() {
     );
 }
 
+/// `g` with the vertices of its first ring at the positions `moves` gives (the ring closed
+/// again on its first vertex).
+fn with_vertices_moved(
+    g: &gridmap::model::Grid,
+    moves: &[(usize, geo::Coord<f64>)],
+) -> gridmap::model::Grid {
+    let mut pts = g.geometry.0[0].exterior().0.clone();
+    let n = pts.len() - 1;
+    for &(k, c) in moves {
+        pts[k] = c;
+    }
+    pts[n] = pts[0];
+    let mut g = g.clone();
+    g.geometry = geo::MultiPolygon(vec![geo::Polygon::new(geo::LineString(pts), vec![])]);
+    g
+}
+
+/// The findings other than invalid geometry that name grid `id`.
+fn coverage_faults(doc: &Document, id: &str) -> usize {
+    doc.report()
+        .findings
+        .iter()
+        .filter(|f| f.kind != gridmap::audit::Kind::InvalidGeometry)
+        .filter(|f| f.ids.iter().any(|i| i == id))
+        .count()
+}
+
+/// Whether grid `id` has an invalid-geometry finding.
+fn is_invalid(doc: &Document, id: &str) -> bool {
+    doc.report()
+        .findings
+        .iter()
+        .any(|f| f.kind == gridmap::audit::Kind::InvalidGeometry && f.ids.iter().any(|i| i == id))
+}
+
 /// A grid that crossed itself and comes out of it with a fault far from the vertices that
 /// moved (it overlaps or leaves a gap by a neighbour there): the coverage check decides
 /// it whole again, as a fresh audit does, rather than only near what moved.
 #[test]
 fn a_grid_whole_again_is_checked_whole() {
-    use geo::{Coord, LineString, MultiPolygon, Polygon};
+    use geo::Coord;
     let p = gridmap::synth::synthetic_dense(40, 11, 250);
     let pos = p.grids.iter().position(|g| g.level == 2).unwrap();
     let id = p.grids[pos].id.clone();
     let ring = p.grids[pos].geometry.0[0].exterior().0.clone();
     let n = ring.len() - 1;
-    let shaped = |moves: &[(usize, Coord<f64>)]| {
-        let mut pts = ring.clone();
-        for &(k, c) in moves {
-            pts[k] = c;
-        }
-        pts[n] = pts[0];
-        let mut g = p.grids[pos].clone();
-        g.geometry = MultiPolygon(vec![Polygon::new(LineString(pts), vec![])]);
-        g
-    };
-    let coverage_faults = |doc: &Document| {
-        doc.report()
-            .findings
-            .iter()
-            .filter(|f| f.kind != gridmap::audit::Kind::InvalidGeometry)
-            .filter(|f| f.ids.contains(&id))
-            .count()
-    };
+    let shaped = |moves: &[(usize, Coord<f64>)]| with_vertices_moved(&p.grids[pos], moves);
     let mut doc = Document::new(p.clone(), None);
     let step = |doc: &mut Document, g: gridmap::model::Grid, what: &str| {
         let mut t = gridmap::edit::Transaction::new(what);
@@ -363,21 +381,21 @@ fn a_grid_whole_again_is_checked_whole() {
     let k1 = n / 4;
     let far = (k1, ring[k1] + Coord { x: 3.0, y: 3.0 });
     step(&mut doc, shaped(&[far]), "fault");
-    assert!(coverage_faults(&doc) > 0, "the moved vertex made no fault");
+    assert!(
+        coverage_faults(&doc, &id) > 0,
+        "the moved vertex made no fault"
+    );
     // 2: three quarters of the way round two vertices swap: the ring crosses itself.
     let k2 = 3 * n / 4;
     let crossed = [far, (k2, ring[k2 + 3]), (k2 + 3, ring[k2])];
     step(&mut doc, shaped(&crossed), "crossed");
     assert!(
-        doc.report()
-            .findings
-            .iter()
-            .any(|f| f.kind == gridmap::audit::Kind::InvalidGeometry && f.ids.contains(&id)),
+        is_invalid(&doc, &id),
         "the swapped vertices made the ring cross itself"
     );
     // 3: they swap back; the fault a quarter of the way round is found again.
     step(&mut doc, shaped(&[far]), "whole again");
-    assert!(coverage_faults(&doc) > 0, "the fault is found again");
+    assert!(coverage_faults(&doc, &id) > 0, "the fault is found again");
 }
 
 /// One step that makes a grid cross itself (it leaves the coverage check) and renames a
@@ -386,7 +404,7 @@ fn a_grid_whole_again_is_checked_whole() {
 /// audit finds it; the other grids near neither are not checked again.
 #[test]
 fn a_grid_renamed_while_another_crosses_itself_keeps_its_faults() {
-    use geo::{Coord, LineString, MultiPolygon, Polygon};
+    use geo::Coord;
     let p = gridmap::synth::synthetic_dense(40, 11, 250);
     let level2: Vec<usize> = (0..p.grids.len())
         .filter(|&i| p.grids[i].level == 2)
@@ -397,25 +415,8 @@ fn a_grid_renamed_while_another_crosses_itself_keeps_its_faults() {
         .iter()
         .find(|&&i| !gridmap::geom::rects_intersect(&gridmap::geom::expand(env(a), 20.0), &env(i)))
         .expect("a grid far from the first");
-    let reshaped = |pos: usize, moves: &[(usize, Coord<f64>)]| {
-        let mut pts = p.grids[pos].geometry.0[0].exterior().0.clone();
-        let n = pts.len() - 1;
-        for &(k, c) in moves {
-            pts[k] = c;
-        }
-        pts[n] = pts[0];
-        let mut g = p.grids[pos].clone();
-        g.geometry = MultiPolygon(vec![Polygon::new(LineString(pts), vec![])]);
-        g
-    };
-    let faults_of = |doc: &Document, id: &str| {
-        doc.report()
-            .findings
-            .iter()
-            .filter(|f| f.kind != gridmap::audit::Kind::InvalidGeometry)
-            .filter(|f| f.ids.iter().any(|i| i == id))
-            .count()
-    };
+    let reshaped =
+        |pos: usize, moves: &[(usize, Coord<f64>)]| with_vertices_moved(&p.grids[pos], moves);
     let (id_a, id_b) = (p.grids[a].id.clone(), p.grids[b].id.clone());
     let mut doc = Document::new(p.clone(), None);
     // A fault on the first grid: a vertex a quarter of the way round moved 3 m.
@@ -426,7 +427,7 @@ fn a_grid_renamed_while_another_crosses_itself_keeps_its_faults() {
     t.replace(doc.project(), a, faulty.clone());
     doc.commit(t).unwrap();
     check(&doc, "fault");
-    let before = faults_of(&doc, &id_a);
+    let before = coverage_faults(&doc, &id_a);
     assert!(before > 0, "the moved vertex made no fault");
     // One step: the far grid crosses itself, the first is renamed.
     let ring_b = &p.grids[b].geometry.0[0].exterior().0;
@@ -440,16 +441,17 @@ fn a_grid_renamed_while_another_crosses_itself_keeps_its_faults() {
     doc.commit(t).unwrap();
     check(&doc, "crossed and renamed");
     assert!(
-        doc.report()
-            .findings
-            .iter()
-            .any(|f| f.kind == gridmap::audit::Kind::InvalidGeometry && f.ids.contains(&id_b)),
+        is_invalid(&doc, &id_b),
         "the swapped vertices made the far grid cross itself"
     );
-    assert_eq!(faults_of(&doc, &id_a), before, "the renamed grid's faults");
+    assert_eq!(
+        coverage_faults(&doc, &id_a),
+        before,
+        "the renamed grid's faults"
+    );
     doc.undo().unwrap();
     check(&doc, "undo");
-    assert_eq!(faults_of(&doc, &id_a), before);
+    assert_eq!(coverage_faults(&doc, &id_a), before);
 }
 
 /// Issue 25: a split, a merge and their undos are checked near what they moved, not over
