@@ -266,9 +266,9 @@ impl Window {
     /// it changed). A grid no segment of which lies near these keeps the states it had:
     /// a vertex dragged further beside a grid that crossed itself does not check the
     /// neighbours of the other grid it moves whole.
-    pub(super) fn reach(&self, auditor: &Auditor, old: &OldShapes) -> Reach {
+    pub(super) fn reach(self, auditor: &Auditor, old: &OldShapes) -> Reach {
         let mut reach = Reach {
-            near: self.moved.clone(),
+            near: self.moved,
             grids: FxHashMap::default(),
         };
         for id in self.before.keys() {
